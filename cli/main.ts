@@ -1,0 +1,28 @@
+// tapfleet's command line. Each command lives in cli/commands/ and registers
+// itself on the program; this file only assembles them.
+import { Command, CommanderError } from 'commander';
+import { registerCompile } from './commands/compile.js';
+import { VERSION } from './version.js';
+
+const program = new Command();
+program
+	.name('tapfleet')
+	.description('SystemTap for a fleet: compile probe scripts once per kernel build, run them on many hosts')
+	.version(VERSION, '-V, --version')
+	.showHelpAfterError('(run with --help for usage)')
+	.exitOverride();
+
+registerCompile(program);
+
+try {
+	await program.parseAsync(process.argv);
+} catch (err) {
+	if (err instanceof CommanderError) {
+		process.exitCode = err.exitCode;
+	} else {
+		// An error we did not anticipate: say so plainly, no stack trace.
+		process.stderr.write(`tapfleet: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+		if (process.env.TAPFLEET_DEBUG) console.error(err);
+		process.exitCode = 70;
+	}
+}
