@@ -1,0 +1,37 @@
+// What a storage backend must provide. Everything above this (recording,
+// deriving runs, queries, verification) is shared, so SQLite and PostgreSQL
+// behave the same by construction and are tested by the same suite.
+import type { ChainHead, EventKind, EventRow, NewEvent } from './event.js';
+
+export interface EventFilter {
+	host?: string;
+	who?: string;
+	sinceMs?: number;
+	untilMs?: number;
+	scriptHashPrefix?: string;
+	kinds?: readonly EventKind[];
+}
+
+export interface AuditBackend {
+	readonly kind: 'sqlite' | 'postgres';
+	/** Where the log lives, with any password removed. */
+	readonly location: string;
+	/** Applies pending schema migrations (safe when several controllers start at once). */
+	migrate(): Promise<void>;
+	/** Appends events atomically at the end of the chain; concurrent appenders are serialized. */
+	append(events: NewEvent[]): Promise<EventRow[]>;
+	/** Rows matching every filter, newest first. */
+	find(filter: EventFilter, limit: number): Promise<EventRow[]>;
+	/** All rows of these runs, in chain order. */
+	eventsOfRuns(runIds: readonly string[]): Promise<EventRow[]>;
+	/** Rows of one agent session on one host, in chain order. */
+	sessionEvents(host: string, sessionId: string): Promise<EventRow[]>;
+	/** Run ids of dispatches starting with `prefix` (at most `limit`). */
+	runIdsWithPrefix(prefix: string, limit: number): Promise<string[]>;
+	/** Dispatch rows since `sinceMs` with neither a finished nor an interrupted row. */
+	openDispatches(sinceMs: number): Promise<EventRow[]>;
+	/** Rows with seq in (afterSeq, uptoSeq], in order, at most `limit`. */
+	scan(afterSeq: number, uptoSeq: number, limit: number): Promise<EventRow[]>;
+	head(): Promise<ChainHead>;
+	close(): Promise<void>;
+}

@@ -1,0 +1,38 @@
+// The central audit log: what was compiled and loaded where, by whom, from
+// when to when, how it ended, and proof that the record is whole.
+//
+// How dispatch uses it (`tapfleet run`), in this order:
+//
+//   const audit = await openAuditLog(opts.auditDb);   // --audit-db URL, or the default SQLite file
+//   await audit.recordCompile({ who, scriptText, moduleHash, targetBuildId, targetRelease, runtime, toolVersions });
+//   // Write-ahead: committed before anything is sent to any agent.
+//   const run = await audit.beginDispatch({ who, hosts, moduleHash, scriptText, options });
+//   //   pass run.runId to each agent with the load, so agents' journals can name it
+//   await run.hostRefused(host, 'build-id-mismatch', message);      // controller refused a host
+//   await run.hostLoaded(host, { sessionId, loadedAtMs });           // after the agent's Load reply
+//   await run.hostEnded(host, { endedBy: 'exit', firstOutputAtMs, unloadedAtMs,
+//                               outputBytes, outputLines, dropped, message });
+//   await run.finish();                                              // every host is done
+//   await audit.close();
+//
+// endedBy: 'exit' | 'time-limit' | 'interrupt' (Ctrl-C) | 'lease-expiry' | 'agent-restart' | 'unload' | 'error'.
+// Refusals with no run: audit.recordRefusal({ who, reason, message, host? }).
+// Agents' journals: audit.importAgentJournal(host, journalFromSessions(listSessionsReply.sessions));
+// idempotent; loads no controller record explains are flagged "unmatched".
+// Identities: identityFromCertificate(cn) or localIdentity().
+//
+// A controller killed mid-run leaves the run incomplete; the next controller to
+// open the log on that machine records it as interrupted (openAuditLog does it).
+// Every write is a new hash-chained row: audit.verify() names the first broken row.
+// Reading: audit.list({ host, user, sinceMs, untilMs, scriptHash, limit }), audit.show(runId).
+// gRPC: addAuditService(server, audit) serves tapfleet.v1.AuditService.
+// Errors: AuditInputError (bad record), AuditOpenError (cannot open), RunNotFoundError.
+export { openAuditLog, AuditLog, AuditOpenError, type OpenOptions } from './open.js';
+export { RunRecorder, newRunId } from './audit-log.js';
+export { AuditInputError, LIMITS } from './limits.js';
+export { RunNotFoundError } from './query.js';
+export { parseAuditDb, defaultAuditDbPath, AuditDbUrlError } from './location.js';
+export { localIdentity, identityFromCertificate } from './identity.js';
+export { addAuditService } from './grpc-service.js';
+export * from './types.js';
+export { journalFromSessions, endReasonFromAgent, type AgentSessionLike } from './agent-sessions.js';

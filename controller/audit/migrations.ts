@@ -1,0 +1,66 @@
+// The audit schema, one list of versioned migrations for both backends.
+// `{C}` marks text columns compared by byte order (hash and id prefixes):
+// PostgreSQL needs COLLATE "C" for that; SQLite compares bytes already.
+// Never edit a released migration: append a new version.
+
+export interface Migration {
+	version: number;
+	statements: string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+	{
+		version: 1,
+		statements: [
+			`CREATE TABLE audit_log (
+				seq BIGINT NOT NULL PRIMARY KEY,
+				at_ms BIGINT NOT NULL,
+				kind TEXT NOT NULL,
+				run_id TEXT{C},
+				host TEXT,
+				session_id TEXT,
+				who TEXT{C},
+				script_hash TEXT{C},
+				body TEXT NOT NULL,
+				prev_hash TEXT NOT NULL,
+				hash TEXT NOT NULL
+			)`,
+			// One row: the end of the chain. Appenders lock it, which serializes
+			// them across processes, and `verify` compares it with the last row,
+			// which detects rows deleted from the end.
+			`CREATE TABLE audit_chain_head (
+				id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+				last_seq BIGINT NOT NULL,
+				last_hash TEXT NOT NULL
+			)`,
+			`INSERT INTO audit_chain_head (id, last_seq, last_hash) VALUES (1, 0, '${'0'.repeat(64)}')`,
+			// Each query filter leads an index with the time after it, so a
+			// host (user, script) and time-range query reads only its rows.
+			'CREATE INDEX audit_log_host_at ON audit_log (host, at_ms)',
+			'CREATE INDEX audit_log_who_at ON audit_log (who, at_ms)',
+			'CREATE INDEX audit_log_script_at ON audit_log (script_hash, at_ms)',
+			'CREATE INDEX audit_log_at ON audit_log (at_ms)',
+			'CREATE INDEX audit_log_run ON audit_log (run_id, seq)',
+			'CREATE INDEX audit_log_kind_at ON audit_log (kind, at_ms)',
+			'CREATE INDEX audit_log_session ON audit_log (host, session_id)',
+		],
+	},
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export const CREATE_VERSION_TABLE =
+	'CREATE TABLE IF NOT EXISTS audit_schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at_ms BIGINT NOT NULL)';
+
+export function migrationSql(statement: string, dialect: 'sqlite' | 'postgres'): string {
+	return statement.replaceAll('{C}', dialect === 'postgres' ? ' COLLATE "C"' : '');
+}
+
+/** Refuses a database written by a newer tapfleet: its rows could mean something we do not know. */
+export function checkSchemaVersion(found: number, location: string): void {
+	if (found > LATEST_SCHEMA_VERSION) {
+		throw new Error(
+			`audit database ${location} has schema version ${found}, newer than this tapfleet knows (${LATEST_SCHEMA_VERSION}); upgrade tapfleet`,
+		);
+	}
+}

@@ -1,0 +1,64 @@
+// Opening the audit log: pick the backend from --audit-db (or the default),
+// migrate it, and give back one object for writing, querying and verifying.
+import { AuditWriter } from './audit-log.js';
+import type { AuditBackend } from './backend.js';
+import { parseAuditDb, redact } from './location.js';
+import { PostgresBackend } from './postgres-backend.js';
+import { listEntries, showRun } from './query.js';
+import { SqliteBackend } from './sqlite-backend.js';
+import type { AuditListing, AuditQuery, RunView, VerifyResult } from './types.js';
+import { verifyChain } from './verify.js';
+
+export class AuditLog extends AuditWriter {
+	get location(): string {
+		return this.backend.location;
+	}
+
+	get backendKind(): 'sqlite' | 'postgres' {
+		return this.backend.kind;
+	}
+
+	list(query: AuditQuery = {}): Promise<AuditListing> {
+		return listEntries(this.backend, query);
+	}
+
+	show(runIdOrPrefix: string): Promise<RunView> {
+		return showRun(this.backend, runIdOrPrefix);
+	}
+
+	verify(): Promise<VerifyResult> {
+		return verifyChain(this.backend);
+	}
+
+	close(): Promise<void> {
+		return this.backend.close();
+	}
+}
+
+export class AuditOpenError extends Error {}
+
+export interface OpenOptions {
+	/** Mark runs of dead controllers on this machine as interrupted (default true). */
+	recover?: boolean;
+}
+
+/** Opens (creating and migrating if needed) the audit log named by `spec`. */
+export async function openAuditLog(spec?: string, options: OpenOptions = {}): Promise<AuditLog> {
+	const target = parseAuditDb(spec);
+	let backend: AuditBackend;
+	try {
+		backend = target.kind === 'sqlite' ? new SqliteBackend(target.path) : new PostgresBackend(target);
+	} catch (err) {
+		throw new AuditOpenError(`cannot open audit database ${target.kind === 'sqlite' ? target.path : target.location}: ${(err as Error).message}`);
+	}
+	try {
+		await backend.migrate();
+		const log = new AuditLog(backend);
+		if (options.recover ?? true) await log.recoverInterruptedRuns();
+		return log;
+	} catch (err) {
+		await backend.close().catch(() => {});
+		if (err instanceof Error && err.message.includes('newer than this tapfleet')) throw new AuditOpenError(err.message);
+		throw new AuditOpenError(`cannot open audit database ${backend.location}: ${redact((err as Error).message)}`);
+	}
+}

@@ -1,0 +1,175 @@
+// The shared audit store: several controllers append to one PostgreSQL log.
+// Appenders lock the single chain-head row (SELECT ... FOR UPDATE) inside
+// their transaction, so their rows form one chain whatever the interleaving.
+import pg from 'pg';
+import type { AuditBackend, EventFilter } from './backend.js';
+import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './event.js';
+import { checkSchemaVersion, CREATE_VERSION_TABLE, migrationSql, MIGRATIONS } from './migrations.js';
+import {
+	EVENT_COLUMNS,
+	eventsOfRunsSql,
+	findSql,
+	HEAD_SQL,
+	openDispatchesSql,
+	runIdsWithPrefixSql,
+	scanSql,
+	sessionEventsSql,
+	toEventRow,
+	type Sql,
+} from './sql.js';
+
+/** Any constant: the session-level advisory lock that serializes migrations. */
+const MIGRATION_LOCK_KEY = 0x7461_7066; // "tapf"
+const POOL_SIZE = 4;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** `?` placeholders to PostgreSQL's `$1, $2, ...`. */
+function numbered(sql: Sql): Sql {
+	let n = 0;
+	return { text: sql.text.replace(/\?/g, () => `$${++n}`), params: sql.params };
+}
+
+export interface PostgresTarget {
+	/** The connection URL without tapfleet's own parameters. */
+	url: string;
+	/** A schema to keep the tables in (created if missing); default: the search path. */
+	schema?: string;
+	/** For messages: the URL without its password. */
+	location: string;
+}
+
+export class PostgresBackend implements AuditBackend {
+	readonly kind = 'postgres';
+	readonly location: string;
+	private readonly pool: pg.Pool;
+	private readonly schema?: string;
+
+	constructor(target: PostgresTarget) {
+		this.location = target.location;
+		this.schema = target.schema;
+		this.pool = new pg.Pool({
+			connectionString: target.url,
+			max: POOL_SIZE,
+			connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+			// Every pooled connection looks in the chosen schema first.
+			options: target.schema ? `-c search_path=${target.schema}` : undefined,
+		});
+		// An idle client losing its connection must not crash the controller.
+		this.pool.on('error', () => {});
+	}
+
+	async migrate(): Promise<void> {
+		const client = await this.pool.connect();
+		try {
+			if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+			await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+			try {
+				await client.query(CREATE_VERSION_TABLE);
+				const r = await client.query('SELECT MAX(version) AS v FROM audit_schema_version');
+				const current = Number(r.rows[0]?.v ?? 0);
+				checkSchemaVersion(current, this.location);
+				for (const m of MIGRATIONS) {
+					if (m.version <= current) continue;
+					await client.query('BEGIN');
+					try {
+						for (const s of m.statements) await client.query(migrationSql(s, 'postgres'));
+						await client.query('INSERT INTO audit_schema_version (version, applied_at_ms) VALUES ($1, $2)', [m.version, Date.now()]);
+						await client.query('COMMIT');
+					} catch (err) {
+						await client.query('ROLLBACK');
+						throw err;
+					}
+				}
+			} finally {
+				await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+			}
+		} finally {
+			client.release();
+		}
+	}
+
+	private async rows(sql: Sql): Promise<EventRow[]> {
+		const n = numbered(sql);
+		const r = await this.pool.query(n.text, n.params);
+		return r.rows.map(toEventRow);
+	}
+
+	async append(events: NewEvent[]): Promise<EventRow[]> {
+		if (!events.length) return [];
+		const client = await this.pool.connect();
+		try {
+			// One round trip to open the transaction and lock the head.
+			const opened = (await client.query(`BEGIN; ${HEAD_SQL} FOR UPDATE`)) as unknown as pg.QueryResult[];
+			const h = opened[1]!.rows[0] as { last_seq: string; last_hash: string };
+			const rows = chainEvents({ seq: Number(h.last_seq), hash: h.last_hash }, events);
+			const last = rows[rows.length - 1]!;
+			const col = <T>(f: (r: EventRow) => T) => rows.map(f);
+			await client.query(
+				`WITH added AS (
+					INSERT INTO audit_log (${EVENT_COLUMNS})
+					SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+						$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+				)
+				UPDATE audit_chain_head SET last_seq = $12, last_hash = $13 WHERE id = 1`,
+				[
+					col((r) => r.seq),
+					col((r) => r.atMs),
+					col((r) => r.kind),
+					col((r) => r.runId),
+					col((r) => r.host),
+					col((r) => r.sessionId),
+					col((r) => r.who),
+					col((r) => r.scriptHash),
+					col((r) => r.body),
+					col((r) => r.prevHash),
+					col((r) => r.hash),
+					last.seq,
+					last.hash,
+				],
+			);
+			await client.query('COMMIT');
+			return rows;
+		} catch (err) {
+			await client.query('ROLLBACK').catch(() => {});
+			throw err;
+		} finally {
+			client.release();
+		}
+	}
+
+	find(filter: EventFilter, limit: number): Promise<EventRow[]> {
+		return this.rows(findSql(filter, limit));
+	}
+
+	async eventsOfRuns(runIds: readonly string[]): Promise<EventRow[]> {
+		return runIds.length ? this.rows(eventsOfRunsSql(runIds)) : [];
+	}
+
+	sessionEvents(host: string, sessionId: string): Promise<EventRow[]> {
+		return this.rows(sessionEventsSql(host, sessionId));
+	}
+
+	async runIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
+		const n = numbered(runIdsWithPrefixSql(prefix, limit));
+		const r = await this.pool.query(n.text, n.params);
+		return r.rows.map((row) => row.run_id as string);
+	}
+
+	openDispatches(sinceMs: number): Promise<EventRow[]> {
+		return this.rows(openDispatchesSql(sinceMs));
+	}
+
+	scan(afterSeq: number, uptoSeq: number, limit: number): Promise<EventRow[]> {
+		return this.rows(scanSql(afterSeq, uptoSeq, limit));
+	}
+
+	async head(): Promise<ChainHead> {
+		const r = await this.pool.query(HEAD_SQL);
+		const h = r.rows[0] as { last_seq: string; last_hash: string };
+		return { seq: Number(h.last_seq), hash: h.last_hash };
+	}
+
+	async close(): Promise<void> {
+		await this.pool.end();
+	}
+}

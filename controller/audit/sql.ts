@@ -1,0 +1,97 @@
+// SQL shared by both backends, written with `?` placeholders (PostgreSQL's
+// backend numbers them). Keeping the queries here is what makes the two
+// backends answer identically.
+import type { EventFilter } from './backend.js';
+import type { EventRow } from './event.js';
+
+export interface Sql {
+	text: string;
+	params: unknown[];
+}
+
+export const EVENT_COLUMNS = 'seq, at_ms, kind, run_id, host, session_id, who, script_hash, body, prev_hash, hash';
+
+/** Above every hex digit and id character, so [p, p + '~') is "starts with p". */
+const PREFIX_END = '~';
+
+export function findSql(f: EventFilter, limit: number): Sql {
+	const where: string[] = [];
+	const params: unknown[] = [];
+	const add = (clause: string, ...values: unknown[]) => {
+		where.push(clause);
+		params.push(...values);
+	};
+	if (f.host !== undefined) add('host = ?', f.host);
+	if (f.who !== undefined) {
+		// `alice` finds user:alice@<any host> and cert:alice; a full identity finds itself.
+		add('(who = ? OR who = ? OR (who >= ? AND who < ?))', f.who, `cert:${f.who}`, `user:${f.who}@`, `user:${f.who}@${PREFIX_END}`);
+	}
+	if (f.sinceMs !== undefined) add('at_ms >= ?', f.sinceMs);
+	if (f.untilMs !== undefined) add('at_ms <= ?', f.untilMs);
+	if (f.scriptHashPrefix !== undefined) {
+		add('script_hash >= ? AND script_hash < ?', f.scriptHashPrefix, f.scriptHashPrefix + PREFIX_END);
+	}
+	if (f.kinds !== undefined) add(`kind IN (${f.kinds.map(() => '?').join(', ')})`, ...f.kinds);
+	const whereText = where.length ? `WHERE ${where.join(' AND ')}` : '';
+	return {
+		text: `SELECT ${EVENT_COLUMNS} FROM audit_log ${whereText} ORDER BY at_ms DESC, seq DESC LIMIT ?`,
+		params: [...params, limit],
+	};
+}
+
+export function eventsOfRunsSql(runIds: readonly string[]): Sql {
+	return {
+		text: `SELECT ${EVENT_COLUMNS} FROM audit_log WHERE run_id IN (${runIds.map(() => '?').join(', ')}) ORDER BY seq`,
+		params: [...runIds],
+	};
+}
+
+export function sessionEventsSql(host: string, sessionId: string): Sql {
+	return {
+		text: `SELECT ${EVENT_COLUMNS} FROM audit_log WHERE host = ? AND session_id = ? ORDER BY seq`,
+		params: [host, sessionId],
+	};
+}
+
+export function runIdsWithPrefixSql(prefix: string, limit: number): Sql {
+	return {
+		text: "SELECT run_id FROM audit_log WHERE kind = 'dispatch' AND run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
+		params: [prefix, prefix + PREFIX_END, limit],
+	};
+}
+
+export function openDispatchesSql(sinceMs: number): Sql {
+	return {
+		text: `SELECT ${EVENT_COLUMNS} FROM audit_log d WHERE d.kind = 'dispatch' AND d.at_ms >= ?
+			AND NOT EXISTS (SELECT 1 FROM audit_log f WHERE f.run_id = d.run_id
+				AND f.kind IN ('dispatch-finished', 'run-interrupted'))
+			ORDER BY d.seq`,
+		params: [sinceMs],
+	};
+}
+
+export function scanSql(afterSeq: number, uptoSeq: number, limit: number): Sql {
+	return {
+		text: `SELECT ${EVENT_COLUMNS} FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+		params: [afterSeq, uptoSeq, limit],
+	};
+}
+
+export const HEAD_SQL = 'SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1';
+
+/** A database row (column names as stored) to an EventRow; BIGINTs may arrive as strings. */
+export function toEventRow(r: Record<string, unknown>): EventRow {
+	return {
+		seq: Number(r.seq),
+		atMs: Number(r.at_ms),
+		kind: r.kind as EventRow['kind'],
+		runId: (r.run_id as string | null) ?? null,
+		host: (r.host as string | null) ?? null,
+		sessionId: (r.session_id as string | null) ?? null,
+		who: (r.who as string | null) ?? null,
+		scriptHash: (r.script_hash as string | null) ?? null,
+		body: r.body as string,
+		prevHash: r.prev_hash as string,
+		hash: r.hash as string,
+	};
+}
