@@ -1,0 +1,67 @@
+// The agent's journal: one JSON line per event (loaded, finished,
+// reconciled) in the state directory, written synchronously before the
+// agent answers, so that after a crash or kill -9 a restarted agent knows
+// every taprun it had started and can make sure none is left running
+// without a session that owns it.
+import { appendFileSync, existsSync, fsyncSync, openSync, closeSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type JournalEvent =
+	| { event: 'loaded'; session: string; module: string; buildId: string; scriptSha256: string; owner: string; pid: number; startTime: string; detach: boolean; leaseSeconds: number }
+	| { event: 'finished'; session: string; reason: string; exitCode: number; signal: string }
+	| { event: 'reconciled'; session: string; module: string; pid: number; action: 'terminated' | 'killed' | 'gone'; reason: string }
+	| { event: 'agent-started'; pid: number; version: string }
+	| { event: 'refused'; owner: string; module: string; code: string; reason: string };
+
+export type JournalEntry = JournalEvent & { ts: string };
+
+/** Past this size the journal is rotated to journal.jsonl.1 at startup. */
+const ROTATE_BYTES = 8 * 1024 * 1024;
+
+export class Journal {
+	readonly path: string;
+
+	constructor(stateDir: string) {
+		this.path = join(stateDir, 'journal.jsonl');
+	}
+
+	append(event: JournalEvent): void {
+		const fd = openSync(this.path, 'a', 0o600);
+		try {
+			appendFileSync(fd, JSON.stringify({ ts: new Date().toISOString(), ...event }) + '\n');
+			fsyncSync(fd);
+		} finally {
+			closeSync(fd);
+		}
+	}
+
+	read(): JournalEntry[] {
+		if (!existsSync(this.path)) return [];
+		const entries: JournalEntry[] = [];
+		for (const line of readFileSync(this.path, 'utf8').split('\n')) {
+			if (!line.trim()) continue;
+			try {
+				entries.push(JSON.parse(line));
+			} catch {
+				// A line torn by a crash mid-write: skip it, the rest is still good.
+			}
+		}
+		return entries;
+	}
+
+	/** Sessions with a `loaded` entry and neither `finished` nor `reconciled`. */
+	unfinished(): Extract<JournalEntry, { event: 'loaded' }>[] {
+		const open = new Map<string, Extract<JournalEntry, { event: 'loaded' }>>();
+		for (const e of this.read()) {
+			if (e.event === 'loaded') open.set(e.session, e);
+			else if (e.event === 'finished' || e.event === 'reconciled') open.delete(e.session);
+		}
+		return [...open.values()];
+	}
+
+	rotateIfLarge(): void {
+		if (existsSync(this.path) && statSync(this.path).size > ROTATE_BYTES && this.unfinished().length === 0) {
+			renameSync(this.path, this.path + '.1');
+		}
+	}
+}

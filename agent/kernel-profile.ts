@@ -1,0 +1,20 @@
+// The kernel profile the agent serves to controllers: gathered once per
+// agent process (the kernel does not change under a running agent) and
+// streamed as JSON in chunks.
+import { gatherLocalProfile } from '../controller/profile/gather.js';
+
+export const PROFILE_CHUNK_BYTES = 1024 * 1024;
+
+let cached: Promise<Buffer> | undefined;
+
+export function localProfileBytes(): Promise<Buffer> {
+	cached ??= gatherLocalProfile().then((r) => Buffer.from(JSON.stringify(r.profile)));
+	// A failure is not cached: the next request tries again.
+	cached.catch(() => (cached = undefined));
+	return cached;
+}
+
+export function* chunks(data: Buffer, size = PROFILE_CHUNK_BYTES): Generator<Buffer> {
+	for (let off = 0; off < data.length; off += size) yield data.subarray(off, off + size);
+	if (data.length === 0) yield data;
+}

@@ -1,0 +1,192 @@
+// Starting an agent: TCP with mutual TLS (the default), a unix socket for
+// the local host, or plain TCP only when asked for. Adds the standard health
+// service and server reflection, reconciles the journal before serving, and
+// stops every session (end probes) when stopped.
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { loadTrustedKeys } from '../controller/module/verify.js';
+import { AGENT_PKI_FILES } from '../controller/pki/layout.js';
+import { AgentServiceService } from '../proto/gen/tapfleet/v1/agent.js';
+import { VERSION } from '../cli/version.js';
+import { loadPolicy, type Transport } from './auth.js';
+import { availableRuntimes, hostFacts } from './host-facts.js';
+import { Journal } from './journal.js';
+import { jsonLogger, type Logger } from './log.js';
+import { DEFAULT_BUFFER_LIMITS } from './output-buffer.js';
+import { addReflection } from './reflection.js';
+import { agentService } from './service.js';
+import { SessionManager } from './sessions.js';
+import { resolveTaprun, taprunVersion } from './taprun-path.js';
+
+export interface AgentOptions {
+	/** "HOST:PORT" (mTLS unless plaintext) or "unix:/path/to/socket". */
+	listen: string;
+	/** The agent's PKI directory from `tapfleet keys issue --agent NAME`. */
+	pkiDir?: string;
+	/** Directories of trusted module-signing keys; default PKI/trusted-keys. */
+	trustedKeysDir?: string;
+	policyPath?: string;
+	plaintext?: boolean;
+	stateDir: string;
+	taprunPath?: string;
+	maxSessions?: number;
+	bufferBytes?: number;
+	bufferRecords?: number;
+	defaultLeaseSeconds?: number;
+	maxLeaseSeconds?: number;
+	endGraceMs?: number;
+	log?: Logger;
+}
+
+export interface RunningAgent {
+	/** Where it listens: "HOST:PORT" with the real port, or "unix:PATH". */
+	address: string;
+	transport: Transport;
+	sessions: SessionManager;
+	journal: Journal;
+	stop(reason?: string): Promise<void>;
+}
+
+export class AgentConfigError extends Error {}
+
+export const AGENT_DEFAULTS = {
+	maxSessions: 16,
+	defaultLeaseSeconds: 30,
+	maxLeaseSeconds: 7 * 24 * 3600,
+	maxTimeLimitSeconds: 30 * 24 * 3600,
+	endGraceMs: 10_000,
+	finishedKept: 64,
+	/** Module files arrive in chunks of at most 1 MiB; leave room for the header. */
+	maxMessageBytes: 4 * 1024 * 1024 + 64 * 1024,
+} as const;
+
+function splitHostPort(listen: string): { host: string; port: number } {
+	const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
+	if (!m) throw new AgentConfigError(`--listen ${JSON.stringify(listen)}: expected HOST:PORT, [IPV6]:PORT or unix:/PATH`);
+	return { host: m[1] ?? m[2], port: Number(m[3]) };
+}
+
+function readPki(dir: string, file: string): Buffer {
+	const path = join(dir, file);
+	if (!existsSync(path)) throw new AgentConfigError(`${path} is missing; create the agent's directory with \`tapfleet keys issue --agent NAME\``);
+	return readFileSync(path);
+}
+
+export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+	const log = opts.log ?? jsonLogger();
+	const unixPath = opts.listen.startsWith('unix:') ? opts.listen.slice('unix:'.length) : undefined;
+	const transport: Transport = unixPath ? 'unix' : opts.plaintext ? 'plaintext' : 'mtls';
+	let credentials: ServerCredentials;
+	let agentName = hostFacts().hostname;
+	if (transport === 'mtls') {
+		if (!opts.pkiDir) throw new AgentConfigError('an agent on TCP needs --pki DIR (from `tapfleet keys issue --agent NAME`), or --plaintext to run without TLS');
+		const cert = readPki(opts.pkiDir, AGENT_PKI_FILES.cert);
+		agentName = new X509Certificate(cert).subject.match(/CN=([^\n,]+)/)?.[1] ?? agentName;
+		credentials = ServerCredentials.createSsl(readPki(opts.pkiDir, AGENT_PKI_FILES.caCert), [{ cert_chain: cert, private_key: readPki(opts.pkiDir, AGENT_PKI_FILES.key) }], true);
+	} else {
+		if (transport === 'plaintext') log.warn('listening on plain TCP: no encryption, no client authentication; every client may load modules', { listen: opts.listen });
+		credentials = ServerCredentials.createInsecure();
+	}
+	const trustedKeysDir = opts.trustedKeysDir ?? (opts.pkiDir ? join(opts.pkiDir, AGENT_PKI_FILES.trustedKeysDir) : undefined);
+	const trustedKeys = trustedKeysDir ? loadTrustedKeys(trustedKeysDir) : [];
+	if (trustedKeys.length === 0) log.warn('no trusted module-signing keys: every Load will be refused', { trustedKeysDir });
+	const policy = loadPolicy(opts.policyPath ?? (opts.pkiDir ? join(opts.pkiDir, AGENT_PKI_FILES.policy) : undefined));
+
+	mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+	const journal = new Journal(opts.stateDir);
+	journal.rotateIfLarge();
+	const taprunPath = resolveTaprun(opts.taprunPath);
+	const facts = hostFacts();
+	const endGraceMs = opts.endGraceMs ?? AGENT_DEFAULTS.endGraceMs;
+	const sessions = new SessionManager(
+		opts.stateDir,
+		{
+			maxSessions: opts.maxSessions ?? AGENT_DEFAULTS.maxSessions,
+			defaultLeaseSeconds: opts.defaultLeaseSeconds ?? AGENT_DEFAULTS.defaultLeaseSeconds,
+			endGraceMs,
+			finishedKept: AGENT_DEFAULTS.finishedKept,
+			buffer: { maxBytes: opts.bufferBytes ?? DEFAULT_BUFFER_LIMITS.maxBytes, maxRecords: opts.bufferRecords ?? DEFAULT_BUFFER_LIMITS.maxRecords },
+		},
+		journal,
+		log,
+		taprunPath,
+	);
+	// Before serving: whatever a previous agent process left running is stopped and recorded.
+	await sessions.reconcile();
+	journal.append({ event: 'agent-started', pid: process.pid, version: VERSION });
+
+	const server = new Server({
+		'grpc.max_receive_message_length': AGENT_DEFAULTS.maxMessageBytes,
+		// Notice a controller that vanished without closing its connection, so its leases can expire.
+		'grpc.keepalive_time_ms': 10_000,
+		'grpc.keepalive_timeout_ms': 5_000,
+		'grpc.keepalive_permit_without_calls': 1,
+	});
+	const service = agentService({
+		transport,
+		policy,
+		facts,
+		agentName,
+		agentVersion: VERSION,
+		runtimeVersion: taprunVersion(taprunPath),
+		upload: {
+			trustedKeys,
+			hostName: agentName,
+			hostBuildId: facts.buildId,
+			hostRelease: facts.release,
+			runtimes: availableRuntimes(taprunPath),
+			stagingRoot: sessions.stagingDir,
+			maxLeaseSeconds: opts.maxLeaseSeconds ?? AGENT_DEFAULTS.maxLeaseSeconds,
+			maxTimeLimitSeconds: AGENT_DEFAULTS.maxTimeLimitSeconds,
+		},
+		sessions,
+		journal,
+		log,
+		startedAt: Date.now(),
+	});
+	server.addService(AgentServiceService, service);
+	const health = new HealthImplementation({ '': 'SERVING', 'tapfleet.v1.AgentService': 'SERVING' });
+	health.addToServer(server);
+	if (!addReflection(server)) log.warn('no API descriptors found: server reflection is off');
+
+	if (unixPath) rmSync(unixPath, { force: true });
+	const bindAddress = unixPath ? `unix:${unixPath}` : opts.listen;
+	if (!unixPath) splitHostPort(opts.listen);
+	const port = await new Promise<number>((resolve, reject) =>
+		server.bindAsync(bindAddress, credentials, (err, p) => (err ? reject(new AgentConfigError(`cannot listen on ${opts.listen}: ${err.message}`)) : resolve(p))),
+	);
+	if (unixPath) chmodSync(unixPath, 0o600);
+	const address = unixPath ? `unix:${unixPath}` : `${opts.listen.replace(/:\d+$/, '')}:${port}`;
+	log.info('agent listening', { address, transport, buildId: facts.buildId, name: agentName, taprun: taprunPath, trustedKeys: trustedKeys.map((k) => k.name), stateDir: opts.stateDir });
+
+	let stopping: Promise<void> | undefined;
+	return {
+		address,
+		transport,
+		sessions,
+		journal,
+		stop(reason = 'agent stopped') {
+			stopping ??= (async () => {
+				health.setStatus('', 'NOT_SERVING');
+				await sessions.stopAll(reason);
+				// Every session has ended, so every stream ends too; do not wait on a stuck peer for long.
+				await new Promise<void>((resolve) => {
+					const timer = setTimeout(() => {
+						server.forceShutdown();
+						resolve();
+					}, 5_000);
+					server.tryShutdown(() => {
+						clearTimeout(timer);
+						resolve();
+					});
+				});
+				if (unixPath) rmSync(unixPath, { force: true });
+				log.info('agent stopped', { reason });
+			})();
+			return stopping;
+		},
+	};
+}

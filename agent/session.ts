@@ -1,0 +1,148 @@
+// One loaded module: a taprun process, its sequenced output, its lease.
+// taprun runs in its own process group so that a terminal's Ctrl-C reaches
+// the agent (which decides) and not the module directly.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { ModuleManifest } from '../controller/module/manifest.js';
+import { OutputBuffer, type BufferLimits, type BufferedRecord } from './output-buffer.js';
+import { processStartTime } from './proc.js';
+
+export type SessionState = 'running' | 'stopping' | 'finished';
+
+export interface SessionExitInfo {
+	exitCode: number;
+	signal: string;
+	reason: string;
+}
+
+export interface SessionSpec {
+	id: string;
+	manifest: ModuleManifest;
+	moduleDir: string;
+	owner: string;
+	leaseSeconds: number;
+	timeLimitSeconds: number;
+	args: string[];
+	detach: boolean;
+	taprunPath: string;
+	bufferLimits: BufferLimits;
+	/** How long end probes may take after SIGTERM before taprun is killed. */
+	endGraceMs: number;
+}
+
+/** Largest text record: longer runs of output are split at line ends. */
+const MAX_RECORD_BYTES = 64 * 1024;
+
+export class Session {
+	readonly output: OutputBuffer;
+	readonly startedAt = Date.now();
+	state: SessionState = 'running';
+	exit: SessionExitInfo | undefined;
+	pid = 0;
+	startTime = '';
+	/** Subscribers that keep the lease alive (controllers), and when the last one left. */
+	leaseHolders = 0;
+	lastContact = Date.now();
+	droppedRecords = 0;
+	private child: ChildProcess;
+	private stopReason: string | undefined;
+	private exited: Promise<SessionExitInfo>;
+	private killTimer: NodeJS.Timeout | undefined;
+
+	constructor(
+		readonly spec: SessionSpec,
+		private onRecord: (rec: BufferedRecord) => void,
+	) {
+		this.output = new OutputBuffer(spec.bufferLimits);
+		const argv = [...(spec.timeLimitSeconds > 0 ? ['-T', String(spec.timeLimitSeconds)] : []), spec.moduleDir, ...spec.args];
+		this.child = spawn(spec.taprunPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+		this.pid = this.child.pid ?? 0;
+		this.startTime = (this.pid && processStartTime(this.pid)) || '';
+		const outDone = this.pipeLines(this.child.stdout!, 'stdout');
+		const errDone = this.pipeLines(this.child.stderr!, 'stderr');
+		this.exited = new Promise((resolve) => {
+			let spawnError: Error | undefined;
+			this.child.on('error', (e) => (spawnError = e));
+			this.child.on('close', async (code, signal) => {
+				await Promise.all([outDone, errDone]);
+				if (this.killTimer) clearTimeout(this.killTimer);
+				if (spawnError) this.append({ kind: 'stderr', text: `tapfleet agent: cannot run ${spec.taprunPath}: ${spawnError.message}\n` });
+				const info: SessionExitInfo = {
+					exitCode: code ?? -1,
+					signal: signal ?? '',
+					reason: this.stopReason ?? 'exited',
+				};
+				this.exit = info;
+				this.state = 'finished';
+				this.append({ kind: 'exit', ...info });
+				resolve(info);
+			});
+		});
+	}
+
+	get leaseExpired(): boolean {
+		return !this.spec.detach && this.state === 'running' && this.leaseHolders === 0 && Date.now() - this.lastContact > this.spec.leaseSeconds * 1000;
+	}
+
+	/**
+	 * Stops the session: end probes first (SIGTERM), or at once (force).
+	 * `reason` is recorded: "unloaded", "forced", "lease expired", "agent stopped".
+	 */
+	stop(force: boolean, reason: string): Promise<SessionExitInfo> {
+		if (this.state === 'finished') return this.exited;
+		// The first reason stands, except that forcing overrides a polite unload.
+		if (this.stopReason === undefined || reason === 'forced') this.stopReason = reason;
+		this.state = 'stopping';
+		this.signal(force ? 'SIGKILL' : 'SIGTERM');
+		if (!force && !this.killTimer) this.killTimer = setTimeout(() => this.signal('SIGKILL'), this.spec.endGraceMs);
+		return this.exited;
+	}
+
+	whenFinished(): Promise<SessionExitInfo> {
+		return this.exited;
+	}
+
+	private signal(sig: NodeJS.Signals): void {
+		try {
+			if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(sig);
+		} catch {
+			/* already gone */
+		}
+	}
+
+	private append(body: Parameters<OutputBuffer['append']>[0]): void {
+		this.onRecord(this.output.append(body));
+	}
+
+	/** Turns a pipe into records of whole lines, flushing a partial line at the end. */
+	private pipeLines(stream: NodeJS.ReadableStream, kind: 'stdout' | 'stderr'): Promise<void> {
+		let pending = '';
+		stream.setEncoding('utf8');
+		stream.on('data', (chunk: string) => {
+			const text = pending + chunk;
+			const lastNewline = text.lastIndexOf('\n');
+			if (lastNewline === -1 && text.length < MAX_RECORD_BYTES) {
+				pending = text;
+				return;
+			}
+			const cut = lastNewline === -1 ? text.length : lastNewline + 1;
+			pending = text.slice(cut);
+			let start = 0;
+			while (start < cut) {
+				let end = Math.min(cut, start + MAX_RECORD_BYTES);
+				if (end < cut) {
+					const nl = text.lastIndexOf('\n', end - 1);
+					if (nl >= start) end = nl + 1;
+				}
+				this.append({ kind, text: text.slice(start, end) });
+				start = end;
+			}
+		});
+		return new Promise((resolve) =>
+			stream.on('end', () => {
+				if (pending) this.append({ kind, text: pending });
+				pending = '';
+				resolve();
+			}),
+		);
+	}
+}

@@ -1,0 +1,111 @@
+// A promise-based client for one agent, over the transport its URI names.
+import { ChannelCredentials, credentials as grpcCredentials, Metadata, status, type ServiceError, type ClientReadableStream } from '@grpc/grpc-js';
+import type { ClientTls } from '../pki/credentials.js';
+import {
+	AgentServiceClient,
+	type HostInfo,
+	type LoadRequest,
+	type LoadResponse,
+	type SessionInfo,
+	type SessionOptions,
+	type StreamOutputResponse,
+	type UnloadResponse,
+} from '../../proto/gen/tapfleet/v1/agent.js';
+import type { HostUri } from './host-uri.js';
+
+/** Chunk size for module files: well under the agent's message limit. */
+export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+
+export interface ModuleUpload {
+	manifest: Buffer;
+	signature: Buffer;
+	files: { name: string; data: Buffer }[];
+}
+
+function channelCredentials(host: HostUri, tls: ClientTls | undefined): ChannelCredentials {
+	if (host.transport !== 'mtls') return grpcCredentials.createInsecure();
+	if (!tls) throw new Error(`host ${host.label} needs mutual TLS: give --pki DIR (from \`tapfleet keys init\`)`);
+	return grpcCredentials.createSsl(tls.ca, tls.key, tls.cert);
+}
+
+/** A gRPC error as one line: "PERMISSION_DENIED: ...". */
+export function describeError(err: unknown): string {
+	const e = err as Partial<ServiceError>;
+	if (typeof e?.code === 'number') return `${status[e.code] ?? e.code}: ${e.details || e.message}`;
+	return (err as Error)?.message ?? String(err);
+}
+
+export class AgentClient {
+	readonly client: AgentServiceClient;
+
+	constructor(
+		readonly host: HostUri,
+		tls: ClientTls | undefined,
+		private deadlineMs = 15_000,
+	) {
+		this.client = new AgentServiceClient(host.target, channelCredentials(host, tls), {
+			'grpc.max_receive_message_length': 64 * 1024 * 1024,
+			'grpc.keepalive_time_ms': 10_000,
+			'grpc.keepalive_timeout_ms': 5_000,
+		});
+	}
+
+	private deadline(): { deadline: Date } {
+		return { deadline: new Date(Date.now() + this.deadlineMs) };
+	}
+
+	hostInfo(): Promise<HostInfo> {
+		return new Promise((resolve, reject) =>
+			this.client.getHostInfo({}, new Metadata(), this.deadline(), (err, res) => (err ? reject(err) : resolve(res!.host!))),
+		);
+	}
+
+	load(upload: ModuleUpload, options: SessionOptions): Promise<LoadResponse> {
+		return new Promise((resolve, reject) => {
+			const call = this.client.load(new Metadata(), { deadline: new Date(Date.now() + 120_000) }, (err, res) => (err ? reject(err) : resolve(res!)));
+			const messages: LoadRequest[] = [{ header: { manifest: upload.manifest, signature: upload.signature, options } }];
+			for (const f of upload.files) {
+				for (let off = 0; off < f.data.length; off += UPLOAD_CHUNK_BYTES) {
+					messages.push({ chunk: { name: f.name, data: f.data.subarray(off, off + UPLOAD_CHUNK_BYTES) } });
+				}
+			}
+			// Respect flow control: an agent that refuses early stops reading.
+			let i = 0;
+			const pump = () => {
+				while (i < messages.length) {
+					if (!call.write(messages[i++])) return void call.once('drain', pump);
+				}
+				call.end();
+			};
+			call.on('error', () => {}); // reported through the callback
+			pump();
+		});
+	}
+
+	/** Server stream of a session's records; the caller handles 'data', 'error', 'end'. */
+	stream(sessionId: string, fromSeq: bigint, holdLease: boolean): ClientReadableStream<StreamOutputResponse> {
+		return this.client.streamOutput({ sessionId, fromSeq, holdLease });
+	}
+
+	unload(sessionId: string, force: boolean): Promise<UnloadResponse> {
+		return new Promise((resolve, reject) =>
+			this.client.unload({ sessionId, force }, new Metadata(), { deadline: new Date(Date.now() + 120_000) }, (err, res) => (err ? reject(err) : resolve(res!))),
+		);
+	}
+
+	listSessions(): Promise<SessionInfo[]> {
+		return new Promise((resolve, reject) =>
+			this.client.listSessions({}, new Metadata(), this.deadline(), (err, res) => (err ? reject(err) : resolve(res!.sessions))),
+		);
+	}
+
+	renewLease(sessionId: string): Promise<number> {
+		return new Promise((resolve, reject) =>
+			this.client.renewLease({ sessionId }, new Metadata(), this.deadline(), (err, res) => (err ? reject(err) : resolve(res!.leaseSeconds))),
+		);
+	}
+
+	close(): void {
+		this.client.close();
+	}
+}
