@@ -2,6 +2,7 @@
 // itself on the program; this file only assembles them.
 import { Command, CommanderError } from 'commander';
 import { registerCompile } from './commands/compile.js';
+import { registerProfile } from './commands/profile.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -13,6 +14,7 @@ program
 	.exitOverride();
 
 registerCompile(program);
+registerProfile(program);
 
 try {
 	await program.parseAsync(process.argv);

@@ -1,0 +1,53 @@
+// Profiles cached by build-id under $XDG_CACHE_HOME/tapfleet/profiles
+// (default ~/.cache/tapfleet/profiles), one gzip-compressed file per kernel
+// build: <build-id>.json.gz.
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { loadProfile, saveProfile } from './store.js';
+import type { KernelProfile } from './types.js';
+import { ProfileError } from './validate.js';
+
+export interface CacheOptions {
+	/** Overrides the cache directory (tests; a controller with its own state directory). */
+	dir?: string;
+}
+
+export function profileCacheDir(opts: CacheOptions = {}): string {
+	if (opts.dir) return opts.dir;
+	const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+	return join(base, 'tapfleet', 'profiles');
+}
+
+const BUILD_ID = /^[0-9a-f]{2,128}$/;
+
+export function cachedProfilePath(buildId: string, opts: CacheOptions = {}): string {
+	// The id becomes a file name: accept only what a build-id can be.
+	if (!BUILD_ID.test(buildId)) throw new ProfileError(`"${buildId}" is not a build-id (lowercase hex expected)`);
+	return join(profileCacheDir(opts), `${buildId}.json.gz`);
+}
+
+/** Stores the profile under its build-id; returns the file's path. */
+export function cacheProfile(profile: KernelProfile, opts: CacheOptions = {}): string {
+	const path = cachedProfilePath(profile.buildId, opts);
+	mkdirSync(profileCacheDir(opts), { recursive: true });
+	saveProfile(path, profile, { gzip: true });
+	return path;
+}
+
+/**
+ * The cached profile of a build-id, or undefined when none is cached.
+ * A damaged cache file is an error (ProfileError naming the file), not a miss.
+ */
+export function cachedProfile(buildId: string, opts: CacheOptions = {}): KernelProfile | undefined {
+	const path = cachedProfilePath(buildId, opts);
+	let profile: KernelProfile;
+	try {
+		profile = loadProfile(path);
+	} catch (err) {
+		if (err instanceof ProfileError && /ENOENT/.test(err.message)) return undefined;
+		throw err;
+	}
+	if (profile.buildId !== buildId) throw new ProfileError(`${path}: holds the profile of build-id ${profile.buildId}, not ${buildId}`);
+	return profile;
+}

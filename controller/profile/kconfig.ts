@@ -1,0 +1,52 @@
+// The kernel's configuration (CONFIG_* → value), as the preprocessor's
+// CONFIG_ conditions need it. Read like SystemTap reads .config: every
+// "CONFIG_NAME=value" line, the value kept verbatim ("y", "m", "\"str\"").
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { reasonOf } from './reasons.js';
+import type { Unavailable } from './types.js';
+
+export function parseKconfig(text: string): Record<string, string> {
+	const config: Record<string, string> = {};
+	for (const line of text.split('\n')) {
+		if (!line.startsWith('CONFIG_')) continue;
+		const eq = line.indexOf('=');
+		if (eq === -1) continue;
+		config[line.slice(0, eq)] = line.slice(eq + 1);
+	}
+	return config;
+}
+
+export interface KconfigResult {
+	config: Record<string, string>;
+	source?: string;
+	unavailable: Unavailable[];
+}
+
+/** A kernel tree's (or build directory's) .config. */
+export async function readTreeKconfig(treeDir: string): Promise<Record<string, string>> {
+	return parseKconfig(await readFile(`${treeDir}/.config`, 'utf8'));
+}
+
+/**
+ * The running kernel's configuration: /proc/config.gz (CONFIG_IKCONFIG_PROC),
+ * else the distribution's /boot/config-RELEASE, else the build tree's .config.
+ */
+export async function readRunningKconfig(release: string): Promise<KconfigResult> {
+	const sources: Array<[string, (buf: Buffer) => string]> = [
+		['/proc/config.gz', (buf) => gunzipSync(buf).toString('utf8')],
+		[`/boot/config-${release}`, (buf) => buf.toString('utf8')],
+		[`/lib/modules/${release}/build/.config`, (buf) => buf.toString('utf8')],
+	];
+	const unavailable: Unavailable[] = [];
+	for (const [source, decode] of sources) {
+		try {
+			const config = parseKconfig(decode(await readFile(source)));
+			if (Object.keys(config).length > 0) return { config, source, unavailable: [] };
+			unavailable.push({ source, reason: 'no CONFIG_ lines' });
+		} catch (err) {
+			unavailable.push({ source, reason: reasonOf(err) });
+		}
+	}
+	return { config: {}, unavailable };
+}

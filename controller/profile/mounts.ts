@@ -1,0 +1,57 @@
+// tracefs and securityfs are often not mounted on minimal hosts (this one
+// included). The profile needs both, so mount them where they belong when
+// we may; otherwise report why not.
+import { execFile } from 'node:child_process';
+import { access, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { reasonOf } from './reasons.js';
+
+const run = promisify(execFile);
+
+export type MountResult = { path: string } | { reason: string };
+
+async function exists(path: string): Promise<boolean> {
+	try {
+		await access(path);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+async function isMountedOn(fsType: string, dir: string): Promise<boolean> {
+	const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
+	return mounts.split('\n').some((line) => {
+		const [, mountPoint, type] = line.split(' ');
+		return type === fsType && mountPoint === dir;
+	});
+}
+
+/**
+ * Finds a pseudo filesystem by a file that must exist in it (probe, relative
+ * to the mount point), trying each candidate directory; mounts it on the
+ * first candidate if none has it.
+ */
+export async function ensureMounted(fsType: string, candidates: string[], probe: string): Promise<MountResult> {
+	for (const dir of candidates) {
+		if (await exists(`${dir}/${probe}`)) return { path: dir };
+	}
+	const target = candidates[0];
+	if (await isMountedOn(fsType, target)) return { reason: `${fsType} is mounted on ${target} but has no ${probe}` };
+	try {
+		await run('mount', ['-t', fsType, fsType, target], { timeout: 10_000 });
+	} catch (err) {
+		const stderr = (err as { stderr?: string }).stderr?.trim();
+		return { reason: `${fsType} is not mounted and mounting it on ${target} failed: ${stderr || reasonOf(err)}` };
+	}
+	if (await exists(`${target}/${probe}`)) return { path: target };
+	return { reason: `${fsType} mounted on ${target} but ${probe} is missing` };
+}
+
+export function ensureTracefs(): Promise<MountResult> {
+	return ensureMounted('tracefs', ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'], 'events');
+}
+
+export function ensureSecurityfs(): Promise<MountResult> {
+	return ensureMounted('securityfs', ['/sys/kernel/security'], 'lockdown');
+}
