@@ -5,7 +5,7 @@ import { ElfNoteError, gnuBuildIdFromElf, gnuBuildIdFromNotes, gnuBuildIdOfElfFi
 
 // What `readelf -n` calls "Build ID", the reference we must agree with.
 function readelfBuildId(path: string): string | undefined {
-	const out = execFileSync('readelf', ['-n', path], { encoding: 'utf8' });
+	const out = execFileSync('readelf', ['-n', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 	return /Build ID: ([0-9a-f]+)/.exec(out)?.[1];
 }
 
