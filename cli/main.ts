@@ -3,6 +3,13 @@
 import { Command, CommanderError } from 'commander';
 import { registerCompile } from './commands/compile.js';
 import { registerProfile } from './commands/profile.js';
+import { registerAgent } from './commands/agent.js';
+import { registerAttach } from './commands/attach.js';
+import { registerHosts } from './commands/hosts.js';
+import { registerKeys } from './commands/keys.js';
+import { registerPs } from './commands/ps.js';
+import { registerRun } from './commands/run.js';
+import { registerUnload } from './commands/unload.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -15,6 +22,14 @@ program
 
 registerCompile(program);
 registerProfile(program);
+
+registerAgent(program);
+registerAttach(program);
+registerHosts(program);
+registerKeys(program);
+registerPs(program);
+registerRun(program);
+registerUnload(program);
 
 try {
 	await program.parseAsync(process.argv);

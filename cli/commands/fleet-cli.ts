@@ -1,0 +1,29 @@
+// Options and error reporting shared by the fleet commands (run, hosts, ps,
+// attach, unload): --host and --pki, and one-line messages, never a stack.
+import type { Command } from 'commander';
+import { connectOptions, type FleetConnection } from '../../controller/dispatch/connect.js';
+
+export const collectHosts = (v: string, acc: string[]) => [...acc, v];
+
+export function addFleetOptions(cmd: Command, hostRequired = true): Command {
+	const desc = 'agent to talk to: HOST:PORT (mTLS), unix:/PATH or plaintext://HOST:PORT (repeatable)';
+	return (hostRequired ? cmd.requiredOption('--host <URI>', desc, collectHosts, []) : cmd.option('--host <URI>', desc, collectHosts, [])).option(
+		'--pki <DIR>',
+		'PKI directory from `tapfleet keys init` (default: XDG config dir)',
+	);
+}
+
+/** Runs a command body; expected failures become "tapfleet CMD: message" and exit status 1. */
+export async function runCommand(name: string, body: () => Promise<number | void>): Promise<void> {
+	try {
+		const status = await body();
+		if (typeof status === 'number') process.exitCode = status;
+	} catch (e) {
+		process.stderr.write(`tapfleet ${name}: ${(e as Error)?.message ?? String(e)}\n`);
+		process.exitCode = 1;
+	}
+}
+
+export function connect(o: { host?: string[]; pki?: string }): FleetConnection {
+	return connectOptions(o.host, o.pki);
+}

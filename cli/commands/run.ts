@@ -1,0 +1,150 @@
+// `tapfleet run`: pass 5. Dispatches a module to hosts (or to an embedded
+// local agent when no --host is given), streams the merged output, and
+// unloads everywhere at the end. Ctrl-C once: unload with end probes (their
+// output is shown); twice: force. The module comes from --module DIR now;
+// compiling a SCRIPT per build-id plugs into `moduleSource` once passes
+// 1-4 exist.
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { loadSigningKey } from '../../controller/pki/credentials.js';
+import { connectOptions } from '../../controller/dispatch/connect.js';
+import { Dispatch, runExitStatus, type HostOutcome } from '../../controller/dispatch/fanout.js';
+import { readModuleDir, type ModuleOnDisk } from '../../controller/dispatch/module-dir.js';
+import { createSink, type OutputFormat } from '../../controller/dispatch/output-sink.js';
+import { Progress } from '../../controller/dispatch/progress.js';
+import { ephemeralSigningKey, startEmbeddedAgent, type EmbeddedAgent } from '../../controller/dispatch/embedded.js';
+import { parseHostUri } from '../../controller/dispatch/host-uri.js';
+import { join } from 'node:path';
+import { PKI_FILES } from '../../controller/pki/layout.js';
+import type { HostInfo } from '../../proto/gen/tapfleet/v1/agent.js';
+import { collectHosts, runCommand } from './fleet-cli.js';
+
+interface RunOptions {
+	host: string[];
+	pki?: string;
+	module?: string;
+	prefix?: boolean;
+	json?: boolean;
+	T?: string;
+	lease: string;
+	detach?: boolean;
+	taprun?: string;
+}
+
+/** Where the module for a build-id comes from. */
+function moduleSource(o: RunOptions, script: string | undefined): (buildId: string, info: HostInfo) => Promise<ModuleOnDisk> {
+	if (o.module) {
+		const mod = readModuleDir(o.module);
+		return async () => mod;
+	}
+	throw new Error(
+		script
+			? `compiling ${script} for dispatch is not wired to passes 1-4 yet; build it with \`tapfleet compile -p4\` and pass --module DIR`
+			: 'nothing to run: give a module directory (--module DIR) or a script',
+	);
+}
+
+function seconds(name: string, v: string | undefined): number {
+	if (v === undefined) return 0;
+	const n = Number(v);
+	if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} ${JSON.stringify(v)}: expected whole seconds`);
+	return n;
+}
+
+export function registerRun(program: Command): void {
+	program
+		.command('run')
+		.description('run a module (or script) on hosts and stream the merged output; Ctrl-C unloads (twice: forces)')
+		.argument('[SCRIPT]', 'script file (compiling for dispatch: not wired yet; use --module)')
+		.argument('[ARGS...]', 'script arguments ($1, @1 ...)')
+		.option('--host <URI>', 'HOST:PORT (mTLS), unix:/PATH or plaintext://HOST:PORT; repeatable; none = this host through an embedded agent', collectHosts, [])
+		.option('--pki <DIR>', 'PKI directory from `tapfleet keys init` (default: XDG config dir)')
+		.option('-m, --module <DIR>', 'a compiled module directory (manifest.json and its files)')
+		.option('--prefix', 'prefix each output line with its host (like stap --remote-prefix)')
+		.option('--json', 'one JSON object per output record: host, session, seq, stream, text')
+		.option('-T <SECONDS>', 'stop after SECONDS everywhere (end probes run)')
+		.option('--lease <SECONDS>', 'how long a session survives if this controller goes away', '30')
+		.option('--detach', 'leave the sessions running (no lease) and print their ids')
+		.option('--taprun <PATH>', 'taprun for the embedded local agent')
+		.action((script: string | undefined, args: string[], o: RunOptions) => runCommand('run', () => run(script, args, o)));
+}
+
+async function run(script: string | undefined, args: string[], o: RunOptions): Promise<number> {
+	const timeLimit = seconds('-T', o.T);
+	const lease = seconds('--lease', o.lease);
+	const moduleFor = moduleSource(o, script);
+	let embedded: EmbeddedAgent | undefined;
+	let hostArgs = o.host;
+	const conn = connectOptions(hostArgs, o.pki);
+	const pkiHasKey = existsSync(join(conn.pkiDir, PKI_FILES.signingKey));
+	let signingKey: KeyObject;
+	if (hostArgs.length === 0) {
+		if (o.detach) throw new Error('--detach needs --host: an embedded agent ends with this command');
+		signingKey = pkiHasKey ? loadSigningKey(conn.pkiDir) : ephemeralSigningKey();
+		embedded = await startEmbeddedAgent(signingKey, o.taprun);
+		hostArgs = [embedded.uri];
+	} else {
+		signingKey = loadSigningKey(conn.pkiDir);
+	}
+	const format: OutputFormat = o.json ? 'json' : o.prefix ? 'prefix' : 'plain';
+	const sink = createSink(format, { stdout: process.stdout, stderr: process.stderr });
+	const progress = new Progress(process.stderr, !!process.stderr.isTTY && !o.json);
+	let outputStarted = false;
+	const dispatch = new Dispatch({
+		hosts: hostArgs.map(parseHostUri),
+		tls: conn.tls,
+		signingKey,
+		moduleFor,
+		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach },
+		sink: {
+			...sink,
+			record(host, session, rec) {
+				if (!outputStarted) progress.stop();
+				outputStarted = true;
+				return sink.record(host, session, rec);
+			},
+			note(host, text) {
+				progress.stop();
+				sink.note(host, text);
+			},
+		},
+		onStage: (host, stage) => progress.update(host, stage),
+	});
+
+	let interrupts = 0;
+	const onInterrupt = () => {
+		interrupts++;
+		progress.stop();
+		if (interrupts === 1) {
+			process.stderr.write('\ntapfleet: unloading everywhere (end probes run); press Ctrl-C again to force\n');
+			void dispatch.unloadAll(false);
+		} else {
+			process.stderr.write('tapfleet: forcing unload\n');
+			void dispatch.unloadAll(true);
+		}
+	};
+	process.on('SIGINT', onInterrupt);
+	process.on('SIGTERM', onInterrupt);
+	// -T bounds the whole run, not only taprun: a host that is slow to stop still gets unloaded.
+	const timer = timeLimit > 0 && !o.detach ? setTimeout(() => void dispatch.unloadAll(false), (timeLimit + 5) * 1000) : undefined;
+	let outcomes: HostOutcome[];
+	try {
+		outcomes = await dispatch.done;
+	} finally {
+		if (timer) clearTimeout(timer);
+		process.off('SIGINT', onInterrupt);
+		process.off('SIGTERM', onInterrupt);
+		progress.stop();
+		await embedded?.close();
+	}
+	if (o.detach) {
+		for (const r of outcomes) if (r.sessionId) process.stdout.write(`${r.host}\t${r.sessionId}\n`);
+		return outcomes.some((r) => !r.sessionId) ? (outcomes.every((r) => !r.sessionId) ? 1 : 3) : 0;
+	}
+	const failed = outcomes.filter((r) => r.error);
+	if (failed.length > 0 && outcomes.length > 1) {
+		process.stderr.write(`tapfleet: ${failed.length} of ${outcomes.length} host(s) failed: ${failed.map((f) => f.host).join(', ')}\n`);
+	}
+	return runExitStatus(outcomes);
+}

@@ -1,0 +1,36 @@
+// With no --host, `tapfleet run` uses the same path through an agent
+// embedded in this process on a private unix socket: the local host is
+// just another host. It trusts exactly the key this run signs with.
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAgent, type RunningAgent } from '../../agent/server.js';
+import { silentLogger } from '../../agent/log.js';
+
+export interface EmbeddedAgent {
+	uri: string;
+	agent: RunningAgent;
+	close(): Promise<void>;
+}
+
+export async function startEmbeddedAgent(signingKey: KeyObject, taprunPath?: string): Promise<EmbeddedAgent> {
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-local-'));
+	const keysDir = join(dir, 'trusted-keys');
+	mkdirSync(keysDir);
+	writeFileSync(join(keysDir, 'run.pub'), createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }) as string);
+	const agent = await startAgent({ listen: `unix:${join(dir, 'agent.sock')}`, trustedKeysDir: keysDir, stateDir: join(dir, 'state'), taprunPath, log: silentLogger });
+	return {
+		uri: agent.address,
+		agent,
+		async close() {
+			await agent.stop('run finished');
+			rmSync(dir, { recursive: true, force: true });
+		},
+	};
+}
+
+/** A signing key for a purely local run when no PKI exists. */
+export function ephemeralSigningKey(): KeyObject {
+	return generateKeyPairSync('ed25519').privateKey;
+}

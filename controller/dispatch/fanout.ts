@@ -1,0 +1,153 @@
+// Pass 5: one module (one per kernel build-id) on many hosts at once. Every
+// host is asked for its info in parallel; hosts are grouped by build-id and
+// each group gets the module built for it; a host whose build-id differs
+// from its module's is refused here, before anything is sent. Each host
+// then loads, streams and unloads on its own: one failing host never stops
+// the others.
+import type { KeyObject } from 'node:crypto';
+import type { ClientTls } from '../pki/credentials.js';
+import type { HostInfo, SessionExit, SessionOptions } from '../../proto/gen/tapfleet/v1/agent.js';
+import { AgentClient, describeError } from './agent-client.js';
+import { followSession } from './follow.js';
+import type { HostUri } from './host-uri.js';
+import { signedUpload, type ModuleOnDisk } from './module-dir.js';
+import { describeExit, type OutputSink } from './output-sink.js';
+
+export type HostStage = 'connecting' | 'compiling' | 'loading' | 'running' | 'stopping' | 'done' | 'failed';
+
+export interface HostOutcome {
+	host: string;
+	buildId?: string;
+	sessionId?: string;
+	exit?: SessionExit;
+	/** Why this host did not run the script to its end. */
+	error?: string;
+	droppedRecords: bigint;
+	reconnects: number;
+}
+
+export interface DispatchOptions {
+	hosts: HostUri[];
+	tls?: ClientTls;
+	signingKey: KeyObject;
+	/** The module for a kernel build; called once per distinct build-id. */
+	moduleFor(buildId: string, info: HostInfo): Promise<ModuleOnDisk>;
+	session: SessionOptions;
+	sink: OutputSink;
+	onStage?: (host: string, stage: HostStage) => void;
+	/** How long a broken stream may take to resume. */
+	reconnectWindowMs?: number;
+}
+
+export function buildIdMismatch(host: string, hostInfo: HostInfo, mod: ModuleOnDisk): string {
+	return (
+		`Build-id mismatch: host "${host}" runs kernel build-id ${hostInfo.buildId} (${hostInfo.kernelRelease}), ` +
+		`but module "${mod.manifest.name}" was built for build-id ${mod.manifest.target.buildId} (${mod.manifest.target.release}); ` +
+		`compile the script for this host's kernel (its profile) and dispatch again`
+	);
+}
+
+export class Dispatch {
+	private clients: AgentClient[];
+	private sessions = new Map<string, { client: AgentClient; sessionId: string }>();
+	private unloading: 'no' | 'polite' | 'forced' = 'no';
+	readonly done: Promise<HostOutcome[]>;
+
+	constructor(private opts: DispatchOptions) {
+		this.clients = opts.hosts.map((h) => new AgentClient(h, opts.tls));
+		const modules = new Map<string, Promise<ModuleOnDisk>>();
+		const moduleFor = (info: HostInfo) => {
+			let m = modules.get(info.buildId);
+			if (!m) modules.set(info.buildId, (m = opts.moduleFor(info.buildId, info)));
+			return m;
+		};
+		this.done = Promise.all(this.clients.map((c) => this.runHost(c, moduleFor))).finally(() => {
+			for (const c of this.clients) c.close();
+		});
+	}
+
+	/** Stops every session: end probes first, or at once when forced. Sessions still loading are stopped once loaded. */
+	async unloadAll(force: boolean): Promise<void> {
+		this.unloading = force ? 'forced' : 'polite';
+		await Promise.all(
+			[...this.sessions.entries()].map(async ([host, { client, sessionId }]) => {
+				this.opts.onStage?.(host, 'stopping');
+				try {
+					await client.unload(sessionId, force);
+				} catch (err) {
+					this.opts.sink.note(host, `unload of ${sessionId} failed: ${describeError(err)}`);
+				}
+			}),
+		);
+	}
+
+	private async runHost(client: AgentClient, moduleFor: (info: HostInfo) => Promise<ModuleOnDisk>): Promise<HostOutcome> {
+		const host = client.host.label;
+		const outcome: HostOutcome = { host, droppedRecords: 0n, reconnects: 0 };
+		const stage = (s: HostStage) => this.opts.onStage?.(host, s);
+		const fail = (error: string) => {
+			outcome.error = error;
+			stage('failed');
+			this.opts.sink.note(host, error);
+			return outcome;
+		};
+		stage('connecting');
+		let info: HostInfo;
+		try {
+			info = await client.hostInfo();
+		} catch (err) {
+			return fail(`cannot reach the agent: ${describeError(err)}`);
+		}
+		outcome.buildId = info.buildId;
+		if (this.unloading !== 'no') return fail('not loaded: the run was interrupted');
+		stage('compiling');
+		let mod: ModuleOnDisk;
+		try {
+			mod = await moduleFor(info);
+		} catch (err) {
+			return fail(`no module for build-id ${info.buildId}: ${(err as Error).message}`);
+		}
+		if (mod.manifest.target.buildId !== info.buildId) return fail(buildIdMismatch(host, info, mod));
+		if (this.unloading !== 'no') return fail('not loaded: the run was interrupted');
+		stage('loading');
+		let sessionId: string;
+		try {
+			sessionId = (await client.load(signedUpload(mod, this.opts.signingKey), this.opts.session)).sessionId;
+		} catch (err) {
+			return fail(`load refused: ${describeError(err)}`);
+		}
+		outcome.sessionId = sessionId;
+		this.sessions.set(host, { client, sessionId });
+		// Interrupted while this host was loading: stop it as the others were.
+		if (this.unloading !== 'no') void client.unload(sessionId, this.unloading === 'forced').catch(() => {});
+		if (this.opts.session.detach) {
+			// Detached: the session runs on without us; `tapfleet attach` follows it later.
+			this.sessions.delete(host);
+			stage('done');
+			return outcome;
+		}
+		stage('running');
+		const follower = followSession(client, sessionId, this.opts.sink, {
+			holdLease: !this.opts.session.detach,
+			fromSeq: 0n,
+			reconnectWindowMs: this.opts.reconnectWindowMs ?? Math.max(10_000, (this.opts.session.leaseSeconds || 30) * 1000),
+		});
+		const followed = await follower.done;
+		this.sessions.delete(host);
+		outcome.exit = followed.exit;
+		outcome.droppedRecords = followed.droppedRecords;
+		outcome.reconnects = followed.reconnects;
+		if (followed.error) return fail(`session ${sessionId}: ${followed.error}`);
+		stage('done');
+		if (followed.exit && (followed.exit.exitCode !== 0 || followed.exit.signal)) this.opts.sink.note(host, describeExit(followed.exit));
+		return outcome;
+	}
+}
+
+/** Exit status of a run: 0 all good; 1 script errors or every host failed; 3 some hosts failed. */
+export function runExitStatus(outcomes: HostOutcome[]): number {
+	const failed = outcomes.filter((o) => o.error).length;
+	if (outcomes.length > 0 && failed === outcomes.length) return 1;
+	if (failed > 0) return 3;
+	return outcomes.some((o) => o.exit && (o.exit.exitCode !== 0 || o.exit.signal)) ? 1 : 0;
+}
