@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The runtime API, kernel side of the bpf runtime (clang -target bpf, CO-RE
+ * against the target's vmlinux.h). Everything is inline: handlers must pass
+ * the verifier, so sizes are compile-time constants and loops are bounded.
+ */
+#ifndef TAP_KERNEL_H
+#define TAP_KERNEL_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "tap_limits.h"
+#include "tap_abi.h"
+#include "tap_arith.h"
+#include "tap_context.h"
+#include "tap_stat_add.h"
+#include "tap_decl.h"
+
+#define TAP_SIDE_KERNEL 1
+#define TAP_SIDE_USER 0
+
+#if (MAXSTRINGLEN & (MAXSTRINGLEN - 1)) != 0
+#error "the bpf runtime needs MAXSTRINGLEN to be a power of two"
+#endif
+
+typedef __s64 tap_long;
+typedef char tap_string[MAXSTRINGLEN];
+
+char TAP_LICENSE[] SEC("license") = "GPL";
+
+/* Ring buffer for output, errors and exit(); taprun sizes it (-s). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24);
+} tap_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tap_session);
+} tap_session SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TAP_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} tap_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tap_context);
+} tap_contexts SEC(".maps");
+
+/* A zeroed statistic accumulator, the initial value of new keys. */
+struct tap_stat_zero_value {
+	__s64 w[8 + TAP_HIST_MAX_BUCKETS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tap_stat_zero_value);
+} tap_stat_zero SEC(".maps");
+
+static __always_inline void tap_count(__u32 which)
+{
+	__u64 *n = bpf_map_lookup_elem(&tap_counters, &which);
+
+	if (n)
+		*n += 1;
+}
+
+/* ---- declarations the generator emits ---- */
+
+/* The script's scalar globals, one mmap-able entry shared with user side. */
+#define TAP_GLOBALS(type) \
+	struct { \
+		__uint(type, BPF_MAP_TYPE_ARRAY); \
+		__uint(map_flags, BPF_F_MMAPABLE); \
+		__uint(max_entries, 1); \
+		__type(key, __u32); \
+		__type(value, type); \
+	} tap_globals SEC(".maps")
+
+/* An associative array: key and value types are generator structs. */
+#define TAP_ARRAY(name, ktype, vtype, size) \
+	struct { \
+		__uint(type, BPF_MAP_TYPE_HASH); \
+		__uint(max_entries, (size) ? (size) : MAXMAPENTRIES); \
+		__type(key, ktype); \
+		__type(value, vtype); \
+	} name SEC(".maps")
+
+/* A statistics array (a scalar statistic has one key, __u32 0). */
+#define TAP_STATS(name, ktype, size) \
+	struct { \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH); \
+		__uint(max_entries, (size) ? (size) : MAXMAPENTRIES); \
+		__type(key, ktype); \
+		__type(value, struct name##_value); \
+	} name SEC(".maps")
+
+/* Locals of one probe handler: one per CPU (the BPF stack is 512 bytes). */
+#define TAP_LOCALS(probe, type) \
+	struct { \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, 1); \
+		__type(key, __u32); \
+		__type(value, type); \
+	} probe##_locals SEC(".maps")
+
+/* A kernel-side probe handler; `section` tells libbpf how to attach. */
+#define TAP_KERNEL_PROBE(fn, section, ctxtype) \
+	SEC(section) int fn(ctxtype ctx)
+
+static const __u32 tap_zero_key;
+
+#define TAP_LOCALS_GET(probe) bpf_map_lookup_elem(&probe##_locals, &tap_zero_key)
+#define TAP_GLOBALS_GET() bpf_map_lookup_elem(&tap_globals, &tap_zero_key)
+
+/* ---- handler entry and exit ---- */
+
+/*
+ * Returns the CPU's context for probe `probe`, or NULL when the handler
+ * must not run: the session is not RUNNING (before begin ends, after exit)
+ * or no context is available (counted as a skipped probe).
+ */
+static __always_inline struct tap_context *tap_probe_enter(__u32 probe)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+	struct tap_context *c;
+
+	if (!s || s->state != TAP_STATE_RUNNING)
+		return NULL;
+	c = bpf_map_lookup_elem(&tap_contexts, &tap_zero_key);
+	if (!c) {
+		tap_count(TAP_CNT_SKIPPED);
+		return NULL;
+	}
+	c->probe = probe;
+	c->last_error = TAP_E_NONE;
+	c->last_loc = TAP_NO_LOC;
+	c->nesting = 0;
+	c->error_arg = 0;
+	c->actionremaining = MAXACTION;
+	c->errmsg[0] = '\0';
+	return c;
+}
+
+/* Reports an uncaught error; past MAXERRORS the session stops. */
+static __always_inline void tap_report_error(struct tap_context *c)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+	struct tap_rec_error *r;
+	__u64 errors;
+
+	if (!s)
+		return;
+	errors = __sync_fetch_and_add(&s->errors, 1) + 1;
+	r = bpf_ringbuf_reserve(&tap_events, sizeof(*r), 0);
+	if (r) {
+		r->hdr.kind = TAP_REC_ERROR;
+		r->hdr.id = c->probe;
+		r->code = c->last_error;
+		r->loc = c->last_loc;
+		r->arg = c->error_arg;
+		if (c->last_error == TAP_E_USER)
+			bpf_probe_read_kernel_str(r->msg, sizeof(r->msg), c->errmsg);
+		else
+			r->msg[0] = '\0';
+		bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	} else {
+		tap_count(TAP_CNT_LOST);
+	}
+	if (errors > s->maxerrors)
+		__sync_val_compare_and_swap(&s->state, TAP_STATE_RUNNING,
+					    TAP_STATE_ERROR);
+}
+
+/* The handler's epilogue, at its `out:` label. Returns 0 for the program. */
+static __always_inline int tap_probe_leave(struct tap_context *c)
+{
+	if (c->last_error)
+		tap_report_error(c);
+	return 0;
+}
+
+/* exit(): no more kernel-side handlers; the user side runs the end probes. */
+static __always_inline void tap_exit(struct tap_context *c)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+	struct tap_rec_hdr *h;
+
+	if (s)
+		__sync_val_compare_and_swap(&s->state, TAP_STATE_RUNNING,
+					    TAP_STATE_STOPPING);
+	h = bpf_ringbuf_reserve(&tap_events, sizeof(*h), 0);
+	if (!h) {
+		tap_count(TAP_CNT_LOST);
+		return;
+	}
+	h->kind = TAP_REC_EXIT;
+	h->id = c->probe;
+	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
+}
+
+/* error("msg") */
+static __always_inline void tap_error_user(struct tap_context *c,
+					   const char *msg)
+{
+	bpf_probe_read_kernel_str(c->errmsg, sizeof(c->errmsg), msg);
+	TAP_ERROR(c, TAP_E_USER, TAP_NO_LOC);
+}
+
+/* ---- output ---- */
+
+/*
+ * printf: reserve a record for format `fmt` with `size` bytes of
+ * arguments (TAP_ARGS_SIZE), fill it with tap_arg_*(), submit it. Every
+ * argument is computed before the reserve: nothing may fail in between.
+ * NULL (ring buffer full) is counted and reported at the end.
+ */
+static __always_inline void *tap_printf_reserve(struct tap_context *c,
+						__u32 fmt, __u32 size)
+{
+	struct tap_rec_hdr *h = bpf_ringbuf_reserve(&tap_events,
+						    sizeof(*h) + size, 0);
+
+	if (!h) {
+		tap_count(TAP_CNT_LOST);
+		return NULL;
+	}
+	h->kind = TAP_REC_PRINTF;
+	h->id = fmt;
+	return h + 1;
+}
+
+static __always_inline void tap_printf_submit(struct tap_context *c, void *args)
+{
+	bpf_ringbuf_submit((struct tap_rec_hdr *)args - 1, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void tap_arg_long(void *args, __u32 off, tap_long v)
+{
+	*(tap_long *)((char *)args + off) = v;
+}
+
+static __always_inline void tap_arg_str(void *args, __u32 off, const char *s)
+{
+	bpf_probe_read_kernel_str((char *)args + off, MAXSTRINGLEN, s);
+}
+
+/* ---- strings ---- */
+
+static __always_inline void tap_str_copy(char *dst, const char *src)
+{
+	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, src);
+}
+
+static __always_inline tap_long tap_str_len(const char *s)
+{
+	tap_long n;
+
+	for (n = 0; n < MAXSTRINGLEN - 1; n++)
+		if (!s[n])
+			break;
+	return n;
+}
+
+/* dst .= src, truncated to MAXSTRINGLEN - 1 characters */
+static __always_inline void tap_str_append(char *dst, const char *src)
+{
+	__u32 len = tap_str_len(dst);
+
+	len &= MAXSTRINGLEN - 1;
+	bpf_probe_read_kernel_str(dst + len, MAXSTRINGLEN - len, src);
+}
+
+/* user_string(addr): "" and an error when the page is not present */
+static __always_inline int tap_user_string(char *dst, const void *uaddr)
+{
+	long n = bpf_probe_read_user_str(dst, MAXSTRINGLEN, uaddr);
+
+	if (n < 0)
+		dst[0] = '\0';
+	return n < 0;
+}
+
+static __always_inline int tap_kernel_string(char *dst, const void *kaddr)
+{
+	long n = bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, kaddr);
+
+	if (n < 0)
+		dst[0] = '\0';
+	return n < 0;
+}
+
+/* ---- context functions ---- */
+
+static __always_inline void tap_execname(char *dst)
+{
+	bpf_get_current_comm(dst, 16);
+}
+
+static __always_inline tap_long tap_pid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline tap_long tap_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+static __always_inline tap_long tap_uid(void)
+{
+	return (__u32)bpf_get_current_uid_gid();
+}
+
+static __always_inline tap_long tap_gid(void)
+{
+	return bpf_get_current_uid_gid() >> 32;
+}
+
+static __always_inline tap_long tap_cpu(void)
+{
+	return bpf_get_smp_processor_id();
+}
+
+static __always_inline tap_long tap_gettimeofday_ns(void)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+
+	return bpf_ktime_get_boot_ns() + (s ? s->boot_to_real_ns : 0);
+}
+
+/* ---- arrays ---- */
+
+/* v = m[k]: 1 if present; else *v is zeroed (0 / "") and 0 returned. */
+#define TAP_MAP_GET(m, k, v) tap_map_get_(&(m), (k), (v), sizeof(*(v)))
+static __always_inline int tap_map_get_(void *map, const void *k, void *v,
+					__u32 size)
+{
+	void *p = bpf_map_lookup_elem(map, k);
+
+	if (!p) {
+		__builtin_memset(v, 0, size);
+		return 0;
+	}
+	bpf_probe_read_kernel(v, size, p);
+	return 1;
+}
+
+/* m[k] = v: 0, or TAP_E_MAP_FULL when the array is full */
+#define TAP_MAP_SET(m, k, v) \
+	(bpf_map_update_elem(&(m), (k), (v), BPF_ANY) ? TAP_E_MAP_FULL : 0)
+
+/* m[k] += delta for long values; *res = new value; 0 or TAP_E_MAP_FULL */
+#define TAP_MAP_ADD(m, k, delta, res) tap_map_add_(&(m), (k), (delta), (res))
+static __always_inline int tap_map_add_(void *map, const void *k,
+					tap_long delta, tap_long *res)
+{
+	tap_long *p = bpf_map_lookup_elem(map, k);
+
+	if (!p) {
+		if (!bpf_map_update_elem(map, k, &delta, BPF_NOEXIST)) {
+			*res = delta;
+			return 0;
+		}
+		p = bpf_map_lookup_elem(map, k);	/* lost a race */
+		if (!p)
+			return TAP_E_MAP_FULL;
+	}
+	*res = __sync_fetch_and_add(p, delta) + delta;
+	return 0;
+}
+
+#define TAP_MAP_EXISTS(m, k) (bpf_map_lookup_elem(&(m), (k)) != NULL)
+#define TAP_MAP_DELETE(m, k) ((void)bpf_map_delete_elem(&(m), (k)))
+
+/* ---- statistics ---- */
+
+/* s[k] <<< val: 0, or TAP_E_MAP_FULL */
+#define TAP_STAT_ADD(s, k, val) \
+	tap_stat_add_(&(s), (k), (val), &s##_desc, \
+		      sizeof(struct s##_value) / 8 - 8)
+static __always_inline int tap_stat_add_(void *map, const void *k,
+					 tap_long val,
+					 const struct tap_stat_desc *d,
+					 const __u32 nrows)
+{
+	struct tap_stat_data *sd = bpf_map_lookup_elem(map, k);
+	__u32 row;
+
+	if (!sd) {
+		void *zero = bpf_map_lookup_elem(&tap_stat_zero, &tap_zero_key);
+
+		if (!zero)
+			return TAP_E_MAP_FULL;
+		bpf_map_update_elem(map, k, zero, BPF_NOEXIST);
+		sd = bpf_map_lookup_elem(map, k);
+		if (!sd)
+			return TAP_E_MAP_FULL;
+	}
+	tap_stat_add_moments(sd, val, d->bit_shift);
+	row = (__u32)tap_stat_bucket(d, val);
+	if (d->type != TAP_HIST_NONE && row < nrows)
+		((__s64 *)sd)[8 + row] += 1;
+	return 0;
+}
+
+#endif /* TAP_KERNEL_H */

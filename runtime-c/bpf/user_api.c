@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The runtime API of tap_user.h, as taprun implements it for the user part
+ * it loads: arrays and statistics through the BPF maps the kernel side
+ * uses, output into taprun's stream, context functions of taprun itself.
+ * Exported from the taprun executable (-rdynamic).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include "tap_errors.h"
+#include "tap_format.h"
+#include "tap_user.h"
+#include "user_rt.h"
+
+#define API __attribute__((visibility("default")))
+
+API void *tap_globals_ptr_get(void)
+{
+	return tap_rt.globals;
+}
+
+/* ---- errors, exit ---- */
+
+API void tap_exit(struct tap_context *c)
+{
+	(void)c;
+	if (tap_rt.session->state == TAP_STATE_STARTING ||
+	    tap_rt.session->state == TAP_STATE_RUNNING)
+		tap_rt.session->state = TAP_STATE_STOPPING;
+	tap_rt_request_stop(TAP_STOP_EXIT);
+}
+
+API void tap_error_user(struct tap_context *c, const char *msg)
+{
+	tap_str_copy(c->errmsg, msg);
+	TAP_ERROR(c, TAP_E_USER, TAP_NO_LOC);
+}
+
+API void tap_error_message(struct tap_context *c, char *dst)
+{
+	struct tap_buf b;
+
+	tap_buf_init_string(&b, dst, MAXSTRINGLEN);
+	tap_error_text(&b, c->last_error, c->error_arg, c->errmsg);
+	tap_buf_end_string(&b);
+}
+
+/* ---- output ---- */
+
+static __u32 pending_fmt;
+
+API void *tap_printf_reserve(struct tap_context *c, __u32 fmt, __u32 size)
+{
+	(void)c;
+	if (fmt >= (__u32)tap_rt.mod->nformats || size != tap_rt.args_size[fmt])
+		return NULL;
+	pending_fmt = fmt;
+	return tap_rt.scratch;
+}
+
+API void tap_printf_submit(struct tap_context *c, void *args)
+{
+	(void)c;
+	tap_rt_format(&tap_rt.out, TAP_STREAM_FIELD_MAX, pending_fmt, args);
+}
+
+API void tap_sprintf_submit(struct tap_context *c, char *dst, void *args)
+{
+	char tmp[MAXSTRINGLEN];
+	struct tap_buf b;
+
+	(void)c;
+	/* dst may be one of the arguments: format aside, then copy */
+	tap_buf_init_string(&b, tmp, sizeof(tmp));
+	tap_rt_format(&b, MAXSTRINGLEN, pending_fmt, args);
+	tap_buf_end_string(&b);
+	memcpy(dst, tmp, b.len + 1);
+}
+
+API void tap_print_hist(struct tap_context *c, const struct tap_stat_desc *d,
+			const void *agg)
+{
+	(void)c;
+	tap_stat_print_hist(&tap_rt.out, d, agg);
+}
+
+/* ---- context functions ---- */
+
+API void tap_execname(char *dst)
+{
+	strcpy(dst, "taprun");
+}
+
+API tap_long tap_pid(void)
+{
+	return getpid();
+}
+
+API tap_long tap_tid(void)
+{
+	return syscall(SYS_gettid);
+}
+
+API tap_long tap_uid(void)
+{
+	return getuid();
+}
+
+API tap_long tap_gid(void)
+{
+	return getgid();
+}
+
+API tap_long tap_cpu(void)
+{
+	int cpu = sched_getcpu();
+
+	return cpu < 0 ? 0 : cpu;
+}
+
+API tap_long tap_gettimeofday_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (tap_long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---- arrays ---- */
+
+/* Size of a per-CPU value as the bpf syscall reads and writes it. */
+static size_t percpu_size(const struct tap_map *m)
+{
+	return (size_t)tap_rt.ncpus * ((m->value_size + 7) & ~7u);
+}
+
+static int full_error(int err)
+{
+	return err == -E2BIG || err == -ENOMEM || err == -ENOSPC ?
+	       TAP_E_MAP_FULL : 0;
+}
+
+API int tap_map_get(struct tap_map *m, const void *k, void *v)
+{
+	if (bpf_map_lookup_elem(m->fd, k, v)) {
+		memset(v, 0, m->value_size);
+		return 0;
+	}
+	return 1;
+}
+
+API int tap_map_set(struct tap_map *m, const void *k, const void *v)
+{
+	return full_error(bpf_map_update_elem(m->fd, k, v, BPF_ANY));
+}
+
+API int tap_map_add(struct tap_map *m, const void *k, tap_long delta,
+		    tap_long *res)
+{
+	tap_long v = 0;
+
+	bpf_map_lookup_elem(m->fd, k, &v);
+	v += delta;
+	*res = v;
+	return full_error(bpf_map_update_elem(m->fd, k, &v, BPF_ANY));
+}
+
+API int tap_map_exists(struct tap_map *m, const void *k)
+{
+	char v[m->stat ? 1 : m->value_size];
+
+	if (m->stat) {
+		void *all = malloc(percpu_size(m));
+		int found = all && !bpf_map_lookup_elem(m->fd, k, all);
+
+		free(all);
+		return found;
+	}
+	return !bpf_map_lookup_elem(m->fd, k, v);
+}
+
+API void tap_map_delete(struct tap_map *m, const void *k)
+{
+	bpf_map_delete_elem(m->fd, k);
+}
+
+API void tap_map_clear(struct tap_map *m)
+{
+	char key[m->key_size], next[m->key_size];
+
+	/* restart from the top after each delete: deletion breaks the walk */
+	while (!bpf_map_get_next_key(m->fd, NULL, next)) {
+		memcpy(key, next, m->key_size);
+		if (bpf_map_delete_elem(m->fd, key))
+			break;
+	}
+}
+
+/* ---- statistics ---- */
+
+API int tap_stat_add_key(struct tap_map *m, const void *k, tap_long val)
+{
+	size_t size = percpu_size(m);
+	char *all = calloc(1, size);
+	int err;
+
+	if (!all)
+		return TAP_E_MAP_FULL;
+	if (bpf_map_lookup_elem(m->fd, k, all))
+		memset(all, 0, size);
+	/* the user side counts as CPU 0: only the sum over CPUs matters */
+	tap_stat_add(m->stat, (struct tap_stat_data *)all, val);
+	err = full_error(bpf_map_update_elem(m->fd, k, all, BPF_ANY));
+	free(all);
+	return err;
+}
+
+static int aggregate(struct tap_map *m, const void *k, void *agg)
+{
+	size_t stride = (m->value_size + 7) & ~7u;
+	char *all = malloc(percpu_size(m));
+	int found;
+
+	if (!all)
+		return 0;
+	found = !bpf_map_lookup_elem(m->fd, k, all);
+	if (found)
+		tap_stat_aggregate(m->stat, agg, all, tap_rt.ncpus, stride);
+	else
+		tap_stat_clear(m->stat, agg);
+	free(all);
+	return found;
+}
+
+API int tap_stat_get(struct tap_map *m, const void *k, void *agg)
+{
+	return aggregate(m, k, agg) && ((struct tap_stat_data *)agg)->count;
+}
+
+/* ---- foreach ---- */
+
+static tap_entry_cmp sort_cmp;
+static size_t sort_key_size;
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return sort_cmp(a, (const char *)a + sort_key_size,
+			b, (const char *)b + sort_key_size);
+}
+
+API int tap_foreach_begin(struct tap_iter *it, struct tap_map *m,
+			  tap_entry_cmp cmp, tap_long limit)
+{
+	size_t cap = 64, ks = m->key_size;
+	char key[ks], next[ks];
+	const void *prev = NULL;
+
+	memset(it, 0, sizeof(*it));
+	it->key_size = ks;
+	it->entry_size = ks + ((m->value_size + 7) & ~7u);
+	it->entries = malloc(cap * it->entry_size);
+	if (!it->entries)
+		return -1;
+	while (!bpf_map_get_next_key(m->fd, prev, next)) {
+		char *e;
+		int ok;
+
+		memcpy(key, next, ks);
+		prev = key;
+		if (it->count == cap) {
+			char *bigger = realloc(it->entries, 2 * cap * it->entry_size);
+
+			if (!bigger)
+				break;
+			it->entries = bigger;
+			cap *= 2;
+		}
+		e = it->entries + it->count * it->entry_size;
+		memcpy(e, key, ks);
+		ok = m->stat ? aggregate(m, key, e + ks) :
+		     !bpf_map_lookup_elem(m->fd, key, e + ks);
+		if (ok)
+			it->count++;
+	}
+	if (cmp && it->count > 1) {
+		sort_cmp = cmp;
+		sort_key_size = ks;
+		qsort(it->entries, it->count, it->entry_size, entry_cmp);
+	}
+	if (limit > 0 && (size_t)limit < it->count)
+		it->count = limit;
+	return 0;
+}
+
+API int tap_foreach_next(struct tap_iter *it, void *k, void *v)
+{
+	const char *e;
+
+	if (it->next >= it->count)
+		return 0;
+	e = it->entries + it->next++ * it->entry_size;
+	memcpy(k, e, it->key_size);
+	if (v)
+		memcpy(v, e + it->key_size, it->entry_size - it->key_size);
+	return 1;
+}
+
+API void tap_foreach_end(struct tap_iter *it)
+{
+	free(it->entries);
+	it->entries = NULL;
+	it->count = it->next = 0;
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The user side's core: the output stream, running user-side handlers,
+ * and decoding what kernel-side handlers send through the ring buffer.
+ * Both paths format into the same stream, which keeps their order.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "tap_format.h"
+#include "user_rt.h"
+
+struct tap_rt tap_rt;
+
+static char out_data[1 << 16];
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;	/* reader gone: output is dropped, as stap */
+		p += w;
+		n -= w;
+	}
+}
+
+static void flush_out(struct tap_buf *b)
+{
+	write_all(tap_rt.out_fd, b->data, b->len);
+	b->len = 0;
+}
+
+void tap_rt_flush(void)
+{
+	if (tap_rt.out.data)
+		flush_out(&tap_rt.out);
+}
+
+int tap_rt_init(const struct tap_module *mod, int out_fd, char *err,
+		size_t errsize)
+{
+	int i, j, n;
+
+	tap_rt.mod = mod;
+	tap_rt.out_fd = out_fd;
+	tap_buf_init(&tap_rt.out, out_data, sizeof(out_data));
+	tap_rt.out.flush = flush_out;
+	tap_rt.kinds = calloc(mod->nformats + 1, sizeof(*tap_rt.kinds));
+	tap_rt.args_size = calloc(mod->nformats + 1, sizeof(*tap_rt.args_size));
+	if (!tap_rt.kinds || !tap_rt.args_size) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < mod->nformats; i++) {
+		n = tap_format_arg_kinds(mod->formats[i], tap_rt.kinds[i],
+					 TAP_MAX_PRINTF_ARGS);
+		if (n > TAP_MAX_PRINTF_ARGS) {
+			snprintf(err, errsize,
+				 "format %d has more than %d arguments", i,
+				 TAP_MAX_PRINTF_ARGS);
+			return -1;
+		}
+		tap_rt.kinds[i][n] = '\0';
+		for (j = 0; j < n; j++)
+			tap_rt.args_size[i] += tap_rt.kinds[i][j] == 's' ?
+					       MAXSTRINGLEN : 8;
+	}
+	return 0;
+}
+
+void tap_rt_request_stop(enum tap_stop_reason why)
+{
+	if (tap_rt.stop_reason == TAP_STOP_NONE)
+		tap_rt.stop_reason = why;
+}
+
+static __u64 total_errors(void)
+{
+	return tap_rt.user_errors + (tap_rt.session ? tap_rt.session->errors : 0);
+}
+
+void tap_rt_run_probe(int index)
+{
+	const struct tap_probe_desc *p = &tap_rt.mod->probes[index];
+	struct tap_context *c = &tap_rt.uctx;
+
+	memset(c, 0, offsetof(struct tap_context, errmsg));
+	c->errmsg[0] = '\0';
+	c->probe = index;
+	c->last_loc = TAP_NO_LOC;
+	c->actionremaining = MAXACTION_INTERRUPTIBLE;
+	p->run(c);
+	if (c->last_error) {
+		tap_rt.user_errors++;
+		tap_report_error(index, c->last_error, c->last_loc,
+				 c->error_arg, c->errmsg);
+		if (total_errors() > tap_rt.session->maxerrors) {
+			tap_rt.session->state = TAP_STATE_ERROR;
+			tap_rt_request_stop(TAP_STOP_ERROR);
+		}
+	}
+	tap_rt_flush();
+}
+
+/* Formats printf arguments laid out as TAP_ARGS_SIZE describes. */
+void tap_rt_format(struct tap_buf *o, long field_max, __u32 fmt,
+		   const char *args)
+{
+	static char strings[TAP_MAX_PRINTF_ARGS][MAXSTRINGLEN];
+	struct tap_value v[TAP_MAX_PRINTF_ARGS];
+	const char *k = tap_rt.kinds[fmt];
+	int i;
+
+	for (i = 0; k[i]; i++) {
+		if (k[i] == 's') {
+			/* a copy that surely ends within its slot */
+			memcpy(strings[i], args, MAXSTRINGLEN);
+			strings[i][MAXSTRINGLEN - 1] = '\0';
+			v[i].s = strings[i];
+			v[i].n = 0;
+			args += MAXSTRINGLEN;
+		} else {
+			memcpy(&v[i].n, args, 8);
+			v[i].s = NULL;
+			args += 8;
+		}
+	}
+	tap_format(o, field_max, tap_rt.mod->formats[fmt], v, i);
+}
+
+int tap_rt_handle_record(void *ctx, void *data, size_t size)
+{
+	const struct tap_rec_hdr *h = data;
+
+	(void)ctx;
+	if (size < sizeof(*h)) {
+		tap_rt.bad_records++;
+		return 0;
+	}
+	switch (h->kind) {
+	case TAP_REC_PRINTF:
+		if (h->id >= (__u32)tap_rt.mod->nformats ||
+		    size < sizeof(*h) + tap_rt.args_size[h->id]) {
+			tap_rt.bad_records++;
+			break;
+		}
+		tap_rt_format(&tap_rt.out, TAP_STREAM_FIELD_MAX, h->id,
+			      (const char *)(h + 1));
+		break;
+	case TAP_REC_ERROR: {
+		const struct tap_rec_error *e = data;
+
+		if (size < sizeof(*e)) {
+			tap_rt.bad_records++;
+			break;
+		}
+		tap_report_error(e->hdr.id, e->code, e->loc, e->arg, e->msg);
+		if (tap_rt.session->state == TAP_STATE_ERROR)
+			tap_rt_request_stop(TAP_STOP_ERROR);
+		break;
+	}
+	case TAP_REC_EXIT:
+		tap_rt_request_stop(TAP_STOP_EXIT);
+		break;
+	default:
+		tap_rt.bad_records++;
+	}
+	return 0;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Data shared between the kernel side and the user side of a module:
+ * ring buffer records, session state, statistics. Only fixed-width types
+ * (__u32, __s64 ... from vmlinux.h, <linux/types.h> or the kernel), so that
+ * clang -target bpf, the host C compiler and kbuild agree on every layout.
+ */
+#ifndef TAP_ABI_H
+#define TAP_ABI_H
+
+#ifndef __bpf__
+#include <linux/types.h>	/* the kernel side has them from vmlinux.h */
+#endif
+#include "tap_limits.h"
+
+/* Bumped whenever a layout here or the user-part interface changes. */
+#define TAP_ABI_VERSION 1
+
+/* Session states, as stap's STAP_SESSION_*. */
+enum tap_state {
+	TAP_STATE_STARTING = 0,	/* begin probes running, kernel probes idle */
+	TAP_STATE_RUNNING = 1,
+	TAP_STATE_STOPPING = 2,	/* exit(), -T, signal: end probes next */
+	TAP_STATE_ERROR = 3,	/* too many errors: error probes next */
+	TAP_STATE_STOPPED = 4,
+};
+
+/* Run-time errors; messages in tap_error_message(). */
+enum tap_errcode {
+	TAP_E_NONE = 0,
+	TAP_E_DIV0,		/* division by 0 */
+	TAP_E_MAP_FULL,		/* Array overflow, check MAXMAPENTRIES */
+	TAP_E_MAP_SIZE,		/* Array overflow, check size limit (arg) */
+	TAP_E_MAXACTION,	/* MAXACTION exceeded */
+	TAP_E_MAXNESTING,	/* MAXNESTING exceeded */
+	TAP_E_EMPTY_AGG,	/* empty aggregate */
+	TAP_E_HIST_INDEX,	/* histogram index out of range */
+	TAP_E_AGG_OVERFLOW,	/* aggregation overflow */
+	TAP_E_USER,		/* error(msg): the message is in the record */
+	TAP_E_STRING,		/* string copy fault (kernel side) */
+	TAP_E_COUNT
+};
+
+/* Per-session counters, one slot each in a per-CPU array. */
+enum tap_counter {
+	TAP_CNT_LOST = 0,	/* records dropped: ring buffer full */
+	TAP_CNT_SKIPPED,	/* handlers not run (no context, reentrancy) */
+	TAP_CNT_MAX
+};
+
+/*
+ * Shared session state: one entry of an mmap-able array. The user side
+ * sets state and limits; kernel-side probes read state on entry, move it
+ * to STOPPING on exit() and to ERROR past maxerrors.
+ */
+struct tap_session {
+	__u32 state;		/* enum tap_state */
+	__u32 maxerrors;
+	__u64 errors;		/* uncaught errors in kernel-side handlers */
+	__s64 boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	__u64 reserved[2];
+};
+
+/* Ring buffer records. Every record starts with this header. */
+enum tap_rec_kind {
+	TAP_REC_PRINTF = 1,	/* id = format index; payload = arguments */
+	TAP_REC_ERROR = 2,	/* payload = struct tap_rec_error */
+	TAP_REC_EXIT = 3,	/* exit() called in a kernel-side probe */
+};
+
+struct tap_rec_hdr {
+	__u32 kind;
+	__u32 id;
+};
+
+/*
+ * Printf arguments follow the header, in format order: a long takes 8
+ * bytes (__s64), a string MAXSTRINGLEN bytes (NUL-terminated inside).
+ */
+#define TAP_ARGS_SIZE(nlongs, nstrings) \
+	((nlongs) * 8 + (nstrings) * MAXSTRINGLEN)
+
+struct tap_rec_error {
+	struct tap_rec_hdr hdr;	/* id = probe index */
+	__u32 code;		/* enum tap_errcode */
+	__u32 loc;		/* location index, or ~0u for none */
+	__s64 arg;		/* size limit for TAP_E_MAP_SIZE */
+	char msg[MAXSTRINGLEN];	/* TAP_E_USER only */
+};
+
+#define TAP_NO_LOC 0xffffffffu
+
+/*
+ * Statistic accumulator, one per CPU (and per key); the layout and the
+ * arithmetic follow stap's struct stat_data so that @avg and @variance come
+ * out bit for bit the same. `hist` has desc->buckets entries.
+ */
+struct tap_stat_data {
+	__s64 count;
+	__s64 sum;
+	__s64 min, max;
+	__s64 avg_s;
+	__s64 m2;
+	__s64 variance_s;
+	__s64 variance;		/* filled when aggregating */
+	__s64 hist[];
+};
+
+enum tap_hist_type { TAP_HIST_NONE = 0, TAP_HIST_LOG, TAP_HIST_LINEAR };
+
+/* What a statistic collects: fixed at compile time by the generator. */
+struct tap_stat_desc {
+	__s32 type;		/* enum tap_hist_type */
+	__s32 start, stop, interval;	/* linear only */
+	__s32 buckets;		/* 0, 128 (log), (stop-start)/interval + 3 */
+	__s32 bit_shift;	/* @variance(s, N) */
+};
+
+/* Linear bucket count as stap computes it (0 when parameters are bad). */
+#define TAP_LINEAR_BUCKETS(start, stop, interval) \
+	((stop) > (start) && (interval) > 0 && \
+	 ((stop) - (start)) / (interval) + 3 <= TAP_HIST_MAX_BUCKETS ? \
+	 ((stop) - (start)) / (interval) + 3 : 0)
+
+#endif /* TAP_ABI_H */

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Declarations the generator emits that mean the same in every runtime. */
+#ifndef TAP_DECL_H
+#define TAP_DECL_H
+
+#include "tap_abi.h"
+
+/* What a statistic collects: TAP_HIST_NONE/LOG/LINEAR and parameters. */
+#define TAP_STAT_DESC(name, htype, start, stop, interval, buckets, shift) \
+	static const struct tap_stat_desc name##_desc = { \
+		htype, start, stop, interval, buckets, shift }
+
+/* The per-CPU accumulator type of statistic `name` (and its aggregate). */
+#define TAP_STAT_VALUE(name, buckets) \
+	struct name##_value { __s64 w[8 + ((buckets) ? (buckets) : 1)]; }
+
+/* The string in a key: zero-filled to its end, since keys hash as bytes. */
+#define TAP_KEY_STR(dst, src) \
+	(__builtin_memset((dst), 0, MAXSTRINGLEN), tap_str_copy((dst), (src)))
+
+#endif /* TAP_DECL_H */

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "tap_abi.h"
+#include "tap_errors.h"
+#include "tap_format.h"
+
+static const char *const messages[TAP_E_COUNT] = {
+	[TAP_E_NONE] = "",
+	[TAP_E_DIV0] = "division by 0",
+	[TAP_E_MAP_FULL] = "Array overflow, check MAXMAPENTRIES",
+	[TAP_E_MAP_SIZE] = "Array overflow, check size limit (%lld)",
+	[TAP_E_MAXACTION] = "MAXACTION exceeded",
+	[TAP_E_MAXNESTING] = "MAXNESTING exceeded",
+	[TAP_E_EMPTY_AGG] = "empty aggregate",
+	[TAP_E_HIST_INDEX] = "histogram index out of range",
+	[TAP_E_AGG_OVERFLOW] = "aggregation overflow",
+	[TAP_E_USER] = "%s",
+	[TAP_E_STRING] = "string copy fault",
+};
+
+void tap_error_text(struct tap_buf *o, __u32 code, __s64 arg, const char *msg)
+{
+	struct tap_value v = { arg, msg ? msg : "" };
+
+	if (code >= TAP_E_COUNT) {
+		struct tap_value n = { code, NULL };
+
+		tap_format(o, TAP_STREAM_FIELD_MAX, "unknown error %lld", &n, 1);
+		return;
+	}
+	tap_format(o, TAP_STREAM_FIELD_MAX, messages[code], &v, 1);
+}

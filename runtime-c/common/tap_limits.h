@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * SystemTap's limits, with stap's defaults. Each can be set at build time
+ * with -DNAME=VALUE (tapfleet compile -D NAME=VALUE). The load-time ones
+ * (MAXMAPENTRIES, MAXERRORS, MAXSKIPPED) can also be overridden by taprun -D.
+ */
+#ifndef TAP_LIMITS_H
+#define TAP_LIMITS_H
+
+#ifndef MAXSTRINGLEN
+#define MAXSTRINGLEN 512	/* stap: 512 on 64-bit hosts */
+#endif
+#ifndef MAXACTION
+#define MAXACTION 1000		/* statements per kernel-side probe hit */
+#endif
+#ifndef MAXACTION_INTERRUPTIBLE
+#define MAXACTION_INTERRUPTIBLE (MAXACTION * 10)	/* begin/end/error/timer */
+#endif
+#ifndef MAXNESTING
+#define MAXNESTING 10
+#endif
+#ifndef MAXMAPENTRIES
+#define MAXMAPENTRIES 2048
+#endif
+#ifndef MAXERRORS
+#define MAXERRORS 0
+#endif
+#ifndef MAXSKIPPED
+#define MAXSKIPPED 100
+#endif
+#ifndef HIST_WIDTH
+#define HIST_WIDTH 50
+#endif
+#ifndef HIST_ELISION
+#define HIST_ELISION 2
+#endif
+
+/* Histogram geometry, as in stap's runtime/stat.h. */
+#define TAP_HIST_LOG_BUCKETS 128
+#define TAP_HIST_LOG_BUCKET0 64
+#define TAP_HIST_MAX_BUCKETS 128	/* linear: STP_MAX_BUCKETS */
+
+/* At most this many arguments to one printf (stap: 32). */
+#define TAP_MAX_PRINTF_ARGS 32
+
+#if MAXSTRINGLEN < 16 || MAXSTRINGLEN > 4096
+#error "MAXSTRINGLEN must be between 16 and 4096"
+#endif
+
+#endif /* TAP_LIMITS_H */

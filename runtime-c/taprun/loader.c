@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libbpf's generic API (no skeleton: the object is only known at run time).
+ * Never calls setrlimit: the kernel charges BPF memory to the cgroup.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "user_rt.h"
+
+struct loaded_module {
+	void *dl;
+	struct bpf_object *obj;
+	struct ring_buffer *rb;
+	struct bpf_link **links;
+	int nlinks, maxlinks;
+	int *perf_fds;
+	int nperf;
+	int counters_fd;
+	size_t session_len, globals_len;
+};
+
+static int verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG || (!verbose && level == LIBBPF_INFO))
+		return 0;
+	if (!verbose)
+		return 0;	/* failures are reported by taprun itself */
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void *map_mmap(struct bpf_map *map, size_t *len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = (bpf_map__value_size(map) + page - 1) & ~(page - 1);
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(map), 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static const struct tap_module *open_user_part(struct loaded_module *lm,
+					       const char *path)
+{
+	const struct tap_module *mod;
+
+	lm->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!lm->dl) {
+		tap_report_fatal("cannot load the user part: %s", dlerror());
+		return NULL;
+	}
+	mod = dlsym(lm->dl, "tap_module");
+	if (!mod) {
+		tap_report_fatal("user part %s has no tap_module descriptor", path);
+		return NULL;
+	}
+	if (mod->abi != TAP_ABI_VERSION) {
+		tap_report_fatal("user part built for runtime ABI %u; this taprun has ABI %u",
+				 mod->abi, TAP_ABI_VERSION);
+		return NULL;
+	}
+	return mod;
+}
+
+/* Sizes set before load: ring buffer, unsized arrays. */
+static int configure_maps(struct loaded_module *lm, const struct tap_module *mod,
+			  const struct load_options *opt)
+{
+	struct bpf_map *map;
+	int i;
+
+	map = bpf_object__find_map_by_name(lm->obj, "tap_events");
+	if (!map || bpf_map__set_max_entries(map, opt->ringbuf_mib << 20)) {
+		tap_report_fatal("bpf object has no tap_events ring buffer");
+		return -1;
+	}
+	for (i = 0; i < mod->nmaps; i++) {
+		struct tap_map *m = mod->maps[i];
+
+		map = bpf_object__find_map_by_name(lm->obj, m->name);
+		if (!map) {
+			tap_report_fatal("bpf object has no map %s", m->name);
+			return -1;
+		}
+		if (bpf_map__key_size(map) != m->key_size ||
+		    bpf_map__value_size(map) != m->value_size) {
+			tap_report_fatal("map %s: kernel and user parts disagree on its layout",
+					 m->name);
+			return -1;
+		}
+		if (!m->max_entries)
+			bpf_map__set_max_entries(map, opt->maxmapentries);
+	}
+	return 0;
+}
+
+static int bind_maps(struct loaded_module *lm, const struct tap_module *mod)
+{
+	struct bpf_map *map;
+	int i;
+
+	for (i = 0; i < mod->nmaps; i++)
+		mod->maps[i]->fd = bpf_map__fd(
+			bpf_object__find_map_by_name(lm->obj, mod->maps[i]->name));
+	map = bpf_object__find_map_by_name(lm->obj, "tap_session");
+	tap_rt.session = map ? map_mmap(map, &lm->session_len) : NULL;
+	map = bpf_object__find_map_by_name(lm->obj, "tap_globals");
+	tap_rt.globals = map ? map_mmap(map, &lm->globals_len) : NULL;
+	map = bpf_object__find_map_by_name(lm->obj, "tap_counters");
+	lm->counters_fd = map ? bpf_map__fd(map) : -1;
+	if (!tap_rt.session || lm->counters_fd < 0) {
+		tap_report_fatal("bpf object lacks the runtime's session maps");
+		return -1;
+	}
+	map = bpf_object__find_map_by_name(lm->obj, "tap_globals");
+	if (mod->globals_size && (!tap_rt.globals ||
+	    bpf_map__value_size(map) != mod->globals_size)) {
+		tap_report_fatal("bpf object lacks a tap_globals map of %u bytes",
+				 mod->globals_size);
+		return -1;
+	}
+	return 0;
+}
+
+static long long boot_to_real_ns(void)
+{
+	struct timespec rt, bt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	return (rt.tv_sec - bt.tv_sec) * 1000000000LL + (rt.tv_nsec - bt.tv_nsec);
+}
+
+struct loaded_module *module_load(const struct module_files *files,
+				  const struct load_options *opt)
+{
+	struct loaded_module *lm = calloc(1, sizeof(*lm));
+	const struct tap_module *mod;
+	char err[256];
+	int ret;
+
+	if (!lm)
+		return NULL;
+	verbose = opt->verbose;
+	libbpf_set_print(libbpf_print);
+	mod = open_user_part(lm, files->user_part);
+	if (!mod)
+		goto fail;
+	if (tap_rt_init(mod, tap_rt.out_fd, err, sizeof(err))) {
+		tap_report_fatal("%s", err);
+		goto fail;
+	}
+	lm->obj = bpf_object__open_file(files->bpf_object, NULL);
+	if (!lm->obj) {
+		tap_report_fatal("cannot open the bpf object %s: %s",
+				 files->bpf_object, strerror(errno));
+		goto fail;
+	}
+	if (configure_maps(lm, mod, opt))
+		goto fail;
+	ret = bpf_object__load(lm->obj);
+	if (ret) {
+		tap_report_fatal("cannot load the bpf object (verifier or kernel refused it): %s%s",
+				 strerror(-ret), opt->verbose ? "" : " (taprun -v shows the verifier log)");
+		goto fail;
+	}
+	if (bind_maps(lm, mod))
+		goto fail;
+	tap_rt.ncpus = libbpf_num_possible_cpus();
+	tap_rt.counters_fd = lm->counters_fd;
+	tap_rt.session->state = TAP_STATE_STARTING;
+	tap_rt.session->maxerrors = opt->maxerrors;
+	tap_rt.session->boot_to_real_ns = boot_to_real_ns();
+	lm->rb = ring_buffer__new(
+		bpf_map__fd(bpf_object__find_map_by_name(lm->obj, "tap_events")),
+		tap_rt_handle_record, NULL, NULL);
+	if (!lm->rb) {
+		tap_report_fatal("cannot map the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	return lm;
+fail:
+	module_unload(lm);
+	return NULL;
+}
+
+static int add_link(struct loaded_module *lm, struct bpf_link *link)
+{
+	if (lm->nlinks == lm->maxlinks) {
+		int n = lm->maxlinks ? 2 * lm->maxlinks : 16;
+		struct bpf_link **more = realloc(lm->links, n * sizeof(*more));
+
+		if (!more)
+			return -1;
+		lm->links = more;
+		lm->maxlinks = n;
+	}
+	lm->links[lm->nlinks++] = link;
+	return 0;
+}
+
+static int attach_perf(struct loaded_module *lm, const struct tap_probe_desc *p,
+		       struct bpf_program *prog)
+{
+	int cpu, ncpus = libbpf_num_possible_cpus();
+
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		struct perf_event_attr attr = {
+			.size = sizeof(attr),
+			.type = p->perf_type,
+			.config = p->perf_config,
+			.sample_period = p->period_ns,
+			.freq = p->perf_freq ? 1 : 0,
+		};
+		struct bpf_link *link;
+		int *more, fd;
+
+		fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
+			     PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV)
+				continue;	/* CPU not present */
+			tap_report_fatal("cannot open a perf event for probe %s on CPU %d: %s",
+					 p->point, cpu, strerror(errno));
+			return -1;
+		}
+		more = realloc(lm->perf_fds, (lm->nperf + 1) * sizeof(int));
+		if (!more) {
+			close(fd);
+			return -1;
+		}
+		lm->perf_fds = more;
+		lm->perf_fds[lm->nperf++] = fd;
+		link = bpf_program__attach_perf_event(prog, fd);
+		if (!link || add_link(lm, link)) {
+			tap_report_fatal("cannot attach probe %s to CPU %d: %s",
+					 p->point, cpu, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int module_attach(struct loaded_module *lm)
+{
+	const struct tap_module *mod = tap_rt.mod;
+	int i;
+
+	for (i = 0; i < mod->nprobes; i++) {
+		const struct tap_probe_desc *p = &mod->probes[i];
+		struct bpf_program *prog;
+		struct bpf_link *link;
+
+		if (p->kind != TAP_PK_KERNEL && p->kind != TAP_PK_PERF)
+			continue;
+		prog = bpf_object__find_program_by_name(lm->obj, p->prog);
+		if (!prog) {
+			tap_report_fatal("probe %s: no program %s in the bpf object",
+					 p->point, p->prog);
+			return -1;
+		}
+		if (p->kind == TAP_PK_PERF) {
+			if (attach_perf(lm, p, prog))
+				return -1;
+			continue;
+		}
+		link = bpf_program__attach(prog);
+		if (!link) {
+			tap_report_fatal("cannot attach probe %s (%s): %s", p->point,
+					 bpf_program__section_name(prog),
+					 strerror(errno));
+			return -1;
+		}
+		if (add_link(lm, link)) {
+			bpf_link__destroy(link);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void module_detach(struct loaded_module *lm)
+{
+	int i;
+
+	for (i = 0; i < lm->nlinks; i++)
+		bpf_link__destroy(lm->links[i]);
+	lm->nlinks = 0;
+	for (i = 0; i < lm->nperf; i++)
+		close(lm->perf_fds[i]);
+	lm->nperf = 0;
+}
+
+void module_drain(struct loaded_module *lm)
+{
+	if (lm->rb)
+		ring_buffer__consume(lm->rb);
+	tap_rt_flush();
+}
+
+int module_ringbuf_fd(struct loaded_module *lm)
+{
+	return ring_buffer__epoll_fd(lm->rb);
+}
+
+__u64 module_counter(struct loaded_module *lm, __u32 which)
+{
+	int n = libbpf_num_possible_cpus(), i;
+	__u64 values[n > 0 ? n : 1], sum = 0;
+
+	if (lm->counters_fd < 0 || n <= 0 ||
+	    bpf_map_lookup_elem(lm->counters_fd, &which, values))
+		return 0;
+	for (i = 0; i < n; i++)
+		sum += values[i];
+	return sum;
+}
+
+void module_unload(struct loaded_module *lm)
+{
+	if (!lm)
+		return;
+	module_detach(lm);
+	ring_buffer__free(lm->rb);
+	if (tap_rt.session)
+		munmap(tap_rt.session, lm->session_len);
+	if (tap_rt.globals)
+		munmap(tap_rt.globals, lm->globals_len);
+	tap_rt.session = NULL;
+	tap_rt.globals = NULL;
+	bpf_object__close(lm->obj);
+	/* the user part stays mapped: its strings may still be referenced */
+	free(lm->links);
+	free(lm->perf_fds);
+	free(lm);
+}
