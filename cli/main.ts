@@ -1,6 +1,7 @@
 // tapfleet's command line. Each command lives in cli/commands/ and registers
 // itself on the program; this file only assembles them.
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerCompile } from './commands/compile.js';
 import { registerProfile } from './commands/profile.js';
 import { registerAgent } from './commands/agent.js';
@@ -21,6 +22,7 @@ program
 	.exitOverride();
 
 registerCompile(program);
+registerAudit(program);
 registerProfile(program);
 
 registerAgent(program);

@@ -17,7 +17,8 @@
 //
 // endedBy: 'exit' | 'time-limit' | 'interrupt' (Ctrl-C) | 'lease-expiry' | 'agent-restart' | 'unload' | 'error'.
 // Refusals with no run: audit.recordRefusal({ who, reason, message, host? }).
-// Agents' journals: audit.importAgentJournal(host, journalFromSessions(listSessionsReply.sessions));
+// Agents' journals: audit.importAgentJournal(host, journalFromSessions(listSessionsReply.sessions))
+// (or journalFromAgentLines(journal.read()) for an agent's journal file);
 // idempotent; loads no controller record explains are flagged "unmatched".
 // Identities: identityFromCertificate(cn) or localIdentity().
 //
@@ -35,4 +36,7 @@ export { parseAuditDb, defaultAuditDbPath, AuditDbUrlError } from './location.js
 export { localIdentity, identityFromCertificate } from './identity.js';
 export { addAuditService } from './grpc-service.js';
 export * from './types.js';
-export { journalFromSessions, endReasonFromAgent, type AgentSessionLike } from './agent-sessions.js';
+export { journalFromSessions, journalFromAgentLines, endReasonFromAgent, type AgentSessionLike, type AgentJournalLine } from './agent-journal.js';
+export { serveAudit, prepareServe, AuditServeError, type ServeOptions, type RunningAuditServer } from './grpc-server.js';
+export { parseTimeSpec } from './time-spec.js';
+export { renderEntries, renderRun, renderVerify } from './render.js';
