@@ -37,15 +37,18 @@ export async function ensureMounted(fsType: string, candidates: string[], probe:
 		if (await exists(`${dir}/${probe}`)) return { path: dir };
 	}
 	const target = candidates[0];
-	if (await isMountedOn(fsType, target)) return { reason: `${fsType} is mounted on ${target} but has no ${probe}` };
+	// Another process (a concurrent gathering) may mount it at any moment:
+	// every failure path looks once more before it gives its reason.
+	const mountedMeanwhile = async (reason: string): Promise<MountResult> =>
+		(await exists(`${target}/${probe}`)) ? { path: target } : { reason };
+	if (await isMountedOn(fsType, target)) return mountedMeanwhile(`${fsType} is mounted on ${target} but has no ${probe}`);
 	try {
 		await run('mount', ['-t', fsType, fsType, target], { timeout: 10_000 });
 	} catch (err) {
 		const stderr = (err as { stderr?: string }).stderr?.trim();
-		return { reason: `${fsType} is not mounted and mounting it on ${target} failed: ${stderr || reasonOf(err)}` };
+		return mountedMeanwhile(`${fsType} is not mounted and mounting it on ${target} failed: ${stderr || reasonOf(err)}`);
 	}
-	if (await exists(`${target}/${probe}`)) return { path: target };
-	return { reason: `${fsType} mounted on ${target} but ${probe} is missing` };
+	return mountedMeanwhile(`${fsType} mounted on ${target} but ${probe} is missing`);
 }
 
 export function ensureTracefs(): Promise<MountResult> {
