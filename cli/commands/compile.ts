@@ -1,12 +1,108 @@
-// `tapfleet compile`: runs passes 1..N (stub until pass 1 lands).
-import type { Command } from 'commander';
+// `tapfleet compile -pN [-g] (-e SCRIPT | FILE) [ARGS...]`: run the compiler
+// passes up to N and print the last one's result, like `stap -pN`.
+// Pass 1 (parse) is implemented; later passes plug into PASSES below.
+import { readFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { DEFAULT_TAPSET_DIR } from '../../controller/parse/library.js';
+import { dumpParseTree, hostTarget, runPass1, type Pass1Result } from '../../controller/parse/index.js';
+import type { Privilege, Runtime } from '../../controller/parse/target.js';
+
+interface CompileOptions {
+	pass: string;
+	guru?: boolean;
+	e?: string;
+	E: string[];
+	I: string[];
+	D: string[];
+	R?: string;
+	r?: string;
+	a?: string;
+	runtime?: Runtime;
+	compatible?: string;
+	privilege?: Privilege;
+	unprivileged?: boolean;
+}
+
+/** What a pass run prints: its output, its diagnostics, and whether it succeeded. */
+interface PassOutcome {
+	readonly stdout: string;
+	readonly stderr: string;
+	readonly ok: boolean;
+}
+
+/** Pass N's printer, given pass 1's result. Passes 2..4 register here as they land. */
+const PASSES: Record<number, (p1: Pass1Result) => PassOutcome> = {
+	1: (p1) => ({
+		stdout: p1.files ? dumpParseTree(p1.files) : '',
+		stderr: p1.session.diags.render() + (p1.files ? '' : 'Pass 1: parse failed.  [man error::pass1]\n'),
+		ok: p1.files !== null,
+	}),
+};
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function registerCompile(program: Command): void {
 	program
 		.command('compile')
 		.description('run the compiler passes and print the result of the last one (like stap -pN)')
-		.action(() => {
-			process.stderr.write('tapfleet compile: not implemented yet\n');
-			process.exitCode = 1;
+		.usage('-pN [options] (-e SCRIPT | FILE) [ARGS...]')
+		.requiredOption('-p, --pass <N>', 'stop after pass N (1: parse tree dump)')
+		.option('-g, --guru', 'guru mode: allow embedded C and guru-only operators')
+		.option('-e <script>', 'the script text (then every positional argument is a script argument)')
+		.option('-E <script>', 'an additional script, parsed after the main one', collect, [])
+		.option('-I <dir>', 'add a tapset directory (after the builtin one)', collect, [])
+		.option('-D <name=value>', 'C preprocessor definition for the module (no effect on pass 1)', collect, [])
+		.option('-R <dir>', 'runtime directory (no effect on pass 1)')
+		.option('-r <release>', 'target kernel release (kernel_v, kernel_vr; default: this host)')
+		.option('-a <arch>', 'target architecture (arch; default: this host)')
+		.addOption(new Option('--runtime <mode>', 'target runtime').choices(['kernel', 'bpf', 'dyninst']))
+		.option('--compatible <version>', 'hold the script to an older language version')
+		.addOption(new Option('--privilege <level>', 'privilege level').choices(['stapdev', 'stapsys', 'stapusr']))
+		.option('--unprivileged', 'same as --privilege=stapusr')
+		.argument('[args...]', 'FILE (unless -e) and then script arguments ($1, @1, ...)')
+		.action((positional: string[], opts: CompileOptions) => {
+			process.exitCode = compile(positional, opts);
 		});
+}
+
+function compile(positional: string[], opts: CompileOptions): number {
+	const lastPass = Number(opts.pass);
+	if (!Number.isInteger(lastPass) || lastPass < 1 || lastPass > 5) {
+		process.stderr.write(`tapfleet compile: invalid pass number '${opts.pass}' (1-5)\n`);
+		return 1;
+	}
+	const printer = PASSES[lastPass];
+	if (!printer) {
+		process.stderr.write(`tapfleet compile: pass ${lastPass} is not implemented yet\n`);
+		return 1;
+	}
+	const args = [...positional];
+	let main: { name: string; text: string | null };
+	if (opts.e !== undefined) {
+		main = { name: '<input>', text: toBytes(opts.e) };
+	} else {
+		const file = args.shift();
+		if (file === undefined) {
+			process.stderr.write('tapfleet compile: a script is needed: -e SCRIPT or FILE\n');
+			return 1;
+		}
+		main = file === '-' ? { name: '<input>', text: readFileSync(0, 'latin1') } : { name: file, text: null };
+	}
+	const extra = opts.E.map((text, i) => ({ name: `<input${i + 1}>`, text: toBytes(text) }));
+	const target = hostTarget({
+		kernelRelease: opts.r, arch: opts.a, runtime: opts.runtime, guruMode: !!opts.guru, compatible: opts.compatible,
+		privilege: opts.unprivileged ? 'stapusr' : opts.privilege,
+	});
+	const p1 = runPass1({
+		target, args: args.map(toBytes), includePaths: [DEFAULT_TAPSET_DIR, ...opts.I], scripts: [main, ...extra],
+	});
+	const out = printer(p1);
+	if (out.stdout) process.stdout.write(Buffer.from(out.stdout, 'latin1'));
+	if (out.stderr) process.stderr.write(Buffer.from(out.stderr, 'latin1'));
+	return out.ok ? 0 : 1;
+}
+
+/** Command-line text (UTF-16 in JS) as the byte string the lexer works on. */
+function toBytes(s: string): string {
+	return Buffer.from(s, 'utf8').toString('latin1');
 }

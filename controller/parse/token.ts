@@ -1,0 +1,44 @@
+// Tokens as stap's lexer produces them (parse.h: token, token_type).
+import type { SourceLoc } from './source.js';
+
+export type TokenType = 'junk' | 'identifier' | 'operator' | 'string' | 'number' | 'embedded' | 'keyword';
+
+/** Why a junk token is junk; the diagnostic for it overrides the parser's message. */
+export type JunkKind = 'unknown' | 'nested_arg' | 'invalid_arg' | 'unclosed_quote' | 'unclosed_embedded';
+
+export interface Token {
+	readonly type: TokenType;
+	/** Token text; for strings the unquoted body with stap's escape handling applied. */
+	content: string;
+	readonly loc: SourceLoc;
+	/** The macro invocation that produced this token (a copy of its '@name' token), if any. */
+	readonly chain: Token | null;
+	readonly junk: JunkKind | null;
+}
+
+const TYPE_NAMES: Record<TokenType, string> = {
+	junk: 'junk',
+	identifier: 'identifier',
+	operator: 'operator',
+	string: 'string',
+	number: 'number',
+	embedded: 'embedded-code',
+	keyword: 'keyword',
+};
+
+export function tokenTypeName(t: TokenType): string {
+	return TYPE_NAMES[t];
+}
+
+export function isOp(t: Token | null, content: string): boolean {
+	return t !== null && t.type === 'operator' && t.content === content;
+}
+
+export function isKeyword(t: Token | null, content: string): boolean {
+	return t !== null && t.type === 'keyword' && t.content === content;
+}
+
+/** A copy of `t` attributed to a macro invocation (stap copies body tokens on expansion). */
+export function withChain(t: Token, chain: Token): Token {
+	return { type: t.type, content: t.content, loc: t.loc, chain, junk: t.junk };
+}
