@@ -81,13 +81,13 @@ static __always_inline void tap_count(__u32 which)
 /* ---- declarations the generator emits ---- */
 
 /* The script's scalar globals, one mmap-able entry shared with user side. */
-#define TAP_GLOBALS(type) \
+#define TAP_GLOBALS(gtype) \
 	struct { \
 		__uint(type, BPF_MAP_TYPE_ARRAY); \
 		__uint(map_flags, BPF_F_MMAPABLE); \
 		__uint(max_entries, 1); \
 		__type(key, __u32); \
-		__type(value, type); \
+		__type(value, gtype); \
 	} tap_globals SEC(".maps")
 
 /* An associative array: key and value types are generator structs. */
@@ -109,12 +109,12 @@ static __always_inline void tap_count(__u32 which)
 	} name SEC(".maps")
 
 /* Locals of one probe handler: one per CPU (the BPF stack is 512 bytes). */
-#define TAP_LOCALS(probe, type) \
+#define TAP_LOCALS(probe, ltype) \
 	struct { \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
 		__uint(max_entries, 1); \
 		__type(key, __u32); \
-		__type(value, type); \
+		__type(value, ltype); \
 	} probe##_locals SEC(".maps")
 
 /* A kernel-side probe handler; `section` tells libbpf how to attach. */

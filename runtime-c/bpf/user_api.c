@@ -31,9 +31,11 @@ API void *tap_globals_ptr_get(void)
 API void tap_exit(struct tap_context *c)
 {
 	(void)c;
-	if (tap_rt.session->state == TAP_STATE_STARTING ||
-	    tap_rt.session->state == TAP_STATE_RUNNING)
-		tap_rt.session->state = TAP_STATE_STOPPING;
+	/* atomically: a kernel-side handler may move it to ERROR meanwhile */
+	__sync_val_compare_and_swap(&tap_rt.session->state, TAP_STATE_STARTING,
+				    TAP_STATE_STOPPING);
+	__sync_val_compare_and_swap(&tap_rt.session->state, TAP_STATE_RUNNING,
+				    TAP_STATE_STOPPING);
 	tap_rt_request_stop(TAP_STOP_EXIT);
 }
 

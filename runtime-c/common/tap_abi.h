@@ -54,8 +54,8 @@ enum tap_counter {
  * to STOPPING on exit() and to ERROR past maxerrors.
  */
 struct tap_session {
-	__u32 state;		/* enum tap_state */
-	__u32 maxerrors;
+	__u64 state;		/* enum tap_state (64 bits: BPF atomics) */
+	__u64 maxerrors;
 	__u64 errors;		/* uncaught errors in kernel-side handlers */
 	__s64 boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	__u64 reserved[2];
