@@ -6,6 +6,7 @@ import { parseLockdown } from '../../controller/profile/identity.js';
 import { parseFilterFunctions, parseKallsymsFunctions } from '../../controller/profile/kallsyms.js';
 import { parseKconfig } from '../../controller/profile/kconfig.js';
 import { parseTracepointFormat, splitDeclaration, TracepointFormatError } from '../../controller/profile/tracepoint-format.js';
+import { parseDynamicEvents } from '../../controller/profile/tracepoints.js';
 
 test('declarations split into name and type', (t) => {
 	t.deepEqual(splitDeclaration('const char * filename'), { name: 'filename', type: 'const char *' });
@@ -74,4 +75,9 @@ test('tapprobe output: capabilities, helpers and runtimes with reasons', (t) => 
 	t.regex(r.runtimes.bpf.reason ?? '', /no BPF ring buffer/);
 	t.true(r.runtimes.kmod.available);
 	t.throws(() => interpretTapprobe('{"schema": 2}'), { message: /unexpected document/ });
+});
+
+test('dynamic events (made at run time, not part of the kernel) are recognised', (t) => {
+	const text = 'p:kprobes/myprobe do_sys_open\nu:uprobes/p_bash_0x4245c0 /bin/bash:0x00000000000c45c0\nr2:mygroup/ret_read vfs_read\ns:synthetic/wakeup_lat u64 lat\n';
+	t.deepEqual([...parseDynamicEvents(text)], ['kprobes/myprobe', 'uprobes/p_bash_0x4245c0', 'mygroup/ret_read', 'synthetic/wakeup_lat']);
 });
