@@ -1,0 +1,55 @@
+// An agent's real journal file (agent/journal.ts), imported into the audit:
+// controller-recorded sessions are matched, strangers flagged, reasons mapped.
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Journal } from '../../agent/journal.js';
+import { journalFromAgentLines, journalFromSessions } from '../../controller/audit/index.js';
+import { BACKENDS, withAuditLog } from './helpers/backends.js';
+
+const loaded = (session: string, owner: string) =>
+	({ event: 'loaded', session, module: 'mod', buildId: 'b', scriptSha256: 'ab'.repeat(32), owner, pid: 1, startTime: '1', detach: false, leaseSeconds: 30 }) as const;
+
+for (const kind of BACKENDS) {
+	test(`${kind}: an agent journal file is imported, matched and flagged`, (t) =>
+		withAuditLog(kind, async (log) => {
+			const dir = mkdtempSync(join(tmpdir(), 'tapfleet-agent-state-'));
+			t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+			const journal = new Journal(dir);
+			const run = await log.beginDispatch({ who: 'cert:ctl', hosts: ['web1'], moduleHash: 'mod', scriptText: 'probe end {}', options: {} });
+			await run.hostLoaded('web1', { sessionId: 'ours' });
+			journal.append({ event: 'agent-started', pid: 1, version: '0.1.0' });
+			journal.append(loaded('ours', 'ctl'));
+			journal.append(loaded('theirs', 'other-ctl'));
+			journal.append({ event: 'finished', session: 'theirs', reason: 'time limit', exitCode: 0, signal: '' });
+			journal.append(loaded('orphan', 'ctl'));
+			journal.append({ event: 'reconciled', session: 'orphan', module: 'mod', pid: 7, action: 'killed', reason: 'no owner after restart' });
+			journal.append({ event: 'finished', session: 'ours', reason: 'lease expired', exitCode: 0, signal: '' });
+
+			const summary = await log.importAgentJournal('web1', journalFromAgentLines(journal.read()));
+			t.deepEqual(summary, { imported: 6, alreadyKnown: 0, unmatchedLoads: 2 });
+			const host = (await log.show(run.runId)).hosts[0]!;
+			t.like(host, { state: 'ended', endedBy: 'lease-expiry', source: 'agent-journal', message: 'lease expired (exit 0)' });
+			const strays = (await log.list({ host: 'web1' })).entries.filter((e) => e.kind === 'agent-load');
+			t.is(strays.length, 2);
+			t.regex(strays.find((e) => e.who === 'other-ctl')!.detail!, /unloaded \(time-limit\)/);
+			t.regex(strays.find((e) => e.who === 'ctl')!.detail!, /session orphan .*unloaded \(agent-restart\)/);
+			t.is((await log.importAgentJournal('web1', journalFromAgentLines(journal.read()))).imported, 0);
+		}));
+}
+
+test('agent session listings become journal entries with audit end reasons', (t) => {
+	const entries = journalFromSessions(
+		[
+			{ sessionId: 'a', owner: 'ctl', startedAtMs: 5n, state: 'running' },
+			{ sessionId: 'b', owner: 'ctl', startedAtMs: 6n, state: 'finished', exit: { reason: 'agent restarted', exitCode: -1, signal: 'SIGKILL' } },
+		],
+		99,
+	);
+	t.deepEqual(entries, [
+		{ sessionId: 'a', event: 'load', atMs: 5, loadedBy: 'ctl' },
+		{ sessionId: 'b', event: 'load', atMs: 6, loadedBy: 'ctl' },
+		{ sessionId: 'b', event: 'unload', atMs: 99, endedBy: 'agent-restart', message: 'agent restarted (exit -1, SIGKILL)' },
+	]);
+});
