@@ -1,20 +1,15 @@
 // The kernel's configuration (CONFIG_* → value), as the preprocessor's
-// CONFIG_ conditions need it. Read like SystemTap reads .config: every
-// "CONFIG_NAME=value" line, the value kept verbatim ("y", "m", "\"str\"").
+// CONFIG_ conditions need it: every "CONFIG_NAME=value" line of .config,
+// the value kept verbatim ("y", "m", "\"str\""), as SystemTap reads it.
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { parseKernelConfig } from '../parse/target.js';
 import { reasonOf } from './reasons.js';
 import type { Unavailable } from './types.js';
 
+/** CONFIG_NAME → value, by the preprocessor's own .config reader (one reading of .config for both). */
 export function parseKconfig(text: string): Record<string, string> {
-	const config: Record<string, string> = {};
-	for (const line of text.split('\n')) {
-		if (!line.startsWith('CONFIG_')) continue;
-		const eq = line.indexOf('=');
-		if (eq === -1) continue;
-		config[line.slice(0, eq)] = line.slice(eq + 1);
-	}
-	return config;
+	return Object.fromEntries(parseKernelConfig(text));
 }
 
 export interface KconfigResult {
