@@ -275,6 +275,22 @@ static __always_inline tap_long tap_str_len(const char *s)
 	return n;
 }
 
+/* a < b, a == b, a > b: like strcmp over at most MAXSTRINGLEN bytes */
+static __always_inline int tap_str_cmp(const char *a, const char *b)
+{
+	int i;
+
+	for (i = 0; i < MAXSTRINGLEN; i++) {
+		unsigned char x = a[i], y = b[i];
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (!x)
+			break;
+	}
+	return 0;
+}
+
 /* dst .= src, truncated to MAXSTRINGLEN - 1 characters */
 static __always_inline void tap_str_append(char *dst, const char *src)
 {
@@ -395,10 +411,10 @@ static __always_inline int tap_map_add_(void *map, const void *k,
 static __always_inline int tap_stat_add_(void *map, const void *k,
 					 tap_long val,
 					 const struct tap_stat_desc *d,
-					 const __u32 nrows)
+					 const __u64 nrows)
 {
 	struct tap_stat_data *sd = bpf_map_lookup_elem(map, k);
-	__u32 row;
+	__u64 row;
 
 	if (!sd) {
 		void *zero = bpf_map_lookup_elem(&tap_stat_zero, &tap_zero_key);
@@ -411,9 +427,13 @@ static __always_inline int tap_stat_add_(void *map, const void *k,
 			return TAP_E_MAP_FULL;
 	}
 	tap_stat_add_moments(sd, val, d->bit_shift);
-	row = (__u32)tap_stat_bucket(d, val);
-	if (d->type != TAP_HIST_NONE && row < nrows)
-		((__s64 *)sd)[8 + row] += 1;
+	if (d->type == TAP_HIST_NONE)
+		return 0;
+	row = (__u64)(__s64)tap_stat_bucket(d, val);
+	/* keep clang from checking a copy and indexing with the original */
+	asm volatile("" : "+r"(row));
+	if (row < nrows)
+		sd->hist[row] += 1;
 	return 0;
 }
 

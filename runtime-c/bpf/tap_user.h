@@ -93,6 +93,13 @@ static inline tap_long tap_str_len(const char *s)
 	return (tap_long)strnlen(s, MAXSTRINGLEN - 1);
 }
 
+static inline int tap_str_cmp(const char *a, const char *b)
+{
+	int r = strncmp(a, b, MAXSTRINGLEN);
+
+	return r < 0 ? -1 : r > 0;
+}
+
 static inline void tap_str_append(char *dst, const char *src)
 {
 	size_t len = strnlen(dst, MAXSTRINGLEN - 1);
@@ -165,9 +172,5 @@ static inline int tap_cmp_long(tap_long a, tap_long b)
 	return a < b ? -1 : a > b;
 }
 
-static inline int tap_cmp_str(const char *a, const char *b)
-{
-	return strncmp(a, b, MAXSTRINGLEN);
-}
 
 #endif /* TAP_USER_H */
