@@ -15,11 +15,15 @@ export interface TargetProfileOptions extends CacheOptions {
 
 export async function resolveTargetProfile(opts: TargetProfileOptions = {}): Promise<KernelProfile> {
 	if (opts.profilePath) return loadProfile(opts.profilePath);
-	const { profile } = await gatherLocalProfile({ carryBtf: opts.carryBtf });
-	try {
-		cacheProfile(profile, opts);
-	} catch {
-		// A read-only or full cache must not stop compilation; the profile is in hand.
+	const carryBtf = opts.carryBtf ?? true;
+	const { profile } = await gatherLocalProfile({ carryBtf });
+	// A profile without its BTF must not replace a cached one that carries it.
+	if (carryBtf) {
+		try {
+			cacheProfile(profile, opts);
+		} catch {
+			// A read-only or full cache must not stop compilation; the profile is in hand.
+		}
 	}
 	return profile;
 }
