@@ -123,7 +123,7 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 				for (const chunk of chunks(data)) call.write({ buildId: ctx.facts.buildId, data: chunk, totalBytes: BigInt(data.length) });
 			}).then(
 				() => call.end(),
-				(err) => call.destroy(toServiceError(err) as Error),
+				(err) => call.emit('error', toServiceError(err)),
 			);
 		},
 
@@ -198,7 +198,7 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 					}
 				},
 				requestFields(req),
-			).catch((err) => call.destroy(toServiceError(err) as Error));
+			).catch((err) => call.emit('error', toServiceError(err)));
 		},
 
 		unload: unary<UnloadRequest, UnloadResponse>('Unload', 'operate', 'unload sessions', async (req) => {
