@@ -124,7 +124,7 @@ interface ExprBase {
 
 export interface NumberLit extends ExprBase { readonly kind: 'number'; readonly value: bigint }
 export interface StringLit extends ExprBase { readonly kind: 'string'; readonly value: string }
-/** `%{ code %}` as an expression (guru mode) or `@const`. type from the `/* string */` / `/* long */` pragma, long by default. */
+/** `%{ code %}` as an expression (guru mode) or `@const`. type from its string/long pragma comment, long by default. */
 export interface EmbeddedExpr extends ExprBase { readonly kind: 'embedded_expr'; readonly code: string }
 
 /** + - * / % << >> >>> & | ^ on longs. */
