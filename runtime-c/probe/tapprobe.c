@@ -92,11 +92,10 @@ static void report_fail(const char *name, const char *stage, int err,
 	putchar('}');
 }
 
-static int close_fd(int fd)
+static void close_fd(int fd)
 {
 	if (fd >= 0)
 		close(fd);
-	return -1;
 }
 
 static int load(enum bpf_prog_type type, const struct bpf_insn *insns,
@@ -261,7 +260,7 @@ static long pmu_type(const char *pmu)
 
 static void probe_kprobe(void)
 {
-	static const char *const funcs[] = { "do_sys_openat2", "vfs_read" };
+	static const char func[] = "do_sys_openat2";
 	struct perf_event_attr attr = { .size = sizeof(attr) };
 	long type = pmu_type("kprobe");
 
@@ -271,7 +270,7 @@ static void probe_kprobe(void)
 		return;
 	}
 	attr.type = type;
-	attr.config1 = (uint64_t)(uintptr_t)funcs[0];
+	attr.config1 = (uint64_t)(uintptr_t)func;
 	probe_perf_attach("kprobe", BPF_PROG_TYPE_KPROBE, &attr, -1, 0);
 }
 
