@@ -118,7 +118,7 @@ struct tap_stat_desc {
 
 /* Linear bucket count as stap computes it (0 when parameters are bad). */
 #define TAP_LINEAR_BUCKETS(start, stop, interval) \
-	((stop) > (start) && (interval) > 0 && \
+	((interval) != 0 && ((stop) - (start)) / (interval) + 3 >= 3 && \
 	 ((stop) - (start)) / (interval) + 3 <= TAP_HIST_MAX_BUCKETS ? \
 	 ((stop) - (start)) / (interval) + 3 : 0)
 
