@@ -1,5 +1,7 @@
 // A promise-based client for one agent, over the transport its URI names.
 import { ChannelCredentials, credentials as grpcCredentials, Metadata, status, type ServiceError, type ClientReadableStream } from '@grpc/grpc-js';
+import { isIP } from 'node:net';
+import { checkServerIdentity } from 'node:tls';
 import type { ClientTls } from '../pki/credentials.js';
 import {
 	AgentServiceClient,
@@ -22,10 +24,23 @@ export interface ModuleUpload {
 	files: { name: string; data: Buffer }[];
 }
 
+/** The host part of HOST:PORT or [V6]:PORT. */
+function hostOf(target: string): string {
+	return target.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+}
+
 function channelCredentials(host: HostUri, tls: ClientTls | undefined): ChannelCredentials {
 	if (host.transport !== 'mtls') return grpcCredentials.createInsecure();
 	if (!tls) throw new Error(`host ${host.label} needs mutual TLS: give --pki DIR (from \`tapfleet keys init\`)`);
-	return grpcCredentials.createSsl(tls.ca, tls.key, tls.cert);
+	const name = hostOf(host.target);
+	// The certificate must name the address we dialled (tls.checkServerIdentity checks IP SANs
+	// too); done here so that an IP address need not be sent as the TLS server name.
+	return grpcCredentials.createSsl(tls.ca, tls.key, tls.cert, { checkServerIdentity: (_sni, cert) => checkServerIdentity(name, cert) });
+}
+
+/** RFC 6066 forbids an IP address as the TLS server name; send a fixed name and check the IP ourselves. */
+function serverNameOptions(host: HostUri): Record<string, string> {
+	return host.transport === 'mtls' && isIP(hostOf(host.target)) ? { 'grpc.ssl_target_name_override': 'tapfleet-agent' } : {};
 }
 
 /** A gRPC error as one line: "PERMISSION_DENIED: ...". */
@@ -47,6 +62,7 @@ export class AgentClient {
 			'grpc.max_receive_message_length': 64 * 1024 * 1024,
 			'grpc.keepalive_time_ms': 10_000,
 			'grpc.keepalive_timeout_ms': 5_000,
+			...serverNameOptions(host),
 		});
 	}
 
