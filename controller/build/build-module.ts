@@ -1,0 +1,107 @@
+// Pass 4: a module source (pass 3's C) → a module directory with its
+// manifest, through a content-addressed cache: the key covers everything
+// that changes the result (generated C and script text, runtime headers,
+// target build-id and release, -D options, compiler versions), so an
+// unchanged script costs no compilation the second time.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultCacheDir } from '../pki/dirs.js';
+import { MANIFEST_FILE, MANIFEST_FORMAT_VERSION, parseManifest, type ModuleManifest } from '../module/manifest.js';
+import { compileModuleSource, defineFlags } from './compile-source.js';
+import type { BuildTarget } from './target.js';
+import { BPF_TARGET_FLAGS, BuildError, runtimeFingerprint, sha256, toolVersion } from './toolchain.js';
+import { vmlinuxHeader } from './vmlinux-pch.js';
+
+export interface ModuleBuildRequest {
+	/** Module name: lowercase letters, digits, _ (manifest rule). */
+	name: string;
+	/** The C source pass 3 generated. */
+	source: string;
+	/** The script as the user wrote it (recorded in the manifest). */
+	scriptText: string;
+	target: BuildTarget;
+	defines?: Record<string, string | number>;
+	probes?: { point: string; kind: string }[];
+	globals?: { name: string; type: string }[];
+	/** Cache root; default $XDG_CACHE_HOME/tapfleet. */
+	cacheDir?: string;
+}
+
+export interface ModuleBuildResult {
+	dir: string;
+	/** True when the module came from the cache (nothing was compiled). */
+	cached: boolean;
+	key: string;
+}
+
+const MODULE_NAME = /^[a-z_][a-z0-9_]{0,54}$/;
+
+/** The cache key of a request: sha256 over what the module depends on. */
+export function moduleCacheKey(req: ModuleBuildRequest): string {
+	return sha256(
+		JSON.stringify({
+			format: MANIFEST_FORMAT_VERSION,
+			name: req.name,
+			source: sha256(req.source),
+			script: sha256(req.scriptText),
+			runtime: runtimeFingerprint(),
+			buildId: req.target.buildId,
+			release: req.target.release,
+			arch: req.target.arch,
+			defines: defineFlags(req.defines),
+			flags: BPF_TARGET_FLAGS,
+			clang: toolVersion('clang'),
+			cc: toolVersion('cc'),
+		}),
+	);
+}
+
+export async function buildModule(req: ModuleBuildRequest): Promise<ModuleBuildResult> {
+	if (!MODULE_NAME.test(req.name)) throw new BuildError(`module name "${req.name}" is not valid: lowercase letters, digits and _, at most 55, not starting with a digit`);
+	const cacheRoot = req.cacheDir ?? defaultCacheDir();
+	const key = moduleCacheKey(req);
+	const modulesDir = join(cacheRoot, 'modules');
+	const dir = join(modulesDir, `${req.name}-${key.slice(0, 24)}`);
+	if (existsSync(join(dir, MANIFEST_FILE))) return { dir, cached: true, key };
+
+	const vmlinux = vmlinuxHeader(req.target, cacheRoot);
+	const tmp = join(modulesDir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+	mkdirSync(tmp, { recursive: true });
+	try {
+		const sourceFile = join(tmp, `${req.name}.c`);
+		writeFileSync(sourceFile, req.source);
+		const files = await compileModuleSource(sourceFile, tmp, req.name, vmlinux, { defines: req.defines });
+		rmSync(sourceFile);
+		const manifest: ModuleManifest = {
+			formatVersion: MANIFEST_FORMAT_VERSION,
+			name: req.name,
+			runtime: 'bpf',
+			target: { buildId: req.target.buildId, release: req.target.release, arch: req.target.arch },
+			script: { text: req.scriptText, sha256: sha256(req.scriptText) },
+			files,
+			probes: req.probes ?? [],
+			globals: req.globals ?? [],
+			tools: { clang: toolVersion('clang'), cc: toolVersion('cc'), runtime: runtimeFingerprint() },
+			createdAt: new Date().toISOString(),
+		};
+		const text = JSON.stringify(manifest, null, '\t') + '\n';
+		parseManifest(text); // what we write must be what an agent accepts
+		writeFileSync(join(tmp, MANIFEST_FILE), text);
+		try {
+			renameSync(tmp, dir);
+		} catch (e) {
+			// Another build of the same key won the race: its result is the same.
+			if (!existsSync(join(dir, MANIFEST_FILE))) throw e;
+			rmSync(tmp, { recursive: true, force: true });
+		}
+	} catch (e) {
+		rmSync(tmp, { recursive: true, force: true });
+		throw e;
+	}
+	return { dir, cached: false, key };
+}
+
+/** Reads a built module's manifest back (for -p4 callers that want its contents). */
+export function readBuiltManifest(dir: string): ModuleManifest {
+	return parseManifest(readFileSync(join(dir, MANIFEST_FILE)));
+}

@@ -1,0 +1,70 @@
+// The compilers pass 4 drives and the runtime headers generated code is
+// compiled against: where they are, which versions they are, and a
+// fingerprint of the runtime (part of every module's cache key).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file runs from dist/controller/build/). */
+export const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
+export const runtimeDir = join(repoRoot, 'runtime-c');
+export const taprunPath = join(runtimeDir, 'build', 'taprun');
+
+/** The header folders a bpf-runtime module is compiled against. */
+export const bpfRuntimeIncludes = [join(runtimeDir, 'common'), join(runtimeDir, 'bpf')];
+
+/** Flags that must match between the vmlinux.h PCH and every use of it. */
+export const BPF_TARGET_FLAGS = ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86'];
+
+export class BuildError extends Error {}
+
+/** Runs a compiler; a failure throws BuildError with the compiler's own messages. */
+export function runTool(cmd: string, args: string[]): void {
+	try {
+		execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+	} catch (e) {
+		const err = e as { stderr?: string; code?: string };
+		if (err.code === 'ENOENT') throw new BuildError(`${cmd} is not installed (pass 4 needs clang and cc)`);
+		throw new BuildError(`${cmd} failed:\n${err.stderr ?? String(e)}`);
+	}
+}
+
+const versions = new Map<string, string>();
+
+/** First line of `cmd --version`, memoized (a module's manifest records it). */
+export function toolVersion(cmd: string): string {
+	let v = versions.get(cmd);
+	if (v === undefined) {
+		try {
+			v = execFileSync(cmd, ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
+		} catch {
+			throw new BuildError(`${cmd} is not installed (pass 4 needs clang and cc)`);
+		}
+		versions.set(cmd, v);
+	}
+	return v;
+}
+
+let runtimeHash: string | undefined;
+
+/**
+ * sha256 over every runtime header and source a module is compiled or
+ * linked against: a change in the runtime invalidates cached modules.
+ */
+export function runtimeFingerprint(): string {
+	if (runtimeHash) return runtimeHash;
+	const h = createHash('sha256');
+	for (const dir of bpfRuntimeIncludes) {
+		for (const f of readdirSync(dir).filter((n) => /\.(h|c)$/.test(n)).sort()) {
+			h.update(`${dir.slice(runtimeDir.length)}/${f}\0`).update(readFileSync(join(dir, f))).update('\0');
+		}
+	}
+	runtimeHash = h.digest('hex');
+	return runtimeHash;
+}
+
+export function sha256(data: Buffer | string): string {
+	return createHash('sha256').update(data).digest('hex');
+}

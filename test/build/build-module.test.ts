@@ -1,0 +1,55 @@
+// Pass 4 against the real toolchain: clang -target bpf with the per-build-id
+// vmlinux.h PCH, cc for the user part, the module cache, and the result
+// loaded by the real taprun on this kernel.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildModule, readBuiltManifest } from '../../controller/build/build-module.js';
+import { localBuildTarget } from '../../controller/build/target.js';
+import { BuildError, repoRoot, taprunPath } from '../../controller/build/toolchain.js';
+
+const cacheDir = mkdtempSync(join(tmpdir(), 'tapfleet-build-test-'));
+const fixture = (name: string) => readFileSync(join(repoRoot, 'test/fixtures/modules', name, `${name}.c`), 'utf8');
+const target = localBuildTarget();
+
+test.serial('builds a module directory with a manifest that taprun runs', async (t) => {
+	const r = await buildModule({ name: 'hello', source: fixture('hello'), scriptText: 'probe begin { println("hello world") exit() }', target, cacheDir });
+	t.false(r.cached);
+	const m = readBuiltManifest(r.dir);
+	t.is(m.runtime, 'bpf');
+	t.is(m.target.buildId, target.buildId);
+	t.deepEqual(m.files.map((f) => f.role).sort(), ['bpf-object', 'user-part']);
+	t.regex(m.tools.clang ?? '', /clang/);
+	// the vmlinux header and its PCH are cached per build-id
+	t.true(readdirSync(join(cacheDir, 'vmlinux', target.buildId)).some((f) => f.endsWith('.pch')));
+	const run = spawnSync(taprunPath, [r.dir], { encoding: 'utf8' });
+	t.is(run.stdout, 'hello world\n');
+	t.is(run.status, 0);
+});
+
+test.serial('an unchanged module costs nothing the second time; a change rebuilds', async (t) => {
+	const req = { name: 'counter', source: fixture('counter'), scriptText: 'counter', target, cacheDir };
+	const first = await buildModule(req);
+	const again = await buildModule(req);
+	t.true(again.cached);
+	t.is(again.dir, first.dir);
+	const withD = await buildModule({ ...req, defines: { MAXMAPENTRIES: 100 } });
+	t.false(withD.cached);
+	t.not(withD.dir, first.dir);
+	// the kernel side really loads (verifier) and attaches its tracepoint
+	const run = spawnSync(taprunPath, ['-T', '1', first.dir], { encoding: 'utf8' });
+	t.is(run.status, 0, run.stderr);
+});
+
+test.serial('a compile error is a BuildError with the compiler message', async (t) => {
+	const err = await t.throwsAsync(buildModule({ name: 'broken', source: '#include "tap.h"\nint x = ;\n', scriptText: '', target, cacheDir }));
+	t.true(err instanceof BuildError);
+	t.regex(err!.message, /expected expression/);
+});
+
+test('a bad module name is refused before compiling', async (t) => {
+	const err = await t.throwsAsync(buildModule({ name: 'Bad-Name', source: '', scriptText: '', target, cacheDir }));
+	t.regex(err!.message, /module name "Bad-Name" is not valid/);
+});
