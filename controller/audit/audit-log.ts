@@ -3,6 +3,7 @@
 // is a new row, so a crash in between leaves a visibly incomplete run.
 import { randomBytes } from 'node:crypto';
 import type { AuditBackend } from './backend.js';
+import { GroupCommit } from './group-commit.js';
 import type {
 	CompileBody,
 	DispatchBody,
@@ -73,8 +74,11 @@ export function newRunId(): string {
 
 export class AuditWriter {
 	readonly controller: ControllerTag = thisController();
+	protected readonly appender: GroupCommit;
 
-	constructor(protected readonly backend: AuditBackend) {}
+	constructor(protected readonly backend: AuditBackend) {
+		this.appender = new GroupCommit(backend);
+	}
 
 	async recordCompile(rec: CompileRecord): Promise<void> {
 		const scriptText = checkScriptText(rec.scriptText);
@@ -88,7 +92,7 @@ export class AuditWriter {
 				Object.entries(rec.toolVersions ?? {}).map(([k, v]) => [checkIdentifier('tool name', k), checkIdentifier(`version of ${k}`, v)]),
 			),
 		};
-		await this.backend.append([
+		await this.appender.append([
 			event({ kind: 'compile', who: checkIdentifier('who', rec.who), scriptHash: scriptHashOf(rec.scriptHash, scriptText), body }),
 		]);
 	}
@@ -115,11 +119,11 @@ export class AuditWriter {
 			controller: this.controller,
 		};
 		const atMs = Date.now();
-		await this.backend.append([
+		await this.appender.append([
 			event({ kind: 'dispatch', runId, who, scriptHash, body, atMs }),
 			...hosts.map((host) => event({ kind: 'host-pending', runId, host, who, scriptHash, body: {}, atMs })),
 		]);
-		return new RunRecorder(this.backend, runId, who, scriptHash, hosts);
+		return new RunRecorder(this.appender, runId, who, scriptHash, hosts);
 	}
 
 	async recordRefusal(rec: RefusalRecord): Promise<void> {
@@ -128,7 +132,7 @@ export class AuditWriter {
 			message: boundMessage(rec.message) ?? '',
 			...(rec.moduleHash ? { moduleHash: checkIdentifier('module hash', rec.moduleHash) } : {}),
 		};
-		await this.backend.append([
+		await this.appender.append([
 			event({
 				kind: 'refusal',
 				runId: checkOptionalIdentifier('run id', rec.runId),
@@ -199,7 +203,7 @@ export class AuditWriter {
 			}
 			summary.imported++;
 		}
-		await this.backend.append(rows);
+		await this.appender.append(rows);
 		return summary;
 	}
 
@@ -224,7 +228,7 @@ export class AuditWriter {
 			};
 			return event({ kind: 'run-interrupted', runId: row.runId, who: row.who, scriptHash: row.scriptHash, body });
 		});
-		await this.backend.append(rows);
+		await this.appender.append(rows);
 		return dead.map((row) => row.runId!);
 	}
 }
@@ -232,7 +236,7 @@ export class AuditWriter {
 /** What a dispatch records as it goes, host by host. */
 export class RunRecorder {
 	constructor(
-		private readonly backend: AuditBackend,
+		private readonly appender: GroupCommit,
 		readonly runId: string,
 		readonly who: string,
 		readonly scriptHash: string,
@@ -246,7 +250,7 @@ export class RunRecorder {
 
 	async hostLoaded(host: string, loaded: HostLoaded): Promise<void> {
 		const body: HostLoadedBody = { loadedAtMs: checkTime('loaded at', loaded.loadedAtMs) ?? Date.now() };
-		await this.backend.append([this.hostRow('host-loaded', host, body, checkIdentifier('session id', loaded.sessionId))]);
+		await this.appender.append([this.hostRow('host-loaded', host, body, checkIdentifier('session id', loaded.sessionId))]);
 	}
 
 	async hostEnded(host: string, ended: HostEnded): Promise<void> {
@@ -259,7 +263,7 @@ export class RunRecorder {
 			outputLines: checkCount('output lines', ended.outputLines),
 			dropped: checkCount('dropped', ended.dropped),
 		};
-		await this.backend.append([this.hostRow('host-ended', host, body)]);
+		await this.appender.append([this.hostRow('host-ended', host, body)]);
 	}
 
 	/** The controller or the agent refused this host (nothing was loaded there). */
@@ -269,12 +273,12 @@ export class RunRecorder {
 			message: boundMessage(message) ?? '',
 			...(moduleHash ? { moduleHash: checkIdentifier('module hash', moduleHash) } : {}),
 		};
-		await this.backend.append([this.hostRow('refusal', host, body)]);
+		await this.appender.append([this.hostRow('refusal', host, body)]);
 	}
 
 	/** The run is over on every host (whatever each outcome was). */
 	async finish(): Promise<void> {
-		await this.backend.append([
+		await this.appender.append([
 			event({ kind: 'dispatch-finished', runId: this.runId, who: this.who, scriptHash: this.scriptHash, body: {} }),
 		]);
 	}

@@ -153,6 +153,18 @@ for (const kind of BACKENDS) {
 			await t.throwsAsync(log.list({ limit: 0 }), { instanceOf: AuditInputError });
 		}));
 
+	test(`${kind}: concurrent records from one controller share commits and keep the chain`, (t) =>
+		withAuditLog(kind, async (log) => {
+			const hosts = Array.from({ length: 40 }, (_, i) => `h${i}`);
+			const run = await log.beginDispatch({ who: ALICE, hosts, moduleHash: 'm', scriptText: SCRIPT, options: {} });
+			await Promise.all(hosts.map((h, i) => run.hostLoaded(h, { sessionId: `s${i}` })));
+			await Promise.all([...hosts.map((h) => run.hostEnded(h, ended({}))), log.recordRefusal({ who: ALICE, reason: 'other', message: 'x' })]);
+			await run.finish();
+			const shown = await log.show(run.runId);
+			t.true(shown.hosts.every((h, i) => h.state === 'ended' && h.sessionId === `s${i}`));
+			t.like(await log.verify(), { ok: true, rowsChecked: 1 + 40 * 3 + 1 + 1 });
+		}));
+
 	test(`${kind}: bad records are refused with a clear message and write nothing`, (t) =>
 		withAuditLog(kind, async (log) => {
 			const base = { who: ALICE, moduleHash: 'm', scriptText: SCRIPT, options: {} };

@@ -1,0 +1,161 @@
+// Audit benchmarks (not tests; figures go to docs/audit.md):
+//  - fill a log with ROWS rows shaped like real runs (10 hosts of a 1000-host
+//    fleet per run, over 30 days), then time the queries an operator runs;
+//  - time what the audit adds to a run: one append, and every record of a
+//    10-host run (dispatch, loads, ends, finish).
+// Usage: node dist/bench/audit-bench.js [sqlite|postgres|both] [ROWS]
+// PostgreSQL comes from scripts/services/postgres.sh (or $TAPFLEET_TEST_PG_URL).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { AuditBackend } from '../controller/audit/backend.js';
+import type { NewEvent } from '../controller/audit/event.js';
+import { openAuditLog, type AuditLog } from '../controller/audit/index.js';
+import { parseAuditDb } from '../controller/audit/location.js';
+import { PostgresBackend } from '../controller/audit/postgres-backend.js';
+import { SqliteBackend } from '../controller/audit/sqlite-backend.js';
+
+const FLEET = 1000;
+const HOSTS_PER_RUN = 10;
+const ROWS_PER_RUN = 2 + 3 * HOSTS_PER_RUN; // dispatch, finish; pending, loaded, ended per host
+const SPAN_MS = 30 * 86_400_000;
+const BATCH_ROWS = 5000;
+const END = Date.parse('2026-11-27T00:00:00Z');
+
+function median(xs: number[]): number {
+	const s = [...xs].sort((a, b) => a - b);
+	return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeIt(times: number, fn: () => Promise<unknown>): Promise<{ medianMs: number; maxMs: number }> {
+	const xs: number[] = [];
+	for (let i = 0; i < times; i++) {
+		const t0 = process.hrtime.bigint();
+		await fn();
+		xs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+	}
+	return { medianMs: +median(xs).toFixed(3), maxMs: +Math.max(...xs).toFixed(3) };
+}
+
+/** The rows of run `i`, as the recorder writes them. */
+function runRows(i: number, runs: number): NewEvent[] {
+	const at = END - SPAN_MS + Math.floor((i * SPAN_MS) / runs);
+	const runId = i.toString(16).padStart(12, '0');
+	const who = `user:u${i % 50}@ctl`;
+	const scriptHash = (i % 200).toString(16).padStart(64, '0');
+	const hosts = Array.from({ length: HOSTS_PER_RUN }, (_, k) => `host-${String((i * 7 + k * 101) % FLEET).padStart(4, '0')}`);
+	const e = (kind: NewEvent['kind'], dt: number, host: string | null, body: object, sessionId: string | null = null): NewEvent => ({
+		atMs: at + dt, kind, runId, host, sessionId, who, scriptHash, body: JSON.stringify(body),
+	});
+	const controller = { hostname: 'ctl', pid: 1, startTicks: '1' };
+	return [
+		e('dispatch', 0, null, { hosts, moduleHash: 'm'.repeat(64), scriptText: 'probe timer.s(1) { println("x") }', options: {}, controller }),
+		...hosts.map((h) => e('host-pending', 0, h, {})),
+		...hosts.map((h, k) => e('host-loaded', 50, h, { loadedAtMs: at + 50 }, `${runId}-${k}`)),
+		...hosts.map((h) => e('host-ended', 60_000, h, { endedBy: 'exit', unloadedAtMs: at + 60_000, outputBytes: 100, outputLines: 10, dropped: 0 })),
+		e('dispatch-finished', 60_001, null, {}),
+	];
+}
+
+async function fill(backend: AuditBackend, rows: number): Promise<number> {
+	const runs = Math.ceil(rows / ROWS_PER_RUN);
+	let batch: NewEvent[] = [];
+	const t0 = Date.now();
+	for (let i = 0; i < runs; i++) {
+		batch.push(...runRows(i, runs));
+		if (batch.length >= BATCH_ROWS || i === runs - 1) {
+			await backend.append(batch);
+			batch = [];
+		}
+	}
+	return (Date.now() - t0) / 1000;
+}
+
+async function postgresSpec(): Promise<{ spec: string; drop: () => Promise<void> }> {
+	const repo = fileURLToPath(new URL('../../', import.meta.url));
+	const url = process.env.TAPFLEET_TEST_PG_URL ?? readFileSync(join(repo, '.bootstrap/postgres.url'), 'utf8').trim();
+	const schema = `bench_${process.pid}`;
+	return {
+		spec: `${url}?schema=${schema}`,
+		drop: async () => {
+			const c = new pg.Client(url);
+			await c.connect();
+			await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+			await c.end();
+		},
+	};
+}
+
+async function queries(log: AuditLog, runs: number) {
+	const day = END - 10 * 86_400_000;
+	return {
+		'host + 1-day range': await timeIt(30, () => log.list({ host: 'host-0042', sinceMs: day, untilMs: day + 86_400_000 })),
+		'host + 7-day range': await timeIt(30, () => log.list({ host: 'host-0042', sinceMs: day, untilMs: day + 7 * 86_400_000 })),
+		'host, all time (newest 100)': await timeIt(30, () => log.list({ host: 'host-0042' })),
+		'user + 1-day range': await timeIt(30, () => log.list({ user: 'u7', sinceMs: day, untilMs: day + 86_400_000 })),
+		'script hash (newest 100)': await timeIt(30, () => log.list({ scriptHash: (5).toString(16).padStart(64, '0') })),
+		'show one run': await timeIt(30, () => log.show(Math.floor(runs / 2).toString(16).padStart(12, '0'))),
+	};
+}
+
+async function writeCosts(log: AuditLog) {
+	const hosts = Array.from({ length: HOSTS_PER_RUN }, (_, k) => `bench-${k}`);
+	const one = await timeIt(200, () => log.recordRefusal({ who: 'user:b@ctl', reason: 'other', message: 'bench', host: 'bench-0' }));
+	const tenHostRun = await timeIt(30, async () => {
+		const run = await log.beginDispatch({ who: 'user:b@ctl', hosts, moduleHash: 'm', scriptText: 'probe end {}', options: {} });
+		await Promise.all(hosts.map((h, k) => run.hostLoaded(h, { sessionId: `s${k}` })));
+		await Promise.all(hosts.map((h) => run.hostEnded(h, { endedBy: 'exit', outputBytes: 1, outputLines: 1, dropped: 0 })));
+		await run.finish();
+	});
+	return { 'one append': one, '10-host run (22 appends)': tenHostRun };
+}
+
+async function benchOne(kind: 'sqlite' | 'postgres', rows: number) {
+	let spec: string;
+	let cleanup: () => Promise<void>;
+	if (kind === 'sqlite') {
+		const dir = mkdtempSync(join(tmpdir(), 'tapfleet-audit-bench-'));
+		spec = join(dir, 'audit.db');
+		cleanup = async () => rmSync(dir, { recursive: true, force: true });
+	} else {
+		const p = await postgresSpec();
+		spec = p.spec;
+		cleanup = p.drop;
+	}
+	try {
+		const target = parseAuditDb(spec);
+		const backend = target.kind === 'sqlite' ? new SqliteBackend(target.path) : new PostgresBackend(target);
+		await backend.migrate();
+		const fillSeconds = await fill(backend, rows);
+		if (target.kind === 'postgres') {
+			// Fresh statistics, as autovacuum would gather them after a bulk load.
+			const c = new pg.Client(target.url);
+			await c.connect();
+			await c.query(`ANALYZE bench_${process.pid}.audit_log`);
+			await c.end();
+		}
+		await backend.close();
+		const log = await openAuditLog(spec, { recover: false });
+		const head = await timeIt(1, () => log.verify());
+		const result = {
+			backend: kind,
+			rows: (await log.verify()).rowsChecked,
+			fillSeconds,
+			verifySeconds: +(head.medianMs / 1000).toFixed(2),
+			queries: await queries(log, Math.ceil(rows / ROWS_PER_RUN)),
+			writes: await writeCosts(log),
+		};
+		await log.close();
+		return result;
+	} finally {
+		await cleanup();
+	}
+}
+
+const which = process.argv[2] ?? 'both';
+const rows = Number(process.argv[3] ?? 1_000_000);
+for (const kind of which === 'both' ? (['sqlite', 'postgres'] as const) : [which as 'sqlite' | 'postgres']) {
+	console.log(JSON.stringify(await benchOne(kind, rows), null, 2));
+}
