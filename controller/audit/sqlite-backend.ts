@@ -20,8 +20,12 @@ import {
 	type Sql,
 } from './sql.js';
 
-/** How long an appender waits for another process's write lock before failing. */
-const BUSY_TIMEOUT_MS = 10_000;
+/**
+ * How long an appender waits for another process's write lock before failing.
+ * SQLite's busy handler polls with back-off, so a busy writer can make another
+ * wait for a while: be generous (PostgreSQL is the backend for shared logs).
+ */
+const BUSY_TIMEOUT_MS = 30_000;
 
 export class SqliteBackend implements AuditBackend {
 	readonly kind = 'sqlite';
