@@ -16,6 +16,16 @@ interface ProfileOptions {
 	cache: boolean;
 }
 
+/** Caching is a convenience: when it fails, say so and still print the profile. */
+function cacheQuietly(profile: KernelProfile): string {
+	try {
+		return `cached as ${cacheProfile(profile)}`;
+	} catch (err) {
+		if (!(err instanceof ProfileError)) throw err;
+		return `not cached: ${err.message}`;
+	}
+}
+
 async function runProfile(opts: ProfileOptions): Promise<void> {
 	let profile: KernelProfile;
 	let gatheredIn: number | undefined;
@@ -29,7 +39,7 @@ async function runProfile(opts: ProfileOptions): Promise<void> {
 	const notes: string[] = [];
 	if (gatheredIn !== undefined) notes.push(`gathered in ${gatheredIn} ms`);
 	// A profile without BTF must not replace a cached one that carries it.
-	if (opts.cache && opts.btf && !opts.profile) notes.push(`cached as ${cacheProfile(profile)}`);
+	if (opts.cache && opts.btf && !opts.profile) notes.push(cacheQuietly(profile));
 	if (opts.output) {
 		saveProfile(opts.output, profile);
 		notes.push(`saved to ${opts.output}`);

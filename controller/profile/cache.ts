@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { reasonOf } from './reasons.js';
 import { loadProfile, saveProfile } from './store.js';
 import type { KernelProfile } from './types.js';
 import { ProfileError } from './validate.js';
@@ -30,7 +31,11 @@ export function cachedProfilePath(buildId: string, opts: CacheOptions = {}): str
 /** Stores the profile under its build-id; returns the file's path. */
 export function cacheProfile(profile: KernelProfile, opts: CacheOptions = {}): string {
 	const path = cachedProfilePath(profile.buildId, opts);
-	mkdirSync(profileCacheDir(opts), { recursive: true });
+	try {
+		mkdirSync(profileCacheDir(opts), { recursive: true });
+	} catch (err) {
+		throw new ProfileError(`cannot create the profile cache: ${reasonOf(err)}`);
+	}
 	saveProfile(path, profile, { gzip: true });
 	return path;
 }

@@ -2,6 +2,7 @@
 // included). The profile needs both, so mount them where they belong when
 // we may; otherwise report why not.
 import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { reasonOf } from './reasons.js';
@@ -11,11 +12,16 @@ const run = promisify(execFile);
 export type MountResult = { path: string } | { reason: string };
 
 async function exists(path: string): Promise<boolean> {
+	return (await accessError(path)) === undefined;
+}
+
+/** Why path cannot be read, or undefined when it can. */
+async function accessError(path: string): Promise<NodeJS.ErrnoException | undefined> {
 	try {
-		await access(path);
-		return true;
-	} catch {
-		return false;
+		await access(path, constants.R_OK);
+		return undefined;
+	} catch (err) {
+		return err as NodeJS.ErrnoException;
 	}
 }
 
@@ -34,7 +40,10 @@ async function isMountedOn(fsType: string, dir: string): Promise<boolean> {
  */
 export async function ensureMounted(fsType: string, candidates: string[], probe: string): Promise<MountResult> {
 	for (const dir of candidates) {
-		if (await exists(`${dir}/${probe}`)) return { path: dir };
+		const err = await accessError(`${dir}/${probe}`);
+		if (!err) return { path: dir };
+		// There but unreadable (not root): mounting again would not help.
+		if (err.code !== 'ENOENT') return { reason: `cannot read ${dir}/${probe}: ${err.message}` };
 	}
 	const target = candidates[0];
 	// Another process (a concurrent gathering) may mount it at any moment:

@@ -451,8 +451,21 @@ static void probe_helpers(void)
 		{ "helper:ktime_get_boot_ns", BPF_FUNC_ktime_get_boot_ns },
 	};
 	size_t i;
-	int ret;
+	int ret, prog;
 
+	/*
+	 * libbpf's helper probe reads an empty verifier log as "supported", so
+	 * first make sure this process may load a tracepoint program at all.
+	 */
+	prog = load(BPF_PROG_TYPE_TRACEPOINT, return_zero,
+		    ARRAY_SIZE(return_zero), NULL);
+	if (prog < 0) {
+		for (i = 0; i < ARRAY_SIZE(helpers); i++)
+			report_fail(helpers[i].name, "load", -prog,
+				    "no tracepoint program loads");
+		return;
+	}
+	close_fd(prog);
 	for (i = 0; i < ARRAY_SIZE(helpers); i++) {
 		ret = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
 					      helpers[i].id, NULL);
@@ -519,7 +532,8 @@ static const char *find_tracefs(int argc, char **argv)
 {
 	if (argc > 1)
 		return argv[1];
-	if (access("/sys/kernel/tracing/events", R_OK) == 0)
+	/* Unreadable (EACCES) is still the right place: report that, not ENOENT. */
+	if (access("/sys/kernel/tracing/events", F_OK) == 0 || errno != ENOENT)
 		return "/sys/kernel/tracing";
 	return "/sys/kernel/debug/tracing";
 }
