@@ -122,6 +122,22 @@ export function clientFor(address: string, tls: ClientTls | undefined): AgentCli
 	return new AgentClient(parseHostUri(address), tls);
 }
 
+/** Runs the CLI to completion; stdout, stderr and exit status. */
+export function runCli(args: string[], timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; status: number | null }> {
+	return new Promise((resolve) => {
+		const child = spawn(process.execPath, [TAPFLEET, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (d) => (stdout += d));
+		child.stderr.on('data', (d) => (stderr += d));
+		const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+		child.on('close', (status) => {
+			clearTimeout(timer);
+			resolve({ stdout, stderr, status });
+		});
+	});
+}
+
 export interface SpawnedAgent {
 	child: ChildProcess;
 	address: string;
@@ -129,8 +145,9 @@ export interface SpawnedAgent {
 }
 
 /** An agent as its own process (`tapfleet agent`), for kill -9 and restart. */
-export function spawnAgent(args: string[]): Promise<SpawnedAgent> {
-	const child = spawn(process.execPath, [TAPFLEET, 'agent', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+export function spawnAgent(args: string[], wrapper: string[] = []): Promise<SpawnedAgent> {
+	const argv = [...wrapper, process.execPath, TAPFLEET, 'agent', ...args];
+	const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
 	let err = '';
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => reject(new Error(`agent did not start:\n${err}`)), 20_000);
@@ -173,4 +190,33 @@ export function taprunProcessesUnder(dir: string): number[] {
 export function filesUnder(dir: string): string[] {
 	if (!existsSync(dir)) return [];
 	return readdirSync(dir, { recursive: true }).map(String);
+}
+
+/**
+ * Builds a module directory from a hand-written module source (the way
+ * test/fixtures/modules/build-module.ts does for its fixtures), for this
+ * host's kernel. `fixture` is a fixture name there, or "chatty" (ours).
+ */
+export async function buildModule(fixture: string, outRoot: string, defines: Record<string, string | number> = {}): Promise<string> {
+	const { buildFixtureModule, compileModuleSource } = await import('../fixtures/modules/build-module.js');
+	if (fixture !== 'chatty') return buildFixtureModule(fixture, outRoot, { defines });
+	const src = join(REPO, 'test', 'agent', 'fixtures', 'chatty');
+	const outDir = join(outRoot, 'chatty');
+	mkdirSync(outDir, { recursive: true });
+	const files = compileModuleSource(join(src, 'chatty.c'), outDir, 'chatty', { defines });
+	const script = readFileSync(join(src, 'chatty.stp'), 'utf8');
+	const manifest: ModuleManifest = {
+		formatVersion: 1,
+		name: 'chatty',
+		runtime: 'bpf',
+		target: { buildId: runningKernelBuildId(), release: 'test', arch: 'x86_64' },
+		script: { text: script, sha256: sha256(script) },
+		files,
+		probes: [],
+		globals: [],
+		tools: { defines: JSON.stringify(defines) },
+		createdAt: new Date().toISOString(),
+	};
+	writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, '\t') + '\n');
+	return outDir;
 }
