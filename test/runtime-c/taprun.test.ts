@@ -1,0 +1,170 @@
+// taprun end to end on this host's kernel: the hand-written fixture modules
+// (test/fixtures/modules, written as pass 3 will generate them) against
+// activity each test generates itself. Serial: the fixtures trace every
+// process named tapfixcat/tapfixdd, so two tests must not overlap.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildFixtureModule, runtimeDir } from '../fixtures/modules/build-module.js';
+import { Activity, TaprunProcess, runTaprun } from './helpers/taprun.js';
+import { writeSizesHistLog } from './helpers/expected.js';
+
+const modules: Record<string, string> = {};
+let activity: Activity;
+
+test.before(() => {
+	// only the parts taprun needs: other runtime-c parts are not this test's business
+	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
+	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks']) modules[name] = buildFixtureModule(name, out);
+	activity = new Activity();
+});
+
+test.serial('hello world in begin, exit(): output, status 0, nothing on stderr', async (t) => {
+	const r = await runTaprun([modules.hello!]);
+	t.is(r.stdout, 'hello world\n');
+	t.is(r.stderr, '');
+	t.is(r.status, 0);
+});
+
+test.serial('tracepoint counter keyed by execname, printed sorted in end', async (t) => {
+	const run = new TaprunProcess(['-j', modules.counter!]);
+	await run.started();
+	const files = ['a', 'b', 'c'].map((f) => activity.file(f));
+	activity.cat(files);
+	const r = await run.stop('SIGINT');
+	t.is(r.status, 0, r.stderr);
+	const lines = r.stdout.split('\n');
+	t.is(lines.pop(), '', 'output ends with a newline');
+	t.true(lines.length >= 1 && lines.length <= 10, 'foreach ... limit 10');
+	t.true(lines.includes('tapfixcat: 3'), `our process opened 3 files:\n${r.stdout}`);
+	const counts = lines.map((l) => {
+		const m = /^(.+): (\d+)$/.exec(l);
+		t.truthy(m, `line "${l}" is "name: count"`);
+		return Number(m?.[2]);
+	});
+	t.deepEqual(counts, [...counts].sort((x, y) => y - x), 'sorted by count, descending');
+	t.regex(r.stderr, /\{"type":"summary","errors":0,"skipped":0,"lost":0,"status":0\}\n$/);
+});
+
+test.serial('statistics of write sizes: aggregates and @hist_log printed as stap prints them', async (t) => {
+	const run = new TaprunProcess(['-j', modules.stats!]);
+	await run.started();
+	activity.dd(1, 3);
+	activity.dd(100, 2);
+	activity.dd(4096, 5);
+	const r = await run.stop('SIGTERM');
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'count=10 sum=20683 min=1 max=4096 avg=2068\n' + writeSizesHistLog);
+});
+
+test.serial('kernel-side printf with strings and numbers, formatted by the user side', async (t) => {
+	const run = new TaprunProcess(['-j', modules.printf!]);
+	await run.started();
+	const a = activity.file('first');
+	const b = activity.file('second');
+	const pid = activity.cat([a, b]);
+	const r = await run.stop('SIGHUP');
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, `tapfixcat[${pid}] openat ${a} flags=0x0 |   42|ab    |A|010|\n` + `tapfixcat[${pid}] openat ${b} flags=0x0 |   42|ab    |A|010|\n`);
+});
+
+test.serial('division by zero in a kernel-side probe: stap message and location, error probes instead of end probes, status 1', async (t) => {
+	const run = new TaprunProcess([modules.div0!]);
+	const file = activity.file('div0');
+	// the first open after attach fails the handler and stops the session
+	while (run.child.exitCode === null) {
+		activity.cat([file]);
+		await Promise.race([run.done, new Promise((resolve) => setTimeout(resolve, 100))]);
+	}
+	const r = await run.done;
+	t.is(r.stdout, 'before\nerror probe ran\n');
+	t.is(r.stderr, "ERROR: division by 0 near operator '/' at div0.stp:5:20\nWARNING: Number of errors: 1, skipped probes: 0\n");
+	t.is(r.status, 1);
+});
+
+test.serial('the same error as JSON lines on stderr with -j', async (t) => {
+	const run = new TaprunProcess(['-j', modules.div0!]);
+	await run.started();
+	activity.cat([activity.file('div0-json')]);
+	const r = await run.done;
+	const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+	t.deepEqual(events, [
+		{ type: 'started' },
+		{ type: 'error', message: 'division by 0', location: "operator '/' at div0.stp:5:20", probe: 'kernel.trace("syscalls:sys_enter_openat")' },
+		{ type: 'stopping', reason: 'error' },
+		{ type: 'warning', message: 'Number of errors: 1, skipped probes: 0' },
+		{ type: 'summary', errors: 1, skipped: 0, lost: 0, status: 1 },
+	]);
+	t.is(r.status, 1);
+});
+
+test.serial('-T stops the session and runs the end probes; user-side timers tick', async (t) => {
+	const r = await runTaprun(['-T', '1', modules.ticks!]);
+	t.is(r.stdout, 'started\nend: ticked yes\n');
+	t.is(r.stderr, '');
+	t.is(r.status, 0);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+	test.serial(`${signal} runs the end probes and exits 0`, async (t) => {
+		const run = new TaprunProcess([modules.ticks!]);
+		await run.until(() => run.stdout.startsWith('started\n'), 'begin output');
+		const r = await run.stop(signal);
+		t.regex(r.stdout, /^started\nend: ticked (yes|no)\n$/);
+		t.is(r.stderr, '');
+		t.is(r.status, 0);
+	});
+}
+
+test.serial('-o FILE receives the output; stdout stays empty', async (t) => {
+	const out = join(activity.dir, 'out.txt');
+	const r = await runTaprun(['-o', out, modules.hello!]);
+	t.is(r.stdout, '');
+	t.is(readFileSync(out, 'utf8'), 'hello world\n');
+	t.is(r.status, 0);
+});
+
+function badModule(manifest: string): string {
+	const dir = mkdtempSync(join(tmpdir(), 'taprun-bad-'));
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(join(dir, 'manifest.json'), manifest);
+	return dir;
+}
+
+test('refuses a module for another runtime, garbage and missing modules, with clear messages', async (t) => {
+	const kmod = JSON.parse(readFileSync(join(modules.hello!, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+	kmod.runtime = 'kmod';
+	const cases: [string, string][] = [
+		[badModule(JSON.stringify(kmod)), 'ERROR: module is for the kmod runtime; taprun runs bpf modules only\n'],
+		[badModule('{"formatVersion": 1, "runtime": '), 'ERROR: manifest.json: not valid JSON (line 1: unexpected end of input)\n'],
+		[badModule('[]'), 'ERROR: manifest.json: not a JSON object\n'],
+		[badModule(JSON.stringify({ ...kmod, runtime: 'bpf', formatVersion: 7 })), 'ERROR: manifest.json: unsupported formatVersion (taprun reads version 1)\n'],
+		[badModule(JSON.stringify({ ...kmod, runtime: 'bpf' })), 'ERROR: module file hello.bpf.o (role bpf-object) is missing\n'],
+		[join(activity.dir, 'no-such-module'), `ERROR: cannot open ${join(activity.dir, 'no-such-module')}/manifest.json: No such file or directory\n`],
+	];
+	for (const [dir, message] of cases) {
+		const r = await runTaprun([dir]);
+		t.is(r.stderr, message);
+		t.is(r.stdout, '');
+		t.is(r.status, 1);
+	}
+});
+
+test('command-line errors: build-time limits, unknown limits, bad values', async (t) => {
+	const cases: [string[], string][] = [
+		[['-D', 'MAXACTION=5', 'x'], 'ERROR: MAXACTION is fixed when the module is built (tapfleet compile -D NAME=VALUE)\n'],
+		[['-D', 'NOSUCH=1', 'x'], "ERROR: unknown limit 'NOSUCH' (taprun -D knows MAXMAPENTRIES, MAXERRORS, MAXSKIPPED)\n"],
+		[['-D', 'MAXERRORS=-1', 'x'], "ERROR: bad value in -D 'MAXERRORS=-1'\n"],
+		[['-s', '3', 'x'], "ERROR: -s expects a power of two from 1 to 1024 (MiB), not '3'\n"],
+		[['-T', '0', 'x'], "ERROR: -T expects a positive number of seconds, not '0'\n"],
+		[[], 'ERROR: no module directory given\n'],
+	];
+	for (const [args, message] of cases) {
+		const r = await runTaprun(args);
+		t.is(r.stderr, message + "Try 'taprun -h' for the usage.\n");
+		t.is(r.status, 1);
+	}
+});
