@@ -59,6 +59,7 @@ test('a truncated gzip file is reported as damaged', (t) => {
 });
 
 test('validation names the offending field', (t) => {
+	const withFields = profile.tracepoints.findIndex((tp) => tp.fields.length > 0);
 	const cases: Array<[string, (d: Record<string, any>) => void, RegExp]> = [
 		['no-build-id', (d) => delete d.buildId, /buildId must be a string/],
 		['upper-build-id', (d) => (d.buildId = 'ABC'), /buildId must be a lowercase hex string/],
@@ -66,7 +67,7 @@ test('validation names the offending field', (t) => {
 		['capability', (d) => (d.capabilities.kprobe = { available: 'no' }), /capabilities\.kprobe\.available must be true or false/],
 		['missing-capability', (d) => delete d.capabilities.uprobe, /capabilities\.uprobe must be an object/],
 		['runtime', (d) => delete d.runtimes.bpf, /runtimes\.bpf must be an object/],
-		['field', (d) => (d.tracepoints[3].fields[0].size = '8'), /tracepoints\[3\]\.fields\[0\]\.size must be a number/],
+		['field', (d) => (d.tracepoints[withFields].fields[0].size = '8'), new RegExp(`tracepoints\\[${withFields}\\]\\.fields\\[0\\]\\.size must be a number`)],
 		['functions', (d) => (d.symbols.functions[10] = 42), /symbols\.functions\[10\] must be a string/],
 		['config', (d) => (d.config.NOT_CONFIG = 'y'), /config\["NOT_CONFIG"\] is not a CONFIG_ option/],
 		['old-schema', (d) => (d.schema = 0), /schema is 0; this tapfleet reads 1/],
