@@ -121,7 +121,9 @@ static __always_inline void tap_count(__u32 which)
 #define TAP_KERNEL_PROBE(fn, section, ctxtype) \
 	SEC(section) int fn(ctxtype ctx)
 
-static const __u32 tap_zero_key;
+/* Key 0 of single-entry maps, on the stack: a static would land in .rodata,
+ * where clang 14 emits BTF that the kernel rejects. */
+#define tap_zero_key ((__u32){ 0 })
 
 #define TAP_LOCALS_GET(probe) bpf_map_lookup_elem(&probe##_locals, &tap_zero_key)
 #define TAP_GLOBALS_GET() bpf_map_lookup_elem(&tap_globals, &tap_zero_key)
@@ -220,6 +222,44 @@ static __always_inline void tap_error_user(struct tap_context *c,
 	TAP_ERROR(c, TAP_E_USER, TAP_NO_LOC);
 }
 
+static __always_inline void tap_str_copy(char *dst, const char *src)
+{
+	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, src);
+}
+
+/* stap's messages, for catch variables (user side: common/tap_errors.c) */
+const char tap_error_messages[TAP_E_COUNT][40] = {
+	[TAP_E_DIV0] = "division by 0",
+	[TAP_E_MAP_FULL] = "Array overflow, check MAXMAPENTRIES",
+	[TAP_E_MAXACTION] = "MAXACTION exceeded",
+	[TAP_E_MAXNESTING] = "MAXNESTING exceeded",
+	[TAP_E_EMPTY_AGG] = "empty aggregate",
+	[TAP_E_HIST_INDEX] = "histogram index out of range",
+	[TAP_E_AGG_OVERFLOW] = "aggregation overflow",
+	[TAP_E_STRING] = "string copy fault",
+};
+const char tap_map_size_message[] = "Array overflow, check size limit (%d)";
+
+/* catch (e): e = the bare message of the error being caught */
+static __always_inline void tap_error_message(struct tap_context *c, char *dst)
+{
+	__u32 code = c->last_error;
+
+	if (code == TAP_E_USER) {
+		tap_str_copy(dst, c->errmsg);
+	} else if (code == TAP_E_MAP_SIZE) {
+		__u64 arg = c->error_arg;
+
+		bpf_snprintf(dst, MAXSTRINGLEN, tap_map_size_message, &arg,
+			     sizeof(arg));
+	} else if (code < TAP_E_COUNT) {
+		bpf_probe_read_kernel_str(dst, MAXSTRINGLEN,
+					  tap_error_messages[code]);
+	} else {
+		dst[0] = '\0';
+	}
+}
+
 /* ---- output ---- */
 
 /*
@@ -258,12 +298,7 @@ static __always_inline void tap_arg_str(void *args, __u32 off, const char *s)
 	bpf_probe_read_kernel_str((char *)args + off, MAXSTRINGLEN, s);
 }
 
-/* ---- strings ---- */
-
-static __always_inline void tap_str_copy(char *dst, const char *src)
-{
-	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, src);
-}
+/* ---- strings (tap_str_copy is above) ---- */
 
 static __always_inline tap_long tap_str_len(const char *s)
 {

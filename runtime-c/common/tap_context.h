@@ -27,6 +27,15 @@ struct tap_context {
 #define TAP_ERROR_ARG(c, code, loc, arg) \
 	((void)((c)->error_arg = (arg)), TAP_ERROR(c, code, loc))
 
+/* After a catch block took the error (try/catch). */
+#define TAP_ERROR_CLEAR(c) \
+	((void)((c)->last_error = TAP_E_NONE), (void)((c)->last_loc = TAP_NO_LOC))
+
+/* Around a script function call: true when MAXNESTING is exceeded. */
+#define TAP_NEST_EXCEEDED(c, loc) \
+	(++(c)->nesting > MAXNESTING && (TAP_ERROR(c, TAP_E_MAXNESTING, loc), 1))
+#define TAP_NEST_LEAVE(c) ((void)((c)->nesting--))
+
 /* Charge `n` statements; true when the budget is spent (MAXACTION). */
 #define TAP_ACTIONS_EXCEEDED(c, n, loc) \
 	(((c)->actionremaining -= (n)) < 0 && \

@@ -18,7 +18,7 @@ test.before(() => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
 	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
-	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks']) modules[name] = buildFixtureModule(name, out);
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
 });
 
@@ -99,6 +99,16 @@ test.serial('the same error as JSON lines on stderr with -j', async (t) => {
 		{ type: 'summary', errors: 1, skipped: 0, lost: 0, status: 1 },
 	]);
 	t.is(r.status, 1);
+});
+
+test.serial('try/catch in a kernel-side probe: the catch variable gets the bare message, the handler goes on', async (t) => {
+	const run = new TaprunProcess(['-j', modules.trycatch!]);
+	await run.started();
+	const file = activity.file('caught');
+	activity.cat([file, file, file]);
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'caught: division by 0\n'.repeat(3) + 'caught: Array overflow, check size limit (2)\n');
 });
 
 test.serial('-T stops the session and runs the end probes; user-side timers tick', async (t) => {
