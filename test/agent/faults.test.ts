@@ -1,0 +1,182 @@
+// What happens when things break: the agent killed with -9 and restarted,
+// the controller killed (the lease expires), a connection cut mid-stream,
+// a consumer too slow to keep up. Real agents, real taprun, real modules.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { readModuleDir, signedUpload } from '../../controller/dispatch/module-dir.js';
+import { followSession } from '../../controller/dispatch/follow.js';
+import type { OutputSink } from '../../controller/dispatch/output-sink.js';
+import type { OutputRecord } from '../../proto/gen/tapfleet/v1/agent.js';
+import { isSameProcess, processStartTime, sleep } from '../../agent/proc.js';
+import { buildModule, clientFor, filesUnder, inProcessAgent, readJournal, spawnAgent, TAPFLEET, taprunProcessesUnder, tempDir, testPki } from './helpers.js';
+import { startTcpProxy } from './tcp-proxy.js';
+
+const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [] as string[], detach: false };
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const v = await probe();
+		if (v !== undefined && v !== false) return v;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await sleep(50);
+	}
+}
+
+/** A sink that keeps every record (and can pretend to be slow). */
+function collectingSink(): OutputSink & { records: OutputRecord[]; notes: string[] } {
+	const records: OutputRecord[] = [];
+	const notes: string[] = [];
+	return { records, notes, record: (_h, _s, r) => (records.push(r), true), note: (_h, n) => void notes.push(n), onDrain: () => {} };
+}
+
+const textOf = (records: OutputRecord[]) => records.map((r) => r.text?.text ?? '').join('');
+
+test('kill -9 of the agent mid-session: the restarted agent stops the orphaned taprun, records it, and nothing stays loaded', async (t) => {
+	const pki = await testPki();
+	const ticks = await buildModule('ticks', tempDir('mod'));
+	const stateDir = tempDir('state');
+	const args = ['--listen', '127.0.0.1:0', '--pki', pki.agentDir('a7'), '--state-dir', stateDir];
+	const first = await spawnAgent(args);
+	t.teardown(() => void first.child.kill('SIGKILL'));
+	const client = clientFor(first.address, pki.tls);
+	const { sessionId } = await client.load(signedUpload(readModuleDir(ticks), pki.signingKey), { ...options, detach: true });
+	client.close();
+	const [pid] = await until('taprun to start', () => {
+		const pids = taprunProcessesUnder(stateDir);
+		return pids.length ? pids : undefined;
+	});
+	const startTime = processStartTime(pid)!;
+
+	first.child.kill('SIGKILL');
+	await new Promise((r) => first.child.once('exit', r));
+	t.true(isSameProcess(pid, startTime), 'taprun outlives the killed agent: the restart must deal with it');
+
+	const second = await spawnAgent(args);
+	t.teardown(() => void second.child.kill('SIGTERM'));
+	// Reconciliation runs before the agent listens: by now the orphan is gone.
+	t.false(isSameProcess(pid, startTime));
+	t.deepEqual(taprunProcessesUnder(stateDir), []);
+	t.deepEqual(filesUnder(join(stateDir, 'sessions')), []);
+	const reconciled = readJournal(stateDir).filter((e) => e.event === 'reconciled');
+	t.is(reconciled.length, 1);
+	t.like(reconciled[0], { session: sessionId, module: 'ticks', pid, reason: 'agent restarted' });
+	t.true(['terminated', 'killed'].includes(reconciled[0].action));
+
+	const again = clientFor(second.address, pki.tls);
+	t.teardown(() => again.close());
+	const sessions = await again.listSessions();
+	t.is(sessions.length, 1);
+	t.like(sessions[0], { sessionId, state: 'finished', exit: { reason: 'agent restarted' } });
+	t.is((await again.hostInfo()).counters?.sessionsRunning, 0);
+});
+
+test('controller killed: the lease expires, end probes run, the unload is recorded with that reason', async (t) => {
+	const pki = await testPki();
+	const ticks = await buildModule('ticks', tempDir('mod'));
+	const agent = await inProcessAgent(pki, 'a8');
+	t.teardown(() => agent.stop());
+	const controller = spawn(process.execPath, [TAPFLEET, 'run', '--pki', pki.dir, '--host', agent.address, '--lease', '1', '--module', ticks], { stdio: ['ignore', 'pipe', 'pipe'] });
+	let out = '';
+	controller.stdout.on('data', (d) => (out += d));
+	await until('the run to print "started"', () => out.includes('started\n'));
+	controller.kill('SIGKILL');
+
+	const client = clientFor(agent.address, pki.observerTls);
+	t.teardown(() => client.close());
+	const finished = await until('the lease to expire', async () => (await client.listSessions()).find((s) => s.state === 'finished'));
+	t.like(finished.exit, { reason: 'lease expired', exitCode: 0, signal: '' });
+	t.like(
+		readJournal(agent.stateDir).find((e) => e.event === 'finished'),
+		{ session: finished.sessionId, reason: 'lease expired' },
+	);
+	t.true(agent.logs.lines.some((l) => l.msg === 'lease expired: running end probes and unloading' && l.session === finished.sessionId));
+	// The end probe ran: its line is in the session's output, which anyone with "observe" can still read.
+	const sink = collectingSink();
+	const r = await followSession(client, finished.sessionId, sink, { holdLease: false, fromSeq: 0n, reconnectWindowMs: 5000 }).done;
+	t.is(textOf(sink.records), 'started\nend: ticked yes\n');
+	t.like(r.exit, { reason: 'lease expired' });
+	t.deepEqual(taprunProcessesUnder(agent.stateDir), []);
+});
+
+test('a connection cut mid-stream: the client resumes after the last record it saw, with no gap', async (t) => {
+	const pki = await testPki();
+	const chatty = await buildModule('chatty', tempDir('mod'), { CHATTY_PERIOD_MS: 10, CHATTY_BURST: 5 });
+	const agent = await inProcessAgent(pki, 'a9');
+	t.teardown(() => agent.stop());
+	const [host, port] = agent.address.split(':');
+	const proxy = await startTcpProxy({ host, port: Number(port) });
+	t.teardown(() => proxy.close());
+	const direct = clientFor(agent.address, pki.tls);
+	const viaProxy = clientFor(proxy.address, pki.tls);
+	t.teardown(() => (direct.close(), viaProxy.close()));
+
+	const { sessionId } = await direct.load(signedUpload(readModuleDir(chatty), pki.signingKey), { ...options, leaseSeconds: 30 });
+	const sink = collectingSink();
+	const follower = followSession(viaProxy, sessionId, sink, { holdLease: true, fromSeq: 0n, reconnectWindowMs: 20_000 });
+	await until('some output', () => sink.records.length >= 20);
+	proxy.breakConnections();
+	const before = sink.records.length;
+	await until('output after the reconnect', () => sink.records.length >= before + 20);
+	await direct.unload(sessionId, false);
+	const r = await follower.done;
+
+	t.true(r.reconnects >= 1, 'the stream was really cut');
+	t.is(r.droppedRecords, 0n);
+	t.true(sink.notes.some((n) => n.startsWith('connection lost')));
+	const seqs = sink.records.map((rec) => Number(rec.seq));
+	t.deepEqual(seqs, seqs.map((_s, i) => i + 1), 'every record exactly once, in order');
+	const lines = textOf(sink.records).trim().split('\n');
+	t.is(lines[0], 'started');
+	const numbered = lines.slice(1, -1);
+	t.deepEqual(numbered, numbered.map((_l, i) => `line ${i + 1}`));
+	t.is(lines.at(-1), `end after ${numbered.length} lines`);
+	t.like(r.exit, { reason: 'unloaded', exitCode: 0 });
+});
+
+test('a slow consumer: what falls out of the bounded buffer is counted and reported, and the buffer stays within its limit', async (t) => {
+	const pki = await testPki();
+	const chatty = await buildModule('chatty', tempDir('mod'), { CHATTY_PERIOD_MS: 10, CHATTY_BURST: 2000 });
+	const limit = 256 * 1024;
+	const agent = await inProcessAgent(pki, 'a6', { bufferBytes: limit });
+	t.teardown(() => agent.stop());
+	const client = clientFor(agent.address, pki.tls);
+	t.teardown(() => client.close());
+	const { sessionId } = await client.load(signedUpload(readModuleDir(chatty), pki.signingKey), { ...options, leaseSeconds: 30 });
+	const session = agent.sessions.getRunning(sessionId);
+
+	// A subscriber that reads one message and then stops reading for a while.
+	const call = client.stream(sessionId, 0n, true);
+	const records: OutputRecord[] = [];
+	let maxBuffered = 0;
+	call.on('data', (m: { record: OutputRecord }) => records.push(m.record));
+	await until('the first record', () => records.length > 0);
+	call.pause();
+	await until('records to fall out of the buffer', () => {
+		maxBuffered = Math.max(maxBuffered, session.output.bufferedBytes);
+		return session.output.firstSeq > 100 ? true : undefined;
+	});
+	for (let i = 0; i < 10; i++) {
+		maxBuffered = Math.max(maxBuffered, session.output.bufferedBytes);
+		await sleep(20);
+	}
+	call.resume();
+	await until('the drop report', () => records.some((r) => r.dropped));
+	await client.unload(sessionId, false);
+	await new Promise((r) => call.on('end', r));
+
+	const drop = records.find((r) => r.dropped)!.dropped!;
+	t.true(drop.records > 0n);
+	t.true(drop.bytes > 0n, 'a gap inside one stream is sized in bytes too');
+	// The buffer never held more than its limit plus one record (a record is at most 64 KiB).
+	t.true(maxBuffered <= limit + 64 * 1024, `buffered ${maxBuffered} bytes with a limit of ${limit}`);
+	const info = await client.hostInfo();
+	t.true(info.counters!.droppedRecords >= drop.records);
+	const listed = (await client.listSessions()).find((s) => s.sessionId === sessionId)!;
+	t.true(listed.droppedRecords >= drop.records);
+	// After the gap the numbering goes on where the buffer begins: nothing is silently skipped.
+	const dropIndex = records.findIndex((r) => r.dropped);
+	t.is(Number(records[dropIndex + 1].seq), Number(drop.firstSeq + drop.records));
+	t.truthy(records.at(-1)!.exit);
+});
