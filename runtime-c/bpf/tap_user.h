@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <linux/types.h>
+#include <linux/perf_event.h>	/* PERF_* in probe descriptors */
 #include "tap_limits.h"
 #include "tap_abi.h"
 #include "tap_arith.h"
