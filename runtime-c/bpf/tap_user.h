@@ -143,7 +143,7 @@ int tap_stat_get(struct tap_map *m, const void *k, void *agg);
 
 #define TAP_STAT_ADD(s, k, val) tap_stat_add_key(&(s), (k), (val))
 #define TAP_STAT_GET(s, k, agg) tap_stat_get(&(s), (k), (agg))
-#define TAP_AGG(agg) ((struct tap_stat_data *)(agg))
+#define TAP_AGG(agg) ((struct tap_stat_data *)(void *)(agg))
 
 /* ---- foreach ---- */
 

@@ -18,7 +18,7 @@ test.before(() => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
 	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
-	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch']) modules[name] = buildFixtureModule(name, out);
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
 });
 
@@ -109,6 +109,23 @@ test.serial('try/catch in a kernel-side probe: the catch variable gets the bare 
 	const r = await run.stop();
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, 'caught: division by 0\n'.repeat(3) + 'caught: Array overflow, check size limit (2)\n');
+});
+
+test.serial('uprobe and uretprobe on a libc function, with $return', async (t) => {
+	const run = new TaprunProcess(['-j', modules.uprobe!]);
+	await run.started();
+	activity.uname();
+	activity.uname();
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'uname returned 0 in tapfixuname\n'.repeat(2) + 'calls: 2\n');
+});
+
+test.serial('timer.profile: a perf event on every CPU feeds a statistic', async (t) => {
+	const r = await runTaprun(['-T', '1', modules.profile!]);
+	t.is(r.stdout, 'sampled: yes\n');
+	t.is(r.stderr, '');
+	t.is(r.status, 0);
 });
 
 test.serial('-T stops the session and runs the end probes; user-side timers tick', async (t) => {

@@ -81,6 +81,7 @@ export class Activity {
 		if (!existsSync(busybox)) throw new Error(`${busybox} is missing (apt-get install busybox-static)`);
 		symlinkSync(busybox, join(this.dir, 'tapfixcat'));
 		symlinkSync(busybox, join(this.dir, 'tapfixdd'));
+		symlinkSync('/usr/bin/uname', join(this.dir, 'tapfixuname'));
 		mkdirSync(join(this.dir, 'files'));
 	}
 
@@ -98,6 +99,11 @@ export class Activity {
 	/** `dd if=/dev/zero bs=BS count=N` writing to /dev/null on fd 1, as "tapfixdd". */
 	dd(bs: number, count: number): number {
 		return this.run('tapfixdd', 'dd', ['if=/dev/zero', `bs=${bs}`, `count=${count}`]);
+	}
+
+	/** coreutils uname (dynamic: calls libc's uname()) as "tapfixuname". */
+	uname(): number {
+		return this.run('tapfixuname', 'uname', []);
 	}
 
 	private run(link: string, applet: string, args: string[]): number {
