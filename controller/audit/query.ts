@@ -36,8 +36,13 @@ export async function listEntries(backend: AuditBackend, q: AuditQuery): Promise
 	const keys = new Map<string, EventRow>();
 	const runIds = new Set<string>();
 	for (const row of rows) {
-		for (const key of entryKeys(row, q.host)) if (!keys.has(key)) keys.set(key, row);
-		if (row.runId !== null) runIds.add(row.runId);
+		// One key more than asked for is enough to know the listing is truncated.
+		if (keys.size > limit) break;
+		for (const key of entryKeys(row, q.host)) {
+			if (keys.has(key)) continue;
+			keys.set(key, row);
+			if (row.runId !== null) runIds.add(row.runId);
+		}
 	}
 	const runs = await foldRuns(backend, [...runIds]);
 	const entries: AuditEntry[] = [];

@@ -34,7 +34,7 @@ export function findSql(f: EventFilter, limit: number): Sql {
 	if (f.kinds !== undefined) add(`kind IN (${f.kinds.map(() => '?').join(', ')})`, ...f.kinds);
 	const whereText = where.length ? `WHERE ${where.join(' AND ')}` : '';
 	return {
-		text: `SELECT ${EVENT_COLUMNS} FROM audit_log ${whereText} ORDER BY at_ms DESC, seq DESC LIMIT ?`,
+		text: `SELECT ${EVENT_COLUMNS} FROM audit_log ${whereText} ORDER BY at_ms DESC LIMIT ?`,
 		params: [...params, limit],
 	};
 }
@@ -54,8 +54,10 @@ export function sessionEventsSql(host: string, sessionId: string): Sql {
 }
 
 export function runIdsWithPrefixSql(prefix: string, limit: number): Sql {
+	// Through the run_id index alone: every row of a run carries its id, and a
+	// filter on kind here would tempt the planner into scanning all dispatches.
 	return {
-		text: "SELECT run_id FROM audit_log WHERE kind = 'dispatch' AND run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
+		text: 'SELECT DISTINCT run_id FROM audit_log WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?',
 		params: [prefix, prefix + PREFIX_END, limit],
 	};
 }

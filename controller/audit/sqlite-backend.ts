@@ -40,6 +40,10 @@ export class SqliteBackend implements AuditBackend {
 		// FULL: a write-ahead record must survive a power loss, not only a crash.
 		this.db.pragma('synchronous = FULL');
 		this.migrateNow();
+		// Table statistics let the planner pick the right index for each filter
+		// (SQLite's advice for long-lived connections; bounded work per index).
+		this.db.pragma('analysis_limit = 1000');
+		this.db.pragma('optimize = 0x10002');
 		this.insert = this.db.prepare(
 			`INSERT INTO audit_log (${EVENT_COLUMNS}) VALUES (@seq, @atMs, @kind, @runId, @host, @sessionId, @who, @scriptHash, @body, @prevHash, @hash)`,
 		);
