@@ -41,7 +41,7 @@ export async function compileModuleSource(source: string, outDir: string, name: 
 	const userPart = `${name}.user.so`;
 	await Promise.all([
 		run('clang', [...BPF_TARGET_FLAGS, '-Wall', '-Werror', ...defines, ...includes, '-I', vmlinux.dir, '-include-pch', vmlinux.pch, '-c', source, '-o', join(outDir, bpfObject)]),
-		run('cc', ['-O2', '-g', '-fPIC', '-shared', '-Wall', '-Werror', ...defines, ...includes, source, '-o', join(outDir, userPart)]),
+		run('cc', ['-O2', '-g', '-fPIC', '-shared', '-fno-strict-aliasing', '-Wall', '-Werror', '-Wno-stringop-truncation', '-Wno-stringop-overflow', ...defines, ...includes, source, '-o', join(outDir, userPart)]),
 	]);
 	const files: { file: string; role: ModuleFileRole }[] = [
 		{ file: bpfObject, role: 'bpf-object' },

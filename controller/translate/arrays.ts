@@ -1,0 +1,95 @@
+// Global arrays, scalar globals and statistics as C: the key struct a
+// lookup fills, the value types, and the map operations of the runtime API
+// (TAP_MAP_*, TAP_STAT_*), with stap's overflow errors.
+import type { Token } from '../parse/token.js';
+import type { Expr, GlobalVar, HistExpr, IndexRef, VarRef } from '../elaborate/program.js';
+import type { Body } from './body.js';
+import { TranslateError } from './module-context.js';
+
+export type ExprGen = (b: Body, e: Expr) => string;
+
+/** The C type of one element's value. */
+export function valueType(b: Body, g: GlobalVar): string {
+	if (g.type === 'stats') return `struct ${b.mod.global(g)}_value`;
+	return g.type === 'string' ? 'tap_string' : 'tap_long';
+}
+
+/** The C type of a key (statistics without keys use key 0). */
+export function keyType(b: Body, g: GlobalVar): string {
+	return g.keys === null ? '__u32' : `struct ${b.mod.global(g)}_key`;
+}
+
+/** Evaluates `keys` into a fresh key struct; returns a pointer expression to it. */
+export function fillKey(b: Body, g: GlobalVar, keys: readonly Expr[], gen: ExprGen): string {
+	const key = b.field(keyType(b, g), 'k');
+	if (g.keys === null) {
+		b.line(`${key} = 0;`);
+		return `&${key}`;
+	}
+	if (keys.length !== g.keys.length) throw new TranslateError(keys[0]?.tok ?? g.tok, `array ${g.name} takes ${g.keys.length} index expressions`);
+	// evaluate first (an index may itself read an array), then fill
+	const values = keys.map((k) => {
+		const v = gen(b, k);
+		if (k.type === 'string') return v;
+		if (/^-?\d+LL$/.test(v)) return v;
+		const t = b.longTemp();
+		b.line(`${t} = ${v};`);
+		return t;
+	});
+	b.line(`__builtin_memset(&${key}, 0, sizeof(${key}));`);
+	values.forEach((v, i) => {
+		if (g.keys![i] === 'string') b.line(`tap_str_copy(${key}.k${i}, ${v});`);
+		else b.line(`${key}.k${i} = ${v};`);
+	});
+	return `&${key}`;
+}
+
+/** Raises the overflow error of array `g` when `cond` (the map call's result) is non-zero. */
+export function checkOverflow(b: Body, g: GlobalVar, cond: string, tok: Token): void {
+	if (g.maxSize > 0) b.raiseIf(cond, 'TAP_E_MAP_SIZE', tok, String(g.maxSize));
+	else b.raiseIf(cond, 'TAP_E_MAP_FULL', tok);
+}
+
+/** Reads element `ref` into a temporary; returns the C rvalue. */
+export function readElement(b: Body, ref: IndexRef, gen: ExprGen): string {
+	const g = ref.array;
+	const m = b.mod.global(g);
+	const key = fillKey(b, g, ref.keys, gen);
+	if (g.type === 'string') {
+		const s = b.strTemp();
+		b.line(`TAP_MAP_GET(${m}, ${key}, &${s});`);
+		return s;
+	}
+	const v = b.field('tap_long', 'e');
+	b.line(`TAP_MAP_GET(${m}, ${key}, &${v});`);
+	return v;
+}
+
+/** Stores `value` (a C rvalue of the element type) into element `ref`. */
+export function writeElement(b: Body, ref: IndexRef, key: string, value: string): void {
+	const g = ref.array;
+	const m = b.mod.global(g);
+	if (g.type === 'string') {
+		const s = b.strTemp();
+		b.line(`TAP_KEY_STR(${s}, ${value});`);
+		checkOverflow(b, g, `TAP_MAP_SET(${m}, ${key}, &${s})`, ref.tok);
+	} else {
+		const v = b.field('tap_long', 'e');
+		b.line(`${v} = ${value};`);
+		checkOverflow(b, g, `TAP_MAP_SET(${m}, ${key}, &${v})`, ref.tok);
+	}
+}
+
+/** The aggregate of statistic `stat` (a scalar or an element) in a locals field; returns a tap_stat_data pointer. */
+export function readAggregate(b: Body, stat: VarRef | IndexRef | HistExpr['stat'], gen: ExprGen): string {
+	if (b.side === 'kernel') b.unsupported(stat.tok, 'reading a statistic');
+	const g = stat.kind === 'index' ? stat.array : (stat.variable as GlobalVar);
+	if (g.kind !== 'global' || g.type !== 'stats') throw new TranslateError(stat.tok, 'internal: not a statistic');
+	const m = b.mod.global(g);
+	const key = fillKey(b, g, stat.kind === 'index' ? stat.keys : [], gen);
+	const agg = b.field(`struct ${m}_value`, 'agg');
+	b.open(`if (!TAP_STAT_GET(${m}, ${key}, &${agg}))`);
+	b.line(`__builtin_memset(&${agg}, 0, sizeof(${agg}));`);
+	b.depth--;
+	return `TAP_AGG(&${agg})`;
+}

@@ -1,0 +1,98 @@
+// Function calls: script functions (generated C functions that return 1 to
+// unwind), and the builtins the runtime API implements (execname(), pid(),
+// exit(), error(), user_string() ...).
+import type { Call, Expr } from '../elaborate/program.js';
+import type { ExprGen } from './arrays.js';
+import type { Body } from './body.js';
+import { cIdent } from './c-text.js';
+import { TranslateError } from './module-context.js';
+
+/** The C function of a script function. */
+export function functionName(mangled: string): string {
+	return `fn_${cIdent(mangled)}`;
+}
+
+type Builtin = (b: Body, args: string[], e: Call) => string;
+
+const longOf = (fn: string): Builtin => () => `${fn}()`;
+
+function stringInto(fill: (b: Body, dst: string, args: string[], e: Call) => void): Builtin {
+	return (b, args, e) => {
+		const s = b.strTemp();
+		fill(b, s, args, e);
+		return s;
+	};
+}
+
+/** Builtins by runtime operation (or function name), as the runtime API spells them. */
+const BUILTINS: Record<string, Builtin> = {
+	execname: stringInto((b, s) => b.line(`tap_execname(${s});`)),
+	pid: longOf('tap_pid'),
+	tid: longOf('tap_tid'),
+	uid: longOf('tap_uid'),
+	gid: longOf('tap_gid'),
+	cpu: longOf('tap_cpu'),
+	gettimeofday_ns: longOf('tap_gettimeofday_ns'),
+	gettimeofday_us: () => 'tap_div64(tap_gettimeofday_ns(), 1000)',
+	gettimeofday_ms: () => 'tap_div64(tap_gettimeofday_ns(), 1000000)',
+	gettimeofday_s: () => 'tap_div64(tap_gettimeofday_ns(), 1000000000)',
+	exit: (b) => {
+		b.line('tap_exit(c);');
+		return '0';
+	},
+	error: (b, [msg], e) => {
+		b.line(`tap_error_user(c, ${msg});`);
+		b.line(`goto ${b.errTarget};`);
+		void e;
+		return '0';
+	},
+	user_string: stringInto((b, s, [addr]) => b.line(`tap_user_string(${s}, (const void *)(${addr}));`)),
+	kernel_string: stringInto((b, s, [addr]) => b.line(`tap_kernel_string(${s}, (const void *)(${addr}));`)),
+	strlen: (b, [s]) => `tap_str_len(${s})`,
+};
+
+export function genCall(b: Body, e: Call, gen: ExprGen): string {
+	const f = e.callee;
+	const args = e.args.map((a) => {
+		const v = gen(b, a);
+		if (a.type === 'string' || /^-?\d+LL$/.test(v)) return v;
+		const t = b.longTemp();
+		b.line(`${t} = ${v};`);
+		return t;
+	});
+	if (f.body.kind === 'runtime' || f.body.kind === 'embedded') {
+		const op = f.body.kind === 'runtime' ? f.body.operation : f.name;
+		const builtin = BUILTINS[op] ?? BUILTINS[f.name];
+		if (!builtin) throw new TranslateError(e.tok, `function ${f.name}() is not available in the bpf runtime yet`);
+		return builtin(b, args, e);
+	}
+	return callScript(b, e, args);
+}
+
+function callScript(b: Body, e: Call, args: string[]): string {
+	const f = e.callee;
+	let ret = 'NULL';
+	let result = '0';
+	if (f.returnType === 'string') {
+		result = b.strTemp();
+		ret = result;
+	} else if (f.returnType === 'long') {
+		result = b.longTemp();
+		ret = `&${result}`;
+	}
+	const loc = b.mod.location(e.tok);
+	b.open(`if (${functionName(f.mangledName)}(c, ${[ret, ...args].join(', ')})) {`);
+	// a MAXNESTING error is reported at the call site
+	b.line(`if (c->last_error && c->last_loc == TAP_NO_LOC + 0 && c->last_error == TAP_E_MAXNESTING) c->last_loc = ${loc};`);
+	b.line(b.unwind());
+	b.close();
+	return result;
+}
+
+/** The C parameter list of a script function (after the context). */
+export function functionParams(f: Call['callee']): string {
+	const ret = f.returnType === 'string' ? 'char *ret' : f.returnType === 'long' ? 'tap_long *ret' : 'void *ret';
+	return [ret, ...f.params.map((p) => (p.type === 'string' ? `const char *a${p.index}` : `tap_long a${p.index}`))].join(', ');
+}
+
+export type { Expr };

@@ -1,0 +1,270 @@
+// Expressions: each one becomes a C rvalue (tap_long, or a char pointer for
+// strings), with whatever statements it needs emitted before it. Evaluation
+// order is the script's: an operand whose value a later operand's
+// statements could change is saved in a temporary first.
+import type { Assign, Binary, Crement, Expr, GlobalVar, IndexRef, Logical, Ternary, VarRef } from '../elaborate/program.js';
+import { checkOverflow, fillKey, readAggregate, readElement, writeElement } from './arrays.js';
+import type { Body } from './body.js';
+import { genCall } from './calls.js';
+import { cLong } from './c-text.js';
+import { TranslateError } from './module-context.js';
+import { genPrint } from './printing.js';
+
+const SIMPLE = /^(-?\d+LL|str_\d+|[A-Za-z_][A-Za-z0-9_]*|\(-9223372036854775807LL - 1\))$/;
+
+/** Saves a long rvalue in a temporary unless it is a constant or a plain name. */
+export function stable(b: Body, v: string): string {
+	if (/^(-?\d+LL|\(-9223372036854775807LL - 1\))$/.test(v)) return v;
+	const t = b.longTemp();
+	b.line(`${t} = ${v};`);
+	return t;
+}
+
+/** Runs `emit`, and if it produced statements, saves `before` (already computed) ahead of them. */
+function guardOrder(b: Body, before: string, isString: boolean, emit: () => string): [string, string] {
+	const mark = b.lines.length;
+	const after = emit();
+	if (b.lines.length === mark || SIMPLE.test(before) && /^(-?\d+LL|str_\d+)$/.test(before)) return [before, after];
+	const depth = b.lines[mark]!.depth;
+	if (isString) {
+		const s = b.strTemp();
+		b.lines.splice(mark, 0, { depth, text: `tap_str_copy(${s}, ${before});` });
+		return [s, after];
+	}
+	const t = b.longTemp();
+	b.lines.splice(mark, 0, { depth, text: `${t} = ${before};` });
+	return [t, after];
+}
+
+export function genExpr(b: Body, e: Expr): string {
+	switch (e.kind) {
+		case 'number':
+			return cLong(e.value);
+		case 'string':
+			return b.mod.stringLiteral(e.value);
+		case 'var':
+			return readVar(b, e);
+		case 'index':
+			return readElement(b, e, genExpr);
+		case 'binary':
+			return genBinary(b, e);
+		case 'logical':
+			return genLogical(b, e);
+		case 'comparison': {
+			const [l, r] = guardOrder(b, genExpr(b, e.left), e.operandType === 'string', () => genExpr(b, e.right));
+			if (e.operandType === 'string') return `((tap_long)(tap_str_cmp(${l}, ${r}) ${e.op} 0))`;
+			return `((tap_long)(${l} ${e.op} ${r}))`;
+		}
+		case 'concat': {
+			const [l, r] = guardOrder(b, genExpr(b, e.left), true, () => genExpr(b, e.right));
+			const s = b.strTemp();
+			b.line(`tap_str_copy(${s}, ${l});`);
+			b.line(`tap_str_append(${s}, ${r});`);
+			return s;
+		}
+		case 'unary': {
+			const v = genExpr(b, e.operand);
+			switch (e.op) {
+				case '-': return `((tap_long)((__u64)0 - (__u64)(${v})))`;
+				case '!': return `((tap_long)!(${v}))`;
+				case '~': return `(~(${v}))`;
+				default: return v;
+			}
+		}
+		case 'crement':
+			return genCrement(b, e);
+		case 'ternary':
+			return genTernary(b, e);
+		case 'assign':
+			return genAssign(b, e);
+		case 'in': {
+			if (e.keys.some((k) => k === null)) b.unsupported(e.tok, 'a wildcard (*) in `in`');
+			const key = fillKey(b, e.array, e.keys as Expr[], genExpr);
+			return `((tap_long)TAP_MAP_EXISTS(${b.mod.global(e.array)}, ${key}))`;
+		}
+		case 'call':
+			return genCall(b, e, genExpr);
+		case 'print':
+			return genPrint(b, e, genExpr);
+		case 'stat':
+			return genStat(b, e);
+		case 'embedded_expr':
+			return b.unsupported(e.tok, 'embedded C');
+		case 'regex':
+			return b.unsupported(e.tok, 'regular expression matching');
+		case 'hist':
+		case 'hist_bucket':
+			return b.unsupported(e.tok, 'a histogram here');
+	}
+}
+
+function readVar(b: Body, e: VarRef): string {
+	const v = e.variable;
+	switch (v.kind) {
+		case 'global':
+			if (v.type === 'stats') throw new TranslateError(e.tok, `statistic ${v.name} used as a value`);
+			return `${b.globals()}->${b.mod.global(v)}`;
+		case 'local':
+		case 'param':
+			return b.varName(v, e.tok);
+		case 'target':
+			return b.varName(v, e.tok);
+	}
+}
+
+const BINARY_C: Record<string, string> = { '+': '+', '-': '-', '*': '*', '&': '&', '|': '|', '^': '^' };
+
+/** `l op r` for longs with stap's semantics (64-bit wraparound, shifts masked, division checked). */
+export function binaryOp(b: Body, op: string, l: string, r: string, tok: Expr['tok']): string {
+	if (BINARY_C[op]) {
+		if (op === '&' || op === '|' || op === '^') return `(${l} ${op} ${r})`;
+		return `((tap_long)((__u64)(${l}) ${op} (__u64)(${r})))`;
+	}
+	switch (op) {
+		case '<<': return `((tap_long)((__u64)(${l}) << ((${r}) & 63)))`;
+		case '>>': return `((${l}) >> ((${r}) & 63))`;
+		case '>>>': return `((tap_long)((__u64)(${l}) >> ((${r}) & 63)))`;
+		case '/':
+		case '%': {
+			const rs = stable(b, r);
+			b.raiseIf(`${rs} == 0`, 'TAP_E_DIV0', tok);
+			return `${op === '/' ? 'tap_div64' : 'tap_mod64'}(${l}, ${rs})`;
+		}
+	}
+	throw new TranslateError(tok, `internal: unknown operator ${op}`);
+}
+
+function genBinary(b: Body, e: Binary): string {
+	const [l, r] = guardOrder(b, genExpr(b, e.left), false, () => genExpr(b, e.right));
+	const ls = e.op === '/' || e.op === '%' ? stable(b, l) : l;
+	return binaryOp(b, e.op, ls, r, e.tok);
+}
+
+function genLogical(b: Body, e: Logical): string {
+	const l = genExpr(b, e.left);
+	const mark = b.lines.length;
+	const r = genExpr(b, e.right);
+	if (b.lines.length === mark) return `((tap_long)((${l}) ${e.op} (${r})))`;
+	const prep = b.lines.splice(mark);
+	const t = b.longTemp();
+	b.line(`${t} = (${l}) != 0;`);
+	b.open(e.op === '&&' ? `if (${t}) {` : `if (!${t}) {`);
+	const shift = b.depth - (prep[0]?.depth ?? b.depth);
+	for (const p of prep) b.lines.push({ depth: p.depth + shift, text: p.text });
+	b.line(`${t} = (${r}) != 0;`);
+	b.close();
+	return t;
+}
+
+function genTernary(b: Body, e: Ternary): string {
+	const cond = genExpr(b, e.cond);
+	const str = e.type === 'string';
+	const t = str ? b.strTemp() : b.longTemp();
+	const set = (v: string) => b.line(str ? `tap_str_copy(${t}, ${v});` : `${t} = ${v};`);
+	b.open(`if (${cond}) {`);
+	set(genExpr(b, e.then));
+	b.close('} else {');
+	b.depth++;
+	set(genExpr(b, e.otherwise));
+	b.close();
+	return t;
+}
+
+/** The lvalue of a scalar variable (global, local, parameter). */
+function scalarLvalue(b: Body, ref: VarRef): string {
+	const v = ref.variable;
+	if (v.kind === 'target') throw new TranslateError(ref.tok, `target variable ${v.name} cannot be assigned`);
+	if (v.kind === 'global') return `${b.globals()}->${b.mod.global(v)}`;
+	return b.varName(v, ref.tok);
+}
+
+function genCrement(b: Body, e: Crement): string {
+	const delta = e.op === '++' ? '1' : '-1';
+	if (e.target.kind === 'var') {
+		const lv = scalarLvalue(b, e.target);
+		const t = b.longTemp();
+		if (e.prefix) b.line(`${t} = ${lv} = (tap_long)((__u64)${lv} + (__u64)${delta});`);
+		else {
+			b.line(`${t} = ${lv};`);
+			b.line(`${lv} = (tap_long)((__u64)${t} + (__u64)${delta});`);
+		}
+		return t;
+	}
+	return elementUpdate(b, e.target, (old) => `(tap_long)((__u64)${old} + (__u64)${delta})`, e.prefix);
+}
+
+/** a[k] = f(a[k]) for long elements; returns the new value (or the old one for postfix). */
+function elementUpdate(b: Body, ref: IndexRef, f: (old: string) => string, returnNew: boolean): string {
+	const g: GlobalVar = ref.array;
+	const m = b.mod.global(g);
+	const key = fillKey(b, g, ref.keys, genExpr);
+	const old = b.field('tap_long', 'e');
+	b.line(`TAP_MAP_GET(${m}, ${key}, &${old});`);
+	const nv = b.field('tap_long', 'e');
+	b.line(`${nv} = ${f(old)};`);
+	checkOverflow(b, g, `TAP_MAP_SET(${m}, ${key}, &${nv})`, ref.tok);
+	return returnNew ? nv : old;
+}
+
+function genAssign(b: Body, e: Assign): string {
+	const t = e.target;
+	if (e.op === '<<<') {
+		if (t.kind === 'index' ? t.array.type !== 'stats' : t.variable.kind !== 'global') throw new TranslateError(e.tok, 'internal: <<< on a non-statistic');
+		const g = t.kind === 'index' ? t.array : (t.variable as GlobalVar);
+		const key = fillKey(b, g, t.kind === 'index' ? t.keys : [], genExpr);
+		const v = stable(b, genExpr(b, e.value));
+		checkOverflow(b, g, `TAP_STAT_ADD(${b.mod.global(g)}, ${key}, ${v})`, t.tok);
+		return v;
+	}
+	const str = e.target.type === 'string';
+	if (t.kind === 'var') {
+		const lv = scalarLvalue(b, t);
+		const v = genExpr(b, e.value);
+		if (str) {
+			b.line(e.op === '.=' ? `tap_str_append(${lv}, ${v});` : `tap_str_copy(${lv}, ${v});`);
+			return lv;
+		}
+		if (e.op === '=') b.line(`${lv} = ${v};`);
+		else b.line(`${lv} = ${binaryOp(b, e.op.slice(0, -1), lv, stable(b, v), e.tok)};`);
+		return lv;
+	}
+	// array element: index first, then the value (stap's order)
+	const g = t.array;
+	const m = b.mod.global(g);
+	const key = fillKey(b, g, t.keys, genExpr);
+	const v = genExpr(b, e.value);
+	if (str) {
+		if (e.op === '.=') {
+			const s = b.strTemp();
+			b.line(`TAP_MAP_GET(${m}, ${key}, &${s});`);
+			b.line(`tap_str_append(${s}, ${v});`);
+			writeElement(b, t, key, s);
+			return s;
+		}
+		const s = b.strTemp();
+		b.line(`tap_str_copy(${s}, ${v});`);
+		writeElement(b, t, key, s);
+		return s;
+	}
+	let nv: string;
+	if (e.op === '=') nv = stable(b, v);
+	else {
+		const old = b.field('tap_long', 'e');
+		b.line(`TAP_MAP_GET(${m}, ${key}, &${old});`);
+		nv = stable(b, binaryOp(b, e.op.slice(0, -1), old, stable(b, v), e.tok));
+	}
+	writeElement(b, t, key, nv);
+	return nv;
+}
+
+function genStat(b: Body, e: Extract<Expr, { kind: 'stat' }>): string {
+	const s = readAggregate(b, e.stat, genExpr);
+	switch (e.aggregate) {
+		case 'count': return `((tap_long)${s}->count)`;
+		case 'sum': return `((tap_long)${s}->sum)`;
+		default:
+			b.raiseIf(`${s}->count == 0`, 'TAP_E_EMPTY_AGG', e.tok);
+			if (e.aggregate === 'avg') return `((tap_long)tap_stat_avg(${s}))`;
+			return `((tap_long)${s}->${e.aggregate})`;
+	}
+}

@@ -1,0 +1,127 @@
+// Whole C functions: probe handlers (kernel-side BPF programs and user-side
+// handlers taprun calls) and script functions, each with its locals struct,
+// prologue (context, locals, globals, target variables) and epilogue.
+import type { ConcreteProbe, FunctionDef, TargetVar } from '../elaborate/program.js';
+import { Body } from './body.js';
+import { functionName, functionParams } from './calls.js';
+import { genExpr } from './expressions.js';
+import { type ModuleContext, type Side, TranslateError } from './module-context.js';
+import { genBlock, labelLine } from './statements.js';
+
+function render(b: Body, header: string[], prologue: string[], epilogue: string[]): string {
+	const lines = b.lines.map((l) => '\t'.repeat(l.depth) + l.text);
+	const struct = b.usesLocalsStruct ? [`struct ${b.name}_locals {`, ...b.fields.map((f) => `\t${f}`), '};'] : [];
+	return [...struct, ...header, '{', ...prologue.map((p) => `\t${p}`), ...lines, ...epilogue, '}'].join('\n');
+}
+
+function localsDecl(b: Body): string[] {
+	if (!b.usesLocalsStruct) return [];
+	return b.side === 'kernel' || !b.isFunction ? [`TAP_LOCALS(${b.name}, struct ${b.name}_locals);`] : [];
+}
+
+/** C for reading one target variable at probe entry (tracepoint fields). */
+function readTarget(b: Body, v: TargetVar): void {
+	const c = v.type === 'string' ? b.field('tap_string', 'tv') : b.longTemp();
+	b.vars.set(v, c);
+	const s = v.source;
+	if (s.kind !== 'tracepoint_field') b.unsupported(null, `target variable ${v.name} (${s.kind})`);
+	const at = `((char *)ctx + ${s.field.offset})`;
+	if (s.dataLoc) {
+		b.line(`tap_kernel_string(${c}, (char *)ctx + (*(__u32 *)${at} & 0xffff));`);
+	} else if (s.charArray || v.type === 'string') {
+		b.line(`tap_kernel_string(${c}, ${at});`);
+	} else {
+		const size = s.field.size;
+		if (![1, 2, 4, 8].includes(size)) b.unsupported(null, `target variable ${v.name} of ${size} bytes`);
+		const ctype = `__${s.field.signed ? 's' : 'u'}${size * 8}`;
+		b.line(`${c} = (tap_long)*(${ctype} *)${at};`);
+	}
+}
+
+function zeroLocals(b: Body, locals: ConcreteProbe['locals']): void {
+	for (const v of locals) {
+		const c = b.declareVar(v, false);
+		if (v.type === 'string') b.line(`${c}[0] = '\\0';`);
+	}
+}
+
+export interface HandlerCode {
+	side: Side;
+	code: string;
+}
+
+/** Kernel-side section name and context type of a probe's event. */
+function kernelSection(p: ConcreteProbe): string {
+	const e = p.event;
+	switch (e.kind) {
+		case 'tracepoint': return `tracepoint/${e.system}/${e.event}`;
+		case 'raw_tracepoint': return `raw_tracepoint/${e.event}`;
+		case 'uprobe': return `${e.isReturn ? 'uretprobe' : 'uprobe'}/${e.path}:${e.symbol}${e.offset ? `+${e.offset}` : ''}`;
+		case 'kprobe': return `${e.isReturn ? 'kretprobe' : 'kprobe'}/${e.symbol}${e.offset ? `+${e.offset}` : ''}`;
+		case 'perf':
+		case 'profile': return 'perf_event';
+		default: throw new TranslateError(p.tok, `internal: ${e.kind} is not a kernel-side probe`);
+	}
+}
+
+export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, tableIndex: number): HandlerCode {
+	const name = `probe_${tableIndex}`;
+	const b = new Body(mod, side, name, false);
+	zeroLocals(b, p.locals);
+	if (side === 'kernel') for (const v of p.targetVars) readTarget(b, v);
+	else if (p.targetVars.length) b.unsupported(p.tok, 'target variables in begin/end/timer probes');
+	if (p.condition) {
+		const cond = genExpr(b, p.condition);
+		b.line(`if (!(${cond}))`);
+		b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
+	}
+	genBlock(b, p.body);
+	labelLine(b, 'out');
+	const comment = `/* probe ${p.point}, ${p.tok.file.name}:${p.tok.line}:${p.tok.column} */`;
+	const decls = b.usesGlobals ? ['struct tap_globals *G;'] : [];
+	const lget = b.usesLocalsStruct ? [`l = TAP_LOCALS_GET(${name});`, 'if (!l)', '\tgoto out;'] : [];
+	const gget = b.usesGlobals ? ['G = TAP_GLOBALS_GET();', 'if (!G)', '\tgoto out;'] : [];
+	const lvar = b.usesLocalsStruct ? [`struct ${name}_locals *l;`] : [];
+	if (side === 'kernel') {
+		const header = [comment, ...localsDecl(b), `TAP_KERNEL_PROBE(${name}, ${JSON.stringify(kernelSection(p))}, void *)`];
+		const prologue = [`struct tap_context *c = tap_probe_enter(${tableIndex});`, ...lvar, ...decls, ...b.cLocals, '', 'if (!c)', '\treturn 0;', ...lget, ...gget];
+		return { side, code: render(b, header, prologue, ['\treturn tap_probe_leave(c);']) };
+	}
+	const header = [comment, ...localsDecl(b), `static int ${name}(struct tap_context *c)`];
+	const prologue = [...lvar, ...decls, ...b.cLocals, '', ...lget, ...gget];
+	return { side, code: render(b, header, prologue, ['\treturn 0;']) };
+}
+
+export function genFunction(mod: ModuleContext, f: FunctionDef, side: Side): HandlerCode {
+	if (f.body.kind !== 'script') throw new TranslateError(f.tok, 'internal: not a script function');
+	const name = `${functionName(f.mangledName)}`;
+	const b = new Body(mod, side, name, true);
+	for (const p of f.params) {
+		const c = b.declareVar(p, false);
+		b.line(p.type === 'string' ? `tap_str_copy(${c}, a${p.index});` : `${c} = a${p.index};`);
+	}
+	zeroLocals(b, f.body.locals);
+	b.line('if (++c->nesting > MAXNESTING) {');
+	b.lines.push({ depth: b.depth + 1, text: 'TAP_ERROR(c, TAP_E_MAXNESTING, TAP_NO_LOC);' }, { depth: b.depth + 1, text: 'goto out;' }, { depth: b.depth, text: '}' });
+	genBlock(b, f.body.block);
+	labelLine(b, 'done');
+	b.line('c->nesting--;');
+	b.line('return 0;');
+	labelLine(b, 'out');
+	b.line('c->nesting--;');
+	b.line('return 1;');
+	const header = [`/* function ${f.name}, ${f.tok.file.name}:${f.tok.line}:${f.tok.column} */`, ...localsDecl(b), `TAP_FN int ${name}(struct tap_context *c, ${functionParams(f)})`];
+	const lvar = b.usesLocalsStruct ? (side === 'user' ? [`struct ${name}_locals lv, *l = &lv;`] : [`struct ${name}_locals *l = TAP_LOCALS_GET(${name});`]) : [];
+	const decls = b.usesGlobals ? ['struct tap_globals *G = TAP_GLOBALS_GET();'] : [];
+	const checks = [
+		...(b.usesLocalsStruct && side === 'kernel' ? ['if (!l)', '\treturn 1;'] : []),
+		...(b.usesGlobals ? ['if (!G)', '\treturn 1;'] : []),
+		'(void)ret;',
+	];
+	return { side, code: render(b, header, [...lvar, ...decls, ...b.cLocals, '', ...checks], []) };
+}
+
+/** The prototype of a script function (so calls may precede definitions). */
+export function functionPrototype(f: FunctionDef): string {
+	return `TAP_FN int ${functionName(f.mangledName)}(struct tap_context *c, ${functionParams(f)});`;
+}

@@ -1,0 +1,82 @@
+// What all generated functions of one module share: the string literal,
+// printf format and error location tables, the C names of globals, and the
+// diagnostics of things pass 3 cannot generate (with file:line:col).
+import { describeToken } from '../parse/diagnostics.js';
+import { formatLoc } from '../parse/source.js';
+import type { Token } from '../parse/token.js';
+import type { GlobalVar, Program } from '../elaborate/program.js';
+import { cIdent, cString } from './c-text.js';
+
+/** Which compilation of the module source a piece of code belongs to. */
+export type Side = 'kernel' | 'user';
+
+export class TranslateError extends Error {
+	constructor(readonly tok: Token | null, message: string) {
+		super(tok ? `${formatLoc(tok)}: ${message}` : message);
+	}
+}
+
+export class ModuleContext {
+	private readonly strings = new Map<string, string>();
+	readonly formats: string[] = [];
+	private readonly formatIndex = new Map<string, number>();
+	readonly locations: string[] = [];
+	private readonly locationIndex = new Map<string, number>();
+	private readonly globalNames = new Map<GlobalVar, string>();
+	/** File-level user-side C functions (foreach comparators). */
+	readonly helpers: string[] = [];
+
+	constructor(readonly program: Program) {
+		program.globals.forEach((g, i) => {
+			// BPF map names are at most 15 characters: keep an index prefix unique
+			this.globalNames.set(g, `g${i}_${cIdent(g.name)}`.slice(0, 15));
+		});
+	}
+
+	/** The C name of a static const char array holding `bytes`. */
+	stringLiteral(bytes: string): string {
+		let name = this.strings.get(bytes);
+		if (!name) {
+			name = `str_${this.strings.size}`;
+			this.strings.set(bytes, name);
+		}
+		return name;
+	}
+
+	stringTable(): string[] {
+		return [...this.strings].map(([bytes, name]) => `static const char ${name}[] = ${cString(bytes)};`);
+	}
+
+	format(fmt: string): number {
+		let i = this.formatIndex.get(fmt);
+		if (i === undefined) {
+			i = this.formats.length;
+			this.formats.push(fmt);
+			this.formatIndex.set(fmt, i);
+		}
+		return i;
+	}
+
+	/** The location index of a token, as stap names it in error messages. */
+	location(tok: Token): number {
+		const text = describeToken(tok);
+		let i = this.locationIndex.get(text);
+		if (i === undefined) {
+			i = this.locations.length;
+			this.locations.push(text);
+			this.locationIndex.set(text, i);
+		}
+		return i;
+	}
+
+	/** C name of a global: a field of the globals struct (scalars) or a map (arrays, statistics). */
+	global(g: GlobalVar): string {
+		const n = this.globalNames.get(g);
+		if (!n) throw new TranslateError(g.tok, `internal: global ${g.name} is not in the program`);
+		return n;
+	}
+
+	isArrayLike(g: GlobalVar): boolean {
+		return g.keys !== null || g.type === 'stats';
+	}
+}

@@ -1,0 +1,129 @@
+// print, println, printd, printdln, printf, print_char and their string
+// forms. Every format goes into the module's format table in stap's syntax
+// (the runtime formats it like stap's vsprintf.c); arguments are computed
+// first, then one record is reserved and filled, so nothing can fail
+// between reserve and submit.
+import type { Expr, PrintCall } from '../elaborate/program.js';
+import type { ExprGen } from './arrays.js';
+import { readAggregate } from './arrays.js';
+import type { Body } from './body.js';
+import { formatArgKinds, formatLiteral, renderFormat } from './format.js';
+import { TranslateError } from './module-context.js';
+
+interface FormatPlan {
+	format: string;
+	/** The expressions that supply the format's arguments, in order. */
+	args: Expr[];
+	kinds: ('long' | 'string')[];
+}
+
+function plan(e: PrintCall): FormatPlan {
+	if (e.format) return { format: renderFormat(e.format), args: [...e.args], kinds: formatArgKinds(e.format) };
+	if (e.name === 'print_char' || e.name === 'sprint_char') return { format: '%c', args: [...e.args], kinds: ['long'] };
+	let format = '';
+	const args: Expr[] = [];
+	const kinds: ('long' | 'string')[] = [];
+	e.args.forEach((a, i) => {
+		if (i > 0 && e.delimiter !== null) format += formatLiteral(e.delimiter);
+		if (a.kind === 'string') format += formatLiteral(a.value);
+		else if (a.kind === 'number') format += a.value.toString();
+		else {
+			format += a.type === 'string' ? '%s' : '%d';
+			args.push(a);
+			kinds.push(a.type === 'string' ? 'string' : 'long');
+		}
+	});
+	if (e.newline) format += '\n';
+	return { format, args, kinds };
+}
+
+export function genPrint(b: Body, e: PrintCall, gen: ExprGen): string {
+	if (e.hist) return genPrintHist(b, e, gen);
+	const p = plan(e);
+	if (p.kinds.length !== p.args.length) throw new TranslateError(e.tok, `${e.name}: the format takes ${p.kinds.length} arguments, ${p.args.length} given`);
+	if (p.kinds.length > 32) throw new TranslateError(e.tok, `${e.name}: more than 32 arguments`);
+	// evaluate every argument before reserving the record
+	const values = p.args.map((a, i) => {
+		const v = gen(b, a);
+		if (p.kinds[i] === 'string') {
+			if (a.type !== 'string') throw new TranslateError(a.tok, `${e.name}: argument ${i + 1} must be a string`);
+			return v;
+		}
+		if (/^-?\d+LL$/.test(v)) return v;
+		const t = b.longTemp();
+		b.line(`${t} = ${v};`);
+		return t;
+	});
+	const strValues = values.map((v, i) => {
+		// a string argument read from a variable could change in a later argument: copy it
+		if (p.kinds[i] !== 'string' || /^(str_\d+|l->s\d+)$/.test(v)) return v;
+		const s = b.strTemp();
+		b.line(`tap_str_copy(${s}, ${v});`);
+		return s;
+	});
+	const fmt = b.mod.format(p.format);
+	const a = `a${b.label('')}`;
+	b.cLocals.push(`void *${a};`);
+	let nl = 0;
+	let ns = 0;
+	for (const k of p.kinds) k === 'long' ? nl++ : ns++;
+	const result = e.toStream ? '0' : b.strTemp();
+	if (!e.toStream && b.side === 'kernel') return kernelSprint(b, e, p, strValues, result);
+	b.line(`${a} = tap_printf_reserve(c, ${fmt}, TAP_ARGS_SIZE(${nl}, ${ns}));`);
+	b.open(`if (${a}) {`);
+	nl = 0;
+	ns = 0;
+	p.kinds.forEach((k, i) => {
+		const off = `TAP_ARGS_SIZE(${nl}, ${ns})`;
+		if (k === 'long') {
+			b.line(`tap_arg_long(${a}, ${off}, ${strValues[i]});`);
+			nl++;
+		} else {
+			b.line(`tap_arg_str(${a}, ${off}, ${strValues[i]});`);
+			ns++;
+		}
+	});
+	b.line(e.toStream ? `tap_printf_submit(c, ${a});` : `tap_sprintf_submit(c, ${result}, ${a});`);
+	if (!e.toStream) {
+		b.close('} else {');
+		b.depth++;
+		b.line(`${result}[0] = '\\0';`);
+	}
+	b.close();
+	return result;
+}
+
+/**
+ * sprintf in a kernel-side probe: the kernel side has no formatter, so only
+ * plain %s and %d (no flags, widths or precisions) are built in place.
+ */
+function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], dst: string): string {
+	b.line(`${dst}[0] = '\\0';`);
+	let arg = 0;
+	const re = /%%|%([sd])|%[^%]*/g;
+	let last = 0;
+	const literal = (text: string) => {
+		if (text) b.line(`tap_str_append(${dst}, ${b.mod.stringLiteral(text)});`);
+	};
+	for (let m = re.exec(p.format); m; m = re.exec(p.format)) {
+		literal(p.format.slice(last, m.index));
+		last = m.index + m[0].length;
+		if (m[0] === '%%') literal('%');
+		else if (m[1] === 's') b.line(`tap_str_append(${dst}, ${values[arg++]});`);
+		else if (m[1] === 'd') b.line(`tap_gen_append_long(${dst}, ${values[arg++]});`);
+		else b.unsupported(e.tok, `the directive ${m[0]} in ${e.name}`);
+	}
+	literal(p.format.slice(last));
+	return dst;
+}
+
+function genPrintHist(b: Body, e: PrintCall, gen: ExprGen): string {
+	const h = e.hist!;
+	if (!e.toStream) b.unsupported(e.tok, `${e.name} of a histogram`);
+	const g = h.stat.kind === 'index' ? h.stat.array : h.stat.variable;
+	if (g.kind !== 'global' || !g.stats) throw new TranslateError(h.tok, 'internal: histogram of a non-statistic');
+	const agg = readAggregate(b, h.stat, gen);
+	b.raiseIf(`${agg}->count == 0`, 'TAP_E_EMPTY_AGG', h.tok);
+	b.line(`tap_print_hist(c, &${b.mod.global(g)}_desc, ${agg});`);
+	return '0';
+}

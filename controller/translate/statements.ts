@@ -1,0 +1,237 @@
+// Statements: control flow as C with labels (stap's model: an error jumps
+// to the handler's `out:` or to the enclosing catch block; MAXACTION is
+// charged per block and per loop iteration and is never caught).
+import type { Block, ForeachStmt, GlobalVar, Stmt } from '../elaborate/program.js';
+import { fillKey, valueType } from './arrays.js';
+import type { Body } from './body.js';
+import { genExpr, stable } from './expressions.js';
+import { TranslateError } from './module-context.js';
+import type { Token } from '../parse/token.js';
+
+/** Labels that may go unused (a try body that cannot fail) must not warn under -Werror. */
+export function labelLine(b: Body, name: string): void {
+	b.lines.push({ depth: Math.max(0, b.depth - 1), text: `${name}: __attribute__((unused));` });
+}
+
+function charge(b: Body, n: number, tok: Token): void {
+	b.line(`if (TAP_ACTIONS_EXCEEDED(c, ${n}, ${b.mod.location(tok)}))`);
+	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
+}
+
+export function genBlock(b: Body, block: Block): void {
+	if (block.statements.length > 0) charge(b, block.statements.length, block.statements[0]!.tok);
+	for (const s of block.statements) genStmt(b, s);
+}
+
+/** A loop body or branch: blocks inline, single statements charged like a block of one. */
+function genNested(b: Body, s: Stmt): void {
+	if (s.kind === 'block') genBlock(b, s);
+	else {
+		charge(b, 1, s.tok);
+		genStmt(b, s);
+	}
+}
+
+export function genStmt(b: Body, s: Stmt): void {
+	switch (s.kind) {
+		case 'block':
+			b.open('{');
+			genBlock(b, s);
+			b.close();
+			return;
+		case 'null':
+			return;
+		case 'expr': {
+			const v = genExpr(b, s.expr);
+			if (v !== '0' && !/^[A-Za-z_][\w>-]*$/.test(v) && !/^-?\d+LL$/.test(v)) b.line(`(void)(${v});`);
+			return;
+		}
+		case 'if': {
+			const cond = genExpr(b, s.cond);
+			b.open(`if (${cond}) {`);
+			genNested(b, s.then);
+			if (s.otherwise) {
+				b.close('} else {');
+				b.depth++;
+				genNested(b, s.otherwise);
+			}
+			b.close();
+			return;
+		}
+		case 'for': {
+			if (s.init) genStmt(b, { kind: 'expr', expr: s.init, tok: s.tok });
+			const brk = b.label('brk');
+			const cont = b.label('cont');
+			b.open('for (;;) {');
+			const cond = genExpr(b, s.cond);
+			b.line(`if (!(${cond}))`);
+			b.lines.push({ depth: b.depth + 1, text: `goto ${brk};` });
+			b.loops.push({ brk, cont });
+			charge(b, 1, s.tok);
+			genNested(b, s.body);
+			b.loops.pop();
+			labelLine(b, cont);
+			if (s.incr) genStmt(b, { kind: 'expr', expr: s.incr, tok: s.tok });
+			b.close();
+			labelLine(b, brk);
+			b.line(';');
+			return;
+		}
+		case 'foreach':
+			return genForeach(b, s);
+		case 'return': {
+			if (!b.isFunction) throw new TranslateError(s.tok, 'return outside a function');
+			if (s.value) {
+				const v = genExpr(b, s.value);
+				b.line(s.value.type === 'string' ? `tap_str_copy(ret, ${v});` : `*ret = ${v};`);
+			}
+			b.line('goto done;');
+			return;
+		}
+		case 'delete':
+			return genDelete(b, s);
+		case 'next':
+			b.line('goto out;');
+			return;
+		case 'break':
+		case 'continue': {
+			const loop = b.loops[b.loops.length - 1];
+			if (!loop) throw new TranslateError(s.tok, `${s.kind} outside a loop`);
+			b.line(`goto ${s.kind === 'break' ? loop.brk : loop.cont};`);
+			return;
+		}
+		case 'try': {
+			const catchLabel = b.label('catch');
+			const end = b.label('endtry');
+			const saved = b.errTarget;
+			b.errTarget = catchLabel;
+			b.open('{');
+			genBlock(b, s.body);
+			b.close();
+			b.errTarget = saved;
+			b.line(`goto ${end};`);
+			labelLine(b, catchLabel);
+			b.open('{');
+			if (s.errorVar) {
+				if (b.side === 'kernel') b.unsupported(s.tok, 'a catch variable');
+				const v = b.declareVar(s.errorVar, false);
+				b.line(`tap_error_message(c, ${v});`);
+			}
+			b.line('c->last_error = TAP_E_NONE;');
+			b.line('c->last_loc = TAP_NO_LOC;');
+			genBlock(b, s.handler);
+			b.close();
+			labelLine(b, end);
+			b.line(';');
+			return;
+		}
+		case 'embedded':
+			return b.unsupported(s.tok, 'embedded C');
+	}
+}
+
+function genDelete(b: Body, s: Extract<Stmt, { kind: 'delete' }>): void {
+	const t = s.target;
+	if (t.kind === 'array') {
+		if (b.side === 'kernel') b.unsupported(s.tok, 'deleting a whole array');
+		b.line(`TAP_MAP_CLEAR(${b.mod.global(t.array)});`);
+		return;
+	}
+	if (t.kind === 'index') {
+		if (t.keys.some((k) => k === null)) b.unsupported(s.tok, 'delete with a wildcard');
+		const key = fillKey(b, t.array, t.keys, genExpr);
+		b.line(`TAP_MAP_DELETE(${b.mod.global(t.array)}, ${key});`);
+		return;
+	}
+	const v = t.variable;
+	if (v.kind === 'target') throw new TranslateError(s.tok, 'cannot delete a target variable');
+	if (v.kind === 'global' && b.mod.isArrayLike(v)) {
+		if (b.side === 'kernel') b.unsupported(s.tok, 'deleting a whole array');
+		b.line(`TAP_MAP_CLEAR(${b.mod.global(v)});`);
+		return;
+	}
+	const lv = v.kind === 'global' ? `${b.globals()}->${b.mod.global(v)}` : b.varName(v, s.tok);
+	b.line(v.type === 'string' ? `${lv}[0] = '\\0';` : `${lv} = 0;`);
+}
+
+let comparatorCount = 0;
+
+/** The comparator of a sorted foreach, as a file-level C function; returns its name. */
+function comparator(b: Body, s: ForeachStmt, g: GlobalVar): string {
+	const name = `cmp_${b.name}_${comparatorCount++}`;
+	const m = b.mod.global(g);
+	const dir = s.sortDirection;
+	const keyT = `struct ${m}_key`;
+	let first: string;
+	if (dir === 0) first = '0';
+	else if (s.sortColumn === 0) {
+		if (g.type === 'stats') {
+			const agg = s.sortAggregate ?? 'count';
+			const field = (v: string) => (agg === 'avg' ? `tap_stat_avg((const struct tap_stat_data *)${v})` : `((const struct tap_stat_data *)${v})->${agg}`);
+			first = `tap_cmp_long(${field('va')}, ${field('vb')})`;
+		} else if (g.type === 'string') first = 'tap_str_cmp((const char *)va, (const char *)vb)';
+		else first = 'tap_cmp_long(*(const tap_long *)va, *(const tap_long *)vb)';
+	} else {
+		const i = s.sortColumn - 1;
+		first = g.keys![i] === 'string'
+			? `tap_str_cmp(((const ${keyT} *)ka)->k${i}, ((const ${keyT} *)kb)->k${i})`
+			: `tap_cmp_long(((const ${keyT} *)ka)->k${i}, ((const ${keyT} *)kb)->k${i})`;
+	}
+	// ties: by the keys, ascending (deterministic, as stap's sort of a hash-ordered map is not)
+	const ties = g.keys!.map((t, i) =>
+		t === 'string'
+			? `tap_str_cmp(((const ${keyT} *)ka)->k${i}, ((const ${keyT} *)kb)->k${i})`
+			: `tap_cmp_long(((const ${keyT} *)ka)->k${i}, ((const ${keyT} *)kb)->k${i})`,
+	);
+	b.mod.helpers.push(
+		[
+			`static int ${name}(const void *ka, const void *va, const void *kb, const void *vb)`,
+			'{',
+			`\tint r = ${dir < 0 ? '-' : ''}${first};`,
+			'',
+			'\t(void)va;',
+			'\t(void)vb;',
+			...ties.map((t) => `\tif (!r)\n\t\tr = ${t};`),
+			'\treturn r;',
+			'}',
+		].join('\n'),
+	);
+	return name;
+}
+
+function genForeach(b: Body, s: ForeachStmt): void {
+	if (b.side === 'kernel') b.unsupported(s.tok, 'foreach');
+	if (s.array.kind === 'hist') b.unsupported(s.tok, 'foreach over histogram buckets');
+	if (s.slice.length > 0 && s.slice.some((x) => x !== null)) b.unsupported(s.tok, 'foreach over an array slice');
+	const g = s.array as GlobalVar;
+	if (!g.keys) throw new TranslateError(s.tok, `${g.name} is not an array`);
+	const m = b.mod.global(g);
+	const limit = s.limit ? stable(b, genExpr(b, s.limit)) : '0';
+	const cmp = comparator(b, s, g);
+	const it = b.field('struct tap_iter', 'it');
+	const key = b.field(`struct ${m}_key`, 'k');
+	const val = b.field(valueType(b, g), 'val');
+	const brk = b.label('brk');
+	const cont = b.label('cont');
+	b.open(`if (!tap_foreach_begin(&${it}, &${m}, ${cmp}, ${limit})) {`);
+	b.open(`while (tap_foreach_next(&${it}, &${key}, &${val})) {`);
+	charge(b, 1, s.tok);
+	s.keyVars.forEach((v, i) => {
+		const c = b.vars.get(v) ?? b.declareVar(v, false);
+		b.line(v.type === 'string' ? `tap_str_copy(${c}, ${key}.k${i});` : `${c} = ${key}.k${i};`);
+	});
+	if (s.valueVar) {
+		if (g.type === 'stats') b.unsupported(s.tok, 'a value variable over a statistics array');
+		const c = b.vars.get(s.valueVar) ?? b.declareVar(s.valueVar, false);
+		b.line(g.type === 'string' ? `tap_str_copy(${c}, ${val});` : `${c} = ${val};`);
+	}
+	b.loops.push({ brk, cont });
+	genNested(b, s.body);
+	b.loops.pop();
+	labelLine(b, cont);
+	b.line(';');
+	b.close();
+	labelLine(b, brk);
+	b.line(`tap_foreach_end(&${it});`);
+	b.close();
+}

@@ -1,0 +1,202 @@
+// Pass 3: the elaborated program → one C source for the runtime API
+// (runtime-c/common/tap.h). The bpf runtime compiles it twice: clang
+// -target bpf takes the kernel-side probes (TAP_SIDE_KERNEL: tracepoints,
+// uprobes, perf events, CO-RE against the target's vmlinux.h) and cc the
+// user part (TAP_SIDE_USER: begin/end/error/timer probes, printf formats,
+// sorted foreach, statistics reading). A kmod runtime can compile the same
+// text once with both sides on, which is why nothing here names BPF.
+import type { ConcreteProbe, FunctionDef, GlobalVar, Program } from '../elaborate/program.js';
+import { cLong } from './c-text.js';
+import { globalDeclarations, mapTable } from './declarations.js';
+import { functionPrototype, genFunction, genProbe } from './handlers.js';
+import { ModuleContext, type Side, TranslateError } from './module-context.js';
+import { recursiveFunctions, reachableFunctions } from './walk.js';
+import { cString } from './c-text.js';
+
+export { TranslateError };
+
+export interface TranslateOptions {
+	/** Module name (TAP_MODULE .name). */
+	name: string;
+	/** Shown in the header comment. */
+	scriptName?: string;
+}
+
+export interface Translation {
+	source: string;
+	probes: { point: string; kind: string }[];
+	globals: { name: string; type: string }[];
+}
+
+const PRELUDE = `#include "tap.h"
+
+/* Declarations serve both sides; each side uses only some of them. */
+#pragma GCC diagnostic ignored "-Wunused-const-variable"
+#pragma GCC diagnostic ignored "-Wunused-function"
+
+#if TAP_SIDE_KERNEL
+#define TAP_FN static __always_inline __attribute__((unused))
+
+/* dst .= decimal v (sprintf's %d on the kernel side) */
+static __always_inline __attribute__((unused)) void tap_gen_append_long(char *dst, tap_long v)
+{
+	char buf[24];
+	__u64 u = v < 0 ? (__u64)0 - (__u64)v : (__u64)v;
+	int i = 23, n;
+
+	buf[23] = '\\0';
+	for (n = 0; n < 20; n++) {
+		buf[--i] = '0' + u % 10;
+		u /= 10;
+		if (!u)
+			break;
+	}
+	if (v < 0)
+		buf[--i] = '-';
+	tap_str_append(dst, &buf[i & 31]);
+}
+#else
+#define TAP_FN static __attribute__((unused))
+#endif
+`;
+
+type ProbeKind = 'begin' | 'end' | 'error' | 'timer' | 'kernel' | 'perf' | 'never';
+
+function probeKind(p: ConcreteProbe): ProbeKind {
+	const e = p.event;
+	switch (e.kind) {
+		case 'begin':
+		case 'end':
+		case 'error':
+		case 'timer':
+		case 'never':
+			return e.kind;
+		case 'perf':
+		case 'profile':
+			return 'perf';
+		default:
+			return 'kernel';
+	}
+}
+
+const sideOf = (k: ProbeKind): Side => (k === 'kernel' || k === 'perf' ? 'kernel' : 'user');
+
+interface TableEntry {
+	point: string;
+	kind: ProbeKind;
+	desc: string;
+}
+
+function describe(p: ConcreteProbe, index: number): string {
+	const e = p.event;
+	const point = cString(p.point);
+	switch (e.kind) {
+		case 'begin':
+		case 'end':
+		case 'error':
+			return `{ .point = ${point}, .kind = TAP_PK_${e.kind.toUpperCase()}, .priority = ${cLong(e.priority)}, .run = probe_${index} }`;
+		case 'timer':
+			if (e.randomizeNs) throw new TranslateError(p.tok, 'timer randomization is not supported by the bpf runtime yet');
+			return `{ .point = ${point}, .kind = TAP_PK_TIMER, .period_ns = ${cLong(e.intervalNs)}, .run = probe_${index} }`;
+		case 'profile':
+			// stap's timer.profile: every CPU at the tick rate; perf cpu-clock at 1000 Hz here
+			return `{ .point = ${point}, .kind = TAP_PK_PERF, .prog = "probe_${index}", .period_ns = 1000, .perf_type = 1, .perf_freq = 1, .perf_config = 0 }`;
+		case 'perf': {
+			const freq = e.sampleFrequency !== null;
+			const period = freq ? e.sampleFrequency! : e.samplePeriod ?? 1000000n;
+			return `{ .point = ${point}, .kind = TAP_PK_PERF, .prog = "probe_${index}", .period_ns = ${cLong(period)}, .perf_type = ${e.type}, .perf_freq = ${freq ? 1 : 0}, .perf_config = ${e.config}ULL }`;
+		}
+		default:
+			return `{ .point = ${point}, .kind = TAP_PK_KERNEL, .prog = "probe_${index}" }`;
+	}
+}
+
+/** The handler that sets initialized globals before any begin probe (stap does it at module init). */
+function initHandler(mod: ModuleContext, index: number): string | null {
+	const inits = mod.program.globals.filter((g) => g.init !== null && !mod.isArrayLike(g));
+	if (!inits.length) return null;
+	const lines = inits.map((g) =>
+		typeof g.init === 'string' ? `\ttap_str_copy(G->${mod.global(g)}, ${mod.stringLiteral(g.init)});` : `\tG->${mod.global(g)} = ${cLong(g.init as bigint)};`,
+	);
+	return [`/* global initializers */`, `static int probe_${index}(struct tap_context *c)`, '{', '\tstruct tap_globals *G = TAP_GLOBALS_GET();', '', '\t(void)c;', '\tif (!G)', '\t\treturn 0;', ...lines, '\treturn 0;', '}'].join('\n');
+}
+
+export function translate(program: Program, opts: TranslateOptions): Translation {
+	const mod = new ModuleContext(program);
+	const probes = program.probes.filter((p) => probeKind(p) !== 'never');
+	const table: TableEntry[] = [];
+	const code: Record<Side, string[]> = { kernel: [], user: [] };
+
+	const init = initHandler(mod, 0);
+	if (init) {
+		code.user.push(init);
+		table.push({ point: 'begin', kind: 'begin', desc: `{ .point = "begin", .kind = TAP_PK_BEGIN, .priority = (-9223372036854775807LL - 1), .run = probe_0 }` });
+	}
+
+	// functions, per side that reaches them
+	for (const side of ['kernel', 'user'] as const) {
+		const roots = probes.filter((p) => sideOf(probeKind(p)) === side).flatMap((p) => [p.body, p.condition]);
+		const fns = reachableFunctions(roots).filter((f): f is FunctionDef => f.body.kind === 'script');
+		if (side === 'kernel') {
+			const rec = recursiveFunctions(fns);
+			const first = [...rec][0];
+			if (first) throw new TranslateError(first.tok, `function ${first.name} is recursive: the BPF verifier cannot run recursion in kernel-side probes`);
+		}
+		code[side].push(...fns.map(functionPrototype));
+		code[side].push(...fns.map((f) => genFunction(mod, f, side).code));
+	}
+
+	for (const p of probes) {
+		const index = table.length;
+		const kind = probeKind(p);
+		code[sideOf(kind)].push(genProbe(mod, p, sideOf(kind), index).code);
+		table.push({ point: p.point, kind, desc: describe(p, index) });
+	}
+
+	const formats = mod.formats.map((f, i) => `\t[${i}] = ${cString(f)},`);
+	const locations = mod.locations.map((l, i) => `\t[${i}] = ${cString(l)},`);
+	const hasScalars = program.globals.some((g) => !mod.isArrayLike(g));
+	const maps = mapTable(mod);
+	const strings = mod.stringTable().map((s) => s.replace('static const char', 'static const char __attribute__((unused))'));
+
+	const source = [
+		`/* Generated by tapfleet pass 3 from ${opts.scriptName ?? 'a script'} (runtime API: runtime-c/common/tap.h). */`,
+		PRELUDE,
+		...strings,
+		'',
+		...globalDeclarations(mod),
+		'#if TAP_SIDE_KERNEL',
+		...code.kernel.flatMap((c) => [c, '']),
+		'#endif /* TAP_SIDE_KERNEL */',
+		'',
+		'#if TAP_SIDE_USER',
+		...(formats.length ? ['static const char *const tap_formats[] = {', ...formats, '};', ''] : []),
+		...(locations.length ? ['static const char *const tap_locations[] = {', ...locations, '};', ''] : []),
+		...mod.helpers.flatMap((h) => [h, '']),
+		...code.user.flatMap((c) => [c, '']),
+		'static const struct tap_probe_desc tap_probes[] = {',
+		...table.map((t, i) => `\t[${i}] = ${t.desc},`),
+		'};',
+		'',
+		...maps,
+		'',
+		'TAP_MODULE = {',
+		'\t.abi = TAP_ABI_VERSION,',
+		`\t.name = ${cString(opts.name)},`,
+		'\t.probes = tap_probes,',
+		'\t.nprobes = TAP_COUNT(tap_probes),',
+		...(formats.length ? ['\t.formats = tap_formats,', '\t.nformats = TAP_COUNT(tap_formats),'] : []),
+		...(locations.length ? ['\t.locations = tap_locations,', '\t.nlocations = TAP_COUNT(tap_locations),'] : []),
+		...(maps.length ? ['\t.maps = tap_maps,', '\t.nmaps = TAP_COUNT(tap_maps),'] : []),
+		...(hasScalars ? ['\t.globals_size = sizeof(struct tap_globals),'] : []),
+		'};',
+		'#endif /* TAP_SIDE_USER */',
+		'',
+	].join('\n');
+
+	return {
+		source,
+		probes: table.map((t) => ({ point: t.point, kind: t.kind })),
+		globals: program.globals.map((g: GlobalVar) => ({ name: g.name, type: g.keys ? `${g.type}[${g.keys.join(',')}]` : g.type })),
+	};
+}
