@@ -121,6 +121,16 @@ static void drain_fd(int fd)
 		;
 }
 
+/* stap stops a session that skips more than MAXSKIPPED handlers. */
+static void check_skipped(struct loaded_module *lm, unsigned int maxskipped)
+{
+	if (module_counter(lm, TAP_CNT_SKIPPED) <= maxskipped)
+		return;
+	tap_report_fatal("Skipped too many probes, check MAXSKIPPED or try again with stap -t for more details.");
+	tap_rt.session->state = TAP_STATE_ERROR;
+	tap_rt_request_stop(TAP_STOP_ERROR);
+}
+
 /* Streams until something stops the session. */
 static void run_loop(struct loaded_module *lm, const struct options *o, int sfd)
 {
@@ -160,6 +170,7 @@ static void run_loop(struct loaded_module *lm, const struct options *o, int sfd)
 				tap_rt_request_stop(TAP_STOP_TIMEOUT);
 			} else if (tag == TAG_DRAIN) {
 				drain_fd(drain);
+				check_skipped(lm, o->load.maxskipped);
 			} else if (tag >= TAG_TIMER0) {
 				struct user_timer *t = &timers[tag - TAG_TIMER0];
 
@@ -231,7 +242,7 @@ static int finish(struct loaded_module *lm)
 	__u64 errors = tap_rt.user_errors + tap_rt.session->errors;
 	__u64 skipped = module_counter(lm, TAP_CNT_SKIPPED);
 	__u64 lost = module_counter(lm, TAP_CNT_LOST);
-	int status = errors ? 1 : 0;
+	int status = errors || tap_rt.stop_reason == TAP_STOP_ERROR ? 1 : 0;
 
 	tap_rt_flush();
 	if (lost)

@@ -128,6 +128,40 @@ test.serial('timer.profile: a perf event on every CPU feeds a statistic', async 
 	t.is(r.status, 0);
 });
 
+test.serial('a full ring buffer loses events and says how many, never silently', async (t) => {
+	const run = new TaprunProcess(['-j', '-s', '1', modules.printf!]);
+	await run.started();
+	const file = activity.file('flood');
+	const opens = 3000; // 3000 records of 1.6 KiB: more than a 1 MiB ring holds
+	run.child.kill('SIGSTOP'); // taprun cannot drain meanwhile: the overflow is certain
+	try {
+		activity.cat(new Array(opens).fill(file));
+	} finally {
+		run.child.kill('SIGCONT');
+	}
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	const printed = r.stdout.split('\n').filter((l) => l.includes(' openat ')).length;
+	const lost = Number(/"type":"warning","message":"Lost (\d+) events \(ring buffer full; try -s\)"/.exec(r.stderr)?.[1]);
+	t.true(printed > 0 && printed < opens, `printed ${printed}`);
+	t.is(printed + lost, opens, r.stderr);
+	t.regex(r.stderr, new RegExp(`"lost":${lost},"status":0\\}\n$`));
+});
+
+test.serial('taprun -D MAXMAPENTRIES=1: the second key overflows the array with stap\'s message', async (t) => {
+	const run = new TaprunProcess(['-D', 'MAXMAPENTRIES=1', modules.counter!]);
+	const file = activity.file('overflow');
+	while (run.child.exitCode === null) {
+		activity.cat([file]);
+		await Promise.race([run.done, new Promise((resolve) => setTimeout(resolve, 100))]);
+	}
+	const r = await run.done;
+	t.is(r.stdout, '', 'no end probe after the error');
+	t.regex(r.stderr, /^ERROR: Array overflow, check MAXMAPENTRIES near identifier 'opens' at counter\.stp:3:2\n/);
+	t.regex(r.stderr, /WARNING: Number of errors: \d+, skipped probes: 0\n$/);
+	t.is(r.status, 1);
+});
+
 test.serial('-T stops the session and runs the end probes; user-side timers tick', async (t) => {
 	const r = await runTaprun(['-T', '1', modules.ticks!]);
 	t.is(r.stdout, 'started\nend: ticked yes\n');
