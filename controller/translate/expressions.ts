@@ -190,20 +190,16 @@ function genCrement(b: Body, e: Crement): string {
 		}
 		return t;
 	}
-	return elementUpdate(b, e.target, (old) => `(tap_long)((__u64)${old} + (__u64)${delta})`, e.prefix);
+	const key = fillKey(b, e.target.array, e.target.keys, genExpr);
+	return elementAdd(b, e.target, key, delta, e.prefix ? null : delta);
 }
 
-/** a[k] = f(a[k]) for long elements; returns the new value (or the old one for postfix). */
-function elementUpdate(b: Body, ref: IndexRef, f: (old: string) => string, returnNew: boolean): string {
+/** a[k] += delta (atomic on the kernel side); returns the new value, or the old one when `undo` is given. */
+function elementAdd(b: Body, ref: IndexRef, key: string, delta: string, undo: string | null): string {
 	const g: GlobalVar = ref.array;
-	const m = b.mod.global(g);
-	const key = fillKey(b, g, ref.keys, genExpr);
-	const old = b.field('tap_long', 'e');
-	b.line(`TAP_MAP_GET(${m}, ${key}, &${old});`);
-	const nv = b.field('tap_long', 'e');
-	b.line(`${nv} = ${f(old)};`);
-	checkOverflow(b, g, `TAP_MAP_SET(${m}, ${key}, &${nv})`, ref.tok);
-	return returnNew ? nv : old;
+	const res = b.field('tap_long', 'e');
+	checkOverflow(b, g, `TAP_MAP_ADD(${b.mod.global(g)}, ${key}, ${delta}, &${res})`, ref.tok);
+	return undo === null ? res : `((tap_long)((__u64)${res} - (__u64)(${undo})))`;
 }
 
 function genAssign(b: Body, e: Assign): string {
@@ -247,6 +243,10 @@ function genAssign(b: Body, e: Assign): string {
 		return s;
 	}
 	let nv: string;
+	if (e.op === '+=' || e.op === '-=') {
+		const d = stable(b, v);
+		return elementAdd(b, t, key, e.op === '+=' ? d : `((tap_long)((__u64)0 - (__u64)${d}))`, null);
+	}
 	if (e.op === '=') nv = stable(b, v);
 	else {
 		const old = b.field('tap_long', 'e');

@@ -48,25 +48,12 @@ export class ModuleContext {
 	}
 
 	format(fmt: string): number {
-		let i = this.formatIndex.get(fmt);
-		if (i === undefined) {
-			i = this.formats.length;
-			this.formats.push(fmt);
-			this.formatIndex.set(fmt, i);
-		}
-		return i;
+		return intern(this.formats, this.formatIndex, fmt);
 	}
 
 	/** The location index of a token, as stap names it in error messages. */
 	location(tok: Token): number {
-		const text = describeToken(tok);
-		let i = this.locationIndex.get(text);
-		if (i === undefined) {
-			i = this.locations.length;
-			this.locations.push(text);
-			this.locationIndex.set(text, i);
-		}
-		return i;
+		return intern(this.locations, this.locationIndex, describeToken(tok));
 	}
 
 	/** C name of a global: a field of the globals struct (scalars) or a map (arrays, statistics). */
@@ -79,4 +66,15 @@ export class ModuleContext {
 	isArrayLike(g: GlobalVar): boolean {
 		return g.keys !== null || g.type === 'stats';
 	}
+}
+
+/** The index of `text` in a table, added on first use. */
+function intern(table: string[], index: Map<string, number>, text: string): number {
+	let i = index.get(text);
+	if (i === undefined) {
+		i = table.length;
+		table.push(text);
+		index.set(text, i);
+	}
+	return i;
 }

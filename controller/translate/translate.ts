@@ -99,8 +99,8 @@ function describe(p: ConcreteProbe, index: number): string {
 			if (e.randomizeNs) throw new TranslateError(p.tok, 'timer randomization is not supported by the bpf runtime yet');
 			return `{ .point = ${point}, .kind = TAP_PK_TIMER, .period_ns = ${cLong(e.intervalNs)}, .run = probe_${index} }`;
 		case 'profile':
-			// stap's timer.profile: every CPU at the tick rate; perf cpu-clock at 1000 Hz here
-			return `{ .point = ${point}, .kind = TAP_PK_PERF, .prog = "probe_${index}", .period_ns = 1000, .perf_type = 1, .perf_freq = 1, .perf_config = 0 }`;
+			// stap's timer.profile: every CPU at the tick rate (250 Hz): perf cpu-clock every 4 ms
+			return `{ .point = ${point}, .kind = TAP_PK_PERF, .prog = "probe_${index}", .period_ns = 4000000, .perf_type = 1 /* PERF_TYPE_SOFTWARE */, .perf_config = 0 /* PERF_COUNT_SW_CPU_CLOCK */ }`;
 		case 'perf': {
 			const freq = e.sampleFrequency !== null;
 			const period = freq ? e.sampleFrequency! : e.samplePeriod ?? 1000000n;
