@@ -39,7 +39,7 @@ export function toSessionInfo(s: Session | PastSession): SessionInfo {
 		targetBuildId: s.buildId,
 		state: 'finished',
 		owner: s.owner,
-		startedAtMs: 0n,
+		startedAtMs: BigInt(s.startedAtMs || 0),
 		leaseSeconds: 0,
 		detached: false,
 		nextSeq: BigInt(s.output.nextSeq),

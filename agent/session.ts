@@ -69,7 +69,7 @@ export class Session {
 				const info: SessionExitInfo = {
 					exitCode: code ?? -1,
 					signal: signal ?? '',
-					reason: this.stopReason ?? 'exited',
+					reason: this.stopReason ?? (this.reachedTimeLimit() ? 'time limit' : 'exited'),
 				};
 				this.exit = info;
 				this.state = 'finished';
@@ -95,6 +95,12 @@ export class Session {
 		this.signal(force ? 'SIGKILL' : 'SIGTERM');
 		if (!force && !this.killTimer) this.killTimer = setTimeout(() => this.signal('SIGKILL'), this.spec.endGraceMs);
 		return this.exited;
+	}
+
+	/** taprun stops itself at -T; a stop on its own at (or after) that time is the time limit's doing. */
+	private reachedTimeLimit(): boolean {
+		const t = this.spec.timeLimitSeconds;
+		return t > 0 && Date.now() - this.startedAt >= t * 1000 - 100;
 	}
 
 	whenFinished(): Promise<SessionExitInfo> {

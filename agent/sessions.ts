@@ -41,6 +41,7 @@ export interface PastSession {
 	scriptSha256: string;
 	owner: string;
 	pid: number;
+	startedAtMs: number;
 	exit: SessionExitInfo;
 	output: OutputBuffer;
 }
@@ -156,7 +157,7 @@ export class SessionManager {
 			const exit = { exitCode: -1, signal: action === 'killed' ? 'SIGKILL' : action === 'terminated' ? 'SIGTERM' : '', reason: 'agent restarted' };
 			output.append({ kind: 'stderr', text: `tapfleet agent: the agent restarted; session ${e.session} (pid ${e.pid}) was ${action === 'gone' ? 'already gone' : action}\n` });
 			output.append({ kind: 'exit', ...exit });
-			this.remember({ id: e.session, module: e.module, buildId: e.buildId, scriptSha256: e.scriptSha256, owner: e.owner, pid: e.pid, exit, output });
+			this.remember({ id: e.session, module: e.module, buildId: e.buildId, scriptSha256: e.scriptSha256, owner: e.owner, pid: e.pid, startedAtMs: Date.parse(e.ts), exit, output });
 		}
 		// Whatever is left on disk belongs to nobody now.
 		for (const dir of [this.sessionsDir, this.stagingDir]) {

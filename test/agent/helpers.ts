@@ -123,9 +123,9 @@ export function clientFor(address: string, tls: ClientTls | undefined): AgentCli
 }
 
 /** Runs the CLI to completion; stdout, stderr and exit status. */
-export function runCli(args: string[], timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; status: number | null }> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; status: number | null }> {
 	return new Promise((resolve) => {
-		const child = spawn(process.execPath, [TAPFLEET, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(process.execPath, [TAPFLEET, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (d) => (stdout += d));
