@@ -28,6 +28,8 @@ export class Body {
 	readonly vars = new Map<LocalVar | ParamVar | TargetVar, string>();
 	usesGlobals = false;
 	usesLocalsStruct = false;
+	/** pp(): the probe point of the handler (functions: of no probe). */
+	probePoint = '';
 
 	constructor(
 		readonly mod: ModuleContext,

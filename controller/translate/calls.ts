@@ -49,7 +49,18 @@ const BUILTINS: Record<string, Builtin> = {
 	user_string: stringInto((b, s, [addr]) => b.line(`tap_user_string(${s}, (const void *)(${addr}));`)),
 	kernel_string: stringInto((b, s, [addr]) => b.line(`tap_kernel_string(${s}, (const void *)(${addr}));`)),
 	strlen: (b, [s]) => `tap_str_len(${s})`,
+	isinstr: (b, [s, t]) => { userOnly(b, 'isinstr'); return `((tap_long)(tap_gen_strpos(${s}, ${t}) >= 0))`; },
+	strpos: (b, [s, t]) => { userOnly(b, 'strpos'); return `tap_gen_strpos(${s}, ${t})`; },
+	substr: stringInto((b, d, [s, st, n]) => { userOnly(b, 'substr'); b.line(`tap_gen_substr(${d}, ${s}, ${st}, ${n});`); }),
+	str_replace: stringInto((b, d, [s, f, t]) => { userOnly(b, 'str_replace'); b.line(`tap_gen_str_replace(${d}, ${s}, ${f}, ${t});`); }),
+	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,
+	strtol: (b, [s, base]) => { userOnly(b, 'strtol'); return `((tap_long)strtoll(${s}, NULL, (int)(${base})))`; },
+	pp: (b) => b.mod.stringLiteral(b.probePoint),
 };
+
+function userOnly(b: Body, name: string): void {
+	if (b.side === 'kernel') b.unsupported(null, `${name}()`);
+}
 
 export function genCall(b: Body, e: Call, gen: ExprGen): string {
 	const f = e.callee;

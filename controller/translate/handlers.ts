@@ -67,6 +67,7 @@ function kernelSection(p: ConcreteProbe): string {
 export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, tableIndex: number): HandlerCode {
 	const name = `probe_${tableIndex}`;
 	const b = new Body(mod, side, name, false);
+	b.probePoint = p.point;
 	zeroLocals(b, p.locals);
 	if (side === 'kernel') for (const v of p.targetVars) readTarget(b, v);
 	else if (p.targetVars.length) b.unsupported(p.tok, 'target variables in begin/end/timer probes');

@@ -1,0 +1,53 @@
+// Passes 3 and 4 together: an elaborated program → its C → a module
+// directory (through the module cache). The module is named like stap's
+// (stap_<hash>): tap_ and the start of the script's hash, unless -m NAME.
+import type { Program } from '../elaborate/program.js';
+import { translate, type Translation } from '../translate/translate.js';
+import { buildModule, type ModuleBuildResult } from './build-module.js';
+import type { BuildTarget } from './target.js';
+import { sha256 } from './toolchain.js';
+
+export interface ScriptBuildRequest {
+	program: Program;
+	/** The script text as given (recorded in the manifest). */
+	scriptText: string;
+	/** The script's name for comments: a path or <input>. */
+	scriptName: string;
+	/** -m NAME */
+	moduleName?: string;
+	target: BuildTarget;
+	/** -D NAME=VALUE */
+	defines?: Record<string, string>;
+	cacheDir?: string;
+}
+
+export function defaultModuleName(scriptText: string): string {
+	return `tap_${sha256(scriptText).slice(0, 16)}`;
+}
+
+export async function buildScriptModule(req: ScriptBuildRequest): Promise<ModuleBuildResult & { translation: Translation }> {
+	const name = req.moduleName ?? defaultModuleName(req.scriptText);
+	const translation = translate(req.program, { name, scriptName: req.scriptName });
+	const built = await buildModule({
+		name,
+		source: translation.source,
+		scriptText: req.scriptText,
+		target: req.target,
+		defines: req.defines,
+		probes: translation.probes,
+		globals: translation.globals,
+		cacheDir: req.cacheDir,
+	});
+	return { ...built, translation };
+}
+
+/** -D NAME=VALUE options as a map; a malformed one is an error naming it. */
+export function parseDefines(list: readonly string[]): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const d of list) {
+		const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(d);
+		if (!m) throw new Error(`-D ${JSON.stringify(d)}: expected NAME=VALUE`);
+		out[m[1]!] = m[2] ?? '1';
+	}
+	return out;
+}
