@@ -298,6 +298,25 @@ static __always_inline void tap_arg_str(void *args, __u32 off, const char *s)
 	bpf_probe_read_kernel_str((char *)args + off, MAXSTRINGLEN, s);
 }
 
+/* ---- backtraces ---- */
+
+/* print_backtrace(): the kernel stack travels in the record; the user side
+ * symbolises it with /proc/kallsyms. */
+static __always_inline void tap_print_backtrace(struct tap_context *c, void *ctx)
+{
+	struct tap_rec_backtrace *r;
+
+	r = bpf_ringbuf_reserve(&tap_events, sizeof(*r), 0);
+	if (!r) {
+		tap_count(TAP_CNT_LOST);
+		return;
+	}
+	r->hdr.kind = TAP_REC_BACKTRACE;
+	r->hdr.id = c->probe;
+	r->bytes = bpf_get_stack(ctx, r->frames, sizeof(r->frames), 0);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+}
+
 /* ---- strings (tap_str_copy is above) ---- */
 
 static __always_inline tap_long tap_str_len(const char *s)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "tap_format.h"
 #include "user_rt.h"
+#include "user_syms.h"
 
 struct tap_rt tap_rt;
 
@@ -133,6 +134,15 @@ void tap_rt_format(struct tap_buf *o, long field_max, __u32 fmt,
 	tap_format(o, field_max, tap_rt.mod->formats[fmt], v, i);
 }
 
+/* The frames of a kernel stack, innermost first, as print_backtrace(). */
+static void print_backtrace(const struct tap_rec_backtrace *r)
+{
+	__s64 n = r->bytes / 8, i;
+
+	for (i = 0; i < n && i < MAXBACKTRACE && r->frames[i]; i++)
+		tap_print_kernel_frame(&tap_rt.out, r->frames[i]);
+}
+
 int tap_rt_handle_record(void *ctx, void *data, size_t size)
 {
 	const struct tap_rec_hdr *h = data;
@@ -166,6 +176,13 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 	}
 	case TAP_REC_EXIT:
 		tap_rt_request_stop(TAP_STOP_EXIT);
+		break;
+	case TAP_REC_BACKTRACE:
+		if (size < sizeof(struct tap_rec_backtrace)) {
+			tap_rt.bad_records++;
+			break;
+		}
+		print_backtrace(data);
 		break;
 	default:
 		tap_rt.bad_records++;

@@ -66,6 +66,7 @@ enum tap_rec_kind {
 	TAP_REC_PRINTF = 1,	/* id = format index; payload = arguments */
 	TAP_REC_ERROR = 2,	/* payload = struct tap_rec_error */
 	TAP_REC_EXIT = 3,	/* exit() called in a kernel-side probe */
+	TAP_REC_BACKTRACE = 4,	/* print_backtrace(): struct tap_rec_backtrace */
 };
 
 struct tap_rec_hdr {
@@ -89,6 +90,12 @@ struct tap_rec_error {
 };
 
 #define TAP_NO_LOC 0xffffffffu
+
+struct tap_rec_backtrace {
+	struct tap_rec_hdr hdr;	/* id = probe index */
+	__s64 bytes;		/* of frames filled (bpf_get_stack); < 0: none */
+	__u64 frames[MAXBACKTRACE];	/* innermost first */
+};
 
 /*
  * Statistic accumulator, one per CPU (and per key); the layout and the

@@ -28,6 +28,9 @@
 #ifndef MAXSKIPPED
 #define MAXSKIPPED 100
 #endif
+#ifndef MAXBACKTRACE
+#define MAXBACKTRACE 20		/* frames of a backtrace */
+#endif
 #ifndef HIST_WIDTH
 #define HIST_WIDTH 50
 #endif

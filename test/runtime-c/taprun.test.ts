@@ -18,7 +18,7 @@ test.before(() => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
 	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
-	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile']) modules[name] = buildFixtureModule(name, out);
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
 });
 
@@ -160,6 +160,19 @@ test.serial('taprun -D MAXMAPENTRIES=1: the second key overflows the array with 
 	t.regex(r.stderr, /^ERROR: Array overflow, check MAXMAPENTRIES near identifier 'opens' at counter\.stp:3:2\n/);
 	t.regex(r.stderr, /WARNING: Number of errors: \d+, skipped probes: 0\n$/);
 	t.is(r.status, 1);
+});
+
+test.serial('print_backtrace() in a tracepoint: kernel frames symbolised as stap prints them', async (t) => {
+	const run = new TaprunProcess(['-j', modules.backtrace!]);
+	await run.started();
+	activity.cat([activity.file('traced')]);
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	const [first, ...frames] = r.stdout.trimEnd().split('\n');
+	t.is(first, 'openat by tapfixcat:');
+	t.true(frames.length >= 2 && frames.length <= 20, r.stdout);
+	for (const f of frames) t.regex(f, /^ 0x[0-9a-f]{16} : [\w.]+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[[\w.]+\]$/);
+	t.true(frames.some((f) => / : do_syscall_64\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]$/.test(f)), 'the syscall entry is on the stack');
 });
 
 test.serial('-T stops the session and runs the end probes; user-side timers tick', async (t) => {

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Kernel symbols from /proc/kallsyms, for print_backtrace(). */
+#ifndef TAP_USER_SYMS_H
+#define TAP_USER_SYMS_H
+
+#include <linux/types.h>
+#include "tap_buf.h"
+
+/*
+ * Prints one frame as stap's _STP_SYM_FULL does:
+ * " 0xffffffff81234567 : name+0x12/0x80 [kernel]\n"
+ * (without a symbol: " 0xffffffff81234567\n").
+ */
+void tap_print_kernel_frame(struct tap_buf *o, __u64 addr);
+
+#endif /* TAP_USER_SYMS_H */
