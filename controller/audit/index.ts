@@ -15,7 +15,10 @@
 //   await run.finish();                                              // every host is done
 //   await audit.close();
 //
-// endedBy: 'exit' | 'time-limit' | 'interrupt' (Ctrl-C) | 'lease-expiry' | 'agent-restart' | 'unload' | 'error'.
+// endedBy: 'exit' | 'time-limit' | 'interrupt' (Ctrl-C) | 'lease-expiry' | 'agent-restart' | 'unload' | 'error';
+// endReasonFromAgent(sessionExit.reason) maps the agent's SessionExit.reason words.
+// Only beginDispatch must be awaited before acting; the later records may be
+// collected and awaited before exit. Records made concurrently share one commit.
 // Refusals with no run: audit.recordRefusal({ who, reason, message, host? }).
 // Agents' journals: audit.importAgentJournal(host, journalFromSessions(listSessionsReply.sessions))
 // (or journalFromAgentLines(journal.read()) for an agent's journal file);
