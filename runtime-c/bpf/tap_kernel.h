@@ -157,6 +157,15 @@ static __always_inline struct tap_context *tap_probe_enter(__u32 probe)
 	return c;
 }
 
+/*
+ * The running handler's context again, from inside a bpf_loop() callback
+ * (script loops): per-CPU, so it is the one tap_probe_enter() returned.
+ */
+static __always_inline struct tap_context *tap_context_get(void)
+{
+	return bpf_map_lookup_elem(&tap_contexts, &tap_zero_key);
+}
+
 /* Reports an uncaught error; past MAXERRORS the session stops. */
 static __always_inline void tap_report_error(struct tap_context *c)
 {

@@ -18,7 +18,7 @@ test.before(() => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
 	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
-	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace']) modules[name] = buildFixtureModule(name, out);
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
 });
 
@@ -173,6 +173,19 @@ test.serial('print_backtrace() in a tracepoint: kernel frames symbolised as stap
 	t.true(frames.length >= 2 && frames.length <= 20, r.stdout);
 	for (const f of frames) t.regex(f, /^ 0x[0-9a-f]{16} : [\w.]+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[[\w.]+\]$/);
 	t.true(frames.some((f) => / : do_syscall_64\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]$/.test(f)), 'the syscall entry is on the stack');
+});
+
+test.serial('kernel-side loops through bpf_loop: a bounded for runs, an endless while hits MAXACTION', async (t) => {
+	const run = new TaprunProcess([modules.loops!]);
+	const file = activity.file('loops');
+	while (run.child.exitCode === null) {
+		activity.cat([file]);
+		await Promise.race([run.done, new Promise((resolve) => setTimeout(resolve, 100))]);
+	}
+	const r = await run.done;
+	t.is(r.stdout, 'total 10\nerror probe\n');
+	t.is(r.stderr, 'ERROR: MAXACTION exceeded near keyword at loops.stp:6:3\nWARNING: Number of errors: 1, skipped probes: 0\n');
+	t.is(r.status, 1);
 });
 
 test.serial('-T stops the session and runs the end probes; user-side timers tick', async (t) => {
