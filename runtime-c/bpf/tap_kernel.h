@@ -500,4 +500,70 @@ static __always_inline int tap_stat_add_(void *map, const void *k,
 	return 0;
 }
 
+/*
+ * @count(s[k]) ... in a kernel-side handler: combines the CPUs' values
+ * (count, sum, min, max, @avg, @variance; the histogram rows stay 0:
+ * printing a histogram is the user side's job). 0 when s[k] is empty.
+ */
+#define TAP_STAT_GET(s, k, agg) \
+	tap_stat_read_(&(s), (k), (struct tap_stat_data *)(void *)(agg), \
+		       s##_desc.bit_shift)
+static __always_inline int tap_stat_read_(void *map, const void *k,
+					  struct tap_stat_data *agg, int shift)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+	__u32 cpu, ncpus = s ? s->ncpus : 1;
+	__s64 s1 = 0, s2 = 0;
+
+	agg->count = agg->sum = agg->min = agg->max = 0;
+	agg->avg_s = agg->m2 = agg->variance_s = agg->variance = 0;
+	for (cpu = 0; cpu < TAP_MAX_CPUS && cpu < ncpus; cpu++) {
+		struct tap_stat_data *sd = bpf_map_lookup_percpu_elem(map, k, cpu);
+
+		if (!sd || !sd->count)
+			continue;
+		if (agg->count == 0) {
+			agg->min = sd->min;
+			agg->max = sd->max;
+		}
+		agg->count += sd->count;
+		agg->sum += sd->sum;
+		if (sd->max > agg->max)
+			agg->max = sd->max;
+		if (sd->min < agg->min)
+			agg->min = sd->min;
+	}
+	if (!agg->count)
+		return 0;
+	agg->avg_s = tap_div64(agg->sum << shift, agg->count);
+	for (cpu = 0; cpu < TAP_MAX_CPUS && cpu < ncpus; cpu++) {
+		struct tap_stat_data *sd = bpf_map_lookup_percpu_elem(map, k, cpu);
+		__s64 dev;
+
+		if (!sd || !sd->count)
+			continue;
+		dev = sd->avg_s - agg->avg_s;
+		s1 += sd->count * dev * dev;
+		s2 += (sd->count - 1) * sd->variance_s;
+	}
+	agg->variance_s = tap_div64(s1 + s2, agg->count - 1);
+	agg->variance = agg->variance_s >> (2 * shift);
+	return 1;
+}
+
+static __always_inline tap_long tap_stat_avg(const struct tap_stat_data *agg)
+{
+	return tap_div64(agg->sum, agg->count);
+}
+
+#define TAP_AGG(agg) ((struct tap_stat_data *)(void *)(agg))
+
+/*
+ * foreach on the kernel side: unsorted, through bpf_for_each_map_elem();
+ * the callback has the shape of a bpf_loop() body (docs/runtime-api.md)
+ * and gets the key and value: long cb(void *map, KEY *k, VALUE *v, void *d)
+ */
+#define TAP_FOREACH_KERNEL(m, callback) \
+	bpf_for_each_map_elem(&(m), (callback), NULL, 0)
+
 #endif /* TAP_KERNEL_H */

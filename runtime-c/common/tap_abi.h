@@ -58,7 +58,8 @@ struct tap_session {
 	__u64 maxerrors;
 	__u64 errors;		/* uncaught errors in kernel-side handlers */
 	__s64 boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
-	__u64 reserved[2];
+	__u64 ncpus;		/* possible CPUs: per-CPU values to combine */
+	__u64 reserved[1];
 };
 
 /* Ring buffer records. Every record starts with this header. */

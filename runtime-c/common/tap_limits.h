@@ -43,6 +43,11 @@
 #define TAP_HIST_LOG_BUCKET0 64
 #define TAP_HIST_MAX_BUCKETS 128	/* linear: STP_MAX_BUCKETS */
 
+/* Kernel-side statistic reads combine at most this many CPUs. */
+#ifndef TAP_MAX_CPUS
+#define TAP_MAX_CPUS 256
+#endif
+
 /* At most this many arguments to one printf (stap: 32). */
 #define TAP_MAX_PRINTF_ARGS 32
 

@@ -18,7 +18,7 @@ test.before(() => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
 	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
-	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops']) modules[name] = buildFixtureModule(name, out);
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
 });
 
@@ -186,6 +186,25 @@ test.serial('kernel-side loops through bpf_loop: a bounded for runs, an endless 
 	t.is(r.stdout, 'total 10\nerror probe\n');
 	t.is(r.stderr, 'ERROR: MAXACTION exceeded near keyword at loops.stp:6:3\nWARNING: Number of errors: 1, skipped probes: 0\n');
 	t.is(r.status, 1);
+});
+
+test.serial('kernel-side foreach and statistic reads combine every CPU', async (t) => {
+	const run = new TaprunProcess(['-j', modules.kforeach!]);
+	await run.started();
+	const file = activity.file('kforeach');
+	activity.cat([file, file, file, file]);
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	t.is(
+		r.stdout,
+		[
+			'total 1 count 1 sum 1 min 1 max 1 avg 1',
+			'total 3 count 2 sum 3 min 1 max 2 avg 1',
+			'total 6 count 3 sum 6 min 1 max 3 avg 2',
+			'total 10 count 4 sum 10 min 1 max 4 avg 2',
+			'',
+		].join('\n'),
+	);
 });
 
 test.serial('-T stops the session and runs the end probes; user-side timers tick', async (t) => {
