@@ -14,22 +14,29 @@ export interface Line {
 	text: string;
 }
 
+/** What a handler shares with the loop callbacks split out of it (kernel side). */
+interface Shared {
+	/** Names the locals struct and its map. */
+	readonly localsName: string;
+	readonly fields: string[];
+	readonly vars: Map<LocalVar | ParamVar | TargetVar, string>;
+	counter: number;
+	usesLocalsStruct: boolean;
+	/** bpf_loop callbacks, rendered once the locals struct is known. */
+	readonly callbacks: (() => string)[];
+	probePoint: string;
+}
+
 export class Body {
 	lines: Line[] = [];
 	depth = 1;
-	/** C local declarations (long temporaries and long locals). */
+	/** C local declarations (temporaries that never outlive one C function). */
 	readonly cLocals: string[] = [];
-	/** Fields of the locals struct. */
-	readonly fields: string[] = [];
-	private counter = 0;
 	/** Where a catchable error goes: "out" or a catch label. */
 	errTarget = 'out';
 	readonly loops: { brk: string; cont: string }[] = [];
-	readonly vars = new Map<LocalVar | ParamVar | TargetVar, string>();
 	usesGlobals = false;
-	usesLocalsStruct = false;
-	/** pp(): the probe point of the handler (functions: of no probe). */
-	probePoint = '';
+	readonly shared: Shared;
 
 	constructor(
 		readonly mod: ModuleContext,
@@ -38,7 +45,47 @@ export class Body {
 		readonly name: string,
 		/** Script functions return 1 to unwind (error, next); probe handlers jump to out. */
 		readonly isFunction: boolean,
-	) {}
+		parent?: Body,
+	) {
+		this.shared = parent?.shared ?? { localsName: name, fields: [], vars: new Map(), counter: 0, usesLocalsStruct: false, callbacks: [], probePoint: '' };
+	}
+
+	/** A loop body split into its own C function (bpf_loop callback) sharing this handler's locals. */
+	child(name: string): Body {
+		return new Body(this.mod, this.side, name, this.isFunction, this);
+	}
+
+	get fields(): string[] {
+		return this.shared.fields;
+	}
+
+	get vars(): Map<LocalVar | ParamVar | TargetVar, string> {
+		return this.shared.vars;
+	}
+
+	get usesLocalsStruct(): boolean {
+		return this.shared.usesLocalsStruct;
+	}
+
+	set usesLocalsStruct(v: boolean) {
+		this.shared.usesLocalsStruct = v;
+	}
+
+	get probePoint(): string {
+		return this.shared.probePoint;
+	}
+
+	set probePoint(v: string) {
+		this.shared.probePoint = v;
+	}
+
+	private get counter(): number {
+		return this.shared.counter;
+	}
+
+	private set counter(v: number) {
+		this.shared.counter = v;
+	}
 
 	line(text: string): void {
 		this.lines.push({ depth: this.depth, text });
@@ -59,6 +106,8 @@ export class Body {
 	}
 
 	longTemp(): string {
+		// kernel side: loop callbacks must see every value, so all live in the struct
+		if (this.side === 'kernel') return this.field('tap_long', 't');
 		const n = `t${this.counter++}`;
 		this.cLocals.push(`tap_long ${n} = 0;`);
 		return n;
@@ -87,7 +136,7 @@ export class Body {
 			this.fields.push(`tap_string ${base};`);
 			this.usesLocalsStruct = true;
 			c = `l->${base}`;
-		} else if (asField) {
+		} else if (asField || this.side === 'kernel') {
 			this.fields.push(`tap_long ${base};`);
 			this.usesLocalsStruct = true;
 			c = `l->${base}`;

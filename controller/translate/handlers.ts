@@ -8,10 +8,19 @@ import { genExpr } from './expressions.js';
 import { type ModuleContext, type Side, TranslateError } from './module-context.js';
 import { genBlock, labelLine } from './statements.js';
 
+/** The C text of a body's lines. */
+export function bodyLines(b: Body): string[] {
+	return b.lines.map((l) => '\t'.repeat(l.depth) + l.text);
+}
+
 function render(b: Body, header: string[], prologue: string[], epilogue: string[]): string {
-	const lines = b.lines.map((l) => '\t'.repeat(l.depth) + l.text);
 	const struct = b.usesLocalsStruct ? [`struct ${b.name}_locals {`, ...b.fields.map((f) => `\t${f}`), '};'] : [];
-	return [...struct, ...header, '{', ...prologue.map((p) => `\t${p}`), ...lines, ...epilogue, '}'].join('\n');
+	const [comment, ...rest] = header;
+	// the locals map first, then the loop callbacks that use it, then the function
+	const locals = rest.filter((h) => h.startsWith('TAP_LOCALS('));
+	const fn = rest.filter((h) => !h.startsWith('TAP_LOCALS('));
+	const callbacks = b.shared.callbacks.map((cb) => cb());
+	return [comment!, ...struct, ...locals, ...callbacks, ...fn, '{', ...prologue.map((p) => `\t${p}`), ...bodyLines(b), ...epilogue, '}'].join('\n');
 }
 
 function localsDecl(b: Body): string[] {
@@ -42,6 +51,7 @@ function zeroLocals(b: Body, locals: ConcreteProbe['locals']): void {
 	for (const v of locals) {
 		const c = b.declareVar(v, false);
 		if (v.type === 'string') b.line(`${c}[0] = '\\0';`);
+		else if (c.startsWith('l->')) b.line(`${c} = 0;`);
 	}
 }
 

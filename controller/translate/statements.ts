@@ -60,6 +60,7 @@ export function genStmt(b: Body, s: Stmt): void {
 		}
 		case 'for': {
 			if (s.init) genStmt(b, { kind: 'expr', expr: s.init, tok: s.tok });
+			if (b.side === 'kernel') return genKernelLoop(b, s);
 			const brk = b.label('brk');
 			const cont = b.label('cont');
 			b.open('for (;;) {');
@@ -234,4 +235,53 @@ function genForeach(b: Body, s: ForeachStmt): void {
 	labelLine(b, brk);
 	b.line(`tap_foreach_end(&${it});`);
 	b.close();
+}
+
+/**
+ * A loop in a kernel-side handler: its condition, body and increment become
+ * a bpf_loop() callback, so the verifier checks the body once whatever the
+ * trip count; MAXACTION ends any loop within MAXACTION + 1 rounds. The
+ * callback returns 1 to stop (condition false, break, error) and the
+ * handler then looks at c->last_error.
+ */
+function genKernelLoop(b: Body, s: Extract<Stmt, { kind: 'for' }>): void {
+	const name = `${b.shared.localsName}_loop_${b.label('')}`;
+	const cb = b.child(name);
+	const cond = genExpr(cb, s.cond);
+	cb.line(`if (!(${cond}))`);
+	cb.lines.push({ depth: cb.depth + 1, text: 'return 1;' });
+	cb.loops.push({ brk: 'brk', cont: 'cont' });
+	charge(cb, 1, s.tok);
+	genNested(cb, s.body);
+	labelLine(cb, 'cont');
+	if (s.incr) genStmt(cb, { kind: 'expr', expr: s.incr, tok: s.tok });
+	cb.line('return 0;');
+	labelLine(cb, 'brk');
+	cb.line('return 1;');
+	labelLine(cb, 'out');
+	cb.line('return 1;');
+	b.shared.callbacks.push(() => {
+		const l = cb.usesLocalsStruct ? [`struct ${cb.shared.localsName}_locals *l = TAP_LOCALS_GET(${cb.shared.localsName});`] : [];
+		const g = cb.usesGlobals ? ['struct tap_globals *G = TAP_GLOBALS_GET();'] : [];
+		const checks = ['!c', ...(l.length ? ['!l'] : []), ...(g.length ? ['!G'] : [])].join(' || ');
+		return [
+			`static long ${name}(__u64 index, void *data)`,
+			'{',
+			'\tstruct tap_context *c = tap_context_get();',
+			...[...l, ...g, ...cb.cLocals].map((x) => `\t${x}`),
+			'',
+			'\t(void)index;',
+			'\t(void)data;',
+			`\tif (${checks})`,
+			'\t\treturn 1;',
+			...cb.lines.map((x) => '\t'.repeat(x.depth) + x.text),
+			'}',
+			'',
+		].join('\n');
+	});
+	b.line(`bpf_loop(MAXACTION + 1, ${name}, NULL, 0);`);
+	b.line('if (c->last_error == TAP_E_MAXACTION)');
+	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
+	b.line('if (c->last_error)');
+	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
 }

@@ -84,25 +84,34 @@ test('division by zero: stap message and location on stderr, status 1', async (t
 	t.is(r.status, 1);
 });
 
-test('a tracepoint handler with a target variable, execname() and user_string()', async (t) => {
+test('a tracepoint handler with a target variable, execname(), user_string() and a loop', async (t) => {
 	const filename: import('../../controller/elaborate/program.js').TargetVar = {
 		kind: 'target', name: '$filename', type: 'long', cType: 'const char *', pointer: true,
 		source: { kind: 'tracepoint_field', field: { name: 'filename', type: 'const char *', offset: 24, size: 8, signed: false }, dataLoc: false, charArray: false },
 	};
 	const event = { kind: 'tracepoint', system: 'syscalls', event: 'sys_enter_openat', tracepoint: { system: 'syscalls', name: 'sys_enter_openat' } } as never;
-	const body = ir.block(ir.stmt(ir.printf('%s: %s\n', ir.call(ir.builtin('execname', 'string')), ir.call(ir.builtin('user_string', 'string', ['long']), ir.ref(filename)))));
-	const dir = await build(ir.program([], [ir.probe(0, 'kernel.trace("syscalls:sys_enter_openat")', event, body, [], [filename])]), 'opens');
+	const i = ir.local('i', 'long', 0);
+	const sum = ir.local('sum', 'long', 1);
+	const loop: import('../../controller/elaborate/program.js').Stmt = {
+		kind: 'for', tok: ir.tok('for', 'keyword'),
+		init: ir.assign('=', ir.ref(i) as never, ir.num(0)),
+		cond: { kind: 'comparison', op: '<', left: ir.ref(i), right: ir.num(5), operandType: 'long', type: 'long', tok: ir.tok('<', 'operator') },
+		incr: { kind: 'crement', op: '++', prefix: false, target: ir.ref(i) as never, type: 'long', tok: ir.tok('++', 'operator') },
+		body: ir.stmt(ir.assign('+=', ir.ref(sum) as never, ir.ref(i))),
+	};
+	const body = ir.block(loop, ir.stmt(ir.printf('%s: %s %d\n', ir.call(ir.builtin('execname', 'string')), ir.call(ir.builtin('user_string', 'string', ['long']), ir.ref(filename)), ir.ref(sum))));
+	const dir = await build(ir.program([], [ir.probe(0, 'kernel.trace("syscalls:sys_enter_openat")', event, body, [i, sum], [filename])]), 'opens');
 	const child = spawn(taprunPath, ['-T', '3', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
 	let out = '';
 	child.stdout.on('data', (d: Buffer) => (out += d.toString()));
 	// open a known file until taprun has attached and seen it
 	const deadline = Date.now() + 2500;
-	while (!out.includes('cat: /etc/hostname') && Date.now() < deadline) {
+	while (!out.includes('cat: /etc/hostname 10') && Date.now() < deadline) {
 		execFileSync('cat', ['/etc/hostname']);
 		await new Promise((r) => setTimeout(r, 100));
 	}
 	const status = await new Promise<number | null>((r) => child.on('close', r));
-	t.regex(out, /^cat: \/etc\/hostname$/m);
+	t.regex(out, /^cat: \/etc\/hostname 10$/m);
 	t.is(status, 0);
 });
 

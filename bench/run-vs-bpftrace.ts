@@ -1,0 +1,93 @@
+// tapfleet run against bpftrace on this host, side by side:
+//  1. per-event overhead of a counting probe on a syscall tracepoint:
+//     ns per getppid() in a tight loop, untraced, under `tapfleet run -c`
+//     and under `bpftrace -c` (both start the loop after attaching);
+//  2. time from command to first output (a begin probe), tapfleet cold
+//     (empty module and vmlinux caches), tapfleet cached, bpftrace.
+// Usage: node dist/bench/run-vs-bpftrace.js [CALLS=2000000] [REPEATS=3]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { repoRoot } from '../controller/build/toolchain.js';
+
+const calls = Number(process.argv[2] ?? 2_000_000);
+const repeats = Number(process.argv[3] ?? 3);
+const tapfleet = join(repoRoot, 'bin/tapfleet');
+const work = mkdtempSync(join(tmpdir(), 'tapfleet-bench-'));
+
+const loopSrc = join(work, 'loop.c');
+const loop = join(work, 'loop');
+writeFileSync(loopSrc, `#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv)
+{
+	long n = atol(argv[1]), i;
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	fprintf(stderr, "NS_PER_CALL %.1f\\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
+	return 0;
+}
+`);
+execFileSync('cc', ['-O2', loopSrc, '-o', loop]);
+
+function nsPerCall(cmd: string, args: string[], env = process.env): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+		let err = '';
+		child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+		child.on('close', () => {
+			const m = /NS_PER_CALL ([\d.]+)/.exec(err);
+			if (m) resolve(Number(m[1]));
+			else reject(new Error(`${cmd} ${args.join(' ')}: no result\n${err}`));
+		});
+	});
+}
+
+function firstOutputMs(cmd: string, args: string[], env = process.env): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const t0 = performance.now();
+		const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+		let at = 0;
+		child.stdout.once('data', () => (at = performance.now() - t0));
+		child.on('close', () => (at ? resolve(at) : reject(new Error(`${cmd}: no output`))));
+	});
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function repeat(f: () => Promise<number>): Promise<number> {
+	const xs: number[] = [];
+	for (let i = 0; i < repeats; i++) xs.push(await f());
+	return median(xs);
+}
+
+const tfScript = 'global n probe kernel.trace("syscalls:sys_enter_getppid") { n++ }';
+const btScript = 'tracepoint:syscalls:sys_enter_getppid { @n = count(); }';
+const base = await repeat(() => nsPerCall(loop, [String(calls)]));
+const tf = await repeat(() => nsPerCall(tapfleet, ['run', '-c', `${loop} ${calls}`, '-e', tfScript]));
+const bt = await repeat(() => nsPerCall('bpftrace', ['-c', `${loop} ${calls}`, '-e', btScript]));
+console.log(`per-event overhead (getppid, ${calls} calls, median of ${repeats}):`);
+console.log(`  untraced          ${base.toFixed(1)} ns/call`);
+console.log(`  tapfleet run      ${tf.toFixed(1)} ns/call  (+${(tf - base).toFixed(1)} ns/event)`);
+console.log(`  bpftrace          ${bt.toFixed(1)} ns/call  (+${(bt - base).toFixed(1)} ns/event)`);
+console.log(`  ratio tapfleet/bpftrace overhead: ${((tf - base) / (bt - base)).toFixed(2)}`);
+
+const hello = 'probe begin { println("first") exit() }';
+const cold = await repeat(() => firstOutputMs(tapfleet, ['run', '-e', hello], { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) }));
+const cache = mkdtempSync(join(work, 'cache-'));
+await firstOutputMs(tapfleet, ['run', '-e', hello], { ...process.env, XDG_CACHE_HOME: cache });
+const cached = await repeat(() => firstOutputMs(tapfleet, ['run', '-e', hello], { ...process.env, XDG_CACHE_HOME: cache }));
+const btStart = await repeat(() => firstOutputMs('bpftrace', ['-e', 'BEGIN { printf("first\\n"); exit(); }']));
+console.log(`time to first output (begin probe, median of ${repeats}):`);
+console.log(`  tapfleet run, cold cache  ${cold.toFixed(0)} ms`);
+console.log(`  tapfleet run, cached      ${cached.toFixed(0)} ms`);
+console.log(`  bpftrace                  ${btStart.toFixed(0)} ms`);
