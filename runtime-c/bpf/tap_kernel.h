@@ -223,6 +223,25 @@ static __always_inline void tap_exit(struct tap_context *c)
 	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
 }
 
+/* abort(): stop at once; neither end nor error probes run */
+static __always_inline void tap_abort(struct tap_context *c)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+	struct tap_rec_hdr *h;
+
+	if (s)
+		__sync_val_compare_and_swap(&s->state, TAP_STATE_RUNNING,
+					    TAP_STATE_STOPPED);
+	h = bpf_ringbuf_reserve(&tap_events, sizeof(*h), 0);
+	if (!h) {
+		tap_count(TAP_CNT_LOST);
+		return;
+	}
+	h->kind = TAP_REC_EXIT;
+	h->id = c->probe;
+	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
+}
+
 /* error("msg") */
 static __always_inline void tap_error_user(struct tap_context *c,
 					   const char *msg)
@@ -557,6 +576,30 @@ static __always_inline tap_long tap_stat_avg(const struct tap_stat_data *agg)
 }
 
 #define TAP_AGG(agg) ((struct tap_stat_data *)(void *)(agg))
+
+/*
+ * print(@hist_log(s[k])) in a kernel-side handler: a record naming the
+ * statistic (its index in the descriptor's maps) and the key; the user
+ * side combines the CPUs and prints it in order with the other output.
+ */
+#define TAP_PRINT_HIST(c, s, map_index, k) \
+	tap_print_hist_(c, map_index, (k), sizeof(*(k)))
+static __always_inline void tap_print_hist_(struct tap_context *c,
+					    __u32 map_index, const void *k,
+					    const __u32 key_size)
+{
+	struct tap_rec_hdr *h = bpf_ringbuf_reserve(&tap_events,
+						    sizeof(*h) + key_size, 0);
+
+	if (!h) {
+		tap_count(TAP_CNT_LOST);
+		return;
+	}
+	h->kind = TAP_REC_HIST;
+	h->id = map_index;
+	bpf_probe_read_kernel(h + 1, key_size, k);
+	bpf_ringbuf_submit(h, BPF_RB_NO_WAKEUP);
+}
 
 /*
  * foreach on the kernel side: unsorted, through bpf_for_each_map_elem();

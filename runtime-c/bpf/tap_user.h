@@ -53,6 +53,7 @@ void *tap_globals_ptr_get(void);
 /* ---- errors, exit ---- */
 
 void tap_exit(struct tap_context *c);
+void tap_abort(struct tap_context *c);
 void tap_error_user(struct tap_context *c, const char *msg);
 /* The bare message of the current error (a catch variable's value). */
 void tap_error_message(struct tap_context *c, char *dst);
@@ -78,6 +79,11 @@ static inline void tap_arg_str(void *args, __u32 off, const char *s)
 /* print(@hist_log(s)) / print(@hist_linear(...)) of an aggregate */
 void tap_print_hist(struct tap_context *c, const struct tap_stat_desc *d,
 		    const void *agg);
+
+/* Same call as on the kernel side; on the user side print at once. */
+#define TAP_PRINT_HIST(c, s, map_index, k) \
+	tap_print_hist_key(c, &(s), (k))
+void tap_print_hist_key(struct tap_context *c, struct tap_map *m, const void *k);
 
 /* ---- strings ---- */
 

@@ -39,6 +39,16 @@ API void tap_exit(struct tap_context *c)
 	tap_rt_request_stop(TAP_STOP_EXIT);
 }
 
+API void tap_abort(struct tap_context *c)
+{
+	(void)c;
+	__sync_val_compare_and_swap(&tap_rt.session->state, TAP_STATE_STARTING,
+				    TAP_STATE_STOPPED);
+	__sync_val_compare_and_swap(&tap_rt.session->state, TAP_STATE_RUNNING,
+				    TAP_STATE_STOPPED);
+	tap_rt_request_stop(TAP_STOP_EXIT);
+}
+
 API void tap_error_user(struct tap_context *c, const char *msg)
 {
 	tap_str_copy(c->errmsg, msg);
@@ -56,6 +66,7 @@ API void tap_error_message(struct tap_context *c, char *dst)
 
 /* ---- output ---- */
 
+static int aggregate(struct tap_map *m, const void *k, void *agg);
 static __u32 pending_fmt;
 
 API void *tap_printf_reserve(struct tap_context *c, __u32 fmt, __u32 size)
@@ -91,6 +102,19 @@ API void tap_print_hist(struct tap_context *c, const struct tap_stat_desc *d,
 {
 	(void)c;
 	tap_stat_print_hist(&tap_rt.out, d, agg);
+}
+
+API void tap_print_hist_key(struct tap_context *c, struct tap_map *m,
+			    const void *k)
+{
+	char *agg = malloc(m->value_size);
+
+	(void)c;
+	if (!agg)
+		return;
+	aggregate(m, k, agg);
+	tap_stat_print_hist(&tap_rt.out, m->stat, (struct tap_stat_data *)agg);
+	free(agg);
 }
 
 /* ---- context functions ---- */

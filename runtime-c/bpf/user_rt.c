@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tap_format.h"
+#include "tap_user.h"
 #include "user_rt.h"
 #include "user_syms.h"
 
@@ -177,6 +178,17 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 	case TAP_REC_EXIT:
 		tap_rt_request_stop(TAP_STOP_EXIT);
 		break;
+	case TAP_REC_HIST: {
+		struct tap_map *m = h->id < (__u32)tap_rt.mod->nmaps ?
+				    tap_rt.mod->maps[h->id] : NULL;
+
+		if (!m || !m->stat || size < sizeof(*h) + m->key_size) {
+			tap_rt.bad_records++;
+			break;
+		}
+		tap_print_hist_key(&tap_rt.uctx, m, h + 1);
+		break;
+	}
 	case TAP_REC_BACKTRACE:
 		if (size < sizeof(struct tap_rec_backtrace)) {
 			tap_rt.bad_records++;

@@ -22,7 +22,7 @@ enum tap_state {
 	TAP_STATE_RUNNING = 1,
 	TAP_STATE_STOPPING = 2,	/* exit(), -T, signal: end probes next */
 	TAP_STATE_ERROR = 3,	/* too many errors: error probes next */
-	TAP_STATE_STOPPED = 4,
+	TAP_STATE_STOPPED = 4,	/* abort(): no end and no error probes */
 };
 
 /* Run-time errors; messages in tap_error_message(). */
@@ -68,6 +68,7 @@ enum tap_rec_kind {
 	TAP_REC_ERROR = 2,	/* payload = struct tap_rec_error */
 	TAP_REC_EXIT = 3,	/* exit() called in a kernel-side probe */
 	TAP_REC_BACKTRACE = 4,	/* print_backtrace(): struct tap_rec_backtrace */
+	TAP_REC_HIST = 5,	/* print(@hist_*(s[k])): id = index in maps; key follows */
 };
 
 struct tap_rec_hdr {

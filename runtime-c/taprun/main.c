@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include "loader.h"
+#include "kmod_run.h"
 #include "options.h"
 #include "user_rt.h"
 
@@ -280,6 +281,8 @@ int main(int argc, char **argv)
 		tap_report_summary(0, 0, 0, 1);
 		return 1;
 	}
+	if (files.kmod)
+		return kmod_main(&files, &o, sfd);
 	lm = module_load(&files, &o.load);
 	if (!lm) {
 		tap_report_summary(0, 0, 0, 1);

@@ -105,12 +105,13 @@ static int check(const struct json *m, const char *dir,
 		snprintf(err, errsize, "manifest.json: no runtime");
 		return -1;
 	}
-	if (strcmp(runtime, "bpf")) {
+	if (strcmp(runtime, "bpf") && strcmp(runtime, "kmod")) {
 		snprintf(err, errsize,
-			 "module is for the %.32s runtime; taprun runs bpf modules only",
+			 "module is for the %.32s runtime; taprun runs bpf and kmod modules",
 			 runtime);
 		return -1;
 	}
+	out->kmod = !strcmp(runtime, "kmod");
 	name = json_get_str(m, "name");
 	if (!name || !*name || strlen(name) >= sizeof(out->name)) {
 		snprintf(err, errsize, "manifest.json: bad module name");
@@ -136,6 +137,16 @@ static int check(const struct json *m, const char *dir,
 		if (!strcmp(role, "user-part") &&
 		    set_path(out->user_part, dir, fname, role, err, errsize))
 			return -1;
+		if (!strcmp(role, "kernel-module") &&
+		    set_path(out->kernel_module, dir, fname, role, err, errsize))
+			return -1;
+	}
+	if (out->kmod) {
+		if (out->kernel_module[0])
+			return 0;
+		snprintf(err, errsize,
+			 "manifest.json: a kmod module needs one file with role kernel-module");
+		return -1;
 	}
 	if (!out->bpf_object[0] || !out->user_part[0]) {
 		snprintf(err, errsize,

@@ -10,6 +10,8 @@ struct module_files {
 	char dir[PATH_MAX];
 	char bpf_object[PATH_MAX];	/* role bpf-object */
 	char user_part[PATH_MAX];	/* role user-part */
+	char kernel_module[PATH_MAX];	/* role kernel-module (kmod) */
+	int kmod;		/* runtime "kmod" (else "bpf") */
 };
 
 /*

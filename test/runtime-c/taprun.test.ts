@@ -18,7 +18,7 @@ test.before(() => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
 	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
-	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach']) modules[name] = buildFixtureModule(name, out);
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
 });
 
@@ -188,7 +188,7 @@ test.serial('kernel-side loops through bpf_loop: a bounded for runs, an endless 
 	t.is(r.status, 1);
 });
 
-test.serial('kernel-side foreach and statistic reads combine every CPU', async (t) => {
+test.serial('kernel-side foreach, statistic reads and histogram printing combine every CPU', async (t) => {
 	const run = new TaprunProcess(['-j', modules.kforeach!]);
 	await run.started();
 	const file = activity.file('kforeach');
@@ -202,9 +202,24 @@ test.serial('kernel-side foreach and statistic reads combine every CPU', async (
 			'total 3 count 2 sum 3 min 1 max 2 avg 1',
 			'total 6 count 3 sum 6 min 1 max 3 avg 2',
 			'total 10 count 4 sum 10 min 1 max 4 avg 2',
+			'value |-------------------------------------------------- count',
+			'    0 |                                                   0',
+			'    1 |@                                                  1',
+			'    2 |@@                                                 2',
+			'    4 |@                                                  1',
+			'    8 |                                                   0',
+			'   16 |                                                   0',
+			'',
 			'',
 		].join('\n'),
 	);
+});
+
+test.serial('abort() leaves the handler at once; no later begin, no end probes', async (t) => {
+	const r = await runTaprun([modules.abort!]);
+	t.is(r.stdout, 'enter probe\n');
+	t.is(r.stderr, '');
+	t.is(r.status, 0);
 });
 
 test.serial('-T stops the session and runs the end probes; user-side timers tick', async (t) => {
