@@ -56,3 +56,15 @@ export const end: ProbeEvent = { kind: 'end', priority: 0n };
 export function program(globals: GlobalVar[], probes: ConcreteProbe[]): Program {
 	return { globals, functions: [], probes, embeds: [], buildId: 'test' };
 }
+
+/** for (i = 0; i < n; i++) body */
+export function countingLoop(i: LocalVar, n: number, body: Stmt): Stmt {
+	const iv = ref(i) as Extract<Expr, { kind: 'var' }>;
+	return {
+		kind: 'for', tok: tok('for', 'keyword'),
+		init: assign('=', iv, num(0)),
+		cond: { kind: 'comparison', op: '<', left: iv, right: num(n), operandType: 'long', type: 'long', tok: tok('<', 'operator') },
+		incr: { kind: 'crement', op: '++', prefix: false, target: iv, type: 'long', tok: tok('++', 'operator') },
+		body,
+	};
+}

@@ -35,13 +35,7 @@ test('globals, arrays, sorted foreach with limit, statistics and a histogram', a
 	const st = ir.global('st', 'stats', null, { stats: { count: true, sum: true, min: true, max: true, avg: true, variance: null, histLog: true, histLinear: [] } });
 	const i = ir.local('i', 'long', 0);
 	const k = ir.local('k', 'string', 1);
-	const loop: import('../../controller/elaborate/program.js').Stmt = {
-		kind: 'for', tok: ir.tok('for', 'keyword'),
-		init: ir.assign('=', ir.ref(i) as never, ir.num(0)),
-		cond: { kind: 'comparison', op: '<', left: ir.ref(i), right: ir.num(5), operandType: 'long', type: 'long', tok: ir.tok('<', 'operator') },
-		incr: { kind: 'crement', op: '++', prefix: false, target: ir.ref(i) as never, type: 'long', tok: ir.tok('++', 'operator') },
-		body: ir.block(ir.stmt(ir.assign('=', ir.at(arr, ir.str('x'), ir.ref(i)), ir.binary('*', ir.ref(i), ir.ref(i)))), ir.stmt(ir.assign('<<<', ir.ref(st) as never, ir.ref(i)))),
-	};
+	const loop = ir.countingLoop(i, 5, ir.block(ir.stmt(ir.assign('=', ir.at(arr, ir.str('x'), ir.ref(i)), ir.binary('*', ir.ref(i), ir.ref(i)))), ir.stmt(ir.assign('<<<', ir.ref(st) as never, ir.ref(i)))));
 	const each: import('../../controller/elaborate/program.js').Stmt = {
 		kind: 'foreach', array: arr, keyVars: [k, i], valueVar: null, slice: [], sortDirection: -1, sortColumn: 0, sortAggregate: null, limit: ir.num(3), tok: ir.tok('foreach', 'keyword'),
 		body: ir.stmt(ir.printf('%s %d: %d\n', ir.ref(k), ir.ref(i), ir.at(arr, ir.ref(k), ir.ref(i)))),
@@ -92,13 +86,7 @@ test('a tracepoint handler with a target variable, execname(), user_string() and
 	const event = { kind: 'tracepoint', system: 'syscalls', event: 'sys_enter_openat', tracepoint: { system: 'syscalls', name: 'sys_enter_openat' } } as never;
 	const i = ir.local('i', 'long', 0);
 	const sum = ir.local('sum', 'long', 1);
-	const loop: import('../../controller/elaborate/program.js').Stmt = {
-		kind: 'for', tok: ir.tok('for', 'keyword'),
-		init: ir.assign('=', ir.ref(i) as never, ir.num(0)),
-		cond: { kind: 'comparison', op: '<', left: ir.ref(i), right: ir.num(5), operandType: 'long', type: 'long', tok: ir.tok('<', 'operator') },
-		incr: { kind: 'crement', op: '++', prefix: false, target: ir.ref(i) as never, type: 'long', tok: ir.tok('++', 'operator') },
-		body: ir.stmt(ir.assign('+=', ir.ref(sum) as never, ir.ref(i))),
-	};
+	const loop = ir.countingLoop(i, 5, ir.stmt(ir.assign('+=', ir.ref(sum) as never, ir.ref(i))));
 	const body = ir.block(loop, ir.stmt(ir.printf('%s: %s %d\n', ir.call(ir.builtin('execname', 'string')), ir.call(ir.builtin('user_string', 'string', ['long']), ir.ref(filename)), ir.ref(sum))));
 	const dir = await build(ir.program([], [ir.probe(0, 'kernel.trace("syscalls:sys_enter_openat")', event, body, [i, sum], [filename])]), 'opens');
 	const child = spawn(taprunPath, ['-T', '3', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
