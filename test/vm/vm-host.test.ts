@@ -2,6 +2,12 @@
 // belongs to), reaches a payload service over the forwarded port, has the
 // kernel filesystems and network the init promises, and powers off cleanly.
 import test from 'ava';
+import { createHash } from 'node:crypto';
+import { readKernelImage } from '../../controller/kernel-tree/image.js';
+import { locateKernelTree } from '../../controller/kernel-tree/locate.js';
+import { kernelProfileFromTree } from '../../controller/kernel-tree/profile.js';
+import { gnuBuildIdFromNotes, gnuBuildIdOfElfFile } from '../../controller/profile/elf-notes.js';
+import { parseKallsymsFunctions } from '../../controller/profile/kallsyms.js';
 import { guestExec, Payload, prepareVm, VmHost, type VmKernel } from './vm-host.js';
 
 let kernel: VmKernel;
@@ -51,6 +57,33 @@ test('the network is 10.0.2.15/24 via 10.0.2.2, on virtio-net', async (t) => {
 
 test('the guest has the kernel config where distributions keep it', async (t) => {
 	t.regex(await sh(`grep '^CONFIG_KPROBES=' /boot/config-${kernel.release}`), /CONFIG_KPROBES=y/);
+});
+
+test('the build-id read from the kernel image on this machine is the one the booted guest shows', async (t) => {
+	const notes = await guestExec(vm.ports[shell]!, ['cat', '/sys/kernel/notes']);
+	const running = gnuBuildIdFromNotes(notes.stdout) ?? '';
+	t.regex(running, /^[0-9a-f]{40}$/);
+	// From Debian's bzImage (xz payload, decompressed here) and from the vmlinux prepare.sh extracted and booted.
+	t.is(readKernelImage(kernel.vmlinuz).buildId, running);
+	t.is(gnuBuildIdOfElfFile(kernel.vmlinux), running);
+});
+
+test('the profile made from the tree describes the kernel the guest runs', async (t) => {
+	const profile = kernelProfileFromTree(locateKernelTree({ release: kernel.release }), { carryBtf: false });
+	t.is(profile.release, (await sh('uname -r')).trim());
+	t.is(profile.version, (await sh('uname -v')).trim());
+	t.is(profile.arch, (await sh('uname -m')).trim());
+	const btf = await guestExec(vm.ports[shell]!, ['cat', '/sys/kernel/btf/vmlinux']);
+	t.is(profile.btf.sha256, createHash('sha256').update(btf.stdout).digest('hex'), 'the .BTF of the image is the running BTF');
+	t.true(profile.capabilities.modules.available);
+	t.true(profile.capabilities.kprobe.available);
+	t.true(profile.runtimes.kmod.available);
+	// Debian's System.map is a placeholder: the names come from BTF, all of them real kernel functions.
+	const running = new Set(parseKallsymsFunctions(await sh('cat /proc/kallsyms')));
+	const missing = profile.symbols.functions.filter((f) => !running.has(f));
+	t.true(profile.symbols.functions.includes('vfs_read'));
+	t.true(profile.symbols.functions.length > 20_000);
+	t.true(missing.length < profile.symbols.functions.length / 100, `${missing.length} not in the guest's kallsyms, e.g. ${missing.slice(0, 5).join(' ')}`);
 });
 
 test.after('the VM powers off cleanly when asked', async (t) => {
