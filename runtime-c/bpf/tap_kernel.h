@@ -345,6 +345,16 @@ static __always_inline void tap_print_backtrace(struct tap_context *c, void *ctx
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
+/*
+ * s = sprintf(FMT, ...) on the kernel side, through bpf_snprintf: the
+ * generator rewrites FMT for the kernel's subset (%d %i %u %x %X with "ll",
+ * %s %c, flags "0+- ", widths; no precision, "#", "*", %o %b %m %M: those
+ * need a user-side probe) into a non-static const global, and passes the
+ * arguments as __u64 (strings: their address).
+ */
+#define TAP_SPRINTF_KERNEL(dst, fmt, data, n) \
+	bpf_snprintf((dst), MAXSTRINGLEN, (fmt), (data), (n) * sizeof(__u64))
+
 /* ---- strings (tap_str_copy is above) ---- */
 
 static __always_inline tap_long tap_str_len(const char *s)

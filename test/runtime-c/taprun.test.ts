@@ -18,7 +18,7 @@ test.before(() => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
 	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
-	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort']) modules[name] = buildFixtureModule(name, out);
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort', 'ksprintf']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
 });
 
@@ -213,6 +213,15 @@ test.serial('kernel-side foreach, statistic reads and histogram printing combine
 			'',
 		].join('\n'),
 	);
+});
+
+test.serial('sprintf in a kernel-side handler through bpf_snprintf', async (t) => {
+	const run = new TaprunProcess(['-j', modules.ksprintf!]);
+	await run.started();
+	activity.cat([activity.file('ksprintf')]);
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '[tapfixcat:7:42  |000ff|A]\n');
 });
 
 test.serial('abort() leaves the handler at once; no later begin, no end probes', async (t) => {
