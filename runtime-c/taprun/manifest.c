@@ -131,13 +131,13 @@ static int check(const struct json *m, const char *dir,
 			snprintf(err, errsize, "manifest.json: bad file entry");
 			return -1;
 		}
-		if (!strcmp(role, "bpf-object") &&
+		if (!out->kmod && !strcmp(role, "bpf-object") &&
 		    set_path(out->bpf_object, dir, fname, role, err, errsize))
 			return -1;
-		if (!strcmp(role, "user-part") &&
+		if (!out->kmod && !strcmp(role, "user-part") &&
 		    set_path(out->user_part, dir, fname, role, err, errsize))
 			return -1;
-		if (!strcmp(role, "kernel-module") &&
+		if (out->kmod && !strcmp(role, "kernel-module") &&
 		    set_path(out->kernel_module, dir, fname, role, err, errsize))
 			return -1;
 	}

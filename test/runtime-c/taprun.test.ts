@@ -268,7 +268,8 @@ test('refuses a module for another runtime, garbage and missing modules, with cl
 	const kmod = JSON.parse(readFileSync(join(modules.hello!, 'manifest.json'), 'utf8')) as Record<string, unknown>;
 	kmod.runtime = 'kmod';
 	const cases: [string, string][] = [
-		[badModule(JSON.stringify(kmod)), 'ERROR: module is for the kmod runtime; taprun runs bpf modules only\n'],
+		[badModule(JSON.stringify(kmod)), 'ERROR: manifest.json: a kmod module needs one file with role kernel-module\n'],
+		[badModule(JSON.stringify({ ...kmod, runtime: 'nosuch' })), 'ERROR: module is for the nosuch runtime; taprun runs bpf and kmod modules\n'],
 		[badModule('{"formatVersion": 1, "runtime": '), 'ERROR: manifest.json: not valid JSON (line 1: unexpected end of input)\n'],
 		[badModule('[]'), 'ERROR: manifest.json: not a JSON object\n'],
 		[badModule(JSON.stringify({ ...kmod, runtime: 'bpf', formatVersion: 7 })), 'ERROR: manifest.json: unsupported formatVersion (taprun reads version 1)\n'],
