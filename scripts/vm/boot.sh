@@ -5,22 +5,24 @@
 # "tapfleet-vm: READY" once the payload listens on every --port, and powers
 # off cleanly when it reads the line "poweroff" (or when the payload exits).
 #
-# usage: boot.sh [--payload DIR] [--port PORT]... [--run-dir DIR] [--max-seconds N]
+# qemu dies with the process that started this script (a test runner killed
+# on a timeout leaves no VM behind).
+#
+# usage: boot.sh [--payload DIR] [--port PORT]... [--run-dir DIR] [--shell]
 #   --port PORT      forward 127.0.0.1:PORT on this machine to PORT in the guest
 #   --run-dir DIR    where the combined initramfs goes (default: a fresh temp dir)
-#   --max-seconds N  hard limit on the VM's life (default 3600): a VM whose
-#                    owner died never lingers
+#   --shell          after READY, a shell on the console (exit it to power off)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/common.sh"
 
-payload= run_dir= max_seconds=3600 ports=()
+payload= run_dir= ports=() shell=
 while (($#)); do
 	case "$1" in
 	--payload) payload=$2; shift 2 ;;
 	--port) ports+=("$2"); shift 2 ;;
 	--run-dir) run_dir=$2; shift 2 ;;
-	--max-seconds) max_seconds=$2; shift 2 ;;
+	--shell) shell=" tapfleet.shell=1"; shift ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) vm_die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -32,11 +34,7 @@ done
 
 bash "$here/prepare.sh"
 
-if [[ -z "$run_dir" ]]; then
-	run_dir=$(mktemp -d /tmp/tapfleet-vm.XXXXXX)
-	# The temp dir is ours to remove, but exec replaces this shell: qemu has the
-	# initramfs in memory once started, so the file can go right after loading.
-fi
+[[ -n "$run_dir" ]] || run_dir=$(mktemp -d /tmp/tapfleet-vm.XXXXXX)
 mkdir -p "$run_dir"
 initrd=$run_dir/initrd.cpio
 cp "$vm_initramfs" "$initrd"
@@ -53,15 +51,18 @@ for p in "${ports[@]}"; do netdev+=",hostfwd=tcp:127.0.0.1:$p-:$p"; done
 # TCG by default: /dev/kvm may exist yet fail (nested virtualisation without
 # all CPU features). TAPFLEET_VM_KVM=1 opts in where KVM works.
 accel=(-accel tcg)
-[[ "${TAPFLEET_VM_KVM:-}" == 1 ]] && accel=(-accel kvm -cpu host)
+[[ "${TAPFLEET_VM_KVM:-}" == 1 ]] && accel=(-accel kvm)
 ports_csv=$(IFS=,; echo "${ports[*]}")
 
 # -kernel with the ELF vmlinux boots through PVH, skipping the decompressor.
 # romfile= drops the NIC's iPXE option ROM (2 s). -no-reboot: a panic ends qemu.
-exec timeout -k 5 "$max_seconds" qemu-system-x86_64 \
+# exec keeps the pid of this script, so the parent-death signal ties qemu's
+# life to whoever started boot.sh. -cpu max has RDRAND, so the guest's random
+# pool is ready at once (random.trust_cpu=on) and Node does not wait for it.
+exec setpriv --pdeathsig KILL qemu-system-x86_64 \
 	"${accel[@]}" -machine pc -cpu max -m 1024 -smp 1 \
 	-nodefaults -display none -no-reboot -monitor none \
 	-serial stdio \
 	-kernel "$vm_vmlinux" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 random.trust_cpu=on tapfleet.ports=$ports_csv" \
+	-append "console=ttyS0 quiet panic=-1 random.trust_cpu=on tapfleet.ports=$ports_csv$shell" \
 	-netdev "$netdev" -device virtio-net-pci,netdev=n0,romfile=

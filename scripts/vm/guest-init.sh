@@ -24,10 +24,11 @@ mount -t tmpfs tmpfs /run
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 
-ports=
+ports= shell=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	tapfleet.ports=*) ports=$(echo "${arg#*=}" | tr , ' ') ;;
+	tapfleet.shell=1) shell=1 ;;
 	esac
 done
 
@@ -55,10 +56,12 @@ listening() {
 
 stop_requested=
 trap 'stop_requested=1; [ -n "$payload" ] && kill -TERM "$payload" 2>/dev/null' USR1
-# The console reader runs beside the payload and asks PID 1 to stop.
-(while read -r line; do
-	[ "$line" = poweroff ] && { kill -USR1 1; break; }
-done) </dev/console &
+if [ -z "$shell" ]; then
+	# The console reader runs beside the payload and asks PID 1 to stop.
+	(while read -r line; do
+		[ "$line" = poweroff ] && { kill -USR1 1; break; }
+	done) </dev/console &
+fi
 
 payload=
 if [ -x /payload/start ]; then
@@ -81,6 +84,13 @@ for port in $ports; do
 done
 say READY
 
+if [ -n "$shell" ]; then
+	# boot.sh --shell: a shell on the console for a person; leaving it powers off.
+	say "shell on the console; exit it to power off"
+	setsid cttyhack sh
+	[ -n "$payload" ] && kill -TERM "$payload" 2>/dev/null
+	kill -USR1 1
+fi
 if [ -n "$payload" ]; then
 	wait "$payload"
 	status=$?

@@ -135,7 +135,7 @@ export class VmHost {
 		qemu.stdout!.on('data', onOutput);
 		qemu.stderr!.on('data', onOutput);
 		// A test process that dies must not leave a VM behind.
-		const killOnExit = () => killGroup(qemu, 'SIGKILL');
+		const killOnExit = () => kill(qemu, 'SIGKILL');
 		process.once('exit', killOnExit);
 		qemu.once('exit', () => {
 			process.removeListener('exit', killOnExit);
@@ -150,7 +150,7 @@ export class VmHost {
 		return new Promise((resolve, reject) => {
 			const fail = (why: string) => {
 				cleanup();
-				killGroup(this.qemu, 'SIGKILL');
+				kill(this.qemu, 'SIGKILL');
 				reject(new Error(`test VM: ${why}; console (${this.logFile}):\n${this.console.slice(-4000)}`));
 			};
 			const check = () => {
@@ -176,7 +176,7 @@ export class VmHost {
 	async shutdown(timeoutMs = 30_000): Promise<void> {
 		if (this.qemu.exitCode === null && this.qemu.signalCode === null) {
 			this.qemu.stdin!.write('poweroff\n');
-			const timer = setTimeout(() => killGroup(this.qemu, 'SIGKILL'), timeoutMs);
+			const timer = setTimeout(() => kill(this.qemu, 'SIGKILL'), timeoutMs);
 			await this.exited;
 			clearTimeout(timer);
 		}
@@ -189,15 +189,9 @@ export class VmHost {
 	}
 }
 
-// boot.sh runs qemu under timeout(1), which makes itself a process-group
-// leader: signalling the group reaches qemu too.
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-	if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-	try {
-		process.kill(-child.pid, signal);
-	} catch {
-		child.kill(signal);
-	}
+// boot.sh execs qemu: the child's pid is qemu's.
+function kill(child: ChildProcess, signal: NodeJS.Signals): void {
+	if (child.exitCode === null && child.signalCode === null) child.kill(signal);
 }
 
 export interface GuestResult {
