@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Registering kernel-side probes from the module descriptor. A probe of
+ * kind TAP_PK_KERNEL names its attach point in `prog`, in libbpf's section
+ * syntax: "kprobe/SYMBOL", "kretprobe/SYMBOL", "tracepoint/SYSTEM/EVENT";
+ * TAP_PK_TIMER probes become hrtimers. Every hit goes to tap_run_probe().
+ */
+#include <linux/hrtimer.h>
+#include <linux/kprobes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
+#include "kmod_rt.h"
+
+enum attach_kind { AK_NONE, AK_KPROBE, AK_KRETPROBE, AK_TRACEPOINT, AK_TIMER };
+
+struct attachment {
+	int index;			/* in tap_module.probes */
+	enum attach_kind kind;
+	bool registered;
+	struct kprobe kp;
+	struct kretprobe krp;
+	struct tracepoint *tp;
+	struct hrtimer timer;
+	ktime_t period;
+};
+
+static struct attachment *att;
+static int natt;
+
+static int on_kprobe(struct kprobe *p, struct pt_regs *regs)
+{
+	tap_run_probe(container_of(p, struct attachment, kp)->index, regs, NULL);
+	return 0;
+}
+
+static int on_kretprobe(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct kretprobe *rp = get_kretprobe(ri);
+
+	if (rp)
+		tap_run_probe(container_of(rp, struct attachment, krp)->index,
+			      regs, NULL);
+	return 0;
+}
+
+/*
+ * Tracepoint probes are called with the tracepoint's own arguments after
+ * `data`; all of them are integers or pointers, passed in registers, so
+ * one handler taking six unsigned longs serves every tracepoint (the unused
+ * ones hold whatever the registers held, and nothing reads them).
+ */
+static void on_tracepoint(void *data, unsigned long a0, unsigned long a1,
+			  unsigned long a2, unsigned long a3, unsigned long a4,
+			  unsigned long a5)
+{
+	unsigned long args[6] = { a0, a1, a2, a3, a4, a5 };
+
+	tap_run_probe(((struct attachment *)data)->index, NULL, args);
+}
+
+static enum hrtimer_restart on_timer(struct hrtimer *t)
+{
+	struct attachment *a = container_of(t, struct attachment, timer);
+
+	tap_run_probe(a->index, NULL, NULL);
+	hrtimer_forward_now(t, a->period);
+	return HRTIMER_RESTART;
+}
+
+struct tp_search {
+	const char *name;
+	struct tracepoint *found;
+};
+
+static void match_tracepoint(struct tracepoint *tp, void *priv)
+{
+	struct tp_search *s = priv;
+
+	if (!strcmp(tp->name, s->name))
+		s->found = tp;
+}
+
+static int attach_one(struct attachment *a, const struct tap_probe_desc *p,
+		      char *err, size_t errsize)
+{
+	const char *prog = p->prog ? p->prog : "";
+	const char *what = "";
+	int ret = 0;
+
+	if (p->kind == TAP_PK_TIMER) {
+		a->kind = AK_TIMER;
+		a->period = ns_to_ktime(max(p->period_ns, 1000LL));
+		hrtimer_init(&a->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+		a->timer.function = on_timer;
+		hrtimer_start(&a->timer, a->period, HRTIMER_MODE_REL);
+		return 0;
+	}
+	if (p->kind != TAP_PK_KERNEL) {
+		scnprintf(err, errsize, "probe %s: not supported by the kmod runtime yet",
+			  p->point);
+		return -EOPNOTSUPP;
+	}
+	if (str_has_prefix(prog, "kprobe/")) {
+		a->kind = AK_KPROBE;
+		a->kp.symbol_name = prog + strlen("kprobe/");
+		a->kp.pre_handler = on_kprobe;
+		ret = register_kprobe(&a->kp);
+		what = "kprobe";
+	} else if (str_has_prefix(prog, "kretprobe/")) {
+		a->kind = AK_KRETPROBE;
+		a->krp.kp.symbol_name = prog + strlen("kretprobe/");
+		a->krp.handler = on_kretprobe;
+		ret = register_kretprobe(&a->krp);
+		what = "kretprobe";
+	} else if (str_has_prefix(prog, "tracepoint/")) {
+		struct tp_search s = { strrchr(prog, '/') + 1, NULL };
+
+		a->kind = AK_TRACEPOINT;
+		for_each_kernel_tracepoint(match_tracepoint, &s);
+		what = "tracepoint";
+		a->tp = s.found;
+		ret = s.found ? tracepoint_probe_register(s.found,
+							  (void *)on_tracepoint, a) :
+				-ENOENT;
+	} else {
+		scnprintf(err, errsize, "probe %s: unknown attach point \"%s\"",
+			  p->point, prog);
+		return -EINVAL;
+	}
+	if (ret)
+		scnprintf(err, errsize, "probe %s: cannot register %s on %s (%pe)",
+			  p->point, what, strchr(prog, '/') + 1, ERR_PTR(ret));
+	return ret;
+}
+
+int tap_probes_register(char *err, size_t errsize)
+{
+	const struct tap_module *m = &tap_module;
+	int i, ret;
+
+	att = kcalloc(m->nprobes, sizeof(*att), GFP_KERNEL);
+	if (!att) {
+		scnprintf(err, errsize, "out of memory");
+		return -ENOMEM;
+	}
+	natt = m->nprobes;
+	for (i = 0; i < m->nprobes; i++) {
+		const struct tap_probe_desc *p = &m->probes[i];
+
+		att[i].index = i;
+		if (p->kind != TAP_PK_KERNEL && p->kind != TAP_PK_TIMER &&
+		    p->kind != TAP_PK_PERF)
+			continue;
+		ret = attach_one(&att[i], p, err, errsize);
+		if (ret) {
+			tap_probes_unregister();
+			return ret;
+		}
+		att[i].registered = true;
+	}
+	return 0;
+}
+
+/* Waits until no handler runs any more: then the module may go. */
+void tap_probes_unregister(void)
+{
+	bool tracepoints = false;
+	int i;
+
+	for (i = 0; i < natt; i++) {
+		struct attachment *a = &att[i];
+
+		if (!a->registered)
+			continue;
+		a->registered = false;
+		switch (a->kind) {
+		case AK_KPROBE:
+			unregister_kprobe(&a->kp);
+			break;
+		case AK_KRETPROBE:
+			unregister_kretprobe(&a->krp);
+			break;
+		case AK_TRACEPOINT:
+			tracepoint_probe_unregister(a->tp, (void *)on_tracepoint, a);
+			tracepoints = true;
+			break;
+		case AK_TIMER:
+			hrtimer_cancel(&a->timer);
+			break;
+		case AK_NONE:
+			break;
+		}
+	}
+	if (tracepoints)
+		tracepoint_synchronize_unregister();
+	kfree(att);
+	att = NULL;
+	natt = 0;
+}

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The runtime API for the kmod runtime: the generated C and this runtime
+ * are compiled together by kbuild into one kernel module (docs/kmod.md).
+ * Both sides are in the one compilation: session probes (begin, end,
+ * error) run in a kernel worker, kernel-side probes (kprobes, kretprobes,
+ * tracepoints, hrtimers) run wherever the kernel hits them, with
+ * preemption off and one context per CPU.
+ */
+#ifndef TAP_RUNTIME_H
+#define TAP_RUNTIME_H
+
+#include <linux/types.h>
+#include <linux/string.h>
+#include <linux/ptrace.h>
+#include "tap_limits.h"
+#include "tap_abi.h"
+#include "tap_arith.h"
+#include "tap_context.h"
+#include "tap_module.h"
+#include "tap_stat.h"
+#include "tap_stat_add.h"
+#include "tap_decl.h"
+
+#define TAP_SIDE_KERNEL 1
+#define TAP_SIDE_USER 1
+
+/*
+ * Handler locals live in static per-CPU slots (the kernel's per-CPU area
+ * for modules is only a few KiB); slot TAP_MAX_CPUS belongs to the
+ * session probes. A module refuses to load on a machine with more
+ * possible CPUs than this (build with -DTAP_MAX_CPUS=N).
+ */
+#ifndef TAP_MAX_CPUS
+#define TAP_MAX_CPUS 64
+#endif
+
+typedef __s64 tap_long;
+typedef char tap_string[MAXSTRINGLEN];
+
+/* ---- declarations the generator emits ---- */
+
+#define TAP_GLOBALS(type) \
+	typedef type tap_globals_type; \
+	static tap_globals_type tap_globals_var
+#define TAP_GLOBALS_GET() tap_globals_ptr(&tap_globals_var)
+static inline void *tap_globals_ptr(void *g)
+{
+	return g;	/* a function: `if (!G)` stays warning-free */
+}
+
+/* Arrays are hash tables the runtime builds at load for every entry of
+ * the descriptor's maps[]; `fd` becomes the table's index there. */
+#define TAP_ARRAY(name, ktype, vtype, size) \
+	static struct tap_map name = { #name, sizeof(ktype), sizeof(vtype), \
+				       (size), NULL, -1 }
+
+int tap_locals_slot(void);
+#define TAP_LOCALS(probe, type) \
+	static type probe##_locals[TAP_MAX_CPUS + 1]
+#define TAP_LOCALS_GET(probe) (&probe##_locals[tap_locals_slot()])
+
+/* The module descriptor; the runtime refers to it by this name. */
+#define TAP_MODULE const struct tap_module tap_module
+
+/* ---- the probe's own context (kernel-side probes) ---- */
+
+/* kernel.function(...) / .return: the registers at the probe point. */
+struct pt_regs *tap_regs(struct tap_context *c);
+/* $return of a .return probe. */
+tap_long tap_return_value(struct tap_context *c);
+/* Argument i (0..5) of a tracepoint, as the tracepoint passed it. */
+tap_long tap_tp_arg(struct tap_context *c, int i);
+
+/* ---- errors, exit ---- */
+
+void tap_exit(struct tap_context *c);
+void tap_error_user(struct tap_context *c, const char *msg);
+void tap_error_message(struct tap_context *c, char *dst);
+
+/* ---- output ---- */
+
+void *tap_printf_reserve(struct tap_context *c, __u32 fmt, __u32 size);
+void tap_printf_submit(struct tap_context *c, void *args);
+void tap_sprintf_submit(struct tap_context *c, char *dst, void *args);
+
+static inline void tap_arg_long(void *args, __u32 off, tap_long v)
+{
+	memcpy((char *)args + off, &v, sizeof(v));
+}
+
+static inline void tap_arg_str(void *args, __u32 off, const char *s)
+{
+	strscpy((char *)args + off, s, MAXSTRINGLEN);
+}
+
+void tap_print_hist(struct tap_context *c, const struct tap_stat_desc *d,
+		    const void *agg);
+
+/* ---- strings ---- */
+
+static inline void tap_str_copy(char *dst, const char *src)
+{
+	if (dst != src)
+		strscpy(dst, src, MAXSTRINGLEN);
+}
+
+static inline tap_long tap_str_len(const char *s)
+{
+	return (tap_long)strnlen(s, MAXSTRINGLEN - 1);
+}
+
+static inline int tap_str_cmp(const char *a, const char *b)
+{
+	int r = strncmp(a, b, MAXSTRINGLEN);
+
+	return r < 0 ? -1 : r > 0;
+}
+
+static inline void tap_str_append(char *dst, const char *src)
+{
+	size_t len = strnlen(dst, MAXSTRINGLEN - 1);
+
+	strscpy(dst + len, src, MAXSTRINGLEN - len);
+}
+
+/* Fault-safe copies; non-zero on a fault (raise TAP_E_STRING). */
+int tap_user_string(char *dst, const void *uaddr);
+int tap_kernel_string(char *dst, const void *kaddr);
+
+/* ---- context functions (session probes: the worker, as stap's) ---- */
+
+void tap_execname(char *dst);
+tap_long tap_pid(void);
+tap_long tap_tid(void);
+tap_long tap_uid(void);
+tap_long tap_gid(void);
+tap_long tap_cpu(void);
+tap_long tap_gettimeofday_ns(void);
+
+/* ---- arrays ---- */
+
+int tap_map_get(struct tap_map *m, const void *k, void *v);
+int tap_map_set(struct tap_map *m, const void *k, const void *v);
+int tap_map_add(struct tap_map *m, const void *k, tap_long delta, tap_long *res);
+int tap_map_exists(struct tap_map *m, const void *k);
+void tap_map_delete(struct tap_map *m, const void *k);
+void tap_map_clear(struct tap_map *m);
+
+#define TAP_MAP_GET(m, k, v) tap_map_get(&(m), (k), (v))
+#define TAP_MAP_SET(m, k, v) tap_map_set(&(m), (k), (v))
+#define TAP_MAP_ADD(m, k, delta, res) tap_map_add(&(m), (k), (delta), (res))
+#define TAP_MAP_EXISTS(m, k) tap_map_exists(&(m), (k))
+#define TAP_MAP_DELETE(m, k) tap_map_delete(&(m), (k))
+#define TAP_MAP_CLEAR(m) tap_map_clear(&(m))
+
+/* ---- foreach: a sorted snapshot, as on the bpf user side ---- */
+
+struct tap_iter {
+	char *entries;
+	size_t entry_size, key_size, count, next;
+};
+
+typedef int (*tap_entry_cmp)(const void *ka, const void *va,
+			     const void *kb, const void *vb);
+
+int tap_foreach_begin(struct tap_iter *it, struct tap_map *m,
+		      tap_entry_cmp cmp, tap_long limit);
+int tap_foreach_next(struct tap_iter *it, void *k, void *v);
+void tap_foreach_end(struct tap_iter *it);
+
+static inline int tap_cmp_long(tap_long a, tap_long b)
+{
+	return a < b ? -1 : a > b;
+}
+
+#endif /* TAP_RUNTIME_H */
