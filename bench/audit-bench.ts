@@ -154,7 +154,9 @@ async function benchOne(kind: 'sqlite' | 'postgres', rows: number) {
 		await log.close();
 		return result;
 	} finally {
-		await cleanup();
+		// AUDIT_BENCH_KEEP=1 keeps the filled log for a closer look (EXPLAIN ...).
+		if (process.env.AUDIT_BENCH_KEEP) console.error(`kept: --audit-db ${spec}`);
+		else await cleanup();
 	}
 }
 
