@@ -40,6 +40,12 @@ const BUILTINS: Record<string, Builtin> = {
 		b.line('tap_exit(c);');
 		return '0';
 	},
+	abort: (b) => {
+		// stops at once: the rest of this handler and its callers do not run
+		b.line('tap_abort(c);');
+		b.line('goto out;');
+		return '0';
+	},
 	error: (b, [msg], e) => {
 		b.line(`tap_error_user(c, ${msg});`);
 		b.line(`goto ${b.errTarget};`);

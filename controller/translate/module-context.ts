@@ -23,6 +23,9 @@ export class ModuleContext {
 	readonly locations: string[] = [];
 	private readonly locationIndex = new Map<string, number>();
 	private readonly globalNames = new Map<GlobalVar, string>();
+	/** Kernel-side sprintf formats (bpf_snprintf wants them in a read-only global). */
+	readonly kernelFormats: string[] = [];
+	private readonly kernelFormatIndex = new Map<string, number>();
 	/** File-level user-side C functions (foreach comparators). */
 	readonly helpers: string[] = [];
 
@@ -49,6 +52,11 @@ export class ModuleContext {
 
 	format(fmt: string): number {
 		return intern(this.formats, this.formatIndex, fmt);
+	}
+
+	/** The C name of a kernel-side sprintf format. */
+	kernelFormat(fmt: string): string {
+		return `kfmt_${intern(this.kernelFormats, this.kernelFormatIndex, fmt)}`;
 	}
 
 	/** The location index of a token, as stap names it in error messages. */

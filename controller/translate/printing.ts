@@ -61,14 +61,14 @@ export function genPrint(b: Body, e: PrintCall, gen: ExprGen): string {
 		b.line(`tap_str_copy(${s}, ${v});`);
 		return s;
 	});
+	const result = e.toStream ? '0' : b.strTemp();
+	if (!e.toStream && b.side === 'kernel') return kernelSprint(b, e, p, strValues, result);
 	const fmt = b.mod.format(p.format);
 	const a = `a${b.label('')}`;
 	b.cLocals.push(`void *${a};`);
 	let nl = 0;
 	let ns = 0;
 	for (const k of p.kinds) k === 'long' ? nl++ : ns++;
-	const result = e.toStream ? '0' : b.strTemp();
-	if (!e.toStream && b.side === 'kernel') return kernelSprint(b, e, p, strValues, result);
 	b.line(`${a} = tap_printf_reserve(c, ${fmt}, TAP_ARGS_SIZE(${nl}, ${ns}));`);
 	b.open(`if (${a}) {`);
 	nl = 0;
@@ -94,26 +94,28 @@ export function genPrint(b: Body, e: PrintCall, gen: ExprGen): string {
 }
 
 /**
- * sprintf in a kernel-side probe: the kernel side has no formatter, so only
- * plain %s and %d (no flags, widths or precisions) are built in place.
+ * sprintf in a kernel-side probe, through the kernel's bpf_snprintf: the
+ * format is rewritten for its subset (64-bit numbers take "ll"); what it
+ * cannot do (precision, #, *, %o %b %m %M %p) needs a user-side probe.
  */
 function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], dst: string): string {
-	b.line(`${dst}[0] = '\\0';`);
-	let arg = 0;
-	const re = /%%|%([sd])|%[^%]*/g;
-	let last = 0;
-	const literal = (text: string) => {
-		if (text) b.line(`tap_str_append(${dst}, ${b.mod.stringLiteral(text)});`);
-	};
-	for (let m = re.exec(p.format); m; m = re.exec(p.format)) {
-		literal(p.format.slice(last, m.index));
-		last = m.index + m[0].length;
-		if (m[0] === '%%') literal('%');
-		else if (m[1] === 's') b.line(`tap_str_append(${dst}, ${values[arg++]});`);
-		else if (m[1] === 'd') b.line(`tap_gen_append_long(${dst}, ${values[arg++]});`);
-		else b.unsupported(e.tok, `the directive ${m[0]} in ${e.name}`);
+	if (!e.format) b.unsupported(e.tok, `${e.name} in a kernel-side probe`);
+	if (values.length > 12) b.unsupported(e.tok, `${e.name} with more than 12 arguments`);
+	let fmt = '';
+	for (const c of e.format) {
+		if (c.type === 'literal') {
+			fmt += c.literal.replace(/%/g, '%%');
+			continue;
+		}
+		const conv = c.type === 'string' ? 's' : c.type === 'char' ? 'c' : c.type === 'number' && c.base !== 8 ? (c.base === 16 ? (c.flags.large ? 'llX' : 'llx') : c.flags.sign ? 'lld' : 'llu') : null;
+		if (!conv || c.precision !== null || c.width === '*' || c.flags.special) b.unsupported(e.tok, `this ${e.name} directive in a kernel-side probe (bpf_snprintf's subset)`);
+		fmt += `%${c.flags.left ? '-' : ''}${c.flags.plus ? '+' : ''}${c.flags.space ? ' ' : ''}${c.flags.zeropad ? '0' : ''}${c.width ?? ''}${conv}`;
 	}
-	literal(p.format.slice(last));
+	const name = b.mod.kernelFormat(fmt);
+	const args = `kargs${b.label('')}`;
+	b.cLocals.push(`__u64 ${args}[${Math.max(1, values.length)}];`);
+	values.forEach((v, i) => b.line(`${args}[${i}] = ${p.kinds[i] === 'string' ? `(__u64)(long)(${v})` : `(__u64)(${v})`};`));
+	b.line(`TAP_SPRINTF_KERNEL(${dst}, ${name}, ${args}, ${values.length});`);
 	return dst;
 }
 

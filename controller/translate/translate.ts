@@ -37,24 +37,6 @@ const PRELUDE = `#include "tap.h"
 #if TAP_SIDE_KERNEL
 #define TAP_FN static __always_inline __attribute__((unused))
 
-/* dst .= decimal v (sprintf's %d on the kernel side) */
-static __always_inline __attribute__((unused)) void tap_gen_append_long(char *dst, tap_long v)
-{
-	char buf[24];
-	__u64 u = v < 0 ? (__u64)0 - (__u64)v : (__u64)v;
-	int i = 23, n;
-
-	buf[23] = '\\0';
-	for (n = 0; n < 20; n++) {
-		buf[--i] = '0' + u % 10;
-		u /= 10;
-		if (!u)
-			break;
-	}
-	if (v < 0)
-		buf[--i] = '-';
-	tap_str_append(dst, &buf[i & 31]);
-}
 #else
 #define TAP_FN static __attribute__((unused))
 #include <stdlib.h>
@@ -209,6 +191,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		'',
 		...globalDeclarations(mod),
 		'#if TAP_SIDE_KERNEL',
+		...mod.kernelFormats.map((f, i) => `const char kfmt_${i}[] = ${cString(f)};`),
 		...code.kernel.flatMap((c) => [c, '']),
 		'#endif /* TAP_SIDE_KERNEL */',
 		'',

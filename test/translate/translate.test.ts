@@ -78,7 +78,7 @@ test('division by zero: stap message and location on stderr, status 1', async (t
 	t.is(r.status, 1);
 });
 
-test('a tracepoint handler with a target variable, execname(), user_string() and a loop', async (t) => {
+test('a tracepoint handler with a target variable, execname(), user_string(), sprintf and a loop', async (t) => {
 	const filename: import('../../controller/elaborate/program.js').TargetVar = {
 		kind: 'target', name: '$filename', type: 'long', cType: 'const char *', pointer: true,
 		source: { kind: 'tracepoint_field', field: { name: 'filename', type: 'const char *', offset: 24, size: 8, signed: false }, dataLoc: false, charArray: false },
@@ -87,7 +87,9 @@ test('a tracepoint handler with a target variable, execname(), user_string() and
 	const i = ir.local('i', 'long', 0);
 	const sum = ir.local('sum', 'long', 1);
 	const loop = ir.countingLoop(i, 5, ir.stmt(ir.assign('+=', ir.ref(sum) as never, ir.ref(i))));
-	const body = ir.block(loop, ir.stmt(ir.printf('%s: %s %d\n', ir.call(ir.builtin('execname', 'string')), ir.call(ir.builtin('user_string', 'string', ['long']), ir.ref(filename)), ir.ref(sum))));
+	// sprintf on the kernel side goes through bpf_snprintf
+	const sprintf = { ...(ir.printf('%s %d', ir.call(ir.builtin('user_string', 'string', ['long']), ir.ref(filename)), ir.ref(sum)) as object), name: 'sprintf', toStream: false, type: 'string' } as never;
+	const body = ir.block(loop, ir.stmt(ir.printf('%s: %s\n', ir.call(ir.builtin('execname', 'string')), sprintf)));
 	const dir = await build(ir.program([], [ir.probe(0, 'kernel.trace("syscalls:sys_enter_openat")', event, body, [i, sum], [filename])]), 'opens');
 	const child = spawn(taprunPath, ['-T', '3', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
 	let out = '';
