@@ -29,6 +29,12 @@ import type { Tracepoint, TracepointField } from '../profile/types.js';
 export type ScalarType = 'long' | 'string';
 /** What an expression or a global element can hold. */
 export type ValueType = 'long' | 'string' | 'stats';
+/**
+ * An expression's type: 'unknown' only on a call to a function that returns
+ * nothing (stap's "unknown" return type), used as a statement. Elaboration
+ * fails ("unresolved type") wherever else a type stays unknown.
+ */
+export type ExprType = ValueType | 'unknown';
 
 // ---------------------------------------------------------------- variables
 
@@ -52,10 +58,10 @@ export interface GlobalVar {
 	readonly name: string;
 	/** Unique in the program (stap's mangled name), e.g. "__global_counts", "__private_FILE_x". */
 	readonly mangledName: string;
-	/** Element type for arrays, value type for scalars. */
-	type: ValueType;
-	/** Index key types; null for a scalar. */
-	keys: ScalarType[] | null;
+	/** Element type for arrays, value type for scalars ('unknown' only while elaborating). */
+	type: ValueType | 'unknown';
+	/** Index key types; null for a scalar ('unknown' only while elaborating). */
+	keys: (ScalarType | 'unknown')[] | null;
 	/** `global x = 5` / `global s = "x"`: the initial value (scalars only). */
 	readonly init: bigint | string | null;
 	/** `global a[N]`: 0 when not given (runtime default, MAXMAPENTRIES). */
@@ -75,7 +81,8 @@ export interface GlobalVar {
 export interface LocalVar {
 	readonly kind: 'local';
 	readonly name: string;
-	type: ScalarType;
+	/** 'unknown' only while elaborating. */
+	type: ScalarType | 'unknown';
 	/** Unique within its probe or function (for naming the C field). */
 	readonly index: number;
 	readonly tok: Token;
@@ -84,7 +91,8 @@ export interface LocalVar {
 export interface ParamVar {
 	readonly kind: 'param';
 	readonly name: string;
-	type: ScalarType;
+	/** 'unknown' only while elaborating. */
+	type: ScalarType | 'unknown';
 	/** Position in the parameter list. */
 	readonly index: number;
 	readonly tok: Token;
@@ -119,7 +127,7 @@ export type Variable = GlobalVar | LocalVar | ParamVar | TargetVar;
 
 interface ExprBase {
 	readonly tok: Token;
-	type: ValueType;
+	type: ExprType;
 }
 
 export interface NumberLit extends ExprBase { readonly kind: 'number'; readonly value: bigint }
@@ -262,8 +270,8 @@ export interface FunctionDef {
 	/** Unique in the program, e.g. "__global_execname__overload_0". */
 	readonly mangledName: string;
 	readonly params: ParamVar[];
-	/** Return type; null: returns nothing (stap's "unknown"). */
-	returnType: ScalarType | null;
+	/** Return type; 'unknown': returns nothing. */
+	returnType: ScalarType | 'unknown';
 	readonly body: FunctionBody;
 	/** The tapset file that defines it, or null for the user's script. */
 	readonly fromTapset: string | null;
