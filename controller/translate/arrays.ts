@@ -82,7 +82,6 @@ export function writeElement(b: Body, ref: IndexRef, key: string, value: string)
 
 /** The aggregate of statistic `stat` (a scalar or an element) in a locals field; returns a tap_stat_data pointer. */
 export function readAggregate(b: Body, stat: VarRef | IndexRef | HistExpr['stat'], gen: ExprGen): string {
-	if (b.side === 'kernel') b.unsupported(stat.tok, 'reading a statistic');
 	const g = stat.kind === 'index' ? stat.array : (stat.variable as GlobalVar);
 	if (g.kind !== 'global' || g.type !== 'stats') throw new TranslateError(stat.tok, 'internal: not a statistic');
 	const m = b.mod.global(g);

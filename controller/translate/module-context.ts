@@ -71,6 +71,11 @@ export class ModuleContext {
 		return n;
 	}
 
+	/** Index of an array or statistic in the user side's tap_maps[]. */
+	mapIndex(g: GlobalVar): number {
+		return this.program.globals.filter((x) => this.isArrayLike(x)).indexOf(g);
+	}
+
 	isArrayLike(g: GlobalVar): boolean {
 		return g.keys !== null || g.type === 'stats';
 	}

@@ -5,7 +5,7 @@
 // between reserve and submit.
 import type { Expr, PrintCall } from '../elaborate/program.js';
 import type { ExprGen } from './arrays.js';
-import { readAggregate } from './arrays.js';
+import { fillKey, readAggregate } from './arrays.js';
 import type { Body } from './body.js';
 import { formatArgKinds, formatLiteral, renderFormat } from './format.js';
 import { TranslateError } from './module-context.js';
@@ -124,6 +124,12 @@ function genPrintHist(b: Body, e: PrintCall, gen: ExprGen): string {
 	if (!e.toStream) b.unsupported(e.tok, `${e.name} of a histogram`);
 	const g = h.stat.kind === 'index' ? h.stat.array : h.stat.variable;
 	if (g.kind !== 'global' || !g.stats) throw new TranslateError(h.tok, 'internal: histogram of a non-statistic');
+	if (b.side === 'kernel') {
+		// the user side aggregates and prints it, in order with the other output
+		const key = fillKey(b, g, h.stat.kind === 'index' ? h.stat.keys : [], gen);
+		b.line(`TAP_PRINT_HIST(c, ${b.mod.global(g)}, ${b.mod.mapIndex(g)}, ${key});`);
+		return '0';
+	}
 	const agg = readAggregate(b, h.stat, gen);
 	b.raiseIf(`${agg}->count == 0`, 'TAP_E_EMPTY_AGG', h.tok);
 	b.line(`tap_print_hist(c, &${b.mod.global(g)}_desc, ${agg});`);
