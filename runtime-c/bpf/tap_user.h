@@ -18,6 +18,7 @@
 #include "tap_context.h"
 #include "tap_module.h"
 #include "tap_stat.h"
+#include "tap_strings.h"
 #include "tap_decl.h"
 
 #define TAP_SIDE_KERNEL 0

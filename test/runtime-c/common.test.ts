@@ -205,3 +205,61 @@ test('bad @hist_linear parameters give stap warnings', (t) => {
 	t.is(err('linear:0,10,0'), 'histogram: interval cannot be zero.\n');
 	t.is(err('linear:0,1000,1'), 'histogram: Number of buckets must be between 1 and 126\nNumber_of_buckets = (stop - start) / interval.\nPlease adjust your start, stop, and interval values.\n');
 });
+
+/** Strings travel as hex: argv cannot carry arbitrary bytes from Node. */
+function str(fn: string, ...args: (string | number)[]): string {
+	const argv = args.map((a) => (typeof a === 'string' ? `hex:${Buffer.from(a, 'latin1').toString('hex')}` : String(a)));
+	return execFileSync(unit, ['string', fn, ...argv], { encoding: 'latin1' });
+}
+
+test('text_str / text_strn escape, truncate and quote as stap does (string_text_str)', (t) => {
+	const a = '1234567890';
+	const b = a + a;
+	const c = b + a;
+	t.is(str('text_str', c), c);
+	t.deepEqual([a, b, c].map((s) => str('text_strn', s, 10, 0)), ['1234567890', '1234567890', '1234567890']);
+	t.deepEqual([a, b, c].map((s) => str('text_strn', s, 0, 1)), ['"1234567890"', '"12345678901234567890"', '"123456789012345678901234567890"']);
+	t.deepEqual([a, b, c].map((s) => str('text_strn', s, 10, 1)), ['"12345"...', '"12345"...', '"12345"...']);
+	t.deepEqual([a, b, c].map((s) => str('text_strn', s, 12, 1)), ['"1234567890"', '"1234567"...', '"1234567"...']);
+	const x = '\n\nXYZZY\x19';
+	const y = '\x3f\x99\x07\n\n\r\n';
+	const xy = x + y;
+	t.deepEqual([x, y, xy].map((s) => str('text_str', s)), ['\\n\\nXYZZY\\031', '?\\231\\a\\n\\n\\r\\n', '\\n\\nXYZZY\\031?\\231\\a\\n\\n\\r\\n']);
+	t.deepEqual([x, y, xy].map((s) => str('text_strn', s, 10, 0)), ['\\n\\nXYZZY', '?\\231\\a\\n', '\\n\\nXYZZY']);
+	t.deepEqual([x, y, xy].map((s) => str('text_strn', s, 12, 0)), ['\\n\\nXYZZY', '?\\231\\a\\n\\n', '\\n\\nXYZZY']);
+	t.deepEqual([x, y, xy].map((s) => str('text_strn', s, 10, 1)), ['"\\n\\nX"...', '"?\\231"...', '"\\n\\nX"...']);
+	t.deepEqual([x, y, xy].map((s) => str('text_strn', s, 15, 1)), ['"\\n\\nXYZZY\\031"', '"?\\231\\a\\n"...', '"\\n\\nXYZZY"...']);
+});
+
+test('string_quoted (string_quoted) and UTF-8 escapes', (t) => {
+	t.is(str('string_quoted', ''), '""');
+	t.is(str('string_quoted', 'hello world'), '"hello world"');
+	t.is(str('string_quoted', 'hello\nworld'), '"hello\\nworld"');
+	t.is(str('string_quoted', '"hello\nworld"'), '"\\"hello\\nworld\\""');
+	t.is(Buffer.from(str('text_str', Buffer.from('é€😀', 'utf8').toString('latin1')), 'latin1').toString(), '\\u00e9\\u20ac\\U0001f600');
+});
+
+test('str_replace, substr, strpos, strtol, isdigit (string_str_replace, string_strpos, string_conversions)', (t) => {
+	t.is(str('str_replace', 'hello system tap', 'system', 'pointer'), 'hello pointer tap');
+	t.is(str('str_replace', 'hello system tap', 'hello', 'pointer'), 'pointer system tap');
+	t.is(str('str_replace', 'Here I am, Here I go', 'Here', 'here'), 'here I am, here I go');
+	t.is(str('str_replace', 'hello system tap', 'system', ''), 'hello  tap');
+	t.is(str('str_replace', 'hello system tap', '', 'pointer'), 'hello system tap');
+	t.is(str('str_replace', '', '', 'pointer'), '');
+	t.is(str('str_replace', 'ab'.repeat(200), 'b', 'xyz').length, 511, 'truncated to MAXSTRINGLEN - 1');
+	t.is(str('substr', 'hello', 1, 3), 'ell');
+	t.is(str('substr', 'hello', 3, 100), 'lo');
+	t.is(str('substr', 'hello', 5, 1), '');
+	t.is(str('substr', 'hello', -1, 2), '');
+	t.is(str('strpos', 'hello world', 'o w'), '4');
+	t.is(str('strpos', 'hello', 'z'), '-1');
+	t.is(str('strpos', '', ''), '0');
+	t.is(str('strtol', '123', 10), '123');
+	t.is(str('strtol', '-0x1f', 16), '-31');
+	t.is(str('strtol', '0x1f', 0), '31');
+	t.is(str('strtol', '017', 0), '15');
+	t.is(str('strtol', '12abc', 10), '12');
+	t.is(str('strtol', 'zz', 36), '1295');
+	t.is(str('isdigit', '7up'), '1');
+	t.is(str('isdigit', 'up7'), '0');
+});

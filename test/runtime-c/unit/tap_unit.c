@@ -8,7 +8,11 @@
  *       adds the values (one per line; spread round-robin over CPUS
  *       accumulators), aggregates, prints "count sum min max avg variance"
  *       and the histogram
- *   tap_unit buckets START STOP INTERVAL           linear bucket check
+ *   tap_unit string FUNCTION ARG...                string tapset functions:
+ *       text_str S | text_strn S LEN QUOTED | string_quoted S |
+ *       substr S START LEN | strpos S1 S2 | str_replace S FROM TO |
+ *       strtol S BASE | isdigit S
+ *       (an argument "hex:414243" stands for the bytes ABC)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 #include <unistd.h>
 #include "tap_format.h"
 #include "tap_stat.h"
+#include "tap_strings.h"
 
 static char out_data[4096];
 
@@ -121,6 +126,52 @@ static int cmd_stat(int argc, char **argv)
 	return 0;
 }
 
+/* "hex:HHHH..." arguments carry raw bytes that argv cannot (from Node). */
+static void decode_hex_args(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		char *a = argv[i], *o = a;
+		unsigned int byte;
+
+		if (strncmp(a, "hex:", 4))
+			continue;
+		for (a += 4; a[0] && a[1] && sscanf(a, "%2x", &byte) == 1; a += 2)
+			*o++ = (char)byte;
+		*o = '\0';
+	}
+}
+
+static int cmd_string(int argc, char **argv)
+{
+	char out[MAXSTRINGLEN];
+	const char *f = argc > 0 ? argv[0] : "";
+
+	decode_hex_args(argc, argv);
+	out[0] = '\0';
+	if (!strcmp(f, "text_str") && argc == 2)
+		tap_text_str(out, argv[1], 0, 0);
+	else if (!strcmp(f, "text_strn") && argc == 4)
+		tap_text_str(out, argv[1], atoll(argv[2]), atoi(argv[3]));
+	else if (!strcmp(f, "string_quoted") && argc == 2)
+		tap_text_str(out, argv[1], 0, 1);
+	else if (!strcmp(f, "substr") && argc == 4)
+		tap_substr(out, argv[1], atoll(argv[2]), atoll(argv[3]));
+	else if (!strcmp(f, "str_replace") && argc == 4)
+		tap_str_replace(out, argv[1], argv[2], argv[3]);
+	else if (!strcmp(f, "strpos") && argc == 3)
+		snprintf(out, sizeof(out), "%lld", (long long)tap_strpos(argv[1], argv[2]));
+	else if (!strcmp(f, "strtol") && argc == 3)
+		snprintf(out, sizeof(out), "%lld", (long long)tap_strtol(argv[1], atoll(argv[2])));
+	else if (!strcmp(f, "isdigit") && argc == 2)
+		snprintf(out, sizeof(out), "%lld", (long long)tap_isdigit(argv[1]));
+	else
+		return 2;
+	fputs(out, stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "format"))
@@ -129,6 +180,8 @@ int main(int argc, char **argv)
 		return cmd_format(argc - 2, argv + 2, 1);
 	if (argc >= 2 && !strcmp(argv[1], "stat"))
 		return cmd_stat(argc - 2, argv + 2);
-	fputs("usage: tap_unit format|sprintf|stat ...\n", stderr);
+	if (argc >= 2 && !strcmp(argv[1], "string"))
+		return cmd_string(argc - 2, argv + 2);
+	fputs("usage: tap_unit format|sprintf|stat|string ...\n", stderr);
 	return 2;
 }
