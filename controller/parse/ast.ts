@@ -1,6 +1,6 @@
 // The parse tree, mirroring SystemTap's staptree.h as the parser builds it.
 // Discriminated unions on `kind`; every node keeps the token it came from
-// (`tok.loc` is its file:line:col, `tok.chain` the macro expansion, if any).
+// (`tok.file`, `tok.line`, `tok.column` locate it, `tok.chain` the macro expansion, if any).
 import type { SourceFile } from './source.js';
 import type { Token } from './token.js';
 

@@ -46,14 +46,14 @@ export function describeToken(t: Token): string {
 		}
 		s += ` '${content}'`;
 	}
-	return `${s} at ${formatLoc(t.loc)}`;
+	return `${s} at ${formatLoc(t)}`;
 }
 
 /** The "source:" line and caret under it, then the macro expansions the token came from. */
 export function sourceExcerpt(align: string, tok: Token): string {
-	const text = tok.loc.file.contents;
+	const text = tok.file.contents;
 	let start = 0;
-	for (let line = 1; line < tok.loc.line; line++) {
+	for (let line = 1; line < tok.line; line++) {
 		const nl = text.indexOf('\n', start);
 		if (nl < 0) break;
 		start = nl + 1;
@@ -61,13 +61,13 @@ export function sourceExcerpt(align: string, tok: Token): string {
 	let end = text.indexOf('\n', start);
 	if (end < 0) end = text.length;
 	let out = `${align}source: ${text.slice(start, end)}\n${align}        `;
-	for (let i = start; i < start + tok.loc.column - 1; i++) {
+	for (let i = start; i < start + tok.column - 1; i++) {
 		const ch = text[i] ?? ' ';
 		out += ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\v' || ch === '\f' ? ch : ' ';
 	}
 	out += '^\n';
 	if (tok.chain) {
-		out += tok.loc.file.synthetic ? '\tin synthesized code from: ' : '\tin expansion of macro: ';
+		out += tok.file.synthetic ? '\tin synthesized code from: ' : '\tin expansion of macro: ';
 		out += describeToken(tok.chain) + '\n' + sourceExcerpt(align, tok.chain);
 	}
 	return out;

@@ -2,7 +2,7 @@
 // script(s) into trees, with every problem reported as stap reports it.
 import { readFileSync } from 'node:fs';
 import type { StapFile } from './ast.js';
-import { Diagnostics, ParseError } from './diagnostics.js';
+import { type Diagnostic, Diagnostics, ParseError } from './diagnostics.js';
 import { Lexer } from './lexer.js';
 import { DEFAULT_TAPSET_DIR, libraryFiles } from './library.js';
 import { type MacroDecl, MacroExpander } from './macros.js';
@@ -141,10 +141,31 @@ export interface Pass1Result {
 	readonly session: ParseSession;
 }
 
+/**
+ * Library macros depend only on the files and the target; a process that
+ * parses many scripts (a server, the tests) reads them once.
+ */
+const macroCache = new Map<string, { macros: Map<string, MacroDecl>; report: Diagnostic[] }>();
+
+function cachedLibraryMacros(session: ParseSession, includePaths: readonly string[]): void {
+	const t = session.target;
+	const key = JSON.stringify([includePaths, t.kernelRelease, t.arch, t.runtime, t.compatible, t.privilege, t.guruMode,
+		[...t.kernelConfig]]);
+	let entry = macroCache.get(key);
+	if (!entry) {
+		const scratch = newSession(t);
+		loadLibraryMacros(scratch, includePaths);
+		entry = { macros: scratch.libraryMacros, report: scratch.diags.list };
+		macroCache.set(key, entry);
+	}
+	for (const [name, decl] of entry.macros) session.libraryMacros.set(name, decl);
+	session.diags.list.push(...entry.report);
+}
+
 /** Pass 1: library macros, then the user's scripts. */
 export function runPass1(opts: Pass1Options): Pass1Result {
 	const session = newSession(opts.target, opts.args ?? []);
-	loadLibraryMacros(session, opts.includePaths ?? [DEFAULT_TAPSET_DIR]);
+	cachedLibraryMacros(session, opts.includePaths ?? [DEFAULT_TAPSET_DIR]);
 	const files: StapFile[] = [];
 	let ok = true;
 	for (const s of opts.scripts) {

@@ -131,7 +131,7 @@ export class Lexer {
 	}
 
 	private make(type: TokenType, content: string, line: number, column: number, junk: JunkKind | null = null): Token {
-		return { type, content, loc: { file: this.file, line, column }, chain: null, junk };
+		return { type, content, file: this.file, line, column, chain: null, junk };
 	}
 
 	scan(): Token | null {

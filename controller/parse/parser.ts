@@ -37,6 +37,8 @@ export class Parser {
 	context: ParseContext = 'unknown';
 	/** The last token returned by peek() or next(): what "saw:" reports. */
 	lastT: Token | null = null;
+	/** The last token seen at all (swallow() does not forget it): where an unforeseen failure is reported. */
+	private lastSeen: Token | null = null;
 	private nextT: Token | null = null;
 	private depth = 0;
 	numErrors = 0;
@@ -59,7 +61,7 @@ export class Parser {
 	next(): Token {
 		if (this.nextT === null) this.nextT = this.pp.scan();
 		if (this.nextT === null) throw new ParseError('unexpected end-of-file');
-		this.lastT = this.nextT;
+		this.lastT = this.lastSeen = this.nextT;
 		this.nextT = null;
 		return this.lastT;
 	}
@@ -67,6 +69,7 @@ export class Parser {
 	peek(): Token | null {
 		if (this.nextT === null) this.nextT = this.pp.scan();
 		this.lastT = this.nextT;
+		if (this.nextT) this.lastSeen = this.nextT;
 		return this.nextT;
 	}
 
@@ -168,7 +171,7 @@ export class Parser {
 		if (e instanceof RangeError) {
 			// A backstop: recursion the nesting limit did not foresee.
 			this.depth = 0;
-			return new ParseError('nesting too deep (stack exhausted)', this.lastT);
+			return new ParseError('nesting too deep (stack exhausted)', this.lastSeen);
 		}
 		throw e;
 	}

@@ -87,9 +87,11 @@ function parseComponent(p: Parser): ProbePoint[] {
 	}
 	if (t.content === '{' && t.type === 'operator') {
 		p.swallow();
+		p.enter();
 		const pps = parseProbePoints(p);
 		if (!p.peekOp('}')) throw new ParseError("expected '}'");
 		p.swallow();
+		p.leave();
 		return pps;
 	}
 	// Glue adjacent identifier/keyword/'*' pieces into one name with wildcards.

@@ -6,11 +6,11 @@ export type TokenType = 'junk' | 'identifier' | 'operator' | 'string' | 'number'
 /** Why a junk token is junk; the diagnostic for it overrides the parser's message. */
 export type JunkKind = 'unknown' | 'nested_arg' | 'invalid_arg' | 'unclosed_quote' | 'unclosed_embedded';
 
-export interface Token {
+/** A token is also its own location (file, line, column): one object per token. */
+export interface Token extends SourceLoc {
 	readonly type: TokenType;
 	/** Token text; for strings the unquoted body with stap's escape handling applied. */
 	content: string;
-	readonly loc: SourceLoc;
 	/** The macro invocation that produced this token (a copy of its '@name' token), if any. */
 	readonly chain: Token | null;
 	readonly junk: JunkKind | null;
@@ -40,5 +40,5 @@ export function isKeyword(t: Token | null, content: string): boolean {
 
 /** A copy of `t` attributed to a macro invocation (stap copies body tokens on expansion). */
 export function withChain(t: Token, chain: Token): Token {
-	return { type: t.type, content: t.content, loc: t.loc, chain, junk: t.junk };
+	return { type: t.type, content: t.content, file: t.file, line: t.line, column: t.column, chain, junk: t.junk };
 }
