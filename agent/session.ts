@@ -66,11 +66,10 @@ export class Session {
 				await Promise.all([outDone, errDone]);
 				if (this.killTimer) clearTimeout(this.killTimer);
 				if (spawnError) this.append({ kind: 'stderr', text: `tapfleet agent: cannot run ${spec.taprunPath}: ${spawnError.message}\n` });
-				const info: SessionExitInfo = {
-					exitCode: code ?? -1,
-					signal: signal ?? '',
-					reason: this.stopReason ?? (this.reachedTimeLimit() ? 'time limit' : 'exited'),
-				};
+				// A taprun that never started failed to load, which stap reports as status 1.
+				const info: SessionExitInfo = spawnError
+					? { exitCode: 1, signal: '', reason: 'failed to start' }
+					: { exitCode: code ?? -1, signal: signal ?? '', reason: this.stopReason ?? (this.reachedTimeLimit() ? 'time limit' : 'exited') };
 				this.exit = info;
 				this.state = 'finished';
 				this.append({ kind: 'exit', ...info });

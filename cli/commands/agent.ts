@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { startAgent, AgentConfigError } from '../../agent/server.js';
 import { defaultAgentStateDir, defaultPkiDir } from '../../controller/pki/dirs.js';
 
 interface AgentCliOptions {
@@ -21,7 +20,7 @@ interface AgentCliOptions {
 
 function positiveInt(name: string, v: string): number {
 	const n = Number(v);
-	if (!Number.isSafeInteger(n) || n <= 0) throw new AgentConfigError(`${name} ${JSON.stringify(v)}: expected a positive integer`);
+	if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} ${JSON.stringify(v)}: expected a positive integer`);
 	return n;
 }
 
@@ -41,6 +40,8 @@ export function registerAgent(program: Command): void {
 		.option('--trusted-keys <DIR>', 'module-signing public keys to trust (default PKI/trusted-keys)')
 		.action(async (o: AgentCliOptions) => {
 			try {
+				// Loaded here, not at CLI start: other commands need none of the agent's code.
+				const { startAgent } = await import('../../agent/server.js');
 				const tcp = !o.listen.startsWith('unix:');
 				const agent = await startAgent({
 					listen: o.listen,

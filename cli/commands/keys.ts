@@ -2,9 +2,12 @@
 import type { Command } from 'commander';
 import { defaultPkiDir } from '../../controller/pki/dirs.js';
 import { loadSigningKey } from '../../controller/pki/credentials.js';
-import { initPki, issueAgent, issueClient, PkiError } from '../../controller/pki/keys.js';
+import { PkiError } from '../../controller/pki/errors.js';
 import { signModuleDir } from '../../controller/module/sign.js';
 import { readModuleDir, ModuleDirError } from '../../controller/dispatch/module-dir.js';
+
+// The certificate generator is loaded only by the commands that use it (it is slow to load).
+const pki = () => import('../../controller/pki/keys.js');
 
 function fail(err: unknown): void {
 	if (err instanceof PkiError || err instanceof ModuleDirError) {
@@ -26,7 +29,7 @@ export function registerKeys(program: Command): void {
 		.option('--name <NAME>', "the controller certificate's identity", 'controller')
 		.action(async (o: { dir: string; name: string }) => {
 			try {
-				const r = await initPki(o.dir, o.name);
+				const r = await (await pki()).initPki(o.dir, o.name);
 				process.stdout.write(`created ${r.dir}:\n${r.written.map((f) => `  ${f}\n`).join('')}`);
 			} catch (e) {
 				fail(e);
@@ -44,10 +47,10 @@ export function registerKeys(program: Command): void {
 			try {
 				if (!!o.agent === !!o.client) throw new PkiError('give exactly one of --agent NAME or --client NAME');
 				if (o.agent) {
-					process.stdout.write(`issued ${await issueAgent(o.dir, o.agent, o.san)}\n`);
+					process.stdout.write(`issued ${await (await pki()).issueAgent(o.dir, o.agent, o.san)}\n`);
 				} else {
 					if (o.role !== 'controller' && o.role !== 'observer') throw new PkiError(`--role ${o.role}: expected controller or observer`);
-					process.stdout.write(`issued ${await issueClient(o.dir, o.client!, o.role)}\n`);
+					process.stdout.write(`issued ${await (await pki()).issueClient(o.dir, o.client!, o.role)}\n`);
 				}
 			} catch (e) {
 				fail(e);

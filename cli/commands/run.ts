@@ -13,7 +13,7 @@ import { Dispatch, runExitStatus, type HostOutcome } from '../../controller/disp
 import { readModuleDir, type ModuleOnDisk } from '../../controller/dispatch/module-dir.js';
 import { createSink, type OutputFormat } from '../../controller/dispatch/output-sink.js';
 import { Progress } from '../../controller/dispatch/progress.js';
-import { ephemeralSigningKey, startEmbeddedAgent, type EmbeddedAgent } from '../../controller/dispatch/embedded.js';
+import type { EmbeddedAgent } from '../../controller/dispatch/embedded.js';
 import { parseHostUri } from '../../controller/dispatch/host-uri.js';
 import { join } from 'node:path';
 import { PKI_FILES } from '../../controller/pki/layout.js';
@@ -81,6 +81,8 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	let signingKey: KeyObject;
 	if (hostArgs.length === 0) {
 		if (o.detach) throw new Error('--detach needs --host: an embedded agent ends with this command');
+		// Loaded only when needed: a remote run does not pay for the agent's code.
+		const { ephemeralSigningKey, startEmbeddedAgent } = await import('../../controller/dispatch/embedded.js');
 		signingKey = pkiHasKey ? loadSigningKey(conn.pkiDir) : ephemeralSigningKey();
 		embedded = await startEmbeddedAgent(signingKey, o.taprun);
 		hostArgs = [embedded.uri];

@@ -5,7 +5,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_PKI_FILES, PKI_FILES } from './layout.js';
-import { PkiError } from './keys.js';
+import { PkiError } from './errors.js';
 
 export interface ClientTls {
 	ca: Buffer;

@@ -5,9 +5,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, copyFi
 import { join } from 'node:path';
 import { createCa, issueLeaf, type PemPair } from './certificates.js';
 import type { Role } from './identity.js';
+import { PkiError } from './errors.js';
 import { AGENT_PKI_FILES, CLIENT_PKI_FILES, PKI_FILES, agentPkiDir, clientPkiDir } from './layout.js';
 
-export class PkiError extends Error {}
+export { PkiError };
 
 /** Names of agents and clients become directory names and certificate CNs. */
 const ENTITY_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;

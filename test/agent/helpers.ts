@@ -145,12 +145,15 @@ export interface SpawnedAgent {
 }
 
 /** An agent as its own process (`tapfleet agent`), for kill -9 and restart. */
-export function spawnAgent(args: string[], wrapper: string[] = []): Promise<SpawnedAgent> {
+export function spawnAgent(args: string[], wrapper: string[] = [], startTimeoutMs = 30_000): Promise<SpawnedAgent> {
 	const argv = [...wrapper, process.execPath, TAPFLEET, 'agent', ...args];
 	const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
 	let err = '';
 	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`agent did not start:\n${err}`)), 20_000);
+		const timer = setTimeout(() => {
+			child.kill('SIGKILL');
+			reject(new Error(`agent did not start:\n${err}`));
+		}, startTimeoutMs);
 		child.stderr!.setEncoding('utf8');
 		child.stderr!.on('data', (d: string) => {
 			err += d;
