@@ -7,6 +7,10 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import { Dispatch } from '../controller/dispatch/fanout.js';
+import { parseHostUri } from '../controller/dispatch/host-uri.js';
+import { readModuleDir } from '../controller/dispatch/module-dir.js';
 import { performance } from 'node:perf_hooks';
 import { issueAgent } from '../controller/pki/keys.js';
 import { agentPkiDir } from '../controller/pki/layout.js';
@@ -59,8 +63,34 @@ for (let i = 0; i < max; i += 10) {
 	}
 	agents.push(...(await Promise.all(batch)));
 }
-// Node's own start-up, for reference: the floor under every figure below.
-const nodeStart = median(await Promise.all([0, 1, 2].map(async () => (await timedRun(['--version'])).totalMs)));
+// The CLI's own start-up (Node plus loading tapfleet), for reference: the floor under the CLI figures.
+const cliStart: number[] = [];
+for (let i = 0; i < 3; i++) cliStart.push((await timedRun(['--version'])).totalMs);
+
+/** The same dispatch inside this process: what `tapfleet run` costs after the CLI has started. */
+async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; totalMs: number }> {
+	const t0 = performance.now();
+	let firstMs = NaN;
+	const mod = readModuleDir(hello);
+	const dispatch = new Dispatch({
+		hosts: hosts.map(parseHostUri),
+		tls: pki.tls,
+		signingKey: pki.signingKey,
+		moduleFor: async () => mod,
+		session: { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false },
+		sink: {
+			record: (_h, _s, r) => {
+				if (r.text && Number.isNaN(firstMs)) firstMs = performance.now() - t0;
+				return true;
+			},
+			note: (h, text) => process.stderr.write(`${h}: ${text}\n`),
+			onDrain: () => {},
+		},
+	});
+	const outcomes = await dispatch.done;
+	if (outcomes.some((o) => o.error)) throw new Error('in-process run failed');
+	return { firstMs, totalMs: performance.now() - t0 };
+}
 
 const rows: string[] = [];
 for (const n of counts) {
@@ -70,12 +100,17 @@ for (const n of counts) {
 	for (let r = 0; r < repeats; r++) runs.push(await timedRun(['run', '--pki', pki.dir, '--module', hello, ...hosts]));
 	const bad = runs.find((r) => r.status !== 0 || r.lines !== n);
 	if (bad) throw new Error(`run on ${n} agents: status ${bad.status}, ${bad.lines} lines`);
-	rows.push(`| ${n} | ${median(runs.map((r) => r.firstMs)).toFixed(0)} ms | ${median(runs.map((r) => r.totalMs)).toFixed(0)} ms |`);
+	const inProc = [];
+	for (let r = 0; r < repeats; r++) inProc.push(await inProcessRun(agents.slice(0, n).map((a) => a.address)));
+	const ms = (xs: number[]) => `${median(xs).toFixed(0)} ms`;
+	rows.push(`| ${n} | ${ms(runs.map((r) => r.firstMs))} | ${ms(runs.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.firstMs))} | ${ms(inProc.map((r) => r.totalMs))} |`);
 }
 await new Promise((r) => setTimeout(r, 2000));
 const rss = agents.map((a) => rssMiB(a.child.pid!));
 
-process.stdout.write(`node start-up (tapfleet --version): ${nodeStart.toFixed(0)} ms\n\n`);
-process.stdout.write('| agents | first output line | whole run |\n| --- | --- | --- |\n' + rows.join('\n') + '\n\n');
+process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs; CLI start-up (tapfleet --version): median ${median(cliStart).toFixed(0)} ms\n\n`);
+process.stdout.write(
+	'| agents | `tapfleet run`: first line | `tapfleet run`: done | in-process dispatch: first line | in-process dispatch: done |\n| --- | --- | --- | --- | --- |\n' + rows.join('\n') + '\n\n',
+);
 process.stdout.write(`agent idle RSS: median ${median(rss).toFixed(1)} MiB, max ${Math.max(...rss).toFixed(1)} MiB (${rss.length} agents)\n`);
 for (const a of agents) a.child.kill('SIGTERM');

@@ -214,3 +214,20 @@ test('health and reflection services answer', async (t) => {
 	t.true(agent.logs.lines.some((l) => l.msg === 'agent listening'));
 	t.false(agent.logs.lines.some((l) => String(l.msg).includes('reflection is off')));
 });
+
+test('the session limit is RESOURCE_EXHAUSTED, and a slot frees when a session ends', async (t) => {
+	const pki = await testPki();
+	const agent = await inProcessAgent(pki, 'a1', { maxSessions: 1 });
+	t.teardown(() => agent.stop());
+	const client = clientFor(agent.address, pki.tls);
+	t.teardown(() => client.close());
+	const { buildModule } = await import('./helpers.js');
+	const ticks = signedUpload(readModuleDir(await buildModule('ticks', tempDir('mod'))), pki.signingKey);
+	const { sessionId } = await client.load(ticks, { ...options, detach: true });
+	await expectRefusal(t, client.load(ticks, options), status.RESOURCE_EXHAUSTED, /already runs 1 session\(s\) and 0 load\(s\) in progress; its limit is 1/);
+	t.is((await client.listSessions()).length, 1);
+	await client.unload(sessionId, false);
+	const again = await client.load(ticks, { ...options, detach: true });
+	await client.unload(again.sessionId, true);
+	t.deepEqual(taprunProcessesUnder(agent.stateDir), []);
+});
