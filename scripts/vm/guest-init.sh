@@ -37,6 +37,7 @@ rel=$(uname -r)
 for m in $(cat /lib/modules/"$rel"/vm-modules); do
 	insmod /lib/modules/"$rel"/vm/"$m".ko || say "insmod $m failed"
 done
+hostname tapfleet-vm
 ip link set lo up
 i=0
 while ! ip link show eth0 >/dev/null 2>&1; do

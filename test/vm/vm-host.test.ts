@@ -49,7 +49,8 @@ test('proc, sysfs, devtmpfs and tracefs are mounted', async (t) => {
 	t.regex(await sh('cat /sys/kernel/tracing/available_events | head -1'), /:/);
 });
 
-test('the network is 10.0.2.15/24 via 10.0.2.2, on virtio-net', async (t) => {
+test('the network is 10.0.2.15/24 via 10.0.2.2, on virtio-net; the host is tapfleet-vm', async (t) => {
+	t.is((await sh('hostname')).trim(), 'tapfleet-vm');
 	t.regex(await sh('ip -4 addr show eth0'), /inet 10\.0\.2\.15\/24/);
 	t.regex(await sh('ip route'), /default via 10\.0\.2\.2/);
 	t.regex(await sh('cat /proc/modules'), /^virtio_net /m);
