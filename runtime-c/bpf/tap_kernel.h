@@ -16,6 +16,10 @@
 #include "tap_arith.h"
 #include "tap_context.h"
 #include "tap_stat_add.h"
+
+#define TAP_KEY_STR(dst, src) \
+	(__builtin_memset((dst), 0, MAP_STRING_LENGTH), \
+	 (void)bpf_probe_read_kernel_str((dst), MAP_STRING_LENGTH, (src)))
 #include "tap_decl.h"
 
 #define TAP_SIDE_KERNEL 1

@@ -19,6 +19,10 @@
 #include "tap_module.h"
 #include "tap_stat.h"
 #include "tap_strings.h"
+
+#define TAP_KEY_STR(dst, src) \
+	(memset((dst), 0, MAP_STRING_LENGTH), \
+	 (void)strncpy((dst), (src), MAP_STRING_LENGTH - 1))
 #include "tap_decl.h"
 
 #define TAP_SIDE_KERNEL 0
@@ -101,9 +105,10 @@ static inline tap_long tap_str_len(const char *s)
 	return (tap_long)strnlen(s, MAXSTRINGLEN - 1);
 }
 
+/* Strings are always NUL-terminated within their buffer (also key strings). */
 static inline int tap_str_cmp(const char *a, const char *b)
 {
-	int r = strncmp(a, b, MAXSTRINGLEN);
+	int r = strcmp(a, b);
 
 	return r < 0 ? -1 : r > 0;
 }

@@ -14,8 +14,17 @@
 #define TAP_STAT_VALUE(name, buckets) \
 	struct name##_value { __s64 w[8 + ((buckets) ? (buckets) : 1)]; }
 
-/* The string in a key: zero-filled to its end, since keys hash as bytes. */
+/* A string member of an array key (MAP_STRING_LENGTH bytes). */
+typedef char tap_key_string[MAP_STRING_LENGTH];
+
+/*
+ * The string in a key: zero-filled to its end, since keys hash as bytes,
+ * truncated to MAP_STRING_LENGTH - 1 characters. A runtime may define its
+ * own (bpf does); this one suits MAP_STRING_LENGTH == MAXSTRINGLEN.
+ */
+#ifndef TAP_KEY_STR
 #define TAP_KEY_STR(dst, src) \
 	(__builtin_memset((dst), 0, MAXSTRINGLEN), tap_str_copy((dst), (src)))
+#endif
 
 #endif /* TAP_DECL_H */

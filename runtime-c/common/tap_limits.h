@@ -10,6 +10,14 @@
 #ifndef MAXSTRINGLEN
 #define MAXSTRINGLEN 512	/* stap: 512 on 64-bit hosts */
 #endif
+/*
+ * Bytes of a string inside an array key (stap's MAP_STRING_LENGTH, same
+ * default). BPF hash maps hash every key byte: -DMAP_STRING_LENGTH=64 makes
+ * a string-keyed update ~3x cheaper; longer keys are then truncated.
+ */
+#ifndef MAP_STRING_LENGTH
+#define MAP_STRING_LENGTH MAXSTRINGLEN
+#endif
 #ifndef MAXACTION
 #define MAXACTION 1000		/* statements per kernel-side probe hit */
 #endif
@@ -53,6 +61,9 @@
 
 #if MAXSTRINGLEN < 16 || MAXSTRINGLEN > 4096
 #error "MAXSTRINGLEN must be between 16 and 4096"
+#endif
+#if MAP_STRING_LENGTH < 16 || MAP_STRING_LENGTH > MAXSTRINGLEN
+#error "MAP_STRING_LENGTH must be between 16 and MAXSTRINGLEN"
 #endif
 
 #endif /* TAP_LIMITS_H */

@@ -38,7 +38,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned int *out)
 static int parse_define(const char *arg, struct options *o)
 {
 	static const char *const build_time[] = {
-		"MAXSTRINGLEN", "MAXACTION", "MAXACTION_INTERRUPTIBLE",
+		"MAXSTRINGLEN", "MAP_STRING_LENGTH", "MAXACTION", "MAXACTION_INTERRUPTIBLE", "MAXBACKTRACE",
 		"MAXNESTING", "MAXTRYLOCK", "HIST_WIDTH", "HIST_ELISION", NULL,
 	};
 	const char *eq = strchr(arg, '=');
