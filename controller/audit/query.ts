@@ -35,12 +35,15 @@ export async function listEntries(backend: AuditBackend, q: AuditQuery): Promise
 	// Entry keys in the order their newest row was found: a run's host, or a lone row.
 	const keys = new Map<string, EventRow>();
 	const runIds = new Set<string>();
+	// Entries certain so far; a run-wide key ('*') adds none its host rows do not.
+	let entryCount = 0;
 	for (const row of rows) {
-		// One key more than asked for is enough to know the listing is truncated.
-		if (keys.size > limit) break;
+		// One entry more than asked for is enough to know the listing is truncated.
+		if (entryCount > limit) break;
 		for (const key of entryKeys(row, q.host)) {
 			if (keys.has(key)) continue;
 			keys.set(key, row);
+			if (!key.endsWith('/*')) entryCount++;
 			if (row.runId !== null) runIds.add(row.runId);
 		}
 	}

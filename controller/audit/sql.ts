@@ -13,6 +13,7 @@ export const EVENT_COLUMNS = 'seq, at_ms, kind, run_id, host, session_id, who, s
 
 /** Above every hex digit and id character, so [p, p + '~') is "starts with p". */
 const PREFIX_END = '~';
+const SHA256_HEX_CHARS = 64;
 
 export function findSql(f: EventFilter, limit: number): Sql {
 	const where: string[] = [];
@@ -28,7 +29,10 @@ export function findSql(f: EventFilter, limit: number): Sql {
 	}
 	if (f.sinceMs !== undefined) add('at_ms >= ?', f.sinceMs);
 	if (f.untilMs !== undefined) add('at_ms <= ?', f.untilMs);
-	if (f.scriptHashPrefix !== undefined) {
+	if (f.scriptHashPrefix !== undefined && f.scriptHashPrefix.length === SHA256_HEX_CHARS) {
+		// A whole hash: equality lets (script_hash, at_ms) serve the ORDER BY too.
+		add('script_hash = ?', f.scriptHashPrefix);
+	} else if (f.scriptHashPrefix !== undefined) {
 		add('script_hash >= ? AND script_hash < ?', f.scriptHashPrefix, f.scriptHashPrefix + PREFIX_END);
 	}
 	if (f.kinds !== undefined) add(`kind IN (${f.kinds.map(() => '?').join(', ')})`, ...f.kinds);
