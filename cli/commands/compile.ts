@@ -6,6 +6,8 @@ import { type Command, Option } from 'commander';
 import { DEFAULT_TAPSET_DIR } from '../../controller/parse/library.js';
 import { dumpParseTree, hostTarget, runPass1, type Pass1Result } from '../../controller/parse/index.js';
 import type { Privilege, Runtime } from '../../controller/parse/target.js';
+import { runLatePasses, type LatePassOptions } from '../../controller/build/script-pipeline.js';
+import { parseDefines } from '../../controller/build/script-module.js';
 
 interface CompileOptions {
 	pass: string;
@@ -21,6 +23,7 @@ interface CompileOptions {
 	compatible?: string;
 	privilege?: Privilege;
 	unprivileged?: boolean;
+	m?: string;
 }
 
 /** What a pass run prints: its output, its diagnostics, and whether it succeeded. */
@@ -31,13 +34,28 @@ interface PassOutcome {
 }
 
 /** Pass N's printer, given pass 1's result. Passes 2..4 register here as they land. */
-const PASSES: Record<number, (p1: Pass1Result) => PassOutcome> = {
+const PASSES: Record<number, (p1: Pass1Result, opts: CompileOptions) => PassOutcome | Promise<PassOutcome>> = {
 	1: (p1) => ({
 		stdout: p1.files ? dumpParseTree(p1.files) : '',
 		stderr: p1.session.diags.render() + (p1.files ? '' : 'Pass 1: parse failed.  [man error::pass1]\n'),
 		ok: p1.files !== null,
 	}),
+	3: (p1) => latePass(p1, 3, {}),
+	4: (p1, opts) => {
+		try {
+			return latePass(p1, 4, { moduleName: opts.m, defines: parseDefines(opts.D) });
+		} catch (e) {
+			return { stdout: '', stderr: `tapfleet compile: ${(e as Error).message}\n`, ok: false };
+		}
+	},
 };
+
+/** Passes 3 and 4 (controller/build/script-pipeline.ts): -p3 prints the C, -p4 the module directory. */
+async function latePass(p1: Pass1Result, pass: 3 | 4, o: LatePassOptions): Promise<PassOutcome> {
+	const r = await runLatePasses(p1, pass, o);
+	const stdout = pass === 3 ? r.source ?? '' : r.moduleDir ? r.moduleDir + '\n' : '';
+	return { stdout, stderr: r.stderr, ok: r.ok };
+}
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -59,13 +77,14 @@ export function registerCompile(program: Command): void {
 		.option('--compatible <version>', 'hold the script to an older language version')
 		.addOption(new Option('--privilege <level>', 'privilege level').choices(['stapdev', 'stapsys', 'stapusr']))
 		.option('--unprivileged', 'same as --privilege=stapusr')
+		.option('-m <name>', 'module name (pass 4; default tap_<script hash>)')
 		.argument('[args...]', 'FILE (unless -e) and then script arguments ($1, @1, ...)')
-		.action((positional: string[], opts: CompileOptions) => {
-			process.exitCode = compile(positional, opts);
+		.action(async (positional: string[], opts: CompileOptions) => {
+			process.exitCode = await compile(positional, opts);
 		});
 }
 
-function compile(positional: string[], opts: CompileOptions): number {
+async function compile(positional: string[], opts: CompileOptions): Promise<number> {
 	const lastPass = Number(opts.pass);
 	if (!Number.isInteger(lastPass) || lastPass < 1 || lastPass > 5) {
 		process.stderr.write(`tapfleet compile: invalid pass number '${opts.pass}' (1-5)\n`);
@@ -96,7 +115,7 @@ function compile(positional: string[], opts: CompileOptions): number {
 	const p1 = runPass1({
 		target, args: args.map(toBytes), includePaths: [DEFAULT_TAPSET_DIR, ...opts.I], scripts: [main, ...extra],
 	});
-	const out = printer(p1);
+	const out = await printer(p1, opts);
 	if (out.stdout) process.stdout.write(Buffer.from(out.stdout, 'latin1'));
 	if (out.stderr) process.stderr.write(Buffer.from(out.stderr, 'latin1'));
 	return out.ok ? 0 : 1;

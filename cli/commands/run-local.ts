@@ -5,6 +5,9 @@
 // as with stap -c.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
+import { parseDefines } from '../../controller/build/script-module.js';
+import { runPipeline } from '../../controller/build/script-pipeline.js';
 import { taprunPath } from '../../controller/build/toolchain.js';
 
 export interface LocalRunOptions {
@@ -77,4 +80,43 @@ export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise
 			resolve(code ?? (signal ? 1 : 0));
 		});
 	});
+}
+
+export interface LocalScriptOptions {
+	e?: string;
+	c?: string;
+	o?: string;
+	T?: string;
+	D?: string[];
+	I?: string[];
+	g?: boolean;
+	taprun?: string;
+}
+
+/** Command-line text (UTF-16 in JS) as the byte string the lexer works on. */
+function toBytes(s: string): string {
+	return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+/** `tapfleet run (-e SCRIPT | FILE) [ARGS...]` on this host: passes 1-4, then taprun. */
+export async function runScriptLocally(script: string | undefined, args: string[], o: LocalScriptOptions): Promise<number> {
+	const positional = script === undefined ? [...args] : [script, ...args];
+	let name: string;
+	let text: string | null;
+	if (o.e !== undefined) {
+		name = '<input>';
+		text = toBytes(o.e);
+	} else {
+		const file = positional.shift();
+		if (file === undefined) throw new Error('a script is needed: -e SCRIPT or FILE');
+		name = file;
+		text = file === '-' ? readFileSync(0, 'latin1') : null;
+		if (file === '-') name = '<input>';
+	}
+	const timeLimit = o.T === undefined ? 0 : Number(o.T);
+	if (!Number.isSafeInteger(timeLimit) || timeLimit < 0) throw new Error(`-T ${JSON.stringify(o.T)}: expected whole seconds`);
+	const r = await runPipeline({ name, text, args: positional.map(toBytes), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D ?? []) });
+	if (r.stderr) process.stderr.write(Buffer.from(r.stderr, 'latin1'));
+	if (!r.ok || !r.moduleDir) return 1;
+	return runModuleLocally(r.moduleDir, { timeLimit, output: o.o, command: o.c, args: positional, taprun: o.taprun });
 }

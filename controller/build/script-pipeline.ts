@@ -1,0 +1,82 @@
+// A script through passes 1-4, for `tapfleet compile -p3/-p4` and the local
+// `tapfleet run`: parse (pass 1), elaborate against this host's kernel
+// (pass 2), translate (pass 3), build (pass 4, cached). Diagnostics are
+// stap's text; a failure names its pass as stap does.
+import { DEFAULT_TAPSET_DIR } from '../parse/library.js';
+import { hostTarget, runPass1, type Pass1Result } from '../parse/index.js';
+import type { Program } from '../elaborate/program.js';
+import { TranslateError, translate } from '../translate/translate.js';
+import { buildScriptModule } from './script-module.js';
+import { localBuildTarget } from './target.js';
+import { BuildError } from './toolchain.js';
+
+export interface ScriptInput {
+	/** `<input>` for -e, else the path as given. */
+	name: string;
+	/** The text for -e or stdin; null: read the file `name`. */
+	text: string | null;
+	/** Script arguments as byte strings. */
+	args: string[];
+	includePaths?: string[];
+	guru?: boolean;
+}
+
+export interface PipelineResult {
+	ok: boolean;
+	/** Diagnostics in stap's words (for stderr). */
+	stderr: string;
+	/** -p3: the C; -p4 and run: the module directory. */
+	source?: string;
+	moduleDir?: string;
+	cached?: boolean;
+}
+
+/**
+ * Pass 2. It plugs in here when controller/elaborate exports its entry;
+ * until then a script cannot get past pass 1.
+ */
+function elaborate(p1: Pass1Result): { program: Program | null; stderr: string } {
+	void p1;
+	return { program: null, stderr: 'tapfleet: pass 2 (elaboration) is not available yet\nPass 2: analysis failed.  [man error::pass2]\n' };
+}
+
+function scriptText(p1: Pass1Result): string {
+	return p1.files?.[0]?.file.contents ?? '';
+}
+
+export interface LatePassOptions {
+	/** -m NAME */
+	moduleName?: string;
+	/** -D NAME=VALUE */
+	defines?: Record<string, string>;
+}
+
+/** Passes 1-4 of one script on this host. */
+export function runPipeline(input: ScriptInput, lastPass: 3 | 4, opts: LatePassOptions = {}): Promise<PipelineResult> {
+	const target = hostTarget({ guruMode: !!input.guru });
+	const p1 = runPass1({ target, args: input.args, includePaths: [DEFAULT_TAPSET_DIR, ...(input.includePaths ?? [])], scripts: [{ name: input.name, text: input.text }] });
+	return runLatePasses(p1, lastPass, opts);
+}
+
+/** Passes 2-4 after pass 1 (tapfleet compile runs pass 1 itself). */
+export async function runLatePasses(p1: Pass1Result, lastPass: 3 | 4, opts: LatePassOptions = {}): Promise<PipelineResult> {
+	const input = { name: p1.files?.[0]?.file.name ?? '<input>' };
+	let stderr = p1.session.diags.render();
+	if (!p1.files) return { ok: false, stderr: stderr + 'Pass 1: parse failed.  [man error::pass1]\n' };
+	const p2 = elaborate(p1);
+	stderr += p2.stderr;
+	if (!p2.program) return { ok: false, stderr };
+	const text = scriptText(p1);
+	const moduleName = opts.moduleName;
+	try {
+		if (lastPass === 3) {
+			return { ok: true, stderr, source: translate(p2.program, { name: moduleName ?? 'stap', scriptName: input.name }).source };
+		}
+		const built = await buildScriptModule({ program: p2.program, scriptText: text, scriptName: input.name, moduleName, target: localBuildTarget(), defines: opts.defines });
+		return { ok: true, stderr, moduleDir: built.dir, cached: built.cached };
+	} catch (e) {
+		if (e instanceof TranslateError) return { ok: false, stderr: `${stderr}${e.message}\nPass 3: translation failed.  [man error::pass3]\n` };
+		if (e instanceof BuildError) return { ok: false, stderr: `${stderr}${e.message}\nPass 4: compilation failed.  [man error::pass4]\n` };
+		throw e;
+	}
+}
