@@ -2,11 +2,12 @@
 // kernel's tree (/lib/modules/<rel>/build from linux-headers-amd64) loads in
 // the VM's kernel, runs, and unloads.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { guestExec, Payload, prepareVm, VmHost, type VmKernel } from './vm-host.js';
 
 const fixture = fileURLToPath(new URL('../../../test/vm/fixtures/hello', import.meta.url));
@@ -17,11 +18,11 @@ let vm: VmHost;
 let shell: number;
 
 test.before(async (t) => {
-	t.timeout(300_000, 'first prepare downloads the kernel image; kbuild; boot');
-	kernel = prepareVm();
+	t.timeout(480_000, 'a first preparation downloads the kernel; TCG boots slowly on a loaded machine');
+	kernel = await prepareVm();
 	cpSync(fixture, buildDir, { recursive: true });
 	// kbuild notes that it skips the module's BTF (the headers have no vmlinux): not an error.
-	execFileSync('make', ['-s', '-C', kernel.tree, `M=${buildDir}`, 'modules'], { stdio: ['ignore', 'ignore', 'pipe'] });
+	await promisify(execFile)('make', ['-s', '-C', kernel.tree, `M=${buildDir}`, 'modules']);
 	payload.addFile(join(buildDir, 'tapfleet_hello.ko'), 'tapfleet_hello.ko');
 	shell = payload.addGuestShell();
 	vm = await VmHost.boot({ payload });

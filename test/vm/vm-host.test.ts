@@ -16,8 +16,8 @@ let shell: number;
 const payload = new Payload();
 
 test.before(async (t) => {
-	t.timeout(240_000, 'first prepare downloads the kernel image, then boots');
-	kernel = prepareVm();
+	t.timeout(480_000, 'a first preparation downloads the kernel; TCG boots slowly on a loaded machine');
+	kernel = await prepareVm();
 	shell = payload.addGuestShell();
 	vm = await VmHost.boot({ payload });
 });

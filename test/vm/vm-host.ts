@@ -1,12 +1,13 @@
 // Boots the tapfleet test VM (scripts/vm/boot.sh: Debian's kernel under qemu)
 // for tests, waits until its payload listens, and powers it off. Boot once per
 // test file (test.before) and share the VM among that file's tests.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const scripts = join(repo, 'scripts/vm');
@@ -23,9 +24,14 @@ export interface VmKernel {
 	initramfs: string;
 }
 
-/** Runs prepare.sh (quick when done) and says where things are. */
-export function prepareVm(): VmKernel {
-	const out = execFileSync('bash', [join(scripts, 'prepare.sh'), '--print-env'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Runs prepare.sh (quick when done) and says where things are. Asynchronous,
+ * so that a test worker stays responsive to ava while a first preparation
+ * downloads and builds.
+ */
+export async function prepareVm(): Promise<VmKernel> {
+	const { stdout: out, stderr } = await promisify(execFile)('bash', [join(scripts, 'prepare.sh'), '--print-env'], { encoding: 'utf8' });
+	if (stderr) process.stderr.write(stderr);
 	const env = Object.fromEntries(out.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
 	return {
 		release: env.TAPFLEET_VM_RELEASE!,
@@ -93,7 +99,7 @@ export interface BootOptions {
 	payload: Payload;
 	/** The serial console goes here too (default: in the run directory). */
 	logFile?: string;
-	/** How long to wait for READY (default 180 s: the first boot also prepares). */
+	/** How long to wait for READY (default 300 s: TCG crawls on a loaded machine). */
 	readyTimeoutMs?: number;
 }
 
@@ -142,7 +148,7 @@ export class VmHost {
 			log.end();
 		});
 		const vm = new VmHost(qemu, ports, runDir, logFile, () => text);
-		await vm.waitForReady(options.readyTimeoutMs ?? 180_000);
+		await vm.waitForReady(options.readyTimeoutMs ?? 300_000);
 		return vm;
 	}
 
