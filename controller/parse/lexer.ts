@@ -91,8 +91,13 @@ export class Lexer {
 		this.atwords = atWords(has);
 	}
 
+	private readonly versionAnswers = new Map<string, boolean>();
+
 	hasVersion(v: string): boolean {
-		return !this.opts.checkCompatible || versionAtLeast(this.opts.compatible, v);
+		if (!this.opts.checkCompatible) return true;
+		let ok = this.versionAnswers.get(v);
+		if (ok === undefined) this.versionAnswers.set(v, (ok = versionAtLeast(this.opts.compatible, v)));
+		return ok;
 	}
 
 	private peekc(n = 0): number {
@@ -219,23 +224,31 @@ export class Lexer {
 					continue;
 				}
 				if (c === PERCENT && c2 === LBRACE) return this.scanEmbedded(line, column);
-				let text = String.fromCharCode(c);
+				const start = this.pos - 1;
 				if ((c === 60 || c === 62) && c2 === c && (c3 === c || c3 === 61)) {
 					// <<< >>> <<= >>=
-					text += String.fromCharCode(c2, c3);
 					this.getc();
 					this.getc();
 				} else if (TWO_CHAR_OPS.has(c * 256 + c2)) {
-					text += String.fromCharCode(c2);
 					this.getc();
 				}
-				return this.make('operator', text, line, column);
+				return this.make('operator', this.input.slice(start, this.pos), line, column);
 			}
 			return this.make('junk', '\\x' + c.toString(16).padStart(2, '0'), line, column, 'unknown');
 		}
 	}
 
 	private scanString(line: number, column: number): Token {
+		// Fast path: no escapes, closed on this line.
+		const close = this.input.indexOf('"', this.pos);
+		if (close >= 0 && this.suspendCount === 0) {
+			const body = this.input.slice(this.pos, close);
+			if (body.indexOf('\\') < 0 && body.indexOf('\n') < 0) {
+				this.pos = close + 1;
+				this.column += body.length + 1;
+				return this.make('string', body, line, column);
+			}
+		}
 		let text = '';
 		for (;;) {
 			let c = this.getc();

@@ -42,8 +42,10 @@ export class MacroExpander {
 
 	/** The next raw token from the current source: the file, or the innermost macro body. */
 	private nextRaw(): Token | null {
-		const act = this.stack[this.stack.length - 1];
-		if (!act) return this.lexer.scan();
+		// (Never index an empty array at -1: V8 takes a slow path for it.)
+		const depth = this.stack.length;
+		if (depth === 0) return this.lexer.scan();
+		const act = this.stack[depth - 1]!;
 		if (act.cursor < act.macro.body.length) return withChain(act.macro.body[act.cursor++]!, act.tok);
 		return null;
 	}
@@ -64,7 +66,7 @@ export class MacroExpander {
 				continue;
 			}
 			const name = t.content.slice(1);
-			const act = this.stack[this.stack.length - 1] ?? null;
+			const act = this.stack.length > 0 ? this.stack[this.stack.length - 1]! : null;
 			let decl: MacroDecl | undefined;
 			if (act && act.params.has(name)) decl = act.params.get(name);
 			else if (!(act && act.macro.context === 'library') && this.namespace.has(name)) decl = this.namespace.get(name);

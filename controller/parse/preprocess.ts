@@ -23,7 +23,7 @@ export class ConditionalPreprocessor {
 
 	scan(): Token | null {
 		for (;;) {
-			const top = this.stack[this.stack.length - 1];
+			const top = this.stack.length > 0 ? this.stack[this.stack.length - 1] : undefined;
 			const state = top?.state;
 			const t = state === 'skip_then' || state === 'skip_else' ? this.skip() : this.macros.scan();
 			if (t === null) {
