@@ -147,6 +147,7 @@ for (const kind of BACKENDS) {
 			t.deepEqual(await keys({ scriptHash: b.scriptHash.slice(0, 8) }), ['b:db1', 'b:web2']);
 			t.deepEqual(await keys({ sinceMs: Date.now() + 60_000 }), []);
 			t.deepEqual(await keys({ untilMs: Date.now() + 60_000, host: 'web1' }), ['a:web1']);
+			t.deepEqual(await keys({ scriptHash: b.scriptHash }), ['b:db1', 'b:web2']);
 			const limited = await log.list({ limit: 1 });
 			t.is(limited.entries.length, 1);
 			t.true(limited.truncated);
@@ -163,6 +164,17 @@ for (const kind of BACKENDS) {
 			const shown = await log.show(run.runId);
 			t.true(shown.hosts.every((h, i) => h.state === 'ended' && h.sessionId === `s${i}`));
 			t.like(await log.verify(), { ok: true, rowsChecked: 1 + 40 * 3 + 1 + 1 });
+		}));
+
+	test(`${kind}: a listing fills its limit before saying it is truncated`, (t) =>
+		withAuditLog(kind, async (log) => {
+			for (let i = 0; i < 6; i++) {
+				const run = await log.beginDispatch({ who: ALICE, hosts: ['a', 'b', 'c'], moduleHash: 'm', scriptText: SCRIPT, options: {} });
+				await Promise.all(['a', 'b', 'c'].map((h) => run.hostEnded(h, ended({}))));
+				await run.finish();
+			}
+			t.like(await log.list({ limit: 7 }), { entries: { length: 7 }, truncated: true });
+			t.like(await log.list({ limit: 18 }), { entries: { length: 18 }, truncated: false });
 		}));
 
 	test(`${kind}: bad records are refused with a clear message and write nothing`, (t) =>
