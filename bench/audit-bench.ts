@@ -4,6 +4,7 @@
 //  - time what the audit adds to a run: one append, and every record of a
 //    10-host run (dispatch, loads, ends, finish).
 // Usage: node dist/bench/audit-bench.js [sqlite|postgres|both] [ROWS]
+//        node dist/bench/audit-bench.js --audit-db=KEPT_LOG ROWS   (queries again on a kept log)
 // PostgreSQL comes from scripts/services/postgres.sh (or $TAPFLEET_TEST_PG_URL).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -160,8 +161,22 @@ async function benchOne(kind: 'sqlite' | 'postgres', rows: number) {
 	}
 }
 
+/** Times the queries again on a log kept by AUDIT_BENCH_KEEP=1 (ROWS = the rows it was filled with). */
+async function rerun(spec: string, rows: number) {
+	const log = await openAuditLog(spec, { recover: false });
+	try {
+		return { queries: await queries(log, Math.ceil(rows / ROWS_PER_RUN)) };
+	} finally {
+		await log.close();
+	}
+}
+
 const which = process.argv[2] ?? 'both';
 const rows = Number(process.argv[3] ?? 1_000_000);
-for (const kind of which === 'both' ? (['sqlite', 'postgres'] as const) : [which as 'sqlite' | 'postgres']) {
-	console.log(JSON.stringify(await benchOne(kind, rows), null, 2));
+if (which.startsWith('--audit-db=')) {
+	console.log(JSON.stringify(await rerun(which.slice('--audit-db='.length), rows), null, 2));
+} else {
+	for (const kind of which === 'both' ? (['sqlite', 'postgres'] as const) : [which as 'sqlite' | 'postgres']) {
+		console.log(JSON.stringify(await benchOne(kind, rows), null, 2));
+	}
 }
