@@ -30,6 +30,7 @@ static struct {
 static struct workqueue_struct *session_wq;
 static struct work_struct start_work, stop_work;
 static bool start_failed, started, stop_queued;
+static bool registered;	/* kernel-side probes went live */
 static DEFINE_MUTEX(ctl_lock);
 
 static struct tap_kctx *kctx_of(struct tap_context *c)
@@ -172,6 +173,7 @@ static void start_session(struct work_struct *w)
 			start_failed = true;
 			atomic_set(&tap_rt.state, TAP_STATE_STOPPING);
 		} else {
+			WRITE_ONCE(registered, true);
 			atomic_cmpxchg(&tap_rt.state, TAP_STATE_STARTING,
 				       TAP_STATE_RUNNING);
 		}
@@ -394,14 +396,14 @@ static ssize_t ctl_read(struct file *f, char __user *buf, size_t count,
 	int n;
 
 	n = scnprintf(line, sizeof(line),
-		      "state=%d errors=%lld skipped=%lld lost=%lld exit=%d failed=%d owner=%d\n",
+		      "state=%d errors=%lld skipped=%lld lost=%lld exit=%d failed=%d owner=%d started=%d\n",
 		      atomic_read(&tap_rt.state),
 		      (long long)atomic64_read(&tap_rt.errors),
 		      (long long)atomic64_read(&tap_rt.skipped),
 		      (long long)(atomic64_read(&tap_rt.out.lost) +
 				  atomic64_read(&tap_rt.err.lost)),
 		      READ_ONCE(tap_rt.exit_requested), start_failed,
-		      tap_rt.owner);
+		      tap_rt.owner, READ_ONCE(registered));
 	return simple_read_from_buffer(buf, count, ppos, line, n);
 }
 
@@ -444,9 +446,10 @@ unsigned int tap_maxmapentries = MAXMAPENTRIES;
 unsigned int tap_maxerrors = MAXERRORS;
 unsigned int tap_maxskipped = MAXSKIPPED;
 static unsigned int bufsize = 4 << 20;
-module_param_named(MAXMAPENTRIES, tap_maxmapentries, uint, 0400);
-module_param_named(MAXERRORS, tap_maxerrors, uint, 0400);
-module_param_named(MAXSKIPPED, tap_maxskipped, uint, 0400);
+/* lowercase: the uppercase names are macros (tap_limits.h) */
+module_param_named(maxmapentries, tap_maxmapentries, uint, 0400);
+module_param_named(maxerrors, tap_maxerrors, uint, 0400);
+module_param_named(maxskipped, tap_maxskipped, uint, 0400);
 module_param(bufsize, uint, 0400);
 MODULE_PARM_DESC(bufsize, "bytes of the output channel (a power of two)");
 

@@ -29,6 +29,7 @@ struct session_status {
 	int state;
 	long long errors, skipped, lost;
 	int exit_requested, failed, owner;
+	int started;		/* kernel-side probes were registered */
 };
 
 static int finit_module(int fd, const char *params, int flags)
@@ -57,9 +58,10 @@ static int read_status(const char *name, struct session_status *s)
 		return -1;
 	line[n] = '\0';
 	memset(s, 0, sizeof(*s));
-	return sscanf(line, "state=%d errors=%lld skipped=%lld lost=%lld exit=%d failed=%d owner=%d",
+	return sscanf(line, "state=%d errors=%lld skipped=%lld lost=%lld exit=%d failed=%d owner=%d started=%d",
 		      &s->state, &s->errors, &s->skipped, &s->lost,
-		      &s->exit_requested, &s->failed, &s->owner) == 7 ? 0 : -1;
+		      &s->exit_requested, &s->failed, &s->owner,
+		      &s->started) == 8 ? 0 : -1;
 }
 
 static int ctl_command(const char *name, const char *cmd)
@@ -250,7 +252,7 @@ static int load(const struct module_files *files, const struct options *o)
 	int fd, kmsg, ret, err;
 
 	snprintf(params, sizeof(params),
-		 "MAXMAPENTRIES=%u MAXERRORS=%u MAXSKIPPED=%u bufsize=%u",
+		 "maxmapentries=%u maxerrors=%u maxskipped=%u bufsize=%u",
 		 o->load.maxmapentries, o->load.maxerrors, o->load.maxskipped,
 		 o->load.ringbuf_mib << 20);
 	fd = open(files->kernel_module, O_RDONLY | O_CLOEXEC);
@@ -303,14 +305,14 @@ static const char *run(const char *name, const struct options *o, int sfd,
 		int sig = poll(&p, 1, POLL_MS) > 0;
 		char buf[128];
 
-		drain(ch);
 		if (read_status(name, &s))
 			return "error";
-		if (!started && s.state != TAP_STATE_STARTING) {
+		/* before the output: whatever is in the channels came after */
+		if (!started && s.started) {
 			started = 1;
-			if (s.state == TAP_STATE_RUNNING)
-				tap_report_event("started", NULL);
+			tap_report_event("started", NULL);
 		}
+		drain(ch);
 		if (sig) {
 			while (read(sfd, buf, sizeof(buf)) > 0)
 				;

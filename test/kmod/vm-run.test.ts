@@ -32,11 +32,16 @@ function addModule(dir: string, label: string): void {
 
 test.before(async (t) => {
 	t.timeout(300_000, 'first prepare downloads the kernel image; kbuild; boot');
-	const kernel = prepareVm();
+	const kernel = await prepareVm();
 	buildId = gnuBuildIdOfElfFile(kernel.vmlinux) ?? '';
 	const target = { tree: kernel.tree, release: kernel.release, buildId };
-	for (const name of ['hello', 'ticks', 'vfsread', 'exec']) addModule(await buildKmodFixture(name, join(work, 'kmod'), target), name);
-	addModule(await buildKmodFixture('hello', join(work, 'wrong'), { ...target, buildId: otherBuildId(buildId) }), 'wrong-build');
+	const names = ['hello', 'ticks', 'vfsread', 'exec', 'arrays', 'kdiv0'];
+	const dirs = await Promise.all([
+		...names.map((name) => buildKmodFixture(name, join(work, 'kmod'), target)),
+		buildKmodFixture('hello', join(work, 'wrong'), { ...target, buildId: otherBuildId(buildId) }),
+	]);
+	names.forEach((name, i) => addModule(dirs[i]!, name));
+	addModule(dirs[names.length]!, 'wrong-build');
 	// taprun and the shared libraries it needs beyond Node's (the guest has glibc)
 	payload.addFile(taprunPath, 'taprun', 0o755);
 	for (const lib of ['libbpf.so.1', 'libelf.so.1', 'libz.so.1']) payload.addFile(join('/lib/x86_64-linux-gnu', lib), lib);
@@ -92,6 +97,38 @@ test.serial('a tracepoint with an argument: sched_process_exec counts exactly th
 	t.regex(out, /^status 0\ntrue ran 3 times\n/);
 	t.regex(out, /{"type":"stopping","reason":"signal"}/);
 	t.regex(out, /{"type":"summary","errors":0,"skipped":0,"lost":0,"status":0}\n$/);
+});
+
+test.serial('arrays: set, +=, sorted foreach with limit, delete, in; a sized array overflows with stap\'s error, then error probes', async (t) => {
+	const r = await sh('taprun /payload/m/arrays');
+	t.is(r.stdout.toString(), 'x=6\ny=3\ny in a: 0, x in a: 1\nerror probe ran\n');
+	t.is(r.stderr, "ERROR: Array overflow, check size limit (2) near identifier 'small' at arrays.stp:8:31\nWARNING: Number of errors: 1, skipped probes: 0\n");
+	t.is(r.status, 1);
+});
+
+test.serial('-D MAXMAPENTRIES=2 at load: the third key of an unsized array overflows', async (t) => {
+	const r = await sh('taprun -D MAXMAPENTRIES=2 /payload/m/arrays');
+	t.is(r.stdout.toString(), 'error probe ran\n');
+	t.is(r.stderr, "ERROR: Array overflow, check MAXMAPENTRIES near identifier 'a' at arrays.stp:3:2\nWARNING: Number of errors: 1, skipped probes: 0\n");
+	t.is(r.status, 1);
+});
+
+test.serial('a run-time error in a kernel-side probe (hrtimer): stap\'s message and location, error probes instead of end', async (t) => {
+	const r = await sh('taprun /payload/m/kdiv0');
+	t.is(r.stdout.toString(), 'error probe ran\n');
+	t.is(r.stderr, "ERROR: division by 0 near operator '/' at kdiv0.stp:2:39\nWARNING: Number of errors: 1, skipped probes: 0\n");
+	t.is(r.status, 1);
+});
+
+test.serial('-D MAXERRORS=2: the session stops at the third error; -j gives JSON lines', async (t) => {
+	const r = await sh('taprun -j -D MAXERRORS=2 /payload/m/kdiv0');
+	t.is(r.stdout.toString(), 'error probe ran\n');
+	const error = '{"type":"error","message":"division by 0","location":"operator \'/\' at kdiv0.stp:2:39","probe":"timer.ms(10)"}\n';
+	t.is(
+		r.stderr,
+		'{"type":"started"}\n' + error.repeat(3) + '{"type":"stopping","reason":"error"}\n' + '{"type":"warning","message":"Number of errors: 3, skipped probes: 0"}\n' + '{"type":"summary","errors":3,"skipped":0,"lost":0,"status":1}\n',
+	);
+	t.is(r.status, 1);
 });
 
 test.serial('the module refuses a kernel of another build at init, with SystemTap\'s message, and taprun reports it', async (t) => {
