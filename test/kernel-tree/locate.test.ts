@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelTreeImage } from '../../controller/kernel-tree/image.js';
+import { kernelTreeBuildId, kernelTreeImage } from '../../controller/kernel-tree/image.js';
+import { gnuBuildIdOfElfFile } from '../../controller/profile/elf-notes.js';
 import { KernelTreeError, locateKernelTree } from '../../controller/kernel-tree/locate.js';
 import { capabilitiesFromConfig } from '../../controller/kernel-tree/profile.js';
 
@@ -60,6 +61,14 @@ test('a tree with no kernel image anywhere says where it looked', (t) => {
 	const tree = locateKernelTree({ treeDir: fakeTree('noimage', '0.0.0-tapfleet-none') });
 	const err = t.throws(() => kernelTreeImage(tree), { instanceOf: KernelTreeError });
 	t.regex(err?.message ?? '', /^--kernel-tree .*: no kernel image \(vmlinux or vmlinuz\) for 0\.0\.0-tapfleet-none; looked at .*\/vmlinux, .*\/boot\/vmlinuz-0\.0\.0-tapfleet-none/);
+});
+
+test('the build-id of a tree comes from the image it is given; an image without one is refused', (t) => {
+	const tree = locateKernelTree({ treeDir: fakeTree('buildid', '0.0.1-tapfleet') });
+	t.deepEqual(kernelTreeBuildId(tree, '/bin/true'), { path: '/bin/true', buildId: gnuBuildIdOfElfFile('/bin/true')! });
+	const stripped = join(tmp, 'no-build-id');
+	execFileSync('objcopy', ['--remove-section', '.note.gnu.build-id', '/bin/true', stripped]);
+	t.throws(() => kernelTreeBuildId(tree, stripped), { instanceOf: KernelTreeError, message: `${stripped}: the kernel has no GNU build-id note (built without CONFIG_BUILD_ID? tapfleet needs it to tell kernels apart)` });
 });
 
 test('capabilities from a .config name the options they rest on', (t) => {

@@ -3,7 +3,7 @@
 // kernel filesystems and network the init promises, and powers off cleanly.
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { readKernelImage } from '../../controller/kernel-tree/image.js';
+import { kernelTreeBuildId, readKernelImage } from '../../controller/kernel-tree/image.js';
 import { locateKernelTree } from '../../controller/kernel-tree/locate.js';
 import { kernelProfileFromTree } from '../../controller/kernel-tree/profile.js';
 import { gnuBuildIdFromNotes, gnuBuildIdOfElfFile } from '../../controller/profile/elf-notes.js';
@@ -67,6 +67,8 @@ test('the build-id read from the kernel image on this machine is the one the boo
 	// From Debian's bzImage (xz payload, decompressed here) and from the vmlinux prepare.sh extracted and booted.
 	t.is(readKernelImage(kernel.vmlinuz).buildId, running);
 	t.is(gnuBuildIdOfElfFile(kernel.vmlinux), running);
+	// What pass 4 asks for `-r RELEASE`: found without being told where the image is.
+	t.deepEqual(kernelTreeBuildId(locateKernelTree({ release: kernel.release })), { path: kernel.vmlinux, buildId: running });
 });
 
 test('the profile made from the tree describes the kernel the guest runs', async (t) => {
