@@ -1,9 +1,8 @@
 // `tapfleet run`: pass 5. Dispatches a module to hosts (or to an embedded
 // local agent when no --host is given), streams the merged output, and
 // unloads everywhere at the end. Ctrl-C once: unload with end probes (their
-// output is shown); twice: force. The module comes from --module DIR now;
-// compiling a SCRIPT per build-id plugs into `moduleSource` once passes
-// 1-4 exist.
+// output is shown); twice: force. The module comes from --module DIR, or
+// from a script compiled per kernel build-id (`moduleSource`).
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
@@ -24,6 +23,12 @@ interface RunOptions {
 	host: string[];
 	pki?: string;
 	module?: string;
+	e?: string;
+	c?: string;
+	o?: string;
+	D: string[];
+	I: string[];
+	g?: boolean;
 	prefix?: boolean;
 	json?: boolean;
 	T?: string;
@@ -32,17 +37,44 @@ interface RunOptions {
 	taprun?: string;
 }
 
-/** Where the module for a build-id comes from. */
-function moduleSource(o: RunOptions, script: string | undefined): (buildId: string, info: HostInfo) => Promise<ModuleOnDisk> {
+/**
+ * Where the module for a build-id comes from: a prebuilt directory
+ * (--module), or the script compiled by passes 1-4. Compiling runs once per
+ * distinct build-id (the dispatch asks once per build-id; the module cache of
+ * pass 4 makes a repeat free). Only this host's kernel can be compiled for
+ * until pass 2 resolves against a fetched kernel profile.
+ */
+async function moduleSource(o: RunOptions, script: string | undefined, args: string[]): Promise<(buildId: string, info: HostInfo) => Promise<ModuleOnDisk>> {
 	if (o.module) {
 		const mod = readModuleDir(o.module);
 		return async () => mod;
 	}
-	throw new Error(
-		script
-			? `compiling ${script} for dispatch is not wired to passes 1-4 yet; build it with \`tapfleet compile -p4\` and pass --module DIR`
-			: 'nothing to run: give a module directory (--module DIR) or a script',
-	);
+	const input = o.e !== undefined ? { name: '<input>', text: latin1(o.e) } : script ? { name: script, text: null } : undefined;
+	if (!input) throw new Error('nothing to run: give a script (FILE or -e SCRIPT) or a module directory (--module DIR)');
+	const [{ runPipeline }, { parseDefines }, { runningKernelBuildId }] = await Promise.all([
+		import('../../controller/build/script-pipeline.js'),
+		import('../../controller/build/script-module.js'),
+		import('../../agent/host-facts.js'),
+	]);
+	const localBuildId = runningKernelBuildId();
+	return async (buildId, info) => {
+		if (buildId !== localBuildId) {
+			throw new Error(
+				`compiling for kernel build-id ${buildId} (${info.kernelRelease}) needs that kernel's profile, which the compiler cannot use yet; compile on such a host and pass --module DIR`,
+			);
+		}
+		const r = await runPipeline({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D) });
+		// The compiler works on byte strings (latin1 in JS); its messages go out as those bytes.
+		const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
+		if (!r.ok || !r.moduleDir) throw new Error(`compiling ${input.name} failed:\n${diagnostics.trimEnd()}`);
+		if (diagnostics) process.stderr.write(diagnostics);
+		return readModuleDir(r.moduleDir);
+	};
+}
+
+/** Command-line text as the byte string the compiler's lexer works on. */
+function latin1(s: string): string {
+	return Buffer.from(s, 'utf8').toString('latin1');
 }
 
 function seconds(name: string, v: string | undefined): number {
@@ -56,24 +88,38 @@ export function registerRun(program: Command): void {
 	program
 		.command('run')
 		.description('run a module (or script) on hosts and stream the merged output; Ctrl-C unloads (twice: forces)')
-		.argument('[SCRIPT]', 'script file (compiling for dispatch: not wired yet; use --module)')
+		.argument('[SCRIPT]', 'script file, compiled by passes 1-4 for each distinct kernel build (unless -e or --module)')
 		.argument('[ARGS...]', 'script arguments ($1, @1 ...)')
 		.option('--host <URI>', 'HOST:PORT (mTLS), unix:/PATH or plaintext://HOST:PORT; repeatable; none = this host through an embedded agent', collectHosts, [])
 		.option('--pki <DIR>', 'PKI directory from `tapfleet keys init` (default: XDG config dir)')
 		.option('-m, --module <DIR>', 'a compiled module directory (manifest.json and its files)')
+		.option('-e <SCRIPT>', 'the script text (then every positional argument is a script argument)')
 		.option('--prefix', 'prefix each output line with its host (like stap --remote-prefix)')
 		.option('--json', 'one JSON object per output record: host, session, seq, stream, text')
 		.option('-T <SECONDS>', 'stop after SECONDS everywhere (end probes run)')
 		.option('--lease <SECONDS>', 'how long a session survives if this controller goes away', '30')
 		.option('--detach', 'leave the sessions running (no lease) and print their ids')
 		.option('--taprun <PATH>', 'taprun for the embedded local agent')
+		.option('-c <CMD>', 'run CMD while tracing and stop when it exits (this host only: no --host)')
+		.option('-o <FILE>', 'write the output to FILE (this host only: no --host)')
+		.option('-D <NAME=VALUE>', 'build-time limit for the module, e.g. MAXSTRINGLEN=1024 (repeatable)', (v: string, p: string[]) => [...p, v], [])
+		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
+		.option('-g', 'guru mode')
 		.action((script: string | undefined, args: string[], o: RunOptions) => runCommand('run', () => run(script, args, o)));
 }
 
 async function run(script: string | undefined, args: string[], o: RunOptions): Promise<number> {
 	const timeLimit = seconds('-T', o.T);
 	const lease = seconds('--lease', o.lease);
-	const moduleFor = moduleSource(o, script);
+	if (o.c !== undefined || o.o !== undefined) {
+		// -c and -o need taprun as a direct child (its "started" event, its output file): the local path of pass 5.
+		if (o.host.length > 0 || o.module) throw new Error('-c and -o run a script on this host only: leave out --host and --module');
+		const { runScriptLocally } = await import('./run-local.js');
+		return runScriptLocally(script, args, { e: o.e, c: o.c, o: o.o, T: o.T, D: o.D, I: o.I, g: o.g, taprun: o.taprun });
+	}
+	// With -e, every positional argument is a script argument.
+	if (o.e !== undefined && script !== undefined) args = [script, ...args];
+	const moduleFor = await moduleSource(o, o.e !== undefined ? undefined : script, args);
 	let embedded: EmbeddedAgent | undefined;
 	let hostArgs = o.host;
 	const conn = connectOptions(hostArgs, o.pki);

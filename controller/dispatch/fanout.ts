@@ -51,6 +51,7 @@ export class Dispatch {
 	private clients: AgentClient[];
 	private sessions = new Map<string, { client: AgentClient; sessionId: string }>();
 	private unloading: 'no' | 'polite' | 'forced' = 'no';
+	private reportedBuildIds = new Set<string>();
 	readonly done: Promise<HostOutcome[]>;
 
 	constructor(private opts: DispatchOptions) {
@@ -105,6 +106,9 @@ export class Dispatch {
 		try {
 			mod = await moduleFor(info);
 		} catch (err) {
+			// Hosts of one build-id share one compile: say why in full once, then refer to it.
+			if (this.reportedBuildIds.has(info.buildId)) return fail(`no module for build-id ${info.buildId} (see above)`);
+			this.reportedBuildIds.add(info.buildId);
 			return fail(`no module for build-id ${info.buildId}: ${(err as Error).message}`);
 		}
 		if (mod.manifest.target.buildId !== info.buildId) return fail(buildIdMismatch(host, info, mod));
