@@ -92,3 +92,47 @@ export function readAggregate(b: Body, stat: VarRef | IndexRef | HistExpr['stat'
 	b.depth--;
 	return `TAP_AGG(&${agg})`;
 }
+
+/** Evaluates the fixed columns of a slice (`[1, *]`) once; null entries stay wildcards. */
+export function sliceValues(b: Body, keys: readonly (Expr | null)[], gen: ExprGen): (string | null)[] {
+	return keys.map((k) => {
+		if (!k) return null;
+		const v = gen(b, k);
+		if (k.type === 'string') {
+			const s = b.strTemp();
+			b.line(`tap_str_copy(${s}, ${v});`);
+			return s;
+		}
+		const t = b.longTemp();
+		b.line(`${t} = ${v};`);
+		return t;
+	});
+}
+
+/** C condition: the key struct `key` matches the slice's fixed columns. */
+export function sliceMatch(g: GlobalVar, key: string, values: readonly (string | null)[]): string {
+	const parts = values.flatMap((v, i) => (v === null ? [] : [g.keys![i] === 'string' ? `tap_str_cmp(${key}.k${i}, ${v}) == 0` : `${key}.k${i} == ${v}`]));
+	return parts.length ? parts.join(' && ') : '1';
+}
+
+/**
+ * Runs `onMatch` (emitting C) for each element of `g` matching the slice
+ * (user side: a snapshot walk); `key` holds the element's key meanwhile.
+ */
+export function forEachInSlice(b: Body, g: GlobalVar, keys: readonly (Expr | null)[], gen: ExprGen, onMatch: (key: string, stop: string) => void): void {
+	if (b.side === 'kernel') b.unsupported(null, 'an array slice ([..., *])');
+	const values = sliceValues(b, keys, gen);
+	const m = b.mod.global(g);
+	const it = b.field('struct tap_iter', 'it');
+	const key = b.field(`struct ${m}_key`, 'k');
+	const stop = b.label('sliced');
+	b.open(`if (!tap_foreach_begin(&${it}, &${m}, NULL, 0)) {`);
+	b.open(`while (tap_foreach_next(&${it}, &${key}, NULL)) {`);
+	b.open(`if (${sliceMatch(g, key, values)}) {`);
+	onMatch(key, stop);
+	b.close();
+	b.close();
+	b.lines.push({ depth: b.depth - 1, text: `${stop}: __attribute__((unused));` });
+	b.line(`tap_foreach_end(&${it});`);
+	b.close();
+}

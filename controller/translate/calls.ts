@@ -62,6 +62,19 @@ const BUILTINS: Record<string, Builtin> = {
 	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,
 	strtol: (b, [s, base]) => { userOnly(b, 'strtol'); return `((tap_long)strtoll(${s}, NULL, (int)(${base})))`; },
 	pp: (b) => b.mod.stringLiteral(b.probePoint),
+	text_str: stringInto((b, d, [s]) => { userOnly(b, 'text_str'); b.line(`tap_gen_text_str(${d}, ${s}, 0, 0, 0);`); }),
+	text_strn: stringInto((b, d, [s, len, quoted]) => {
+		userOnly(b, 'text_strn');
+		b.line(`tap_gen_text_str(${d}, ${s}, 0, (int)((${len}) < 0 ? 0 : (${len}) > MAXSTRINGLEN ? MAXSTRINGLEN : (${len})), (int)(${quoted}));`);
+	}),
+	string_quoted: stringInto((b, d, [s]) => { userOnly(b, 'string_quoted'); b.line(`tap_gen_text_str(${d}, ${s}, MAXSTRINGLEN, MAXSTRINGLEN, 1);`); }),
+	stringat: (b, [s, pos], e) => {
+		userOnly(b, 'stringat');
+		const p = b.longTemp();
+		b.line(`${p} = ${pos};`);
+		b.raiseIf(`${p} < 0 || ${p} >= tap_str_len(${s})`, 'TAP_E_STRING', e.tok);
+		return `((tap_long)(unsigned char)(${s})[${p}])`;
+	},
 };
 
 function userOnly(b: Body, name: string): void {

@@ -3,7 +3,7 @@
 // order is the script's: an operand whose value a later operand's
 // statements could change is saved in a temporary first.
 import type { Assign, Binary, Crement, Expr, GlobalVar, IndexRef, Logical, Ternary, VarRef } from '../elaborate/program.js';
-import { checkOverflow, fillKey, readAggregate, readElement, writeElement } from './arrays.js';
+import { checkOverflow, fillKey, forEachInSlice, readAggregate, readElement, writeElement } from './arrays.js';
 import type { Body } from './body.js';
 import { genCall } from './calls.js';
 import { cLong } from './c-text.js';
@@ -78,7 +78,15 @@ export function genExpr(b: Body, e: Expr): string {
 		case 'assign':
 			return genAssign(b, e);
 		case 'in': {
-			if (e.keys.some((k) => k === null)) b.unsupported(e.tok, 'a wildcard (*) in `in`');
+			if (e.keys.some((k) => k === null)) {
+				const found = b.longTemp();
+				b.line(`${found} = 0;`);
+				forEachInSlice(b, e.array, e.keys, genExpr, (_key, stop) => {
+					b.line(`${found} = 1;`);
+					b.line(`goto ${stop};`);
+				});
+				return found;
+			}
 			const key = fillKey(b, e.array, e.keys as Expr[], genExpr);
 			return `((tap_long)TAP_MAP_EXISTS(${b.mod.global(e.array)}, ${key}))`;
 		}

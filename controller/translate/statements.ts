@@ -1,8 +1,8 @@
 // Statements: control flow as C with labels (stap's model: an error jumps
 // to the handler's `out:` or to the enclosing catch block; MAXACTION is
 // charged per block and per loop iteration and is never caught).
-import type { Block, ForeachStmt, GlobalVar, Stmt } from '../elaborate/program.js';
-import { fillKey, valueType } from './arrays.js';
+import type { Block, Expr, ForeachStmt, GlobalVar, Stmt } from '../elaborate/program.js';
+import { fillKey, forEachInSlice, sliceMatch, sliceValues, valueType } from './arrays.js';
 import type { Body } from './body.js';
 import { genExpr, stable } from './expressions.js';
 import { TranslateError } from './module-context.js';
@@ -139,7 +139,11 @@ function genDelete(b: Body, s: Extract<Stmt, { kind: 'delete' }>): void {
 		return;
 	}
 	if (t.kind === 'index') {
-		if (t.keys.some((k) => k === null)) b.unsupported(s.tok, 'delete with a wildcard');
+		const keys = t.keys as readonly (Expr | null)[];
+		if (keys.some((k) => k === null)) {
+			forEachInSlice(b, t.array, keys, genExpr, (key) => b.line(`TAP_MAP_DELETE(${b.mod.global(t.array)}, &${key});`));
+			return;
+		}
 		const key = fillKey(b, t.array, t.keys, genExpr);
 		b.line(`TAP_MAP_DELETE(${b.mod.global(t.array)}, ${key});`);
 		return;
@@ -203,11 +207,19 @@ function comparator(b: Body, s: ForeachStmt, g: GlobalVar): string {
 function genForeach(b: Body, s: ForeachStmt): void {
 	if (b.side === 'kernel') b.unsupported(s.tok, 'foreach');
 	if (s.array.kind === 'hist') b.unsupported(s.tok, 'foreach over histogram buckets');
-	if (s.slice.length > 0 && s.slice.some((x) => x !== null)) b.unsupported(s.tok, 'foreach over an array slice');
 	const g = s.array as GlobalVar;
 	if (!g.keys) throw new TranslateError(s.tok, `${g.name} is not an array`);
 	const m = b.mod.global(g);
-	const limit = s.limit ? stable(b, genExpr(b, s.limit)) : '0';
+	const sliced = s.slice.some((x) => x !== null);
+	const slice = sliced ? sliceValues(b, s.slice, genExpr) : [];
+	let limit = s.limit ? stable(b, genExpr(b, s.limit)) : '0';
+	// a sliced foreach limits the matching elements: count them here
+	let remaining: string | null = null;
+	if (sliced && limit !== '0') {
+		remaining = b.longTemp();
+		b.line(`${remaining} = ${limit};`);
+		limit = '0';
+	}
 	const cmp = comparator(b, s, g);
 	const it = b.field('struct tap_iter', 'it');
 	const key = b.field(`struct ${m}_key`, 'k');
@@ -216,6 +228,14 @@ function genForeach(b: Body, s: ForeachStmt): void {
 	const cont = b.label('cont');
 	b.open(`if (!tap_foreach_begin(&${it}, &${m}, ${cmp}, ${limit})) {`);
 	b.open(`while (tap_foreach_next(&${it}, &${key}, &${val})) {`);
+	if (sliced) {
+		b.line(`if (!(${sliceMatch(g, key, slice)}))`);
+		b.lines.push({ depth: b.depth + 1, text: 'continue;' });
+		if (remaining) {
+			b.line(`if (${remaining}-- <= 0)`);
+			b.lines.push({ depth: b.depth + 1, text: 'break;' });
+		}
+	}
 	charge(b, 1, s.tok);
 	s.keyVars.forEach((v, i) => {
 		const c = b.vars.get(v) ?? b.declareVar(v, false);

@@ -5,6 +5,8 @@
 // user part (TAP_SIDE_USER: begin/end/error/timer probes, printf formats,
 // sorted foreach, statistics reading). A kmod runtime can compile the same
 // text once with both sides on, which is why nothing here names BPF.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ConcreteProbe, FunctionDef, GlobalVar, Program } from '../elaborate/program.js';
 import { cLong } from './c-text.js';
 import { globalDeclarations, mapTable } from './declarations.js';
@@ -28,6 +30,9 @@ export interface Translation {
 	globals: { name: string; type: string }[];
 }
 
+/** C helpers of the user side that the runtime API leaves to the generator (tapset string functions). */
+const USER_HELPERS = readFileSync(fileURLToPath(new URL('../../../controller/translate/c/user-strings.h', import.meta.url)), 'utf8');
+
 const PRELUDE = `#include "tap.h"
 
 /* Declarations serve both sides; each side uses only some of them. */
@@ -39,50 +44,7 @@ const PRELUDE = `#include "tap.h"
 
 #else
 #define TAP_FN static __attribute__((unused))
-#include <stdlib.h>
-
-/* String functions of stap's tapset (string.stp), user side. */
-static __attribute__((unused)) tap_long tap_gen_strpos(const char *s, const char *t)
-{
-	const char *p = strstr(s, t);
-
-	return p ? p - s : -1;
-}
-
-static __attribute__((unused)) void tap_gen_substr(char *dst, const char *s, tap_long start, tap_long len)
-{
-	tap_long n = (tap_long)strnlen(s, MAXSTRINGLEN - 1);
-
-	if (start < 0 || start >= n || len <= 0) {
-		dst[0] = '\\0';
-		return;
-	}
-	if (len > n - start)
-		len = n - start;
-	memmove(dst, s + start, len);
-	dst[len] = '\\0';
-}
-
-static __attribute__((unused)) void tap_gen_str_replace(char *dst, const char *s, const char *from, const char *to)
-{
-	char out[MAXSTRINGLEN];
-	size_t o = 0, fl = strlen(from), tl = strlen(to);
-
-	while (*s && o < MAXSTRINGLEN - 1) {
-		if (fl && strncmp(s, from, fl) == 0) {
-			size_t n = tl < MAXSTRINGLEN - 1 - o ? tl : MAXSTRINGLEN - 1 - o;
-
-			memcpy(out + o, to, n);
-			o += n;
-			s += fl;
-		} else {
-			out[o++] = *s++;
-		}
-	}
-	out[o] = '\\0';
-	memcpy(dst, out, o + 1);
-}
-#endif
+${USER_HELPERS}#endif
 `;
 
 type ProbeKind = 'begin' | 'end' | 'error' | 'timer' | 'kernel' | 'perf' | 'never';
