@@ -18,7 +18,7 @@ test.before(() => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
 	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
-	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort', 'ksprintf']) modules[name] = buildFixtureModule(name, out);
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort', 'ksprintf', 'schedswitch']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
 });
 
@@ -222,6 +222,15 @@ test.serial('sprintf in a kernel-side handler through bpf_snprintf', async (t) =
 	const r = await run.stop();
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, '[tapfixcat:7:42  |000ff|A]\n');
+});
+
+test.serial('kernel.trace("sched:sched_switch") with $prev_comm and $prev_pid', async (t) => {
+	const run = new TaprunProcess(['-j', modules.schedswitch!]);
+	await run.started();
+	const pid = activity.sleep(0.1);
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, `tapfixcat switched out: yes\npid ${pid}\n`);
 });
 
 test.serial('abort() leaves the handler at once; no later begin, no end probes', async (t) => {

@@ -101,6 +101,11 @@ export class Activity {
 		return this.run('tapfixdd', 'dd', ['if=/dev/zero', `bs=${bs}`, `count=${count}`]);
 	}
 
+	/** `sleep SECONDS` as "tapfixcat": it is switched out while it sleeps. */
+	sleep(seconds: number): number {
+		return this.run('tapfixcat', 'sleep', [String(seconds)]);
+	}
+
 	/** coreutils uname (dynamic: calls libc's uname()) as "tapfixuname". */
 	uname(): number {
 		return this.run('tapfixuname', 'uname', []);
