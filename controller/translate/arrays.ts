@@ -136,3 +136,20 @@ export function forEachInSlice(b: Body, g: GlobalVar, keys: readonly (Expr | nul
 	b.line(`tap_foreach_end(&${it});`);
 	b.close();
 }
+
+/** The statistic global a histogram draws. */
+export function histStat(h: HistExpr): GlobalVar {
+	const g = h.stat.kind === 'index' ? h.stat.array : h.stat.variable;
+	if (g.kind !== 'global' || g.type !== 'stats') throw new TranslateError(h.tok, 'internal: histogram of a non-statistic');
+	return g;
+}
+
+/** @hist_log(s)[i]: the count in bucket i (stap's row index), range-checked. */
+export function histBucket(b: Body, h: HistExpr, bucket: Expr, gen: ExprGen): string {
+	const g = histStat(h);
+	const agg = readAggregate(b, h.stat, gen);
+	const i = b.longTemp();
+	b.line(`${i} = ${gen(b, bucket)};`);
+	b.raiseIf(`${i} < 0 || ${i} >= ${b.mod.global(g)}_desc.buckets`, 'TAP_E_HIST_INDEX', bucket.tok);
+	return `((tap_long)${agg}->hist[${i}])`;
+}

@@ -62,6 +62,12 @@ const BUILTINS: Record<string, Builtin> = {
 	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,
 	strtol: (b, [s, base]) => { userOnly(b, 'strtol'); return `((tap_long)strtoll(${s}, NULL, (int)(${base})))`; },
 	pp: (b) => b.mod.stringLiteral(b.probePoint),
+	big_endian2: (b, [x]) => `((tap_long)__builtin_bswap16((__u16)(${x})))`,
+	big_endian4: (b, [x]) => `((tap_long)__builtin_bswap32((__u32)(${x})))`,
+	big_endian8: (b, [x]) => `((tap_long)__builtin_bswap64((__u64)(${x})))`,
+	little_endian2: (b, [x]) => `((tap_long)(__u16)(${x}))`,
+	little_endian4: (b, [x]) => `((tap_long)(__u32)(${x}))`,
+	little_endian8: (b, [x]) => `(${x})`,
 	text_str: stringInto((b, d, [s]) => { userOnly(b, 'text_str'); b.line(`tap_gen_text_str(${d}, ${s}, 0, 0, 0);`); }),
 	text_strn: stringInto((b, d, [s, len, quoted]) => {
 		userOnly(b, 'text_strn');

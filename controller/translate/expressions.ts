@@ -3,7 +3,7 @@
 // order is the script's: an operand whose value a later operand's
 // statements could change is saved in a temporary first.
 import type { Assign, Binary, Crement, Expr, GlobalVar, IndexRef, Logical, Ternary, VarRef } from '../elaborate/program.js';
-import { checkOverflow, fillKey, forEachInSlice, readAggregate, readElement, writeElement } from './arrays.js';
+import { checkOverflow, fillKey, forEachInSlice, histBucket, readAggregate, readElement, writeElement } from './arrays.js';
 import type { Body } from './body.js';
 import { genCall } from './calls.js';
 import { cLong } from './c-text.js';
@@ -100,8 +100,9 @@ export function genExpr(b: Body, e: Expr): string {
 			return b.unsupported(e.tok, 'embedded C');
 		case 'regex':
 			return b.unsupported(e.tok, 'regular expression matching');
-		case 'hist':
 		case 'hist_bucket':
+			return histBucket(b, e.hist, e.bucket, genExpr);
+		case 'hist':
 			return b.unsupported(e.tok, 'a histogram here');
 	}
 }

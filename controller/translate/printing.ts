@@ -5,7 +5,7 @@
 // between reserve and submit.
 import type { Expr, PrintCall } from '../elaborate/program.js';
 import type { ExprGen } from './arrays.js';
-import { fillKey, readAggregate } from './arrays.js';
+import { fillKey, histStat, readAggregate } from './arrays.js';
 import type { Body } from './body.js';
 import { formatArgKinds, formatLiteral, renderFormat } from './format.js';
 import { TranslateError } from './module-context.js';
@@ -122,8 +122,7 @@ function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], ds
 function genPrintHist(b: Body, e: PrintCall, gen: ExprGen): string {
 	const h = e.hist!;
 	if (!e.toStream) b.unsupported(e.tok, `${e.name} of a histogram`);
-	const g = h.stat.kind === 'index' ? h.stat.array : h.stat.variable;
-	if (g.kind !== 'global' || !g.stats) throw new TranslateError(h.tok, 'internal: histogram of a non-statistic');
+	const g = histStat(h);
 	if (b.side === 'kernel') {
 		// the user side aggregates and prints it, in order with the other output
 		const key = fillKey(b, g, h.stat.kind === 'index' ? h.stat.keys : [], gen);

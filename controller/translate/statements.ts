@@ -1,8 +1,8 @@
 // Statements: control flow as C with labels (stap's model: an error jumps
 // to the handler's `out:` or to the enclosing catch block; MAXACTION is
 // charged per block and per loop iteration and is never caught).
-import type { Block, Expr, ForeachStmt, GlobalVar, Stmt } from '../elaborate/program.js';
-import { fillKey, forEachInSlice, sliceMatch, sliceValues, valueType } from './arrays.js';
+import type { Block, Expr, ForeachStmt, GlobalVar, HistExpr, Stmt } from '../elaborate/program.js';
+import { fillKey, forEachInSlice, histStat, readAggregate, sliceMatch, sliceValues, valueType } from './arrays.js';
 import type { Body } from './body.js';
 import { genExpr, stable } from './expressions.js';
 import { TranslateError } from './module-context.js';
@@ -206,7 +206,7 @@ function comparator(b: Body, s: ForeachStmt, g: GlobalVar): string {
 
 function genForeach(b: Body, s: ForeachStmt): void {
 	if (b.side === 'kernel') b.unsupported(s.tok, 'foreach');
-	if (s.array.kind === 'hist') b.unsupported(s.tok, 'foreach over histogram buckets');
+	if (s.array.kind === 'hist') return genForeachBucket(b, s, s.array);
 	const g = s.array as GlobalVar;
 	if (!g.keys) throw new TranslateError(s.tok, `${g.name} is not an array`);
 	const m = b.mod.global(g);
@@ -304,4 +304,31 @@ function genKernelLoop(b: Body, s: Extract<Stmt, { kind: 'for' }>): void {
 	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
 	b.line('if (c->last_error)');
 	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
+}
+
+/** foreach (i in @hist_log(s)): every bucket index of the histogram, in order. */
+function genForeachBucket(b: Body, s: ForeachStmt, h: HistExpr): void {
+	const g = histStat(h);
+	const agg = readAggregate(b, h.stat, genExpr);
+	const i = b.longTemp();
+	const brk = b.label('brk');
+	const cont = b.label('cont');
+	const v = s.keyVars[0];
+	if (!v) throw new TranslateError(s.tok, 'internal: foreach over buckets without a variable');
+	const c = b.vars.get(v) ?? b.declareVar(v, false);
+	b.open(`for (${i} = 0; ${i} < ${b.mod.global(g)}_desc.buckets; ${i}++) {`);
+	charge(b, 1, s.tok);
+	b.line(`${c} = ${i};`);
+	if (s.valueVar) {
+		const val = b.vars.get(s.valueVar) ?? b.declareVar(s.valueVar, false);
+		b.line(`${val} = ${agg}->hist[${i}];`);
+	}
+	b.loops.push({ brk, cont });
+	genNested(b, s.body);
+	b.loops.pop();
+	labelLine(b, cont);
+	b.line(';');
+	b.close();
+	labelLine(b, brk);
+	b.line(';');
 }
