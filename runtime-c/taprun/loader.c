@@ -320,6 +320,27 @@ int module_ringbuf_fd(struct loaded_module *lm)
 	return ring_buffer__epoll_fd(lm->rb);
 }
 
+/*
+ * Handlers the kernel did not run because another BPF program was running
+ * on that CPU (a probe hit inside a probe): stap's "skipped probes".
+ */
+static __u64 recursion_misses(struct loaded_module *lm)
+{
+	struct bpf_program *prog;
+	__u64 misses = 0;
+
+	bpf_object__for_each_program(prog, lm->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_program__fd(prog) >= 0 &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			misses += info.recursion_misses;
+	}
+	return misses;
+}
+
 __u64 module_counter(struct loaded_module *lm, __u32 which)
 {
 	int n = libbpf_num_possible_cpus(), i;
@@ -330,6 +351,8 @@ __u64 module_counter(struct loaded_module *lm, __u32 which)
 		return 0;
 	for (i = 0; i < n; i++)
 		sum += values[i];
+	if (which == TAP_CNT_SKIPPED)
+		sum += recursion_misses(lm);
 	return sum;
 }
 
