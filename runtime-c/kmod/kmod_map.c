@@ -15,6 +15,8 @@ struct htab {
 	spinlock_t lock;
 	u32 max, nbuckets;
 	size_t ksize, vsize, voff, esize;
+	const struct tap_stat_desc *stat;	/* statistics: per-CPU values */
+	size_t stride;		/* statistics: bytes of one CPU's accumulator */
 	u32 *heads;		/* entry index + 1, 0: empty bucket */
 	u32 *next;		/* chain and free list, index + 1 */
 	u32 free;
@@ -61,7 +63,9 @@ int tap_maps_init(void)
 		t->max = map->max_entries ? map->max_entries : tap_maxmapentries;
 		t->nbuckets = roundup_pow_of_two(max(t->max, 1u));
 		t->ksize = map->key_size;
-		t->vsize = map->value_size;
+		t->stat = map->stat;
+		t->stride = ALIGN(map->value_size, 8);
+		t->vsize = t->stat ? t->stride * nr_cpu_ids : map->value_size;
 		t->voff = ALIGN(t->ksize, 8);
 		t->esize = t->voff + t->vsize;
 		t->heads = kvcalloc(t->nbuckets, sizeof(u32), GFP_KERNEL);
@@ -226,7 +230,55 @@ void tap_map_clear(struct tap_map *m)
 	spin_unlock_irqrestore(&t->lock, flags);
 }
 
+/* ---- statistics ---- */
+
+int tap_stat_add_key(struct tap_map *m, const void *k, tap_long val)
+{
+	struct htab *t = tab_of(m);
+	unsigned long flags;
+	u32 i;
+
+	if (!t || !t->stat)
+		return TAP_E_MAP_FULL;
+	spin_lock_irqsave(&t->lock, flags);
+	i = find_or_insert(t, k);
+	if (i)	/* the lock keeps us on this CPU */
+		tap_stat_add(t->stat, (struct tap_stat_data *)(entry(t, i - 1) +
+			     t->voff + raw_smp_processor_id() * t->stride), val);
+	spin_unlock_irqrestore(&t->lock, flags);
+	return i ? 0 : TAP_E_MAP_FULL;
+}
+
+int tap_stat_get(struct tap_map *m, const void *k, void *agg)
+{
+	struct htab *t = tab_of(m);
+	unsigned long flags;
+	u32 i = 0;
+
+	memset(agg, 0, m->value_size);
+	if (!t || !t->stat)
+		return 0;
+	spin_lock_irqsave(&t->lock, flags);
+	i = find(t, k, NULL);
+	if (i)
+		tap_stat_aggregate(t->stat, agg, entry(t, i - 1) + t->voff,
+				   nr_cpu_ids, t->stride);
+	spin_unlock_irqrestore(&t->lock, flags);
+	return i && ((struct tap_stat_data *)agg)->count;
+}
+
 /* ---- foreach ---- */
+
+/* One snapshot entry: the key, then the value (statistics: combined). */
+static void copy_entry(struct htab *t, char *dst, const char *src)
+{
+	memcpy(dst, src, t->ksize);
+	if (t->stat)
+		tap_stat_aggregate(t->stat, (struct tap_stat_data *)(dst + t->voff),
+				   src + t->voff, nr_cpu_ids, t->stride);
+	else
+		memcpy(dst + t->voff, src + t->voff, t->vsize);
+}
 
 struct sort_ctx {
 	tap_entry_cmp cmp;
@@ -250,13 +302,15 @@ int tap_foreach_begin(struct tap_iter *it, struct tap_map *m,
 	struct htab *t = tab_of(m);
 	bool may_sleep = current == tap_rt.worker && preemptible();
 	unsigned long flags;
-	size_t bytes, n = 0;
+	size_t bytes, esnap, n = 0;
 	u32 b, i;
 
 	memset(it, 0, sizeof(*it));
 	if (!t || !t->max)
 		return 0;
-	bytes = (size_t)t->max * t->esize;
+	/* statistics are combined over CPUs into one value per key */
+	esnap = t->voff + (t->stat ? m->value_size : t->vsize);
+	bytes = (size_t)t->max * esnap;
 	it->entries = may_sleep ? kvmalloc(bytes, GFP_KERNEL) :
 				  kmalloc(bytes, GFP_ATOMIC | __GFP_NOWARN);
 	if (!it->entries)
@@ -264,16 +318,15 @@ int tap_foreach_begin(struct tap_iter *it, struct tap_map *m,
 	spin_lock_irqsave(&t->lock, flags);
 	for (b = 0; b < t->nbuckets; b++)
 		for (i = t->heads[b]; i; i = t->next[i - 1])
-			memcpy(it->entries + n++ * t->esize, entry(t, i - 1),
-			       t->esize);
+			copy_entry(t, it->entries + n++ * esnap, entry(t, i - 1));
 	spin_unlock_irqrestore(&t->lock, flags);
-	it->entry_size = t->esize;
+	it->entry_size = esnap;
 	it->key_size = t->ksize;
 	it->count = n;
 	if (cmp) {
 		struct sort_ctx s = { cmp, t->voff };
 
-		sort_r(it->entries, n, t->esize, cmp_entries, NULL, &s);
+		sort_r(it->entries, n, esnap, cmp_entries, NULL, &s);
 	}
 	if (limit > 0 && (size_t)limit < it->count)
 		it->count = limit;

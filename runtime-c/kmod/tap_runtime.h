@@ -55,6 +55,12 @@ static inline void *tap_globals_ptr(void *g)
 	static struct tap_map name = { #name, sizeof(ktype), sizeof(vtype), \
 				       (size), NULL, -1 }
 
+/* A statistic: per entry, one accumulator per CPU, combined when read. */
+#define TAP_STATS(name, ktype, size) \
+	static struct tap_map name = { #name, sizeof(ktype), \
+				       sizeof(struct name##_value), (size), \
+				       &name##_desc, -1 }
+
 int tap_locals_slot(void);
 #define TAP_LOCALS(probe, type) \
 	static type probe##_locals[TAP_MAX_CPUS + 1]
@@ -153,6 +159,16 @@ void tap_map_clear(struct tap_map *m);
 #define TAP_MAP_EXISTS(m, k) tap_map_exists(&(m), (k))
 #define TAP_MAP_DELETE(m, k) tap_map_delete(&(m), (k))
 #define TAP_MAP_CLEAR(m) tap_map_clear(&(m))
+
+/* ---- statistics ---- */
+
+int tap_stat_add_key(struct tap_map *m, const void *k, tap_long val);
+/* Combines the CPUs' accumulators into *agg (a struct NAME_value); 0 when empty. */
+int tap_stat_get(struct tap_map *m, const void *k, void *agg);
+
+#define TAP_STAT_ADD(s, k, val) tap_stat_add_key(&(s), (k), (val))
+#define TAP_STAT_GET(s, k, agg) tap_stat_get(&(s), (k), (agg))
+#define TAP_AGG(agg) ((struct tap_stat_data *)(void *)(agg))
 
 /* ---- foreach: a sorted snapshot, as on the bpf user side ---- */
 

@@ -3,13 +3,13 @@
 // kernel under qemu). Session-probe fixtures print exactly what the bpf
 // runtime prints for the same module source on this host.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gnuBuildIdOfElfFile } from '../../controller/profile/elf-notes.js';
 import { buildFixtureModule, taprunPath } from '../fixtures/modules/build-module.js';
-import { buildKmodFixture } from '../fixtures/kmod/build-kmod-module.js';
+import { buildBpfVariant, buildKmodFixture } from '../fixtures/kmod/build-kmod-module.js';
 import { guestExec, Payload, prepareVm, VmHost } from '../vm/vm-host.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tapfleet-kmod-'));
@@ -35,7 +35,7 @@ test.before(async (t) => {
 	const kernel = await prepareVm();
 	buildId = gnuBuildIdOfElfFile(kernel.vmlinux) ?? '';
 	const target = { tree: kernel.tree, release: kernel.release, buildId };
-	const names = ['hello', 'ticks', 'vfsread', 'exec', 'arrays', 'kdiv0'];
+	const names = ['hello', 'ticks', 'vfsread', 'exec', 'arrays', 'kdiv0', 'kstats'];
 	const dirs = await Promise.all([
 		...names.map((name) => buildKmodFixture(name, join(work, 'kmod'), target)),
 		buildKmodFixture('hello', join(work, 'wrong'), { ...target, buildId: otherBuildId(buildId) }),
@@ -104,6 +104,24 @@ test.serial('arrays: set, +=, sorted foreach with limit, delete, in; a sized arr
 	t.is(r.stdout.toString(), 'x=6\ny=3\ny in a: 0, x in a: 1\nerror probe ran\n');
 	t.is(r.stderr, "ERROR: Array overflow, check size limit (2) near identifier 'small' at arrays.stp:8:31\nWARNING: Number of errors: 1, skipped probes: 0\n");
 	t.is(r.status, 1);
+});
+
+test.serial('arrays: bpf prints and reports the same for the same module source', async (t) => {
+	const r = await sh('taprun /payload/m/arrays');
+	const bpf = spawnSync(taprunPath, [buildBpfVariant('arrays', join(work, 'bpf'))], { encoding: 'utf8' });
+	t.is(r.stdout.toString(), bpf.stdout);
+	t.is(r.stderr, bpf.stderr);
+	t.is(r.status, bpf.status);
+});
+
+test.serial('statistics: <<<, @count @sum @min @max @avg @variance, @hist_log, a statistics array in foreach: as bpf prints them', async (t) => {
+	const r = await sh('taprun /payload/m/kstats');
+	t.is(r.stderr, '');
+	t.is(r.status, 0);
+	const bpf = execFileSync(taprunPath, [buildBpfVariant('kstats', join(work, 'bpf'))], { encoding: 'utf8' });
+	t.is(r.stdout.toString(), bpf);
+	t.regex(bpf, /^count=5 sum=1121 min=1 max=1000 avg=224 variance=\d+\nvalue \|-+ count\n/);
+	t.regex(bpf, /\na: 2\/7\nb: 1\/5\n$/);
 });
 
 test.serial('-D MAXMAPENTRIES=2 at load: the third key of an unsized array overflows', async (t) => {
