@@ -67,8 +67,17 @@ for (let i = 0; i < max; i += 10) {
 const cliStart: number[] = [];
 for (let i = 0; i < 3; i++) cliStart.push((await timedRun(['--version'])).totalMs);
 
+/** CPU seconds an agent process and its reaped children (taprun) have used. */
+function agentCpuSeconds(pid: number): number {
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	// utime, stime, cutime, cstime are fields 14-17 (11-14 after the command name).
+	return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+}
+
 /** The same dispatch inside this process: what `tapfleet run` costs after the CLI has started. */
-async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; totalMs: number }> {
+async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; totalMs: number; cpuMs: number }> {
+	const cpu0 = process.cpuUsage();
 	const t0 = performance.now();
 	let firstMs = NaN;
 	const mod = readModuleDir(hello);
@@ -89,7 +98,8 @@ async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; totalMs
 	});
 	const outcomes = await dispatch.done;
 	if (outcomes.some((o) => o.error)) throw new Error('in-process run failed');
-	return { firstMs, totalMs: performance.now() - t0 };
+	const cpu = process.cpuUsage(cpu0);
+	return { firstMs, totalMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 const rows: string[] = [];
@@ -101,16 +111,23 @@ for (const n of counts) {
 	const bad = runs.find((r) => r.status !== 0 || r.lines !== n);
 	if (bad) throw new Error(`run on ${n} agents: status ${bad.status}, ${bad.lines} lines`);
 	const inProc = [];
-	for (let r = 0; r < repeats; r++) inProc.push(await inProcessRun(agents.slice(0, n).map((a) => a.address)));
+	const used = agents.slice(0, n);
+	const agentCpu0 = used.reduce((sum, a) => sum + agentCpuSeconds(a.child.pid!), 0);
+	for (let r = 0; r < repeats; r++) inProc.push(await inProcessRun(used.map((a) => a.address)));
+	const agentCpuMsPerHost = ((used.reduce((sum, a) => sum + agentCpuSeconds(a.child.pid!), 0) - agentCpu0) * 1000) / repeats / n;
 	const ms = (xs: number[]) => `${median(xs).toFixed(0)} ms`;
-	rows.push(`| ${n} | ${ms(runs.map((r) => r.firstMs))} | ${ms(runs.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.firstMs))} | ${ms(inProc.map((r) => r.totalMs))} |`);
+	rows.push(
+		`| ${n} | ${ms(runs.map((r) => r.firstMs))} | ${ms(runs.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.firstMs))} | ${ms(inProc.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.cpuMs))} | ${agentCpuMsPerHost.toFixed(0)} ms |`,
+	);
 }
 await new Promise((r) => setTimeout(r, 2000));
 const rss = agents.map((a) => rssMiB(a.child.pid!));
 
 process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs; CLI start-up (tapfleet --version): median ${median(cliStart).toFixed(0)} ms\n\n`);
 process.stdout.write(
-	'| agents | `tapfleet run`: first line | `tapfleet run`: done | in-process dispatch: first line | in-process dispatch: done |\n| --- | --- | --- | --- | --- |\n' + rows.join('\n') + '\n\n',
+	'| agents | `tapfleet run`: first line | `tapfleet run`: done | in-process dispatch: first line | in-process dispatch: done | controller CPU per run | agent CPU per host and run (incl. taprun) |\n| --- | --- | --- | --- | --- | --- | --- |\n' +
+		rows.join('\n') +
+		'\n\n',
 );
 process.stdout.write(`agent idle RSS: median ${median(rss).toFixed(1)} MiB, max ${Math.max(...rss).toFixed(1)} MiB (${rss.length} agents)\n`);
 for (const a of agents) a.child.kill('SIGTERM');

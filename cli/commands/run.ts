@@ -17,6 +17,7 @@ import { parseHostUri } from '../../controller/dispatch/host-uri.js';
 import { join } from 'node:path';
 import { PKI_FILES } from '../../controller/pki/layout.js';
 import type { HostInfo } from '../../proto/gen/tapfleet/v1/agent.js';
+import type { AgentClient } from '../../controller/dispatch/agent-client.js';
 import { collectHosts, runCommand } from './fleet-cli.js';
 
 interface RunOptions {
@@ -44,7 +45,7 @@ interface RunOptions {
  * pass 4 makes a repeat free). Only this host's kernel can be compiled for
  * until pass 2 resolves against a fetched kernel profile.
  */
-async function moduleSource(o: RunOptions, script: string | undefined, args: string[]): Promise<(buildId: string, info: HostInfo) => Promise<ModuleOnDisk>> {
+async function moduleSource(o: RunOptions, script: string | undefined, args: string[]): Promise<(buildId: string, info: HostInfo, client: AgentClient) => Promise<ModuleOnDisk>> {
 	if (o.module) {
 		const mod = readModuleDir(o.module);
 		return async () => mod;
@@ -57,10 +58,13 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 		import('../../agent/host-facts.js'),
 	]);
 	const localBuildId = runningKernelBuildId();
-	return async (buildId, info) => {
+	return async (buildId, info, client) => {
 		if (buildId !== localBuildId) {
+			// Fetched (once per build-id, then cached) so that compiling for it can resolve against it.
+			const { profileFor } = await import('../../controller/dispatch/profile-fetch.js');
+			const { fetched } = await profileFor(client, buildId);
 			throw new Error(
-				`compiling for kernel build-id ${buildId} (${info.kernelRelease}) needs that kernel's profile, which the compiler cannot use yet; compile on such a host and pass --module DIR`,
+				`compiling for kernel build-id ${buildId} (${info.kernelRelease}) needs that kernel's profile (${fetched ? 'fetched and cached' : 'cached'}), which the compiler cannot resolve against yet; compile on such a host and pass --module DIR`,
 			);
 		}
 		const r = await runPipeline({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D) });

@@ -30,8 +30,8 @@ export interface DispatchOptions {
 	hosts: HostUri[];
 	tls?: ClientTls;
 	signingKey: KeyObject;
-	/** The module for a kernel build; called once per distinct build-id. */
-	moduleFor(buildId: string, info: HostInfo): Promise<ModuleOnDisk>;
+	/** The module for a kernel build; called once per distinct build-id, with the first host of that build. */
+	moduleFor(buildId: string, info: HostInfo, client: AgentClient): Promise<ModuleOnDisk>;
 	session: SessionOptions;
 	sink: OutputSink;
 	onStage?: (host: string, stage: HostStage) => void;
@@ -57,9 +57,9 @@ export class Dispatch {
 	constructor(private opts: DispatchOptions) {
 		this.clients = opts.hosts.map((h) => new AgentClient(h, opts.tls));
 		const modules = new Map<string, Promise<ModuleOnDisk>>();
-		const moduleFor = (info: HostInfo) => {
+		const moduleFor = (info: HostInfo, client: AgentClient) => {
 			let m = modules.get(info.buildId);
-			if (!m) modules.set(info.buildId, (m = opts.moduleFor(info.buildId, info)));
+			if (!m) modules.set(info.buildId, (m = opts.moduleFor(info.buildId, info, client)));
 			return m;
 		};
 		this.done = Promise.all(this.clients.map((c) => this.runHost(c, moduleFor))).finally(() => {
@@ -82,7 +82,7 @@ export class Dispatch {
 		);
 	}
 
-	private async runHost(client: AgentClient, moduleFor: (info: HostInfo) => Promise<ModuleOnDisk>): Promise<HostOutcome> {
+	private async runHost(client: AgentClient, moduleFor: (info: HostInfo, client: AgentClient) => Promise<ModuleOnDisk>): Promise<HostOutcome> {
 		const host = client.host.label;
 		const outcome: HostOutcome = { host, droppedRecords: 0n, reconnects: 0 };
 		const stage = (s: HostStage) => this.opts.onStage?.(host, s);
@@ -104,7 +104,7 @@ export class Dispatch {
 		stage('compiling');
 		let mod: ModuleOnDisk;
 		try {
-			mod = await moduleFor(info);
+			mod = await moduleFor(info, client);
 		} catch (err) {
 			// Hosts of one build-id share one compile: say why in full once, then refer to it.
 			if (this.reportedBuildIds.has(info.buildId)) return fail(`no module for build-id ${info.buildId} (see above)`);

@@ -127,8 +127,8 @@ test('the kernel profile is served in chunks, identified by build-id; a wrong ex
 	});
 	const bytes = Buffer.concat(chunks);
 	t.is(BigInt(bytes.length), total);
-	const profile = JSON.parse(bytes.toString('utf8'));
-	t.is(profile.buildId ?? profile.identity?.buildId, runningKernelBuildId());
+	const { parseProfile } = await import('../../controller/profile/store.js');
+	t.is(parseProfile(bytes, 'GetKernelProfile').buildId, runningKernelBuildId());
 	const err: any = await new Promise((resolve) => {
 		const call = client.client.getKernelProfile({ expectedBuildId: 'b'.repeat(40) });
 		call.on('data', () => {});
@@ -136,4 +136,26 @@ test('the kernel profile is served in chunks, identified by build-id; a wrong ex
 	});
 	t.is(err.code, 9);
 	t.regex(err.details, /runs kernel build-id [0-9a-f]+, not the expected b{40}/);
+});
+
+test('a controller fetches each distinct kernel profile once and then uses its cache', async (t) => {
+	const pki = await testPki();
+	const agent = await inProcessAgent(pki, 'a6');
+	t.teardown(() => agent.stop());
+	const client = clientFor(agent.address, pki.tls);
+	t.teardown(() => client.close());
+	const { profileFor } = await import('../../controller/dispatch/profile-fetch.js');
+	const { cachedProfilePath } = await import('../../controller/profile/cache.js');
+	const { existsSync } = await import('node:fs');
+	const cache = { dir: tempDir('profiles') };
+	const buildId = runningKernelBuildId();
+	const first = await profileFor(client, buildId, cache);
+	t.true(first.fetched);
+	t.is(first.profile.buildId, buildId);
+	t.true(existsSync(cachedProfilePath(buildId, cache)));
+	const second = await profileFor(client, buildId, cache);
+	t.false(second.fetched);
+	t.is(agent.logs.lines.filter((l) => l.method === 'GetKernelProfile').length, 1);
+	const err: any = await t.throwsAsync(profileFor(client, 'c'.repeat(40), cache));
+	t.is(err.code, 9);
 });
