@@ -49,6 +49,12 @@ API void tap_abort(struct tap_context *c)
 	tap_rt_request_stop(TAP_STOP_EXIT);
 }
 
+API const char *tap_pp(struct tap_context *c)
+{
+	return c->probe < (__u32)tap_rt.mod->nprobes ?
+	       tap_rt.mod->probes[c->probe].point : "";
+}
+
 API void tap_error_user(struct tap_context *c, const char *msg)
 {
 	tap_str_copy(c->errmsg, msg);

@@ -18,7 +18,7 @@ test.before(() => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
 	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
-	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort', 'ksprintf', 'schedswitch']) modules[name] = buildFixtureModule(name, out);
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort', 'ksprintf', 'schedswitch', 'beginenderror']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
 });
 
@@ -231,6 +231,22 @@ test.serial('kernel.trace("sched:sched_switch") with $prev_comm and $prev_pid', 
 	const r = await run.stop();
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, `tapfixcat switched out: yes\npid ${pid}\n`);
+});
+
+test('an error in begin: later begin and all end probes skipped, every error probe runs (err_beginenderror)', async (t) => {
+	const r = await runTaprun([modules.beginenderror!]);
+	t.is(r.stdout, 'ok begin\nok error\nok error(10)\n');
+	t.is(
+		r.stderr,
+		[
+			"ERROR: division by 0 near operator '/' at beginenderror.stp:4:46",
+			"ERROR: division by 0 near operator '/' at beginenderror.stp:8:39",
+			"ERROR: division by 0 near operator '/' at beginenderror.stp:8:39",
+			'WARNING: Number of errors: 3, skipped probes: 0',
+			'',
+		].join('\n'),
+	);
+	t.is(r.status, 1);
 });
 
 test.serial('abort() leaves the handler at once; no later begin, no end probes', async (t) => {
