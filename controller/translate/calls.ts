@@ -62,6 +62,14 @@ const BUILTINS: Record<string, Builtin> = {
 	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,
 	strtol: (b, [s, base]) => { userOnly(b, 'strtol'); return `((tap_long)strtoll(${s}, NULL, (int)(${base})))`; },
 	pp: (b) => b.mod.stringLiteral(b.probePoint),
+	user_string_quoted: stringInto((b, d, [addr]) => {
+		if (b.side !== 'kernel') b.unsupported(null, 'user_string_quoted()');
+		b.line(`tap_gen_user_string_quoted(${d}, ${addr});`);
+	}),
+	_sys_open_flag_str: stringInto((b, d, [f]) => {
+		if (b.side !== 'kernel') b.unsupported(null, '_sys_open_flag_str()');
+		b.line(`tap_gen_open_flags(${d}, ${f});`);
+	}),
 	big_endian2: (b, [x]) => `((tap_long)__builtin_bswap16((__u16)(${x})))`,
 	big_endian4: (b, [x]) => `((tap_long)__builtin_bswap32((__u32)(${x})))`,
 	big_endian8: (b, [x]) => `((tap_long)__builtin_bswap64((__u64)(${x})))`,

@@ -31,7 +31,10 @@ export interface Translation {
 }
 
 /** C helpers of the user side that the runtime API leaves to the generator (tapset string functions). */
-const USER_HELPERS = readFileSync(fileURLToPath(new URL('../../../controller/translate/c/user-strings.h', import.meta.url)), 'utf8');
+const helper = (name: string) => readFileSync(fileURLToPath(new URL(`../../../controller/translate/c/${name}`, import.meta.url)), 'utf8');
+const USER_HELPERS = helper('user-strings.h');
+/** The same for kernel-side handlers (syscall argument formatting). */
+const KERNEL_HELPERS = helper('kernel-strings.h');
 
 const PRELUDE = `#include "tap.h"
 
@@ -41,7 +44,7 @@ const PRELUDE = `#include "tap.h"
 
 #if TAP_SIDE_KERNEL
 #define TAP_FN static __always_inline __attribute__((unused))
-
+${KERNEL_HELPERS}
 #else
 #define TAP_FN static __attribute__((unused))
 ${USER_HELPERS}#endif

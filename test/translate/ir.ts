@@ -28,7 +28,7 @@ export function println(...args: Expr[]): Expr {
 	return { kind: 'print', name: 'println', toStream: true, format: null, delimiter: null, newline: true, args, hist: null, type: 'long', tok: tok('println') };
 }
 
-export function builtin(name: string, returnType: 'long' | 'string' | null, params: ('long' | 'string')[] = []): FunctionDef {
+export function builtin(name: string, returnType: 'long' | 'string' | 'unknown', params: ('long' | 'string')[] = []): FunctionDef {
 	return {
 		name, mangledName: name, returnType, fromTapset: 'builtin', tok: tok(name),
 		params: params.map((type, index) => ({ kind: 'param', name: `p${index}`, type, index, tok: tok(`p${index}`) })),
@@ -36,7 +36,7 @@ export function builtin(name: string, returnType: 'long' | 'string' | null, para
 	};
 }
 
-export const call = (f: FunctionDef, ...args: Expr[]): Expr => ({ kind: 'call', callee: f, args, type: f.returnType ?? 'long', tok: tok(f.name) });
+export const call = (f: FunctionDef, ...args: Expr[]): Expr => ({ kind: 'call', callee: f, args, type: f.returnType, tok: tok(f.name) });
 
 export function global(name: string, type: GlobalVar['type'], keys: GlobalVar['keys'] = null, extra: Partial<GlobalVar> = {}): GlobalVar {
 	return { kind: 'global', name, mangledName: `__global_${name}`, type, keys, init: null, maxSize: 0, wrap: false, stats: null, read: true, written: true, fromTapset: null, tok: tok(name), ...extra };

@@ -14,7 +14,7 @@ import * as ir from './ir.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'tapfleet-translate-test-'));
 const target = localBuildTarget();
-const exit = ir.builtin('exit', null);
+const exit = ir.builtin('exit', 'unknown');
 
 async function build(p: Program, name: string): Promise<string> {
 	return (await buildScriptModule({ program: p, scriptText: name, scriptName: '<input>', moduleName: name, target, cacheDir })).dir;
@@ -89,19 +89,29 @@ test('a tracepoint handler with a target variable, execname(), user_string(), sp
 	const loop = ir.countingLoop(i, 5, ir.stmt(ir.assign('+=', ir.ref(sum) as never, ir.ref(i))));
 	// sprintf on the kernel side goes through bpf_snprintf
 	const sprintf = { ...(ir.printf('%s %d', ir.call(ir.builtin('user_string', 'string', ['long']), ir.ref(filename)), ir.ref(sum)) as object), name: 'sprintf', toStream: false, type: 'string' } as never;
-	const body = ir.block(loop, ir.stmt(ir.printf('%s: %s\n', ir.call(ir.builtin('execname', 'string')), sprintf)));
-	const dir = await build(ir.program([], [ir.probe(0, 'kernel.trace("syscalls:sys_enter_openat")', event, body, [i, sum], [filename])]), 'opens');
+	const flags: import('../../controller/elaborate/program.js').TargetVar = {
+		kind: 'target', name: '$flags', type: 'long', cType: 'int', pointer: false,
+		source: { kind: 'tracepoint_field', field: { name: 'flags', type: 'int', offset: 32, size: 8, signed: false }, dataLoc: false, charArray: false },
+	};
+	const quoted = ir.call(ir.builtin('user_string_quoted', 'string', ['long']), ir.ref(filename));
+	const flagStr = ir.call(ir.builtin('_sys_open_flag_str', 'string', ['long']), ir.ref(flags));
+	const body = ir.block(loop, ir.stmt(ir.printf('%s: %s\n', ir.call(ir.builtin('execname', 'string')), sprintf)), ir.stmt(ir.printf('%s: %s, %s\n', ir.call(ir.builtin('execname', 'string')), quoted, flagStr)));
+	const dir = await build(ir.program([], [ir.probe(0, 'kernel.trace("syscalls:sys_enter_openat")', event, body, [i, sum], [filename, flags])]), 'opens');
 	const child = spawn(taprunPath, ['-T', '3', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
 	let out = '';
+	let err = '';
+	const closed = new Promise<number | null>((r) => child.on('close', r));
 	child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+	child.stderr.on('data', (d: Buffer) => (err += d.toString()));
 	// open a known file until taprun has attached and seen it
 	const deadline = Date.now() + 2500;
-	while (!out.includes('cat: /etc/hostname 10') && Date.now() < deadline) {
+	while (!(out.includes('cat: /etc/hostname 10') && out.includes('cat: "/etc/hostname", O_RDONLY')) && child.exitCode === null && Date.now() < deadline) {
 		execFileSync('cat', ['/etc/hostname']);
 		await new Promise((r) => setTimeout(r, 100));
 	}
-	const status = await new Promise<number | null>((r) => child.on('close', r));
-	t.regex(out, /^cat: \/etc\/hostname 10$/m);
+	const status = await closed;
+	t.regex(out, /^cat: \/etc\/hostname 10$/m, err);
+	t.regex(out, /^cat: "\/etc\/hostname", O_RDONLY$/m);
 	t.is(status, 0);
 });
 

@@ -1,0 +1,93 @@
+/*
+ * Tapset string functions for kernel-side handlers of the bpf runtime.
+ * They track the length they wrote instead of measuring strings again: a
+ * strlen loop per append is more than the verifier will walk.
+ */
+const char tap_gen_hex_fmt[] = "0x%llx";
+
+/*
+ * Appends `src` (at most TAP_GEN_PIECE - 1 characters) at dst[pos]; returns
+ * the new length. A constant read size keeps the bounds provable.
+ */
+#define TAP_GEN_PIECE 16
+static __always_inline __u32 tap_gen_put(char *dst, __u32 pos, const char *src)
+{
+	long n;
+
+	if (pos > MAXSTRINGLEN - TAP_GEN_PIECE)
+		return pos;	/* full: truncated, as stap's strlcat */
+	n = bpf_probe_read_kernel_str(dst + pos, TAP_GEN_PIECE, src);
+	return n > 0 ? pos + n - 1 : pos;
+}
+
+/* user_string_quoted(addr): "text" (stap's quoting), NULL for 0, <unknown> on a fault */
+static __always_inline __attribute__((unused)) void tap_gen_user_string_quoted(char *dst, tap_long uaddr)
+{
+	long n;
+
+	if (!uaddr) {
+		tap_gen_put(dst, 0, "NULL");
+		return;
+	}
+	dst[0] = '"';
+	n = bpf_probe_read_user_str(dst + 1, MAXSTRINGLEN - 2, (const void *)uaddr);
+	if (n <= 0) {
+		tap_gen_put(dst, 0, "<unknown>");
+		return;
+	}
+	/* n counts the NUL: the text is dst[1 .. n-1] */
+	if (n < MAXSTRINGLEN - 2) {
+		dst[n & (MAXSTRINGLEN - 1)] = '"';
+		dst[(n + 1) & (MAXSTRINGLEN - 1)] = '\0';
+	}
+}
+
+/* _sys_open_flag_str(flags): O_RDONLY|O_CREAT|... as stap's aux_syscalls.stp (x86_64 values) */
+static __always_inline __attribute__((unused)) void tap_gen_open_flags(char *dst, tap_long f)
+{
+	static const struct { __u32 val; char name[12]; } flags[] = {
+		{ 0100, "O_CREAT" }, { 0200, "O_EXCL" }, { 0400, "O_NOCTTY" },
+		{ 01000, "O_TRUNC" }, { 02000, "O_APPEND" }, { 04000, "O_NONBLOCK" },
+		{ 04010000, "O_SYNC" }, { 010000, "O_DSYNC" }, { 020000, "O_ASYNC" },
+		{ 040000, "O_DIRECT" }, { 0100000, "O_LARGEFILE" },
+		{ 0200000, "O_DIRECTORY" }, { 0400000, "O_NOFOLLOW" },
+		{ 01000000, "O_NOATIME" }, { 02000000, "O_CLOEXEC" },
+		{ 010000000, "O_PATH" },
+	};
+	__u32 rest = (__u32)f, pos;
+	int i, any = 0;
+
+	switch (rest & 3) {
+	case 1:
+		pos = tap_gen_put(dst, 0, "O_WRONLY");
+		break;
+	case 2:
+		pos = tap_gen_put(dst, 0, "O_RDWR");
+		break;
+	default:
+		pos = tap_gen_put(dst, 0, "O_RDONLY");
+	}
+	rest &= ~3u;
+	if (!rest)
+		return;
+	pos = tap_gen_put(dst, pos, "|");
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(flags) / sizeof(flags[0])); i++) {
+		if (flags[i].val & rest) {
+			if (any)
+				pos = tap_gen_put(dst, pos, "|");
+			pos = tap_gen_put(dst, pos, flags[i].name);
+			rest &= ~flags[i].val;
+			any = 1;
+		}
+	}
+	if (rest) {
+		char hex[24];
+		__u64 arg = rest;
+
+		if (any)
+			pos = tap_gen_put(dst, pos, "|");
+		bpf_snprintf(hex, sizeof(hex), tap_gen_hex_fmt, &arg, sizeof(arg));
+		tap_gen_put(dst, pos, hex);
+	}
+}
