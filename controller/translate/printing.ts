@@ -107,6 +107,10 @@ function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], ds
 			fmt += c.literal.replace(/%/g, '%%');
 			continue;
 		}
+		if (c.type === 'pointer' && c.width === null && c.precision === null) {
+			fmt += '0x%llx'; // stap's %p is %#x
+			continue;
+		}
 		const conv = c.type === 'string' ? 's' : c.type === 'char' ? 'c' : c.type === 'number' && c.base !== 8 ? (c.base === 16 ? (c.flags.large ? 'llX' : 'llx') : c.flags.sign ? 'lld' : 'llu') : null;
 		if (!conv || c.precision !== null || c.width === '*' || c.flags.special) b.unsupported(e.tok, `this ${e.name} directive in a kernel-side probe (bpf_snprintf's subset)`);
 		fmt += `%${c.flags.left ? '-' : ''}${c.flags.plus ? '+' : ''}${c.flags.space ? ' ' : ''}${c.flags.zeropad ? '0' : ''}${c.width ?? ''}${conv}`;
