@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { ClientTls } from '../pki/credentials.js';
 import type { HostInfo, SessionExit, SessionOptions } from '../../proto/gen/tapfleet/v1/agent.js';
-import { AgentClient, describeError } from './agent-client.js';
+import { AgentClient, describeError, type ModuleUpload } from './agent-client.js';
 import { followSession } from './follow.js';
 import type { HostUri } from './host-uri.js';
 import { signedUpload, type ModuleOnDisk } from './module-dir.js';
@@ -52,6 +52,7 @@ export class Dispatch {
 	private sessions = new Map<string, { client: AgentClient; sessionId: string }>();
 	private unloading: 'no' | 'polite' | 'forced' = 'no';
 	private reportedBuildIds = new Set<string>();
+	private uploads = new WeakMap<ModuleOnDisk, ModuleUpload>();
 	readonly done: Promise<HostOutcome[]>;
 
 	constructor(private opts: DispatchOptions) {
@@ -65,6 +66,13 @@ export class Dispatch {
 		this.done = Promise.all(this.clients.map((c) => this.runHost(c, moduleFor))).finally(() => {
 			for (const c of this.clients) c.close();
 		});
+	}
+
+	/** One signature per module, however many hosts receive it. */
+	private uploadFor(mod: ModuleOnDisk): ModuleUpload {
+		let upload = this.uploads.get(mod);
+		if (!upload) this.uploads.set(mod, (upload = signedUpload(mod, this.opts.signingKey)));
+		return upload;
 	}
 
 	/** Stops every session: end probes first, or at once when forced. Sessions still loading are stopped once loaded. */
@@ -116,7 +124,7 @@ export class Dispatch {
 		stage('loading');
 		let sessionId: string;
 		try {
-			sessionId = (await client.load(signedUpload(mod, this.opts.signingKey), this.opts.session)).sessionId;
+			sessionId = (await client.load(this.uploadFor(mod), this.opts.session)).sessionId;
 		} catch (err) {
 			return fail(`load refused: ${describeError(err)}`);
 		}
