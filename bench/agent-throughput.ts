@@ -3,13 +3,14 @@
 // this process reads and counts. The chatty module prints numbered lines as
 // fast as asked; what arrives is compared with what was printed (the end
 // probe says how many), and drops are read from tapfleet's drop reports.
-// Usage: node dist/bench/agent-throughput.js [SECONDS=5] [LINES_PER_10MS=10000]
+// Usage: node dist/bench/agent-throughput.js [SECONDS=5] [LINES_PER_10MS=10000] [--prefix|--json]
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { buildModule, spawnAgent, TAPFLEET, tempDir, testPki } from '../test/agent/helpers.js';
 
 const seconds = Number(process.argv[2] ?? 5);
 const burst = Number(process.argv[3] ?? 10_000);
+const format = process.argv.slice(4);
 
 const pki = await testPki(1);
 const chatty = await buildModule('chatty', tempDir('bench-mod'), { CHATTY_PERIOD_MS: 10, CHATTY_BURST: burst });
@@ -21,13 +22,17 @@ let lastAt = 0;
 let lines = 0;
 let tail = '';
 let stderr = '';
-const child = spawn(process.execPath, [TAPFLEET, 'run', '--pki', pki.dir, '-T', String(seconds), '--module', chatty, '--host', agent.address], { stdio: ['ignore', 'pipe', 'pipe'] });
+const child = spawn(process.execPath, [TAPFLEET, 'run', '--pki', pki.dir, '-T', String(seconds), '--module', chatty, '--host', agent.address, ...format], { stdio: ['ignore', 'pipe', 'pipe'] });
 child.stdout.setEncoding('latin1');
 child.stdout.on('data', (d: string) => {
 	const now = performance.now();
 	if (!firstAt) firstAt = now;
 	lastAt = now;
-	for (let i = d.indexOf('\n'); i !== -1; i = d.indexOf('\n', i + 1)) lines++;
+	// --json: one object per record, many lines each; count the escaped newlines inside.
+	const newline = format.includes('--json') ? '\\n' : '\n';
+	for (let i = d.indexOf(newline); i !== -1; i = d.indexOf(newline, i + 1)) lines++;
+	// An escaped newline split across two reads.
+	if (newline.length === 2 && tail.endsWith('\\') && d.startsWith('n')) lines++;
 	tail = (tail + d).slice(-200);
 });
 child.stderr.on('data', (d) => (stderr += d));
