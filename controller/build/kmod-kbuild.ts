@@ -44,13 +44,14 @@ function kbuildFile(req: KbuildRequest, sourceObject: string): string {
 	return [`obj-m := ${req.name}.o`, `${req.name}-y := ${sourceObject} tap_kmod_runtime.o`, `ccflags-y := ${flags.join(' ')}`, ''].join('\n');
 }
 
-function make(args: string[]): Promise<void> {
+function make(args: string[], copied: string, original: string): Promise<void> {
 	return new Promise((resolve, reject) => {
 		execFile('make', args, { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
 			if (!err) return resolve();
 			if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new BuildError('make is not installed (kbuild needs make and gcc)'));
 			// kbuild's own messages (compiler errors with file:line:col) are the diagnosis
-			reject(new BuildError(`kbuild failed:\n${stderr || err.message}`));
+			// messages name the generated file where it is, not kbuild's copy
+			reject(new BuildError(`kbuild failed:\n${(stderr || err.message).split(copied).join(original)}`));
 		});
 	});
 }
@@ -66,7 +67,7 @@ export async function kbuildModule(req: KbuildRequest): Promise<ModuleFile> {
 	copyFileSync(req.source, join(req.workDir, `${sourceBase}.c`));
 	copyFileSync(join(runtimeDir, 'kmod', 'tap_kmod_runtime.c'), join(req.workDir, 'tap_kmod_runtime.c'));
 	writeFileSync(join(req.workDir, 'Kbuild'), kbuildFile(req, `${sourceBase}.o`));
-	await make(['-s', '-C', req.tree, `M=${req.workDir}`, 'modules']);
+	await make(['-s', '-C', req.tree, `M=${req.workDir}`, 'modules'], join(req.workDir, `${sourceBase}.c`), req.source);
 	const file = `${req.name}.ko`;
 	const data = readFileSync(join(req.workDir, file));
 	return { name: file, role: 'kernel-module', size: data.length, sha256: sha256(data) };
