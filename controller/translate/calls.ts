@@ -62,6 +62,12 @@ const BUILTINS: Record<string, Builtin> = {
 	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,
 	strtol: (b, [s, base]) => { userOnly(b, 'strtol'); return `((tap_long)strtoll(${s}, NULL, (int)(${base})))`; },
 	pp: (b) => b.mod.stringLiteral(b.probePoint),
+	print_backtrace: (b, _args, e) => {
+		// the kernel stack of the probed event; symbolized by the user side (kallsyms)
+		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'print_backtrace() outside a kernel-side probe handler body');
+		b.line('tap_print_backtrace(c, ctx);');
+		return '0';
+	},
 	user_string_quoted: stringInto((b, d, [addr]) => {
 		if (b.side !== 'kernel') b.unsupported(null, 'user_string_quoted()');
 		b.line(`tap_gen_user_string_quoted(${d}, ${addr});`);

@@ -28,12 +28,20 @@ function localsDecl(b: Body): string[] {
 	return b.side === 'kernel' || !b.isFunction ? [`TAP_LOCALS(${b.name}, struct ${b.name}_locals);`] : [];
 }
 
-/** C for reading one target variable at probe entry (tracepoint fields). */
-function readTarget(b: Body, v: TargetVar): void {
+/** C for reading one target variable at probe entry. */
+function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 	const c = v.type === 'string' ? b.field('tap_string', 'tv') : b.longTemp();
 	b.vars.set(v, c);
 	const s = v.source;
-	if (s.kind !== 'tracepoint_field') b.unsupported(null, `target variable ${v.name} (${s.kind})`);
+	const regsProbe = p.event.kind === 'uprobe' || p.event.kind === 'kprobe';
+	if (regsProbe && (s.kind === 'arg' || s.kind === 'return_value')) {
+		// uprobes: arguments and the return value from pt_regs (CO-RE)
+		if (s.kind === 'arg' && (s.index < 0 || s.index > 5)) b.unsupported(p.tok, `argument ${s.index + 1} of a function (registers hold 6)`);
+		const reg = s.kind === 'arg' ? `PT_REGS_PARM${s.index + 1}_CORE((struct pt_regs *)ctx)` : 'PT_REGS_RC_CORE((struct pt_regs *)ctx)';
+		b.line(`${c} = (tap_long)${reg};`);
+		return;
+	}
+	if (s.kind !== 'tracepoint_field') b.unsupported(p.tok, `target variable ${v.name} (${s.kind})`);
 	const at = `((char *)ctx + ${s.field.offset})`;
 	if (s.dataLoc) {
 		b.line(`tap_kernel_string(${c}, (char *)ctx + (*(__u32 *)${at} & 0xffff));`);
@@ -41,7 +49,7 @@ function readTarget(b: Body, v: TargetVar): void {
 		b.line(`tap_kernel_string(${c}, ${at});`);
 	} else {
 		const size = s.field.size;
-		if (![1, 2, 4, 8].includes(size)) b.unsupported(null, `target variable ${v.name} of ${size} bytes`);
+		if (![1, 2, 4, 8].includes(size)) b.unsupported(p.tok, `target variable ${v.name} of ${size} bytes`);
 		const ctype = `__${s.field.signed ? 's' : 'u'}${size * 8}`;
 		b.line(`${c} = (tap_long)*(${ctype} *)${at};`);
 	}
@@ -79,7 +87,7 @@ export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, table
 	const b = new Body(mod, side, name, false);
 	b.probePoint = p.point;
 	zeroLocals(b, p.locals);
-	if (side === 'kernel') for (const v of p.targetVars) readTarget(b, v);
+	if (side === 'kernel') for (const v of p.targetVars) readTarget(b, v, p);
 	else if (p.targetVars.length) b.unsupported(p.tok, 'target variables in begin/end/timer probes');
 	if (p.condition) {
 		const cond = genExpr(b, p.condition);

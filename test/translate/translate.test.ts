@@ -20,6 +20,22 @@ async function build(p: Program, name: string): Promise<string> {
 	return (await buildScriptModule({ program: p, scriptText: name, scriptName: '<input>', moduleName: name, target, cacheDir })).dir;
 }
 
+/** Runs taprun -T 3 on `dir`, calling `trigger` until stdout satisfies `done` (or taprun ends). */
+async function traceWhile(dir: string, trigger: () => void, done: (out: string) => boolean): Promise<{ out: string; err: string; status: number | null }> {
+	const child = spawn(taprunPath, ['-T', '3', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+	const closed = new Promise<number | null>((r) => child.on('close', r));
+	let out = '';
+	let err = '';
+	child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+	child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+	const deadline = Date.now() + 2500;
+	while (!done(out) && child.exitCode === null && Date.now() < deadline) {
+		trigger();
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	return { out, err, status: await closed };
+}
+
 test('hello world: a begin probe, println and exit', async (t) => {
 	const p = ir.program([], [ir.probe(0, 'begin', ir.begin, ir.block(ir.stmt(ir.println(ir.str('hello world'))), ir.stmt(ir.call(exit))))]);
 	const c = translate(p, { name: 'hello' }).source;
@@ -97,19 +113,8 @@ test('a tracepoint handler with a target variable, execname(), user_string(), sp
 	const flagStr = ir.call(ir.builtin('_sys_open_flag_str', 'string', ['long']), ir.ref(flags));
 	const body = ir.block(loop, ir.stmt(ir.printf('%s: %s\n', ir.call(ir.builtin('execname', 'string')), sprintf)), ir.stmt(ir.printf('%s: %s, %s\n', ir.call(ir.builtin('execname', 'string')), quoted, flagStr)));
 	const dir = await build(ir.program([], [ir.probe(0, 'kernel.trace("syscalls:sys_enter_openat")', event, body, [i, sum], [filename, flags])]), 'opens');
-	const child = spawn(taprunPath, ['-T', '3', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-	let out = '';
-	let err = '';
-	const closed = new Promise<number | null>((r) => child.on('close', r));
-	child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-	child.stderr.on('data', (d: Buffer) => (err += d.toString()));
 	// open a known file until taprun has attached and seen it
-	const deadline = Date.now() + 2500;
-	while (!(out.includes('cat: /etc/hostname 10') && out.includes('cat: "/etc/hostname", O_RDONLY')) && child.exitCode === null && Date.now() < deadline) {
-		execFileSync('cat', ['/etc/hostname']);
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	const status = await closed;
+	const { out, err, status } = await traceWhile(dir, () => execFileSync('cat', ['/etc/hostname']), (o) => o.includes('cat: /etc/hostname 10') && o.includes('cat: "/etc/hostname", O_RDONLY'));
 	t.regex(out, /^cat: \/etc\/hostname 10$/m, err);
 	t.regex(out, /^cat: "\/etc\/hostname", O_RDONLY$/m);
 	t.is(status, 0);
@@ -123,4 +128,16 @@ test('recursion in a kernel-side probe is a located compile error', (t) => {
 	const err = t.throws(() => translate(p, { name: 'rec' }));
 	t.true(err instanceof TranslateError);
 	t.regex(err!.message, /^<input>:2:10: function f is recursive/);
+});
+
+test('a uprobe return handler reads $return from the registers', async (t) => {
+	const libc = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+	const ret: import('../../controller/elaborate/program.js').TargetVar = { kind: 'target', name: '$return', type: 'long', cType: 'int', pointer: false, source: { kind: 'return_value' } };
+	const event = { kind: 'uprobe', path: libc, symbol: 'uname', offset: 0n, isReturn: true } as const;
+	const cond = { kind: 'comparison', op: '==', left: ir.call(ir.builtin('execname', 'string')), right: ir.str('uname'), operandType: 'string', type: 'long', tok: ir.tok('==', 'operator') } as const;
+	const body = ir.block({ kind: 'if', cond, then: ir.stmt(ir.printf('uname returned %d\n', ir.ref(ret))), otherwise: null, tok: ir.tok('if', 'keyword') });
+	const dir = await build(ir.program([], [ir.probe(0, `process("${libc}").function("uname").return`, event, body, [], [ret])]), 'unamer');
+	const { out, err, status } = await traceWhile(dir, () => execFileSync('uname'), (o) => o.includes('uname returned 0'));
+	t.regex(out, /^uname returned 0$/m, err);
+	t.is(status, 0);
 });
