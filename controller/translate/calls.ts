@@ -130,12 +130,16 @@ function callScript(b: Body, e: Call, args: string[]): string {
 		result = b.longTemp();
 		ret = `&${result}`;
 	}
-	const loc = b.mod.location(e.tok);
-	b.open(`if (${functionName(f.mangledName)}(c, ${[ret, ...args].join(', ')})) {`);
-	// a MAXNESTING error is reported at the call site
-	b.line(`if (c->last_error && c->last_loc == TAP_NO_LOC + 0 && c->last_error == TAP_E_MAXNESTING) c->last_loc = ${loc};`);
-	b.line(b.unwind());
+	// MAXNESTING is checked (and reported) at the call site, as stap does
+	b.open(`if (TAP_NEST_EXCEEDED(c, ${b.mod.location(e.tok)})) {`);
+	b.line('TAP_NEST_LEAVE(c);');
+	b.line(`goto ${b.errTarget};`);
 	b.close();
+	const rc = b.longTemp();
+	b.line(`${rc} = ${functionName(f.mangledName)}(c, ${[ret, ...args].join(', ')});`);
+	b.line('TAP_NEST_LEAVE(c);');
+	b.line(`if (${rc})`);
+	b.lines.push({ depth: b.depth + 1, text: b.unwind() });
 	return result;
 }
 

@@ -120,14 +120,10 @@ export function genFunction(mod: ModuleContext, f: FunctionDef, side: Side): Han
 		b.line(p.type === 'string' ? `tap_str_copy(${c}, a${p.index});` : `${c} = a${p.index};`);
 	}
 	zeroLocals(b, f.body.locals);
-	b.line('if (++c->nesting > MAXNESTING) {');
-	b.lines.push({ depth: b.depth + 1, text: 'TAP_ERROR(c, TAP_E_MAXNESTING, TAP_NO_LOC);' }, { depth: b.depth + 1, text: 'goto out;' }, { depth: b.depth, text: '}' });
 	genBlock(b, f.body.block);
 	labelLine(b, 'done');
-	b.line('c->nesting--;');
 	b.line('return 0;');
 	labelLine(b, 'out');
-	b.line('c->nesting--;');
 	b.line('return 1;');
 	const header = [`/* function ${f.name}, ${f.tok.file.name}:${f.tok.line}:${f.tok.column} */`, ...localsDecl(b), `TAP_FN int ${name}(struct tap_context *c, ${functionParams(f)})`];
 	const lvar = b.usesLocalsStruct ? (side === 'user' ? [`struct ${name}_locals lv, *l = &lv;`] : [`struct ${name}_locals *l = TAP_LOCALS_GET(${name});`]) : [];
