@@ -41,6 +41,10 @@ import {
 	type RefusalRecord,
 } from './types.js';
 
+/** How long before an agent's load its run may have been dispatched, to match it without a session record. */
+const PENDING_MATCH_WINDOW_MS = 10 * 60 * 1000;
+const CLOCK_SKEW_MS = 60 * 1000;
+
 /** Runs older than this are not examined when looking for dead controllers. */
 const RECOVERY_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
@@ -174,6 +178,7 @@ export class AuditWriter {
 			let runId = batchRuns.get(sessionId) ?? known.find((r) => r.runId !== null)?.runId ?? null;
 			if (kind === 'journal-load') {
 				if (runId === null && e.runId) runId = await this.runIncludingHost(checkIdentifier('run id', e.runId), host);
+				if (runId === null && e.scriptHash) runId = await this.pendingRunFor(host, checkIdentifier('script hash', e.scriptHash), atMs);
 				batchRuns.set(sessionId, runId);
 				const body: JournalLoadBody = {
 					atMs,
@@ -211,6 +216,25 @@ export class AuditWriter {
 	private async runIncludingHost(runId: string, host: string): Promise<string | null> {
 		const rows = await this.backend.eventsOfRuns([runId]);
 		return rows.some((r) => r.kind === 'host-pending' && r.host === host) ? runId : null;
+	}
+
+	/**
+	 * A run of this script still pending on this host when the agent loaded it:
+	 * the controller died between the Load and recording it. Dispatched at
+	 * most PENDING_MATCH_WINDOW_MS before the load (allowing for clock skew
+	 * after it); the most recent wins.
+	 */
+	private async pendingRunFor(host: string, scriptHash: string, atMs: number): Promise<string | null> {
+		const candidates = await this.backend.find(
+			{ host, scriptHashPrefix: scriptHash, kinds: ['host-pending'], sinceMs: atMs - PENDING_MATCH_WINDOW_MS, untilMs: atMs + CLOCK_SKEW_MS },
+			10,
+		);
+		for (const c of candidates) {
+			const rows = await this.backend.eventsOfRuns([c.runId!]);
+			const loaded = rows.some((r) => r.host === host && r.sessionId !== null);
+			if (!loaded && rows.some((r) => r.kind === 'dispatch')) return c.runId;
+		}
+		return null;
 	}
 
 	/**

@@ -49,6 +49,7 @@ export function foldRun(rows: readonly EventRow[]): RunView | null {
 			case 'journal-load':
 				// The agent loaded it even if the controller died before recording that.
 				if (h && row.sessionId) {
+					if (h.state === 'pending') h.state = 'loaded';
 					h.sessionId ??= row.sessionId;
 					h.loadedAtMs ??= parseBody<{ atMs: number }>(row.body).atMs;
 					bySession.set(row.sessionId, h);

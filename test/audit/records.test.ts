@@ -134,6 +134,19 @@ for (const kind of BACKENDS) {
 			t.like(host, { state: 'ended', sessionId: 's1', loadedAtMs: 5, unloadedAtMs: 9, endedBy: 'lease-expiry', source: 'agent-journal' });
 		}));
 
+	test(`${kind}: a load the controller died before recording is matched to its pending host`, (t) =>
+		withAuditLog(kind, async (log) => {
+			const run = await log.beginDispatch({ who: ALICE, hosts: ['web1', 'web2'], moduleHash: 'm', scriptText: SCRIPT, options: {} });
+			const other = 'f'.repeat(64);
+			const summary = await log.importAgentJournal('web1', [
+				{ sessionId: 's1', event: 'load', atMs: Date.now(), scriptHash: run.scriptHash },
+				{ sessionId: 's2', event: 'load', atMs: Date.now(), scriptHash: other },
+				{ sessionId: 's3', event: 'load', atMs: Date.now() - 3600_000, scriptHash: run.scriptHash },
+			]);
+			t.is(summary.unmatchedLoads, 2, 'another script, or a load long before the dispatch, stays unexplained');
+			t.like((await log.show(run.runId)).hosts, [{ host: 'web1', state: 'loaded', sessionId: 's1' }, { host: 'web2', state: 'pending' }]);
+		}));
+
 	test(`${kind}: listings filter by host, user, time and script hash`, (t) =>
 		withAuditLog(kind, async (log) => {
 			const a = await log.beginDispatch({ who: ALICE, hosts: ['web1', 'web2'], moduleHash: 'm', scriptText: SCRIPT, options: {} });
