@@ -39,10 +39,11 @@ for m in $(cat /lib/modules/"$rel"/vm-modules); do
 done
 hostname tapfleet-vm
 ip link set lo up
+# Under TCG on a busy machine the probe can take seconds of wall time.
 i=0
 while ! ip link show eth0 >/dev/null 2>&1; do
 	i=$((i + 1))
-	[ $i -gt 100 ] && { say "no network interface eth0"; halt_now; }
+	[ $i -gt 600 ] && { say "no network interface eth0 after 60 s"; halt_now; }
 	sleep 0.1
 done
 ip link set eth0 up
