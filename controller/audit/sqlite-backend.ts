@@ -2,7 +2,7 @@
 // unless --audit-db names PostgreSQL. Several processes may append at once:
 // BEGIN IMMEDIATE takes SQLite's write lock, which serializes appenders.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuditBackend, EventFilter } from './backend.js';
 import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './event.js';
@@ -35,6 +35,9 @@ export class SqliteBackend implements AuditBackend {
 
 	constructor(readonly location: string) {
 		mkdirSync(dirname(location), { recursive: true, mode: 0o700 });
+		// Script texts and identities are private: create the file 0600 (its
+		// -wal and -shm files inherit that from it).
+		if (!existsSync(location)) closeSync(openSync(location, 'a', 0o600));
 		this.db = new Database(location, { timeout: BUSY_TIMEOUT_MS });
 		this.db.pragma('journal_mode = WAL');
 		// FULL: a write-ahead record must survive a power loss, not only a crash.

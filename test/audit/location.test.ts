@@ -1,6 +1,9 @@
 // Where the audit log lives, and how --since/--until read times.
 import test from 'ava';
-import { defaultAuditDbPath, parseAuditDb, parseTimeSpec } from '../../controller/audit/index.js';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultAuditDbPath, openAuditLog, parseAuditDb, parseTimeSpec } from '../../controller/audit/index.js';
 
 test('the default audit log follows XDG_STATE_HOME', (t) => {
 	t.is(defaultAuditDbPath({ XDG_STATE_HOME: '/var/st', HOME: '/home/a' }), '/var/st/tapfleet/audit.db');
@@ -33,4 +36,13 @@ test('--since and --until accept dates, ages and now', (t) => {
 	t.is(parseTimeSpec('--until', '1764244800000', now), 1764244800000);
 	t.throws(() => parseTimeSpec('--since', 'last tuesday', now), { message: /--since "last tuesday": expected/ });
 	t.throws(() => parseTimeSpec('--since', '2026-13-45', now), { message: /expected/ });
+});
+
+test('a new SQLite audit log is readable by its owner only', async (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-audit-mode-'));
+	t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+	const path = join(dir, 'state', 'audit.db');
+	await (await openAuditLog(path)).close();
+	t.is(statSync(path).mode & 0o777, 0o600);
+	t.is(statSync(join(dir, 'state')).mode & 0o777, 0o700);
 });
