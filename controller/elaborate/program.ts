@@ -8,7 +8,7 @@
 //
 // - each expression has `type` (long, string or stats; never unknown once
 //   elaboration succeeded) and `tok` (stap's location for error messages:
-//   `tok.loc` is file:line:col, `tok.chain` the macro expansion);
+//   the token is its own file:line:col, `tok.chain` the macro expansion);
 // - a variable reference points at the declaration object itself
 //   (GlobalVar, LocalVar, ParamVar or TargetVar): compare by identity;
 // - a call points at its FunctionDef; runtime builtins (execname, pid,
@@ -138,9 +138,9 @@ export interface EmbeddedExpr extends ExprBase { readonly kind: 'embedded_expr';
 /** + - * / % << >> >>> & | ^ on longs. */
 export interface Binary extends ExprBase { readonly kind: 'binary'; readonly op: string; readonly left: Expr; readonly right: Expr }
 export interface Logical extends ExprBase { readonly kind: 'logical'; readonly op: '&&' | '||'; readonly left: Expr; readonly right: Expr }
-/** < <= > >= == != on two longs or two strings (`operandType` says which); result long. */
+/** < <= > >= == != on two longs or two strings (the operands' type says which); result long. */
 export interface Comparison extends ExprBase {
-	readonly kind: 'comparison'; readonly op: string; readonly left: Expr; readonly right: Expr; operandType: ScalarType;
+	readonly kind: 'comparison'; readonly op: string; readonly left: Expr; readonly right: Expr;
 }
 /** `a . b` on strings. */
 export interface Concat extends ExprBase { readonly kind: 'concat'; readonly left: Expr; readonly right: Expr }

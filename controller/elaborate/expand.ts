@@ -1,0 +1,139 @@
+// Probe point expansion (stap's derive_probes / match_node): `{a,b}`
+// alternatives, wildcards against aliases and against the profile, alias
+// chains with their prologues/epilogues, optional `?`, sufficient `!`, and
+// `if (cond)` conditions collected along the way.
+import type { Block, Expression, ProbeAlias, ProbePoint, ProbePointComponent } from '../parse/ast.js';
+import type { KernelProfile } from '../profile/types.js';
+import { SemanticError, similarNames, withSimilar } from './diagnostics.js';
+import { expandBraces, globMatch, isGlob } from './glob.js';
+import type { SymbolTable } from './library.js';
+import { matchPrimitive, pointString, PRIMITIVE_HEADS, type PrimitiveMatch } from './primitives.js';
+
+/** One alias level a concrete probe went through, outermost (the one the user named) first. */
+export interface AliasStep {
+	readonly alias: ProbeAlias;
+	/** "syscall.open = kernel.trace(...)" as stap's probe_alias::printsig shows it. */
+	readonly signature: string;
+}
+
+export interface Expansion extends PrimitiveMatch {
+	readonly aliases: AliasStep[];
+	/** `if (cond)` of every location on the way (all must hold). */
+	readonly conditions: Expression[];
+}
+
+/** Alias recursion deeper than this is a cycle. */
+const MAX_ALIAS_DEPTH = 32;
+
+function braceAlternatives(pp: ProbePoint): ProbePoint[] {
+	let out: ProbePoint[] = [pp];
+	pp.components.forEach((comp, i) => {
+		const alts = expandBraces(comp.functor);
+		if (alts.length === 1) return;
+		out = out.flatMap((p) => alts.map((functor) => {
+			const comps: ProbePointComponent[] = [...p.components];
+			comps[i] = { tok: comp.tok, functor, arg: comp.arg };
+			return { ...p, components: comps };
+		}));
+	});
+	return out;
+}
+
+function aliasSignature(a: ProbeAlias): string {
+	return `${a.aliasNames.map(pointString).join(',')} = ${a.locations.map(pointString).join(',')}`;
+}
+
+function nameMatches(pattern: ProbePoint, name: ProbePoint): boolean {
+	if (pattern.components.length !== name.components.length) return false;
+	return pattern.components.every((c, i) => {
+		const n = name.components[i]!;
+		return c.arg === null && n.arg === null && globMatch(c.functor, n.functor);
+	});
+}
+
+export class ProbeExpander {
+	constructor(
+		private readonly table: SymbolTable,
+		private readonly profile: KernelProfile,
+	) {}
+
+	/** Every concrete probe for one location; throws SemanticError when a required one has none. */
+	expand(pp: ProbePoint, depth = 0, parentOptional = false): Expansion[] {
+		if (depth > MAX_ALIAS_DEPTH) throw new SemanticError('probe alias recursion too deep', pp.components[0]!.tok);
+		const optional = pp.optional || pp.sufficient || parentOptional;
+		const out: Expansion[] = [];
+		const seenPoints = new Set<string>();
+		for (const alt of braceAlternatives(pp)) {
+			const wildcard = isGlob(pointString(alt));
+			let found: Expansion[];
+			try {
+				found = this.expandOne(alt, depth, optional);
+			} catch (e) {
+				if (!(e instanceof SemanticError) || !optional) throw e;
+				found = [];
+			}
+			for (const x of found) {
+				// Overlapping aliases under a wildcard (syscall.open covers openat too): keep the first.
+				if (wildcard && seenPoints.has(x.point)) continue;
+				seenPoints.add(x.point);
+				out.push(pp.condition ? { ...x, conditions: [pp.condition, ...x.conditions] } : x);
+			}
+		}
+		if (out.length === 0 && !optional) throw new SemanticError('no match', pp.components[pp.components.length - 1]!.tok);
+		return out;
+	}
+
+	private expandOne(pp: ProbePoint, depth: number, optional: boolean): Expansion[] {
+		const aliasHits = this.table.aliases.filter((a) => nameMatches(pp, a.name));
+		const out: Expansion[] = [];
+		for (const hit of aliasHits) out.push(...this.expandAlias(hit.alias, depth, optional));
+		if (aliasHits.length === 0) {
+			const prim = matchPrimitive(pp, this.profile);
+			if (prim) out.push(...prim.map((p) => ({ ...p, aliases: [], conditions: [] })));
+			else if (!optional) throw this.mismatch(pp);
+		}
+		return out;
+	}
+
+	private expandAlias(alias: ProbeAlias, depth: number, optional: boolean): Expansion[] {
+		const step: AliasStep = { alias, signature: aliasSignature(alias) };
+		const out: Expansion[] = [];
+		for (const loc of alias.locations) {
+			const found = this.expand(loc, depth + 1, optional);
+			out.push(...found.map((x) => ({ ...x, aliases: [step, ...x.aliases] })));
+			if (loc.sufficient && found.length > 0) break;
+		}
+		return out;
+	}
+
+	/** "probe point mismatch (similar: ...)" at the first component no alias or primitive knows. */
+	private mismatch(pp: ProbePoint): SemanticError {
+		for (let i = 0; i < pp.components.length; i++) {
+			const prefix = pp.components.slice(0, i);
+			const known = new Set<string>(i === 0 ? PRIMITIVE_HEADS : []);
+			for (const a of this.table.aliases) {
+				const comps = a.name.components;
+				if (comps.length > i && prefix.every((c, j) => globMatch(c.functor, comps[j]!.functor))) known.add(comps[i]!.functor);
+			}
+			const comp = pp.components[i]!;
+			if (i === 0 && PRIMITIVE_HEADS.includes(comp.functor)) continue;
+			if ([...known].some((k) => globMatch(comp.functor, k))) continue;
+			const message = isGlob(comp.functor) ? "probe point mismatch: didn't find any wildcard matches" : 'probe point mismatch';
+			return new SemanticError(withSimilar(message, similarNames(comp.functor, known)), comp.tok);
+		}
+		const last = pp.components[pp.components.length - 1]!;
+		return new SemanticError(`probe point mismatch: '${pointString(pp)}' is not a probe point of this kernel`, last.tok);
+	}
+}
+
+/** Splice alias prologues/epilogues around the user's body, innermost alias nearest the body. */
+export function spliceBodies(user: Block, aliases: readonly AliasStep[]): Block[] {
+	let parts: Block[] = [user];
+	for (let i = 0; i < aliases.length; i++) {
+		const a = aliases[i]!.alias;
+		if (a.body2) parts = [a.body, ...parts, a.body2];
+		else if (a.epilogueStyle) parts = [...parts, a.body];
+		else parts = [a.body, ...parts];
+	}
+	return parts;
+}

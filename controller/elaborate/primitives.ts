@@ -1,0 +1,210 @@
+// The probe points the tapsets are built on (stap's derived_probe_builders):
+// begin/end/error/never, timer.*, perf.type(N).config(M), kernel.trace,
+// kernel.function / kprobe.function. Each resolves against the profile
+// into concrete events and the target variables they offer.
+import type { ProbePoint, ProbePointComponent } from '../parse/ast.js';
+import type { KernelProfile, Tracepoint, TracepointField } from '../profile/types.js';
+import { SemanticError } from './diagnostics.js';
+import { globMatch } from './glob.js';
+import type { ProbeEvent, TargetVar } from './program.js';
+
+export interface PrimitiveMatch {
+	readonly event: ProbeEvent;
+	/** stap's pp() of the concrete point. */
+	readonly point: string;
+	/** The target variables available in this probe, by name with the dollar. */
+	readonly targets: Map<string, TargetVar>;
+}
+
+/** First components of every primitive probe point (for "similar:" suggestions). */
+export const PRIMITIVE_HEADS = ['begin', 'end', 'error', 'never', 'timer', 'perf', 'kernel', 'kprobe', 'process'];
+
+const TIMER_UNITS: Record<string, bigint> = {
+	ns: 1n, nsec: 1n, us: 1000n, usec: 1000n, ms: 1000000n, msec: 1000000n, s: 1000000000n, sec: 1000000000n,
+};
+
+const sig = (c: ProbePointComponent): string => c.functor + (c.arg === null ? '' : c.arg.kind === 'literal_string' ? `("${c.arg.value}")` : `(${c.arg.value})`);
+export const pointString = (pp: ProbePoint): string => pp.components.map(sig).join('.');
+
+function numArg(c: ProbePointComponent, what: string): bigint {
+	if (c.arg?.kind !== 'literal_number') throw new SemanticError(`expected a number argument for ${what}`, c.tok);
+	return c.arg.value;
+}
+
+function strArg(c: ProbePointComponent, what: string): string {
+	if (c.arg?.kind !== 'literal_string') throw new SemanticError(`expected a string argument for ${what}`, c.tok);
+	return c.arg.value;
+}
+
+function noArg(c: ProbePointComponent): boolean {
+	return c.arg === null;
+}
+
+const HZ_DEFAULT = 250n;
+
+/** Try the primitives; null when none has this shape (then aliases or an error decide). */
+export function matchPrimitive(pp: ProbePoint, profile: KernelProfile): PrimitiveMatch[] | null {
+	const c = pp.components;
+	const head = c[0]!;
+	const n = c.length;
+	const simple = (event: ProbeEvent): PrimitiveMatch[] => [{ event, point: pointString(pp), targets: new Map() }];
+	switch (head.functor) {
+		case 'begin': case 'end': case 'error':
+			if (n !== 1) return null;
+			return simple({ kind: head.functor, priority: head.arg === null ? 0n : numArg(head, head.functor) });
+		case 'never':
+			return n === 1 && noArg(head) ? simple({ kind: 'never' }) : null;
+		case 'timer':
+			return matchTimer(pp, profile);
+		case 'perf':
+			return matchPerf(pp);
+		case 'kernel':
+			if (n === 2 && c[1]!.functor === 'trace') return matchTrace(strArg(c[1]!, 'kernel.trace'), c[1]!, profile);
+			if ((n === 2 || (n === 3 && c[2]!.functor === 'return')) && c[1]!.functor === 'function') {
+				return matchKprobe(pp, strArg(c[1]!, 'kernel.function'), n === 3, profile);
+			}
+			return null;
+		case 'kprobe':
+			if ((n === 2 || (n === 3 && c[2]!.functor === 'return')) && c[1]!.functor === 'function') {
+				return matchKprobe(pp, strArg(c[1]!, 'kprobe.function'), n === 3, profile);
+			}
+			return null;
+		default:
+			return null;
+	}
+}
+
+function matchTimer(pp: ProbePoint, profile: KernelProfile): PrimitiveMatch[] | null {
+	const c = pp.components;
+	if (c.length === 2 && c[1]!.functor === 'profile' && noArg(c[1]!)) {
+		return [{ event: { kind: 'profile' }, point: pointString(pp), targets: new Map() }];
+	}
+	if (c.length < 2 || c.length > 3) return null;
+	const unit = c[1]!;
+	let interval: bigint;
+	const hz = BigInt(profile.config.CONFIG_HZ ?? HZ_DEFAULT);
+	if (unit.functor in TIMER_UNITS) interval = numArg(unit, `timer.${unit.functor}`) * TIMER_UNITS[unit.functor]!;
+	else if (unit.functor === 'hz') {
+		const f = numArg(unit, 'timer.hz');
+		if (f <= 0n) throw new SemanticError('timer.hz requires a positive frequency', unit.tok);
+		interval = 1000000000n / f;
+	} else if (unit.functor === 'jiffies') interval = numArg(unit, 'timer.jiffies') * (1000000000n / hz);
+	else return null;
+	if (interval <= 0n) throw new SemanticError('interval must be positive', unit.tok);
+	let randomize = 0n;
+	if (c.length === 3) {
+		if (c[2]!.functor !== 'randomize') return null;
+		const scale = unit.functor === 'jiffies' ? 1000000000n / hz : unit.functor === 'hz' ? 1n : TIMER_UNITS[unit.functor]!;
+		randomize = numArg(c[2]!, 'randomize') * scale;
+		if (randomize < 0n || randomize > interval) throw new SemanticError('randomization must not exceed the interval', c[2]!.tok);
+	}
+	return [{ event: { kind: 'timer', intervalNs: interval, randomizeNs: randomize }, point: pointString(pp), targets: new Map() }];
+}
+
+function matchPerf(pp: ProbePoint): PrimitiveMatch[] | null {
+	const c = pp.components;
+	if (c.length < 3 || c[1]!.functor !== 'type' || c[2]!.functor !== 'config') return null;
+	let period: bigint | null = null;
+	let frequency: bigint | null = null;
+	let processName: string | null = null;
+	for (const extra of c.slice(3)) {
+		if (extra.functor === 'sample') period = numArg(extra, 'perf sample');
+		else if (extra.functor === 'hz') frequency = numArg(extra, 'perf hz');
+		else if (extra.functor === 'process') processName = extra.arg === null ? '' : strArg(extra, 'perf process');
+		else return null;
+	}
+	if (period === null && frequency === null) period = 1000000n;
+	return [{
+		event: {
+			kind: 'perf', type: Number(numArg(c[1]!, 'perf type')), config: numArg(c[2]!, 'perf config'),
+			samplePeriod: period, sampleFrequency: frequency, process: processName,
+		},
+		point: pointString(pp), targets: new Map(),
+	}];
+}
+
+/** The script-visible type of a tracepoint field. */
+export function fieldTarget(f: TracepointField, name = '$' + f.name): TargetVar | null {
+	const dataLoc = f.type.startsWith('__data_loc ');
+	const charArray = /^(const )?(unsigned )?char\[\d*\]$/.test(f.type) || (dataLoc && /char\[\]$/.test(f.type));
+	if (charArray) return { kind: 'target', name, type: 'string', cType: f.type, pointer: false, source: { kind: 'tracepoint_field', field: f, dataLoc, charArray: true } };
+	if (dataLoc || f.type.includes('[') || f.size > 8) return null;
+	return { kind: 'target', name, type: 'long', cType: f.type, pointer: f.type.includes('*'), source: { kind: 'tracepoint_field', field: f, dataLoc: false, charArray: false } };
+}
+
+/** $field for each field; on syscall tracepoints also $return (exit) and on raw ones $syscall/$args[N]. */
+export function tracepointTargets(tp: Tracepoint): Map<string, TargetVar> {
+	const m = new Map<string, TargetVar>();
+	for (const f of tp.fields) {
+		if (f.name === '__syscall_nr') continue;
+		const t = fieldTarget(f);
+		if (t) m.set(t.name, t);
+	}
+	const ret = tp.fields.find((f) => f.name === 'ret');
+	const isSyscall = tp.system === 'syscalls' || tp.system === 'raw_syscalls';
+	if (isSyscall && ret) m.set('$return', { ...fieldTarget(ret)!, name: '$return' });
+	if (tp.system === 'raw_syscalls') {
+		const id = tp.fields.find((f) => f.name === 'id');
+		if (id) m.set('$syscall', { ...fieldTarget(id)!, name: '$syscall' });
+		if (tp.name === 'sys_enter') {
+			for (let i = 0; i < 6; i++) {
+				m.set(`$arg${i + 1}`, { kind: 'target', name: `$arg${i + 1}`, type: 'long', cType: 'unsigned long', pointer: false, source: { kind: 'arg', index: i } });
+			}
+		}
+	}
+	return m;
+}
+
+function matchTrace(pattern: string, comp: ProbePointComponent, profile: KernelProfile): PrimitiveMatch[] {
+	const colon = pattern.indexOf(':');
+	const sysPat = colon >= 0 ? pattern.slice(0, colon) : '*';
+	const evPat = colon >= 0 ? pattern.slice(colon + 1) : pattern;
+	const out: PrimitiveMatch[] = [];
+	for (const tp of profile.tracepoints) {
+		if (!globMatch(sysPat, tp.system) || !globMatch(evPat, tp.name)) continue;
+		out.push({
+			event: { kind: 'tracepoint', system: tp.system, event: tp.name, tracepoint: tp },
+			point: `kernel.trace("${tp.system}:${tp.name}")`,
+			targets: tracepointTargets(tp),
+		});
+	}
+	void comp;
+	return out;
+}
+
+function matchKprobe(pp: ProbePoint, pattern: string, isReturn: boolean, profile: KernelProfile): PrimitiveMatch[] {
+	const cap = profile.capabilities.kprobe;
+	if (!cap.available && !profile.runtimes.kmod.available) {
+		const why = cap.reason ? ` (${cap.reason})` : '';
+		throw new SemanticError(
+			`${pp.components[0]!.functor}.function probes need kprobes, which kernel ${profile.release} does not have${why}; `
+			+ 'use a tracepoint instead (tapfleet list \'kernel.trace("*")\')', pp.components[0]!.tok);
+	}
+	const pool = profile.symbols.traceable ?? profile.symbols.functions;
+	const names = pattern.includes('*') || pattern.includes('?') || pattern.includes('[')
+		? pool.filter((s) => globMatch(pattern, s))
+		: (binaryHas(pool, pattern) ? [pattern] : []);
+	const head = pp.components[0]!.functor;
+	return names.map((symbol) => {
+		const targets = new Map<string, TargetVar>();
+		if (isReturn) targets.set('$return', { kind: 'target', name: '$return', type: 'long', cType: 'long', pointer: false, source: { kind: 'return_value' } });
+		return {
+			event: { kind: 'kprobe', symbol, offset: 0n, isReturn },
+			point: `${head}.function("${symbol}")${isReturn ? '.return' : ''}`,
+			targets,
+		};
+	});
+}
+
+function binaryHas(sorted: readonly string[], s: string): boolean {
+	let lo = 0;
+	let hi = sorted.length - 1;
+	while (lo <= hi) {
+		const mid = (lo + hi) >> 1;
+		const v = sorted[mid]!;
+		if (v === s) return true;
+		if (v < s) lo = mid + 1;
+		else hi = mid - 1;
+	}
+	return sorted.includes(s);
+}

@@ -1,0 +1,72 @@
+// The syscall.* tapset, written in the SystemTap language from the target's
+// syscall tracepoints: one alias pair per system call the kernel has, so
+// that `syscall.*` means exactly the calls this kernel can trace. The
+// no-debuginfo spellings (nd_syscall, nd1_syscall, nd2_syscall, tp_syscall)
+// name the same probes. syscall.open also covers openat and openat2, since
+// modern C libraries never call open(2).
+import type { KernelProfile, Tracepoint, TracepointField } from '../profile/types.js';
+
+const SPELLINGS = ['syscall', 'nd_syscall', 'nd1_syscall', 'nd2_syscall', 'tp_syscall'];
+
+/** Extra tracepoints an alias covers besides its own (syscall.open: openat, openat2). */
+const ALSO_FIRES_FOR: Record<string, string[]> = { open: ['openat', 'openat2'] };
+
+/** Names an argument variable may not take: keywords, and the variables every syscall probe has. */
+const RESERVED = new Set([
+	'name', 'argstr', 'retstr', 'probe', 'global', 'function', 'if', 'else', 'for', 'foreach', 'in', 'limit',
+	'return', 'delete', 'while', 'break', 'continue', 'next', 'string', 'long', 'try', 'catch', 'private',
+]);
+
+/** An argument's variable: strings are read from user memory, pointers kept as addresses. */
+function argument(field: TracepointField): { assign: string[]; fmt: string; value: string } {
+	const f = { ...field, name: RESERVED.has(field.name) ? field.name + '_arg' : field.name };
+	const isCharPtr = /^(const )?char \*$/.test(f.type);
+	if (isCharPtr) {
+		return {
+			assign: [`${f.name}_uaddr = $${field.name}`, `${f.name} = user_string_quoted($${field.name})`],
+			fmt: '%s', value: f.name,
+		};
+	}
+	const isPtr = f.type.includes('*');
+	return { assign: [`${f.name} = $${field.name}`], fmt: isPtr ? '%p' : '%d', value: f.name };
+}
+
+function argFields(tp: Tracepoint): TracepointField[] {
+	return tp.fields.filter((f) => f.name !== '__syscall_nr');
+}
+
+function enterAlias(spellings: string[], tp: Tracepoint, callName: string): string {
+	const args = argFields(tp).map(argument);
+	const lines = [`\tname = "${callName}"`, ...args.flatMap((a) => a.assign.map((s) => '\t' + s))];
+	const fmt = args.map((a) => a.fmt).join(', ');
+	lines.push(args.length ? `\targstr = sprintf("${fmt}", ${args.map((a) => a.value).join(', ')})` : '\targstr = ""');
+	return `probe ${spellings.join(', ')} = kernel.trace("syscalls:${tp.name}")\n{\n${lines.join('\n')}\n}\n`;
+}
+
+function exitAlias(spellings: string[], tp: Tracepoint, callName: string): string {
+	return `probe ${spellings.join(', ')} = kernel.trace("syscalls:${tp.name}")\n{\n`
+		+ `\tname = "${callName}"\n\tretstr = return_str(1, $ret)\n}\n`;
+}
+
+/** The generated tapset text for the profile's syscalls (empty if it has none). */
+export function syscallTapsetText(profile: KernelProfile): string {
+	const enter = new Map<string, Tracepoint>();
+	const exit = new Map<string, Tracepoint>();
+	for (const tp of profile.tracepoints) {
+		if (tp.system !== 'syscalls') continue;
+		if (tp.name.startsWith('sys_enter_')) enter.set(tp.name.slice('sys_enter_'.length), tp);
+		else if (tp.name.startsWith('sys_exit_')) exit.set(tp.name.slice('sys_exit_'.length), tp);
+	}
+	let out = '// Generated from the target kernel profile\'s syscall tracepoints.\n';
+	const names = [...new Set([...enter.keys(), ...Object.keys(ALSO_FIRES_FOR)])].sort();
+	for (const name of names) {
+		const points = (suffix: string): string[] => SPELLINGS.map((s) => `${s}.${name}${suffix}`);
+		for (const callName of [name, ...(ALSO_FIRES_FOR[name] ?? [])]) {
+			const en = enter.get(callName);
+			const ex = exit.get(callName);
+			if (en) out += enterAlias(points(''), en, callName);
+			if (ex) out += exitAlias(points('.return'), ex, callName);
+		}
+	}
+	return out;
+}
