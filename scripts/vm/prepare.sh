@@ -30,10 +30,14 @@ fetch_image() {
 		(cd "$tmp" && apt-get download -qq "linux-image-$vm_rel-unsigned=$version" 2>/dev/null ||
 			apt-get download -qq "linux-image-$vm_rel=$version" 2>/dev/null)
 	}
-	if ! download; then
-		apt-get update -qq >/dev/null 2>&1 || true # stale package lists
-		download || vm_die "cannot download linux-image-$vm_rel $version (apt-get download failed)"
-	fi
+	# A stale package list needs an update; a busy mirror, another try.
+	local attempt=1
+	until download; do
+		((attempt < 3)) || vm_die "cannot download linux-image-$vm_rel $version (apt-get download failed 3 times; try it by hand to see why)"
+		apt-get update -qq >/dev/null 2>&1 || true
+		sleep $((attempt * 2))
+		attempt=$((attempt + 1))
+	done
 	deb=$(ls "$tmp"/*.deb)
 	dpkg-deb -x "$deb" "$tmp/image"
 	rm -rf "$vm_image_dir"
