@@ -53,6 +53,8 @@ export interface PreparedServe {
 	listen: string;
 	unixPath?: string;
 	credentials: ServerCredentials;
+	/** Mutual TLS: every client certificate of the CA gets through; agents' must not read. */
+	checkCallers: boolean;
 }
 
 /** Checks the address and reads the TLS files, before anything is opened. */
@@ -61,15 +63,15 @@ export function prepareServe(opts: ServeOptions): PreparedServe {
 	if (unixPath === undefined && !/^(\[[^\]]+\]|[^:]+):\d{1,5}$/.test(opts.listen)) {
 		throw new AuditServeError(`--listen ${JSON.stringify(opts.listen)}: expected HOST:PORT, [IPV6]:PORT or unix:/PATH`);
 	}
-	return { listen: opts.listen, unixPath, credentials: credentialsFor(opts, unixPath !== undefined) };
+	return { listen: opts.listen, unixPath, credentials: credentialsFor(opts, unixPath !== undefined), checkCallers: opts.tls !== undefined };
 }
 
 export async function serveAudit(audit: AuditLog, opts: ServeOptions | PreparedServe): Promise<RunningAuditServer> {
-	const { listen, unixPath, credentials } = 'credentials' in opts ? opts : prepareServe(opts);
+	const { listen, unixPath, credentials, checkCallers } = 'credentials' in opts ? opts : prepareServe(opts);
 	// A socket left by a killed server would make bind fail.
 	if (unixPath && existsSync(unixPath)) rmSync(unixPath);
 	const server = new Server();
-	addAuditService(server, audit);
+	addAuditService(server, audit, { checkCallers });
 	const port = await new Promise<number>((resolve, reject) =>
 		server.bindAsync(listen, credentials, (err, p) =>
 			err ? reject(new AuditServeError(`cannot listen on ${listen}: ${err.message}`)) : resolve(p),

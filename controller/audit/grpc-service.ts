@@ -1,6 +1,7 @@
 // tapfleet.v1.AuditService: the audit queries for programmatic clients.
-// Bad input gets INVALID_ARGUMENT, an unknown run NOT_FOUND, a database
-// failure UNAVAILABLE, each with a message; never a stack trace.
+// Bad input gets INVALID_ARGUMENT, an unknown run NOT_FOUND, a caller
+// without the right PERMISSION_DENIED, a database failure UNAVAILABLE,
+// each with a message; never a stack trace.
 import { status, type Server, type ServerErrorResponse, type sendUnaryData } from '@grpc/grpc-js';
 import {
 	AuditEntry as AuditEntryMessage,
@@ -11,6 +12,8 @@ import {
 	VerifyAuditLogResponse,
 	type AuditServiceServer,
 } from '../../proto/gen/tapfleet/v1/audit.js';
+import type { PeerCertificate } from 'node:tls';
+import { DEFAULT_RIGHTS, roleFromOu } from '../pki/identity.js';
 import { AuditInputError } from './limits.js';
 import type { AuditLog } from './open.js';
 import { MAX_LISTING_LIMIT, RunNotFoundError } from './query.js';
@@ -20,6 +23,7 @@ function toStatus(err: unknown): ServerErrorResponse & { code: status } {
 	const message = err instanceof Error ? err.message : String(err);
 	if (err instanceof AuditInputError) return Object.assign(new Error(message), { code: status.INVALID_ARGUMENT });
 	if (err instanceof RunNotFoundError) return Object.assign(new Error(message), { code: status.NOT_FOUND });
+	if (err instanceof ReaderDeniedError) return Object.assign(new Error(message), { code: status.PERMISSION_DENIED });
 	return Object.assign(new Error(`audit database error: ${message}`), { code: status.UNAVAILABLE });
 }
 
@@ -84,10 +88,42 @@ export function runMessage(r: RunView): AuditRun {
 	});
 }
 
-export function auditServiceImplementation(audit: AuditLog): AuditServiceServer {
+/** The part of a grpc-js server call that carries the TLS peer. */
+interface CallWithPeer {
+	getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null;
+}
+
+/**
+ * Over mutual TLS, only identities with the "observe" right by their role
+ * (controllers and observers from `tapfleet keys`) may read the audit;
+ * agents' certificates come from the same CA but may not.
+ */
+function checkReader(call: CallWithPeer): void {
+	const cert = call.getAuthContext()?.sslPeerCertificate;
+	const cn = cert?.subject?.CN;
+	const identity = (Array.isArray(cn) ? cn[0] : cn) ?? '(no certificate)';
+	const role = roleFromOu(cert?.subject?.OU);
+	if (!role || !DEFAULT_RIGHTS[role].includes('observe')) {
+		throw new ReaderDeniedError(`identity "${identity}" (role ${role ?? 'none'}) may not read the audit log: it needs a controller or observer certificate`);
+	}
+}
+
+class ReaderDeniedError extends Error {}
+
+export interface AuditServiceOptions {
+	/** Check each caller's client certificate (set when serving over mutual TLS). */
+	checkCallers: boolean;
+}
+
+export function auditServiceImplementation(audit: AuditLog, opts: AuditServiceOptions = { checkCallers: false }): AuditServiceServer {
+	const guard = <T>(call: CallWithPeer, callback: sendUnaryData<T>, work: () => Promise<T>) =>
+		answer(callback, async () => {
+			if (opts.checkCallers) checkReader(call);
+			return work();
+		});
 	return {
 		listAuditEntries: (call, callback) =>
-			answer(callback, async () => {
+			guard(call, callback, async () => {
 				const q = call.request;
 				const listing = await audit.list({
 					host: q.host || undefined,
@@ -100,12 +136,12 @@ export function auditServiceImplementation(audit: AuditLog): AuditServiceServer 
 				return ListAuditEntriesResponse.fromPartial({ entries: listing.entries.map(entryMessage), truncated: listing.truncated });
 			}),
 		getAuditRun: (call, callback) =>
-			answer(callback, async () => {
+			guard(call, callback, async () => {
 				if (!call.request.runId) throw new AuditInputError('run_id is required');
 				return GetAuditRunResponse.fromPartial({ run: runMessage(await audit.show(call.request.runId)) });
 			}),
-		verifyAuditLog: (_call, callback) =>
-			answer(callback, async () => {
+		verifyAuditLog: (call, callback) =>
+			guard(call, callback, async () => {
 				const v = await audit.verify();
 				return VerifyAuditLogResponse.fromPartial({
 					ok: v.ok,
@@ -119,6 +155,6 @@ export function auditServiceImplementation(audit: AuditLog): AuditServiceServer 
 }
 
 /** Adds tapfleet.v1.AuditService, answering from `audit`, to a gRPC server. */
-export function addAuditService(server: Server, audit: AuditLog): void {
-	server.addService(AuditServiceService, auditServiceImplementation(audit));
+export function addAuditService(server: Server, audit: AuditLog, opts?: AuditServiceOptions): void {
+	server.addService(AuditServiceService, auditServiceImplementation(audit, opts));
 }

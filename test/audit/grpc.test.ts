@@ -2,11 +2,11 @@
 // from `tapfleet keys` code, and a unix socket; errors as gRPC statuses.
 import test from 'ava';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PKI_FILES } from '../../controller/pki/layout.js';
-import { initPki, issueClient } from '../../controller/pki/keys.js';
+import { initPki, issueAgent, issueClient } from '../../controller/pki/keys.js';
 import { loadClientTls } from '../../controller/pki/credentials.js';
 import { serveAudit, type AuditLog } from '../../controller/audit/index.js';
 import {
@@ -68,6 +68,18 @@ for (const kind of BACKENDS) {
 			);
 			t.is((badTime as ServiceError).code, status.INVALID_ARGUMENT);
 			t.regex((badTime as ServiceError).details, /since_unix_ms must be a positive number/);
+
+			// An agent's certificate comes from the same CA, but agents may not read the audit.
+			const agentDir = await issueAgent(pki, 'web1');
+			const asAgent = new AuditServiceClient(
+				server.address,
+				credentials.createSsl(readFileSync(join(agentDir, 'ca.crt')), readFileSync(join(agentDir, 'agent.key')), readFileSync(join(agentDir, 'agent.crt'))),
+				overrides,
+			);
+			t.teardown(() => asAgent.close());
+			const denied = await t.throwsAsync(unary((cb) => asAgent.verifyAuditLog({}, cb)));
+			t.is((denied as ServiceError).code, status.PERMISSION_DENIED);
+			t.regex((denied as ServiceError).details, /identity "web1" \(role agent\) may not read the audit log/);
 
 			// A client without a certificate from this CA is turned away by TLS.
 			const stranger = new AuditServiceClient(server.address, credentials.createSsl(tls.ca), overrides);
