@@ -51,8 +51,8 @@ export function genExpr(b: Body, e: Expr): string {
 		case 'logical':
 			return genLogical(b, e);
 		case 'comparison': {
-			const [l, r] = guardOrder(b, genExpr(b, e.left), e.operandType === 'string', () => genExpr(b, e.right));
-			if (e.operandType === 'string') return `((tap_long)(tap_str_cmp(${l}, ${r}) ${e.op} 0))`;
+			const [l, r] = guardOrder(b, genExpr(b, e.left), e.left.type === 'string', () => genExpr(b, e.right));
+			if (e.left.type === 'string') return `((tap_long)(tap_str_cmp(${l}, ${r}) ${e.op} 0))`;
 			return `((tap_long)(${l} ${e.op} ${r}))`;
 		}
 		case 'concat': {

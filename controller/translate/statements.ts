@@ -115,7 +115,7 @@ export function genStmt(b: Body, s: Stmt): void {
 			b.open('{');
 			if (s.errorVar) {
 				if (b.side === 'kernel') b.unsupported(s.tok, 'a catch variable');
-				const v = b.declareVar(s.errorVar, false);
+				const v = b.vars.get(s.errorVar) ?? b.declareVar(s.errorVar, false);
 				b.line(`tap_error_message(c, ${v});`);
 			}
 			b.line('c->last_error = TAP_E_NONE;');

@@ -63,7 +63,7 @@ export function countingLoop(i: LocalVar, n: number, body: Stmt): Stmt {
 	return {
 		kind: 'for', tok: tok('for', 'keyword'),
 		init: assign('=', iv, num(0)),
-		cond: { kind: 'comparison', op: '<', left: iv, right: num(n), operandType: 'long', type: 'long', tok: tok('<', 'operator') },
+		cond: { kind: 'comparison', op: '<', left: iv, right: num(n), type: 'long', tok: tok('<', 'operator') },
 		incr: { kind: 'crement', op: '++', prefix: false, target: iv, type: 'long', tok: tok('++', 'operator') },
 		body,
 	};
