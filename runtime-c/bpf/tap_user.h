@@ -51,8 +51,16 @@ void *tap_globals_ptr_get(void);
 #define TAP_LOCALS(probe, type) static type probe##_locals
 #define TAP_LOCALS_GET(probe) (&probe##_locals)
 
-/* Exports the module descriptor under the name taprun looks for. */
-#define TAP_MODULE __attribute__((visibility("default"))) \
+/*
+ * Exports the module descriptor under the name taprun looks for, and the
+ * limits this compilation used (taprun sizes records and buffers by them).
+ */
+#define TAP_MODULE \
+	__attribute__((visibility("default"))) \
+	const struct tap_build_limits tap_build_limits = { \
+		MAXSTRINGLEN, MAXACTION_INTERRUPTIBLE, HIST_WIDTH, \
+		HIST_ELISION, MAXMAPENTRIES, MAXERRORS, MAXSKIPPED, 0 }; \
+	__attribute__((visibility("default"))) \
 	const struct tap_module tap_module
 
 /* ---- errors, exit ---- */

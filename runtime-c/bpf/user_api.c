@@ -65,7 +65,7 @@ API void tap_error_message(struct tap_context *c, char *dst)
 {
 	struct tap_buf b;
 
-	tap_buf_init_string(&b, dst, MAXSTRINGLEN);
+	tap_buf_init_string(&b, dst, tap_rt.limits.maxstringlen);
 	tap_error_text(&b, c->last_error, c->error_arg, c->errmsg);
 	tap_buf_end_string(&b);
 }
@@ -92,13 +92,14 @@ API void tap_printf_submit(struct tap_context *c, void *args)
 
 API void tap_sprintf_submit(struct tap_context *c, char *dst, void *args)
 {
-	char tmp[MAXSTRINGLEN];
+	__u32 size = tap_rt.limits.maxstringlen;
+	char tmp[TAP_MAXSTRINGLEN_MAX];
 	struct tap_buf b;
 
 	(void)c;
 	/* dst may be one of the arguments: format aside, then copy */
-	tap_buf_init_string(&b, tmp, sizeof(tmp));
-	tap_rt_format(&b, MAXSTRINGLEN, pending_fmt, args);
+	tap_buf_init_string(&b, tmp, size);
+	tap_rt_format(&b, size, pending_fmt, args);
 	tap_buf_end_string(&b);
 	memcpy(dst, tmp, b.len + 1);
 }
@@ -107,7 +108,8 @@ API void tap_print_hist(struct tap_context *c, const struct tap_stat_desc *d,
 			const void *agg)
 {
 	(void)c;
-	tap_stat_print_hist(&tap_rt.out, d, agg);
+	tap_stat_print_hist_style(&tap_rt.out, d, agg, tap_rt.limits.hist_width,
+				  tap_rt.limits.hist_elision);
 }
 
 API void tap_print_hist_key(struct tap_context *c, struct tap_map *m,
@@ -119,7 +121,10 @@ API void tap_print_hist_key(struct tap_context *c, struct tap_map *m,
 	if (!agg)
 		return;
 	aggregate(m, k, agg);
-	tap_stat_print_hist(&tap_rt.out, m->stat, (struct tap_stat_data *)agg);
+	tap_stat_print_hist_style(&tap_rt.out, m->stat,
+				  (struct tap_stat_data *)agg,
+				  tap_rt.limits.hist_width,
+				  tap_rt.limits.hist_elision);
 	free(agg);
 }
 

@@ -41,7 +41,7 @@ void tap_report_error(__u32 probe, __u32 code, __u32 loc, __s64 arg,
 {
 	const struct tap_module *m = tap_rt.mod;
 	const char *where = NULL;
-	char text[MAXSTRINGLEN + 64];
+	char text[TAP_MAXSTRINGLEN_MAX + 64];
 	struct tap_buf b;
 
 	tap_buf_init_string(&b, text, sizeof(text));

@@ -43,11 +43,19 @@ void tap_rt_flush(void)
 		flush_out(&tap_rt.out);
 }
 
-int tap_rt_init(const struct tap_module *mod, int out_fd, char *err,
+int tap_rt_init(const struct tap_module *mod,
+		const struct tap_build_limits *limits, int out_fd, char *err,
 		size_t errsize)
 {
 	int i, j, n;
 
+	if (limits->maxstringlen < 16 ||
+	    limits->maxstringlen > TAP_MAXSTRINGLEN_MAX) {
+		snprintf(err, errsize, "user part has MAXSTRINGLEN %u (16..%d)",
+			 limits->maxstringlen, TAP_MAXSTRINGLEN_MAX);
+		return -1;
+	}
+	tap_rt.limits = *limits;
 	tap_rt.mod = mod;
 	tap_rt.out_fd = out_fd;
 	tap_buf_init(&tap_rt.out, out_data, sizeof(out_data));
@@ -70,7 +78,7 @@ int tap_rt_init(const struct tap_module *mod, int out_fd, char *err,
 		tap_rt.kinds[i][n] = '\0';
 		for (j = 0; j < n; j++)
 			tap_rt.args_size[i] += tap_rt.kinds[i][j] == 's' ?
-					       MAXSTRINGLEN : 8;
+					       limits->maxstringlen : 8;
 	}
 	return 0;
 }
@@ -89,13 +97,13 @@ static __u64 total_errors(void)
 void tap_rt_run_probe(int index)
 {
 	const struct tap_probe_desc *p = &tap_rt.mod->probes[index];
-	struct tap_context *c = &tap_rt.uctx;
+	struct tap_context *c = &tap_rt.uctx.c;
 
 	memset(c, 0, offsetof(struct tap_context, errmsg));
 	c->errmsg[0] = '\0';
 	c->probe = index;
 	c->last_loc = TAP_NO_LOC;
-	c->actionremaining = MAXACTION_INTERRUPTIBLE;
+	c->actionremaining = tap_rt.limits.maxaction_interruptible;
 	p->run(c);
 	if (c->last_error) {
 		tap_rt.user_errors++;
@@ -113,7 +121,8 @@ void tap_rt_run_probe(int index)
 void tap_rt_format(struct tap_buf *o, long field_max, __u32 fmt,
 		   const char *args)
 {
-	static char strings[TAP_MAX_PRINTF_ARGS][MAXSTRINGLEN];
+	static char strings[TAP_MAX_PRINTF_ARGS][TAP_MAXSTRINGLEN_MAX];
+	__u32 slot = tap_rt.limits.maxstringlen;
 	struct tap_value v[TAP_MAX_PRINTF_ARGS];
 	const char *k = tap_rt.kinds[fmt];
 	int i;
@@ -121,11 +130,11 @@ void tap_rt_format(struct tap_buf *o, long field_max, __u32 fmt,
 	for (i = 0; k[i]; i++) {
 		if (k[i] == 's') {
 			/* a copy that surely ends within its slot */
-			memcpy(strings[i], args, MAXSTRINGLEN);
-			strings[i][MAXSTRINGLEN - 1] = '\0';
+			memcpy(strings[i], args, slot);
+			strings[i][slot - 1] = '\0';
 			v[i].s = strings[i];
 			v[i].n = 0;
-			args += MAXSTRINGLEN;
+			args += slot;
 		} else {
 			memcpy(&v[i].n, args, 8);
 			v[i].s = NULL;
@@ -136,11 +145,13 @@ void tap_rt_format(struct tap_buf *o, long field_max, __u32 fmt,
 }
 
 /* The frames of a kernel stack, innermost first, as print_backtrace(). */
-static void print_backtrace(const struct tap_rec_backtrace *r)
+static void print_backtrace(const struct tap_rec_backtrace *r, size_t size)
 {
 	__s64 n = r->bytes / 8, i;
+	/* the module's MAXBACKTRACE decides how many frames the record has */
+	__s64 room = (size - offsetof(struct tap_rec_backtrace, frames)) / 8;
 
-	for (i = 0; i < n && i < MAXBACKTRACE && r->frames[i]; i++)
+	for (i = 0; i < n && i < room && r->frames[i]; i++)
 		tap_print_kernel_frame(&tap_rt.out, r->frames[i]);
 }
 
@@ -165,12 +176,19 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 		break;
 	case TAP_REC_ERROR: {
 		const struct tap_rec_error *e = data;
+		size_t at = offsetof(struct tap_rec_error, msg);
+		char msg[TAP_MAXSTRINGLEN_MAX];
+		size_t n;
 
-		if (size < sizeof(*e)) {
+		if (size < at + 1) {
 			tap_rt.bad_records++;
 			break;
 		}
-		tap_report_error(e->hdr.id, e->code, e->loc, e->arg, e->msg);
+		/* msg is MAXSTRINGLEN of the module: what the record holds */
+		n = size - at < sizeof(msg) ? size - at : sizeof(msg);
+		memcpy(msg, e->msg, n);
+		msg[n - 1] = '\0';
+		tap_report_error(e->hdr.id, e->code, e->loc, e->arg, msg);
 		if (tap_rt.session->state == TAP_STATE_ERROR)
 			tap_rt_request_stop(TAP_STOP_ERROR);
 		break;
@@ -186,15 +204,15 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 			tap_rt.bad_records++;
 			break;
 		}
-		tap_print_hist_key(&tap_rt.uctx, m, h + 1);
+		tap_print_hist_key(&tap_rt.uctx.c, m, h + 1);
 		break;
 	}
 	case TAP_REC_BACKTRACE:
-		if (size < sizeof(struct tap_rec_backtrace)) {
+		if (size < offsetof(struct tap_rec_backtrace, frames)) {
 			tap_rt.bad_records++;
 			break;
 		}
-		print_backtrace(data);
+		print_backtrace(data, size);
 		break;
 	default:
 		tap_rt.bad_records++;

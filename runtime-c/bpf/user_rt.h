@@ -24,6 +24,7 @@ enum tap_stop_reason {
 
 struct tap_rt {
 	const struct tap_module *mod;
+	struct tap_build_limits limits;	/* of the module, not of taprun */
 	struct tap_session *session;	/* mmap of the tap_session map */
 	void *globals;			/* mmap of the tap_globals map */
 	int counters_fd;		/* tap_counters (per CPU) */
@@ -37,15 +38,20 @@ struct tap_rt {
 	__u64 user_errors;		/* errors in user-side handlers */
 	__u64 bad_records;		/* records that did not decode */
 	enum tap_stop_reason stop_reason;
-	struct tap_context uctx;	/* context of user-side handlers */
+	/* context of user-side handlers, room for the module's errmsg */
+	union {
+		struct tap_context c;
+		char room[sizeof(struct tap_context) + TAP_MAXSTRINGLEN_MAX];
+	} uctx;
 	/* printf arguments of user-side handlers: 32 strings at most */
-	char scratch[TAP_MAX_PRINTF_ARGS * MAXSTRINGLEN];
+	char scratch[TAP_MAX_PRINTF_ARGS * TAP_MAXSTRINGLEN_MAX];
 };
 
 extern struct tap_rt tap_rt;
 
-/* Prepares formats; 0, or -1 with a message in err. */
-int tap_rt_init(const struct tap_module *mod, int out_fd, char *err,
+/* Prepares formats for the module's limits; 0, or -1 with a message. */
+int tap_rt_init(const struct tap_module *mod,
+		const struct tap_build_limits *limits, int out_fd, char *err,
 		size_t errsize);
 void tap_rt_flush(void);
 

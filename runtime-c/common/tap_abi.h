@@ -16,6 +16,26 @@
 /* Bumped whenever a layout here or the user-part interface changes. */
 #define TAP_ABI_VERSION 1
 
+/*
+ * The build-time limits a module was compiled with. The user part exports
+ * them (TAP_MODULE defines `tap_build_limits`), so that taprun decodes the
+ * module's records and sizes its buffers for the module, not for itself.
+ */
+struct tap_build_limits {
+	__u32 maxstringlen;
+	__u32 maxaction_interruptible;
+	__s32 hist_width;
+	__s32 hist_elision;
+	/* defaults of the load-time limits (taprun -D overrides them) */
+	__u32 maxmapentries;
+	__u32 maxerrors;
+	__u32 maxskipped;
+	__u32 reserved;
+};
+
+/* The largest MAXSTRINGLEN any module may use (tap_limits.h checks it). */
+#define TAP_MAXSTRINGLEN_MAX 4096
+
 /* Session states, as stap's STAP_SESSION_*. */
 enum tap_state {
 	TAP_STATE_STARTING = 0,	/* begin probes running, kernel probes idle */
@@ -88,7 +108,7 @@ struct tap_rec_error {
 	__u32 code;		/* enum tap_errcode */
 	__u32 loc;		/* location index, or ~0u for none */
 	__s64 arg;		/* size limit for TAP_E_MAP_SIZE */
-	char msg[MAXSTRINGLEN];	/* TAP_E_USER only */
+	char msg[MAXSTRINGLEN];	/* TAP_E_USER only; last: its size varies */
 };
 
 #define TAP_NO_LOC 0xffffffffu
@@ -96,7 +116,7 @@ struct tap_rec_error {
 struct tap_rec_backtrace {
 	struct tap_rec_hdr hdr;	/* id = probe index */
 	__s64 bytes;		/* of frames filled (bpf_get_stack); < 0: none */
-	__u64 frames[MAXBACKTRACE];	/* innermost first */
+	__u64 frames[MAXBACKTRACE];	/* innermost first; last: size varies */
 };
 
 /*

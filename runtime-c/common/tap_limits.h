@@ -59,7 +59,7 @@
 /* At most this many arguments to one printf (stap: 32). */
 #define TAP_MAX_PRINTF_ARGS 32
 
-#if MAXSTRINGLEN < 16 || MAXSTRINGLEN > 4096
+#if MAXSTRINGLEN < 16 || MAXSTRINGLEN > 4096	/* TAP_MAXSTRINGLEN_MAX */
 #error "MAXSTRINGLEN must be between 16 and 4096"
 #endif
 #if MAP_STRING_LENGTH < 16 || MAP_STRING_LENGTH > MAXSTRINGLEN

@@ -131,6 +131,13 @@ static void put_fmt(struct tap_buf *o, const char *fmt, long long a,
 void tap_stat_print_hist(struct tap_buf *o, const struct tap_stat_desc *d,
 			 const struct tap_stat_data *sd)
 {
+	tap_stat_print_hist_style(o, d, sd, HIST_WIDTH, HIST_ELISION);
+}
+
+void tap_stat_print_hist_style(struct tap_buf *o, const struct tap_stat_desc *d,
+			       const struct tap_stat_data *sd, int width,
+			       int elision)
+{
 	int low = -1, high = 0, over = 0, under = 0, eliding = 0;
 	int i, j, scale, val_space, cnt_space, nb = d->buckets;
 	long long valmax = 0, v;
@@ -164,8 +171,8 @@ void tap_stat_print_hist(struct tap_buf *o, const struct tap_stat_desc *d,
 		under = low == 0;
 		over = high == nb - 1;
 	}
-	scale = valmax <= HIST_WIDTH ? 1 :
-		(int)(valmax / HIST_WIDTH + (valmax % HIST_WIDTH ? 1 : 0));
+	scale = valmax <= width ? 1 :
+		(int)(valmax / width + (valmax % width ? 1 : 0));
 	cnt_space = needed_space(valmax);
 	if (d->type == TAP_HIST_LINEAR)
 		val_space = max_int(needed_space(d->start) + under,
@@ -176,14 +183,14 @@ void tap_stat_print_hist(struct tap_buf *o, const struct tap_stat_desc *d,
 	val_space = max_int(val_space, 5);
 
 	put_fmt(o, "%*s |", val_space, "value", 0);
-	tap_buf_fill(o, '-', HIST_WIDTH);
+	tap_buf_fill(o, '-', width);
 	tap_buf_puts(o, " count\n");
 	for (i = low; i <= high; i++) {
 		const char *prefix = "";
 
-		if (HIST_ELISION >= 0) {
+		if (elision >= 0) {
 			int k, elide = 1;
-			int max_elide = HIST_ELISION < nb ? HIST_ELISION : nb;
+			int max_elide = elision < nb ? elision : nb;
 			int lo = i - max_elide > low ? i - max_elide : low;
 			int hi = i + max_elide < high ? i + max_elide : high;
 
@@ -210,7 +217,7 @@ void tap_stat_print_hist(struct tap_buf *o, const struct tap_stat_desc *d,
 			tap_buf_putc(o, '@');
 		{
 			struct tap_value cnt[2] = {
-				{ HIST_WIDTH - v + 1 + cnt_space, NULL },
+				{ width - v + 1 + cnt_space, NULL },
 				{ ROW(sd, i), NULL },
 			};
 

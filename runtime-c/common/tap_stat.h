@@ -38,6 +38,10 @@ long long tap_stat_avg(const struct tap_stat_data *agg);
 /* print(@hist_log(s)) / print(@hist_linear(s, ...)): exact stap layout. */
 void tap_stat_print_hist(struct tap_buf *o, const struct tap_stat_desc *d,
 			 const struct tap_stat_data *agg);
+/* The same with HIST_WIDTH and HIST_ELISION given (a module's values). */
+void tap_stat_print_hist_style(struct tap_buf *o, const struct tap_stat_desc *d,
+			       const struct tap_stat_data *agg, int width,
+			       int elision);
 
 /*
  * The value a histogram row stands for (foreach over @hist_* buckets, and

@@ -56,7 +56,8 @@ static void *map_mmap(struct bpf_map *map, size_t *len)
 }
 
 static const struct tap_module *open_user_part(struct loaded_module *lm,
-					       const char *path)
+					       const char *path,
+					       const struct tap_build_limits **limits)
 {
 	const struct tap_module *mod;
 
@@ -73,6 +74,12 @@ static const struct tap_module *open_user_part(struct loaded_module *lm,
 	if (mod->abi != TAP_ABI_VERSION) {
 		tap_report_fatal("user part built for runtime ABI %u; this taprun has ABI %u",
 				 mod->abi, TAP_ABI_VERSION);
+		return NULL;
+	}
+	*limits = dlsym(lm->dl, "tap_build_limits");
+	if (!*limits) {
+		tap_report_fatal("user part %s has no tap_build_limits (built without TAP_MODULE?)",
+				 path);
 		return NULL;
 	}
 	return mod;
@@ -147,10 +154,17 @@ static long long boot_to_real_ns(void)
 	return (rt.tv_sec - bt.tv_sec) * 1000000000LL + (rt.tv_nsec - bt.tv_nsec);
 }
 
+static void default_limit(unsigned int *value, unsigned int module_default)
+{
+	if (*value == LIMIT_UNSET)
+		*value = module_default;
+}
+
 struct loaded_module *module_load(const struct module_files *files,
-				  const struct load_options *opt)
+				  struct load_options *opt)
 {
 	struct loaded_module *lm = calloc(1, sizeof(*lm));
+	const struct tap_build_limits *limits;
 	const struct tap_module *mod;
 	char err[256];
 	int ret;
@@ -159,10 +173,13 @@ struct loaded_module *module_load(const struct module_files *files,
 		return NULL;
 	verbose = opt->verbose;
 	libbpf_set_print(libbpf_print);
-	mod = open_user_part(lm, files->user_part);
+	mod = open_user_part(lm, files->user_part, &limits);
 	if (!mod)
 		goto fail;
-	if (tap_rt_init(mod, tap_rt.out_fd, err, sizeof(err))) {
+	default_limit(&opt->maxmapentries, limits->maxmapentries);
+	default_limit(&opt->maxerrors, limits->maxerrors);
+	default_limit(&opt->maxskipped, limits->maxskipped);
+	if (tap_rt_init(mod, limits, tap_rt.out_fd, err, sizeof(err))) {
 		tap_report_fatal("%s", err);
 		goto fail;
 	}

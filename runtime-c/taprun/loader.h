@@ -7,7 +7,8 @@
 #include "manifest.h"
 #include "tap_module.h"
 
-#define MAXMAPENTRIES_DEFAULT MAXMAPENTRIES
+/* A load-time limit not given with -D: the module's default applies. */
+#define LIMIT_UNSET 0xffffffffu
 
 struct load_options {
 	unsigned int ringbuf_mib;
@@ -22,10 +23,11 @@ struct loaded_module;
 /*
  * Opens the user part (checks its ABI), opens and loads the BPF object,
  * binds the user part's maps and mmaps session and globals into tap_rt.
+ * Load-time limits left LIMIT_UNSET take the module's defaults (in opt).
  * Returns NULL after reporting why.
  */
 struct loaded_module *module_load(const struct module_files *files,
-				  const struct load_options *opt);
+				  struct load_options *opt);
 /* Attaches every kernel-side probe; -1 after reporting the first failure. */
 int module_attach(struct loaded_module *lm);
 /* Detaches every kernel-side probe (idempotent). */

@@ -281,8 +281,16 @@ int main(int argc, char **argv)
 		tap_report_summary(0, 0, 0, 1);
 		return 1;
 	}
-	if (files.kmod)
+	if (files.kmod) {
+		/* a kmod module has its defaults compiled in; these are stap's */
+		if (o.load.maxmapentries == LIMIT_UNSET)
+			o.load.maxmapentries = MAXMAPENTRIES;
+		if (o.load.maxerrors == LIMIT_UNSET)
+			o.load.maxerrors = MAXERRORS;
+		if (o.load.maxskipped == LIMIT_UNSET)
+			o.load.maxskipped = MAXSKIPPED;
 		return kmod_main(&files, &o, sfd);
+	}
 	lm = module_load(&files, &o.load);
 	if (!lm) {
 		tap_report_summary(0, 0, 0, 1);

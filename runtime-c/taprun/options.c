@@ -77,9 +77,10 @@ int options_parse(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->load.ringbuf_mib = 16;
-	o->load.maxmapentries = MAXMAPENTRIES_DEFAULT;
-	o->load.maxerrors = 0;
-	o->load.maxskipped = 100;
+	/* unless -D says otherwise, the values the module was built with */
+	o->load.maxmapentries = LIMIT_UNSET;
+	o->load.maxerrors = LIMIT_UNSET;
+	o->load.maxskipped = LIMIT_UNSET;
 	/* '+': stop at MODULE_DIR; what follows are the script's arguments */
 	while ((c = getopt(argc, argv, "+T:o:s:D:jvh")) != -1) {
 		switch (c) {

@@ -20,6 +20,9 @@ test.before(() => {
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
 	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort', 'ksprintf', 'schedswitch', 'beginenderror']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
+	// build-time limits (tapfleet compile -D): taprun must follow the module's
+	modules.printf64 = buildFixtureModule('printf', join(out, 'maxstringlen64'), { defines: { MAXSTRINGLEN: 64 } });
+	modules.stats20 = buildFixtureModule('stats', join(out, 'histwidth20'), { defines: { HIST_WIDTH: 20 } });
 });
 
 test.serial('hello world in begin, exit(): output, status 0, nothing on stderr', async (t) => {
@@ -247,6 +250,38 @@ test('an error in begin: later begin and all end probes skipped, every error pro
 		].join('\n'),
 	);
 	t.is(r.status, 1);
+});
+
+test.serial('a module built with -DMAXSTRINGLEN=64: strings truncate at 63 bytes, records decode by the module\'s size', async (t) => {
+	const run = new TaprunProcess(['-j', modules.printf64!]);
+	await run.started();
+	const long = activity.file('x'.repeat(100));
+	const pid = activity.cat([long]);
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, `tapfixcat[${pid}] openat ${long.slice(0, 63)} flags=0x0 |   42|ab    |A|010|\n`);
+});
+
+test.serial('a module built with -DHIST_WIDTH=20 prints 20-column histograms', async (t) => {
+	const run = new TaprunProcess(['-j', modules.stats20!]);
+	await run.started();
+	activity.dd(100, 3);
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	t.is(
+		r.stdout,
+		[
+			'count=3 sum=300 min=100 max=100 avg=100',
+			'value |-------------------- count',
+			'   16 |                     0',
+			'   32 |                     0',
+			'   64 |@@@                  3',
+			'  128 |                     0',
+			'  256 |                     0',
+			'',
+			'',
+		].join('\n'),
+	);
 });
 
 test.serial('abort() leaves the handler at once; no later begin, no end probes', async (t) => {
