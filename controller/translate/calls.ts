@@ -52,8 +52,9 @@ const BUILTINS: Record<string, Builtin> = {
 		void e;
 		return '0';
 	},
-	user_string: stringInto((b, s, [addr]) => b.line(`tap_user_string(${s}, (const void *)(${addr}));`)),
-	kernel_string: stringInto((b, s, [addr]) => b.line(`tap_kernel_string(${s}, (const void *)(${addr}));`)),
+	// user_string(addr [, err_msg]): "" (or err_msg) when the page is not there
+	user_string: stringInto((b, s, [addr, err]) => kernelOnly(b, 'user_string') || b.line(`if (tap_user_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`)),
+	kernel_string: stringInto((b, s, [addr, err]) => kernelOnly(b, 'kernel_string') || b.line(`if (tap_kernel_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`)),
 	strlen: (b, [s]) => `tap_str_len(${s})`,
 	isinstr: (b, [s, t]) => { userOnly(b, 'isinstr'); return `((tap_long)(tap_gen_strpos(${s}, ${t}) >= 0))`; },
 	strpos: (b, [s, t]) => { userOnly(b, 'strpos'); return `tap_gen_strpos(${s}, ${t})`; },
@@ -99,6 +100,10 @@ const BUILTINS: Record<string, Builtin> = {
 
 function userOnly(b: Body, name: string): void {
 	if (b.side === 'kernel') b.unsupported(null, `${name}()`);
+}
+
+function kernelOnly(b: Body, name: string): void {
+	if (b.side === 'user') b.unsupported(null, `${name}()`);
 }
 
 export function genCall(b: Body, e: Call, gen: ExprGen): string {
