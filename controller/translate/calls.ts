@@ -53,8 +53,14 @@ const BUILTINS: Record<string, Builtin> = {
 		return '0';
 	},
 	// user_string(addr [, err_msg]): "" (or err_msg) when the page is not there
-	user_string: stringInto((b, s, [addr, err]) => kernelOnly(b, 'user_string') || b.line(`if (tap_user_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`)),
-	kernel_string: stringInto((b, s, [addr, err]) => kernelOnly(b, 'kernel_string') || b.line(`if (tap_kernel_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`)),
+	user_string: stringInto((b, s, [addr, err]) => {
+		kernelOnly(b, 'user_string');
+		b.line(`if (tap_user_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`);
+	}),
+	kernel_string: stringInto((b, s, [addr, err]) => {
+		kernelOnly(b, 'kernel_string');
+		b.line(`if (tap_kernel_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`);
+	}),
 	strlen: (b, [s]) => `tap_str_len(${s})`,
 	isinstr: (b, [s, t]) => { userOnly(b, 'isinstr'); return `((tap_long)(tap_gen_strpos(${s}, ${t}) >= 0))`; },
 	strpos: (b, [s, t]) => { userOnly(b, 'strpos'); return `tap_gen_strpos(${s}, ${t})`; },
