@@ -7,12 +7,15 @@
  */
 #include <linux/hrtimer.h>
 #include <linux/kprobes.h>
+#include <linux/perf_event.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include "kmod_rt.h"
 
-enum attach_kind { AK_NONE, AK_KPROBE, AK_KRETPROBE, AK_TRACEPOINT, AK_TIMER };
+enum attach_kind {
+	AK_NONE, AK_KPROBE, AK_KRETPROBE, AK_TRACEPOINT, AK_TIMER, AK_PERF
+};
 
 struct attachment {
 	int index;			/* in tap_module.probes */
@@ -23,6 +26,7 @@ struct attachment {
 	struct tracepoint *tp;
 	struct hrtimer timer;
 	ktime_t period;
+	struct perf_event **events;	/* perf: one per possible CPU */
 };
 
 static struct attachment *att;
@@ -68,6 +72,63 @@ static enum hrtimer_restart on_timer(struct hrtimer *t)
 	return HRTIMER_RESTART;
 }
 
+static void on_perf(struct perf_event *e, struct perf_sample_data *data,
+		    struct pt_regs *regs)
+{
+	tap_run_probe(((struct attachment *)e->overflow_handler_context)->index,
+		      regs, NULL);
+}
+
+static void release_perf(struct attachment *a)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (a->events[cpu] && !IS_ERR(a->events[cpu]))
+			perf_event_release_kernel(a->events[cpu]);
+	kfree(a->events);
+	a->events = NULL;
+}
+
+/*
+ * timer.profile, perf.*: one counter per online CPU, sampling every
+ * period_ns (or perf_freq times a second); each overflow runs the probe.
+ */
+static int attach_perf(struct attachment *a, const struct tap_probe_desc *p,
+		       char *err, size_t errsize)
+{
+	struct perf_event_attr attr = {
+		.type = p->perf_type,
+		.size = sizeof(attr),
+		.config = p->perf_config,
+		.sample_period = p->period_ns,
+		.freq = p->perf_freq != 0,
+		.disabled = 0,
+	};
+	int cpu;
+
+	a->kind = AK_PERF;
+	a->events = kcalloc(nr_cpu_ids, sizeof(*a->events), GFP_KERNEL);
+	if (!a->events)
+		return -ENOMEM;
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct perf_event *e = perf_event_create_kernel_counter(&attr, cpu,
+							NULL, on_perf, a);
+
+		if (IS_ERR(e)) {
+			cpus_read_unlock();
+			scnprintf(err, errsize, "probe %s: cannot open a perf event on CPU %d (%pe)",
+				  p->point, cpu, e);
+			release_perf(a);
+			return PTR_ERR(e);
+		}
+		a->events[cpu] = e;
+	}
+	cpus_read_unlock();
+	return 0;
+}
+
 struct tp_search {
 	const char *name;
 	struct tracepoint *found;
@@ -96,6 +157,8 @@ static int attach_one(struct attachment *a, const struct tap_probe_desc *p,
 		hrtimer_start(&a->timer, a->period, HRTIMER_MODE_REL);
 		return 0;
 	}
+	if (p->kind == TAP_PK_PERF)
+		return attach_perf(a, p, err, errsize);
 	if (p->kind != TAP_PK_KERNEL) {
 		scnprintf(err, errsize, "probe %s: not supported by the kmod runtime yet",
 			  p->point);
@@ -187,6 +250,9 @@ void tap_probes_unregister(void)
 			break;
 		case AK_TIMER:
 			hrtimer_cancel(&a->timer);
+			break;
+		case AK_PERF:
+			release_perf(a);
 			break;
 		case AK_NONE:
 			break;

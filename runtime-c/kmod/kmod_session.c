@@ -120,6 +120,11 @@ void tap_run_probe(int index, struct pt_regs *regs, const unsigned long *args)
 
 	if (atomic_read(&tap_rt.state) != TAP_STATE_RUNNING)
 		return;
+	/* NMI (hardware perf events): our locks are not NMI-safe */
+	if (in_nmi()) {
+		atomic64_inc(&tap_rt.skipped);
+		return;
+	}
 	preempt_disable();
 	cpu = smp_processor_id();
 	k = tap_rt.cpu_ctx[cpu];

@@ -35,7 +35,7 @@ test.before(async (t) => {
 	const kernel = await prepareVm();
 	buildId = gnuBuildIdOfElfFile(kernel.vmlinux) ?? '';
 	const target = { tree: kernel.tree, release: kernel.release, buildId };
-	const names = ['hello', 'ticks', 'vfsread', 'exec', 'arrays', 'kdiv0', 'kstats'];
+	const names = ['hello', 'ticks', 'vfsread', 'exec', 'arrays', 'kdiv0', 'kstats', 'kprofile'];
 	const dirs = await Promise.all([
 		...names.map((name) => buildKmodFixture(name, join(work, 'kmod'), target)),
 		buildKmodFixture('hello', join(work, 'wrong'), { ...target, buildId: otherBuildId(buildId) }),
@@ -88,6 +88,13 @@ test.serial('kprobe and kretprobe on vfs_read: the count and $return printed in 
 	t.is(r.stderr, '');
 	t.is(r.status, 0);
 	t.regex(r.stdout.toString(), /^vfs_read: [1-9][0-9]* calls, [1-9][0-9]* bytes\n$/);
+});
+
+test.serial('timer.profile as a cpu-clock perf event on every CPU; exit() in a kernel-side probe stops the session', async (t) => {
+	const r = await sh('taprun -j /payload/m/kprofile');
+	t.is(r.stdout.toString(), 'profile: 3 hits, then exit()\n');
+	t.regex(r.stderr, /{"type":"stopping","reason":"exit"}\n/);
+	t.is(r.status, 0);
 });
 
 test.serial('a tracepoint with an argument: sched_process_exec counts exactly the execs made, stopped by SIGINT', async (t) => {
