@@ -30,6 +30,31 @@ export interface NewEvent {
 	body: string;
 }
 
+/** The columns of a new row; left-out ones are null, the time is now. */
+export interface EventFields {
+	kind: EventKind;
+	runId?: string | null;
+	host?: string | null;
+	sessionId?: string | null;
+	who?: string | null;
+	scriptHash?: string | null;
+	body: object;
+	atMs?: number;
+}
+
+export function makeEvent(f: EventFields): NewEvent {
+	return {
+		atMs: f.atMs ?? Date.now(),
+		kind: f.kind,
+		runId: f.runId ?? null,
+		host: f.host ?? null,
+		sessionId: f.sessionId ?? null,
+		who: f.who ?? null,
+		scriptHash: f.scriptHash ?? null,
+		body: JSON.stringify(f.body),
+	};
+}
+
 export interface EventRow extends NewEvent {
 	seq: number;
 	prevHash: string;

@@ -32,7 +32,8 @@
 // gRPC: addAuditService(server, audit) serves tapfleet.v1.AuditService.
 // Errors: AuditInputError (bad record), AuditOpenError (cannot open), RunNotFoundError.
 export { openAuditLog, AuditLog, AuditOpenError, type OpenOptions } from './open.js';
-export { RunRecorder, newRunId } from './audit-log.js';
+export { newRunId } from './audit-log.js';
+export { RunRecorder } from './run-recorder.js';
 export { AuditInputError, LIMITS } from './limits.js';
 export { RunNotFoundError } from './query.js';
 export { parseAuditDb, defaultAuditDbPath, AuditDbUrlError } from './location.js';
