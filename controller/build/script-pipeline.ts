@@ -4,7 +4,7 @@
 // stap's text; a failure names its pass as stap does.
 import { DEFAULT_TAPSET_DIR } from '../parse/library.js';
 import { hostTarget, runPass1, type Pass1Result } from '../parse/index.js';
-import type { Program } from '../elaborate/program.js';
+import type { KernelProfile } from '../profile/types.js';
 import { TranslateError, translate } from '../translate/translate.js';
 import { buildScriptModule } from './script-module.js';
 import { localBuildTarget } from './target.js';
@@ -32,12 +32,17 @@ export interface PipelineResult {
 }
 
 /**
- * Pass 2. It plugs in here when controller/elaborate exports its entry;
- * until then a script cannot get past pass 1.
+ * This host's kernel profile (what pass 2 resolves against), from the
+ * profile cache by build-id; gathered (~1.4 s) and cached on first use.
  */
-function elaborate(p1: Pass1Result): { program: Program | null; stderr: string } {
-	void p1;
-	return { program: null, stderr: 'tapfleet: pass 2 (elaboration) is not available yet\nPass 2: analysis failed.  [man error::pass2]\n' };
+async function localProfile(buildId: string): Promise<KernelProfile> {
+	const { cachedProfile, cacheProfile } = await import('../profile/cache.js');
+	const cached = cachedProfile(buildId);
+	if (cached) return cached;
+	const { gatherLocalProfile } = await import('../profile/gather.js');
+	const { profile } = await gatherLocalProfile();
+	cacheProfile(profile);
+	return profile;
 }
 
 function scriptText(p1: Pass1Result): string {
@@ -61,18 +66,20 @@ export function runPipeline(input: ScriptInput, lastPass: 3 | 4, opts: LatePassO
 /** Passes 2-4 after pass 1 (tapfleet compile runs pass 1 itself). */
 export async function runLatePasses(p1: Pass1Result, lastPass: 3 | 4, opts: LatePassOptions = {}): Promise<PipelineResult> {
 	const input = { name: p1.files?.[0]?.file.name ?? '<input>' };
+	if (!p1.files) return { ok: false, stderr: p1.session.diags.render() + 'Pass 1: parse failed.  [man error::pass1]\n' };
+	const target = localBuildTarget();
+	// loaded on use: `tapfleet compile -p1` needs none of passes 2-4
+	const { runPass2 } = await import('../elaborate/index.js');
+	const p2 = runPass2({ profile: await localProfile(target.buildId), session: p1.session, userFiles: p1.files, guru: p1.session.target.guruMode });
 	let stderr = p1.session.diags.render();
-	if (!p1.files) return { ok: false, stderr: stderr + 'Pass 1: parse failed.  [man error::pass1]\n' };
-	const p2 = elaborate(p1);
-	stderr += p2.stderr;
-	if (!p2.program) return { ok: false, stderr };
+	if (!p2.program) return { ok: false, stderr: stderr + 'Pass 2: analysis failed.  [man error::pass2]\n' };
 	const text = scriptText(p1);
 	const moduleName = opts.moduleName;
 	try {
 		if (lastPass === 3) {
 			return { ok: true, stderr, source: translate(p2.program, { name: moduleName ?? 'stap', scriptName: input.name }).source };
 		}
-		const built = await buildScriptModule({ program: p2.program, scriptText: text, scriptName: input.name, moduleName, target: localBuildTarget(), defines: opts.defines });
+		const built = await buildScriptModule({ program: p2.program, scriptText: text, scriptName: input.name, moduleName, target, defines: opts.defines });
 		return { ok: true, stderr, moduleDir: built.dir, cached: built.cached };
 	} catch (e) {
 		if (e instanceof TranslateError) return { ok: false, stderr: `${stderr}${e.message}\nPass 3: translation failed.  [man error::pass3]\n` };
