@@ -396,6 +396,174 @@ static __always_inline void tap_str_append(char *dst, const char *src)
 	bpf_probe_read_kernel_str(dst + len, MAXSTRINGLEN - len, src);
 }
 
+/*
+ * text_str(s), text_strn(s, len, quoted), string_quoted(s),
+ * user_string_quoted(): the escaping of common/tap_strings.c
+ * (tap_text_str), one input character per bpf_loop() round. dst and src
+ * are MAXSTRINGLEN buffers in map memory (locals, globals).
+ */
+/* Where the text comes from and goes: on the stack (pointers stay put). */
+struct tap_text_ptrs {
+	char *dst;
+	const char *src;
+};
+
+/*
+ * The position state, in a per-CPU map: from map memory the verifier
+ * reads unknown numbers, so it checks the loop body once instead of once
+ * per possible position (which exceeds its limit).
+ */
+struct tap_text_state {
+	__s64 in, out, room, cut, cut_len;
+	__s64 c;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tap_text_state);
+} tap_text_states SEC(".maps");
+
+static __always_inline void tap_text_put(struct tap_text_state *st, char *dst,
+					 char ch)
+{
+	dst[st->out & (MAXSTRINGLEN - 1)] = ch;
+	st->out++;
+}
+
+/* The letter of a short escape (\n ...), by character; 0: none. A global
+ * table (not static: clang 14's BTF) keeps the verifier's paths few. */
+const char tap_escape_letters[128] = {
+	['\a'] = 'a', ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
+	['\t'] = 't', ['\v'] = 'v', ['"'] = '"', ['\\'] = '\\',
+};
+
+/* The code point at src[in] and its length (1 for anything not UTF-8). */
+static __always_inline int tap_utf8_at(const char *s, __s64 in, int *cp)
+{
+	unsigned char b0 = s[in & (MAXSTRINGLEN - 1)];
+	unsigned char b1 = s[(in + 1) & (MAXSTRINGLEN - 1)];
+	unsigned char b2 = s[(in + 2) & (MAXSTRINGLEN - 1)];
+	unsigned char b3 = s[(in + 3) & (MAXSTRINGLEN - 1)];
+	int c;
+
+	*cp = b0;
+	if ((b0 & 0xe0) == 0xc0 && (b1 & 0xc0) == 0x80) {
+		c = (b0 & 0x1f) << 6 | (b1 & 0x3f);
+		if (c >= 0x80) {
+			*cp = c;
+			return 2;
+		}
+	} else if ((b0 & 0xf0) == 0xe0 && (b1 & 0xc0) == 0x80 &&
+		   (b2 & 0xc0) == 0x80) {
+		c = (b0 & 0x0f) << 12 | (b1 & 0x3f) << 6 | (b2 & 0x3f);
+		if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) {
+			*cp = c;
+			return 3;
+		}
+	} else if ((b0 & 0xf8) == 0xf0 && (b1 & 0xc0) == 0x80 &&
+		   (b2 & 0xc0) == 0x80 && (b3 & 0xc0) == 0x80) {
+		c = (b0 & 0x07) << 18 | (b1 & 0x3f) << 12 | (b2 & 0x3f) << 6 |
+		    (b3 & 0x3f);
+		if (c >= 0x10000 && c <= 0x10ffff) {
+			*cp = c;
+			return 4;
+		}
+	}
+	return 1;
+}
+
+static long tap_text_step(__u64 index, void *data)
+{
+	struct tap_text_ptrs *p = data;
+	struct tap_text_state *st;
+	int n, k, c, i, letter = 0;
+	char *dst = p->dst;
+
+	st = bpf_map_lookup_elem(&tap_text_states, &tap_zero_key);
+	if (!st || st->in >= MAXSTRINGLEN - 1 || st->room <= 0)
+		return 1;
+	n = tap_utf8_at(p->src, st->in, &c);
+	st->c = c;
+	if (c == 0)
+		return 1;
+	st->in += n;
+	if (n > 1) {
+		k = c <= 0xffff ? 6 : 10;
+	} else if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+		k = 1;
+	} else {
+		letter = tap_escape_letters[c & 0x7f];
+		k = c < 0x80 && letter ? 2 : 4;
+	}
+	if (k > 1 && st->cut < 0 && st->room - 3 < k) {
+		st->cut = st->out;
+		st->cut_len = k;
+	}
+	if (st->room < k)
+		return 1;
+	st->room -= k;
+	if (k == 1) {
+		tap_text_put(st, dst, c);
+		return 0;
+	}
+	tap_text_put(st, dst, '\\');
+	if (k == 2) {
+		tap_text_put(st, dst, letter);
+	} else if (k == 4) {
+		tap_text_put(st, dst, '0' + ((c >> 6) & 3));
+		tap_text_put(st, dst, '0' + ((c >> 3) & 7));
+		tap_text_put(st, dst, '0' + (c & 7));
+	} else {
+		tap_text_put(st, dst, k == 6 ? 'u' : 'U');
+		for (i = k - 3; i >= 0 && i < 8; i--) {
+			int nib = (c >> (i * 4)) & 0xf;
+
+			/* branch-free hex digit: '0'..'9', 'a'..'f' */
+			tap_text_put(st, dst,
+				     nib + '0' + ((nib + 6) >> 4) * ('a' - '0' - 10));
+		}
+	}
+	return 0;
+}
+
+static __always_inline void tap_text_str(char *dst, const char *src,
+					 tap_long len, int quoted)
+{
+	struct tap_text_ptrs p = { .dst = dst, .src = src };
+	struct tap_text_state *st;
+
+	st = bpf_map_lookup_elem(&tap_text_states, &tap_zero_key);
+	if (!st) {
+		dst[0] = '\0';
+		return;
+	}
+	st->in = st->out = st->c = st->cut_len = 0;
+	st->cut = -1;
+	st->room = len <= 0 || len > MAXSTRINGLEN - 1 ? MAXSTRINGLEN - 1 : len;
+	if (quoted) {
+		st->room = (st->room > 5 ? st->room : 5) - 2;
+		tap_text_put(st, dst, '"');
+	}
+	bpf_loop(MAXSTRINGLEN, tap_text_step, &p, 0);
+	if (quoted) {
+		if (st->c && st->in < MAXSTRINGLEN - 1) {
+			__s64 trunc = st->out - 3 + st->room;
+
+			st->out = st->cut >= 0 && st->cut < trunc &&
+				  trunc < st->cut + st->cut_len ? st->cut : trunc;
+			tap_text_put(st, dst, '"');
+			tap_text_put(st, dst, '.');
+			tap_text_put(st, dst, '.');
+			tap_text_put(st, dst, '.');
+		} else {
+			tap_text_put(st, dst, '"');
+		}
+	}
+	dst[st->out & (MAXSTRINGLEN - 1)] = '\0';
+}
+
 /* user_string(addr): "" and an error when the page is not present */
 static __always_inline int tap_user_string(char *dst, const void *uaddr)
 {

@@ -18,7 +18,7 @@ test.before(() => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
 	for (const part of ['bpf', 'taprun']) execFileSync('make', ['-s', '-C', join(runtimeDir, part)], { stdio: ['ignore', 'ignore', 'inherit'] });
 	const out = mkdtempSync(join(tmpdir(), 'taprun-modules-'));
-	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort', 'ksprintf', 'schedswitch', 'beginenderror']) modules[name] = buildFixtureModule(name, out);
+	for (const name of ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort', 'ksprintf', 'schedswitch', 'beginenderror', 'kquote']) modules[name] = buildFixtureModule(name, out);
 	activity = new Activity();
 	// build-time limits (tapfleet compile -D): taprun must follow the module's
 	modules.printf64 = buildFixtureModule('printf', join(out, 'maxstringlen64'), { defines: { MAXSTRINGLEN: 64 } });
@@ -282,6 +282,18 @@ test.serial('a module built with -DHIST_WIDTH=20 prints 20-column histograms', a
 			'',
 		].join('\n'),
 	);
+});
+
+test.serial('user_string_quoted and text_strn on the kernel side escape as stap does', async (t) => {
+	const run = new TaprunProcess(['-j', modules.kquote!]);
+	await run.started();
+	const file = activity.file('q"\u00e9\tx\\y');
+	activity.cat([file]);
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	const dir = file.slice(0, -'q"\u00e9\tx\\y'.length);
+	// 10 characters fit text_strn(name, 12, 1); a cut drops 3 of them for "...
+	t.is(r.stdout, `"${dir}q\\"\\u00e9\\tx\\\\y"\n"${file.slice(0, 7)}"...\n`);
 });
 
 test.serial('abort() leaves the handler at once; no later begin, no end probes', async (t) => {
