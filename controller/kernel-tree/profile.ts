@@ -15,6 +15,7 @@ import { CAPABILITY_NAMES, PROFILE_SCHEMA_VERSION, type BtfInfo, type Capability
 import { btfFunctionNames } from './btf-functions.js';
 import { elfHeaderFacts, elfSection, unameMachine } from './elf-sections.js';
 import { kernelTreeImage, type KernelImage } from './image.js';
+import { kallsymsFromVmlinux } from './kallsyms-image.js';
 import { firstExisting, systemMapCandidates, type KernelTree } from './locate.js';
 
 export interface TreeProfileOptions {
@@ -73,10 +74,11 @@ function treeUtsVersion(tree: KernelTree): string | undefined {
 
 /**
  * Kernel function names: System.map when the tree has a real one, else the
- * functions the kernel's BTF describes (Debian's System.map is a one-line
- * placeholder pointing at the -dbg package).
+ * kernel's own kallsyms table decoded from the image, else the functions
+ * the kernel's BTF describes. (Debian's System.map is a one-line
+ * placeholder pointing at the 858 MB -dbg package.)
  */
-function kernelFunctions(tree: KernelTree, btfRaw: Buffer | undefined, unavailable: Unavailable[]): string[] {
+function kernelFunctions(tree: KernelTree, image: KernelImage, btfRaw: Buffer | undefined, unavailable: Unavailable[]): string[] {
 	let why: string;
 	try {
 		const systemMap = firstExisting(tree, 'System.map', systemMapCandidates(tree), 'it comes with the kernel image package');
@@ -86,11 +88,13 @@ function kernelFunctions(tree: KernelTree, btfRaw: Buffer | undefined, unavailab
 	} catch (err) {
 		why = (err as Error).message;
 	}
+	const kallsyms = kallsymsFromVmlinux(image.vmlinux);
+	if (kallsyms) return parseKallsymsFunctions(kallsyms.map((s) => `0 ${s}`).join('\n'));
 	if (!btfRaw) {
-		unavailable.push({ source: 'System.map', reason: `${why}; and the kernel has no BTF to take function names from` });
+		unavailable.push({ source: 'System.map', reason: `${why}; the image's kallsyms table was not found, and it has no BTF to take function names from` });
 		return [];
 	}
-	unavailable.push({ source: 'System.map', reason: `${why}; function names come from the kernel's BTF (functions without debug info are missing)` });
+	unavailable.push({ source: 'System.map', reason: `${why}; the image's kallsyms table was not found: function names come from the kernel's BTF (functions without debug info are missing)` });
 	return btfFunctionNames(btfRaw);
 }
 
@@ -115,7 +119,7 @@ export function kernelProfileFromTree(tree: KernelTree, options: TreeProfileOpti
 	const btfRaw = elfSection(image.vmlinux, '.BTF');
 	const btf = btfInfo(image, btfRaw, options.carryBtf ?? true);
 	if (btf.unavailable) unavailable.push(btf.unavailable);
-	const functions = kernelFunctions(tree, btfRaw, unavailable);
+	const functions = kernelFunctions(tree, image, btfRaw, unavailable);
 
 	return {
 		schema: PROFILE_SCHEMA_VERSION,
