@@ -39,8 +39,11 @@ function braceAlternatives(pp: ProbePoint): ProbePoint[] {
 	return out;
 }
 
+const locationString = (pp: ProbePoint): string => pointString(pp) + (pp.sufficient ? '!' : pp.optional ? '?' : '');
+
+/** As stap's probe_alias::printsig. */
 function aliasSignature(a: ProbeAlias): string {
-	return `${a.aliasNames.map(pointString).join(',')} = ${a.locations.map(pointString).join(',')}`;
+	return `${a.aliasNames.map(pointString).join(' = ')}${a.epilogueStyle ? ' += ' : ' = '}${a.locations.map(locationString).join(', ')}`;
 }
 
 function nameMatches(pattern: ProbePoint, name: ProbePoint): boolean {

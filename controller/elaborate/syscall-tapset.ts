@@ -40,11 +40,11 @@ function enterAlias(spellings: string[], tp: Tracepoint, callName: string): stri
 	const lines = [`\tname = "${callName}"`, ...args.flatMap((a) => a.assign.map((s) => '\t' + s))];
 	const fmt = args.map((a) => a.fmt).join(', ');
 	lines.push(args.length ? `\targstr = sprintf("${fmt}", ${args.map((a) => a.value).join(', ')})` : '\targstr = ""');
-	return `probe ${spellings.join(', ')} = kernel.trace("syscalls:${tp.name}")\n{\n${lines.join('\n')}\n}\n`;
+	return `probe ${spellings.join(" = ")} = kernel.trace("syscalls:${tp.name}")\n{\n${lines.join('\n')}\n}\n`;
 }
 
 function exitAlias(spellings: string[], tp: Tracepoint, callName: string): string {
-	return `probe ${spellings.join(', ')} = kernel.trace("syscalls:${tp.name}")\n{\n`
+	return `probe ${spellings.join(" = ")} = kernel.trace("syscalls:${tp.name}")\n{\n`
 		+ `\tname = "${callName}"\n\tretstr = return_str(1, $ret)\n}\n`;
 }
 

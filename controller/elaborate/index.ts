@@ -1,0 +1,109 @@
+// Pass 2 as one call: parse our tapsets for the target profile, expand the
+// user's probes, resolve and translate what they reach, infer types, and
+// report problems as stap does. The result is the Program of program.ts.
+import type { Probe, StapFile } from '../parse/ast.js';
+import type { ParseSession } from '../parse/index.js';
+import type { KernelProfile } from '../profile/types.js';
+import { reportSemantic, SemanticError } from './diagnostics.js';
+import { type Expansion, ProbeExpander, spliceBodies } from './expand.js';
+import { TypeInference } from './infer.js';
+import { buildSymbolTable, parseTapsets, type SymbolTable } from './library.js';
+import type * as P from './program.js';
+import { newScope, type Scope, Translator } from './translate.js';
+import { analyseUsage } from './warnings.js';
+
+export type { Program } from './program.js';
+
+export interface Pass2Options {
+	readonly profile: KernelProfile;
+	readonly session: ParseSession;
+	readonly userFiles: readonly StapFile[];
+	readonly guru?: boolean;
+	/** Tapset directory (default: controller/tapsets). */
+	readonly tapsetDir?: string;
+	/** Already parsed tapsets for this profile (benchmarks, list). */
+	readonly tapsets?: StapFile[];
+}
+
+export interface Pass2Result {
+	/** Null when elaboration failed (errors in session.diags). */
+	readonly program: P.Program | null;
+	readonly table: SymbolTable;
+}
+
+export function runPass2(opts: Pass2Options): Pass2Result {
+	const diags = opts.session.diags;
+	const tapsets = opts.tapsets ?? parseTapsets(opts.session, opts.profile, opts.tapsetDir);
+	const table = buildSymbolTable(opts.userFiles, tapsets);
+	const tr = new Translator(table, opts.guru ?? false);
+	const expander = new ProbeExpander(table, opts.profile);
+	const errors: SemanticError[] = [];
+	tr.declareUserGlobals(opts.userFiles.flatMap((f) => f.globals));
+
+	const probes: P.ConcreteProbe[] = [];
+	const scopes = new Map<P.ConcreteProbe, Scope>();
+	for (const probe of opts.userFiles.flatMap((f) => f.probes)) {
+		for (const loc of probe.locations) {
+			let expansions: Expansion[];
+			try {
+				expansions = expander.expand(loc);
+			} catch (e) {
+				if (!(e instanceof SemanticError)) throw e;
+				const wrapped = new SemanticError('while resolving probe point', loc.components[0]!.tok);
+				wrapped.chain = e;
+				errors.push(wrapped);
+				continue;
+			}
+			for (const x of expansions) {
+				const [p, sc] = concreteProbe(tr, probe, x, probes.length, written(loc));
+				probes.push(p);
+				scopes.set(p, sc);
+			}
+		}
+	}
+	tr.drainFunctions();
+	errors.push(...tr.errors);
+
+	const functions = [...tr.functionDefs.values()].sort((a, b) => (a.mangledName < b.mangledName ? -1 : a.mangledName > b.mangledName ? 1 : 0));
+	const globals = [...tr.globals.values()].filter((g) => g.read || g.written || g.fromTapset === null);
+	if (errors.length === 0) {
+		const inference = new TypeInference();
+		inference.run(functions, probes, globals.filter((g) => g.read || g.written));
+		errors.push(...inference.errors);
+	}
+	for (const e of errors) reportSemantic(diags, e);
+	if (errors.length > 0) return { program: null, table };
+
+	const used = analyseUsage(diags, globals, probes, functions, scopes, table);
+	const embeds = opts.userFiles.flatMap((f) => f.embeds.map((e) => e.code));
+	return { program: { globals: used.globals, functions: used.functions, probes, embeds, buildId: opts.profile.buildId }, table };
+}
+
+function written(loc: Probe['locations'][number]): string {
+	return loc.components.map((c) => c.functor + (c.arg === null ? '' : c.arg.kind === 'literal_string' ? `("${c.arg.value}")` : `(${c.arg.value})`)).join('.')
+		+ (loc.optional && !loc.sufficient ? '?' : '') + (loc.sufficient ? '!' : '');
+}
+
+function concreteProbe(tr: Translator, probe: Probe, x: Expansion, index: number, writtenAs: string): [P.ConcreteProbe, Scope] {
+	const sc = newScope(x.targets);
+	const parts = spliceBodies(probe.body, x.aliases).map((b) => tr.block(b, sc));
+	let condition: P.Expr | null = null;
+	for (const c of x.conditions) {
+		try {
+			const e = tr.expr(c, sc);
+			condition = condition ? { kind: 'logical', tok: c.tok, type: 'long', op: '&&', left: condition, right: e } : e;
+		} catch (err) {
+			if (!(err instanceof SemanticError)) throw err;
+			tr.errors.push(err);
+		}
+	}
+	return [{
+		index, point: x.point, written: writtenAs,
+		derivation: x.aliases.map((a) => a.signature),
+		event: x.event, condition,
+		body: { kind: 'block', tok: probe.body.tok, statements: parts },
+		locals: [...sc.locals.values()],
+		targetVars: [...sc.usedTargets.values()],
+		tok: probe.tok,
+	}, sc];
+}

@@ -1,0 +1,59 @@
+// A visitor over the resolved tree: calls `visit` on every expression,
+// parents before children. Used by the usage analysis and by pass 3.
+import type * as P from './program.js';
+
+export function walkExpr(e: P.Expr, visit: (e: P.Expr) => void): void {
+	visit(e);
+	const w = (x: P.Expr | null): void => {
+		if (x) walkExpr(x, visit);
+	};
+	switch (e.kind) {
+		case 'binary': case 'logical': case 'comparison': case 'concat': w(e.left); w(e.right); break;
+		case 'regex': w(e.left); break;
+		case 'unary': w(e.operand); break;
+		case 'crement': w(e.target); break;
+		case 'ternary': w(e.cond); w(e.then); w(e.otherwise); break;
+		case 'assign': w(e.target); w(e.value); break;
+		case 'index': e.keys.forEach(w); break;
+		case 'in': e.keys.forEach(w); break;
+		case 'call': e.args.forEach(w); break;
+		case 'print': e.args.forEach(w); w(e.hist); break;
+		case 'stat': w(e.stat); break;
+		case 'hist': w(e.stat); break;
+		case 'hist_bucket': w(e.hist); w(e.bucket); break;
+		default: break;
+	}
+}
+
+export function walkStmt(s: P.Stmt, visit: (e: P.Expr) => void): void {
+	const w = (x: P.Expr | null): void => {
+		if (x) walkExpr(x, visit);
+	};
+	switch (s.kind) {
+		case 'block': for (const x of s.statements) walkStmt(x, visit); break;
+		case 'try': walkStmt(s.body, visit); walkStmt(s.handler, visit); break;
+		case 'expr': w(s.expr); break;
+		case 'if': w(s.cond); walkStmt(s.then, visit); if (s.otherwise) walkStmt(s.otherwise, visit); break;
+		case 'for': w(s.init); w(s.cond); w(s.incr); walkStmt(s.body, visit); break;
+		case 'foreach':
+			if (s.array.kind === 'hist') w(s.array);
+			s.slice.forEach(w);
+			w(s.limit);
+			walkStmt(s.body, visit);
+			break;
+		case 'return': w(s.value); break;
+		case 'delete': if (s.target.kind !== 'array') w(s.target); break;
+		default: break;
+	}
+}
+
+/** Every statement list in a tree (blocks nested anywhere), for in-place rewriting. */
+export function forEachBlock(s: P.Stmt, visit: (b: P.Block) => void): void {
+	switch (s.kind) {
+		case 'block': visit(s); for (const x of s.statements) forEachBlock(x, visit); break;
+		case 'try': forEachBlock(s.body, visit); forEachBlock(s.handler, visit); break;
+		case 'if': forEachBlock(s.then, visit); if (s.otherwise) forEachBlock(s.otherwise, visit); break;
+		case 'for': case 'foreach': forEachBlock(s.body, visit); break;
+		default: break;
+	}
+}

@@ -1,0 +1,131 @@
+// Usage analysis after inference, as stap's semantic_pass_optimize does it:
+// assignments to locals that nothing reads are elided (alias prologues set
+// name/argstr/... for every probe; a handler that never reads argstr must
+// not pay for formatting it), unused user globals are dropped, functions no
+// longer reached are dropped; and stap's warnings are given for the user's
+// own code: "Eliding assignment to", "never-assigned local/global variable".
+import type { Diagnostics } from '../parse/diagnostics.js';
+import type { Token } from '../parse/token.js';
+import { similarNames } from './diagnostics.js';
+import type { SymbolTable } from './library.js';
+import type * as P from './program.js';
+import type { Scope } from './translate.js';
+import { forEachBlock, walkExpr, walkStmt } from './walk.js';
+
+/** Runtime builtins with an effect beyond their value: a call to one is never elided. */
+const EFFECTFUL_RUNTIME = new Set(['exit', 'error', 'warn', 'abort', 'print_backtrace', 'print_ubacktrace', 'print_stack', 'print_ustack', 'system']);
+
+function sideEffectFree(e: P.Expr): boolean {
+	let free = true;
+	walkExpr(e, (x) => {
+		if (x.kind === 'assign' || x.kind === 'crement' || x.kind === 'embedded_expr') free = false;
+		else if (x.kind === 'print' && x.toStream) free = false;
+		else if (x.kind === 'call' && (x.callee.body.kind !== 'runtime' || EFFECTFUL_RUNTIME.has(x.callee.name))) free = false;
+	});
+	return free;
+}
+
+function isUserToken(tok: Token, table: SymbolTable): boolean {
+	return !tok.file.synthetic && !table.tapsetFiles.some((f) => f.file === tok.file);
+}
+
+/** Locals whose value is used: referenced other than as the target of a plain `x = v`. */
+function readLocals(body: P.Stmt, condition: P.Expr | null): Set<P.LocalVar> {
+	const refs = new Map<P.LocalVar, number>();
+	const asTarget = new Map<P.LocalVar, number>();
+	const count = (e: P.Expr): void => {
+		if (e.kind === 'var' && e.variable.kind === 'local') refs.set(e.variable, (refs.get(e.variable) ?? 0) + 1);
+		if (e.kind === 'assign' && e.op === '=' && e.target.kind === 'var' && e.target.variable.kind === 'local') {
+			asTarget.set(e.target.variable, (asTarget.get(e.target.variable) ?? 0) + 1);
+		}
+	};
+	walkStmt(body, count);
+	if (condition) walkExpr(condition, count);
+	return new Set([...refs].filter(([l, n]) => n > (asTarget.get(l) ?? 0)).map(([l]) => l));
+}
+
+/** Elide dead local assignments in one probe (repeatedly: one removal can make another local dead). */
+function elideDeadAssignments(p: P.ConcreteProbe, table: SymbolTable, diags: Diagnostics): void {
+	for (let round = 0; round < 4; round++) {
+		const read = readLocals(p.body, p.condition);
+		let removed = false;
+		forEachBlock(p.body, (b) => {
+			for (let i = 0; i < b.statements.length; i++) {
+				const s = b.statements[i]!;
+				if (s.kind !== 'expr' || s.expr.kind !== 'assign' || s.expr.op !== '=') continue;
+				const t = s.expr.target;
+				if (t.kind !== 'var' || t.variable.kind !== 'local' || read.has(t.variable)) continue;
+				if (!sideEffectFree(s.expr.value)) continue;
+				if (isUserToken(s.expr.tok, table)) diags.warn(`Eliding assignment to '${t.variable.name}'`, s.expr.tok);
+				b.statements.splice(i--, 1);
+				removed = true;
+			}
+		});
+		if (!removed) break;
+	}
+	const stillUsed = new Set<P.LocalVar>();
+	walkStmt(p.body, (e) => {
+		if (e.kind === 'var' && e.variable.kind === 'local') stillUsed.add(e.variable);
+	});
+	forEachBlock(p.body, (b) => {
+		for (const s of b.statements) {
+			if (s.kind === 'foreach') for (const v of [...s.keyVars, s.valueVar]) if (v) stillUsed.add(v);
+			if (s.kind === 'try' && s.errorVar) stillUsed.add(s.errorVar);
+		}
+	});
+	const kept = p.locals.filter((l) => stillUsed.has(l));
+	p.locals.splice(0, p.locals.length, ...kept);
+}
+
+/** Functions reachable from the probes, in the given order. */
+function reachableFunctions(probes: readonly P.ConcreteProbe[], all: readonly P.FunctionDef[]): P.FunctionDef[] {
+	const reached = new Set<P.FunctionDef>();
+	const queue: P.FunctionDef[] = [];
+	const visit = (e: P.Expr): void => {
+		if (e.kind === 'call' && !reached.has(e.callee)) {
+			reached.add(e.callee);
+			queue.push(e.callee);
+		}
+	};
+	for (const p of probes) {
+		walkStmt(p.body, visit);
+		if (p.condition) walkExpr(p.condition, visit);
+	}
+	for (let f = queue.shift(); f; f = queue.shift()) if (f.body.kind === 'script') walkStmt(f.body.block, visit);
+	return all.filter((f) => reached.has(f));
+}
+
+export interface Usage {
+	readonly globals: P.GlobalVar[];
+	readonly functions: P.FunctionDef[];
+}
+
+export function analyseUsage(
+	diags: Diagnostics, globals: readonly P.GlobalVar[], probes: readonly P.ConcreteProbe[], functions: readonly P.FunctionDef[],
+	scopes: ReadonlyMap<P.ConcreteProbe, Scope>, table: SymbolTable,
+): Usage {
+	for (const p of probes) {
+		const sc = scopes.get(p);
+		if (sc) {
+			for (const l of sc.localReads) {
+				if (sc.localWrites.has(l) || !isUserToken(l.tok, table)) continue;
+				const sugs = similarNames(l.name, [...sc.locals.keys(), ...globals.map((g) => g.name)]);
+				diags.warn(`never-assigned local variable '${l.name}'${sugs.length ? ` (similar: ${sugs.join(', ')})` : ''}`, l.tok);
+			}
+		}
+		elideDeadAssignments(p, table, diags);
+	}
+	const kept: P.GlobalVar[] = [];
+	for (const g of globals) {
+		if (!g.read && !g.written) {
+			if (g.fromTapset === null) diags.warn(`Eliding unused variable '${g.name}'`, g.tok);
+			continue;
+		}
+		if (g.read && !g.written && g.fromTapset === null) {
+			const sugs = similarNames(g.name, globals.map((x) => x.name));
+			diags.warn(`never-assigned global variable '${g.name}'${sugs.length ? ` (similar: ${sugs.join(', ')})` : ''}`, g.tok);
+		}
+		kept.push(g);
+	}
+	return { globals: kept, functions: reachableFunctions(probes, functions) };
+}
