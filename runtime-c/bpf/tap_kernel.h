@@ -474,7 +474,7 @@ static __always_inline int tap_utf8_at(const char *s, __s64 in, int *cp)
 	return 1;
 }
 
-static long tap_text_step(__u64 index, void *data)
+static __attribute__((unused)) long tap_text_step(__u64 index, void *data)
 {
 	struct tap_text_ptrs *p = data;
 	struct tap_text_state *st;
@@ -562,6 +562,27 @@ static __always_inline void tap_text_str(char *dst, const char *src,
 		}
 	}
 	dst[st->out & (MAXSTRINGLEN - 1)] = '\0';
+}
+
+/* substr(str, start, length), as common/tap_strings.c tap_substr */
+static __always_inline void tap_substr(char *dst, const char *str,
+				       tap_long start, tap_long length)
+{
+	tap_long n = length + 1;
+
+	dst[0] = '\0';
+	if (n < 0)
+		n = 0;
+	if (n > MAXSTRINGLEN)
+		n = MAXSTRINGLEN;
+	if (start < 0 || start >= tap_str_len(str) || n == 0)
+		return;
+	/* keep clang from dropping the bound the verifier needs */
+	asm volatile("" : "+r"(n));
+	if (n > MAXSTRINGLEN)
+		return;
+	/* at most n bytes from str + start, NUL included */
+	bpf_probe_read_kernel_str(dst, n, str + (start & (MAXSTRINGLEN - 1)));
 }
 
 /* user_string(addr): "" and an error when the page is not present */
@@ -663,6 +684,16 @@ static __always_inline int tap_map_add_(void *map, const void *k,
 	return 0;
 }
 
+/* delete m (every element): bpf_for_each_map_elem may delete as it walks */
+static __attribute__((unused)) long
+tap_map_clear_one(void *map, const void *k, void *v, void *data)
+{
+	bpf_map_delete_elem(map, k);
+	return 0;
+}
+
+#define TAP_MAP_CLEAR(m) \
+	((void)bpf_for_each_map_elem(&(m), tap_map_clear_one, NULL, 0))
 #define TAP_MAP_EXISTS(m, k) (bpf_map_lookup_elem(&(m), (k)) != NULL)
 #define TAP_MAP_DELETE(m, k) ((void)bpf_map_delete_elem(&(m), (k)))
 

@@ -213,6 +213,7 @@ test.serial('kernel-side foreach, statistic reads and histogram printing combine
 			'    8 |                                                   0',
 			'   16 |                                                   0',
 			'',
+			'after delete: 0',
 			'',
 		].join('\n'),
 	);
@@ -293,7 +294,7 @@ test.serial('user_string_quoted and text_strn on the kernel side escape as stap 
 	t.is(r.status, 0, r.stderr);
 	const dir = file.slice(0, -'q"\u00e9\tx\\y'.length);
 	// 10 characters fit text_strn(name, 12, 1); a cut drops 3 of them for "...
-	t.is(r.stdout, `"${dir}q\\"\\u00e9\\tx\\\\y"\n"${file.slice(0, 7)}"...\n`);
+	t.is(r.stdout, `"${dir}q\\"\\u00e9\\tx\\\\y"\n"${file.slice(0, 7)}"...\n${file.slice(1, 4)}\n`);
 });
 
 test.serial('abort() leaves the handler at once; no later begin, no end probes', async (t) => {
