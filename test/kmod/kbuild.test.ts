@@ -37,7 +37,7 @@ function modinfo(ko: string): Record<string, string> {
 	return fields;
 }
 
-for (const name of ['hello', 'ticks', 'vfsread', 'exec', 'arrays', 'kdiv0', 'kstats', 'kprofile']) {
+for (const name of ['hello', 'ticks', 'vfsread', 'exec', 'arrays', 'kdiv0', 'kstats', 'kprofile', 'opens']) {
 	test(`${name}: builds with -Werror; modinfo has the vermagic, the target build-id and the script hash`, async (t) => {
 		const dir = await buildKmodFixture(name, work, { tree: tree.dir, release: tree.release, buildId: BUILD_ID });
 		const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { script: { sha256: string }; files: { name: string }[] };

@@ -35,7 +35,7 @@ test.before(async (t) => {
 	const kernel = await prepareVm();
 	buildId = gnuBuildIdOfElfFile(kernel.vmlinux) ?? '';
 	const target = { tree: kernel.tree, release: kernel.release, buildId };
-	const names = ['hello', 'ticks', 'vfsread', 'exec', 'arrays', 'kdiv0', 'kstats', 'kprofile'];
+	const names = ['hello', 'ticks', 'vfsread', 'exec', 'arrays', 'kdiv0', 'kstats', 'kprofile', 'opens'];
 	const dirs = await Promise.all([
 		...names.map((name) => buildKmodFixture(name, join(work, 'kmod'), target)),
 		buildKmodFixture('hello', join(work, 'wrong'), { ...target, buildId: otherBuildId(buildId) }),
@@ -104,6 +104,11 @@ test.serial('a tracepoint with an argument: sched_process_exec counts exactly th
 	t.regex(out, /^status 0\ntrue ran 3 times\n/);
 	t.regex(out, /{"type":"stopping","reason":"signal"}/);
 	t.regex(out, /{"type":"summary","errors":0,"skipped":0,"lost":0,"status":0}\n$/);
+});
+
+test.serial('syscall.openat through the sys_enter tracepoint: user_string() of the real file names cat opens', async (t) => {
+	const r = await sh('taprun -j /payload/m/opens >/tmp/opens.out 2>/tmp/opens.err & ' + 'until grep -q started /tmp/opens.err; do sleep 0.1; done; ' + 'cat /payload/m/hello/manifest.json >/dev/null; cat /no/such/file 2>/dev/null; kill -INT $!; wait $!; echo status $?; cat /tmp/opens.out');
+	t.is(r.stdout.toString(), 'status 0\ncat opens /payload/m/hello/manifest.json\ncat opens /no/such/file\n');
 });
 
 test.serial('arrays: set, +=, sorted foreach with limit, delete, in; a sized array overflows with stap\'s error, then error probes', async (t) => {
