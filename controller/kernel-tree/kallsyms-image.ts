@@ -88,7 +88,7 @@ export function kallsymsFromRodata(ro: Buffer): string[] | undefined {
 		if (!table) continue;
 		// Between the markers and the token table, 6.2 (and stable kernels
 		// that took the change) put kallsyms_seqs_of_names, 3 bytes a symbol.
-		for (const seqBytes of [0, 3]) {
+		for (const seqBytes of [3, 0]) {
 			for (let count = 1; count <= MAX_SYMBOLS; count++) {
 				const markers = Math.ceil(count / 256);
 				const markersAt = table.start - align8(seqBytes * count) - align8(4 * markers);
