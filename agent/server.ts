@@ -2,7 +2,7 @@
 // the local host, or plain TCP only when asked for. Adds the standard health
 // service and server reflection, reconciles the journal before serving, and
 // stops every session (end probes) when stopped.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,7 +77,11 @@ function readPki(dir: string, file: string): Buffer {
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 	const log = opts.log ?? jsonLogger();
+	// grpc-js's own complaints (bind failures, broken connections) as our JSON lines, not bare text.
+	setLogger({ error: (...args: unknown[]) => log.warn('grpc', { detail: args.map(String).join(' ') }) });
 	const unixPath = opts.listen.startsWith('unix:') ? opts.listen.slice('unix:'.length) : undefined;
+	if (unixPath !== undefined && !unixPath.startsWith('/')) throw new AgentConfigError(`--listen ${opts.listen}: a unix socket needs an absolute path`);
+	if (!unixPath) splitHostPort(opts.listen);
 	const transport: Transport = unixPath ? 'unix' : opts.plaintext ? 'plaintext' : 'mtls';
 	let credentials: ServerCredentials;
 	let agentName = hostFacts().hostname;
@@ -116,7 +120,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 	);
 	// Before serving: whatever a previous agent process left running is stopped and recorded.
 	await sessions.reconcile();
-	journal.append({ event: 'agent-started', pid: process.pid, version: VERSION });
 
 	const server = new Server({
 		'grpc.max_receive_message_length': AGENT_DEFAULTS.maxMessageBytes,
@@ -154,11 +157,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
 	if (unixPath) rmSync(unixPath, { force: true });
 	const bindAddress = unixPath ? `unix:${unixPath}` : opts.listen;
-	if (!unixPath) splitHostPort(opts.listen);
 	const port = await new Promise<number>((resolve, reject) =>
 		server.bindAsync(bindAddress, credentials, (err, p) => (err ? reject(new AgentConfigError(`cannot listen on ${opts.listen}: ${err.message}`)) : resolve(p))),
 	);
 	if (unixPath) chmodSync(unixPath, 0o600);
+	journal.append({ event: 'agent-started', pid: process.pid, version: VERSION });
 	const address = unixPath ? `unix:${unixPath}` : `${opts.listen.replace(/:\d+$/, '')}:${port}`;
 	log.info('agent listening', { address, transport, buildId: facts.buildId, name: agentName, taprun: taprunPath, trustedKeys: trustedKeys.map((k) => k.name), stateDir: opts.stateDir });
 

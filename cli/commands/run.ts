@@ -143,6 +143,15 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	const sink = createSink(format, { stdout: process.stdout, stderr: process.stderr });
 	const progress = new Progress(process.stderr, !!process.stderr.isTTY && !o.json);
 	let outputStarted = false;
+	// Output piped into `head` and the like: when the reader goes away, stop everywhere (end probes run) and say nothing.
+	let stdoutGone = false;
+	const onStdoutError = (e: NodeJS.ErrnoException) => {
+		if (stdoutGone) return;
+		stdoutGone = true;
+		if (e.code !== 'EPIPE') process.stderr.write(`tapfleet: cannot write the output: ${e.message}\n`);
+		void dispatch.unloadAll(false);
+	};
+	process.stdout.on('error', onStdoutError);
 	const dispatch = new Dispatch({
 		hosts: hostArgs.map(parseHostUri),
 		tls: conn.tls,
@@ -154,7 +163,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 			record(host, session, rec) {
 				if (!outputStarted) progress.stop();
 				outputStarted = true;
-				return sink.record(host, session, rec);
+				return stdoutGone || sink.record(host, session, rec);
 			},
 			note(host, text) {
 				progress.stop();
@@ -187,6 +196,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		if (timer) clearTimeout(timer);
 		process.off('SIGINT', onInterrupt);
 		process.off('SIGTERM', onInterrupt);
+		process.stdout.off('error', onStdoutError);
 		progress.stop();
 		await embedded?.close();
 	}

@@ -17,7 +17,7 @@ export interface OutputSink {
 }
 
 export interface SinkStreams {
-	stdout: NodeJS.WritableStream & { once(event: 'drain', cb: () => void): unknown };
+	stdout: NodeJS.WritableStream;
 	stderr: NodeJS.WritableStream;
 }
 
@@ -63,7 +63,16 @@ export function createSink(format: OutputFormat, streams: SinkStreams): OutputSi
 			else stderr.write(`tapfleet: ${host}: ${text}\n`);
 		},
 		onDrain(cb) {
-			stdout.once('drain', cb);
+			// A destination that fails or closes will never drain: resume then too (the caller stops writing).
+			const done = () => {
+				stdout.off('drain', done);
+				stdout.off('error', done);
+				stdout.off('close', done);
+				cb();
+			};
+			stdout.once('drain', done);
+			stdout.once('error', done);
+			stdout.once('close', done);
 		},
 	};
 }

@@ -159,3 +159,19 @@ test('a controller fetches each distinct kernel profile once and then uses its c
 	const err: any = await t.throwsAsync(profileFor(client, 'c'.repeat(40), cache));
 	t.is(err.code, 9);
 });
+
+test('output piped into head: when the reader goes away the run unloads everywhere and exits 0', async (t) => {
+	const pki = await testPki();
+	const chatty = await buildModule('chatty', tempDir('mod'), { CHATTY_PERIOD_MS: 10, CHATTY_BURST: 200 });
+	const agent = await inProcessAgent(pki, 'a7');
+	t.teardown(() => agent.stop());
+	// Asynchronously: the agent lives in this process and must keep answering.
+	const cmd = `"${process.execPath}" "${TAPFLEET}" run --pki "${pki.dir}" --host ${agent.address} --module "${chatty}" | head -n 2; echo "status \${PIPESTATUS[0]}"`;
+	const shell = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
+	let out = '';
+	shell.stdout.on('data', (d) => (out += d));
+	await new Promise((r) => shell.on('close', r));
+	t.is(out, 'started\nline 1\nstatus 0\n');
+	const [s] = await clientFor(agent.address, pki.tls).listSessions();
+	t.like(s, { state: 'finished', exit: { reason: 'unloaded', exitCode: 0 } });
+});
