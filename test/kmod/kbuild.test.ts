@@ -39,6 +39,7 @@ function modinfo(ko: string): Record<string, string> {
 
 for (const name of ['hello', 'ticks', 'vfsread', 'exec', 'arrays', 'kdiv0', 'kstats', 'kprofile', 'opens']) {
 	test(`${name}: builds with -Werror; modinfo has the vermagic, the target build-id and the script hash`, async (t) => {
+		t.timeout(300_000, 'kbuild: about 5 s alone, longer beside the other builds');
 		const dir = await buildKmodFixture(name, work, { tree: tree.dir, release: tree.release, buildId: BUILD_ID });
 		const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { script: { sha256: string }; files: { name: string }[] };
 		const info = modinfo(join(dir, manifest.files[0]!.name));
