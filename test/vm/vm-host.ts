@@ -83,7 +83,9 @@ export class Payload {
 		return this.addService('exec node /payload/guest-shell.mjs');
 	}
 
+	/** Writes /payload/start; with no service there is none, and the guest idles until powered off. */
 	writeStart(): void {
+		if (this.services.length === 0) return;
 		const lines = ['#!/bin/sh', '# Written by test/vm/vm-host.ts: one background job per service.', 'set -- $TAPFLEET_PORTS'];
 		this.services.forEach((command, i) => lines.push(`PORT=\${${i + 1}} sh -c '${command.replace(/'/g, `'\\''`)}' &`));
 		lines.push('wait', '');
