@@ -1,12 +1,24 @@
 // Turning script text into C text: string literals (the lexer's strings are
 // byte strings, one char per byte) and identifiers.
 
-/** A C string literal for a byte string: printable ASCII as is, the rest as octal escapes. */
+/**
+ * A C string literal for a script string. As in stap's translator, a
+ * backslash passes through unchanged: the script's escapes ("\n", "\t",
+ * "\101") are C's, and the C compiler gives them their meaning. Quotes,
+ * raw newlines and other control bytes are escaped.
+ */
 export function cString(bytes: string): string {
 	let out = '"';
 	for (let i = 0; i < bytes.length; i++) {
 		const c = bytes.charCodeAt(i) & 0xff;
-		if (c === 0x22 || c === 0x5c) out += '\\' + bytes[i];
+		if (c === 0x5c) {
+			// an escape: the backslash and the character it escapes go to C as they are
+			const next = bytes.charCodeAt(i + 1);
+			if (next >= 0x20 && next < 0x7f) {
+				out += '\\' + bytes[i + 1];
+				i++;
+			} else out += '\\\\';
+		} else if (c === 0x22) out += '\\"';
 		else if (c === 0x0a) out += '\\n';
 		else if (c === 0x09) out += '\\t';
 		else if (c >= 0x20 && c < 0x7f) {
@@ -15,6 +27,11 @@ export function cString(bytes: string): string {
 		} else out += '\\' + c.toString(8).padStart(3, '0');
 	}
 	return out + '"';
+}
+
+/** The same for text that is already plain bytes (no script escapes): backslashes are escaped too. */
+export function cStringRaw(bytes: string): string {
+	return cString(bytes.replace(/\\/g, '\\\\'));
 }
 
 /** A C identifier fragment from a script name (script names are already C-like; be safe anyway). */

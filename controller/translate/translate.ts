@@ -13,7 +13,7 @@ import { globalDeclarations, mapTable } from './declarations.js';
 import { functionPrototype, genFunction, genProbe } from './handlers.js';
 import { ModuleContext, type Side, TranslateError } from './module-context.js';
 import { recursiveFunctions, reachableFunctions } from './walk.js';
-import { cString } from './c-text.js';
+import { cString, cStringRaw } from './c-text.js';
 
 export { TranslateError };
 
@@ -79,7 +79,7 @@ interface TableEntry {
 
 function describe(p: ConcreteProbe, index: number): string {
 	const e = p.event;
-	const point = cString(p.point);
+	const point = cStringRaw(p.point);
 	switch (e.kind) {
 		case 'begin':
 		case 'end':
@@ -144,7 +144,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 	}
 
 	const formats = mod.formats.map((f, i) => `\t[${i}] = ${cString(f)},`);
-	const locations = mod.locations.map((l, i) => `\t[${i}] = ${cString(l)},`);
+	const locations = mod.locations.map((l, i) => `\t[${i}] = ${cStringRaw(l)},`);
 	const hasScalars = program.globals.some((g) => !mod.isArrayLike(g));
 	const maps = mapTable(mod);
 	const strings = mod.stringTable().map((s) => s.replace('static const char', 'static const char __attribute__((unused))'));
@@ -173,7 +173,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		'',
 		'TAP_MODULE = {',
 		'\t.abi = TAP_ABI_VERSION,',
-		`\t.name = ${cString(opts.name)},`,
+		`\t.name = ${cStringRaw(opts.name)},`,
 		'\t.probes = tap_probes,',
 		'\t.nprobes = TAP_COUNT(tap_probes),',
 		...(formats.length ? ['\t.formats = tap_formats,', '\t.nformats = TAP_COUNT(tap_formats),'] : []),

@@ -47,7 +47,7 @@ export function local(name: string, type: 'long' | 'string', index: number): Loc
 }
 
 export function probe(index: number, point: string, event: ProbeEvent, body: Block, locals: LocalVar[] = [], targetVars: TargetVar[] = []): ConcreteProbe {
-	return { index, point, written: point, derivation: [], event, condition: null, body, locals, targetVars, tok: tok('probe', 'keyword') };
+	return { index, point, written: point, named: point, derivation: [], event, condition: null, body, locals, targetVars, tok: tok('probe', 'keyword') };
 }
 
 export const begin: ProbeEvent = { kind: 'begin', priority: 0n };
