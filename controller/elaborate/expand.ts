@@ -17,6 +17,8 @@ export interface AliasStep {
 }
 
 export interface Expansion extends PrimitiveMatch {
+	/** The alias name or primitive point the pattern matched, wildcards filled in (what `stap -l` lists). */
+	readonly named: string;
 	readonly aliases: AliasStep[];
 	/** `if (cond)` of every location on the way (all must hold). */
 	readonly conditions: Expression[];
@@ -54,6 +56,13 @@ function nameMatches(pattern: ProbePoint, name: ProbePoint): boolean {
 	});
 }
 
+/** Is the alias name the event's own (syscall.openat for sys_enter_openat)? */
+function namedAfter(x: Expansion): boolean {
+	const parts = x.named.split('.').filter((p) => p !== 'return');
+	const last = parts[parts.length - 1] ?? '';
+	return x.point.endsWith(`_${last}")`) || x.point.endsWith(`:${last}")`);
+}
+
 export class ProbeExpander {
 	constructor(
 		private readonly table: SymbolTable,
@@ -65,7 +74,7 @@ export class ProbeExpander {
 		if (depth > MAX_ALIAS_DEPTH) throw new SemanticError('probe alias recursion too deep', pp.components[0]!.tok);
 		const optional = pp.optional || pp.sufficient || parentOptional;
 		const out: Expansion[] = [];
-		const seenPoints = new Set<string>();
+		const seenPoints = new Map<string, number>();
 		for (const alt of braceAlternatives(pp)) {
 			const wildcard = isGlob(pointString(alt));
 			let found: Expansion[];
@@ -76,10 +85,14 @@ export class ProbeExpander {
 				found = [];
 			}
 			for (const x of found) {
-				// Overlapping aliases under a wildcard (syscall.open covers openat too): keep the first.
-				if (wildcard && seenPoints.has(x.point)) continue;
-				seenPoints.add(x.point);
-				out.push(pp.condition ? { ...x, conditions: [pp.condition, ...x.conditions] } : x);
+				const y = pp.condition ? { ...x, conditions: [pp.condition, ...x.conditions] } : x;
+				// Overlapping aliases under a wildcard (syscall.open covers openat too): one probe
+				// per concrete point, preferably the alias named after it (syscall.openat).
+				const at = wildcard ? seenPoints.get(x.point) : undefined;
+				if (at === undefined) {
+					seenPoints.set(x.point, out.length);
+					out.push(y);
+				} else if (namedAfter(x) && !namedAfter(out[at]!)) out[at] = y;
 			}
 		}
 		if (out.length === 0 && !optional) throw new SemanticError('no match', pp.components[pp.components.length - 1]!.tok);
@@ -89,10 +102,13 @@ export class ProbeExpander {
 	private expandOne(pp: ProbePoint, depth: number, optional: boolean): Expansion[] {
 		const aliasHits = this.table.aliases.filter((a) => nameMatches(pp, a.name));
 		const out: Expansion[] = [];
-		for (const hit of aliasHits) out.push(...this.expandAlias(hit.alias, depth, optional));
+		for (const hit of aliasHits) {
+			const named = pointString(hit.name);
+			out.push(...this.expandAlias(hit.alias, depth, optional).map((x) => ({ ...x, named })));
+		}
 		if (aliasHits.length === 0) {
 			const prim = matchPrimitive(pp, this.profile);
-			if (prim) out.push(...prim.map((p) => ({ ...p, aliases: [], conditions: [] })));
+			if (prim) out.push(...prim.map((p) => ({ ...p, named: p.point, aliases: [], conditions: [] })));
 			else if (!optional) throw this.mismatch(pp);
 		}
 		return out;

@@ -23,6 +23,8 @@ export interface Pass2Options {
 	readonly tapsetDir?: string;
 	/** Already parsed tapsets for this profile (benchmarks, list). */
 	readonly tapsets?: StapFile[];
+	/** Keep every alias local (for `list -L`): no elision of unused assignments. */
+	readonly keepUnused?: boolean;
 }
 
 export interface Pass2Result {
@@ -74,7 +76,7 @@ export function runPass2(opts: Pass2Options): Pass2Result {
 	for (const e of errors) reportSemantic(diags, e);
 	if (errors.length > 0) return { program: null, table };
 
-	const used = analyseUsage(diags, globals, probes, functions, scopes, table);
+	const used = opts.keepUnused ? { globals, functions } : analyseUsage(diags, globals, probes, functions, scopes, table);
 	const embeds = opts.userFiles.flatMap((f) => f.embeds.map((e) => e.code));
 	return { program: { globals: used.globals, functions: used.functions, probes, embeds, buildId: opts.profile.buildId }, table };
 }
@@ -98,7 +100,7 @@ function concreteProbe(tr: Translator, probe: Probe, x: Expansion, index: number
 		}
 	}
 	return [{
-		index, point: x.point, written: writtenAs,
+		index, point: x.point, written: writtenAs, named: x.named,
 		derivation: x.aliases.map((a) => a.signature),
 		event: x.event, condition,
 		body: { kind: 'block', tok: probe.body.tok, statements: parts },

@@ -308,6 +308,8 @@ export interface ConcreteProbe {
 	readonly point: string;
 	/** The probe point the user wrote, e.g. "syscall.*". */
 	readonly written: string;
+	/** What the written point matched, wildcards filled in, e.g. "syscall.read" (what `tapfleet list` prints). */
+	readonly named: string;
 	/** Alias chain from the user's point to the concrete one, outermost first. */
 	readonly derivation: string[];
 	readonly event: ProbeEvent;

@@ -20,7 +20,7 @@ const RESERVED = new Set([
 /** An argument's variable: strings are read from user memory, pointers kept as addresses. */
 function argument(field: TracepointField): { assign: string[]; fmt: string; value: string } {
 	const f = { ...field, name: RESERVED.has(field.name) ? field.name + '_arg' : field.name };
-	const isCharPtr = /^(const )?char \*$/.test(f.type);
+	const isCharPtr = /^const char \*$/.test(f.type);
 	if (isCharPtr) {
 		return {
 			assign: [`${f.name}_uaddr = $${field.name}`, `${f.name} = user_string_quoted($${field.name})`],
