@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerCompile } from './commands/compile.js';
+import { registerList } from './commands/list.js';
 import { registerProfile } from './commands/profile.js';
 import { registerAgent } from './commands/agent.js';
 import { registerAttach } from './commands/attach.js';
@@ -22,6 +23,7 @@ program
 	.exitOverride();
 
 registerCompile(program);
+registerList(program);
 registerAudit(program);
 registerProfile(program);
 

@@ -8,6 +8,7 @@ import { dumpParseTree, hostTarget, runPass1, type Pass1Result } from '../../con
 import type { Privilege, Runtime } from '../../controller/parse/target.js';
 import { runLatePasses, type LatePassOptions } from '../../controller/build/script-pipeline.js';
 import { parseDefines } from '../../controller/build/script-module.js';
+import { pass2FromCommandLine } from '../../controller/elaborate/outcome.js';
 
 interface CompileOptions {
 	pass: string;
@@ -24,6 +25,7 @@ interface CompileOptions {
 	privilege?: Privilege;
 	unprivileged?: boolean;
 	m?: string;
+	profile?: string;
 }
 
 /** What a pass run prints: its output, its diagnostics, and whether it succeeded. */
@@ -40,6 +42,7 @@ const PASSES: Record<number, (p1: Pass1Result, opts: CompileOptions) => PassOutc
 		stderr: p1.session.diags.render() + (p1.files ? '' : 'Pass 1: parse failed.  [man error::pass1]\n'),
 		ok: p1.files !== null,
 	}),
+	2: (p1, opts) => pass2FromCommandLine(p1, opts.profile, !!opts.guru),
 	3: (p1) => latePass(p1, 3, {}),
 	4: (p1, opts) => {
 		try {
@@ -78,6 +81,7 @@ export function registerCompile(program: Command): void {
 		.addOption(new Option('--privilege <level>', 'privilege level').choices(['stapdev', 'stapsys', 'stapusr']))
 		.option('--unprivileged', 'same as --privilege=stapusr')
 		.option('-m <name>', 'module name (pass 4; default tap_<script hash>)')
+		.option('--profile <file>', 'resolve probes against a saved kernel profile (default: this host)')
 		.argument('[args...]', 'FILE (unless -e) and then script arguments ($1, @1, ...)')
 		.action(async (positional: string[], opts: CompileOptions) => {
 			process.exitCode = await compile(positional, opts);
