@@ -59,8 +59,8 @@ test.after.always(async () => {
 const sh = (cmd: string) => guestExec(vm.ports[shell]!, ['sh', '-c', `export PATH=/payload:$PATH LD_LIBRARY_PATH=/payload; ${cmd}`], 120_000);
 
 /** What the bpf runtime prints for the same fixture here on this host. */
-function bpfOutput(name: string, args: string[]): string {
-	const dir = buildFixtureModule(name, join(work, 'bpf'));
+async function bpfOutput(name: string, args: string[]): Promise<string> {
+	const dir = await buildFixtureModule(name, join(work, 'bpf'));
 	return execFileSync(taprunPath, [...args, dir], { encoding: 'utf8' });
 }
 
@@ -70,7 +70,7 @@ test.serial('hello world: the same output as the bpf runtime, and the module is 
 	const r = await sh('taprun /payload/m/hello');
 	t.is(r.stderr, '');
 	t.is(r.status, 0);
-	t.is(r.stdout.toString(), bpfOutput('hello', []));
+	t.is(r.stdout.toString(), await bpfOutput('hello', []));
 	t.is(r.stdout.toString(), 'hello world\n');
 	t.deepEqual(await loadedTapfleetModules(), []);
 });
@@ -79,7 +79,7 @@ test.serial('a timer probe (hrtimer) with -T: the same output as the bpf runtime
 	const r = await sh('taprun -T 1 /payload/m/ticks');
 	t.is(r.stderr, '');
 	t.is(r.status, 0);
-	t.is(r.stdout.toString(), bpfOutput('ticks', ['-T', '0.5']));
+	t.is(r.stdout.toString(), await bpfOutput('ticks', ['-T', '0.5']));
 	t.is(r.stdout.toString(), 'started\nend: ticked yes\n');
 });
 
@@ -120,7 +120,7 @@ test.serial('arrays: set, +=, sorted foreach with limit, delete, in; a sized arr
 
 test.serial('arrays: bpf prints and reports the same for the same module source', async (t) => {
 	const r = await sh('taprun /payload/m/arrays');
-	const bpf = spawnSync(taprunPath, [buildBpfVariant('arrays', join(work, 'bpf'))], { encoding: 'utf8' });
+	const bpf = spawnSync(taprunPath, [await buildBpfVariant('arrays', join(work, 'bpf'))], { encoding: 'utf8' });
 	t.is(r.stdout.toString(), bpf.stdout);
 	t.is(r.stderr, bpf.stderr);
 	t.is(r.status, bpf.status);
@@ -130,7 +130,7 @@ test.serial('statistics: <<<, @count @sum @min @max @avg @variance, @hist_log, a
 	const r = await sh('taprun /payload/m/kstats');
 	t.is(r.stderr, '');
 	t.is(r.status, 0);
-	const bpf = execFileSync(taprunPath, [buildBpfVariant('kstats', join(work, 'bpf'))], { encoding: 'utf8' });
+	const bpf = execFileSync(taprunPath, [await buildBpfVariant('kstats', join(work, 'bpf'))], { encoding: 'utf8' });
 	t.is(r.stdout.toString(), bpf);
 	t.regex(bpf, /^count=5 sum=1121 min=1 max=1000 avg=224 variance=\d+\nvalue \|-+ count\n/);
 	t.regex(bpf, /\na: 2\/7\nb: 1\/5\n$/);
