@@ -103,10 +103,15 @@ static __always_inline void tap_count(__u32 which)
 		__type(value, vtype); \
 	} name SEC(".maps")
 
-/* A statistics array (a scalar statistic has one key, __u32 0). */
+/*
+ * A statistics array (a scalar statistic has one key, __u32 0). Allocated
+ * as keys appear: preallocating MAXMAPENTRIES histograms on every CPU
+ * would take ~1 KiB x 2048 x CPUs up front.
+ */
 #define TAP_STATS(name, ktype, size) \
 	struct { \
 		__uint(type, BPF_MAP_TYPE_PERCPU_HASH); \
+		__uint(map_flags, BPF_F_NO_PREALLOC); \
 		__uint(max_entries, (size) ? (size) : MAXMAPENTRIES); \
 		__type(key, ktype); \
 		__type(value, struct name##_value); \
