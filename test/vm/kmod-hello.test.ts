@@ -2,13 +2,12 @@
 // kernel's tree (/lib/modules/<rel>/build from linux-headers-amd64) loads in
 // the VM's kernel, runs, and unloads.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kbuildModules } from '../../controller/kernel-tree/kbuild.js';
-import { locateKernelTree } from '../../controller/kernel-tree/locate.js';
+import { promisify } from 'node:util';
 import { guestExec, Payload, prepareVm, VmHost, type VmKernel } from './vm-host.js';
 
 const fixture = fileURLToPath(new URL('../../../test/vm/fixtures/hello', import.meta.url));
@@ -22,8 +21,8 @@ test.before(async (t) => {
 	t.timeout(480_000, 'a first preparation downloads the kernel; TCG boots slowly on a loaded machine');
 	kernel = await prepareVm();
 	cpSync(fixture, buildDir, { recursive: true });
-	const built = await kbuildModules(locateKernelTree({ release: kernel.release }), buildDir);
-	t.deepEqual(built, { modules: [join(buildDir, 'tapfleet_hello.ko')], output: '' }, 'builds cleanly, no warning');
+	// Plain kbuild: the module is not a tapfleet one (controller/build/kmod-kbuild.ts builds those).
+	await promisify(execFile)('make', ['-s', '-C', kernel.tree, `M=${buildDir}`, 'modules']);
 	payload.addFile(join(buildDir, 'tapfleet_hello.ko'), 'tapfleet_hello.ko');
 	shell = payload.addGuestShell();
 	vm = await VmHost.boot({ payload });
