@@ -31,7 +31,7 @@ function addModule(dir: string, label: string): void {
 }
 
 test.before(async (t) => {
-	t.timeout(600_000, 'first prepare downloads the kernel image; kbuild of every fixture; boot');
+	t.timeout(900_000, 'first prepare downloads the kernel image; kbuild of 10 modules (slow beside the rest of the suite); boot');
 	const kernel = await prepareVm();
 	buildId = gnuBuildIdOfElfFile(kernel.vmlinux) ?? '';
 	const target = { tree: kernel.tree, release: kernel.release, buildId };
