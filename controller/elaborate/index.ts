@@ -68,15 +68,17 @@ export function runPass2(opts: Pass2Options): Pass2Result {
 
 	const functions = [...tr.functionDefs.values()].sort((a, b) => (a.mangledName < b.mangledName ? -1 : a.mangledName > b.mangledName ? 1 : 0));
 	const globals = [...tr.globals.values()].filter((g) => g.read || g.written || g.fromTapset === null);
-	if (errors.length === 0) {
-		const inference = new TypeInference();
-		inference.run(functions, probes, globals.filter((g) => g.read || g.written));
-		errors.push(...inference.errors);
+	if (errors.length > 0) {
+		for (const e of errors) reportSemantic(diags, e);
+		return { program: null, table };
 	}
-	for (const e of errors) reportSemantic(diags, e);
-	if (errors.length > 0) return { program: null, table };
-
+	// As stap: usage analysis (warnings, elision of dead alias assignments) before types,
+	// so that what is elided need not be typed.
 	const used = opts.keepUnused ? { globals, functions } : analyseUsage(diags, globals, probes, functions, scopes, table);
+	const inference = new TypeInference();
+	inference.run(used.functions, probes, used.globals.filter((g) => g.read || g.written));
+	for (const e of inference.errors) reportSemantic(diags, e);
+	if (inference.errors.length > 0) return { program: null, table };
 	const embeds = opts.userFiles.flatMap((f) => f.embeds.map((e) => e.code));
 	return { program: { globals: used.globals, functions: used.functions, probes, embeds, buildId: opts.profile.buildId }, table };
 }

@@ -200,7 +200,9 @@ export class TypeInference {
 		keys.forEach((k, i) => {
 			if (!k || !array.keys) return;
 			const cur = array.keys[i] ?? 'unknown';
-			this.expr(k, cur);
+			// The key on its own first, so that a conflict is reported against the array's key type.
+			this.expr(k, 'unknown');
+			if (k.type === 'unknown') this.expr(k, cur);
 			if (k.type === 'stats') {
 				this.error(new SemanticError('invalid type stats', k.tok));
 				return;

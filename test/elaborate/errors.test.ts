@@ -1,0 +1,87 @@
+// Every semantic error path of pass 2, in stap's form, against this host's profile.
+import test from 'ava';
+import { elaborate, localProfile } from './helpers.js';
+
+test('unknown probe point: located, with close names', async (t) => {
+	const r = elaborate(await localProfile(), 'probe begn { }');
+	t.is(r.program, null);
+	t.is(r.stderr,
+		"semantic error: while resolving probe point: identifier 'begn' at <input>:1:7\n"
+		+ '        source: probe begn { }\n'
+		+ '                      ^\n\n'
+		+ "semantic error: probe point mismatch (similar: begin, end, perf, kernel, never): identifier 'begn' at <input>:1:7\n"
+		+ '        source: probe begn { }\n'
+		+ '                      ^\n\n');
+});
+
+test('unknown second component and unknown tracepoint', async (t) => {
+	const p = await localProfile();
+	const a = elaborate(p, 'probe syscall.opne { }');
+	t.regex(a.stderr, /probe point mismatch \(similar: open[^)]*\): identifier 'opne' at <input>:1:15/);
+	const b = elaborate(p, 'probe kernel.trace("sched:no_such_event") { }');
+	t.regex(b.stderr, /semantic error: no match/);
+});
+
+test('unknown function suggests similar ones', async (t) => {
+	const r = elaborate(await localProfile(), 'probe begin { printf("%s\\n", exename()) }');
+	t.is(r.program, null);
+	t.regex(r.stderr, /^semantic error: unresolved function exename \(similar: execname[^)]*\): identifier 'exename' at <input>:1:30\n/);
+});
+
+test('type conflict a = 1; a = "s": where, and where first inferred', async (t) => {
+	const r = elaborate(await localProfile(), 'probe begin { a = 1; a = "s"; print(a) }');
+	t.is(r.stderr,
+		"semantic error: type mismatch (string): identifier 'a' at <input>:1:22\n"
+		+ '        source: probe begin { a = 1; a = "s"; print(a) }\n'
+		+ '                                     ^\n\n'
+		+ "semantic error: type was first inferred here (long): identifier 'a' at <input>:1:15\n"
+		+ '        source: probe begin { a = 1; a = "s"; print(a) }\n'
+		+ '                              ^\n\n');
+	// Without a use, both assignments are dead and elided first, as stap does.
+	t.regex(elaborate(await localProfile(), 'probe begin { a = 1; a = "s" }').stderr, /^WARNING: Eliding assignment to 'a': operator '=' at <input>:1:17\n/);
+});
+
+test('type conflicts through globals, array keys, functions and comparisons', async (t) => {
+	const p = await localProfile();
+	t.regex(elaborate(p, 'global g probe begin { g = 1 } probe end { g = "x" }').stderr, /type mismatch \(string\): identifier 'g'/);
+	t.regex(elaborate(p, 'global a probe begin { a[1] = 1; a["k"] = 2 }').stderr, /index 0 type mismatch \(string\)/);
+	t.regex(elaborate(p, 'function f(x) { return x + 1 } probe begin { f("s") }').stderr, /index 0 type mismatch \(string\)|type mismatch/);
+	t.regex(elaborate(p, 'probe begin { if (execname() == 1) next }').stderr, /type mismatch/);
+	t.regex(elaborate(p, 'global a probe begin { a[1] = 1; a[1, 2] = 2 }').stderr, /inconsistent arity \(1 vs 2\)/);
+	t.regex(elaborate(p, 'probe begin { printf("%d %d\\n", 1) }').stderr, /Wrong number of args to formatted print operation/);
+	t.regex(elaborate(p, 'probe begin { x <<< 1 }').stderr, /stat locals not supported/);
+});
+
+test('wrong argument count names the function and points at its declaration', async (t) => {
+	const r = elaborate(await localProfile(), 'function f(x) { return x+1 } probe begin { f(1,2) }');
+	t.regex(r.stderr, /^semantic error: arity mismatch found \(function 'f' takes 1 args\): identifier 'f' at <input>:1:44\n/);
+	t.regex(r.stderr, /identifier 'f' at <input>:1:10\n/);
+	t.regex(elaborate(await localProfile(), 'probe begin { println(substr("abc")) }').stderr, /arity mismatch found \(function 'substr' takes 3 args\)/);
+});
+
+test('undefined target variable lists the alternatives', async (t) => {
+	const r = elaborate(await localProfile(), 'probe kernel.trace("sched:sched_switch") { println($prev_pdi) }');
+	t.is(r.program, null);
+	t.regex(r.stderr, /^semantic error: unable to find tracepoint variable '\$prev_pdi' \(alternatives: \$prev_comm \$prev_pid .*\$\$vars\): identifier '\$prev_pdi' at <input>:1:52\n/);
+	t.regex(elaborate(await localProfile(), 'probe begin { println($x) }').stderr, /unable to find tracepoint variable '\$x'/);
+	t.regex(elaborate(await localProfile(), 'probe kernel.trace("sched:sched_switch") { println($prev_comm->x) }').stderr, /cannot access members/);
+});
+
+test('unresolved types are reported, not guessed', async (t) => {
+	const r = elaborate(await localProfile(), 'probe begin { print(x) }');
+	t.regex(r.stderr, /WARNING: never-assigned local variable 'x'/);
+	t.regex(r.stderr, /semantic error: unresolved type/);
+});
+
+test('target variables are read-only and only in probes', async (t) => {
+	const p = await localProfile();
+	t.regex(elaborate(p, 'probe kernel.trace("sched:sched_switch") { $prev_pid = 1 }').stderr, /cannot be written/);
+	t.regex(elaborate(p, 'function f() { return $x } probe begin { f() }').stderr, /only be used in probes/);
+});
+
+test('kernel.function on a kernel without kprobes: a clear message, not a crash', async (t) => {
+	const r = elaborate(await localProfile(), 'probe kernel.function("vfs_read") { }');
+	t.is(r.program, null);
+	t.regex(r.stderr, /semantic error: kernel\.function probes need kprobes, which kernel \S+ does not have/);
+	t.regex(r.stderr, /use a tracepoint instead/);
+});
