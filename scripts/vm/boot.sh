@@ -34,7 +34,11 @@ done
 
 bash "$here/prepare.sh"
 
-[[ -n "$run_dir" ]] || run_dir=$(mktemp -d /tmp/tapfleet-vm.XXXXXX)
+own_run_dir=
+if [[ -z "$run_dir" ]]; then
+	run_dir=$(mktemp -d /tmp/tapfleet-vm.XXXXXX)
+	own_run_dir=1
+fi
 mkdir -p "$run_dir"
 initrd=$run_dir/initrd.cpio
 cp "$vm_initramfs" "$initrd"
@@ -56,13 +60,25 @@ ports_csv=$(IFS=,; echo "${ports[*]}")
 
 # -kernel with the ELF vmlinux boots through PVH, skipping the decompressor.
 # romfile= drops the NIC's iPXE option ROM (2 s). -no-reboot: a panic ends qemu.
-# exec keeps the pid of this script, so the parent-death signal ties qemu's
-# life to whoever started boot.sh. -cpu max has RDRAND, so the guest's random
-# pool is ready at once (random.trust_cpu=on) and Node does not wait for it.
-exec setpriv --pdeathsig KILL qemu-system-x86_64 \
-	"${accel[@]}" -machine pc -cpu max -m 1024 -smp 1 \
-	-nodefaults -display none -no-reboot -monitor none \
-	-serial stdio \
-	-kernel "$vm_vmlinux" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 random.trust_cpu=on tapfleet.ports=$ports_csv$shell" \
-	-netdev "$netdev" -device virtio-net-pci,netdev=n0,romfile=
+# -cpu max has RDRAND, so the guest's random pool is ready at once
+# (random.trust_cpu=on) and Node does not wait for it. no_timer_check: on a
+# busy host TCG delivers the early timer interrupts late, and the kernel's
+# IO-APIC timer check then panics ("IO-APIC + timer doesn't work!").
+# The parent-death
+# signal ties qemu's life to its parent process.
+qemu=(setpriv --pdeathsig KILL qemu-system-x86_64
+	"${accel[@]}" -machine pc -cpu max -m 1024 -smp 1
+	-nodefaults -display none -no-reboot -monitor none
+	-serial stdio
+	-kernel "$vm_vmlinux" -initrd "$initrd"
+	-append "console=ttyS0 quiet panic=-1 no_timer_check random.trust_cpu=on tapfleet.ports=$ports_csv$shell"
+	-netdev "$netdev" -device virtio-net-pci,netdev=n0,romfile=)
+if [[ -n "$own_run_dir" ]]; then
+	# Run by a person: the temporary initramfs (~100 MB) goes when qemu ends.
+	trap 'rm -rf "$run_dir"' EXIT
+	"${qemu[@]}"
+else
+	# Run by a program that owns the run directory: exec, so that qemu has
+	# this script's pid and dies with that program.
+	exec "${qemu[@]}"
+fi

@@ -159,6 +159,8 @@ export class VmHost {
 			const fail = (why: string) => {
 				cleanup();
 				kill(this.qemu, 'SIGKILL');
+				// Keep the console log for the post-mortem, not the 100 MB initramfs.
+				rmSync(join(this.runDir, 'initrd.cpio'), { force: true });
 				reject(new Error(`test VM: ${why}; console (${this.logFile}):\n${this.console.slice(-4000)}`));
 			};
 			const check = () => {
