@@ -157,7 +157,7 @@ function callScript(b: Body, e: Call, args: string[]): string {
 /** The C parameter list of a script function (after the context). */
 export function functionParams(f: Call['callee']): string {
 	const ret = f.returnType === 'string' ? 'char *ret' : f.returnType === 'long' ? 'tap_long *ret' : 'void *ret';
-	return [ret, ...f.params.map((p) => (p.type === 'string' ? `const char *a${p.index}` : `tap_long a${p.index}`))].join(', ');
+	return [ret, ...f.params.map((p) => (p.type === 'string' ? `const char *arg${p.index}` : `tap_long arg${p.index}`))].join(', ');
 }
 
 export type { Expr };

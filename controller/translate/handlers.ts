@@ -117,7 +117,7 @@ export function genFunction(mod: ModuleContext, f: FunctionDef, side: Side): Han
 	const b = new Body(mod, side, name, true);
 	for (const p of f.params) {
 		const c = b.declareVar(p, false);
-		b.line(p.type === 'string' ? `tap_str_copy(${c}, a${p.index});` : `${c} = a${p.index};`);
+		b.line(p.type === 'string' ? `tap_str_copy(${c}, arg${p.index});` : `${c} = arg${p.index};`);
 	}
 	zeroLocals(b, f.body.locals);
 	genBlock(b, f.body.block);

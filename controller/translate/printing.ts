@@ -18,7 +18,9 @@ interface FormatPlan {
 }
 
 function plan(e: PrintCall): FormatPlan {
-	if (e.format) return { format: renderFormat(e.format), args: [...e.args], kinds: formatArgKinds(e.format) };
+	// the format as written when pass 2 keeps it (stap's runtime parses it again, flags and all)
+	const raw = (e as PrintCall & { rawFormat?: string }).rawFormat;
+	if (e.format) return { format: raw ?? renderFormat(e.format), args: [...e.args], kinds: formatArgKinds(e.format) };
 	if (e.name === 'print_char' || e.name === 'sprint_char') return { format: '%c', args: [...e.args], kinds: ['long'] };
 	let format = '';
 	const args: Expr[] = [];
@@ -64,7 +66,7 @@ export function genPrint(b: Body, e: PrintCall, gen: ExprGen): string {
 	const result = e.toStream ? '0' : b.strTemp();
 	if (!e.toStream && b.side === 'kernel') return kernelSprint(b, e, p, strValues, result);
 	const fmt = b.mod.format(p.format);
-	const a = `a${b.label('')}`;
+	const a = `rec${b.label('')}`;
 	b.cLocals.push(`void *${a};`);
 	let nl = 0;
 	let ns = 0;
@@ -125,7 +127,7 @@ function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], ds
 
 function genPrintHist(b: Body, e: PrintCall, gen: ExprGen): string {
 	const h = e.hist!;
-	if (!e.toStream) b.unsupported(e.tok, `${e.name} of a histogram`);
+	if (!e.toStream && b.side === 'kernel') b.unsupported(e.tok, `${e.name} of a histogram`);
 	const g = histStat(h);
 	if (b.side === 'kernel') {
 		// the user side aggregates and prints it, in order with the other output
@@ -135,6 +137,18 @@ function genPrintHist(b: Body, e: PrintCall, gen: ExprGen): string {
 	}
 	const agg = readAggregate(b, h.stat, gen);
 	b.raiseIf(`${agg}->count == 0`, 'TAP_E_EMPTY_AGG', h.tok);
-	b.line(`tap_print_hist(c, &${b.mod.global(g)}_desc, ${agg});`);
-	return '0';
+	if (e.toStream) {
+		b.line(`tap_print_hist(c, &${b.mod.global(g)}_desc, ${agg});`);
+		return '0';
+	}
+	// sprint(@hist_*(s)): the same drawing, into a string (truncated to MAXSTRINGLEN - 1)
+	const dst = b.strTemp();
+	b.open('{');
+	b.line('struct tap_buf hb;');
+	b.line('');
+	b.line(`tap_buf_init_string(&hb, ${dst}, MAXSTRINGLEN);`);
+	b.line(`tap_stat_print_hist(&hb, &${b.mod.global(g)}_desc, ${agg});`);
+	b.line('tap_buf_end_string(&hb);');
+	b.close();
+	return dst;
 }

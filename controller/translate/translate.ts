@@ -41,6 +41,8 @@ const PRELUDE = `#include "tap.h"
 /* Declarations serve both sides; each side uses only some of them. */
 #pragma GCC diagnostic ignored "-Wunused-const-variable"
 #pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
 
 #if TAP_SIDE_KERNEL
 #define TAP_FN static __always_inline __attribute__((unused))
