@@ -19,7 +19,8 @@ function localLines(locals: readonly P.LocalVar[]): string {
 
 /** stap's derived_probe::printsig: the concrete point, then what it came from. */
 export function probeSignature(p: P.ConcreteProbe): string {
-	const chain = [...p.derivation, p.written];
+	// Innermost alias first: each derived probe names the one it was derived from.
+	const chain = [...p.derivation].reverse().concat(p.written);
 	return `${p.point} /* <- ${chain.join(' <- ')} */`;
 }
 

@@ -1,0 +1,208 @@
+// Successful elaboration against this host's profile: the -p2 listing,
+// alias expansion, wildcards, optional/sufficient/conditional probes,
+// type inference across functions, and the IR pass 3 consumes.
+import test from 'ava';
+import type { Call, ConcreteProbe, Expr, Stmt } from '../../controller/elaborate/program.js';
+import { walkStmt } from '../../controller/elaborate/walk.js';
+import { elaborate, localProfile, withKprobes } from './helpers.js';
+
+const exprsOf = (s: Stmt): Expr[] => {
+	const out: Expr[] = [];
+	walkStmt(s, (e) => out.push(e));
+	return out;
+};
+
+test('-p2 listing of a begin/timer/end script, in stap -p2 form', async (t) => {
+	const r = elaborate(await localProfile(),
+		'global count, s, names\n'
+		+ 'probe begin { printf("start %s\\n", execname()) }\n'
+		+ 'probe timer.ms(100) { count++; s <<< gettimeofday_us(); names[pid(), "x"] = tid(); if (count > 3) exit() }\n'
+		+ 'probe end { printf("%d %d %d\\n", count, @count(s), @avg(s)) foreach ([p, k] in names) println(p, k) }\n');
+	t.is(r.stderr, '');
+	t.is(r.listing,
+		'# globals\n'
+		+ 'count:long\n'
+		+ 's:stats\n'
+		+ 'names:long [long, string]\n'
+		+ '# functions\n'
+		+ 'execname:string ()\n'
+		+ 'exit:unknown ()\n'
+		+ 'gettimeofday_us:long ()\n'
+		+ 'pid:long ()\n'
+		+ 'tid:long ()\n'
+		+ '# probes\n'
+		+ 'begin /* <- begin */\n'
+		+ 'timer.ms(100) /* <- timer.ms(100) */\n'
+		+ 'end /* <- end */\n'
+		+ '  # locals\n'
+		+ '  p:long\n'
+		+ '  k:string\n');
+	const prog = r.program!;
+	t.deepEqual(prog.probes.map((p) => p.event), [
+		{ kind: 'begin', priority: 0n },
+		{ kind: 'timer', intervalNs: 100000000n, randomizeNs: 0n },
+		{ kind: 'end', priority: 0n },
+	]);
+	const s = prog.globals.find((g) => g.name === 's')!;
+	t.deepEqual(s.stats, { count: true, sum: false, min: false, max: false, avg: true, variance: null, histLog: false, histLinear: [] });
+});
+
+test('timers: units, hz, jiffies, randomize, profile; begin(N) priorities', async (t) => {
+	const p = await localProfile();
+	const r = elaborate(p, 'probe timer.s(2), timer.us(50), timer.hz(100), timer.ms(10).randomize(2), timer.profile, begin(-5), end(10) { }');
+	t.is(r.stderr, '');
+	t.deepEqual(r.program!.probes.map((x) => x.event), [
+		{ kind: 'timer', intervalNs: 2000000000n, randomizeNs: 0n },
+		{ kind: 'timer', intervalNs: 50000n, randomizeNs: 0n },
+		{ kind: 'timer', intervalNs: 10000000n, randomizeNs: 0n },
+		{ kind: 'timer', intervalNs: 10000000n, randomizeNs: 2000000n },
+		{ kind: 'profile' },
+		{ kind: 'begin', priority: -5n },
+		{ kind: 'end', priority: 10n },
+	]);
+});
+
+test('syscall.* expands to one probe per syscall tracepoint, with argstr typed string', async (t) => {
+	const p = await localProfile();
+	const enters = p.tracepoints.filter((tp) => tp.system === 'syscalls' && tp.name.startsWith('sys_enter_')).length;
+	t.true(enters > 200, `only ${enters} syscall tracepoints`);
+	const r = elaborate(p, 'global calls\nprobe syscall.* { calls[name] <<< 1; if (pid() == 1) println(argstr) }\n');
+	t.is(r.stderr, '');
+	const probes = r.program!.probes;
+	t.is(probes.length, enters);
+	t.true(probes.every((x) => x.event.kind === 'tracepoint' && x.event.system === 'syscalls'));
+	const openat = probes.find((x) => x.point === 'kernel.trace("syscalls:sys_enter_openat")')!;
+	t.is(openat.named, 'syscall.openat');
+	t.deepEqual(openat.locals.map((l) => `${l.name}:${l.type}`), ['name:string', 'dfd:long', 'filename:string', 'flags:long', 'mode:long', 'argstr:string']);
+	t.deepEqual(openat.targetVars.map((v) => `${v.name}:${v.cType}`).sort(), ['$dfd:int', '$filename:const char *', '$flags:int', '$mode:umode_t']);
+});
+
+test('syscall.open also fires for openat and openat2; return probes have retstr and $return', async (t) => {
+	const r = elaborate(await localProfile(), 'probe syscall.open { println(name, argstr) } probe syscall.open.return { println(retstr, $return) }');
+	t.is(r.stderr, '');
+	const points = r.program!.probes.map((x) => x.point);
+	t.true(points.includes('kernel.trace("syscalls:sys_enter_openat")'));
+	t.true(points.includes('kernel.trace("syscalls:sys_enter_openat2")'));
+	t.true(points.includes('kernel.trace("syscalls:sys_exit_openat")'));
+	const ret = r.program!.probes.find((x) => x.point === 'kernel.trace("syscalls:sys_exit_openat")')!;
+	t.deepEqual(ret.targetVars.map((v) => v.name).sort(), ['$ret', '$return']);
+});
+
+test('no-debuginfo spellings name the same probes', async (t) => {
+	const p = await localProfile();
+	for (const spelling of ['nd_syscall', 'nd1_syscall', 'nd2_syscall', 'tp_syscall']) {
+		const r = elaborate(p, `probe ${spelling}.read { println(argstr) }`);
+		t.deepEqual(r.program!.probes.map((x) => x.point), ['kernel.trace("syscalls:sys_enter_read")'], spelling);
+	}
+});
+
+test('kernel.trace by subsystem:event, by event alone, with wildcards; fields typed', async (t) => {
+	const p = await localProfile();
+	const r = elaborate(p, 'probe kernel.trace("sched_switch") { printf("%s %d\\n", $prev_comm, $prev_pid) }');
+	t.is(r.stderr, '');
+	const probe = r.program!.probes[0]!;
+	t.is(probe.point, 'kernel.trace("sched:sched_switch")');
+	const comm = probe.targetVars.find((v) => v.name === '$prev_comm')!;
+	t.is(comm.type, 'string');
+	t.like(comm.source, { kind: 'tracepoint_field', charArray: true });
+	const sched = elaborate(p, 'probe kernel.trace("sched:sched_process_*") { }');
+	t.true(sched.program!.probes.length >= 3);
+	t.true(sched.program!.probes.every((x) => x.point.startsWith('kernel.trace("sched:sched_process_')));
+});
+
+test('aliases: prologue before, epilogue (+=) after, nested, two-body form', async (t) => {
+	const r = elaborate(await localProfile(),
+		'probe inner = begin { x = "inner" }\n'
+		+ 'probe outer = inner { y = x . "+outer" }\n'
+		+ 'probe after += outer { println(z) }\n'
+		+ 'probe after { z = y }\n');
+	t.is(r.stderr, '');
+	const body = r.program!.probes[0]!.body;
+	const assignsInOrder = exprsOf(body).filter((e) => e.kind === 'assign').map((e) => (e.kind === 'assign' && e.target.kind === 'var' ? e.target.variable.name : '?'));
+	t.deepEqual(assignsInOrder, ['x', 'y', 'z']);
+	t.true(r.listing.includes('begin /* <- inner = begin <- outer = inner <- after += outer <- after */'));
+});
+
+test('optional ?, sufficient !, {a,b} alternatives and if conditions', async (t) => {
+	const p = await localProfile();
+	const opt = elaborate(p, 'probe kernel.trace("nosuch:event")?, begin { }');
+	t.deepEqual(opt.program!.probes.map((x) => x.point), ['begin']);
+	const suff = elaborate(p, 'probe a = kernel.trace("sched:sched_switch")!, kernel.trace("sched:sched_wakeup") { } probe a { }');
+	t.deepEqual(suff.program!.probes.map((x) => x.point), ['kernel.trace("sched:sched_switch")']);
+	const braces = elaborate(p, 'probe syscall.{read,write} { }');
+	t.deepEqual(braces.program!.probes.map((x) => x.named), ['syscall.read', 'syscall.write']);
+	const cond = elaborate(p, 'global on probe timer.s(1) if (on) { on = 0 } probe begin { on = 1 }');
+	t.is(cond.stderr, '');
+	t.is(cond.program!.probes[0]!.condition?.kind, 'var');
+});
+
+test('type inference to a fixpoint across functions, arrays and returns', async (t) => {
+	const r = elaborate(await localProfile(),
+		'global seen\n'
+		+ 'function wrap(x) { return "<" . inner(x) . ">" }\n'
+		+ 'function inner(y) { return y }\n'
+		+ 'function count(k) { seen[k]++; return seen[k] }\n'
+		+ 'probe begin { println(wrap(execname())); println(count(wrap("a"))) }\n');
+	t.is(r.stderr, '');
+	t.true(r.listing.includes('seen:long [string]\n'));
+	t.true(r.listing.includes('wrap:string (x:string)\n'));
+	t.true(r.listing.includes('inner:string (y:string)\n'));
+	t.true(r.listing.includes('count:long (k:string)\n'));
+	const call = exprsOf(r.program!.probes[0]!.body).find((e): e is Call => e.kind === 'call' && e.callee.name === 'wrap')!;
+	t.is(call.type, 'string');
+	t.is(call.callee.body.kind, 'script');
+	const exec = exprsOf(r.program!.probes[0]!.body).find((e): e is Call => e.kind === 'call' && e.callee.name === 'execname')!;
+	t.deepEqual(exec.callee.body, { kind: 'runtime', operation: 'execname' });
+});
+
+test('every expression is typed; bindings point at declarations', async (t) => {
+	const r = elaborate(await localProfile(), 'global total probe kernel.trace("sched:sched_switch") { n = $next_pid; total += n; s = sprintf("%d", n) . $next_comm; if (strlen(s) > 3) total-- }');
+	t.is(r.stderr, '');
+	const probe: ConcreteProbe = r.program!.probes[0]!;
+	const all = exprsOf(probe.body);
+	t.true(all.every((e) => e.type !== 'unknown'), all.filter((e) => e.type === 'unknown').map((e) => e.kind).join());
+	const refs = all.filter((e) => e.kind === 'var').map((e) => (e.kind === 'var' ? `${e.variable.kind}:${e.variable.name}` : ''));
+	t.true(refs.includes('target:$next_pid'));
+	t.true(refs.includes('global:total'));
+	t.true(refs.includes('local:n'));
+});
+
+test('unused alias variables are elided (no cost for argstr nobody reads); stap warnings for user code', async (t) => {
+	const r = elaborate(await localProfile(), 'global unused, never\nprobe syscall.read { x = 1; println(never + 1) }');
+	t.regex(r.stderr, /WARNING: Eliding assignment to 'x': operator '=' at <input>:2:24/);
+	t.regex(r.stderr, /WARNING: Eliding unused variable 'unused'/);
+	t.regex(r.stderr, /WARNING: never-assigned global variable 'never'/);
+	t.deepEqual(r.program!.probes[0]!.locals, []);
+	t.false(r.listing.includes('user_string_quoted'));
+});
+
+test('@defined decides at elaboration; $$vars formats every field', async (t) => {
+	const r = elaborate(await localProfile(), 'probe kernel.trace("sched:sched_wakeup") { println(@defined($pid) ? $pid : -1, @defined($nope) ? $nope : -1); println($$vars) }');
+	t.is(r.stderr, '');
+	const print = exprsOf(r.program!.probes[0]!.body).find((e) => e.kind === 'print' && e.name === 'sprintf');
+	t.truthy(print);
+});
+
+test('named probes of the tapsets elaborate on this kernel', async (t) => {
+	const p = await localProfile();
+	for (const point of ['scheduler.ctxswitch', 'scheduler.cpu_on', 'scheduler.cpu_off', 'scheduler.wakeup', 'scheduler.process_exit',
+		'kprocess.create', 'kprocess.exec', 'kprocess.exit', 'kprocess.release', 'process.exec', 'process.exit', 'vm.pagefault',
+		'netdev.receive', 'netdev.transmit', 'ioblock.request', 'ioblock.end', 'signal.send', 'signal.handle',
+		'irq_handler.entry', 'irq_handler.exit', 'syscall_any', 'syscall_any.return', 'perf.sw.cpu_clock']) {
+		const r = elaborate(p, `probe ${point} { printf("%s\\n", pp()) }`);
+		t.is(r.stderr, '', point);
+		t.true((r.program?.probes.length ?? 0) >= 1, point);
+	}
+});
+
+test('kernel.function resolves against a profile that has kprobes', async (t) => {
+	const p = withKprobes(await localProfile(), ['vfs_read', 'vfs_readv', 'vfs_write']);
+	const r = elaborate(p, 'probe kernel.function("vfs_read").return, kernel.function("vfs_readv").return { println($return) } probe kprobe.function("vfs_write") { }');
+	t.is(r.stderr, '');
+	t.deepEqual(r.program!.probes.map((x) => x.event), [
+		{ kind: 'kprobe', symbol: 'vfs_read', offset: 0n, isReturn: true },
+		{ kind: 'kprobe', symbol: 'vfs_readv', offset: 0n, isReturn: true },
+		{ kind: 'kprobe', symbol: 'vfs_write', offset: 0n, isReturn: false },
+	]);
+	t.regex(elaborate(p, 'probe kernel.function("no_such_function_xyz") { }').stderr, /no match/);
+});
