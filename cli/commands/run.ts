@@ -187,13 +187,10 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	};
 	process.on('SIGINT', onInterrupt);
 	process.on('SIGTERM', onInterrupt);
-	// -T bounds the whole run, not only taprun: a host that is slow to stop still gets unloaded.
-	const timer = timeLimit > 0 && !o.detach ? setTimeout(() => void dispatch.unloadAll(false), (timeLimit + 5) * 1000) : undefined;
 	let outcomes: HostOutcome[];
 	try {
 		outcomes = await dispatch.done;
 	} finally {
-		if (timer) clearTimeout(timer);
 		process.off('SIGINT', onInterrupt);
 		process.off('SIGTERM', onInterrupt);
 		process.stdout.off('error', onStdoutError);

@@ -13,6 +13,9 @@ import type { HostUri } from './host-uri.js';
 import { signedUpload, type ModuleOnDisk } from './module-dir.js';
 import { describeExit, type OutputSink } from './output-sink.js';
 
+/** How long after -T a host may take to stop by itself before the controller unloads it. */
+export const TIME_LIMIT_GRACE_S = 15;
+
 export type HostStage = 'connecting' | 'compiling' | 'loading' | 'running' | 'stopping' | 'done' | 'failed';
 
 export interface HostOutcome {
@@ -144,7 +147,11 @@ export class Dispatch {
 			fromSeq: 0n,
 			reconnectWindowMs: this.opts.reconnectWindowMs ?? Math.max(10_000, (this.opts.session.leaseSeconds || 30) * 1000),
 		});
+		// -T bounds the run, not only taprun: a host that has not stopped well after its limit is unloaded.
+		const limit = this.opts.session.timeLimitSeconds;
+		const guard = limit > 0 ? setTimeout(() => void client.unload(sessionId, false).catch(() => {}), (limit + TIME_LIMIT_GRACE_S) * 1000) : undefined;
 		const followed = await follower.done;
+		if (guard) clearTimeout(guard);
 		this.sessions.delete(host);
 		outcome.exit = followed.exit;
 		outcome.droppedRecords = followed.droppedRecords;

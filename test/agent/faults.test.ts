@@ -9,20 +9,10 @@ import { followSession } from '../../controller/dispatch/follow.js';
 import type { OutputSink } from '../../controller/dispatch/output-sink.js';
 import type { OutputRecord } from '../../proto/gen/tapfleet/v1/agent.js';
 import { isSameProcess, processStartTime, sleep } from '../../agent/proc.js';
-import { buildModule, clientFor, filesUnder, inProcessAgent, readJournal, spawnAgent, TAPFLEET, taprunProcessesUnder, tempDir, testPki } from './helpers.js';
+import { buildModule, clientFor, filesUnder, inProcessAgent, readJournal, spawnAgent, TAPFLEET, taprunProcessesUnder, tempDir, testPki, until } from './helpers.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
 const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [] as string[], detach: false };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await probe();
-		if (v !== undefined && v !== false) return v;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await sleep(50);
-	}
-}
 
 /** A sink that keeps every record (and can pretend to be slow). */
 function collectingSink(): OutputSink & { records: OutputRecord[]; notes: string[] } {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../agent/server.js';
 import { runningKernelBuildId } from '../../agent/host-facts.js';
+import { sleep } from '../../agent/proc.js';
 import { silentLogger } from '../../agent/log.js';
 import type { ModuleFileRole, ModuleManifest } from '../../controller/module/manifest.js';
 import { loadClientTls, loadSigningKey, type ClientTls } from '../../controller/pki/credentials.js';
@@ -223,3 +224,15 @@ export async function buildModule(fixture: string, outRoot: string, defines: Rec
 	writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, '\t') + '\n');
 	return outDir;
 }
+
+// A bound, not a timing assertion: generous, because CI machines can be very busy.
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const v = await probe();
+		if (v !== undefined && v !== false) return v;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await sleep(50);
+	}
+}
+

@@ -5,8 +5,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { runningKernelBuildId } from '../../agent/host-facts.js';
-import { sleep } from '../../agent/proc.js';
-import { buildModule, clientFor, inProcessAgent, runCli, TAPFLEET, tempDir, testPki } from './helpers.js';
+import { buildModule, clientFor, inProcessAgent, runCli, TAPFLEET, tempDir, testPki, until } from './helpers.js';
 
 test('Ctrl-C once: every host unloads after its end probes, whose output is shown; exit status 0', async (t) => {
 	const pki = await testPki();
@@ -18,7 +17,7 @@ test('Ctrl-C once: every host unloads after its end probes, whose output is show
 	let err = '';
 	child.stdout.on('data', (d) => (out += d));
 	child.stderr.on('data', (d) => (err += d));
-	while ((out.match(/started/g) ?? []).length < 2) await sleep(50);
+	await until('both hosts to start', () => (out.match(/started/g) ?? []).length >= 2);
 	child.kill('SIGINT');
 	const status = await new Promise((r) => child.on('close', r));
 	t.is(status, 0, err);
@@ -64,7 +63,7 @@ test('detach, ps, attach (Ctrl-C detaches), unload with end probes, unload --for
 	let err = '';
 	attach.stdout.on('data', (d) => (out += d));
 	attach.stderr.on('data', (d) => (err += d));
-	while (!out.includes('started')) await sleep(50);
+	await until('the attach to show output', () => out.includes('started'));
 	attach.kill('SIGINT');
 	t.is(await new Promise((r) => attach.on('close', r)), 0, err);
 	t.regex(err, new RegExp(`detached from ${sessionId} after seq 1; resume with --from 2`));
