@@ -8,7 +8,9 @@ import { dumpParseTree, hostTarget, runPass1, type Pass1Result } from '../../con
 import type { Privilege, Runtime } from '../../controller/parse/target.js';
 import { runLatePasses, type LatePassOptions } from '../../controller/build/script-pipeline.js';
 import { parseDefines } from '../../controller/build/script-module.js';
-import { pass2FromCommandLine } from '../../controller/elaborate/outcome.js';
+import { pass2FromCommandLine, pass2Outcome } from '../../controller/elaborate/outcome.js';
+import { chosenLatePasses, preprocessorRuntime, runtimeChoice, targetProfile, wantsRuntimeChoice } from './compile-runtime.js';
+import { runtimeLine } from '../../controller/build/runtime-choice.js';
 
 interface CompileOptions {
 	pass: string;
@@ -20,7 +22,8 @@ interface CompileOptions {
 	R?: string;
 	r?: string;
 	a?: string;
-	runtime?: Runtime;
+	runtime?: Runtime | 'auto' | 'kmod';
+	kernelTree?: string;
 	compatible?: string;
 	privilege?: Privilege;
 	unprivileged?: boolean;
@@ -39,14 +42,16 @@ interface PassOutcome {
 const PASSES: Record<number, (p1: Pass1Result, opts: CompileOptions) => PassOutcome | Promise<PassOutcome>> = {
 	1: (p1) => ({
 		stdout: p1.files ? dumpParseTree(p1.files) : '',
-		stderr: p1.session.diags.render() + (p1.files ? '' : 'Pass 1: parse failed.  [man error::pass1]\n'),
+		stderr: p1.session.diags.render() + (p1.files ? '' : 'Pass 1: parse failed.  [man error::pass1]\n')
+			+ p1.session.diags.suppressionNote(),
 		ok: p1.files !== null,
 	}),
-	2: (p1, opts) => pass2FromCommandLine(p1, opts.profile, !!opts.guru),
-	3: (p1) => latePass(p1, 3, {}),
+	2: (p1, opts) => (opts.runtime === 'auto' || opts.runtime === 'kmod' || opts.kernelTree ? pass2WithRuntime(p1, opts) : pass2FromCommandLine(p1, opts.profile, !!opts.guru)),
+	3: (p1, opts) => (wantsRuntimeChoice(opts) ? latePassFor(p1, 3, opts, {}) : latePass(p1, 3, {})),
 	4: (p1, opts) => {
 		try {
-			return latePass(p1, 4, { moduleName: opts.m, defines: parseDefines(opts.D) });
+			const late = { moduleName: opts.m, defines: parseDefines(opts.D) };
+			return wantsRuntimeChoice(opts) ? latePassFor(p1, 4, opts, late) : latePass(p1, 4, late);
 		} catch (e) {
 			return { stdout: '', stderr: `tapfleet compile: ${(e as Error).message}\n`, ok: false };
 		}
@@ -56,6 +61,25 @@ const PASSES: Record<number, (p1: Pass1Result, opts: CompileOptions) => PassOutc
 /** Passes 3 and 4 (controller/build/script-pipeline.ts): -p3 prints the C, -p4 the module directory. */
 async function latePass(p1: Pass1Result, pass: 3 | 4, o: LatePassOptions): Promise<PassOutcome> {
 	const r = await runLatePasses(p1, pass, o);
+	const stdout = pass === 3 ? r.source ?? '' : r.moduleDir ? r.moduleDir + '\n' : '';
+	return { stdout, stderr: r.stderr, ok: r.ok };
+}
+
+/** -p2 for --runtime auto|kmod or a --kernel-tree: against that kernel's profile, with the runtime line first. */
+async function pass2WithRuntime(p1: Pass1Result, opts: CompileOptions): Promise<PassOutcome> {
+	try {
+		const profile = await targetProfile(opts);
+		const line = runtimeLine(await runtimeChoice(opts, profile));
+		const out = pass2Outcome(p1, profile, !!opts.guru);
+		return { ...out, stderr: line + out.stderr };
+	} catch (e) {
+		return { stdout: '', stderr: `tapfleet compile: ${(e as Error).message}\n`, ok: false };
+	}
+}
+
+/** -p3/-p4 through the runtime choice (kmod: kbuild against the tree). */
+async function latePassFor(p1: Pass1Result, pass: 3 | 4, opts: CompileOptions, o: LatePassOptions): Promise<PassOutcome> {
+	const r = await chosenLatePasses(p1, pass, opts, o, () => runLatePasses(p1, pass, o));
 	const stdout = pass === 3 ? r.source ?? '' : r.moduleDir ? r.moduleDir + '\n' : '';
 	return { stdout, stderr: r.stderr, ok: r.ok };
 }
@@ -76,7 +100,8 @@ export function registerCompile(program: Command): void {
 		.option('-R <dir>', 'runtime directory (no effect on pass 1)')
 		.option('-r <release>', 'target kernel release (kernel_v, kernel_vr; default: this host)')
 		.option('-a <arch>', 'target architecture (arch; default: this host)')
-		.addOption(new Option('--runtime <mode>', 'target runtime').choices(['kernel', 'bpf', 'dyninst']))
+		.addOption(new Option('--runtime <mode>', 'target runtime: auto (kmod where modules load and a matching tree is here, else bpf), bpf, kmod (= kernel)').choices(['auto', 'bpf', 'kmod', 'kernel', 'dyninst']))
+		.option('--kernel-tree <dir>', 'kmod: build against this kernel tree (default with -r: /lib/modules/RELEASE/build)')
 		.option('--compatible <version>', 'hold the script to an older language version')
 		.addOption(new Option('--privilege <level>', 'privilege level').choices(['stapdev', 'stapsys', 'stapusr']))
 		.option('--unprivileged', 'same as --privilege=stapusr')
@@ -113,7 +138,7 @@ async function compile(positional: string[], opts: CompileOptions): Promise<numb
 	}
 	const extra = opts.E.map((text, i) => ({ name: `<input${i + 1}>`, text: toBytes(text) }));
 	const target = hostTarget({
-		kernelRelease: opts.r, arch: opts.a, runtime: opts.runtime, guruMode: !!opts.guru, compatible: opts.compatible,
+		kernelRelease: opts.r, arch: opts.a, runtime: preprocessorRuntime(opts.runtime), guruMode: !!opts.guru, compatible: opts.compatible,
 		privilege: opts.unprivileged ? 'stapusr' : opts.privilege,
 	});
 	const p1 = runPass1({

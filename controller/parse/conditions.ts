@@ -16,7 +16,7 @@ function compare<T extends bigint | string>(lhs: T, op: Token, rhs: T): boolean 
 			case '!=': return lhs !== rhs;
 		}
 	}
-	throw new ParseError('expected comparison operator', op);
+	throw new ParseError('expected comparison operator', op).from(`eval_comparison<${typeof lhs}>`);
 }
 
 /** stap's lex_cast<int64_t>: a leading decimal integer, as iostream reads it. */
@@ -40,19 +40,20 @@ function strtollWhole(s: string): bigint | null {
 	return v;
 }
 
-function equalityMatch(op: Token, nomatch: boolean): boolean {
+/** `==` or `!=` on a match; `site` names the condition kind (stap's throw sites differ per kind). */
+function equalityMatch(op: Token, nomatch: boolean, site: string): boolean {
 	if (op.type === 'operator' && op.content === '==') return !nomatch;
 	if (op.type === 'operator' && op.content === '!=') return nomatch;
-	throw new ParseError("expected '==' or '!='", op);
+	throw new ParseError("expected '==' or '!='", op).from(`${site}:op`);
 }
 
-function expectString(r: Token): string {
-	if (r.type !== 'string') throw new ParseError('expected string literal', r);
+function expectString(r: Token, site: string): string {
+	if (r.type !== 'string') throw new ParseError('expected string literal', r).from(`${site}:rhs`);
 	return r.content;
 }
 
 function versionCompare(target: string, op: Token, r: Token): boolean {
-	const query = expectString(r);
+	const query = expectString(r, 'version');
 	const wildcard = /[*?[]/.test(query);
 	let ok1: number, ok2: number, wcOk = false;
 	switch (op.type === 'operator' ? op.content : '') {
@@ -76,18 +77,18 @@ export function evalCondition(target: PreprocessorTarget, l: Token, op: Token, r
 			case 'kernel_v': return versionCompare(kernelBaseRelease(target.kernelRelease), op, r);
 			case 'kernel_vr': return versionCompare(target.kernelRelease, op, r);
 			case 'systemtap_v': return versionCompare(target.compatible, op, r);
-			case 'systemtap_privilege': return equalityMatch(op, target.privilege !== expectString(r));
+			case 'systemtap_privilege': return equalityMatch(op, target.privilege !== expectString(r, 'privilege'), 'privilege');
 			case 'guru_mode': {
 				if (r.type !== 'number') throw new ParseError('expected number', r);
 				const rhs = lexCastInt(r);
 				if (rhs !== 0n && rhs !== 1n) throw new ParseError('expected 0 or 1', op);
 				if (!(op.type === 'operator' && (op.content === '==' || op.content === '!='))) {
-					throw new ParseError("expected '==' or '!='", op);
+					throw new ParseError("expected '==' or '!='", op).from('guru_mode:op');
 				}
 				return compare(target.guruMode ? 1n : 0n, op, rhs);
 			}
-			case 'arch': return equalityMatch(op, !fnmatch(expectString(r), target.arch));
-			case 'runtime': return equalityMatch(op, !fnmatch(expectString(r), target.runtime));
+			case 'arch': return equalityMatch(op, !fnmatch(expectString(r, 'arch'), target.arch), 'arch');
+			case 'runtime': return equalityMatch(op, !fnmatch(expectString(r, 'runtime'), target.runtime), 'runtime');
 		}
 		if (l.content.startsWith('CONFIG_')) return configCompare(target, l, op, r);
 	}
@@ -106,7 +107,7 @@ export function evalCondition(target: PreprocessorTarget, l: Token, op: Token, r
 
 function configCompare(target: PreprocessorTarget, l: Token, op: Token, r: Token): boolean {
 	const lhs = target.kernelConfig.get(l.content) ?? '';
-	if (r.type === 'string') return equalityMatch(op, !fnmatch(r.content, lhs));
+	if (r.type === 'string') return equalityMatch(op, !fnmatch(r.content, lhs), 'config');
 	if (r.type === 'number') {
 		const n = strtollWhole(lhs);
 		if (n === null) throw new ParseError('Config option value not a number', l);

@@ -161,12 +161,12 @@ export function parseFunctionDecl(p: Parser, f: StapFile): void {
 	doParseFunctionDecl(p, f, false);
 }
 
-function parseTypeKeyword(p: Parser): ExpType {
+function parseTypeKeyword(p: Parser, site: string): ExpType {
 	const t = p.next();
 	let type: ExpType;
 	if (t.type === 'keyword' && t.content === 'string') type = 'string';
 	else if (t.type === 'keyword' && t.content === 'long') type = 'long';
-	else throw new ParseError("expected 'string' or 'long'");
+	else throw new ParseError("expected 'string' or 'long'").from(site);
 	p.swallow();
 	return type;
 }
@@ -188,7 +188,7 @@ function doParseFunctionDecl(p: Parser, f: StapFile, priv: boolean): void {
 	t = p.next();
 	if (isOp(t, ':')) {
 		p.swallow();
-		fd.type = parseTypeKeyword(p);
+		fd.type = parseTypeKeyword(p, 'function_type');
 		t = p.next();
 	}
 	if (!isOp(t, '(')) throw new ParseError("expected '('");
@@ -212,7 +212,7 @@ function doParseFunctionDecl(p: Parser, f: StapFile, priv: boolean): void {
 		t = p.next();
 		if (isOp(t, ':')) {
 			p.swallow();
-			vd.type = parseTypeKeyword(p);
+			vd.type = parseTypeKeyword(p, 'parameter_type');
 			t = p.next();
 		}
 		if (isOp(t, ')')) {

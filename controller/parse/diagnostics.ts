@@ -8,6 +8,7 @@ import { type Token, tokenTypeName } from './token.js';
 /** A parse error as stap's parse_error: a message, an optional token, and whether to resync. */
 export class ParseError extends Error {
 	chain: ParseError | null = null;
+	private explicitSite: string | null = null;
 	constructor(
 		message: string,
 		readonly tok: Token | null = null,
@@ -16,6 +17,28 @@ export class ParseError extends Error {
 	) {
 		super(message);
 		this.name = 'ParseError';
+		Error.captureStackTrace(this, ParseError);
+	}
+
+	/**
+	 * Name the stap throw site this error stands for, where one of our helpers
+	 * serves several of stap's (stap reports only the first error per site).
+	 */
+	from(site: string): this {
+		this.explicitSite = site;
+		return this;
+	}
+
+	/** Where it was thrown: the explicit site, else the source position of the `new ParseError`. */
+	get site(): string {
+		if (this.explicitSite !== null) return this.explicitSite;
+		const frame = (this.stack ?? '').split('\n').find((l) => l.startsWith('    at '));
+		return frame ?? this.message;
+	}
+
+	/** stap's errsrc_chain: what duplicate elimination compares. */
+	get siteChain(): string {
+		return this.site + (this.chain ? '|' + this.chain.siteChain : '');
 	}
 }
 
@@ -95,7 +118,8 @@ export class Diagnostics {
 	 */
 	parseError(pe: ParseError, current: Token | null, inputName: string): void {
 		const tok = pe.tok ?? current;
-		const key = pe.message + (pe.chain ? '|' + pe.chain.message : '');
+		// stap prints only the first error thrown from each place in its source.
+		const key = pe.siteChain;
 		if (this.seenErrors.has(key)) {
 			this.suppressedErrors++;
 			return;
@@ -130,6 +154,13 @@ export class Diagnostics {
 		text += '\n';
 		if (tok) text += sourceExcerpt(' ', tok);
 		this.list.push({ severity: 'warning', message, tok, text });
+	}
+
+	/** stap's closing note about errors it did not repeat, or ''. */
+	suppressionNote(): string {
+		return this.suppressedErrors > 0
+			? `Number of similar error messages suppressed: ${this.suppressedErrors}.\nRerun with -v to see them.\n`
+			: '';
 	}
 
 	/** Everything reported, in order, as stap writes it to stderr. */

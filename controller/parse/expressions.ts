@@ -80,25 +80,28 @@ function climb(p: Parser, levels: Map<string, [number, BinaryKind]>, minLevel: n
 
 function parseArrayIn(p: Parser): Expression {
 	// All legal: "a in b", "a+0 in b", "[a,b] in c", "[c,(d+0)] in b", "[*, x] in c".
-	const indexes: (Expression | null)[] = [];
-	let parenthesized = false;
+	let indexes: (Expression | null)[];
 	if (p.peekOp('[')) {
 		p.swallow();
-		parenthesized = true;
-	}
-	for (;;) {
-		if (parenthesized && p.peekOp('*')) {
-			p.swallow();
-			indexes.push(null);
-		} else {
-			indexes.push(parseComparison(p));
+		indexes = [];
+		for (;;) {
+			if (p.peekOp('*')) {
+				p.swallow();
+				indexes.push(null);
+			} else {
+				indexes.push(parseComparison(p));
+			}
+			if (!p.listContinues(']', 'array_in')) break;
 		}
-		if (!parenthesized) break;
-		if (p.listContinues(']')) continue;
-		break;
+	} else {
+		// The common case: one operand, usually without 'in' (no list allocated).
+		const only = parseComparison(p);
+		const t = p.peek();
+		if (!(t !== null && t.type === 'keyword' && t.content === 'in')) return only;
+		indexes = [only];
 	}
 	const t = p.peek();
-	if (t && t.type === 'keyword' && t.content === 'in') {
+	if (t !== null && t.type === 'keyword' && t.content === 'in') {
 		p.next();
 		const base = parseIndexable(p);
 		const operand: ArrayIndex = { kind: 'arrayindex', tok: base.tok, base, indexes };

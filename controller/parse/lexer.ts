@@ -162,22 +162,21 @@ export class Lexer {
 
 			if ((c === DOLLAR || c === AT) && c2 === HASH) {
 				this.getc();
-				if (suspended) return this.make('junk', String.fromCharCode(c, c2), line, column, 'nested_arg');
+				// stap's junk tokens for arguments carry no text.
+				if (suspended) return this.make('junk', '', line, column, 'nested_arg');
 				const n = String(this.opts.args.length);
 				this.put(c === DOLLAR ? n : quoteString(n), line, column);
 				continue;
 			}
 			if ((c === DOLLAR || c === AT) && (cls(c2) & DIGIT)) {
 				let idx = 0;
-				let text = String.fromCharCode(c);
 				do {
 					this.getc();
-					text += String.fromCharCode(c2);
 					idx = idx * 10 + (c2 - 48);
 					c2 = this.peekc();
 				} while (c2 > 0 && (cls(c2) & DIGIT) && idx <= this.opts.args.length);
-				if (suspended) return this.make('junk', text, line, column, 'nested_arg');
-				if (idx === 0 || idx - 1 >= this.opts.args.length) return this.make('junk', text, line, column, 'invalid_arg');
+				if (suspended) return this.make('junk', '', line, column, 'nested_arg');
+				if (idx === 0 || idx - 1 >= this.opts.args.length) return this.make('junk', '', line, column, 'invalid_arg');
 				this.usedArgs[idx - 1] = true;
 				const arg = this.opts.args[idx - 1]!;
 				this.put(c === DOLLAR ? arg : quoteString(arg), line, column);

@@ -102,7 +102,7 @@ export class Parser {
 	}
 
 	/** After a list item: ',' (more follow), or `close` (the end); else "expected ',' or 'CLOSE'". */
-	listContinues(close: string): boolean {
+	listContinues(close: string, site: string): boolean {
 		const t = this.peek();
 		if (isOp(t, ',')) {
 			this.swallow();
@@ -112,7 +112,7 @@ export class Parser {
 			this.swallow();
 			return false;
 		}
-		throw new ParseError(`expected ',' or '${close}'`);
+		throw new ParseError(`expected ',' or '${close}'`).from(site);
 	}
 
 	expectKwToken(expected: string): Token {
@@ -140,7 +140,7 @@ export class Parser {
 			t = this.next();
 		}
 		if (t.type !== 'number') throw new ParseError('expected number');
-		const value = parseIntegerLiteral(t.content, neg);
+		const value = parseIntegerLiteral(t.content, neg, 'expect_number');
 		this.swallow();
 		return value;
 	}
@@ -252,13 +252,18 @@ const U64_MAX = 0xffffffffffffffffn;
  * octal, decimal), values up to 2^64-1 wrapping to signed 64 bits, and a
  * preceding '-' allowed down to -2^63.
  */
-export function parseIntegerLiteral(text: string, neg: boolean): bigint {
+export function parseIntegerLiteral(text: string, neg: boolean, site: string): bigint {
+	// Fast path: short decimal literals, exact as doubles.
+	if (text.length <= 15 && text.charCodeAt(0) !== 48 /* 0 */ && /^[0-9]+$/.test(text)) {
+		const v = BigInt(Number(text));
+		return neg ? -v : v;
+	}
 	let value: bigint;
 	if (/^0[xX][0-9a-fA-F]+$/.test(text)) value = BigInt(text);
 	else if (/^0[0-7]*$/.test(text)) value = text.length > 1 ? BigInt('0o' + text.slice(1)) : 0n;
 	else if (/^[1-9][0-9]*$/.test(text)) value = BigInt(text);
-	else throw new ParseError('number invalid or out of range');
-	if (value > U64_MAX || (neg && value > 0x8000000000000000n)) throw new ParseError('number invalid or out of range');
+	else throw new ParseError('number invalid or out of range').from(site);
+	if (value > U64_MAX || (neg && value > 0x8000000000000000n)) throw new ParseError('number invalid or out of range').from(site);
 	value = BigInt.asIntN(64, value);
 	return neg ? BigInt.asIntN(64, -value) : value;
 }

@@ -36,7 +36,7 @@ export function parseLiteral(p: Parser): Literal {
 		t = p.next();
 	}
 	if (t.type !== 'number') throw new ParseError('expected literal string or number');
-	return { kind: 'literal_number', tok: t, value: parseIntegerLiteral(t.content, neg) };
+	return { kind: 'literal_number', tok: t, value: parseIntegerLiteral(t.content, neg, 'parse_literal') };
 }
 
 export function parseStmtBlock(p: Parser): Block {
@@ -73,7 +73,7 @@ function parseTryBlock(p: Parser): TryBlock {
 
 export function parseStatement(p: Parser): Statement {
 	const t = p.peek();
-	if (t === null) throw new ParseError('expected statement');
+	if (t === null) throw new ParseError('expected statement').from('parse_statement');
 	let ret: Statement;
 	if (t.type === 'operator') {
 		if (t.content === ';') return { kind: 'null_statement', tok: p.next() };
@@ -99,12 +99,12 @@ export function parseStatement(p: Parser): Statement {
 				ret = { kind: `${t.content}_statement`, tok: t } as Statement;
 				break;
 			default:
-				throw new ParseError('expected statement');
+				throw new ParseError('expected statement').from('parse_statement');
 		}
 	} else if (t.type === 'identifier' || t.type === 'number' || t.type === 'string' || t.type === 'embedded') {
 		ret = parseExprStatement(p);
 	} else {
-		throw new ParseError('expected statement');
+		throw new ParseError('expected statement').from('parse_statement');
 	}
 	// A ';' after a simple statement is eaten silently.
 	if (p.peekOp(';')) p.swallow();
@@ -146,21 +146,22 @@ function parseReturnStatement(p: Parser): Statement {
 	return { kind: 'return_statement', tok, value };
 }
 
-function expectCloser(p: Parser, op: string): void {
+/** `op` must come next; `site` names stap's throw site (for/while/foreach each have their own). */
+function expectCloser(p: Parser, op: string, site: string): void {
 	const t = p.next();
-	if (!isOp(t, op)) throw new ParseError(`expected '${op}'`);
+	if (!isOp(t, op)) throw new ParseError(`expected '${op}'`).from(site);
 	p.swallow();
 }
 
 function parseForLoop(p: Parser): ForLoop {
 	const tok = p.next();
 	p.enter();
-	expectCloser(p, '(');
+	expectCloser(p, '(', 'for_open');
 	let init: ExprStatement | null = null;
 	if (p.peekOp(';')) p.swallow();
 	else {
 		init = parseExprStatement(p);
-		expectCloser(p, ';');
+		expectCloser(p, ';', 'for_init_end');
 	}
 	let cond;
 	if (p.peekOp(';')) {
@@ -168,13 +169,13 @@ function parseForLoop(p: Parser): ForLoop {
 		cond = { kind: 'literal_number' as const, tok: p.next(), value: 1n };
 	} else {
 		cond = parseExpression(p);
-		expectCloser(p, ';');
+		expectCloser(p, ';', 'for_cond_end');
 	}
 	let incr: ExprStatement | null = null;
 	if (p.peekOp(')')) p.swallow();
 	else {
 		incr = parseExprStatement(p);
-		expectCloser(p, ')');
+		expectCloser(p, ')', 'for_close');
 	}
 	const block = parseStatement(p);
 	p.leave();
@@ -184,9 +185,9 @@ function parseForLoop(p: Parser): ForLoop {
 function parseWhileLoop(p: Parser): ForLoop {
 	const tok = p.next();
 	p.enter();
-	expectCloser(p, '(');
+	expectCloser(p, '(', 'while_open');
 	const cond = parseExpression(p);
-	expectCloser(p, ')');
+	expectCloser(p, ')', 'while_close');
 	const block = parseStatement(p);
 	p.leave();
 	return { kind: 'for_loop', tok, init: null, cond, incr: null, block };
@@ -203,7 +204,7 @@ function parseForeachLoop(p: Parser): ForeachLoop {
 		kind: 'foreach_loop', tok, value: null, indexes: [], base: { kind: 'symbol', tok, name: '' }, arraySlice: [],
 		sortDirection: 0, sortColumn: 0, sortAggr: null, limit: null, block: { kind: 'null_statement', tok },
 	};
-	expectCloser(p, '(');
+	expectCloser(p, '(', 'foreach_open');
 
 	// `foreach (v = ...` or `foreach (k in ...`: read one identifier ahead to tell them apart.
 	let lookahead: SymbolRef | null = null;
@@ -252,7 +253,7 @@ function parseForeachLoop(p: Parser): ForeachLoop {
 				p.swallow();
 			}
 			if (!parenthesized) break;
-			if (p.listContinues(']')) continue;
+			if (p.listContinues(']', 'foreach_indexes')) continue;
 			break;
 		}
 	}
@@ -271,7 +272,7 @@ function parseForeachLoop(p: Parser): ForeachLoop {
 			} else {
 				s.arraySlice.push(parseExpression(p));
 			}
-			if (p.listContinues(']')) continue;
+			if (p.listContinues(']', 'foreach_slice')) continue;
 			break;
 		}
 	}
@@ -296,7 +297,7 @@ function parseForeachLoop(p: Parser): ForeachLoop {
 		p.swallow();
 		s.limit = parseExpression(p);
 	}
-	expectCloser(p, ')');
+	expectCloser(p, ')', 'foreach_close');
 	s.block = parseStatement(p);
 	p.leave();
 	return s;

@@ -1,5 +1,5 @@
 // The real-world yardstick: SystemTap's shipped example scripts (package
-// systemtap-doc) give exactly the dump, exit status and first error of the
+// systemtap-doc) give exactly the dump, exit status and error messages of the
 // real `stap -p1`, run live on this machine. One test per example folder.
 import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';

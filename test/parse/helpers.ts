@@ -21,7 +21,7 @@ export function wantsGuru(file: string): boolean {
 export function parseInProcess(cwd: string, name: string, guru: boolean): { dump: string | null; stderr: string } {
 	const text = readFileSync(path.join(cwd, name), 'latin1');
 	const r = runPass1({ target: hostTarget({ guruMode: guru }), scripts: [{ name, text }] });
-	return { dump: r.files ? dumpParseTree(r.files) : null, stderr: r.session.diags.render() };
+	return { dump: r.files ? dumpParseTree(r.files) : null, stderr: r.session.diags.render() + r.session.diags.suppressionNote() };
 }
 
 export interface RunResult {
