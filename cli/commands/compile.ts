@@ -145,8 +145,9 @@ async function compile(positional: string[], opts: CompileOptions): Promise<numb
 		target, args: args.map(toBytes), includePaths: [DEFAULT_TAPSET_DIR, ...opts.I], scripts: [main, ...extra],
 	});
 	const out = await printer(p1, opts);
-	if (out.stdout) process.stdout.write(Buffer.from(out.stdout, 'latin1'));
+	// Diagnostics first: stap prints warnings while parsing, before the dump.
 	if (out.stderr) process.stderr.write(Buffer.from(out.stderr, 'latin1'));
+	if (out.stdout) process.stdout.write(Buffer.from(out.stdout, 'latin1'));
 	return out.ok ? 0 : 1;
 }
 

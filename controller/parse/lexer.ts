@@ -251,7 +251,7 @@ export class Lexer {
 		let text = '';
 		for (;;) {
 			let c = this.getc();
-			if (c < 0 || c === NEWLINE) return this.make('junk', text, line, column, 'unclosed_quote');
+			if (c < 0 || c === NEWLINE) return this.make('junk', '', line, column, 'unclosed_quote');
 			if (c === QUOTE) break;
 			if (c === BACKSLASH) {
 				c = this.getc();

@@ -57,13 +57,17 @@ export function parseKernelConfig(text: string): Map<string, string> {
 	return config;
 }
 
-/** The running kernel's config: the build tree's .config, else /proc/config.gz, else empty. */
+/**
+ * A kernel's config: its build tree's .config; for the running kernel, else
+ * /proc/config.gz; else empty (every CONFIG_ condition sees "").
+ */
 function readHostKernelConfig(release: string): Map<string, string> {
 	try {
 		return parseKernelConfig(readFileSync(`/lib/modules/${release}/build/.config`, 'latin1'));
 	} catch {
 		/* fall through */
 	}
+	if (release !== os.release()) return new Map(); // /proc/config.gz describes another kernel
 	try {
 		return parseKernelConfig(gunzipSync(readFileSync('/proc/config.gz')).toString('latin1'));
 	} catch {
