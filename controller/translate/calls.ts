@@ -109,7 +109,7 @@ function userOnly(b: Body, name: string): void {
 }
 
 function kernelOnly(b: Body, name: string): void {
-	if (b.side === 'user') b.unsupported(null, `${name}()`);
+	if (b.side === 'user' && !b.mod.bothSides) b.unsupported(null, `${name}()`);
 }
 
 export function genCall(b: Body, e: Call, gen: ExprGen): string {

@@ -143,7 +143,20 @@ export function binaryOp(b: Body, op: string, l: string, r: string, tok: Expr['t
 	throw new TranslateError(tok, `internal: unknown operator ${op}`);
 }
 
+/** The value of a constant long expression (literals under unary minus/~), else null. */
+function constantOf(e: Expr): bigint | null {
+	if (e.kind === 'number') return e.value;
+	if (e.kind === 'unary' && (e.op === '-' || e.op === '~' || e.op === '+')) {
+		const v = constantOf(e.operand);
+		if (v === null) return null;
+		return BigInt.asIntN(64, e.op === '-' ? -v : e.op === '~' ? ~v : v);
+	}
+	return null;
+}
+
 function genBinary(b: Body, e: Binary): string {
+	// stap's constant folding: a shift by a constant count <= 0 is its left operand
+	if ((e.op === '<<' || e.op === '>>') && (constantOf(e.right) ?? 1n) <= 0n) return genExpr(b, e.left);
 	const [l, r] = guardOrder(b, genExpr(b, e.left), false, () => genExpr(b, e.right));
 	const ls = e.op === '/' || e.op === '%' ? stable(b, l) : l;
 	return binaryOp(b, e.op, ls, r, e.tok);

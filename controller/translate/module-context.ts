@@ -28,6 +28,8 @@ export class ModuleContext {
 	private readonly kernelFormatIndex = new Map<string, number>();
 	/** File-level user-side C functions (foreach comparators). */
 	readonly helpers: string[] = [];
+	/** kmod: one compilation with both sides on, so kernel-only functions work in every handler. */
+	bothSides = false;
 
 	constructor(readonly program: Program) {
 		program.globals.forEach((g, i) => {

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ConcreteProbe, FunctionDef, GlobalVar, Program } from '../elaborate/program.js';
 import { cLong } from './c-text.js';
-import { globalDeclarations, mapTable } from './declarations.js';
+import { globalDeclarations } from './declarations.js';
+import { formatAndLocationTables, moduleDescriptor } from './module-tables.js';
 import { functionPrototype, genFunction, genProbe } from './handlers.js';
 import { ModuleContext, type Side, TranslateError } from './module-context.js';
 import { recursiveFunctions, reachableFunctions } from './walk.js';
@@ -145,10 +146,6 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		table.push({ point: p.point, kind, desc: describe(p, index) });
 	}
 
-	const formats = mod.formats.map((f, i) => `\t[${i}] = ${cString(f)},`);
-	const locations = mod.locations.map((l, i) => `\t[${i}] = ${cStringRaw(l)},`);
-	const hasScalars = program.globals.some((g) => !mod.isArrayLike(g));
-	const maps = mapTable(mod);
 	const strings = mod.stringTable().map((s) => s.replace('static const char', 'static const char __attribute__((unused))'));
 
 	const source = [
@@ -163,26 +160,10 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		'#endif /* TAP_SIDE_KERNEL */',
 		'',
 		'#if TAP_SIDE_USER',
-		...(formats.length ? ['static const char *const tap_formats[] = {', ...formats, '};', ''] : []),
-		...(locations.length ? ['static const char *const tap_locations[] = {', ...locations, '};', ''] : []),
+		...formatAndLocationTables(mod),
 		...mod.helpers.flatMap((h) => [h, '']),
 		...code.user.flatMap((c) => [c, '']),
-		'static const struct tap_probe_desc tap_probes[] = {',
-		...table.map((t, i) => `\t[${i}] = ${t.desc},`),
-		'};',
-		'',
-		...maps,
-		'',
-		'TAP_MODULE = {',
-		'\t.abi = TAP_ABI_VERSION,',
-		`\t.name = ${cStringRaw(opts.name)},`,
-		'\t.probes = tap_probes,',
-		'\t.nprobes = TAP_COUNT(tap_probes),',
-		...(formats.length ? ['\t.formats = tap_formats,', '\t.nformats = TAP_COUNT(tap_formats),'] : []),
-		...(locations.length ? ['\t.locations = tap_locations,', '\t.nlocations = TAP_COUNT(tap_locations),'] : []),
-		...(maps.length ? ['\t.maps = tap_maps,', '\t.nmaps = TAP_COUNT(tap_maps),'] : []),
-		...(hasScalars ? ['\t.globals_size = sizeof(struct tap_globals),'] : []),
-		'};',
+		...moduleDescriptor(mod, opts.name, table.map((t) => t.desc)),
 		'#endif /* TAP_SIDE_USER */',
 		'',
 	].join('\n');

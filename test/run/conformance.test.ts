@@ -15,7 +15,7 @@ import { repoRoot } from '../../controller/build/toolchain.js';
 const corpus = path.join(repoRoot, '../shared/conformance/run');
 
 export const PASSING: readonly string[] = [
-	'args_basic', 'args_slice_expr_key', 'args_slice_membership', 'args_slice_membership2',
+	'args_basic', 'base_arith', 'args_slice_expr_key', 'args_slice_membership', 'args_slice_membership2',
 	'args_slice_wildcards', 'at_defined', 'base_abort_1', 'base_abort_3', 'base_be_order',
 	'base_break_and_continue', 'base_exit_2', 'base_exit_3', 'base_foreach_aggrsort',
 	'base_foreach_sort_stat_11', 'base_foreach_sort_stat_5', 'base_foreach_sort_stat_8',

@@ -1,0 +1,112 @@
+// Where a probe of the kmod runtime attaches (its tap_probes[] descriptor)
+// and how its target variables are read there. The module registers
+// kprobes, kretprobes, tracepoints, hrtimers and perf counters itself
+// (runtime-c/kmod/kmod_probes.c); every handler has the shape of a session
+// handler, `static int probe_N(struct tap_context *c)`, named by `.run`.
+//
+// The per-syscall events (syscalls:sys_enter_openat) are trace events, not
+// tracepoints a module can register: they become the raw
+// raw_syscalls:sys_enter/sys_exit tracepoints filtered by syscall number,
+// with the syscall's arguments taken from the saved user registers.
+import type { ConcreteProbe, TargetVar } from '../../elaborate/program.js';
+import type { Body } from '../body.js';
+import { cLong, cStringRaw } from '../c-text.js';
+import { TranslateError } from '../module-context.js';
+
+/** x86-64 system call argument registers, in order. */
+const SYSCALL_ARG_REGS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'];
+
+/** A syscalls:sys_enter_X / sys_exit_X event: the syscall's name and direction. */
+function syscallEvent(p: ConcreteProbe): { call: string; exit: boolean } | null {
+	const e = p.event;
+	if (e.kind !== 'tracepoint' || e.system !== 'syscalls') return null;
+	const m = /^sys_(enter|exit)_(\w+)$/.exec(e.event);
+	return m ? { call: m[2]!, exit: m[1] === 'exit' } : null;
+}
+
+function kernelAttach(p: ConcreteProbe): string {
+	const e = p.event;
+	switch (e.kind) {
+		case 'kprobe':
+			if (e.offset) throw new TranslateError(p.tok, 'kernel.function with an offset is not supported by the kmod runtime yet');
+			return `${e.isReturn ? 'kretprobe' : 'kprobe'}/${e.symbol}`;
+		case 'tracepoint': {
+			const sc = syscallEvent(p);
+			if (sc) return `tracepoint/raw_syscalls/${sc.exit ? 'sys_exit' : 'sys_enter'}`;
+			return `tracepoint/${e.system}/${e.event}`;
+		}
+		case 'raw_tracepoint':
+			return `tracepoint/raw/${e.event}`;
+		case 'uprobe':
+			throw new TranslateError(p.tok, 'process(...).function probes (uprobes) are not supported by the kmod runtime yet');
+		default:
+			throw new TranslateError(p.tok, `internal: ${e.kind} is not a kernel-side probe`);
+	}
+}
+
+/** The tap_probes[] entry of probe `index`. */
+export function kmodDescriptor(p: ConcreteProbe, index: number): string {
+	const e = p.event;
+	const point = cStringRaw(p.point);
+	const run = `.run = probe_${index}`;
+	switch (e.kind) {
+		case 'begin':
+		case 'end':
+		case 'error':
+			return `{ .point = ${point}, .kind = TAP_PK_${e.kind.toUpperCase()}, .priority = ${cLong(e.priority)}, ${run} }`;
+		case 'timer':
+			if (e.randomizeNs) throw new TranslateError(p.tok, 'timer randomization is not supported by the kmod runtime yet');
+			return `{ .point = ${point}, .kind = TAP_PK_TIMER, .period_ns = ${cLong(e.intervalNs)}, ${run} }`;
+		case 'profile':
+			// stap's timer.profile: every CPU at the tick rate (250 Hz): cpu-clock every 4 ms
+			return `{ .point = ${point}, .kind = TAP_PK_PERF, .period_ns = 4000000, .perf_type = 1 /* PERF_TYPE_SOFTWARE */, .perf_config = 0 /* PERF_COUNT_SW_CPU_CLOCK */, ${run} }`;
+		case 'perf': {
+			const freq = e.sampleFrequency !== null;
+			const period = freq ? e.sampleFrequency! : e.samplePeriod ?? 1000000n;
+			return `{ .point = ${point}, .kind = TAP_PK_PERF, .period_ns = ${cLong(period)}, .perf_type = ${e.type}, .perf_freq = ${freq ? 1 : 0}, .perf_config = ${e.config}ULL, ${run} }`;
+		}
+		default:
+			return `{ .point = ${point}, .kind = TAP_PK_KERNEL, .prog = ${cStringRaw(kernelAttach(p))}, ${run} }`;
+	}
+}
+
+/** Lines at the top of a handler before anything else: the syscall filter. */
+export function kmodProbeFilter(b: Body, p: ConcreteProbe): void {
+	const sc = syscallEvent(p);
+	if (!sc) return;
+	// sys_enter: TP_PROTO(regs, id); sys_exit: TP_PROTO(regs, ret), the number in orig_ax
+	const nr = sc.exit ? '((struct pt_regs *)tap_tp_arg(c, 0))->orig_ax' : 'tap_tp_arg(c, 1)';
+	b.line(`if ((long)${nr} != __NR_${sc.call})`);
+	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
+}
+
+/** Reads target variable `v` of probe `p` at entry into a temporary of `b`. */
+export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
+	const s = v.source;
+	const e = p.event;
+	const sc = syscallEvent(p);
+	const into = (expr: string) => {
+		const t = b.longTemp();
+		b.vars.set(v, t);
+		b.line(`${t} = (tap_long)(${expr});`);
+	};
+	if (e.kind === 'kprobe' && s.kind === 'arg') {
+		if (s.index < 0 || s.index > 5) b.unsupported(p.tok, `argument ${s.index + 1} of a function (registers hold 6)`);
+		return into(`regs_get_kernel_argument(tap_regs(c), ${s.index})`);
+	}
+	if (e.kind === 'kprobe' && s.kind === 'return_value') return into('tap_return_value(c)');
+	if (sc && s.kind === 'tracepoint_field' && v.type !== 'string') {
+		if (sc.exit) return into('tap_tp_arg(c, 1)'); // the only field besides the number: ret
+		const fields = e.kind === 'tracepoint' ? e.tracepoint.fields.filter((f) => f.name !== '__syscall_nr') : [];
+		const i = fields.findIndex((f) => f.name === s.field.name);
+		if (i < 0 || i > 5) b.unsupported(p.tok, `target variable ${v.name}`);
+		return into(`((struct pt_regs *)tap_tp_arg(c, 0))->${SYSCALL_ARG_REGS[i]}`);
+	}
+	const rawExit = e.kind === 'tracepoint' && (sc?.exit || (e.system === 'raw_syscalls' && e.event === 'sys_exit'));
+	const raw = e.kind === 'tracepoint' && e.system === 'raw_syscalls';
+	if (s.kind === 'syscall_nr' || (raw && s.kind === 'tracepoint_field' && s.field.name === 'id')) {
+		return into(rawExit ? '((struct pt_regs *)tap_tp_arg(c, 0))->orig_ax' : 'tap_tp_arg(c, 1)');
+	}
+	if (raw && rawExit && s.kind === 'tracepoint_field' && s.field.name === 'ret') return into('tap_tp_arg(c, 1)');
+	throw new TranslateError(p.tok, `target variable ${v.name} is not supported by the kmod runtime yet (kernel.function arguments, $return and syscall arguments are)`);
+}

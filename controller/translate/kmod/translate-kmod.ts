@@ -1,0 +1,125 @@
+// Pass 3 for the kmod runtime: the elaborated program → one C file that
+// kbuild compiles together with runtime-c/kmod into a kernel module. The
+// statements, expressions, globals and printing are the bpf translator's
+// (controller/translate/): kmod compiles the runtime API with both sides
+// on, so every handler is written the way the bpf runtime's user side
+// writes begin/end/timer handlers, and kernel probes differ only in where
+// they attach and how they read their target variables (probe-point.ts).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ConcreteProbe, FunctionDef, GlobalVar, Program } from '../../elaborate/program.js';
+import { Body } from '../body.js';
+import { cLong } from '../c-text.js';
+import { globalDeclarations } from '../declarations.js';
+import { formatAndLocationTables, moduleDescriptor } from '../module-tables.js';
+import { genExpr } from '../expressions.js';
+import { bodyLines, functionPrototype, genFunction } from '../handlers.js';
+import { ModuleContext, TranslateError } from '../module-context.js';
+import { genBlock, labelLine } from '../statements.js';
+import type { TranslateOptions, Translation } from '../translate.js';
+import { reachableFunctions } from '../walk.js';
+import { kmodDescriptor, kmodProbeFilter, kmodReadTarget } from './probe-point.js';
+
+/** The tapset string helpers of the bpf user side; the kernel has no <stdlib.h>. */
+const STRING_HELPERS = readFileSync(fileURLToPath(new URL('../../../../controller/translate/c/user-strings.h', import.meta.url)), 'utf8')
+	.replace('#include <stdlib.h>\n', '');
+
+const PRELUDE = `#include "tap.h"
+#include <linux/kernel.h>
+#include <asm/unistd.h>
+
+/* Declarations and helpers serve every script; each uses only some of them. */
+#pragma GCC diagnostic ignored "-Wunused-const-variable"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#pragma GCC diagnostic ignored "-Wunused-label"
+
+#define TAP_FN static __attribute__((unused))
+#define strtoll(s, end, base) simple_strtoll((s), (end), (base))
+${STRING_HELPERS}`;
+
+/** `probe never` is dropped (stap never runs it). */
+const runs = (p: ConcreteProbe) => p.event.kind !== 'never';
+
+function render(b: Body, header: string, prologue: string[]): string {
+	const struct = b.usesLocalsStruct ? [`struct ${b.name}_locals {`, ...b.fields.map((f) => `\t${f}`), '};', `TAP_LOCALS(${b.name}, struct ${b.name}_locals);`] : [];
+	return [...struct, header, '{', ...prologue.map((p) => `\t${p}`), ...bodyLines(b), '\treturn 0;', '}'].join('\n');
+}
+
+function genKmodProbe(mod: ModuleContext, p: ConcreteProbe, index: number): string {
+	const name = `probe_${index}`;
+	const b = new Body(mod, 'user', name, false);
+	b.probePoint = p.point;
+	kmodProbeFilter(b, p);
+	for (const v of p.locals) {
+		const c = b.declareVar(v, false);
+		if (v.type === 'string') b.line(`${c}[0] = '\\0';`);
+		else if (c.startsWith('l->')) b.line(`${c} = 0;`);
+	}
+	for (const v of p.targetVars) kmodReadTarget(b, v, p);
+	if (p.condition) {
+		b.line(`if (!(${genExpr(b, p.condition)}))`);
+		b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
+	}
+	genBlock(b, p.body);
+	labelLine(b, 'out');
+	const prologue = [
+		...(b.usesLocalsStruct ? [`struct ${name}_locals *l = TAP_LOCALS_GET(${name});`] : []),
+		...(b.usesGlobals ? ['struct tap_globals *G = TAP_GLOBALS_GET();'] : []),
+		...b.cLocals,
+		'',
+		...(b.usesGlobals ? ['if (!G)', '\tgoto out;'] : []),
+	];
+	const header = `/* probe ${p.point}, ${p.tok.file.name}:${p.tok.line}:${p.tok.column} */\nstatic int ${name}(struct tap_context *c)`;
+	return render(b, header, prologue);
+}
+
+/** Initialized scalar globals, set before every begin probe (stap sets them at module init). */
+function initProbe(mod: ModuleContext): string | null {
+	const inits = mod.program.globals.filter((g) => g.init !== null && !mod.isArrayLike(g));
+	if (!inits.length) return null;
+	const lines = inits.map((g) =>
+		typeof g.init === 'string' ? `\ttap_str_copy(G->${mod.global(g)}, ${mod.stringLiteral(g.init)});` : `\tG->${mod.global(g)} = ${cLong(g.init as bigint)};`,
+	);
+	return ['/* global initializers */', 'static int probe_0(struct tap_context *c)', '{', '\tstruct tap_globals *G = TAP_GLOBALS_GET();', '', '\t(void)c;', ...lines, '\treturn 0;', '}'].join('\n');
+}
+
+export function translateKmod(program: Program, opts: TranslateOptions): Translation {
+	const mod = new ModuleContext(program);
+	mod.bothSides = true;
+	const probes = program.probes.filter(runs);
+	const table: { point: string; kind: string; desc: string }[] = [];
+	const code: string[] = [];
+	const init = initProbe(mod);
+	if (init) {
+		code.push(init);
+		table.push({ point: 'begin', kind: 'begin', desc: `{ .point = "begin", .kind = TAP_PK_BEGIN, .priority = (-9223372036854775807LL - 1), .run = probe_0 }` });
+	}
+	const fns = reachableFunctions(probes.flatMap((p) => [p.body, p.condition])).filter((f): f is FunctionDef => f.body.kind === 'script');
+	code.push(...fns.map(functionPrototype), ...fns.map((f) => genFunction(mod, f, 'user').code));
+	for (const p of probes) {
+		const index = table.length;
+		code.push(genKmodProbe(mod, p, index));
+		table.push({ point: p.point, kind: p.event.kind, desc: kmodDescriptor(p, index) });
+	}
+	if (!table.length) throw new TranslateError(null, 'the script has no probes to run');
+
+	const source = [
+		`/* Generated by tapfleet pass 3 (kmod runtime) from ${opts.scriptName ?? 'a script'}. */`,
+		PRELUDE,
+		...mod.stringTable().map((s) => s.replace('static const char', 'static const char __attribute__((unused))')),
+		'',
+		...globalDeclarations(mod),
+		...formatAndLocationTables(mod),
+		...mod.helpers.flatMap((h) => [h, '']),
+		...code.flatMap((c) => [c, '']),
+		...moduleDescriptor(mod, opts.name, table.map((t) => t.desc)),
+		'',
+	].join('\n');
+	return {
+		source,
+		probes: table.map((t) => ({ point: t.point, kind: t.kind })),
+		globals: program.globals.map((g: GlobalVar) => ({ name: g.name, type: g.keys ? `${g.type}[${g.keys.join(',')}]` : g.type })),
+	};
+}
