@@ -1,0 +1,74 @@
+// `tapfleet list` / `list -L` against this host's profile, in process and
+// through the real command line.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { listProbes } from '../../controller/elaborate/list.js';
+import { localProfile, withKprobes } from './helpers.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const cli = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
+	const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist/cli/main.js'), ...args], { encoding: 'utf8', timeout: 60000 });
+	return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+test("list 'syscall.*': every syscall with a tracepoint here, once, sorted", async (t) => {
+	const p = await localProfile();
+	const names = p.tracepoints.filter((tp) => tp.system === 'syscalls' && tp.name.startsWith('sys_enter_')).map((tp) => 'syscall.' + tp.name.slice(10)).sort();
+	const r = listProbes('syscall.*', p, false);
+	t.true(r.ok);
+	const lines = r.stdout.trimEnd().split('\n');
+	t.true(lines.length >= 200, `${lines.length} syscalls`);
+	t.deepEqual(lines, names);
+	t.is(listProbes('syscall.*.return', p, false).stdout.split('\n').length - 1,
+		p.tracepoints.filter((tp) => tp.system === 'syscalls' && tp.name.startsWith('sys_exit_')).length);
+});
+
+test('list -L shows alias locals and target variables with types', async (t) => {
+	const p = await localProfile();
+	t.is(listProbes('syscall.openat', p, true).stdout,
+		'syscall.openat name:string dfd:long filename_uaddr:long filename:string flags:long mode:long argstr:string'
+		+ ' $dfd:int $filename:const char * $flags:int $mode:umode_t\n');
+	const sw = listProbes('kernel.trace("sched:sched_switch")', p, true).stdout;
+	t.regex(sw, /^kernel\.trace\("sched:sched_switch"\) \$prev_comm:char\[16\] \$prev_pid:pid_t /);
+	t.regex(listProbes('syscall.read.return', p, true).stdout, /^syscall\.read\.return name:string retstr:string .*\$return:long/);
+	t.regex(listProbes('kernel.trace("sched:*")', p, false).stdout, /kernel\.trace\("sched:sched_wakeup"\)\n/);
+});
+
+test('list kernel.function: a clear message without kprobes, a listing with them', async (t) => {
+	const p = await localProfile();
+	const no = listProbes('kernel.function("vfs_read")', p, false);
+	t.false(no.ok);
+	t.regex(no.stderr, /kernel\.function probes need kprobes, which kernel \S+ does not have/);
+	const yes = listProbes('kernel.function("vfs_read")', withKprobes(p, ['vfs_read']), false);
+	t.true(yes.ok, yes.stderr);
+	t.is(yes.stdout, 'kernel.function("vfs_read")\n');
+});
+
+test('tapfleet list and compile -p2 on the command line, with --profile FILE', async (t) => {
+	const p = await localProfile();
+	const dir = mkdtempSync(path.join(tmpdir(), 'tapfleet-list-'));
+	const file = path.join(dir, 'kprobes.json');
+	writeFileSync(file, JSON.stringify(withKprobes({ ...p, btf: { present: false } }, ['vfs_read'])));
+	const listed = cli(['list', '--profile', file, 'kernel.function("vfs_read").return', 'begin']);
+	t.is(listed.status, 0, listed.stderr);
+	t.is(listed.stdout, 'kernel.function("vfs_read").return\nbegin\n');
+	const local = cli(['list', '--profile', file, '-L', 'syscall.close']);
+	t.regex(local.stdout, /^syscall\.close name:string fd:long argstr:string \$fd:unsigned int\n$/);
+	const bad = cli(['list', 'kernel.function("vfs_read")']);
+	t.is(bad.status, 1);
+	t.regex(bad.stderr, /does not have/);
+	t.notRegex(bad.stderr, /    at /);
+	const p2 = cli(['compile', '-p2', '--profile', file, '-e', 'probe begin { println(execname()) exit() }']);
+	t.is(p2.status, 0, p2.stderr);
+	t.is(p2.stdout, '# functions\nexecname:string ()\nexit:unknown ()\n# probes\nbegin /* <- begin */\n');
+	const err = cli(['compile', '-p2', '--profile', file, '-e', 'probe begin { a = 1; a = "s"; print(a) }']);
+	t.is(err.status, 1);
+	t.regex(err.stderr, /semantic error: type mismatch \(string\)[^]*Pass 2: analysis failed\.  \[man error::pass2\]\n$/);
+	const missing = cli(['compile', '-p2', '--profile', path.join(dir, 'nope.json'), '-e', 'probe begin {}']);
+	t.is(missing.status, 1);
+	t.regex(missing.stderr, /^tapfleet compile: .*nope\.json/);
+});
