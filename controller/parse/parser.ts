@@ -168,12 +168,13 @@ export class Parser {
 
 	private asParseError(e: unknown): ParseError {
 		if (e instanceof ParseError) return e;
+		this.depth = 0;
 		if (e instanceof RangeError) {
 			// A backstop: recursion the nesting limit did not foresee.
-			this.depth = 0;
 			return new ParseError('nesting too deep (stack exhausted)', this.lastSeen);
 		}
-		throw e;
+		// A bug of ours must still end as a located error, not a crash.
+		return new ParseError(`internal error: ${e instanceof Error ? e.message : String(e)}`, this.lastSeen);
 	}
 
 	/** Parse a whole file; null (with errors reported) if it has errors or is empty. */
