@@ -51,8 +51,24 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		const size = s.field.size;
 		if (![1, 2, 4, 8].includes(size)) b.unsupported(p.tok, `target variable ${v.name} of ${size} bytes`);
 		const ctype = `__${s.field.signed ? 's' : 'u'}${size * 8}`;
-		b.line(`${c} = (tap_long)*(${ctype} *)${at};`);
+		// syscall tracepoints store every argument in 8 bytes: the C type says what it holds (int dfd = -100)
+		const narrow = narrowerType(v.cType, size);
+		b.line(`${c} = (tap_long)${narrow ? `(${narrow})` : ''}*(${ctype} *)${at};`);
 	}
+}
+
+/** The fixed-width type of an integer C type narrower than the field's slot, if it is one. */
+function narrowerType(cType: string, size: number): string | null {
+	const t = cType.replace(/\b(const|volatile)\b/g, '').trim().replace(/\s+/g, ' ');
+	const widths: Record<string, string> = {
+		int: '__s32', 'signed int': '__s32', 'unsigned int': '__u32', unsigned: '__u32',
+		short: '__s16', 'unsigned short': '__u16', umode_t: '__u16',
+		char: '__s8', 'signed char': '__s8', 'unsigned char': '__u8',
+		pid_t: '__s32', uid_t: '__u32', gid_t: '__u32', key_serial_t: '__s32',
+	};
+	const w = widths[t];
+	if (!w) return null;
+	return Number(w.slice(3)) / 8 < size ? w : null;
 }
 
 function zeroLocals(b: Body, locals: ConcreteProbe['locals']): void {
