@@ -1,0 +1,47 @@
+// `tapfleet run` on this host, end to end: passes 1-4, the module loaded by
+// the real taprun on this kernel, output compared exactly.
+import test from 'ava';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, tapfleet } from '../parse/helpers.js';
+
+test('hello world: prints exactly "hello world" and exits 0', async (t) => {
+	const r = await run(tapfleet, ['run', '-e', 'probe begin { println("hello world") exit () }']);
+	t.is(r.stdout, 'hello world\n', r.stderr);
+	t.is(r.status, 0);
+});
+
+test('syscall.open with execname() and argstr shows the opens this test makes', async (t) => {
+	const child = spawn(tapfleet, ['run', '-T', '30', '-e', 'probe syscall.open {printf("%s: %s\\n", execname(), argstr)}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	const closed = new Promise<number | null>((r) => child.on('close', r));
+	let out = '';
+	let err = '';
+	child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
+	child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
+	// open a known file until the probe has shown it (compiling and attaching take a few seconds)
+	const deadline = Date.now() + 25000;
+	while (!/^cat: .*"\/etc\/hostname"/m.test(out) && child.exitCode === null && Date.now() < deadline) {
+		execFileSync('cat', ['/etc/hostname']);
+		await new Promise((r) => setTimeout(r, 200));
+	}
+	child.kill('SIGINT'); // stops as Ctrl-C does: end probes, status 0
+	t.is(await closed, 0, err);
+	t.regex(out, /^cat: .*"\/etc\/hostname"/m);
+});
+
+test('-c CMD runs the command once the probes are attached and stops when it exits; -o FILE', async (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-run-test-'));
+	const outFile = join(dir, 'out');
+	const script = 'global n probe kernel.trace("syscalls:sys_enter_newuname") { if (execname() == "uname") n++ } probe end { printf("uname calls: %d\\n", n) }';
+	const r = await run(tapfleet, ['run', '-o', outFile, '-c', 'uname; uname; uname', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(readFileSync(outFile, 'latin1'), 'uname calls: 3\n');
+});
+
+test('a script error is reported with its location, exit status 1', async (t) => {
+	const r = await run(tapfleet, ['run', '-e', 'probe begin { x = 0; println(1 / x) }']);
+	t.is(r.status, 1);
+	t.regex(r.stderr, /ERROR: division by 0 near operator '\/' at <input>:1:/);
+});
