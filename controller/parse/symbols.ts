@@ -148,6 +148,7 @@ function arraySuffix(p: Parser, t: Token, base: SymbolRef | HistOp): Expression 
 /** stap's print_format::create: is `name` one of the print family? */
 function createPrintFormat(t: Token): PrintFormat | null {
 	const name = t.content;
+	if (name.indexOf('print') < 0) return null; // most names: no allocation
 	let stream = true, format = false, delim = false, newline = false, isChar = false;
 	if (name === 'print_char') {
 		isChar = true;
