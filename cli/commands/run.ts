@@ -36,6 +36,7 @@ interface RunOptions {
 	lease: string;
 	detach?: boolean;
 	taprun?: string;
+	runtime?: 'auto' | 'bpf' | 'kmod';
 }
 
 /**
@@ -60,12 +61,9 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 	const localBuildId = runningKernelBuildId();
 	return async (buildId, info, client) => {
 		if (buildId !== localBuildId) {
-			// Fetched (once per build-id, then cached) so that compiling for it can resolve against it.
-			const { profileFor } = await import('../../controller/dispatch/profile-fetch.js');
-			const { fetched } = await profileFor(client, buildId);
-			throw new Error(
-				`compiling for kernel build-id ${buildId} (${info.kernelRelease}) needs that kernel's profile (${fetched ? 'fetched and cached' : 'cached'}), which the compiler cannot resolve against yet; compile on such a host and pass --module DIR`,
-			);
+			// against that kernel's profile, fetched once per build-id (then cached); kmod or bpf as --runtime says
+			const { compileForHost } = await import('./run-compile.js');
+			return compileForHost({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, o.runtime ?? 'auto', parseDefines(o.D), buildId, info, client);
 		}
 		const r = await runPipeline({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D) });
 		// The compiler works on byte strings (latin1 in JS); its messages go out as those bytes.
@@ -109,6 +107,7 @@ export function registerRun(program: Command): void {
 		.option('-D <NAME=VALUE>', 'build-time limit for the module, e.g. MAXSTRINGLEN=1024 (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-g', 'guru mode')
+		.option('--runtime <mode>', 'for hosts of another kernel: auto (kmod where modules load and a matching kernel tree is here, else bpf), bpf, kmod', 'auto')
 		.action((script: string | undefined, args: string[], o: RunOptions) => runCommand('run', () => run(script, args, o)));
 }
 

@@ -23,7 +23,7 @@ export interface KmodTarget {
 }
 
 export interface KmodBuildRequest {
-	/** Manifest name (lowercase letters, digits, _); the kernel module is tapfleet_NAME. */
+	/** Script module name (lowercase letters, digits, _); the kernel module and the manifest are tapfleet_NAME. */
 	name: string;
 	source: string;
 	scriptText: string;
@@ -89,7 +89,8 @@ export async function buildKmodModule(req: KmodBuildRequest): Promise<ModuleBuil
 		copyFileSync(join(work, file.name), join(tmp, file.name));
 		const manifest: ModuleManifest = {
 			formatVersion: MANIFEST_FORMAT_VERSION,
-			name: req.name,
+			// taprun finds /proc/NAME and the .ko by the manifest's name
+			name: kernelModuleName(req.name),
 			runtime: 'kmod',
 			target: { buildId: req.target.buildId, release: req.target.release, arch: req.target.arch },
 			script: { text: req.scriptText, sha256: scriptHash },

@@ -52,6 +52,7 @@ test('compile -p4 --runtime kmod -r RELEASE: a module directory for the tree\'s 
 	const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
 	const { buildId } = kernelTreeBuildId(tree);
 	t.is(manifest.runtime, 'kmod');
+	t.is(manifest.name, 'tapfleet_vfs');
 	t.deepEqual(manifest.target, { buildId, release: rel, arch: 'x86_64' });
 	t.is(manifest.files.length, 1);
 	t.is(manifest.files[0].role, 'kernel-module');

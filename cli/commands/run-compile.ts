@@ -1,0 +1,22 @@
+// `tapfleet run SCRIPT --host ...` for a host whose kernel is not this
+// machine's: its profile is fetched from that host's agent once per
+// build-id (then cached), the runtime chosen from it (--runtime), and the
+// script compiled for it; the choice is noted once per build-id on stderr.
+import { compileForProfile } from '../../controller/build/remote-pipeline.js';
+import type { RuntimeRequest } from '../../controller/build/runtime-choice.js';
+import type { ScriptInput } from '../../controller/build/script-pipeline.js';
+import type { AgentClient } from '../../controller/dispatch/agent-client.js';
+import { readModuleDir, type ModuleOnDisk } from '../../controller/dispatch/module-dir.js';
+import type { HostInfo } from '../../proto/gen/tapfleet/v1/agent.js';
+
+export async function compileForHost(input: ScriptInput, runtime: RuntimeRequest, defines: Record<string, string>,
+	buildId: string, info: HostInfo, client: AgentClient): Promise<ModuleOnDisk> {
+	const { profileFor } = await import('../../controller/dispatch/profile-fetch.js');
+	const { profile } = await profileFor(client, buildId);
+	const r = await compileForProfile(input, profile, runtime, { defines });
+	const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
+	if (r.choice) process.stderr.write(`tapfleet: ${client.host.label}: ${r.choice.reason}\n`);
+	if (!r.ok || !r.moduleDir) throw new Error(`compiling ${input.name} for ${info.kernelRelease} (build-id ${buildId}) failed:\n${diagnostics.trimEnd()}`);
+	if (diagnostics) process.stderr.write(diagnostics);
+	return readModuleDir(r.moduleDir);
+}
