@@ -9,6 +9,9 @@ import { TranslateError, translate } from '../translate/translate.js';
 import { buildScriptModule } from './script-module.js';
 import { localBuildTarget } from './target.js';
 import { BuildError } from './toolchain.js';
+import { frontKey, frontLookup, frontStore } from './front-cache.js';
+import { defaultCacheDir } from '../pki/dirs.js';
+import { fileURLToPath } from 'node:url';
 
 export interface ScriptInput {
 	/** `<input>` for -e, else the path as given. */
@@ -56,11 +59,28 @@ export interface LatePassOptions {
 	defines?: Record<string, string>;
 }
 
-/** Passes 1-4 of one script on this host. */
-export function runPipeline(input: ScriptInput, lastPass: 3 | 4, opts: LatePassOptions = {}): Promise<PipelineResult> {
+/** Passes 1-4 of one script on this host; an unchanged script skips them all (front-cache.ts). */
+export async function runPipeline(input: ScriptInput, lastPass: 3 | 4, opts: LatePassOptions = {}): Promise<PipelineResult> {
 	const target = hostTarget({ guruMode: !!input.guru });
-	const p1 = runPass1({ target, args: input.args, includePaths: [DEFAULT_TAPSET_DIR, ...(input.includePaths ?? [])], scripts: [{ name: input.name, text: input.text }] });
-	return runLatePasses(p1, lastPass, opts);
+	const includePaths = [DEFAULT_TAPSET_DIR, ...(input.includePaths ?? [])];
+	const cacheRoot = defaultCacheDir();
+	const key = lastPass === 4
+		? frontKey({
+			scriptName: input.name, scriptText: input.text, args: input.args, options: { target, opts },
+			buildId: localBuildTarget().buildId, dirs: [...includePaths, defaultTapsetDirOfPass2()],
+		})
+		: null;
+	const hit = key ? frontLookup(cacheRoot, key) : null;
+	if (hit) return { ok: true, stderr: hit.stderr, moduleDir: hit.moduleDir, cached: true };
+	const p1 = runPass1({ target, args: input.args, includePaths, scripts: [{ name: input.name, text: input.text }] });
+	const r = await runLatePasses(p1, lastPass, opts);
+	if (key && r.ok && r.moduleDir) frontStore(cacheRoot, key, { moduleDir: r.moduleDir, stderr: r.stderr });
+	return r;
+}
+
+/** Where pass 2 reads our tapsets (controller/tapsets beside the sources). */
+function defaultTapsetDirOfPass2(): string {
+	return fileURLToPath(new URL('../../../controller/tapsets', import.meta.url));
 }
 
 /** Passes 2-4 after pass 1 (tapfleet compile runs pass 1 itself). */

@@ -53,3 +53,17 @@ test('a bad module name is refused before compiling', async (t) => {
 	const err = await t.throwsAsync(buildModule({ name: 'Bad-Name', source: '', scriptText: '', target, cacheDir }));
 	t.regex(err!.message, /module name "Bad-Name" is not valid/);
 });
+
+test.serial('the script cache maps an unchanged script straight to its module; any change misses', async (t) => {
+	const { frontKey, frontLookup, frontStore } = await import('../../controller/build/front-cache.js');
+	const base = { scriptName: '<input>', scriptText: 'probe begin { exit() }', args: ['1'], options: { m: 'x' }, buildId: target.buildId, dirs: [] };
+	const key = frontKey(base)!;
+	t.is(frontLookup(cacheDir, key), null);
+	const built = await buildModule({ name: 'front', source: fixture('hello'), scriptText: base.scriptText, target, cacheDir });
+	frontStore(cacheDir, key, { moduleDir: built.dir, stderr: 'WARNING: kept\n' });
+	t.deepEqual(frontLookup(cacheDir, key), { moduleDir: built.dir, stderr: 'WARNING: kept\n' });
+	t.is(frontKey({ ...base }), key);
+	for (const change of [{ scriptText: 'probe begin { exit () }' }, { args: ['2'] }, { options: { m: 'y' } }, { buildId: '00'.repeat(20) }, { scriptName: 'x.stp' }]) {
+		t.not(frontKey({ ...base, ...change }), key, JSON.stringify(change));
+	}
+});

@@ -1,0 +1,97 @@
+// The script cache in front of passes 1-3: a script compiled before, with
+// the same arguments and options, for the same kernel build, by the same
+// compiler, maps straight to its module directory, so an unchanged script
+// costs no parsing, elaboration or translation either (only a few stat()s
+// and one hash). The key covers every input of those passes: the script
+// bytes and name, the arguments, the options, the target, the tapset
+// directories (names, sizes, mtimes) and the compiler's own code.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MANIFEST_FILE } from '../module/manifest.js';
+import { runtimeFingerprint } from './toolchain.js';
+
+/** A summary of a directory tree's files (name, size, mtime): changes when any file does. */
+function treeStamp(dir: string, h: ReturnType<typeof createHash>): void {
+	let entries: string[];
+	try {
+		entries = readdirSync(dir).sort();
+	} catch {
+		h.update(`${dir}:absent\0`);
+		return;
+	}
+	for (const name of entries) {
+		const p = join(dir, name);
+		const st = statSync(p, { throwIfNoEntry: false });
+		if (!st) continue;
+		if (st.isDirectory()) treeStamp(p, h);
+		else h.update(`${p}:${st.size}:${st.mtimeMs}\0`);
+	}
+}
+
+let compilerStamp: string | undefined;
+
+/** The compiler's own code: passes 1-3 as built (dist/controller/{parse,elaborate,translate}). */
+function compilerCodeStamp(): string {
+	if (compilerStamp) return compilerStamp;
+	const h = createHash('sha256');
+	const controller = fileURLToPath(new URL('../', import.meta.url));
+	for (const part of ['parse', 'elaborate', 'translate', 'build']) treeStamp(join(controller, part), h);
+	// the translator's C helpers live beside its sources
+	treeStamp(fileURLToPath(new URL('../../../controller/translate/c', import.meta.url)), h);
+	compilerStamp = h.digest('hex');
+	return compilerStamp;
+}
+
+export interface FrontKeyInput {
+	scriptName: string;
+	/** The script bytes, or null to read scriptName. */
+	scriptText: string | null;
+	args: readonly string[];
+	/** Everything else that changes the result: target, options, -D, -m. */
+	options: unknown;
+	buildId: string;
+	/** Tapset and include directories passes 1-2 read. */
+	dirs: readonly string[];
+}
+
+export function frontKey(k: FrontKeyInput): string | null {
+	let text = k.scriptText;
+	if (text === null) {
+		try {
+			text = readFileSync(k.scriptName, 'latin1');
+		} catch {
+			return null; // pass 1 reports it
+		}
+	}
+	const h = createHash('sha256');
+	// the runtime headers too: a module built against older ones must not be reused
+	h.update(JSON.stringify({ name: k.scriptName, args: k.args, options: k.options, buildId: k.buildId, compiler: compilerCodeStamp(), runtime: runtimeFingerprint() }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+	h.update('\0').update(text, 'latin1');
+	for (const d of k.dirs) treeStamp(d, h);
+	return h.digest('hex');
+}
+
+interface FrontEntry {
+	moduleDir: string;
+	/** Warnings passes 1-2 printed: shown again on every run, as stap does. */
+	stderr: string;
+}
+
+export function frontLookup(cacheRoot: string, key: string): FrontEntry | null {
+	try {
+		const e = JSON.parse(readFileSync(join(cacheRoot, 'scripts', key), 'utf8')) as FrontEntry;
+		return existsSync(join(e.moduleDir, MANIFEST_FILE)) ? e : null;
+	} catch {
+		return null;
+	}
+}
+
+export function frontStore(cacheRoot: string, key: string, entry: FrontEntry): void {
+	const dir = join(cacheRoot, 'scripts');
+	mkdirSync(dir, { recursive: true });
+	const tmp = join(dir, `.tmp-${process.pid}-${key}`);
+	writeFileSync(tmp, JSON.stringify(entry));
+	renameSync(tmp, join(dir, key));
+}
