@@ -76,11 +76,11 @@ const BUILTINS: Record<string, Builtin> = {
 		return '0';
 	},
 	user_string_quoted: stringInto((b, d, [addr]) => {
-		if (b.side !== 'kernel') b.unsupported(null, 'user_string_quoted()');
+		kernelOnly(b, 'user_string_quoted');
 		b.line(`tap_gen_user_string_quoted(${d}, ${addr});`);
 	}),
 	_sys_open_flag_str: stringInto((b, d, [f]) => {
-		if (b.side !== 'kernel') b.unsupported(null, '_sys_open_flag_str()');
+		kernelOnly(b, '_sys_open_flag_str');
 		b.line(`tap_gen_open_flags(${d}, ${f});`);
 	}),
 	big_endian2: (b, [x]) => `((tap_long)__builtin_bswap16((__u16)(${x})))`,
