@@ -6,7 +6,7 @@ import type { Block, Expression, ProbeAlias, ProbePoint, ProbePointComponent } f
 import type { KernelProfile } from '../profile/types.js';
 import { SemanticError, similarNames, withSimilar } from './diagnostics.js';
 import { expandBraces, globMatch, isGlob } from './glob.js';
-import type { SymbolTable } from './library.js';
+import type { AliasName, SymbolTable } from './library.js';
 import { matchPrimitive, pointString, PRIMITIVE_HEADS, type PrimitiveMatch } from './primitives.js';
 
 /** One alias level a concrete probe went through, outermost (the one the user named) first. */
@@ -64,10 +64,28 @@ function namedAfter(x: Expansion): boolean {
 }
 
 export class ProbeExpander {
+	/** Alias names by their first component: a lookup per expansion, not a scan of thousands. */
+	private readonly byHead = new Map<string, AliasName[]>();
+
 	constructor(
 		private readonly table: SymbolTable,
 		private readonly profile: KernelProfile,
-	) {}
+	) {
+		for (const a of table.aliases) {
+			const head = a.name.components[0]!.functor;
+			const list = this.byHead.get(head) ?? [];
+			list.push(a);
+			this.byHead.set(head, list);
+		}
+	}
+
+	private aliasesMatching(pp: ProbePoint): AliasName[] {
+		const head = pp.components[0]!.functor;
+		const pool = isGlob(head)
+			? [...this.byHead].filter(([h]) => globMatch(head, h)).flatMap(([, list]) => list)
+			: this.byHead.get(head) ?? [];
+		return pool.filter((a) => nameMatches(pp, a.name));
+	}
 
 	/** Every concrete probe for one location; throws SemanticError when a required one has none. */
 	expand(pp: ProbePoint, depth = 0, parentOptional = false): Expansion[] {
@@ -100,7 +118,7 @@ export class ProbeExpander {
 	}
 
 	private expandOne(pp: ProbePoint, depth: number, optional: boolean): Expansion[] {
-		const aliasHits = this.table.aliases.filter((a) => nameMatches(pp, a.name));
+		const aliasHits = this.aliasesMatching(pp);
 		const out: Expansion[] = [];
 		for (const hit of aliasHits) {
 			const named = pointString(hit.name);

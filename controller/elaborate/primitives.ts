@@ -5,7 +5,7 @@
 import type { ProbePoint, ProbePointComponent } from '../parse/ast.js';
 import type { KernelProfile, Tracepoint, TracepointField } from '../profile/types.js';
 import { SemanticError } from './diagnostics.js';
-import { globMatch } from './glob.js';
+import { globMatch, isGlob } from './glob.js';
 import type { ProbeEvent, TargetVar } from './program.js';
 
 export interface PrimitiveMatch {
@@ -160,7 +160,8 @@ function matchTrace(pattern: string, comp: ProbePointComponent, profile: KernelP
 	const sysPat = colon >= 0 ? pattern.slice(0, colon) : '*';
 	const evPat = colon >= 0 ? pattern.slice(colon + 1) : pattern;
 	const out: PrimitiveMatch[] = [];
-	for (const tp of profile.tracepoints) {
+	const exact = colon >= 0 && !isGlob(pattern) ? tracepointIndex(profile).get(pattern) : undefined;
+	for (const tp of exact ? [exact] : profile.tracepoints) {
 		if (!globMatch(sysPat, tp.system) || !globMatch(evPat, tp.name)) continue;
 		out.push({
 			event: { kind: 'tracepoint', system: tp.system, event: tp.name, tracepoint: tp },
@@ -170,6 +171,18 @@ function matchTrace(pattern: string, comp: ProbePointComponent, profile: KernelP
 	}
 	void comp;
 	return out;
+}
+
+const indexes = new WeakMap<KernelProfile, Map<string, Tracepoint>>();
+
+/** "system:event" → tracepoint, built once per profile. */
+function tracepointIndex(profile: KernelProfile): Map<string, Tracepoint> {
+	let m = indexes.get(profile);
+	if (!m) {
+		m = new Map(profile.tracepoints.map((tp) => [`${tp.system}:${tp.name}`, tp]));
+		indexes.set(profile, m);
+	}
+	return m;
 }
 
 function matchKprobe(pp: ProbePoint, pattern: string, isReturn: boolean, profile: KernelProfile): PrimitiveMatch[] {
