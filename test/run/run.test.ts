@@ -45,3 +45,19 @@ test('a script error is reported with its location, exit status 1', async (t) =>
 	t.is(r.status, 1);
 	t.regex(r.stderr, /ERROR: division by 0 near operator '\/' at <input>:1:/);
 });
+
+test('kernel.trace("sched:sched_switch") with target variables sees the switches of a command run by -c', async (t) => {
+	const script = 'global n probe kernel.trace("sched:sched_switch") { if ($prev_comm == "sleep") n++ } probe end { printf("switched away from sleep: %s\\n", n > 0 ? "yes" : "no") }';
+	const r = await run(tapfleet, ['run', '-c', 'sleep 0.2', '-e', script]);
+	t.is(r.stdout, 'switched away from sleep: yes\n', r.stderr);
+	t.is(r.status, 0);
+});
+
+test('timer.profile fires while the test keeps a CPU busy; print_backtrace() in a tracepoint', async (t) => {
+	const profile = await run(tapfleet, ['run', '-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done', '-e', 'global k probe timer.profile { k++ } probe end { printf("ticks: %s\\n", k > 0 ? "some" : "none") }']);
+	t.is(profile.stdout, 'ticks: some\n', profile.stderr);
+	const script = 'probe kernel.trace("syscalls:sys_enter_openat") { if (execname() == "cat") { println("openat by cat:"); print_backtrace() } }';
+	const bt = await run(tapfleet, ['run', '-c', 'cat /etc/hostname > /dev/null', '-e', script]);
+	t.is(bt.status, 0, bt.stderr);
+	t.regex(bt.stdout, /^openat by cat:\n 0x[0-9a-f]+ : \w+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n/m);
+});
