@@ -31,6 +31,7 @@ export function toSessionInfo(s: Session | PastSession): SessionInfo {
 			exit: s.exit ? toSessionExit(s.exit) : undefined,
 			pid: s.pid,
 			scriptSha256: s.spec.manifest.script.sha256,
+			runId: s.spec.runId,
 		};
 	}
 	return {
@@ -48,5 +49,6 @@ export function toSessionInfo(s: Session | PastSession): SessionInfo {
 		exit: toSessionExit(s.exit),
 		pid: s.pid,
 		scriptSha256: s.scriptSha256,
+		runId: s.runId,
 	};
 }

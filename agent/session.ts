@@ -23,6 +23,8 @@ export interface SessionSpec {
 	timeLimitSeconds: number;
 	args: string[];
 	detach: boolean;
+	/** The controller's audit run id (may be empty). */
+	runId: string;
 	taprunPath: string;
 	bufferLimits: BufferLimits;
 	/** How long end probes may take after SIGTERM before taprun is killed. */

@@ -42,6 +42,7 @@ export interface PastSession {
 	owner: string;
 	pid: number;
 	startedAtMs: number;
+	runId: string;
 	exit: SessionExitInfo;
 	output: OutputBuffer;
 }
@@ -99,6 +100,7 @@ export class SessionManager {
 				timeLimitSeconds: o.timeLimitSeconds,
 				args: o.args,
 				detach: o.detach,
+				runId: o.runId,
 				taprunPath: this.taprunPath,
 				bufferLimits: this.limits.buffer,
 				endGraceMs: this.limits.endGraceMs,
@@ -118,6 +120,7 @@ export class SessionManager {
 			startTime: session.startTime,
 			detach: o.detach,
 			leaseSeconds: session.spec.leaseSeconds,
+			...(o.runId ? { runId: o.runId } : {}),
 		});
 		this.log.info('session started', { session: id, module: mod.manifest.name, owner, pid: session.pid, signer: mod.signer });
 		void session.whenFinished().then((exit) => this.onFinished(session, exit));
@@ -157,7 +160,7 @@ export class SessionManager {
 			const exit = { exitCode: -1, signal: action === 'killed' ? 'SIGKILL' : action === 'terminated' ? 'SIGTERM' : '', reason: 'agent restarted' };
 			output.append({ kind: 'stderr', text: `tapfleet agent: the agent restarted; session ${e.session} (pid ${e.pid}) was ${action === 'gone' ? 'already gone' : action}\n` });
 			output.append({ kind: 'exit', ...exit });
-			this.remember({ id: e.session, module: e.module, buildId: e.buildId, scriptSha256: e.scriptSha256, owner: e.owner, pid: e.pid, startedAtMs: Date.parse(e.ts), exit, output });
+			this.remember({ id: e.session, module: e.module, buildId: e.buildId, scriptSha256: e.scriptSha256, owner: e.owner, pid: e.pid, startedAtMs: Date.parse(e.ts), runId: e.runId ?? '', exit, output });
 		}
 		// Whatever is left on disk belongs to nobody now.
 		for (const dir of [this.sessionsDir, this.stagingDir]) {

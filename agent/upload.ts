@@ -83,7 +83,8 @@ export function checkHeader(header: LoadRequest['header'], ctx: UploadContext): 
 }
 
 function checkOptions(o: SessionOptions | undefined, ctx: UploadContext): SessionOptions {
-	const options: SessionOptions = o ?? { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false };
+	const options: SessionOptions = o ?? { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '' };
+	if (options.runId.length > 128 || /[^\x21-\x7e]/.test(options.runId)) throw invalidArgument('bad run id: at most 128 printable ASCII characters');
 	if (options.leaseSeconds > ctx.maxLeaseSeconds) throw invalidArgument(`lease of ${options.leaseSeconds} s is longer than this agent allows (${ctx.maxLeaseSeconds} s)`);
 	if (options.timeLimitSeconds > ctx.maxTimeLimitSeconds) throw invalidArgument(`time limit of ${options.timeLimitSeconds} s is longer than this agent allows (${ctx.maxTimeLimitSeconds} s)`);
 	if (options.args.length > ARG_LIMITS.maxArgs) throw invalidArgument(`${options.args.length} script arguments; at most ${ARG_LIMITS.maxArgs}`);

@@ -86,7 +86,7 @@ async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; totalMs
 		tls: pki.tls,
 		signingKey: pki.signingKey,
 		moduleFor: async () => mod,
-		session: { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false },
+		session: { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '' },
 		sink: {
 			record: (_h, _s, r) => {
 				if (r.text && Number.isNaN(firstMs)) firstMs = performance.now() - t0;

@@ -156,7 +156,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		tls: conn.tls,
 		signingKey,
 		moduleFor,
-		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach },
+		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: '' },
 		sink: {
 			...sink,
 			record(host, session, rec) {

@@ -12,7 +12,7 @@ import { isSameProcess, processStartTime, sleep } from '../../agent/proc.js';
 import { buildModule, clientFor, filesUnder, inProcessAgent, readJournal, spawnAgent, TAPFLEET, taprunProcessesUnder, tempDir, testPki, until } from './helpers.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
-const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [] as string[], detach: false };
+const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [] as string[], detach: false, runId: '' };
 
 /** A sink that keeps every record (and can pretend to be slow). */
 function collectingSink(): OutputSink & { records: OutputRecord[]; notes: string[] } {
@@ -141,6 +141,8 @@ test('a slow consumer: what falls out of the bounded buffer is counted and repor
 	const records: OutputRecord[] = [];
 	let maxBuffered = 0;
 	call.on('data', (m: { record: OutputRecord }) => records.push(m.record));
+	// Listen for the end from the start: it may come before the unload's answer does.
+	const ended = new Promise((r) => call.on('end', r));
 	await until('the first record', () => records.length > 0);
 	call.pause();
 	await until('records to fall out of the buffer', () => {
@@ -154,7 +156,7 @@ test('a slow consumer: what falls out of the bounded buffer is counted and repor
 	call.resume();
 	await until('the drop report', () => records.some((r) => r.dropped));
 	await client.unload(sessionId, false);
-	await new Promise((r) => call.on('end', r));
+	await ended;
 
 	const drop = records.find((r) => r.dropped)!.dropped!;
 	t.true(drop.records > 0n);
