@@ -19,6 +19,7 @@ import { PKI_FILES } from '../../controller/pki/layout.js';
 import type { HostInfo } from '../../proto/gen/tapfleet/v1/agent.js';
 import type { AgentClient } from '../../controller/dispatch/agent-client.js';
 import { collectHosts, runCommand } from './fleet-cli.js';
+import { openRunAudit } from '../../controller/dispatch/run-audit.js';
 
 interface RunOptions {
 	host: string[];
@@ -37,6 +38,7 @@ interface RunOptions {
 	detach?: boolean;
 	taprun?: string;
 	runtime?: 'auto' | 'bpf' | 'kmod';
+	auditDb?: string;
 }
 
 /**
@@ -107,6 +109,7 @@ export function registerRun(program: Command): void {
 		.option('-D <NAME=VALUE>', 'build-time limit for the module, e.g. MAXSTRINGLEN=1024 (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-g', 'guru mode')
+		.option('--audit-db <URL>', 'audit log: a SQLite file or postgres://... (default: $TAPFLEET_AUDIT_DB, else $XDG_STATE_HOME/tapfleet/audit.db)')
 		.option('--runtime <mode>', 'for hosts of another kernel: auto (kmod where modules load and a matching kernel tree is here, else bpf), bpf, kmod', 'auto')
 		.action((script: string | undefined, args: string[], o: RunOptions) => runCommand('run', () => run(script, args, o)));
 }
@@ -138,6 +141,8 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	} else {
 		signingKey = loadSigningKey(conn.pkiDir);
 	}
+	// Write-ahead audit (controller/dispatch/run-audit.ts): a run whose audit log cannot be opened does not dispatch.
+	const audit = await openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, hosts: hostArgs.map(parseHostUri), embeddedLabel: embedded?.uri, tls: conn.tls }).catch(async (e) => { await embedded?.close(); throw e; });
 	const format: OutputFormat = o.json ? 'json' : o.prefix ? 'prefix' : 'plain';
 	const sink = createSink(format, { stdout: process.stdout, stderr: process.stderr });
 	const progress = new Progress(process.stderr, !!process.stderr.isTTY && !o.json);
@@ -155,8 +160,9 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		hosts: hostArgs.map(parseHostUri),
 		tls: conn.tls,
 		signingKey,
-		moduleFor,
-		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: '' },
+		moduleFor: audit.moduleSource(moduleFor),
+		audit,
+		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId },
 		sink: {
 			...sink,
 			record(host, session, rec) {
@@ -175,6 +181,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	let interrupts = 0;
 	const onInterrupt = () => {
 		interrupts++;
+		audit.userInterrupted();
 		progress.stop();
 		if (interrupts === 1) {
 			process.stderr.write('\ntapfleet: unloading everywhere (end probes run); press Ctrl-C again to force\n');
@@ -194,6 +201,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		process.off('SIGTERM', onInterrupt);
 		process.stdout.off('error', onStdoutError);
 		progress.stop();
+		await audit.finish();
 		await embedded?.close();
 	}
 	if (o.detach) {

@@ -12,6 +12,7 @@ import { followSession } from './follow.js';
 import type { HostUri } from './host-uri.js';
 import { signedUpload, type ModuleOnDisk } from './module-dir.js';
 import { describeExit, type OutputSink } from './output-sink.js';
+import type { DispatchAuditHooks } from './run-audit.js';
 
 /** How long after -T a host may take to stop by itself before the controller unloads it. */
 export const TIME_LIMIT_GRACE_S = 15;
@@ -40,6 +41,8 @@ export interface DispatchOptions {
 	onStage?: (host: string, stage: HostStage) => void;
 	/** How long a broken stream may take to resume. */
 	reconnectWindowMs?: number;
+	/** The central audit log's per-host records (run-audit.ts). */
+	audit?: DispatchAuditHooks;
 }
 
 export function buildIdMismatch(host: string, hostInfo: HostInfo, mod: ModuleOnDisk): string {
@@ -99,6 +102,7 @@ export class Dispatch {
 		const stage = (s: HostStage) => this.opts.onStage?.(host, s);
 		const fail = (error: string) => {
 			outcome.error = error;
+			this.opts.audit?.hostFailed(host, error);
 			stage('failed');
 			this.opts.sink.note(host, error);
 			return outcome;
@@ -129,9 +133,11 @@ export class Dispatch {
 		try {
 			sessionId = (await client.load(this.uploadFor(mod), this.opts.session)).sessionId;
 		} catch (err) {
+			this.opts.audit?.hostLoadError(host, err);
 			return fail(`load refused: ${describeError(err)}`);
 		}
 		outcome.sessionId = sessionId;
+		this.opts.audit?.hostLoaded(host, sessionId);
 		this.sessions.set(host, { client, sessionId });
 		// Interrupted while this host was loading: stop it as the others were.
 		if (this.unloading !== 'no') void client.unload(sessionId, this.unloading === 'forced').catch(() => {});
@@ -145,6 +151,7 @@ export class Dispatch {
 		const follower = followSession(client, sessionId, this.opts.sink, {
 			holdLease: !this.opts.session.detach,
 			fromSeq: 0n,
+			onRecord: (rec) => this.opts.audit?.hostOutput(host, rec),
 			reconnectWindowMs: this.opts.reconnectWindowMs ?? Math.max(10_000, (this.opts.session.leaseSeconds || 30) * 1000),
 		});
 		// -T bounds the run, not only taprun: a host that has not stopped well after its limit is unloaded.
@@ -156,6 +163,7 @@ export class Dispatch {
 		outcome.exit = followed.exit;
 		outcome.droppedRecords = followed.droppedRecords;
 		outcome.reconnects = followed.reconnects;
+		this.opts.audit?.hostFollowed(host, followed);
 		if (followed.error) return fail(`session ${sessionId}: ${followed.error}`);
 		stage('done');
 		if (followed.exit && (followed.exit.exitCode !== 0 || followed.exit.signal)) this.opts.sink.note(host, describeExit(followed.exit));

@@ -1,0 +1,324 @@
+// The audit side of `tapfleet run`: everything the dispatch records in the
+// central audit log (controller/audit), kept here so that fanout.ts and
+// run.ts only call a hook per event.
+//
+// Write-ahead: the run's dispatch record is committed when its first module
+// is ready, inside the module source that fanout awaits before any Load, so
+// no host can load anything the log does not already hold. If the record
+// cannot be written, the module source fails and nothing is loaded.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { status } from '@grpc/grpc-js';
+import {
+	endReasonFromAgent,
+	identityFromCertificate,
+	journalFromSessions,
+	localIdentity,
+	newRunId,
+	openAuditLog,
+	type AuditLog,
+	type EndReason,
+	type RefusalReason,
+	type RunRecorder,
+} from '../audit/index.js';
+import type { HostInfo, OutputRecord, SessionExit } from '../../proto/gen/tapfleet/v1/agent.js';
+import { OutputStream } from '../../proto/gen/tapfleet/v1/agent.js';
+import type { ClientTls } from '../pki/credentials.js';
+import { sha256Hex } from '../module/sign.js';
+import { AgentClient } from './agent-client.js';
+import type { FollowResult } from './follow.js';
+import type { HostUri } from './host-uri.js';
+import type { ModuleOnDisk } from './module-dir.js';
+
+/** What fanout.ts reports per host; the labels are the hosts' command-line labels. */
+export interface DispatchAuditHooks {
+	/** The agent refused (or failed) the Load: kept to classify the failure that follows. */
+	hostLoadError(host: string, err: unknown): void;
+	hostLoaded(host: string, sessionId: string): void;
+	hostOutput(host: string, rec: OutputRecord): void;
+	/** Following the session ended (with its exit record, or an error). */
+	hostFollowed(host: string, followed: FollowResult): void;
+	/** The host did not run the script to its end (any reason fanout gives). */
+	hostFailed(host: string, error: string): void;
+}
+
+export type ModuleSource = (buildId: string, info: HostInfo, client: AgentClient) => Promise<ModuleOnDisk>;
+
+export interface RunAuditOptions {
+	/** --audit-db; undefined = $TAPFLEET_AUDIT_DB or the default SQLite file. */
+	auditDb?: string;
+	hosts: HostUri[];
+	/** The embedded local agent's label: recorded as `local:<hostname>`. */
+	embeddedLabel?: string;
+	tls?: ClientTls;
+	/** false for --module: nothing was compiled by this run. */
+	compiles: boolean;
+	options: Record<string, unknown>;
+	/** The script file (or -e text) given: recorded for a run that fails before any module exists. */
+	script: { file?: string; text?: string };
+	warn(text: string): void;
+}
+
+interface HostState {
+	sessionId?: string;
+	firstOutputAtMs?: number;
+	bytes: number;
+	lines: number;
+	loadError?: unknown;
+	ended: boolean;
+}
+
+/** What an agent's refusal of a Load was, from its gRPC status (agent/upload.ts, agent/auth.ts). */
+export function refusalOfLoadError(err: unknown): RefusalReason | undefined {
+	const e = err as { code?: number; details?: string };
+	const details = e?.details ?? '';
+	if (e?.code === status.PERMISSION_DENIED) return /^identity .* may not /.test(details) ? 'unauthorised-client' : 'bad-signature';
+	if (e?.code === status.UNAUTHENTICATED) return 'unauthorised-client';
+	if (e?.code === status.FAILED_PRECONDITION && /build-id/i.test(details)) return 'build-id-mismatch';
+	return undefined;
+}
+
+/** Who runs this: the client certificate's identity for mTLS hosts, else the local user. */
+export function runIdentity(tls: ClientTls | undefined): string {
+	if (!tls) return localIdentity();
+	const cn = /^CN=(.*)$/m.exec(new X509Certificate(tls.cert).subject)?.[1];
+	return cn ? identityFromCertificate(cn) : localIdentity();
+}
+
+function scriptTextGiven(script: RunAuditOptions['script']): string {
+	if (script.text !== undefined) return script.text;
+	try {
+		return script.file ? readFileSync(script.file, 'utf8') : '';
+	} catch {
+		return '';
+	}
+}
+
+function countLines(text: string): number {
+	let n = 0;
+	for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+	return text.length > 0 && !text.endsWith('\n') ? n + 1 : n;
+}
+
+export class RunAudit implements DispatchAuditHooks {
+	readonly runId = newRunId();
+	private readonly who: string;
+	private readonly names = new Map<string, string>();
+	private readonly state = new Map<string, HostState>();
+	private begun?: Promise<RunRecorder>;
+	/** Settles with the run's recorder once the write-ahead record is attempted: host records made earlier wait for it. */
+	private readonly ready: Promise<RunRecorder>;
+	private setReady!: (run: Promise<RunRecorder>) => void;
+	private readonly writes: Promise<unknown>[] = [];
+	private interrupted = false;
+
+	private constructor(
+		private readonly log: AuditLog,
+		private readonly o: RunAuditOptions,
+	) {
+		this.who = runIdentity(o.tls);
+		this.ready = new Promise((resolve) => (this.setReady = resolve));
+		this.ready.catch(() => {});
+		for (const h of o.hosts) {
+			this.names.set(h.label, h.label === o.embeddedLabel ? `local:${hostname()}` : h.label);
+			this.state.set(h.label, { bytes: 0, lines: 0, ended: false });
+		}
+	}
+
+	/** Opens the audit log; a run whose log cannot be opened must not dispatch. */
+	static async open(o: RunAuditOptions): Promise<RunAudit> {
+		let log: AuditLog;
+		try {
+			log = await openAuditLog(o.auditDb);
+		} catch (err) {
+			throw new Error(`not dispatching: every run is recorded before anything is loaded, and the audit log cannot be opened: ${(err as Error).message} (give --audit-db URL)`);
+		}
+		return new RunAudit(log, o);
+	}
+
+	get location(): string {
+		return this.log.location;
+	}
+
+	private hostName(label: string): string {
+		return this.names.get(label) ?? label;
+	}
+
+	private host(label: string): HostState {
+		return this.state.get(label)!;
+	}
+
+	/** Records an audit write made while the run goes on (off the run's critical path); awaited in finish(). */
+	private track(write: Promise<unknown> | ((run: RunRecorder) => Promise<unknown>)): void {
+		const p = typeof write === 'function' ? this.ready.then(write) : write;
+		p.catch(() => {}); // reported by finish(), not as an unhandled rejection
+		this.writes.push(p);
+	}
+
+	/** The write-ahead dispatch record, once, with the first module of the run. */
+	private begin(moduleHash: string, scriptText: string, scriptHash?: string): Promise<RunRecorder> {
+		this.begun ??= this.log.beginDispatch({
+			runId: this.runId,
+			who: this.who,
+			hosts: this.o.hosts.map((h) => this.hostName(h.label)),
+			moduleHash,
+			scriptText,
+			...(scriptHash ? { scriptHash } : {}),
+			options: this.o.options,
+		});
+		this.setReady(this.begun);
+		return this.begun;
+	}
+
+	/** The module source with its compile recorded and the run's write-ahead record committed before it returns. */
+	moduleSource(source: ModuleSource): ModuleSource {
+		return async (buildId, info, client) => {
+			const mod = await source(buildId, info, client);
+			const moduleHash = sha256Hex(mod.manifestBytes);
+			const m = mod.manifest;
+			if (this.o.compiles) {
+				this.track(
+					this.log.recordCompile({
+						who: this.who,
+						scriptText: m.script.text,
+						scriptHash: m.script.sha256,
+						moduleHash,
+						targetBuildId: m.target.buildId,
+						targetRelease: m.target.release,
+						runtime: m.runtime,
+						toolVersions: m.tools,
+					}),
+				);
+			}
+			try {
+				await this.begin(moduleHash, m.script.text, m.script.sha256);
+			} catch (err) {
+				throw new Error(`the audit log could not record this run, so nothing is loaded: ${(err as Error).message}`);
+			}
+			return mod;
+		};
+	}
+
+	/** Ctrl-C (or SIGTERM): sessions that end by the unload that follows ended by interrupt. */
+	userInterrupted(): void {
+		this.interrupted = true;
+	}
+
+	hostLoadError(host: string, err: unknown): void {
+		this.host(host).loadError = err;
+	}
+
+	hostLoaded(host: string, sessionId: string): void {
+		this.host(host).sessionId = sessionId;
+		const loadedAtMs = Date.now();
+		this.track((run) => run.hostLoaded(this.hostName(host), { sessionId, loadedAtMs }));
+	}
+
+	hostOutput(host: string, rec: OutputRecord): void {
+		if (!rec.text || rec.text.stream !== OutputStream.OUTPUT_STREAM_STDOUT) return;
+		const h = this.host(host);
+		h.firstOutputAtMs ??= Date.now();
+		h.bytes += Buffer.byteLength(rec.text.text);
+		h.lines += countLines(rec.text.text);
+	}
+
+	private endedBy(exit: SessionExit): EndReason {
+		const reason = endReasonFromAgent(exit.reason);
+		return reason === 'unload' && this.interrupted ? 'interrupt' : reason;
+	}
+
+	private recordEnd(host: string, endedBy: EndReason, dropped: number, message?: string): void {
+		const h = this.host(host);
+		if (h.ended) return;
+		h.ended = true;
+		const ended = { endedBy, dropped, outputBytes: h.bytes, outputLines: h.lines, unloadedAtMs: Date.now(), firstOutputAtMs: h.firstOutputAtMs, message };
+		this.track((run) => run.hostEnded(this.hostName(host), ended));
+	}
+
+	hostFollowed(host: string, followed: FollowResult): void {
+		const dropped = Number(followed.droppedRecords);
+		const exit = followed.exit;
+		if (!exit) return this.recordEnd(host, 'error', dropped, followed.error ?? 'the session ended without an exit record');
+		const abnormal = exit.exitCode !== 0 || exit.signal !== '';
+		this.recordEnd(host, this.endedBy(exit), dropped, abnormal ? `${exit.reason}: exit status ${exit.exitCode}${exit.signal ? `, ${exit.signal}` : ''}` : undefined);
+	}
+
+	hostFailed(host: string, error: string): void {
+		const h = this.host(host);
+		if (h.ended) return;
+		// Refusals: the controller's build-id check (fanout's buildIdMismatch), or the agent's answer to the Load.
+		const refusal = error.startsWith('Build-id mismatch') ? 'build-id-mismatch' : h.sessionId ? undefined : refusalOfLoadError(h.loadError);
+		if (this.interrupted && !h.sessionId) return this.recordEnd(host, 'interrupt', 0, error);
+		if (refusal) {
+			h.ended = true;
+			this.track((run) => run.hostRefused(this.hostName(host), refusal, error));
+			return;
+		}
+		this.recordEnd(host, 'error', 0, error);
+	}
+
+	/**
+	 * Completes the run's record: waits for every write, records a run that
+	 * failed before any module existed, marks the run finished, and imports
+	 * each reachable host's sessions (so loads and unloads this controller
+	 * did not see, e.g. a lease expiry after a crashed run, reach the log).
+	 */
+	async finish(): Promise<void> {
+		try {
+			if (!this.begun) {
+				// No module was ever ready: nothing was loaded, but the run and why each host failed are recorded.
+				await this.begin('none', scriptTextGiven(this.o.script));
+				for (const h of this.o.hosts) this.recordEnd(h.label, 'error', 0, 'not loaded: no module');
+			}
+			const results = await Promise.allSettled(this.writes);
+			for (const r of results) if (r.status === 'rejected') this.o.warn(`audit: a record of run ${this.runId} was not written: ${(r.reason as Error).message}`);
+			await (await this.begun!).finish();
+			await this.importHostJournals();
+		} catch (err) {
+			this.o.warn(`audit: run ${this.runId} could not be completed in the audit log: ${(err as Error).message}`);
+		} finally {
+			await this.log.close().catch(() => {});
+		}
+	}
+
+	private async importHostJournals(): Promise<void> {
+		await Promise.all(
+			this.o.hosts
+				.filter((h) => h.label !== this.o.embeddedLabel)
+				.map(async (h) => {
+					const client = new AgentClient(h, this.o.tls, 5_000);
+					try {
+						await this.log.importAgentJournal(this.hostName(h.label), journalFromSessions(await client.listSessions()));
+					} catch {
+						// An unreachable host's journal waits for the next run; the run's own records are complete.
+					} finally {
+						client.close();
+					}
+				}),
+		);
+	}
+}
+
+/** `tapfleet run`'s audit, from its command-line options and resolved hosts. */
+export function openRunAudit(
+	cli: { auditDb?: string; module?: string; e?: string; runtime?: string; detach?: boolean },
+	run: { script?: string; args: string[]; leaseSeconds: number; timeLimitSeconds: number; hosts: HostUri[]; embeddedLabel?: string; tls?: ClientTls },
+): Promise<RunAudit> {
+	return RunAudit.open({
+		auditDb: cli.auditDb,
+		hosts: run.hosts,
+		embeddedLabel: run.embeddedLabel,
+		tls: run.tls,
+		compiles: !cli.module,
+		options: {
+			args: run.args,
+			leaseSeconds: run.leaseSeconds,
+			timeLimitSeconds: run.timeLimitSeconds,
+			detach: !!cli.detach,
+			...(cli.module ? { module: cli.module } : { runtime: cli.runtime ?? 'auto' }),
+		},
+		script: cli.e !== undefined ? { text: cli.e } : { file: run.script },
+		warn: (text) => process.stderr.write(`tapfleet: ${text}\n`),
+	});
+}
