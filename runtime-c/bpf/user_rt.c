@@ -129,10 +129,14 @@ void tap_rt_format(struct tap_buf *o, long field_max, __u32 fmt,
 
 	for (i = 0; k[i]; i++) {
 		if (k[i] == 's') {
-			/* a copy that surely ends within its slot */
-			memcpy(strings[i], args, slot);
-			strings[i][slot - 1] = '\0';
-			v[i].s = strings[i];
+			/* in place when it ends within its slot, else a copy that does */
+			if (memchr(args, '\0', slot)) {
+				v[i].s = args;
+			} else {
+				memcpy(strings[i], args, slot);
+				strings[i][slot - 1] = '\0';
+				v[i].s = strings[i];
+			}
 			v[i].n = 0;
 			args += slot;
 		} else {
