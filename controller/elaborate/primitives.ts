@@ -2,9 +2,12 @@
 // begin/end/error/never, timer.*, perf.type(N).config(M), kernel.trace,
 // kernel.function / kprobe.function. Each resolves against the profile
 // into concrete events and the target variables they offer.
+import { existsSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 import type { ProbePoint, ProbePointComponent } from '../parse/ast.js';
 import type { KernelProfile, Tracepoint, TracepointField } from '../profile/types.js';
 import { SemanticError } from './diagnostics.js';
+import { type ElfFunction, elfFunctions } from './elf-symbols.js';
 import { globMatch, isGlob } from './glob.js';
 import type { ProbeEvent, TargetVar } from './program.js';
 
@@ -69,9 +72,51 @@ export function matchPrimitive(pp: ProbePoint, profile: KernelProfile): Primitiv
 				return matchKprobe(pp, strArg(c[1]!, 'kprobe.function'), n === 3, profile);
 			}
 			return null;
+		case 'process':
+			if (head.arg?.kind === 'literal_string' && (n === 2 || (n === 3 && c[2]!.functor === 'return')) && c[1]!.functor === 'function') {
+				return matchUprobe(head.arg.value, strArg(c[1]!, 'process.function'), n === 3, pp, profile);
+			}
+			return null;
 		default:
 			return null;
 	}
+}
+
+/** A program name as stap resolves it: absolute paths as they are, others through $PATH. */
+function resolveExecutable(name: string): string {
+	if (name.includes('/')) return path.resolve(name);
+	for (const dir of (process.env.PATH ?? '').split(':')) {
+		const full = path.join(dir || '.', name);
+		if (existsSync(full)) return full;
+	}
+	return name;
+}
+
+function matchUprobe(file: string, pattern: string, isReturn: boolean, pp: ProbePoint, profile: KernelProfile): PrimitiveMatch[] {
+	const cap = profile.capabilities.uprobe;
+	if (!cap.available && !profile.runtimes.kmod.available) {
+		throw new SemanticError(`process(...).function probes need uprobes, which kernel ${profile.release} does not have${cap.reason ? ` (${cap.reason})` : ''}`, pp.components[0]!.tok);
+	}
+	const exe = resolveExecutable(file);
+	let fns: ElfFunction[];
+	try {
+		fns = elfFunctions(realpathSync(exe));
+	} catch (e) {
+		throw new SemanticError(`cannot read the symbols of '${file}': ${(e as Error).message}`, pp.components[0]!.tok);
+	}
+	const canonical = realpathSync(exe);
+	return fns.filter((f) => globMatch(pattern, f.name)).map((f) => {
+		const targets = new Map<string, TargetVar>();
+		if (isReturn) targets.set('$return', { kind: 'target', name: '$return', type: 'long', cType: 'long', pointer: false, source: { kind: 'return_value' } });
+		for (let i = 0; i < 6; i++) {
+			targets.set(`$arg${i + 1}`, { kind: 'target', name: `$arg${i + 1}`, type: 'long', cType: 'long', pointer: false, source: { kind: 'arg', index: i } });
+		}
+		return {
+			event: { kind: 'uprobe', path: canonical, symbol: f.name, offset: f.fileOffset, isReturn },
+			point: `process("${canonical}").function("${f.name}")${isReturn ? '.return' : ''}`,
+			targets,
+		};
+	});
 }
 
 function matchTimer(pp: ProbePoint, profile: KernelProfile): PrimitiveMatch[] | null {

@@ -1,13 +1,13 @@
 // `tapfleet list` / `list -L` against this host's profile, in process and
 // through the real command line.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { listProbes } from '../../controller/elaborate/list.js';
-import { localProfile, withKprobes } from './helpers.js';
+import { elaborate, localProfile, withKprobes } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
@@ -71,4 +71,19 @@ test('tapfleet list and compile -p2 on the command line, with --profile FILE', a
 	const missing = cli(['compile', '-p2', '--profile', path.join(dir, 'nope.json'), '-e', 'probe begin {}']);
 	t.is(missing.status, 1);
 	t.regex(missing.stderr, /^tapfleet compile: .*nope\.json/);
+});
+
+test('process("PATH").function("PAT"): uprobes from the ELF symbol table, PATH lookup, return probes', async (t) => {
+	const p = await localProfile();
+	const bash = realpathSync('/bin/bash');
+	const r = listProbes('process("/bin/bash").function("read*")', p, false);
+	t.true(r.ok, r.stderr);
+	t.true(r.stdout.includes(`process("${bash}").function("readline")\n`));
+	t.true(r.stdout.split('\n').filter(Boolean).every((l) => /^process\(".*"\)\.function\("read[^"]*"\)$/.test(l)));
+	const e = elaborate(p, 'probe process("bash").function("readline").return { println($return) }');
+	t.is(e.stderr, '');
+	const ev = e.program!.probes[0]!.event;
+	t.like(ev, { kind: 'uprobe', path: bash, symbol: 'readline', isReturn: true });
+	t.true(ev.kind === 'uprobe' && ev.offset > 0n);
+	t.regex(elaborate(p, 'probe process("/nonexistent/x").function("f") { }').stderr, /cannot read the symbols of '\/nonexistent\/x'/);
 });

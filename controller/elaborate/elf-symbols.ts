@@ -1,0 +1,74 @@
+// Function symbols of an ELF64 little-endian file (.symtab, else .dynsym),
+// with the file offset a uprobe attaches at (the symbol's address mapped
+// through the PT_LOAD segment that contains it).
+import { readFileSync } from 'node:fs';
+
+export interface ElfFunction {
+	readonly name: string;
+	/** Virtual address as in the symbol table. */
+	readonly address: bigint;
+	/** Offset in the file: what the uprobe PMU takes. */
+	readonly fileOffset: bigint;
+	readonly size: bigint;
+}
+
+const SHT_SYMTAB = 2;
+const SHT_DYNSYM = 11;
+const STT_FUNC = 2;
+const PT_LOAD = 1;
+
+export class ElfError extends Error {}
+
+const cache = new Map<string, ElfFunction[]>();
+
+/** Defined function symbols of the file, unique by name, sorted. Throws ElfError for what is not ELF64 LE. */
+export function elfFunctions(path: string): ElfFunction[] {
+	const hit = cache.get(path);
+	if (hit) return hit;
+	let buf: Buffer;
+	try {
+		buf = readFileSync(path);
+	} catch (e) {
+		throw new ElfError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+	}
+	if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46) throw new ElfError(`'${path}' is not an ELF file`);
+	if (buf[4] !== 2 || buf[5] !== 1) throw new ElfError(`'${path}' is not a 64-bit little-endian ELF file`);
+	const phoff = Number(buf.readBigUInt64LE(32));
+	const shoff = Number(buf.readBigUInt64LE(40));
+	const phentsize = buf.readUInt16LE(54);
+	const phnum = buf.readUInt16LE(56);
+	const shentsize = buf.readUInt16LE(58);
+	const shnum = buf.readUInt16LE(60);
+	const loads: { vaddr: bigint; offset: bigint; filesz: bigint }[] = [];
+	for (let i = 0; i < phnum; i++) {
+		const o = phoff + i * phentsize;
+		if (buf.readUInt32LE(o) !== PT_LOAD) continue;
+		loads.push({ offset: buf.readBigUInt64LE(o + 8), vaddr: buf.readBigUInt64LE(o + 16), filesz: buf.readBigUInt64LE(o + 32) });
+	}
+	const sections = Array.from({ length: shnum }, (_, i) => {
+		const o = shoff + i * shentsize;
+		return {
+			type: buf.readUInt32LE(o + 4), offset: Number(buf.readBigUInt64LE(o + 24)), size: Number(buf.readBigUInt64LE(o + 32)),
+			link: buf.readUInt32LE(o + 40), entsize: Number(buf.readBigUInt64LE(o + 56)),
+		};
+	});
+	const table = sections.find((s) => s.type === SHT_SYMTAB) ?? sections.find((s) => s.type === SHT_DYNSYM);
+	const out = new Map<string, ElfFunction>();
+	if (table && table.entsize > 0) {
+		const strtab = sections[table.link]!;
+		for (let o = table.offset; o + 24 <= table.offset + table.size; o += table.entsize) {
+			const info = buf[o + 4]!;
+			const shndx = buf.readUInt16LE(o + 6);
+			const address = buf.readBigUInt64LE(o + 8);
+			if ((info & 0xf) !== STT_FUNC || shndx === 0 || address === 0n) continue;
+			const nameAt = strtab.offset + buf.readUInt32LE(o);
+			const name = buf.toString('latin1', nameAt, buf.indexOf(0, nameAt)).replace(/@.*$/, '');
+			const seg = loads.find((l) => address >= l.vaddr && address < l.vaddr + l.filesz);
+			if (!seg || out.has(name)) continue;
+			out.set(name, { name, address, fileOffset: address - seg.vaddr + seg.offset, size: buf.readBigUInt64LE(o + 16) });
+		}
+	}
+	const list = [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+	cache.set(path, list);
+	return list;
+}
