@@ -22,7 +22,7 @@ const run = await audit.beginDispatch({
 	options,
 });
 const client = new AgentClient(parseHostUri(address), loadClientTls(pkiDir));
-const { sessionId } = await client.load(signedUpload(mod, loadSigningKey(pkiDir)), options);
+const { sessionId } = await client.load(signedUpload(mod, loadSigningKey(pkiDir)), { ...options, runId: run.runId });
 await run.hostLoaded(address, { sessionId });
 let ready = false;
 followSession(
