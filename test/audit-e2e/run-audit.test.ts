@@ -1,0 +1,164 @@
+// `tapfleet run` through real agents over mutual TLS, with real modules,
+// recording into the central audit log on SQLite and on PostgreSQL: what each
+// outcome leaves in `tapfleet audit`, `audit show` and `audit verify`.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, createPublicKey } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildModule, clientFor, inProcessAgent, readJournal, runCli, TAPFLEET, tempDir, testPki, until, writeModule } from '../agent/helpers.js';
+import { exitOf } from '../audit/helpers/child.js';
+import { BACKENDS, makeTestDb } from '../audit/helpers/backends.js';
+
+const OTHER_BUILD_ID = '00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff';
+
+async function auditJson(db: string, args: string[]): Promise<any[]> {
+	const r = await runCli(['audit', ...args, '--json', '--audit-db', db]);
+	if (r.status !== 0) throw new Error(`tapfleet audit ${args.join(' ')}: ${r.stderr}`);
+	return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+async function runIdsOf(db: string, host: string): Promise<string[]> {
+	return (await auditJson(db, ['--host', host])).filter((e) => e.kind === 'run').map((e) => e.runId);
+}
+
+async function showRun(db: string, runId: string): Promise<any> {
+	return (await auditJson(db, ['show', runId]))[0];
+}
+
+async function verifies(db: string): Promise<boolean> {
+	return (await runCli(['audit', 'verify', '--audit-db', db])).status === 0;
+}
+
+for (const kind of BACKENDS) {
+	test(`${kind}: a script that exits: compile, dispatch, loaded, first output, ended by exit with lines and bytes; run id in the agent's journal`, async (t) => {
+		const pki = await testPki();
+		const agent = await inProcessAgent(pki, 'a0');
+		t.teardown(() => agent.stop());
+		const db = await makeTestDb(kind);
+		t.teardown(() => db.dispose());
+
+		const script = 'probe begin { println("hello") println("world") exit() }';
+		const r = await runCli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '-e', script], process.env, 180_000);
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, 'hello\nworld\n');
+
+		const entries = await auditJson(db.spec, []);
+		t.like(entries.find((e) => e.kind === 'compile'), { outcome: 'compiled' });
+		const [runId] = await runIdsOf(db.spec, agent.address);
+		const run = await showRun(db.spec, runId!);
+		t.like(run, { state: 'finished', scriptText: script });
+		t.regex(run.who, /^cert:\S+/);
+		const host = run.hosts[0];
+		t.like(host, { host: agent.address, state: 'ended', endedBy: 'exit', outputLines: 2, outputBytes: 12, dropped: 0, source: 'controller' });
+		t.true(host.loadedAtMs <= host.firstOutputAtMs && host.firstOutputAtMs <= host.unloadedAtMs);
+		t.regex(host.sessionId, /^s-[0-9a-f]{12}$/);
+		const loaded = readJournal(agent.stateDir).find((l) => l.event === 'loaded' && l.session === host.sessionId);
+		t.is(loaded?.runId, runId);
+		t.true(await verifies(db.spec));
+	});
+
+	test(`${kind}: -T ends by time limit`, async (t) => {
+		const pki = await testPki();
+		const agent = await inProcessAgent(pki, 'a1');
+		t.teardown(() => agent.stop());
+		const db = await makeTestDb(kind);
+		t.teardown(() => db.dispose());
+		const ticks = await buildModule('ticks', tempDir('mod'));
+
+		const r = await runCli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '-T', '1', '--module', ticks], process.env, 120_000);
+		t.is(r.status, 0, r.stderr);
+		const [runId] = await runIdsOf(db.spec, agent.address);
+		const run = await showRun(db.spec, runId!);
+		t.like(run, { state: 'finished', options: { timeLimitSeconds: 1 } });
+		t.like(run.hosts[0], { state: 'ended', endedBy: 'time-limit', outputLines: 2 });
+		// --module: nothing was compiled by this run.
+		t.false((await auditJson(db.spec, [])).some((e) => e.kind === 'compile'));
+		t.true(await verifies(db.spec));
+	});
+
+	test(`${kind}: refusals: build-id mismatch at the controller names both ids; a bad signature reported by the agent`, async (t) => {
+		const pki = await testPki();
+		const agent = await inProcessAgent(pki, 'a2');
+		t.teardown(() => agent.stop());
+		// An agent that trusts some other controller's key only.
+		const keys = join(tempDir('other-key'), 'keys');
+		mkdirSync(keys);
+		writeFileSync(join(keys, 'other.pub'), createPublicKey(generateKeyPairSync('ed25519').privateKey).export({ type: 'spki', format: 'pem' }) as string);
+		const picky = await inProcessAgent(pki, 'a3', { trustedKeysDir: keys });
+		t.teardown(() => picky.stop());
+		const db = await makeTestDb(kind);
+		t.teardown(() => db.dispose());
+
+		const mismatched = join(tempDir('mod'), 'mismatched');
+		writeModule(mismatched, { buildId: OTHER_BUILD_ID });
+		const r = await runCli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '--module', mismatched]);
+		t.is(r.status, 1, r.stderr);
+		const [runId] = await runIdsOf(db.spec, agent.address);
+		const refused = (await showRun(db.spec, runId!)).hosts[0];
+		t.like(refused, { state: 'refused', refusal: 'build-id-mismatch' });
+		t.true(refused.message.includes(OTHER_BUILD_ID));
+		t.regex(refused.message, /runs kernel build-id [0-9a-f]{8,}/);
+
+		const hello = await buildModule('hello', tempDir('mod'));
+		const bad = await runCli(['run', '--pki', pki.dir, '--host', picky.address, '--audit-db', db.spec, '--module', hello]);
+		t.is(bad.status, 1, bad.stderr);
+		const [badRun] = await runIdsOf(db.spec, picky.address);
+		t.like((await showRun(db.spec, badRun!)).hosts[0], { state: 'refused', refusal: 'bad-signature' });
+		t.true(await verifies(db.spec));
+	});
+
+	test(`${kind}: controller killed between dispatch and unload: interrupted, then the agent's lease-expiry unload once the next run imports its sessions`, async (t) => {
+		const pki = await testPki();
+		const agent = await inProcessAgent(pki, 'a4');
+		t.teardown(() => agent.stop());
+		const db = await makeTestDb(kind);
+		t.teardown(() => db.dispose());
+		const ticks = await buildModule('ticks', tempDir('mod'));
+
+		const child = spawn(process.execPath, [TAPFLEET, 'run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '--lease', '1', '--module', ticks], { stdio: ['ignore', 'pipe', 'pipe'] });
+		let out = '';
+		child.stdout.on('data', (d) => (out += d));
+		await until('the module to run', () => out.includes('started\n') || undefined);
+		child.kill('SIGKILL');
+		t.is((await exitOf(child)).signal, 'SIGKILL');
+
+		const [runId] = await runIdsOf(db.spec, agent.address);
+		const interrupted = await showRun(db.spec, runId!);
+		t.like(interrupted, { state: 'interrupted', hosts: [{ host: agent.address, state: 'interrupted' }] });
+		const sessionId = interrupted.hosts[0].sessionId;
+
+		const observer = clientFor(agent.address, pki.observerTls);
+		t.teardown(() => observer.close());
+		await until('the lease to expire', async () => (await observer.listSessions()).some((s) => s.sessionId === sessionId && s.state === 'finished') || undefined);
+		// The next run to that host imports its sessions into the log.
+		const hello = await buildModule('hello', tempDir('mod'));
+		const next = await runCli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '--module', hello]);
+		t.is(next.status, 0, next.stderr);
+
+		t.like((await showRun(db.spec, runId!)).hosts[0], { state: 'ended', endedBy: 'lease-expiry', source: 'agent-journal', sessionId });
+		const listed = await auditJson(db.spec, ['--host', agent.address]);
+		t.like(listed.find((e) => e.runId === runId), { outcome: 'lease-expiry' });
+		t.false(listed.some((e) => e.outcome === 'unmatched'));
+		t.true(await verifies(db.spec));
+	});
+}
+
+test('an audit log that cannot be opened (SQLite under a file, PostgreSQL not listening): the run refuses to dispatch and loads nothing', async (t) => {
+	const pki = await testPki();
+	const agent = await inProcessAgent(pki, 'a5');
+	t.teardown(() => agent.stop());
+	const hello = await buildModule('hello', tempDir('mod'));
+	const notADir = join(tempDir('audit'), 'file');
+	writeFileSync(notADir, '');
+	for (const spec of [join(notADir, 'audit.db'), 'postgres://tapfleet:secret@127.0.0.1:1/nothing']) {
+		const r = await runCli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', spec, '--module', hello]);
+		t.is(r.status, 1, r.stderr);
+		t.regex(r.stderr, /^tapfleet run: not dispatching: .*audit log cannot be opened: cannot open audit database /m);
+		t.false(r.stderr.includes('secret'));
+		t.is(r.stdout, '');
+	}
+	const observer = clientFor(agent.address, pki.observerTls);
+	t.teardown(() => observer.close());
+	t.deepEqual(await observer.listSessions(), []);
+});
