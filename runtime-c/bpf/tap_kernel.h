@@ -654,6 +654,14 @@ static __always_inline tap_long tap_cpu(void)
 	return bpf_get_smp_processor_id();
 }
 
+/* target(): the process given with taprun -x (0 without) */
+static __always_inline tap_long tap_target(void)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+
+	return s ? s->target : 0;
+}
+
 static __always_inline tap_long tap_gettimeofday_ns(void)
 {
 	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);

@@ -140,6 +140,7 @@ tap_long tap_uid(void);
 tap_long tap_gid(void);
 tap_long tap_cpu(void);
 tap_long tap_gettimeofday_ns(void);
+tap_long tap_target(void);
 
 /* ---- arrays ---- */
 

@@ -162,6 +162,11 @@ API tap_long tap_cpu(void)
 	return cpu < 0 ? 0 : cpu;
 }
 
+API tap_long tap_target(void)
+{
+	return tap_rt.session ? tap_rt.session->target : 0;
+}
+
 API tap_long tap_gettimeofday_ns(void)
 {
 	struct timespec ts;

@@ -79,7 +79,7 @@ struct tap_session {
 	__u64 errors;		/* uncaught errors in kernel-side handlers */
 	__s64 boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	__u64 ncpus;		/* possible CPUs: per-CPU values to combine */
-	__u64 reserved[1];
+	__s64 target;		/* target(): taprun -x PID, else 0 */
 };
 
 /* Ring buffer records. Every record starts with this header. */

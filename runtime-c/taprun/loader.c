@@ -205,6 +205,7 @@ struct loaded_module *module_load(const struct module_files *files,
 	tap_rt.session->maxerrors = opt->maxerrors;
 	tap_rt.session->boot_to_real_ns = boot_to_real_ns();
 	tap_rt.session->ncpus = tap_rt.ncpus;
+	tap_rt.session->target = opt->target_pid;
 	lm->rb = ring_buffer__new(
 		bpf_map__fd(bpf_object__find_map_by_name(lm->obj, "tap_events")),
 		tap_rt_handle_record, NULL, NULL);

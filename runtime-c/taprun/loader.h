@@ -15,6 +15,7 @@ struct load_options {
 	unsigned int maxmapentries;
 	unsigned int maxerrors;
 	unsigned int maxskipped;
+	int target_pid;		/* -x: what target() returns; 0 without */
 	int verbose;
 };
 

@@ -7,7 +7,7 @@
 #include "options.h"
 
 static const char usage[] =
-	"usage: taprun [-T SECONDS] [-o FILE] [-s MIB] [-D NAME=VALUE]... [-j] [-v]\n"
+	"usage: taprun [-T SECONDS] [-o FILE] [-s MIB] [-x PID] [-D NAME=VALUE]... [-j] [-v]\n"
 	"              MODULE_DIR [ARGS...]\n"
 	"Loads a bpf probe module, runs it until exit(), -T, or a signal, and\n"
 	"prints its output. See docs/taprun.md.\n";
@@ -71,7 +71,7 @@ static int parse_define(const char *arg, struct options *o)
 
 int options_parse(int argc, char **argv, struct options *o)
 {
-	unsigned int mib;
+	unsigned int mib, pid;
 	char *end;
 	int c;
 
@@ -82,8 +82,13 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->load.maxerrors = LIMIT_UNSET;
 	o->load.maxskipped = LIMIT_UNSET;
 	/* '+': stop at MODULE_DIR; what follows are the script's arguments */
-	while ((c = getopt(argc, argv, "+T:o:s:D:jvh")) != -1) {
+	while ((c = getopt(argc, argv, "+T:o:s:x:D:jvh")) != -1) {
 		switch (c) {
+		case 'x':
+			if (parse_uint(optarg, INT_MAX, &pid) || !pid)
+				return bad("-x expects a process id, not '%s'", optarg);
+			o->load.target_pid = (int)pid;
+			break;
 		case 'T':
 			o->timeout_s = strtod(optarg, &end);
 			if (*end || !(o->timeout_s > 0) || o->timeout_s > 1e9)

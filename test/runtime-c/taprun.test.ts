@@ -14,7 +14,7 @@ import { writeSizesHistLog } from './helpers/expected.js';
 const modules: Record<string, string> = {};
 let activity: Activity;
 
-const fixtures = ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort', 'ksprintf', 'schedswitch', 'beginenderror', 'kquote'];
+const fixtures = ['hello', 'counter', 'stats', 'printf', 'div0', 'ticks', 'trycatch', 'uprobe', 'profile', 'backtrace', 'loops', 'kforeach', 'abort', 'ksprintf', 'schedswitch', 'beginenderror', 'kquote', 'target'];
 
 test.before(async () => {
 	// only the parts taprun needs: other runtime-c parts are not this test's business
@@ -304,6 +304,17 @@ test.serial('user_string_quoted and text_strn on the kernel side escape as stap 
 	t.is(r.stdout, `"${dir}q\\"\\u00e9\\tx\\\\y"\n"${file.slice(0, 7)}"...\n${file.slice(1, 4)}\n`);
 });
 
+test.serial('-x PID is target() on both sides', async (t) => {
+	const file = activity.file('targeted');
+	const held = activity.heldCat([file, file, file, file, file]);
+	const run = new TaprunProcess(['-j', '-x', String(held.pid), modules.target!]);
+	await run.started();
+	await held.go();
+	const r = await run.stop();
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, `target ${held.pid}\nopens by target: 5\n`);
+});
+
 test.serial('abort() leaves the handler at once; no later begin, no end probes', async (t) => {
 	const r = await runTaprun([modules.abort!]);
 	t.is(r.stdout, 'enter probe\n');
@@ -371,6 +382,7 @@ test('command-line errors: build-time limits, unknown limits, bad values', async
 		[['-D', 'MAXERRORS=-1', 'x'], "ERROR: bad value in -D 'MAXERRORS=-1'\n"],
 		[['-s', '3', 'x'], "ERROR: -s expects a power of two from 1 to 1024 (MiB), not '3'\n"],
 		[['-T', '0', 'x'], "ERROR: -T expects a positive number of seconds, not '0'\n"],
+		[['-x', 'abc', 'x'], "ERROR: -x expects a process id, not 'abc'\n"],
 		[[], 'ERROR: no module directory given\n'],
 	];
 	for (const [args, message] of cases) {

@@ -106,6 +106,22 @@ export class Activity {
 		return this.run('tapfixcat', 'sleep', [String(seconds)]);
 	}
 
+	/**
+	 * `cat FILES` as "tapfixcat", held back until go() is called: its pid
+	 * is known before it opens anything (for taprun -x).
+	 */
+	heldCat(files: string[]): { pid: number; go: () => Promise<void> } {
+		const child = spawn('bash', ['-c', 'read -r; exec -a cat "$0" "$@"', join(this.dir, 'tapfixcat'), ...files], { stdio: ['pipe', 'ignore', 'ignore'] });
+		const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+		return {
+			pid: child.pid!,
+			go: () => {
+				child.stdin!.end('go\n');
+				return exited;
+			},
+		};
+	}
+
 	/** coreutils uname (dynamic: calls libc's uname()) as "tapfixuname". */
 	uname(): number {
 		return this.run('tapfixuname', 'uname', []);
