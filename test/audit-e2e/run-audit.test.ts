@@ -5,6 +5,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { buildModule, clientFor, inProcessAgent, readJournal, runCli, TAPFLEET, tempDir, testPki, until, writeModule } from '../agent/helpers.js';
 import { exitOf } from '../audit/helpers/child.js';
@@ -74,6 +75,25 @@ for (const kind of BACKENDS) {
 		t.like(run.hosts[0], { state: 'ended', endedBy: 'time-limit', outputLines: 2 });
 		// --module: nothing was compiled by this run.
 		t.false((await auditJson(db.spec, [])).some((e) => e.kind === 'compile'));
+		t.true(await verifies(db.spec));
+	});
+
+	test(`${kind}: Ctrl-C ends by interrupt (end probes' output counted)`, async (t) => {
+		const pki = await testPki();
+		const agent = await inProcessAgent(pki, 'a6');
+		t.teardown(() => agent.stop());
+		const db = await makeTestDb(kind);
+		t.teardown(() => db.dispose());
+		const ticks = await buildModule('ticks', tempDir('mod'));
+
+		const child = spawn(process.execPath, [TAPFLEET, 'run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '--module', ticks], { stdio: ['ignore', 'pipe', 'pipe'] });
+		let out = '';
+		child.stdout.on('data', (d) => (out += d));
+		await until('the module to run', () => out.includes('started\n') || undefined);
+		child.kill('SIGINT');
+		t.is((await exitOf(child)).code, 0);
+		const [runId] = await runIdsOf(db.spec, agent.address);
+		t.like((await showRun(db.spec, runId!)).hosts[0], { state: 'ended', endedBy: 'interrupt', outputLines: 2 });
 		t.true(await verifies(db.spec));
 	});
 
@@ -161,4 +181,17 @@ test('an audit log that cannot be opened (SQLite under a file, PostgreSQL not li
 	const observer = clientFor(agent.address, pki.observerTls);
 	t.teardown(() => observer.close());
 	t.deepEqual(await observer.listSessions(), []);
+});
+
+test('a local run (embedded agent, no --host) is recorded in the default log under $XDG_STATE_HOME as local:<hostname>', async (t) => {
+	const state = tempDir('xdg-state');
+	const { TAPFLEET_AUDIT_DB: _unset, ...inherited } = process.env;
+	const env = { ...inherited, XDG_STATE_HOME: state };
+	const r = await runCli(['run', '-e', 'probe begin { println("local") exit() }'], env, 180_000);
+	t.is(r.status, 0, r.stderr);
+	const db = join(state, 'tapfleet', 'audit.db');
+	const host = `local:${hostname()}`;
+	const [runId] = await runIdsOf(db, host);
+	t.like(await showRun(db, runId!), { state: 'finished', hosts: [{ host, state: 'ended', endedBy: 'exit', outputLines: 1, outputBytes: 6 }] });
+	t.true(await verifies(db));
 });
