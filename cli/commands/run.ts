@@ -45,8 +45,8 @@ interface RunOptions {
  * Where the module for a build-id comes from: a prebuilt directory
  * (--module), or the script compiled by passes 1-4. Compiling runs once per
  * distinct build-id (the dispatch asks once per build-id; the module cache of
- * pass 4 makes a repeat free). Only this host's kernel can be compiled for
- * until pass 2 resolves against a fetched kernel profile.
+ * pass 4 makes a repeat free): for this host's kernel directly, for another
+ * against that kernel's profile, fetched from one of its agents and cached.
  */
 async function moduleSource(o: RunOptions, script: string | undefined, args: string[]): Promise<(buildId: string, info: HostInfo, client: AgentClient) => Promise<ModuleOnDisk>> {
 	if (o.module) {
