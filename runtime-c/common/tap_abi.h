@@ -14,7 +14,7 @@
 #include "tap_limits.h"
 
 /* Bumped whenever a layout here or the user-part interface changes. */
-#define TAP_ABI_VERSION 1
+#define TAP_ABI_VERSION 2
 
 /*
  * The build-time limits a module was compiled with. The user part exports
