@@ -582,6 +582,65 @@ static __always_inline void tap_text_str(char *dst, const char *src,
 	dst[st->out & (MAXSTRINGLEN - 1)] = '\0';
 }
 
+/*
+ * strpos(s1, s2) (isinstr is strpos >= 0): the search state in a per-CPU
+ * map for the verifier's sake (see tap_text_str), one start position per
+ * bpf_loop() round.
+ */
+struct tap_find_ptrs {
+	const char *hay;
+	const char *needle;
+};
+
+struct tap_find_state {
+	__s64 pos, found, hay_len, needle_len;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tap_find_state);
+} tap_find_states SEC(".maps");
+
+static __attribute__((unused)) long tap_find_step(__u64 index, void *data)
+{
+	struct tap_find_ptrs *p = data;
+	struct tap_find_state *st;
+	__s64 j;
+
+	st = bpf_map_lookup_elem(&tap_find_states, &tap_zero_key);
+	if (!st || st->pos + st->needle_len > st->hay_len)
+		return 1;
+	for (j = 0; j < MAXSTRINGLEN; j++) {
+		if (j >= st->needle_len) {
+			st->found = st->pos;
+			return 1;
+		}
+		if (p->hay[(st->pos + j) & (MAXSTRINGLEN - 1)] !=
+		    p->needle[j & (MAXSTRINGLEN - 1)])
+			break;
+	}
+	st->pos++;
+	return 0;
+}
+
+static __always_inline tap_long tap_strpos(const char *s1, const char *s2)
+{
+	struct tap_find_ptrs p = { .hay = s1, .needle = s2 };
+	struct tap_find_state *st;
+
+	st = bpf_map_lookup_elem(&tap_find_states, &tap_zero_key);
+	if (!st)
+		return -1;
+	st->pos = 0;
+	st->found = -1;
+	st->hay_len = tap_str_len(s1);
+	st->needle_len = tap_str_len(s2);
+	bpf_loop(MAXSTRINGLEN, tap_find_step, &p, 0);
+	return st->found;
+}
+
 /* substr(str, start, length), as common/tap_strings.c tap_substr */
 static __always_inline void tap_substr(char *dst, const char *str,
 				       tap_long start, tap_long length)

@@ -292,7 +292,7 @@ test.serial('a module built with -DHIST_WIDTH=20 prints 20-column histograms', a
 	);
 });
 
-test.serial('user_string_quoted and text_strn on the kernel side escape as stap does', async (t) => {
+test.serial('user_string_quoted, text_strn, substr and strpos on the kernel side as stap has them', async (t) => {
 	const run = new TaprunProcess(['-j', modules.kquote!]);
 	await run.started();
 	const file = activity.file('q"\u00e9\tx\\y');
@@ -301,7 +301,7 @@ test.serial('user_string_quoted and text_strn on the kernel side escape as stap 
 	t.is(r.status, 0, r.stderr);
 	const dir = file.slice(0, -'q"\u00e9\tx\\y'.length);
 	// 10 characters fit text_strn(name, 12, 1); a cut drops 3 of them for "...
-	t.is(r.stdout, `"${dir}q\\"\\u00e9\\tx\\\\y"\n"${file.slice(0, 7)}"...\n${file.slice(1, 4)}\n`);
+	t.is(r.stdout, `"${dir}q\\"\\u00e9\\tx\\\\y"\n"${file.slice(0, 7)}"...\n${file.slice(1, 4)}\n${file.indexOf('files/')} 0\n`);
 });
 
 test.serial('-x PID is target() on both sides', async (t) => {
