@@ -68,6 +68,7 @@ export function runPass2(opts: Pass2Options): Pass2Result {
 
 	const functions = [...tr.functionDefs.values()].sort((a, b) => (a.mangledName < b.mangledName ? -1 : a.mangledName > b.mangledName ? 1 : 0));
 	const globals = [...tr.globals.values()].filter((g) => g.read || g.written || g.fromTapset === null);
+	if (errors.length === 0 && probes.length === 0 && !opts.keepUnused) errors.push(new SemanticError('no probes found'));
 	if (errors.length > 0) {
 		for (const e of errors) reportSemantic(diags, e);
 		return { program: null, table };

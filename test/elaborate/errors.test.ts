@@ -85,3 +85,7 @@ test('kernel.function on a kernel without kprobes: a clear message, not a crash'
 	t.regex(r.stderr, /semantic error: kernel\.function probes need kprobes, which kernel \S+ does not have/);
 	t.regex(r.stderr, /use a tracepoint instead/);
 });
+
+test('a script without probes: no probes found', async (t) => {
+	t.is(elaborate(await localProfile(), 'function f() { return 1 }').stderr, 'semantic error: no probes found\n\n');
+});
