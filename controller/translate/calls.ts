@@ -64,6 +64,7 @@ const BUILTINS: Record<string, Builtin> = {
 	strlen: (b, [s]) => `tap_str_len(${s})`,
 	isinstr: (b, [s, t]) => { userOnly(b, 'isinstr'); return `((tap_long)(tap_gen_strpos(${s}, ${t}) >= 0))`; },
 	strpos: (b, [s, t]) => { userOnly(b, 'strpos'); return `tap_gen_strpos(${s}, ${t})`; },
+	target: longOf('tap_target'),
 	substr: stringInto((b, d, [s, st, n]) => { userOnly(b, 'substr'); b.line(`tap_gen_substr(${d}, ${s}, ${st}, ${n});`); }),
 	str_replace: stringInto((b, d, [s, f, t]) => { userOnly(b, 'str_replace'); b.line(`tap_gen_str_replace(${d}, ${s}, ${f}, ${t});`); }),
 	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,

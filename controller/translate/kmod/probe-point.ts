@@ -100,7 +100,9 @@ export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		const fields = e.kind === 'tracepoint' ? e.tracepoint.fields.filter((f) => f.name !== '__syscall_nr') : [];
 		const i = fields.findIndex((f) => f.name === s.field.name);
 		if (i < 0 || i > 5) b.unsupported(p.tok, `target variable ${v.name}`);
-		return into(`((struct pt_regs *)tap_tp_arg(c, 0))->${SYSCALL_ARG_REGS[i]}`);
+		// the register holds the C argument: an int is its low 32 bits (dfd -100, not 4294967196)
+		const cast = /^(int|pid_t|uid_t|gid_t)$/.test(fields[i]!.type) ? '(int)' : /^(unsigned int|umode_t|u32)$/.test(fields[i]!.type) ? '(unsigned int)' : '';
+		return into(`${cast}((struct pt_regs *)tap_tp_arg(c, 0))->${SYSCALL_ARG_REGS[i]}`);
 	}
 	const rawExit = e.kind === 'tracepoint' && (sc?.exit || (e.system === 'raw_syscalls' && e.event === 'sys_exit'));
 	const raw = e.kind === 'tracepoint' && e.system === 'raw_syscalls';

@@ -20,12 +20,47 @@ import type { TranslateOptions, Translation } from '../translate.js';
 import { reachableFunctions } from '../walk.js';
 import { kmodDescriptor, kmodProbeFilter, kmodReadTarget } from './probe-point.js';
 
+const helper = (name: string) => readFileSync(fileURLToPath(new URL(`../../../../controller/translate/c/${name}`, import.meta.url)), 'utf8');
 /** The tapset string helpers of the bpf user side; the kernel has no <stdlib.h>. */
-const STRING_HELPERS = readFileSync(fileURLToPath(new URL('../../../../controller/translate/c/user-strings.h', import.meta.url)), 'utf8')
-	.replace('#include <stdlib.h>\n', '');
+const STRING_HELPERS = helper('user-strings.h').replace('#include <stdlib.h>\n', '');
+/** Those of the bpf kernel side (user_string_quoted, open flags), over the kernel's own fault-safe copies. */
+const KERNEL_HELPERS = helper('kernel-strings.h');
+
+/*
+ * The BPF helpers kernel-strings.h calls, over what the kernel exports to
+ * modules, with the same results: the length copied including the NUL (the
+ * buffer's size when truncated), negative on a fault.
+ */
+const BPF_HELPER_SHIMS = `static inline long tap_kmod_read_str(char *dst, __u32 size, const char *src)
+{
+	ssize_t n = strscpy(dst, src, size);
+
+	return n < 0 ? (long)size : n + 1;
+}
+
+static inline long tap_kmod_read_user_str(char *dst, __u32 size, const void *uaddr)
+{
+	long n;
+
+	pagefault_disable();
+	n = strncpy_from_user(dst, (const char __user *)uaddr, size);
+	pagefault_enable();
+	if (n < 0)
+		return n;
+	if (n >= size) {
+		dst[size - 1] = '\\0';
+		return size;
+	}
+	return n + 1;
+}
+#define bpf_probe_read_kernel_str(dst, size, src) tap_kmod_read_str((dst), (size), (src))
+#define bpf_probe_read_user_str(dst, size, src) tap_kmod_read_user_str((dst), (size), (src))
+#define bpf_snprintf(buf, size, fmt, args, argsz) snprintf((buf), (size), (fmt), *(const __u64 *)(args))
+`;
 
 const PRELUDE = `#include "tap.h"
 #include <linux/kernel.h>
+#include <linux/uaccess.h>
 #include <asm/unistd.h>
 
 /* Declarations and helpers serve every script; each uses only some of them. */
@@ -34,10 +69,12 @@ const PRELUDE = `#include "tap.h"
 #pragma GCC diagnostic ignored "-Wunused-variable"
 #pragma GCC diagnostic ignored "-Wunused-but-set-variable"
 #pragma GCC diagnostic ignored "-Wunused-label"
+#pragma GCC diagnostic ignored "-Wunknown-pragmas"
 
 #define TAP_FN static __attribute__((unused))
 #define strtoll(s, end, base) simple_strtoll((s), (end), (base))
-${STRING_HELPERS}`;
+${STRING_HELPERS}
+${BPF_HELPER_SHIMS}${KERNEL_HELPERS}`;
 
 /** `probe never` is dropped (stap never runs it). */
 const runs = (p: ConcreteProbe) => p.event.kind !== 'never';
