@@ -231,3 +231,21 @@ test('the session limit is RESOURCE_EXHAUSTED, and a slot frees when a session e
 	await client.unload(again.sessionId, true);
 	t.deepEqual(taprunProcessesUnder(agent.stateDir), []);
 });
+
+test("the agent's policy overrides a role's rights per identity; a malformed policy stops the agent with a clear message", async (t) => {
+	const pki = await testPki();
+	const { writeFileSync } = await import('node:fs');
+	const policy = join(tempDir('policy'), 'policy.json');
+	writeFileSync(policy, JSON.stringify({ identities: { controller: ['observe'], watcher: ['observe', 'operate'] } }));
+	const agent = await inProcessAgent(pki, 'a2', { policyPath: policy, taprunPath });
+	t.teardown(() => agent.stop());
+	const controller = clientFor(agent.address, pki.tls);
+	const watcher = clientFor(agent.address, pki.observerTls);
+	t.teardown(() => (controller.close(), watcher.close()));
+	await expectRefusal(t, controller.load(moduleUpload(pki.signingKey), options), status.PERMISSION_DENIED, /identity "controller" may not load modules: it lacks the right "operate" \(it has: observe\)/);
+	t.deepEqual((await watcher.hostInfo()).callerRights, ['observe', 'operate']);
+	await expectRefusal(t, watcher.unload('s-000000000000', false), status.NOT_FOUND, /no session/);
+
+	writeFileSync(policy, JSON.stringify({ identities: { controller: ['everything'] } }));
+	await t.throwsAsync(inProcessAgent(pki, 'a2', { policyPath: policy }), { message: /policy\.json: identity "controller": rights must be a list of "observe", "operate"/ });
+});
