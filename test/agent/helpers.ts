@@ -124,7 +124,7 @@ export function clientFor(address: string, tls: ClientTls | undefined): AgentCli
 }
 
 /** Runs the CLI to completion; stdout, stderr and exit status. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; status: number | null }> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000): Promise<{ stdout: string; stderr: string; status: number | null }> {
 	return new Promise((resolve) => {
 		const child = spawn(process.execPath, [TAPFLEET, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
 		let stdout = '';
@@ -146,7 +146,7 @@ export interface SpawnedAgent {
 }
 
 /** An agent as its own process (`tapfleet agent`), for kill -9 and restart. */
-export function spawnAgent(args: string[], wrapper: string[] = [], startTimeoutMs = 30_000): Promise<SpawnedAgent> {
+export function spawnAgent(args: string[], wrapper: string[] = [], startTimeoutMs = 90_000): Promise<SpawnedAgent> {
 	const argv = [...wrapper, process.execPath, TAPFLEET, 'agent', ...args];
 	const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
 	let err = '';
