@@ -2,6 +2,7 @@
 // machine's: its profile is fetched from that host's agent once per
 // build-id (then cached), the runtime chosen from it (--runtime), and the
 // script compiled for it; the choice is noted once per build-id on stderr.
+import { status } from '@grpc/grpc-js';
 import { compileForProfile } from '../../controller/build/remote-pipeline.js';
 import type { RuntimeRequest } from '../../controller/build/runtime-choice.js';
 import type { ScriptInput } from '../../controller/build/script-pipeline.js';
@@ -9,10 +10,27 @@ import type { AgentClient } from '../../controller/dispatch/agent-client.js';
 import { readModuleDir, type ModuleOnDisk } from '../../controller/dispatch/module-dir.js';
 import type { HostInfo } from '../../proto/gen/tapfleet/v1/agent.js';
 
+/**
+ * The first GetKernelProfile makes the agent gather its profile, which can
+ * keep a slow host busy long enough for the connection to drop; the agent
+ * keeps what it gathered, so asking again is cheap.
+ */
+async function fetchProfile(client: AgentClient, buildId: string) {
+	const { profileFor } = await import('../../controller/dispatch/profile-fetch.js');
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return (await profileFor(client, buildId)).profile;
+		} catch (e) {
+			if ((e as { code?: number }).code !== status.UNAVAILABLE || attempt === 3) throw e;
+			process.stderr.write(`tapfleet: ${client.host.label}: fetching its kernel profile: ${(e as Error).message}; asking again\n`);
+			await new Promise((r) => setTimeout(r, 2000));
+		}
+	}
+}
+
 export async function compileForHost(input: ScriptInput, runtime: RuntimeRequest, defines: Record<string, string>,
 	buildId: string, info: HostInfo, client: AgentClient): Promise<ModuleOnDisk> {
-	const { profileFor } = await import('../../controller/dispatch/profile-fetch.js');
-	const { profile } = await profileFor(client, buildId);
+	const profile = await fetchProfile(client, buildId);
 	const r = await compileForProfile(input, profile, runtime, { defines });
 	const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
 	if (r.choice) process.stderr.write(`tapfleet: ${client.host.label}: ${r.choice.reason}\n`);

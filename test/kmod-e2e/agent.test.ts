@@ -2,26 +2,165 @@
 // 1-4 for the VM's kernel (its profile fetched from the agent in the guest,
 // kbuild against the matching tree: --runtime auto picks kmod), signed,
 // sent over gRPC with mTLS to the agent running in the VM, loaded there by
-// taprun as kernel modules, their output streamed back.
+// taprun as kernel modules, their output streamed back. A workload in the
+// guest (cat in a loop) gives the probes something real to see.
 import test from 'ava';
-import { prepareVm } from '../vm/vm-host.js';
+import { status } from '@grpc/grpc-js';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildKmodModule } from '../../controller/build/kmod-module.js';
+import { AgentClient } from '../../controller/dispatch/agent-client.js';
+import { parseHostUri } from '../../controller/dispatch/host-uri.js';
+import { readModuleDir, signedUpload } from '../../controller/dispatch/module-dir.js';
+import { loadClientTls, loadSigningKey } from '../../controller/pki/credentials.js';
+import { gnuBuildIdOfElfFile } from '../../controller/profile/elf-notes.js';
+import { SessionOptions } from '../../proto/gen/tapfleet/v1/agent.js';
+import { guestExec, prepareVm, type VmKernel } from '../vm/vm-host.js';
 import { VmFleet } from './vm-agent.js';
 
 const fleet = new VmFleet();
+let kernel: VmKernel;
+let vmBuildId = '';
+
+/** The build-id with its first byte changed: a kernel build the VM does not run. */
+function otherBuildId(id: string): string {
+	return (parseInt(id.slice(0, 2), 16) ^ 0xff).toString(16).padStart(2, '0') + id.slice(2);
+}
 
 test.before(async (t) => {
 	t.timeout(900_000, 'first prepare downloads the kernel image; the agent bundle; boot under TCG on a busy machine');
-	await prepareVm();
-	fleet.prepare();
+	kernel = await prepareVm();
+	vmBuildId = gnuBuildIdOfElfFile(kernel.vmlinux) ?? '';
+	fleet.prepare({ guestShell: true });
+	// pass 3-4 output compiled for a build the VM does not run, for taprun in the guest to refuse
+	const scriptText = 'probe begin { println("must not run") }';
+	const c = await fleet.tapfleet(['compile', '-p3', '--runtime', 'kmod', '-r', kernel.release, '-m', 'tapfleet_wrong_build', '-e', scriptText]);
+	if (c.status !== 0) throw new Error(`compile -p3: ${c.stderr}`);
+	const wrong = await buildKmodModule({
+		name: 'wrong_build', scriptText, cacheDir: fleet.cache, source: c.stdout,
+		target: { tree: kernel.tree, release: kernel.release, arch: 'x86_64', buildId: otherBuildId(vmBuildId) },
+	});
+	mkdirSync(join(fleet.payload.dir, 'wrong'));
+	cpSync(wrong.dir, join(fleet.payload.dir, 'wrong'), { recursive: true });
 	await fleet.boot();
+	// reads and opens of a known file, and execs of cat, several times a second
+	// (through a path: busybox's sh would run a bare `cat` in a fork without exec)
+	const loop = 'while :; do /tmp/cat /payload/marker-file >/dev/null; sleep 0.2; done';
+	await guestExec(fleet.shellPort, ['sh', '-c', `ln -sf /bin/busybox /tmp/cat; echo tapfleet >/payload/marker-file; (${loop}) </dev/null >/dev/null 2>&1 &`]);
 });
 
 test.after.always(() => fleet.close());
 
+/** Runs a script in the VM; a failure shows tapfleet's stderr. */
+async function vmRun(script: string, extra: string[] = []) {
+	return fleet.run([...extra, '-e', script]);
+}
+
 test.serial('hello world through the agent in the VM: kmod chosen for its kernel, output streamed back', async (t) => {
 	t.timeout(600_000);
-	const r = await fleet.run(['-e', 'probe begin { printf("hello world\\n"); exit() }']);
+	const r = await vmRun('probe begin { printf("hello world\\n"); exit() }');
 	t.is(r.stdout, 'hello world\n', r.stderr);
 	t.is(r.status, 0, r.stderr);
 	t.regex(r.stderr, /kmod for 6\.1\.\S+ \(build-id [0-9a-f]{12}\): modules load there and the kernel tree \S+ matches/);
+});
+
+test.serial('kernel.function("vfs_read") counts real reads (a kprobe)', async (t) => {
+	t.timeout(600_000);
+	const r = await vmRun('global n\nprobe kernel.function("vfs_read") { n++ }\nprobe timer.s(2) { printf("vfs_read calls: %d\\n", n); exit() }');
+	t.is(r.status, 0, r.stderr);
+	const m = /^vfs_read calls: (\d+)\n$/.exec(r.stdout);
+	t.truthy(m, r.stdout + r.stderr);
+	t.true(Number(m![1]) > 0);
+});
+
+test.serial('kernel.function("vfs_read").return with $return (a kretprobe)', async (t) => {
+	t.timeout(600_000);
+	const script = 'global calls, bytes\nprobe kernel.function("vfs_read").return { if ($return > 0) { calls++; bytes += $return } }\n'
+		+ 'probe timer.s(2) { printf("%d reads returned %d bytes\\n", calls, bytes); exit() }';
+	const r = await vmRun(script);
+	t.is(r.status, 0, r.stderr);
+	const m = /^(\d+) reads returned (\d+) bytes\n$/.exec(r.stdout);
+	t.truthy(m, r.stdout + r.stderr);
+	t.true(Number(m![1]) > 0);
+	t.true(Number(m![2]) >= Number(m![1]));
+});
+
+test.serial('a tracepoint: kernel.trace("sched:sched_process_exec") sees the workload\'s execs', async (t) => {
+	t.timeout(600_000);
+	const r = await vmRun('global n\nprobe kernel.trace("sched:sched_process_exec") { if (execname() == "cat") n++ }\nprobe timer.s(2) { printf("%s\\n", n > 0 ? "cat execs seen" : "none"); exit() }');
+	t.is(r.stdout, 'cat execs seen\n', r.stderr);
+	t.is(r.status, 0, r.stderr);
+});
+
+test.serial('a timer: timer.ms(100) five times, then exit', async (t) => {
+	t.timeout(600_000);
+	const r = await vmRun('global t\nprobe timer.ms(100) { t++; printf("tick %d\\n", t); if (t == 5) exit() }\nprobe end { println("done") }');
+	t.is(r.stdout, 'tick 1\ntick 2\ntick 3\ntick 4\ntick 5\ndone\n', r.stderr);
+	t.is(r.status, 0, r.stderr);
+});
+
+test.serial('syscall.open prints the real opens of cat (file name and flags)', async (t) => {
+	t.timeout(600_000);
+	const r = await vmRun('probe syscall.open { if (execname() == "cat" && filename == "\\"/payload/marker-file\\"") { printf("cat opens %s: %s\\n", filename, argstr); exit() } }');
+	t.is(r.status, 0, r.stderr);
+	// argstr: the syscall's arguments as the tracepoint types them (dfd is an int: AT_FDCWD is -100)
+	t.regex(r.stdout, /^cat opens "\/payload\/marker-file": -100, "\/payload\/marker-file", \d+, \d+\n$/);
+});
+
+test.serial('build-id mismatch, layer 1: the controller refuses a module for the VM\'s tree sent to this machine\'s host, before sending', async (t) => {
+	t.timeout(600_000);
+	const local = await fleet.startLocalAgent();
+	const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', kernel.release, '-e', 'probe begin { println("hi"); exit() }']);
+	t.is(built.status, 0, built.stderr);
+	const r = await fleet.tapfleet(['run', '--host', local, '--pki', fleet.pki, '--module', built.stdout.trim()]);
+	t.is(r.status, 1);
+	t.is(r.stdout, '');
+	t.regex(r.stderr, new RegExp(`Build-id mismatch: host "${local.replace(/\./g, '\\.')}" runs kernel build-id [0-9a-f]+ .*but module "\\S+" was built for build-id ${vmBuildId}`));
+});
+
+test.serial('build-id mismatch, layer 2: the VM\'s agent refuses a kmod module whose manifest names another build-id', async (t) => {
+	t.timeout(600_000);
+	const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', kernel.release, '-e', 'probe begin { println("hi"); exit() }']);
+	t.is(built.status, 0, built.stderr);
+	// the same .ko, its manifest claiming another kernel (signed afresh: only the build-id differs)
+	const dir = join(fleet.work, 'claims-other-build');
+	cpSync(built.stdout.trim(), dir, { recursive: true });
+	const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+	manifest.target.buildId = otherBuildId(vmBuildId);
+	writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, '\t') + '\n');
+	const client = new AgentClient(parseHostUri(fleet.host), loadClientTls(fleet.pki));
+	try {
+		const before = await client.listSessions();
+		const err: any = await t.throwsAsync(client.load(signedUpload(readModuleDir(dir), loadSigningKey(fleet.pki)), SessionOptions.fromPartial({})));
+		t.is(err?.code, status.FAILED_PRECONDITION, err?.details);
+		t.regex(err?.details ?? '', new RegExp(`Build-id mismatch: .*${otherBuildId(vmBuildId)}.*${vmBuildId}`));
+		// no session was made for it, and nothing runs
+		const after = await client.listSessions();
+		t.is(after.length, before.length);
+		t.deepEqual(after.filter((s) => s.state !== 'finished'), []);
+	} finally {
+		client.close();
+	}
+});
+
+test.serial('build-id mismatch, layer 3: a generated module built for another build refuses to start in the VM\'s kernel (taprun directly)', async (t) => {
+	t.timeout(600_000);
+	const sh = (cmd: string) => guestExec(fleet.shellPort, ['sh', '-c', cmd], 120_000);
+	const r = await sh('taprun=$(find /tmp/cache -name taprun -type f | head -1); $taprun /payload/wrong; echo "status $?"');
+	t.regex(r.stdout.toString(), /status 1\n$/);
+	t.regex(r.stderr, new RegExp(`ERROR: Build-id mismatch: "kernel" vs\\. "vmlinux" byte 0 \\(0x${vmBuildId.slice(0, 2)} vs 0x${otherBuildId(vmBuildId).slice(0, 2)}\\)`));
+	t.regex(r.stderr, /this module was built for/);
+	t.is((await sh('grep -c ^tapfleet_ /proc/modules || true')).stdout.toString(), '0\n');
+});
+
+test.serial('one run on this machine (bpf) and in the VM (kmod): compiled once per build-id, output merged with prefixes', async (t) => {
+	t.timeout(600_000);
+	const local = await fleet.startLocalAgent();
+	const r = await fleet.tapfleet(['run', '--host', local, '--host', fleet.host, '--pki', fleet.pki, '--prefix', '-e',
+		'probe begin { printf("hello\\n") } probe timer.ms(200) { printf("tick\\n"); exit() }']);
+	t.is(r.status, 0, r.stderr);
+	const lines = r.stdout.split('\n').filter(Boolean).sort();
+	t.deepEqual(lines, [`${fleet.host}: hello`, `${fleet.host}: tick`, `${local}: hello`, `${local}: tick`].sort(), r.stderr);
+	// the VM's build was compiled for once, as kmod; this machine's as bpf
+	t.is(r.stderr.match(/: kmod for 6\.1\./g)?.length, 1, r.stderr);
 });

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../controller/build/toolchain.js';
-import { Payload, VmHost } from '../vm/vm-host.js';
+import { freePort, Payload, VmHost } from '../vm/vm-host.js';
 
 const tapfleetBin = join(repoRoot, 'bin', 'tapfleet');
 
@@ -47,6 +47,7 @@ export class VmFleet {
 	prepare(opts: { guestShell?: boolean } = {}): void {
 		this.tapfleetSync(['keys', 'init', '--dir', this.pki]);
 		this.tapfleetSync(['keys', 'issue', '--dir', this.pki, '--agent', 'tapfleet-vm']);
+		this.tapfleetSync(['keys', 'issue', '--dir', this.pki, '--agent', 'local']);
 		const agentPki = join(this.pki, 'agents', 'tapfleet-vm');
 		mkdirSync(join(this.payload.dir, 'pki', 'trusted-keys'), { recursive: true });
 		for (const f of ['agent.crt', 'agent.key', 'ca.crt']) this.payload.addFile(join(agentPki, f), join('pki', f), 0o600);
@@ -101,7 +102,35 @@ export class VmFleet {
 		return this.tapfleet(['run', '--host', this.host, '--pki', this.pki, ...args], timeoutMs);
 	}
 
+	/** An agent on this machine (bpf: its kernel loads no modules), on loopback with mTLS; returns its host URI. */
+	async startLocalAgent(): Promise<string> {
+		if (this.localListen) return this.localListen;
+		const listen = `127.0.0.1:${await freePort()}`;
+		const child = spawn(process.execPath, [tapfleetBin, 'agent', '--listen', listen, '--pki', join(this.pki, 'agents', 'local'), '--state-dir', join(this.work, 'local-agent')], {
+			env: this.env(), stdio: ['ignore', 'ignore', 'pipe'],
+		});
+		this.localAgent = child;
+		let log = '';
+		await new Promise<void>((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error(`local agent did not start: ${log}`)), 120_000);
+			child.stderr.on('data', (d: Buffer) => {
+				log += d.toString('utf8');
+				if (log.includes('agent listening')) {
+					clearTimeout(timer);
+					resolve();
+				}
+			});
+			child.on('exit', (code) => reject(new Error(`local agent exited with ${code}: ${log}`)));
+		});
+		this.localListen = listen;
+		return listen;
+	}
+
+	private localAgent?: ReturnType<typeof spawn>;
+	private localListen?: string;
+
 	async close(): Promise<void> {
+		this.localAgent?.kill('SIGTERM');
 		await this.vm?.shutdown();
 		this.payload.remove();
 		rmSync(this.work, { recursive: true, force: true });
