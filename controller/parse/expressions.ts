@@ -252,13 +252,16 @@ function parseAtVarOp(p: Parser): TargetSymbolLike {
 	return { kind: 'atvar_op', tok: t, name: '@var', targetName, cuName, module, addressof: false, components: [] };
 }
 
-/** `@hist_linear(...)`/`@hist_log(...)`, or a bare identifier or @word: returns its token. */
-export function parseHistOpOrBareName(p: Parser): { tok: Token; name: string; hist: HistOp | null } {
+/**
+ * `@hist_linear(...)`/`@hist_log(...)` (the histogram), or a bare identifier
+ * or @word (its token).
+ */
+export function parseHistOpOrBareName(p: Parser): Token | HistOp {
 	const t = p.next();
 	if (!(t.type === 'identifier' || (t.type === 'operator' && t.content.startsWith('@')))) {
 		throw new ParseError('expected identifier or statistical operation');
 	}
-	if (t.content !== '@hist_linear' && t.content !== '@hist_log') return { tok: t, name: t.content, hist: null };
+	if (t.content !== '@hist_linear' && t.content !== '@hist_log') return t;
 	const htype = t.content === '@hist_linear' ? 'linear' : 'log';
 	p.expectOp('(');
 	const stat = parseExpression(p);
@@ -270,10 +273,14 @@ export function parseHistOpOrBareName(p: Parser): { tok: Token; name: string; hi
 		}
 	}
 	p.expectOp(')');
-	return { tok: t, name: t.content, hist: { kind: 'hist_op', tok: t, htype, stat, params } };
+	return { kind: 'hist_op', tok: t, htype, stat, params };
+}
+
+export function isHistOp(x: Token | HistOp): x is HistOp {
+	return (x as HistOp).kind === 'hist_op';
 }
 
 export function parseIndexable(p: Parser): SymbolRef | HistOp {
-	const { tok, name, hist } = parseHistOpOrBareName(p);
-	return hist ?? { kind: 'symbol', tok, name };
+	const r = parseHistOpOrBareName(p);
+	return isHistOp(r) ? r : { kind: 'symbol', tok: r, name: r.content };
 }

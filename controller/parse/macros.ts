@@ -26,6 +26,9 @@ interface Activation {
 	readonly macro: MacroDecl;
 }
 
+/** The parameters of a macro that has none (shared: never modified). */
+const NO_PARAMS: Map<string, MacroDecl> = new Map();
+
 /** Limit on nested macro expansions: a recursive macro would otherwise expand forever. */
 export const MAX_MACRO_DEPTH = 1000;
 
@@ -131,14 +134,14 @@ export class MacroExpander {
 			throw new ParseError(`macro expansion nested more than ${MAX_MACRO_DEPTH} deep (recursive macro?)`, t);
 		}
 		const name = t.content.slice(1);
-		const newAct: Activation = { tok: t, cursor: 0, params: new Map(), macro: decl };
 		const numParams = decl.formalArgs.length;
 		if (numParams === 0) {
 			// A parameter is expanded in the context of the macro invocation that supplied it.
-			if (decl.parentActivation) newAct.params = decl.parentActivation.params;
-			this.stack.push(newAct);
+			const params = decl.parentActivation ? decl.parentActivation.params : NO_PARAMS;
+			this.stack.push({ tok: t, cursor: 0, params, macro: decl });
 			return;
 		}
+		const newAct: Activation = { tok: t, cursor: 0, params: new Map(), macro: decl };
 		let sep = this.nextRaw();
 		if (!isOp(sep, '(')) {
 			throw new ParseError(`expected '(' in invocation of macro '@${name}' taking ${numParams} parameter${numParams === 1 ? '' : 's'}`, sep);

@@ -26,7 +26,10 @@ export interface ParserFlags {
 	readonly userFile: boolean;
 	/** Tapsets under a PATH directory record their file on probe points. */
 	readonly autoPath: boolean;
-	/** Tapset errors are reported but only as warnings. */
+	/**
+	 * A library file (stap's pf_squash_errors): its errors are reported all the
+	 * same; the caller skips the file with a warning instead of failing.
+	 */
 	readonly errorsAsWarnings: boolean;
 }
 

@@ -4,7 +4,7 @@
 // @kregister/@uregister, @kderef/@uderef).
 import type { ArrayIndex, Expression, HistOp, PrintFormat, StatComponent, SymbolRef } from './ast.js';
 import { ParseError } from './diagnostics.js';
-import { expectString, parseExpression, parseHistOpOrBareName } from './expressions.js';
+import { expectString, isHistOp, parseExpression, parseHistOpOrBareName } from './expressions.js';
 import type { Parser } from './parser.js';
 import { parseFormatString } from './print-format.js';
 import { parseLiteralString } from './statements.js';
@@ -15,8 +15,10 @@ const STAT_OPS: Record<string, StatComponent> = {
 };
 
 export function parseSymbol(p: Parser): Expression {
-	const { tok: t, name, hist } = parseHistOpOrBareName(p);
-	if (hist) return arraySuffix(p, t, hist);
+	const r = parseHistOpOrBareName(p);
+	if (isHistOp(r)) return arraySuffix(p, r.tok, r);
+	const t = r;
+	const name = t.content;
 
 	switch (name) {
 		case '@defined': return { kind: 'defined_op', tok: t, operand: parenthesized(p) };
@@ -187,12 +189,12 @@ function parsePrintArgs(p: Parser, fmt: PrintFormat, name: string): PrintFormat 
 	if ((name === 'print' || name === 'println' || name === 'sprint' || name === 'sprintln')
 		&& (p.peekOp('@hist_linear') || p.peekOp('@hist_log'))) {
 		// print(@hist_log(x)) prints the histogram; print(@hist_log(x)[b]) prints one bucket.
-		const { tok, hist } = parseHistOpOrBareName(p);
+		const hist = parseHistOpOrBareName(p) as HistOp; // peeked: it is one
 		if (!p.peekOp('[')) {
 			fmt.hist = hist;
 		} else {
 			p.expectOp('[');
-			const ai: ArrayIndex = { kind: 'arrayindex', tok, base: hist!, indexes: [parseExpression(p)] };
+			const ai: ArrayIndex = { kind: 'arrayindex', tok: hist.tok, base: hist, indexes: [parseExpression(p)] };
 			p.expectOp(']');
 			fmt.args.push(ai);
 			while (!p.peekOp(')')) {
