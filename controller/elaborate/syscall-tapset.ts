@@ -5,6 +5,7 @@
 // name the same probes. syscall.open also covers openat and openat2, since
 // modern C libraries never call open(2).
 import type { KernelProfile, Tracepoint, TracepointField } from '../profile/types.js';
+import { argstrStatements, knownArgstrFormat } from './syscall-argstr.js';
 
 const SPELLINGS = ['syscall', 'nd_syscall', 'nd1_syscall', 'nd2_syscall', 'tp_syscall'];
 
@@ -18,28 +19,37 @@ const RESERVED = new Set([
 ]);
 
 /** An argument's variable: strings are read from user memory, pointers kept as addresses. */
-function argument(field: TracepointField): { assign: string[]; fmt: string; value: string } {
+function argument(field: TracepointField): { field: string; assign: string[]; fmt: string; value: string; addr: string } {
 	const f = { ...field, name: RESERVED.has(field.name) ? field.name + '_arg' : field.name };
 	const isCharPtr = /^const char \*$/.test(f.type);
 	if (isCharPtr) {
 		return {
 			assign: [`${f.name}_uaddr = $${field.name}`, `${f.name} = user_string_quoted($${field.name})`],
-			fmt: '%s', value: f.name,
+			fmt: '%s', value: f.name, field: field.name, addr: `${f.name}_uaddr`,
 		};
 	}
 	const isPtr = f.type.includes('*');
-	return { assign: [`${f.name} = $${field.name}`], fmt: isPtr ? '%p' : '%d', value: f.name };
+	return { assign: [`${f.name} = $${field.name}`], fmt: isPtr ? '%p' : '%d', value: f.name, field: field.name, addr: f.name };
 }
 
 function argFields(tp: Tracepoint): TracepointField[] {
 	return tp.fields.filter((f) => f.name !== '__syscall_nr');
 }
 
-function enterAlias(spellings: string[], tp: Tracepoint, callName: string): string {
+/** argstr in stap's form for the calls syscall-argstr.ts knows, else the generic form. */
+function argstrLines(args: ReturnType<typeof argument>[], aliasName: string, callName: string): string[] {
+	const format = knownArgstrFormat(aliasName, callName);
+	const byField = new Map(args.map((a) => [a.field, a]));
+	const known = format && argstrStatements(format, (f) => byField.get(f)?.value, (f) => byField.get(f)?.addr);
+	if (known) return known;
+	const fmt = args.map((a) => a.fmt).join(', ');
+	return [args.length ? `argstr = sprintf("${fmt}", ${args.map((a) => a.value).join(', ')})` : 'argstr = ""'];
+}
+
+function enterAlias(spellings: string[], tp: Tracepoint, aliasName: string, callName: string): string {
 	const args = argFields(tp).map(argument);
 	const lines = [`\tname = "${callName}"`, ...args.flatMap((a) => a.assign.map((s) => '\t' + s))];
-	const fmt = args.map((a) => a.fmt).join(', ');
-	lines.push(args.length ? `\targstr = sprintf("${fmt}", ${args.map((a) => a.value).join(', ')})` : '\targstr = ""');
+	lines.push(...argstrLines(args, aliasName, callName).map((l) => '\t' + l));
 	return `probe ${spellings.join(" = ")} = kernel.trace("syscalls:${tp.name}")\n{\n${lines.join('\n')}\n}\n`;
 }
 
@@ -64,7 +74,7 @@ export function syscallTapsetText(profile: KernelProfile): string {
 		for (const callName of [name, ...(ALSO_FIRES_FOR[name] ?? [])]) {
 			const en = enter.get(callName);
 			const ex = exit.get(callName);
-			if (en) out += enterAlias(points(''), en, callName);
+			if (en) out += enterAlias(points(''), en, name, callName);
 			if (ex) out += exitAlias(points('.return'), ex, callName);
 		}
 	}

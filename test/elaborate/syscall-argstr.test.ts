@@ -1,0 +1,27 @@
+// syscall.* argstr in stap's form, end to end: the generated syscall tapset
+// elaborated, compiled and run by taprun while the test's own commands make
+// the calls (a fresh directory, so the lines are exactly those commands').
+import test from 'ava';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, tapfleet } from '../parse/helpers.js';
+
+test('openat, open (for openat), mkdir, close and read show stap\'s argstr; mode only with O_CREAT, in octal', async (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-argstr-'));
+	const script = 'probe syscall.openat, syscall.open, syscall.mkdir, syscall.mkdirat, syscall.close, syscall.read {'
+		+ ' if (execname() == "touch" || execname() == "mkdir" || execname() == "cat") printf("%s %s(%s)\\n", execname(), name, argstr) }';
+	const r = await run(tapfleet, ['run', '-c', `touch ${dir}/f; mkdir -m 0750 ${dir}/d; cat ${dir}/f`, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const lines = r.stdout.split('\n');
+	const about = (s: string): string[] => lines.filter((l) => l.includes(`"${dir}/${s}"`));
+	t.deepEqual(about('f').sort(), [
+		`cat openat("${dir}/f", O_RDONLY)`,
+		`cat openat(AT_FDCWD, "${dir}/f", O_RDONLY)`,
+		`touch openat("${dir}/f", O_WRONLY|O_CREAT|O_NOCTTY|O_NONBLOCK, 0666)`,
+		`touch openat(AT_FDCWD, "${dir}/f", O_WRONLY|O_CREAT|O_NOCTTY|O_NONBLOCK, 0666)`,
+	]);
+	t.true(about('d').includes(`mkdir mkdir("${dir}/d", 0750)`) || about('d').includes(`mkdir mkdirat(AT_FDCWD, "${dir}/d", 0750)`), about('d').join('\n'));
+	t.regex(r.stdout, /^cat close\(3\)$/m);
+	t.regex(r.stdout, /^cat read\(3, 0x[0-9a-f]+, \d+\)$/m);
+});
