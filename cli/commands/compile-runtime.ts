@@ -54,8 +54,10 @@ export async function runtimeChoice(o: RuntimeOptions, profile: KernelProfile): 
 export async function chosenLatePasses(p1: Pass1Result, pass: 3 | 4, o: RuntimeOptions, late: LatePassOptions,
 	bpf: () => Promise<PipelineResult>): Promise<PipelineResult> {
 	let choice: RuntimeChoice;
+	let profile: KernelProfile;
 	try {
-		choice = await runtimeChoice(o, await targetProfile(o));
+		profile = await targetProfile(o);
+		choice = await runtimeChoice(o, profile);
 	} catch (e) {
 		return { ok: false, stderr: `tapfleet compile: ${(e as Error).message}\n` };
 	}
@@ -65,6 +67,6 @@ export async function chosenLatePasses(p1: Pass1Result, pass: 3 | 4, o: RuntimeO
 		const r = await bpf();
 		return { ...r, stderr: line + r.stderr };
 	}
-	const r = await runKmodLatePasses(p1, pass, choice.tree!, late);
+	const r = await runKmodLatePasses(p1, pass, choice.tree!, late, o.profile ? profile : undefined);
 	return { ...r, stderr: line + r.stderr };
 }

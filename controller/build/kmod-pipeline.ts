@@ -41,13 +41,16 @@ export async function buildKmodScript(program: Program, scriptText: string, scri
 	return { ...built, translation };
 }
 
-export async function runKmodLatePasses(p1: Pass1Result, lastPass: 3 | 4, request: TreeRequest, opts: LatePassOptions = {}): Promise<PipelineResult> {
+/** `given`: a profile to resolve against (--profile), which must be of the tree's kernel. */
+export async function runKmodLatePasses(p1: Pass1Result, lastPass: 3 | 4, request: TreeRequest, opts: LatePassOptions = {}, given?: KernelProfile): Promise<PipelineResult> {
 	const scriptName = p1.files?.[0]?.file.name ?? '<input>';
 	if (!p1.files) return { ok: false, stderr: p1.session.diags.render() + 'Pass 1: parse failed.  [man error::pass1]\n' };
 	let target: KmodTarget;
 	let profile: KernelProfile;
 	try {
 		({ target, profile } = await kmodTargetFor(request));
+		if (given && given.buildId !== target.buildId) throw new Error(`the profile is of build-id ${given.buildId} (${given.release}), the kernel tree ${target.tree} is of ${target.buildId}`);
+		profile = given ?? profile;
 	} catch (e) {
 		return { ok: false, stderr: `${(e as Error).message}\nPass 4: compilation failed.  [man error::pass4]\n` };
 	}

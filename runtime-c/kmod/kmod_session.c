@@ -207,6 +207,14 @@ void tap_exit(struct tap_context *c)
 	WRITE_ONCE(tap_rt.exit_requested, true);
 }
 
+/* abort(): stop at once; neither end nor error probes run */
+void tap_abort(struct tap_context *c)
+{
+	atomic_cmpxchg(&tap_rt.state, TAP_STATE_RUNNING, TAP_STATE_STOPPED);
+	atomic_cmpxchg(&tap_rt.state, TAP_STATE_STARTING, TAP_STATE_STOPPED);
+	WRITE_ONCE(tap_rt.exit_requested, true);
+}
+
 void tap_error_user(struct tap_context *c, const char *msg)
 {
 	strscpy(c->errmsg, msg, MAXSTRINGLEN);

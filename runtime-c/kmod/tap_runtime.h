@@ -81,6 +81,7 @@ tap_long tap_tp_arg(struct tap_context *c, int i);
 /* ---- errors, exit ---- */
 
 void tap_exit(struct tap_context *c);
+void tap_abort(struct tap_context *c);
 void tap_error_user(struct tap_context *c, const char *msg);
 void tap_error_message(struct tap_context *c, char *dst);
 

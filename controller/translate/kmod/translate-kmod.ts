@@ -61,6 +61,7 @@ static inline long tap_kmod_read_user_str(char *dst, __u32 size, const void *uad
 const PRELUDE = `#include "tap.h"
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
+#include <linux/slab.h>
 #include <asm/unistd.h>
 
 /* Declarations and helpers serve every script; each uses only some of them. */
@@ -112,6 +113,20 @@ function genKmodProbe(mod: ModuleContext, p: ConcreteProbe, index: number): stri
 	return render(b, header, prologue);
 }
 
+/**
+ * A script function's locals (strings: MAXSTRINGLEN each) live on the C
+ * stack on the bpf user side; a kernel stack is a few KiB and kbuild
+ * refuses frames over 2 KiB. Here they are allocated per call (functions
+ * may recurse, so no static slot will do) and freed on every return.
+ */
+function heapFrame(fn: string): string {
+	const m = /\n\tstruct (\w+)_locals lv, \*l = &lv;\n/.exec(fn);
+	if (!m) return fn;
+	return fn
+		.replace(m[0], `\n\tstruct ${m[1]}_locals *l = kmalloc(sizeof(*l), GFP_ATOMIC);\n\n\tif (!l)\n\t\treturn 1;\n`)
+		.replace(/\n\treturn ([01]);(?=\n)/g, '\n\tkfree(l);\n\treturn $1;');
+}
+
 /** Initialized scalar globals, set before every begin probe (stap sets them at module init). */
 function initProbe(mod: ModuleContext): string | null {
 	const inits = mod.program.globals.filter((g) => g.init !== null && !mod.isArrayLike(g));
@@ -134,7 +149,7 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 		table.push({ point: 'begin', kind: 'begin', desc: `{ .point = "begin", .kind = TAP_PK_BEGIN, .priority = (-9223372036854775807LL - 1), .run = probe_0 }` });
 	}
 	const fns = reachableFunctions(probes.flatMap((p) => [p.body, p.condition])).filter((f): f is FunctionDef => f.body.kind === 'script');
-	code.push(...fns.map(functionPrototype), ...fns.map((f) => genFunction(mod, f, 'user').code));
+	code.push(...fns.map(functionPrototype), ...fns.map((f) => heapFrame(genFunction(mod, f, 'user').code)));
 	for (const p of probes) {
 		const index = table.length;
 		code.push(genKmodProbe(mod, p, index));
