@@ -115,6 +115,7 @@ export class Dispatch {
 			return fail(`cannot reach the agent: ${describeError(err)}`);
 		}
 		outcome.buildId = info.buildId;
+		this.opts.audit?.hostReached(host, client);
 		if (this.unloading !== 'no') return fail('not loaded: the run was interrupted');
 		stage('compiling');
 		let mod: ModuleOnDisk;

@@ -22,17 +22,19 @@ import {
 	type RefusalReason,
 	type RunRecorder,
 } from '../audit/index.js';
-import type { HostInfo, OutputRecord, SessionExit } from '../../proto/gen/tapfleet/v1/agent.js';
+import type { HostInfo, OutputRecord, SessionExit, SessionInfo } from '../../proto/gen/tapfleet/v1/agent.js';
 import { OutputStream } from '../../proto/gen/tapfleet/v1/agent.js';
 import type { ClientTls } from '../pki/credentials.js';
 import { sha256Hex } from '../module/sign.js';
-import { AgentClient } from './agent-client.js';
+import type { AgentClient } from './agent-client.js';
 import type { FollowResult } from './follow.js';
 import type { HostUri } from './host-uri.js';
 import type { ModuleOnDisk } from './module-dir.js';
 
 /** What fanout.ts reports per host; the labels are the hosts' command-line labels. */
 export interface DispatchAuditHooks {
+	/** The host answered: its sessions (earlier runs' loads and unloads) are imported over this connection. */
+	hostReached(host: string, client: AgentClient): void;
 	/** The agent refused (or failed) the Load: kept to classify the failure that follows. */
 	hostLoadError(host: string, err: unknown): void;
 	hostLoaded(host: string, sessionId: string): void;
@@ -84,6 +86,18 @@ export function runIdentity(tls: ClientTls | undefined): string {
 	if (!tls) return localIdentity();
 	const cn = /^CN=(.*)$/m.exec(new X509Certificate(tls.cert).subject)?.[1];
 	return cn ? identityFromCertificate(cn) : localIdentity();
+}
+
+/**
+ * The sessions no controller records itself, so only an import of the
+ * agent's word puts them in the log: loads without a run id (not made by a
+ * recording controller), and ends by lease expiry or agent restart (the
+ * controller was gone, or the session was cut from under it). Importing
+ * only these keeps the import small (it costs a query per session): the
+ * agent keeps many finished sessions, and a controller recorded the others.
+ */
+export function notRecordedByItsController(s: SessionInfo): boolean {
+	return !s.runId || (s.state === 'finished' && (s.exit?.reason === 'lease expired' || s.exit?.reason === 'agent restarted'));
 }
 
 function scriptTextGiven(script: RunAuditOptions['script']): string {
@@ -177,6 +191,12 @@ export class RunAudit implements DispatchAuditHooks {
 			const mod = await source(buildId, info, client);
 			const moduleHash = sha256Hex(mod.manifestBytes);
 			const m = mod.manifest;
+			try {
+				await this.begin(moduleHash, m.script.text, m.script.sha256);
+			} catch (err) {
+				throw new Error(`the audit log could not record this run, so nothing is loaded: ${(err as Error).message}`);
+			}
+			// After the write-ahead record, not before: one commit, not two, before the first Load.
 			if (this.o.compiles) {
 				this.track(
 					this.log.recordCompile({
@@ -190,11 +210,6 @@ export class RunAudit implements DispatchAuditHooks {
 						toolVersions: m.tools,
 					}),
 				);
-			}
-			try {
-				await this.begin(moduleHash, m.script.text, m.script.sha256);
-			} catch (err) {
-				throw new Error(`the audit log could not record this run, so nothing is loaded: ${(err as Error).message}`);
 			}
 			return mod;
 		};
@@ -259,10 +274,11 @@ export class RunAudit implements DispatchAuditHooks {
 	}
 
 	/**
-	 * Completes the run's record: waits for every write, records a run that
-	 * failed before any module existed, marks the run finished, and imports
-	 * each reachable host's sessions (so loads and unloads this controller
-	 * did not see, e.g. a lease expiry after a crashed run, reach the log).
+	 * Completes the run's record: waits for every write (including the
+	 * import of each reached host's sessions, which brings in loads and
+	 * unloads this controller did not see, e.g. a lease expiry after a crashed
+	 * run), records a run that failed before any module existed, and marks the
+	 * run finished.
 	 */
 	async finish(): Promise<void> {
 		try {
@@ -271,10 +287,12 @@ export class RunAudit implements DispatchAuditHooks {
 				await this.begin('none', scriptTextGiven(this.o.script));
 				for (const h of this.o.hosts) this.recordEnd(h.label, 'error', 0, 'not loaded: no module');
 			}
+			// Queued behind the last hosts' records, so that they usually share one commit.
+			const finished = this.ready.then((run) => run.finish());
+			finished.catch(() => {}); // awaited below, after the other records
 			const results = await Promise.allSettled(this.writes);
 			for (const r of results) if (r.status === 'rejected') this.o.warn(`audit: a record of run ${this.runId} was not written: ${(r.reason as Error).message}`);
-			await (await this.begun!).finish();
-			await this.importHostJournals();
+			await finished;
 		} catch (err) {
 			this.o.warn(`audit: run ${this.runId} could not be completed in the audit log: ${(err as Error).message}`);
 		} finally {
@@ -282,20 +300,14 @@ export class RunAudit implements DispatchAuditHooks {
 		}
 	}
 
-	private async importHostJournals(): Promise<void> {
-		await Promise.all(
-			this.o.hosts
-				.filter((h) => h.label !== this.o.embeddedLabel)
-				.map(async (h) => {
-					const client = new AgentClient(h, this.o.tls, 5_000);
-					try {
-						await this.log.importAgentJournal(this.hostName(h.label), journalFromSessions(await client.listSessions()));
-					} catch {
-						// An unreachable host's journal waits for the next run; the run's own records are complete.
-					} finally {
-						client.close();
-					}
-				}),
+	hostReached(host: string, client: AgentClient): void {
+		// Off the run's path: over the connection the dispatch already has, joined into the run's commits.
+		if (host === this.o.embeddedLabel) return; // its sessions are this run's only
+		this.track(
+			client.listSessions().then(
+				(sessions) => this.log.importAgentJournal(this.hostName(host), journalFromSessions(sessions.filter(notRecordedByItsController))),
+				() => undefined, // an agent that will not list its sessions: its journal waits for a later run
+			),
 		);
 	}
 }

@@ -11,10 +11,14 @@ import { buildModule, clientFor, inProcessAgent, readJournal, runCli, TAPFLEET, 
 import { exitOf } from '../audit/helpers/child.js';
 import { BACKENDS, makeTestDb } from '../audit/helpers/backends.js';
 
+// Generous bounds: CI machines run every test file at once.
+const CLI_TIMEOUT_MS = 300_000;
+const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => runCli(args, env, CLI_TIMEOUT_MS);
+
 const OTHER_BUILD_ID = '00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff';
 
 async function auditJson(db: string, args: string[]): Promise<any[]> {
-	const r = await runCli(['audit', ...args, '--json', '--audit-db', db]);
+	const r = await cli(['audit', ...args, '--json', '--audit-db', db]);
 	if (r.status !== 0) throw new Error(`tapfleet audit ${args.join(' ')}: ${r.stderr}`);
 	return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
@@ -28,7 +32,7 @@ async function showRun(db: string, runId: string): Promise<any> {
 }
 
 async function verifies(db: string): Promise<boolean> {
-	return (await runCli(['audit', 'verify', '--audit-db', db])).status === 0;
+	return (await cli(['audit', 'verify', '--audit-db', db])).status === 0;
 }
 
 for (const kind of BACKENDS) {
@@ -40,7 +44,7 @@ for (const kind of BACKENDS) {
 		t.teardown(() => db.dispose());
 
 		const script = 'probe begin { println("hello") println("world") exit() }';
-		const r = await runCli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '-e', script], process.env, 180_000);
+		const r = await cli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '-e', script]);
 		t.is(r.status, 0, r.stderr);
 		t.is(r.stdout, 'hello\nworld\n');
 
@@ -67,7 +71,7 @@ for (const kind of BACKENDS) {
 		t.teardown(() => db.dispose());
 		const ticks = await buildModule('ticks', tempDir('mod'));
 
-		const r = await runCli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '-T', '1', '--module', ticks], process.env, 120_000);
+		const r = await cli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '-T', '1', '--module', ticks]);
 		t.is(r.status, 0, r.stderr);
 		const [runId] = await runIdsOf(db.spec, agent.address);
 		const run = await showRun(db.spec, runId!);
@@ -112,7 +116,7 @@ for (const kind of BACKENDS) {
 
 		const mismatched = join(tempDir('mod'), 'mismatched');
 		writeModule(mismatched, { buildId: OTHER_BUILD_ID });
-		const r = await runCli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '--module', mismatched]);
+		const r = await cli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '--module', mismatched]);
 		t.is(r.status, 1, r.stderr);
 		const [runId] = await runIdsOf(db.spec, agent.address);
 		const refused = (await showRun(db.spec, runId!)).hosts[0];
@@ -121,7 +125,7 @@ for (const kind of BACKENDS) {
 		t.regex(refused.message, /runs kernel build-id [0-9a-f]{8,}/);
 
 		const hello = await buildModule('hello', tempDir('mod'));
-		const bad = await runCli(['run', '--pki', pki.dir, '--host', picky.address, '--audit-db', db.spec, '--module', hello]);
+		const bad = await cli(['run', '--pki', pki.dir, '--host', picky.address, '--audit-db', db.spec, '--module', hello]);
 		t.is(bad.status, 1, bad.stderr);
 		const [badRun] = await runIdsOf(db.spec, picky.address);
 		t.like((await showRun(db.spec, badRun!)).hosts[0], { state: 'refused', refusal: 'bad-signature' });
@@ -153,7 +157,7 @@ for (const kind of BACKENDS) {
 		await until('the lease to expire', async () => (await observer.listSessions()).some((s) => s.sessionId === sessionId && s.state === 'finished') || undefined);
 		// The next run to that host imports its sessions into the log.
 		const hello = await buildModule('hello', tempDir('mod'));
-		const next = await runCli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '--module', hello]);
+		const next = await cli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '--module', hello]);
 		t.is(next.status, 0, next.stderr);
 
 		t.like((await showRun(db.spec, runId!)).hosts[0], { state: 'ended', endedBy: 'lease-expiry', source: 'agent-journal', sessionId });
@@ -172,7 +176,7 @@ test('an audit log that cannot be opened (SQLite under a file, PostgreSQL not li
 	const notADir = join(tempDir('audit'), 'file');
 	writeFileSync(notADir, '');
 	for (const spec of [join(notADir, 'audit.db'), 'postgres://tapfleet:secret@127.0.0.1:1/nothing']) {
-		const r = await runCli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', spec, '--module', hello]);
+		const r = await cli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', spec, '--module', hello]);
 		t.is(r.status, 1, r.stderr);
 		t.regex(r.stderr, /^tapfleet run: not dispatching: .*audit log cannot be opened: cannot open audit database /m);
 		t.false(r.stderr.includes('secret'));
@@ -187,7 +191,7 @@ test('a local run (embedded agent, no --host) is recorded in the default log und
 	const state = tempDir('xdg-state');
 	const { TAPFLEET_AUDIT_DB: _unset, ...inherited } = process.env;
 	const env = { ...inherited, XDG_STATE_HOME: state };
-	const r = await runCli(['run', '-e', 'probe begin { println("local") exit() }'], env, 180_000);
+	const r = await cli(['run', '-e', 'probe begin { println("local") exit() }'], env);
 	t.is(r.status, 0, r.stderr);
 	const db = join(state, 'tapfleet', 'audit.db');
 	const host = `local:${hostname()}`;
