@@ -273,8 +273,11 @@ static int aggregate(struct tap_map *m, const void *k, void *agg)
 	if (!all)
 		return 0;
 	found = !bpf_map_lookup_elem(m->fd, k, all);
-	if (found)
+	/* a scalar statistic is keyed by a __u32 0; arrays by a struct of 8-byte columns */
+	if (found && m->key_size == sizeof(__u32))
 		tap_stat_aggregate(m->stat, agg, all, tap_rt.ncpus, stride);
+	else if (found)
+		tap_stat_aggregate_keyed(m->stat, agg, all, tap_rt.ncpus, stride);
 	else
 		tap_stat_clear(m->stat, agg);
 	free(all);

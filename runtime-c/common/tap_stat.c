@@ -60,6 +60,54 @@ void tap_stat_aggregate(const struct tap_stat_desc *d, struct tap_stat_data *agg
 	agg->variance = agg->variance_s >> (2 * shift);
 }
 
+/* Merges `sd` into `agg` as stap's map.c _new_map_copy_stat does. */
+static void merge_pair(const struct tap_stat_desc *d, struct tap_stat_data *agg,
+		       const struct tap_stat_data *sd)
+{
+	int shift = d->bit_shift, j;
+	__s64 count1 = agg->count, avg1 = agg->avg_s, dev1, dev2;
+
+	if (!count1) {
+		/* the first CPU's accumulator is copied as it is */
+		for (j = 0; j < (int)tap_stat_size(d); j++)
+			((unsigned char *)agg)[j] = ((const unsigned char *)sd)[j];
+		agg->variance = agg->variance_s >> (2 * shift);
+		return;
+	}
+	agg->count += sd->count;
+	agg->sum += sd->sum;
+	if (sd->min < agg->min)
+		agg->min = sd->min;
+	if (sd->max > agg->max)
+		agg->max = sd->max;
+	agg->avg_s = tap_div64(agg->sum << shift, agg->count);
+	dev1 = avg1 - agg->avg_s;
+	dev2 = sd->avg_s - agg->avg_s;
+	agg->variance_s = tap_div64(wrap_mul(wrap_mul(count1, dev1), dev1) +
+				    wrap_mul(count1 - 1, agg->variance_s) +
+				    wrap_mul(wrap_mul(sd->count, dev2), dev2) +
+				    wrap_mul(sd->count - 1, sd->variance_s),
+				    agg->count - 1);
+	agg->variance = agg->variance_s >> (2 * shift);
+	for (j = 0; j < d->buckets; j++)
+		ROW(agg, j) += ROW(sd, j);
+}
+
+void tap_stat_aggregate_keyed(const struct tap_stat_desc *d, struct tap_stat_data *agg,
+			      const void *percpu, int n, size_t stride)
+{
+	const unsigned char *base = percpu;
+	int i;
+
+	tap_stat_clear(d, agg);
+	for (i = 0; i < n; i++) {
+		const struct tap_stat_data *sd = (const void *)(base + i * stride);
+
+		if (sd->count)
+			merge_pair(d, agg, sd);
+	}
+}
+
 void tap_stat_add(const struct tap_stat_desc *d, struct tap_stat_data *sd,
 		  long long val)
 {

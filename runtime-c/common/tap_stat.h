@@ -28,6 +28,14 @@ void tap_stat_clear(const struct tap_stat_desc *d, struct tap_stat_data *sd);
 void tap_stat_aggregate(const struct tap_stat_desc *d, struct tap_stat_data *agg,
 			const void *percpu, int n, size_t stride);
 
+/*
+ * The same for an element of a statistics array: stap's map.c merges the
+ * CPUs' accumulators pairwise, in CPU order (the first copied as it is), so
+ * its @variance rounds differently from the scalars' one-shot formula.
+ */
+void tap_stat_aggregate_keyed(const struct tap_stat_desc *d, struct tap_stat_data *agg,
+			      const void *percpu, int n, size_t stride);
+
 /* Adds one value (user-side `s <<< v`). */
 void tap_stat_add(const struct tap_stat_desc *d, struct tap_stat_data *sd,
 		  long long val);
