@@ -2,8 +2,9 @@
 // user's probes, resolve and translate what they reach, infer types, and
 // report problems as stap does. The result is the Program of program.ts.
 import type { Probe, StapFile } from '../parse/ast.js';
-import type { ParseSession } from '../parse/index.js';
+import { type ParseSession, parseFile } from '../parse/index.js';
 import type { KernelProfile } from '../profile/types.js';
+import { autoprintText } from './autoprint.js';
 import { reportSemantic, SemanticError } from './diagnostics.js';
 import { type Expansion, ProbeExpander, spliceBodies } from './expand.js';
 import { TypeInference } from './infer.js';
@@ -33,7 +34,24 @@ export interface Pass2Result {
 	readonly table: SymbolTable;
 }
 
+export const AUTOPRINT_FILE_NAME = '<global var display>';
+
+/**
+ * Pass 2, with stap's end-of-run display of written-but-unread globals: if
+ * the script has any, it is elaborated again with their `probe end`s added
+ * (not when listing, as stap in its dump modes).
+ */
 export function runPass2(opts: Pass2Options): Pass2Result {
+	const first = elaborateOnce(opts);
+	const text = first.program && !opts.keepUnused ? autoprintText(first.program) : null;
+	if (!text) return first;
+	const opt = { privileged: false, userFile: false, autoPath: false, errorsAsWarnings: false, checkCompatible: false };
+	const file = parseFile(opts.session, { name: AUTOPRINT_FILE_NAME, contents: text, synthetic: true }, opt);
+	if (!file) return first;
+	return elaborateOnce({ ...opts, userFiles: [...opts.userFiles, file], tapsets: first.table.tapsetFiles });
+}
+
+function elaborateOnce(opts: Pass2Options): Pass2Result {
 	const diags = opts.session.diags;
 	const tapsets = opts.tapsets ?? parseTapsets(opts.session, opts.profile, opts.tapsetDir);
 	const table = buildSymbolTable(opts.userFiles, tapsets);

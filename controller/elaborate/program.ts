@@ -178,6 +178,12 @@ export interface PrintCall extends ExprBase {
 	readonly toStream: boolean;
 	/** printf/sprintf: the components; otherwise null. */
 	readonly format: FormatComponent[] | null;
+	/**
+	 * printf/sprintf: the format as written, escapes and all. stap's runtime
+	 * parses it again, every flag in a loop, so `%#06x` keeps its 0 flag, which
+	 * the components (one flag each, as stap's parser keeps) lose.
+	 */
+	readonly rawFormat?: string;
 	/** print_char / printd / printdln: the delimiter for printd. */
 	readonly delimiter: string | null;
 	readonly newline: boolean;
@@ -245,6 +251,10 @@ export interface ForeachStmt extends StmtBase {
 }
 export interface ReturnStmt extends StmtBase { readonly kind: 'return'; readonly value: Expr | null }
 /** `delete a[k]`, `delete a` (whole array), `delete x` (reset a scalar). */
+/**
+ * `delete a[1, *]` (stap 4.8): the IndexRef's keys hold null for each
+ * wildcard, and the statement deletes every element matching the others.
+ */
 export interface DeleteStmt extends StmtBase {
 	readonly kind: 'delete';
 	readonly target: VarRef | IndexRef | { readonly kind: 'array'; readonly array: GlobalVar; readonly tok: Token };

@@ -286,15 +286,17 @@ export class Translator {
 		return { kind: 'assign', tok: e.tok, type, op: e.op, target, value };
 	}
 
-	private arrayIndex(e: A.ArrayIndex, sc: Scope, write: boolean): P.IndexRef | P.HistBucket {
+	/** `wildcards`: `delete a[1, *]` may leave keys out (null keys in the IndexRef; see DeleteStmt). */
+	private arrayIndex(e: A.ArrayIndex, sc: Scope, write: boolean, wildcards = false): P.IndexRef | P.HistBucket {
 		if (e.base.kind === 'hist_op') {
 			if (e.indexes.length !== 1 || e.indexes[0] === null) this.fail('a histogram bucket takes one index', e.tok);
 			const hist = this.histOp(e.base, sc);
 			return { kind: 'hist_bucket', tok: e.tok, type: 'long', hist, bucket: this.expr(e.indexes[0]!, sc) };
 		}
-		if (e.indexes.some((k) => k === null)) this.fail('wildcard indexes are only allowed with "in" and foreach', e.tok);
+		if (!wildcards && e.indexes.some((k) => k === null)) this.fail('wildcard indexes are only allowed with "in", foreach and delete', e.tok);
 		const array = this.arrayOf(sc, e.base, e.indexes.length, write);
-		return { kind: 'index', tok: e.tok, type: array.type === 'unknown' ? 'unknown' : array.type, array, keys: e.indexes.map((k) => this.expr(k!, sc)) };
+		const keys = e.indexes.map((k) => (k === null ? null : this.expr(k, sc))) as P.Expr[];
+		return { kind: 'index', tok: e.tok, type: array.type === 'unknown' ? 'unknown' : array.type, array, keys };
 	}
 
 	private statOperand(e: A.Expression, sc: Scope): P.VarRef | P.IndexRef {
@@ -331,6 +333,7 @@ export class Translator {
 		return {
 			kind: 'print', tok: e.tok, type: e.printToStream ? 'unknown' : 'string', name: e.printFormatType,
 			toStream: e.printToStream, format: e.printWithFormat ? e.components : null,
+			...(e.printWithFormat ? { rawFormat: e.rawComponents } : {}),
 			delimiter: e.printWithDelim ? e.delimiter : e.printChar ? '' : null, newline: e.printWithNewline, args, hist,
 		};
 	}
@@ -479,7 +482,7 @@ export class Translator {
 	private deleteStmt(s: A.DeleteStatement, sc: Scope): P.DeleteStmt {
 		const v = s.value;
 		if (v.kind === 'arrayindex') {
-			const r = this.arrayIndex(v, sc, true);
+			const r = this.arrayIndex(v, sc, true, true);
 			if (r.kind !== 'index') this.fail('cannot delete a histogram bucket', v.tok);
 			return { kind: 'delete', tok: s.tok, target: r };
 		}

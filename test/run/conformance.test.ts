@@ -15,18 +15,18 @@ import { repoRoot } from '../../controller/build/toolchain.js';
 const corpus = path.join(repoRoot, '../shared/conformance/run');
 
 export const PASSING: readonly string[] = [
-	'args_basic', 'base_arith', 'args_slice_expr_key', 'args_slice_membership', 'args_slice_membership2',
+	'args_basic', 'args_slice_delete_int', 'base_arith', 'args_slice_expr_key', 'args_slice_membership', 'args_slice_membership2',
 	'args_slice_wildcards', 'at_defined', 'base_abort_1', 'base_abort_3', 'base_be_order',
 	'base_break_and_continue', 'base_exit_2', 'base_exit_3', 'base_foreach_aggrsort',
 	'base_foreach_sort_stat_11', 'base_foreach_sort_stat_5', 'base_foreach_sort_stat_8',
-	'base_foreach_value', 'base_func_definition', 'base_global_init', 'base_overcatcher',
+	'base_foreach_value', 'base_func_definition', 'base_global_init', 'base_global_stat_autoprint', 'base_overcatcher',
 	'base_prepost_optim', 'base_probe_combining_1', 'base_probe_combining_2',
 	'base_probe_combining_3', 'base_ternary_op_1', 'base_ternary_op_7', 'err_array_overflow',
 	'err_beginenderror', 'err_error_fn', 'lang_globals_locals_init', 'lang_int_ops', 'lang_loops',
 	'lang_recursion', 'lang_short_circuit', 'lang_try_catch_messages', 'maps_foreach_foreach',
-	'maps_hist_in_string', 'maps_is', 'maps_ix_hist', 'maps_linear', 'maps_linear_empty',
-	'maps_linear_overunder', 'maps_log_edge', 'maps_multikey_sort', 'maps_slice_sorting',
-	'preproc_conditionals', 'printf_basic6', 'printf_char1', 'printf_char2', 'printf_oct',
+	'maps_hist_in_string', 'maps_is', 'maps_ix', 'maps_ix_hist', 'maps_linear', 'maps_linear_empty',
+	'maps_linear_overunder', 'maps_log_edge', 'maps_multikey_sort', 'maps_slice_pmaps', 'maps_slice_sorting',
+	'preproc_conditionals', 'printf_basic6', 'printf_char1', 'printf_char2', 'printf_flags_widths', 'printf_oct',
 	'printf_print', 'printf_print_char', 'printf_print_stats', 'printf_string1', 'printf_string2',
 	'string_conversions', 'string_dot', 'string_isinstr', 'string_quoted', 'string_sprintln',
 	'string_str_replace', 'string_strcmp', 'string_strlen', 'string_strpos', 'string_text_str',
