@@ -43,19 +43,24 @@ function main(runs: number): void {
 	const stapCmd = ['stap', '-p1', '-e', 'probe begin {}'];
 	const oursCmd = [process.execPath, self, '--child'];
 	const stapEnv = { ...process.env, SYSTEMTAP_NOSIGN: '1' }; // stap refuses hosts in lockdown otherwise
+	// The same parse with V8's default settings (controller/parse/engine.ts), for comparison.
+	const defaultsEnv = { ...process.env, TAPFLEET_V8_DEFAULTS: '1' };
 	const stap: Sample[] = [];
 	const ours: Sample[] = [];
+	const oursDefaults: Sample[] = [];
 	timed(oursCmd, process.env); // warm the file cache for both
 	timed(stapCmd, stapEnv);
 	for (let i = 0; i < runs; i++) {
 		ours.push(timed(oursCmd, process.env));
 		stap.push(timed(stapCmd, stapEnv));
+		oursDefaults.push(timed(oursCmd, defaultsEnv));
 	}
 	const row = (name: string, s: Sample[]): string =>
-		`${name.padEnd(38)} wall ${median(s.map((x) => x.wall)).toFixed(2)} s   cpu ${median(s.map((x) => x.cpu)).toFixed(2)} s`;
+		`${name.padEnd(44)} wall ${median(s.map((x) => x.wall)).toFixed(2)} s   cpu ${median(s.map((x) => x.cpu)).toFixed(2)} s`;
 	console.log(`parsing ${DEFAULT_TAPSET_DIR} (median of ${runs} runs, fresh process each)`);
 	console.log(row('stap -p1 -e "probe begin {}"', stap));
 	console.log(row('tapfleet pass 1 (whole library, -g)', ours));
+	console.log(row('  the same, TAPFLEET_V8_DEFAULTS=1', oursDefaults));
 	const wallRatio = median(stap.map((x) => x.wall)) / median(ours.map((x) => x.wall));
 	const cpuRatio = median(stap.map((x) => x.cpu)) / median(ours.map((x) => x.cpu));
 	console.log(`tapfleet is ${wallRatio.toFixed(2)}x stap's speed by wall time, ${cpuRatio.toFixed(2)}x by CPU time`);

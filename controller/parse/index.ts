@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { StapFile } from './ast.js';
 import { type Diagnostic, Diagnostics, ParseError } from './diagnostics.js';
+import { tuneEngineForParsing } from './engine.js';
 import { Lexer } from './lexer.js';
 import { DEFAULT_TAPSET_DIR, libraryFiles } from './library.js';
 import { type MacroDecl, MacroExpander } from './macros.js';
@@ -26,6 +27,7 @@ export interface ParseSession {
 }
 
 export function newSession(target: PreprocessorTarget, args: readonly string[] = []): ParseSession {
+	tuneEngineForParsing();
 	return { target, args, diags: new Diagnostics(args.length), libraryMacros: new Map(), overloads: new Map() };
 }
 
