@@ -2,8 +2,9 @@
 // unless --audit-db names PostgreSQL. Several processes may append at once:
 // BEGIN IMMEDIATE takes SQLite's write lock, which serializes appenders.
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirs } from '../util/make-dirs.js';
 import type { AuditBackend, EventFilter } from './backend.js';
 import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './event.js';
 import { checkSchemaVersion, CREATE_VERSION_TABLE, migrationSql, MIGRATIONS } from './migrations.js';
@@ -34,7 +35,7 @@ export class SqliteBackend implements AuditBackend {
 	private readonly appendTx: (events: NewEvent[]) => EventRow[];
 
 	constructor(readonly location: string) {
-		mkdirSync(dirname(location), { recursive: true, mode: 0o700 });
+		makeDirs(dirname(location), 0o700);
 		// Script texts and identities are private: create the file 0600 (its
 		// -wal and -shm files inherit that from it).
 		if (!existsSync(location)) closeSync(openSync(location, 'a', 0o600));

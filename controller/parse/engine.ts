@@ -10,7 +10,7 @@
 // pass 1's CPU time for the whole library by 10-15% (docs/parse.md); the
 // parser's output is unaffected (the flag changes only where V8 allocates).
 // (A lower TurboFan inlining budget saved as much again, but less inlining
-// means more stack per nesting level: the 990-deep nesting test then runs out
+// means more stack per nesting level: deep nesting tests then run out
 // of stack before MAX_NESTING. Not done.)
 // The flag is process-wide, so it is set once, when pass 1 first runs, and
 // TAPFLEET_V8_DEFAULTS=1 leaves V8 as it is (to compare, or if another

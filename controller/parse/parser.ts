@@ -17,7 +17,7 @@ export type ParseContext = 'unknown' | 'probe' | 'global' | 'function' | 'embedd
  * How deeply statements and expressions may nest. Far beyond real scripts;
  * it keeps recursion well inside Node's default stack.
  */
-export const MAX_NESTING = 1000;
+export const MAX_NESTING = 500;
 
 export interface ParserFlags {
 	/** Guru mode (-g): embedded C and guru-only operators allowed. */

@@ -1,12 +1,13 @@
 // `tapfleet keys`: creates a PKI directory (CA, controller certificate,
 // module-signing key) and issues agent and client directories from it.
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCa, issueLeaf, type PemPair } from './certificates.js';
 import type { Role } from './identity.js';
 import { PkiError } from './errors.js';
 import { AGENT_PKI_FILES, CLIENT_PKI_FILES, PKI_FILES, agentPkiDir, clientPkiDir } from './layout.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 export { PkiError };
 
@@ -43,7 +44,7 @@ export async function initPki(dir: string, controllerName = 'controller'): Promi
 	if (existsSync(join(dir, PKI_FILES.caKey))) {
 		throw new PkiError(`${dir} already holds a CA; refusing to overwrite it (remove the directory to start over)`);
 	}
-	mkdirSync(dir, { recursive: true, mode: 0o700 });
+	makeDirs(dir, 0o700);
 	const ca = await createCa('tapfleet CA');
 	writeFileSync(join(dir, PKI_FILES.caCert), ca.certPem);
 	writePrivate(join(dir, PKI_FILES.caKey), ca.keyPem);
@@ -65,7 +66,7 @@ export async function issueAgent(dir: string, name: string, extraAltNames: strin
 	checkName('agent', name);
 	const ca = readCa(dir);
 	const out = agentPkiDir(dir, name);
-	mkdirSync(join(out, AGENT_PKI_FILES.trustedKeysDir), { recursive: true, mode: 0o700 });
+	makeDirs(join(out, AGENT_PKI_FILES.trustedKeysDir), 0o700);
 	const altNames = [...new Set([name, 'localhost', '127.0.0.1', '::1', ...extraAltNames])];
 	const leaf = await issueLeaf(ca, { commonName: name, role: 'agent', altNames });
 	writeFileSync(join(out, AGENT_PKI_FILES.caCert), ca.certPem);
@@ -81,7 +82,7 @@ export async function issueClient(dir: string, name: string, role: Exclude<Role,
 	checkName('client', name);
 	const ca = readCa(dir);
 	const out = clientPkiDir(dir, name);
-	mkdirSync(out, { recursive: true, mode: 0o700 });
+	makeDirs(out, 0o700);
 	const leaf = await issueLeaf(ca, { commonName: name, role });
 	writeFileSync(join(out, CLIENT_PKI_FILES.caCert), ca.certPem);
 	writeFileSync(join(out, CLIENT_PKI_FILES.cert), leaf.certPem);

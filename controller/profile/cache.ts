@@ -1,13 +1,13 @@
 // Profiles cached by build-id under $XDG_CACHE_HOME/tapfleet/profiles
 // (default ~/.cache/tapfleet/profiles), one gzip-compressed file per kernel
 // build: <build-id>.json.gz.
-import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { reasonOf } from './reasons.js';
 import { loadProfile, saveProfile } from './store.js';
 import type { KernelProfile } from './types.js';
 import { ProfileError } from './validate.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 export interface CacheOptions {
 	/** Overrides the cache directory (tests; a controller with its own state directory). */
@@ -32,7 +32,7 @@ export function cachedProfilePath(buildId: string, opts: CacheOptions = {}): str
 export function cacheProfile(profile: KernelProfile, opts: CacheOptions = {}): string {
 	const path = cachedProfilePath(profile.buildId, opts);
 	try {
-		mkdirSync(profileCacheDir(opts), { recursive: true });
+		makeDirs(profileCacheDir(opts));
 	} catch (err) {
 		throw new ProfileError(`cannot create the profile cache: ${reasonOf(err)}`);
 	}
