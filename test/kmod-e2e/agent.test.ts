@@ -103,8 +103,8 @@ test.serial('syscall.open prints the real opens of cat (file name and flags)', a
 	t.timeout(600_000);
 	const r = await vmRun('probe syscall.open { if (execname() == "cat" && filename == "\\"/payload/marker-file\\"") { printf("cat opens %s: %s\\n", filename, argstr); exit() } }');
 	t.is(r.status, 0, r.stderr);
-	// argstr: the syscall's arguments as the tracepoint types them (dfd is an int: AT_FDCWD is -100)
-	t.regex(r.stdout, /^cat opens "\/payload\/marker-file": -100, "\/payload\/marker-file", \d+, \d+\n$/);
+	// argstr as the syscall tapset formats it (the file name quoted, the flags by name)
+	t.regex(r.stdout, /^cat opens "\/payload\/marker-file": (?:.*, )?"\/payload\/marker-file", O_RDONLY\b.*\n$/);
 });
 
 test.serial('build-id mismatch, layer 1: the controller refuses a module for the VM\'s tree sent to this machine\'s host, before sending', async (t) => {
