@@ -2,7 +2,7 @@
 // the real taprun on this kernel, output compared exactly.
 import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, tapfleet } from '../parse/helpers.js';
@@ -35,8 +35,13 @@ test('syscall.open with execname() and argstr shows the opens this test makes, i
 test('-c CMD runs the command once the probes are attached and stops when it exits; -o FILE', async (t) => {
 	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-run-test-'));
 	const outFile = join(dir, 'out');
-	const script = 'global n probe kernel.trace("syscalls:sys_enter_newuname") { if (execname() == "uname") n++ } probe end { printf("uname calls: %d\\n", n) }';
-	const r = await run(tapfleet, ['run', '-o', outFile, '-c', 'uname; uname; uname', '-e', script]);
+	// A copy of uname under a name of its own: other tests running at the same time call uname too.
+	const name = `tfu${process.pid % 100000}`;
+	copyFileSync('/bin/uname', join(dir, name));
+	chmodSync(join(dir, name), 0o755);
+	const cmd = join(dir, name);
+	const script = `global n probe kernel.trace("syscalls:sys_enter_newuname") { if (execname() == "${name}") n++ } probe end { printf("uname calls: %d\\n", n) }`;
+	const r = await run(tapfleet, ['run', '-o', outFile, '-c', `${cmd}; ${cmd}; ${cmd}`, '-e', script]);
 	t.is(r.status, 0, r.stderr);
 	t.is(readFileSync(outFile, 'latin1'), 'uname calls: 3\n');
 });
