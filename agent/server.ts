@@ -3,7 +3,6 @@
 // service and server reflection, reconciles the journal before serving, and
 // stops every session (end probes) when stopped.
 import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -16,7 +15,6 @@ import { availableRuntimes, hostFacts } from './host-facts.js';
 import { Journal } from './journal.js';
 import { jsonLogger, type Logger } from './log.js';
 import { DEFAULT_BUFFER_LIMITS } from './output-buffer.js';
-import { addReflection } from './reflection.js';
 import { agentService } from './service.js';
 import { SessionManager } from './sessions.js';
 import { resolveTaprun, taprunVersion } from './taprun-path.js';
@@ -39,6 +37,8 @@ export interface AgentOptions {
 	maxLeaseSeconds?: number;
 	endGraceMs?: number;
 	log?: Logger;
+	/** Serve the standard health and reflection services (default true). An agent embedded in `tapfleet run` has no other client and skips them: loading their descriptors is most of its start-up (~0.1-0.3 s). */
+	standardServices?: boolean;
 }
 
 export interface RunningAgent {
@@ -151,9 +151,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 		startedAt: Date.now(),
 	});
 	server.addService(AgentServiceService, service);
-	const health = new HealthImplementation({ '': 'SERVING', 'tapfleet.v1.AgentService': 'SERVING' });
-	health.addToServer(server);
-	if (!addReflection(server)) log.warn('no API descriptors found: server reflection is off');
+	let health: { setStatus(service: string, status: 'NOT_SERVING'): void } | undefined;
+	if (opts.standardServices !== false) {
+		// loaded only when served: their protobuf descriptors are the bulk of the agent's start-up
+		const [{ HealthImplementation }, { addReflection }] = await Promise.all([import('grpc-health-check'), import('./reflection.js')]);
+		const served = new HealthImplementation({ '': 'SERVING', 'tapfleet.v1.AgentService': 'SERVING' });
+		served.addToServer(server);
+		health = served;
+		if (!addReflection(server)) log.warn('no API descriptors found: server reflection is off');
+	}
 
 	if (unixPath) rmSync(unixPath, { force: true });
 	const bindAddress = unixPath ? `unix:${unixPath}` : opts.listen;
@@ -173,7 +179,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 		journal,
 		stop(reason = 'agent stopped') {
 			stopping ??= (async () => {
-				health.setStatus('', 'NOT_SERVING');
+				health?.setStatus('', 'NOT_SERVING');
 				await sessions.stopAll(reason);
 				// Every session has ended, so every stream ends too; do not wait on a stuck peer for long.
 				await new Promise<void>((resolve) => {

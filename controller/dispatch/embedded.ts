@@ -19,7 +19,7 @@ export async function startEmbeddedAgent(signingKey: KeyObject, taprunPath?: str
 	const keysDir = join(dir, 'trusted-keys');
 	mkdirSync(keysDir);
 	writeFileSync(join(keysDir, 'run.pub'), createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }) as string);
-	const agent = await startAgent({ listen: `unix:${join(dir, 'agent.sock')}`, trustedKeysDir: keysDir, stateDir: join(dir, 'state'), taprunPath, log: silentLogger });
+	const agent = await startAgent({ listen: `unix:${join(dir, 'agent.sock')}`, trustedKeysDir: keysDir, stateDir: join(dir, 'state'), taprunPath, log: silentLogger, standardServices: false });
 	return {
 		uri: agent.address,
 		agent,
