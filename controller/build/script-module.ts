@@ -2,8 +2,8 @@
 // directory (through the module cache). The module is named like stap's
 // (stap_<hash>): tap_ and the start of the script's hash, unless -m NAME.
 import type { Program } from '../elaborate/program.js';
-import { translate, type Translation } from '../translate/translate.js';
-import { buildModule, type ModuleBuildResult } from './build-module.js';
+import type { Translation } from '../translate/translate.js';
+import type { ModuleBuildResult } from './build-module.js';
 import type { BuildTarget } from './target.js';
 import { sha256 } from './toolchain.js';
 
@@ -27,6 +27,8 @@ export function defaultModuleName(scriptText: string): string {
 
 export async function buildScriptModule(req: ScriptBuildRequest): Promise<ModuleBuildResult & { translation: Translation }> {
 	const name = req.moduleName ?? defaultModuleName(req.scriptText);
+	// loaded on use: `tapfleet run` imports this file for parseDefines, and a cached script needs neither
+	const [{ translate }, { buildModule }] = await Promise.all([import('../translate/translate.js'), import('./build-module.js')]);
 	const translation = translate(req.program, { name, scriptName: req.scriptName });
 	const built = await buildModule({
 		name,

@@ -2,11 +2,13 @@
 // `tapfleet run`: parse (pass 1), elaborate against this host's kernel
 // (pass 2), translate (pass 3), build (pass 4, cached). Diagnostics are
 // stap's text; a failure names its pass as stap does.
+// A cached script (the common case of a repeated `tapfleet run`) loads none of
+// passes 1-4: the parser, elaborator, translator and builder are imported
+// only on a miss, and the host's kernel config is read only then too.
+import { release, machine } from 'node:os';
 import { DEFAULT_TAPSET_DIR } from '../parse/library.js';
-import { hostTarget, runPass1, type Pass1Result } from '../parse/index.js';
+import type { Pass1Result } from '../parse/index.js';
 import type { KernelProfile } from '../profile/types.js';
-import { TranslateError, translate } from '../translate/translate.js';
-import { buildScriptModule } from './script-module.js';
 import { localBuildTarget } from './target.js';
 import { BuildError } from './toolchain.js';
 import { frontKey, frontLookup, frontStore } from './front-cache.js';
@@ -61,17 +63,21 @@ export interface LatePassOptions {
 
 /** Passes 1-4 of one script on this host; an unchanged script skips them all (front-cache.ts). */
 export async function runPipeline(input: ScriptInput, lastPass: 3 | 4, opts: LatePassOptions = {}): Promise<PipelineResult> {
-	const target = hostTarget({ guruMode: !!input.guru });
 	const includePaths = [DEFAULT_TAPSET_DIR, ...(input.includePaths ?? [])];
 	const cacheRoot = defaultCacheDir();
+	// The target as the key sees it: uname and guru mode. The kernel config
+	// that pass 1 also reads belongs to the kernel build, which the build-id names.
+	const targetKey = { kernelRelease: release(), machine: machine(), guruMode: !!input.guru };
 	const key = lastPass === 4
 		? frontKey({
-			scriptName: input.name, scriptText: input.text, args: input.args, options: { target, opts },
+			scriptName: input.name, scriptText: input.text, args: input.args, options: { target: targetKey, opts },
 			buildId: localBuildTarget().buildId, dirs: [...includePaths, defaultTapsetDirOfPass2()],
 		})
 		: null;
 	const hit = key ? frontLookup(cacheRoot, key) : null;
 	if (hit) return { ok: true, stderr: hit.stderr, moduleDir: hit.moduleDir, cached: true };
+	const { hostTarget, runPass1 } = await import('../parse/index.js');
+	const target = hostTarget({ guruMode: !!input.guru });
 	const p1 = runPass1({ target, args: input.args, includePaths, scripts: [{ name: input.name, text: input.text }] });
 	const r = await runLatePasses(p1, lastPass, opts);
 	if (key && r.ok && r.moduleDir) frontStore(cacheRoot, key, { moduleDir: r.moduleDir, stderr: r.stderr });
@@ -89,7 +95,11 @@ export async function runLatePasses(p1: Pass1Result, lastPass: 3 | 4, opts: Late
 	if (!p1.files) return { ok: false, stderr: p1.session.diags.render() + 'Pass 1: parse failed.  [man error::pass1]\n' };
 	const target = localBuildTarget();
 	// loaded on use: `tapfleet compile -p1` needs none of passes 2-4
-	const { runPass2 } = await import('../elaborate/index.js');
+	const [{ runPass2 }, { TranslateError, translate }, { buildScriptModule }] = await Promise.all([
+		import('../elaborate/index.js'),
+		import('../translate/translate.js'),
+		import('./script-module.js'),
+	]);
 	const p2 = runPass2({ profile: await localProfile(target.buildId), session: p1.session, userFiles: p1.files, guru: p1.session.target.guruMode });
 	let stderr = p1.session.diags.render();
 	if (!p2.program) return { ok: false, stderr: stderr + 'Pass 2: analysis failed.  [man error::pass2]\n' };
