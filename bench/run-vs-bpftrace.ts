@@ -4,7 +4,7 @@
 //     and under `bpftrace -c` (both start the loop after attaching);
 //  2. time from command to first output (a begin probe), tapfleet cold
 //     (empty module and vmlinux caches), tapfleet cached, bpftrace.
-// Usage: node dist/bench/run-vs-bpftrace.js [CALLS=2000000] [REPEATS=3]
+// Usage: [TAPFLEET_BASELINE=OTHER/bin/tapfleet] node dist/bench/run-vs-bpftrace.js [CALLS=2000000] [REPEATS=3]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,8 +57,15 @@ function firstOutputMs(cmd: string, args: string[], env = process.env): Promise<
 		const t0 = performance.now();
 		const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
 		let at = 0;
-		child.stdout.once('data', () => (at = performance.now() - t0));
-		child.on('close', () => (at ? resolve(at) : reject(new Error(`${cmd}: no output`))));
+		let err = '';
+		let out = '';
+		// the probe's own line, not a banner (bpftrace prints "Attaching 1 probe..." before loading)
+		child.stdout.on('data', (d: Buffer) => {
+			out += d.toString();
+			if (!at && out.includes('first\n')) at = performance.now() - t0;
+		});
+		child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+		child.on('close', (code) => (at ? resolve(at) : reject(new Error(`${cmd} ${args.join(' ')}: no output (status ${code})\n${err}`))));
 	});
 }
 
@@ -81,13 +88,27 @@ console.log(`  tapfleet run      ${tf.toFixed(1)} ns/call  (+${(tf - base).toFix
 console.log(`  bpftrace          ${bt.toFixed(1)} ns/call  (+${(bt - base).toFixed(1)} ns/event)`);
 console.log(`  ratio tapfleet/bpftrace overhead: ${((tf - base) / (bt - base)).toFixed(2)}`);
 
+// TAPFLEET_BASELINE=/path/to/other/checkout/bin/tapfleet adds that build's
+// figures to the same run (before/after a change, under the same load).
+const builds: [string, string][] = [['tapfleet', tapfleet]];
+if (process.env.TAPFLEET_BASELINE) builds.push(['baseline', process.env.TAPFLEET_BASELINE]);
 const hello = 'probe begin { println("first") exit() }';
-const cold = await repeat(() => firstOutputMs(tapfleet, ['run', '-e', hello], { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) }));
-const cache = mkdtempSync(join(work, 'cache-'));
-await firstOutputMs(tapfleet, ['run', '-e', hello], { ...process.env, XDG_CACHE_HOME: cache });
-const cached = await repeat(() => firstOutputMs(tapfleet, ['run', '-e', hello], { ...process.env, XDG_CACHE_HOME: cache }));
+// first event of a kernel-side probe: the loop's getppid() calls start at once
+const tpScript = 'probe kernel.trace("syscalls:sys_enter_getppid") { println("first") exit() }';
+console.log(`time to first output (median of ${repeats}; machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`);
+for (const [label, bin] of builds) {
+	const cold = await repeat(() => firstOutputMs(bin, ['run', '-e', hello], { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) }));
+	const cache = mkdtempSync(join(work, 'cache-'));
+	const env = { ...process.env, XDG_CACHE_HOME: cache };
+	await firstOutputMs(bin, ['run', '-e', hello], env);
+	await firstOutputMs(bin, ['run', '-c', `${loop} 1000000`, '-e', tpScript], env);
+	const cached = await repeat(() => firstOutputMs(bin, ['run', '-e', hello], env));
+	const tp = await repeat(() => firstOutputMs(bin, ['run', '-c', `${loop} 1000000`, '-e', tpScript], env));
+	console.log(`  ${label} run, begin probe, cold cache        ${cold.toFixed(0)} ms`);
+	console.log(`  ${label} run, begin probe, cached            ${cached.toFixed(0)} ms`);
+	console.log(`  ${label} run -c, tracepoint's first event, cached ${tp.toFixed(0)} ms`);
+}
 const btStart = await repeat(() => firstOutputMs('bpftrace', ['-e', 'BEGIN { printf("first\\n"); exit(); }']));
-console.log(`time to first output (begin probe, median of ${repeats}):`);
-console.log(`  tapfleet run, cold cache  ${cold.toFixed(0)} ms`);
-console.log(`  tapfleet run, cached      ${cached.toFixed(0)} ms`);
-console.log(`  bpftrace                  ${btStart.toFixed(0)} ms`);
+const btTp = await repeat(() => firstOutputMs('bpftrace', ['-c', `${loop} 1000000`, '-e', 'tracepoint:syscalls:sys_enter_getppid { printf("first\\n"); exit(); }']));
+console.log(`  bpftrace, BEGIN                            ${btStart.toFixed(0)} ms`);
+console.log(`  bpftrace -c, tracepoint's first event       ${btTp.toFixed(0)} ms`);
