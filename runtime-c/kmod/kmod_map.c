@@ -249,6 +249,21 @@ int tap_stat_add_key(struct tap_map *m, const void *k, tap_long val)
 	return i ? 0 : TAP_E_MAP_FULL;
 }
 
+/*
+ * Combines the CPUs' accumulators of one entry as stap does: a scalar
+ * statistic (keyed by a u32 0) with stat.c's one-shot formula, an element of
+ * a statistics array pairwise as map.c does (their @variance rounds apart).
+ */
+static void combine_stat(struct htab *t, struct tap_stat_data *agg,
+			 const void *percpu)
+{
+	if (t->ksize == sizeof(u32))
+		tap_stat_aggregate(t->stat, agg, percpu, nr_cpu_ids, t->stride);
+	else
+		tap_stat_aggregate_keyed(t->stat, agg, percpu, nr_cpu_ids,
+					 t->stride);
+}
+
 int tap_stat_get(struct tap_map *m, const void *k, void *agg)
 {
 	struct htab *t = tab_of(m);
@@ -261,8 +276,7 @@ int tap_stat_get(struct tap_map *m, const void *k, void *agg)
 	spin_lock_irqsave(&t->lock, flags);
 	i = find(t, k, NULL);
 	if (i)
-		tap_stat_aggregate(t->stat, agg, entry(t, i - 1) + t->voff,
-				   nr_cpu_ids, t->stride);
+		combine_stat(t, agg, entry(t, i - 1) + t->voff);
 	spin_unlock_irqrestore(&t->lock, flags);
 	return i && ((struct tap_stat_data *)agg)->count;
 }
@@ -274,8 +288,8 @@ static void copy_entry(struct htab *t, char *dst, const char *src)
 {
 	memcpy(dst, src, t->ksize);
 	if (t->stat)
-		tap_stat_aggregate(t->stat, (struct tap_stat_data *)(dst + t->voff),
-				   src + t->voff, nr_cpu_ids, t->stride);
+		combine_stat(t, (struct tap_stat_data *)(dst + t->voff),
+			     src + t->voff);
 	else
 		memcpy(dst + t->voff, src + t->voff, t->vsize);
 }
