@@ -145,50 +145,6 @@ tap_long tap_gid(void);
 tap_long tap_cpu(void);
 tap_long tap_gettimeofday_ns(void);
 
-/* ---- arrays ---- */
-
-int tap_map_get(struct tap_map *m, const void *k, void *v);
-int tap_map_set(struct tap_map *m, const void *k, const void *v);
-int tap_map_add(struct tap_map *m, const void *k, tap_long delta, tap_long *res);
-int tap_map_exists(struct tap_map *m, const void *k);
-void tap_map_delete(struct tap_map *m, const void *k);
-void tap_map_clear(struct tap_map *m);
-
-#define TAP_MAP_GET(m, k, v) tap_map_get(&(m), (k), (v))
-#define TAP_MAP_SET(m, k, v) tap_map_set(&(m), (k), (v))
-#define TAP_MAP_ADD(m, k, delta, res) tap_map_add(&(m), (k), (delta), (res))
-#define TAP_MAP_EXISTS(m, k) tap_map_exists(&(m), (k))
-#define TAP_MAP_DELETE(m, k) tap_map_delete(&(m), (k))
-#define TAP_MAP_CLEAR(m) tap_map_clear(&(m))
-
-/* ---- statistics ---- */
-
-int tap_stat_add_key(struct tap_map *m, const void *k, tap_long val);
-/* Combines the CPUs' accumulators into *agg (a struct NAME_value); 0 when empty. */
-int tap_stat_get(struct tap_map *m, const void *k, void *agg);
-
-#define TAP_STAT_ADD(s, k, val) tap_stat_add_key(&(s), (k), (val))
-#define TAP_STAT_GET(s, k, agg) tap_stat_get(&(s), (k), (agg))
-#define TAP_AGG(agg) ((struct tap_stat_data *)(void *)(agg))
-
-/* ---- foreach: a sorted snapshot, as on the bpf user side ---- */
-
-struct tap_iter {
-	char *entries;
-	size_t entry_size, key_size, count, next;
-};
-
-typedef int (*tap_entry_cmp)(const void *ka, const void *va,
-			     const void *kb, const void *vb);
-
-int tap_foreach_begin(struct tap_iter *it, struct tap_map *m,
-		      tap_entry_cmp cmp, tap_long limit);
-int tap_foreach_next(struct tap_iter *it, void *k, void *v);
-void tap_foreach_end(struct tap_iter *it);
-
-static inline int tap_cmp_long(tap_long a, tap_long b)
-{
-	return a < b ? -1 : a > b;
-}
+#include "tap_api.h"
 
 #endif /* TAP_RUNTIME_H */
