@@ -2,9 +2,11 @@
 // (bytes and count). When the buffer is full the oldest records fall out;
 // a subscriber that had not read them is told how many it missed (a gap is
 // never silent). Any number of subscribers read at their own pace.
+// Output is bytes (stap prints binary with %b and %c), so limits and gap
+// sizes count bytes, and nothing here decodes it.
 
 export type RecordBody =
-	| { kind: 'stdout' | 'stderr'; text: string }
+	| { kind: 'stdout' | 'stderr'; data: Buffer }
 	| { kind: 'exit'; exitCode: number; signal: string; reason: string };
 
 export interface BufferedRecord {
@@ -50,7 +52,7 @@ export class OutputBuffer {
 
 	append(body: RecordBody): BufferedRecord {
 		if (this.closedValue) throw new Error('output buffer is closed');
-		const size = body.kind === 'exit' ? 0 : Buffer.byteLength(body.text);
+		const size = body.kind === 'exit' ? 0 : body.data.length;
 		const rec: BufferedRecord = { seq: this.nextSeqValue++, body, offset: this.totalBytes, size };
 		this.totalBytes += size;
 		this.records.push(rec);

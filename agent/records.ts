@@ -7,7 +7,7 @@ import type { PastSession } from './sessions.js';
 export function toOutputRecord(rec: BufferedRecord): OutputRecord {
 	const b = rec.body;
 	if (b.kind === 'exit') return { seq: BigInt(rec.seq), exit: toSessionExit(b) };
-	return { seq: BigInt(rec.seq), text: { stream: b.kind === 'stdout' ? OutputStream.OUTPUT_STREAM_STDOUT : OutputStream.OUTPUT_STREAM_STDERR, text: b.text } };
+	return { seq: BigInt(rec.seq), text: { stream: b.kind === 'stdout' ? OutputStream.OUTPUT_STREAM_STDOUT : OutputStream.OUTPUT_STREAM_STDERR, data: b.data } };
 }
 
 export function toSessionExit(e: SessionExitInfo): SessionExit {

@@ -3,6 +3,7 @@
 // the agent (which decides) and not the module directly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ModuleManifest } from '../controller/module/manifest.js';
+import { LineChunker } from './line-chunker.js';
 import { OutputBuffer, type BufferLimits, type BufferedRecord } from './output-buffer.js';
 import { processStartTime } from './proc.js';
 
@@ -67,7 +68,7 @@ export class Session {
 			this.child.on('close', async (code, signal) => {
 				await Promise.all([outDone, errDone]);
 				if (this.killTimer) clearTimeout(this.killTimer);
-				if (spawnError) this.append({ kind: 'stderr', text: `tapfleet agent: cannot run ${spec.taprunPath}: ${spawnError.message}\n` });
+				if (spawnError) this.append({ kind: 'stderr', data: Buffer.from(`tapfleet agent: cannot run ${spec.taprunPath}: ${spawnError.message}\n`) });
 				// A taprun that never started failed to load, which stap reports as status 1.
 				const info: SessionExitInfo = spawnError
 					? { exitCode: 1, signal: '', reason: 'failed to start' }
@@ -120,34 +121,13 @@ export class Session {
 		this.onRecord(this.output.append(body));
 	}
 
-	/** Turns a pipe into records of whole lines, flushing a partial line at the end. */
+	/** Turns a pipe into records of whole lines (bytes, never decoded), flushing a partial line at the end. */
 	private pipeLines(stream: NodeJS.ReadableStream, kind: 'stdout' | 'stderr'): Promise<void> {
-		let pending = '';
-		stream.setEncoding('utf8');
-		stream.on('data', (chunk: string) => {
-			const text = pending + chunk;
-			const lastNewline = text.lastIndexOf('\n');
-			if (lastNewline === -1 && text.length < MAX_RECORD_BYTES) {
-				pending = text;
-				return;
-			}
-			const cut = lastNewline === -1 ? text.length : lastNewline + 1;
-			pending = text.slice(cut);
-			let start = 0;
-			while (start < cut) {
-				let end = Math.min(cut, start + MAX_RECORD_BYTES);
-				if (end < cut) {
-					const nl = text.lastIndexOf('\n', end - 1);
-					if (nl >= start) end = nl + 1;
-				}
-				this.append({ kind, text: text.slice(start, end) });
-				start = end;
-			}
-		});
+		const lines = new LineChunker(MAX_RECORD_BYTES, (data) => this.append({ kind, data }));
+		stream.on('data', (chunk: Buffer) => lines.push(chunk));
 		return new Promise((resolve) =>
 			stream.on('end', () => {
-				if (pending) this.append({ kind, text: pending });
-				pending = '';
+				lines.end();
 				resolve();
 			}),
 		);

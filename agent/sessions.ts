@@ -158,7 +158,7 @@ export class SessionManager {
 			this.log.warn('reconciled a session left by a previous agent', { session: e.session, module: e.module, pid: e.pid, action });
 			const output = new OutputBuffer(this.limits.buffer);
 			const exit = { exitCode: -1, signal: action === 'killed' ? 'SIGKILL' : action === 'terminated' ? 'SIGTERM' : '', reason: 'agent restarted' };
-			output.append({ kind: 'stderr', text: `tapfleet agent: the agent restarted; session ${e.session} (pid ${e.pid}) was ${action === 'gone' ? 'already gone' : action}\n` });
+			output.append({ kind: 'stderr', data: Buffer.from(`tapfleet agent: the agent restarted; session ${e.session} (pid ${e.pid}) was ${action === 'gone' ? 'already gone' : action}\n`) });
 			output.append({ kind: 'exit', ...exit });
 			this.remember({ id: e.session, module: e.module, buildId: e.buildId, scriptSha256: e.scriptSha256, owner: e.owner, pid: e.pid, startedAtMs: Date.parse(e.ts), runId: e.runId ?? '', exit, output });
 		}

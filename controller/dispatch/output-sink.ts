@@ -3,6 +3,12 @@
 // per record. Writing respects stdout's flow control: when it is slow, the
 // caller pauses the agent streams, and the agents' bounded buffers decide
 // what is dropped (and say so).
+//
+// Output is bytes (stap prints binary with %b and %c): it is written as
+// received, and the host prefix goes before every 0x0a-terminated line of
+// those bytes, never through a decode and re-encode. JSON carries a record
+// as `text` when its bytes are valid UTF-8, else as `base64`.
+import { isUtf8 } from 'node:buffer';
 import type { OutputRecord, SessionExit } from '../../proto/gen/tapfleet/v1/agent.js';
 import { OutputStream } from '../../proto/gen/tapfleet/v1/agent.js';
 
@@ -21,9 +27,21 @@ export interface SinkStreams {
 	stderr: NodeJS.WritableStream;
 }
 
-function prefixLines(prefix: string, text: string): string {
-	const body = text.endsWith('\n') ? text.slice(0, -1) : text;
-	return prefix + body.split('\n').join('\n' + prefix) + (text.endsWith('\n') ? '\n' : '');
+/** `prefix` before every line of `data` (lines end at 0x0a; the last may have no end). */
+export function prefixLines(prefix: Buffer, data: Buffer): Buffer {
+	const parts: Buffer[] = [];
+	for (let start = 0; start < data.length; ) {
+		const nl = data.indexOf(0x0a, start);
+		const end = nl === -1 ? data.length : nl + 1;
+		parts.push(prefix, data.subarray(start, end));
+		start = end;
+	}
+	return Buffer.concat(parts);
+}
+
+/** A record's bytes in JSON: as text when they are valid UTF-8, else base64. */
+function jsonPayload(data: Buffer): { text: string } | { base64: string } {
+	return isUtf8(data) ? { text: data.toString('utf8') } : { base64: data.toString('base64') };
 }
 
 export function describeExit(e: SessionExit): string {
@@ -33,25 +51,30 @@ export function describeExit(e: SessionExit): string {
 
 export function createSink(format: OutputFormat, streams: SinkStreams): OutputSink {
 	const { stdout, stderr } = streams;
+	const prefixes = new Map<string, Buffer>();
+	const prefixOf = (host: string): Buffer => {
+		let p = prefixes.get(host);
+		if (!p) prefixes.set(host, (p = Buffer.from(`${host}: `)));
+		return p;
+	};
 	return {
 		record(host, session, rec) {
 			if (format === 'json') {
 				const base = { host, session, seq: Number(rec.seq) };
 				let obj: Record<string, unknown>;
-				if (rec.text) obj = { ...base, stream: rec.text.stream === OutputStream.OUTPUT_STREAM_STDERR ? 'stderr' : 'stdout', text: rec.text.text };
+				if (rec.text) obj = { ...base, stream: rec.text.stream === OutputStream.OUTPUT_STREAM_STDERR ? 'stderr' : 'stdout', ...jsonPayload(rec.text.data) };
 				else if (rec.dropped) obj = { ...base, stream: 'dropped', firstSeq: Number(rec.dropped.firstSeq), records: Number(rec.dropped.records), bytes: Number(rec.dropped.bytes) };
 				else if (rec.exit) obj = { ...base, stream: 'exit', exitCode: rec.exit.exitCode, signal: rec.exit.signal, reason: rec.exit.reason };
 				else return true;
 				return stdout.write(JSON.stringify(obj) + '\n');
 			}
-			const prefix = format === 'prefix' ? `${host}: ` : '';
 			if (rec.text) {
-				const text = prefix ? prefixLines(prefix, rec.text.text) : rec.text.text;
+				const bytes = format === 'prefix' ? prefixLines(prefixOf(host), rec.text.data) : rec.text.data;
 				if (rec.text.stream === OutputStream.OUTPUT_STREAM_STDERR) {
-					stderr.write(text);
+					stderr.write(bytes);
 					return true;
 				}
-				return stdout.write(text);
+				return stdout.write(bytes);
 			}
 			if (rec.dropped) {
 				stderr.write(`tapfleet: ${host}: ${rec.dropped.records} output record(s)${rec.dropped.bytes ? ` (${rec.dropped.bytes} bytes)` : ''} dropped from seq ${rec.dropped.firstSeq}: the agent's buffer overflowed before they were read\n`);

@@ -234,8 +234,8 @@ export class RunAudit implements DispatchAuditHooks {
 		if (!rec.text || rec.text.stream !== OutputStream.OUTPUT_STREAM_STDOUT) return;
 		const h = this.host(host);
 		h.firstOutputAtMs ??= Date.now();
-		h.bytes += Buffer.byteLength(rec.text.text);
-		h.lines += countLines(rec.text.text);
+		h.bytes += rec.text.data.length;
+		h.lines += countLines(rec.text.data.toString('latin1'));
 	}
 
 	private endedBy(exit: SessionExit): EndReason {

@@ -44,7 +44,7 @@ test('the bundled agent runs alone with only Node: host info, a module loaded th
 	t.deepEqual(info.runtimes.includes('bpf'), true);
 	const { sessionId } = await client.load(signedUpload(readModuleDir(hello), pki.signingKey), options);
 	const records: string[] = [];
-	const sink = { record: (_h: string, _s: string, r: any) => (r.text && records.push(r.text.text), true), note: () => {}, onDrain: () => {} };
+	const sink = { record: (_h: string, _s: string, r: any) => (r.text && records.push(r.text.data.toString('utf8')), true), note: () => {}, onDrain: () => {} };
 	const r = await followSession(client, sessionId, sink, { holdLease: true, fromSeq: 0n, reconnectWindowMs: 5000 }).done;
 	t.deepEqual(records, ['hello world\n']);
 	t.like(r.exit, { exitCode: 0, reason: 'exited' });

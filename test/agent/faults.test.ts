@@ -21,7 +21,7 @@ function collectingSink(): OutputSink & { records: OutputRecord[]; notes: string
 	return { records, notes, record: (_h, _s, r) => (records.push(r), true), note: (_h, n) => void notes.push(n), onDrain: () => {} };
 }
 
-const textOf = (records: OutputRecord[]) => records.map((r) => r.text?.text ?? '').join('');
+const textOf = (records: OutputRecord[]) => records.map((r) => r.text?.data.toString('utf8') ?? '').join('');
 
 test('kill -9 of the agent mid-session: the restarted agent stops the orphaned taprun, records it, and nothing stays loaded', async (t) => {
 	const pki = await testPki();

@@ -123,18 +123,19 @@ export function clientFor(address: string, tls: ClientTls | undefined): AgentCli
 	return new AgentClient(parseHostUri(address), tls);
 }
 
-/** Runs the CLI to completion; stdout, stderr and exit status. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000): Promise<{ stdout: string; stderr: string; status: number | null }> {
+/** Runs the CLI to completion; stdout (as UTF-8 text and as the bytes written), stderr and exit status. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000): Promise<{ stdout: string; stdoutBytes: Buffer; stderr: string; status: number | null }> {
 	return new Promise((resolve) => {
 		const child = spawn(process.execPath, [TAPFLEET, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-		let stdout = '';
+		const out: Buffer[] = [];
 		let stderr = '';
-		child.stdout.on('data', (d) => (stdout += d));
+		child.stdout.on('data', (d: Buffer) => out.push(d));
 		child.stderr.on('data', (d) => (stderr += d));
 		const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
 		child.on('close', (status) => {
 			clearTimeout(timer);
-			resolve({ stdout, stderr, status });
+			const stdoutBytes = Buffer.concat(out);
+			resolve({ stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr, status });
 		});
 	});
 }

@@ -30,6 +30,8 @@ function addAgentBundle(payload: Payload): void {
 export interface RunResult {
 	status: number | null;
 	stdout: string;
+	/** stdout as the bytes written (script output is bytes: %b, %c). */
+	stdoutBytes: Buffer;
 	stderr: string;
 }
 
@@ -84,15 +86,16 @@ export class VmFleet {
 	tapfleet(args: string[], timeoutMs = 600_000): Promise<RunResult> {
 		return new Promise((resolve, reject) => {
 			const child = spawn(process.execPath, [tapfleetBin, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-			let stdout = '';
+			const out: Buffer[] = [];
 			let stderr = '';
-			child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+			child.stdout.on('data', (d: Buffer) => out.push(d));
 			child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
 			const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
 			child.on('error', reject);
 			child.on('close', (status) => {
 				clearTimeout(timer);
-				resolve({ status, stdout, stderr });
+				const stdoutBytes = Buffer.concat(out);
+				resolve({ status, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr });
 			});
 		});
 	}
