@@ -90,7 +90,8 @@ function kernelSection(p: ConcreteProbe): string {
 	switch (e.kind) {
 		case 'tracepoint': return `tracepoint/${e.system}/${e.event}`;
 		case 'raw_tracepoint': return `raw_tracepoint/${e.event}`;
-		case 'uprobe': return `${e.isReturn ? 'uretprobe' : 'uprobe'}/${e.path}:${e.symbol}${e.offset ? `+${e.offset}` : ''}`;
+		// libbpf resolves the symbol itself; e.offset is its file offset (kmod's), not an offset into it
+		case 'uprobe': return `${e.isReturn ? 'uretprobe' : 'uprobe'}/${e.path}:${e.symbol}`;
 		case 'kprobe': return `${e.isReturn ? 'kretprobe' : 'kprobe'}/${e.symbol}${e.offset ? `+${e.offset}` : ''}`;
 		case 'perf':
 		case 'profile': return 'perf_event';

@@ -38,7 +38,7 @@ async function runCase(name: string): Promise<Outcome> {
 	if (built.status !== 0) return { ok: false, why: `compile: ${built.stderr.slice(0, 600)}` };
 	const r = await fleet.run(['--module', built.stdout.trim()]);
 	const expected = expectedOut(name);
-	const stdout = Buffer.from(r.stdout, 'utf8').toString('latin1');
+	const stdout = r.stdoutBytes.toString('latin1');
 	if (stdout !== expected) return { ok: false, why: `stdout differs (status ${r.status}): ${JSON.stringify(stdout.slice(0, 200))} ${r.stderr.slice(0, 300)}` };
 	const lacks = stderrLacks(name, file, r.stderr);
 	return lacks ? { ok: false, why: lacks } : { ok: true, why: '' };

@@ -26,7 +26,7 @@ export const PASSING: readonly string[] = [
 	'lang_recursion', 'lang_short_circuit', 'lang_try_catch_messages', 'maps_foreach_foreach',
 	'maps_hist_in_string', 'maps_is', 'maps_ix', 'maps_ix_hist', 'maps_linear', 'maps_linear_empty',
 	'maps_linear_overunder', 'maps_log_edge', 'maps_multikey_sort', 'maps_slice_pmaps', 'maps_slice_sorting',
-	'preproc_conditionals', 'printf_basic6', 'printf_char1', 'printf_char2', 'printf_flags_widths', 'printf_oct',
+	'preproc_conditionals', 'printf_basic6', 'printf_bin4', 'printf_char1', 'printf_char2', 'printf_flags_widths', 'printf_oct',
 	'printf_print', 'printf_print_char', 'printf_print_stats', 'printf_string1', 'printf_string2',
 	'string_conversions', 'string_dot', 'string_isinstr', 'string_quoted', 'string_sprintln',
 	'string_str_replace', 'string_strcmp', 'string_strlen', 'string_strpos', 'string_text_str',

@@ -67,3 +67,19 @@ test('timer.profile fires while the test keeps a CPU busy; print_backtrace() in 
 	t.is(bt.status, 0, bt.stderr);
 	t.regex(bt.stdout, /^openat by cat:\n 0x[0-9a-f]+ : \w+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n/m);
 });
+
+test('uprobe: process("/bin/bash").function("readline") and .return see the lines a real interactive bash reads', async (t) => {
+	// Debian's bash carries readline itself (`nm -D /bin/bash` has `T readline`; no libreadline), so the
+	// probe resolves in /bin/bash. `bash -i` calls readline even with its input from a pipe.
+	const marker = `tapfleet-readline-${process.pid}`;
+	const script = 'global calls\n'
+		+ 'probe process("/bin/bash").function("readline") { calls++ }\n'
+		+ 'probe process("/bin/bash").function("readline").return { if ($return) printf("read: %s\\n", user_string($return)) }\n'
+		+ 'probe end { printf("readline entered: %s\\n", calls >= 2 ? "at least twice" : "less") }';
+	const cmd = `printf 'echo ${marker}\\nexit\\n' | /bin/bash --norc --noprofile -i >/dev/null 2>&1`;
+	const r = await run(tapfleet, ['run', '-c', cmd, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// other bash processes on the machine may read lines too: ours must be there, in order
+	t.regex(r.stdout, new RegExp(`^read: echo ${marker}\\n(?:.*\\n)*?read: exit\\n`, 'm'), r.stdout + r.stderr);
+	t.regex(r.stdout, /^readline entered: at least twice\n$/m);
+});
