@@ -1,5 +1,5 @@
 // Tokens as stap's lexer produces them (parse.h: token, token_type).
-import type { SourceLoc } from './source.js';
+import type { SourceFile, SourceLoc } from './source.js';
 
 export type TokenType = 'junk' | 'identifier' | 'operator' | 'string' | 'number' | 'embedded' | 'keyword';
 
@@ -38,7 +38,26 @@ export function isKeyword(t: Token | null, content: string): boolean {
 	return t !== null && t.type === 'keyword' && t.content === content;
 }
 
+/** Every token has this one shape (one hidden class for V8, whoever makes it). */
+class TokenObject implements Token {
+	constructor(
+		readonly type: TokenType,
+		public content: string,
+		readonly file: SourceFile,
+		readonly line: number,
+		readonly column: number,
+		readonly chain: Token | null,
+		readonly junk: JunkKind | null,
+	) {}
+}
+
+export function newToken(
+	type: TokenType, content: string, file: SourceFile, line: number, column: number, chain: Token | null, junk: JunkKind | null,
+): Token {
+	return new TokenObject(type, content, file, line, column, chain, junk);
+}
+
 /** A copy of `t` attributed to a macro invocation (stap copies body tokens on expansion). */
 export function withChain(t: Token, chain: Token): Token {
-	return { type: t.type, content: t.content, file: t.file, line: t.line, column: t.column, chain, junk: t.junk };
+	return new TokenObject(t.type, t.content, t.file, t.line, t.column, chain, t.junk);
 }
