@@ -154,7 +154,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 	let health: { setStatus(service: string, status: 'NOT_SERVING'): void } | undefined;
 	if (opts.standardServices !== false) {
 		// loaded only when served: their protobuf descriptors are the bulk of the agent's start-up
-		const [{ HealthImplementation }, { addReflection }] = await Promise.all([import('grpc-health-check'), import('./reflection.js')]);
+		// `.default` (the package's module.exports): a CommonJS package imported dynamically has no named exports in the CLI bundle
+		const [{ default: healthCheck }, { addReflection }] = await Promise.all([import('grpc-health-check'), import('./reflection.js')]);
+		const { HealthImplementation } = healthCheck;
 		const served = new HealthImplementation({ '': 'SERVING', 'tapfleet.v1.AgentService': 'SERVING' });
 		served.addToServer(server);
 		health = served;

@@ -39,7 +39,9 @@ const commands: Record<string, () => Promise<(p: Command) => void>> = {
 	unload: async () => (await import('./commands/unload.js')).registerUnload,
 };
 const named = process.argv[2];
-const wanted = named !== undefined && Object.hasOwn(commands, named) ? [named] : Object.keys(commands);
+// --version needs no command at all; help and unknown words need every one.
+const versionOnly = process.argv.length === 3 && (named === '-V' || named === '--version');
+const wanted = versionOnly ? [] : named !== undefined && Object.hasOwn(commands, named) ? [named] : Object.keys(commands);
 for (const register of await Promise.all(wanted.map((name) => commands[name]!()))) register(program);
 
 try {

@@ -17,5 +17,7 @@ if [[ ! -d proto/gen || "$(cat "$stamp_dir/proto" 2>/dev/null)" != "$proto_sum" 
 fi
 
 npx --no-install tsc -p tsconfig.json
+# The CLI bundled (bin/tapfleet runs it while it is newer than tsc's output).
+node scripts/bundle-cli.mjs
 
 make -s -C runtime-c

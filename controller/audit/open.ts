@@ -3,9 +3,7 @@
 import { AuditWriter } from './audit-log.js';
 import type { AuditBackend } from './backend.js';
 import { parseAuditDb, redact } from './location.js';
-import { PostgresBackend } from './postgres-backend.js';
 import { listEntries, showRun } from './query.js';
-import { SqliteBackend } from './sqlite-backend.js';
 import type { AuditListing, AuditQuery, RunView, VerifyResult } from './types.js';
 import { verifyChain } from './verify.js';
 
@@ -47,7 +45,8 @@ export async function openAuditLog(spec?: string, options: OpenOptions = {}): Pr
 	const target = parseAuditDb(spec);
 	let backend: AuditBackend;
 	try {
-		backend = target.kind === 'sqlite' ? new SqliteBackend(target.path) : new PostgresBackend(target);
+		// Only the backend in use is loaded: pg alone costs ~30 ms of start-up (it loads Node's fetch to sniff its runtime).
+		backend = target.kind === 'sqlite' ? new (await import('./sqlite-backend.js')).SqliteBackend(target.path) : new (await import('./postgres-backend.js')).PostgresBackend(target);
 	} catch (err) {
 		throw new AuditOpenError(`cannot open audit database ${target.kind === 'sqlite' ? target.path : target.location}: ${(err as Error).message}`);
 	}
