@@ -2,7 +2,7 @@
 // reconciled) in the state directory, written synchronously before the
 // agent answers, so that after a crash or kill -9 a restarted agent knows
 // every taprun it had started and can make sure none is left running
-// without a session that owns it.
+// without a session that owns it, nor a kernel module such a taprun loaded.
 import { appendFileSync, existsSync, fsyncSync, openSync, closeSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,6 +10,9 @@ export type JournalEvent =
 	| { event: 'loaded'; session: string; module: string; buildId: string; scriptSha256: string; owner: string; pid: number; startTime: string; detach: boolean; leaseSeconds: number; runId?: string }
 	| { event: 'finished'; session: string; reason: string; exitCode: number; signal: string }
 	| { event: 'reconciled'; session: string; module: string; pid: number; action: 'terminated' | 'killed' | 'gone'; reason: string }
+	// A kernel module (kmod runtime) whose loader is gone, found loaded at start-up: `session` is the
+	// journal's session whose taprun loaded it ('' when none of ours did), `error` why it could not be removed.
+	| { event: 'reconciled-module'; kernelModule: string; session: string; ownerPid: number; action: 'removed' | 'remove failed'; reason: string; error?: string }
 	| { event: 'agent-started'; pid: number; version: string }
 	| { event: 'refused'; owner: string; module: string; code: string; reason: string };
 

@@ -9,7 +9,8 @@ import type { Journal } from './journal.js';
 import type { Logger } from './log.js';
 import type { BufferLimits, BufferedRecord } from './output-buffer.js';
 import { OutputBuffer } from './output-buffer.js';
-import { terminate } from './proc.js';
+import { loadedTapfleetModules, removeKernelModule } from './kernel-modules.js';
+import { processStartTime, terminate } from './proc.js';
 import { Session, type SessionExitInfo } from './session.js';
 import { notFound, resourceExhausted } from './status.js';
 import type { ReceivedModule } from './upload.js';
@@ -149,16 +150,26 @@ export class SessionManager {
 	 * After a restart: every session the journal shows as loaded but never
 	 * finished belongs to a previous agent process. Its output pipe died
 	 * with that process, so it cannot be reattached; stop it (end probes,
-	 * then kill) and record what was done.
+	 * then kill) and record what was done. Then remove every kernel module
+	 * a dead taprun left loaded (kmod runtime), and record that too.
 	 */
 	async reconcile(): Promise<void> {
-		for (const e of this.journal.unfinished()) {
+		const orphans = this.journal.unfinished();
+		const actions = new Map<string, string>();
+		for (const e of orphans) {
 			const action = e.pid > 0 && e.startTime ? await terminate(e.pid, e.startTime, this.limits.endGraceMs) : 'gone';
 			this.journal.append({ event: 'reconciled', session: e.session, module: e.module, pid: e.pid, action, reason: 'agent restarted' });
 			this.log.warn('reconciled a session left by a previous agent', { session: e.session, module: e.module, pid: e.pid, action });
+			actions.set(e.session, action);
+		}
+		// Only now: a taprun that ended on SIGTERM unloaded its own module.
+		const removed = await this.removeOrphanModules(orphans);
+		for (const e of orphans) {
+			const action = actions.get(e.session)!;
 			const output = new OutputBuffer(this.limits.buffer);
 			const exit = { exitCode: -1, signal: action === 'killed' ? 'SIGKILL' : action === 'terminated' ? 'SIGTERM' : '', reason: 'agent restarted' };
-			output.append({ kind: 'stderr', data: Buffer.from(`tapfleet agent: the agent restarted; session ${e.session} (pid ${e.pid}) was ${action === 'gone' ? 'already gone' : action}\n`) });
+			const kernelModule = removed.get(e.session);
+			output.append({ kind: 'stderr', data: Buffer.from(`tapfleet agent: the agent restarted; session ${e.session} (pid ${e.pid}) was ${action === 'gone' ? 'already gone' : action}${kernelModule ? `; ${kernelModule}` : ''}\n`) });
 			output.append({ kind: 'exit', ...exit });
 			this.remember({ id: e.session, module: e.module, buildId: e.buildId, scriptSha256: e.scriptSha256, owner: e.owner, pid: e.pid, startedAtMs: Date.parse(e.ts), runId: e.runId ?? '', exit, output });
 		}
@@ -167,6 +178,32 @@ export class SessionManager {
 			if (!existsSync(dir)) continue;
 			for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
 		}
+	}
+
+	/**
+	 * Removes the tapfleet kernel modules whose loader is gone (a taprun
+	 * killed with SIGKILL never unloads its module); a module whose loader
+	 * lives belongs to a running session (another agent's, a local `tapfleet
+	 * run`) and stays. Returns, per journal session, what became of its module.
+	 */
+	private async removeOrphanModules(orphans: { session: string; pid: number }[]): Promise<Map<string, string>> {
+		const outcome = new Map<string, string>();
+		for (const m of loadedTapfleetModules()) {
+			if (m.owner === 0 || processStartTime(m.owner) !== undefined) continue;
+			const session = orphans.find((e) => e.pid === m.owner)?.session ?? '';
+			const reason = `its loader (taprun pid ${m.owner}) is gone${session ? `: session ${session} was left by a previous agent` : ' and no session owns it'}`;
+			const error = await removeKernelModule(m.name);
+			if (error === undefined) {
+				this.journal.append({ event: 'reconciled-module', kernelModule: m.name, session, ownerPid: m.owner, action: 'removed', reason });
+				this.log.warn('removed a kernel module no session owns', { kernelModule: m.name, session, ownerPid: m.owner });
+				if (session) outcome.set(session, `its kernel module ${m.name} was left loaded and has been removed`);
+			} else {
+				this.journal.append({ event: 'reconciled-module', kernelModule: m.name, session, ownerPid: m.owner, action: 'remove failed', reason, error });
+				this.log.error('cannot remove a kernel module no session owns', { kernelModule: m.name, session, ownerPid: m.owner, error });
+				if (session) outcome.set(session, `its kernel module ${m.name} is still loaded: ${error}`);
+			}
+		}
+		return outcome;
 	}
 
 	private countRecord(rec: BufferedRecord): void {

@@ -2,7 +2,8 @@
 // the controller killed (the lease expires), a connection cut mid-stream,
 // a consumer too slow to keep up. Real agents, real taprun, real modules.
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModuleDir, signedUpload } from '../../controller/dispatch/module-dir.js';
 import { followSession } from '../../controller/dispatch/follow.js';
@@ -60,6 +61,67 @@ test('kill -9 of the agent mid-session: the restarted agent stops the orphaned t
 	t.is(sessions.length, 1);
 	t.like(sessions[0], { sessionId, state: 'finished', exit: { reason: 'agent restarted' } });
 	t.is((await again.hostInfo()).counters?.sessionsRunning, 0);
+});
+
+/** The BPF programs and links a process holds, from its descriptors' fdinfo. */
+function bpfObjectsOf(pid: number): { progs: number[]; links: number[] } {
+	const progs = new Set<number>();
+	const links = new Set<number>();
+	for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+		let info = '';
+		try {
+			info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+		} catch {
+			continue; // closed in between
+		}
+		for (const m of info.matchAll(/^(prog_id|link_id):\s+(\d+)$/gm)) (m[1] === 'prog_id' ? progs : links).add(Number(m[2]));
+	}
+	return { progs: [...progs], links: [...links] };
+}
+
+/** Does the kernel still have this BPF program or link (by id)? */
+function bpfObjectExists(kind: 'prog' | 'link', id: number): boolean {
+	try {
+		execFileSync('bpftool', [kind, 'show', 'id', String(id)], { stdio: 'ignore' });
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+test('kill -9 of the agent and its taprun (bpf): no program or link of the dead session stays in the kernel, nothing is pinned, the restart records it', async (t) => {
+	const pki = await testPki();
+	const counter = await buildModule('counter', tempDir('mod'));
+	const stateDir = tempDir('state');
+	const args = ['--listen', '127.0.0.1:0', '--pki', pki.agentDir('a6'), '--state-dir', stateDir];
+	const first = await spawnAgent(args);
+	t.teardown(() => void first.child.kill('SIGKILL'));
+	const client = clientFor(first.address, pki.tls);
+	const { sessionId } = await client.load(signedUpload(readModuleDir(counter), pki.signingKey), { ...options, detach: true });
+	client.close();
+	const [pid] = await until('taprun to start', () => {
+		const pids = taprunProcessesUnder(stateDir);
+		return pids.length ? pids : undefined;
+	});
+	// its tracepoint program attached: a BPF link among its descriptors
+	await until('taprun to attach', () => bpfObjectsOf(pid!).links.length > 0 || undefined);
+	const held = bpfObjectsOf(pid!);
+	t.true(held.progs.length > 0 && held.links.length > 0, JSON.stringify(held));
+	for (const id of held.progs) t.true(bpfObjectExists('prog', id));
+
+	first.child.kill('SIGKILL');
+	process.kill(pid!, 'SIGKILL');
+	await new Promise((r) => first.child.once('exit', r));
+	await until('taprun to die', () => processStartTime(pid!) === undefined || undefined);
+
+	const second = await spawnAgent(args);
+	t.teardown(() => void second.child.kill('SIGTERM'));
+	// The kernel released everything with taprun's descriptors: taprun pins nothing.
+	for (const id of held.progs) t.false(bpfObjectExists('prog', id), `program ${id} is still loaded`);
+	for (const id of held.links) t.false(bpfObjectExists('link', id), `link ${id} is still attached`);
+	t.deepEqual(existsSync('/sys/fs/bpf') ? readdirSync('/sys/fs/bpf', { recursive: true }).filter((f) => String(f).includes('tap')) : [], []);
+	t.like(readJournal(stateDir).find((e) => e.event === 'reconciled'), { session: sessionId, pid, action: 'gone', reason: 'agent restarted' });
+	t.is(readJournal(stateDir).filter((e) => e.event === 'reconciled-module').length, 0, 'no kernel module on this kernel');
 });
 
 test('controller killed: the lease expires, end probes run, the unload is recorded with that reason', async (t) => {

@@ -164,3 +164,48 @@ test.serial('one run on this machine (bpf) and in the VM (kmod): compiled once p
 	// the VM's build was compiled for once, as kmod; this machine's as bpf
 	t.is(r.stderr.match(/: kmod for 6\.1\./g)?.length, 1, r.stderr);
 });
+
+// Last: it kills and restarts the VM's agent.
+test.serial('kill -9 of the agent and its taprun mid-session: the restarted agent removes the module left loaded, and its journal says why', async (t) => {
+	t.timeout(900_000);
+	const sh = async (cmd: string) => (await guestExec(fleet.shellPort, ['sh', '-c', cmd], 120_000)).stdout.toString();
+	const journal = async () => (await sh('cat /tmp/agent/journal.jsonl')).trim().split('\n').map((l) => JSON.parse(l));
+	const started = await fleet.run(['--detach', '-e', 'probe timer.ms(100) { printf("tick\\n") }']);
+	t.is(started.status, 0, started.stderr);
+	const sessionId = started.stdout.trim().split('\t')[1]!;
+	t.regex(sessionId, /^s-[0-9a-f]{12}$/, started.stdout);
+	const loaded = (await journal()).find((e) => e.event === 'loaded' && e.session === sessionId);
+	const agentPid = (await journal()).filter((e) => e.event === 'agent-started').at(-1).pid;
+	t.regex(loaded.module, /^tapfleet_/);
+	t.regex(await sh('cat /proc/modules'), new RegExp(`^${loaded.module} `, 'm'));
+
+	// Both die at once: nobody is left to unload the module, and it keeps running in the kernel.
+	// (a zombie counts as dead: it holds nothing any more)
+	const alive = (pid: number) => `{ [ -e /proc/${pid}/status ] && ! grep -q '^State:.Z' /proc/${pid}/status; }`;
+	await sh(`kill -9 ${agentPid} ${loaded.pid}; while ${alive(agentPid)} || ${alive(loaded.pid)}; do sleep 0.1; done`);
+	t.regex(await sh('cat /proc/modules'), new RegExp(`^${loaded.module} `, 'm'), 'the killed taprun left its module loaded');
+
+	const port = fleet.host.split(':')[1];
+	await sh(`cd / && XDG_CACHE_HOME=/tmp/cache node /payload/tapfleet-agent.mjs --listen 0.0.0.0:${port} --pki /payload/pki --state-dir /tmp/agent </dev/null >/dev/null 2>>/tmp/agent.log &`);
+	const client = new AgentClient(parseHostUri(fleet.host), loadClientTls(fleet.pki));
+	t.teardown(() => client.close());
+	// it reconciles before it listens: once it answers, it is done
+	let sessions: Awaited<ReturnType<AgentClient['listSessions']>> | undefined;
+	for (const deadline = Date.now() + 300_000; !sessions && Date.now() < deadline; ) {
+		sessions = await client.listSessions().catch(() => new Promise<undefined>((r) => setTimeout(r, 500)));
+	}
+	t.truthy(sessions, 'the restarted agent answers');
+	t.is(await sh('grep -c ^tapfleet_ /proc/modules || true'), '0\n', 'nothing stays loaded that no session owns');
+
+	const after = await journal();
+	t.like(after.find((e) => e.event === 'reconciled' && e.session === sessionId), { action: 'gone', pid: loaded.pid, reason: 'agent restarted' });
+	t.like(after.find((e) => e.event === 'reconciled-module'), {
+		kernelModule: loaded.module, session: sessionId, ownerPid: loaded.pid, action: 'removed',
+		reason: `its loader (taprun pid ${loaded.pid}) is gone: session ${sessionId} was left by a previous agent`,
+	});
+	const info = sessions!.find((s) => s.sessionId === sessionId);
+	t.like(info, { state: 'finished', exit: { reason: 'agent restarted' } });
+	// and its record says what became of the module
+	const follow = await fleet.tapfleet(['attach', sessionId, '--host', fleet.host, '--pki', fleet.pki]);
+	t.regex(follow.stderr, new RegExp(`its kernel module ${loaded.module} was left loaded and has been removed`), follow.stderr);
+});
