@@ -1,7 +1,7 @@
 // What happens when things break: the agent killed with -9 and restarted,
 // the controller killed (the lease expires), a connection cut mid-stream,
 // a consumer too slow to keep up. Real agents, real taprun, real modules.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,20 +24,26 @@ function collectingSink(): OutputSink & { records: OutputRecord[]; notes: string
 
 const textOf = (records: OutputRecord[]) => records.map((r) => r.text?.data.toString('utf8') ?? '').join('');
 
-test('kill -9 of the agent mid-session: the restarted agent stops the orphaned taprun, records it, and nothing stays loaded', async (t) => {
+/** An agent as its own process (to kill -9) running one fixture module detached; its taprun's pid once started. */
+async function detachedSessionOfSpawnedAgent(t: ExecutionContext, fixture: string, agentName: string) {
 	const pki = await testPki();
-	const ticks = await buildModule('ticks', tempDir('mod'));
+	const mod = await buildModule(fixture, tempDir('mod'));
 	const stateDir = tempDir('state');
-	const args = ['--listen', '127.0.0.1:0', '--pki', pki.agentDir('a7'), '--state-dir', stateDir];
+	const args = ['--listen', '127.0.0.1:0', '--pki', pki.agentDir(agentName), '--state-dir', stateDir];
 	const first = await spawnAgent(args);
 	t.teardown(() => void first.child.kill('SIGKILL'));
 	const client = clientFor(first.address, pki.tls);
-	const { sessionId } = await client.load(signedUpload(readModuleDir(ticks), pki.signingKey), { ...options, detach: true });
+	const { sessionId } = await client.load(signedUpload(readModuleDir(mod), pki.signingKey), { ...options, detach: true });
 	client.close();
 	const [pid] = await until('taprun to start', () => {
 		const pids = taprunProcessesUnder(stateDir);
 		return pids.length ? pids : undefined;
 	});
+	return { pki, stateDir, args, first, sessionId, pid: pid! };
+}
+
+test('kill -9 of the agent mid-session: the restarted agent stops the orphaned taprun, records it, and nothing stays loaded', async (t) => {
+	const { pki, stateDir, args, first, sessionId, pid } = await detachedSessionOfSpawnedAgent(t, 'ticks', 'a7');
 	const startTime = processStartTime(pid)!;
 
 	first.child.kill('SIGKILL');
@@ -90,29 +96,17 @@ function bpfObjectExists(kind: 'prog' | 'link', id: number): boolean {
 }
 
 test('kill -9 of the agent and its taprun (bpf): no program or link of the dead session stays in the kernel, nothing is pinned, the restart records it', async (t) => {
-	const pki = await testPki();
-	const counter = await buildModule('counter', tempDir('mod'));
-	const stateDir = tempDir('state');
-	const args = ['--listen', '127.0.0.1:0', '--pki', pki.agentDir('a6'), '--state-dir', stateDir];
-	const first = await spawnAgent(args);
-	t.teardown(() => void first.child.kill('SIGKILL'));
-	const client = clientFor(first.address, pki.tls);
-	const { sessionId } = await client.load(signedUpload(readModuleDir(counter), pki.signingKey), { ...options, detach: true });
-	client.close();
-	const [pid] = await until('taprun to start', () => {
-		const pids = taprunProcessesUnder(stateDir);
-		return pids.length ? pids : undefined;
-	});
+	const { stateDir, args, first, sessionId, pid } = await detachedSessionOfSpawnedAgent(t, 'counter', 'a6');
 	// its tracepoint program attached: a BPF link among its descriptors
-	await until('taprun to attach', () => bpfObjectsOf(pid!).links.length > 0 || undefined);
-	const held = bpfObjectsOf(pid!);
+	await until('taprun to attach', () => bpfObjectsOf(pid).links.length > 0 || undefined);
+	const held = bpfObjectsOf(pid);
 	t.true(held.progs.length > 0 && held.links.length > 0, JSON.stringify(held));
 	for (const id of held.progs) t.true(bpfObjectExists('prog', id));
 
 	first.child.kill('SIGKILL');
-	process.kill(pid!, 'SIGKILL');
+	process.kill(pid, 'SIGKILL');
 	await new Promise((r) => first.child.once('exit', r));
-	await until('taprun to die', () => processStartTime(pid!) === undefined || undefined);
+	await until('taprun to die', () => processStartTime(pid) === undefined || undefined);
 
 	const second = await spawnAgent(args);
 	t.teardown(() => void second.child.kill('SIGTERM'));
