@@ -83,3 +83,22 @@ test('uprobe: process("/bin/bash").function("readline") and .return see the line
 	t.regex(r.stdout, new RegExp(`^read: echo ${marker}\\n(?:.*\\n)*?read: exit\\n`, 'm'), r.stdout + r.stderr);
 	t.regex(r.stdout, /^readline entered: at least twice\n$/m);
 });
+
+test('uprobe on bash\'s readline through the embedded agent (no -c): the test\'s own bash -i sessions are seen', async (t) => {
+	const marker = `tapfleet-agent-readline-${process.pid}`;
+	const child = spawn(tapfleet, ['run', '-T', '90', '-e', 'probe process("/bin/bash").function("readline").return { if ($return) printf("read: %s\\n", user_string($return)) }'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	const closed = new Promise<number | null>((r) => child.on('close', r));
+	let out = '';
+	let err = '';
+	child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
+	child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
+	// an interactive bash reads a line until the probe has shown it (compiling and attaching take a few seconds)
+	const deadline = Date.now() + 80000; // generous: a loaded CI machine compiles slowly
+	while (!out.includes(`read: echo ${marker}\n`) && child.exitCode === null && Date.now() < deadline) {
+		execFileSync('/bin/bash', ['--norc', '--noprofile', '-i'], { input: `echo ${marker}\nexit\n`, stdio: ['pipe', 'ignore', 'ignore'], timeout: 20000 });
+		await new Promise((r) => setTimeout(r, 200));
+	}
+	child.kill('SIGINT');
+	t.is(await closed, 0, err);
+	t.true(out.includes(`read: echo ${marker}\n`), out + err);
+});
