@@ -6,11 +6,11 @@
 // Usage: node dist/bench/audit-bench.js [sqlite|postgres|both] [ROWS]
 //        node dist/bench/audit-bench.js --audit-db=KEPT_LOG ROWS   (queries again on a kept log)
 // PostgreSQL comes from scripts/services/postgres.sh (or $TAPFLEET_TEST_PG_URL).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { reachablePostgresUrl } from '../test/audit/helpers/backends.js';
 import type { AuditBackend } from '../controller/audit/backend.js';
 import type { NewEvent } from '../controller/audit/event.js';
 import { openAuditLog, type AuditLog } from '../controller/audit/index.js';
@@ -67,7 +67,7 @@ async function fill(backend: AuditBackend, rows: number): Promise<number> {
 	for (let i = 0; i < runs; i++) {
 		batch.push(...runRows(i, runs));
 		if (batch.length >= BATCH_ROWS || i === runs - 1) {
-			await backend.append(batch);
+			await backend.append(batch, false);
 			batch = [];
 		}
 	}
@@ -75,8 +75,13 @@ async function fill(backend: AuditBackend, rows: number): Promise<number> {
 }
 
 async function postgresSpec(): Promise<{ spec: string; drop: () => Promise<void> }> {
-	const repo = fileURLToPath(new URL('../../', import.meta.url));
-	const url = process.env.TAPFLEET_TEST_PG_URL ?? readFileSync(join(repo, '.bootstrap/postgres.url'), 'utf8').trim();
+	let url: string;
+	try {
+		url = await reachablePostgresUrl();
+	} catch (err) {
+		process.stderr.write(`audit-bench: ${(err as Error).message}\n`);
+		process.exit(1);
+	}
 	const schema = `bench_${process.pid}`;
 	return {
 		spec: `${url}?schema=${schema}`,

@@ -13,16 +13,25 @@ import { performance } from 'node:perf_hooks';
 import { Dispatch } from '../controller/dispatch/fanout.js';
 import { parseHostUri } from '../controller/dispatch/host-uri.js';
 import { readModuleDir } from '../controller/dispatch/module-dir.js';
-import { openRunAudit, type RunAudit } from '../controller/dispatch/run-audit.js';
+import { openRunAudit, type ModuleSource, type RunAudit } from '../controller/dispatch/run-audit.js';
 import { newRunId } from '../controller/audit/index.js';
 import { issueAgent } from '../controller/pki/keys.js';
 import { agentPkiDir } from '../controller/pki/layout.js';
 import { buildModule, spawnAgent, tempDir, testPki, type SpawnedAgent } from '../test/agent/helpers.js';
-import { postgresUrl } from '../test/audit/helpers/backends.js';
+import { reachablePostgresUrl } from '../test/audit/helpers/backends.js';
 
 const hostCount = Number(process.argv[2] ?? 10);
 const repeats = Number(process.argv[3] ?? 15);
 const backends = (process.argv[4] ?? 'sqlite,postgres').split(',');
+let pgUrl = '';
+if (backends.includes('postgres')) {
+	try {
+		pgUrl = await reachablePostgresUrl();
+	} catch (err) {
+		process.stderr.write(`audit-run-overhead: ${(err as Error).message}\n`);
+		process.exit(1);
+	}
+}
 
 function median(xs: number[]): number {
 	const s = [...xs].sort((a, b) => a - b);
@@ -42,21 +51,43 @@ agents.push(
 const hosts = agents.map((a) => parseHostUri(a.address));
 
 /** One run of the module on every host; with `auditDb`, recorded as `tapfleet run` records it. */
-async function oneRun(auditDb?: string): Promise<{ firstMs: number; totalMs: number }> {
+interface RunTimes {
+	firstMs: number;
+	totalMs: number;
+	/** openRunAudit. */
+	openMs: number;
+	/** The longest a host's Load waited for the write-ahead record once its module was ready. */
+	writeAheadMs: number;
+	/** audit.finish() after the dispatch is done. */
+	finishMs: number;
+	/** This process's CPU time (user + system) for the run: the dispatch and the audit, not the agents. */
+	cpuMs: number;
+}
+
+async function oneRun(auditDb?: string): Promise<RunTimes> {
 	const t0 = performance.now();
+	const cpu0 = process.cpuUsage();
 	let firstMs = NaN;
+	let writeAheadMs = 0;
 	const mod = readModuleDir(hello);
 	let audit: RunAudit | undefined;
 	if (auditDb) {
 		// No --module: a script-cache hit, so the compile is recorded too.
 		audit = await openRunAudit({ auditDb, runtime: 'auto' }, { args: [], leaseSeconds: 30, timeLimitSeconds: 0, hosts, tls: pki.tls, script: 'hello.stp' });
 	}
+	const openMs = performance.now() - t0;
 	const moduleFor = async () => mod;
+	const timed = (source: ModuleSource): ModuleSource => async (...a) => {
+		const t = performance.now();
+		const m = await source(...a);
+		writeAheadMs = Math.max(writeAheadMs, performance.now() - t);
+		return m;
+	};
 	const dispatch = new Dispatch({
 		hosts,
 		tls: pki.tls,
 		signingKey: pki.signingKey,
-		moduleFor: audit ? audit.moduleSource(moduleFor) : moduleFor,
+		moduleFor: audit ? timed(audit.moduleSource(moduleFor)) : moduleFor,
 		audit,
 		session: { leaseSeconds: 30, timeLimitSeconds: 0, args: [], detach: false, runId: audit?.runId ?? newRunId() }, // every controller records: no unrecorded loads to import
 		sink: {
@@ -69,15 +100,19 @@ async function oneRun(auditDb?: string): Promise<{ firstMs: number; totalMs: num
 		},
 	});
 	const outcomes = await dispatch.done;
+	const tf = performance.now();
 	await audit?.finish();
+	const finishMs = performance.now() - tf;
 	if (outcomes.some((o) => o.error)) throw new Error(`run failed: ${outcomes.map((o) => o.error).filter(Boolean).join('; ')}`);
-	return { firstMs, totalMs: performance.now() - t0 };
+	const cpu = process.cpuUsage(cpu0);
+	return { firstMs, totalMs: performance.now() - t0, openMs, writeAheadMs, finishMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 const rows: string[] = [];
+const parts: string[] = [];
 for (const backend of backends) {
 	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-audit-overhead-'));
-	const db = backend === 'sqlite' ? join(dir, 'audit.db') : `${postgresUrl()}${postgresUrl().includes('?') ? '&' : '?'}schema=bench_${process.pid}_${Date.now().toString(36)}`;
+	const db = backend === 'sqlite' ? join(dir, 'audit.db') : `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=bench_${process.pid}_${Date.now().toString(36)}`;
 	await oneRun();
 	await oneRun(db); // creates the log; warms both paths
 	const plain: Awaited<ReturnType<typeof oneRun>>[] = [];
@@ -91,12 +126,22 @@ for (const backend of backends) {
 	const a = median(audited.map((r) => r.totalMs));
 	const pf = median(plain.map((r) => r.firstMs));
 	const af = median(audited.map((r) => r.firstMs));
+	const part = (f: (r: RunTimes) => number) => median(audited.map(f)).toFixed(1);
 	rows.push(
 		`| ${backend} | ${pf.toFixed(0)} / ${af.toFixed(0)} ms (${(((af - pf) / pf) * 100).toFixed(1)} %) | ${p.toFixed(0)} / ${a.toFixed(0)} ms | ${(a - p).toFixed(1)} ms | ${(((a - p) / p) * 100).toFixed(1)} % | ${((a - p) / hostCount).toFixed(1)} ms |`,
+	);
+	const pc = median(plain.map((r) => r.cpuMs));
+	parts.push(
+		`| ${backend} | ${part((r) => r.openMs)} ms | ${part((r) => r.writeAheadMs)} ms | ${part((r) => r.finishMs)} ms | ${pc.toFixed(0)} / ${part((r) => r.cpuMs)} ms |`,
 	);
 }
 process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs; ${hostCount} hosts, ${repeats} runs each way (medians)\n\n`);
 process.stdout.write(
 	'| audit log | first line: without / with | run done: without / with | audit overhead per run | overhead | per host |\n| --- | --- | --- | --- | --- | --- |\n' + rows.join('\n') + '\n',
+);
+process.stdout.write(
+	'\nWhere the audited runs wait for the audit (medians):\n\n| audit log | openRunAudit | a Load waiting for the log to open and the write-ahead record | finish after the dispatch | controller CPU per run: without / with |\n| --- | --- | --- | --- | --- |\n' +
+		parts.join('\n') +
+		'\n',
 );
 for (const a of agents) a.child.kill('SIGTERM');

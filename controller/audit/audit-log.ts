@@ -7,6 +7,7 @@ import { parseBody, type CompileBody, type DispatchBody, type InterruptedBody, t
 import { controllerIsGone, describeController, thisController, type ControllerTag } from './controller-process.js';
 import { makeEvent, sha256Hex } from './event.js';
 import { GroupCommit } from './group-commit.js';
+import { DISPATCH_RUN_ID_INDEX } from './migrations.js';
 import { importAgentJournal } from './journal-import.js';
 import {
 	AuditInputError,
@@ -39,8 +40,17 @@ export class AuditWriter {
 	readonly controller: ControllerTag = thisController();
 	protected readonly appender: GroupCommit;
 
-	constructor(protected readonly backend: AuditBackend) {
-		this.appender = new GroupCommit(backend);
+	/** @param batchMs how long records other than write-ahead ones may wait to share a commit (group-commit.ts). */
+	constructor(
+		protected readonly backend: AuditBackend,
+		batchMs = 0,
+	) {
+		this.appender = new GroupCommit(backend, batchMs);
+	}
+
+	/** Commits every record made so far, and every later one, at once (a run's records may otherwise wait up to batchMs). */
+	endBatching(): Promise<void> {
+		return this.appender.endBatching();
 	}
 
 	async recordCompile(rec: CompileRecord): Promise<void> {
@@ -71,7 +81,6 @@ export class AuditWriter {
 		if (rec.hosts.length > LIMITS.hostsPerDispatch) throw new AuditInputError(`a dispatch may name at most ${LIMITS.hostsPerDispatch} hosts`);
 		const hosts = rec.hosts.map((h) => checkIdentifier('host', h));
 		if (new Set(hosts).size !== hosts.length) throw new AuditInputError('a dispatch names the same host twice');
-		if ((await this.backend.runIdsWithPrefix(runId, 1))[0] === runId) throw new AuditInputError(`run id ${runId} is already in the audit log`);
 		const scriptText = checkScriptText(rec.scriptText);
 		const scriptHash = scriptHashOf(rec.scriptHash, scriptText);
 		const body: DispatchBody = {
@@ -82,10 +91,18 @@ export class AuditWriter {
 			controller: this.controller,
 		};
 		const atMs = Date.now();
-		await this.appender.append([
-			makeEvent({ kind: 'dispatch', runId, who, scriptHash, body, atMs }),
-			...hosts.map((host) => makeEvent({ kind: 'host-pending', runId, host, who, scriptHash, body: {}, atMs })),
-		]);
+		try {
+			await this.appender.append(
+				[
+					makeEvent({ kind: 'dispatch', runId, who, scriptHash, body, atMs }),
+					...hosts.map((host) => makeEvent({ kind: 'host-pending', runId, host, who, scriptHash, body: {}, atMs })),
+				],
+				{ durable: true },
+			);
+		} catch (err) {
+			if (violatesIndex(err, DISPATCH_RUN_ID_INDEX)) throw new AuditInputError(`run id ${runId} is already in the audit log`);
+			throw err;
+		}
 		return new RunRecorder(this.appender, runId, who, scriptHash, hosts);
 	}
 
@@ -136,6 +153,13 @@ export class AuditWriter {
 	}
 }
 
+
+/** A unique-index violation of `index` (SQLite names the columns, PostgreSQL the index). */
+function violatesIndex(err: unknown, index: string): boolean {
+	const e = err as { code?: string; constraint?: string; message?: string };
+	if (e?.code === '23505') return e.constraint === index;
+	return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' && /audit_log\.run_id/.test(e.message ?? '');
+}
 
 function scriptHashOf(given: string | undefined, scriptText: string): string {
 	return given === undefined ? sha256Hex(scriptText) : checkIdentifier('script hash', given);

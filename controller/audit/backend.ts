@@ -18,8 +18,14 @@ export interface AuditBackend {
 	readonly location: string;
 	/** Applies pending schema migrations (safe when several controllers start at once). */
 	migrate(): Promise<void>;
-	/** Appends events atomically at the end of the chain; concurrent appenders are serialized. */
-	append(events: NewEvent[]): Promise<EventRow[]>;
+	/**
+	 * Appends events atomically at the end of the chain; concurrent appenders
+	 * (other processes too) are serialized. Committed (visible to others, kept
+	 * if this process is killed) when the promise settles; with `durable`, also
+	 * flushed to stable storage (kept through a power loss), with every commit
+	 * before it.
+	 */
+	append(events: NewEvent[], durable: boolean): Promise<EventRow[]>;
 	/** Rows matching every filter, newest first. */
 	find(filter: EventFilter, limit: number): Promise<EventRow[]>;
 	/** All rows of these runs, in chain order. */

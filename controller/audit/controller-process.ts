@@ -22,13 +22,18 @@ function startTicksOf(pid: number): string | null {
 	}
 }
 
+let self: ControllerTag | undefined;
+
 export function thisController(): ControllerTag {
-	return { hostname: hostname(), pid: process.pid, startTicks: startTicksOf(process.pid) };
+	self ??= { hostname: hostname(), pid: process.pid, startTicks: startTicksOf(process.pid) };
+	return { ...self };
 }
 
 /** True only when the tag names a process on this machine that is certainly gone. */
 export function controllerIsGone(tag: ControllerTag): boolean {
 	if (tag.hostname !== hostname()) return false;
+	const me = thisController();
+	if (tag.pid === me.pid) return tag.startTicks !== me.startTicks; // this process's own runs (or a reused pid's)
 	try {
 		process.kill(tag.pid, 0);
 	} catch (err) {

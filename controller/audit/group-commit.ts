@@ -1,15 +1,40 @@
-// Group commit: appends that arrive while a commit is being prepared or is
-// in flight are written together in the next transaction. Every caller still
-// waits for the commit that holds its rows (durability is unchanged); the
-// hosts of a run, recorded concurrently, then cost one commit, not one each.
+// Group commit: appends are written together, in as few transactions as
+// their durability allows. Every caller still waits for the commit that
+// holds its rows.
+//
+// - A write-ahead record (`durable: true`) is committed at once (it does not
+//   wait for the event loop's next turn, which on a busy controller means
+//   behind every host's TLS) and flushed to stable storage before its
+//   caller goes on: it must survive a power loss of the controller's
+//   machine, since the load it precedes happens elsewhere. Everything
+//   queued joins that commit.
+// - Other records are committed without waiting for the disk. With
+//   `batchMs` 0, or `now`, they are committed at once (those made in the
+//   same synchronous turn together, and those made while a commit is in
+//   flight in the next one). With `batchMs` > 0 (a run's records) the
+//   others wait up to that long to share one commit, or less: any commit
+//   takes everything queued, and flush() (the end of a run, close()) writes
+//   them at once. The timer keeps the process alive, so a controller that
+//   leaves its event loop still writes them; only a process killed outright
+//   loses the last batchMs of such records (never a write-ahead record, nor
+//   a load: the run then shows as incomplete, its loads with their sessions).
+// See docs/audit.md "Durability".
 import type { AuditBackend } from './backend.js';
 import type { EventRow, NewEvent } from './event.js';
 
 /** Bound on one transaction, so a burst cannot build an unbounded one. */
 const MAX_ROWS_PER_COMMIT = 5000;
 
+export interface AppendOptions {
+	/** Committed at once and flushed to stable storage before the promise settles (write-ahead records). */
+	durable?: boolean;
+	/** Committed at once, not flushed (a load that is now running: a killed controller must leave it). */
+	now?: boolean;
+}
+
 interface Pending {
 	events: NewEvent[];
+	durable: boolean;
 	resolve: (rows: EventRow[]) => void;
 	reject: (err: unknown) => void;
 }
@@ -17,22 +42,50 @@ interface Pending {
 export class GroupCommit {
 	private queue: Pending[] = [];
 	private flushing = false;
+	private timer?: NodeJS.Timeout;
+	private idle: Promise<void> = Promise.resolve();
+	private markIdle = () => {};
 
-	constructor(private readonly backend: AuditBackend) {}
+	/** @param batchMs how long a record that is not durable may wait to share a commit (0: not at all). */
+	constructor(
+		private readonly backend: AuditBackend,
+		private batchMs = 0,
+	) {}
 
-	append(events: NewEvent[]): Promise<EventRow[]> {
+	/** From now on every record is committed at once (the run is ending); commits what is queued. */
+	endBatching(): Promise<void> {
+		this.batchMs = 0;
+		return this.flush();
+	}
+
+	append(events: NewEvent[], options: AppendOptions = {}): Promise<EventRow[]> {
 		if (events.length === 0) return Promise.resolve([]);
+		const durable = !!options.durable;
 		return new Promise((resolve, reject) => {
-			this.queue.push({ events, resolve, reject });
-			if (!this.flushing) {
-				this.flushing = true;
-				// Let appends made in the same turn of the event loop join this commit.
-				setImmediate(() => void this.flush());
-			}
+			this.queue.push({ events, durable, resolve, reject });
+			if (durable || options.now || this.batchMs === 0) this.startFlush();
+			else if (!this.flushing) this.timer ??= setTimeout(() => this.startFlush(), this.batchMs);
+			// (while a commit is in flight, the drain loop takes this record next)
 		});
 	}
 
-	private async flush(): Promise<void> {
+	/** Commits everything queued now; settles once every append made so far is committed (or has failed). */
+	flush(): Promise<void> {
+		if (this.queue.length > 0) this.startFlush();
+		return this.idle;
+	}
+
+	private startFlush(): void {
+		clearTimeout(this.timer);
+		this.timer = undefined;
+		if (this.flushing) return; // the loop in flight takes what is queued next
+		this.flushing = true;
+		this.idle = new Promise((done) => (this.markIdle = done));
+		// Appends made in the same synchronous turn join this commit.
+		queueMicrotask(() => void this.drain());
+	}
+
+	private async drain(): Promise<void> {
 		while (this.queue.length > 0) {
 			const batch: Pending[] = [];
 			let rows = 0;
@@ -44,11 +97,15 @@ export class GroupCommit {
 			await this.commit(batch);
 		}
 		this.flushing = false;
+		this.markIdle();
 	}
 
 	private async commit(batch: Pending[]): Promise<void> {
 		try {
-			const written = await this.backend.append(batch.flatMap((p) => p.events));
+			const written = await this.backend.append(
+				batch.flatMap((p) => p.events),
+				batch.some((p) => p.durable),
+			);
 			let at = 0;
 			for (const p of batch) {
 				p.resolve(written.slice(at, at + p.events.length));

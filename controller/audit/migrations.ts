@@ -3,6 +3,9 @@
 // PostgreSQL needs COLLATE "C" for that; SQLite compares bytes already.
 // Never edit a released migration: append a new version.
 
+/** The unique index that refuses a second dispatch with the same run id. */
+export const DISPATCH_RUN_ID_INDEX = 'audit_log_dispatch_run_id';
+
 export interface Migration {
 	version: number;
 	statements: string[];
@@ -43,6 +46,14 @@ export const MIGRATIONS: Migration[] = [
 			'CREATE INDEX audit_log_run ON audit_log (run_id, seq)',
 			'CREATE INDEX audit_log_kind_at ON audit_log (kind, at_ms)',
 			'CREATE INDEX audit_log_session ON audit_log (host, session_id)',
+		],
+	},
+	{
+		version: 2,
+		statements: [
+			// A run id names one dispatch. Checked by the insert itself rather than by a
+			// query before it: that query was a round trip on the run's critical path.
+			`CREATE UNIQUE INDEX ${DISPATCH_RUN_ID_INDEX} ON audit_log (run_id) WHERE kind = 'dispatch'`,
 		],
 	},
 ];

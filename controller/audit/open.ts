@@ -28,8 +28,10 @@ export class AuditLog extends AuditWriter {
 		return verifyChain(this.backend);
 	}
 
-	close(): Promise<void> {
-		return this.backend.close();
+	/** Waits for every record made so far to be committed, then closes. */
+	async close(): Promise<void> {
+		await this.appender.flush();
+		await this.backend.close();
 	}
 }
 
@@ -38,6 +40,11 @@ export class AuditOpenError extends Error {}
 export interface OpenOptions {
 	/** Mark runs of dead controllers on this machine as interrupted (default true). */
 	recover?: boolean;
+	/**
+	 * How long records other than write-ahead ones may wait to share one
+	 * commit (default 0: committed at once). flush() and close() write them.
+	 */
+	batchMs?: number;
 }
 
 /** Opens (creating and migrating if needed) the audit log named by `spec`. */
@@ -52,7 +59,7 @@ export async function openAuditLog(spec?: string, options: OpenOptions = {}): Pr
 	}
 	try {
 		await backend.migrate();
-		const log = new AuditLog(backend);
+		const log = new AuditLog(backend, options.batchMs);
 		if (options.recover ?? true) await log.recoverInterruptedRuns();
 		return log;
 	} catch (err) {

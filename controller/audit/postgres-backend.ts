@@ -4,7 +4,7 @@
 import pg from 'pg';
 import type { AuditBackend, EventFilter } from './backend.js';
 import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './event.js';
-import { checkSchemaVersion, CREATE_VERSION_TABLE, migrationSql, MIGRATIONS } from './migrations.js';
+import { checkSchemaVersion, CREATE_VERSION_TABLE, LATEST_SCHEMA_VERSION, migrationSql, MIGRATIONS } from './migrations.js';
 import {
 	EVENT_COLUMNS,
 	eventsOfRunsSql,
@@ -22,6 +22,57 @@ import {
 const MIGRATION_LOCK_KEY = 0x7461_7066; // "tapf"
 const POOL_SIZE = 4;
 const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Compare-and-swap appends that lose this many races in a row lock the head instead. */
+const SWAP_ATTEMPTS = 3;
+/** SQLSTATE undefined_table: no schema yet. */
+const UNDEFINED_TABLE = '42P01';
+
+/**
+ * Records other than write-ahead ones do not wait for PostgreSQL's WAL flush:
+ * committed (visible, kept if the controller dies) at once, on disk within
+ * the server's wal_writer_delay; the next durable commit flushes them too.
+ */
+const ASYNC_COMMIT_SQL = "SET LOCAL synchronous_commit = off;";
+
+/** The rows as $1..$11, one array per column, inserted in one statement. */
+const UNNEST_COLUMNS = `SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+	$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`;
+
+function columnArrays(rows: EventRow[]): unknown[][] {
+	const col = <T>(f: (r: EventRow) => T) => rows.map(f);
+	return [
+		col((r) => r.seq),
+		col((r) => r.atMs),
+		col((r) => r.kind),
+		col((r) => r.runId),
+		col((r) => r.host),
+		col((r) => r.sessionId),
+		col((r) => r.who),
+		col((r) => r.scriptHash),
+		col((r) => r.body),
+		col((r) => r.prevHash),
+		col((r) => r.hash),
+	];
+}
+
+/**
+ * The compare-and-swap append ($12/$13: the new head; $14/$15: the head the
+ * rows were chained to). The insert reads the update's result, so it runs
+ * only when the head moved; `moved` says whether it did.
+ */
+function appendSql(durable: boolean): string {
+	return `WITH ${durable ? '' : "async AS (SELECT set_config('synchronous_commit', 'off', true) AS v),"}
+		moved AS (
+			UPDATE audit_chain_head SET last_seq = $12, last_hash = $13
+			WHERE id = 1 AND last_seq = $14 AND last_hash = $15
+			RETURNING 1
+		),
+		added AS (
+			INSERT INTO audit_log (${EVENT_COLUMNS}) ${UNNEST_COLUMNS} WHERE EXISTS (SELECT 1 FROM moved)
+		)
+		SELECT (SELECT count(*) FROM moved) AS moved${durable ? '' : ', (SELECT v FROM async) AS async'}`;
+}
 
 /** `?` placeholders to PostgreSQL's `$1, $2, ...`. */
 function numbered(sql: Sql): Sql {
@@ -43,6 +94,8 @@ export class PostgresBackend implements AuditBackend {
 	readonly location: string;
 	private readonly pool: pg.Pool;
 	private readonly schema?: string;
+	/** The chain head as this process last wrote or read it (appends assume it, and re-read it when wrong). */
+	private knownHead?: ChainHead;
 
 	constructor(target: PostgresTarget) {
 		this.location = target.location;
@@ -59,6 +112,26 @@ export class PostgresBackend implements AuditBackend {
 	}
 
 	async migrate(): Promise<void> {
+		// Usually the schema is current: one round trip says so, and brings the
+		// chain head that the first append needs.
+		if (await this.schemaIsCurrent()) return;
+		await this.migrateLocked();
+	}
+
+	private async schemaIsCurrent(): Promise<boolean> {
+		try {
+			const r = await this.pool.query(`SELECT (SELECT MAX(version) FROM audit_schema_version) AS v, last_seq, last_hash FROM audit_chain_head WHERE id = 1`);
+			const row = r.rows[0] as { v: number | null; last_seq: string; last_hash: string } | undefined;
+			if (!row || Number(row.v) !== LATEST_SCHEMA_VERSION) return false;
+			this.knownHead = { seq: Number(row.last_seq), hash: row.last_hash };
+			return true;
+		} catch (err) {
+			if ((err as { code?: string }).code === UNDEFINED_TABLE) return false;
+			throw err;
+		}
+	}
+
+	private async migrateLocked(): Promise<void> {
 		const client = await this.pool.connect();
 		try {
 			if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
@@ -94,40 +167,52 @@ export class PostgresBackend implements AuditBackend {
 		return r.rows.map(toEventRow);
 	}
 
-	async append(events: NewEvent[]): Promise<EventRow[]> {
+	/**
+	 * One statement, one round trip, committed on its own: it moves the chain
+	 * head from the head this process last saw, and inserts the rows only if
+	 * the head was still that (a compare-and-swap on the head row, which
+	 * PostgreSQL re-checks after waiting for any other appender's lock). When
+	 * another controller appended in between, nothing is written: read the
+	 * head and try again, and after a few lost races take the head's row lock
+	 * for the whole transaction (appendLocked), which always succeeds.
+	 */
+	async append(events: NewEvent[], durable: boolean): Promise<EventRow[]> {
 		if (!events.length) return [];
+		for (let attempt = 0; attempt < SWAP_ATTEMPTS; attempt++) {
+			this.knownHead ??= await this.head();
+			const rows = chainEvents(this.knownHead, events);
+			const r = await this.pool.query({
+				name: durable ? 'audit_append' : 'audit_append_async',
+				text: appendSql(durable),
+				values: [...columnArrays(rows), rows[rows.length - 1]!.seq, rows[rows.length - 1]!.hash, this.knownHead.seq, this.knownHead.hash],
+			});
+			if (Number(r.rows[0]?.moved) === 1) {
+				this.knownHead = { seq: rows[rows.length - 1]!.seq, hash: rows[rows.length - 1]!.hash };
+				return rows;
+			}
+			this.knownHead = undefined; // someone else appended: read the head again
+		}
+		return this.appendLocked(events, durable);
+	}
+
+	/** The head row locked for the whole transaction: slower (three round trips), never loses a race. */
+	private async appendLocked(events: NewEvent[], durable: boolean): Promise<EventRow[]> {
 		const client = await this.pool.connect();
 		try {
 			// One round trip to open the transaction and lock the head.
-			const opened = (await client.query(`BEGIN; ${HEAD_SQL} FOR UPDATE`)) as unknown as pg.QueryResult[];
-			const h = opened[1]!.rows[0] as { last_seq: string; last_hash: string };
+			const opened = (await client.query(`BEGIN; ${durable ? '' : ASYNC_COMMIT_SQL} ${HEAD_SQL} FOR UPDATE`)) as unknown as pg.QueryResult[];
+			const h = opened[opened.length - 1]!.rows[0] as { last_seq: string; last_hash: string };
 			const rows = chainEvents({ seq: Number(h.last_seq), hash: h.last_hash }, events);
 			const last = rows[rows.length - 1]!;
-			const col = <T>(f: (r: EventRow) => T) => rows.map(f);
 			await client.query(
 				`WITH added AS (
-					INSERT INTO audit_log (${EVENT_COLUMNS})
-					SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-						$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+					INSERT INTO audit_log (${EVENT_COLUMNS}) ${UNNEST_COLUMNS}
 				)
 				UPDATE audit_chain_head SET last_seq = $12, last_hash = $13 WHERE id = 1`,
-				[
-					col((r) => r.seq),
-					col((r) => r.atMs),
-					col((r) => r.kind),
-					col((r) => r.runId),
-					col((r) => r.host),
-					col((r) => r.sessionId),
-					col((r) => r.who),
-					col((r) => r.scriptHash),
-					col((r) => r.body),
-					col((r) => r.prevHash),
-					col((r) => r.hash),
-					last.seq,
-					last.hash,
-				],
+				[...columnArrays(rows), last.seq, last.hash],
 			);
 			await client.query('COMMIT');
+			this.knownHead = { seq: last.seq, hash: last.hash };
 			return rows;
 		} catch (err) {
 			await client.query('ROLLBACK').catch(() => {});

@@ -23,7 +23,8 @@ export class RunRecorder {
 
 	async hostLoaded(host: string, loaded: HostLoaded): Promise<void> {
 		const body: HostLoadedBody = { loadedAtMs: checkTime('loaded at', loaded.loadedAtMs) ?? Date.now() };
-		await this.appender.append([this.hostRow('host-loaded', host, body, checkIdentifier('session id', loaded.sessionId))]);
+		// At once: a controller killed while the module runs must leave the load and its session.
+		await this.appender.append([this.hostRow('host-loaded', host, body, checkIdentifier('session id', loaded.sessionId))], { now: true });
 	}
 
 	async hostEnded(host: string, ended: HostEnded): Promise<void> {

@@ -1,13 +1,22 @@
 // The embedded audit store: one SQLite file (WAL mode), used by every run
 // unless --audit-db names PostgreSQL. Several processes may append at once:
 // BEGIN IMMEDIATE takes SQLite's write lock, which serializes appenders.
+//
+// Durability: commits use synchronous = NORMAL, so a commit is in the WAL
+// file (the OS's page cache) when append() returns: a killed process loses
+// nothing, a power loss may lose the last commits. A durable append (the
+// write-ahead record of a run) commits with synchronous = FULL: SQLite
+// fsyncs the WAL file (and its directory when it created the file), which
+// makes that commit and every one before it survive a power loss. (Flushing
+// on libuv's thread pool instead was slower: each step waits for a turn of
+// an event loop busy with every host's TLS.)
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeDirs } from '../util/make-dirs.js';
 import type { AuditBackend, EventFilter } from './backend.js';
 import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './event.js';
-import { checkSchemaVersion, CREATE_VERSION_TABLE, migrationSql, MIGRATIONS } from './migrations.js';
+import { checkSchemaVersion, CREATE_VERSION_TABLE, LATEST_SCHEMA_VERSION, migrationSql, MIGRATIONS } from './migrations.js';
 import {
 	EVENT_COLUMNS,
 	eventsOfRunsSql,
@@ -33,6 +42,7 @@ export class SqliteBackend implements AuditBackend {
 	private readonly db: Database.Database;
 	private readonly insert: Database.Statement;
 	private readonly appendTx: (events: NewEvent[]) => EventRow[];
+	private optimized = false;
 
 	constructor(readonly location: string) {
 		makeDirs(dirname(location), 0o700);
@@ -40,14 +50,11 @@ export class SqliteBackend implements AuditBackend {
 		// -wal and -shm files inherit that from it).
 		if (!existsSync(location)) closeSync(openSync(location, 'a', 0o600));
 		this.db = new Database(location, { timeout: BUSY_TIMEOUT_MS });
-		this.db.pragma('journal_mode = WAL');
-		// FULL: a write-ahead record must survive a power loss, not only a crash.
-		this.db.pragma('synchronous = FULL');
-		this.migrateNow();
-		// Table statistics let the planner pick the right index for each filter
-		// (SQLite's advice for long-lived connections; bounded work per index).
-		this.db.pragma('analysis_limit = 1000');
-		this.db.pragma('optimize = 0x10002');
+		// WAL is a property of the file: set once, by whoever creates it.
+		if (this.db.pragma('journal_mode', { simple: true }) !== 'wal') this.db.pragma('journal_mode = WAL');
+		// NORMAL: committed rows survive a process kill; durable appends flush (see above).
+		this.db.pragma('synchronous = NORMAL');
+		if (this.schemaVersion() !== LATEST_SCHEMA_VERSION) this.migrateNow();
 		this.insert = this.db.prepare(
 			`INSERT INTO audit_log (${EVENT_COLUMNS}) VALUES (@seq, @atMs, @kind, @runId, @host, @sessionId, @who, @scriptHash, @body, @prevHash, @hash)`,
 		);
@@ -60,6 +67,25 @@ export class SqliteBackend implements AuditBackend {
 			return rows;
 		});
 		this.appendTx = (events) => tx.immediate(events);
+	}
+
+	/** The schema's version, read without taking the write lock (0: no schema yet). */
+	private schemaVersion(): number {
+		try {
+			const row = this.db.prepare('SELECT MAX(version) AS v FROM audit_schema_version').get() as { v: number | null };
+			return row.v ?? 0;
+		} catch {
+			return 0;
+		}
+	}
+
+	/** Table statistics let the planner pick the right index for each filter; only queries need them. */
+	private optimizeOnce(): void {
+		if (this.optimized) return;
+		this.optimized = true;
+		// SQLite's advice for long-lived connections; bounded work per index.
+		this.db.pragma('analysis_limit = 1000');
+		this.db.pragma('optimize = 0x10002');
 	}
 
 	private migrateNow(): void {
@@ -88,11 +114,19 @@ export class SqliteBackend implements AuditBackend {
 	}
 
 	private rows(sql: Sql): EventRow[] {
+		this.optimizeOnce();
 		return (this.db.prepare(sql.text).all(...sql.params) as Record<string, unknown>[]).map(toEventRow);
 	}
 
-	async append(events: NewEvent[]): Promise<EventRow[]> {
-		return events.length ? this.appendTx(events) : [];
+	async append(events: NewEvent[], durable: boolean): Promise<EventRow[]> {
+		if (!events.length) return [];
+		if (!durable) return this.appendTx(events);
+		this.db.pragma('synchronous = FULL');
+		try {
+			return this.appendTx(events);
+		} finally {
+			this.db.pragma('synchronous = NORMAL');
+		}
 	}
 
 	async find(filter: EventFilter, limit: number): Promise<EventRow[]> {

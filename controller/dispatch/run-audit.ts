@@ -31,6 +31,14 @@ import type { FollowResult } from './follow.js';
 import type { HostUri } from './host-uri.js';
 import type { ModuleOnDisk } from './module-dir.js';
 
+/**
+ * A run's records after its write-ahead one, other than loads (committed at
+ * once), wait up to this long to share one commit; the end of the run
+ * writes them at once. Bounds what a controller killed outright loses (see
+ * controller/audit/group-commit.ts).
+ */
+const RECORD_BATCH_MS = 100;
+
 /** What fanout.ts reports per host; the labels are the hosts' command-line labels. */
 export interface DispatchAuditHooks {
 	/** The host answered: its sessions (earlier runs' loads and unloads) are imported over this connection. */
@@ -60,6 +68,8 @@ export interface RunAuditOptions {
 	/** The script file (or -e text) given: recorded for a run that fails before any module exists. */
 	script: { file?: string; text?: string };
 	warn(text: string): void;
+	/** Says that the run is refused (the log cannot be opened), once. */
+	refuse(text: string): void;
 }
 
 interface HostState {
@@ -127,10 +137,22 @@ export class RunAudit implements DispatchAuditHooks {
 	private readonly writes: Promise<unknown>[] = [];
 	private interrupted = false;
 
+	/** The log being opened: opening overlaps the dispatch's start (connecting, Hello); the write-ahead record waits for it. */
+	private readonly log: Promise<AuditLog>;
+	private readonly failedToOpen: Promise<void>;
+
 	private constructor(
-		private readonly log: AuditLog,
+		log: Promise<AuditLog>,
 		private readonly o: RunAuditOptions,
 	) {
+		this.log = log;
+		this.log.catch(() => {}); // reported once, by failedToOpen
+		this.failedToOpen = log.then(
+			() => {},
+			(err) => {
+				o.refuse(`not dispatching: every run is recorded before anything is loaded, and the audit log cannot be opened: ${(err as Error).message} (give --audit-db URL)`);
+			},
+		);
 		this.who = runIdentity(o.tls);
 		this.ready = new Promise((resolve) => (this.setReady = resolve));
 		this.ready.catch(() => {});
@@ -140,19 +162,14 @@ export class RunAudit implements DispatchAuditHooks {
 		}
 	}
 
-	/** Opens the audit log; a run whose log cannot be opened must not dispatch. */
-	static async open(o: RunAuditOptions): Promise<RunAudit> {
-		let log: AuditLog;
-		try {
-			log = await openAuditLog(o.auditDb);
-		} catch (err) {
-			throw new Error(`not dispatching: every run is recorded before anything is loaded, and the audit log cannot be opened: ${(err as Error).message} (give --audit-db URL)`);
-		}
-		return new RunAudit(log, o);
-	}
-
-	get location(): string {
-		return this.log.location;
+	/**
+	 * Starts opening the audit log and returns at once. A log that cannot be
+	 * opened refuses the run (o.refuse, once) and fails every host's module
+	 * source, so nothing is loaded.
+	 */
+	static open(o: RunAuditOptions): RunAudit {
+		// Runs of dead controllers are looked for after this run's write-ahead record, not before it.
+		return new RunAudit(openAuditLog(o.auditDb, { recover: false, batchMs: RECORD_BATCH_MS }), o);
 	}
 
 	private hostName(label: string): string {
@@ -172,7 +189,14 @@ export class RunAudit implements DispatchAuditHooks {
 
 	/** The write-ahead dispatch record, once, with the first module of the run. */
 	private begin(moduleHash: string, scriptText: string, scriptHash?: string): Promise<RunRecorder> {
-		this.begun ??= this.log.beginDispatch({
+		this.begun ??= this.writeAhead(moduleHash, scriptText, scriptHash);
+		this.setReady(this.begun);
+		return this.begun;
+	}
+
+	private async writeAhead(moduleHash: string, scriptText: string, scriptHash?: string): Promise<RunRecorder> {
+		const log = await this.log;
+		const run = await log.beginDispatch({
 			runId: this.runId,
 			who: this.who,
 			hosts: this.o.hosts.map((h) => this.hostName(h.label)),
@@ -181,8 +205,9 @@ export class RunAudit implements DispatchAuditHooks {
 			...(scriptHash ? { scriptHash } : {}),
 			options: this.o.options,
 		});
-		this.setReady(this.begun);
-		return this.begun;
+		// Off the run's path: runs whose controller on this machine died are marked interrupted.
+		this.track(log.recoverInterruptedRuns());
+		return run;
 	}
 
 	/** The module source with its compile recorded and the run's write-ahead record committed before it returns. */
@@ -194,12 +219,14 @@ export class RunAudit implements DispatchAuditHooks {
 			try {
 				await this.begin(moduleHash, m.script.text, m.script.sha256);
 			} catch (err) {
+				if (await this.log.then(() => false, () => true)) throw new Error('not loaded: the audit log cannot be opened (see above)');
 				throw new Error(`the audit log could not record this run, so nothing is loaded: ${(err as Error).message}`);
 			}
 			// After the write-ahead record, not before: one commit, not two, before the first Load.
 			if (this.o.compiles) {
+				const log = await this.log;
 				this.track(
-					this.log.recordCompile({
+					log.recordCompile({
 						who: this.who,
 						scriptText: m.script.text,
 						scriptHash: m.script.sha256,
@@ -281,6 +308,12 @@ export class RunAudit implements DispatchAuditHooks {
 	 * run finished.
 	 */
 	async finish(): Promise<void> {
+		let log: AuditLog;
+		try {
+			log = await this.log;
+		} catch {
+			return this.failedToOpen; // said once already; nothing was loaded
+		}
 		try {
 			if (!this.begun) {
 				// No module was ever ready: nothing was loaded, but the run and why each host failed are recorded.
@@ -290,13 +323,14 @@ export class RunAudit implements DispatchAuditHooks {
 			// Queued behind the last hosts' records, so that they usually share one commit.
 			const finished = this.ready.then((run) => run.finish());
 			finished.catch(() => {}); // awaited below, after the other records
+			void log.endBatching();
 			const results = await Promise.allSettled(this.writes);
 			for (const r of results) if (r.status === 'rejected') this.o.warn(`audit: a record of run ${this.runId} was not written: ${(r.reason as Error).message}`);
 			await finished;
 		} catch (err) {
 			this.o.warn(`audit: run ${this.runId} could not be completed in the audit log: ${(err as Error).message}`);
 		} finally {
-			await this.log.close().catch(() => {});
+			await log.close().catch(() => {});
 		}
 	}
 
@@ -305,19 +339,19 @@ export class RunAudit implements DispatchAuditHooks {
 		if (host === this.o.embeddedLabel) return; // its sessions are this run's only
 		this.track(
 			client.listSessions().then(
-				(sessions) => this.log.importAgentJournal(this.hostName(host), journalFromSessions(sessions.filter(notRecordedByItsController))),
+				async (sessions) => (await this.log).importAgentJournal(this.hostName(host), journalFromSessions(sessions.filter(notRecordedByItsController))),
 				() => undefined, // an agent that will not list its sessions: its journal waits for a later run
 			),
 		);
 	}
 }
 
-/** `tapfleet run`'s audit, from its command-line options and resolved hosts. */
+/** `tapfleet run`'s audit, from its command-line options and resolved hosts; the log opens while the dispatch starts. */
 export function openRunAudit(
 	cli: { auditDb?: string; module?: string; e?: string; runtime?: string; detach?: boolean },
 	run: { script?: string; args: string[]; leaseSeconds: number; timeLimitSeconds: number; hosts: HostUri[]; embeddedLabel?: string; tls?: ClientTls },
 ): Promise<RunAudit> {
-	return RunAudit.open({
+	return Promise.resolve(RunAudit.open({
 		auditDb: cli.auditDb,
 		hosts: run.hosts,
 		embeddedLabel: run.embeddedLabel,
@@ -332,5 +366,6 @@ export function openRunAudit(
 		},
 		script: cli.e !== undefined ? { text: cli.e } : { file: run.script },
 		warn: (text) => process.stderr.write(`tapfleet: ${text}\n`),
-	});
+		refuse: (text) => process.stderr.write(`tapfleet run: ${text}\n`),
+	}));
 }

@@ -22,6 +22,25 @@ export function postgresUrl(): string {
 	}
 }
 
+/**
+ * The test PostgreSQL's URL once a connection to it succeeds; otherwise an
+ * error saying in one line how to start it (for benchmarks, which print it).
+ */
+export async function reachablePostgresUrl(): Promise<string> {
+	const url = postgresUrl();
+	const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+	client.on('error', () => {});
+	try {
+		await client.connect();
+	} catch (err) {
+		const where = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+		throw new Error(`PostgreSQL at ${where} is not reachable (${(err as Error).message}): run \`bash scripts/services/postgres.sh start\``);
+	} finally {
+		await client.end().catch(() => {});
+	}
+	return url;
+}
+
 export interface TestDb {
 	kind: BackendKind;
 	/** What to pass as --audit-db. */
