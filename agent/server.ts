@@ -103,6 +103,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 	const journal = new Journal(opts.stateDir);
 	journal.rotateIfLarge();
 	const taprunPath = resolveTaprun(opts.taprunPath);
+	// taprun answers while the agent sets up; awaited before it serves (below)
+	const runtimeVersionLookup = taprunVersion(taprunPath);
+	let runtimeVersion = 'unknown';
 	const facts = hostFacts();
 	const endGraceMs = opts.endGraceMs ?? AGENT_DEFAULTS.endGraceMs;
 	const sessions = new SessionManager(
@@ -134,7 +137,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 		facts,
 		agentName,
 		agentVersion: VERSION,
-		runtimeVersion: taprunVersion(taprunPath),
+		get runtimeVersion() {
+			return runtimeVersion;
+		},
 		upload: {
 			trustedKeys,
 			hostName: agentName,
@@ -163,6 +168,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 		if (!addReflection(server)) log.warn('no API descriptors found: server reflection is off');
 	}
 
+	runtimeVersion = await runtimeVersionLookup;
 	if (unixPath) rmSync(unixPath, { force: true });
 	const bindAddress = unixPath ? `unix:${unixPath}` : opts.listen;
 	const port = await new Promise<number>((resolve, reject) =>

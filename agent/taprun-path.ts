@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 
 declare global {
 	// Set by the bundled agent once it has extracted its taprun.
@@ -23,11 +23,16 @@ export function resolveTaprun(explicit?: string): string {
 	return 'taprun'; // from $PATH, if installed there
 }
 
-/** taprun's version line, or "unknown" (older builds have no --version). */
-export function taprunVersion(path: string): string {
-	try {
-		return execFileSync(path, ['--version'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0] || 'unknown';
-	} catch {
-		return existsSync(path) ? 'unknown' : 'missing';
-	}
+/**
+ * taprun's version line, or "unknown" (older builds have no --version).
+ * Asynchronous: the agent starts serving while taprun runs (a synchronous
+ * exec held up every start, the embedded agent of `tapfleet run` included).
+ */
+export function taprunVersion(path: string): Promise<string> {
+	return new Promise((resolve) =>
+		execFile(path, ['--version'], { encoding: 'utf8', timeout: 2000 }, (err, stdout) => {
+			if (err) resolve(existsSync(path) ? 'unknown' : 'missing');
+			else resolve(stdout.trim().split('\n')[0] || 'unknown');
+		}),
+	);
 }

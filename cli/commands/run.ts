@@ -48,7 +48,7 @@ interface RunOptions {
  * pass 4 makes a repeat free): for this host's kernel directly, for another
  * against that kernel's profile, fetched from one of its agents and cached.
  */
-async function moduleSource(o: RunOptions, script: string | undefined, args: string[]): Promise<(buildId: string, info: HostInfo, client: AgentClient) => Promise<ModuleOnDisk>> {
+async function moduleSource(o: RunOptions, script: string | undefined, args: string[], prefetchForThisHost: boolean): Promise<(buildId: string, info: HostInfo, client: AgentClient) => Promise<ModuleOnDisk>> {
 	if (o.module) {
 		const mod = readModuleDir(o.module);
 		return async () => mod;
@@ -61,18 +61,25 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 		import('../../agent/host-facts.js'),
 	]);
 	const localBuildId = runningKernelBuildId();
+	let forThisKernel: Promise<ModuleOnDisk> | undefined;
+	const compileHere = () =>
+		(forThisKernel ??= (async () => {
+			const r = await runPipeline({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D) });
+			// The compiler works on byte strings (latin1 in JS); its messages go out as those bytes.
+			const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
+			if (!r.ok || !r.moduleDir) throw new Error(`compiling ${input.name} failed:\n${diagnostics.trimEnd()}`);
+			if (diagnostics) process.stderr.write(diagnostics);
+			return readModuleDir(r.moduleDir);
+		})());
+	// This host is the target (no --host): start at once, while the embedded agent and the audit start.
+	if (prefetchForThisHost) compileHere().catch(() => {}); // its error is reported when the dispatch asks
 	return async (buildId, info, client) => {
 		if (buildId !== localBuildId) {
 			// against that kernel's profile, fetched once per build-id (then cached); kmod or bpf as --runtime says
 			const { compileForHost } = await import('./run-compile.js');
 			return compileForHost({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, o.runtime ?? 'auto', parseDefines(o.D), buildId, info, client);
 		}
-		const r = await runPipeline({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D) });
-		// The compiler works on byte strings (latin1 in JS); its messages go out as those bytes.
-		const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
-		if (!r.ok || !r.moduleDir) throw new Error(`compiling ${input.name} failed:\n${diagnostics.trimEnd()}`);
-		if (diagnostics) process.stderr.write(diagnostics);
-		return readModuleDir(r.moduleDir);
+		return compileHere();
 	};
 }
 
@@ -121,28 +128,41 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		// -c and -o need taprun as a direct child (its "started" event, its output file): the local path of pass 5.
 		if (o.host.length > 0 || o.module) throw new Error('-c and -o run a script on this host only: leave out --host and --module');
 		const { runScriptLocally } = await import('./run-local.js');
-		return runScriptLocally(script, args, { e: o.e, c: o.c, o: o.o, T: o.T, D: o.D, I: o.I, g: o.g, taprun: o.taprun });
+		return runScriptLocally(script, args, { e: o.e, c: o.c, o: o.o, T: o.T, D: o.D, I: o.I, g: o.g, taprun: o.taprun, auditDb: o.auditDb });
 	}
 	// With -e, every positional argument is a script argument.
 	if (o.e !== undefined && script !== undefined) args = [script, ...args];
-	const moduleFor = await moduleSource(o, o.e !== undefined ? undefined : script, args);
-	let embedded: EmbeddedAgent | undefined;
 	let hostArgs = o.host;
+	const local = hostArgs.length === 0;
+	if (local && o.detach) throw new Error('--detach needs --host: an embedded agent ends with this command');
+	const moduleFor = await moduleSource(o, o.e !== undefined ? undefined : script, args, local);
+	let embedded: EmbeddedAgent | undefined;
 	const conn = connectOptions(hostArgs, o.pki);
 	const pkiHasKey = existsSync(join(conn.pkiDir, PKI_FILES.signingKey));
 	let signingKey: KeyObject;
-	if (hostArgs.length === 0) {
-		if (o.detach) throw new Error('--detach needs --host: an embedded agent ends with this command');
+	const openAudit = (embeddedLabel?: string) =>
+		openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, hosts: hostArgs.map(parseHostUri), embeddedLabel, tls: conn.tls });
+	// Write-ahead audit (controller/dispatch/run-audit.ts): a run whose audit log cannot be opened does not dispatch.
+	let audit: Awaited<ReturnType<typeof openRunAudit>>;
+	if (local) {
 		// Loaded only when needed: a remote run does not pay for the agent's code.
-		const { ephemeralSigningKey, startEmbeddedAgent } = await import('../../controller/dispatch/embedded.js');
+		const { embeddedPlace, ephemeralSigningKey, startEmbeddedAgent } = await import('../../controller/dispatch/embedded.js');
 		signingKey = pkiHasKey ? loadSigningKey(conn.pkiDir) : ephemeralSigningKey();
-		embedded = await startEmbeddedAgent(signingKey, o.taprun);
-		hostArgs = [embedded.uri];
+		const place = embeddedPlace();
+		hostArgs = [place.uri];
+		// The agent and the audit log start side by side (both wait on the disk); either failing stops the run.
+		const [started, opened] = await Promise.allSettled([startEmbeddedAgent(place, signingKey, o.taprun), openAudit(place.uri)]);
+		if (started.status === 'fulfilled') embedded = started.value;
+		if (started.status === 'rejected' || opened.status === 'rejected') {
+			await embedded?.close();
+			if (opened.status === 'fulfilled') await opened.value.finish();
+			throw started.status === 'rejected' ? started.reason : (opened as PromiseRejectedResult).reason;
+		}
+		audit = opened.value;
 	} else {
 		signingKey = loadSigningKey(conn.pkiDir);
+		audit = await openAudit();
 	}
-	// Write-ahead audit (controller/dispatch/run-audit.ts): a run whose audit log cannot be opened does not dispatch.
-	const audit = await openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, hosts: hostArgs.map(parseHostUri), embeddedLabel: embedded?.uri, tls: conn.tls }).catch(async (e) => { await embedded?.close(); throw e; });
 	const format: OutputFormat = o.json ? 'json' : o.prefix ? 'prefix' : 'plain';
 	const sink = createSink(format, { stdout: process.stdout, stderr: process.stderr });
 	const progress = new Progress(process.stderr, !!process.stderr.isTTY && !o.json);

@@ -14,20 +14,36 @@ export interface EmbeddedAgent {
 	close(): Promise<void>;
 }
 
-export async function startEmbeddedAgent(signingKey: KeyObject, taprunPath?: string): Promise<EmbeddedAgent> {
+/** Where an embedded agent will listen, known before it starts (so the audit can be opened meanwhile). */
+export interface EmbeddedPlace {
+	dir: string;
+	uri: string;
+}
+
+export function embeddedPlace(): EmbeddedPlace {
 	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-local-'));
-	const keysDir = join(dir, 'trusted-keys');
-	mkdirSync(keysDir);
-	writeFileSync(join(keysDir, 'run.pub'), createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }) as string);
-	const agent = await startAgent({ listen: `unix:${join(dir, 'agent.sock')}`, trustedKeysDir: keysDir, stateDir: join(dir, 'state'), taprunPath, log: silentLogger, standardServices: false });
-	return {
-		uri: agent.address,
-		agent,
-		async close() {
-			await agent.stop('run finished');
-			rmSync(dir, { recursive: true, force: true });
-		},
-	};
+	return { dir, uri: `unix:${join(dir, 'agent.sock')}` };
+}
+
+export async function startEmbeddedAgent(place: EmbeddedPlace, signingKey: KeyObject, taprunPath?: string): Promise<EmbeddedAgent> {
+	const { dir } = place;
+	try {
+		const keysDir = join(dir, 'trusted-keys');
+		mkdirSync(keysDir);
+		writeFileSync(join(keysDir, 'run.pub'), createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }) as string);
+		const agent = await startAgent({ listen: place.uri, trustedKeysDir: keysDir, stateDir: join(dir, 'state'), taprunPath, log: silentLogger, standardServices: false });
+		return {
+			uri: agent.address,
+			agent,
+			async close() {
+				await agent.stop('run finished');
+				rmSync(dir, { recursive: true, force: true });
+			},
+		};
+	} catch (e) {
+		rmSync(dir, { recursive: true, force: true });
+		throw e;
+	}
 }
 
 /** A signing key for a purely local run when no PKI exists. */
