@@ -42,9 +42,18 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		return;
 	}
 	if (s.kind !== 'tracepoint_field') b.unsupported(p.tok, `target variable ${v.name} (${s.kind})`);
-	const at = `((char *)ctx + ${s.field.offset})`;
+	readRecordField(b, v, s, c, 'ctx', p);
+}
+
+/**
+ * C that reads tracepoint field `s` of the event record at `record` (a
+ * `char *` expression) into `c`: the bpf program's context, the kmod
+ * trace event's sample.
+ */
+export function readRecordField(b: Body, v: TargetVar, s: TracepointFieldSource, c: string, record: string, p: ConcreteProbe): void {
+	const at = `((char *)${record} + ${s.field.offset})`;
 	if (s.dataLoc) {
-		b.line(`tap_kernel_string(${c}, (char *)ctx + (*(__u32 *)${at} & 0xffff));`);
+		b.line(`tap_kernel_string(${c}, (char *)${record} + (*(__u32 *)${at} & 0xffff));`);
 	} else if (s.charArray || v.type === 'string') {
 		b.line(`tap_kernel_string(${c}, ${at});`);
 	} else {
@@ -56,6 +65,8 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		b.line(`${c} = (tap_long)${narrow ? `(${narrow})` : ''}*(${ctype} *)${at};`);
 	}
 }
+
+type TracepointFieldSource = Extract<TargetVar['source'], { kind: 'tracepoint_field' }>;
 
 /** The fixed-width type of an integer C type narrower than the field's slot, if it is one. */
 function narrowerType(cType: string, size: number): string | null {

@@ -2,19 +2,25 @@
 /*
  * Registering kernel-side probes from the module descriptor. A probe of
  * kind TAP_PK_KERNEL names its attach point in `prog`, in libbpf's section
- * syntax: "kprobe/SYMBOL", "kretprobe/SYMBOL", "tracepoint/SYSTEM/EVENT";
+ * syntax: "kprobe/SYMBOL", "kretprobe/SYMBOL", "tracepoint/SYSTEM/EVENT",
+ * "uprobe/PATH:OFFSET", "uretprobe/PATH:OFFSET" (OFFSET in the file), and
+ * our own "trace_event/SYSTEM/EVENT" (the event's record: below);
  * TAP_PK_TIMER probes become hrtimers. Every hit goes to tap_run_probe().
  */
 #include <linux/hrtimer.h>
 #include <linux/kprobes.h>
+#include <linux/namei.h>
 #include <linux/perf_event.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/trace_events.h>
 #include <linux/tracepoint.h>
+#include <linux/uprobes.h>
 #include "kmod_rt.h"
 
 enum attach_kind {
-	AK_NONE, AK_KPROBE, AK_KRETPROBE, AK_TRACEPOINT, AK_TIMER, AK_PERF
+	AK_NONE, AK_KPROBE, AK_KRETPROBE, AK_TRACEPOINT, AK_TIMER, AK_PERF,
+	AK_TRACE_EVENT, AK_UPROBE
 };
 
 struct attachment {
@@ -27,6 +33,10 @@ struct attachment {
 	struct hrtimer timer;
 	ktime_t period;
 	struct perf_event **events;	/* perf: one per possible CPU */
+	struct trace_event_file *tevent;	/* trace events */
+	struct uprobe_consumer uc;	/* uprobes, uretprobes */
+	struct path upath;
+	loff_t uoffset;
 };
 
 static struct attachment *att;
@@ -34,7 +44,8 @@ static int natt;
 
 static int on_kprobe(struct kprobe *p, struct pt_regs *regs)
 {
-	tap_run_probe(container_of(p, struct attachment, kp)->index, regs, NULL);
+	tap_run_probe(container_of(p, struct attachment, kp)->index, regs, NULL,
+		      NULL);
 	return 0;
 }
 
@@ -44,7 +55,7 @@ static int on_kretprobe(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	if (rp)
 		tap_run_probe(container_of(rp, struct attachment, krp)->index,
-			      regs, NULL);
+			      regs, NULL, NULL);
 	return 0;
 }
 
@@ -60,23 +71,47 @@ static void on_tracepoint(void *data, unsigned long a0, unsigned long a1,
 {
 	unsigned long args[6] = { a0, a1, a2, a3, a4, a5 };
 
-	tap_run_probe(((struct attachment *)data)->index, NULL, args);
+	tap_run_probe(((struct attachment *)data)->index, NULL, args, NULL);
 }
 
 static enum hrtimer_restart on_timer(struct hrtimer *t)
 {
 	struct attachment *a = container_of(t, struct attachment, timer);
 
-	tap_run_probe(a->index, NULL, NULL);
+	tap_run_probe(a->index, NULL, NULL, NULL);
 	hrtimer_forward_now(t, a->period);
 	return HRTIMER_RESTART;
 }
 
+/* Uprobes run in the probed task, at its breakpoint: regs are its own. */
+static int on_uprobe(struct uprobe_consumer *uc, struct pt_regs *regs)
+{
+	tap_run_probe(container_of(uc, struct attachment, uc)->index, regs,
+		      NULL, NULL);
+	return 0;
+}
+
+static int on_uretprobe(struct uprobe_consumer *uc, unsigned long func,
+			struct pt_regs *regs)
+{
+	return on_uprobe(uc, regs);
+}
+
+/* perf counters; a trace event's sample carries the event's record */
 static void on_perf(struct perf_event *e, struct perf_sample_data *data,
 		    struct pt_regs *regs)
 {
-	tap_run_probe(((struct attachment *)e->overflow_handler_context)->index,
-		      regs, NULL);
+	struct attachment *a = e->overflow_handler_context;
+	const void *record = NULL;
+
+	if (a->kind == AK_TRACE_EVENT) {
+		if (!data->raw) {
+			atomic64_inc(&tap_rt.skipped);
+			return;
+		}
+		record = data->raw->frag.data;
+	}
+	tap_run_probe(a->index, regs, NULL, record);
 }
 
 static void release_perf(struct attachment *a)
@@ -90,32 +125,21 @@ static void release_perf(struct attachment *a)
 	a->events = NULL;
 }
 
-/*
- * timer.profile, perf.*: one counter per online CPU, sampling every
- * period_ns (or perf_freq times a second); each overflow runs the probe.
- */
-static int attach_perf(struct attachment *a, const struct tap_probe_desc *p,
-		       char *err, size_t errsize)
+/* One counter per online CPU; each overflow runs the probe. */
+static int open_counters(struct attachment *a, const struct tap_probe_desc *p,
+			 struct perf_event_attr *attr, char *err,
+			 size_t errsize)
 {
-	struct perf_event_attr attr = {
-		.type = p->perf_type,
-		.size = sizeof(attr),
-		.config = p->perf_config,
-		.sample_period = p->period_ns,
-		.freq = p->perf_freq != 0,
-		.disabled = 0,
-	};
 	int cpu;
 
-	a->kind = AK_PERF;
 	a->events = kcalloc(nr_cpu_ids, sizeof(*a->events), GFP_KERNEL);
 	if (!a->events)
 		return -ENOMEM;
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
-		struct perf_event *e = perf_event_create_kernel_counter(&attr, cpu,
-							NULL, on_perf, a);
+		struct perf_event *e;
 
+		e = perf_event_create_kernel_counter(attr, cpu, NULL, on_perf, a);
 		if (IS_ERR(e)) {
 			cpus_read_unlock();
 			scnprintf(err, errsize, "probe %s: cannot open a perf event on CPU %d (%pe)",
@@ -127,6 +151,120 @@ static int attach_perf(struct attachment *a, const struct tap_probe_desc *p,
 	}
 	cpus_read_unlock();
 	return 0;
+}
+
+/* timer.profile, perf.*: sampling every period_ns (or perf_freq a second) */
+static int attach_perf(struct attachment *a, const struct tap_probe_desc *p,
+		       char *err, size_t errsize)
+{
+	struct perf_event_attr attr = {
+		.type = p->perf_type,
+		.size = sizeof(attr),
+		.config = p->perf_config,
+		.sample_period = p->period_ns,
+		.freq = p->perf_freq != 0,
+		.disabled = 0,
+	};
+
+	a->kind = AK_PERF;
+	return open_counters(a, p, &attr, err, errsize);
+}
+
+/*
+ * "trace_event/SYS/EVT": a tracepoint whose handler reads the fields of
+ * its trace event ($next_pid, $filename). The tracepoint itself passes
+ * only its TP_PROTO arguments; the event's record (what the format file
+ * describes, what BPF tracepoint programs see) is built by the kernel's
+ * perf glue for the event, so the probe is a perf tracepoint counter on
+ * every CPU, sampling each hit, and reads the record from the sample.
+ */
+static int attach_trace_event(struct attachment *a,
+			      const struct tap_probe_desc *p, const char *spec,
+			      char *err, size_t errsize)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(attr),
+		.sample_period = 1,
+		.sample_type = PERF_SAMPLE_RAW,
+	};
+	const char *slash = strchr(spec, '/');
+	char system[64];
+	int ret;
+
+	a->kind = AK_TRACE_EVENT;
+	if (!slash || slash - spec >= sizeof(system)) {
+		scnprintf(err, errsize, "probe %s: bad trace event \"%s\"",
+			  p->point, spec);
+		return -EINVAL;
+	}
+	strscpy(system, spec, slash - spec + 1);
+	a->tevent = trace_get_event_file(NULL, system, slash + 1);
+	if (IS_ERR(a->tevent)) {
+		ret = PTR_ERR(a->tevent);
+		a->tevent = NULL;
+		scnprintf(err, errsize, "probe %s: no trace event %s (%pe)",
+			  p->point, spec, ERR_PTR(ret));
+		return ret;
+	}
+	attr.config = a->tevent->event_call->event.type;
+	ret = open_counters(a, p, &attr, err, errsize);
+	if (ret) {
+		trace_put_event_file(a->tevent);
+		a->tevent = NULL;
+	}
+	return ret;
+}
+
+/*
+ * "uprobe/PATH:OFFSET": the file is looked up once, here, and held until
+ * unregistering; the kernel plants the breakpoint in every mapping of it,
+ * present and future.
+ */
+static int attach_uprobe(struct attachment *a, const struct tap_probe_desc *p,
+			 const char *spec, bool ret_probe, char *err,
+			 size_t errsize)
+{
+	const char *colon = strrchr(spec, ':');
+	unsigned long long offset;
+	char *file;
+	int ret;
+
+	a->kind = AK_UPROBE;
+	if (!colon || kstrtoull(colon + 1, 0, &offset)) {
+		scnprintf(err, errsize, "probe %s: bad uprobe \"%s\"",
+			  p->point, spec);
+		return -EINVAL;
+	}
+	file = kstrndup(spec, colon - spec, GFP_KERNEL);
+	if (!file)
+		return -ENOMEM;
+	ret = kern_path(file, LOOKUP_FOLLOW, &a->upath);
+	if (ret) {
+		scnprintf(err, errsize, "probe %s: cannot find %s (%pe)",
+			  p->point, file, ERR_PTR(ret));
+		kfree(file);
+		return ret;
+	}
+	kfree(file);
+	if (!d_is_reg(a->upath.dentry)) {
+		ret = -EINVAL;
+	} else {
+		a->uoffset = offset;
+		if (ret_probe)
+			a->uc.ret_handler = on_uretprobe;
+		else
+			a->uc.handler = on_uprobe;
+		ret = uprobe_register(d_real_inode(a->upath.dentry), offset,
+				      &a->uc);
+	}
+	if (ret) {
+		scnprintf(err, errsize, "probe %s: cannot register %s on %s (%pe)",
+			  p->point, ret_probe ? "uretprobe" : "uprobe", spec,
+			  ERR_PTR(ret));
+		path_put(&a->upath);
+	}
+	return ret;
 }
 
 struct tp_search {
@@ -176,6 +314,15 @@ static int attach_one(struct attachment *a, const struct tap_probe_desc *p,
 		a->krp.handler = on_kretprobe;
 		ret = register_kretprobe(&a->krp);
 		what = "kretprobe";
+	} else if (str_has_prefix(prog, "trace_event/")) {
+		return attach_trace_event(a, p, prog + strlen("trace_event/"),
+					  err, errsize);
+	} else if (str_has_prefix(prog, "uprobe/")) {
+		return attach_uprobe(a, p, prog + strlen("uprobe/"), false,
+				     err, errsize);
+	} else if (str_has_prefix(prog, "uretprobe/")) {
+		return attach_uprobe(a, p, prog + strlen("uretprobe/"), true,
+				     err, errsize);
 	} else if (str_has_prefix(prog, "tracepoint/")) {
 		struct tp_search s = { strrchr(prog, '/') + 1, NULL };
 
@@ -253,6 +400,16 @@ void tap_probes_unregister(void)
 			break;
 		case AK_PERF:
 			release_perf(a);
+			break;
+		case AK_TRACE_EVENT:
+			release_perf(a);
+			trace_put_event_file(a->tevent);
+			break;
+		case AK_UPROBE:
+			/* returns once no handler of ours runs any more */
+			uprobe_unregister(d_real_inode(a->upath.dentry),
+					  a->uoffset, &a->uc);
+			path_put(&a->upath);
 			break;
 		case AK_NONE:
 			break;

@@ -22,6 +22,7 @@ struct tap_kctx {
 	atomic_t busy;			/* a handler runs on this context */
 	struct pt_regs *regs;		/* kprobes, kretprobes */
 	unsigned long args[6];		/* tracepoints */
+	const void *record;		/* trace events: the event's record */
 	__u32 fmt;			/* format of the pending printf */
 	char printf_args[TAP_MAX_PRINTF_ARGS * MAXSTRINGLEN];
 	char stage[4096];		/* formatted output on its way out */
@@ -63,7 +64,8 @@ int tap_channel_procfs(struct proc_dir_entry *dir);
 void tap_channel_wake(void);
 
 /* kmod_session.c */
-void tap_run_probe(int index, struct pt_regs *regs, const unsigned long *args);
+void tap_run_probe(int index, struct pt_regs *regs, const unsigned long *args,
+		   const void *record);
 void tap_report(const char *kind, const char *point, const char *msg,
 		const char *loc);
 

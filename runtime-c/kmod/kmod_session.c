@@ -94,7 +94,8 @@ static void report_error(struct tap_context *c)
 }
 
 static void run_in(struct tap_kctx *k, int index, long long budget,
-		   struct pt_regs *regs, const unsigned long *args)
+		   struct pt_regs *regs, const unsigned long *args,
+		   const void *record)
 {
 	struct tap_context *c = &k->c;
 
@@ -106,6 +107,7 @@ static void run_in(struct tap_kctx *k, int index, long long budget,
 	c->actionremaining = budget;
 	c->errmsg[0] = '\0';
 	k->regs = regs;
+	k->record = record;
 	if (args)
 		memcpy(k->args, args, sizeof(k->args));
 	tap_module.probes[index].run(c);
@@ -113,7 +115,8 @@ static void run_in(struct tap_kctx *k, int index, long long budget,
 		report_error(c);
 }
 
-void tap_run_probe(int index, struct pt_regs *regs, const unsigned long *args)
+void tap_run_probe(int index, struct pt_regs *regs, const unsigned long *args,
+		   const void *record)
 {
 	struct tap_kctx *k;
 	int cpu;
@@ -129,7 +132,7 @@ void tap_run_probe(int index, struct pt_regs *regs, const unsigned long *args)
 	cpu = smp_processor_id();
 	k = tap_rt.cpu_ctx[cpu];
 	if (atomic_inc_return(&k->busy) == 1)
-		run_in(k, index, MAXACTION, regs, args);
+		run_in(k, index, MAXACTION, regs, args, record);
 	else	/* a probe hit inside a handler on this CPU */
 		atomic64_inc(&tap_rt.skipped);
 	atomic_dec(&k->busy);
@@ -157,7 +160,8 @@ static void run_session_probes(int kind, int required_state)
 				if (atomic_read(&tap_rt.state) != required_state)
 					return;
 				run_in(tap_rt.session_ctx, i,
-				       MAXACTION_INTERRUPTIBLE, NULL, NULL);
+				       MAXACTION_INTERRUPTIBLE, NULL, NULL,
+				       NULL);
 			} else if (p->priority > prio && p->priority <= next) {
 				next = p->priority;
 				more = true;
@@ -325,6 +329,11 @@ tap_long tap_return_value(struct tap_context *c)
 tap_long tap_tp_arg(struct tap_context *c, int i)
 {
 	return i >= 0 && i < 6 ? (tap_long)kctx_of(c)->args[i] : 0;
+}
+
+const void *tap_tp_record(struct tap_context *c)
+{
+	return kctx_of(c)->record;
 }
 
 /* ---- strings and context functions ---- */

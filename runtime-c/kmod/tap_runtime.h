@@ -77,6 +77,11 @@ struct pt_regs *tap_regs(struct tap_context *c);
 tap_long tap_return_value(struct tap_context *c);
 /* Argument i (0..5) of a tracepoint, as the tracepoint passed it. */
 tap_long tap_tp_arg(struct tap_context *c, int i);
+/*
+ * A "trace_event/SYS/EVT" probe: the event's record, laid out as its
+ * format file says (the fields' offsets count from the common header).
+ */
+const void *tap_tp_record(struct tap_context *c);
 
 /* ---- errors, exit ---- */
 

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { elfFunctions } from '../../controller/elaborate/elf-symbols.js';
 import { elfSection } from '../../controller/kernel-tree/elf-sections.js';
 import { kernelTreeBuildId } from '../../controller/kernel-tree/image.js';
 import { locateKernelTree, MODULES_ROOT } from '../../controller/kernel-tree/locate.js';
@@ -73,6 +74,18 @@ test('-p3 --runtime kmod: kprobe and kretprobe descriptors, $return from the run
 	t.true(r.stdout.includes('.kind = TAP_PK_KERNEL, .prog = "kretprobe/vfs_read", .run = probe_1'));
 	t.true(r.stdout.includes('tap_return_value(c)'));
 	t.false(r.stdout.includes('TAP_SIDE_KERNEL'));
+});
+
+test('-p3 --runtime kmod: uprobe and uretprobe descriptors at the ELF symbol\'s file offset, $argN and $return from the task\'s registers', (t) => {
+	const libc = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+	const r = tapfleet(['compile', '-p3', '--runtime', 'kmod', '-r', rel, '-e',
+		`probe process("${libc}").function("setpriority") { printf("%d\\n", $arg3) } probe process("${libc}").function("setpriority").return { printf("%d\\n", $return) }`]);
+	t.is(r.status, 0, r.stderr);
+	const offset = elfFunctions(libc).find((f) => f.name === 'setpriority')!.fileOffset.toString(16);
+	t.true(r.stdout.includes(`.prog = "uprobe/${libc}:0x${offset}", .run = probe_0`), r.stdout.slice(-600));
+	t.true(r.stdout.includes(`.prog = "uretprobe/${libc}:0x${offset}", .run = probe_1`));
+	t.true(r.stdout.includes('regs_get_kernel_argument(tap_regs(c), 2)'));
+	t.true(r.stdout.includes('tap_return_value(c)'));
 });
 
 test('--runtime auto: kmod for the tree (modules load, build-id matches), bpf for this host; one line saying why', (t) => {

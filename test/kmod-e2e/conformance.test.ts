@@ -4,11 +4,13 @@
 // (mTLS), compared byte for byte with NAME.out (and NAME.err's lines) as
 // test/run/conformance.test.ts does for bpf on this host. The set that must
 // pass is the bpf runtime's PASSING list (test/run/corpus.ts). The rest is
-// reported.
+// reported. The same boot serves probe-kinds.ts's tests (uprobes,
+// tracepoint fields), which need a guest shell for their workloads.
 import test from 'ava';
 import path from 'node:path';
 import { caseArgs, caseScheduler, corpusCases as cases, corpusDir as corpus, expectedOut, PASSING, stderrLacks } from '../run/corpus.js';
 import { prepareVm, type VmKernel } from '../vm/vm-host.js';
+import { probeKindTests } from './probe-kinds.js';
 import { VmFleet } from './vm-agent.js';
 
 const fleet = new VmFleet();
@@ -17,7 +19,7 @@ let kernel: VmKernel;
 test.before(async (t) => {
 	t.timeout(900_000, 'first prepare downloads the kernel image; the agent bundle; boot under TCG on a busy machine');
 	kernel = await prepareVm();
-	fleet.prepare();
+	fleet.prepare({ guestShell: true });
 	await fleet.boot();
 	// the VM's kernel profile, fetched once from its agent, lets compile -p4 -r resolve against it
 	const hello = await fleet.run(['-e', 'probe begin { exit() }']);
@@ -25,6 +27,8 @@ test.before(async (t) => {
 });
 
 test.after.always(() => fleet.close());
+
+probeKindTests(fleet, () => kernel.release);
 
 interface Outcome {
 	ok: boolean;

@@ -8,9 +8,18 @@
 // tracepoints a module can register: they become the raw
 // raw_syscalls:sys_enter/sys_exit tracepoints filtered by syscall number,
 // with the syscall's arguments taken from the saved user registers.
+//
+// Fields of other trace events ($next_pid, $filename) are not among a
+// tracepoint's TP_PROTO arguments: those probes attach as "trace_event/"
+// and read the event's record, laid out as the profile's format file says
+// (the same offsets the bpf runtime reads at).
+//
+// Uprobes attach at the file offset pass 2 found in the ELF file here;
+// the module looks the path up on the target.
 import type { ConcreteProbe, TargetVar } from '../../elaborate/program.js';
 import type { Body } from '../body.js';
 import { cLong, cStringRaw } from '../c-text.js';
+import { readRecordField } from '../handlers.js';
 import { TranslateError } from '../module-context.js';
 
 /** x86-64 system call argument registers, in order. */
@@ -24,6 +33,13 @@ function syscallEvent(p: ConcreteProbe): { call: string; exit: boolean } | null 
 	return m ? { call: m[2]!, exit: m[1] === 'exit' } : null;
 }
 
+/** An ordinary tracepoint whose handler reads fields of its trace event. */
+function readsRecord(p: ConcreteProbe): boolean {
+	const e = p.event;
+	if (e.kind !== 'tracepoint' || e.system === 'raw_syscalls' || syscallEvent(p)) return false;
+	return p.targetVars.some((v) => v.source.kind === 'tracepoint_field');
+}
+
 function kernelAttach(p: ConcreteProbe): string {
 	const e = p.event;
 	switch (e.kind) {
@@ -33,12 +49,12 @@ function kernelAttach(p: ConcreteProbe): string {
 		case 'tracepoint': {
 			const sc = syscallEvent(p);
 			if (sc) return `tracepoint/raw_syscalls/${sc.exit ? 'sys_exit' : 'sys_enter'}`;
-			return `tracepoint/${e.system}/${e.event}`;
+			return `${readsRecord(p) ? 'trace_event' : 'tracepoint'}/${e.system}/${e.event}`;
 		}
 		case 'raw_tracepoint':
 			return `tracepoint/raw/${e.event}`;
 		case 'uprobe':
-			throw new TranslateError(p.tok, 'process(...).function probes (uprobes) are not supported by the kmod runtime yet');
+			return `${e.isReturn ? 'uretprobe' : 'uprobe'}/${e.path}:0x${e.offset.toString(16)}`;
 		default:
 			throw new TranslateError(p.tok, `internal: ${e.kind} is not a kernel-side probe`);
 	}
@@ -90,11 +106,18 @@ export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		b.vars.set(v, t);
 		b.line(`${t} = (tap_long)(${expr});`);
 	};
-	if (e.kind === 'kprobe' && s.kind === 'arg') {
+	// kprobes and uprobes: the registers at the probe (a uprobe's are the task's user registers)
+	const regsProbe = e.kind === 'kprobe' || e.kind === 'uprobe';
+	if (regsProbe && s.kind === 'arg') {
 		if (s.index < 0 || s.index > 5) b.unsupported(p.tok, `argument ${s.index + 1} of a function (registers hold 6)`);
 		return into(`regs_get_kernel_argument(tap_regs(c), ${s.index})`);
 	}
-	if (e.kind === 'kprobe' && s.kind === 'return_value') return into('tap_return_value(c)');
+	if (regsProbe && s.kind === 'return_value') return into('tap_return_value(c)');
+	if (readsRecord(p) && s.kind === 'tracepoint_field') {
+		const t = v.type === 'string' ? b.field('tap_string', 'tv') : b.longTemp();
+		b.vars.set(v, t);
+		return readRecordField(b, v, s, t, 'tap_tp_record(c)', p);
+	}
 	if (sc && s.kind === 'tracepoint_field' && v.type !== 'string') {
 		if (sc.exit) return into('tap_tp_arg(c, 1)'); // the only field besides the number: ret
 		const fields = e.kind === 'tracepoint' ? e.tracepoint.fields.filter((f) => f.name !== '__syscall_nr') : [];
@@ -110,5 +133,5 @@ export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		return into(rawExit ? '((struct pt_regs *)tap_tp_arg(c, 0))->orig_ax' : 'tap_tp_arg(c, 1)');
 	}
 	if (raw && rawExit && s.kind === 'tracepoint_field' && s.field.name === 'ret') return into('tap_tp_arg(c, 1)');
-	throw new TranslateError(p.tok, `target variable ${v.name} is not supported by the kmod runtime yet (kernel.function arguments, $return and syscall arguments are)`);
+	throw new TranslateError(p.tok, `target variable ${v.name} is not supported by the kmod runtime yet (kernel.function and process(...).function arguments, $return, syscall arguments and tracepoint fields are)`);
 }

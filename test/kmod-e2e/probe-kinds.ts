@@ -1,0 +1,109 @@
+// Probe kinds of the kmod runtime proven in the VM through the agent over
+// gRPC, registered into another test file's boot (conformance.test.ts) so
+// that they cost no boot of their own: uprobes (process(...).function and
+// .return, with $argN and $return) and the fields of ordinary tracepoints
+// ($filename, $pid, $next_comm, $next_pid, $prev_comm).
+//
+// Each script is compiled first, then run while the test starts a
+// workload in the guest every few seconds until the script has seen it
+// and exited (the first ones may come before its probes are registered).
+import test, { type ExecutionContext } from 'ava';
+import { realpathSync } from 'node:fs';
+import { guestExec } from '../vm/vm-host.js';
+import type { RunResult, VmFleet } from './vm-agent.js';
+
+/** Node under a name of its own: its execs and its comm are the test's. */
+const NODE = '/tmp/tapfleet-node';
+/**
+ * Pass 2 resolves a process(...) path here, canonically: libc is
+ * /usr/lib/x86_64-linux-gnu/libc.so.6 on this machine (merged /usr). The
+ * guest has the same file at /lib/...; a link gives it this machine's path.
+ */
+const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+
+async function guestSetup(fleet: VmFleet): Promise<void> {
+	const r = await guestExec(fleet.shellPort, ['sh', '-c',
+		`ln -sf /usr/bin/node ${NODE} && mkdir -p /usr/lib/x86_64-linux-gnu && ln -sf /lib/x86_64-linux-gnu/libc.so.6 ${LIBC}`]);
+	if (r.status !== 0) throw new Error(`guest setup: ${r.stderr}`);
+}
+
+/**
+ * Compiles `script` for the VM, runs it there, and runs `workload` in the
+ * guest every 2 s until the run ends; returns the run and the pids the
+ * workloads printed.
+ */
+async function runWithWorkload(fleet: VmFleet, release: string, script: string, workload: string): Promise<{ run: RunResult; pids: number[] }> {
+	const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', release, '-e', script]);
+	if (built.status !== 0) throw new Error(`compile: ${built.stderr}`);
+	let done = false;
+	const running = fleet.run(['--module', built.stdout.trim()], 300_000).finally(() => (done = true));
+	const pids: number[] = [];
+	for (let i = 0; i < 60 && !done; i++) {
+		const w = await guestExec(fleet.shellPort, ['sh', '-c', workload], 120_000);
+		const pid = Number(w.stdout.toString().trim());
+		if (pid > 0) pids.push(pid);
+		if (!done) await new Promise((resolve) => setTimeout(resolve, 2000));
+	}
+	return { run: await running, pids };
+}
+
+/** The run printed exactly `pattern`, whose groups are all one pid of the workload's. */
+function assertSawWorkload(t: ExecutionContext, got: { run: RunResult; pids: number[] }, pattern: RegExp): void {
+	const { run, pids } = got;
+	t.log(run.stdout.trim());
+	t.is(run.status, 0, run.stderr);
+	const m = pattern.exec(run.stdout);
+	if (!m) return void t.fail(run.stdout + run.stderr);
+	t.true(pids.includes(Number(m[1])), `${m[1]} is not one of the workload's pids ${pids}`);
+	t.deepEqual(new Set(m.slice(1)), new Set([m[1]]));
+}
+
+export function probeKindTests(fleet: VmFleet, release: () => string): void {
+	test.serial('kmod uprobes: process(libc).function("setpriority") and .return see $arg1-3, $return, execname() and pid() of a process in the guest', async (t) => {
+		t.timeout(900_000);
+		await guestSetup(fleet);
+		const script = `probe process("${LIBC}").function("setpriority") {
+	printf("setpriority(%d, %d, %d) in %s[%d]\\n", $arg1, $arg2, $arg3, execname(), pid())
+}
+probe process("${LIBC}").function("setpriority").return {
+	printf("returned %d in %d\\n", $return, pid())
+	exit()
+}`;
+		// Node's os.setPriority is libuv's uv_os_setpriority: setpriority(PRIO_PROCESS, pid, prio)
+		const got = await runWithWorkload(fleet, release(), script,
+			`exec ${NODE} -e 'require("os").setPriority(process.pid, 7); console.log(process.pid)'`);
+		assertSawWorkload(t, got, /^setpriority\(0, (\d+), 7\) in tapfleet-node\[(\d+)\]\nreturned 0 in (\d+)\n$/);
+	});
+
+	test.serial('kmod uprobes: a file this machine has and the target lacks is refused at start, naming the probe and the path', async (t) => {
+		t.timeout(900_000);
+		// zlib is here (pass 2 finds inflate in it) and not in the guest
+		const libz = realpathSync('/usr/lib/x86_64-linux-gnu/libz.so.1');
+		const r = await fleet.run(['-e', `probe process("${libz}").function("inflate") { exit() }`], 300_000);
+		t.not(r.status, 0, r.stdout);
+		t.true(r.stderr.includes(`probe process("${libz}").function("inflate"): cannot find ${libz} (-ENOENT)`), r.stderr);
+	});
+
+	test.serial('kmod tracepoint fields: sched_process_exec ($filename, $pid, $old_pid) and sched_switch ($next_comm, $next_pid, $prev_comm) of a process in the guest', async (t) => {
+		t.timeout(900_000);
+		await guestSetup(fleet);
+		const script = `global execpid, done
+probe kernel.trace("sched:sched_process_exec") {
+	if (!execpid && $filename == "${NODE}") {
+		execpid = $pid
+		printf("exec %s pid=%d old_pid=%d\\n", $filename, $pid, $old_pid)
+	}
+}
+probe kernel.trace("sched:sched_switch") {
+	if (execpid && !done && $next_pid == execpid) {
+		done = 1
+		printf("switch to %s pid=%d from %s\\n", $next_comm, $next_pid, $prev_comm)
+		exit()
+	}
+}`;
+		// exec keeps the shell's pid; the timer makes Node sleep and be switched back in
+		const got = await runWithWorkload(fleet, release(), script,
+			`exec ${NODE} -e 'console.log(process.pid); setTimeout(() => {}, 300)'`);
+		assertSawWorkload(t, got, /^exec \/tmp\/tapfleet-node pid=(\d+) old_pid=(\d+)\nswitch to tapfleet-node pid=(\d+) from \S+\n$/);
+	});
+}
