@@ -106,7 +106,7 @@ export type TargetSymbolComponent =
 
 interface TargetSymbolBase extends Node {
 	addressof: boolean;
-	readonly components: TargetSymbolComponent[];
+	components: TargetSymbolComponent[];
 }
 
 /** `$var`, `$var->member[3]`, `$$vars`, `$var$` */
@@ -215,7 +215,7 @@ export interface PrintFormat extends Node {
 	rawComponents: string;
 	components: FormatComponent[];
 	delimiter: string;
-	readonly args: Expression[];
+	args: Expression[];
 	hist: HistOp | null;
 }
 

@@ -83,16 +83,17 @@ function parseArrayIn(p: Parser): Expression {
 	let indexes: (Expression | null)[];
 	if (p.peekOp('[')) {
 		p.swallow();
-		indexes = [];
+		const mark = p.listOpen();
 		for (;;) {
 			if (p.peekOp('*')) {
 				p.swallow();
-				indexes.push(null);
+				p.listAdd(null);
 			} else {
-				indexes.push(parseComparison(p));
+				p.listAdd(parseComparison(p));
 			}
 			if (!p.listContinues(']', 'array_in')) break;
 		}
+		indexes = p.listClose(mark);
 	} else {
 		// The common case: one operand, usually without 'in' (no list allocated).
 		const only = parseComparison(p);

@@ -11,7 +11,7 @@ export interface MacroDecl {
 	readonly tok: Token;
 	readonly name: string;
 	readonly formalArgs: readonly string[];
-	readonly body: readonly Token[];
+	body: readonly Token[];
 	/** Library macros see only other library macros. */
 	context: 'library' | 'local';
 	/** For a macro parameter: the activation its argument text must be expanded in. */
@@ -96,7 +96,8 @@ export class MacroExpander {
 		const formalArgs: string[] = [];
 		const body: Token[] = [];
 		// Registered before the body is read, as stap does: a later error still leaves it defined.
-		this.namespace.set(name, { tok: nameTok, name, formalArgs, body, context: 'local', parentActivation: null });
+		const decl: MacroDecl = { tok: nameTok, name, formalArgs, body, context: 'local', parentActivation: null };
+		this.namespace.set(name, decl);
 
 		let sawParams = false;
 		t = this.lexer.scan();
@@ -127,6 +128,7 @@ export class MacroExpander {
 			}
 			body.push(t);
 		}
+		decl.body = body.slice(); // exactly as long as it is: library macros live as long as the session
 	}
 
 	private invoke(t: Token, decl: MacroDecl, act: Activation | null): void {

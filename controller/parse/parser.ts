@@ -45,6 +45,14 @@ export class Parser {
 	private nextT: Token | null = null;
 	private depth = 0;
 	numErrors = 0;
+	/**
+	 * The tree's lists are gathered on one scratch stack and copied out at
+	 * their exact length: an array grown by push keeps room for 17 elements,
+	 * and the library's ~80k small lists would carry ~8 MB of empty slots
+	 * through every garbage collection (docs/parse.md, Speed).
+	 */
+	private readonly scratch: unknown[] = [];
+	private scratchTop = 0;
 
 	constructor(
 		readonly lexer: Lexer,
@@ -148,6 +156,28 @@ export class Parser {
 		return value;
 	}
 
+	// ------------------------------------------------------------ lists
+
+	/** Start a list; returns its mark for listAdd/listClose. */
+	listOpen(): number {
+		return this.scratchTop;
+	}
+
+	listAdd(item: unknown): void {
+		this.scratch[this.scratchTop++] = item;
+	}
+
+	listLength(mark: number): number {
+		return this.scratchTop - mark;
+	}
+
+	/** The items added since `mark`, as an array of exactly their number. */
+	listClose<T>(mark: number): T[] {
+		const items = this.scratch.slice(mark, this.scratchTop) as T[];
+		this.scratchTop = mark;
+		return items;
+	}
+
 	// ------------------------------------------------------------ nesting
 
 	/** Enter one level of statement/expression nesting; fails cleanly when too deep. */
@@ -190,6 +220,7 @@ export class Parser {
 		for (;;) {
 			try {
 				this.pp.systemtapVSeen = null;
+				this.scratchTop = 0; // lists abandoned by an error
 				const t = this.peek();
 				if (t === null) break;
 				empty = false;

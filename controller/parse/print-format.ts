@@ -93,5 +93,5 @@ export function parseFormatString(str: string): FormatComponent[] {
 		});
 	}
 	if (text !== '') res.push(literal(text));
-	return res;
+	return res.slice(); // exactly as long as it is (a pushed array keeps spare room)
 }

@@ -10,9 +10,10 @@ import { parseLiteral } from './statements.js';
 import { isKeyword, isOp } from './token.js';
 
 export function parseProbePoints(p: Parser): ProbePoint[] {
-	const pps: ProbePoint[] = [];
+	let pps: ProbePoint[] = [];
 	for (;;) {
-		pps.push(...parseComponents(p));
+		const more = parseComponents(p);
+		pps = pps.length === 0 ? more : pps.concat(more); // arrays of their exact length (no spare room)
 		const t = p.peek();
 		if (isOp(t, ',')) {
 			p.swallow();
@@ -38,7 +39,7 @@ function parseComponents(p: Parser): ProbePoint[] {
 				}
 				for (const s of suffix) {
 					product.push({
-						components: [...prefix.components, ...s.components],
+						components: prefix.components.concat(s.components),
 						optional: s.optional,
 						sufficient: s.sufficient,
 						condition: s.condition,
@@ -46,7 +47,7 @@ function parseComponents(p: Parser): ProbePoint[] {
 					});
 				}
 			}
-			pps = product;
+			pps = product.slice();
 		}
 
 		let t = p.peek();

@@ -42,17 +42,17 @@ export function parseLiteral(p: Parser): Literal {
 export function parseStmtBlock(p: Parser): Block {
 	const t = p.next();
 	if (!isOp(t, '{')) throw new ParseError("expected '{'");
-	const block: Block = { kind: 'block', tok: t, statements: [] };
+	const statements = p.listOpen();
 	p.enter();
 	for (;;) {
 		if (p.peekOp('}')) {
 			p.swallow();
 			break;
 		}
-		block.statements.push(parseStatement(p));
+		p.listAdd(parseStatement(p));
 	}
 	p.leave();
-	return block;
+	return { kind: 'block', tok: t, statements: p.listClose(statements) };
 }
 
 function parseTryBlock(p: Parser): TryBlock {

@@ -10,6 +10,10 @@ import { parseFormatString } from './print-format.js';
 import { parseLiteralString } from './statements.js';
 import type { Token } from './token.js';
 
+const CLOSE_OR_COMMA = [')', ','];
+const COMMA_OR_CLOSE = [',', ')'];
+const BRACKET_OR_COMMA = [']', ','];
+
 const STAT_OPS: Record<string, StatComponent> = {
 	'@avg': 'avg', '@variance': 'variance', '@count': 'count', '@sum': 'sum', '@min': 'min', '@max': 'max',
 };
@@ -71,16 +75,16 @@ export function parseSymbol(p: Parser): Expression {
 
 	if (p.peekOp('(')) {
 		p.swallow();
-		const args: Expression[] = [];
+		const args = p.listOpen();
 		if (p.peekOp(')')) {
 			p.swallow();
 		} else {
 			for (;;) {
-				args.push(parseExpression(p));
-				if (p.expectOpAny([')', ',']) === ')') break;
+				p.listAdd(parseExpression(p));
+				if (p.expectOpAny(CLOSE_OR_COMMA) === ')') break;
 			}
 		}
-		return { kind: 'functioncall', tok: t, function: name, args };
+		return { kind: 'functioncall', tok: t, function: name, args: p.listClose(args) };
 	}
 	const sym: SymbolRef = { kind: 'symbol', tok: t, name };
 	return arraySuffix(p, t, sym);
@@ -131,16 +135,17 @@ function parseStatOp(p: Parser, t: Token, name: string): Expression {
 function arraySuffix(p: Parser, t: Token, base: SymbolRef | HistOp): Expression {
 	if (p.peekOp('[')) {
 		p.swallow();
-		const ai: ArrayIndex = { kind: 'arrayindex', tok: t, base, indexes: [] };
+		const indexes = p.listOpen();
 		for (;;) {
 			if (p.peekOp('*')) {
 				p.swallow();
-				ai.indexes.push(null);
+				p.listAdd(null);
 			} else {
-				ai.indexes.push(parseExpression(p));
+				p.listAdd(parseExpression(p));
 			}
-			if (p.expectOpAny([']', ',']) === ']') break;
+			if (p.expectOpAny(BRACKET_OR_COMMA) === ']') break;
 		}
+		const ai: ArrayIndex = { kind: 'arrayindex', tok: t, base, indexes: p.listClose(indexes) };
 		return ai;
 	}
 	if (base.kind === 'hist_op') throw new ParseError('base histogram operator where expression expected', t);
@@ -186,6 +191,7 @@ function createPrintFormat(t: Token): PrintFormat | null {
 
 function parsePrintArgs(p: Parser, fmt: PrintFormat, name: string): PrintFormat {
 	p.expectOp('(');
+	const args = p.listOpen();
 	if ((name === 'print' || name === 'println' || name === 'sprint' || name === 'sprintln')
 		&& (p.peekOp('@hist_linear') || p.peekOp('@hist_log'))) {
 		// print(@hist_log(x)) prints the histogram; print(@hist_log(x)[b]) prints one bucket.
@@ -196,10 +202,10 @@ function parsePrintArgs(p: Parser, fmt: PrintFormat, name: string): PrintFormat 
 			p.expectOp('[');
 			const ai: ArrayIndex = { kind: 'arrayindex', tok: hist.tok, base: hist, indexes: [parseExpression(p)] };
 			p.expectOp(']');
-			fmt.args.push(ai);
+			p.listAdd(ai);
 			while (!p.peekOp(')')) {
-				p.expectOpAny([',', ')']);
-				fmt.args.push(parseExpression(p));
+				p.expectOpAny(COMMA_OR_CLOSE);
+				p.listAdd(parseExpression(p));
 			}
 		}
 	} else {
@@ -217,12 +223,13 @@ function parsePrintArgs(p: Parser, fmt: PrintFormat, name: string): PrintFormat 
 			minArgs = 1;
 		}
 		while (minArgs || !p.peekOp(')')) {
-			if (consumedArg) p.expectOpAny([',', ')']);
-			fmt.args.push(parseExpression(p));
+			if (consumedArg) p.expectOpAny(COMMA_OR_CLOSE);
+			p.listAdd(parseExpression(p));
 			consumedArg = true;
 			if (minArgs) minArgs--;
 		}
 	}
+	fmt.args = p.listClose(args);
 	p.expectOp(')');
 	return fmt;
 }

@@ -22,12 +22,19 @@ function lastNotDollar(s: string): number {
 }
 
 export function parseTargetSymbolComponents(p: Parser, e: TargetSymbolLike): void {
+	const mark = p.listOpen();
+	parseComponentList(p, e);
+	if (p.listLength(mark) > 0) e.components = p.listClose(mark);
+}
+
+/** The components, onto the parser's list. */
+function parseComponentList(p: Parser, e: TargetSymbolLike): void {
 	let pprint = false;
 	if (e.kind === 'target_symbol') {
 		// `$foo$` / `$foo$$`: the trailing dollars ask for pretty-printing.
 		const pos = lastNotDollar(e.name);
 		if (pos > 0 && pos < e.name.length - 1) {
-			e.components.push({ kind: 'pretty_print', tok: e.tok, member: e.name.slice(pos + 1) });
+			p.listAdd({ kind: 'pretty_print', tok: e.tok, member: e.name.slice(pos + 1) });
 			e.name = e.name.slice(0, pos + 1);
 			pprint = true;
 		}
@@ -43,13 +50,13 @@ export function parseTargetSymbolComponents(p: Parser, e: TargetSymbolLike): voi
 				member = member.slice(0, pos + 1);
 				pprint = true;
 			}
-			if (member !== '') e.components.push({ kind: 'struct_member', tok: t, member });
-			if (pprint) e.components.push({ kind: 'pretty_print', tok: t, member: pprintVal });
+			if (member !== '') p.listAdd({ kind: 'struct_member', tok: t, member });
+			if (pprint) p.listAdd({ kind: 'pretty_print', tok: t, member: pprintVal });
 		} else if (p.peekOp('[')) {
 			const t = p.next();
 			const index = parseExpression(p);
-			if (index.kind === 'literal_number') e.components.push({ kind: 'literal_index', tok: t, index: index.value });
-			else e.components.push({ kind: 'expression_index', tok: t, index });
+			if (index.kind === 'literal_number') p.listAdd({ kind: 'literal_index', tok: t, index: index.value });
+			else p.listAdd({ kind: 'expression_index', tok: t, index });
 			p.expectOp(']');
 		} else {
 			break;
@@ -60,7 +67,7 @@ export function parseTargetSymbolComponents(p: Parser, e: TargetSymbolLike): voi
 		const t = p.peek();
 		if (t !== null && t.type === 'identifier' && isAllDollars(t.content)) {
 			p.next();
-			e.components.push({ kind: 'pretty_print', tok: t, member: t.content });
+			p.listAdd({ kind: 'pretty_print', tok: t, member: t.content });
 			pprint = true;
 		}
 	}
