@@ -3,12 +3,21 @@
 // ERROR/WARNING lines. With -c CMD the command starts once every probe is
 // attached (taprun -j says "started"), and the session stops when it exits,
 // as with stap -c.
+//
+// Audited like every run (controller/audit/local-run.ts): the write-ahead
+// record is committed before taprun starts; taprun's JSON events (-j) say
+// when it attached, why it stopped and how many records it lost; stdout
+// passes through here to be counted (-o FILE: the file is counted at the end).
 import { spawn } from 'node:child_process';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { readFileSync } from 'node:fs';
+import { LocalRunAudit, type LocalEnd } from '../../controller/audit/local-run.js';
+import type { EndReason } from '../../controller/audit/types.js';
 import { parseDefines } from '../../controller/build/script-module.js';
 import { runPipeline } from '../../controller/build/script-pipeline.js';
 import { taprunPath } from '../../controller/build/toolchain.js';
+import { MANIFEST_FILE, parseManifest } from '../../controller/module/manifest.js';
 
 export interface LocalRunOptions {
 	/** -T: stop after this many seconds (0: no limit). */
@@ -20,64 +29,176 @@ export interface LocalRunOptions {
 	/** Script arguments. */
 	args: string[];
 	taprun?: string;
+	/** The run's audit, its write-ahead record already committed. */
+	audit?: LocalRunAudit;
 }
 
-/** taprun's -j stderr line as stap's text. */
-function stapText(line: string): string | null {
-	let ev: { type?: string; message?: string; location?: string };
-	try {
-		ev = JSON.parse(line);
-	} catch {
-		return line; // libbpf or loader text: pass it on
-	}
+interface TaprunEvent {
+	type?: string;
+	message?: string;
+	location?: string;
+	reason?: string;
+	lost?: number;
+}
+
+/** taprun's -j stderr line as stap's text (null: nothing to show). */
+function stapText(ev: TaprunEvent | null, line: string): string | null {
+	if (ev === null) return line; // libbpf or loader text: pass it on
 	if (ev.type === 'error') return `ERROR: ${ev.message}${ev.location ? ` near ${ev.location}` : ''}`;
 	if (ev.type === 'warning') return `WARNING: ${ev.message}`;
 	return null;
 }
 
+function parseEvent(line: string): TaprunEvent | null {
+	try {
+		const ev = JSON.parse(line);
+		return ev && typeof ev === 'object' ? (ev as TaprunEvent) : null;
+	} catch {
+		return null;
+	}
+}
+
+function newlines(chunk: Buffer): number {
+	let n = 0;
+	for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) n++;
+	return n;
+}
+
+/** Bytes and lines of the -o file (a regular file only: a device or pipe cannot be read back). */
+async function countFile(path: string): Promise<{ bytes: number; lines: number; lastByte?: number }> {
+	try {
+		if (!statSync(path).isFile()) return { bytes: 0, lines: 0 };
+	} catch {
+		return { bytes: 0, lines: 0 };
+	}
+	let bytes = 0;
+	let lines = 0;
+	let lastByte: number | undefined;
+	for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+		bytes += chunk.length;
+		lines += newlines(chunk);
+		lastByte = chunk[chunk.length - 1];
+	}
+	return { bytes, lines, lastByte };
+}
+
+/** How taprun's session ended, for the audit. */
+function endOf(stopping: string | undefined, o: { interrupted: boolean; commandExit?: string; status: number; signal: NodeJS.Signals | null; lastError?: string }): Pick<LocalEnd, 'endedBy' | 'message'> {
+	const failed = o.status !== 0 || o.signal !== null;
+	const why = o.signal ? `taprun was killed by ${o.signal}` : `taprun exited with status ${o.status}`;
+	let endedBy: EndReason;
+	if (o.interrupted) endedBy = 'interrupt';
+	else if (stopping === 'timeout') endedBy = 'time-limit';
+	else if (stopping === 'exit' || (stopping === 'signal' && o.commandExit !== undefined)) endedBy = 'exit';
+	else endedBy = 'error';
+	if (endedBy === 'error') return { endedBy, message: o.lastError ?? (stopping === undefined && !failed ? 'taprun ended without stopping' : why) };
+	const notes = [o.commandExit && o.commandExit !== 'status 0' ? `-c command exited with ${o.commandExit}` : undefined, failed ? `${why}${o.lastError ? `: ${o.lastError}` : ''}` : undefined].filter(Boolean);
+	return { endedBy, ...(notes.length ? { message: notes.join('; ') } : {}) };
+}
+
 export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise<number> {
-	const argv: string[] = [];
+	const argv: string[] = ['-j'];
 	if (o.timeLimit > 0) argv.push('-T', String(o.timeLimit));
 	if (o.output) argv.push('-o', o.output);
-	if (o.command !== undefined) argv.push('-j');
 	argv.push(moduleDir, ...o.args);
-	const child = spawn(o.taprun ?? taprunPath, argv, { stdio: ['ignore', 'inherit', o.command !== undefined ? 'pipe' : 'inherit'] });
+	const child = spawn(o.taprun ?? taprunPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
 	let cmd: ReturnType<typeof spawn> | undefined;
+	let commandExit: string | undefined;
 	let stopping = false;
+	let interrupted = false;
+	let stopReason: string | undefined;
+	let lastError: string | undefined;
+	let lost = 0;
+	let outputBytes = 0;
+	let outputLines = 0;
+	let firstOutputAtMs: number | undefined;
+	let lastByte: number | undefined;
 	const stop = () => {
 		if (!stopping && child.exitCode === null) child.kill('SIGINT');
 		stopping = true;
 	};
-	if (o.command !== undefined && child.stderr) {
-		createInterface({ input: child.stderr }).on('line', (line) => {
-			if (line.includes('"type":"started"') && !cmd) {
-				cmd = spawn('/bin/sh', ['-c', o.command!], { stdio: ['inherit', 'inherit', 'inherit'] });
-				cmd.on('exit', stop);
+	// Our stdout going away (`| head`): stop taprun (end probes run) and drop the rest quietly.
+	let stdoutGone = false;
+	const onStdoutError = (e: NodeJS.ErrnoException) => {
+		if (stdoutGone) return;
+		stdoutGone = true;
+		if (e.code !== 'EPIPE') process.stderr.write(`tapfleet: cannot write the output: ${e.message}\n`);
+		stop();
+	};
+	process.stdout.on('error', onStdoutError);
+	const stdoutDone = new Promise<void>((resolve) => {
+		child.stdout!.on('data', (chunk: Buffer) => {
+			firstOutputAtMs ??= Date.now();
+			outputBytes += chunk.length;
+			outputLines += newlines(chunk);
+			lastByte = chunk[chunk.length - 1];
+			if (stdoutGone) return;
+			if (!process.stdout.write(chunk)) {
+				child.stdout!.pause();
+				process.stdout.once('drain', () => child.stdout!.resume());
+			}
+		});
+		child.stdout!.on('end', resolve);
+		child.stdout!.on('error', () => resolve());
+	});
+	createInterface({ input: child.stderr! }).on('line', (line) => {
+		const ev = parseEvent(line);
+		if (ev?.type === 'started') {
+			// Begin probes run before taprun says "started": their output may be here first.
+			o.audit?.loaded(`taprun-${child.pid}`, Math.min(Date.now(), firstOutputAtMs ?? Infinity));
+			if (o.command !== undefined && !cmd) {
+				cmd = spawn('/bin/sh', ['-c', o.command], { stdio: ['inherit', 'inherit', 'inherit'] });
+				cmd.on('exit', (code, signal) => {
+					commandExit = signal ? `signal ${signal}` : `status ${code}`;
+					stop();
+				});
 				cmd.on('error', (e) => {
 					process.stderr.write(`tapfleet run: -c: ${e.message}\n`);
 					stop();
 				});
-				return;
 			}
-			const text = stapText(line);
-			if (text !== null) process.stderr.write(text + '\n');
-		});
-	}
+			return;
+		}
+		if (ev?.type === 'stopping') stopReason = ev.reason;
+		if (ev?.type === 'summary' && typeof ev.lost === 'number') lost = ev.lost;
+		if (ev?.type === 'error' && ev.message) lastError = ev.message;
+		const text = stapText(ev, line);
+		if (text !== null) process.stderr.write(text + '\n');
+	});
 	// taprun handles the signals (end probes run); we only pass them on
 	const forward = (sig: NodeJS.Signals) => () => {
+		interrupted = true;
 		if (child.exitCode === null) child.kill(sig);
 	};
 	const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
 	for (const [s, h] of handlers) process.on(s, h);
 	return new Promise((resolve) => {
+		let started = true;
 		child.on('error', (e) => {
+			started = false;
 			process.stderr.write(`tapfleet run: cannot start taprun (${o.taprun ?? taprunPath}): ${e.message}; build it with \`make -C runtime-c\`\n`);
+			o.audit?.ended({ endedBy: 'error', message: `cannot start taprun: ${e.message}`, outputBytes: 0, outputLines: 0, dropped: 0 });
 			resolve(1);
 		});
-		child.on('close', (code, signal) => {
+		child.on('close', async (code, signal) => {
 			for (const [s, h] of handlers) process.off(s, h);
+			process.stdout.off('error', onStdoutError);
 			if (cmd && cmd.exitCode === null) cmd.kill('SIGTERM');
-			resolve(code ?? (signal ? 1 : 0));
+			const status = code ?? (signal ? 1 : 0);
+			if (started && o.audit) {
+				await stdoutDone;
+				if (o.output) {
+					const file = await countFile(o.output);
+					outputBytes += file.bytes;
+					outputLines += file.lines;
+					lastByte = file.lastByte ?? lastByte;
+				}
+				// A last line without its newline is a line too (as the agent counts).
+				if (lastByte !== undefined && lastByte !== 10) outputLines++;
+				const how = endOf(stopReason, { interrupted, commandExit, status: code ?? 0, signal, lastError });
+				o.audit.ended({ ...how, outputBytes, outputLines, ...(firstOutputAtMs !== undefined ? { firstOutputAtMs } : {}), dropped: lost });
+			}
+			resolve(status);
 		});
 	});
 }
@@ -91,6 +212,8 @@ export interface LocalScriptOptions {
 	I?: string[];
 	g?: boolean;
 	taprun?: string;
+	/** --audit-db (default: $TAPFLEET_AUDIT_DB, else the SQLite file under $XDG_STATE_HOME). */
+	auditDb?: string;
 }
 
 /** Command-line text (UTF-16 in JS) as the byte string the lexer works on. */
@@ -115,8 +238,36 @@ export async function runScriptLocally(script: string | undefined, args: string[
 	}
 	const timeLimit = o.T === undefined ? 0 : Number(o.T);
 	if (!Number.isSafeInteger(timeLimit) || timeLimit < 0) throw new Error(`-T ${JSON.stringify(o.T)}: expected whole seconds`);
-	const r = await runPipeline({ name, text, args: positional.map(toBytes), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D ?? []) });
-	if (r.stderr) process.stderr.write(Buffer.from(r.stderr, 'latin1'));
-	if (!r.ok || !r.moduleDir) return 1;
-	return runModuleLocally(r.moduleDir, { timeLimit, output: o.o, command: o.c, args: positional, taprun: o.taprun });
+	// The log opens while the script compiles (or is found in the cache).
+	const audit = new LocalRunAudit(
+		o.auditDb,
+		{ args: positional, timeLimitSeconds: timeLimit, ...(o.c !== undefined ? { command: o.c } : {}), ...(o.o !== undefined ? { output: o.o } : {}) },
+		(text) => process.stderr.write(`tapfleet: ${text}\n`),
+	);
+	try {
+		const r = await runPipeline({ name, text, args: positional.map(toBytes), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D ?? []) });
+		if (r.stderr) process.stderr.write(Buffer.from(r.stderr, 'latin1'));
+		if (!r.ok || !r.moduleDir) {
+			// Nothing to load, but the run is recorded, as a run through agents is.
+			const written = audit.begin({ scriptText: o.e ?? readScript(name, text) }, false);
+			await written.catch((e) => process.stderr.write(`tapfleet: audit: ${(e as Error).message}\n`));
+			audit.ended({ endedBy: 'error', message: 'not loaded: no module (the script did not compile)', outputBytes: 0, outputLines: 0, dropped: 0 });
+			return 1;
+		}
+		const manifestBytes = readFileSync(join(r.moduleDir, MANIFEST_FILE));
+		await audit.begin({ manifestBytes, manifest: parseManifest(manifestBytes) }, !r.cached);
+		return await runModuleLocally(r.moduleDir, { timeLimit, output: o.o, command: o.c, args: positional, taprun: o.taprun, audit });
+	} finally {
+		await audit.finish();
+	}
+}
+
+/** The script's text for the record of a run that did not compile (empty if unreadable). */
+function readScript(file: string, stdinBytes: string | null): string {
+	if (stdinBytes !== null) return Buffer.from(stdinBytes, 'latin1').toString('utf8');
+	try {
+		return readFileSync(file, 'utf8');
+	} catch {
+		return '';
+	}
 }

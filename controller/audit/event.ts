@@ -90,6 +90,6 @@ export interface ChainHead {
 	hash: string;
 }
 
-export function sha256Hex(text: string): string {
+export function sha256Hex(text: string | Uint8Array): string {
 	return createHash('sha256').update(text).digest('hex');
 }
