@@ -8,20 +8,42 @@ import { sha256Hex } from './event.js';
 import { localIdentity } from './identity.js';
 import { openAuditLog, type AuditLog } from './open.js';
 import type { RunRecorder } from './run-recorder.js';
-import type { EndReason } from './types.js';
+import type { CompileRecord, EndReason } from './types.js';
 
 /** How long the records after the write-ahead one may wait to share a commit (see group-commit.ts). */
 const RECORD_BATCH_MS = 100;
 
+/** Why a run whose audit log cannot be opened does not load anything (the message every run path gives). */
+export function notDispatching(openError: unknown): string {
+	return `not dispatching: every run is recorded before anything is loaded, and the audit log cannot be opened: ${(openError as Error).message} (give --audit-db URL)`;
+}
+
+/** What the audit needs of a module's manifest (controller/module/manifest.ts). */
+export interface ManifestFacts {
+	runtime: string;
+	target: { buildId: string; release: string };
+	script: { text: string; sha256: string };
+	tools: Record<string, string>;
+}
+
+/** The compile record of a module, from its manifest. */
+export function compileRecordOf(who: string, moduleHash: string, m: ManifestFacts): CompileRecord {
+	return {
+		who,
+		scriptText: m.script.text,
+		scriptHash: m.script.sha256,
+		moduleHash,
+		targetBuildId: m.target.buildId,
+		targetRelease: m.target.release,
+		runtime: m.runtime,
+		toolVersions: m.tools,
+	};
+}
+
 /** What the module was, from its manifest. */
 export interface LocalModule {
 	manifestBytes: Buffer;
-	manifest: {
-		runtime: string;
-		target: { buildId: string; release: string };
-		script: { text: string; sha256: string };
-		tools: Record<string, string>;
-	};
+	manifest: ManifestFacts;
 }
 
 export interface LocalEnd {
@@ -61,7 +83,7 @@ export class LocalRunAudit {
 		try {
 			log = await this.log;
 		} catch (err) {
-			throw new Error(`not dispatching: every run is recorded before anything is loaded, and the audit log cannot be opened: ${(err as Error).message} (give --audit-db URL)`);
+			throw new Error(notDispatching(err));
 		}
 		const m = 'manifest' in mod ? mod.manifest : undefined;
 		const scriptText = m ? m.script.text : (mod as { scriptText: string }).scriptText;
@@ -79,20 +101,7 @@ export class LocalRunAudit {
 			throw new Error(`not dispatching: the audit log could not record this run, so nothing is loaded: ${(err as Error).message}`);
 		}
 		this.track(log.recoverInterruptedRuns());
-		if (m && compiled) {
-			this.track(
-				log.recordCompile({
-					who: this.who,
-					scriptText,
-					scriptHash: m.script.sha256,
-					moduleHash,
-					targetBuildId: m.target.buildId,
-					targetRelease: m.target.release,
-					runtime: m.runtime,
-					toolVersions: m.tools,
-				}),
-			);
-		}
+		if (m && compiled) this.track(log.recordCompile(compileRecordOf(this.who, moduleHash, m)));
 	}
 
 	private track(write: Promise<unknown>): void {

@@ -22,6 +22,7 @@ import {
 	type RefusalReason,
 	type RunRecorder,
 } from '../audit/index.js';
+import { compileRecordOf, notDispatching } from '../audit/local-run.js';
 import type { HostInfo, OutputRecord, SessionExit, SessionInfo } from '../../proto/gen/tapfleet/v1/agent.js';
 import { OutputStream } from '../../proto/gen/tapfleet/v1/agent.js';
 import type { ClientTls } from '../pki/credentials.js';
@@ -150,7 +151,7 @@ export class RunAudit implements DispatchAuditHooks {
 		this.failedToOpen = log.then(
 			() => {},
 			(err) => {
-				o.refuse(`not dispatching: every run is recorded before anything is loaded, and the audit log cannot be opened: ${(err as Error).message} (give --audit-db URL)`);
+				o.refuse(notDispatching(err));
 			},
 		);
 		this.who = runIdentity(o.tls);
@@ -225,18 +226,7 @@ export class RunAudit implements DispatchAuditHooks {
 			// After the write-ahead record, not before: one commit, not two, before the first Load.
 			if (this.o.compiles) {
 				const log = await this.log;
-				this.track(
-					log.recordCompile({
-						who: this.who,
-						scriptText: m.script.text,
-						scriptHash: m.script.sha256,
-						moduleHash,
-						targetBuildId: m.target.buildId,
-						targetRelease: m.target.release,
-						runtime: m.runtime,
-						toolVersions: m.tools,
-					}),
-				);
+				this.track(log.recordCompile(compileRecordOf(this.who, moduleHash, m)));
 			}
 			return mod;
 		};
