@@ -43,6 +43,7 @@ export class SqliteBackend implements AuditBackend {
 	private readonly insert: Database.Statement;
 	private readonly appendTx: (events: NewEvent[]) => EventRow[];
 	private optimized = false;
+	private headStatement?: Database.Statement;
 
 	constructor(readonly location: string) {
 		makeDirs(dirname(location), 0o700);
@@ -109,7 +110,8 @@ export class SqliteBackend implements AuditBackend {
 	}
 
 	private readHead(): ChainHead {
-		const r = this.db.prepare(HEAD_SQL).get() as { last_seq: number; last_hash: string };
+		this.headStatement ??= this.db.prepare(HEAD_SQL);
+		const r = this.headStatement.get() as { last_seq: number; last_hash: string };
 		return { seq: Number(r.last_seq), hash: r.last_hash };
 	}
 
