@@ -3,7 +3,9 @@
 //    (prebuilt) module, on 1, 10 and 50 agents (each its own process, mTLS
 //    on loopback), and the time until the whole run is done;
 //  - agent idle memory (RSS of each agent process after the runs, idle).
-// Usage: node dist/bench/agent-fleet.js [COUNTS=1,10,50] [REPEATS=5]
+// Usage: [TAPFLEET_BASELINE=OTHER/bin/tapfleet] node dist/bench/agent-fleet.js [COUNTS=1,10,50] [REPEATS=5]
+// TAPFLEET_BASELINE adds another build's `tapfleet run` (before/after a
+// change) against the same agents, interleaved with this build's runs.
 import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,13 +31,17 @@ function rssMiB(pid: number): number {
 	return m ? Number(m[1]) / 1024 : NaN;
 }
 
+const baseline = process.env.TAPFLEET_BASELINE;
+
 /** One `tapfleet run`: ms to the first stdout byte and to exit; lines seen. */
-function timedRun(args: string[]): Promise<{ firstMs: number; totalMs: number; lines: number; status: number | null }> {
+function timedRun(args: string[], cli = TAPFLEET): Promise<{ firstMs: number; totalMs: number; lines: number; status: number | null }> {
 	return new Promise((resolve) => {
 		const t0 = performance.now();
 		let firstMs = NaN;
 		let out = '';
-		const child = spawn(process.execPath, [TAPFLEET, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+		// each build keeps its own audit log (their schemas may differ)
+		const env = cli === TAPFLEET ? process.env : { ...process.env, XDG_STATE_HOME: baselineState };
+		const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
 		child.stdout.on('data', (d) => {
 			if (Number.isNaN(firstMs)) firstMs = performance.now() - t0;
 			out += d;
@@ -44,6 +50,8 @@ function timedRun(args: string[]): Promise<{ firstMs: number; totalMs: number; l
 	});
 }
 
+const loadAtStart = loadavg();
+const baselineState = tempDir('bench-baseline-state');
 const pki = await testPki(0);
 const max = Math.max(...counts);
 const hello = await buildModule('hello', tempDir('bench-mod'));
@@ -65,7 +73,11 @@ for (let i = 0; i < max; i += 10) {
 }
 // The CLI's own start-up (Node plus loading tapfleet), for reference: the floor under the CLI figures.
 const cliStart: number[] = [];
-for (let i = 0; i < 3; i++) cliStart.push((await timedRun(['--version'])).totalMs);
+const baselineStart: number[] = [];
+for (let i = 0; i < 5; i++) {
+	cliStart.push((await timedRun(['--version'])).totalMs);
+	if (baseline) baselineStart.push((await timedRun(['--version'], baseline)).totalMs);
+}
 
 /** CPU seconds an agent process and its reaped children (taprun) have used. */
 function agentCpuSeconds(pid: number): number {
@@ -103,13 +115,21 @@ async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; totalMs
 }
 
 const rows: string[] = [];
+const baselineRows: string[] = [];
 for (const n of counts) {
 	const hosts = agents.slice(0, n).flatMap((a) => ['--host', a.address]);
+	const args = ['run', '--pki', pki.dir, '--module', hello, ...hosts];
 	const runs = [];
-	await timedRun(['run', '--pki', pki.dir, '--module', hello, ...hosts]); // warm the page cache
-	for (let r = 0; r < repeats; r++) runs.push(await timedRun(['run', '--pki', pki.dir, '--module', hello, ...hosts]));
-	const bad = runs.find((r) => r.status !== 0 || r.lines !== n);
+	const baselineRuns = [];
+	await timedRun(args); // warm the page cache
+	if (baseline) await timedRun(args, baseline);
+	for (let r = 0; r < repeats; r++) {
+		runs.push(await timedRun(args));
+		if (baseline) baselineRuns.push(await timedRun(args, baseline));
+	}
+	const bad = [...runs, ...baselineRuns].find((r) => r.status !== 0 || r.lines !== n);
 	if (bad) throw new Error(`run on ${n} agents: status ${bad.status}, ${bad.lines} lines`);
+	if (baseline) baselineRows.push(`| ${n} | ${median(baselineRuns.map((r) => r.firstMs)).toFixed(0)} ms | ${median(baselineRuns.map((r) => r.totalMs)).toFixed(0)} ms |`);
 	const inProc = [];
 	const used = agents.slice(0, n);
 	const agentCpu0 = used.reduce((sum, a) => sum + agentCpuSeconds(a.child.pid!), 0);
@@ -123,11 +143,17 @@ for (const n of counts) {
 await new Promise((r) => setTimeout(r, 2000));
 const rss = agents.map((a) => rssMiB(a.child.pid!));
 
-process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs; CLI start-up (tapfleet --version): median ${median(cliStart).toFixed(0)} ms\n\n`);
+const loads = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+process.stdout.write(`load average ${loads(loadAtStart)} at the start, ${loads(loadavg())} at the end, on ${cpus().length} CPUs; CLI start-up (tapfleet --version): median ${median(cliStart).toFixed(0)} ms\n\n`);
 process.stdout.write(
 	'| agents | `tapfleet run`: first line | `tapfleet run`: done | in-process dispatch: first line | in-process dispatch: done | controller CPU per run | agent CPU per host and run (incl. taprun) |\n| --- | --- | --- | --- | --- | --- | --- |\n' +
 		rows.join('\n') +
 		'\n\n',
 );
+if (baseline) {
+	process.stdout.write(
+		`baseline ${baseline} (same agents, runs interleaved); its CLI start-up: median ${median(baselineStart).toFixed(0)} ms\n\n| agents | baseline \`tapfleet run\`: first line | baseline: done |\n| --- | --- | --- |\n` + baselineRows.join('\n') + '\n\n',
+	);
+}
 process.stdout.write(`agent idle RSS: median ${median(rss).toFixed(1)} MiB, max ${Math.max(...rss).toFixed(1)} MiB (${rss.length} agents)\n`);
 for (const a of agents) a.child.kill('SIGTERM');
