@@ -12,42 +12,62 @@ import { consumeStringLiterals, parseLiteral, parseLiteralString } from './state
 import { parseTargetSymbolComponents, peekTargetSymbolComponents } from './target-symbols.js';
 import { isOp, type Token } from './token.js';
 
-const ASSIGNMENT_OPS = new Set(['=', '<<<', '+=', '-=', '*=', '/=', '%=', '<<=', '>>=', '&=', '^=', '|=', '.=']);
-
-type BinaryKind = 'logical_or' | 'logical_and' | 'binary' | 'comparison' | 'concatenation';
-
-/** Levels above `in`: operator -> [level, node kind]. */
-const UPPER_LEVELS = new Map<string, [number, BinaryKind]>([
-	['||', [0, 'logical_or']], ['&&', [1, 'logical_and']], ['|', [2, 'binary']], ['^', [3, 'binary']], ['&', [4, 'binary']],
-]);
-/** Levels between comparison and unary. */
-const LOWER_LEVELS = new Map<string, [number, BinaryKind]>([
-	['<<', [0, 'binary']], ['>>', [0, 'binary']], ['>>>', [0, 'binary']], ['.', [1, 'concatenation']],
-	['+', [2, 'binary']], ['-', [2, 'binary']], ['*', [3, 'binary']], ['/', [3, 'binary']], ['%', [3, 'binary']],
-]);
-const COMPARISON_OPS = new Set(['>', '<', '==', '!=', '<=', '>=']);
-
-export function parseExpression(p: Parser): Expression {
-	p.enter();
-	try {
-		return parseAssignment(p);
-	} finally {
-		p.leave();
+/** Assignment operators (right-associative, lowest precedence). */
+function isAssignmentOp(op: string): boolean {
+	switch (op) {
+		case '=': case '<<<': case '+=': case '-=': case '*=': case '/=': case '%=': case '<<=': case '>>=':
+		case '&=': case '^=': case '|=': case '.=':
+			return true;
 	}
+	return false;
 }
 
-function parseAssignment(p: Parser): Expression {
+/** Levels above `in`: || 0, && 1, | 2, ^ 3, & 4; -1 for anything else. */
+function upperLevel(op: string): number {
+	switch (op) {
+		case '||': return 0;
+		case '&&': return 1;
+		case '|': return 2;
+		case '^': return 3;
+		case '&': return 4;
+	}
+	return -1;
+}
+
+/** Levels between comparison and unary: << >> >>> 0, . 1, + - 2, * / % 3; -1 for anything else. */
+function lowerLevel(op: string): number {
+	switch (op) {
+		case '<<': case '>>': case '>>>': return 0;
+		case '.': return 1;
+		case '+': case '-': return 2;
+		case '*': case '/': case '%': return 3;
+	}
+	return -1;
+}
+
+function isComparisonOp(op: string): boolean {
+	return op === '>' || op === '<' || op === '==' || op === '!=' || op === '<=' || op === '>=';
+}
+
+// (Nesting costs stack: each '(' goes through the eight functions from
+// parseExpression down to parseValue; they are few, so that deep nesting
+// reaches MAX_NESTING long before the stack runs out.)
+
+export function parseExpression(p: Parser): Expression {
+	p.enter(); // (no finally: an error resets the depth where it is caught, in parseFile)
 	const left = parseTernary(p);
 	const t = p.peek();
-	if (t && t.type === 'operator' && ASSIGNMENT_OPS.has(t.content)) {
+	let e = left;
+	if (t !== null && t.type === 'operator' && isAssignmentOp(t.content)) {
 		p.next();
-		return { kind: 'assignment', tok: t, op: t.content, left, right: parseExpression(p) };
+		e = { kind: 'assignment', tok: t, op: t.content, left, right: parseExpression(p) };
 	}
-	return left;
+	p.leave();
+	return e;
 }
 
 function parseTernary(p: Parser): Expression {
-	const cond = climb(p, UPPER_LEVELS, 0, parseArrayIn);
+	const cond = climbUpper(p, 0);
 	const t = p.peek();
 	if (!isOp(t, '?')) return cond;
 	p.next();
@@ -56,25 +76,39 @@ function parseTernary(p: Parser): Expression {
 	if (!isOp(colon, ':')) throw new ParseError("expected ':'");
 	p.swallow();
 	p.enter();
-	try {
-		const falsevalue = p.lexer.hasVersion('4.0') ? parseTernary(p) : parseExpression(p);
-		return { kind: 'ternary', tok: t!, cond, truevalue, falsevalue };
-	} finally {
-		p.leave();
+	const falsevalue = p.lexer.hasVersion('4.0') ? parseTernary(p) : parseExpression(p);
+	p.leave();
+	return { kind: 'ternary', tok: t!, cond, truevalue, falsevalue };
+}
+
+/** The left-associative levels above `in`, from `minLevel` up (precedence climbing). */
+function climbUpper(p: Parser, minLevel: number): Expression {
+	let left = parseArrayIn(p);
+	for (;;) {
+		const t = p.peek();
+		if (t === null || t.type !== 'operator') return left;
+		const level = upperLevel(t.content);
+		if (level < minLevel) return left;
+		p.next();
+		const right = climbUpper(p, level + 1);
+		left = level === 0 ? { kind: 'logical_or', tok: t, op: '||', left, right }
+			: level === 1 ? { kind: 'logical_and', tok: t, op: '&&', left, right }
+			: { kind: 'binary', tok: t, op: t.content, left, right };
 	}
 }
 
-/** Left-associative binary levels from `minLevel` up, over `operand`. */
-function climb(p: Parser, levels: Map<string, [number, BinaryKind]>, minLevel: number, operand: (p: Parser) => Expression): Expression {
-	let left = operand(p);
+/** The left-associative levels between comparison and unary, from `minLevel` up. */
+function climbLower(p: Parser, minLevel: number): Expression {
+	let left = parseUnary(p);
 	for (;;) {
 		const t = p.peek();
-		if (!t || t.type !== 'operator') return left;
-		const level = levels.get(t.content);
-		if (!level || level[0] < minLevel) return left;
+		if (t === null || t.type !== 'operator') return left;
+		const level = lowerLevel(t.content);
+		if (level < minLevel) return left;
 		p.next();
-		const right = climb(p, levels, level[0] + 1, operand);
-		left = { kind: level[1], tok: t, op: t.content, left, right } as Expression;
+		const right = climbLower(p, level + 1);
+		left = level === 1 ? { kind: 'concatenation', tok: t, op: '.', left, right }
+			: { kind: 'binary', tok: t, op: t.content, left, right };
 	}
 }
 
@@ -96,7 +130,7 @@ function parseArrayIn(p: Parser): Expression {
 		indexes = p.listClose(mark);
 	} else {
 		// The common case: one operand, usually without 'in' (no list allocated).
-		const only = parseComparison(p);
+		const only = comparisonTail(p, climbLower(p, 0));
 		const t = p.peek();
 		if (!(t !== null && t.type === 'keyword' && t.content === 'in')) return only;
 		indexes = [only];
@@ -113,45 +147,44 @@ function parseArrayIn(p: Parser): Expression {
 }
 
 function parseComparison(p: Parser): Expression {
-	let left = climb(p, LOWER_LEVELS, 0, parseUnary);
+	return comparisonTail(p, climbLower(p, 0));
+}
+
+/** After the first operand of a comparison level: `=~ "re"`, or any comparisons. */
+function comparisonTail(p: Parser, first: Expression): Expression {
+	let left = first;
 	let t = p.peek();
-	if (t && t.type === 'operator' && (t.content === '=~' || t.content === '!~')) {
+	if (t !== null && t.type === 'operator' && (t.content === '=~' || t.content === '!~')) {
 		p.next();
 		const right: LiteralString = parseLiteralString(p);
-		return { kind: 'regex_query', tok: t, op: t.content as '=~' | '!~', left, right };
+		return { kind: 'regex_query', tok: t, op: t.content, left, right };
 	}
-	while (t && t.type === 'operator' && COMPARISON_OPS.has(t.content)) {
+	while (t !== null && t.type === 'operator' && isComparisonOp(t.content)) {
 		p.next();
-		const right = climb(p, LOWER_LEVELS, 0, parseUnary);
+		const right = climbLower(p, 0);
 		left = { kind: 'comparison', tok: t, op: t.content, left, right };
 		t = p.peek();
 	}
 	return left;
 }
 
+/** Unary operators (recursively), then ++/-- before or after a value. */
 function parseUnary(p: Parser): Expression {
-	const t = p.peek();
-	if (t && t.type === 'operator' && (t.content === '+' || t.content === '-' || t.content === '!' || t.content === '~')) {
+	let t = p.peek();
+	if (t !== null && t.type === 'operator' && (t.content === '+' || t.content === '-' || t.content === '!' || t.content === '~')) {
 		p.next();
 		p.enter();
-		try {
-			return { kind: 'unary', tok: t, op: t.content, operand: parseUnary(p) };
-		} finally {
-			p.leave();
-		}
+		const e: Expression = { kind: 'unary', tok: t, op: t.content, operand: parseUnary(p) };
+		p.leave();
+		return e;
 	}
-	return parseCrement(p);
-}
-
-function parseCrement(p: Parser): Expression {
-	let t = p.peek();
-	if (t && t.type === 'operator' && (t.content === '++' || t.content === '--')) {
+	if (t !== null && t.type === 'operator' && (t.content === '++' || t.content === '--')) {
 		p.next();
 		return { kind: 'pre_crement', tok: t, op: t.content, operand: parseDwarfValue(p) };
 	}
 	const operand = parseDwarfValue(p);
 	t = p.peek();
-	if (t && t.type === 'operator' && (t.content === '++' || t.content === '--')) {
+	if (t !== null && t.type === 'operator' && (t.content === '++' || t.content === '--')) {
 		p.next();
 		return { kind: 'post_crement', tok: t, op: t.content, operand };
 	}
@@ -165,7 +198,7 @@ function parseDwarfValue(p: Parser): Expression {
 	let expr: Expression;
 	let tsym: TargetSymbolLike | null = null;
 	const t = p.peek();
-	if (t && t.type === 'identifier' && t.content.startsWith('$')) {
+	if (t && t.type === 'identifier' && t.content.charCodeAt(0) === 36 /* $ */) {
 		p.next();
 		expr = tsym = { kind: 'target_symbol', tok: t, name: t.content, addressof: false, components: [] };
 	} else if (isOp(t, '@cast')) {
@@ -211,7 +244,7 @@ function parseValue(p: Parser): Expression {
 		p.swallow();
 		return e;
 	}
-	if (t.type === 'identifier' || (t.type === 'operator' && t.content.startsWith('@'))) return parseSymbol(p);
+	if (t.type === 'identifier' || (t.type === 'operator' && t.content.charCodeAt(0) === 64 /* @ */)) return parseSymbol(p);
 	return parseLiteral(p);
 }
 
