@@ -9,15 +9,16 @@
 //   machine, since the load it precedes happens elsewhere. Everything
 //   queued joins that commit.
 // - Other records are committed without waiting for the disk. With
-//   `batchMs` 0, or `now`, they are committed at once (those made in the
-//   same synchronous turn together, and those made while a commit is in
-//   flight in the next one). With `batchMs` > 0 (a run's records) the
-//   others wait up to that long to share one commit, or less: any commit
-//   takes everything queued, and flush() (the end of a run, close()) writes
-//   them at once. The timer keeps the process alive, so a controller that
-//   leaves its event loop still writes them; only a process killed outright
-//   loses the last batchMs of such records (never a write-ahead record, nor
-//   a load: the run then shows as incomplete, its loads with their sessions).
+//   `batchMs` 0 they are committed at once (those made in the same
+//   synchronous turn together, and those made while a commit is in flight
+//   in the next one). With `batchMs` > 0 (a run's records) they wait up to
+//   that long to share one commit, or less: any commit takes everything
+//   queued, and flush() (the end of a run, close()) writes them at once.
+//   The timer keeps the process alive, so a controller that leaves its
+//   event loop still writes them; only a process killed outright loses the
+//   last batchMs of such records (never a write-ahead record: the run then
+//   shows as incomplete, and the agent's journal, imported later, still
+//   matches its loads by the run id they carry).
 // See docs/audit.md "Durability".
 import type { AuditBackend } from './backend.js';
 import type { EventRow, NewEvent } from './event.js';
@@ -28,8 +29,6 @@ const MAX_ROWS_PER_COMMIT = 5000;
 export interface AppendOptions {
 	/** Committed at once and flushed to stable storage before the promise settles (write-ahead records). */
 	durable?: boolean;
-	/** Committed at once, not flushed (a load that is now running: a killed controller must leave it). */
-	now?: boolean;
 }
 
 interface Pending {
@@ -63,7 +62,7 @@ export class GroupCommit {
 		const durable = !!options.durable;
 		return new Promise((resolve, reject) => {
 			this.queue.push({ events, durable, resolve, reject });
-			if (durable || options.now || this.batchMs === 0) this.startFlush();
+			if (durable || this.batchMs === 0) this.startFlush();
 			else if (!this.flushing) this.timer ??= setTimeout(() => this.startFlush(), this.batchMs);
 			// (while a commit is in flight, the drain loop takes this record next)
 		});

