@@ -1,10 +1,17 @@
 // Benchmark (not a test): parse SystemTap's whole tapset library with
 // tapfleet's pass 1 and with stap 4.8 (`stap -p1`, which parses the whole
 // library on every run), side by side in one run, fresh processes both,
-// interleaved. Reports median wall and CPU time of each and the ratio.
+// interleaved. Reports median wall and CPU time of each, the ratio, and the
+// load average before and after (figures taken under load are not comparable).
 //
 //   node dist/bench/parse-tapsets.js [RUNS]
+//
+// tapfleet's child process runs from one bundled file, as bin/tapfleet runs
+// the CLI (scripts/bundle-cli.mjs): the bench bundles its own child with
+// esbuild first. Two more rows show the same parse from the separate dist/
+// modules, and with V8's default settings (controller/parse/engine.ts).
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { hostTarget, loadLibraryMacros, newSession, parseLibrary } from '../controller/parse/index.js';
 import { DEFAULT_TAPSET_DIR } from '../controller/parse/library.js';
@@ -24,6 +31,17 @@ function parseWholeLibrary(): void {
 	process.stdout.write(`${files.length}\n`);
 }
 
+/** This file and what it imports as one ES module next to it (esbuild is a dev dependency). */
+async function bundleSelf(): Promise<string> {
+	const outfile = self.replace(/\.js$/, '.bundle.mjs');
+	const { build } = await import('esbuild');
+	await build({
+		entryPoints: [self], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile,
+		external: ['esbuild'], logLevel: 'warning',
+	});
+	return outfile;
+}
+
 interface Sample {
 	readonly wall: number;
 	readonly cpu: number;
@@ -38,33 +56,39 @@ function timed(cmd: string[], env: NodeJS.ProcessEnv): Sample {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-function main(runs: number): void {
-	const stapCmd = ['stap', '-p1', '-e', 'probe begin {}'];
-	const oursCmd = [process.execPath, self, '--child'];
-	const stapEnv = { ...process.env, SYSTEMTAP_NOSIGN: '1' }; // stap refuses hosts in lockdown otherwise
-	// The same parse with V8's default settings (controller/parse/engine.ts), for comparison.
-	const defaultsEnv = { ...process.env, TAPFLEET_V8_DEFAULTS: '1' };
-	const stap: Sample[] = [];
-	const ours: Sample[] = [];
-	const oursDefaults: Sample[] = [];
-	timed(oursCmd, process.env); // warm the file cache for both
-	timed(stapCmd, stapEnv);
-	for (let i = 0; i < runs; i++) {
-		ours.push(timed(oursCmd, process.env));
-		stap.push(timed(stapCmd, stapEnv));
-		oursDefaults.push(timed(oursCmd, defaultsEnv));
-	}
-	const row = (name: string, s: Sample[]): string =>
-		`${name.padEnd(44)} wall ${median(s.map((x) => x.wall)).toFixed(2)} s   cpu ${median(s.map((x) => x.cpu)).toFixed(2)} s`;
-	console.log(`parsing ${DEFAULT_TAPSET_DIR} (median of ${runs} runs, fresh process each)`);
-	console.log(row('stap -p1 -e "probe begin {}"', stap));
-	console.log(row('tapfleet pass 1 (whole library, -g)', ours));
-	console.log(row('  the same, TAPFLEET_V8_DEFAULTS=1', oursDefaults));
-	const wallRatio = median(stap.map((x) => x.wall)) / median(ours.map((x) => x.wall));
-	const cpuRatio = median(stap.map((x) => x.cpu)) / median(ours.map((x) => x.cpu));
-	console.log(`tapfleet is ${wallRatio.toFixed(2)}x stap's speed by wall time, ${cpuRatio.toFixed(2)}x by CPU time`);
+interface Config {
+	readonly name: string;
+	readonly cmd: string[];
+	readonly env: NodeJS.ProcessEnv;
+	readonly samples: Sample[];
+}
+
+async function main(runs: number): Promise<void> {
+	const bundle = await bundleSelf();
+	const config = (name: string, cmd: string[], env: NodeJS.ProcessEnv): Config => ({ name, cmd, env, samples: [] });
+	const stap = config('stap -p1 -e "probe begin {}"', ['stap', '-p1', '-e', 'probe begin {}'],
+		{ ...process.env, SYSTEMTAP_NOSIGN: '1' }); // stap refuses hosts in lockdown otherwise
+	const ours = config('tapfleet pass 1 (whole library, -g)', [process.execPath, bundle, '--child'], process.env);
+	const configs = [
+		stap,
+		ours,
+		config('  the same, unbundled dist/ modules', [process.execPath, self, '--child'], process.env),
+		config('  the same, TAPFLEET_V8_DEFAULTS=1', [process.execPath, bundle, '--child'],
+			{ ...process.env, TAPFLEET_V8_DEFAULTS: '1' }),
+	];
+	const loadBefore = load();
+	for (const c of configs) timed(c.cmd, c.env); // warm the file cache
+	for (let i = 0; i < runs; i++) for (const c of configs) c.samples.push(timed(c.cmd, c.env));
+	const wall = (c: Config): number => median(c.samples.map((x) => x.wall));
+	const cpu = (c: Config): number => median(c.samples.map((x) => x.cpu));
+	console.log(`parsing ${DEFAULT_TAPSET_DIR} (median of ${runs} runs, fresh process each, interleaved)`);
+	for (const c of configs) console.log(`${c.name.padEnd(44)} wall ${wall(c).toFixed(2)} s   cpu ${cpu(c).toFixed(2)} s`);
+	console.log(`tapfleet is ${(wall(stap) / wall(ours)).toFixed(2)}x stap's speed by wall time, `
+		+ `${(cpu(stap) / cpu(ours)).toFixed(2)}x by CPU time`);
+	console.log(`load average before: ${loadBefore}; after: ${load()}`);
 }
 
 if (process.argv[2] === '--child') parseWholeLibrary();
-else main(Number(process.argv[2] ?? 5));
+else await main(Number(process.argv[2] ?? 5));
