@@ -141,13 +141,18 @@ export class RunAudit implements DispatchAuditHooks {
 	/** The log being opened: opening overlaps the dispatch's start (connecting, Hello); the write-ahead record waits for it. */
 	private readonly log: Promise<AuditLog>;
 	private readonly failedToOpen: Promise<void>;
+	/** Settles when the log is open or could not be (for benchmarks: how long opening takes). */
+	readonly opened: Promise<void>;
 
 	private constructor(
 		log: Promise<AuditLog>,
 		private readonly o: RunAuditOptions,
 	) {
 		this.log = log;
-		this.log.catch(() => {}); // reported once, by failedToOpen
+		this.opened = log.then(
+			() => {},
+			() => {}, // reported once, by failedToOpen
+		);
 		this.failedToOpen = log.then(
 			() => {},
 			(err) => {
