@@ -78,6 +78,22 @@ const TWO_CHAR_OPS = new Map<number, string>(
 );
 const THREE_CHAR_OPS = new Map<string, string>(['<<<', '>>>', '<<=', '>>='].map((s) => [s, s]));
 
+/**
+ * Short names recently seen, by hash: a name that repeats (most do) shares
+ * one string instead of a new one per token (less to allocate and to keep).
+ * Only names short enough to be copied, not sliced, by V8: a sliced string
+ * would keep its whole file's text alive in this table.
+ */
+const MAX_SHARED_WORD = 12;
+const SHARED_WORDS: string[] = new Array<string>(4096).fill('');
+
+function sharedWord(s: string, start: number, len: number, hash: number): string {
+	const slot = hash & 4095;
+	const w = SHARED_WORDS[slot]!;
+	if (w.length === len && s.startsWith(w, start)) return w;
+	return (SHARED_WORDS[slot] = s.slice(start, start + len));
+}
+
 /** Per language version: the keyword and @word sets, made once. */
 const vocabularies = new Map<string, { keywords: Set<string>; atwords: Set<string>; hasPrivate: boolean }>();
 
@@ -233,20 +249,24 @@ export class Lexer {
 			}
 			if ((k & ALPHA) || c === DOLLAR || c === AT || c === UNDERSCORE) {
 				const start = p++;
-				while (p < end && (CLASS[s.charCodeAt(p)]! & IDENT)) p++;
+				let hash = c;
+				for (; p < end; p++) {
+					const d = s.charCodeAt(p);
+					if (!(CLASS[d]! & IDENT)) break;
+					hash = (hash * 31 + d) | 0;
+				}
 				this.pos = p;
 				const len = p - start;
-				if (c === AT) return newToken('operator', s.slice(start, p), this.file, line, column, null, null);
+				const text = len <= MAX_SHARED_WORD ? sharedWord(s, start, len, hash) : s.slice(start, p);
+				if (c === AT) return newToken('operator', text, this.file, line, column, null, null);
 				if (len < 16 && KEYWORD_SLOT_USED[len * 256 + c] === 1) {
-					const text = s.slice(start, p);
 					for (const kw of KEYWORD_SLOTS.get(len * 256 + c)!) {
 						if (kw === text && (kw !== 'private' || this.hasPrivate)) {
 							return newToken('keyword', kw, this.file, line, column, null, null);
 						}
 					}
-					return newToken('identifier', text, this.file, line, column, null, null);
 				}
-				return newToken('identifier', s.slice(start, p), this.file, line, column, null, null);
+				return newToken('identifier', text, this.file, line, column, null, null);
 			}
 			if (k & DIGIT) {
 				const start = p++;
