@@ -97,7 +97,11 @@ export class PostgresBackend implements AuditBackend {
 	/** The chain head as this process last wrote or read it (appends assume it, and re-read it when wrong). */
 	private knownHead?: ChainHead;
 
-	constructor(target: PostgresTarget) {
+	/** @param swapAttempts compare-and-swap appends before the locked one (0: always locked; tests use it). */
+	constructor(
+		target: PostgresTarget,
+		private readonly swapAttempts = SWAP_ATTEMPTS,
+	) {
 		this.location = target.location;
 		this.schema = target.schema;
 		this.pool = new pg.Pool({
@@ -178,7 +182,7 @@ export class PostgresBackend implements AuditBackend {
 	 */
 	async append(events: NewEvent[], durable: boolean): Promise<EventRow[]> {
 		if (!events.length) return [];
-		for (let attempt = 0; attempt < SWAP_ATTEMPTS; attempt++) {
+		for (let attempt = 0; attempt < this.swapAttempts; attempt++) {
 			this.knownHead ??= await this.head();
 			const rows = chainEvents(this.knownHead, events);
 			const r = await this.pool.query({

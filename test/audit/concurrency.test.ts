@@ -1,7 +1,11 @@
 // Two controller processes appending to one log at the same time keep one
-// consistent chain (PostgreSQL: the locked chain-head row; SQLite: its write lock).
+// consistent chain (PostgreSQL: compare-and-swap on the chain-head row, or
+// that row locked; SQLite: its write lock).
 import test from 'ava';
+import { makeEvent } from '../../controller/audit/event.js';
 import { openAuditLog } from '../../controller/audit/index.js';
+import { parseAuditDb } from '../../controller/audit/location.js';
+import { PostgresBackend } from '../../controller/audit/postgres-backend.js';
 import { BACKENDS, makeTestDb } from './helpers/backends.js';
 import { exitOf, spawnHelper, waitForLine } from './helpers/child.js';
 
@@ -33,3 +37,27 @@ for (const kind of BACKENDS) {
 		t.log(`writers alternated ${switches} times along the chain`);
 	});
 }
+
+test('postgres: compare-and-swap appends and locked appends (what an appender falls back to after lost races) interleave into one chain', async (t) => {
+	const db = await makeTestDb('postgres');
+	t.teardown(() => db.dispose());
+	await (await openAuditLog(db.spec)).close();
+	const target = parseAuditDb(db.spec);
+	if (target.kind !== 'postgres') throw new Error('expected a PostgreSQL target');
+	const swapping = new PostgresBackend(target);
+	const locking = new PostgresBackend(target, 0);
+	t.teardown(() => Promise.all([swapping.close(), locking.close()]));
+	const rows = (who: string, i: number) => [0, 1].map(() => makeEvent({ kind: 'refusal', who, body: { reason: 'other', message: `${i}` } }));
+	const BATCHES = 60;
+	// Each appends, durable or not, while the other moves the head under it.
+	await Promise.all(
+		([swapping, locking] as const).map(async (backend, k) => {
+			for (let i = 0; i < BATCHES; i++) await backend.append(rows(k ? 'cert:locking' : 'cert:swapping', i), i % 2 === 0);
+		}),
+	);
+	const log = await openAuditLog(db.spec);
+	t.teardown(() => log.close());
+	t.like(await log.verify(), { ok: true, rowsChecked: 2 * BATCHES * 2 });
+	const order = await db.raw('SELECT who FROM audit_log ORDER BY seq');
+	t.log(`writers alternated ${order.filter((r, i) => i > 0 && r.who !== order[i - 1]!.who).length} times along the chain`);
+});
