@@ -97,9 +97,11 @@ const hello = 'probe begin { println("first") exit() }';
 const tpScript = 'probe kernel.trace("syscalls:sys_enter_getppid") { println("first") exit() }';
 console.log(`time to first output (median of ${repeats}; machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`);
 for (const [label, bin] of builds) {
-	const cold = await repeat(() => firstOutputMs(bin, ['run', '-e', hello], { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) }));
+	// each build its own audit log (another build's schema may be newer than it knows)
+	const state = mkdtempSync(join(work, 'state-'));
+	const cold = await repeat(() => firstOutputMs(bin, ['run', '-e', hello], { ...process.env, XDG_STATE_HOME: state, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) }));
 	const cache = mkdtempSync(join(work, 'cache-'));
-	const env = { ...process.env, XDG_CACHE_HOME: cache };
+	const env = { ...process.env, XDG_STATE_HOME: state, XDG_CACHE_HOME: cache };
 	await firstOutputMs(bin, ['run', '-e', hello], env);
 	await firstOutputMs(bin, ['run', '-c', `${loop} 1000000`, '-e', tpScript], env);
 	const cached = await repeat(() => firstOutputMs(bin, ['run', '-e', hello], env));
