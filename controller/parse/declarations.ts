@@ -14,7 +14,7 @@ const INT_MAX = 0x7fffffffn;
 export function parseProbe(p: Parser, f: StapFile): void {
 	const t0 = p.next();
 	if (!(t0.type === 'keyword' && t0.content === 'probe')) throw new ParseError("expected 'probe'");
-	let aliases: ProbePoint[] = [];
+	const aliasList = p.listOpen();
 	let locations: ProbePoint[] = [];
 	let epilogue = false;
 	for (;;) {
@@ -25,7 +25,7 @@ export function parseProbe(p: Parser, f: StapFile): void {
 			if (pp.optional || pp.sufficient) {
 				throw new ParseError('probe point alias name cannot be optional nor sufficient', pp.components[0]!.tok);
 			}
-			aliases = aliases.concat(pp); // (not push: a pushed array keeps room for 17)
+			p.listAdd(pp);
 			if (t!.content === '+=') epilogue = true;
 			p.swallow();
 			continue;
@@ -36,6 +36,7 @@ export function parseProbe(p: Parser, f: StapFile): void {
 		}
 		throw new ParseError('expected probe point specifier');
 	}
+	const aliases = p.listClose<ProbePoint>(aliasList);
 	const systemtapVConditional = p.pp.systemtapVSeen;
 	if (aliases.length === 0) {
 		const body = parseStmtBlock(p);

@@ -32,6 +32,22 @@ const NO_PARAMS: Map<string, MacroDecl> = new Map();
 /** Limit on nested macro expansions: a recursive macro would otherwise expand forever. */
 export const MAX_MACRO_DEPTH = 1000;
 
+/**
+ * '@name' -> 'name', one string per name: the lexer shares the '@name'
+ * strings, so the names looked up in the macro tables are shared too and
+ * hashed once. (Bounded: cleared if a fuzzer's input makes it large.)
+ */
+const macroNames = new Map<string, string>();
+
+function macroName(atWord: string): string {
+	let name = macroNames.get(atWord);
+	if (name === undefined) {
+		if (macroNames.size >= 10_000) macroNames.clear();
+		macroNames.set(atWord, (name = atWord.slice(1)));
+	}
+	return name;
+}
+
 export class MacroExpander {
 	/** Macros defined in this file, by name (without '@'). */
 	readonly namespace = new Map<string, MacroDecl>();
@@ -68,7 +84,7 @@ export class MacroExpander {
 				this.define(t);
 				continue;
 			}
-			const name = t.content.slice(1);
+			const name = macroName(t.content);
 			const act = this.stack.length > 0 ? this.stack[this.stack.length - 1]! : null;
 			let decl: MacroDecl | undefined;
 			if (act && act.params.has(name)) decl = act.params.get(name);

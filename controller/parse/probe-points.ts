@@ -10,10 +10,9 @@ import { parseLiteral } from './statements.js';
 import { isKeyword, isOp } from './token.js';
 
 export function parseProbePoints(p: Parser): ProbePoint[] {
-	let pps: ProbePoint[] = [];
+	const pps = p.listOpen();
 	for (;;) {
-		const more = parseComponents(p);
-		pps = pps.length === 0 ? more : pps.concat(more); // arrays of their exact length (no spare room)
+		for (const pp of parseComponents(p)) p.listAdd(pp);
 		const t = p.peek();
 		if (isOp(t, ',')) {
 			p.swallow();
@@ -22,7 +21,7 @@ export function parseProbePoints(p: Parser): ProbePoint[] {
 		if (t && t.type === 'operator' && (t.content === '{' || t.content === '=' || t.content === '+=' || t.content === '}')) break;
 		throw new ParseError("expected one of ', { } = +='");
 	}
-	return pps;
+	return p.listClose(pps);
 }
 
 function parseComponents(p: Parser): ProbePoint[] {
@@ -32,22 +31,26 @@ function parseComponents(p: Parser): ProbePoint[] {
 		if (pps.length === 0) {
 			pps = suffix;
 		} else {
-			const product: ProbePoint[] = [];
+			const product = p.listOpen();
 			for (const prefix of pps) {
 				if (prefix.optional || prefix.sufficient || prefix.condition) {
 					throw new ParseError("'?', '!' or condition must only be specified in suffix", prefix.components[0]!.tok);
 				}
 				for (const s of suffix) {
-					product.push({
-						components: prefix.components.concat(s.components),
+					const components = p.listOpen();
+					for (const c of prefix.components) p.listAdd(c);
+					for (const c of s.components) p.listAdd(c);
+					const pp: ProbePoint = {
+						components: p.listClose(components),
 						optional: s.optional,
 						sufficient: s.sufficient,
 						condition: s.condition,
 						autoPath: p.flags.autoPath ? s.autoPath : null,
-					});
+					};
+					p.listAdd(pp);
 				}
 			}
-			pps = product.slice();
+			pps = p.listClose(product);
 		}
 
 		let t = p.peek();
