@@ -153,4 +153,3 @@ process.stdout.write(
 		'\n',
 );
 for (const a of agents) a.child.kill('SIGTERM');
-if (process.env.AUDIT_STAT) process.stderr.write(JSON.stringify((globalThis as any).STAT) + '\n');

@@ -332,7 +332,6 @@ export class RunAudit implements DispatchAuditHooks {
 	hostReached(host: string, client: AgentClient): void {
 		// Off the run's path: over the connection the dispatch already has, joined into the run's commits.
 		if (host === this.o.embeddedLabel) return; // its sessions are this run's only
-		if (process.env.AUDIT_NO_IMPORT) return;
 		this.track(
 			client.listSessions().then(
 				async (sessions) => (await this.log).importAgentJournal(this.hostName(host), journalFromSessions(sessions.filter(notRecordedByItsController))),
