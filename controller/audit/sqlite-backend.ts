@@ -12,6 +12,7 @@
 // an event loop busy with every host's TLS.)
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirs } from '../util/make-dirs.js';
 import type { AuditBackend, EventFilter } from './backend.js';
@@ -160,7 +161,31 @@ export class SqliteBackend implements AuditBackend {
 		return this.readHead();
 	}
 
+	/**
+	 * Closing the last connection checkpoints the WAL into the database file
+	 * (fsync of the WAL, then of the database file) and removes it, blocking
+	 * the event loop meanwhile. The WAL's flush is done first, on libuv's
+	 * thread pool, so that only the database file's is left to block.
+	 */
 	async close(): Promise<void> {
+		await syncIfPresent(`${this.location}-wal`);
 		this.db.close();
+	}
+}
+
+/** fdatasync of a file if it exists (the WAL may be gone: another connection's close checkpointed it). */
+async function syncIfPresent(path: string): Promise<void> {
+	let file;
+	try {
+		file = await openFile(path, 'r');
+	} catch {
+		return;
+	}
+	try {
+		await file.datasync();
+	} catch {
+		// Only a head start for the checkpoint, which syncs the WAL itself.
+	} finally {
+		await file.close();
 	}
 }
