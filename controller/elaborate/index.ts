@@ -10,6 +10,7 @@ import { type Expansion, ProbeExpander, spliceBodies } from './expand.js';
 import { TypeInference } from './infer.js';
 import { buildSymbolTable, parseTapsets, type SymbolTable } from './library.js';
 import type * as P from './program.js';
+import { TracepointTargets } from './tracepoint-args.js';
 import { newScope, type Scope, Translator } from './translate.js';
 import { analyseUsage } from './warnings.js';
 
@@ -120,6 +121,7 @@ function concreteProbe(tr: Translator, probe: Probe, x: Expansion, index: number
 			tr.errors.push(err);
 		}
 	}
+	if (x.targets instanceof TracepointTargets) x.targets.preferArguments(sc.usedTargets);
 	return [{
 		index, point: x.point, written: writtenAs, named: x.named,
 		derivation: x.aliases.map((a) => a.signature),

@@ -9,6 +9,7 @@ import type { KernelProfile, Tracepoint, TracepointField } from '../profile/type
 import { SemanticError } from './diagnostics.js';
 import { type ElfFunction, elfFunctions } from './elf-symbols.js';
 import { globMatch, isGlob } from './glob.js';
+import { TracepointTargets } from './tracepoint-args.js';
 import type { ProbeEvent, TargetVar } from './program.js';
 
 export interface PrimitiveMatch {
@@ -211,7 +212,7 @@ function matchTrace(pattern: string, comp: ProbePointComponent, profile: KernelP
 		out.push({
 			event: { kind: 'tracepoint', system: tp.system, event: tp.name, tracepoint: tp },
 			point: `kernel.trace("${tp.system}:${tp.name}")`,
-			targets: tracepointTargets(tp),
+			targets: new TracepointTargets(tracepointTargets(tp), tp, profile),
 		});
 	}
 	void comp;

@@ -107,7 +107,14 @@ export type TargetSource =
 	/** The return value: sys_exit's ret, or pt_regs of a return probe. */
 	| { readonly kind: 'return_value' }
 	/** The syscall number at raw sys_enter / sys_exit. */
-	| { readonly kind: 'syscall_nr' };
+	| { readonly kind: 'syscall_nr' }
+	/**
+	 * TP_PROTO argument `index` of a tracepoint (kmod), and a member chain:
+	 * `steps` are byte offsets added to the argument, with a pointer loaded
+	 * between two of them; then `size` bytes (`signed`), or a string (char[]).
+	 * No steps: the argument itself.
+	 */
+	| { readonly kind: 'tp_arg'; readonly index: number; readonly steps: readonly number[]; readonly size: number; readonly signed: boolean; readonly string: boolean };
 
 export interface TargetVar {
 	readonly kind: 'target';

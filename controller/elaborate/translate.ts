@@ -7,6 +7,7 @@ import type { Token } from '../parse/token.js';
 import { SemanticError, similarNames, withSimilar } from './diagnostics.js';
 import type { LibraryFunction, SymbolTable } from './library.js';
 import type * as P from './program.js';
+import { TracepointTargets } from './tracepoint-args.js';
 
 /** Where names are looked up: one probe (all its alias bodies share it) or one function. */
 export interface Scope {
@@ -216,6 +217,16 @@ export class Translator {
 			components = components.slice(1);
 		}
 		const t = sc.targets.get(name);
+		if ((!t || components.length > 0) && sc.targets instanceof TracepointTargets) {
+			// stap's kernel.trace variables: the tracepoint's arguments, through the target's BTF
+			const arg = sc.targets.argument(name, components, e.tok);
+			if (arg) {
+				// one variable per spelling: read once at entry, however often used
+				const v = sc.usedTargets.get(arg.name) ?? arg;
+				sc.usedTargets.set(v.name, v);
+				return { kind: 'var', tok: e.tok, type: v.type, variable: v };
+			}
+		}
 		if (!t) {
 			const sugs = similarNames(name, [...sc.targets.keys(), '$$name', '$$parms', '$$vars']);
 			return this.fail(`unable to find tracepoint variable '${name}'${sugs.length ? ` (alternatives: ${[...sc.targets.keys(), '$$parms', '$$vars'].join(' ')})` : ''}`, e.tok);

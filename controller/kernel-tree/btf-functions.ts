@@ -16,7 +16,7 @@ const BTF_MAGIC = 0xeb9f;
 const KIND_FUNC = 12;
 
 /** Bytes that follow the 12-byte struct btf_type, per kind, for vlen members. */
-function trailingBytes(kind: number, vlen: number): number {
+export function trailingBytes(kind: number, vlen: number): number {
 	switch (kind) {
 		case 1: // INT
 		case 14: // VAR

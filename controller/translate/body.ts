@@ -34,6 +34,11 @@ export class Body {
 	readonly cLocals: string[] = [];
 	/** Where a catchable error goes: "out" or a catch label. */
 	errTarget = 'out';
+	/**
+	 * Target variables read where they are used rather than at entry (kmod's
+	 * member chains, which may fault): the C of a read here, or null.
+	 */
+	targetReader: ((v: TargetVar) => string | null) | null = null;
 	readonly loops: { brk: string; cont: string }[] = [];
 	usesGlobals = false;
 	readonly shared: Shared;

@@ -117,7 +117,7 @@ function readVar(b: Body, e: VarRef): string {
 		case 'param':
 			return b.varName(v, e.tok);
 		case 'target':
-			return b.varName(v, e.tok);
+			return b.targetReader?.(v) ?? b.varName(v, e.tok);
 	}
 }
 

@@ -41,6 +41,9 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		b.line(`${c} = (tap_long)${reg};`);
 		return;
 	}
+	if (s.kind === 'tp_arg') {
+		throw new TranslateError(p.tok, `${v.name}: tracepoint arguments are read by the kmod runtime only; the bpf runtime reads the event's fields (tapfleet list -L '${p.point}')`);
+	}
 	if (s.kind !== 'tracepoint_field') b.unsupported(p.tok, `target variable ${v.name} (${s.kind})`);
 	readRecordField(b, v, s, c, 'ctx', p);
 }

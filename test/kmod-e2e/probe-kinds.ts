@@ -1,8 +1,10 @@
 // Probe kinds of the kmod runtime proven in the VM through the agent over
 // gRPC, registered into another test file's boot (conformance.test.ts) so
 // that they cost no boot of their own: uprobes (process(...).function and
-// .return, with $argN and $return) and the fields of ordinary tracepoints
-// ($filename, $pid, $next_comm, $next_pid, $prev_comm).
+// .return, with $argN and $return; a file missing on the target), and
+// ordinary tracepoints read both ways: the event's fields ($filename,
+// $next_pid, $prev_comm) and the TP_PROTO arguments with member chains
+// resolved from the target's BTF ($bprm->filename, $next->comm).
 //
 // Each script is compiled first, then run while the test starts a
 // workload in the guest every few seconds until the script has seen it
@@ -84,26 +86,61 @@ probe process("${LIBC}").function("setpriority").return {
 		t.true(r.stderr.includes(`probe process("${libz}").function("inflate"): cannot find ${libz} (-ENOENT)`), r.stderr);
 	});
 
-	test.serial('kmod tracepoint fields: sched_process_exec ($filename, $pid, $old_pid) and sched_switch ($next_comm, $next_pid, $prev_comm) of a process in the guest', async (t) => {
+	test.serial('kmod tracepoints: the event\'s fields ($filename, $pid, $next_comm, $next_pid, $prev_comm) and the TP_PROTO arguments through BTF ($bprm->filename, $p->pid, $old_pid, $next->comm, $next->tgid) of a process in the guest; a faulting chain caught by try', async (t) => {
 		t.timeout(900_000);
 		await guestSetup(fleet);
-		const script = `global execpid, done
+		// one probe reads either fields or arguments: two probes on each event
+		const script = `global execpid, exec_args, switch_fields, switch_args, faulted
 probe kernel.trace("sched:sched_process_exec") {
 	if (!execpid && $filename == "${NODE}") {
 		execpid = $pid
-		printf("exec %s pid=%d old_pid=%d\\n", $filename, $pid, $old_pid)
+		printf("fields: exec %s pid=%d old_pid=%d\\n", $filename, $pid, $old_pid)
+	}
+}
+probe kernel.trace("sched:sched_process_exec") {
+	if (!exec_args && kernel_string($bprm->filename) == "${NODE}") {
+		exec_args = 1
+		printf("args: exec %s pid=%d old_pid=%d\\n", kernel_string($bprm->filename), $p->pid, $old_pid)
 	}
 }
 probe kernel.trace("sched:sched_switch") {
-	if (execpid && !done && $next_pid == execpid) {
-		done = 1
-		printf("switch to %s pid=%d from %s\\n", $next_comm, $next_pid, $prev_comm)
-		exit()
+	if (execpid && !switch_fields && $next_pid == execpid) {
+		switch_fields = 1
+		printf("fields: switch to %s pid=%d from %s\\n", $next_comm, $next_pid, $prev_comm)
 	}
+}
+probe kernel.trace("sched:sched_switch") {
+	if (execpid && !switch_args && $next->pid == execpid) {
+		switch_args = 1
+		printf("args: switch to %s pid=%d tgid=%d from %s\\n", $next->comm, $next->pid, $next->tgid, $prev->comm)
+	}
+	# a kernel thread has no mm: the chain faults where it is read, and try catches it
+	if (!faulted) {
+		try {
+			if ($prev->mm->pgd == 0)
+				println("args: no pgd")
+		} catch (msg) {
+			faulted = 1
+			printf("args: caught %s\\n", msg)
+		}
+	}
+	if (exec_args && switch_fields && switch_args && faulted)
+		exit()
 }`;
 		// exec keeps the shell's pid; the timer makes Node sleep and be switched back in
-		const got = await runWithWorkload(fleet, release(), script,
+		const { run, pids } = await runWithWorkload(fleet, release(), script,
 			`exec ${NODE} -e 'console.log(process.pid); setTimeout(() => {}, 300)'`);
-		assertSawWorkload(t, got, /^exec \/tmp\/tapfleet-node pid=(\d+) old_pid=(\d+)\nswitch to tapfleet-node pid=(\d+) from \S+\n$/);
+		t.log(run.stdout.trim());
+		t.is(run.status, 0, run.stderr);
+		t.is(run.stdout.split('\n').filter(Boolean).length, 5, run.stdout + run.stderr);
+		t.regex(run.stdout, /^args: caught kernel read fault at 0x[0-9a-f]+$/m);
+		const fieldsExec = /^fields: exec \/tmp\/tapfleet-node pid=(\d+) old_pid=\1$/m.exec(run.stdout);
+		const argsExec = /^args: exec \/tmp\/tapfleet-node pid=(\d+) old_pid=\1$/m.exec(run.stdout);
+		if (!fieldsExec || !argsExec) return void t.fail(run.stdout + run.stderr);
+		const pid = fieldsExec[1]!;
+		// the second probe may have been registered an exec later than the first
+		t.true(pids.includes(Number(pid)) && pids.includes(Number(argsExec[1])), `${pid}, ${argsExec[1]}: not the workload's pids ${pids}`);
+		t.regex(run.stdout, new RegExp(`^fields: switch to tapfleet-node pid=${pid} from \\S+$`, 'm'));
+		t.regex(run.stdout, new RegExp(`^args: switch to tapfleet-node pid=${pid} tgid=${pid} from \\S+$`, 'm'));
 	});
 }

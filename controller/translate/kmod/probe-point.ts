@@ -96,6 +96,39 @@ export function kmodProbeFilter(b: Body, p: ConcreteProbe): void {
 	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
 }
 
+type ArgumentSource = Extract<TargetVar['source'], { kind: 'tp_arg' }>;
+
+/** A TP_PROTO argument ($next) or a member of what it points to ($next->comm). */
+function readArgument(b: Body, v: TargetVar, s: ArgumentSource, p: ConcreteProbe): void {
+	if (readsRecord(p)) {
+		throw new TranslateError(p.tok, `a kmod probe reads either the fields of its trace event or the arguments of its tracepoint, not both (${v.name} and ${p.targetVars.find((t) => t.source.kind === 'tracepoint_field')!.name})`);
+	}
+	if (!s.steps.length) {
+		const t = b.longTemp();
+		b.vars.set(v, t);
+		// the register holds the C argument: an int is its low 32 bits
+		const cast = s.size < 8 ? `(__${s.signed ? 's' : 'u'}${s.size * 8})` : '';
+		b.line(`${t} = (tap_long)${cast}(unsigned long)tap_tp_arg(c, ${s.index});`);
+		return;
+	}
+	// a member chain is read where it is used (below), as stap does: `if ($prev->mm) ... $prev->mm->pgd` must not fault
+}
+
+/**
+ * Reads member chain `v` ($next->comm) here, where the script uses it;
+ * null for every other target variable (read at entry). A fault raises
+ * the error there (a try block catches it).
+ */
+export function kmodMemberRead(b: Body, v: TargetVar): string | null {
+	const s = v.source;
+	if (s.kind !== 'tp_arg' || !s.steps.length) return null;
+	const t = s.string ? b.field('tap_string', 'tv') : b.longTemp();
+	const dst = s.string ? t : `&${t}`;
+	b.line(`if (tap_kmod_member(c, (unsigned long)tap_tp_arg(c, ${s.index}), (const long[]){ ${s.steps.join(', ')} }, ${s.steps.length}, ${dst}, ${s.size}, ${s.signed ? 1 : 0}))`);
+	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
+	return t;
+}
+
 /** Reads target variable `v` of probe `p` at entry into a temporary of `b`. */
 export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 	const s = v.source;
@@ -113,6 +146,7 @@ export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		return into(`regs_get_kernel_argument(tap_regs(c), ${s.index})`);
 	}
 	if (regsProbe && s.kind === 'return_value') return into('tap_return_value(c)');
+	if (s.kind === 'tp_arg') return readArgument(b, v, s, p);
 	if (readsRecord(p) && s.kind === 'tracepoint_field') {
 		const t = v.type === 'string' ? b.field('tap_string', 'tv') : b.longTemp();
 		b.vars.set(v, t);

@@ -18,7 +18,7 @@ import { ModuleContext, TranslateError } from '../module-context.js';
 import { genBlock, labelLine } from '../statements.js';
 import type { TranslateOptions, Translation } from '../translate.js';
 import { reachableFunctions } from '../walk.js';
-import { kmodDescriptor, kmodProbeFilter, kmodReadTarget } from './probe-point.js';
+import { kmodDescriptor, kmodMemberRead, kmodProbeFilter, kmodReadTarget } from './probe-point.js';
 
 const helper = (name: string) => readFileSync(fileURLToPath(new URL(`../../../../controller/translate/c/${name}`, import.meta.url)), 'utf8');
 /** The tapset string helpers of the bpf user side; the kernel has no <stdlib.h>. */
@@ -58,6 +58,44 @@ static inline long tap_kmod_read_user_str(char *dst, __u32 size, const void *uad
 #define bpf_snprintf(buf, size, fmt, args, argsz) snprintf((buf), (size), (fmt), *(const __u64 *)(args))
 `;
 
+/*
+ * A tracepoint argument's member chain ($next->pid, $next->mm->owner):
+ * byte offsets from the argument with a pointer loaded between two, then
+ * the member (probe-point.ts). Reads are fault-safe; a fault is stap's
+ * "kernel read fault" error.
+ */
+const MEMBER_READER = `static int tap_kmod_member(struct tap_context *c, unsigned long addr,
+			   const long *steps, int n, void *dst, int size,
+			   int is_signed)
+{
+	char msg[64];
+	__u64 v = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		addr += steps[i];
+		if (i < n - 1 &&
+		    copy_from_kernel_nofault(&addr, (const void *)addr, sizeof(addr)))
+			goto fault;
+	}
+	if (!size) {
+		if (tap_kernel_string(dst, (const void *)addr))
+			goto fault;
+		return 0;
+	}
+	if (copy_from_kernel_nofault(&v, (const void *)addr, size))
+		goto fault;
+	if (is_signed && size < 8)
+		v = (__u64)((__s64)(v << (64 - 8 * size)) >> (64 - 8 * size));
+	*(tap_long *)dst = (tap_long)v;
+	return 0;
+fault:
+	snprintf(msg, sizeof(msg), "kernel read fault at 0x%lx", addr);
+	tap_error_user(c, msg);
+	return -1;
+}
+`;
+
 const PRELUDE = `#include "tap.h"
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
@@ -75,7 +113,8 @@ const PRELUDE = `#include "tap.h"
 #define TAP_FN static __attribute__((unused))
 #define strtoll(s, end, base) simple_strtoll((s), (end), (base))
 ${STRING_HELPERS}
-${BPF_HELPER_SHIMS}${KERNEL_HELPERS}`;
+${BPF_HELPER_SHIMS}${KERNEL_HELPERS}
+${MEMBER_READER}`;
 
 /** `probe never` is dropped (stap never runs it). */
 const runs = (p: ConcreteProbe) => p.event.kind !== 'never';
@@ -96,6 +135,7 @@ function genKmodProbe(mod: ModuleContext, p: ConcreteProbe, index: number): stri
 		else if (c.startsWith('l->')) b.line(`${c} = 0;`);
 	}
 	for (const v of p.targetVars) kmodReadTarget(b, v, p);
+	b.targetReader = (v) => kmodMemberRead(b, v);
 	if (p.condition) {
 		b.line(`if (!(${genExpr(b, p.condition)}))`);
 		b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
