@@ -8,8 +8,11 @@
 //
 // tapfleet's child process runs from one bundled file, as bin/tapfleet runs
 // the CLI (scripts/bundle-cli.mjs): the bench bundles its own child with
-// esbuild first. Two more rows show the same parse from the separate dist/
-// modules, and with V8's default settings (controller/parse/engine.ts).
+// esbuild first. More rows show the same parse from the separate dist/
+// modules, with V8's default settings (controller/parse/engine.ts), and,
+// when the environment sets NODE_EXTRA_CA_CERTS (a proxy's CA bundle, as on
+// the machines these figures come from), without it: Node then parses those
+// certificates at every start, ~40 ms of CPU before any of our code runs.
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +81,13 @@ async function main(runs: number): Promise<void> {
 		config('  the same, TAPFLEET_V8_DEFAULTS=1', [process.execPath, bundle, '--child'],
 			{ ...process.env, TAPFLEET_V8_DEFAULTS: '1' }),
 	];
+	const compared = [ours];
+	if (process.env['NODE_EXTRA_CA_CERTS'] !== undefined) {
+		const { NODE_EXTRA_CA_CERTS: _, ...withoutCa } = process.env;
+		const noCa = config('  the same, without NODE_EXTRA_CA_CERTS', [process.execPath, bundle, '--child'], withoutCa);
+		configs.push(noCa);
+		compared.push(noCa);
+	}
 	const loadBefore = load();
 	for (const c of configs) timed(c.cmd, c.env); // warm the file cache
 	for (let i = 0; i < runs; i++) for (const c of configs) c.samples.push(timed(c.cmd, c.env));
@@ -85,8 +95,10 @@ async function main(runs: number): Promise<void> {
 	const cpu = (c: Config): number => median(c.samples.map((x) => x.cpu));
 	console.log(`parsing ${DEFAULT_TAPSET_DIR} (median of ${runs} runs, fresh process each, interleaved)`);
 	for (const c of configs) console.log(`${c.name.padEnd(44)} wall ${wall(c).toFixed(2)} s   cpu ${cpu(c).toFixed(2)} s`);
-	console.log(`tapfleet is ${(wall(stap) / wall(ours)).toFixed(2)}x stap's speed by wall time, `
-		+ `${(cpu(stap) / cpu(ours)).toFixed(2)}x by CPU time`);
+	for (const c of compared) {
+		console.log(`${c.name.trim()}: ${(wall(stap) / wall(c)).toFixed(2)}x stap's speed by wall time, `
+			+ `${(cpu(stap) / cpu(c)).toFixed(2)}x by CPU time`);
+	}
 	console.log(`load average before: ${loadBefore}; after: ${load()}`);
 }
 
