@@ -103,6 +103,8 @@ async function queries(log: AuditLog, runs: number) {
 		'user + 1-day range': await timeIt(30, () => log.list({ user: 'u7', sinceMs: day, untilMs: day + 86_400_000 })),
 		'script hash (newest 100)': await timeIt(30, () => log.list({ scriptHash: (5).toString(16).padStart(64, '0') })),
 		'show one run': await timeIt(30, () => log.show(Math.floor(runs / 2).toString(16).padStart(12, '0'))),
+		// What every run does after its write-ahead record: look for runs of dead controllers (7 days back).
+		'open runs of dead controllers (recovery)': await timeIt(30, () => log.recoverInterruptedRuns()),
 	};
 }
 
