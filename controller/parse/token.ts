@@ -38,26 +38,19 @@ export function isKeyword(t: Token | null, content: string): boolean {
 	return t !== null && t.type === 'keyword' && t.content === content;
 }
 
-/** Every token has this one shape (one hidden class for V8, whoever makes it). */
-class TokenObject implements Token {
-	constructor(
-		readonly type: TokenType,
-		public content: string,
-		readonly file: SourceFile,
-		readonly line: number,
-		readonly column: number,
-		readonly chain: Token | null,
-		readonly junk: JunkKind | null,
-	) {}
-}
-
+/**
+ * Every token is made here, so all have one shape (one hidden class for V8).
+ * An object literal, not a class: before V8 optimises the lexer, `new` of a
+ * class with fields costs a construct stub and each field twice (defined,
+ * then assigned); a literal is one boilerplate copy (docs/parse.md, Speed).
+ */
 export function newToken(
 	type: TokenType, content: string, file: SourceFile, line: number, column: number, chain: Token | null, junk: JunkKind | null,
 ): Token {
-	return new TokenObject(type, content, file, line, column, chain, junk);
+	return { type, content, file, line, column, chain, junk };
 }
 
 /** A copy of `t` attributed to a macro invocation (stap copies body tokens on expansion). */
 export function withChain(t: Token, chain: Token): Token {
-	return new TokenObject(t.type, t.content, t.file, t.line, t.column, chain, t.junk);
+	return newToken(t.type, t.content, t.file, t.line, t.column, chain, t.junk);
 }
