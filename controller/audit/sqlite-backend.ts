@@ -12,7 +12,6 @@
 // an event loop busy with every host's TLS.)
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirs } from '../util/make-dirs.js';
 import type { AuditBackend, EventFilter } from './backend.js';
@@ -44,6 +43,18 @@ export class SqliteBackend implements AuditBackend {
 	private readonly insert: Database.Statement;
 	private readonly appendTx: (events: NewEvent[]) => EventRow[];
 	private optimized = false;
+	/**
+	 * A read-only connection held open beside the writing one and closed
+	 * after it. SQLite's last connection to close checkpoints the WAL into
+	 * the database file (two fsyncs, blocking the event loop) and deletes it,
+	 * so every run paid that at its end and then again a directory fsync to
+	 * create the WAL anew. With this connection open, the writer is not the
+	 * last; closed last, it cannot checkpoint (read-only), so the WAL stays:
+	 * its committed frames are as safe there as in the database file, the
+	 * next opener reads them, and SQLite's automatic checkpoint (every 1000
+	 * pages, about 4 MB) moves them into the database file now and then.
+	 */
+	private readonly keeper: Database.Database;
 	private headStatement?: Database.Statement;
 
 	constructor(readonly location: string) {
@@ -57,6 +68,8 @@ export class SqliteBackend implements AuditBackend {
 		// NORMAL: committed rows survive a process kill; durable appends flush (see above).
 		this.db.pragma('synchronous = NORMAL');
 		if (this.schemaVersion() !== LATEST_SCHEMA_VERSION) this.migrateNow();
+		this.keeper = new Database(location, { readonly: true, timeout: BUSY_TIMEOUT_MS });
+		this.keeper.prepare(HEAD_SQL).get(); // a read takes the shared lock that it holds until closed
 		this.insert = this.db.prepare(
 			`INSERT INTO audit_log (${EVENT_COLUMNS}) VALUES (@seq, @atMs, @kind, @runId, @host, @sessionId, @who, @scriptHash, @body, @prevHash, @hash)`,
 		);
@@ -162,30 +175,11 @@ export class SqliteBackend implements AuditBackend {
 	}
 
 	/**
-	 * Closing the last connection checkpoints the WAL into the database file
-	 * (fsync of the WAL, then of the database file) and removes it, blocking
-	 * the event loop meanwhile. The WAL's flush is done first, on libuv's
-	 * thread pool, so that only the database file's is left to block.
+	 * Closes without a checkpoint: the read-only connection, closed last,
+	 * cannot checkpoint, so the WAL stays for the next opener (see keeper).
 	 */
 	async close(): Promise<void> {
-		await syncIfPresent(`${this.location}-wal`);
 		this.db.close();
-	}
-}
-
-/** fdatasync of a file if it exists (the WAL may be gone: another connection's close checkpointed it). */
-async function syncIfPresent(path: string): Promise<void> {
-	let file;
-	try {
-		file = await openFile(path, 'r');
-	} catch {
-		return;
-	}
-	try {
-		await file.datasync();
-	} catch {
-		// Only a head start for the checkpoint, which syncs the WAL itself.
-	} finally {
-		await file.close();
+		this.keeper.close();
 	}
 }
