@@ -24,7 +24,11 @@ const ROTATE_BYTES = 8 * 1024 * 1024;
 export class Journal {
 	readonly path: string;
 
-	constructor(stateDir: string) {
+	/** durable=false: no fsync, for a journal no restart will ever read (the embedded agent's private, temporary state). */
+	constructor(
+		stateDir: string,
+		private readonly durable = true,
+	) {
 		this.path = join(stateDir, 'journal.jsonl');
 	}
 
@@ -32,7 +36,7 @@ export class Journal {
 		const fd = openSync(this.path, 'a', 0o600);
 		try {
 			appendFileSync(fd, JSON.stringify({ ts: new Date().toISOString(), ...event }) + '\n');
-			fsyncSync(fd);
+			if (this.durable) fsyncSync(fd);
 		} finally {
 			closeSync(fd);
 		}

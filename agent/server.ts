@@ -37,6 +37,13 @@ export interface AgentOptions {
 	maxLeaseSeconds?: number;
 	endGraceMs?: number;
 	log?: Logger;
+	/**
+	 * Sync the journal to disk before answering (default true): what lets a
+	 * restarted agent find every module it loaded. The agent embedded in
+	 * `tapfleet run` keeps its state in a private temporary directory that no
+	 * restart ever reads, so it skips the fsyncs (two before the first output).
+	 */
+	durableJournal?: boolean;
 	/** Serve the standard health and reflection services (default true). An agent embedded in `tapfleet run` has no other client and skips them: loading their descriptors is most of its start-up (~0.1-0.3 s). */
 	standardServices?: boolean;
 }
@@ -100,7 +107,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 	const policy = loadPolicy(opts.policyPath ?? (opts.pkiDir ? join(opts.pkiDir, AGENT_PKI_FILES.policy) : undefined));
 
 	mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
-	const journal = new Journal(opts.stateDir);
+	const journal = new Journal(opts.stateDir, opts.durableJournal !== false);
 	journal.rotateIfLarge();
 	const taprunPath = resolveTaprun(opts.taprunPath);
 	// taprun answers while the agent sets up; awaited before it serves (below)
