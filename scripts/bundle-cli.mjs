@@ -47,13 +47,14 @@ const keepLocation = {
 // node_modules by a path relative to the bundle: the `bindings` package it
 // normally uses looks for the .node file next to the calling file on disk,
 // which in a bundle is the bundle's.
-const NATIVE_ADDONS = [{ file: 'node_modules/better-sqlite3/lib/database.js', call: "require('bindings')('better_sqlite3.node')", addon: 'node_modules/better-sqlite3/build/Release/better_sqlite3.node' }];
+// (Paths as esbuild resolved them: node_modules may be a symbolic link.)
+const NATIVE_ADDONS = [{ file: '/node_modules/better-sqlite3/lib/database.js', call: "require('bindings')('better_sqlite3.node')", addon: '../build/Release/better_sqlite3.node' }];
 
 function nativeAddon(path, text) {
-	const a = NATIVE_ADDONS.find((x) => path === join(root, x.file));
+	const a = NATIVE_ADDONS.find((x) => path.endsWith(x.file));
 	if (!a) return undefined;
-	if (!text.includes(a.call)) throw new Error(`${a.file} no longer loads its addon with ${a.call}: update scripts/bundle-cli.mjs`);
-	return text.replace(a.call, `__tfCreateRequire(__tfBundleUrl)(${JSON.stringify(relative(outdir, join(root, a.addon)))})`);
+	if (!text.includes(a.call)) throw new Error(`${path} no longer loads its addon with ${a.call}: update scripts/bundle-cli.mjs`);
+	return text.replace(a.call, `__tfCreateRequire(__tfBundleUrl)(${JSON.stringify(relative(outdir, join(dirname(path), a.addon)))})`);
 }
 
 // grpc-js require()s @grpc/proto-loader (and protobufjs with it) only inside
