@@ -95,22 +95,35 @@ if (process.env.TAPFLEET_BASELINE) builds.push(['baseline', process.env.TAPFLEET
 const hello = 'probe begin { println("first") exit() }';
 // first event of a kernel-side probe: the loop's getppid() calls start at once
 const tpScript = 'probe kernel.trace("syscalls:sys_enter_getppid") { println("first") exit() }';
-console.log(`time to first output (median of ${repeats}; machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`);
-for (const [label, bin] of builds) {
-	// each build its own audit log (another build's schema may be newer than it knows)
-	const state = mkdtempSync(join(work, 'state-'));
-	const cold = await repeat(() => firstOutputMs(bin, ['run', '-e', hello], { ...process.env, XDG_STATE_HOME: state, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) }));
-	const cache = mkdtempSync(join(work, 'cache-'));
-	const env = { ...process.env, XDG_STATE_HOME: state, XDG_CACHE_HOME: cache };
-	await firstOutputMs(bin, ['run', '-e', hello], env);
-	await firstOutputMs(bin, ['run', '-c', `${loop} 1000000`, '-e', tpScript], env);
-	const cached = await repeat(() => firstOutputMs(bin, ['run', '-e', hello], env));
-	const tp = await repeat(() => firstOutputMs(bin, ['run', '-c', `${loop} 1000000`, '-e', tpScript], env));
-	console.log(`  ${label} run, begin probe, cold cache        ${cold.toFixed(0)} ms`);
-	console.log(`  ${label} run, begin probe, cached            ${cached.toFixed(0)} ms`);
-	console.log(`  ${label} run -c, tracepoint's first event, cached ${tp.toFixed(0)} ms`);
+console.log(`time to first output (median of ${repeats}, every measure's runs interleaved across the builds and bpftrace; machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`);
+// each build its own audit log (another build's schema may be newer than it knows) and module cache
+const envs = builds.map(() => ({ ...process.env, XDG_STATE_HOME: mkdtempSync(join(work, 'state-')), XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) }));
+const coldEnv = (i: number) => ({ ...envs[i]!, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) });
+const tpArgs = ['run', '-c', `${loop} 1000000`, '-e', tpScript];
+for (const [i, [, bin]] of builds.entries()) {
+	await firstOutputMs(bin, ['run', '-e', hello], envs[i]);
+	await firstOutputMs(bin, tpArgs, envs[i]);
 }
-const btStart = await repeat(() => firstOutputMs('bpftrace', ['-e', 'BEGIN { printf("first\\n"); exit(); }']));
-const btTp = await repeat(() => firstOutputMs('bpftrace', ['-c', `${loop} 1000000`, '-e', 'tracepoint:syscalls:sys_enter_getppid { printf("first\\n"); exit(); }']));
-console.log(`  bpftrace, BEGIN                            ${btStart.toFixed(0)} ms`);
-console.log(`  bpftrace -c, tracepoint's first event       ${btTp.toFixed(0)} ms`);
+/** Median per label of `repeats` rounds, each round running every candidate once (so load swings hit all alike). */
+async function interleaved(candidates: [string, () => Promise<number>][]): Promise<Map<string, number>> {
+	const xs = new Map(candidates.map(([l]) => [l, [] as number[]]));
+	for (let r = 0; r < repeats; r++) for (const [l, f] of candidates) xs.get(l)!.push(await f());
+	return new Map([...xs].map(([l, v]) => [l, median(v)]));
+}
+const cold = await interleaved(builds.map(([l, bin], i) => [l, () => firstOutputMs(bin, ['run', '-e', hello], coldEnv(i))]));
+const cached = await interleaved([
+	...builds.map(([l, bin], i): [string, () => Promise<number>] => [l, () => firstOutputMs(bin, ['run', '-e', hello], envs[i])]),
+	['bpftrace', () => firstOutputMs('bpftrace', ['-e', 'BEGIN { printf("first\\n"); exit(); }'])],
+]);
+const tp = await interleaved([
+	...builds.map(([l, bin], i): [string, () => Promise<number>] => [l, () => firstOutputMs(bin, tpArgs, envs[i])]),
+	['bpftrace', () => firstOutputMs('bpftrace', ['-c', `${loop} 1000000`, '-e', 'tracepoint:syscalls:sys_enter_getppid { printf("first\\n"); exit(); }'])],
+]);
+for (const [label] of builds) {
+	console.log(`  ${label} run, begin probe, cold cache        ${cold.get(label)!.toFixed(0)} ms`);
+	console.log(`  ${label} run, begin probe, cached            ${cached.get(label)!.toFixed(0)} ms`);
+	console.log(`  ${label} run -c, tracepoint's first event, cached ${tp.get(label)!.toFixed(0)} ms`);
+}
+console.log(`  bpftrace, BEGIN                            ${cached.get('bpftrace')!.toFixed(0)} ms`);
+console.log(`  bpftrace -c, tracepoint's first event       ${tp.get('bpftrace')!.toFixed(0)} ms`);
+console.log(`machine load at the end ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
