@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuditBackend } from './backend.js';
 import { parseBody, type CompileBody, type DispatchBody, type InterruptedBody, type RefusalBody } from './bodies.js';
 import { controllerIsGone, describeController, thisController, type ControllerTag } from './controller-process.js';
-import { makeEvent, sha256Hex } from './event.js';
+import { makeEvent, sha256Hex, type EventRow } from './event.js';
 import { GroupCommit } from './group-commit.js';
 import { DISPATCH_RUN_ID_INDEX } from './migrations.js';
 import { importAgentJournal } from './journal-import.js';
@@ -20,17 +20,32 @@ import {
 	optionsJson,
 } from './limits.js';
 import { RunRecorder } from './run-recorder.js';
+import { foldRun } from './runs.js';
 import {
 	REFUSAL_REASONS,
 	type AgentJournalEntry,
 	type CompileRecord,
 	type DispatchRecord,
+	type HostState,
 	type ImportSummary,
 	type RefusalRecord,
 } from './types.js';
 
 /** Runs older than this are not examined when looking for dead controllers. */
 const RECOVERY_WINDOW_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * A host's agent journal is imported by a run at most this often (any
+ * controller writing to the log counts), unless the log holds an interrupted
+ * run on that host still waiting for the end of its session there.
+ */
+export const JOURNAL_IMPORT_INTERVAL_MS = 60_000;
+
+/** Interrupted runs examined when deciding which hosts' journals to import. */
+const INTERRUPTED_RUNS_EXAMINED = 1000;
+
+/** Host states that need nothing more from the agent's journal. */
+const ENDED: ReadonlySet<HostState> = new Set(['ended', 'refused']);
 
 export function newRunId(): string {
 	return randomBytes(6).toString('hex');
@@ -132,6 +147,37 @@ export class AuditWriter {
 		return importAgentJournal(this.backend, this.appender, host, entries);
 	}
 
+
+	/**
+	 * Which of `hosts` a run should import the agent journal of: those not
+	 * imported in the last JOURNAL_IMPORT_INTERVAL_MS, and those with a session
+	 * of an interrupted run that has no end yet (its controller died; the end,
+	 * e.g. a lease expiry, is in that agent's journal only).
+	 */
+	async journalImportsDue(hosts: readonly string[], nowMs = Date.now()): Promise<Set<string>> {
+		const last = await this.backend.lastJournalImports(hosts);
+		const due = new Set(hosts.filter((h) => !(Math.abs(nowMs - (last.get(h) ?? -Infinity)) < JOURNAL_IMPORT_INTERVAL_MS)));
+		if (due.size === hosts.length) return due;
+		const sinceMs = nowMs - RECOVERY_WINDOW_MS;
+		const interrupted = await this.backend.find({ kinds: ['run-interrupted'], sinceMs }, INTERRUPTED_RUNS_EXAMINED);
+		// Runs whose controller died but that no one has marked interrupted yet count too.
+		const orphaned = (await this.backend.openDispatches(sinceMs)).filter((row) => controllerIsGone(parseBody<DispatchBody>(row.body).controller));
+		const runIds = [...new Set([...interrupted, ...orphaned].map((r) => r.runId!))];
+		if (runIds.length === 0) return due;
+		const rows = await this.backend.eventsOfRuns(runIds);
+		const byRun = new Map<string, EventRow[]>();
+		for (const r of rows) byRun.set(r.runId!, [...(byRun.get(r.runId!) ?? []), r]);
+		const wanted = new Set(hosts);
+		for (const runRows of byRun.values()) {
+			for (const h of foldRun(runRows)?.hosts ?? []) if (!ENDED.has(h.state) && wanted.has(h.host)) due.add(h.host);
+		}
+		return due;
+	}
+
+	/** Notes that these hosts' journals were imported now (see journalImportsDue). */
+	noteJournalImports(hosts: readonly string[], atMs = Date.now()): Promise<void> {
+		return this.backend.noteJournalImports(hosts, atMs);
+	}
 
 	/**
 	 * Marks as interrupted every recent run whose controller process, on this

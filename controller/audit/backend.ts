@@ -39,5 +39,9 @@ export interface AuditBackend {
 	/** Rows with seq in (afterSeq, uptoSeq], in order, at most `limit`. */
 	scan(afterSeq: number, uptoSeq: number, limit: number): Promise<EventRow[]>;
 	head(): Promise<ChainHead>;
+	/** When each of these hosts' agent journals was last imported (absent: never). */
+	lastJournalImports(hosts: readonly string[]): Promise<Map<string, number>>;
+	/** Notes that these hosts' agent journals were imported at `atMs`. */
+	noteJournalImports(hosts: readonly string[], atMs: number): Promise<void>;
 	close(): Promise<void>;
 }

@@ -66,6 +66,18 @@ export const MIGRATIONS: Migration[] = [
 			`CREATE INDEX audit_log_run_closed ON audit_log (run_id) WHERE kind IN ('dispatch-finished', 'run-interrupted')`,
 		],
 	},
+	{
+		version: 4,
+		statements: [
+			// When each host's agent journal was last imported: a hint that spares a run
+			// the import when another did it a moment ago. Not audit data (not chained):
+			// losing or editing it only makes a run import sooner or later.
+			`CREATE TABLE audit_journal_import (
+				host TEXT NOT NULL PRIMARY KEY,
+				imported_at_ms BIGINT NOT NULL
+			)`,
+		],
+	},
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

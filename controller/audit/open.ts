@@ -45,6 +45,8 @@ export interface OpenOptions {
 	 * commit (default 0: committed at once). flush() and close() write them.
 	 */
 	batchMs?: number;
+	/** PostgreSQL: connections at most (default 4; a run's log needs one: each costs a connect and its authentication). */
+	connections?: number;
 }
 
 /** Opens (creating and migrating if needed) the audit log named by `spec`. */
@@ -53,7 +55,7 @@ export async function openAuditLog(spec?: string, options: OpenOptions = {}): Pr
 	let backend: AuditBackend;
 	try {
 		// Only the backend in use is loaded: pg alone costs ~30 ms of start-up (it loads Node's fetch to sniff its runtime).
-		backend = target.kind === 'sqlite' ? new (await import('./sqlite-backend.js')).SqliteBackend(target.path) : new (await import('./postgres-backend.js')).PostgresBackend(target);
+		backend = target.kind === 'sqlite' ? new (await import('./sqlite-backend.js')).SqliteBackend(target.path) : new (await import('./postgres-backend.js')).PostgresBackend(target, { connections: options.connections });
 	} catch (err) {
 		throw new AuditOpenError(`cannot open audit database ${target.kind === 'sqlite' ? target.path : target.location}: ${(err as Error).message}`);
 	}

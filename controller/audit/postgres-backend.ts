@@ -15,6 +15,8 @@ import {
 	scanSql,
 	sessionEventsSql,
 	toEventRow,
+	lastJournalImportsSql,
+	noteJournalImportsSql,
 	type Sql,
 } from './sql.js';
 
@@ -97,16 +99,19 @@ export class PostgresBackend implements AuditBackend {
 	/** The chain head as this process last wrote or read it (appends assume it, and re-read it when wrong). */
 	private knownHead?: ChainHead;
 
-	/** @param swapAttempts compare-and-swap appends before the locked one (0: always locked; tests use it). */
-	constructor(
-		target: PostgresTarget,
-		private readonly swapAttempts = SWAP_ATTEMPTS,
-	) {
+	private readonly swapAttempts: number;
+
+	/**
+	 * @param o.swapAttempts compare-and-swap appends before the locked one (0: always locked; tests use it)
+	 * @param o.connections the pool's size
+	 */
+	constructor(target: PostgresTarget, o: { swapAttempts?: number; connections?: number } = {}) {
+		this.swapAttempts = o.swapAttempts ?? SWAP_ATTEMPTS;
 		this.location = target.location;
 		this.schema = target.schema;
 		this.pool = new pg.Pool({
 			connectionString: target.url,
-			max: POOL_SIZE,
+			max: o.connections ?? POOL_SIZE,
 			connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
 			// Every pooled connection looks in the chosen schema first.
 			options: target.schema ? `-c search_path=${target.schema}` : undefined,
@@ -256,6 +261,19 @@ export class PostgresBackend implements AuditBackend {
 		const r = await this.pool.query(HEAD_SQL);
 		const h = r.rows[0] as { last_seq: string; last_hash: string };
 		return { seq: Number(h.last_seq), hash: h.last_hash };
+	}
+
+	async lastJournalImports(hosts: readonly string[]): Promise<Map<string, number>> {
+		if (!hosts.length) return new Map();
+		const n = numbered(lastJournalImportsSql(hosts));
+		const r = await this.pool.query(n.text, n.params);
+		return new Map(r.rows.map((row) => [row.host as string, Number(row.imported_at_ms)]));
+	}
+
+	async noteJournalImports(hosts: readonly string[], atMs: number): Promise<void> {
+		if (!hosts.length) return;
+		const n = numbered(noteJournalImportsSql(hosts, atMs));
+		await this.pool.query(n.text, n.params);
 	}
 
 	async close(): Promise<void> {

@@ -101,3 +101,18 @@ export function toEventRow(r: Record<string, unknown>): EventRow {
 		hash: r.hash as string,
 	};
 }
+
+export function lastJournalImportsSql(hosts: readonly string[]): Sql {
+	return {
+		text: `SELECT host, imported_at_ms FROM audit_journal_import WHERE host IN (${hosts.map(() => '?').join(', ')})`,
+		params: [...hosts],
+	};
+}
+
+export function noteJournalImportsSql(hosts: readonly string[], atMs: number): Sql {
+	return {
+		text: `INSERT INTO audit_journal_import (host, imported_at_ms) VALUES ${hosts.map(() => '(?, ?)').join(', ')}
+			ON CONFLICT (host) DO UPDATE SET imported_at_ms = excluded.imported_at_ms`,
+		params: hosts.flatMap((h) => [h, atMs]),
+	};
+}

@@ -27,6 +27,8 @@ import {
 	scanSql,
 	sessionEventsSql,
 	toEventRow,
+	lastJournalImportsSql,
+	noteJournalImportsSql,
 	type Sql,
 } from './sql.js';
 
@@ -172,6 +174,19 @@ export class SqliteBackend implements AuditBackend {
 
 	async head(): Promise<ChainHead> {
 		return this.readHead();
+	}
+
+	async lastJournalImports(hosts: readonly string[]): Promise<Map<string, number>> {
+		if (!hosts.length) return new Map();
+		const sql = lastJournalImportsSql(hosts);
+		const rows = this.db.prepare(sql.text).all(...sql.params) as { host: string; imported_at_ms: number }[];
+		return new Map(rows.map((r) => [r.host, Number(r.imported_at_ms)]));
+	}
+
+	async noteJournalImports(hosts: readonly string[], atMs: number): Promise<void> {
+		if (!hosts.length) return;
+		const sql = noteJournalImportsSql(hosts, atMs);
+		this.db.prepare(sql.text).run(...sql.params);
 	}
 
 	/**

@@ -27,7 +27,7 @@ import type { HostInfo, OutputRecord, SessionExit, SessionInfo } from '../../pro
 import { OutputStream } from '../../proto/gen/tapfleet/v1/agent.js';
 import type { ClientTls } from '../pki/credentials.js';
 import { sha256Hex } from '../module/sign.js';
-import type { AgentClient } from './agent-client.js';
+import { AgentClient } from './agent-client.js';
 import type { FollowResult } from './follow.js';
 import type { HostUri } from './host-uri.js';
 import type { ModuleOnDisk } from './module-dir.js';
@@ -39,6 +39,9 @@ import type { ModuleOnDisk } from './module-dir.js';
  * loses (see controller/audit/group-commit.ts).
  */
 const RECORD_BATCH_MS = 100;
+
+/** How long an import over a new connection (the run's was closed) may take before it is left for a later run. */
+const LATE_IMPORT_DEADLINE_MS = 3000;
 
 /** What fanout.ts reports per host; the labels are the hosts' command-line labels. */
 export interface DispatchAuditHooks {
@@ -132,6 +135,8 @@ export class RunAudit implements DispatchAuditHooks {
 	private readonly names = new Map<string, string>();
 	private readonly state = new Map<string, HostState>();
 	private begun?: Promise<RunRecorder>;
+	/** Hosts whose agent journals this run imports (decided after the write-ahead record). */
+	private importsDue?: Promise<Set<string>>;
 	/** Settles with the run's recorder once the write-ahead record is attempted: host records made earlier wait for it. */
 	private readonly ready: Promise<RunRecorder>;
 	private setReady!: (run: Promise<RunRecorder>) => void;
@@ -175,7 +180,7 @@ export class RunAudit implements DispatchAuditHooks {
 	 */
 	static open(o: RunAuditOptions): RunAudit {
 		// Runs of dead controllers are looked for after this run's write-ahead record, not before it.
-		return new RunAudit(openAuditLog(o.auditDb, { recover: false, batchMs: RECORD_BATCH_MS }), o);
+		return new RunAudit(openAuditLog(o.auditDb, { recover: false, batchMs: RECORD_BATCH_MS, connections: 1 }), o);
 	}
 
 	private hostName(label: string): string {
@@ -211,9 +216,18 @@ export class RunAudit implements DispatchAuditHooks {
 			...(scriptHash ? { scriptHash } : {}),
 			options: this.o.options,
 		});
-		// Off the run's path: runs whose controller on this machine died are marked interrupted.
+		// Off the run's path, after the write-ahead record (not queued before it on the
+		// log's connection): which hosts' journals to import, and runs whose controller
+		// on this machine died, marked interrupted.
+		this.importsDue = log.journalImportsDue(this.remoteHostNames());
+		this.importsDue.catch(() => {}); // reported by the imports that await it
 		this.track(log.recoverInterruptedRuns());
 		return run;
+	}
+
+	/** The hosts reached through an agent of their own (the embedded agent's sessions are this run's only). */
+	private remoteHostNames(): string[] {
+		return this.o.hosts.filter((h) => h.label !== this.o.embeddedLabel).map((h) => this.hostName(h.label));
 	}
 
 	/** The module source with its compile recorded and the run's write-ahead record committed before it returns. */
@@ -330,14 +344,35 @@ export class RunAudit implements DispatchAuditHooks {
 	}
 
 	hostReached(host: string, client: AgentClient): void {
-		// Off the run's path: over the connection the dispatch already has, joined into the run's commits.
 		if (host === this.o.embeddedLabel) return; // its sessions are this run's only
-		this.track(
-			client.listSessions().then(
-				async (sessions) => (await this.log).importAgentJournal(this.hostName(host), journalFromSessions(sessions.filter(notRecordedByItsController))),
-				() => undefined, // an agent that will not list its sessions: its journal waits for a later run
-			),
-		);
+		this.track(this.importJournal(host, client));
+	}
+
+	/**
+	 * Imports the sessions of the host's agent that no controller records
+	 * itself, when the log says that host is due (controller/audit: at most
+	 * once a minute, and whenever an interrupted run there still lacks its
+	 * end). Over the dispatch's own connection; if the dispatch has closed it
+	 * already (a short run), over a new one.
+	 */
+	private async importJournal(host: string, client: AgentClient): Promise<void> {
+		const log = await this.log;
+		await this.ready;
+		const name = this.hostName(host);
+		if (!(await this.importsDue)?.has(name)) return;
+		const sessions = await client.listSessions().catch(async () => {
+			const fresh = new AgentClient(client.host, this.o.tls, LATE_IMPORT_DEADLINE_MS);
+			try {
+				return await fresh.listSessions();
+			} catch {
+				return undefined; // an agent that will not list its sessions: its journal waits for a later run
+			} finally {
+				fresh.close();
+			}
+		});
+		if (!sessions) return;
+		await log.importAgentJournal(name, journalFromSessions(sessions.filter(notRecordedByItsController)));
+		await log.noteJournalImports([name]);
 	}
 }
 

@@ -45,7 +45,7 @@ test('postgres: compare-and-swap appends and locked appends (what an appender fa
 	const target = parseAuditDb(db.spec);
 	if (target.kind !== 'postgres') throw new Error('expected a PostgreSQL target');
 	const swapping = new PostgresBackend(target);
-	const locking = new PostgresBackend(target, 0);
+	const locking = new PostgresBackend(target, { swapAttempts: 0 });
 	t.teardown(() => Promise.all([swapping.close(), locking.close()]));
 	const rows = (who: string, i: number) => [0, 1].map(() => makeEvent({ kind: 'refusal', who, body: { reason: 'other', message: `${i}` } }));
 	const BATCHES = 60;

@@ -1,12 +1,15 @@
 // An agent's real journal file (agent/journal.ts), imported into the audit:
-// controller-recorded sessions are matched, strangers flagged, reasons mapped.
+// controller-recorded sessions are matched, strangers flagged, reasons mapped;
+// and when a run imports a host's journal.
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal } from '../../agent/journal.js';
-import { journalFromAgentLines, journalFromSessions } from '../../controller/audit/index.js';
-import { BACKENDS, withAuditLog } from './helpers/backends.js';
+import { JOURNAL_IMPORT_INTERVAL_MS } from '../../controller/audit/audit-log.js';
+import { journalFromAgentLines, journalFromSessions, openAuditLog } from '../../controller/audit/index.js';
+import { BACKENDS, makeTestDb, withAuditLog } from './helpers/backends.js';
+import { exitOf, spawnHelper, waitForLine } from './helpers/child.js';
 
 const loaded = (session: string, owner: string) =>
 	({ event: 'loaded', session, module: 'mod', buildId: 'b', scriptSha256: 'ab'.repeat(32), owner, pid: 1, startTime: '1', detach: false, leaseSeconds: 30 }) as const;
@@ -53,3 +56,33 @@ test('agent session listings become journal entries with audit end reasons', (t)
 		{ sessionId: 'b', event: 'unload', atMs: 99, endedBy: 'agent-restart', message: 'agent restarted (exit -1, SIGKILL)' },
 	]);
 });
+
+for (const kind of BACKENDS) {
+	test(`${kind}: a host's journal is due for import once a minute, and whenever a run of a dead controller there lacks its end`, async (t) => {
+		const db = await makeTestDb(kind);
+		t.teardown(() => db.dispose());
+		const log = await openAuditLog(db.spec, { recover: false });
+		t.teardown(() => log.close());
+		const now = Date.now();
+		t.deepEqual([...(await log.journalImportsDue(['web1', 'web2', 'web3'], now))].sort(), ['web1', 'web2', 'web3'], 'never imported');
+		await log.noteJournalImports(['web1', 'web2', 'web3'], now);
+		t.deepEqual([...(await log.journalImportsDue(['web1', 'web2', 'web3'], now + 1000))], [], 'imported a second ago');
+		t.deepEqual([...(await log.journalImportsDue(['web1'], now + JOURNAL_IMPORT_INTERVAL_MS))], ['web1'], 'a minute later');
+
+		// A controller dies with web1 loaded and web2 pending (dispatch-child: hosts web1, web2).
+		const child = spawnHelper('dispatch-child', [db.spec]);
+		const [, runId] = (await waitForLine(child, /READY (\S+)/)) as unknown as [string, string];
+		child.kill('SIGKILL');
+		await exitOf(child);
+		t.deepEqual([...(await log.journalImportsDue(['web1', 'web2', 'web3'], now + 1000))].sort(), ['web1', 'web2'], 'its hosts, before it is marked interrupted');
+		await log.recoverInterruptedRuns();
+		t.deepEqual([...(await log.journalImportsDue(['web1', 'web2', 'web3'], now + 1000))].sort(), ['web1', 'web2'], 'and after');
+
+		// web1's agent journal brings the end of the session (lease expiry): web1 needs nothing more.
+		await log.importAgentJournal('web1', [
+			{ event: 'load', sessionId: 's1', atMs: now, runId, loadedBy: 'user:alice@ctl' },
+			{ event: 'unload', sessionId: 's1', atMs: now + 2000, endedBy: 'lease-expiry' },
+		]);
+		t.deepEqual([...(await log.journalImportsDue(['web1', 'web2', 'web3'], now + 1000))], ['web2']);
+	});
+}
