@@ -265,7 +265,7 @@ int main(int argc, char **argv)
 	struct module_files files;
 	struct loaded_module *lm;
 	struct options o;
-	char err[512];
+	char err[2048];
 	int sfd, status, ret;
 
 	ret = options_parse(argc, argv, &o);

@@ -2,8 +2,10 @@
 /*
  * Only what taprun needs from the manifest: the runtime must be "bpf", the
  * format version known, and exactly one file each of role bpf-object and
- * user-part, with safe flat names. Signatures and hashes are the agent's
- * business (it checks them before it starts taprun).
+ * user-part, with safe flat names; and that every probed user-space file
+ * is the build the module was compiled against (user_files.c). Signatures
+ * and hashes are the agent's business (it checks them before it starts
+ * taprun).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <sys/stat.h>
 #include "json.h"
 #include "manifest.h"
+#include "user_files.h"
 
 #define MANIFEST_MAX_BYTES (4 << 20)
 #define MANIFEST_FORMAT_VERSION 1
@@ -182,6 +185,9 @@ int manifest_read(const char *dir, struct module_files *out, char *err,
 		return -1;
 	}
 	ret = check(m, dir, out, err, errsize);
+	/* before anything loads: a uprobe offset is only right in its own build */
+	if (!ret)
+		ret = user_files_check(json_get(m, "userFiles"), err, errsize);
 	json_free(m);
 	return ret;
 }
