@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { defaultCacheDir } from '../pki/dirs.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT_VERSION, parseManifest, type ModuleManifest } from '../module/manifest.js';
+import type { UserFile } from '../module/user-files.js';
 import { compileModuleSource, defineFlags } from './compile-source.js';
 import type { BuildTarget } from './target.js';
 import { BPF_TARGET_FLAGS, BuildError, runtimeFingerprint, sha256, toolVersion } from './toolchain.js';
@@ -23,6 +24,8 @@ export interface ModuleBuildRequest {
 	defines?: Record<string, string | number>;
 	probes?: { point: string; kind: string }[];
 	globals?: { name: string; type: string }[];
+	/** The user-space files the uprobes are in, and which build (manifest userFiles). */
+	userFiles?: UserFile[];
 	/** Cache root; default $XDG_CACHE_HOME/tapfleet. */
 	cacheDir?: string;
 }
@@ -46,6 +49,8 @@ export function moduleCacheKey(req: ModuleBuildRequest): string {
 			script: sha256(req.scriptText),
 			runtime: runtimeFingerprint(),
 			buildId: req.target.buildId,
+			// bpf attaches uprobes by name, so the C may not change when a probed file does
+			userFiles: req.userFiles ?? [],
 			release: req.target.release,
 			arch: req.target.arch,
 			defines: defineFlags(req.defines),
@@ -81,6 +86,7 @@ export async function buildModule(req: ModuleBuildRequest): Promise<ModuleBuildR
 			files,
 			probes: req.probes ?? [],
 			globals: req.globals ?? [],
+			...(req.userFiles?.length ? { userFiles: req.userFiles } : {}),
 			tools: { clang: toolVersion('clang'), cc: toolVersion('cc'), runtime: runtimeFingerprint() },
 			createdAt: new Date().toISOString(),
 		};

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, MANIFEST_FORMAT_VERSION, parseManifest, type ModuleManifest } from '../module/manifest.js';
+import type { UserFile } from '../module/user-files.js';
 import { defaultCacheDir } from '../pki/dirs.js';
 import { kbuildModule, kmodRuntimeIncludes } from './kmod-kbuild.js';
 import type { ModuleBuildResult } from './build-module.js';
@@ -31,6 +32,8 @@ export interface KmodBuildRequest {
 	defines?: Record<string, string | number>;
 	probes?: { point: string; kind: string }[];
 	globals?: { name: string; type: string }[];
+	/** The user-space files the uprobes are in, and which build (manifest userFiles). */
+	userFiles?: UserFile[];
 	cacheDir?: string;
 }
 
@@ -63,6 +66,7 @@ export function kmodCacheKey(req: KmodBuildRequest): string {
 			kmod: kmodRuntimeFingerprint(),
 			target: req.target,
 			defines: Object.entries(req.defines ?? {}).sort(),
+			userFiles: req.userFiles ?? [],
 			gcc: toolVersion('gcc'),
 		}),
 	);
@@ -97,6 +101,7 @@ export async function buildKmodModule(req: KmodBuildRequest): Promise<ModuleBuil
 			files: [file],
 			probes: req.probes ?? [],
 			globals: req.globals ?? [],
+			...(req.userFiles?.length ? { userFiles: req.userFiles } : {}),
 			tools: { gcc: toolVersion('gcc'), runtime: kmodRuntimeFingerprint() },
 			createdAt: new Date().toISOString(),
 		};

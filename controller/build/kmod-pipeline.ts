@@ -9,6 +9,7 @@ import type { KernelProfile } from '../profile/types.js';
 import type { Program } from '../elaborate/program.js';
 import { TranslateError } from '../translate/module-context.js';
 import { translateKmod } from '../translate/kmod/translate-kmod.js';
+import { probedUserFiles } from '../module/user-files.js';
 import { buildKmodModule, type KmodTarget } from './kmod-module.js';
 import type { LatePassOptions, PipelineResult } from './script-pipeline.js';
 import { defaultModuleName } from './script-module.js';
@@ -37,6 +38,7 @@ export async function buildKmodScript(program: Program, scriptText: string, scri
 	const translation = translateKmod(program, { name, scriptName });
 	const built = await buildKmodModule({
 		name, source: translation.source, scriptText, target, defines: opts.defines, probes: translation.probes, globals: translation.globals,
+		userFiles: probedUserFiles(program.probes),
 	});
 	return { ...built, translation };
 }

@@ -3,6 +3,7 @@
 // (stap_<hash>): tap_ and the start of the script's hash, unless -m NAME.
 import type { Program } from '../elaborate/program.js';
 import type { Translation } from '../translate/translate.js';
+import { probedUserFiles } from '../module/user-files.js';
 import type { ModuleBuildResult } from './build-module.js';
 import type { BuildTarget } from './target.js';
 import { sha256 } from './toolchain.js';
@@ -38,6 +39,7 @@ export async function buildScriptModule(req: ScriptBuildRequest): Promise<Module
 		defines: req.defines,
 		probes: translation.probes,
 		globals: translation.globals,
+		userFiles: probedUserFiles(req.program.probes),
 		cacheDir: req.cacheDir,
 	});
 	return { ...built, translation };

@@ -1,7 +1,9 @@
 // Function symbols of an ELF64 little-endian file (.symtab, else .dynsym),
 // with the file offset a uprobe attaches at (the symbol's address mapped
-// through the PT_LOAD segment that contains it).
+// through the PT_LOAD segment that contains it), and which build of the
+// file they come from (its build-id or hash, read from the same bytes).
 import { readFileSync } from 'node:fs';
+import { type FileIdentity, fileIdentity } from '../module/user-files.js';
 
 export interface ElfFunction {
 	readonly name: string;
@@ -19,10 +21,21 @@ const PT_LOAD = 1;
 
 export class ElfError extends Error {}
 
-const cache = new Map<string, ElfFunction[]>();
+export interface ElfFile {
+	readonly functions: ElfFunction[];
+	/** The build the offsets are right for. */
+	readonly identity: FileIdentity;
+}
+
+const cache = new Map<string, ElfFile>();
 
 /** Defined function symbols of the file, unique by name, sorted. Throws ElfError for what is not ELF64 LE. */
 export function elfFunctions(path: string): ElfFunction[] {
+	return elfFile(path).functions;
+}
+
+/** The file's function symbols and its identity, read once per path. */
+export function elfFile(path: string): ElfFile {
 	const hit = cache.get(path);
 	if (hit) return hit;
 	let buf: Buffer;
@@ -68,7 +81,8 @@ export function elfFunctions(path: string): ElfFunction[] {
 			out.set(name, { name, address, fileOffset: address - seg.vaddr + seg.offset, size: buf.readBigUInt64LE(o + 16) });
 		}
 	}
-	const list = [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-	cache.set(path, list);
-	return list;
+	const functions = [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+	const file = { functions, identity: fileIdentity(buf) };
+	cache.set(path, file);
+	return file;
 }

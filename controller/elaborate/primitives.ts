@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ProbePoint, ProbePointComponent } from '../parse/ast.js';
 import type { KernelProfile, Tracepoint, TracepointField } from '../profile/types.js';
 import { SemanticError } from './diagnostics.js';
-import { type ElfFunction, elfFunctions } from './elf-symbols.js';
+import { type ElfFile, elfFile } from './elf-symbols.js';
 import { globMatch, isGlob } from './glob.js';
 import { TracepointTargets } from './tracepoint-args.js';
 import type { ProbeEvent, TargetVar } from './program.js';
@@ -99,21 +99,21 @@ function matchUprobe(file: string, pattern: string, isReturn: boolean, pp: Probe
 		throw new SemanticError(`process(...).function probes need uprobes, which kernel ${profile.release} does not have${cap.reason ? ` (${cap.reason})` : ''}`, pp.components[0]!.tok);
 	}
 	const exe = resolveExecutable(file);
-	let fns: ElfFunction[];
+	let elf: ElfFile;
 	try {
-		fns = elfFunctions(realpathSync(exe));
+		elf = elfFile(realpathSync(exe));
 	} catch (e) {
 		throw new SemanticError(`cannot read the symbols of '${file}': ${(e as Error).message}`, pp.components[0]!.tok);
 	}
 	const canonical = realpathSync(exe);
-	return fns.filter((f) => globMatch(pattern, f.name)).map((f) => {
+	return elf.functions.filter((f) => globMatch(pattern, f.name)).map((f) => {
 		const targets = new Map<string, TargetVar>();
 		if (isReturn) targets.set('$return', { kind: 'target', name: '$return', type: 'long', cType: 'long', pointer: false, source: { kind: 'return_value' } });
 		for (let i = 0; i < 6; i++) {
 			targets.set(`$arg${i + 1}`, { kind: 'target', name: `$arg${i + 1}`, type: 'long', cType: 'long', pointer: false, source: { kind: 'arg', index: i } });
 		}
 		return {
-			event: { kind: 'uprobe', path: canonical, symbol: f.name, offset: f.fileOffset, isReturn },
+			event: { kind: 'uprobe', path: canonical, symbol: f.name, offset: f.fileOffset, isReturn, file: elf.identity },
 			point: `process("${canonical}").function("${f.name}")${isReturn ? '.return' : ''}`,
 			targets,
 		};

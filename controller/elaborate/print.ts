@@ -1,7 +1,10 @@
 // The `stap -p2` listing (main.cxx printscript): "# globals" with
 // name:type [key types], "# functions" sorted by mangled name with their
 // parameter types and locals, "# probes" with the derivation chain and
-// locals.
+// locals; then, when there are uprobes, "# user-space files": each probed
+// file with the build-id (or hash) of the copy the offsets come from, as
+// the module's manifest records it and the target must match.
+import { formatFileIdentity, probedUserFiles } from '../module/user-files.js';
 import type * as P from './program.js';
 
 const typeName = (t: string): string => t;
@@ -39,5 +42,7 @@ export function printProgram(prog: P.Program): string {
 		out += '# probes\n';
 		for (const p of prog.probes) out += probeSignature(p) + '\n' + localLines(p.locals);
 	}
+	const files = probedUserFiles(prog.probes);
+	if (files.length > 0) out += '# user-space files\n' + files.map((f) => `${f.path} ${f.kind} ${formatFileIdentity(f)}\n`).join('');
 	return out;
 }

@@ -22,6 +22,7 @@
 import type { FormatComponent, StatComponent } from '../parse/ast.js';
 import type { Token } from '../parse/token.js';
 import type { Tracepoint, TracepointField } from '../profile/types.js';
+import type { FileIdentity } from '../module/user-files.js';
 
 // ---------------------------------------------------------------- types
 
@@ -308,7 +309,11 @@ export type ProbeEvent =
 	/** raw tracepoint (sys_enter / sys_exit for syscall_any): args via pt_regs / syscall number. */
 	| { readonly kind: 'raw_tracepoint'; readonly event: string }
 	/** uprobe/uretprobe on an ELF symbol of a binary or library. */
-	| { readonly kind: 'uprobe'; readonly path: string; readonly symbol: string; readonly offset: bigint; readonly isReturn: boolean }
+	| {
+		readonly kind: 'uprobe'; readonly path: string; readonly symbol: string; readonly offset: bigint; readonly isReturn: boolean;
+		/** Which build of the file the offset is in (its build-id, or hash): the manifest's userFiles. */
+		readonly file?: FileIdentity;
+	}
 	/** kprobe/kretprobe (kmod runtime, or bpf where the target has kprobes). */
 	| { readonly kind: 'kprobe'; readonly symbol: string; readonly offset: bigint; readonly isReturn: boolean }
 	/** perf_event_open: type/config as the kernel's uapi; one of period or frequency. */

@@ -8,6 +8,8 @@
 //   manifest.sig    the detached ed25519 signature of manifest.json
 //   <files...>      as listed in `files` (flat names, no directories)
 
+import { type UserFile, userFilesProblem } from './user-files.js';
+
 export const MANIFEST_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig';
@@ -38,6 +40,12 @@ export interface ModuleManifest {
 	files: ModuleFile[];
 	probes: { point: string; kind: string }[];
 	globals: { name: string; type: string }[];
+	/**
+	 * The user-space files the uprobes are in, with the build-id (or hash)
+	 * of the copy pass 2 resolved them against. Absent in modules without
+	 * uprobes (and in those built before it existed: nothing to check).
+	 */
+	userFiles?: UserFile[];
 	/** Tool versions that built it (tapfleet, clang, gcc, libbpf, kernel headers...). */
 	tools: Record<string, string>;
 	createdAt: string;
@@ -108,6 +116,10 @@ export function parseManifest(bytes: Buffer | string): ModuleManifest {
 	}
 	if (total > MODULE_LIMITS.maxTotalBytes) fail(`files add up to more than ${MODULE_LIMITS.maxTotalBytes} bytes`);
 	if (!Array.isArray(m.probes) || !Array.isArray(m.globals)) fail('probes and globals must be lists');
+	if (m.userFiles !== undefined) {
+		const problem = userFilesProblem(m.userFiles);
+		if (problem) fail(problem);
+	}
 	if (typeof m.tools !== 'object' || m.tools === null) fail('missing tools');
 	if (typeof m.createdAt !== 'string') fail('missing createdAt');
 	return m as ModuleManifest;
