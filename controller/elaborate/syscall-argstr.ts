@@ -20,6 +20,10 @@ const P = (f: string): Piece => ['%p', `{${f}_addr}`];
 const DFD = (f: string): Piece => ['%s', `_dfd_str({${f}})`];
 const OCT = (f: string): Piece => ['%s', `_mode_octal_str({${f}})`];
 const OPEN_FLAGS = (f: string): Piece => ['%s', `_sys_open_flag_str({${f}})`];
+/** stap's syscall_string_trunc: the characters a quoted buffer may take. */
+const SYSCALL_STRING_TRUNC = 50;
+const BUFFER = (f: string, count: string): Piece => ['%s', `user_buffer_quoted({${f}_addr}, {${count}}, ${SYSCALL_STRING_TRUNC})`];
+const ARGV = (f: string): Piece => ['%s', `__get_argv({${f}_addr}, 0)`];
 
 const CREAT = { flags: 'flags', mode: 'mode' };
 
@@ -30,10 +34,10 @@ const FORMATS: Record<string, ArgstrFormat> = {
 	open: OPEN,
 	openat: { pieces: [DFD('dfd'), S('filename'), OPEN_FLAGS('flags')], creatMode: CREAT },
 	read: { pieces: [D('fd'), P('buf'), U('count')] },
-	// stap quotes the written bytes (user_buffer_quoted); the address until that runs kernel-side
-	write: { pieces: [D('fd'), P('buf'), U('count')] },
+	write: { pieces: [D('fd'), BUFFER('buf', 'count'), U('count')] },
 	pread64: { pieces: [D('fd'), P('buf'), U('count'), D('pos')] },
-	pwrite64: { pieces: [D('fd'), P('buf'), U('count'), D('pos')] },
+	pwrite64: { pieces: [D('fd'), BUFFER('buf', 'count'), U('count'), D('pos')] },
+	execve: { pieces: [S('filename'), ARGV('argv'), ARGV('envp')] },
 	close: { pieces: [D('fd')] },
 	dup: { pieces: [D('fildes')] },
 	dup2: { pieces: [D('oldfd'), D('newfd')] },

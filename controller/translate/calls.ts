@@ -80,6 +80,14 @@ const BUILTINS: Record<string, Builtin> = {
 		kernelOnly(b, 'user_string_quoted');
 		b.line(`tap_gen_user_string_quoted(${d}, ${addr});`);
 	}),
+	user_buffer_quoted: stringInto((b, d, [addr, inlen, outlen]) => {
+		kernelOnly(b, 'user_buffer_quoted');
+		b.line(`tap_gen_user_buffer_quoted(${d}, ${addr}, ${inlen}, ${outlen});`);
+	}),
+	__get_argv: stringInto((b, d, [argv, first]) => {
+		kernelOnly(b, '__get_argv');
+		b.line(`tap_gen_argv(${d}, ${argv}, ${first});`);
+	}),
 	_sys_open_flag_str: stringInto((b, d, [f]) => {
 		kernelOnly(b, '_sys_open_flag_str');
 		b.line(`tap_gen_open_flags(${d}, ${f});`);

@@ -20,27 +20,7 @@ static __always_inline __u32 tap_gen_put(char *dst, __u32 pos, const char *src)
 	return n > 0 ? pos + n - 1 : pos;
 }
 
-/* user_string_quoted(addr): "text" (stap's quoting), NULL for 0, <unknown> on a fault */
-static __always_inline __attribute__((unused)) void tap_gen_user_string_quoted(char *dst, tap_long uaddr)
-{
-	long n;
-
-	if (!uaddr) {
-		tap_gen_put(dst, 0, "NULL");
-		return;
-	}
-	dst[0] = '"';
-	n = bpf_probe_read_user_str(dst + 1, MAXSTRINGLEN - 2, (const void *)uaddr);
-	if (n <= 0) {
-		tap_gen_put(dst, 0, "<unknown>");
-		return;
-	}
-	/* n counts the NUL: the text is dst[1 .. n-1] */
-	if (n < MAXSTRINGLEN - 2) {
-		dst[n & (MAXSTRINGLEN - 1)] = '"';
-		dst[(n + 1) & (MAXSTRINGLEN - 1)] = '\0';
-	}
-}
+/* user_string_quoted(): kernel-quote.h */
 
 /* _sys_open_flag_str(flags): O_RDONLY|O_CREAT|... as stap's aux_syscalls.stp (x86_64 values) */
 static __always_inline __attribute__((unused)) void tap_gen_open_flags(char *dst, tap_long f)

@@ -24,7 +24,7 @@ const helper = (name: string) => readFileSync(fileURLToPath(new URL(`../../../..
 /** The tapset string helpers of the bpf user side; the kernel has no <stdlib.h>. */
 const STRING_HELPERS = helper('user-strings.h').replace('#include <stdlib.h>\n', '');
 /** Those of the bpf kernel side (user_string_quoted, open flags), over the kernel's own fault-safe copies. */
-const KERNEL_HELPERS = helper('kernel-strings.h');
+const KERNEL_HELPERS = helper('kernel-strings.h') + helper('kernel-quote.h');
 
 /*
  * The BPF helpers kernel-strings.h calls, over what the kernel exports to
