@@ -11,6 +11,7 @@ import path from 'node:path';
 import { caseArgs, caseScheduler, corpusCases as cases, corpusDir as corpus, expectedOut, PASSING, stderrLacks } from '../run/corpus.js';
 import { prepareVm, type VmKernel } from '../vm/vm-host.js';
 import { probeKindTests } from './probe-kinds.js';
+import { userBuildIdTests } from './user-build-id.js';
 import { VmFleet } from './vm-agent.js';
 
 const fleet = new VmFleet();
@@ -29,6 +30,7 @@ test.before(async (t) => {
 test.after.always(() => fleet.close());
 
 probeKindTests(fleet, () => kernel.release);
+userBuildIdTests(fleet, () => kernel.release);
 
 interface Outcome {
 	ok: boolean;
