@@ -4,12 +4,15 @@
 // costs no parsing, elaboration or translation either (only a few stat()s
 // and one hash). The key covers every input of those passes: the script
 // bytes and name, the arguments, the options, the target, the tapset
-// directories (names, sizes, mtimes) and the compiler's own code.
+// directories (names, sizes, mtimes) and the compiler's own code. Not the
+// user-space files uprobes are in: a hit whose module lists one that has
+// changed since is a miss (user-files.ts).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MANIFEST_FILE } from '../module/manifest.js';
+import { userFilesChanged } from '../module/user-files.js';
 import { runtimeFingerprint } from './toolchain.js';
 
 /** A summary of a directory tree's files (name, size, mtime): changes when any file does. */
@@ -82,7 +85,9 @@ interface FrontEntry {
 export function frontLookup(cacheRoot: string, key: string): FrontEntry | null {
 	try {
 		const e = JSON.parse(readFileSync(join(cacheRoot, 'scripts', key), 'utf8')) as FrontEntry;
-		return existsSync(join(e.moduleDir, MANIFEST_FILE)) ? e : null;
+		// the key does not cover the files uprobes are in: a module for an older build of one is stale
+		const { userFiles } = JSON.parse(readFileSync(join(e.moduleDir, MANIFEST_FILE), 'utf8'));
+		return Array.isArray(userFiles) && userFilesChanged(userFiles) ? null : e;
 	} catch {
 		return null;
 	}

@@ -119,6 +119,27 @@ export function probedUserFiles(probes: readonly ProbeLike[]): UserFile[] {
 	return [...out.values()];
 }
 
+/** The identity of the file at `path` now, or null when it cannot be read. */
+function identityNow(path: string): FileIdentity | null {
+	try {
+		return fileIdentity(readFileSync(path));
+	} catch {
+		return null;
+	}
+}
+
+/**
+ * True when a file of the list is no longer, on this machine, the build it
+ * records (changed or gone): a module compiled before holds offsets of the
+ * old build, so a cache must not hand it out again.
+ */
+export function userFilesChanged(files: readonly UserFile[]): boolean {
+	return files.some((f) => {
+		const now = identityNow(f.path);
+		return !now || now.kind !== f.kind || now.id !== f.id;
+	});
+}
+
 /** Limits the manifest holds the list to. */
 export const USER_FILE_LIMITS = { maxFiles: 256, maxPathBytes: 4096, maxProbeBytes: 4096 } as const;
 

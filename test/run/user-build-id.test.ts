@@ -47,6 +47,7 @@ const buildA = join(work, 'prog-a');
 const buildB = join(work, 'prog-b');
 const env = { ...process.env, XDG_CACHE_HOME: join(work, 'cache') };
 let moduleDir = '';
+const SCRIPT = `probe process("${probed}").function("target_fn") { printf("hit %d\\n", $arg1); exit() }`;
 
 /** Puts a build at the probed path as a package upgrade does: a new file renamed over the old one. */
 function install(build: string): void {
@@ -59,8 +60,7 @@ test.before(async () => {
 	execFileSync('cc', ['-O1', '-o', buildA, join(work, 'prog.c')]);
 	execFileSync('cc', ['-O1', '-DPAD', '-o', buildB, join(work, 'prog.c')]);
 	install(buildA);
-	const script = `probe process("${probed}").function("target_fn") { printf("hit %d\\n", $arg1); exit() }`;
-	const r = await runCli(['compile', '-p4', '-e', script], env);
+	const r = await runCli(['compile', '-p4', '-e', SCRIPT], env);
 	if (r.status !== 0) throw new Error(`compile: ${r.stderr}`);
 	moduleDir = r.stdout.trim();
 });
@@ -68,6 +68,19 @@ test.before(async () => {
 test.after.always(() => rmSync(work, { recursive: true, force: true }));
 
 const offsetOf = (file: string) => elfFunctions(file).find((f) => f.name === 'target_fn')!.fileOffset;
+
+test.serial('tapfleet run after the probed program is upgraded: the cached module for the old build is not reused', async (t) => {
+	// the script cache (front-cache.ts) maps an unchanged script to its module; the upgrade must make that a miss
+	install(buildA);
+	const first = await runCli(['run', '-c', `${probed} 5 >/dev/null`, '-e', SCRIPT], env);
+	t.is(first.status, 0, first.stderr);
+	t.is(first.stdout, 'hit 5\n');
+	install(buildB);
+	const upgraded = await runCli(['run', '-c', `${probed} 6 >/dev/null`, '-e', SCRIPT], env);
+	t.is(upgraded.status, 0, upgraded.stderr);
+	t.is(upgraded.stdout, 'hit 6\n');
+	install(buildA);
+});
 
 // one probed path for all: the tests take turns
 test.serial('the two builds differ where it matters: build-id and the probed function\'s offset', (t) => {
