@@ -12,7 +12,7 @@
 
 enum file_id_kind { FILE_ID_BUILD_ID, FILE_ID_SHA256 };
 
-/* A build-id is at most 64 bytes here (GNU ld writes 20; the manifest allows 64). */
+/* At most 64 bytes (GNU ld writes 20; the manifest allows 64). */
 #define FILE_ID_MAX_BYTES 64
 #define FILE_ID_HEX_SIZE (2 * FILE_ID_MAX_BYTES + 1)
 
