@@ -20,19 +20,19 @@ export const ARGSTR_SCRIPT = 'probe syscall.write, syscall.openat, syscall.execv
 
 /** A write's address past a mapped page ends in ffb (page + 4091): shown as 0x...ffb. */
 export function maskPageAddress(lines: string[]): string[] {
-	return lines.map((l) => l.replace(/^write\(4, 0x[0-9a-f]+ffb, 10\)$/, 'write(4, 0x...ffb, 10)'));
+	return lines.map((l) => l.replace(/^write\(9, 0x[0-9a-f]+ffb, 10\)$/, 'write(9, 0x...ffb, 10)'));
 }
 
 /** stap's argstr for the program's calls, in order. */
 export const ARGSTR_LINES: readonly string[] = [
-	'write(4, "hello\\n", 6)',
-	'write(4, "a\\0b\\001\\177\\u00E9\\377\\"\\\\\\t", 11)',
+	'write(9, "hello\\n", 6)',
+	'write(9, "a\\0b\\001\\177\\u00E9\\377\\"\\\\\\t", 11)',
 	// syscall_string_trunc = 50 characters: 45 of the 60 and "...
-	`write(4, "${'x'.repeat(45)}"..., 60)`,
-	'write(4, 0x1000, 5)',
-	'write(4, "tail!", 5)',
+	`write(9, "${'x'.repeat(45)}"..., 60)`,
+	'write(9, 0x1000, 5)',
+	'write(9, "tail!", 5)',
 	// 5 readable bytes of 10: stap's byte-wise read faults, and shows the address
-	'write(4, 0x...ffb, 10)',
+	'write(9, 0x...ffb, 10)',
 	'openat(AT_FDCWD, 0x1000, O_RDONLY)',
 	'openat(AT_FDCWD, 0x0, O_RDONLY)',
 	'execve("/nonexistent/x", [0x1000], ["K=V"])',

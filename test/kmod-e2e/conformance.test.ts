@@ -10,6 +10,7 @@ import test from 'ava';
 import path from 'node:path';
 import { caseArgs, caseScheduler, corpusCases as cases, corpusDir as corpus, expectedOut, PASSING, stderrLacks } from '../run/corpus.js';
 import { prepareVm, type VmKernel } from '../vm/vm-host.js';
+import { argstrTests } from './argstr.js';
 import { probeKindTests } from './probe-kinds.js';
 import { userBuildIdTests } from './user-build-id.js';
 import { VmFleet } from './vm-agent.js';
@@ -30,6 +31,7 @@ test.before(async (t) => {
 test.after.always(() => fleet.close());
 
 probeKindTests(fleet, () => kernel.release);
+argstrTests(fleet, () => kernel.release);
 userBuildIdTests(fleet, () => kernel.release);
 
 interface Outcome {
