@@ -41,3 +41,18 @@ test('write quotes its bytes, execve lists argv and envp, unreadable user memory
 	const lines = r.stdout.split('\n').filter((l) => l && !/^openat\(.*O_CLOEXEC\)$/.test(l));
 	t.deepEqual(maskPageAddress(lines), ARGSTR_LINES);
 });
+
+test('user_buffer_quoted keeps stap\'s limits: room for the quotes, "..." only while input remains, no half escape, int arguments', async (t) => {
+	const probe = buildArgstrProbe(mkdtempSync(join(tmpdir(), 'tapfleet-argstr-')));
+	const calls = [
+		'user_buffer_quoted(buf_uaddr, count, 5)', // room for 3: the cut leaves nothing but "..."
+		'user_buffer_quoted(buf_uaddr, count, 0)', // nothing
+		'user_buffer_quoted(buf_uaddr, 3, 50)', // what inlen allows, no "..."
+		'user_buffer_quoted(buf_uaddr, 6, 8)', // the \n does not fit, and no input remains: no "..."
+		'user_buffer_quoted(buf_uaddr, 0x100000003, 4294967346)', // ints: 3 and 50
+	];
+	const script = `probe syscall.write { if (execname() == "argstr-probe" && count == 6) printf("${calls.map(() => '[%s]').join('')}\\n", ${calls.join(', ')}) }`;
+	const r = await run(tapfleet, ['run', '-c', probe, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '[""...][]["hel"]["hello"]["hel"]\n');
+});

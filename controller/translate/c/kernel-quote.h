@@ -290,17 +290,18 @@ static __always_inline __attribute__((unused)) void tap_gen_user_buffer_quoted(c
 {
 	struct tap_quote_scratch *s;
 	__s64 want, first;
-	int in = (int)inlen;	/* stap passes it as an int */
+	/* stap passes both as ints */
+	int in = (int)inlen, out = (int)outlen;
 
 	dst[0] = '\0';
-	if (outlen <= 0)
+	if (out <= 0)
 		return;
-	if (outlen > MAXSTRINGLEN)
-		outlen = MAXSTRINGLEN;
+	if (out > MAXSTRINGLEN)
+		out = MAXSTRINGLEN;
 	s = tap_quote_hold();
 	if (!s)
 		return;
-	tap_quote_begin(s, in, outlen, 1);
+	tap_quote_begin(s, in, out, 1);
 	/* each character read costs at least one of the room; then one more of up to 4 bytes */
 	want = s->inlen < s->room + 4 ? s->inlen : s->room + 4;
 	asm volatile("" : "+r"(want));
@@ -319,7 +320,7 @@ static __always_inline __attribute__((unused)) void tap_gen_user_buffer_quoted(c
 	tap_quote_loop(MAXSTRINGLEN, tap_quote_round, s);
 	if (tap_quote_end(s)) {
 		tap_quote_hex(s, addr);
-		s->text[(outlen - 1) & TAP_QUOTE_MASK] = '\0';	/* snprintf(ret, outlen, ...) */
+		s->text[(out - 1) & TAP_QUOTE_MASK] = '\0';	/* snprintf(ret, outlen, ...) */
 	}
 	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, s->text);
 	tap_quote_release(s);
