@@ -40,8 +40,6 @@ import type { ModuleOnDisk } from './module-dir.js';
  */
 const RECORD_BATCH_MS = 100;
 
-/** How long an import over a new connection (the run's was closed) may take before it is left for a later run. */
-const LATE_IMPORT_DEADLINE_MS = 3000;
 
 /** What fanout.ts reports per host; the labels are the hosts' command-line labels. */
 export interface DispatchAuditHooks {
@@ -361,7 +359,8 @@ export class RunAudit implements DispatchAuditHooks {
 		const name = this.hostName(host);
 		if (!(await this.importsDue)?.has(name)) return;
 		const sessions = await client.listSessions().catch(async () => {
-			const fresh = new AgentClient(client.host, this.o.tls, LATE_IMPORT_DEADLINE_MS);
+			// A new connection takes its mTLS handshake again: with the usual deadline, which a loaded machine may need.
+			const fresh = new AgentClient(client.host, this.o.tls);
 			try {
 				return await fresh.listSessions();
 			} catch {
