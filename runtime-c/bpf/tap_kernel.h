@@ -538,9 +538,11 @@ static __attribute__((unused)) long tap_text_step(__u64 index, void *data)
 		for (i = k - 3; i >= 0 && i < 8; i--) {
 			int nib = (c >> (i * 4)) & 0xf;
 
-			/* branch-free hex digit: '0'..'9', 'a'..'f' */
+			/* branch-free hex digit: '0'..'9', 'A'..'F' (stap's
+			 * to_hex_digit is upper case)
+			 */
 			tap_text_put(st, dst,
-				     nib + '0' + ((nib + 6) >> 4) * ('a' - '0' - 10));
+				     nib + '0' + ((nib + 6) >> 4) * ('A' - '0' - 10));
 		}
 	}
 	return 0;

@@ -172,7 +172,7 @@ byte:
 /* The escape of one character into e; returns its length. */
 static int escape(int c, int multibyte, char *e)
 {
-	static const char hex[] = "0123456789abcdef";
+	static const char hex[] = "0123456789ABCDEF";
 	static const char from[] = "\a\b\f\n\r\t\v\"\\";
 	static const char to[] = "abfnrtv\"\\";
 	int i, n;

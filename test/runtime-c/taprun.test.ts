@@ -301,7 +301,7 @@ test.serial('user_string_quoted, text_strn, substr and strpos on the kernel side
 	t.is(r.status, 0, r.stderr);
 	const dir = file.slice(0, -'q"\u00e9\tx\\y'.length);
 	// 10 characters fit text_strn(name, 12, 1); a cut drops 3 of them for "...
-	t.is(r.stdout, `"${dir}q\\"\\u00e9\\tx\\\\y"\n"${file.slice(0, 7)}"...\n${file.slice(1, 4)}\n${file.indexOf('files/')} 0\n`);
+	t.is(r.stdout, `"${dir}q\\"\\u00E9\\tx\\\\y"\n"${file.slice(0, 7)}"...\n${file.slice(1, 4)}\n${file.indexOf('files/')} 0\n`);
 });
 
 test.serial('-x PID is target() on both sides', async (t) => {

@@ -82,7 +82,7 @@ verbatim:
  */
 static __attribute__((unused)) void tap_gen_text_str(char *dst, const char *src, int inlen, int outlen, int quoted)
 {
-	static const char hex[] = "0123456789abcdef";
+	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *in = (const unsigned char *)src;
 	char *out = dst, *esc = NULL;
 	int c = 0, esc_len = 0;
