@@ -17,8 +17,15 @@
 //
 // endedBy: 'exit' | 'time-limit' | 'interrupt' (Ctrl-C) | 'lease-expiry' | 'agent-restart' | 'unload' | 'error';
 // endReasonFromAgent(sessionExit.reason) maps the agent's SessionExit.reason words.
-// Only beginDispatch must be awaited before acting; the later records may be
-// collected and awaited before exit. Records made concurrently share one commit.
+// Only beginDispatch must be awaited before acting (it is committed and flushed
+// to disk at once); the later records may be collected and awaited before
+// exit. Records made concurrently share one commit; with
+// openAuditLog(spec, { batchMs }) the records after the write-ahead one wait up
+// to batchMs to share it, and audit.endBatching() / close() write them at once
+// (group-commit.ts: what a kill or a power loss can cost).
+// audit.journalImportsDue(hosts) says which hosts' agent journals a run should
+// import (once a minute, or when a dead controller's run there lacks its end);
+// audit.noteJournalImports(hosts) after importing them.
 // Refusals with no run: audit.recordRefusal({ who, reason, message, host? }).
 // Agents' journals: audit.importAgentJournal(host, journalFromSessions(listSessionsReply.sessions))
 // (or journalFromAgentLines(journal.read()) for an agent's journal file);
