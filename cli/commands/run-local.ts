@@ -1,14 +1,17 @@
 // `tapfleet run SCRIPT` on this host: the module runs in a taprun child
 // whose stdout is ours byte for byte and whose stderr carries stap's
-// ERROR/WARNING lines. With -c CMD the command starts once every probe is
-// attached (taprun -j says "started"), and the session stops when it exits,
+// ERROR/WARNING lines. With -c CMD the command's process exists before the
+// module loads (its pid is target(), begin probes included, as in stap) but
+// runs only once every probe is attached (taprun -j says "started"); the
+// session stops when it exits,
 // as with stap -c.
 //
 // Audited like every run (controller/audit/local-run.ts): the write-ahead
 // record is committed before taprun starts; taprun's JSON events (-j) say
 // when it attached, why it stopped and how many records it lost; stdout
 // passes through here to be counted (-o FILE: the file is counted at the end).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -96,13 +99,32 @@ function endOf(stopping: string | undefined, o: { interrupted: boolean; commandE
 	return { endedBy, ...(notes.length ? { message: notes.join('; ') } : {}) };
 }
 
+/**
+ * -c CMD as stap starts it: the process is created now, so that its pid is
+ * target() from the first begin probe on, but it waits on a pipe (fd 3)
+ * until releaseGate() says every probe is attached. If we never release it
+ * (taprun failed), the pipe closes with us, the read fails and the command
+ * never runs. `exec` keeps the pid: it is the command's own shell.
+ */
+function spawnGatedCommand(command: string): ChildProcess {
+	const gate = 'read -r _ <&3 && exec 3<&- /bin/sh -c "$1"';
+	return spawn('/bin/sh', ['-c', gate, 'sh', command], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+}
+
+function releaseGate(cmd: ChildProcess): void {
+	const gate = cmd.stdio[3] as Writable | null;
+	gate?.on('error', () => {}); // the command is gone already: its exit is reported
+	gate?.end('go\n');
+}
+
 export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise<number> {
 	const argv: string[] = ['-j'];
 	if (o.timeLimit > 0) argv.push('-T', String(o.timeLimit));
 	if (o.output) argv.push('-o', o.output);
+	const cmd = o.command !== undefined ? spawnGatedCommand(o.command) : undefined;
+	if (cmd?.pid) argv.push('-x', String(cmd.pid));
 	argv.push(moduleDir, ...o.args);
 	const child = spawn(o.taprun ?? taprunPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-	let cmd: ReturnType<typeof spawn> | undefined;
 	let commandExit: string | undefined;
 	let stopping = false;
 	let interrupted = false;
@@ -146,17 +168,7 @@ export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise
 		if (ev?.type === 'started') {
 			// Begin probes run before taprun says "started": their output may be here first.
 			o.audit?.loaded(`taprun-${child.pid}`, Math.min(Date.now(), firstOutputAtMs ?? Infinity));
-			if (o.command !== undefined && !cmd) {
-				cmd = spawn('/bin/sh', ['-c', o.command], { stdio: ['inherit', 'inherit', 'inherit'] });
-				cmd.on('exit', (code, signal) => {
-					commandExit = signal ? `signal ${signal}` : `status ${code}`;
-					stop();
-				});
-				cmd.on('error', (e) => {
-					process.stderr.write(`tapfleet run: -c: ${e.message}\n`);
-					stop();
-				});
-			}
+			if (cmd) releaseGate(cmd);
 			return;
 		}
 		if (ev?.type === 'stopping') stopReason = ev.reason;
@@ -164,6 +176,14 @@ export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise
 		if (ev?.type === 'error' && ev.message) lastError = ev.message;
 		const text = stapText(ev, line);
 		if (text !== null) process.stderr.write(text + '\n');
+	});
+	cmd?.on('exit', (code, signal) => {
+		commandExit = signal ? `signal ${signal}` : `status ${code}`;
+		stop();
+	});
+	cmd?.on('error', (e) => {
+		process.stderr.write(`tapfleet run: -c: ${e.message}\n`);
+		stop();
 	});
 	// taprun handles the signals (end probes run); we only pass them on
 	const forward = (sig: NodeJS.Signals) => () => {

@@ -46,6 +46,22 @@ test('-c CMD runs the command once the probes are attached and stops when it exi
 	t.is(readFileSync(outFile, 'latin1'), 'uname calls: 3\n');
 });
 
+test('-c CMD: target() is the command\'s pid from the begin probes on, as in stap', async (t) => {
+	const script = 'probe begin { printf("begin target=%d\\n", target()) } probe end { printf("end target=%d\\n", target()) }';
+	const r = await run(tapfleet, ['run', '-c', 'echo "command pid=$$"', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// The command writes to our stdout directly, the probes through taprun and
+	// tapfleet: the command's line may overtake the begin line, not the end one.
+	const lines = r.stdout.split('\n');
+	t.is(lines.pop(), '', r.stdout);
+	const end = lines.pop();
+	const pid = /^command pid=(\d+)$/.exec(lines.find((l) => l.startsWith('command')) ?? '')?.[1];
+	t.truthy(pid, r.stdout);
+	t.not(pid, '0');
+	t.deepEqual(lines.sort(), [`begin target=${pid}`, `command pid=${pid}`], r.stdout);
+	t.is(end, `end target=${pid}`);
+});
+
 test('a script error is reported with its location, exit status 1', async (t) => {
 	const r = await run(tapfleet, ['run', '-e', 'probe begin { x = 0; println(1 / x) }']);
 	t.is(r.status, 1);
