@@ -11,7 +11,7 @@ export function registerAttach(program: Command): void {
 	addFleetOptions(program.command('attach').description("stream a running session's output; Ctrl-C detaches").argument('<SESSION>'))
 		.option('--from <SEQ>', 'first sequence number to show (0 = oldest buffered)', '0')
 		.option('--prefix', 'prefix every line with the host')
-		.option('--json', 'one JSON object per output record')
+		.option('--json', 'one JSON object per output record: host, session, seq, stream, and text (when the bytes are UTF-8) or base64')
 		.option('--hold-lease', 'keep the session alive like its controller does')
 		.action((sessionId: string, o: { host: string[]; pki?: string; from: string; prefix?: boolean; json?: boolean; holdLease?: boolean }) =>
 			runCommand('attach', async () => {

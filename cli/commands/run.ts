@@ -106,7 +106,7 @@ export function registerRun(program: Command): void {
 		.option('-m, --module <DIR>', 'a compiled module directory (manifest.json and its files)')
 		.option('-e <SCRIPT>', 'the script text (then every positional argument is a script argument)')
 		.option('--prefix', 'prefix each output line with its host (like stap --remote-prefix)')
-		.option('--json', 'one JSON object per output record: host, session, seq, stream, text')
+		.option('--json', 'one JSON object per output record: host, session, seq, stream, and text (when the bytes are UTF-8) or base64')
 		.option('-T <SECONDS>', 'stop after SECONDS everywhere (end probes run)')
 		.option('--lease <SECONDS>', 'how long a session survives if this controller goes away', '30')
 		.option('--detach', 'leave the sessions running (no lease) and print their ids')
