@@ -111,8 +111,12 @@ async function interleaved(candidates: [string, () => Promise<number>][]): Promi
 	return new Map([...xs].map(([l, v]) => [l, median(v)]));
 }
 const cold = await interleaved(builds.map(([l, bin], i) => [l, () => firstOutputMs(bin, ['run', '-e', hello], coldEnv(i))]));
+// Node parses the NODE_EXTRA_CA_CERTS bundle at every start (~20-40 ms here; docs/parse.md): a row without it when it is set
+const withoutCa = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'));
+const caRows = process.env.NODE_EXTRA_CA_CERTS ? builds.map(([l]) => `${l} without NODE_EXTRA_CA_CERTS`) : [];
 const cached = await interleaved([
 	...builds.map(([l, bin], i): [string, () => Promise<number>] => [l, () => firstOutputMs(bin, ['run', '-e', hello], envs[i])]),
+	...caRows.map((l, i): [string, () => Promise<number>] => [l, () => firstOutputMs(builds[i]![1], ['run', '-e', hello], withoutCa(envs[i]!))]),
 	['bpftrace', () => firstOutputMs('bpftrace', ['-e', 'BEGIN { printf("first\\n"); exit(); }'])],
 ]);
 const tp = await interleaved([
@@ -124,6 +128,7 @@ for (const [label] of builds) {
 	console.log(`  ${label} run, begin probe, cached            ${cached.get(label)!.toFixed(0)} ms`);
 	console.log(`  ${label} run -c, tracepoint's first event, cached ${tp.get(label)!.toFixed(0)} ms`);
 }
+for (const l of caRows) console.log(`  ${l} run, begin probe, cached  ${cached.get(l)!.toFixed(0)} ms`);
 console.log(`  bpftrace, BEGIN                            ${cached.get('bpftrace')!.toFixed(0)} ms`);
 console.log(`  bpftrace -c, tracepoint's first event       ${tp.get('bpftrace')!.toFixed(0)} ms`);
 console.log(`machine load at the end ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);

@@ -6,6 +6,7 @@
 // on this machine. Commands and heavy parts (the compiler, the agent) stay
 // lazy: esbuild's code splitting turns each dynamic import into its own
 // chunk. Built from dist/ (what tsc emitted), so it runs exactly that code.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +69,23 @@ const grpcProtoLoader = {
 	},
 };
 
+// The script cache's key covers the compiler's code (controller/build/front-cache.ts):
+// from dist/ it stat()s every file of passes 1-4 on each run; the bundle
+// carries the hash of the code it was made from instead (the same folders).
+const COMPILER_PARTS = ['parse', 'elaborate', 'translate', 'build'];
+function compilerHash() {
+	const h = createHash('sha256');
+	const walk = (dir) => {
+		for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+			const p = join(dir, e.name);
+			if (e.isDirectory()) walk(p);
+			else if (p.endsWith('.js')) h.update(`${relative(root, p)}\0`).update(readFileSync(p)).update('\0');
+		}
+	};
+	for (const part of COMPILER_PARTS) walk(join(root, 'dist', 'controller', part));
+	return h.digest('hex');
+}
+
 // Stamped with the time the build started: bin/tapfleet runs the bundle only
 // while it is newer than tsc's last emit (dist/.tsbuildinfo), so a tsc run
 // during or after this one makes it fall back to dist/ until rebuilt.
@@ -89,6 +107,7 @@ const result = await build({
 	sourcemap: 'linked',
 	logLevel: 'warning',
 	chunkNames: 'chunk-[hash]',
+	define: { 'globalThis.__TAPFLEET_BUNDLED_COMPILER__': JSON.stringify(compilerHash()) },
 	plugins: [grpcProtoLoader, keepLocation],
 	// CommonJS packages inside an ES module bundle still call require() for Node's built-ins.
 	banner: {

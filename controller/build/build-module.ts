@@ -10,7 +10,7 @@ import { MANIFEST_FILE, MANIFEST_FORMAT_VERSION, parseManifest, type ModuleManif
 import type { UserFile } from '../module/user-files.js';
 import { compileModuleSource, defineFlags } from './compile-source.js';
 import type { BuildTarget } from './target.js';
-import { BPF_TARGET_FLAGS, BuildError, runtimeFingerprint, sha256, toolVersion } from './toolchain.js';
+import { BPF_TARGET_FLAGS, BuildError, runtimeFingerprint, sha256, toolVersion, toolVersionAsync } from './toolchain.js';
 import { vmlinuxHeader } from './vmlinux-pch.js';
 
 export interface ModuleBuildRequest {
@@ -64,12 +64,14 @@ export function moduleCacheKey(req: ModuleBuildRequest): string {
 export async function buildModule(req: ModuleBuildRequest): Promise<ModuleBuildResult> {
 	if (!MODULE_NAME.test(req.name)) throw new BuildError(`module name "${req.name}" is not valid: lowercase letters, digits and _, at most 55, not starting with a digit`);
 	const cacheRoot = req.cacheDir ?? defaultCacheDir();
+	// both at once (or already known: script-pipeline.ts starts them before pass 1)
+	await Promise.all([toolVersionAsync('clang'), toolVersionAsync('cc')]);
 	const key = moduleCacheKey(req);
 	const modulesDir = join(cacheRoot, 'modules');
 	const dir = join(modulesDir, `${req.name}-${key.slice(0, 24)}`);
 	if (existsSync(join(dir, MANIFEST_FILE))) return { dir, cached: true, key };
 
-	const vmlinux = vmlinuxHeader(req.target, cacheRoot);
+	const vmlinux = await vmlinuxHeader(req.target, cacheRoot);
 	const tmp = join(modulesDir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
 	mkdirSync(tmp, { recursive: true });
 	try {

@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MANIFEST_FILE } from '../module/manifest.js';
 import { userFilesChanged } from '../module/user-files.js';
-import { runtimeFingerprint } from './toolchain.js';
+import { bpfRuntimeIncludes } from './toolchain.js';
+
+/** The folders of dist/controller that hold passes 1-4 (scripts/bundle-cli.mjs hashes the same). */
+const COMPILER_PARTS = ['parse', 'elaborate', 'translate', 'build'];
 
 /** A summary of a directory tree's files (name, size, mtime): changes when any file does. */
 function treeStamp(dir: string, h: ReturnType<typeof createHash>): void {
@@ -33,16 +36,34 @@ function treeStamp(dir: string, h: ReturnType<typeof createHash>): void {
 	}
 }
 
+declare global {
+	// Set by scripts/bundle-cli.mjs: a hash of the compiler's code the bundle holds.
+	var __TAPFLEET_BUNDLED_COMPILER__: string | undefined;
+}
+
 let compilerStamp: string | undefined;
 
-/** The compiler's own code: passes 1-3 as built (dist/controller/{parse,elaborate,translate}). */
+/**
+ * The compiler's own code: passes 1-3 as built (dist/controller/{parse,
+ * elaborate,translate,build}), or, when running from the bundle, the hash of
+ * that code the bundle was made from (bin/tapfleet runs the bundle only while
+ * it is newer than tsc's output): ~200 stat()s fewer per run. The translator's
+ * C helpers are read from the sources at compile time, so they are always
+ * stamped here.
+ */
 function compilerCodeStamp(): string {
 	if (compilerStamp) return compilerStamp;
 	const h = createHash('sha256');
-	const controller = fileURLToPath(new URL('../', import.meta.url));
-	for (const part of ['parse', 'elaborate', 'translate', 'build']) treeStamp(join(controller, part), h);
+	const bundled = globalThis.__TAPFLEET_BUNDLED_COMPILER__;
+	if (bundled) h.update(`bundle:${bundled}\0`);
+	else {
+		const controller = fileURLToPath(new URL('../', import.meta.url));
+		for (const part of COMPILER_PARTS) treeStamp(join(controller, part), h);
+	}
 	// the translator's C helpers live beside its sources
 	treeStamp(fileURLToPath(new URL('../../../controller/translate/c', import.meta.url)), h);
+	// the runtime headers too (names, sizes, mtimes; pass 4's own key hashes their contents)
+	for (const dir of bpfRuntimeIncludes) treeStamp(dir, h);
 	compilerStamp = h.digest('hex');
 	return compilerStamp;
 }
@@ -69,8 +90,8 @@ export function frontKey(k: FrontKeyInput): string | null {
 		}
 	}
 	const h = createHash('sha256');
-	// the runtime headers too: a module built against older ones must not be reused
-	h.update(JSON.stringify({ name: k.scriptName, args: k.args, options: k.options, buildId: k.buildId, compiler: compilerCodeStamp(), runtime: runtimeFingerprint() }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+	// the compiler and the runtime headers too: a module built against older ones must not be reused
+	h.update(JSON.stringify({ name: k.scriptName, args: k.args, options: k.options, buildId: k.buildId, compiler: compilerCodeStamp() }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
 	h.update('\0').update(text, 'latin1');
 	for (const d of k.dirs) treeStamp(d, h);
 	return h.digest('hex');

@@ -40,7 +40,16 @@ export interface PipelineResult {
  * This host's kernel profile (what pass 2 resolves against), from the
  * profile cache by build-id; gathered (~1.4 s) and cached on first use.
  */
-async function localProfile(buildId: string): Promise<KernelProfile> {
+function localProfile(buildId: string): Promise<KernelProfile> {
+	// one started early (startLateInputs) is taken by the pass 2 it was started for
+	const early = earlyProfiles.get(buildId);
+	earlyProfiles.delete(buildId);
+	return early ?? loadLocalProfile(buildId);
+}
+
+const earlyProfiles = new Map<string, Promise<KernelProfile>>();
+
+async function loadLocalProfile(buildId: string): Promise<KernelProfile> {
 	const { cachedProfile, cacheProfile } = await import('../profile/cache.js');
 	const cached = cachedProfile(buildId);
 	if (cached) return cached;
@@ -76,12 +85,36 @@ export async function runPipeline(input: ScriptInput, lastPass: 3 | 4, opts: Lat
 		: null;
 	const hit = key ? frontLookup(cacheRoot, key) : null;
 	if (hit) return { ok: true, stderr: hit.stderr, moduleDir: hit.moduleDir, cached: true };
+	// Not cached: what passes 2 and 4 need besides the script starts now, beside pass 1 (see startLateInputs).
+	await startLateInputs(lastPass);
 	const { hostTarget, runPass1 } = await import('../parse/index.js');
 	const target = hostTarget({ guruMode: !!input.guru });
 	const p1 = runPass1({ target, args: input.args, includePaths, scripts: [{ name: input.name, text: input.text }] });
-	const r = await runLatePasses(p1, lastPass, opts);
+	if (!p1.files) earlyProfiles.clear(); // no pass 2 will take it
+	const r = await runLatePasses(p1, lastPass, opts, true);
 	if (key && r.ok && r.moduleDir) frontStore(cacheRoot, key, { moduleDir: r.moduleDir, stderr: r.stderr });
 	return r;
+}
+
+/**
+ * What passes 2 and 4 need that does not depend on the script: this kernel's
+ * profile (pass 2), the compilers' versions (pass 4's cache key) and, on the
+ * first build for this kernel, vmlinux.h and its PCH (~1.3 s of bpftool and
+ * clang). Started before pass 1 (which parses the tapsets, ~0.4 s), their
+ * child processes run on the other CPU meanwhile; passes 2 and 4 await the
+ * same promises, so the results are what they would have made themselves.
+ * (A script that then fails to parse still leaves a PCH for the next run.)
+ */
+async function startLateInputs(lastPass: 3 | 4): Promise<void> {
+	const target = localBuildTarget();
+	// pass 2's kernel profile: from the profile cache, or gathered (tapprobe, a child process) on first use
+	const profile = loadLocalProfile(target.buildId);
+	profile.catch(() => {}); // a failure is reported by pass 2
+	earlyProfiles.set(target.buildId, profile);
+	if (lastPass !== 4) return;
+	const [{ toolVersionAsync }, { startVmlinuxHeader }] = await Promise.all([import('./toolchain.js'), import('./vmlinux-pch.js')]);
+	for (const tool of ['clang', 'cc']) toolVersionAsync(tool).catch(() => {}); // a failure is reported by pass 4
+	startVmlinuxHeader(target, defaultCacheDir());
 }
 
 /** Where pass 2 reads our tapsets (controller/tapsets beside the sources). */
@@ -90,10 +123,11 @@ function defaultTapsetDirOfPass2(): string {
 }
 
 /** Passes 2-4 after pass 1 (tapfleet compile runs pass 1 itself). */
-export async function runLatePasses(p1: Pass1Result, lastPass: 3 | 4, opts: LatePassOptions = {}): Promise<PipelineResult> {
+export async function runLatePasses(p1: Pass1Result, lastPass: 3 | 4, opts: LatePassOptions = {}, lateInputsStarted = false): Promise<PipelineResult> {
 	const input = { name: p1.files?.[0]?.file.name ?? '<input>' };
 	if (!p1.files) return { ok: false, stderr: p1.session.diags.render() + 'Pass 1: parse failed.  [man error::pass1]\n' };
 	const target = localBuildTarget();
+	if (!lateInputsStarted) await startLateInputs(lastPass);
 	// loaded on use: `tapfleet compile -p1` needs none of passes 2-4
 	const [{ runPass2 }, { TranslateError, translate }, { buildScriptModule }] = await Promise.all([
 		import('../elaborate/index.js'),

@@ -1,7 +1,7 @@
 // The compilers pass 4 drives and the runtime headers generated code is
 // compiled against: where they are, which versions they are, and a
 // fingerprint of the runtime (part of every module's cache key).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,6 +32,31 @@ export function runTool(cmd: string, args: string[]): void {
 }
 
 const versions = new Map<string, string>();
+const versionLookups = new Map<string, Promise<string>>();
+
+/**
+ * toolVersion without blocking: started before pass 1 of an uncached
+ * script (script-pipeline.ts), so that pass 4's cache key does not wait for `clang --version` and
+ * `cc --version` one after the other. Fills the memo toolVersion reads.
+ */
+export function toolVersionAsync(cmd: string): Promise<string> {
+	const known = versions.get(cmd);
+	if (known !== undefined) return Promise.resolve(known);
+	let p = versionLookups.get(cmd);
+	if (!p) {
+		p = new Promise<string>((resolve, reject) =>
+			execFile(cmd, ['--version'], { encoding: 'utf8' }, (err, stdout) => {
+				versionLookups.delete(cmd);
+				if (err) return reject(new BuildError(`${cmd} is not installed (pass 4 needs clang and cc)`));
+				const v = stdout.split('\n')[0] ?? '';
+				versions.set(cmd, v);
+				resolve(v);
+			}),
+		);
+		versionLookups.set(cmd, p);
+	}
+	return p;
+}
 
 /** First line of `cmd --version`, memoized (a module's manifest records it). */
 export function toolVersion(cmd: string): string {
