@@ -154,14 +154,14 @@ export class AuditWriter {
 	 * of an interrupted run that has no end yet (its controller died; the end,
 	 * e.g. a lease expiry, is in that agent's journal only).
 	 */
-	async journalImportsDue(hosts: readonly string[], nowMs = Date.now()): Promise<Set<string>> {
+	async journalImportsDue(hosts: readonly string[], nowMs = Date.now(), openRuns?: Promise<EventRow[]>): Promise<Set<string>> {
 		const last = await this.backend.lastJournalImports(hosts);
 		const due = new Set(hosts.filter((h) => !(Math.abs(nowMs - (last.get(h) ?? -Infinity)) < JOURNAL_IMPORT_INTERVAL_MS)));
 		if (due.size === hosts.length) return due;
 		const sinceMs = nowMs - RECOVERY_WINDOW_MS;
 		const interrupted = await this.backend.find({ kinds: ['run-interrupted'], sinceMs }, INTERRUPTED_RUNS_EXAMINED);
 		// Runs whose controller died but that no one has marked interrupted yet count too.
-		const orphaned = (await this.backend.openDispatches(sinceMs)).filter((row) => controllerIsGone(parseBody<DispatchBody>(row.body).controller));
+		const orphaned = (await (openRuns ?? this.openRuns(nowMs))).filter((row) => controllerIsGone(parseBody<DispatchBody>(row.body).controller));
 		const runIds = [...new Set([...interrupted, ...orphaned].map((r) => r.runId!))];
 		if (runIds.length === 0) return due;
 		const rows = await this.backend.eventsOfRuns(runIds);
@@ -174,6 +174,16 @@ export class AuditWriter {
 		return due;
 	}
 
+	/**
+	 * The dispatches of the recovery window without their end (finished or
+	 * interrupted). A run after its write-ahead record passes one read of them
+	 * to both recoverInterruptedRuns and journalImportsDue: one query, not two,
+	 * on the run's connection.
+	 */
+	openRuns(nowMs = Date.now()): Promise<EventRow[]> {
+		return this.backend.openDispatches(nowMs - RECOVERY_WINDOW_MS);
+	}
+
 	/** Notes that these hosts' journals were imported now (see journalImportsDue). */
 	noteJournalImports(hosts: readonly string[], atMs = Date.now()): Promise<void> {
 		return this.backend.noteJournalImports(hosts, atMs);
@@ -183,8 +193,8 @@ export class AuditWriter {
 	 * Marks as interrupted every recent run whose controller process, on this
 	 * machine, is gone without completing it. Returns their run ids.
 	 */
-	async recoverInterruptedRuns(): Promise<string[]> {
-		const open = await this.backend.openDispatches(Date.now() - RECOVERY_WINDOW_MS);
+	async recoverInterruptedRuns(openRuns?: Promise<EventRow[]>): Promise<string[]> {
+		const open = await (openRuns ?? this.openRuns());
 		const dead = open.filter((row) => controllerIsGone(parseBody<DispatchBody>(row.body).controller));
 		const rows = dead.map((row) => {
 			const owner = parseBody<DispatchBody>(row.body).controller;

@@ -217,9 +217,12 @@ export class RunAudit implements DispatchAuditHooks {
 		// Off the run's path, after the write-ahead record (not queued before it on the
 		// log's connection): which hosts' journals to import, and runs whose controller
 		// on this machine died, marked interrupted.
-		this.importsDue = log.journalImportsDue(this.remoteHostNames());
+		const now = Date.now();
+		const openRuns = log.openRuns(now);
+		openRuns.catch(() => {}); // reported by the two that await it
+		this.importsDue = log.journalImportsDue(this.remoteHostNames(), now, openRuns);
 		this.importsDue.catch(() => {}); // reported by the imports that await it
-		this.track(log.recoverInterruptedRuns());
+		this.track(log.recoverInterruptedRuns(openRuns));
 		return run;
 	}
 
