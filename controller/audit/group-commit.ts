@@ -14,6 +14,10 @@
 //   in the next one). With `batchMs` > 0 (a run's records) they wait up to
 //   that long to share one commit, or less: any commit takes everything
 //   queued, and flush() (the end of a run, close()) writes them at once.
+//   Records made while such a commit is in flight wait for the next batch
+//   (not a commit right behind it): a run's hosts end over a few
+//   milliseconds, and committing each end as it came chained four or five
+//   round trips that the run's end then waited for.
 //   The timer keeps the process alive, so a controller that leaves its
 //   event loop still writes them; only a process killed outright loses the
 //   last batchMs of such records (never a write-ahead record: the run then
@@ -42,8 +46,11 @@ export class GroupCommit {
 	private queue: Pending[] = [];
 	private flushing = false;
 	private timer?: NodeJS.Timeout;
+	/** Settles when nothing is queued or in flight (flush() waits for it). */
 	private idle: Promise<void> = Promise.resolve();
-	private markIdle = () => {};
+	private markIdle?: () => void;
+	/** flush() was called: the drain loop writes everything, whatever batchMs says. */
+	private drainAll = false;
 
 	/** @param batchMs how long a record that is not durable may wait to share a commit (0: not at all). */
 	constructor(
@@ -64,13 +71,16 @@ export class GroupCommit {
 			this.queue.push({ events, durable, resolve, reject });
 			if (durable || this.batchMs === 0) this.startFlush();
 			else if (!this.flushing) this.timer ??= setTimeout(() => this.startFlush(), this.batchMs);
-			// (while a commit is in flight, the drain loop takes this record next)
+			// (while a commit is in flight: the next batch after it, or at once if the drain must write everything)
 		});
 	}
 
 	/** Commits everything queued now; settles once every append made so far is committed (or has failed). */
 	flush(): Promise<void> {
-		if (this.queue.length > 0) this.startFlush();
+		if (this.queue.length > 0) {
+			this.drainAll = true;
+			this.startFlush();
+		}
 		return this.idle;
 	}
 
@@ -79,7 +89,7 @@ export class GroupCommit {
 		this.timer = undefined;
 		if (this.flushing) return; // the loop in flight takes what is queued next
 		this.flushing = true;
-		this.idle = new Promise((done) => (this.markIdle = done));
+		this.idle = this.markIdle ? this.idle : new Promise((done) => (this.markIdle = done));
 		// Appends made in the same synchronous turn join this commit.
 		queueMicrotask(() => void this.drain());
 	}
@@ -94,9 +104,18 @@ export class GroupCommit {
 				batch.push(p);
 			}
 			await this.commit(batch);
+			// Batching: what came during that commit waits for its own batch, unless it must not.
+			if (this.batchMs > 0 && !this.drainAll && !this.queue.some((p) => p.durable)) break;
 		}
 		this.flushing = false;
-		this.markIdle();
+		this.drainAll = false;
+		if (this.queue.length > 0) {
+			this.timer ??= setTimeout(() => this.startFlush(), this.batchMs);
+			return; // still not idle
+		}
+		const idle = this.markIdle;
+		this.markIdle = undefined;
+		idle?.();
 	}
 
 	private async commit(batch: Pending[]): Promise<void> {

@@ -18,6 +18,7 @@ import {
 	newRunId,
 	openAuditLog,
 	type AuditLog,
+	type CompileRecord,
 	type EndReason,
 	type RefusalReason,
 	type RunRecorder,
@@ -196,15 +197,20 @@ export class RunAudit implements DispatchAuditHooks {
 		this.writes.push(p);
 	}
 
-	/** The write-ahead dispatch record, once, with the first module of the run. */
-	private begin(moduleHash: string, scriptText: string, scriptHash?: string): Promise<RunRecorder> {
-		this.begun ??= this.writeAhead(moduleHash, scriptText, scriptHash);
+	/** The write-ahead dispatch record, once, with the first module of the run (and its compile record, if this run compiled it). */
+	private begin(moduleHash: string, scriptText: string, scriptHash?: string, compile?: CompileRecord): Promise<RunRecorder> {
+		this.begun ??= this.writeAhead(moduleHash, scriptText, scriptHash, compile);
 		this.setReady(this.begun);
 		return this.begun;
 	}
 
-	private async writeAhead(moduleHash: string, scriptText: string, scriptHash?: string): Promise<RunRecorder> {
+	private async writeAhead(moduleHash: string, scriptText: string, scriptHash?: string, compile?: CompileRecord): Promise<RunRecorder> {
 		const log = await this.log;
+		// Made in the same turn as the write-ahead record, so it joins that commit
+		// (group-commit.ts): the compile precedes the dispatch in the chain, and no
+		// commit of its own starts the run's batch timer, whose commit then tended
+		// to be in flight as the run ended and delay its last records.
+		if (compile) this.track(log.recordCompile(compile));
 		const run = await log.beginDispatch({
 			runId: this.runId,
 			who: this.who,
@@ -238,15 +244,10 @@ export class RunAudit implements DispatchAuditHooks {
 			const moduleHash = sha256Hex(mod.manifestBytes);
 			const m = mod.manifest;
 			try {
-				await this.begin(moduleHash, m.script.text, m.script.sha256);
+				await this.begin(moduleHash, m.script.text, m.script.sha256, this.o.compiles ? compileRecordOf(this.who, moduleHash, m) : undefined);
 			} catch (err) {
 				if (await this.log.then(() => false, () => true)) throw new Error('not loaded: the audit log cannot be opened (see above)');
 				throw new Error(`the audit log could not record this run, so nothing is loaded: ${(err as Error).message}`);
-			}
-			// After the write-ahead record, not before: one commit, not two, before the first Load.
-			if (this.o.compiles) {
-				const log = await this.log;
-				this.track(log.recordCompile(compileRecordOf(this.who, moduleHash, m)));
 			}
 			return mod;
 		};
