@@ -32,14 +32,19 @@ export class Journal {
 		this.path = join(stateDir, 'journal.jsonl');
 	}
 
+	/** Opened at the first append (after any rotation) and kept: an open and a close less per event. */
+	private fd: number | undefined;
+
 	append(event: JournalEvent): void {
-		const fd = openSync(this.path, 'a', 0o600);
-		try {
-			appendFileSync(fd, JSON.stringify({ ts: new Date().toISOString(), ...event }) + '\n');
-			if (this.durable) fsyncSync(fd);
-		} finally {
-			closeSync(fd);
-		}
+		this.fd ??= openSync(this.path, 'a', 0o600);
+		appendFileSync(this.fd, JSON.stringify({ ts: new Date().toISOString(), ...event }) + '\n');
+		if (this.durable) fsyncSync(this.fd);
+	}
+
+	/** Closes the file; a later append opens it again. */
+	close(): void {
+		if (this.fd !== undefined) closeSync(this.fd);
+		this.fd = undefined;
 	}
 
 	read(): JournalEntry[] {
@@ -68,6 +73,7 @@ export class Journal {
 
 	rotateIfLarge(): void {
 		if (existsSync(this.path) && statSync(this.path).size > ROTATE_BYTES && this.unfinished().length === 0) {
+			this.close();
 			renameSync(this.path, this.path + '.1');
 		}
 	}

@@ -137,6 +137,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 		'grpc.keepalive_time_ms': 10_000,
 		'grpc.keepalive_timeout_ms': 5_000,
 		'grpc.keepalive_permit_without_calls': 1,
+		// channelz (grpc-js's per-call and per-socket statistics for a channelz service) is on by
+		// default and costs CPU on every call and connection; the agent serves no channelz service.
+		'grpc.enable_channelz': 0,
 	});
 	const service = agentService({
 		transport,
@@ -208,6 +211,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 					});
 				});
 				if (unixPath) rmSync(unixPath, { force: true });
+				journal.close();
 				log.info('agent stopped', { reason });
 			})();
 			return stopping;

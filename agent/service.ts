@@ -48,6 +48,14 @@ export interface ServiceContext {
 
 const SESSION_ID_RE = /^s-[0-9a-f]{12}$/;
 
+/** The agent's RSS for host info, read from /proc at most once a second: every run asks each host for its info. */
+let rssSample = { atMs: 0, bytes: 0 };
+function residentBytes(): number {
+	const now = Date.now();
+	if (now - rssSample.atMs >= 1000) rssSample = { atMs: now, bytes: process.memoryUsage.rss() };
+	return rssSample.bytes;
+}
+
 export function agentService(ctx: ServiceContext): AgentServiceServer {
 	const { sessions, log } = ctx;
 
@@ -103,7 +111,7 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 						droppedRecords: BigInt(c.droppedRecords),
 						droppedBytes: BigInt(c.droppedBytes),
 						uptimeSeconds: BigInt(Math.floor((Date.now() - ctx.startedAt) / 1000)),
-						residentMemoryBytes: BigInt(process.memoryUsage.rss()),
+						residentMemoryBytes: BigInt(residentBytes()),
 						subscribers: c.subscribers,
 					},
 					callerIdentity: caller.identity,
