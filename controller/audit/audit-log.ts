@@ -2,7 +2,7 @@
 // Every start is written (and committed) before the action; every completion
 // is a new row, so a crash in between leaves a visibly incomplete run.
 import { randomBytes } from 'node:crypto';
-import type { AuditBackend } from './backend.js';
+import type { AuditBackend, RunChecks } from './backend.js';
 import { parseBody, type CompileBody, type DispatchBody, type InterruptedBody, type RefusalBody } from './bodies.js';
 import { controllerIsGone, describeController, thisController, type ControllerTag } from './controller-process.js';
 import { makeEvent, sha256Hex, type EventRow } from './event.js';
@@ -154,14 +154,15 @@ export class AuditWriter {
 	 * of an interrupted run that has no end yet (its controller died; the end,
 	 * e.g. a lease expiry, is in that agent's journal only).
 	 */
-	async journalImportsDue(hosts: readonly string[], nowMs = Date.now(), openRuns?: Promise<EventRow[]>): Promise<Set<string>> {
-		const last = await this.backend.lastJournalImports(hosts);
+	async journalImportsDue(hosts: readonly string[], nowMs = Date.now(), checks?: Promise<RunChecks>): Promise<Set<string>> {
+		const last = checks ? (await checks).lastImports : await this.backend.lastJournalImports(hosts);
 		const due = new Set(hosts.filter((h) => !(Math.abs(nowMs - (last.get(h) ?? -Infinity)) < JOURNAL_IMPORT_INTERVAL_MS)));
 		if (due.size === hosts.length) return due;
 		const sinceMs = nowMs - RECOVERY_WINDOW_MS;
-		const interrupted = await this.backend.find({ kinds: ['run-interrupted'], sinceMs }, INTERRUPTED_RUNS_EXAMINED);
+		const interrupted = checks ? (await checks).interrupted : await this.backend.find({ kinds: ['run-interrupted'], sinceMs }, INTERRUPTED_RUNS_EXAMINED);
 		// Runs whose controller died but that no one has marked interrupted yet count too.
-		const orphaned = (await (openRuns ?? this.openRuns(nowMs))).filter((row) => controllerIsGone(parseBody<DispatchBody>(row.body).controller));
+		const open = checks ? (await checks).open : await this.backend.openDispatches(sinceMs);
+		const orphaned = open.filter((row) => controllerIsGone(parseBody<DispatchBody>(row.body).controller));
 		const runIds = [...new Set([...interrupted, ...orphaned].map((r) => r.runId!))];
 		if (runIds.length === 0) return due;
 		const rows = await this.backend.eventsOfRuns(runIds);
@@ -175,13 +176,14 @@ export class AuditWriter {
 	}
 
 	/**
-	 * The dispatches of the recovery window without their end (finished or
-	 * interrupted). A run after its write-ahead record passes one read of them
-	 * to both recoverInterruptedRuns and journalImportsDue: one query, not two,
-	 * on the run's connection.
+	 * Everything a run reads after its write-ahead record, read at once: the
+	 * open dispatches of the recovery window (for recoverInterruptedRuns and
+	 * journalImportsDue), when the hosts' journals were last imported, and the
+	 * interrupted runs (journalImportsDue). On PostgreSQL one round trip, not
+	 * four, on the run's one connection.
 	 */
-	openRuns(nowMs = Date.now()): Promise<EventRow[]> {
-		return this.backend.openDispatches(nowMs - RECOVERY_WINDOW_MS);
+	runChecks(hosts: readonly string[], nowMs = Date.now()): Promise<RunChecks> {
+		return this.backend.runChecks(hosts, nowMs - RECOVERY_WINDOW_MS, INTERRUPTED_RUNS_EXAMINED);
 	}
 
 	/** Notes that these hosts' journals were imported now (see journalImportsDue). */
@@ -193,8 +195,8 @@ export class AuditWriter {
 	 * Marks as interrupted every recent run whose controller process, on this
 	 * machine, is gone without completing it. Returns their run ids.
 	 */
-	async recoverInterruptedRuns(openRuns?: Promise<EventRow[]>): Promise<string[]> {
-		const open = await (openRuns ?? this.openRuns());
+	async recoverInterruptedRuns(checks?: Promise<RunChecks>): Promise<string[]> {
+		const open = checks ? (await checks).open : await this.backend.openDispatches(Date.now() - RECOVERY_WINDOW_MS);
 		const dead = open.filter((row) => controllerIsGone(parseBody<DispatchBody>(row.body).controller));
 		const rows = dead.map((row) => {
 			const owner = parseBody<DispatchBody>(row.body).controller;

@@ -12,6 +12,16 @@ export interface EventFilter {
 	kinds?: readonly EventKind[];
 }
 
+/** What a run reads after its write-ahead record (see AuditWriter.runChecks). */
+export interface RunChecks {
+	/** openDispatches(sinceMs). */
+	open: EventRow[];
+	/** lastJournalImports(hosts). */
+	lastImports: Map<string, number>;
+	/** find({ kinds: ['run-interrupted'], sinceMs }, interruptedLimit). */
+	interrupted: EventRow[];
+}
+
 export interface AuditBackend {
 	readonly kind: 'sqlite' | 'postgres';
 	/** Where the log lives, with any password removed. */
@@ -43,5 +53,7 @@ export interface AuditBackend {
 	lastJournalImports(hosts: readonly string[]): Promise<Map<string, number>>;
 	/** Notes that these hosts' agent journals were imported at `atMs`. */
 	noteJournalImports(hosts: readonly string[], atMs: number): Promise<void>;
+	/** The three reads of RunChecks at once (PostgreSQL: one statement, one round trip). */
+	runChecks(hosts: readonly string[], sinceMs: number, interruptedLimit: number): Promise<RunChecks>;
 	close(): Promise<void>;
 }

@@ -2,7 +2,7 @@
 // Appenders lock the single chain-head row (SELECT ... FOR UPDATE) inside
 // their transaction, so their rows form one chain whatever the interleaving.
 import pg from 'pg';
-import type { AuditBackend, EventFilter } from './backend.js';
+import type { AuditBackend, EventFilter, RunChecks } from './backend.js';
 import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './event.js';
 import { checkSchemaVersion, CREATE_VERSION_TABLE, LATEST_SCHEMA_VERSION, migrationSql, MIGRATIONS } from './migrations.js';
 import {
@@ -271,6 +271,26 @@ export class PostgresBackend implements AuditBackend {
 		const n = numbered(lastJournalImportsSql(hosts));
 		const r = await this.pool.query(n.text, n.params);
 		return new Map(r.rows.map((row) => [row.host as string, Number(row.imported_at_ms)]));
+	}
+
+	/**
+	 * The three reads in one statement, each as a JSON array of its rows: one
+	 * round trip instead of three (each a wake-up of the server and a turn of
+	 * the event loop, while the run's Loads go out).
+	 */
+	async runChecks(hosts: readonly string[], sinceMs: number, interruptedLimit: number): Promise<RunChecks> {
+		const reads: Sql[] = [openDispatchesSql(sinceMs), findSql({ kinds: ['run-interrupted'], sinceMs }, interruptedLimit)];
+		if (hosts.length) reads.push(lastJournalImportsSql(hosts));
+		let n = 0;
+		const columns = reads.map((q, i) => `(SELECT coalesce(json_agg(q), '[]'::json) FROM (${q.text.replace(/\?/g, () => `$${++n}`)}) q) AS r${i}`);
+		const r = await this.pool.query(`SELECT ${columns.join(', ')}`, reads.flatMap((q) => q.params));
+		const row = r.rows[0] as Record<string, Record<string, unknown>[]>;
+		return {
+			// (json_agg keeps the subquery's order here, but the chain order is cheap to restore)
+			open: row.r0!.map(toEventRow).sort((a, b) => a.seq - b.seq),
+			interrupted: row.r1!.map(toEventRow),
+			lastImports: new Map((row.r2 ?? []).map((x) => [x.host as string, Number(x.imported_at_ms)])),
+		};
 	}
 
 	async noteJournalImports(hosts: readonly string[], atMs: number): Promise<void> {

@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeDirs } from '../util/make-dirs.js';
-import type { AuditBackend, EventFilter } from './backend.js';
+import type { AuditBackend, EventFilter, RunChecks } from './backend.js';
 import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './event.js';
 import { checkSchemaVersion, CREATE_VERSION_TABLE, LATEST_SCHEMA_VERSION, migrationSql, MIGRATIONS } from './migrations.js';
 import {
@@ -181,6 +181,14 @@ export class SqliteBackend implements AuditBackend {
 		const sql = lastJournalImportsSql(hosts);
 		const rows = this.db.prepare(sql.text).all(...sql.params) as { host: string; imported_at_ms: number }[];
 		return new Map(rows.map((r) => [r.host, Number(r.imported_at_ms)]));
+	}
+
+	async runChecks(hosts: readonly string[], sinceMs: number, interruptedLimit: number): Promise<RunChecks> {
+		return {
+			open: await this.openDispatches(sinceMs),
+			lastImports: await this.lastJournalImports(hosts),
+			interrupted: await this.find({ kinds: ['run-interrupted'], sinceMs }, interruptedLimit),
+		};
 	}
 
 	async noteJournalImports(hosts: readonly string[], atMs: number): Promise<void> {

@@ -224,11 +224,12 @@ export class RunAudit implements DispatchAuditHooks {
 		// log's connection): which hosts' journals to import, and runs whose controller
 		// on this machine died, marked interrupted.
 		const now = Date.now();
-		const openRuns = log.openRuns(now);
-		openRuns.catch(() => {}); // reported by the two that await it
-		this.importsDue = log.journalImportsDue(this.remoteHostNames(), now, openRuns);
+		const hosts = this.remoteHostNames();
+		const checks = log.runChecks(hosts, now); // one read for both
+		checks.catch(() => {}); // reported by the two that await it
+		this.importsDue = log.journalImportsDue(hosts, now, checks);
 		this.importsDue.catch(() => {}); // reported by the imports that await it
-		this.track(log.recoverInterruptedRuns(openRuns));
+		this.track(log.recoverInterruptedRuns(checks));
 		return run;
 	}
 

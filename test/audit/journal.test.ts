@@ -75,8 +75,14 @@ for (const kind of BACKENDS) {
 		child.kill('SIGKILL');
 		await exitOf(child);
 		t.deepEqual([...(await log.journalImportsDue(['web1', 'web2', 'web3'], now + 1000))].sort(), ['web1', 'web2'], 'its hosts, before it is marked interrupted');
-		await log.recoverInterruptedRuns();
+		// As a run decides it: the reads made at once (one statement on PostgreSQL) give the same answer.
+		const checks = log.runChecks(['web1', 'web2', 'web3'], now + 1000);
+		t.deepEqual([...(await log.journalImportsDue(['web1', 'web2', 'web3'], now + 1000, checks))].sort(), ['web1', 'web2'], 'from one read');
+		t.is((await checks).lastImports.get('web3'), now);
+		t.deepEqual(await log.recoverInterruptedRuns(checks), [runId], 'the dead controller\'s run, from the same read');
 		t.deepEqual([...(await log.journalImportsDue(['web1', 'web2', 'web3'], now + 1000))].sort(), ['web1', 'web2'], 'and after');
+		t.deepEqual([...(await log.journalImportsDue(['web1', 'web2', 'web3'], now + 1000, log.runChecks(['web1', 'web2', 'web3'], now + 1000)))].sort(), ['web1', 'web2'], 'and after, from one read');
+		t.deepEqual((await log.runChecks([], now + 1000)).lastImports.size, 0, 'no hosts to look up');
 
 		// web1's agent journal brings the end of the session (lease expiry): web1 needs nothing more.
 		await log.importAgentJournal('web1', [
