@@ -79,12 +79,17 @@ for (let i = 0; i < 5; i++) {
 	if (baseline) baselineStart.push((await timedRun(['--version'], baseline)).totalMs);
 }
 
-/** CPU seconds an agent process and its reaped children (taprun) have used. */
-function agentCpuSeconds(pid: number): number {
+/** CPU seconds an agent process has used itself and its reaped children (taprun). */
+function agentCpuSeconds(pid: number): { agent: number; taprun: number } {
 	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
 	const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 	// utime, stime, cutime, cstime are fields 14-17 (11-14 after the command name).
-	return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+	return { agent: (Number(f[11]) + Number(f[12])) / 100, taprun: (Number(f[13]) + Number(f[14])) / 100 };
+}
+
+/** The agents' CPU seconds, summed. */
+function fleetCpuSeconds(used: SpawnedAgent[]): { agent: number; taprun: number } {
+	return used.map((a) => agentCpuSeconds(a.child.pid!)).reduce((x, y) => ({ agent: x.agent + y.agent, taprun: x.taprun + y.taprun }), { agent: 0, taprun: 0 });
 }
 
 /** The same dispatch inside this process: what `tapfleet run` costs after the CLI has started. */
@@ -132,12 +137,13 @@ for (const n of counts) {
 	if (baseline) baselineRows.push(`| ${n} | ${median(baselineRuns.map((r) => r.firstMs)).toFixed(0)} ms | ${median(baselineRuns.map((r) => r.totalMs)).toFixed(0)} ms |`);
 	const inProc = [];
 	const used = agents.slice(0, n);
-	const agentCpu0 = used.reduce((sum, a) => sum + agentCpuSeconds(a.child.pid!), 0);
+	const cpu0 = fleetCpuSeconds(used);
 	for (let r = 0; r < repeats; r++) inProc.push(await inProcessRun(used.map((a) => a.address)));
-	const agentCpuMsPerHost = ((used.reduce((sum, a) => sum + agentCpuSeconds(a.child.pid!), 0) - agentCpu0) * 1000) / repeats / n;
+	const cpu1 = fleetCpuSeconds(used);
+	const perHostMs = (s: number) => ((s * 1000) / repeats / n).toFixed(0);
 	const ms = (xs: number[]) => `${median(xs).toFixed(0)} ms`;
 	rows.push(
-		`| ${n} | ${ms(runs.map((r) => r.firstMs))} | ${ms(runs.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.firstMs))} | ${ms(inProc.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.cpuMs))} | ${agentCpuMsPerHost.toFixed(0)} ms |`,
+		`| ${n} | ${ms(runs.map((r) => r.firstMs))} | ${ms(runs.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.firstMs))} | ${ms(inProc.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.cpuMs))} | ${perHostMs(cpu1.agent + cpu1.taprun - cpu0.agent - cpu0.taprun)} ms (${perHostMs(cpu1.taprun - cpu0.taprun)} ms) |`,
 	);
 }
 await new Promise((r) => setTimeout(r, 2000));
@@ -146,7 +152,7 @@ const rss = agents.map((a) => rssMiB(a.child.pid!));
 const loads = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
 process.stdout.write(`load average ${loads(loadAtStart)} at the start, ${loads(loadavg())} at the end, on ${cpus().length} CPUs; CLI start-up (tapfleet --version): median ${median(cliStart).toFixed(0)} ms\n\n`);
 process.stdout.write(
-	'| agents | `tapfleet run`: first line | `tapfleet run`: done | in-process dispatch: first line | in-process dispatch: done | controller CPU per run | agent CPU per host and run (incl. taprun) |\n| --- | --- | --- | --- | --- | --- | --- |\n' +
+	'| agents | `tapfleet run`: first line | `tapfleet run`: done | in-process dispatch: first line | in-process dispatch: done | controller CPU per run | agent CPU per host and run, incl. taprun (of which taprun) |\n| --- | --- | --- | --- | --- | --- | --- |\n' +
 		rows.join('\n') +
 		'\n\n',
 );
