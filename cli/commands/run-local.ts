@@ -104,11 +104,21 @@ function endOf(stopping: string | undefined, o: { interrupted: boolean; commandE
  * target() from the first begin probe on, but it waits on a pipe (fd 3)
  * until releaseGate() says every probe is attached. If we never release it
  * (taprun failed), the pipe closes with us, the read fails and the command
- * never runs. `exec` keeps the pid: it is the command's own shell.
+ * never runs. `exec` keeps the pid: a simple command (words without quotes
+ * or shell syntax, as stap's wordexp path takes it) becomes the program
+ * itself, so target() is its pid and stopping the session stops it; any
+ * other command runs under /bin/sh -c, and target() is that shell's pid.
  */
 function spawnGatedCommand(command: string): ChildProcess {
-	const gate = 'read -r _ <&3 && exec 3<&- /bin/sh -c "$1"';
-	return spawn('/bin/sh', ['-c', gate, 'sh', command], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+	const words = simpleCommandWords(command);
+	const gate = words ? 'read -r _ <&3 && exec 3<&- "$@"' : 'read -r _ <&3 && exec 3<&- /bin/sh -c "$1"';
+	return spawn('/bin/sh', ['-c', gate, 'sh', ...(words ?? [command])], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+}
+
+/** The words of a command that needs no shell (no quotes, variables, operators, globs), else null. */
+export function simpleCommandWords(command: string): string[] | null {
+	const words = command.trim().split(/[ \t]+/);
+	return words[0] && words.every((w) => /^[\w@%+=:,.\/-]+$/.test(w)) && !words[0].includes('=') ? words : null;
 }
 
 function releaseGate(cmd: ChildProcess): void {

@@ -62,6 +62,18 @@ test('-c CMD: target() is the command\'s pid from the begin probes on, as in sta
 	t.is(end, `end target=${pid}`);
 });
 
+test('-c with a simple command: target() is the program itself (no shell in between), and stopping the session stops it', async (t) => {
+	const script = 'probe syscall.clock_nanosleep { if (pid() == target()) { printf("%s slept\\n", execname()); exit() } }';
+	const cmd = `sleep 30.${process.pid}`; // a command line no other test runs
+	const r = await run(tapfleet, ['run', '-c', cmd, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'sleep slept\n');
+	// SIGTERM was sent before tapfleet exited; give the kernel a moment to deliver it
+	const running = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').includes(cmd);
+	for (let i = 0; i < 50 && running(); i++) await new Promise((res) => setTimeout(res, 100));
+	t.false(running(), 'the command outlived its session');
+});
+
 test('a script error is reported with its location, exit status 1', async (t) => {
 	const r = await run(tapfleet, ['run', '-e', 'probe begin { x = 0; println(1 / x) }']);
 	t.is(r.status, 1);
