@@ -39,6 +39,11 @@ async function detachedSessionOfSpawnedAgent(t: ExecutionContext, fixture: strin
 		const pids = taprunProcessesUnder(stateDir);
 		return pids.length ? pids : undefined;
 	});
+	// If the test fails before a restarted agent deals with it, the orphan must not outlive the test.
+	const startTime = processStartTime(pid!);
+	t.teardown(() => {
+		if (startTime && isSameProcess(pid!, startTime)) process.kill(pid!, 'SIGKILL');
+	});
 	return { pki, stateDir, args, first, sessionId, pid: pid! };
 }
 
