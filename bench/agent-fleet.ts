@@ -16,6 +16,7 @@ import { readModuleDir } from '../controller/dispatch/module-dir.js';
 import { performance } from 'node:perf_hooks';
 import { issueAgent } from '../controller/pki/keys.js';
 import { agentPkiDir } from '../controller/pki/layout.js';
+import { firstLineSink } from './first-line-sink.js';
 import { buildModule, spawnAgent, TAPFLEET, TAPRUN, tempDir, testPki, type SpawnedAgent } from '../test/agent/helpers.js';
 
 const counts = (process.argv[2] ?? '1,10,50').split(',').map(Number);
@@ -104,14 +105,7 @@ async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; totalMs
 		signingKey: pki.signingKey,
 		moduleFor: async () => mod,
 		session: { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '' },
-		sink: {
-			record: (_h, _s, r) => {
-				if (r.text && Number.isNaN(firstMs)) firstMs = performance.now() - t0;
-				return true;
-			},
-			note: (h, text) => process.stderr.write(`${h}: ${text}\n`),
-			onDrain: () => {},
-		},
+		sink: firstLineSink(() => (firstMs = performance.now() - t0)),
 	});
 	const outcomes = await dispatch.done;
 	if (outcomes.some((o) => o.error)) throw new Error('in-process run failed');

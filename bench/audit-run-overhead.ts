@@ -17,6 +17,7 @@ import { openRunAudit, type ModuleSource, type RunAudit } from '../controller/di
 import { newRunId } from '../controller/audit/index.js';
 import { issueAgent } from '../controller/pki/keys.js';
 import { agentPkiDir } from '../controller/pki/layout.js';
+import { firstLineSink } from './first-line-sink.js';
 import { buildModule, spawnAgent, tempDir, testPki, type SpawnedAgent } from '../test/agent/helpers.js';
 import { reachablePostgresUrl } from '../test/audit/helpers/backends.js';
 
@@ -94,14 +95,7 @@ async function oneRun(auditDb?: string): Promise<RunTimes> {
 		moduleFor: audit ? timed(audit.moduleSource(moduleFor)) : moduleFor,
 		audit,
 		session: { leaseSeconds: 30, timeLimitSeconds: 0, args: [], detach: false, runId: audit?.runId ?? newRunId() }, // every controller records: no unrecorded loads to import
-		sink: {
-			record: (_h, _s, r) => {
-				if (r.text && Number.isNaN(firstMs)) firstMs = performance.now() - t0;
-				return true;
-			},
-			note: (h, text) => process.stderr.write(`${h}: ${text}\n`),
-			onDrain: () => {},
-		},
+		sink: firstLineSink(() => (firstMs = performance.now() - t0)),
 	});
 	const outcomes = await dispatch.done;
 	const tf = performance.now();

@@ -13,14 +13,14 @@ import type { BuildTarget } from './target.js';
 import { BPF_TARGET_FLAGS, BuildError, runtimeFingerprint, sha256, toolVersion, toolVersionAsync } from './toolchain.js';
 import { vmlinuxHeader } from './vmlinux-pch.js';
 
-export interface ModuleBuildRequest {
+/** What pass 4 builds a module from, on either runtime (the target differs). */
+export interface ScriptModuleRequest {
 	/** Module name: lowercase letters, digits, _ (manifest rule). */
 	name: string;
 	/** The C source pass 3 generated. */
 	source: string;
 	/** The script as the user wrote it (recorded in the manifest). */
 	scriptText: string;
-	target: BuildTarget;
 	defines?: Record<string, string | number>;
 	probes?: { point: string; kind: string }[];
 	globals?: { name: string; type: string }[];
@@ -28,6 +28,10 @@ export interface ModuleBuildRequest {
 	userFiles?: UserFile[];
 	/** Cache root; default $XDG_CACHE_HOME/tapfleet. */
 	cacheDir?: string;
+}
+
+export interface ModuleBuildRequest extends ScriptModuleRequest {
+	target: BuildTarget;
 }
 
 export interface ModuleBuildResult {

@@ -8,10 +8,9 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, MANIFEST_FORMAT_VERSION, parseManifest, type ModuleManifest } from '../module/manifest.js';
-import type { UserFile } from '../module/user-files.js';
 import { defaultCacheDir } from '../pki/dirs.js';
 import { kbuildModule, kmodRuntimeIncludes } from './kmod-kbuild.js';
-import type { ModuleBuildResult } from './build-module.js';
+import type { ModuleBuildResult, ScriptModuleRequest } from './build-module.js';
 import { BuildError, sha256, toolVersion } from './toolchain.js';
 
 export interface KmodTarget {
@@ -23,18 +22,9 @@ export interface KmodTarget {
 	buildId: string;
 }
 
-export interface KmodBuildRequest {
-	/** Script module name (lowercase letters, digits, _); the kernel module and the manifest are tapfleet_NAME. */
-	name: string;
-	source: string;
-	scriptText: string;
+/** The kernel module and the manifest are named tapfleet_NAME. */
+export interface KmodBuildRequest extends ScriptModuleRequest {
 	target: KmodTarget;
-	defines?: Record<string, string | number>;
-	probes?: { point: string; kind: string }[];
-	globals?: { name: string; type: string }[];
-	/** The user-space files the uprobes are in, and which build (manifest userFiles). */
-	userFiles?: UserFile[];
-	cacheDir?: string;
 }
 
 let kmodRuntimeHash: string | undefined;

@@ -3,6 +3,7 @@
 // TAP_MODULE descriptor that names them all.
 import { cString, cStringRaw } from './c-text.js';
 import { mapTable } from './declarations.js';
+import type { GlobalVar } from '../elaborate/program.js';
 import type { ModuleContext } from './module-context.js';
 
 /** tap_formats[] and tap_locations[] (before the handlers that use them). */
@@ -37,4 +38,12 @@ export function moduleDescriptor(mod: ModuleContext, name: string, descs: string
 		...(hasScalars ? ['\t.globals_size = sizeof(struct tap_globals),'] : []),
 		'};',
 	];
+}
+
+/** The probes and globals a module's manifest lists, the same for both runtimes. */
+export function manifestLists(table: { point: string; kind: string }[], globals: GlobalVar[]) {
+	return {
+		probes: table.map((t) => ({ point: t.point, kind: t.kind })),
+		globals: globals.map((g) => ({ name: g.name, type: g.keys ? `${g.type}[${g.keys.join(',')}]` : g.type })),
+	};
 }

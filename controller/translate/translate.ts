@@ -7,10 +7,10 @@
 // text once with both sides on, which is why nothing here names BPF.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ConcreteProbe, FunctionDef, GlobalVar, Program } from '../elaborate/program.js';
+import type { ConcreteProbe, FunctionDef, Program } from '../elaborate/program.js';
 import { cLong } from './c-text.js';
 import { globalDeclarations } from './declarations.js';
-import { formatAndLocationTables, moduleDescriptor } from './module-tables.js';
+import { formatAndLocationTables, manifestLists, moduleDescriptor } from './module-tables.js';
 import { functionPrototype, genFunction, genProbe } from './handlers.js';
 import { ModuleContext, type Side, TranslateError } from './module-context.js';
 import { recursiveFunctions, reachableFunctions } from './walk.js';
@@ -170,9 +170,5 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		'',
 	].join('\n');
 
-	return {
-		source,
-		probes: table.map((t) => ({ point: t.point, kind: t.kind })),
-		globals: program.globals.map((g: GlobalVar) => ({ name: g.name, type: g.keys ? `${g.type}[${g.keys.join(',')}]` : g.type })),
-	};
+	return { source, ...manifestLists(table, program.globals) };
 }

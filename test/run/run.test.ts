@@ -13,23 +13,32 @@ test('hello world: prints exactly "hello world" and exits 0', async (t) => {
 	t.is(r.status, 0);
 });
 
-test('syscall.open with execname() and argstr shows the opens this test makes, in stap\'s open(2) form', async (t) => {
-	const child = spawn(tapfleet, ['run', '-T', '90', '-e', 'probe syscall.open {printf("%s: %s\\n", execname(), argstr)}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `tapfleet run -T 90 -e SCRIPT` on this host while `activity` runs again and
+ * again, until the output shows what `seen` looks for (compiling and
+ * attaching take a few seconds), then Ctrl-C: end probes run, status 0.
+ */
+async function runDuring(script: string, activity: () => void, seen: (out: string) => boolean): Promise<{ status: number | null; out: string; err: string }> {
+	const child = spawn(tapfleet, ['run', '-T', '90', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const closed = new Promise<number | null>((r) => child.on('close', r));
 	let out = '';
 	let err = '';
 	child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
 	child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
-	// open a known file until the probe has shown it (compiling and attaching take a few seconds)
 	const deadline = Date.now() + 80000; // generous: a loaded CI machine compiles slowly
-	const line = /^cat: "\/etc\/hostname", O_RDONLY$/m; // cat's openat, shown as open(2): no dfd, flags by name
-	while (!line.test(out) && child.exitCode === null && Date.now() < deadline) {
-		execFileSync('cat', ['/etc/hostname']);
+	while (!seen(out) && child.exitCode === null && Date.now() < deadline) {
+		activity();
 		await new Promise((r) => setTimeout(r, 200));
 	}
-	child.kill('SIGINT'); // stops as Ctrl-C does: end probes, status 0
-	t.is(await closed, 0, err);
-	t.regex(out, line);
+	child.kill('SIGINT');
+	return { status: await closed, out, err };
+}
+
+test('syscall.open with execname() and argstr shows the opens this test makes, in stap\'s open(2) form', async (t) => {
+	const line = /^cat: "\/etc\/hostname", O_RDONLY$/m; // cat's openat, shown as open(2): no dfd, flags by name
+	const r = await runDuring('probe syscall.open {printf("%s: %s\\n", execname(), argstr)}', () => execFileSync('cat', ['/etc/hostname']), (out) => line.test(out));
+	t.is(r.status, 0, r.err);
+	t.regex(r.out, line);
 });
 
 test('-c CMD runs the command once the probes are attached and stops when it exits; -o FILE', async (t) => {
@@ -114,19 +123,10 @@ test('uprobe: process("/bin/bash").function("readline") and .return see the line
 
 test('uprobe on bash\'s readline through the embedded agent (no -c): the test\'s own bash -i sessions are seen', async (t) => {
 	const marker = `tapfleet-agent-readline-${process.pid}`;
-	const child = spawn(tapfleet, ['run', '-T', '90', '-e', 'probe process("/bin/bash").function("readline").return { if ($return) printf("read: %s\\n", user_string($return)) }'], { stdio: ['ignore', 'pipe', 'pipe'] });
-	const closed = new Promise<number | null>((r) => child.on('close', r));
-	let out = '';
-	let err = '';
-	child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-	child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
-	// an interactive bash reads a line until the probe has shown it (compiling and attaching take a few seconds)
-	const deadline = Date.now() + 80000; // generous: a loaded CI machine compiles slowly
-	while (!out.includes(`read: echo ${marker}\n`) && child.exitCode === null && Date.now() < deadline) {
-		execFileSync('/bin/bash', ['--norc', '--noprofile', '-i'], { input: `echo ${marker}\nexit\n`, stdio: ['pipe', 'ignore', 'ignore'], timeout: 20000 });
-		await new Promise((r) => setTimeout(r, 200));
-	}
-	child.kill('SIGINT');
-	t.is(await closed, 0, err);
-	t.true(out.includes(`read: echo ${marker}\n`), out + err);
+	const script = 'probe process("/bin/bash").function("readline").return { if ($return) printf("read: %s\\n", user_string($return)) }';
+	// an interactive bash reads a line until the probe has shown it
+	const bash = () => execFileSync('/bin/bash', ['--norc', '--noprofile', '-i'], { input: `echo ${marker}\nexit\n`, stdio: ['pipe', 'ignore', 'ignore'], timeout: 20000 });
+	const r = await runDuring(script, bash, (out) => out.includes(`read: echo ${marker}\n`));
+	t.is(r.status, 0, r.err);
+	t.true(r.out.includes(`read: echo ${marker}\n`), r.out + r.err);
 });

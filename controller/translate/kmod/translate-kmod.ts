@@ -7,11 +7,11 @@
 // they attach and how they read their target variables (probe-point.ts).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ConcreteProbe, FunctionDef, GlobalVar, Program } from '../../elaborate/program.js';
+import type { ConcreteProbe, FunctionDef, Program } from '../../elaborate/program.js';
 import { Body } from '../body.js';
 import { cLong } from '../c-text.js';
 import { globalDeclarations } from '../declarations.js';
-import { formatAndLocationTables, moduleDescriptor } from '../module-tables.js';
+import { formatAndLocationTables, manifestLists, moduleDescriptor } from '../module-tables.js';
 import { genExpr } from '../expressions.js';
 import { bodyLines, functionPrototype, genFunction } from '../handlers.js';
 import { ModuleContext, TranslateError } from '../module-context.js';
@@ -209,9 +209,5 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 		...moduleDescriptor(mod, opts.name, table.map((t) => t.desc)),
 		'',
 	].join('\n');
-	return {
-		source,
-		probes: table.map((t) => ({ point: t.point, kind: t.kind })),
-		globals: program.globals.map((g: GlobalVar) => ({ name: g.name, type: g.keys ? `${g.type}[${g.keys.join(',')}]` : g.type })),
-	};
+	return { source, ...manifestLists(table, program.globals) };
 }
