@@ -1,7 +1,8 @@
 // Agent benchmarks (not tests; figures go to docs/agent.md):
-//  - time from `tapfleet run` to the first output line, with a cached
-//    (prebuilt) module, on 1, 10 and 50 agents (each its own process, mTLS
-//    on loopback), and the time until the whole run is done;
+//  - time from `tapfleet run` to the first output line of any host, to the
+//    moment every host has printed its first line ("all live": the goal's
+//    figure), and until the whole run is done, with a cached (prebuilt)
+//    module, on 1, 10 and 50 agents (each its own process, mTLS on loopback);
 //  - agent idle memory (RSS of each agent process after the runs, idle).
 // Usage: [TAPFLEET_BASELINE=OTHER/bin/tapfleet] node dist/bench/agent-fleet.js [COUNTS=1,10,50] [REPEATS=5]
 // TAPFLEET_BASELINE adds another build's `tapfleet run` (before/after a
@@ -16,7 +17,7 @@ import { readModuleDir } from '../controller/dispatch/module-dir.js';
 import { performance } from 'node:perf_hooks';
 import { issueAgent } from '../controller/pki/keys.js';
 import { agentPkiDir } from '../controller/pki/layout.js';
-import { firstLineSink } from './first-line-sink.js';
+import type { OutputSink } from '../controller/dispatch/output-sink.js';
 import { buildModule, spawnAgent, TAPFLEET, TAPRUN, tempDir, testPki, type SpawnedAgent } from '../test/agent/helpers.js';
 
 const counts = (process.argv[2] ?? '1,10,50').split(',').map(Number);
@@ -34,20 +35,29 @@ function rssMiB(pid: number): number {
 
 const baseline = process.env.TAPFLEET_BASELINE;
 
-/** One `tapfleet run`: ms to the first stdout byte and to exit; lines seen. */
-function timedRun(args: string[], cli = TAPFLEET): Promise<{ firstMs: number; totalMs: number; lines: number; status: number | null }> {
+/**
+ * One `tapfleet run`: ms to the first stdout byte, to the `hosts`-th line
+ * (the hello module prints one line per host, and the run is checked to
+ * have printed exactly that many: that line is the last host's first) and
+ * to exit; lines seen.
+ */
+function timedRun(args: string[], cli = TAPFLEET, hosts = 1): Promise<{ firstMs: number; allMs: number; totalMs: number; lines: number; status: number | null }> {
 	return new Promise((resolve) => {
 		const t0 = performance.now();
 		let firstMs = NaN;
+		let allMs = NaN;
+		let newlines = 0;
 		let out = '';
 		// each build keeps its own audit log (their schemas may differ)
 		const env = cli === TAPFLEET ? process.env : { ...process.env, XDG_STATE_HOME: baselineState };
 		const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
 		child.stdout.on('data', (d) => {
-			if (Number.isNaN(firstMs)) firstMs = performance.now() - t0;
+			const now = performance.now() - t0;
+			if (Number.isNaN(firstMs)) firstMs = now;
+			for (let i = d.indexOf(0x0a); i !== -1; i = d.indexOf(0x0a, i + 1)) if (++newlines === hosts) allMs = now;
 			out += d;
 		});
-		child.on('close', (status) => resolve({ firstMs, totalMs: performance.now() - t0, lines: out.split('\n').filter(Boolean).length, status }));
+		child.on('close', (status) => resolve({ firstMs, allMs, totalMs: performance.now() - t0, lines: out.split('\n').filter(Boolean).length, status }));
 	});
 }
 
@@ -93,11 +103,29 @@ function fleetCpuSeconds(used: SpawnedAgent[]): { agent: number; taprun: number 
 	return used.map((a) => agentCpuSeconds(a.child.pid!)).reduce((x, y) => ({ agent: x.agent + y.agent, taprun: x.taprun + y.taprun }), { agent: 0, taprun: 0 });
 }
 
+/** A sink that keeps no output, only notes when the first host's first line and every host's first line arrive. */
+function liveHostsSink(hosts: number, onFirst: () => void, onAll: () => void): OutputSink {
+	const live = new Set<string>();
+	return {
+		record: (host, _s, r) => {
+			if (r.text && !live.has(host)) {
+				live.add(host);
+				if (live.size === 1) onFirst();
+				if (live.size === hosts) onAll();
+			}
+			return true;
+		},
+		note: (h, text) => process.stderr.write(`${h}: ${text}\n`),
+		onDrain: () => {},
+	};
+}
+
 /** The same dispatch inside this process: what `tapfleet run` costs after the CLI has started. */
-async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; totalMs: number; cpuMs: number }> {
+async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; allMs: number; totalMs: number; cpuMs: number }> {
 	const cpu0 = process.cpuUsage();
 	const t0 = performance.now();
 	let firstMs = NaN;
+	let allMs = NaN;
 	const mod = readModuleDir(hello);
 	const dispatch = new Dispatch({
 		hosts: hosts.map(parseHostUri),
@@ -105,12 +133,16 @@ async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; totalMs
 		signingKey: pki.signingKey,
 		moduleFor: async () => mod,
 		session: { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '' },
-		sink: firstLineSink(() => (firstMs = performance.now() - t0)),
+		sink: liveHostsSink(
+			hosts.length,
+			() => (firstMs = performance.now() - t0),
+			() => (allMs = performance.now() - t0),
+		),
 	});
 	const outcomes = await dispatch.done;
 	if (outcomes.some((o) => o.error)) throw new Error('in-process run failed');
 	const cpu = process.cpuUsage(cpu0);
-	return { firstMs, totalMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+	return { firstMs, allMs, totalMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 const rows: string[] = [];
@@ -120,15 +152,15 @@ for (const n of counts) {
 	const args = ['run', '--pki', pki.dir, '--module', hello, ...hosts];
 	const runs = [];
 	const baselineRuns = [];
-	await timedRun(args); // warm the page cache
-	if (baseline) await timedRun(args, baseline);
+	await timedRun(args, TAPFLEET, n); // warm the page cache
+	if (baseline) await timedRun(args, baseline, n);
 	for (let r = 0; r < repeats; r++) {
-		runs.push(await timedRun(args));
-		if (baseline) baselineRuns.push(await timedRun(args, baseline));
+		runs.push(await timedRun(args, TAPFLEET, n));
+		if (baseline) baselineRuns.push(await timedRun(args, baseline, n));
 	}
 	const bad = [...runs, ...baselineRuns].find((r) => r.status !== 0 || r.lines !== n);
 	if (bad) throw new Error(`run on ${n} agents: status ${bad.status}, ${bad.lines} lines`);
-	if (baseline) baselineRows.push(`| ${n} | ${median(baselineRuns.map((r) => r.firstMs)).toFixed(0)} ms | ${median(baselineRuns.map((r) => r.totalMs)).toFixed(0)} ms |`);
+	if (baseline) baselineRows.push(`| ${n} | ${median(baselineRuns.map((r) => r.firstMs)).toFixed(0)} ms | ${median(baselineRuns.map((r) => r.allMs)).toFixed(0)} ms | ${median(baselineRuns.map((r) => r.totalMs)).toFixed(0)} ms |`);
 	const inProc = [];
 	const used = agents.slice(0, n);
 	const cpu0 = fleetCpuSeconds(used);
@@ -137,7 +169,7 @@ for (const n of counts) {
 	const perHostMs = (s: number) => ((s * 1000) / repeats / n).toFixed(0);
 	const ms = (xs: number[]) => `${median(xs).toFixed(0)} ms`;
 	rows.push(
-		`| ${n} | ${ms(runs.map((r) => r.firstMs))} | ${ms(runs.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.firstMs))} | ${ms(inProc.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.cpuMs))} | ${perHostMs(cpu1.agent + cpu1.taprun - cpu0.agent - cpu0.taprun)} ms (${perHostMs(cpu1.taprun - cpu0.taprun)} ms) |`,
+		`| ${n} | ${ms(runs.map((r) => r.firstMs))} | ${ms(runs.map((r) => r.allMs))} | ${ms(runs.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.firstMs))} | ${ms(inProc.map((r) => r.allMs))} | ${ms(inProc.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.cpuMs))} | ${perHostMs(cpu1.agent + cpu1.taprun - cpu0.agent - cpu0.taprun)} ms (${perHostMs(cpu1.taprun - cpu0.taprun)} ms) |`,
 	);
 }
 await new Promise((r) => setTimeout(r, 2000));
@@ -146,13 +178,13 @@ const rss = agents.map((a) => rssMiB(a.child.pid!));
 const loads = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
 process.stdout.write(`load average ${loads(loadAtStart)} at the start, ${loads(loadavg())} at the end, on ${cpus().length} CPUs; CLI start-up (tapfleet --version): median ${median(cliStart).toFixed(0)} ms\n\n`);
 process.stdout.write(
-	'| agents | `tapfleet run`: first line | `tapfleet run`: done | in-process dispatch: first line | in-process dispatch: done | controller CPU per run | agent CPU per host and run, incl. taprun (of which taprun) |\n| --- | --- | --- | --- | --- | --- | --- |\n' +
+	'| agents | `tapfleet run`: first line | `tapfleet run`: all live | `tapfleet run`: done | in-process dispatch: first line | in-process dispatch: all live | in-process dispatch: done | controller CPU per run | agent CPU per host and run, incl. taprun (of which taprun) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n' +
 		rows.join('\n') +
 		'\n\n',
 );
 if (baseline) {
 	process.stdout.write(
-		`baseline ${baseline} (same agents, runs interleaved); its CLI start-up: median ${median(baselineStart).toFixed(0)} ms\n\n| agents | baseline \`tapfleet run\`: first line | baseline: done |\n| --- | --- | --- |\n` + baselineRows.join('\n') + '\n\n',
+		`baseline ${baseline} (same agents, runs interleaved); its CLI start-up: median ${median(baselineStart).toFixed(0)} ms\n\n| agents | baseline \`tapfleet run\`: first line | baseline: all live | baseline: done |\n| --- | --- | --- | --- |\n` + baselineRows.join('\n') + '\n\n',
 	);
 }
 process.stdout.write(`agent idle RSS: median ${median(rss).toFixed(1)} MiB, max ${Math.max(...rss).toFixed(1)} MiB (${rss.length} agents)\n`);
