@@ -254,7 +254,7 @@ static int load(const struct module_files *files, const struct options *o)
 	snprintf(params, sizeof(params),
 		 "maxmapentries=%u maxerrors=%u maxskipped=%u bufsize=%u",
 		 o->load.maxmapentries, o->load.maxerrors, o->load.maxskipped,
-		 o->load.ringbuf_mib << 20);
+		 (o->load.ringbuf_mib ? o->load.ringbuf_mib : RINGBUF_DEFAULT_MIB) << 20);
 	fd = open(files->kernel_module, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		tap_report_fatal("cannot open %s: %s", files->kernel_module,

@@ -85,6 +85,27 @@ static const struct tap_module *open_user_part(struct loaded_module *lm,
 	return mod;
 }
 
+/*
+ * The ring buffer's size in bytes: -s if given. Otherwise only kernel-side
+ * handlers write to it, so a module without any (begin, end, timers: all
+ * run in taprun) gets the smallest ring the kernel allows, one page; the
+ * default 16 MiB (4096 pages allocated and charged to the memory cgroup)
+ * was a third of such a session's CPU time.
+ */
+static __u32 ringbuf_bytes(const struct tap_module *mod,
+			   const struct load_options *opt)
+{
+	int i;
+
+	if (opt->ringbuf_mib)
+		return opt->ringbuf_mib << 20;
+	for (i = 0; i < mod->nprobes; i++)
+		if (mod->probes[i].kind == TAP_PK_KERNEL ||
+		    mod->probes[i].kind == TAP_PK_PERF)
+			return RINGBUF_DEFAULT_MIB << 20;
+	return sysconf(_SC_PAGESIZE);
+}
+
 /* Sizes set before load: ring buffer, unsized arrays. */
 static int configure_maps(struct loaded_module *lm, const struct tap_module *mod,
 			  const struct load_options *opt)
@@ -93,7 +114,7 @@ static int configure_maps(struct loaded_module *lm, const struct tap_module *mod
 	int i;
 
 	map = bpf_object__find_map_by_name(lm->obj, "tap_events");
-	if (!map || bpf_map__set_max_entries(map, opt->ringbuf_mib << 20)) {
+	if (!map || bpf_map__set_max_entries(map, ringbuf_bytes(mod, opt))) {
 		tap_report_fatal("bpf object has no tap_events ring buffer");
 		return -1;
 	}

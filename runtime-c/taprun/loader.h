@@ -10,8 +10,11 @@
 /* A load-time limit not given with -D: the module's default applies. */
 #define LIMIT_UNSET 0xffffffffu
 
+/* The ring buffer taprun gives a module with kernel-side probes (no -s). */
+#define RINGBUF_DEFAULT_MIB 16
+
 struct load_options {
-	unsigned int ringbuf_mib;
+	unsigned int ringbuf_mib;	/* -s; 0: sized from the module */
 	unsigned int maxmapentries;
 	unsigned int maxerrors;
 	unsigned int maxskipped;

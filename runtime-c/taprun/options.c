@@ -76,7 +76,6 @@ int options_parse(int argc, char **argv, struct options *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->load.ringbuf_mib = 16;
 	/* unless -D says otherwise, the values the module was built with */
 	o->load.maxmapentries = LIMIT_UNSET;
 	o->load.maxerrors = LIMIT_UNSET;
