@@ -13,6 +13,10 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 	process.exit(1);
 });
 
+// bin/tapfleet started Node without NODE_EXTRA_CA_CERTS (~40 ms of start-up):
+// TLS to peers outside tapfleet's PKI still trusts those certificates.
+if (globalThis.__TAPFLEET_DEFERRED_EXTRA_CA__) (await import('../controller/util/extra-ca.js')).trustDeferredExtraCa();
+
 const program = new Command();
 program
 	.name('tapfleet')
