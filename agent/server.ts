@@ -44,6 +44,8 @@ export interface AgentOptions {
 	 * restart ever reads, so it skips the fsyncs (two before the first output).
 	 */
 	durableJournal?: boolean;
+	/** taprun's version as the caller knows it; unset: asked of taprun at start. The agent embedded in `tapfleet run` has no client that shows it, and asking forks and execs taprun before the agent serves. */
+	runtimeVersion?: string;
 	/** Serve the standard health and reflection services (default true). An agent embedded in `tapfleet run` has no other client and skips them: loading their descriptors is most of its start-up (~0.1-0.3 s). */
 	standardServices?: boolean;
 }
@@ -111,7 +113,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 	journal.rotateIfLarge();
 	const taprunPath = resolveTaprun(opts.taprunPath);
 	// taprun answers while the agent sets up; awaited before it serves (below)
-	const runtimeVersionLookup = taprunVersion(taprunPath);
+	const runtimeVersionLookup = opts.runtimeVersion !== undefined ? Promise.resolve(opts.runtimeVersion) : taprunVersion(taprunPath);
 	let runtimeVersion = 'unknown';
 	const facts = hostFacts();
 	const endGraceMs = opts.endGraceMs ?? AGENT_DEFAULTS.endGraceMs;

@@ -31,7 +31,7 @@ export async function startEmbeddedAgent(place: EmbeddedPlace, signingKey: KeyOb
 		const keysDir = join(dir, 'trusted-keys');
 		mkdirSync(keysDir);
 		writeFileSync(join(keysDir, 'run.pub'), createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }) as string);
-		const agent = await startAgent({ listen: place.uri, trustedKeysDir: keysDir, stateDir: join(dir, 'state'), taprunPath, log: silentLogger, standardServices: false, durableJournal: false });
+		const agent = await startAgent({ listen: place.uri, trustedKeysDir: keysDir, stateDir: join(dir, 'state'), taprunPath, log: silentLogger, standardServices: false, durableJournal: false, runtimeVersion: 'not asked (embedded agent)' });
 		return {
 			uri: agent.address,
 			agent,
