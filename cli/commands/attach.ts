@@ -2,10 +2,10 @@
 // you were (--from SEQ) or from the oldest record still buffered. Ctrl-C
 // detaches; the session keeps running.
 import type { Command } from 'commander';
-import { clientsFor } from '../../controller/dispatch/connect.js';
+import { clientsFor, connectOptions } from '../../controller/dispatch/connect.js';
 import { followSession } from '../../controller/dispatch/follow.js';
 import { createSink, describeExit, type OutputFormat } from '../../controller/dispatch/output-sink.js';
-import { addFleetOptions, connect, runCommand } from './fleet-cli.js';
+import { addFleetOptions, runCommand } from './fleet-cli.js';
 
 export function registerAttach(program: Command): void {
 	addFleetOptions(program.command('attach').description("stream a running session's output; Ctrl-C detaches").argument('<SESSION>'))
@@ -15,7 +15,7 @@ export function registerAttach(program: Command): void {
 		.option('--hold-lease', 'keep the session alive like its controller does')
 		.action((sessionId: string, o: { host: string[]; pki?: string; from: string; prefix?: boolean; json?: boolean; holdLease?: boolean }) =>
 			runCommand('attach', async () => {
-				const conn = connect(o);
+				const conn = connectOptions(o.host, o.pki);
 				if (conn.hosts.length !== 1) throw new Error('give exactly one --host: session ids are per host');
 				if (!/^\d+$/.test(o.from)) throw new Error(`--from ${o.from}: expected a sequence number`);
 				const [client] = clientsFor(conn);

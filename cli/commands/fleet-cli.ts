@@ -1,7 +1,7 @@
 // Options and error reporting shared by the fleet commands (run, hosts, ps,
 // attach, unload): --host and --pki, and one-line messages, never a stack.
+// Nothing here loads gRPC: `tapfleet run -c` imports this and talks to no agent.
 import type { Command } from 'commander';
-import { connectOptions, type FleetConnection } from '../../controller/dispatch/connect.js';
 
 export const collectHosts = (v: string, acc: string[]) => [...acc, v];
 
@@ -22,8 +22,4 @@ export async function runCommand(name: string, body: () => Promise<number | void
 		process.stderr.write(`tapfleet ${name}: ${(e as Error)?.message ?? String(e)}\n`);
 		process.exitCode = 1;
 	}
-}
-
-export function connect(o: { host?: string[]; pki?: string }): FleetConnection {
-	return connectOptions(o.host, o.pki);
 }

@@ -1,15 +1,15 @@
 // `tapfleet hosts`: each agent's kernel build, runtimes, versions and counters.
 import type { Command } from 'commander';
-import { clientsFor } from '../../controller/dispatch/connect.js';
+import { clientsFor, connectOptions } from '../../controller/dispatch/connect.js';
 import { describeError } from '../../controller/dispatch/agent-client.js';
-import { addFleetOptions, connect, runCommand } from './fleet-cli.js';
+import { addFleetOptions, runCommand } from './fleet-cli.js';
 
 export function registerHosts(program: Command): void {
 	addFleetOptions(program.command('hosts').description("show each host's kernel build-id, runtimes, versions and counters"))
 		.option('--json', 'one JSON object per host')
 		.action((o: { host: string[]; pki?: string; json?: boolean }) =>
 			runCommand('hosts', async () => {
-				const clients = clientsFor(connect(o));
+				const clients = clientsFor(connectOptions(o.host, o.pki));
 				const results = await Promise.all(clients.map((c) => c.hostInfo().then((info) => ({ info }), (err) => ({ err: describeError(err) }))));
 				let failed = 0;
 				for (const [i, r] of results.entries()) {

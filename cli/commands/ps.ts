@@ -1,8 +1,8 @@
 // `tapfleet ps`: sessions on hosts, running and recently finished.
 import type { Command } from 'commander';
-import { clientsFor } from '../../controller/dispatch/connect.js';
+import { clientsFor, connectOptions } from '../../controller/dispatch/connect.js';
 import { describeError } from '../../controller/dispatch/agent-client.js';
-import { addFleetOptions, connect, runCommand } from './fleet-cli.js';
+import { addFleetOptions, runCommand } from './fleet-cli.js';
 
 export function registerPs(program: Command): void {
 	addFleetOptions(program.command('ps').description('list sessions on hosts'))
@@ -10,7 +10,7 @@ export function registerPs(program: Command): void {
 		.option('--json', 'one JSON object per session')
 		.action((o: { host: string[]; pki?: string; all?: boolean; json?: boolean }) =>
 			runCommand('ps', async () => {
-				const clients = clientsFor(connect(o));
+				const clients = clientsFor(connectOptions(o.host, o.pki));
 				let failed = 0;
 				if (!o.json) process.stdout.write('HOST\tSESSION\tMODULE\tSTATE\tOWNER\tPID\tSEQ\tDROPPED\tEND\n');
 				await Promise.all(

@@ -1,16 +1,16 @@
 // `tapfleet unload SESSION --host URI`: end probes run, their output is printed.
 import type { Command } from 'commander';
-import { clientsFor } from '../../controller/dispatch/connect.js';
+import { clientsFor, connectOptions } from '../../controller/dispatch/connect.js';
 import { describeError } from '../../controller/dispatch/agent-client.js';
 import { createSink, describeExit } from '../../controller/dispatch/output-sink.js';
-import { addFleetOptions, connect, runCommand } from './fleet-cli.js';
+import { addFleetOptions, runCommand } from './fleet-cli.js';
 
 export function registerUnload(program: Command): void {
 	addFleetOptions(program.command('unload').description("stop a session: run its end probes and print their output").argument('<SESSION>'))
 		.option('--force', 'skip the end probes: kill at once')
 		.action((sessionId: string, o: { host: string[]; pki?: string; force?: boolean }) =>
 			runCommand('unload', async () => {
-				const conn = connect(o);
+				const conn = connectOptions(o.host, o.pki);
 				if (conn.hosts.length !== 1) throw new Error('give exactly one --host: session ids are per host');
 				const [client] = clientsFor(conn);
 				try {
