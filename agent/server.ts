@@ -15,6 +15,7 @@ import { availableRuntimes, hostFacts } from './host-facts.js';
 import { Journal } from './journal.js';
 import { jsonLogger, type Logger } from './log.js';
 import { DEFAULT_BUFFER_LIMITS } from './output-buffer.js';
+import { preferBaselineCode } from './code-tiering.js';
 import { agentService } from './service.js';
 import { SessionManager } from './sessions.js';
 import { resolveTaprun, taprunVersion } from './taprun-path.js';
@@ -46,6 +47,12 @@ export interface AgentOptions {
 	durableJournal?: boolean;
 	/** taprun's version as the caller knows it; unset: asked of taprun at start. The agent embedded in `tapfleet run` has no client that shows it, and asking forks and execs taprun before the agent serves. */
 	runtimeVersion?: string;
+	/**
+	 * A long-lived agent process (`tapfleet agent`): compile its code to
+	 * baseline machine code on first call (agent/code-tiering.ts). Off for
+	 * the agent embedded in a one-shot `tapfleet run`, and by default.
+	 */
+	longLived?: boolean;
 	/** Serve the standard health and reflection services (default true). An agent embedded in `tapfleet run` has no other client and skips them: loading their descriptors is most of its start-up (~0.1-0.3 s). */
 	standardServices?: boolean;
 }
@@ -85,6 +92,7 @@ function readPki(dir: string, file: string): Buffer {
 }
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+	if (opts.longLived) preferBaselineCode();
 	const log = opts.log ?? jsonLogger();
 	// grpc-js's own complaints (bind failures, broken connections) as our JSON lines, not bare text.
 	setLogger({ error: (...args: unknown[]) => log.warn('grpc', { detail: args.map(String).join(' ') }) });

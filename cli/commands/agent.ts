@@ -54,6 +54,7 @@ export function registerAgent(program: Command): void {
 					defaultLeaseSeconds: positiveInt('--lease', o.lease),
 					policyPath: o.policy,
 					trustedKeysDir: o.trustedKeys,
+					longLived: true,
 				});
 				let signals = 0;
 				const onSignal = (sig: string) => {
