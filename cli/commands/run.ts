@@ -21,6 +21,8 @@ import type { AgentClient } from '../../controller/dispatch/agent-client.js';
 import { collectHosts, runCommand } from './fleet-cli.js';
 import type { openRunAudit } from '../../controller/dispatch/run-audit.js';
 
+const NOTHING_TO_RUN = 'nothing to run: give a script (FILE or -e SCRIPT) or a module directory (--module DIR)';
+
 interface RunOptions {
 	host: string[];
 	pki?: string;
@@ -54,7 +56,7 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 		return async () => mod;
 	}
 	const input = o.e !== undefined ? { name: '<input>', text: latin1(o.e) } : script ? { name: script, text: null } : undefined;
-	if (!input) throw new Error('nothing to run: give a script (FILE or -e SCRIPT) or a module directory (--module DIR)');
+	if (!input) throw new Error(NOTHING_TO_RUN);
 	const [{ runPipeline }, { parseDefines }, { runningKernelBuildId }] = await Promise.all([
 		import('../../controller/build/script-pipeline.js'),
 		import('../../controller/build/script-module.js'),
@@ -130,6 +132,17 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		const { runScriptLocally } = await import('./run-local.js');
 		return runScriptLocally(script, args, { e: o.e, c: o.c, o: o.o, T: o.T, D: o.D, I: o.I, g: o.g, taprun: o.taprun, auditDb: o.auditDb });
 	}
+	// With -e, every positional argument is a script argument.
+	if (o.e !== undefined && script !== undefined) args = [script, ...args];
+	let hostArgs = o.host;
+	const local = hostArgs.length === 0;
+	if (local && o.detach) throw new Error('--detach needs --host: an embedded agent ends with this command');
+	if (!o.module && o.e === undefined && !script) throw new Error(NOTHING_TO_RUN);
+	// Write-ahead audit (controller/dispatch/run-audit.ts): a run whose audit log cannot be opened does not dispatch.
+	// The log starts opening first (controller/audit/run-log.ts), so that its connection is made while
+	// the fleet's code loads and the module, the keys and the agent get ready.
+	const { discardRunAuditLog, openRunAuditLog } = await import('../../controller/audit/run-log.js');
+	const auditLog = openRunAuditLog(o.auditDb);
 	// The fleet's code (gRPC, the dispatch, the audit of runs through agents) is
 	// loaded from here on: -c and -o, above, need none of it (~25 ms of loading).
 	const [{ connectOptions }, { Dispatch, runExitStatus }, { openRunAudit }, { createSink }] = await Promise.all([
@@ -138,38 +151,39 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		import('../../controller/dispatch/run-audit.js'),
 		import('../../controller/dispatch/output-sink.js'),
 	]);
-	// With -e, every positional argument is a script argument.
-	if (o.e !== undefined && script !== undefined) args = [script, ...args];
-	let hostArgs = o.host;
-	const local = hostArgs.length === 0;
-	if (local && o.detach) throw new Error('--detach needs --host: an embedded agent ends with this command');
-	const moduleFor = await moduleSource(o, o.e !== undefined ? undefined : script, args, local);
+	let audit: Awaited<ReturnType<typeof openRunAudit>> | undefined;
 	let embedded: EmbeddedAgent | undefined;
-	const conn = connectOptions(hostArgs, o.pki);
-	const pkiHasKey = existsSync(join(conn.pkiDir, PKI_FILES.signingKey));
 	let signingKey: KeyObject;
-	const openAudit = (embeddedLabel?: string) =>
-		openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, hosts: hostArgs.map(parseHostUri), embeddedLabel, tls: conn.tls });
-	// Write-ahead audit (controller/dispatch/run-audit.ts): a run whose audit log cannot be opened does not dispatch.
-	let audit: Awaited<ReturnType<typeof openRunAudit>>;
-	if (local) {
-		// Loaded only when needed: a remote run does not pay for the agent's code.
-		const { embeddedPlace, ephemeralSigningKey, startEmbeddedAgent } = await import('../../controller/dispatch/embedded.js');
-		signingKey = pkiHasKey ? loadSigningKey(conn.pkiDir) : ephemeralSigningKey();
-		const place = embeddedPlace();
-		hostArgs = [place.uri];
-		// The agent and the audit log start side by side (both wait on the disk); either failing stops the run.
-		const [started, opened] = await Promise.allSettled([startEmbeddedAgent(place, signingKey, o.taprun), openAudit(place.uri)]);
-		if (started.status === 'fulfilled') embedded = started.value;
-		if (started.status === 'rejected' || opened.status === 'rejected') {
-			await embedded?.close();
-			if (opened.status === 'fulfilled') await opened.value.finish();
-			throw started.status === 'rejected' ? started.reason : (opened as PromiseRejectedResult).reason;
+	let moduleFor: Awaited<ReturnType<typeof moduleSource>>;
+	let conn: ReturnType<typeof connectOptions>;
+	try {
+		conn = connectOptions(hostArgs, o.pki);
+		moduleFor = await moduleSource(o, o.e !== undefined ? undefined : script, args, local);
+		const pkiHasKey = existsSync(join(conn.pkiDir, PKI_FILES.signingKey));
+		const openAudit = (embeddedLabel?: string) =>
+			openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, hosts: hostArgs.map(parseHostUri), embeddedLabel, tls: conn.tls }, auditLog);
+		if (local) {
+			// Loaded only when needed: a remote run does not pay for the agent's code.
+			const { embeddedPlace, ephemeralSigningKey, startEmbeddedAgent } = await import('../../controller/dispatch/embedded.js');
+			signingKey = pkiHasKey ? loadSigningKey(conn.pkiDir) : ephemeralSigningKey();
+			const place = embeddedPlace();
+			hostArgs = [place.uri];
+			// The agent and the audit log start side by side (both wait on the disk); either failing stops the run.
+			const [started, opened] = await Promise.allSettled([startEmbeddedAgent(place, signingKey, o.taprun), openAudit(place.uri)]);
+			if (started.status === 'fulfilled') embedded = started.value;
+			if (started.status === 'rejected' || opened.status === 'rejected') {
+				await embedded?.close();
+				if (opened.status === 'fulfilled') await (audit = opened.value).finish();
+				throw started.status === 'rejected' ? started.reason : (opened as PromiseRejectedResult).reason;
+			}
+			audit = opened.value;
+		} else {
+			signingKey = loadSigningKey(conn.pkiDir);
+			audit = await openAudit();
 		}
-		audit = opened.value;
-	} else {
-		signingKey = loadSigningKey(conn.pkiDir);
-		audit = await openAudit();
+	} catch (err) {
+		if (!audit) await discardRunAuditLog(auditLog); // no RunAudit took it: nothing was recorded
+		throw err;
 	}
 	const format: OutputFormat = o.json ? 'json' : o.prefix ? 'prefix' : 'plain';
 	const sink = createSink(format, { stdout: process.stdout, stderr: process.stderr });

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import type { AuditBackend, EventFilter, RunChecks } from './backend.js';
 import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './event.js';
+import { useSynchronousScram } from './pg-scram-sync.js';
 import { checkSchemaVersion, CREATE_VERSION_TABLE, LATEST_SCHEMA_VERSION, migrationSql, MIGRATIONS } from './migrations.js';
 import {
 	EVENT_COLUMNS,
@@ -106,6 +107,7 @@ export class PostgresBackend implements AuditBackend {
 	 * @param o.connections the pool's size
 	 */
 	constructor(target: PostgresTarget, o: { swapAttempts?: number; connections?: number } = {}) {
+		useSynchronousScram();
 		this.swapAttempts = o.swapAttempts ?? SWAP_ATTEMPTS;
 		this.location = target.location;
 		this.schema = target.schema;

@@ -16,7 +16,6 @@ import {
 	journalFromSessions,
 	localIdentity,
 	newRunId,
-	openAuditLog,
 	type AuditLog,
 	type CompileRecord,
 	type EndReason,
@@ -24,6 +23,7 @@ import {
 	type RunRecorder,
 } from '../audit/index.js';
 import { compileRecordOf, notDispatching } from '../audit/local-run.js';
+import { openRunAuditLog } from '../audit/run-log.js';
 import type { HostInfo, OutputRecord, SessionExit, SessionInfo } from '../../proto/gen/tapfleet/v1/agent.js';
 import { OutputStream } from '../../proto/gen/tapfleet/v1/agent.js';
 import type { ClientTls } from '../pki/credentials.js';
@@ -32,14 +32,6 @@ import { AgentClient } from './agent-client.js';
 import type { FollowResult } from './follow.js';
 import type { HostUri } from './host-uri.js';
 import type { ModuleOnDisk } from './module-dir.js';
-
-/**
- * A run's records after its write-ahead one wait up to this long to share
- * one commit (the hosts' loads arrive over tens of milliseconds); the end of
- * the run writes them at once. Bounds what a controller killed outright
- * loses (see controller/audit/group-commit.ts).
- */
-const RECORD_BATCH_MS = 100;
 
 
 /** What fanout.ts reports per host; the labels are the hosts' command-line labels. */
@@ -141,6 +133,8 @@ export class RunAudit implements DispatchAuditHooks {
 	private setReady!: (run: Promise<RunRecorder>) => void;
 	private readonly writes: Promise<unknown>[] = [];
 	private interrupted = false;
+	/** The finish record, queued once every host has ended (or by finish()). */
+	private finishing?: Promise<void>;
 
 	/** The log being opened: opening overlaps the dispatch's start (connecting, Hello); the write-ahead record waits for it. */
 	private readonly log: Promise<AuditLog>;
@@ -173,13 +167,13 @@ export class RunAudit implements DispatchAuditHooks {
 	}
 
 	/**
-	 * Starts opening the audit log and returns at once. A log that cannot be
-	 * opened refuses the run (o.refuse, once) and fails every host's module
-	 * source, so nothing is loaded.
+	 * The run's audit, over the log being opened (`log`: from
+	 * openRunAuditLog, started as early as the run could; else opened now);
+	 * returns at once. A log that cannot be opened refuses the run (o.refuse,
+	 * once) and fails every host's module source, so nothing is loaded.
 	 */
-	static open(o: RunAuditOptions): RunAudit {
-		// Runs of dead controllers are looked for after this run's write-ahead record, not before it.
-		return new RunAudit(openAuditLog(o.auditDb, { recover: false, batchMs: RECORD_BATCH_MS, connections: 1 }), o);
+	static open(o: RunAuditOptions, log: Promise<AuditLog> = openRunAuditLog(o.auditDb)): RunAudit {
+		return new RunAudit(log, o);
 	}
 
 	private hostName(label: string): string {
@@ -221,11 +215,14 @@ export class RunAudit implements DispatchAuditHooks {
 			options: this.o.options,
 		});
 		// Off the run's path, after the write-ahead record (not queued before it on the
-		// log's connection): which hosts' journals to import, and runs whose controller
-		// on this machine died, marked interrupted.
+		// log's connection), and after the Loads it lets go out (a timer: not before
+		// the hosts' Load calls made on this turn; SQLite reads on the event loop, and a
+		// PostgreSQL query written first woke the server as they went out): which
+		// hosts' journals to import, and runs whose controller on this machine died,
+		// marked interrupted.
 		const now = Date.now();
 		const hosts = this.remoteHostNames();
-		const checks = log.runChecks(hosts, now); // one read for both
+		const checks = new Promise((loadsSent) => setTimeout(loadsSent, 0)).then(() => log.runChecks(hosts, now)); // one read for both
 		checks.catch(() => {}); // reported by the two that await it
 		this.importsDue = log.journalImportsDue(hosts, now, checks);
 		this.importsDue.catch(() => {}); // reported by the imports that await it
@@ -288,6 +285,28 @@ export class RunAudit implements DispatchAuditHooks {
 		h.ended = true;
 		const ended = { endedBy, dropped, outputBytes: h.bytes, outputLines: h.lines, unloadedAtMs: Date.now(), firstOutputAtMs: h.firstOutputAtMs, message };
 		this.track((run) => run.hostEnded(this.hostName(host), ended));
+		this.finishIfAllEnded();
+	}
+
+	/**
+	 * The last host's end is the run's end: its records and the finish go to
+	 * the log now, before the dispatch closes its connections to the hosts
+	 * (finish() then waits for that commit, already under way).
+	 */
+	private finishIfAllEnded(): void {
+		if (!this.begun || ![...this.state.values()].every((h) => h.ended)) return;
+		void this.log.then((log) => this.queueFinish(log), () => {});
+	}
+
+	/** Queues the finish record behind the run's others and commits everything queued at once; once. */
+	private queueFinish(log: AuditLog): Promise<void> {
+		if (!this.finishing) {
+			// Queued behind the last hosts' records, so that they share one commit.
+			this.finishing = this.ready.then((run) => run.finish());
+			this.finishing.catch(() => {}); // awaited by finish(), after the other records
+			void log.endBatching();
+		}
+		return this.finishing;
 	}
 
 	hostFollowed(host: string, followed: FollowResult): void {
@@ -307,7 +326,7 @@ export class RunAudit implements DispatchAuditHooks {
 		if (refusal) {
 			h.ended = true;
 			this.track((run) => run.hostRefused(this.hostName(host), refusal, error));
-			return;
+			return this.finishIfAllEnded();
 		}
 		this.recordEnd(host, 'error', 0, error);
 	}
@@ -332,10 +351,7 @@ export class RunAudit implements DispatchAuditHooks {
 				await this.begin('none', scriptTextGiven(this.o.script));
 				for (const h of this.o.hosts) this.recordEnd(h.label, 'error', 0, 'not loaded: no module');
 			}
-			// Queued behind the last hosts' records, so that they usually share one commit.
-			const finished = this.ready.then((run) => run.finish());
-			finished.catch(() => {}); // awaited below, after the other records
-			void log.endBatching();
+			const finished = this.queueFinish(log);
 			const results = await Promise.allSettled(this.writes);
 			for (const r of results) if (r.status === 'rejected') this.o.warn(`audit: a record of run ${this.runId} was not written: ${(r.reason as Error).message}`);
 			await finished;
@@ -380,10 +396,11 @@ export class RunAudit implements DispatchAuditHooks {
 	}
 }
 
-/** `tapfleet run`'s audit, from its command-line options and resolved hosts; the log opens while the dispatch starts. */
+/** `tapfleet run`'s audit, from its command-line options and resolved hosts, over the log `log` being opened (default: opened now). */
 export function openRunAudit(
 	cli: { auditDb?: string; module?: string; e?: string; runtime?: string; detach?: boolean },
 	run: { script?: string; args: string[]; leaseSeconds: number; timeLimitSeconds: number; hosts: HostUri[]; embeddedLabel?: string; tls?: ClientTls },
+	log?: Promise<AuditLog>,
 ): Promise<RunAudit> {
 	return Promise.resolve(RunAudit.open({
 		auditDb: cli.auditDb,
@@ -401,5 +418,5 @@ export function openRunAudit(
 		script: cli.e !== undefined ? { text: cli.e } : { file: run.script },
 		warn: (text) => process.stderr.write(`tapfleet: ${text}\n`),
 		refuse: (text) => process.stderr.write(`tapfleet run: ${text}\n`),
-	}));
+	}, log));
 }
