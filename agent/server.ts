@@ -16,6 +16,7 @@ import { Journal } from './journal.js';
 import { jsonLogger, type Logger } from './log.js';
 import { DEFAULT_BUFFER_LIMITS } from './output-buffer.js';
 import { preferBaselineCode } from './code-tiering.js';
+import { mutualTlsServerCredentials } from './tls-credentials.js';
 import { agentService } from './service.js';
 import { SessionManager } from './sessions.js';
 import { resolveTaprun, taprunVersion } from './taprun-path.js';
@@ -106,7 +107,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 		if (!opts.pkiDir) throw new AgentConfigError('an agent on TCP needs --pki DIR (from `tapfleet keys issue --agent NAME`), or --plaintext to run without TLS');
 		const cert = readPki(opts.pkiDir, AGENT_PKI_FILES.cert);
 		agentName = new X509Certificate(cert).subject.match(/CN=([^\n,]+)/)?.[1] ?? agentName;
-		credentials = ServerCredentials.createSsl(readPki(opts.pkiDir, AGENT_PKI_FILES.caCert), [{ cert_chain: cert, private_key: readPki(opts.pkiDir, AGENT_PKI_FILES.key) }], true);
+		credentials = mutualTlsServerCredentials(readPki(opts.pkiDir, AGENT_PKI_FILES.caCert), cert, readPki(opts.pkiDir, AGENT_PKI_FILES.key));
 	} else {
 		if (transport === 'plaintext') log.warn('listening on plain TCP: no encryption, no client authentication; every client may load modules', { listen: opts.listen });
 		credentials = ServerCredentials.createInsecure();
