@@ -143,17 +143,13 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 				try {
 					let started = false;
 					let received: ReturnType<typeof checkHeader> | undefined;
-					let manifestBytes = Buffer.alloc(0);
-					let signature = Buffer.alloc(0);
 					for await (const msg of call as AsyncIterable<LoadRequest>) {
 						if (!started) {
 							started = true;
 							received = checkHeader(msg.header, ctx.upload);
 							moduleName = received.manifest.name;
 							release = sessions.reserve();
-							manifestBytes = Buffer.from(msg.header!.manifest);
-							signature = Buffer.from(msg.header!.signature);
-							staged = new StagedModule(received.manifest, manifestBytes, signature, ctx.upload.stagingRoot);
+							staged = new StagedModule(received.manifest, Buffer.from(msg.header!.manifest), ctx.upload.stagingRoot);
 							continue;
 						}
 						if (msg.header) throw invalidArgument('a second header in one Load');

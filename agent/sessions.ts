@@ -67,6 +67,7 @@ export class SessionManager {
 		this.sessionsDir = join(stateDir, 'sessions');
 		this.stagingDir = join(stateDir, 'staging');
 		mkdirSync(this.sessionsDir, { recursive: true, mode: 0o700 });
+		mkdirSync(this.stagingDir, { recursive: true, mode: 0o700 });
 		this.leaseTimer = setInterval(() => this.expireLeases(), 250);
 		this.leaseTimer.unref();
 	}
@@ -86,9 +87,9 @@ export class SessionManager {
 
 	start(mod: ReceivedModule, owner: string): Session {
 		const id = `s-${randomBytes(6).toString('hex')}`;
-		const sessionDir = join(this.sessionsDir, id);
-		mkdirSync(sessionDir, { mode: 0o700 });
-		const moduleDir = join(sessionDir, 'module');
+		// The staged module directory becomes the session's (0700 as staged): one directory
+		// created per session, not two (creating an inode is most of a mkdir's cost on ext4).
+		const moduleDir = join(this.sessionsDir, id);
 		renameSync(mod.dir, moduleDir);
 		const o: SessionOptions = mod.options;
 		const session = new Session(

@@ -7,7 +7,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManifestError, MANIFEST_FILE, MODULE_LIMITS, SIGNATURE_FILE, isSafeFileName, type ModuleManifest } from '../controller/module/manifest.js';
+import { ManifestError, MANIFEST_FILE, MODULE_LIMITS, isSafeFileName, type ModuleManifest } from '../controller/module/manifest.js';
 import { SignatureError, fileMismatch, verifySignedManifest, type TrustedKey } from '../controller/module/verify.js';
 import type { LoadRequest, SessionOptions } from '../proto/gen/tapfleet/v1/agent.js';
 import { failedPrecondition, invalidArgument, permissionDenied, resourceExhausted } from './status.js';
@@ -101,16 +101,19 @@ export class StagedModule {
 	private current: { name: string; fd: number; size: number; hash: Hash } | undefined;
 	private done = new Set<string>();
 
+	/**
+	 * The manifest goes to disk for taprun; the signature does not (it was
+	 * checked in memory, and nothing reads it from the session directory).
+	 * `stagingRoot` exists (the session manager creates it).
+	 */
 	constructor(
 		private manifest: ModuleManifest,
 		manifestBytes: Buffer,
-		signature: Buffer,
 		stagingRoot: string,
 	) {
 		this.dir = join(stagingRoot, randomBytes(8).toString('hex'));
-		mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+		mkdirSync(this.dir, { mode: 0o700 });
 		writeFileSync(join(this.dir, MANIFEST_FILE), manifestBytes);
-		writeFileSync(join(this.dir, SIGNATURE_FILE), signature);
 	}
 
 	addChunk(name: string, data: Buffer): void {
