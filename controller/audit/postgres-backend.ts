@@ -1,10 +1,11 @@
 // The shared audit store: several controllers append to one PostgreSQL log.
-// Appenders lock the single chain-head row (SELECT ... FOR UPDATE) inside
-// their transaction, so their rows form one chain whatever the interleaving.
-import pg from 'pg';
+// Appends move the single chain-head row by compare-and-swap (or, after lost
+// races, lock it for a transaction), so their rows form one chain whatever
+// the interleaving (see append()).
+import type { Pool, QueryResult } from 'pg';
 import type { AuditBackend, EventFilter, RunChecks } from './backend.js';
 import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './event.js';
-import { useSynchronousScram } from './pg-scram-sync.js';
+import { pg } from './pg-load.js';
 import { checkSchemaVersion, CREATE_VERSION_TABLE, LATEST_SCHEMA_VERSION, migrationSql, MIGRATIONS } from './migrations.js';
 import {
 	EVENT_COLUMNS,
@@ -95,7 +96,7 @@ export interface PostgresTarget {
 export class PostgresBackend implements AuditBackend {
 	readonly kind = 'postgres';
 	readonly location: string;
-	private readonly pool: pg.Pool;
+	private readonly pool: Pool;
 	private readonly schema?: string;
 	/** The chain head as this process last wrote or read it (appends assume it, and re-read it when wrong). */
 	private knownHead?: ChainHead;
@@ -107,7 +108,6 @@ export class PostgresBackend implements AuditBackend {
 	 * @param o.connections the pool's size
 	 */
 	constructor(target: PostgresTarget, o: { swapAttempts?: number; connections?: number } = {}) {
-		useSynchronousScram();
 		this.swapAttempts = o.swapAttempts ?? SWAP_ATTEMPTS;
 		this.location = target.location;
 		this.schema = target.schema;
@@ -214,7 +214,7 @@ export class PostgresBackend implements AuditBackend {
 		const client = await this.pool.connect();
 		try {
 			// One round trip to open the transaction and lock the head.
-			const opened = (await client.query(`BEGIN; ${durable ? '' : ASYNC_COMMIT_SQL} ${HEAD_SQL} FOR UPDATE`)) as unknown as pg.QueryResult[];
+			const opened = (await client.query(`BEGIN; ${durable ? '' : ASYNC_COMMIT_SQL} ${HEAD_SQL} FOR UPDATE`)) as unknown as QueryResult[];
 			const h = opened[opened.length - 1]!.rows[0] as { last_seq: string; last_hash: string };
 			const rows = chainEvents({ seq: Number(h.last_seq), hash: h.last_hash }, events);
 			const last = rows[rows.length - 1]!;
