@@ -21,6 +21,7 @@ import { agentPkiDir } from '../controller/pki/layout.js';
 import { firstLineSink } from './first-line-sink.js';
 import { buildModule, spawnAgent, tempDir, testPki, type SpawnedAgent } from '../test/agent/helpers.js';
 import { reachablePostgresUrl } from '../test/audit/helpers/backends.js';
+import { pg } from '../controller/audit/pg-load.js';
 
 const hostCount = Number(process.argv[2] ?? 10);
 const repeats = Number(process.argv[3] ?? 15);
@@ -32,6 +33,17 @@ if (backends.includes('postgres')) {
 	} catch (err) {
 		process.stderr.write(`audit-run-overhead: ${(err as Error).message}\n`);
 		process.exit(1);
+	}
+}
+
+/** The benchmark's PostgreSQL schema, once measured (a log of a few hundred rows nobody needs). */
+async function dropSchema(schema: string): Promise<void> {
+	const client = new pg.Client(pgUrl);
+	await client.connect();
+	try {
+		await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+	} finally {
+		await client.end();
 	}
 }
 
@@ -116,7 +128,8 @@ const parts: string[] = [];
 const pct = (x: number, of: number) => `${((x / of) * 100).toFixed(1)} %`;
 for (const backend of backends) {
 	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-audit-overhead-'));
-	const db = backend === 'sqlite' ? join(dir, 'audit.db') : `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=bench_${process.pid}_${Date.now().toString(36)}`;
+	const schema = `bench_${process.pid}_${Date.now().toString(36)}`;
+	const db = backend === 'sqlite' ? join(dir, 'audit.db') : `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
 	await oneRun();
 	await oneRun(db); // creates the log; warms both paths
 	const plain: Awaited<ReturnType<typeof oneRun>>[] = [];
@@ -126,6 +139,7 @@ for (const backend of backends) {
 		audited.push(await oneRun(db));
 	}
 	rmSync(dir, { recursive: true, force: true });
+	if (backend === 'postgres') await dropSchema(schema);
 	const p = median(plain.map((r) => r.totalMs));
 	const a = median(audited.map((r) => r.totalMs));
 	const pf = median(plain.map((r) => r.firstMs));
