@@ -143,14 +143,8 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	// the fleet's code loads and the module, the keys and the agent get ready.
 	const { discardRunAuditLog, openRunAuditLog } = await import('../../controller/audit/run-log.js');
 	const auditLog = openRunAuditLog(o.auditDb);
-	// The fleet's code (gRPC, the dispatch, the audit of runs through agents) is
-	// loaded from here on: -c and -o, above, need none of it (~25 ms of loading).
-	const [{ connectOptions }, { Dispatch, runExitStatus }, { openRunAudit }, { createSink }] = await Promise.all([
-		import('../../controller/dispatch/connect.js'),
-		import('../../controller/dispatch/fanout.js'),
-		import('../../controller/dispatch/run-audit.js'),
-		import('../../controller/dispatch/output-sink.js'),
-	]);
+	// The fleet's code is loaded from here on: -c and -o, above, need none of it (~25 ms of loading).
+	const { connectOptions, Dispatch, runExitStatus, openRunAudit, createSink } = await import('./run-fleet-deps.js');
 	let audit: Awaited<ReturnType<typeof openRunAudit>> | undefined;
 	let embedded: EmbeddedAgent | undefined;
 	let signingKey: KeyObject;
