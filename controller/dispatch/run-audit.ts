@@ -133,8 +133,6 @@ export class RunAudit implements DispatchAuditHooks {
 	private setReady!: (run: Promise<RunRecorder>) => void;
 	private readonly writes: Promise<unknown>[] = [];
 	private interrupted = false;
-	/** The finish record, queued once every host has ended (or by finish()). */
-	private finishing?: Promise<void>;
 
 	/** The log being opened: opening overlaps the dispatch's start (connecting, Hello); the write-ahead record waits for it. */
 	private readonly log: Promise<AuditLog>;
@@ -285,28 +283,6 @@ export class RunAudit implements DispatchAuditHooks {
 		h.ended = true;
 		const ended = { endedBy, dropped, outputBytes: h.bytes, outputLines: h.lines, unloadedAtMs: Date.now(), firstOutputAtMs: h.firstOutputAtMs, message };
 		this.track((run) => run.hostEnded(this.hostName(host), ended));
-		this.finishIfAllEnded();
-	}
-
-	/**
-	 * The last host's end is the run's end: its records and the finish go to
-	 * the log now, before the dispatch closes its connections to the hosts
-	 * (finish() then waits for that commit, already under way).
-	 */
-	private finishIfAllEnded(): void {
-		if (!this.begun || ![...this.state.values()].every((h) => h.ended)) return;
-		void this.log.then((log) => this.queueFinish(log), () => {});
-	}
-
-	/** Queues the finish record behind the run's others and commits everything queued at once; once. */
-	private queueFinish(log: AuditLog): Promise<void> {
-		if (!this.finishing) {
-			// Queued behind the last hosts' records, so that they share one commit.
-			this.finishing = this.ready.then((run) => run.finish());
-			this.finishing.catch(() => {}); // awaited by finish(), after the other records
-			void log.endBatching();
-		}
-		return this.finishing;
 	}
 
 	hostFollowed(host: string, followed: FollowResult): void {
@@ -326,7 +302,7 @@ export class RunAudit implements DispatchAuditHooks {
 		if (refusal) {
 			h.ended = true;
 			this.track((run) => run.hostRefused(this.hostName(host), refusal, error));
-			return this.finishIfAllEnded();
+			return;
 		}
 		this.recordEnd(host, 'error', 0, error);
 	}
@@ -351,7 +327,10 @@ export class RunAudit implements DispatchAuditHooks {
 				await this.begin('none', scriptTextGiven(this.o.script));
 				for (const h of this.o.hosts) this.recordEnd(h.label, 'error', 0, 'not loaded: no module');
 			}
-			const finished = this.queueFinish(log);
+			// Queued behind the last hosts' records, so that they usually share one commit.
+			const finished = this.ready.then((run) => run.finish());
+			finished.catch(() => {}); // awaited below, after the other records
+			void log.endBatching();
 			const results = await Promise.allSettled(this.writes);
 			for (const r of results) if (r.status === 'rejected') this.o.warn(`audit: a record of run ${this.runId} was not written: ${(r.reason as Error).message}`);
 			await finished;
