@@ -111,7 +111,8 @@ async function interleaved(candidates: [string, () => Promise<number>][]): Promi
 	return new Map([...xs].map(([l, v]) => [l, median(v)]));
 }
 const cold = await interleaved(builds.map(([l, bin], i) => [l, () => firstOutputMs(bin, ['run', '-e', hello], coldEnv(i))]));
-// Node parses the NODE_EXTRA_CA_CERTS bundle at every start (~20-40 ms here; docs/parse.md): a row without it when it is set
+// Node parses the NODE_EXTRA_CA_CERTS bundle at every start (~20-40 ms here; docs/parse.md): a row without it when it is set.
+// bin/tapfleet starts Node without it since 2d90c41 (README), so for such builds both rows measure the same thing.
 const withoutCa = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'));
 const caRows = process.env.NODE_EXTRA_CA_CERTS ? builds.map(([l]) => `${l} without NODE_EXTRA_CA_CERTS`) : [];
 const cached = await interleaved([
