@@ -5,11 +5,13 @@
 //    module, on 1, 10 and 50 agents (each its own process, mTLS on loopback);
 //  - agent idle memory (RSS of each agent process after the runs, idle).
 // Usage: [TAPFLEET_BASELINE=OTHER/bin/tapfleet] node dist/bench/agent-fleet.js [COUNTS=1,10,50] [REPEATS=5]
-// TAPFLEET_BASELINE adds another build's `tapfleet run` (before/after a
-// change) against the same agents, interleaved with this build's runs.
+// TAPFLEET_BASELINE=OTHER/bin/tapfleet adds another build (before/after a
+// change): a second fleet of that build's agents (with its taprun), that
+// build's `tapfleet run` against them, and this build's in-process dispatch
+// against them, each run interleaved with this build's.
 import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { Dispatch } from '../controller/dispatch/fanout.js';
 import { parseHostUri } from '../controller/dispatch/host-uri.js';
@@ -66,22 +68,30 @@ const baselineState = tempDir('bench-baseline-state');
 const pki = await testPki(0);
 const max = Math.max(...counts);
 const hello = await buildModule('hello', tempDir('bench-mod'));
-// A private copy of taprun: a rebuild of the repository's must not disturb the figures.
-const taprun = join(tempDir('bench-bin'), 'taprun');
-copyFileSync(TAPRUN, taprun);
-chmodSync(taprun, 0o755);
-const agents: SpawnedAgent[] = [];
+const fleets: SpawnedAgent[][] = [];
 // Whatever happens, no agent outlives the benchmark.
-process.on('exit', () => agents.forEach((a) => a.child.kill('SIGKILL')));
-for (let i = 0; i < max; i++) await issueAgent(pki.dir, `b${i}`);
-// Start them ten at a time: each is a Node process.
-for (let i = 0; i < max; i += 10) {
-	const batch = [];
-	for (let j = i; j < Math.min(max, i + 10); j++) {
-		batch.push(spawnAgent(['--listen', '127.0.0.1:0', '--pki', agentPkiDir(pki.dir, `b${j}`), '--state-dir', tempDir('bench-state'), '--taprun', taprun], [], 120_000));
+process.on('exit', () => fleets.flat().forEach((a) => a.child.kill('SIGKILL')));
+
+/** `max` agents of one build (its CLI and its taprun), each its own process, started ten at a time. */
+async function startFleet(cli: string, taprunBuilt: string, name: string): Promise<SpawnedAgent[]> {
+	// A private copy of taprun: a rebuild of the repository's must not disturb the figures.
+	const taprun = join(tempDir('bench-bin'), 'taprun');
+	copyFileSync(taprunBuilt, taprun);
+	chmodSync(taprun, 0o755);
+	const fleet: SpawnedAgent[] = [];
+	fleets.push(fleet);
+	for (let i = 0; i < max; i++) await issueAgent(pki.dir, `${name}${i}`);
+	for (let i = 0; i < max; i += 10) {
+		const batch = [];
+		for (let j = i; j < Math.min(max, i + 10); j++) {
+			batch.push(spawnAgent(['--listen', '127.0.0.1:0', '--pki', agentPkiDir(pki.dir, `${name}${j}`), '--state-dir', tempDir('bench-state'), '--taprun', taprun], [], 120_000, cli));
+		}
+		fleet.push(...(await Promise.all(batch)));
 	}
-	agents.push(...(await Promise.all(batch)));
+	return fleet;
 }
+const agents = await startFleet(TAPFLEET, TAPRUN, 'b');
+const baselineAgents = baseline ? await startFleet(baseline, join(dirname(baseline), '..', 'runtime-c', 'build', 'taprun'), 'old') : [];
 // The CLI's own start-up (Node plus loading tapfleet), for reference: the floor under the CLI figures.
 const cliStart: number[] = [];
 const baselineStart: number[] = [];
@@ -147,33 +157,48 @@ async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; allMs: 
 
 const rows: string[] = [];
 const baselineRows: string[] = [];
+const ms = (xs: number[]) => `${median(xs).toFixed(0)} ms`;
 for (const n of counts) {
-	const hosts = agents.slice(0, n).flatMap((a) => ['--host', a.address]);
-	const args = ['run', '--pki', pki.dir, '--module', hello, ...hosts];
+	const runArgs = (fleet: SpawnedAgent[]) => ['run', '--pki', pki.dir, '--module', hello, ...fleet.slice(0, n).flatMap((a) => ['--host', a.address])];
+	const args = runArgs(agents);
+	const baselineArgs = runArgs(baselineAgents);
 	const runs = [];
 	const baselineRuns = [];
 	await timedRun(args, TAPFLEET, n); // warm the page cache
-	if (baseline) await timedRun(args, baseline, n);
+	if (baseline) await timedRun(baselineArgs, baseline, n);
 	for (let r = 0; r < repeats; r++) {
 		runs.push(await timedRun(args, TAPFLEET, n));
-		if (baseline) baselineRuns.push(await timedRun(args, baseline, n));
+		if (baseline) baselineRuns.push(await timedRun(baselineArgs, baseline, n));
 	}
 	const bad = [...runs, ...baselineRuns].find((r) => r.status !== 0 || r.lines !== n);
 	if (bad) throw new Error(`run on ${n} agents: status ${bad.status}, ${bad.lines} lines`);
-	if (baseline) baselineRows.push(`| ${n} | ${median(baselineRuns.map((r) => r.firstMs)).toFixed(0)} ms | ${median(baselineRuns.map((r) => r.allMs)).toFixed(0)} ms | ${median(baselineRuns.map((r) => r.totalMs)).toFixed(0)} ms |`);
 	const inProc = [];
+	const baselineInProc = [];
 	const used = agents.slice(0, n);
+	const baselineUsed = baselineAgents.slice(0, n);
+	// Each fleet's CPU counts only its own runs, so the two can be interleaved.
 	const cpu0 = fleetCpuSeconds(used);
-	for (let r = 0; r < repeats; r++) inProc.push(await inProcessRun(used.map((a) => a.address)));
-	const cpu1 = fleetCpuSeconds(used);
-	const perHostMs = (s: number) => ((s * 1000) / repeats / n).toFixed(0);
-	const ms = (xs: number[]) => `${median(xs).toFixed(0)} ms`;
+	const baselineCpu0 = fleetCpuSeconds(baselineUsed);
+	for (let r = 0; r < repeats; r++) {
+		inProc.push(await inProcessRun(used.map((a) => a.address)));
+		if (baseline) baselineInProc.push(await inProcessRun(baselineUsed.map((a) => a.address)));
+	}
+	const perHost = (c0: { agent: number; taprun: number }, c1: { agent: number; taprun: number }) => {
+		const perHostMs = (s: number) => ((s * 1000) / repeats / n).toFixed(0);
+		return `${perHostMs(c1.agent + c1.taprun - c0.agent - c0.taprun)} ms (${perHostMs(c1.taprun - c0.taprun)} ms)`;
+	};
 	rows.push(
-		`| ${n} | ${ms(runs.map((r) => r.firstMs))} | ${ms(runs.map((r) => r.allMs))} | ${ms(runs.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.firstMs))} | ${ms(inProc.map((r) => r.allMs))} | ${ms(inProc.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.cpuMs))} | ${perHostMs(cpu1.agent + cpu1.taprun - cpu0.agent - cpu0.taprun)} ms (${perHostMs(cpu1.taprun - cpu0.taprun)} ms) |`,
+		`| ${n} | ${ms(runs.map((r) => r.firstMs))} | ${ms(runs.map((r) => r.allMs))} | ${ms(runs.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.firstMs))} | ${ms(inProc.map((r) => r.allMs))} | ${ms(inProc.map((r) => r.totalMs))} | ${ms(inProc.map((r) => r.cpuMs))} | ${perHost(cpu0, fleetCpuSeconds(used))} |`,
 	);
+	if (baseline) {
+		baselineRows.push(
+			`| ${n} | ${ms(baselineRuns.map((r) => r.firstMs))} | ${ms(baselineRuns.map((r) => r.allMs))} | ${ms(baselineRuns.map((r) => r.totalMs))} | ${ms(baselineInProc.map((r) => r.firstMs))} | ${ms(baselineInProc.map((r) => r.allMs))} | ${ms(baselineInProc.map((r) => r.totalMs))} | ${perHost(baselineCpu0, fleetCpuSeconds(baselineUsed))} |`,
+		);
+	}
 }
 await new Promise((r) => setTimeout(r, 2000));
 const rss = agents.map((a) => rssMiB(a.child.pid!));
+const baselineRss = baselineAgents.map((a) => rssMiB(a.child.pid!));
 
 const loads = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
 process.stdout.write(`load average ${loads(loadAtStart)} at the start, ${loads(loadavg())} at the end, on ${cpus().length} CPUs; CLI start-up (tapfleet --version): median ${median(cliStart).toFixed(0)} ms\n\n`);
@@ -184,8 +209,12 @@ process.stdout.write(
 );
 if (baseline) {
 	process.stdout.write(
-		`baseline ${baseline} (same agents, runs interleaved); its CLI start-up: median ${median(baselineStart).toFixed(0)} ms\n\n| agents | baseline \`tapfleet run\`: first line | baseline: all live | baseline: done |\n| --- | --- | --- | --- |\n` + baselineRows.join('\n') + '\n\n',
+		`baseline ${baseline}: its own agents and taprun, its \`tapfleet run\`, and this build's in-process dispatch to its agents, runs interleaved with the above; its CLI start-up: median ${median(baselineStart).toFixed(0)} ms\n\n` +
+			'| agents | baseline `tapfleet run`: first line | baseline: all live | baseline: done | in-process dispatch to baseline agents: first line | all live | done | baseline agent CPU per host and run, incl. taprun (of which taprun) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n' +
+			baselineRows.join('\n') +
+			'\n\n',
 	);
 }
-process.stdout.write(`agent idle RSS: median ${median(rss).toFixed(1)} MiB, max ${Math.max(...rss).toFixed(1)} MiB (${rss.length} agents)\n`);
-for (const a of agents) a.child.kill('SIGTERM');
+const rssLine = (xs: number[]) => `median ${median(xs).toFixed(1)} MiB, max ${Math.max(...xs).toFixed(1)} MiB (${xs.length} agents)`;
+process.stdout.write(`agent idle RSS: ${rssLine(rss)}${baseline ? `; baseline agents: ${rssLine(baselineRss)}` : ''}\n`);
+for (const a of fleets.flat()) a.child.kill('SIGTERM');

@@ -146,9 +146,9 @@ export interface SpawnedAgent {
 	stderr: () => string;
 }
 
-/** An agent as its own process (`tapfleet agent`), for kill -9 and restart. */
-export function spawnAgent(args: string[], wrapper: string[] = [], startTimeoutMs = 90_000): Promise<SpawnedAgent> {
-	const argv = [...wrapper, process.execPath, TAPFLEET, 'agent', ...args];
+/** An agent as its own process (`tapfleet agent`, or another build's `cli`), for kill -9 and restart. */
+export function spawnAgent(args: string[], wrapper: string[] = [], startTimeoutMs = 90_000, cli = TAPFLEET): Promise<SpawnedAgent> {
+	const argv = [...wrapper, process.execPath, cli, 'agent', ...args];
 	const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
 	let err = '';
 	return new Promise((resolve, reject) => {
