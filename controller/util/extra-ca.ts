@@ -7,7 +7,9 @@
 // without `ca` (a connection to a peer outside tapfleet's PKI: PostgreSQL
 // over TLS, say) gets Node's built-in roots plus that file's certificates,
 // read on the first such context; contexts with their own `ca` (every
-// tapfleet connection) are left alone and the file is never read.
+// tapfleet connection) are left alone and the file is never read. (Node's
+// roots here are its bundled ones, tls.rootCertificates: a Node started with
+// --use-openssl-ca would have used OpenSSL's store instead.)
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 
