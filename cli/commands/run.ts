@@ -176,7 +176,9 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 			audit = await openAudit();
 		}
 	} catch (err) {
-		if (!audit) await discardRunAuditLog(auditLog); // no RunAudit took it: nothing was recorded
+		// No RunAudit took the log: nothing was recorded. Closed once open, without holding up the
+		// error (a PostgreSQL that does not answer would make it wait for the connect's time-out).
+		if (!audit) void discardRunAuditLog(auditLog);
 		throw err;
 	}
 	const format: OutputFormat = o.json ? 'json' : o.prefix ? 'prefix' : 'plain';
