@@ -1,6 +1,6 @@
 // The AgentService handlers: each call is authorised, logged as one JSON
 // line, and answered with a status that says what was wrong.
-import type { sendUnaryData, ServerReadableStream, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { loadavg } from 'node:os';
 import type { Right } from '../controller/pki/identity.js';
 import type {
@@ -10,6 +10,7 @@ import type {
 	GetKernelProfileRequest,
 	GetKernelProfileResponse,
 	ListSessionsRequest,
+	LoadAndStreamResponse,
 	ListSessionsResponse,
 	LoadRequest,
 	LoadResponse,
@@ -27,9 +28,9 @@ import { chunks, localProfileBytes } from './kernel-profile.js';
 import type { Logger } from './log.js';
 import { toOutputRecord, toSessionExit, toSessionInfo } from './records.js';
 import { Session } from './session.js';
-import type { SessionManager } from './sessions.js';
+import type { PastSession, SessionManager } from './sessions.js';
 import { failedPrecondition, invalidArgument, StatusError, statusName, toServiceError } from './status.js';
-import { streamRecords } from './subscriber.js';
+import { streamRecords, type RecordWriter } from './subscriber.js';
 import { checkHeader, StagedModule, type UploadContext } from './upload.js';
 
 export interface ServiceContext {
@@ -89,6 +90,68 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 		return id;
 	}
 
+	/**
+	 * A Load's messages: the header checked in full before any file byte is
+	 * accepted, the files staged and verified, then the session started.
+	 * A refusal is counted and journalled, and leaves nothing behind.
+	 */
+	async function receiveModule(messages: AsyncIterable<LoadRequest>, caller: Caller): Promise<Session> {
+		let moduleName = '';
+		let release: (() => void) | undefined;
+		let staged: StagedModule | undefined;
+		try {
+			let received: ReturnType<typeof checkHeader> | undefined;
+			for await (const msg of messages) {
+				if (!received) {
+					received = checkHeader(msg.header, ctx.upload);
+					moduleName = received.manifest.name;
+					release = sessions.reserve();
+					staged = new StagedModule(received.manifest, Buffer.from(msg.header!.manifest), ctx.upload.stagingRoot);
+					continue;
+				}
+				if (msg.header) throw invalidArgument('a second header in one Load');
+				if (!msg.chunk) throw invalidArgument('an empty Load message');
+				staged!.addChunk(msg.chunk.name, Buffer.from(msg.chunk.data));
+			}
+			if (!received || !staged) throw invalidArgument('Load ended before its header');
+			staged.finish();
+			const session = sessions.start({ manifest: received.manifest, dir: staged.dir, options: received.options, signer: received.signer }, caller.identity);
+			staged = undefined;
+			return session;
+		} catch (err) {
+			staged?.discard();
+			sessions.counters.loadsRefused++;
+			if (err instanceof StatusError) ctx.journal.append({ event: 'refused', owner: caller.identity, module: moduleName, code: statusName(err.code), reason: err.message });
+			throw err;
+		} finally {
+			release?.();
+		}
+	}
+
+	function loadResponse(session: Session): LoadResponse {
+		return { sessionId: session.spec.id, moduleName: session.spec.manifest.name, leaseSeconds: session.spec.leaseSeconds };
+	}
+
+	/** Sends a session's records from `fromSeq` to one subscriber, which may keep the session's lease alive. */
+	async function subscribe(call: RecordWriter, s: Session | PastSession, fromSeq: number, holdLease: boolean): Promise<void> {
+		const holds = holdLease && s instanceof Session;
+		if (holds) s.leaseHolders++;
+		sessions.counters.subscribers++;
+		try {
+			await streamRecords(call, s.output, fromSeq, (gap) => {
+				sessions.counters.droppedRecords += gap.records;
+				sessions.counters.droppedBytes += gap.bytes;
+				if (s instanceof Session) s.droppedRecords += gap.records;
+			});
+		} finally {
+			sessions.counters.subscribers--;
+			if (holds) {
+				s.leaseHolders--;
+				s.lastContact = Date.now();
+			}
+		}
+	}
+
 	const service: AgentServiceServer = {
 		getHostInfo: unary<GetHostInfoRequest, GetHostInfoResponse>('GetHostInfo', 'observe', 'read host info', async (_req, caller) => {
 			const c = sessions.counters;
@@ -136,40 +199,7 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 		},
 
 		load: (call: ServerReadableStream<LoadRequest, LoadResponse>, callback: sendUnaryData<LoadResponse>) => {
-			let moduleName = '';
-			handle('Load', call, 'operate', 'load modules', async (caller) => {
-				let release: (() => void) | undefined;
-				let staged: StagedModule | undefined;
-				try {
-					let started = false;
-					let received: ReturnType<typeof checkHeader> | undefined;
-					for await (const msg of call as AsyncIterable<LoadRequest>) {
-						if (!started) {
-							started = true;
-							received = checkHeader(msg.header, ctx.upload);
-							moduleName = received.manifest.name;
-							release = sessions.reserve();
-							staged = new StagedModule(received.manifest, Buffer.from(msg.header!.manifest), ctx.upload.stagingRoot);
-							continue;
-						}
-						if (msg.header) throw invalidArgument('a second header in one Load');
-						if (!msg.chunk) throw invalidArgument('an empty Load message');
-						staged!.addChunk(msg.chunk.name, Buffer.from(msg.chunk.data));
-					}
-					if (!received || !staged) throw invalidArgument('Load ended before its header');
-					staged.finish();
-					const session = sessions.start({ manifest: received.manifest, dir: staged.dir, options: received.options, signer: received.signer }, caller.identity);
-					staged = undefined;
-					return { sessionId: session.spec.id, moduleName: received.manifest.name, leaseSeconds: session.spec.leaseSeconds };
-				} catch (err) {
-					staged?.discard();
-					sessions.counters.loadsRefused++;
-					if (err instanceof StatusError) ctx.journal.append({ event: 'refused', owner: caller.identity, module: moduleName, code: statusName(err.code), reason: err.message });
-					throw err;
-				} finally {
-					release?.();
-				}
-			}).then(
+			handle('Load', call, 'operate', 'load modules', async (caller) => loadResponse(await receiveModule(call, caller))).then(
 				(res) => callback(null, res),
 				(err) => callback(toServiceError(err)),
 			);
@@ -177,32 +207,21 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 
 		streamOutput: (call: ServerWritableStream<StreamOutputRequest, StreamOutputResponse>) => {
 			const req = call.request;
-			handle(
-				'StreamOutput',
-				call,
-				'observe',
-				'stream session output',
-				async () => {
-					const s = sessions.get(checkSessionId(req.sessionId));
-					const holds = req.holdLease && s instanceof Session;
-					if (holds) s.leaseHolders++;
-					sessions.counters.subscribers++;
-					try {
-						await streamRecords(call, s.output, Number(req.fromSeq), (gap) => {
-							sessions.counters.droppedRecords += gap.records;
-							sessions.counters.droppedBytes += gap.bytes;
-							if (s instanceof Session) s.droppedRecords += gap.records;
-						});
-					} finally {
-						sessions.counters.subscribers--;
-						if (holds) {
-							s.leaseHolders--;
-							s.lastContact = Date.now();
-						}
-					}
-				},
-				requestFields(req),
-			).catch((err) => call.emit('error', toServiceError(err)));
+			handle('StreamOutput', call, 'observe', 'stream session output', () => subscribe(call, sessions.get(checkSessionId(req.sessionId)), Number(req.fromSeq), req.holdLease), requestFields(req)).catch((err) =>
+				call.emit('error', toServiceError(err)),
+			);
+		},
+
+		loadAndStream: (call: ServerDuplexStream<LoadRequest, LoadAndStreamResponse>) => {
+			handle('LoadAndStream', call, 'operate', 'load modules', async (caller) => {
+				// both rights before anything is received: a caller that may load but not watch gets nothing started
+				requireRight(caller, 'observe', 'stream session output');
+				// (iterated without destroying the call at the end of its requests: its responses follow)
+				const session = await receiveModule(call.iterator({ destroyOnReturn: false }), caller);
+				call.write({ loaded: loadResponse(session) });
+				// the lease is held from here on, as by a StreamOutput with hold_lease
+				await subscribe(call, session, 0, true);
+			}).catch((err) => call.emit('error', toServiceError(err)));
 		},
 
 		unload: unary<UnloadRequest, UnloadResponse>('Unload', 'operate', 'unload sessions', async (req) => {

@@ -3,8 +3,7 @@
 // rather than queueing without bound, and when records fell out of the
 // buffer before it could read them, it sends a `dropped` record with the
 // count instead of a silent gap.
-import type { ServerWritableStream } from '@grpc/grpc-js';
-import type { StreamOutputRequest, StreamOutputResponse } from '../proto/gen/tapfleet/v1/agent.js';
+import type { OutputRecord } from '../proto/gen/tapfleet/v1/agent.js';
 import type { OutputBuffer } from './output-buffer.js';
 import { toOutputRecord } from './records.js';
 
@@ -13,8 +12,16 @@ export interface GapReport {
 	bytes: number;
 }
 
+/** The server side of a call that sends `{ record }` messages: StreamOutput, LoadAndStream. */
+export interface RecordWriter {
+	write(msg: { record: OutputRecord }): boolean;
+	end(): void;
+	on(event: 'cancelled' | 'close' | 'drain', listener: () => void): unknown;
+	off(event: 'cancelled' | 'close' | 'drain', listener: () => void): unknown;
+}
+
 export async function streamRecords(
-	call: ServerWritableStream<StreamOutputRequest, StreamOutputResponse>,
+	call: RecordWriter,
 	output: OutputBuffer,
 	fromSeq: number,
 	onGap: (gap: GapReport) => void,
@@ -56,7 +63,7 @@ export async function streamRecords(
 	if (!cancelled) call.end();
 
 	/** Writes one message; resolves false if the call went away while waiting for flow control. */
-	function write(c: typeof call, msg: StreamOutputResponse): Promise<boolean> {
+	function write(c: RecordWriter, msg: { record: OutputRecord }): Promise<boolean> {
 		if (c.write(msg)) return Promise.resolve(!cancelled);
 		return new Promise((resolve) => {
 			const done = () => {

@@ -1,11 +1,12 @@
 // A promise-based client for one agent, over the transport its URI names.
-import { ChannelCredentials, credentials as grpcCredentials, Metadata, status, type ServiceError, type ClientReadableStream } from '@grpc/grpc-js';
+import { ChannelCredentials, credentials as grpcCredentials, Metadata, status, type ServiceError, type ClientReadableStream, type ClientWritableStream, type ClientDuplexStream } from '@grpc/grpc-js';
 import { isIP } from 'node:net';
 import { checkServerIdentity, createSecureContext, type SecureContext } from 'node:tls';
 import type { ClientTls } from '../pki/credentials.js';
 import {
 	AgentServiceClient,
 	type HostInfo,
+	type LoadAndStreamResponse,
 	type LoadRequest,
 	type LoadResponse,
 	type SessionInfo,
@@ -60,6 +61,36 @@ function serverNameOptions(host: HostUri): Record<string, string> {
 	return host.transport === 'mtls' && isIP(hostOf(host.target)) ? { 'grpc.ssl_target_name_override': 'tapfleet-agent' } : {};
 }
 
+/** A Load's messages: the header, then every file in chunks. */
+function loadMessages(upload: ModuleUpload, options: SessionOptions): LoadRequest[] {
+	const messages: LoadRequest[] = [{ header: { manifest: upload.manifest, signature: upload.signature, options } }];
+	for (const f of upload.files) {
+		for (let off = 0; off < f.data.length; off += UPLOAD_CHUNK_BYTES) {
+			messages.push({ chunk: { name: f.name, data: f.data.subarray(off, off + UPLOAD_CHUNK_BYTES) } });
+		}
+	}
+	return messages;
+}
+
+/** Writes the messages, respecting flow control (an agent that refuses early stops reading), then half-closes. */
+function sendAll(call: ClientWritableStream<LoadRequest> | ClientDuplexStream<LoadRequest, LoadAndStreamResponse>, messages: LoadRequest[]): void {
+	let i = 0;
+	const pump = () => {
+		while (i < messages.length) {
+			if (!call.write(messages[i++])) return void call.once('drain', pump);
+		}
+		call.end();
+	};
+	pump();
+}
+
+/** A loaded session, and its records' stream when the load already opened one. */
+export interface LoadedSession {
+	sessionId: string;
+	/** Paused; its 'data' messages carry `record`; resume() once listening. Absent: follow with StreamOutput. */
+	records?: ClientReadableStream<StreamOutputResponse>;
+}
+
 /** A gRPC error as one line: "PERMISSION_DENIED: ...". */
 export function describeError(err: unknown): string {
 	const e = err as Partial<ServiceError>;
@@ -98,22 +129,50 @@ export class AgentClient {
 	load(upload: ModuleUpload, options: SessionOptions): Promise<LoadResponse> {
 		return new Promise((resolve, reject) => {
 			const call = this.client.load(new Metadata(), { deadline: new Date(Date.now() + 120_000) }, (err, res) => (err ? reject(err) : resolve(res!)));
-			const messages: LoadRequest[] = [{ header: { manifest: upload.manifest, signature: upload.signature, options } }];
-			for (const f of upload.files) {
-				for (let off = 0; off < f.data.length; off += UPLOAD_CHUNK_BYTES) {
-					messages.push({ chunk: { name: f.name, data: f.data.subarray(off, off + UPLOAD_CHUNK_BYTES) } });
-				}
-			}
-			// Respect flow control: an agent that refuses early stops reading.
-			let i = 0;
-			const pump = () => {
-				while (i < messages.length) {
-					if (!call.write(messages[i++])) return void call.once('drain', pump);
-				}
-				call.end();
-			};
 			call.on('error', () => {}); // reported through the callback
-			pump();
+			sendAll(call, loadMessages(upload, options));
+		});
+	}
+
+	/**
+	 * Loads a session to follow: LoadAndStream, whose call then carries the
+	 * session's records (one call and one round trip less than Load and
+	 * StreamOutput); from an agent without that call (UNIMPLEMENTED), Load.
+	 */
+	async loadToFollow(upload: ModuleUpload, options: SessionOptions): Promise<LoadedSession> {
+		try {
+			return await this.loadAndStream(upload, options);
+		} catch (err) {
+			if ((err as Partial<ServiceError>).code !== status.UNIMPLEMENTED) throw err;
+			return { sessionId: (await this.load(upload, options)).sessionId };
+		}
+	}
+
+	private loadAndStream(upload: ModuleUpload, options: SessionOptions): Promise<LoadedSession> {
+		return new Promise((resolve, reject) => {
+			// No deadline: the call lasts as long as the session's output.
+			const call = this.client.loadAndStream();
+			let settled = false;
+			const fail = (err: Error) => {
+				if (settled) return;
+				settled = true;
+				reject(err);
+			};
+			call.once('data', (msg: LoadAndStreamResponse) => {
+				if (settled) return;
+				settled = true;
+				if (!msg.loaded) {
+					call.cancel();
+					return reject(new Error('the agent answered LoadAndStream without the session first'));
+				}
+				// Held until the follower listens: records stay in the call's buffer meanwhile.
+				call.pause();
+				// The readable side of the call: from here its messages are `{ record }`, as StreamOutput's.
+				resolve({ sessionId: msg.loaded.sessionId, records: call as unknown as ClientReadableStream<StreamOutputResponse> });
+			});
+			call.on('error', fail); // after the first response the follower reports errors
+			call.on('end', () => fail(new Error('the agent ended LoadAndStream without starting a session')));
+			sendAll(call, loadMessages(upload, options));
 		});
 	}
 

@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { ClientTls } from '../pki/credentials.js';
 import type { HostInfo, SessionExit, SessionOptions } from '../../proto/gen/tapfleet/v1/agent.js';
-import { AgentClient, describeError, type ModuleUpload } from './agent-client.js';
+import { AgentClient, describeError, type LoadedSession, type ModuleUpload } from './agent-client.js';
 import { followSession } from './follow.js';
 import type { HostUri } from './host-uri.js';
 import { signedUpload, type ModuleOnDisk } from './module-dir.js';
@@ -131,8 +131,11 @@ export class Dispatch {
 		if (this.unloading !== 'no') return fail('not loaded: the run was interrupted');
 		stage('loading');
 		let sessionId: string;
+		let records: LoadedSession['records'];
 		try {
-			sessionId = (await client.load(this.uploadFor(mod), this.opts.session)).sessionId;
+			// Detached: nobody follows here. Otherwise the load's call carries the output too, where the agent can.
+			if (this.opts.session.detach) sessionId = (await client.load(this.uploadFor(mod), this.opts.session)).sessionId;
+			else ({ sessionId, records } = await client.loadToFollow(this.uploadFor(mod), this.opts.session));
 		} catch (err) {
 			this.opts.audit?.hostLoadError(host, err);
 			return fail(`load refused: ${describeError(err)}`);
@@ -142,6 +145,7 @@ export class Dispatch {
 		this.sessions.set(host, { client, sessionId });
 		// Interrupted while this host was loading: stop it as the others were.
 		if (this.unloading !== 'no') void client.unload(sessionId, this.unloading === 'forced').catch(() => {});
+		// (nothing awaited from the load to here: the records' stream gets its listeners before any I/O event)
 		if (this.opts.session.detach) {
 			// Detached: the session runs on without us; `tapfleet attach` follows it later.
 			this.sessions.delete(host);
@@ -152,6 +156,7 @@ export class Dispatch {
 		const follower = followSession(client, sessionId, this.opts.sink, {
 			holdLease: !this.opts.session.detach,
 			fromSeq: 0n,
+			firstStream: records,
 			onRecord: (rec) => this.opts.audit?.hostOutput(host, rec),
 			reconnectWindowMs: this.opts.reconnectWindowMs ?? Math.max(10_000, (this.opts.session.leaseSeconds || 30) * 1000),
 		});

@@ -2,8 +2,8 @@
 // on a transport error it reconnects and resumes from the record after the
 // last one it saw, so output continues with no gap, or the agent reports
 // the gap's size. It pauses the stream while the sink is backed up.
-import { status, type ServiceError } from '@grpc/grpc-js';
-import type { OutputRecord, SessionExit } from '../../proto/gen/tapfleet/v1/agent.js';
+import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import type { OutputRecord, SessionExit, StreamOutputResponse } from '../../proto/gen/tapfleet/v1/agent.js';
 import type { AgentClient } from './agent-client.js';
 import type { OutputSink } from './output-sink.js';
 
@@ -16,6 +16,8 @@ export interface FollowOptions {
 	reconnectWindowMs: number;
 	/** Called on every record (for progress and tests). */
 	onRecord?: (rec: OutputRecord) => void;
+	/** The records' stream the load opened (LoadAndStream), paused: the first attempt reads it; a resume uses StreamOutput. */
+	firstStream?: ClientReadableStream<StreamOutputResponse>;
 }
 
 export interface FollowResult {
@@ -32,13 +34,14 @@ const RETRYABLE = new Set([status.UNAVAILABLE, status.INTERNAL, status.CANCELLED
 export function followSession(client: AgentClient, sessionId: string, sink: OutputSink, opts: FollowOptions): { done: Promise<FollowResult>; stop(): void } {
 	let stopped = false;
 	let current: ReturnType<AgentClient['stream']> | undefined;
+	let opened = opts.firstStream;
 	const result: FollowResult = { lastSeq: opts.fromSeq > 0n ? opts.fromSeq - 1n : 0n, reconnects: 0, droppedRecords: 0n };
 	const label = client.host.label;
 
 	const attempt = (): Promise<'exit' | 'ended' | ServiceError> =>
 		new Promise((resolve) => {
 			const from = result.lastSeq > 0n ? result.lastSeq + 1n : opts.fromSeq;
-			const call = client.stream(sessionId, from, opts.holdLease);
+			const call = opened ?? client.stream(sessionId, from, opts.holdLease);
 			current = call;
 			let sawExit = false;
 			call.on('data', (msg: { record?: OutputRecord }) => {
@@ -62,6 +65,10 @@ export function followSession(client: AgentClient, sessionId: string, sink: Outp
 			});
 			call.on('error', (err: ServiceError) => resolve(err));
 			call.on('end', () => resolve(sawExit ? 'exit' : 'ended'));
+			if (opened) {
+				opened = undefined;
+				call.resume();
+			}
 		});
 
 	const done = (async (): Promise<FollowResult> => {
