@@ -84,6 +84,9 @@ function sendAll(call: ClientWritableStream<LoadRequest> | ClientDuplexStream<Lo
 	pump();
 }
 
+/** Agents (by target) that answered LoadAndStream with UNIMPLEMENTED: later loads in this process go straight to Load. */
+const withoutLoadAndStream = new Set<string>();
+
 /** A loaded session, and its records' stream when the load already opened one. */
 export interface LoadedSession {
 	sessionId: string;
@@ -140,12 +143,15 @@ export class AgentClient {
 	 * StreamOutput); from an agent without that call (UNIMPLEMENTED), Load.
 	 */
 	async loadToFollow(upload: ModuleUpload, options: SessionOptions): Promise<LoadedSession> {
-		try {
-			return await this.loadAndStream(upload, options);
-		} catch (err) {
-			if ((err as Partial<ServiceError>).code !== status.UNIMPLEMENTED) throw err;
-			return { sessionId: (await this.load(upload, options)).sessionId };
+		if (!withoutLoadAndStream.has(this.host.target)) {
+			try {
+				return await this.loadAndStream(upload, options);
+			} catch (err) {
+				if ((err as Partial<ServiceError>).code !== status.UNIMPLEMENTED) throw err;
+				withoutLoadAndStream.add(this.host.target);
+			}
 		}
+		return { sessionId: (await this.load(upload, options)).sessionId };
 	}
 
 	private loadAndStream(upload: ModuleUpload, options: SessionOptions): Promise<LoadedSession> {
