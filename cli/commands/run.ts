@@ -142,7 +142,9 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	// The log starts opening first (controller/audit/run-log.ts), so that its connection is made while
 	// the fleet's code loads and the module, the keys and the agent get ready.
 	const { discardRunAuditLog, openRunAuditLog } = await import('../../controller/audit/run-log.js');
-	const auditLog = openRunAuditLog(o.auditDb);
+	// A SQLite log opens once this thread would wait: the hosts' connections or the embedded agent under way.
+	let waitingBegins!: () => void;
+	const auditLog = openRunAuditLog(o.auditDb, new Promise<void>((resolve) => (waitingBegins = resolve)));
 	// The fleet's code is loaded from here on: -c and -o, above, need none of it (~25 ms of loading).
 	const { connectOptions, Dispatch, runExitStatus, openRunAudit, createSink } = await import('./run-fleet-deps.js');
 	let audit: Awaited<ReturnType<typeof openRunAudit>> | undefined;
@@ -163,7 +165,9 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 			const place = embeddedPlace();
 			hostArgs = [place.uri];
 			// The agent and the audit log start side by side (both wait on the disk); either failing stops the run.
-			const [started, opened] = await Promise.allSettled([startEmbeddedAgent(place, signingKey, o.taprun), openAudit(place.uri)]);
+			const agentStarts = startEmbeddedAgent(place, signingKey, o.taprun);
+			waitingBegins();
+			const [started, opened] = await Promise.allSettled([agentStarts, openAudit(place.uri)]);
 			if (started.status === 'fulfilled') embedded = started.value;
 			if (started.status === 'rejected' || opened.status === 'rejected') {
 				await embedded?.close();
@@ -178,6 +182,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	} catch (err) {
 		// No RunAudit took the log: nothing was recorded. Closed once open, without holding up the
 		// error (a PostgreSQL that does not answer would make it wait for the connect's time-out).
+		waitingBegins();
 		if (!audit) void discardRunAuditLog(auditLog);
 		throw err;
 	}
@@ -215,6 +220,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		},
 		onStage: (host, stage) => progress.update(host, stage),
 	});
+	setImmediate(waitingBegins); // the hosts' first calls are out
 
 	let interrupts = 0;
 	const onInterrupt = () => {
