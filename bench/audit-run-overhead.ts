@@ -85,8 +85,10 @@ async function oneRun(auditDb?: string): Promise<RunTimes> {
 	const cpu0 = process.cpuUsage();
 	let firstMs = NaN;
 	let writeAheadMs = 0;
-	// As `tapfleet run` does (cli/commands/run.ts): the log starts opening first, then the module is found.
-	const auditLog = auditDb ? openRunAuditLog(auditDb) : undefined;
+	// As `tapfleet run` does (cli/commands/run.ts): the log starts opening first (PostgreSQL; SQLite once
+	// the hosts' first calls are out), then the module is found.
+	let waitingBegins!: () => void;
+	const auditLog = auditDb ? openRunAuditLog(auditDb, new Promise<void>((resolve) => (waitingBegins = resolve))) : undefined;
 	const mod = readModuleDir(hello);
 	let audit: RunAudit | undefined;
 	if (auditLog) {
@@ -112,6 +114,7 @@ async function oneRun(auditDb?: string): Promise<RunTimes> {
 		session: { leaseSeconds: 30, timeLimitSeconds: 0, args: [], detach: false, runId: audit?.runId ?? newRunId() }, // every controller records: no unrecorded loads to import
 		sink: firstLineSink(() => (firstMs = performance.now() - t0)),
 	});
+	if (auditLog) setImmediate(waitingBegins);
 	const outcomes = await dispatch.done;
 	const tf = performance.now();
 	await audit?.finish();
