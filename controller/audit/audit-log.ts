@@ -165,9 +165,14 @@ export class AuditWriter {
 		const orphaned = open.filter((row) => controllerIsGone(parseBody<DispatchBody>(row.body).controller));
 		const runIds = [...new Set([...interrupted, ...orphaned].map((r) => r.runId!))];
 		if (runIds.length === 0) return due;
-		const rows = await this.backend.eventsOfRuns(runIds);
+		// Only these hosts' rows (and each dispatch): a week's interrupted runs on other hosts need not be read or folded.
+		const rows = await this.backend.eventsOfRuns(runIds, hosts);
 		const byRun = new Map<string, EventRow[]>();
-		for (const r of rows) byRun.set(r.runId!, [...(byRun.get(r.runId!) ?? []), r]);
+		for (const r of rows) {
+			const of = byRun.get(r.runId!);
+			if (of) of.push(r);
+			else byRun.set(r.runId!, [r]);
+		}
 		const wanted = new Set(hosts);
 		for (const runRows of byRun.values()) {
 			for (const h of foldRun(runRows)?.hosts ?? []) if (!ENDED.has(h.state) && wanted.has(h.host)) due.add(h.host);

@@ -39,7 +39,8 @@ export interface AuditBackend {
 	/** Rows matching every filter, newest first. */
 	find(filter: EventFilter, limit: number): Promise<EventRow[]>;
 	/** All rows of these runs, in chain order. */
-	eventsOfRuns(runIds: readonly string[]): Promise<EventRow[]>;
+	/** With `onHosts`: only each run's dispatch row and its rows on those hosts (enough to fold those hosts' states). */
+	eventsOfRuns(runIds: readonly string[], onHosts?: readonly string[]): Promise<EventRow[]>;
 	/** Rows of one agent session on one host, in chain order. */
 	sessionEvents(host: string, sessionId: string): Promise<EventRow[]>;
 	/** Run ids of dispatches starting with `prefix` (at most `limit`). */

@@ -240,8 +240,8 @@ export class PostgresBackend implements AuditBackend {
 		return this.rows(findSql(filter, limit));
 	}
 
-	async eventsOfRuns(runIds: readonly string[]): Promise<EventRow[]> {
-		return runIds.length ? this.rows(eventsOfRunsSql(runIds)) : [];
+	async eventsOfRuns(runIds: readonly string[], onHosts?: readonly string[]): Promise<EventRow[]> {
+		return runIds.length ? this.rows(eventsOfRunsSql(runIds, onHosts)) : [];
 	}
 
 	sessionEvents(host: string, sessionId: string): Promise<EventRow[]> {

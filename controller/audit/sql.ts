@@ -43,10 +43,14 @@ export function findSql(f: EventFilter, limit: number): Sql {
 	};
 }
 
-export function eventsOfRunsSql(runIds: readonly string[]): Sql {
+/** The rows of these runs; with `onHosts`, only each run's dispatch and its rows on those hosts. */
+export function eventsOfRunsSql(runIds: readonly string[], onHosts?: readonly string[]): Sql {
+	const runs = `run_id IN (${runIds.map(() => '?').join(', ')})`;
+	if (onHosts === undefined) return { text: `SELECT ${EVENT_COLUMNS} FROM audit_log WHERE ${runs} ORDER BY seq`, params: [...runIds] };
+	const hosts = onHosts.length ? ` OR host IN (${onHosts.map(() => '?').join(', ')})` : '';
 	return {
-		text: `SELECT ${EVENT_COLUMNS} FROM audit_log WHERE run_id IN (${runIds.map(() => '?').join(', ')}) ORDER BY seq`,
-		params: [...runIds],
+		text: `SELECT ${EVENT_COLUMNS} FROM audit_log WHERE ${runs} AND (kind = 'dispatch'${hosts}) ORDER BY seq`,
+		params: [...runIds, ...onHosts],
 	};
 }
 

@@ -90,5 +90,8 @@ for (const kind of BACKENDS) {
 			{ event: 'unload', sessionId: 's1', atMs: now + 2000, endedBy: 'lease-expiry' },
 		]);
 		t.deepEqual([...(await log.journalImportsDue(['web1', 'web2', 'web3'], now + 1000))], ['web2']);
+		// Only the asked hosts' rows of the interrupted run are read (eventsOfRuns with hosts): each host's state still folds right.
+		t.deepEqual([...(await log.journalImportsDue(['web2'], now + 1000))], ['web2'], 'its pending host alone');
+		t.deepEqual([...(await log.journalImportsDue(['web1', 'web3'], now + 1000))], [], 'its ended host and a host it never had');
 	});
 }
