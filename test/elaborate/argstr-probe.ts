@@ -16,7 +16,7 @@ export function buildArgstrProbe(dir: string, opts: { static?: boolean } = {}): 
 
 /** The script: name(argstr) of the program's writes, openats and execves. */
 export const ARGSTR_SCRIPT = 'probe syscall.write, syscall.openat, syscall.execve {'
-	+ ' if (execname() == "argstr-probe") printf("%s(%s)\\n", name, argstr) }';
+	+ ' if (pid() == target() && execname() == "argstr-probe") printf("%s(%s)\\n", name, argstr) }';
 
 /** A write's address past a mapped page ends in ffb (page + 4091): shown as 0x...ffb. */
 export function maskPageAddress(lines: string[]): string[] {

@@ -33,6 +33,8 @@ test('openat, open (for openat), mkdir, close and read show stap\'s argstr; mode
  * syscall_string_trunc = 50, __get_argv, user_string_quoted's address on a
  * fault). The calls are test/fixtures/argstr/argstr-probe.c's.
  */
+// The two tests below run at once, each with its own argstr-probe: each script
+// looks at its own -c command only (pid() == target()), once it is argstr-probe.
 test('write quotes its bytes, execve lists argv and envp, unreadable user memory shows its address: stap\'s argstr', async (t) => {
 	const probe = buildArgstrProbe(mkdtempSync(join(tmpdir(), 'tapfleet-argstr-')));
 	const r = await run(tapfleet, ['run', '-c', probe, '-e', ARGSTR_SCRIPT]);
@@ -51,7 +53,7 @@ test('user_buffer_quoted keeps stap\'s limits: room for the quotes, "..." only w
 		'user_buffer_quoted(buf_uaddr, 6, 8)', // the \n does not fit, and no input remains: no "..."
 		'user_buffer_quoted(buf_uaddr, 0x100000003, 4294967346)', // ints: 3 and 50
 	];
-	const script = `probe syscall.write { if (execname() == "argstr-probe" && count == 6) printf("${calls.map(() => '[%s]').join('')}\\n", ${calls.join(', ')}) }`;
+	const script = `probe syscall.write { if (pid() == target() && count == 6) printf("${calls.map(() => '[%s]').join('')}\\n", ${calls.join(', ')}) }`;
 	const r = await run(tapfleet, ['run', '-c', probe, '-e', script]);
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, '[""...][]["hel"]["hello"]["hel"]\n');
