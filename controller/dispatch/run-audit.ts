@@ -234,6 +234,12 @@ export class RunAudit implements DispatchAuditHooks {
 		return run;
 	}
 
+	private beginWith(mod: ModuleOnDisk): Promise<RunRecorder> {
+		const moduleHash = sha256Hex(mod.manifestBytes);
+		const m = mod.manifest;
+		return this.begin(moduleHash, m.script.text, m.script.sha256, this.o.compiles ? compileRecordOf(this.who, moduleHash, m) : undefined);
+	}
+
 	/** The hosts reached through an agent of their own (the embedded agent's sessions are this run's only). */
 	private remoteHostNames(): string[] {
 		return this.o.hosts.filter((h) => h.label !== this.o.embeddedLabel).map((h) => this.hostName(h.label));
@@ -243,10 +249,9 @@ export class RunAudit implements DispatchAuditHooks {
 	moduleSource(source: ModuleSource): ModuleSource {
 		return async (buildId, info, client) => {
 			const mod = await source(buildId, info, client);
-			const moduleHash = sha256Hex(mod.manifestBytes);
-			const m = mod.manifest;
 			try {
-				await this.begin(moduleHash, m.script.text, m.script.sha256, this.o.compiles ? compileRecordOf(this.who, moduleHash, m) : undefined);
+				// The first module makes the record; every host's source awaits it (its hash is computed once, not per host).
+				await (this.begun ?? this.beginWith(mod));
 			} catch (err) {
 				if (await this.log.then(() => false, () => true)) throw new Error('not loaded: the audit log cannot be opened (see above)');
 				throw new Error(`the audit log could not record this run, so nothing is loaded: ${(err as Error).message}`);
