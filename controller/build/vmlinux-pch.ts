@@ -2,12 +2,15 @@
 // precompiled by clang, cached per build-id: parsing the 2.8 MB header is
 // most of clang's time on a small module (~0.4 s of ~0.5 s); the PCH cuts a
 // compile to ~0.15 s. Files are written to a temporary name and renamed, so
-// concurrent builds never see half a file.
+// concurrent builds never see half a file; vmlinux.h, once there, is never
+// replaced (a second first build links its copy only if none is there yet):
+// clang refuses a PCH whose header's mtime changed since it was made, and
+// two builds racing on a new build-id had one's header replace the other's.
 // Both tools run as child processes without blocking the event loop, so the
 // first build on a build-id can start them early (startVmlinuxHeader, before
 // pass 1): clang works on the other CPU while the tapsets are parsed.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildTarget } from './target.js';
@@ -57,8 +60,11 @@ async function buildVmlinuxHeader(target: BuildTarget, cacheRoot: string): Promi
 	const header = join(dir, 'vmlinux.h');
 	const clangVersion = toolVersionAsync('clang');
 	clangVersion.catch(() => {}); // awaited below
-	// A PCH is only valid for the clang and the flags that made it.
-	const pchOf = (version: string) => join(dir, `vmlinux-${sha256(`${version}\0${BPF_TARGET_FLAGS.join(' ')}`).slice(0, 16)}.h.pch`);
+	// A PCH is only valid for the clang and the flags that made it, and for the header file it was made from.
+	const pchOf = (version: string) => {
+		const h = statSync(header);
+		return join(dir, `vmlinux-${sha256(`${version}\0${BPF_TARGET_FLAGS.join(' ')}\0${h.size}\0${h.mtimeMs}`).slice(0, 16)}.h.pch`);
+	};
 	const precompile = (out: string) => ['clang', ...BPF_TARGET_FLAGS, '-x', 'c-header', header, '-o', out];
 	if (existsSync(header)) {
 		const pch = pchOf(await clangVersion);
@@ -82,7 +88,7 @@ async function buildVmlinuxHeader(target: BuildTarget, cacheRoot: string): Promi
 	const headerTmp = tmpName(header);
 	const pchTmp = tmpName(join(dir, 'vmlinux.h.pch'));
 	try {
-		await runChild('sh', ['-ec', 'bpftool btf dump file "$1" format c > "$2"; mv "$2" "$3"; shift 3; exec "$@"', 'sh', btf.path, headerTmp, header, ...precompile(pchTmp)], `bpftool btf dump of ${btf.path} and its precompilation`);
+		await runChild('sh', ['-ec', 'bpftool btf dump file "$1" format c > "$2"; ln "$2" "$3" 2>/dev/null || :; rm -f "$2"; shift 3; exec "$@"', 'sh', btf.path, headerTmp, header, ...precompile(pchTmp)], `bpftool btf dump of ${btf.path} and its precompilation`);
 		const pch = pchOf(await clangVersion);
 		renameSync(pchTmp, pch);
 		return { dir, pch };
