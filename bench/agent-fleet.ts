@@ -4,12 +4,12 @@
 //    figure), and until the whole run is done, with a cached (prebuilt)
 //    module, on 1, 10 and 50 agents (each its own process, mTLS on loopback);
 //  - agent idle memory (RSS of each agent process after the runs, idle).
-// Usage: [TAPFLEET_BASELINE=OTHER/bin/tapfleet] node dist/bench/agent-fleet.js [COUNTS=1,10,50] [REPEATS=5]
+// Usage: [TAPFLEET_BASELINE=OTHER/bin/tapfleet] [FLEET_KERNEL_PROBE=1] node dist/bench/agent-fleet.js [COUNTS=1,10,50] [REPEATS=5]
 // TAPFLEET_BASELINE=OTHER/bin/tapfleet adds another build (before/after a
 // change): a second fleet of that build's agents (with its taprun), that
 // build's `tapfleet run` against them, and this build's in-process dispatch
 // against them, each run interleaved with this build's.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
@@ -36,6 +36,16 @@ function rssMiB(pid: number): number {
 }
 
 const baseline = process.env.TAPFLEET_BASELINE;
+
+/**
+ * FLEET_KERNEL_PROBE=1: the module also has a kernel-side probe (which
+ * makes taprun allocate its 16 MiB ring buffer; `hello` has only a begin
+ * probe), compiled by this build's passes 1-4; still one line per host.
+ */
+function compileKernelProbeHello(): string {
+	const script = 'probe begin { println("hello world") } probe kernel.trace("sched:sched_switch") { exit() }';
+	return execFileSync(process.execPath, [TAPFLEET, 'compile', '-p4', '-m', 'fleethello', '-e', script], { encoding: 'utf8' }).trim();
+}
 
 /**
  * One `tapfleet run`: ms to the first stdout byte, to the `hosts`-th line
@@ -67,7 +77,7 @@ const loadAtStart = loadavg();
 const baselineState = tempDir('bench-baseline-state');
 const pki = await testPki(0);
 const max = Math.max(...counts);
-const hello = await buildModule('hello', tempDir('bench-mod'));
+const hello = process.env.FLEET_KERNEL_PROBE ? compileKernelProbeHello() : await buildModule('hello', tempDir('bench-mod'));
 const fleets: SpawnedAgent[][] = [];
 // Whatever happens, no agent outlives the benchmark.
 process.on('exit', () => fleets.flat().forEach((a) => a.child.kill('SIGKILL')));
