@@ -5,6 +5,7 @@
 //    10-host run (dispatch, loads, ends, finish).
 // Usage: node dist/bench/audit-bench.js [sqlite|postgres|both] [ROWS]
 //        node dist/bench/audit-bench.js --audit-db=KEPT_LOG ROWS   (queries again on a kept log)
+//        node dist/bench/audit-bench.js cpu-per-run AUDIT_DB [RUNS] (the controller's CPU per run spent on the audit)
 // PostgreSQL comes from scripts/services/postgres.sh (or $TAPFLEET_TEST_PG_URL).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -178,9 +179,60 @@ async function rerun(spec: string, rows: number) {
 	}
 }
 
+/**
+ * The controller's CPU per run spent on the audit, without agents: per run
+ * what controller/dispatch/run-audit.ts does with the log, in its order (open
+ * as a run opens it, compile and write-ahead dispatch records in one turn, the
+ * run's reads after a timer, the journal-import check and recovery, ten loads
+ * and ten ends a turn apart, finish, close), CPU from process.cpuUsage.
+ * On a fresh log, or a kept one (hosts named as the fill names them).
+ */
+async function cpuPerRun(spec: string, runs: number) {
+	const { openRunAuditLog } = await import('../controller/audit/run-log.js');
+	const { newRunId } = await import('../controller/audit/index.js');
+	const hosts = Array.from({ length: HOSTS_PER_RUN }, (_, i) => `bench-${i * 97}`);
+	const script = 'probe begin { println("hello world") exit() }\n';
+	const turn = () => new Promise((r) => setTimeout(r, 0));
+	const oneRun = async () => {
+		const log = await openRunAuditLog(spec);
+		const who = 'cert:bench';
+		const writes: Promise<unknown>[] = [
+			log.recordCompile({ who, scriptText: script, moduleHash: 'a'.repeat(64), targetBuildId: 'b'.repeat(40), targetRelease: '6.1.0', runtime: 'bpf', toolVersions: { stap: '4.8' } }),
+		];
+		const run = await log.beginDispatch({ runId: newRunId(), who, hosts, moduleHash: 'a'.repeat(64), scriptText: script, options: { args: [], leaseSeconds: 30 } });
+		const now = Date.now();
+		const checks = turn().then(() => log.runChecks(hosts, now));
+		writes.push(log.journalImportsDue(hosts, now, checks), log.recoverInterruptedRuns(checks));
+		for (const h of hosts) {
+			await turn();
+			writes.push(run.hostLoaded(h, { sessionId: `s-${newRunId()}`, loadedAtMs: Date.now() }));
+		}
+		for (const h of hosts) {
+			await turn();
+			writes.push(run.hostEnded(h, { endedBy: 'exit', dropped: 0, outputBytes: 12, outputLines: 1, unloadedAtMs: Date.now(), firstOutputAtMs: Date.now() }));
+		}
+		writes.push(run.finish());
+		void log.endBatching();
+		await Promise.all(writes);
+		await log.close();
+	};
+	for (let i = 0; i < 5; i++) await oneRun(); // warm-up (and a kept log's migration)
+	const cpu: number[] = [];
+	for (let i = 0; i < runs; i++) {
+		const before = process.cpuUsage();
+		await oneRun();
+		const used = process.cpuUsage(before);
+		cpu.push((used.user + used.system) / 1000);
+	}
+	return { runs, cpuPerRunMs: { median: median(cpu), min: Math.min(...cpu) } };
+}
+
 const which = process.argv[2] ?? 'both';
 const rows = Number(process.argv[3] ?? 1_000_000);
-if (which.startsWith('--audit-db=')) {
+if (which === 'cpu-per-run') {
+	// node dist/bench/audit-bench.js cpu-per-run AUDIT_DB [RUNS]
+	console.log(JSON.stringify(await cpuPerRun(process.argv[3]!, Number(process.argv[4] ?? 60)), null, 2));
+} else if (which.startsWith('--audit-db=')) {
 	console.log(JSON.stringify(await rerun(which.slice('--audit-db='.length), rows), null, 2));
 } else {
 	for (const kind of which === 'both' ? (['sqlite', 'postgres'] as const) : [which as 'sqlite' | 'postgres']) {
