@@ -9,6 +9,12 @@ for svc in scripts/services/*.sh; do
 	bash "$svc" start
 done
 
+# The tests' own runs are audited like any run: into a log of their own,
+# never the user's ($XDG_STATE_HOME/tapfleet/audit.db), removed afterwards.
+state=$(mktemp -d -t tapfleet-test-state-XXXXXX)
+trap 'rm -rf "$state"' EXIT
+export XDG_STATE_HOME="$state"
+
 set +e
 npx --no-install ava --tap "$@" | node scripts/tap-summary.mjs
 status=${PIPESTATUS[1]}
