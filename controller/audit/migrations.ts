@@ -78,6 +78,24 @@ export const MIGRATIONS: Migration[] = [
 			)`,
 		],
 	},
+	{
+		version: 5,
+		statements: [
+			// The runs not yet finished or marked interrupted, kept by every append in
+			// the transaction of its rows (sqlite-backend.ts, postgres-backend.ts): every
+			// run looks for open runs of dead controllers, and probing each dispatch of
+			// the last week for a closing row grew with the runs per week. A hint, not
+			// audit data (not chained): `verify` does not read it.
+			`CREATE TABLE audit_open_run (
+				run_id TEXT{C} NOT NULL PRIMARY KEY,
+				at_ms BIGINT NOT NULL
+			)`,
+			`INSERT INTO audit_open_run (run_id, at_ms)
+				SELECT d.run_id, d.at_ms FROM audit_log d WHERE d.kind = 'dispatch'
+				AND NOT EXISTS (SELECT 1 FROM audit_log f WHERE f.run_id = d.run_id
+					AND f.kind IN ('dispatch-finished', 'run-interrupted'))`,
+		],
+	},
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -8,6 +8,7 @@ import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './eve
 import { pg } from './pg-load.js';
 import { checkSchemaVersion, CREATE_VERSION_TABLE, LATEST_SCHEMA_VERSION, migrationSql, MIGRATIONS } from './migrations.js';
 import {
+	CLOSING_KINDS,
 	EVENT_COLUMNS,
 	eventsOfRunsSql,
 	findSql,
@@ -61,6 +62,25 @@ function columnArrays(rows: EventRow[]): unknown[][] {
 }
 
 /**
+ * The open-run hint (audit_open_run, migration 5) moved in the statement that
+ * appends the rows ($2: at_ms, $3: kind, $4: run_id), when `condition` holds.
+ * Both parts see the table as it was before the statement, so a dispatch
+ * closed in the same batch is not entered at all.
+ */
+function openRunCtes(condition: string): string {
+	const closing = `SELECT c.r FROM unnest($4::text[], $3::text[]) AS c(r, k) WHERE c.k IN (${CLOSING_KINDS.map((k) => `'${k}'`).join(', ')}) AND c.r IS NOT NULL`;
+	return `opened AS (
+			INSERT INTO audit_open_run (run_id, at_ms)
+			SELECT n.r, n.a FROM unnest($4::text[], $2::bigint[], $3::text[]) AS n(r, a, k)
+			WHERE n.k = 'dispatch' AND ${condition} AND n.r NOT IN (${closing})
+			ON CONFLICT DO NOTHING -- a run id given twice: audit_log's unique index refuses it, by name
+		),
+		closed AS (
+			DELETE FROM audit_open_run WHERE ${condition} AND run_id IN (${closing})
+		)`;
+}
+
+/**
  * The compare-and-swap append ($12/$13: the new head; $14/$15: the head the
  * rows were chained to). The insert reads the update's result, so it runs
  * only when the head moved; `moved` says whether it did.
@@ -74,7 +94,8 @@ function appendSql(durable: boolean): string {
 		),
 		added AS (
 			INSERT INTO audit_log (${EVENT_COLUMNS}) ${UNNEST_COLUMNS} WHERE EXISTS (SELECT 1 FROM moved)
-		)
+		),
+		${openRunCtes('EXISTS (SELECT 1 FROM moved)')}
 		SELECT (SELECT count(*) FROM moved) AS moved${durable ? '' : ', (SELECT v FROM async) AS async'}`;
 }
 
@@ -221,7 +242,8 @@ export class PostgresBackend implements AuditBackend {
 			await client.query(
 				`WITH added AS (
 					INSERT INTO audit_log (${EVENT_COLUMNS}) ${UNNEST_COLUMNS}
-				)
+				),
+				${openRunCtes('true')}
 				UPDATE audit_chain_head SET last_seq = $12, last_hash = $13 WHERE id = 1`,
 				[...columnArrays(rows), last.seq, last.hash],
 			);

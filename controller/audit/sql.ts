@@ -70,12 +70,16 @@ export function runIdsWithPrefixSql(prefix: string, limit: number): Sql {
 	};
 }
 
+/** Row kinds that close a run (it leaves audit_open_run). */
+export const CLOSING_KINDS = ['dispatch-finished', 'run-interrupted'] as const;
+
+/** The dispatch rows of runs still open (audit_open_run, migration 5) since sinceMs. */
 export function openDispatchesSql(sinceMs: number): Sql {
 	return {
-		text: `SELECT ${EVENT_COLUMNS} FROM audit_log d WHERE d.kind = 'dispatch' AND d.at_ms >= ?
-			AND NOT EXISTS (SELECT 1 FROM audit_log f WHERE f.run_id = d.run_id
-				AND f.kind IN ('dispatch-finished', 'run-interrupted'))
-			ORDER BY d.seq`,
+		// The few open runs first, then each one's dispatch through the run index
+		// (a join let SQLite walk every dispatch and probe the hint instead).
+		text: `SELECT ${EVENT_COLUMNS} FROM audit_log WHERE run_id IN (SELECT run_id FROM audit_open_run WHERE at_ms >= ?)
+			AND kind = 'dispatch' ORDER BY seq`,
 		params: [sinceMs],
 	};
 }

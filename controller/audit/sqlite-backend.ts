@@ -18,6 +18,7 @@ import type { AuditBackend, EventFilter, RunChecks } from './backend.js';
 import { chainEvents, type ChainHead, type EventRow, type NewEvent } from './event.js';
 import { checkSchemaVersion, CREATE_VERSION_TABLE, LATEST_SCHEMA_VERSION, migrationSql, MIGRATIONS } from './migrations.js';
 import {
+	CLOSING_KINDS,
 	EVENT_COLUMNS,
 	eventsOfRunsSql,
 	findSql,
@@ -31,6 +32,10 @@ import {
 	noteJournalImportsSql,
 	type Sql,
 } from './sql.js';
+
+function isClosing(kind: string): boolean {
+	return (CLOSING_KINDS as readonly string[]).includes(kind);
+}
 
 /**
  * How long an appender waits for another process's write lock before failing.
@@ -76,9 +81,16 @@ export class SqliteBackend implements AuditBackend {
 			`INSERT INTO audit_log (${EVENT_COLUMNS}) VALUES (@seq, @atMs, @kind, @runId, @host, @sessionId, @who, @scriptHash, @body, @prevHash, @hash)`,
 		);
 		const setHead = this.db.prepare('UPDATE audit_chain_head SET last_seq = ?, last_hash = ? WHERE id = 1');
+		const openRun = this.db.prepare('INSERT INTO audit_open_run (run_id, at_ms) VALUES (?, ?)');
+		const closeRun = this.db.prepare('DELETE FROM audit_open_run WHERE run_id = ?');
 		const tx = this.db.transaction((events: NewEvent[]) => {
 			const rows = chainEvents(this.readHead(), events);
-			for (const row of rows) this.insert.run(row);
+			for (const row of rows) {
+				this.insert.run(row);
+				// The open-run hint moves with the rows (migration 5).
+				if (row.kind === 'dispatch') openRun.run(row.runId, row.atMs);
+				else if (isClosing(row.kind)) closeRun.run(row.runId);
+			}
 			const last = rows[rows.length - 1];
 			if (last) setHead.run(last.seq, last.hash);
 			return rows;
