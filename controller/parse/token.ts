@@ -38,19 +38,72 @@ export function isKeyword(t: Token | null, content: string): boolean {
 	return t !== null && t.type === 'keyword' && t.content === content;
 }
 
+/** Lines and columns below these fit together in one small integer (V8 Smi); larger ones go to WIDE_LOCATIONS. */
+const LINE_LIMIT = 1 << 15;
+const COLUMN_LIMIT = 1 << 16;
+/** Locations beyond the packed range (a 70,000-column line): rare, so kept aside. */
+const WIDE_LOCATIONS = new WeakMap<Token, { line: number; column: number }>();
+/** Why each junk token is junk: only lexer errors make them, so they are kept aside too. */
+const JUNK_KINDS = new WeakMap<Token, JunkKind>();
+
 /**
- * Every token is made here, so all have one shape (one hidden class for V8).
- * An object literal, not a class: before V8 optimises the lexer, `new` of a
- * class with fields costs a construct stub and each field twice (defined,
- * then assigned); a literal is one boilerplate copy (docs/parse.md, Speed).
+ * The parser's tokens. Every AST node keeps its token, so the library's tree
+ * holds ~250k of them, and copying them through V8's young generation is a
+ * large part of a library parse (docs/parse.md, Speed). Hence five fields
+ * (64 bytes) rather than seven: line and column are packed into one integer,
+ * and the junk kind, which only error tokens have, lives in a side table.
+ * Fields are declared, not initialised, so that `new` assigns each once.
  */
+class PackedToken implements Token {
+	declare readonly type: TokenType;
+	declare content: string;
+	declare readonly file: SourceFile;
+	/** line * COLUMN_LIMIT + column, or -1 when WIDE_LOCATIONS holds them. */
+	declare readonly loc: number;
+	declare readonly chain: Token | null;
+
+	constructor(type: TokenType, content: string, file: SourceFile, loc: number, chain: Token | null) {
+		this.type = type;
+		this.content = content;
+		this.file = file;
+		this.loc = loc;
+		this.chain = chain;
+	}
+
+	get line(): number {
+		const loc = this.loc;
+		return loc >= 0 ? (loc / COLUMN_LIMIT) | 0 : WIDE_LOCATIONS.get(this)!.line;
+	}
+
+	get column(): number {
+		const loc = this.loc;
+		return loc >= 0 ? loc & (COLUMN_LIMIT - 1) : WIDE_LOCATIONS.get(this)!.column;
+	}
+
+	get junk(): JunkKind | null {
+		return this.type === 'junk' ? JUNK_KINDS.get(this) ?? null : null;
+	}
+}
+
+/** Every token is made here (or in withChain), so all have one shape (one hidden class for V8). */
 export function newToken(
 	type: TokenType, content: string, file: SourceFile, line: number, column: number, chain: Token | null, junk: JunkKind | null,
 ): Token {
-	return { type, content, file, line, column, chain, junk };
+	if (line < LINE_LIMIT && column < COLUMN_LIMIT && line >= 0 && column >= 0) {
+		const t = new PackedToken(type, content, file, line * COLUMN_LIMIT + column, chain);
+		if (junk !== null) JUNK_KINDS.set(t, junk);
+		return t;
+	}
+	const t = new PackedToken(type, content, file, -1, chain);
+	WIDE_LOCATIONS.set(t, { line, column });
+	if (junk !== null) JUNK_KINDS.set(t, junk);
+	return t;
 }
 
 /** A copy of `t` attributed to a macro invocation (stap copies body tokens on expansion). */
 export function withChain(t: Token, chain: Token): Token {
+	if (t instanceof PackedToken && t.loc >= 0 && t.type !== 'junk') {
+		return new PackedToken(t.type, t.content, t.file, t.loc, chain);
+	}
 	return newToken(t.type, t.content, t.file, t.line, t.column, chain, t.junk);
 }
