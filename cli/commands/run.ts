@@ -118,7 +118,10 @@ export function registerRun(program: Command): void {
 		.option('-D <NAME=VALUE>', 'build-time limit for the module, e.g. MAXSTRINGLEN=1024 (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-g', 'guru mode')
-		.option('--audit-db <URL>', 'audit log: a SQLite file or postgres://... (default: $TAPFLEET_AUDIT_DB, else $XDG_STATE_HOME/tapfleet/audit.db)')
+		.option(
+			'--audit-db <URL>',
+			'audit log: a SQLite file or postgres://... (default: $TAPFLEET_AUDIT_DB, else $XDG_STATE_HOME/tapfleet/audit.db); a PostgreSQL log is reached through a background keeper process that holds its connection for $TAPFLEET_AUDIT_KEEP seconds after the last run (default 300; 0: none)',
+		)
 		.option('--runtime <mode>', 'for hosts of another kernel: auto (kmod where modules load and a matching kernel tree is here, else bpf), bpf, kmod', 'auto')
 		.action((script: string | undefined, args: string[], o: RunOptions) => runCommand('run', () => run(script, args, o)));
 }

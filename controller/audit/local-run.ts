@@ -68,7 +68,7 @@ export class LocalRunAudit {
 		private readonly options: Record<string, unknown>,
 		private readonly warn: (text: string) => void,
 	) {
-		this.log = openAuditLog(auditDb, { recover: false, batchMs: RECORD_BATCH_MS, connections: 1 });
+		this.log = openAuditLog(auditDb, { recover: false, batchMs: RECORD_BATCH_MS, connections: 1, keeper: true });
 		this.log.catch(() => {}); // surfaced by begin()
 	}
 

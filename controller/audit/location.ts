@@ -8,11 +8,16 @@ export type AuditDbTarget = { kind: 'sqlite'; path: string } | ({ kind: 'postgre
 
 export class AuditDbUrlError extends Error {}
 
-export function defaultAuditDbPath(env: NodeJS.ProcessEnv = process.env): string {
+/** tapfleet's directory under the user's state directory (XDG). */
+export function tapfleetStateDir(env: NodeJS.ProcessEnv = process.env): string {
 	const xdg = env.XDG_STATE_HOME;
 	// The XDG spec says to ignore a relative XDG_STATE_HOME.
 	const stateHome = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.local', 'state');
-	return join(stateHome, 'tapfleet', 'audit.db');
+	return join(stateHome, 'tapfleet');
+}
+
+export function defaultAuditDbPath(env: NodeJS.ProcessEnv = process.env): string {
+	return join(tapfleetStateDir(env), 'audit.db');
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -30,7 +30,7 @@ const RECORD_BATCH_MS = 100;
 export function openRunAuditLog(auditDb: string | undefined, sqliteStart: Promise<void> = Promise.resolve()): Promise<AuditLog> {
 	// Runs of dead controllers are looked for after the run's write-ahead record, not before it;
 	// a run's log needs one PostgreSQL connection (each costs a connect and its authentication).
-	const open = () => openAuditLog(auditDb, { recover: false, batchMs: RECORD_BATCH_MS, connections: 1 });
+	const open = () => openAuditLog(auditDb, { recover: false, batchMs: RECORD_BATCH_MS, connections: 1, keeper: true });
 	const log = startsAtOnce(auditDb) ? open() : sqliteStart.then(open);
 	log.catch(() => {}); // said once by the RunAudit, or moot for a run that stopped before dispatching
 	return log;

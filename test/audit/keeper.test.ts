@@ -1,0 +1,279 @@
+// The audit keeper (controller/audit/keeper/): a run's PostgreSQL log is
+// reached through a process that keeps it open between runs. Real keeper
+// processes, a real PostgreSQL, real Unix sockets.
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditOpenError, openAuditLog, type AuditLog } from '../../controller/audit/open.js';
+import { KeeperBackend } from '../../controller/audit/keeper/client.js';
+import { keeperPlace, KEEP_ENV, type KeeperPlace } from '../../controller/audit/keeper/place.js';
+import { encodeFrame, FrameReader, MAX_FRAME_BYTES } from '../../controller/audit/keeper/protocol.js';
+import { parseAuditDb } from '../../controller/audit/location.js';
+import { makeTestDb, type TestDb } from './helpers/backends.js';
+
+// Every keeper of this file lives in a state directory of its own, removed at the end (which stops them).
+const state = mkdtempSync(join(tmpdir(), 'tapfleet-keeper-test-'));
+process.env.XDG_STATE_HOME = state;
+delete process.env[KEEP_ENV];
+test.after.always(() => rmSync(state, { recursive: true, force: true }));
+
+const RUN_LOG = { recover: false, batchMs: 100, connections: 1, keeper: true } as const;
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+	const until = Date.now() + ms;
+	while (!(await cond())) {
+		if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
+
+async function answers(place: KeeperPlace, kind: 'sqlite' | 'postgres' = 'postgres'): Promise<boolean> {
+	try {
+		await (await KeeperBackend.connect(place.socketPath, kind)).close();
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+function placeOf(db: TestDb): KeeperPlace {
+	const place = keeperPlace(parseAuditDb(db.spec));
+	if (!place) throw new Error('no keeper place');
+	return place;
+}
+
+/** The pid of the keeper that last started serving at `place` (from its log). */
+function keeperPid(place: KeeperPlace): number {
+	const pids = [...readFileSync(place.logPath, 'utf8').matchAll(/keeper (\d+): serving/g)].map((m) => Number(m[1]));
+	return pids[pids.length - 1]!;
+}
+
+/** A fresh PostgreSQL log whose keeper is up (a first run opened it and started one), then `fn`; the schema dropped after. */
+async function withKeeper(fn: (db: TestDb, place: KeeperPlace) => Promise<void>): Promise<void> {
+	const db = await makeTestDb('postgres');
+	try {
+		const place = placeOf(db);
+		await (await openAuditLog(db.spec, RUN_LOG)).close();
+		await waitFor('the keeper', () => answers(place));
+		await fn(db, place);
+	} finally {
+		await db.dispose();
+	}
+}
+
+/** One run's records: the write-ahead dispatch, a host's load and end, the finish. */
+async function recordRun(log: AuditLog, host = 'h1'): Promise<string> {
+	const run = await log.beginDispatch({ who: 'alice', hosts: [host], moduleHash: 'm1', scriptText: 'probe begin { exit() }', options: {} });
+	await run.hostLoaded(host, { sessionId: 's1', loadedAtMs: Date.now() });
+	await run.hostEnded(host, { endedBy: 'exit', dropped: 0, outputBytes: 3, outputLines: 1, unloadedAtMs: Date.now() });
+	await run.finish();
+	return run.runId;
+}
+
+test.serial('a run opens a PostgreSQL log itself the first time, starts a keeper when done, and goes through it from then on', async (t) => {
+	const db = await makeTestDb('postgres');
+	try {
+		const place = placeOf(db);
+		const first = await openAuditLog(db.spec, RUN_LOG);
+		t.false(first.throughKeeper);
+		const run1 = await recordRun(first);
+		await first.close();
+		await waitFor('the keeper', () => answers(place));
+
+		const second = await openAuditLog(db.spec, RUN_LOG);
+		t.true(second.throughKeeper);
+		t.is(second.location, first.location, 'the keeper names the log as a direct open does (no password)');
+		t.notRegex(second.location, /tapfleet@|:tapfleet@/);
+		const run2 = await recordRun(second, 'h2');
+		await second.close();
+
+		// What went through the keeper is in the log, on one unbroken chain, as seen without it.
+		const direct = await openAuditLog(db.spec);
+		try {
+			t.is((await direct.show(run1)).hosts[0]!.state, 'ended');
+			const shown = await direct.show(run2);
+			t.is(shown.hosts[0]!.host, 'h2');
+			t.is(shown.hosts[0]!.state, 'ended');
+			t.true((await direct.verify()).ok);
+		} finally {
+			await direct.close();
+		}
+	} finally {
+		await db.dispose();
+	}
+});
+
+test.serial('the socket and the keeper log are this user\'s only', (t) =>
+	withKeeper(async (db, place) => {
+		t.is(statSync(join(state, 'tapfleet', 'keepers')).mode & 0o777, 0o700);
+		t.is(statSync(place.socketPath).mode & 0o077, 0);
+		t.is(statSync(place.logPath).mode & 0o077, 0);
+		// The socket's name says nothing of the URL or its password.
+		t.notRegex(place.socketPath, /tapfleet_test|postgres/);
+		t.notRegex(readFileSync(place.logPath, 'utf8'), /:tapfleet@/, 'no password in the keeper log');
+	}),
+);
+
+test.serial('a duplicate run id is refused through the keeper as without it (the error keeps its code)', (t) =>
+	withKeeper(async (db, place) => {
+		const log = await openAuditLog(db.spec, RUN_LOG);
+		try {
+			t.true(log.throughKeeper);
+			const rec = { runId: 'abcdef012345', who: 'alice', hosts: ['h1'], moduleHash: 'm1', scriptText: 'probe begin {}', options: {} };
+			await log.beginDispatch(rec);
+			await t.throwsAsync(log.beginDispatch(rec), { message: 'run id abcdef012345 is already in the audit log' });
+		} finally {
+			await log.close();
+		}
+	}),
+);
+
+test.serial('a killed keeper leaves a stale socket: the next run opens the log itself and a new keeper takes the socket over', (t) =>
+	withKeeper(async (db, place) => {
+		const killed = keeperPid(place);
+		process.kill(killed, 'SIGKILL');
+		await waitFor('the keeper to die', () => {
+			try {
+				process.kill(killed, 0);
+				return false;
+			} catch {
+				return true;
+			}
+		});
+		t.true(existsSync(place.socketPath), 'the socket file is left behind');
+
+		const run = await openAuditLog(db.spec, RUN_LOG);
+		t.false(run.throughKeeper);
+		await recordRun(run);
+		await run.close();
+		await waitFor('a new keeper', () => answers(place));
+		t.not(keeperPid(place), killed);
+		const next = await openAuditLog(db.spec, RUN_LOG);
+		t.true(next.throughKeeper);
+		await next.close();
+	}),
+);
+
+test.serial('a keeper killed during a run: the run\'s later records fail with a clear error, nothing hangs', (t) =>
+	withKeeper(async (db, place) => {
+		const log = await openAuditLog(db.spec, { ...RUN_LOG, batchMs: 0 });
+		t.true(log.throughKeeper);
+		const run = await log.beginDispatch({ who: 'alice', hosts: ['h1'], moduleHash: 'm1', scriptText: 'probe begin {}', options: {} });
+		process.kill(keeperPid(place), 'SIGKILL');
+		await t.throwsAsync(run.hostLoaded('h1', { sessionId: 's1', loadedAtMs: Date.now() }), { message: /audit keeper .* closed the connection/ });
+		await log.close().catch(() => {});
+		// The write-ahead record was committed before the keeper died: the run shows, without its end.
+		const direct = await openAuditLog(db.spec, { recover: false });
+		try {
+			t.is((await direct.show(run.runId)).hosts[0]!.state, 'pending');
+		} finally {
+			await direct.close();
+		}
+	}),
+);
+
+test.serial('a keeper stops once idle for its time, removing its socket', async (t) => {
+	const db = await makeTestDb('postgres');
+	process.env[KEEP_ENV] = '1';
+	try {
+		const place = placeOf(db);
+		t.is(place.idleMs, 1000);
+		await (await openAuditLog(db.spec, RUN_LOG)).close();
+		await waitFor('the keeper', () => answers(place));
+		await waitFor('the keeper to stop', () => !existsSync(place.socketPath), 15_000);
+		await waitFor('its last words', () => /stopped: idle/.test(readFileSync(place.logPath, 'utf8')));
+		t.pass();
+	} finally {
+		delete process.env[KEEP_ENV];
+		await db.dispose();
+	}
+});
+
+test.serial(`${KEEP_ENV}=0 means no keeper; a value that is not whole seconds in range is refused by name`, async (t) => {
+	const db = await makeTestDb('postgres');
+	try {
+		process.env[KEEP_ENV] = '0';
+		t.is(keeperPlace(parseAuditDb(db.spec)), undefined);
+		const log = await openAuditLog(db.spec, RUN_LOG);
+		t.false(log.throughKeeper);
+		await log.close();
+		for (const bad of ['-1', '1.5', 'soon', '86401']) {
+			process.env[KEEP_ENV] = bad;
+			const err = await t.throwsAsync(openAuditLog(db.spec, RUN_LOG), { instanceOf: AuditOpenError });
+			t.is(err!.message, `${KEEP_ENV}=${bad}: give the seconds an audit keeper stays after the last run, 0 to 86400 (0: no keeper)`);
+		}
+		process.env[KEEP_ENV] = '86400';
+		t.is(keeperPlace(parseAuditDb(db.spec))!.idleMs, 86_400_000);
+	} finally {
+		delete process.env[KEEP_ENV];
+		await db.dispose();
+	}
+});
+
+test.serial('a SQLite log is opened by the run itself (no keeper)', async (t) => {
+	const db = await makeTestDb('sqlite');
+	try {
+		t.is(keeperPlace(parseAuditDb(db.spec)), undefined);
+		const log = await openAuditLog(db.spec, RUN_LOG);
+		t.false(log.throughKeeper);
+		await log.close();
+	} finally {
+		await db.dispose();
+	}
+});
+
+/** Sends raw bytes to a keeper; resolves with the answers read until it closes the connection or `settleMs` passes. */
+function rawExchange(path: string, bytes: Buffer, settleMs = 1000): Promise<{ answers: unknown[]; closed: boolean }> {
+	return new Promise((resolve) => {
+		const reader = new FrameReader();
+		const answers: unknown[] = [];
+		const s = connect(path);
+		const timer = setTimeout(() => {
+			s.destroy();
+			resolve({ answers, closed: false });
+		}, settleMs);
+		s.on('data', (d) => answers.push(...reader.push(d)));
+		s.on('close', () => {
+			clearTimeout(timer);
+			resolve({ answers, closed: true });
+		});
+		s.on('error', () => {});
+		s.write(bytes);
+	});
+}
+
+test.serial('a keeper answers malformed requests with an error, drops a client that sends an oversized or unreadable frame, and keeps serving', (t) =>
+	withKeeper(async (db, place) => {
+
+		const unknownOp = await rawExchange(place.socketPath, encodeFrame({ id: 7, op: 'dropTable', args: [] }));
+		t.deepEqual(unknownOp.answers, [{ id: 7, ok: false, error: { message: 'audit keeper: malformed request' } }]);
+		const badArgs = await rawExchange(place.socketPath, encodeFrame({ id: 8, op: 'append', args: [[{ kind: 'dispatch', atMs: 'noon' }], true] }));
+		t.like(badArgs.answers[0], { id: 8, ok: false });
+		t.regex((badArgs.answers[0] as { error: { message: string } }).error.message, /bad append request: event 0's atMs is not a number/);
+
+		const header = Buffer.alloc(4);
+		header.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);
+		t.true((await rawExchange(place.socketPath, header)).closed, 'an oversized frame ends the connection at once');
+		const notJson = Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('{{{')]);
+		t.true((await rawExchange(place.socketPath, notJson)).closed);
+
+		t.true(await answers(place), 'the keeper still serves');
+		t.regex(readFileSync(place.logPath, 'utf8'), /dropped a client: audit keeper frame of \d+ bytes is over the limit/);
+	}),
+);
+
+test('frames: split anywhere, joined, and the size limit checked from the header alone', (t) => {
+	const frames = Buffer.concat([encodeFrame({ a: 1 }), encodeFrame({ b: 'é'.repeat(1000) }), encodeFrame([1, 2])]);
+	for (const cut of [1, 3, 4, 5, 17, frames.length - 1]) {
+		const r = new FrameReader();
+		t.deepEqual([...r.push(frames.subarray(0, cut)), ...r.push(frames.subarray(cut))], [{ a: 1 }, { b: 'é'.repeat(1000) }, [1, 2]]);
+	}
+	const head = Buffer.alloc(4);
+	head.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);
+	t.throws(() => new FrameReader().push(head), { message: /over the limit/ });
+	const atLimit = Buffer.alloc(4);
+	atLimit.writeUInt32BE(MAX_FRAME_BYTES, 0);
+	t.deepEqual(new FrameReader().push(atLimit), [], 'a frame of exactly the limit is awaited, not refused');
+});
