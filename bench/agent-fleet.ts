@@ -9,7 +9,7 @@
 // change): a second fleet of that build's agents (with its taprun), that
 // build's `tapfleet run` against them, and this build's in-process dispatch
 // against them, each run interleaved with this build's.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { issueAgent } from '../controller/pki/keys.js';
 import { agentPkiDir } from '../controller/pki/layout.js';
 import type { OutputSink } from '../controller/dispatch/output-sink.js';
+import { timedCliRun, type TimedCliRun } from './cli-run-timer.js';
 import { buildModule, spawnAgent, TAPFLEET, TAPRUN, tempDir, testPki, type SpawnedAgent } from '../test/agent/helpers.js';
 
 const counts = (process.argv[2] ?? '1,10,50').split(',').map(Number);
@@ -49,30 +50,9 @@ function compileKernelProbeHello(): string {
 	return execFileSync(process.execPath, [TAPFLEET, 'compile', '-p4', '-m', 'fleethello', '-e', script], { encoding: 'utf8' }).trim();
 }
 
-/**
- * One `tapfleet run`: ms to the first stdout byte, to the `hosts`-th line
- * (the hello module prints one line per host, and the run is checked to
- * have printed exactly that many: that line is the last host's first) and
- * to exit; lines seen.
- */
-function timedRun(args: string[], cli = TAPFLEET, hosts = 1): Promise<{ firstMs: number; allMs: number; totalMs: number; lines: number; status: number | null }> {
-	return new Promise((resolve) => {
-		const t0 = performance.now();
-		let firstMs = NaN;
-		let allMs = NaN;
-		let newlines = 0;
-		let out = '';
-		// each build keeps its own audit log (their schemas may differ)
-		const env = cli === TAPFLEET ? process.env : { ...process.env, XDG_STATE_HOME: baselineState };
-		const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
-		child.stdout.on('data', (d) => {
-			const now = performance.now() - t0;
-			if (Number.isNaN(firstMs)) firstMs = now;
-			for (let i = d.indexOf(0x0a); i !== -1; i = d.indexOf(0x0a, i + 1)) if (++newlines === hosts) allMs = now;
-			out += d;
-		});
-		child.on('close', (status) => resolve({ firstMs, allMs, totalMs: performance.now() - t0, lines: out.split('\n').filter(Boolean).length, status }));
-	});
+/** One `tapfleet run` (cli-run-timer.ts); each build keeps its own audit log (their schemas may differ). */
+function timedRun(args: string[], cli = TAPFLEET, hosts = 1): Promise<TimedCliRun> {
+	return timedCliRun(cli, args, cli === TAPFLEET ? process.env : { ...process.env, XDG_STATE_HOME: baselineState }, hosts);
 }
 
 const loadAtStart = loadavg();

@@ -25,9 +25,11 @@ import { pg } from '../controller/audit/pg-load.js';
 
 const hostCount = Number(process.argv[2] ?? 10);
 const repeats = Number(process.argv[3] ?? 15);
-const backends = (process.argv[4] ?? 'sqlite,postgres').split(',');
+// postgres: through its audit keeper, as `tapfleet run` reaches it (the first audited run starts it);
+// postgres-direct: each run connecting itself (TAPFLEET_AUDIT_KEEP=0).
+const backends = (process.argv[4] ?? 'sqlite,postgres,postgres-direct').split(',');
 let pgUrl = '';
-if (backends.includes('postgres')) {
+if (backends.some((b) => b.startsWith('postgres'))) {
 	try {
 		pgUrl = await reachablePostgresUrl();
 	} catch (err) {
@@ -124,6 +126,10 @@ async function oneRun(auditDb?: string): Promise<RunTimes> {
 	return { firstMs, totalMs: performance.now() - t0, openMs, openedMs, writeAheadMs, finishMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
+// The runs' state directory (the keeper's socket): removing it at the end stops the keeper.
+const state = mkdtempSync(join(tmpdir(), 'tapfleet-audit-overhead-state-'));
+process.env.XDG_STATE_HOME = state;
+
 const loadBefore = loadavg();
 const headline: string[] = [];
 const rows: string[] = [];
@@ -133,6 +139,8 @@ for (const backend of backends) {
 	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-audit-overhead-'));
 	const schema = `bench_${process.pid}_${Date.now().toString(36)}`;
 	const db = backend === 'sqlite' ? join(dir, 'audit.db') : `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
+	if (backend === 'postgres-direct') process.env.TAPFLEET_AUDIT_KEEP = '0';
+	else delete process.env.TAPFLEET_AUDIT_KEEP;
 	await oneRun();
 	await oneRun(db); // creates the log; warms both paths
 	const plain: Awaited<ReturnType<typeof oneRun>>[] = [];
@@ -142,7 +150,7 @@ for (const backend of backends) {
 		audited.push(await oneRun(db));
 	}
 	rmSync(dir, { recursive: true, force: true });
-	if (backend === 'postgres') await dropSchema(schema);
+	if (backend.startsWith('postgres')) await dropSchema(schema);
 	const p = median(plain.map((r) => r.totalMs));
 	const a = median(audited.map((r) => r.totalMs));
 	const pf = median(plain.map((r) => r.firstMs));
@@ -177,4 +185,5 @@ process.stdout.write(
 		parts.join('\n') +
 		'\n',
 );
+rmSync(state, { recursive: true, force: true });
 for (const a of agents) a.child.kill('SIGTERM');

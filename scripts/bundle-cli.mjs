@@ -13,7 +13,20 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'dist', 'bundle');
+// For benchmarks only: another output directory, and modules of dist/ replaced
+// by others (a JSON object, paths relative to the repository: e.g. the CLI
+// without its audit, bench/audit-cli-run.ts).
+const outdir = process.env.TAPFLEET_BUNDLE_OUTDIR ?? join(root, 'dist', 'bundle');
+const replaced = new Map(Object.entries(JSON.parse(process.env.TAPFLEET_BUNDLE_REPLACE ?? '{}')).map(([from, to]) => [join(root, from), join(root, to)]));
+const replace = {
+	name: 'replace',
+	setup(b) {
+		b.onResolve({ filter: /\.js$/ }, (args) => {
+			const path = args.resolveDir ? join(args.resolveDir, args.path) : args.path;
+			return replaced.has(path) ? { path: replaced.get(path) } : undefined;
+		});
+	},
+};
 
 // Code that finds files relative to itself (import.meta.url in our code: the
 // tapsets, the translator's C helpers, taprun; __dirname in packages: .proto
@@ -108,7 +121,7 @@ const result = await build({
 	logLevel: 'warning',
 	chunkNames: 'chunk-[hash]',
 	define: { 'globalThis.__TAPFLEET_BUNDLED_COMPILER__': JSON.stringify(compilerHash()) },
-	plugins: [grpcProtoLoader, keepLocation],
+	plugins: [...(replaced.size > 0 ? [replace] : []), grpcProtoLoader, keepLocation],
 	// CommonJS packages inside an ES module bundle still call require() for Node's built-ins.
 	banner: {
 		js: [
