@@ -50,10 +50,16 @@ interface RunOptions {
  * pass 4 makes a repeat free): for this host's kernel directly, for another
  * against that kernel's profile, fetched from one of its agents and cached.
  */
-async function moduleSource(o: RunOptions, script: string | undefined, args: string[], prefetchForThisHost: boolean): Promise<(buildId: string, info: HostInfo, client: AgentClient) => Promise<ModuleOnDisk>> {
+interface RunModules {
+	source: (buildId: string, info: HostInfo, client: AgentClient) => Promise<ModuleOnDisk>;
+	/** The module known before any host asks (--module, or this host's): its write-ahead record need not wait for the hosts. */
+	known?: Promise<ModuleOnDisk>;
+}
+
+async function moduleSource(o: RunOptions, script: string | undefined, args: string[], prefetchForThisHost: boolean): Promise<RunModules> {
 	if (o.module) {
 		const mod = readModuleDir(o.module);
-		return async () => mod;
+		return { source: async () => mod, known: Promise.resolve(mod) };
 	}
 	const input = o.e !== undefined ? { name: '<input>', text: latin1(o.e) } : script ? { name: script, text: null } : undefined;
 	if (!input) throw new Error(NOTHING_TO_RUN);
@@ -74,8 +80,9 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 			return readModuleDir(r.moduleDir);
 		})());
 	// This host is the target (no --host): start at once, while the embedded agent and the audit start.
-	if (prefetchForThisHost) compileHere().catch(() => {}); // its error is reported when the dispatch asks
-	return async (buildId, info, client) => {
+	const known = prefetchForThisHost ? compileHere() : undefined;
+	known?.catch(() => {}); // its error is reported when the dispatch asks
+	const source = async (buildId: string, info: HostInfo, client: AgentClient) => {
 		if (buildId !== localBuildId) {
 			// against that kernel's profile, fetched once per build-id (then cached); kmod or bpf as --runtime says
 			const { compileForHost } = await import('./run-compile.js');
@@ -83,6 +90,7 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 		}
 		return compileHere();
 	};
+	return { source, known };
 }
 
 /** Command-line text as the byte string the compiler's lexer works on. */
@@ -189,6 +197,9 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		if (!audit) void discardRunAuditLog(auditLog);
 		throw err;
 	}
+	// A module known now: its write-ahead record is written while the hosts are being connected.
+	const audited = audit;
+	moduleFor.known?.then((m) => audited.writeAheadFor(m), () => {});
 	const format: OutputFormat = o.json ? 'json' : o.prefix ? 'prefix' : 'plain';
 	const sink = createSink(format, { stdout: process.stdout, stderr: process.stderr });
 	const progress = new Progress(process.stderr, !!process.stderr.isTTY && !o.json);
@@ -206,7 +217,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		hosts: hostArgs.map(parseHostUri),
 		tls: conn.tls,
 		signingKey,
-		moduleFor: audit.moduleSource(moduleFor),
+		moduleFor: audit.moduleSource(moduleFor.source),
 		audit,
 		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId },
 		sink: {

@@ -245,6 +245,17 @@ export class RunAudit implements DispatchAuditHooks {
 		return this.o.hosts.filter((h) => h.label !== this.o.embeddedLabel).map((h) => this.hostName(h.label));
 	}
 
+	/**
+	 * Starts the write-ahead record now, for a module known before any host
+	 * asks for one (a prebuilt --module, or this host's script compiled or
+	 * found in the cache): it is then committed while the hosts are being
+	 * connected, instead of holding up the first Load. The hosts' module
+	 * sources still wait for it (and fail if it cannot be written).
+	 */
+	writeAheadFor(mod: ModuleOnDisk): void {
+		(this.begun ?? this.beginWith(mod)).catch(() => {}); // reported by each host's module source
+	}
+
 	/** The module source with its compile recorded and the run's write-ahead record committed before it returns. */
 	moduleSource(source: ModuleSource): ModuleSource {
 		return async (buildId, info, client) => {

@@ -3,8 +3,9 @@
 // outcome leaves in `tapfleet audit`, `audit show` and `audit verify`.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, createPublicKey } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync, createPublicKey } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { buildModule, clientFor, inProcessAgent, readJournal, runCli, TAPFLEET, tempDir, testPki, until, writeModule } from '../agent/helpers.js';
@@ -129,6 +130,29 @@ for (const kind of BACKENDS) {
 		t.is(bad.status, 1, bad.stderr);
 		const [badRun] = await runIdsOf(db.spec, picky.address);
 		t.like((await showRun(db.spec, badRun!)).hosts[0], { state: 'refused', refusal: 'bad-signature' });
+		t.true(await verifies(db.spec));
+	});
+
+	test(`${kind}: --module: the write-ahead record names the module before any host is reached (a host nobody listens on)`, async (t) => {
+		const pki = await testPki();
+		const db = await makeTestDb(kind);
+		t.teardown(() => db.dispose());
+		const hello = await buildModule('hello', tempDir('mod'));
+		// A port that was just free: nobody listens there.
+		const port = await new Promise<number>((resolve) => {
+			const s = createServer().listen(0, '127.0.0.1', () => {
+				const p = (s.address() as { port: number }).port;
+				s.close(() => resolve(p));
+			});
+		});
+		const host = `127.0.0.1:${port}`;
+		const r = await cli(['run', '--pki', pki.dir, '--host', host, '--audit-db', db.spec, '--module', hello]);
+		t.is(r.status, 1, r.stderr);
+		const [runId] = await runIdsOf(db.spec, host);
+		const run = await showRun(db.spec, runId!);
+		t.is(run.moduleHash, createHash('sha256').update(readFileSync(join(hello, 'manifest.json'))).digest('hex'));
+		t.like(run, { state: 'finished', hosts: [{ host, state: 'ended', endedBy: 'error' }] });
+		t.is(run.hosts[0].sessionId, undefined, 'nothing was loaded');
 		t.true(await verifies(db.spec));
 	});
 
