@@ -6,13 +6,15 @@
 //
 //   node dist/bench/parse-tapsets.js [RUNS]
 //
-// tapfleet's child process runs from one bundled file, as bin/tapfleet runs
-// the CLI (scripts/bundle-cli.mjs): the bench bundles its own child with
-// esbuild first. More rows show the same parse from the separate dist/
-// modules, with V8's default settings (controller/parse/engine.ts), and,
-// when the environment sets NODE_EXTRA_CA_CERTS (a proxy's CA bundle, as on
-// the machines these figures come from), without it: Node then parses those
-// certificates at every start, ~40 ms of CPU before any of our code runs.
+// tapfleet's child process starts as bin/tapfleet starts the CLI: from one
+// bundled file (scripts/bundle-cli.mjs; the bench bundles its own child with
+// esbuild first) and without NODE_EXTRA_CA_CERTS (bin/tapfleet's first line
+// drops it: Node would parse that CA bundle at every start, ~40 ms of CPU
+// before any of our code runs). More rows show the same parse from the
+// separate dist/ modules, with V8's default settings
+// (controller/parse/engine.ts), and, when the environment sets
+// NODE_EXTRA_CA_CERTS (a proxy's CA bundle, as on the machines these figures
+// come from), with it, as a plain `node` would start.
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -73,20 +75,21 @@ async function main(runs: number): Promise<void> {
 	const config = (name: string, cmd: string[], env: NodeJS.ProcessEnv): Config => ({ name, cmd, env, samples: [] });
 	const stap = config('stap -p1 -e "probe begin {}"', ['stap', '-p1', '-e', 'probe begin {}'],
 		{ ...process.env, SYSTEMTAP_NOSIGN: '1' }); // stap refuses hosts in lockdown otherwise
-	const ours = config('tapfleet pass 1 (whole library, -g)', [process.execPath, bundle, '--child'], process.env);
+	// The environment bin/tapfleet gives Node (its `env -u NODE_EXTRA_CA_CERTS`).
+	const { NODE_EXTRA_CA_CERTS: _, ...asCli } = process.env;
+	const ours = config('tapfleet pass 1 (whole library, -g)', [process.execPath, bundle, '--child'], asCli);
 	const configs = [
 		stap,
 		ours,
-		config('  the same, unbundled dist/ modules', [process.execPath, self, '--child'], process.env),
+		config('  the same, unbundled dist/ modules', [process.execPath, self, '--child'], asCli),
 		config('  the same, TAPFLEET_V8_DEFAULTS=1', [process.execPath, bundle, '--child'],
-			{ ...process.env, TAPFLEET_V8_DEFAULTS: '1' }),
+			{ ...asCli, TAPFLEET_V8_DEFAULTS: '1' }),
 	];
 	const compared = [ours];
 	if (process.env['NODE_EXTRA_CA_CERTS'] !== undefined) {
-		const { NODE_EXTRA_CA_CERTS: _, ...withoutCa } = process.env;
-		const noCa = config('  the same, without NODE_EXTRA_CA_CERTS', [process.execPath, bundle, '--child'], withoutCa);
-		configs.push(noCa);
-		compared.push(noCa);
+		const withCa = config('  the same, with NODE_EXTRA_CA_CERTS', [process.execPath, bundle, '--child'], process.env);
+		configs.push(withCa);
+		compared.push(withCa);
 	}
 	const loadBefore = load();
 	for (const c of configs) timed(c.cmd, c.env); // warm the file cache
