@@ -31,6 +31,7 @@ const STOP_REASONS: Record<KeeperStop, string> = {
 };
 
 process.umask(0o077); // the socket and the log file: this user's only
+process.title = 'tapfleet-audit-keeper'; // what ps and top show (docs/audit.md, "The audit keeper")
 
 async function readConfig(): Promise<KeeperConfig> {
 	let text = '';
