@@ -35,20 +35,22 @@ const pgLog = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
 // The runs' state directory (the SQLite log, the keeper's socket): removing it at the end stops the keeper.
 const state = mkdtempSync(join(tmpdir(), 'tapfleet-audit-cli-'));
 
-/** The CLI bundled into a directory of its own, with `replace` (dist/ module -> its stand-in, repository-relative). */
-function bundleCli(replace: Record<string, string>): string {
-	const outdir = join(state, `bundle-${Object.keys(replace).length}`);
+/** The CLI bundled into a directory of its own (`name`), with `replace` (dist/ module -> its stand-in, repository-relative). */
+function bundleCli(name: string, replace: Record<string, string>): string {
+	const outdir = join(state, `bundle-${name}`);
 	execFileSync(process.execPath, [join(repoRoot, 'scripts', 'bundle-cli.mjs')], {
 		env: { ...process.env, TAPFLEET_BUNDLE_OUTDIR: outdir, TAPFLEET_BUNDLE_REPLACE: JSON.stringify(replace) },
 		stdio: 'inherit',
 	});
 	return join(outdir, 'tapfleet.js');
 }
-const audited = bundleCli({});
-const unaudited = bundleCli({
+const audited = bundleCli('audited', {});
+const unaudited = bundleCli('unaudited', {
 	'dist/controller/dispatch/run-audit.js': 'dist/bench/no-audit/run-audit.js',
 	'dist/controller/audit/run-log.js': 'dist/bench/no-audit/run-log.js',
 });
+// KEEP_SQLITE=1: one more way, a SQLite log through a keeper too (not what tapfleet does).
+const keepingSqlite = process.env.KEEP_SQLITE ? bundleCli('keeping-sqlite', { 'dist/controller/audit/keeper/kinds.js': 'dist/bench/keep-sqlite/kinds.js' }) : undefined;
 
 const pki = await testPki(0);
 const hello = await buildModule('hello', tempDir('bench-mod'));
@@ -69,6 +71,7 @@ const ways: Way[] = [
 	{ name: 'PostgreSQL, through its keeper (default)', cli: audited, auditDb: pgLog },
 	{ name: 'PostgreSQL, each run connecting (TAPFLEET_AUDIT_KEEP=0)', cli: audited, auditDb: pgLog, keep: '0' },
 	{ name: 'SQLite', cli: audited, auditDb: join(state, 'audit.db') },
+	...(keepingSqlite ? [{ name: 'SQLite through a keeper (KEEP_SQLITE=1)', cli: keepingSqlite, auditDb: join(state, 'kept.db') }] : []),
 ];
 
 function run(way: Way): Promise<TimedCliRun> {

@@ -13,19 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { makeDirs } from '../../util/make-dirs.js';
 import { tapfleetStateDir, type AuditDbTarget } from '../location.js';
 import { LATEST_SCHEMA_VERSION } from '../migrations.js';
+import { KEEPER_KINDS } from './kinds.js';
 import { KEEPER_PROTOCOL } from './protocol.js';
 
 /** The environment variable that sets how long a keeper stays after its last run (seconds; 0: runs open the log themselves). */
 export const KEEP_ENV = 'TAPFLEET_AUDIT_KEEP';
 export const DEFAULT_KEEP_SECONDS = 300;
 export const MAX_KEEP_SECONDS = 24 * 3600;
-
-/**
- * The logs that runs reach through a keeper. A PostgreSQL log costs each
- * run a new server process, a login and cold caches (docs/audit.md, "The
- * audit keeper"); a SQLite file opens in about a millisecond.
- */
-export const KEEPER_KINDS: ReadonlySet<AuditDbTarget['kind']> = new Set(['postgres']);
 
 /** Linux's sun_path holds 108 bytes with the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
