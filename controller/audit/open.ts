@@ -5,9 +5,7 @@ import type { AuditBackend } from './backend.js';
 import { KeeperBackend } from './keeper/client.js';
 import { keeperPlace, spawnKeeper, type KeeperPlace } from './keeper/place.js';
 import { parseAuditDb, redact, type AuditDbTarget } from './location.js';
-import { listEntries, showRun } from './query.js';
 import type { AuditListing, AuditQuery, RunView, VerifyResult } from './types.js';
-import { verifyChain } from './verify.js';
 
 export class AuditLog extends AuditWriter {
 	private afterClose?: () => void;
@@ -20,16 +18,17 @@ export class AuditLog extends AuditWriter {
 		return this.backend.kind;
 	}
 
-	list(query: AuditQuery = {}): Promise<AuditListing> {
-		return listEntries(this.backend, query);
+	// Queries and verification are loaded when asked for: a run's log (every `tapfleet run`) never asks.
+	async list(query: AuditQuery = {}): Promise<AuditListing> {
+		return (await import('./query.js')).listEntries(this.backend, query);
 	}
 
-	show(runIdOrPrefix: string): Promise<RunView> {
-		return showRun(this.backend, runIdOrPrefix);
+	async show(runIdOrPrefix: string): Promise<RunView> {
+		return (await import('./query.js')).showRun(this.backend, runIdOrPrefix);
 	}
 
-	verify(): Promise<VerifyResult> {
-		return verifyChain(this.backend);
+	async verify(): Promise<VerifyResult> {
+		return (await import('./verify.js')).verifyChain(this.backend);
 	}
 
 	/** True when this log is reached through an audit keeper process (keeper/). */

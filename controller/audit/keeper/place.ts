@@ -5,9 +5,9 @@
 // in a 0700 directory under the user's state directory, named by a hash of
 // what identifies the log (the PostgreSQL URL with its password, or the
 // SQLite file's path), so the name says nothing of either.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeDirs } from '../../util/make-dirs.js';
@@ -95,6 +95,8 @@ const KEEPER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
  * output does not wait for it) and stops by itself once idle.
  */
 export function spawnKeeper(target: AuditDbTarget, place: KeeperPlace): void {
+	// Loaded here, synchronously (the process may be about to exit): only a run that had no keeper needs it.
+	const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 	const child = spawn(process.execPath, [KEEPER_MAIN], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
 	child.on('error', () => {}); // no keeper: runs keep opening the log themselves
 	child.stdin!.on('error', () => {});
