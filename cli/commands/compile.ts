@@ -1,7 +1,7 @@
 // `tapfleet compile -pN [-g] (-e SCRIPT | FILE) [ARGS...]`: run the compiler
 // passes up to N and print the last one's result, like `stap -pN`.
 // Pass 1 (parse) is implemented; later passes plug into PASSES below.
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { DEFAULT_TAPSET_DIR } from '../../controller/parse/library.js';
 import { dumpParseTree, hostTarget, runPass1, type Pass1Result } from '../../controller/parse/index.js';
@@ -125,7 +125,7 @@ async function compile(positional: string[], opts: CompileOptions): Promise<numb
 		return 1;
 	}
 	const args = [...positional];
-	let main: { name: string; text: string | null };
+	let main: { name: string; text: string | null; inode?: string };
 	if (opts.e !== undefined) {
 		main = { name: '<input>', text: toBytes(opts.e) };
 	} else {
@@ -134,7 +134,7 @@ async function compile(positional: string[], opts: CompileOptions): Promise<numb
 			process.stderr.write('tapfleet compile: a script is needed: -e SCRIPT or FILE\n');
 			return 1;
 		}
-		main = file === '-' ? { name: '<input>', text: readFileSync(0, 'latin1') } : { name: file, text: null };
+		main = file === '-' ? stdinScript() : { name: file, text: null };
 	}
 	const extra = opts.E.map((text, i) => ({ name: `<input${i + 1}>`, text: toBytes(text) }));
 	const target = hostTarget({
@@ -149,6 +149,18 @@ async function compile(positional: string[], opts: CompileOptions): Promise<numb
 	if (out.stderr) process.stderr.write(Buffer.from(out.stderr, 'latin1'));
 	if (out.stdout) process.stdout.write(Buffer.from(out.stdout, 'latin1'));
 	return out.ok ? 0 : 1;
+}
+
+/** The script on standard input, with what stap checks of it: whether it is a library file. */
+function stdinScript(): { name: string; text: string; inode?: string } {
+	let inode: string | undefined;
+	try {
+		const st = fstatSync(0);
+		inode = `${st.dev}:${st.ino}`;
+	} catch {
+		// no standard input to speak of: nothing to compare
+	}
+	return { name: '<input>', text: readFileSync(0, 'latin1'), inode };
 }
 
 /** Command-line text (UTF-16 in JS) as the byte string the lexer works on. */

@@ -1,11 +1,11 @@
 // Pass 1 as one call: read the library macros (.stpm), then parse the user's
 // script(s) into trees, with every problem reported as stap reports it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { StapFile } from './ast.js';
 import { type Diagnostic, Diagnostics, ParseError } from './diagnostics.js';
 import { tuneEngineForParsing } from './engine.js';
 import { Lexer } from './lexer.js';
-import { DEFAULT_TAPSET_DIR, libraryFiles } from './library.js';
+import { DEFAULT_TAPSET_DIR, libraryFiles, scriptIsLibraryFile } from './library.js';
 import { type MacroDecl, MacroExpander } from './macros.js';
 import { type OverloadCounter, Parser, type ParserFlags } from './parser.js';
 import { ConditionalPreprocessor } from './preprocess.js';
@@ -126,6 +126,8 @@ export interface ScriptSource {
 	readonly text: string | null;
 	/** "<input>" for -e; the path as given for a file. */
 	readonly name: string;
+	/** For a script read from standard input: that file's "dev:ino" (stap refuses a library file however it comes). */
+	readonly inode?: string;
 }
 
 export interface Pass1Options {
@@ -167,9 +169,13 @@ function cachedLibraryMacros(session: ParseSession, includePaths: readonly strin
 /** Pass 1: library macros, then the user's scripts. */
 export function runPass1(opts: Pass1Options): Pass1Result {
 	const session = newSession(opts.target, opts.args ?? []);
-	cachedLibraryMacros(session, opts.includePaths ?? [DEFAULT_TAPSET_DIR]);
+	const includePaths = opts.includePaths ?? [DEFAULT_TAPSET_DIR];
+	// stap refuses a main script that is one of the library's own files (and still parses it, for its messages).
+	const refusals = mainScriptRefusals(opts.scripts[0], includePaths, opts.target);
+	for (const m of refusals) session.diags.plainError(m);
+	cachedLibraryMacros(session, includePaths);
 	const files: StapFile[] = [];
-	let ok = true;
+	let ok = refusals.length === 0;
 	for (const s of opts.scripts) {
 		const src = s.text === null ? readSource(session, s.name) : { name: s.name, contents: s.text, synthetic: false };
 		const f = src && parseFile(session, src, {
@@ -179,4 +185,17 @@ export function runPass1(opts: Pass1Options): Pass1Result {
 		else ok = false;
 	}
 	return { files: ok ? files : null, session };
+}
+
+function mainScriptRefusals(main: ScriptSource | undefined, includePaths: readonly string[], target: PreprocessorTarget): string[] {
+	let inode = main?.inode;
+	if (main && main.text === null) {
+		try {
+			const st = statSync(main.name);
+			inode = `${st.dev}:${st.ino}`;
+		} catch {
+			return []; // a missing file: reading it says so
+		}
+	}
+	return inode === undefined ? [] : scriptIsLibraryFile(includePaths, target, inode);
 }

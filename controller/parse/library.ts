@@ -46,10 +46,13 @@ function collect(dir: string, ext: string, pathDir: string): string[] {
 		}
 		for (const e of entries) {
 			const full = d + '/' + e.name;
-			if (e.isDirectory()) {
+			// stap's nftw follows symbolic links (no FTW_PHYS): a link is what it points to.
+			const target = e.isSymbolicLink() ? statSync(full, { throwIfNoEntry: false }) : e;
+			if (!target) continue;
+			if (target.isDirectory()) {
 				// stap recurses only into the include path's PATH directory.
 				if (full === pathDir || full.startsWith(pathDir + '/')) walk(full, level + 1);
-			} else if (e.isFile() && path.extname(e.name) === ext) {
+			} else if (target.isFile() && path.extname(e.name) === ext) {
 				found.push(full);
 			}
 		}
@@ -66,31 +69,68 @@ export interface LibraryFile {
 	readonly autoPath: boolean;
 }
 
+/** A file stap finds on the include path, before its duplicate elimination. */
+export interface FoundFile {
+	readonly path: string;
+	readonly includeIndex: number;
+	/** The include path it was found under. */
+	readonly base: string;
+	/** "dev:ino", or null when it cannot be stat()ed. */
+	readonly inode: string | null;
+}
+
+/** Every file of one kind stap finds on the include path, in its order, duplicates included (stap checks each against the user's script). */
+export function foundLibraryFiles(includePaths: readonly string[], target: PreprocessorTarget, ext: '.stp' | '.stpm'): FoundFile[] {
+	const out: FoundFile[] = [];
+	const suffixes = versionSuffixes(target);
+	includePaths.forEach((base, includeIndex) => {
+		for (const suffix of suffixes) {
+			for (const file of collect(base + suffix, ext, base + '/PATH')) {
+				let inode: string | null = null;
+				try {
+					const st = statSync(file);
+					inode = `${st.dev}:${st.ino}`;
+				} catch {
+					/* unreadable: the parser reports it */
+				}
+				out.push({ path: file, includeIndex, base, inode });
+			}
+		}
+	});
+	return out;
+}
+
 /** The library files of one kind (".stp" or ".stpm"), in stap's processing order, duplicates removed. */
 export function libraryFiles(includePaths: readonly string[], target: PreprocessorTarget, ext: '.stp' | '.stpm'): LibraryFile[] {
 	const out: LibraryFile[] = [];
 	const seenInodes = new Set<string>();
 	const seenNames = new Set<string>();
-	const suffixes = versionSuffixes(target);
-	includePaths.forEach((base, includeIndex) => {
-		for (const suffix of suffixes) {
-			for (const file of collect(base + suffix, ext, base + '/PATH')) {
-				try {
-					const st = statSync(file);
-					const inode = `${st.dev}:${st.ino}`;
-					if (seenInodes.has(inode)) continue;
-					seenInodes.add(inode);
-				} catch {
-					/* unreadable: the parser reports it */
-				}
-				if (file.length > base.length) {
-					const tail = file.slice(base.length);
-					if (seenNames.has(tail)) continue;
-					seenNames.add(tail);
-				}
-				out.push({ path: file, includeIndex, autoPath: file.includes('/PATH/') });
-			}
+	for (const f of foundLibraryFiles(includePaths, target, ext)) {
+		if (f.inode !== null) {
+			if (seenInodes.has(f.inode)) continue;
+			seenInodes.add(f.inode);
 		}
-	});
+		if (f.path.length > f.base.length) {
+			const tail = f.path.slice(f.base.length);
+			if (seenNames.has(tail)) continue;
+			seenNames.add(tail);
+		}
+		out.push({ path: f.path, includeIndex: f.includeIndex, autoPath: f.path.includes('/PATH/') });
+	}
 	return out;
+}
+
+/**
+ * stap's refusal of a session script that is itself a library file (the
+ * same device and inode as a .stpm or .stp file it finds): its messages, in
+ * stap's order (macro files first), empty when there is none.
+ */
+export function scriptIsLibraryFile(includePaths: readonly string[], target: PreprocessorTarget, scriptInode: string): string[] {
+	const messages: string[] = [];
+	for (const [ext, what] of [['.stpm', 'macro tapset file'], ['.stp', 'tapset file']] as const) {
+		for (const f of foundLibraryFiles(includePaths, target, ext)) {
+			if (f.inode === scriptInode) messages.push(`usage error: ${what} '${f.path}' cannot be run directly as a session script.`);
+		}
+	}
+	return messages;
 }
