@@ -26,6 +26,7 @@ export function registerAttach(program: Command): void {
 				process.once('SIGINT', detach);
 				const r = await follower.done;
 				process.off('SIGINT', detach);
+				sink.end?.(); // a last line left unfinished (detached, or the session ended without its end)
 				client.close();
 				if (r.exit) {
 					if (format !== 'json') process.stderr.write(`tapfleet: ${client.host.label}: ${sessionId}: ${describeExit(r.exit)}\n`);

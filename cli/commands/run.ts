@@ -259,6 +259,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		process.off('SIGTERM', onInterrupt);
 		process.stdout.off('error', onStdoutError);
 		progress.stop();
+		if (!stdoutGone) sink.end?.(); // lines left unfinished by sessions that ended without an exit record
 		await audit.finish();
 		await embedded?.close();
 	}

@@ -6,9 +6,11 @@
 //
 // Output is bytes (stap prints binary with %b and %c): it is written as
 // received, and the host prefix goes before every 0x0a-terminated line of
-// those bytes, never through a decode and re-encode. JSON carries a record
+// those bytes, never through a decode and re-encode (line-prefixer.ts: a
+// line split across records still gets one prefix). JSON carries a record
 // as `text` when its bytes are valid UTF-8, else as `base64`.
 import { isUtf8 } from 'node:buffer';
+import { LinePrefixer } from './line-prefixer.js';
 import type { OutputRecord, SessionExit } from '../../proto/gen/tapfleet/v1/agent.js';
 import { OutputStream } from '../../proto/gen/tapfleet/v1/agent.js';
 
@@ -20,23 +22,13 @@ export interface OutputSink {
 	/** A message from tapfleet itself about a host (refusals, reconnects). */
 	note(host: string, text: string): void;
 	onDrain(cb: () => void): void;
+	/** Every session has ended: writes what is still held back (a last line without its end). */
+	end?(): void;
 }
 
 export interface SinkStreams {
 	stdout: NodeJS.WritableStream;
 	stderr: NodeJS.WritableStream;
-}
-
-/** `prefix` before every line of `data` (lines end at 0x0a; the last may have no end). */
-export function prefixLines(prefix: Buffer, data: Buffer): Buffer {
-	const parts: Buffer[] = [];
-	for (let start = 0; start < data.length; ) {
-		const nl = data.indexOf(0x0a, start);
-		const end = nl === -1 ? data.length : nl + 1;
-		parts.push(prefix, data.subarray(start, end));
-		start = end;
-	}
-	return Buffer.concat(parts);
 }
 
 /** A record's bytes in JSON: as text when they are valid UTF-8, else base64. */
@@ -52,6 +44,15 @@ export function describeExit(e: SessionExit): string {
 export function createSink(format: OutputFormat, streams: SinkStreams): OutputSink {
 	const { stdout, stderr } = streams;
 	const prefixes = new Map<string, Buffer>();
+	const lines = new LinePrefixer();
+	const streamKey = (host: string, stderrStream: boolean) => `${stderrStream ? 2 : 1}:${host}`;
+	/** The end of a host's unfinished lines, once its session has ended (or every session has). */
+	const flushHost = (host: string) => {
+		const out = lines.flush(streamKey(host, false), prefixOf(host));
+		const err = lines.flush(streamKey(host, true), prefixOf(host));
+		if (out.length > 0) stdout.write(out);
+		if (err.length > 0) stderr.write(err);
+	};
 	const prefixOf = (host: string): Buffer => {
 		let p = prefixes.get(host);
 		if (!p) prefixes.set(host, (p = Buffer.from(`${host}: `)));
@@ -69,13 +70,16 @@ export function createSink(format: OutputFormat, streams: SinkStreams): OutputSi
 				return stdout.write(JSON.stringify(obj) + '\n');
 			}
 			if (rec.text) {
-				const bytes = format === 'prefix' ? prefixLines(prefixOf(host), rec.text.data) : rec.text.data;
-				if (rec.text.stream === OutputStream.OUTPUT_STREAM_STDERR) {
+				const toStderr = rec.text.stream === OutputStream.OUTPUT_STREAM_STDERR;
+				const bytes = format === 'prefix' ? lines.write(streamKey(host, toStderr), prefixOf(host), rec.text.data) : rec.text.data;
+				if (bytes.length === 0) return true; // (a line still unfinished, held back)
+				if (toStderr) {
 					stderr.write(bytes);
 					return true;
 				}
 				return stdout.write(bytes);
 			}
+			if (rec.exit && format === 'prefix') flushHost(host);
 			if (rec.dropped) {
 				stderr.write(`tapfleet: ${host}: ${rec.dropped.records} output record(s)${rec.dropped.bytes ? ` (${rec.dropped.bytes} bytes)` : ''} dropped from seq ${rec.dropped.firstSeq}: the agent's buffer overflowed before they were read\n`);
 			}
@@ -84,6 +88,9 @@ export function createSink(format: OutputFormat, streams: SinkStreams): OutputSi
 		note(host, text) {
 			if (format === 'json') stdout.write(JSON.stringify({ host, stream: 'tapfleet', text }) + '\n');
 			else stderr.write(`tapfleet: ${host}: ${text}\n`);
+		},
+		end() {
+			if (format === 'prefix') for (const host of prefixes.keys()) flushHost(host);
 		},
 		onDrain(cb) {
 			// A destination that fails or closes will never drain: resume then too (the caller stops writing).

@@ -74,3 +74,18 @@ test('every byte value 0x00-0xff through two agents over mTLS: plain, prefixed m
 	for (const d of data) t.is(d[d.length - 1], 0x0a, 'records hold whole lines');
 	t.false(isUtf8(Buffer.concat(data)));
 });
+
+test('--prefix: a line longer than an output record (150 kB, printed in pieces) reaches stdout whole, with one prefix, from each of two hosts', async (t) => {
+	const pki = await testPki();
+	const agents = await Promise.all([5, 6].map((i) => inProcessAgent(pki, `a${i}`)));
+	t.teardown(() => Promise.all(agents.map((a) => a.stop())));
+	const hosts = agents.map((a) => a.address);
+	const piece = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN';
+	const script = `probe begin { for (i = 0; i < 3000; i++) printf("%s", "${piece}"); printf("\\n"); print("no end"); exit() }`;
+	const r = await runCli(['run', '--pki', pki.dir, '--prefix', '-D', 'MAXACTION=100000', ...hosts.flatMap((h) => ['--host', h]), '-e', script], { ...process.env, XDG_CACHE_HOME: tempDir('long') });
+	t.is(r.status, 0, r.stderr);
+	const perHost = demultiplex(r.stdoutBytes, hosts);
+	// (the last line, printed without its end, is ended when the session ends)
+	for (const h of hosts) t.is(perHost.get(h)!.toString(), `${piece.repeat(3000)}\nno end\n`);
+	t.is(r.stdout.split('\n').filter(Boolean).length, 4, 'two lines per host, nothing split');
+});
