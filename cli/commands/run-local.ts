@@ -11,6 +11,7 @@
 // when it attached, why it stopped and how many records it lost; stdout
 // passes through here to be counted (-o FILE: the file is counted at the end).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { signalTree } from '../../controller/util/process-tree.js';
 import type { Writable } from 'node:stream';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -106,8 +107,9 @@ function endOf(stopping: string | undefined, o: { interrupted: boolean; commandE
  * (taprun failed), the pipe closes with us, the read fails and the command
  * never runs. `exec` keeps the pid: a simple command (words without quotes
  * or shell syntax, as stap's wordexp path takes it) becomes the program
- * itself, so target() is its pid and stopping the session stops it; any
- * other command runs under /bin/sh -c, and target() is that shell's pid.
+ * itself, so target() is its pid; any other command runs under /bin/sh -c,
+ * and target() is that shell's pid. Stopping the session stops the command
+ * and every process under it (controller/util/process-tree.ts).
  */
 function spawnGatedCommand(command: string): ChildProcess {
 	const words = simpleCommandWords(command);
@@ -213,7 +215,8 @@ export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise
 		child.on('close', async (code, signal) => {
 			for (const [s, h] of handlers) process.off(s, h);
 			process.stdout.off('error', onStdoutError);
-			if (cmd && cmd.exitCode === null) cmd.kill('SIGTERM');
+			// The command and whatever it started (a pipeline, a background job under its shell).
+			if (cmd?.pid !== undefined && cmd.exitCode === null && cmd.signalCode === null) signalTree(cmd.pid, 'SIGTERM');
 			const status = code ?? (signal ? 1 : 0);
 			if (started && o.audit) {
 				await stdoutDone;

@@ -83,6 +83,16 @@ test('-c with a simple command: target() is the program itself (no shell in betw
 	t.false(running(), 'the command outlived its session');
 });
 
+test('-c with shell syntax: a session that stops first (-T) stops the shell and the pipeline under it', async (t) => {
+	const sleeper = `sleep 31.${process.pid}`; // a command line no other test runs
+	const r = await run(tapfleet, ['run', '-T', '1', '-c', `${sleeper} | cat`, '-e', 'probe begin { println("tracing") }']);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'tracing\n');
+	const running = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').includes(sleeper);
+	for (let i = 0; i < 50 && running(); i++) await new Promise((res) => setTimeout(res, 100));
+	t.false(running(), 'a process of the pipeline outlived its session');
+});
+
 test('a script error is reported with its location, exit status 1', async (t) => {
 	const r = await run(tapfleet, ['run', '-e', 'probe begin { x = 0; println(1 / x) }']);
 	t.is(r.status, 1);
