@@ -1,15 +1,17 @@
 // `tapfleet list PATTERN` / `list -L PATTERN` (stap -l / -L): the probe
 // points of the target kernel that match a pattern, each once, sorted; with
 // -L also the variables a handler can use there: the alias's locals
-// (name:type) and the target variables ($name:C type). Where a name expands
+// (name:type) and the target variables ($name:C type; a tracepoint's
+// TP_PROTO arguments, then its fields). Where a name expands
 // to several probes (syscall.open: open, openat, openat2) only the
 // variables they all have are shown, as stap does.
 import { newSession, parseFile } from '../parse/index.js';
-import type { KernelProfile } from '../profile/types.js';
+import type { KernelProfile, Tracepoint } from '../profile/types.js';
 import { profileToPreprocessorTarget } from '../profile/preprocessor-target.js';
 import { runPass2 } from './index.js';
 import { tracepointTargets } from './primitives.js';
-import type { ConcreteProbe, TargetVar } from './program.js';
+import type { ConcreteProbe } from './program.js';
+import { btfOf, protoParams } from './tracepoint-args.js';
 
 export interface ListResult {
 	readonly stdout: string;
@@ -29,7 +31,7 @@ export function listProbes(pattern: string, profile: KernelProfile, withVars: bo
 	const byName = new Map<string, string[][]>();
 	for (const p of program.probes) {
 		const vars = withVars
-			? [...p.locals.map((l) => `${l.name}:${l.type}`), ...targetVarsOf(p)]
+			? [...p.locals.map((l) => `${l.name}:${l.type}`), ...targetVarsOf(p, profile)]
 			: [];
 		const list = byName.get(p.named) ?? [];
 		list.push(vars);
@@ -46,13 +48,24 @@ export function listProbes(pattern: string, profile: KernelProfile, withVars: bo
 }
 
 /** Every target variable of the probe's event (not only those the body used), as $name:ctype. */
-function targetVarsOf(p: ConcreteProbe): string[] {
-	const targets = p.event.kind === 'tracepoint' ? tracepointTargetList(p) : p.targetVars;
-	return targets.map((t) => `${t.name}:${t.cType}`);
+function targetVarsOf(p: ConcreteProbe, profile: KernelProfile): string[] {
+	if (p.event.kind === 'tracepoint') return tracepointTargetList(p.event.tracepoint, profile);
+	return p.targetVars.map((t) => `${t.name}:${t.cType}`);
 }
 
-function tracepointTargetList(p: ConcreteProbe): TargetVar[] {
-	if (p.event.kind !== 'tracepoint') return [];
-	return [...tracepointTargets(p.event.tracepoint).values()];
+/**
+ * A tracepoint's variables: its TP_PROTO arguments first, as stap lists
+ * them (`$prev:struct task_struct*`; read on the kmod runtime, with their
+ * members), then its format file's fields (`$prev_pid:pid_t`; both
+ * runtimes). Where an argument has a field's name, the field wins, as in
+ * scripts (tracepoint-args.ts).
+ */
+function tracepointTargetList(tp: Tracepoint, profile: KernelProfile): string[] {
+	const fields = [...tracepointTargets(tp).values()].map((t) => `${t.name}:${t.cType}`);
+	const btf = btfOf(profile);
+	const params = btf ? protoParams(btf, tp) : [];
+	if (typeof params === 'string' || !btf) return fields;
+	const taken = new Set([...tracepointTargets(tp).keys()].map((k) => k.replace(/^\$/, '')));
+	return [...params.filter((a) => !taken.has(a.name)).map((a) => `$${a.name}:${btf.cName(a.type)}`), ...fields];
 }
 

@@ -33,7 +33,13 @@ test('list -L shows alias locals and target variables with types', async (t) => 
 		'syscall.openat name:string dfd:long filename_uaddr:long filename:string flags:long mode:long argstr:string'
 		+ ' $dfd:int $filename:const char * $flags:int $mode:umode_t\n');
 	const sw = listProbes('kernel.trace("sched:sched_switch")', p, true).stdout;
-	t.regex(sw, /^kernel\.trace\("sched:sched_switch"\) \$prev_comm:char\[16\] \$prev_pid:pid_t /);
+	// TP_PROTO's arguments (from the kernel's BTF) as stap lists them, then the format file's fields;
+	// an argument with a field's name ($prev_state) is listed once, as the field.
+	t.regex(sw, /^kernel\.trace\("sched:sched_switch"\) (\$\w+:\S+ )*\$prev:struct task_struct \* \$next:struct task_struct \* \$prev_comm:char\[16\] \$prev_pid:pid_t /);
+	t.is(sw.match(/\$prev_state:/g)?.length, 1);
+	t.regex(listProbes('kernel.trace("sched:sched_process_exec")', p, true).stdout, / \$p:struct task_struct \* \$bprm:struct linux_binprm \* .*\$filename:/);
+	const noBtf = listProbes('kernel.trace("sched:sched_switch")', { ...p, btf: { present: false } }, true).stdout;
+	t.regex(noBtf, /^kernel\.trace\("sched:sched_switch"\) \$prev_comm:char\[16\] /, 'without BTF: the fields');
 	t.regex(listProbes('syscall.read.return', p, true).stdout, /^syscall\.read\.return name:string retstr:string .*\$return:long/);
 	t.regex(listProbes('kernel.trace("sched:*")', p, false).stdout, /kernel\.trace\("sched:sched_wakeup"\)\n/);
 });
