@@ -174,6 +174,37 @@ test.serial('a keeper killed during a run: the run\'s later records fail with a 
 	}),
 );
 
+test.serial('a keeper that accepts but does not answer (stopped): the run opens the log itself after 2 s, once; the stopped keeper gives way', (t) =>
+	withKeeper(async (db, place) => {
+		const stopped = keeperPid(place);
+		process.kill(stopped, 'SIGSTOP');
+		t.teardown(() => {
+			try {
+				process.kill(stopped, 'SIGCONT');
+			} catch {
+				// gone
+			}
+		});
+		const log = await openAuditLog(db.spec, RUN_LOG);
+		t.false(log.throughKeeper);
+		t.false(existsSync(place.socketPath), 'its socket is removed, so the next run does not wait for it too');
+		await recordRun(log);
+		await log.close();
+		await waitFor('a new keeper', () => answers(place));
+		t.not(keeperPid(place), stopped);
+		process.kill(stopped, 'SIGCONT');
+		await waitFor('the stopped keeper to see its socket taken and stop', () => {
+			try {
+				process.kill(stopped, 0);
+				return false;
+			} catch {
+				return true;
+			}
+		});
+		t.true(await answers(place), 'the new keeper serves on');
+	}),
+);
+
 test.serial('a keeper stops once idle for its time, removing its socket', async (t) => {
 	const db = await makeTestDb('postgres');
 	process.env[KEEP_ENV] = '1';

@@ -2,6 +2,7 @@
 // request to the keeper process, which holds the log open (keeper/main.ts).
 // What a method promises is unchanged: an append settles once the keeper's
 // backend has committed it (flushed to disk when durable).
+import { rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import type { AuditBackend, EventFilter, RunChecks } from '../backend.js';
 import type { ChainHead, EventRow, NewEvent } from '../event.js';
@@ -54,10 +55,14 @@ export class KeeperBackend implements AuditBackend {
 		const client = new KeeperBackend(socket, kind);
 		client.listen(socketPath);
 		let timer: NodeJS.Timeout | undefined;
+		let silent = false;
 		try {
 			const hello = (await Promise.race([
 				client.call('hello', []),
-				new Promise((_, reject) => (timer = setTimeout(() => reject(new KeeperUnavailableError(`the audit keeper at ${socketPath} did not answer`)), HELLO_TIMEOUT_MS))),
+				new Promise((_, reject) => (timer = setTimeout(() => {
+					silent = true;
+					reject(new KeeperUnavailableError(`the audit keeper at ${socketPath} did not answer`));
+				}, HELLO_TIMEOUT_MS))),
 			])) as KeeperHello;
 			if (hello?.protocol !== KEEPER_PROTOCOL || hello.schemaVersion !== LATEST_SCHEMA_VERSION || hello.kind !== kind) {
 				throw new KeeperUnavailableError(`the audit keeper at ${socketPath} serves another version or log`);
@@ -66,6 +71,10 @@ export class KeeperBackend implements AuditBackend {
 			return client;
 		} catch (err) {
 			socket.destroy();
+			// A keeper that accepts but does not answer (stopped, wedged) would cost every run this
+			// wait: its socket goes, so the next keeper started takes its place (and it, once it
+			// runs again, sees its socket gone and stops).
+			if (silent) rmSync(socketPath, { force: true });
 			throw err instanceof KeeperUnavailableError ? err : new KeeperUnavailableError((err as Error).message);
 		} finally {
 			clearTimeout(timer);

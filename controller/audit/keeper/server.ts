@@ -28,7 +28,11 @@ export type KeeperStop = 'idle' | 'socket-gone' | 'stopped';
 /** Another keeper already serves this socket. */
 export class KeeperAlreadyServingError extends Error {}
 
-/** Listens on the socket and serves until idle or replaced; resolves with why it stopped (the socket closed and removed). */
+/**
+ * Listens on the socket and serves until idle, replaced or stopped;
+ * resolves with why it stopped, its socket file removed if still its own.
+ * The process must end then (the listening handle is left to its exit).
+ */
 export async function serveKeeper(backend: AuditBackend, o: KeeperServerOptions): Promise<KeeperStop> {
 	const clients = new Set<Socket>();
 	let lastActive = Date.now();
@@ -44,25 +48,28 @@ export async function serveKeeper(backend: AuditBackend, o: KeeperServerOptions)
 	await listen(server, o.socketPath);
 	const inode = lstatSync(o.socketPath).ino;
 	o.log(`serving on ${o.socketPath}, idle limit ${o.idleMs} ms`);
+	let tick: NodeJS.Timeout | undefined;
 	const why = await new Promise<KeeperStop>((resolve) => {
-		const tick = setInterval(
+		tick = setInterval(
 			() => {
 				if (lstatSync(o.socketPath, { throwIfNoEntry: false })?.ino !== inode) resolve('socket-gone');
 				else if (clients.size === 0 && Date.now() - lastActive >= o.idleMs) resolve('idle');
 			},
 			Math.min(o.idleMs, SOCKET_CHECK_MS),
 		);
-		server.on('close', () => clearInterval(tick));
 		o.stop?.addEventListener('abort', () => resolve('stopped'), { once: true });
 		server.once('error', (err) => {
 			o.log(`socket error: ${err.message}`);
 			resolve('socket-gone');
 		});
 	});
-	// Only our own socket file is removed: a newer keeper may have put its own there.
+	clearInterval(tick);
+	// Only our own socket file is removed: a newer keeper may have put its own there. The server is
+	// not closed: closing a Unix socket server unlinks its path, whoever's socket is there by then;
+	// the keeper's process ends right after this (main.ts).
 	if (why !== 'socket-gone' && lstatSync(o.socketPath, { throwIfNoEntry: false })?.ino === inode) unlinkSync(o.socketPath);
 	for (const c of clients) c.destroy();
-	await new Promise<void>((resolve) => server.close(() => resolve()));
+	server.unref();
 	return why;
 }
 
