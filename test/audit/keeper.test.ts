@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditOpenError, openAuditLog, type AuditLog } from '../../controller/audit/open.js';
-import { KeeperBackend } from '../../controller/audit/keeper/client.js';
+import { KeeperBackend, REQUEST_TIMEOUT_MS } from '../../controller/audit/keeper/client.js';
 import { keeperPlace, KEEP_ENV, type KeeperPlace } from '../../controller/audit/keeper/place.js';
 import { encodeFrame, FrameReader, MAX_FRAME_BYTES } from '../../controller/audit/keeper/protocol.js';
 import { parseAuditDb } from '../../controller/audit/location.js';
@@ -202,6 +202,23 @@ test.serial('a keeper that accepts but does not answer (stopped): the run opens 
 			}
 		});
 		t.true(await answers(place), 'the new keeper serves on');
+	}),
+);
+
+test.serial('a request the keeper does not answer in time fails with a clear error (the limit, here 0.5 s instead of 60)', (t) =>
+	withKeeper(async (_db, place) => {
+		t.is(REQUEST_TIMEOUT_MS, 60_000);
+		// (its hello has its own bound, 2 s: a loaded machine may take longer than 0.5 s to answer first)
+		const client = await KeeperBackend.connect(place.socketPath, 'postgres', 500);
+		const pid = keeperPid(place);
+		process.kill(pid, 'SIGSTOP');
+		try {
+			await t.throwsAsync(client.head(), { message: `the audit keeper at ${place.socketPath} did not answer (head) within 0.5 s` });
+		} finally {
+			process.kill(pid, 'SIGCONT');
+			await client.close();
+		}
+		t.true(await answers(place), 'the keeper serves on once it runs again');
 	}),
 );
 

@@ -12,12 +12,23 @@ import { encodeFrame, FrameReader, KEEPER_PROTOCOL, type KeeperAnswer, type Keep
 /** A keeper that accepted the connection but does not say hello in this time is not used (the run opens the log itself). */
 const HELLO_TIMEOUT_MS = 2000;
 
+/**
+ * A request the keeper has not answered in this time fails (a write-ahead
+ * record: the run loads nothing), rather than leave `tapfleet run` waiting
+ * on a keeper, or a database, that hangs.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/** The keeper did not answer a request in its time. */
+export class KeeperTimeoutError extends Error {}
+
 /** The keeper could not be reached (no one listening, or the wrong one): the run opens the log itself. */
 export class KeeperUnavailableError extends Error {}
 
 interface Waiting {
 	resolve: (value: unknown) => void;
 	reject: (err: Error) => void;
+	timer: NodeJS.Timeout;
 }
 
 /** An error from the keeper's backend, with the fields callers check (code, constraint). */
@@ -34,7 +45,9 @@ export class KeeperBackend implements AuditBackend {
 
 	private constructor(
 		private readonly socket: Socket,
+		private readonly socketPath: string,
 		readonly kind: 'sqlite' | 'postgres',
+		private readonly timeoutMs: number,
 	) {}
 
 	/** Where the log lives (the keeper's backend's location: a file, or a URL without its password). */
@@ -42,8 +55,12 @@ export class KeeperBackend implements AuditBackend {
 		return this.where;
 	}
 
-	/** Connects to the keeper at `socketPath` and checks it serves a log of `kind` in this protocol and schema version. */
-	static async connect(socketPath: string, kind: 'sqlite' | 'postgres'): Promise<KeeperBackend> {
+	/**
+	 * Connects to the keeper at `socketPath` and checks it serves a log of
+	 * `kind` in this protocol and schema version; `timeoutMs` bounds every
+	 * request after that.
+	 */
+	static async connect(socketPath: string, kind: 'sqlite' | 'postgres', timeoutMs = REQUEST_TIMEOUT_MS): Promise<KeeperBackend> {
 		const socket = await new Promise<Socket>((resolve, reject) => {
 			const s = connect(socketPath);
 			s.once('connect', () => {
@@ -52,18 +69,10 @@ export class KeeperBackend implements AuditBackend {
 			});
 			s.once('error', (err) => reject(new KeeperUnavailableError(`no audit keeper at ${socketPath}: ${err.message}`)));
 		});
-		const client = new KeeperBackend(socket, kind);
-		client.listen(socketPath);
-		let timer: NodeJS.Timeout | undefined;
-		let silent = false;
+		const client = new KeeperBackend(socket, socketPath, kind, timeoutMs);
+		client.listen();
 		try {
-			const hello = (await Promise.race([
-				client.call('hello', []),
-				new Promise((_, reject) => (timer = setTimeout(() => {
-					silent = true;
-					reject(new KeeperUnavailableError(`the audit keeper at ${socketPath} did not answer`));
-				}, HELLO_TIMEOUT_MS))),
-			])) as KeeperHello;
+			const hello = (await client.call('hello', [], HELLO_TIMEOUT_MS)) as KeeperHello;
 			if (hello?.protocol !== KEEPER_PROTOCOL || hello.schemaVersion !== LATEST_SCHEMA_VERSION || hello.kind !== kind) {
 				throw new KeeperUnavailableError(`the audit keeper at ${socketPath} serves another version or log`);
 			}
@@ -74,14 +83,12 @@ export class KeeperBackend implements AuditBackend {
 			// A keeper that accepts but does not answer (stopped, wedged) would cost every run this
 			// wait: its socket goes, so the next keeper started takes its place (and it, once it
 			// runs again, sees its socket gone and stops).
-			if (silent) rmSync(socketPath, { force: true });
+			if (err instanceof KeeperTimeoutError) rmSync(socketPath, { force: true });
 			throw err instanceof KeeperUnavailableError ? err : new KeeperUnavailableError((err as Error).message);
-		} finally {
-			clearTimeout(timer);
 		}
 	}
 
-	private listen(socketPath: string): void {
+	private listen(): void {
 		const reader = new FrameReader();
 		this.socket.on('data', (chunk: Buffer) => {
 			let answers: unknown[];
@@ -93,8 +100,9 @@ export class KeeperBackend implements AuditBackend {
 			}
 			for (const a of answers as KeeperAnswer[]) {
 				const w = this.waiting.get(a.id);
-				if (!w) continue;
+				if (!w) continue; // (one that timed out)
 				this.waiting.delete(a.id);
+				clearTimeout(w.timer);
 				if (a.ok) w.resolve(a.value);
 				else w.reject(backendError(a.error));
 			}
@@ -102,14 +110,17 @@ export class KeeperBackend implements AuditBackend {
 		});
 		this.socket.on('error', () => {}); // followed by 'close'
 		this.socket.on('close', () => {
-			this.gone ??= new Error(`the audit keeper at ${socketPath} closed the connection`);
-			for (const w of this.waiting.values()) w.reject(this.gone);
+			this.gone ??= new Error(`the audit keeper at ${this.socketPath} closed the connection`);
+			for (const w of this.waiting.values()) {
+				clearTimeout(w.timer);
+				w.reject(this.gone);
+			}
 			this.waiting.clear();
 		});
 		this.socket.unref(); // like pg's idle connections: a process that forgot to close still exits
 	}
 
-	private call(op: KeeperOp, args: unknown[]): Promise<unknown> {
+	private call(op: KeeperOp, args: unknown[], timeoutMs = this.timeoutMs): Promise<unknown> {
 		if (this.gone) return Promise.reject(this.gone);
 		const id = this.nextId++;
 		let frame: Buffer;
@@ -119,7 +130,11 @@ export class KeeperBackend implements AuditBackend {
 			return Promise.reject(err);
 		}
 		return new Promise((resolve, reject) => {
-			this.waiting.set(id, { resolve, reject });
+			const timer = setTimeout(() => {
+				this.waiting.delete(id);
+				reject(new KeeperTimeoutError(`the audit keeper at ${this.socketPath} did not answer (${op}) within ${timeoutMs / 1000} s`));
+			}, timeoutMs);
+			this.waiting.set(id, { resolve, reject, timer });
 			this.socket.ref();
 			this.socket.write(frame);
 		});
