@@ -9,8 +9,8 @@ import type { ChainHead, EventRow, NewEvent } from '../event.js';
 import { LATEST_SCHEMA_VERSION } from '../migrations.js';
 import { encodeFrame, FrameReader, KEEPER_PROTOCOL, type KeeperAnswer, type KeeperError, type KeeperHello, type KeeperOp } from './protocol.js';
 
-/** A keeper that accepted the connection but does not say hello in this time is not used (the run opens the log itself). */
-const HELLO_TIMEOUT_MS = 2000;
+/** A keeper that accepted the connection but does not say hello in this time is not used (the run opens the log itself, and removes its socket: client.ts connect). Generous: a keeper on a loaded machine must not be taken for a wedged one. */
+const HELLO_TIMEOUT_MS = 5000;
 
 /**
  * A request the keeper has not answered in this time fails (a write-ahead
