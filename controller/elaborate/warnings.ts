@@ -15,14 +15,50 @@ import { forEachBlock, walkExpr, walkStmt } from './walk.js';
 /** Runtime builtins with an effect beyond their value: a call to one is never elided. */
 const EFFECTFUL_RUNTIME = new Set(['exit', 'error', 'warn', 'abort', 'print_backtrace', 'print_ubacktrace', 'print_stack', 'print_ustack', 'system']);
 
-function sideEffectFree(e: P.Expr): boolean {
+/** Which functions have no effect beyond their value (pureFunction), worked out once per pass. */
+type PurityMemo = Map<P.FunctionDef, boolean>;
+
+function sideEffectFree(e: P.Expr, memo: PurityMemo): boolean {
 	let free = true;
 	walkExpr(e, (x) => {
 		if (x.kind === 'assign' || x.kind === 'crement' || x.kind === 'embedded_expr') free = false;
 		else if (x.kind === 'print' && x.toStream) free = false;
-		else if (x.kind === 'call' && (x.callee.body.kind !== 'runtime' || EFFECTFUL_RUNTIME.has(x.callee.name))) free = false;
+		else if (x.kind === 'call' && !pureFunction(x.callee, memo)) free = false;
 	});
 	return free;
+}
+
+/** An assignment's target that is the function's own (a local or a parameter), not a global or an array element. */
+function ownVariable(t: P.Expr): boolean {
+	return t.kind === 'var' && (t.variable.kind === 'local' || t.variable.kind === 'param');
+}
+
+/**
+ * A function whose call can go when its value is not used, as stap's
+ * optimiser decides it: a runtime builtin without an effect of its own, or
+ * a script function that assigns only its own locals and parameters,
+ * prints nothing, deletes nothing global, has no embedded C, and calls only
+ * such functions (tapsets' return_str(), which formats "-2 (ENOENT)" for
+ * every syscall return alias's retstr). Embedded-C functions are kept.
+ */
+function pureFunction(f: P.FunctionDef, memo: PurityMemo): boolean {
+	if (f.body.kind === 'runtime') return !EFFECTFUL_RUNTIME.has(f.name);
+	if (f.body.kind !== 'script') return false;
+	const known = memo.get(f);
+	if (known !== undefined) return known;
+	memo.set(f, true); // while looking (recursion): what it calls decides
+	const block = f.body.block;
+	let pure = true;
+	walkStmt(block, (x) => {
+		if ((x.kind === 'assign' || x.kind === 'crement') && !ownVariable(x.target)) pure = false;
+		else if (x.kind === 'embedded_expr' || (x.kind === 'print' && x.toStream)) pure = false;
+		else if (x.kind === 'call' && !pureFunction(x.callee, memo)) pure = false;
+	});
+	forEachBlock(block, (b) => {
+		for (const st of b.statements) if (st.kind === 'embedded' || (st.kind === 'delete' && !ownVariable(st.target as P.Expr))) pure = false;
+	});
+	memo.set(f, pure);
+	return pure;
 }
 
 function isUserToken(tok: Token, table: SymbolTable): boolean {
@@ -45,7 +81,7 @@ function readLocals(body: P.Stmt, condition: P.Expr | null): Set<P.LocalVar> {
 }
 
 /** Elide dead local assignments in one probe (repeatedly: one removal can make another local dead). */
-function elideDeadAssignments(p: P.ConcreteProbe, table: SymbolTable, diags: Diagnostics): void {
+function elideDeadAssignments(p: P.ConcreteProbe, table: SymbolTable, diags: Diagnostics, memo: PurityMemo): void {
 	for (let round = 0; round < 4; round++) {
 		const read = readLocals(p.body, p.condition);
 		let removed = false;
@@ -55,7 +91,7 @@ function elideDeadAssignments(p: P.ConcreteProbe, table: SymbolTable, diags: Dia
 				if (s.kind !== 'expr' || s.expr.kind !== 'assign' || s.expr.op !== '=') continue;
 				const t = s.expr.target;
 				if (t.kind !== 'var' || t.variable.kind !== 'local' || read.has(t.variable)) continue;
-				if (!sideEffectFree(s.expr.value)) continue;
+				if (!sideEffectFree(s.expr.value, memo)) continue;
 				if (isUserToken(s.expr.tok, table)) diags.warn(`Eliding assignment to '${t.variable.name}'`, s.expr.tok);
 				b.statements.splice(i--, 1);
 				removed = true;
@@ -104,6 +140,7 @@ export function analyseUsage(
 	diags: Diagnostics, globals: readonly P.GlobalVar[], probes: readonly P.ConcreteProbe[], functions: readonly P.FunctionDef[],
 	scopes: ReadonlyMap<P.ConcreteProbe, Scope>, table: SymbolTable,
 ): Usage {
+	const memo: PurityMemo = new Map();
 	for (const p of probes) {
 		const sc = scopes.get(p);
 		if (sc) {
@@ -113,7 +150,7 @@ export function analyseUsage(
 				diags.warn(`never-assigned local variable '${l.name}'${sugs.length ? ` (similar: ${sugs.join(', ')})` : ''}`, l.tok);
 			}
 		}
-		elideDeadAssignments(p, table, diags);
+		elideDeadAssignments(p, table, diags, memo);
 	}
 	const kept: P.GlobalVar[] = [];
 	for (const g of globals) {

@@ -27,6 +27,9 @@ function stringInto(fill: (b: Body, dst: string, args: string[], e: Call) => voi
 /** Builtins by runtime operation (or function name), as the runtime API spells them. */
 const BUILTINS: Record<string, Builtin> = {
 	execname: stringInto((b, s) => b.line(`tap_execname(${s});`)),
+	// errno_str(err): "ENOENT" for 2 or -2, "" for a number without a name; errno_p(err): |err| or 0
+	errno_str: stringInto((b, s, [err]) => b.line(`tap_errno_str(${s}, ${err});`)),
+	errno_p: (b, [err]) => `tap_errno_p(${err})`,
 	pid: longOf('tap_pid'),
 	tid: longOf('tap_tid'),
 	uid: longOf('tap_uid'),

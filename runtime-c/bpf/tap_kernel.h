@@ -21,6 +21,7 @@
 	(__builtin_memset((dst), 0, MAP_STRING_LENGTH), \
 	 (void)bpf_probe_read_kernel_str((dst), MAP_STRING_LENGTH, (src)))
 #include "tap_decl.h"
+#include "tap_errno.h"
 
 #define TAP_SIDE_KERNEL 1
 #define TAP_SIDE_USER 0
@@ -378,6 +379,29 @@ static __always_inline void tap_print_backtrace(struct tap_context *c, void *ctx
 	bpf_snprintf((dst), MAXSTRINGLEN, (fmt), (data), (n) * sizeof(__u64))
 
 /* ---- strings (tap_str_copy is above) ---- */
+
+/* errno_str(), errno_p(): the names in .rodata, read with a checked index */
+const char tap_errno_names[TAP_ERRNO_MAX][TAP_ERRNO_NAME_SIZE] = TAP_ERRNO_NAMES;
+
+static __always_inline tap_long tap_errno_p(tap_long err)
+{
+	__u64 e = TAP_ERRNO_INDEX(err);
+
+	if (e >= TAP_ERRNO_MAX)
+		return 0;
+	return tap_errno_names[e][0] ? (tap_long)e : 0;
+}
+
+static __always_inline void tap_errno_str(char *dst, tap_long err)
+{
+	__u64 e = TAP_ERRNO_INDEX(err);
+
+	if (e >= TAP_ERRNO_MAX) {
+		dst[0] = '\0';
+		return;
+	}
+	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, tap_errno_names[e]);
+}
 
 static __always_inline tap_long tap_str_len(const char *s)
 {

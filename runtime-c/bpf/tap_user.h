@@ -131,6 +131,8 @@ static inline void tap_str_append(char *dst, const char *src)
 	dst[MAXSTRINGLEN - 1] = '\0';
 }
 
+#include "tap_errno.h"
+
 /* ---- context functions (of taprun itself, as stap's begin probes) ---- */
 
 void tap_execname(char *dst);

@@ -136,6 +136,8 @@ static inline void tap_str_append(char *dst, const char *src)
 	strscpy(dst + len, src, MAXSTRINGLEN - len);
 }
 
+#include "tap_errno.h"
+
 /* Fault-safe copies; non-zero on a fault (raise TAP_E_STRING). */
 int tap_user_string(char *dst, const void *uaddr);
 int tap_kernel_string(char *dst, const void *kaddr);

@@ -93,6 +93,23 @@ test('-c with shell syntax: a session that stops first (-T) stops the shell and 
 	t.false(running(), 'a process of the pipeline outlived its session');
 });
 
+test('syscall.X.return: retstr as stap formats it ("-2 (ENOENT)"), kernel-side; errno_str() and errno_p() on both sides', async (t) => {
+	const script = 'probe syscall.openat.return { if (pid() == target()) printf("%s %s\\n", name, retstr) }'
+		+ ' probe begin { printf("[%s] [%s] [%s] %d %d\\n", errno_str(2), errno_str(-131), errno_str(132), errno_p(-13), errno_p(0)) }';
+	const r = await run(tapfleet, ['run', '-c', `cat /nonexistent-${process.pid}`, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const lines = r.stdout.trimEnd().split('\n');
+	t.is(lines[0], '[ENOENT] [ENOTRECOVERABLE] [] 13 0');
+	t.true(lines.includes('openat -2 (ENOENT)'), r.stdout);
+	for (const l of lines.slice(1)) t.regex(l, /^openat (\d+|-\d+ \(E[A-Z0-9]+\))$/);
+});
+
+test('a return alias whose retstr is not read costs nothing for it: the assignment and its functions are elided', async (t) => {
+	const r = await run(tapfleet, ['compile', '-p2', '-e', 'global n probe syscall.read.return { if ($return > 0) n++ }']);
+	t.is(r.status, 0, r.stderr);
+	t.notRegex(r.stdout, /retstr|return_str|errno_str/);
+});
+
 test('a script error is reported with its location, exit status 1', async (t) => {
 	const r = await run(tapfleet, ['run', '-e', 'probe begin { x = 0; println(1 / x) }']);
 	t.is(r.status, 1);
