@@ -30,6 +30,8 @@ const BUILTINS: Record<string, Builtin> = {
 	// errno_str(err): "ENOENT" for 2 or -2, "" for a number without a name; errno_p(err): |err| or 0
 	errno_str: stringInto((b, s, [err]) => b.line(`tap_errno_str(${s}, ${err});`)),
 	errno_p: (b, [err]) => `tap_errno_p(${err})`,
+	// syscall_name(nr): x86_64's table (runtime-c/common/tap_syscalls.h), "" past its end
+	syscall_name: stringInto((b, s, [nr]) => b.line(`tap_syscall_name(${s}, ${nr});`)),
 	pid: longOf('tap_pid'),
 	tid: longOf('tap_tid'),
 	uid: longOf('tap_uid'),

@@ -380,6 +380,8 @@ static __always_inline void tap_print_backtrace(struct tap_context *c, void *ctx
 
 /* ---- strings (tap_str_copy is above) ---- */
 
+#include "tap_syscall_name.h"
+
 /* errno_str(), errno_p(): the names in .rodata, read with a checked index */
 const char tap_errno_names[TAP_ERRNO_MAX][TAP_ERRNO_NAME_SIZE] = TAP_ERRNO_NAMES;
 

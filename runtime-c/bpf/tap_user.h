@@ -132,6 +132,7 @@ static inline void tap_str_append(char *dst, const char *src)
 }
 
 #include "tap_errno.h"
+#include "tap_syscall_name.h"
 
 /* ---- context functions (of taprun itself, as stap's begin probes) ---- */
 

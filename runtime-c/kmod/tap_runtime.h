@@ -137,6 +137,7 @@ static inline void tap_str_append(char *dst, const char *src)
 }
 
 #include "tap_errno.h"
+#include "tap_syscall_name.h"
 
 /* Fault-safe copies; non-zero on a fault (raise TAP_E_STRING). */
 int tap_user_string(char *dst, const void *uaddr);

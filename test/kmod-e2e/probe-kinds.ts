@@ -77,14 +77,14 @@ probe process("${LIBC}").function("setpriority").return {
 		assertSawWorkload(t, got, /^setpriority\(0, (\d+), 7\) in tapfleet-node\[(\d+)\]\nreturned 0 in (\d+)\n$/);
 	});
 
-	test.serial('kmod: errno_str(), errno_p() and return_str() as stap\'s errno tapset', async (t) => {
+	test.serial('kmod: errno_str(), errno_p() and return_str() as stap\'s errno tapset; syscall_name()', async (t) => {
 		t.timeout(900_000);
-		const script = 'probe begin { printf("[%s] [%s] [%s] %d %d %s|%s\\n", errno_str(2), errno_str(-131), errno_str(132), errno_p(-13), errno_p(0), return_str(1, -22), return_str(2, 255)) exit() }';
+		const script = 'probe begin { printf("[%s] [%s] [%s] %d %d %s|%s [%s] [%s] [%s]\\n", errno_str(2), errno_str(-131), errno_str(132), errno_p(-13), errno_p(0), return_str(1, -22), return_str(2, 255), syscall_name(0), syscall_name(59), syscall_name(-1)) exit() }';
 		const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', release(), '-e', script]);
 		t.is(built.status, 0, built.stderr);
 		const r = await fleet.run(['--module', built.stdout.trim()], 300_000);
 		t.is(r.status, 0, r.stderr);
-		t.is(r.stdout, '[ENOENT] [ENOTRECOVERABLE] [] 13 0 -22 (EINVAL)|0xff\n');
+		t.is(r.stdout, '[ENOENT] [ENOTRECOVERABLE] [] 13 0 -22 (EINVAL)|0xff [read] [execve] []\n');
 	});
 
 	test.serial('kmod uprobes: a file this machine has and the target lacks is refused at start, naming the probe and the path', async (t) => {

@@ -104,6 +104,14 @@ test('syscall.X.return: retstr as stap formats it ("-2 (ENOENT)"), kernel-side; 
 	for (const l of lines.slice(1)) t.regex(l, /^openat (\d+|-\d+ \(E[A-Z0-9]+\))$/);
 });
 
+test('syscall_any: name from syscall_name() (x86_64\'s table) on the kernel side, for the calls of a command run by -c; syscall_name() on the user side', async (t) => {
+	const script = 'global seen probe syscall_any { if (pid() == target()) seen[name] = 1 }'
+		+ ' probe end { printf("%s %s [%s] [%s] [%s]\\n", "execve" in seen ? "execve" : "-", "exit_group" in seen ? "exit_group" : "-", syscall_name(0), syscall_name(59), syscall_name(-1)) }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'execve exit_group [read] [execve] []\n');
+});
+
 test('a return alias whose retstr is not read costs nothing for it: the assignment and its functions are elided', async (t) => {
 	const r = await run(tapfleet, ['compile', '-p2', '-e', 'global n probe syscall.read.return { if ($return > 0) n++ }']);
 	t.is(r.status, 0, r.stderr);
