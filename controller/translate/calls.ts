@@ -30,6 +30,26 @@ const BUILTINS: Record<string, Builtin> = {
 	// errno_str(err): "ENOENT" for 2 or -2, "" for a number without a name; errno_p(err): |err| or 0
 	errno_str: stringInto((b, s, [err]) => b.line(`tap_errno_str(${s}, ${err});`)),
 	errno_p: (b, [err]) => `tap_errno_p(${err})`,
+	ppid: longOf('tap_ppid'),
+	pexecname: stringInto((b, s) => b.line(`tap_pexecname(${s});`)),
+	euid: longOf('tap_euid'),
+	egid: longOf('tap_egid'),
+	ktime_get_ns: longOf('tap_ktime_get_ns'),
+	// randint(n): [0, n); as stap, "range too wide" past 2**20 (or for a negative n)
+	randint: (b, [n]) => {
+		const r = b.longTemp();
+		b.open(`if ((__u64)(${n}) > ${RANDINT_MAX}) {`);
+		b.line('tap_error_user(c, "range too wide");');
+		b.line(`goto ${b.errTarget};`);
+		b.close();
+		b.line(`${r} = (${n}) ? tap_randint(${n}) : 0;`);
+		return r;
+	},
+	// user_long(addr) and its kin: the traced process's memory, 0 where it cannot be read (as stap)
+	user_long: userRead('long', 'user_long'),
+	user_int: userRead('int', 'user_int'),
+	user_short: userRead('short', 'user_short'),
+	user_char: userRead('signed char', 'user_char'),
 	// syscall_name(nr): x86_64's table (runtime-c/common/tap_syscalls.h), "" past its end
 	syscall_name: stringInto((b, s, [nr]) => b.line(`tap_syscall_name(${s}, ${nr});`)),
 	pid: longOf('tap_pid'),
@@ -117,6 +137,18 @@ const BUILTINS: Record<string, Builtin> = {
 		return `((tap_long)(unsigned char)(${s})[${p}])`;
 	},
 };
+
+/** stap's randint() limit. */
+const RANDINT_MAX = 1 << 20;
+
+function userRead(cType: string, name: string): Builtin {
+	return (b, [addr]) => {
+		kernelOnly(b, name);
+		const v = b.longTemp();
+		b.line(`${v} = TAP_USER_READ(${cType}, ${addr});`);
+		return v;
+	};
+}
 
 function userOnly(b: Body, name: string): void {
 	if (b.side === 'kernel') b.unsupported(null, `${name}()`);

@@ -741,6 +741,55 @@ static __always_inline tap_long tap_cpu(void)
 	return bpf_get_smp_processor_id();
 }
 
+/* ppid(), pexecname(): the current task's parent (real_parent, as stap) */
+static __always_inline tap_long tap_ppid(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, real_parent, tgid);
+}
+
+static __always_inline void tap_pexecname(char *dst)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *p = BPF_CORE_READ(t, real_parent);
+
+	if (bpf_core_read_str(dst, 16, &p->comm) < 0)
+		dst[0] = '\0';
+}
+
+static __always_inline tap_long tap_euid(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, cred, euid.val);
+}
+
+static __always_inline tap_long tap_egid(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, cred, egid.val);
+}
+
+static __always_inline tap_long tap_ktime_get_ns(void)
+{
+	return bpf_ktime_get_ns();
+}
+
+/* randint(n), n checked by the caller (0 < n <= TAP_RANDINT_MAX) */
+static __always_inline tap_long tap_randint(tap_long n)
+{
+	return bpf_get_prandom_u32() % (__u32)n;
+}
+
+/* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
+#define TAP_USER_READ(type, addr) ({ \
+	type v_ = 0; \
+	if (bpf_probe_read_user(&v_, sizeof(v_), (const void *)(unsigned long)(addr))) \
+		v_ = 0; \
+	(tap_long)v_; })
+
 /* target(): the process given with taprun -x (0 without) */
 static __always_inline tap_long tap_target(void)
 {

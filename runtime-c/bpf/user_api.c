@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -138,6 +140,50 @@ API void tap_execname(char *dst)
 API tap_long tap_pid(void)
 {
 	return getpid();
+}
+
+API tap_long tap_ppid(void)
+{
+	return getppid();
+}
+
+/* the parent's comm, from /proc ("" if it cannot be read) */
+API void tap_pexecname(char *dst)
+{
+	char path[64];
+	FILE *f;
+
+	dst[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)getppid());
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(dst, MAXSTRINGLEN, f))
+		dst[strcspn(dst, "\n")] = '\0';
+	fclose(f);
+}
+
+API tap_long tap_euid(void)
+{
+	return geteuid();
+}
+
+API tap_long tap_egid(void)
+{
+	return getegid();
+}
+
+API tap_long tap_ktime_get_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (tap_long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+API tap_long tap_randint(tap_long n)
+{
+	return arc4random_uniform((uint32_t)n);
 }
 
 API tap_long tap_tid(void)

@@ -13,6 +13,10 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
+#include <linux/cred.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/workqueue.h>
 #include "kmod_rt.h"
 #include "tap_errors.h"
@@ -22,9 +26,9 @@ struct tap_session_rt tap_rt;
 
 /* who loaded the module: what session probes see as their process */
 static struct {
-	char comm[TASK_COMM_LEN];
-	pid_t tgid, pid;
-	tap_long uid, gid;
+	char comm[TASK_COMM_LEN], pcomm[TASK_COMM_LEN];
+	pid_t tgid, pid, ppid;
+	tap_long uid, gid, euid, egid;
 } owner;
 
 static struct workqueue_struct *session_wq;
@@ -404,6 +408,51 @@ tap_long tap_cpu(void)
 	return raw_smp_processor_id();
 }
 
+tap_long tap_ppid(void)
+{
+	tap_long ppid;
+
+	if (in_session_probe())
+		return owner.ppid;
+	rcu_read_lock();
+	ppid = task_tgid_nr(rcu_dereference(current->real_parent));
+	rcu_read_unlock();
+	return ppid;
+}
+
+void tap_pexecname(char *dst)
+{
+	if (in_session_probe()) {
+		strscpy(dst, owner.pcomm, MAXSTRINGLEN);
+		return;
+	}
+	rcu_read_lock();
+	strscpy(dst, rcu_dereference(current->real_parent)->comm, min(MAXSTRINGLEN, TASK_COMM_LEN));
+	rcu_read_unlock();
+}
+
+tap_long tap_euid(void)
+{
+	return in_session_probe() ? owner.euid :
+		from_kuid_munged(current_user_ns(), current_euid());
+}
+
+tap_long tap_egid(void)
+{
+	return in_session_probe() ? owner.egid :
+		from_kgid_munged(current_user_ns(), current_egid());
+}
+
+tap_long tap_ktime_get_ns(void)
+{
+	return ktime_get_ns();
+}
+
+tap_long tap_randint(tap_long n)
+{
+	return get_random_u32() % (u32)n;
+}
+
 tap_long tap_gettimeofday_ns(void)
 {
 	return ktime_get_real_ns();
@@ -538,6 +587,12 @@ static int __init tap_init(void)
 	owner.pid = current->pid;
 	owner.uid = from_kuid_munged(current_user_ns(), current_uid());
 	owner.gid = from_kgid_munged(current_user_ns(), current_gid());
+	owner.euid = from_kuid_munged(current_user_ns(), current_euid());
+	owner.egid = from_kgid_munged(current_user_ns(), current_egid());
+	rcu_read_lock();
+	owner.ppid = task_tgid_nr(rcu_dereference(current->real_parent));
+	get_task_comm(owner.pcomm, rcu_dereference(current->real_parent));
+	rcu_read_unlock();
 	tap_rt.owner = current->tgid;
 	INIT_WORK(&start_work, start_session);
 	INIT_WORK(&stop_work, stop_session);

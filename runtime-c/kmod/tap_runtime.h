@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include <linux/string.h>
 #include <linux/ptrace.h>
+#include <linux/uaccess.h>
 #include "tap_limits.h"
 #include "tap_abi.h"
 #include "tap_arith.h"
@@ -152,6 +153,19 @@ tap_long tap_uid(void);
 tap_long tap_gid(void);
 tap_long tap_cpu(void);
 tap_long tap_gettimeofday_ns(void);
+tap_long tap_ppid(void);
+void tap_pexecname(char *dst);
+tap_long tap_euid(void);
+tap_long tap_egid(void);
+tap_long tap_ktime_get_ns(void);
+tap_long tap_randint(tap_long n);
+
+/* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
+#define TAP_USER_READ(type, addr) ({ \
+	type v_ = 0; \
+	if (copy_from_user_nofault(&v_, (const void __user *)(unsigned long)(addr), sizeof(v_))) \
+		v_ = 0; \
+	(tap_long)v_; })
 
 #include "tap_api.h"
 

@@ -87,6 +87,16 @@ probe process("${LIBC}").function("setpriority").return {
 		t.is(r.stdout, '[ENOENT] [ENOTRECOVERABLE] [] 13 0 -22 (EINVAL)|0xff [read] [execve] []\n');
 	});
 
+	test.serial('kmod: ppid(), pexecname(), euid(), egid(), ktime_get_ns(), randint() and user_long() in a session probe; randint()\'s range checked', async (t) => {
+		t.timeout(900_000);
+		const script = 'probe begin { printf("%d %d %d %d %d %d %d\\n", ppid() > 0, pexecname() != "", euid(), egid(), ktime_get_ns() > 0, randint(10) < 10, user_long(0)) println(randint(2000000)) }';
+		const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', release(), '-e', script]);
+		t.is(built.status, 0, built.stderr);
+		const r = await fleet.run(['--module', built.stdout.trim()], 300_000);
+		t.is(r.stdout, '1 1 0 0 1 1 0\n');
+		t.regex(r.stderr, /ERROR: range too wide/);
+	});
+
 	test.serial('kmod uprobes: a file this machine has and the target lacks is refused at start, naming the probe and the path', async (t) => {
 		t.timeout(900_000);
 		// zlib is here (pass 2 finds inflate in it) and not in the guest

@@ -112,6 +112,20 @@ test('syscall_any: name from syscall_name() (x86_64\'s table) on the kernel side
 	t.is(r.stdout, 'execve exit_group [read] [execve] []\n');
 });
 
+test('ppid(), pexecname(), euid(), egid(), ktime_get_ns(), randint() on both sides, user_char()/user_long() kernel-side, randint()\'s range checked', async (t) => {
+	const common = 'ppid() > 0, pexecname() != "", euid() == $1, egid() == $2, ktime_get_ns() > 0, randint(10) < 10';
+	const script = `probe begin { printf("user: %d %d %d %d %d %d\\n", ${common}) }`
+		+ ` probe syscall.execve { if (pid() == target()) printf("kernel: %d %d %d %d %d %d %d %d\\n", ${common}, user_char(filename_uaddr), user_long(0)) }`;
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script, String(process.geteuid!()), String(process.getegid!())]);
+	t.is(r.status, 0, r.stderr);
+	// the command's first byte of its file name ("/bin/true": 47); address 0 cannot be read: 0, as stap
+	t.is(r.stdout, 'user: 1 1 1 1 1 1\nkernel: 1 1 1 1 1 1 47 0\n');
+	const wide = await run(tapfleet, ['run', '-e', 'probe begin { println(randint(1048577)) }']);
+	t.is(wide.status, 1);
+	t.regex(wide.stderr, /^ERROR: range too wide$/m);
+	t.is(wide.stdout, '');
+});
+
 test('a return alias whose retstr is not read costs nothing for it: the assignment and its functions are elided', async (t) => {
 	const r = await run(tapfleet, ['compile', '-p2', '-e', 'global n probe syscall.read.return { if ($return > 0) n++ }']);
 	t.is(r.status, 0, r.stderr);
