@@ -49,6 +49,13 @@ async function runWithWorkload(fleet: VmFleet, release: string, script: string, 
 	return { run: await running, pids };
 }
 
+/** Compiles `script` for the VM's kernel (kmod) and runs it there once. */
+async function compileAndRun(fleet: VmFleet, release: string, script: string): Promise<RunResult> {
+	const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', release, '-e', script]);
+	if (built.status !== 0) throw new Error(`compile: ${built.stderr}`);
+	return fleet.run(['--module', built.stdout.trim()], 300_000);
+}
+
 /** The run printed exactly `pattern`, whose groups are all one pid of the workload's. */
 function assertSawWorkload(t: ExecutionContext, got: { run: RunResult; pids: number[] }, pattern: RegExp): void {
 	const { run, pids } = got;
@@ -80,9 +87,7 @@ probe process("${LIBC}").function("setpriority").return {
 	test.serial('kmod: errno_str(), errno_p() and return_str() as stap\'s errno tapset; syscall_name()', async (t) => {
 		t.timeout(900_000);
 		const script = 'probe begin { printf("[%s] [%s] [%s] %d %d %s|%s [%s] [%s] [%s]\\n", errno_str(2), errno_str(-131), errno_str(132), errno_p(-13), errno_p(0), return_str(1, -22), return_str(2, 255), syscall_name(0), syscall_name(59), syscall_name(-1)) exit() }';
-		const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', release(), '-e', script]);
-		t.is(built.status, 0, built.stderr);
-		const r = await fleet.run(['--module', built.stdout.trim()], 300_000);
+		const r = await compileAndRun(fleet, release(), script);
 		t.is(r.status, 0, r.stderr);
 		t.is(r.stdout, '[ENOENT] [ENOTRECOVERABLE] [] 13 0 -22 (EINVAL)|0xff [read] [execve] []\n');
 	});
@@ -90,9 +95,7 @@ probe process("${LIBC}").function("setpriority").return {
 	test.serial('kmod: ppid(), pexecname(), euid(), egid(), ktime_get_ns(), randint() and user_long() in a session probe; randint()\'s range checked', async (t) => {
 		t.timeout(900_000);
 		const script = 'probe begin { printf("%d %d %d %d %d %d %d\\n", ppid() > 0, pexecname() != "", euid(), egid(), ktime_get_ns() > 0, randint(10) < 10, user_long(0)) println(randint(2000000)) }';
-		const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', release(), '-e', script]);
-		t.is(built.status, 0, built.stderr);
-		const r = await fleet.run(['--module', built.stdout.trim()], 300_000);
+		const r = await compileAndRun(fleet, release(), script);
 		t.is(r.stdout, '1 1 0 0 1 1 0\n');
 		t.regex(r.stderr, /ERROR: range too wide/);
 	});
