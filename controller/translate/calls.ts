@@ -30,6 +30,14 @@ const BUILTINS: Record<string, Builtin> = {
 	// errno_str(err): "ENOENT" for 2 or -2, "" for a number without a name; errno_p(err): |err| or 0
 	errno_str: stringInto((b, s, [err]) => b.line(`tap_errno_str(${s}, ${err});`)),
 	errno_p: (b, [err]) => `tap_errno_p(${err})`,
+	// ctime(secs): "Thu Jan  1 00:00:00 1970"; stap's errors outside 32 bits of seconds
+	ctime: stringInto((b, s, [secs]) => {
+		b.open(`if ((${secs}) > TAP_CTIME_MAX || (${secs}) < TAP_CTIME_MIN) {`);
+		b.line(`tap_error_user(c, (${secs}) > 0 ? "Time too far in the future to be converted" : "Time too far in the past to be converted");`);
+		b.line(`goto ${b.errTarget};`);
+		b.close();
+		b.line(`tap_ctime(${s}, ${secs});`);
+	}),
 	ppid: longOf('tap_ppid'),
 	pexecname: stringInto((b, s) => b.line(`tap_pexecname(${s});`)),
 	euid: longOf('tap_euid'),

@@ -22,6 +22,7 @@
 	 (void)bpf_probe_read_kernel_str((dst), MAP_STRING_LENGTH, (src)))
 #include "tap_decl.h"
 #include "tap_errno.h"
+#include "tap_ctime.h"
 
 #define TAP_SIDE_KERNEL 1
 #define TAP_SIDE_USER 0
@@ -381,6 +382,36 @@ static __always_inline void tap_print_backtrace(struct tap_context *c, void *ctx
 /* ---- strings (tap_str_copy is above) ---- */
 
 #include "tap_syscall_name.h"
+
+/* ctime(secs): the parts from tap_ctime.h, the names from .rodata */
+/* 8 and 16 entries: the index is masked, which the verifier can follow */
+const char tap_ctime_day_names[8][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+const char tap_ctime_month_names[16][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+const char tap_ctime_format[] = "%s %s%3d %02d:%02d:%02d %d";
+
+static __always_inline void tap_ctime(char *dst, tap_long secs)
+{
+	struct tap_tm tm;
+	__u64 a[7];
+
+	__u32 wday, mon;
+
+	tap_ctime_parts(secs, &tm);
+	/* clang knows both are in range and would drop a check; the verifier does not */
+	wday = tm.wday;
+	mon = tm.mon;
+	barrier_var(wday);
+	barrier_var(mon);
+	a[0] = (__u64)(unsigned long)tap_ctime_day_names[wday & 7];
+	a[1] = (__u64)(unsigned long)tap_ctime_month_names[mon & 15];
+	a[2] = tm.mday;
+	a[3] = tm.hour;
+	a[4] = tm.min;
+	a[5] = tm.sec;
+	a[6] = tm.year;
+	bpf_snprintf(dst, MAXSTRINGLEN, tap_ctime_format, a, sizeof(a));
+}
 
 /* errno_str(), errno_p(): the names in .rodata, read with a checked index */
 const char tap_errno_names[TAP_ERRNO_MAX][TAP_ERRNO_NAME_SIZE] = TAP_ERRNO_NAMES;

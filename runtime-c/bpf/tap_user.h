@@ -9,6 +9,7 @@
 #define TAP_USER_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <linux/types.h>
 #include <linux/perf_event.h>	/* PERF_* in probe descriptors */
@@ -133,6 +134,7 @@ static inline void tap_str_append(char *dst, const char *src)
 
 #include "tap_errno.h"
 #include "tap_syscall_name.h"
+#include "tap_ctime.h"
 
 /* ---- context functions (of taprun itself, as stap's begin probes) ---- */
 

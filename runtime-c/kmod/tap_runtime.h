@@ -11,6 +11,7 @@
 #define TAP_RUNTIME_H
 
 #include <linux/types.h>
+#include <linux/kernel.h>
 #include <linux/string.h>
 #include <linux/ptrace.h>
 #include <linux/uaccess.h>
@@ -139,6 +140,7 @@ static inline void tap_str_append(char *dst, const char *src)
 
 #include "tap_errno.h"
 #include "tap_syscall_name.h"
+#include "tap_ctime.h"
 
 /* Fault-safe copies; non-zero on a fault (raise TAP_E_STRING). */
 int tap_user_string(char *dst, const void *uaddr);

@@ -126,6 +126,20 @@ test('ppid(), pexecname(), euid(), egid(), ktime_get_ns(), randint() on both sid
 	t.is(wide.stdout, '');
 });
 
+test('ctime() as stap\'s (UTC, 24 characters, 32 bits of seconds) on both sides; its errors outside that range', async (t) => {
+	const script = 'probe begin { printf("user: %s|%s|%s\\n", ctime(0), ctime(2147483647), ctime(-2147483648)) }'
+		+ ' probe syscall.execve { if (pid() == target()) printf("kernel: %s|%s|%d\\n", ctime(951782400), ctime(-1), strlen(ctime())) }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'user: Thu Jan  1 00:00:00 1970|Tue Jan 19 03:14:07 2038|Fri Dec 13 20:45:52 1901\n'
+		+ 'kernel: Tue Feb 29 00:00:00 2000|Wed Dec 31 23:59:59 1969|24\n');
+	for (const [secs, when] of [['2147483648', 'future'], ['-2147483649', 'past']]) {
+		const bad = await run(tapfleet, ['run', '-e', `probe begin { println(ctime(${secs})) }`]);
+		t.is(bad.status, 1);
+		t.regex(bad.stderr, new RegExp(`^ERROR: Time too far in the ${when} to be converted$`, 'm'));
+	}
+});
+
 test('a return alias whose retstr is not read costs nothing for it: the assignment and its functions are elided', async (t) => {
 	const r = await run(tapfleet, ['compile', '-p2', '-e', 'global n probe syscall.read.return { if ($return > 0) n++ }']);
 	t.is(r.status, 0, r.stderr);

@@ -263,3 +263,23 @@ test('str_replace, substr, strpos, strtol, isdigit (string_str_replace, string_s
 	t.is(str('isdigit', '7up'), '1');
 	t.is(str('isdigit', 'up7'), '0');
 });
+
+test('ctime: every date of its range as the C library gives it (UTC), in stap\'s form; the ends of the range', (t) => {
+	// stap: "%.3s %.3s%3d %.2d:%.2d:%.2d %d"; Node's Date, in UTC, is the reference
+	const reference = (secs: number) => {
+		const d = new Date(secs * 1000);
+		const p2 = (n: number) => String(n).padStart(2, '0');
+		const day = 'SunMonTueWedThuFriSat'.slice(3 * d.getUTCDay(), 3 * d.getUTCDay() + 3);
+		const mon = 'JanFebMarAprMayJunJulAugSepOctNovDec'.slice(3 * d.getUTCMonth(), 3 * d.getUTCMonth() + 3);
+		return `${day} ${mon}${String(d.getUTCDate()).padStart(3)} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
+	};
+	const values: number[] = [-2147483648, 2147483647, -1, 0, 1, 86399, 86400, 951782400, 951868800, 4102444799 - 2 ** 31];
+	// a day and a bit at a time across the whole range: every weekday, month and leap rule
+	for (let s = -2147483648; s <= 2147483647; s += 86399 * 11 + 17) values.push(s);
+	const got = execFileSync(unit, ['ctime', ...values.map(String)], { encoding: 'utf8', maxBuffer: 1 << 26 }).split('\n');
+	const bad = values.filter((v, i) => got[i] !== reference(v));
+	t.deepEqual(bad.slice(0, 5).map((v) => [v, got[values.indexOf(v)], reference(v)]), []);
+	t.is(got[0], 'Fri Dec 13 20:45:52 1901');
+	t.is(got[1], 'Tue Jan 19 03:14:07 2038');
+	t.true(values.length > 2000);
+});

@@ -21,6 +21,8 @@
 #include "tap_format.h"
 #include "tap_stat.h"
 #include "tap_strings.h"
+#include <linux/types.h>
+#include "tap_ctime.h"
 
 static char out_data[4096];
 
@@ -172,8 +174,23 @@ static int cmd_string(int argc, char **argv)
 	return 0;
 }
 
+/* ctime SECS...: one line per value, as the runtimes format it */
+static int cmd_ctime(int argc, char **argv)
+{
+	char out[MAXSTRINGLEN];
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		tap_ctime(out, atoll(argv[i]));
+		puts(out);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "ctime"))
+		return cmd_ctime(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "format"))
 		return cmd_format(argc - 2, argv + 2, 0);
 	if (argc >= 2 && !strcmp(argv[1], "sprintf"))
@@ -182,6 +199,6 @@ int main(int argc, char **argv)
 		return cmd_stat(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "string"))
 		return cmd_string(argc - 2, argv + 2);
-	fputs("usage: tap_unit format|sprintf|stat|string ...\n", stderr);
+	fputs("usage: tap_unit format|sprintf|stat|string|ctime ...\n", stderr);
 	return 2;
 }
