@@ -36,9 +36,10 @@ export function fillKey(b: Body, g: GlobalVar, keys: readonly Expr[], gen: ExprG
 		b.line(`${t} = ${v};`);
 		return t;
 	});
-	b.line(`__builtin_memset(&${key}, 0, sizeof(${key}));`);
+	// keys hash as bytes: every byte is written (TAP_KEY_CLEAR, and each string to its end)
+	b.line(`TAP_KEY_CLEAR(${key});`);
 	values.forEach((v, i) => {
-		if (g.keys![i] === 'string') b.line(`tap_str_copy(${key}.k${i}, ${v});`);
+		if (g.keys![i] === 'string') b.line(`TAP_KEY_STR(${key}.k${i}, ${v});`);
 		else b.line(`${key}.k${i} = ${v};`);
 	});
 	return `&${key}`;

@@ -27,4 +27,13 @@ typedef char tap_key_string[MAP_STRING_LENGTH];
 	(__builtin_memset((dst), 0, MAXSTRINGLEN), tap_str_copy((dst), (src)))
 #endif
 
+/*
+ * Before an array key is filled: zero it, so that the bytes it does not
+ * set (none between members; after a string's end TAP_KEY_STR zeroes) hash
+ * the same every time. A runtime may define its own (bpf does).
+ */
+#ifndef TAP_KEY_CLEAR
+#define TAP_KEY_CLEAR(key) __builtin_memset(&(key), 0, sizeof(key))
+#endif
+
 #endif /* TAP_DECL_H */

@@ -140,6 +140,14 @@ test('ctime() as stap\'s (UTC, 24 characters, 32 bits of seconds) on both sides;
 	}
 });
 
+test('kernel-side array keys of several strings (over 1 KiB): compiled, and the same key found again (every byte of it written)', async (t) => {
+	const script = 'global a probe syscall.execve { if (pid() == target()) { a[execname(), "x", 1, "y"] = 5; a[execname(), "x", 1, "y"] += 1 } }'
+		+ ' probe end { foreach ([e, s, n, u] in a) printf("%s %s %d %s %d\\n", e, s, n, u, a[e, s, n, u]) }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.regex(r.stdout, /^\S+ x 1 y 6\n$/);
+});
+
 test('a return alias whose retstr is not read costs nothing for it: the assignment and its functions are elided', async (t) => {
 	const r = await run(tapfleet, ['compile', '-p2', '-e', 'global n probe syscall.read.return { if ($return > 0) n++ }']);
 	t.is(r.status, 0, r.stderr);
