@@ -25,6 +25,8 @@ interface Shared {
 	/** bpf_loop callbacks, rendered once the locals struct is known. */
 	readonly callbacks: (() => string)[];
 	probePoint: string;
+	/** The handler's kind of event ('' in functions): what its `ctx` is. */
+	eventKind: string;
 }
 
 export class Body {
@@ -52,7 +54,7 @@ export class Body {
 		readonly isFunction: boolean,
 		parent?: Body,
 	) {
-		this.shared = parent?.shared ?? { localsName: name, fields: [], vars: new Map(), counter: 0, usesLocalsStruct: false, callbacks: [], probePoint: '' };
+		this.shared = parent?.shared ?? { localsName: name, fields: [], vars: new Map(), counter: 0, usesLocalsStruct: false, callbacks: [], probePoint: '', eventKind: '' };
 	}
 
 	/** A loop body split into its own C function (bpf_loop callback) sharing this handler's locals. */

@@ -38,6 +38,17 @@ const BUILTINS: Record<string, Builtin> = {
 		b.close();
 		b.line(`tap_ctime(${s}, ${secs});`);
 	}),
+	// user_mode(): 1 when the probe interrupted user space: the saved registers' privilege
+	// level where the handler has them (perf/timer samples, kprobes, uprobes); tracepoints fire
+	// in the kernel; user-side probes are taprun's (stap's begin probes: the kernel)
+	user_mode: (b, _args, e) => {
+		if (b.mod.bothSides) b.unsupported(e.tok, 'user_mode() on the kmod runtime');
+		if (b.side !== 'kernel') return '0LL';
+		if (!REGS_EVENTS.has(b.shared.eventKind)) return b.shared.eventKind ? '0LL' : b.unsupported(e.tok, 'user_mode() in a function on the kernel side');
+		if (b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'user_mode() outside a kernel-side probe handler body');
+		// one 8-byte load of the word that holds cs (perf_event contexts allow no narrower one)
+		return '((tap_long)(((*(__u64 *)&((struct pt_regs *)ctx)->cs) & 3) == 3))';
+	},
 	ppid: longOf('tap_ppid'),
 	pexecname: stringInto((b, s) => b.line(`tap_pexecname(${s});`)),
 	euid: longOf('tap_euid'),
@@ -145,6 +156,9 @@ const BUILTINS: Record<string, Builtin> = {
 		return `((tap_long)(unsigned char)(${s})[${p}])`;
 	},
 };
+
+/** Kinds of event whose handler's ctx starts with the interrupted registers (struct pt_regs). */
+const REGS_EVENTS: ReadonlySet<string> = new Set(['perf', 'profile', 'timer', 'kprobe', 'uprobe']);
 
 /** stap's randint() limit. */
 const RANDINT_MAX = 1 << 20;

@@ -117,6 +117,7 @@ export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, table
 	const name = `probe_${tableIndex}`;
 	const b = new Body(mod, side, name, false);
 	b.probePoint = p.point;
+	b.shared.eventKind = p.event.kind;
 	zeroLocals(b, p.locals);
 	if (side === 'kernel') for (const v of p.targetVars) readTarget(b, v, p);
 	else if (p.targetVars.length) b.unsupported(p.tok, 'target variables in begin/end/timer probes');

@@ -76,6 +76,12 @@ test('-p3 --runtime kmod: kprobe and kretprobe descriptors, $return from the run
 	t.false(r.stdout.includes('TAP_SIDE_KERNEL'));
 });
 
+test('-p3 --runtime kmod: user_mode() is refused by name (not there yet on kmod)', (t) => {
+	const r = tapfleet(['compile', '-p3', '--runtime', 'kmod', '-r', rel, '-e', 'probe kernel.function("vfs_read") { println(user_mode()) }']);
+	t.is(r.status, 1);
+	t.regex(r.stderr, /user_mode\(\) on the kmod runtime/);
+});
+
 test('-p3 --runtime kmod: uprobe and uretprobe descriptors at the ELF symbol\'s file offset, $argN and $return from the task\'s registers', (t) => {
 	const libc = '/usr/lib/x86_64-linux-gnu/libc.so.6';
 	const r = tapfleet(['compile', '-p3', '--runtime', 'kmod', '-r', rel, '-e',

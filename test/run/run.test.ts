@@ -2,7 +2,7 @@
 // the real taprun on this kernel, output compared exactly.
 import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, tapfleet } from '../parse/helpers.js';
@@ -146,6 +146,18 @@ test('kernel-side array keys of several strings (over 1 KiB): compiled, and the 
 	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script]);
 	t.is(r.status, 0, r.stderr);
 	t.regex(r.stdout, /^\S+ x 1 y 6\n$/);
+});
+
+test('user_mode(): 1 for timer.profile samples of a busy user-space loop, 0 in a tracepoint and in a user-side probe', async (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-busy-'));
+	const busy = join(dir, 'busy.sh');
+	writeFileSync(busy, '#!/bin/sh\ni=0\nwhile [ $i -lt 400000 ]; do i=$((i+1)); done\n');
+	chmodSync(busy, 0o755);
+	const script = 'global b, tp, u probe begin { b = user_mode() } probe syscall.execve { if (pid() == target()) tp = user_mode() + 10 }'
+		+ ' probe timer.profile { if (pid() == target() && user_mode()) u++ } probe end { printf("%d %d %s\\n", b, tp, u > 0 ? "user" : "none") }';
+	const r = await run(tapfleet, ['run', '-c', busy, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '0 10 user\n');
 });
 
 test('a return alias whose retstr is not read costs nothing for it: the assignment and its functions are elided', async (t) => {
