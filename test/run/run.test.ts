@@ -160,6 +160,14 @@ test('user_mode(): 1 for timer.profile samples of a busy user-space loop, 0 in a
 	t.is(r.stdout, '0 10 user\n');
 });
 
+test('the ansi tapset: the escape sequences stap\'s ansi_* functions print', async (t) => {
+	const script = 'probe begin { ansi_clear_screen() ansi_set_color(31) ansi_set_color(32, 40) ansi_set_color(33, 41, 1) ansi_set_color2(35, 43)'
+		+ ' ansi_set_color3(34, 42, 0) ansi_reset_color() ansi_cursor_move(3, 4) ansi_cursor_save() ansi_cursor_restore() ansi_cursor_hide() ansi_cursor_show() ansi_new_line() exit() }';
+	const r = await run(tapfleet, ['run', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '\x1b[1;1H\x1b[J\x1b[31m\x1b[40;32m\x1b[41;33;1m\x1b[43;35m\x1b[42;34m\x1b[0;0m\x1b[4;3H\x1b[s\x1b[u\x1b[>5I\x1b[>5h\n');
+});
+
 test('a return alias whose retstr is not read costs nothing for it: the assignment and its functions are elided', async (t) => {
 	const r = await run(tapfleet, ['compile', '-p2', '-e', 'global n probe syscall.read.return { if ($return > 0) n++ }']);
 	t.is(r.status, 0, r.stderr);
