@@ -160,6 +160,15 @@ test('user_mode(): 1 for timer.profile samples of a busy user-space loop, 0 in a
 	t.is(r.stdout, '0 10 user\n');
 });
 
+test('tolower() and toupper(): ASCII letters only, user side; refused by name on the kernel side', async (t) => {
+	const r = await run(tapfleet, ['run', '-e', 'probe begin { printf("%s|%s|%s\\n", toupper("Hello, World_42"), tolower("ABC-xyZ"), toupper("")) exit() }']);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'HELLO, WORLD_42|abc-xyz|\n');
+	const k = await run(tapfleet, ['compile', '-p3', '-e', 'probe kernel.trace("sched:sched_switch") { println(toupper("a")) }']);
+	t.is(k.status, 1);
+	t.regex(k.stderr, /toupper\(\) is not supported in kernel-side probes by the bpf runtime yet/);
+});
+
 test('the ansi tapset: the escape sequences stap\'s ansi_* functions print', async (t) => {
 	const script = 'probe begin { ansi_clear_screen() ansi_set_color(31) ansi_set_color(32, 40) ansi_set_color(33, 41, 1) ansi_set_color2(35, 43)'
 		+ ' ansi_set_color3(34, 42, 0) ansi_reset_color() ansi_cursor_move(3, 4) ansi_cursor_save() ansi_cursor_restore() ansi_cursor_hide() ansi_cursor_show() ansi_new_line() exit() }';

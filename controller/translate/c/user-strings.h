@@ -150,3 +150,20 @@ static __attribute__((unused)) void tap_gen_text_str(char *dst, const char *src,
 	}
 	*out = '\0';
 }
+
+/* tolower(s), toupper(s): ASCII letters only, as the kernel's (stap's) */
+static __attribute__((unused)) void tap_gen_case(char *dst, const char *s, int upper)
+{
+	size_t i;
+
+	for (i = 0; i < MAXSTRINGLEN - 1 && s[i]; i++) {
+		char ch = s[i];
+
+		if (upper && ch >= 'a' && ch <= 'z')
+			ch -= 'a' - 'A';
+		else if (!upper && ch >= 'A' && ch <= 'Z')
+			ch += 'a' - 'A';
+		dst[i] = ch;
+	}
+	dst[i] = '\0';
+}
