@@ -49,6 +49,22 @@ const BUILTINS: Record<string, Builtin> = {
 		// one 8-byte load of the word that holds cs (perf_event contexts allow no narrower one)
 		return '((tap_long)(((*(__u64 *)&((struct pt_regs *)ctx)->cs) & 3) == 3))';
 	},
+	// task_*(task): the task_struct at a script's address, kernel side
+	task_current: (b) => (kernelOnly(b, 'task_current'), 'tap_task_current()'),
+	task_parent: taskField('parent'),
+	task_pid: taskField('pid'),
+	task_tid: taskField('tid'),
+	task_ppid: taskField('ppid'),
+	task_uid: taskField('uid'),
+	task_gid: taskField('gid'),
+	task_state: taskField('state'),
+	task_prio: taskField('prio'),
+	task_nice: taskField('nice'),
+	task_cpu: taskField('cpu'),
+	task_execname: stringInto((b, s, [t]) => {
+		kernelOnly(b, 'task_execname');
+		b.line(`tap_task_execname(${s}, ${t});`);
+	}),
 	ppid: longOf('tap_ppid'),
 	pexecname: stringInto((b, s) => b.line(`tap_pexecname(${s});`)),
 	euid: longOf('tap_euid'),
@@ -164,6 +180,13 @@ const REGS_EVENTS: ReadonlySet<string> = new Set(['perf', 'profile', 'timer', 'k
 
 /** stap's randint() limit. */
 const RANDINT_MAX = 1 << 20;
+
+function taskField(field: string): Builtin {
+	return (b, [t]) => {
+		kernelOnly(b, `task_${field}`);
+		return `tap_task_${field}(${t})`;
+	};
+}
 
 function userRead(cType: string, name: string): Builtin {
 	return (b, [addr]) => {

@@ -822,6 +822,87 @@ static __always_inline tap_long tap_randint(tap_long n)
 	return bpf_get_prandom_u32() % (__u32)n;
 }
 
+/*
+ * task_*(task): fields of the task_struct at a script's address (from
+ * task_current() or task_parent()), read with CO-RE and fault-safe copies:
+ * 0 (or "") where the address cannot be read.
+ */
+#define TAP_TASK(t) ((struct task_struct *)(unsigned long)(t))
+
+/* the fields' older homes, for kernels before they moved (CO-RE flavors) */
+struct task_struct___old_state {
+	long state;
+} __attribute__((preserve_access_index));
+struct task_struct___old_cpu {
+	unsigned int cpu;
+} __attribute__((preserve_access_index));
+
+static __always_inline tap_long tap_task_current(void)
+{
+	return (tap_long)bpf_get_current_task();
+}
+
+static __always_inline tap_long tap_task_parent(tap_long t)
+{
+	return (tap_long)(unsigned long)BPF_CORE_READ(TAP_TASK(t), real_parent);
+}
+
+static __always_inline tap_long tap_task_pid(tap_long t)
+{
+	return BPF_CORE_READ(TAP_TASK(t), tgid);
+}
+
+static __always_inline tap_long tap_task_tid(tap_long t)
+{
+	return BPF_CORE_READ(TAP_TASK(t), pid);
+}
+
+static __always_inline tap_long tap_task_ppid(tap_long t)
+{
+	return BPF_CORE_READ(TAP_TASK(t), real_parent, tgid);
+}
+
+static __always_inline tap_long tap_task_uid(tap_long t)
+{
+	return BPF_CORE_READ(TAP_TASK(t), cred, uid.val);
+}
+
+static __always_inline tap_long tap_task_gid(tap_long t)
+{
+	return BPF_CORE_READ(TAP_TASK(t), cred, gid.val);
+}
+
+static __always_inline void tap_task_execname(char *dst, tap_long t)
+{
+	if (bpf_core_read_str(dst, 16, &TAP_TASK(t)->comm) < 0)
+		dst[0] = '\0';
+}
+
+static __always_inline tap_long tap_task_state(tap_long t)
+{
+	if (bpf_core_field_exists(TAP_TASK(t)->__state))
+		return BPF_CORE_READ(TAP_TASK(t), __state);
+	return BPF_CORE_READ((struct task_struct___old_state *)TAP_TASK(t), state);
+}
+
+/* stap's: prio - MAX_RT_PRIO, and static_prio as a nice value */
+static __always_inline tap_long tap_task_prio(tap_long t)
+{
+	return BPF_CORE_READ(TAP_TASK(t), prio) - 100;
+}
+
+static __always_inline tap_long tap_task_nice(tap_long t)
+{
+	return BPF_CORE_READ(TAP_TASK(t), static_prio) - 120;
+}
+
+static __always_inline tap_long tap_task_cpu(tap_long t)
+{
+	if (bpf_core_field_exists(TAP_TASK(t)->thread_info.cpu))
+		return BPF_CORE_READ(TAP_TASK(t), thread_info.cpu);
+	return BPF_CORE_READ((struct task_struct___old_cpu *)TAP_TASK(t), cpu);
+}
+
 /* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
 #define TAP_USER_READ(type, addr) ({ \
 	type v_ = 0; \

@@ -10,6 +10,7 @@
 #include <linux/module.h>
 #include <linux/proc_fs.h>
 #include <linux/sched.h>
+#include <linux/sched/prio.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
@@ -451,6 +452,98 @@ tap_long tap_ktime_get_ns(void)
 tap_long tap_randint(tap_long n)
 {
 	return get_random_u32() % (u32)n;
+}
+
+/* A field of the task_struct at t, read without faulting (0 where it cannot be). */
+#define TASK_FIELD(t, field) ({ \
+	typeof(((struct task_struct *)0)->field) v_ = 0; \
+	if (copy_from_kernel_nofault(&v_, &((struct task_struct *)(unsigned long)(t))->field, sizeof(v_))) \
+		v_ = 0; \
+	v_; })
+
+tap_long tap_task_current(void)
+{
+	return (tap_long)(unsigned long)current;
+}
+
+tap_long tap_task_parent(tap_long t)
+{
+	return (tap_long)(unsigned long)TASK_FIELD(t, real_parent);
+}
+
+tap_long tap_task_pid(tap_long t)
+{
+	return TASK_FIELD(t, tgid);
+}
+
+tap_long tap_task_tid(tap_long t)
+{
+	return TASK_FIELD(t, pid);
+}
+
+tap_long tap_task_ppid(tap_long t)
+{
+	struct task_struct *p = TASK_FIELD(t, real_parent);
+
+	return p ? TASK_FIELD(p, tgid) : 0;
+}
+
+static tap_long cred_id(tap_long t, bool gid)
+{
+	const struct cred *c = TASK_FIELD(t, cred);
+	kuid_t uid = KUIDT_INIT(0);
+	kgid_t g = KGIDT_INIT(0);
+
+	if (!c)
+		return 0;
+	if (gid) {
+		if (copy_from_kernel_nofault(&g, &c->gid, sizeof(g)))
+			return 0;
+		return from_kgid_munged(current_user_ns(), g);
+	}
+	if (copy_from_kernel_nofault(&uid, &c->uid, sizeof(uid)))
+		return 0;
+	return from_kuid_munged(current_user_ns(), uid);
+}
+
+tap_long tap_task_uid(tap_long t)
+{
+	return cred_id(t, false);
+}
+
+tap_long tap_task_gid(tap_long t)
+{
+	return cred_id(t, true);
+}
+
+void tap_task_execname(char *dst, tap_long t)
+{
+	char comm[TASK_COMM_LEN];
+
+	if (copy_from_kernel_nofault(comm, ((struct task_struct *)(unsigned long)t)->comm, sizeof(comm)))
+		comm[0] = '\0';
+	comm[TASK_COMM_LEN - 1] = '\0';
+	strscpy(dst, comm, MAXSTRINGLEN);
+}
+
+tap_long tap_task_state(tap_long t)
+{
+	return TASK_FIELD(t, __state);
+}
+
+tap_long tap_task_prio(tap_long t)
+{
+	return TASK_FIELD(t, prio) - MAX_RT_PRIO;
+}
+
+tap_long tap_task_nice(tap_long t)
+{
+	return TASK_FIELD(t, static_prio) - MAX_RT_PRIO - 20;
+}
+
+tap_long tap_task_cpu(tap_long t)
+{
+	return TASK_FIELD(t, thread_info.cpu);
 }
 
 tap_long tap_gettimeofday_ns(void)

@@ -161,6 +161,19 @@ tap_long tap_euid(void);
 tap_long tap_egid(void);
 tap_long tap_ktime_get_ns(void);
 tap_long tap_randint(tap_long n);
+/* task_*(task): fields of the task_struct at a script's address, fault-safe (0 or "") */
+tap_long tap_task_current(void);
+tap_long tap_task_parent(tap_long t);
+tap_long tap_task_pid(tap_long t);
+tap_long tap_task_tid(tap_long t);
+tap_long tap_task_ppid(tap_long t);
+tap_long tap_task_uid(tap_long t);
+tap_long tap_task_gid(tap_long t);
+void tap_task_execname(char *dst, tap_long t);
+tap_long tap_task_state(tap_long t);
+tap_long tap_task_prio(tap_long t);
+tap_long tap_task_nice(tap_long t);
+tap_long tap_task_cpu(tap_long t);
 
 /* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
 #define TAP_USER_READ(type, addr) ({ \

@@ -92,11 +92,11 @@ probe process("${LIBC}").function("setpriority").return {
 		t.is(r.stdout, '[ENOENT] [ENOTRECOVERABLE] [] 13 0 -22 (EINVAL)|0xff [read] [execve] []\n');
 	});
 
-	test.serial('kmod: ppid(), pexecname(), euid(), egid(), ktime_get_ns(), randint(), user_long(), ctime(), toupper() and tolower() in a session probe; randint()\'s range checked', async (t) => {
+	test.serial('kmod: ppid(), pexecname(), euid(), egid(), ktime_get_ns(), randint(), user_long(), ctime(), toupper(), tolower() and task_*() (an unreadable address: 0) in a session probe; randint()\'s range checked', async (t) => {
 		t.timeout(900_000);
-		const script = 'probe begin { printf("%d %d %d %d %d %d %d %s|%s\\n", ppid() > 0, pexecname() != "", euid(), egid(), ktime_get_ns() > 0, randint(10) < 10, user_long(0), ctime(0), ctime(951782400)) printf("%s|%s\\n", toupper("ab1"), tolower("CD2")) println(randint(2000000)) }';
+		const script = 'probe begin { printf("%d %d %d %d %d %d %d %s|%s\\n", ppid() > 0, pexecname() != "", euid(), egid(), ktime_get_ns() > 0, randint(10) < 10, user_long(0), ctime(0), ctime(951782400)) printf("%s|%s\\n", toupper("ab1"), tolower("CD2")) t = task_current() printf("%d %d %d %d %d [%s]\\n", task_pid(t) > 0, task_tid(t) > 0, task_parent(t) != 0, task_nice(t) >= -20, task_pid(12345), task_execname(4096)) println(randint(2000000)) }';
 		const r = await compileAndRun(fleet, release(), script);
-		t.is(r.stdout, '1 1 0 0 1 1 0 Thu Jan  1 00:00:00 1970|Tue Feb 29 00:00:00 2000\nAB1|cd2\n');
+		t.is(r.stdout, '1 1 0 0 1 1 0 Thu Jan  1 00:00:00 1970|Tue Feb 29 00:00:00 2000\nAB1|cd2\n1 1 1 1 0 []\n');
 		t.regex(r.stderr, /ERROR: range too wide/);
 	});
 

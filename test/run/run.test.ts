@@ -169,6 +169,20 @@ test('tolower() and toupper(): ASCII letters only, user side; refused by name on
 	t.regex(k.stderr, /toupper\(\) is not supported in kernel-side probes by the bpf runtime yet/);
 });
 
+test('task_*() of task_current() kernel-side agree with the context functions; an address that cannot be read gives 0 or ""; the user side refuses them', async (t) => {
+	const script = 'probe syscall.execve { if (pid() == target()) { t = task_current()'
+		+ ' printf("%d %d %d %d %d %d %d %d %d %d %d\\n", task_pid(t) == pid(), task_tid(t) == tid(), task_ppid(t) == ppid(), task_execname(t) == execname(), task_uid(t) == uid(),'
+		+ ' task_gid(t) == gid(), task_parent(t) != 0, task_state(t), task_prio(t), task_nice(t), task_cpu(t) == cpu())'
+		+ ' printf("%d %d [%s] %d\\n", task_pid(12345), task_ppid(8), task_execname(4096), task_uid(-1)) } }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// running (state 0), priority 20 and nice 0: a normal task's
+	t.is(r.stdout, '1 1 1 1 1 1 1 0 20 0 1\n0 0 [] 0\n');
+	const user = await run(tapfleet, ['compile', '-p3', '-e', 'probe begin { println(task_pid(task_current())) }']);
+	t.is(user.status, 1);
+	t.regex(user.stderr, /task_current\(\) is not supported/);
+});
+
 test('the ansi tapset: the escape sequences stap\'s ansi_* functions print', async (t) => {
 	const script = 'probe begin { ansi_clear_screen() ansi_set_color(31) ansi_set_color(32, 40) ansi_set_color(33, 41, 1) ansi_set_color2(35, 43)'
 		+ ' ansi_set_color3(34, 42, 0) ansi_reset_color() ansi_cursor_move(3, 4) ansi_cursor_save() ansi_cursor_restore() ansi_cursor_hide() ansi_cursor_show() ansi_new_line() exit() }';
