@@ -80,6 +80,11 @@ const BUILTINS: Record<string, Builtin> = {
 		b.line(`${r} = (${n}) ? tap_randint(${n}) : 0;`);
 		return r;
 	},
+	// kernel_long(addr) and its kin: stap's "kernel long copy fault at 0x..." where it cannot be read
+	kernel_long: kernelRead('long', '__s64', 'TAP_E_KREAD_LONG'),
+	kernel_int: kernelRead('int', '__s32', 'TAP_E_KREAD_INT'),
+	kernel_short: kernelRead('short', '__s16', 'TAP_E_KREAD_SHORT'),
+	kernel_char: kernelRead('char', '__s8', 'TAP_E_KREAD_CHAR'),
 	// user_long(addr) and its kin: the traced process's memory, 0 where it cannot be read (as stap)
 	user_long: userRead('long', 'user_long'),
 	user_int: userRead('int', 'user_int'),
@@ -185,6 +190,15 @@ function taskField(field: string): Builtin {
 	return (b, [t]) => {
 		kernelOnly(b, `task_${field}`);
 		return `tap_task_${field}(${t})`;
+	};
+}
+
+function kernelRead(kind: string, cType: string, code: string): Builtin {
+	return (b, [addr], e) => {
+		kernelOnly(b, `kernel_${kind}`);
+		const v = b.longTemp();
+		b.raiseIf(`TAP_KERNEL_READ(${cType}, ${addr}, &${v})`, code, e.tok, addr);
+		return v;
 	};
 }
 

@@ -286,6 +286,10 @@ const char tap_error_messages[TAP_E_COUNT][40] = {
 	[TAP_E_STRING] = "string copy fault",
 };
 const char tap_map_size_message[] = "Array overflow, check size limit (%d)";
+const char tap_kread_long_message[] = "kernel long copy fault at 0x%llx [man error::fault]";
+const char tap_kread_int_message[] = "kernel int copy fault at 0x%llx [man error::fault]";
+const char tap_kread_short_message[] = "kernel short copy fault at 0x%llx [man error::fault]";
+const char tap_kread_char_message[] = "kernel char copy fault at 0x%llx [man error::fault]";
 
 /* catch (e): e = the bare message of the error being caught */
 static __always_inline void tap_error_message(struct tap_context *c, char *dst)
@@ -299,6 +303,14 @@ static __always_inline void tap_error_message(struct tap_context *c, char *dst)
 
 		bpf_snprintf(dst, MAXSTRINGLEN, tap_map_size_message, &arg,
 			     sizeof(arg));
+	} else if (code >= TAP_E_KREAD_LONG && code <= TAP_E_KREAD_CHAR) {
+		__u64 arg = c->error_arg;
+		const char *fmt = code == TAP_E_KREAD_LONG ? tap_kread_long_message :
+				  code == TAP_E_KREAD_INT ? tap_kread_int_message :
+				  code == TAP_E_KREAD_SHORT ? tap_kread_short_message :
+				  tap_kread_char_message;
+
+		bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg));
 	} else if (code < TAP_E_COUNT) {
 		bpf_probe_read_kernel_str(dst, MAXSTRINGLEN,
 					  tap_error_messages[code]);
@@ -902,6 +914,13 @@ static __always_inline tap_long tap_task_cpu(tap_long t)
 		return BPF_CORE_READ(TAP_TASK(t), thread_info.cpu);
 	return BPF_CORE_READ((struct task_struct___old_cpu *)TAP_TASK(t), cpu);
 }
+
+/* kernel_long(addr) and its kin: non-zero on a fault (the caller raises stap's error), *dst 0 then */
+#define TAP_KERNEL_READ(type, addr, dst) ({ \
+	type v_ = 0; \
+	long r_ = bpf_probe_read_kernel(&v_, sizeof(v_), (const void *)(unsigned long)(addr)); \
+	*(dst) = r_ ? 0 : (tap_long)v_; \
+	r_ != 0; })
 
 /* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
 #define TAP_USER_READ(type, addr) ({ \

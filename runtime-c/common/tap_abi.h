@@ -58,6 +58,10 @@ enum tap_errcode {
 	TAP_E_AGG_OVERFLOW,	/* aggregation overflow */
 	TAP_E_USER,		/* error(msg): the message is in the record */
 	TAP_E_STRING,		/* string copy fault (kernel side) */
+	TAP_E_KREAD_LONG,	/* kernel_long(): fault at the address (arg) */
+	TAP_E_KREAD_INT,	/* kernel_int() */
+	TAP_E_KREAD_SHORT,	/* kernel_short() */
+	TAP_E_KREAD_CHAR,	/* kernel_char() */
 	TAP_E_COUNT
 };
 

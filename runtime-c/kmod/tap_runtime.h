@@ -175,6 +175,13 @@ tap_long tap_task_prio(tap_long t);
 tap_long tap_task_nice(tap_long t);
 tap_long tap_task_cpu(tap_long t);
 
+/* kernel_long(addr) and its kin: non-zero on a fault (the caller raises stap's error), *dst 0 then */
+#define TAP_KERNEL_READ(type, addr, dst) ({ \
+	type v_ = 0; \
+	long r_ = copy_from_kernel_nofault(&v_, (const void *)(unsigned long)(addr), sizeof(v_)); \
+	*(dst) = r_ ? 0 : (tap_long)v_; \
+	r_ != 0; })
+
 /* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
 #define TAP_USER_READ(type, addr) ({ \
 	type v_ = 0; \

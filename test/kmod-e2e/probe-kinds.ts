@@ -100,6 +100,14 @@ probe process("${LIBC}").function("setpriority").return {
 		t.regex(r.stderr, /ERROR: range too wide/);
 	});
 
+	test.serial('kmod: kernel_long() and kernel_int() at an unreadable address: stap\'s fault error, caught with its message, then uncaught with its location', async (t) => {
+		t.timeout(900_000);
+		const r = await compileAndRun(fleet, release(), 'probe begin { try { println(kernel_long(8)) } catch (m) { println(m) } println(kernel_int(4096)) }');
+		t.is(r.stdout, 'kernel long copy fault at 0x8 [man error::fault]\n');
+		t.regex(r.stderr, /ERROR: kernel int copy fault at 0x1000 \[man error::fault\] near identifier 'kernel_int' at <input>:1:\d+/);
+		t.not(r.status, 0);
+	});
+
 	test.serial('kmod uprobes: a file this machine has and the target lacks is refused at start, naming the probe and the path', async (t) => {
 		t.timeout(900_000);
 		// zlib is here (pass 2 finds inflate in it) and not in the guest

@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, tapfleet } from '../parse/helpers.js';
+import { BTF_KIND, BtfTypes } from '../../controller/elaborate/btf-types.js';
 
 test('hello world: prints exactly "hello world" and exits 0', async (t) => {
 	const r = await run(tapfleet, ['run', '-e', 'probe begin { println("hello world") exit () }']);
@@ -181,6 +182,24 @@ test('task_*() of task_current() kernel-side agree with the context functions; a
 	const user = await run(tapfleet, ['compile', '-p3', '-e', 'probe begin { println(task_pid(task_current())) }']);
 	t.is(user.status, 1);
 	t.regex(user.stderr, /task_current\(\) is not supported/);
+});
+
+/** task_struct.pid's byte offset on this kernel, from its BTF (what @cast would give stap). */
+function taskPidOffset(): number {
+	const btf = new BtfTypes(readFileSync('/sys/kernel/btf/vmlinux'));
+	const id = btf.named('task_struct').find((i) => btf.types[i]!.kind === BTF_KIND.STRUCT)!;
+	return btf.types[id]!.members.find((m) => m.name === 'pid')!.bitOffset / 8;
+}
+
+test('kernel_long/int/short/char(): a task_struct\'s bytes read kernel-side; an unreadable address is stap\'s error, with its location, and can be caught', async (t) => {
+	const script = 'probe syscall.execve { if (pid() == target()) { t = task_current()'
+		+ ' printf("%d %d\\n", kernel_int(t + @offsetof_pid) == tid(), (kernel_char(t + @offsetof_pid) & 0xff) == (tid() & 0xff))'
+		+ ' try { printf("%d\\n", kernel_short(8)) } catch { println("caught") }'
+		+ ' printf("%d\\n", kernel_long(4096)) } }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script.replaceAll('@offsetof_pid', String(taskPidOffset()))]);
+	t.is(r.stdout, '1 1\ncaught\n', r.stderr);
+	t.regex(r.stderr, /^ERROR: kernel long copy fault at 0x1000 \[man error::fault\] near identifier 'kernel_long' at <input>:1:\d+$/m);
+	t.is(r.status, 1);
 });
 
 test('the ansi tapset: the escape sequences stap\'s ansi_* functions print', async (t) => {
