@@ -40,6 +40,8 @@ export class KeeperBackend implements AuditBackend {
 	private readonly waiting = new Map<number, Waiting>();
 	private nextId = 1;
 	private gone?: Error;
+	/** close() was called: the socket stays referenced until it has closed (a late answer must not unref it). */
+	private closing = false;
 
 	private where = '';
 
@@ -106,7 +108,8 @@ export class KeeperBackend implements AuditBackend {
 				if (a.ok) w.resolve(a.value);
 				else w.reject(backendError(a.error));
 			}
-			if (this.waiting.size === 0) this.socket.unref();
+			// idle: like pg's idle connections, not what keeps a process alive (but a close awaited is)
+			if (this.waiting.size === 0 && !this.closing) this.socket.unref();
 		});
 		this.socket.on('error', () => {}); // followed by 'close'
 		this.socket.on('close', () => {
@@ -191,6 +194,7 @@ export class KeeperBackend implements AuditBackend {
 	/** Ends this run's connection; the keeper stays for the next run. */
 	close(): Promise<void> {
 		this.gone ??= new Error('the audit log is closed');
+		this.closing = true;
 		if (this.socket.destroyed) return Promise.resolve();
 		return new Promise((resolve) => {
 			this.socket.once('close', () => resolve());
