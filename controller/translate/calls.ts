@@ -127,10 +127,13 @@ const BUILTINS: Record<string, Builtin> = {
 		b.line(`if (tap_kernel_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`);
 	}),
 	strlen: (b, [s]) => `tap_str_len(${s})`,
-	isinstr: (b, [s, t]) => { userOnly(b, 'isinstr'); return `((tap_long)(tap_gen_strpos(${s}, ${t}) >= 0))`; },
-	strpos: (b, [s, t]) => { userOnly(b, 'strpos'); return `tap_gen_strpos(${s}, ${t})`; },
+	isinstr: (b, [s, t]) => `((tap_long)(${strpos(b, s!, t!)} >= 0))`,
+	strpos: (b, [s, t]) => strpos(b, s!, t!),
 	target: longOf('tap_target'),
-	substr: stringInto((b, d, [s, st, n]) => { userOnly(b, 'substr'); b.line(`tap_gen_substr(${d}, ${s}, ${st}, ${n});`); }),
+	substr: stringInto((b, d, [s, st, n]) => {
+		if (b.side === 'kernel') b.line(`tap_substr(${d}, ${inBuffer(b, s!)}, ${st}, ${n});`);
+		else b.line(`tap_gen_substr(${d}, ${s}, ${st}, ${n});`);
+	}),
 	str_replace: stringInto((b, d, [s, f, t]) => { userOnly(b, 'str_replace'); b.line(`tap_gen_str_replace(${d}, ${s}, ${f}, ${t});`); }),
 	tolower: stringInto((b, d, [s]) => { userOnly(b, 'tolower'); b.line(`tap_gen_case(${d}, ${s}, 0);`); }),
 	toupper: stringInto((b, d, [s]) => { userOnly(b, 'toupper'); b.line(`tap_gen_case(${d}, ${s}, 1);`); }),
@@ -185,6 +188,25 @@ const REGS_EVENTS: ReadonlySet<string> = new Set(['perf', 'profile', 'timer', 'k
 
 /** stap's randint() limit. */
 const RANDINT_MAX = 1 << 20;
+
+/**
+ * A string argument in a MAXSTRINGLEN buffer of its own, as the bpf kernel
+ * side's string loops need it (a literal's .rodata object is shorter, and
+ * the verifier follows every read).
+ */
+function inBuffer(b: Body, s: string): string {
+	const t = b.strTemp();
+	b.line(`tap_str_copy(${t}, ${s});`);
+	return t;
+}
+
+/** strpos(s, t): the bpf kernel side's bpf_loop search over buffers, else the C library's. */
+function strpos(b: Body, s: string, t: string): string {
+	if (b.side !== 'kernel') return `tap_gen_strpos(${s}, ${t})`;
+	const r = b.longTemp();
+	b.line(`${r} = tap_strpos(${inBuffer(b, s)}, ${inBuffer(b, t)});`);
+	return r;
+}
 
 function taskField(field: string): Builtin {
 	return (b, [t]) => {

@@ -202,6 +202,16 @@ test('kernel_long/int/short/char(): a task_struct\'s bytes read kernel-side; an 
 	t.is(r.status, 1);
 });
 
+test('substr(), strpos() and isinstr() on the kernel side (literals and the context\'s strings), as on the user side', async (t) => {
+	const calls = 'substr(execname(), 0, 1), substr("hello", 1, 3), substr("abc", 5, 1), strpos(execname(), "h"), strpos("abcabc", "ca"), isinstr(execname(), "sh"), isinstr("abc", "x")';
+	const script = `probe syscall.execve { if (pid() == target()) printf("[%s] [%s] [%s] %d %d %d %d\\n", ${calls}) }`
+		+ ` probe begin { printf("[%s] [%s] [%s] %d %d %d %d\\n", ${calls.replaceAll('execname()', '"sh"')}) }`;
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// the command's execve comes from the shell that runs it ("sh")
+	t.is(r.stdout, '[s] [ell] [] 1 2 1 0\n[s] [ell] [] 1 2 1 0\n');
+});
+
 test('the ansi tapset: the escape sequences stap\'s ansi_* functions print', async (t) => {
 	const script = 'probe begin { ansi_clear_screen() ansi_set_color(31) ansi_set_color(32, 40) ansi_set_color(33, 41, 1) ansi_set_color2(35, 43)'
 		+ ' ansi_set_color3(34, 42, 0) ansi_reset_color() ansi_cursor_move(3, 4) ansi_cursor_save() ansi_cursor_restore() ansi_cursor_hide() ansi_cursor_show() ansi_new_line() exit() }';
