@@ -31,10 +31,9 @@ const BUILTINS: Record<string, Builtin> = {
 	errno_str: stringInto((b, s, [err]) => b.line(`tap_errno_str(${s}, ${err});`)),
 	errno_p: (b, [err]) => `tap_errno_p(${err})`,
 	// ctime(secs): "Thu Jan  1 00:00:00 1970"; stap's errors outside 32 bits of seconds
-	ctime: stringInto((b, s, [secs]) => {
+	ctime: stringInto((b, s, [secs], e) => {
 		b.open(`if ((${secs}) > TAP_CTIME_MAX || (${secs}) < TAP_CTIME_MIN) {`);
-		b.line(`tap_error_user(c, (${secs}) > 0 ? "Time too far in the future to be converted" : "Time too far in the past to be converted");`);
-		b.line(`goto ${b.errTarget};`);
+		raiseMessage(b, `(${secs}) > 0 ? "Time too far in the future to be converted" : "Time too far in the past to be converted"`, e);
 		b.close();
 		b.line(`tap_ctime(${s}, ${secs});`);
 	}),
@@ -71,11 +70,10 @@ const BUILTINS: Record<string, Builtin> = {
 	egid: longOf('tap_egid'),
 	ktime_get_ns: longOf('tap_ktime_get_ns'),
 	// randint(n): [0, n); as stap, "range too wide" past 2**20 (or for a negative n)
-	randint: (b, [n]) => {
+	randint: (b, [n], e) => {
 		const r = b.longTemp();
 		b.open(`if ((__u64)(${n}) > ${RANDINT_MAX}) {`);
-		b.line('tap_error_user(c, "range too wide");');
-		b.line(`goto ${b.errTarget};`);
+		raiseMessage(b, '"range too wide"', e);
 		b.close();
 		b.line(`${r} = (${n}) ? tap_randint(${n}) : 0;`);
 		return r;
@@ -206,6 +204,13 @@ function strpos(b: Body, s: string, t: string): string {
 	const r = b.longTemp();
 	b.line(`${r} = tap_strpos(${inBuffer(b, s)}, ${inBuffer(b, t)});`);
 	return r;
+}
+
+/** A builtin's own error, as stap reports one: its message, then "near" the call's location. */
+function raiseMessage(b: Body, message: string, e: Call): void {
+	b.line(`tap_error_user(c, ${message});`);
+	b.line(`c->last_loc = ${b.mod.location(e.tok)};`);
+	b.line(`goto ${b.errTarget};`);
 }
 
 function taskField(field: string): Builtin {
