@@ -133,8 +133,8 @@ const BUILTINS: Record<string, Builtin> = {
 		else b.line(`tap_gen_substr(${d}, ${s}, ${st}, ${n});`);
 	}),
 	str_replace: stringInto((b, d, [s, f, t]) => { userOnly(b, 'str_replace'); b.line(`tap_gen_str_replace(${d}, ${s}, ${f}, ${t});`); }),
-	tolower: stringInto((b, d, [s]) => { userOnly(b, 'tolower'); b.line(`tap_gen_case(${d}, ${s}, 0);`); }),
-	toupper: stringInto((b, d, [s]) => { userOnly(b, 'toupper'); b.line(`tap_gen_case(${d}, ${s}, 1);`); }),
+	tolower: stringInto((b, d, [s]) => b.line(b.side === 'kernel' ? `tap_case(${d}, ${inBuffer(b, s!)}, 0);` : `tap_gen_case(${d}, ${s}, 0);`)),
+	toupper: stringInto((b, d, [s]) => b.line(b.side === 'kernel' ? `tap_case(${d}, ${inBuffer(b, s!)}, 1);` : `tap_gen_case(${d}, ${s}, 1);`)),
 	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,
 	strtol: (b, [s, base]) => { userOnly(b, 'strtol'); return `((tap_long)strtoll(${s}, NULL, (int)(${base})))`; },
 	pp: (b) => b.mod.stringLiteral(b.probePoint),

@@ -720,6 +720,25 @@ static __always_inline tap_long tap_strpos(const char *s1, const char *s2)
 	return st->found;
 }
 
+/* tolower(s), toupper(s): ASCII letters only; src in a MAXSTRINGLEN buffer */
+static __always_inline void tap_case(char *dst, const char *src, int upper)
+{
+	int i;
+
+	for (i = 0; i < MAXSTRINGLEN - 1; i++) {
+		char ch = src[i];
+
+		if (!ch)
+			break;
+		if (upper && ch >= 'a' && ch <= 'z')
+			ch -= 'a' - 'A';
+		else if (!upper && ch >= 'A' && ch <= 'Z')
+			ch += 'a' - 'A';
+		dst[i] = ch;
+	}
+	dst[i & (MAXSTRINGLEN - 1)] = '\0';
+}
+
 /* substr(str, start, length), as common/tap_strings.c tap_substr */
 static __always_inline void tap_substr(char *dst, const char *str,
 				       tap_long start, tap_long length)
