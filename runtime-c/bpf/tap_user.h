@@ -146,12 +146,6 @@ tap_long tap_gid(void);
 tap_long tap_cpu(void);
 tap_long tap_gettimeofday_ns(void);
 tap_long tap_target(void);
-tap_long tap_ppid(void);
-void tap_pexecname(char *dst);
-tap_long tap_euid(void);
-tap_long tap_egid(void);
-tap_long tap_ktime_get_ns(void);
-tap_long tap_randint(tap_long n);
 
 #include "tap_api.h"
 

@@ -63,4 +63,15 @@ static inline int tap_cmp_long(tap_long a, tap_long b)
 	return a < b ? -1 : a > b;
 }
 
+/* ---- context functions both implement out of line ---- */
+
+/* ppid(), pexecname(): the real parent (the session's owner's in kmod's session probes) */
+tap_long tap_ppid(void);
+void tap_pexecname(char *dst);
+tap_long tap_euid(void);
+tap_long tap_egid(void);
+tap_long tap_ktime_get_ns(void);
+/* randint(n), 0 < n <= 2**20 (the generator checks) */
+tap_long tap_randint(tap_long n);
+
 #endif /* TAP_API_H */

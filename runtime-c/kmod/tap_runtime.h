@@ -155,12 +155,6 @@ tap_long tap_uid(void);
 tap_long tap_gid(void);
 tap_long tap_cpu(void);
 tap_long tap_gettimeofday_ns(void);
-tap_long tap_ppid(void);
-void tap_pexecname(char *dst);
-tap_long tap_euid(void);
-tap_long tap_egid(void);
-tap_long tap_ktime_get_ns(void);
-tap_long tap_randint(tap_long n);
 /* task_*(task): fields of the task_struct at a script's address, fault-safe (0 or "") */
 tap_long tap_task_current(void);
 tap_long tap_task_parent(tap_long t);

@@ -44,6 +44,16 @@ function placeOf(db: TestDb): KeeperPlace {
 	return place;
 }
 
+/** True once process `pid` is gone. */
+function exited(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return false;
+	} catch {
+		return true;
+	}
+}
+
 /** The pid of the keeper that last started serving at `place` (from its log). */
 function keeperPid(place: KeeperPlace): number {
 	const pids = [...readFileSync(place.logPath, 'utf8').matchAll(/keeper (\d+): serving/g)].map((m) => Number(m[1]));
@@ -134,14 +144,7 @@ test.serial('a killed keeper leaves a stale socket: the next run opens the log i
 	withKeeper(async (db, place) => {
 		const killed = keeperPid(place);
 		process.kill(killed, 'SIGKILL');
-		await waitFor('the keeper to die', () => {
-			try {
-				process.kill(killed, 0);
-				return false;
-			} catch {
-				return true;
-			}
-		});
+		await waitFor('the keeper to die', () => exited(killed));
 		t.true(existsSync(place.socketPath), 'the socket file is left behind');
 
 		const run = await openAuditLog(db.spec, RUN_LOG);
@@ -193,14 +196,7 @@ test.serial('a keeper that accepts but does not answer (stopped): the run opens 
 		await waitFor('a new keeper', () => answers(place));
 		t.not(keeperPid(place), stopped);
 		process.kill(stopped, 'SIGCONT');
-		await waitFor('the stopped keeper to see its socket taken and stop', () => {
-			try {
-				process.kill(stopped, 0);
-				return false;
-			} catch {
-				return true;
-			}
-		});
+		await waitFor('the stopped keeper to see its socket taken and stop', () => exited(stopped));
 		t.true(await answers(place), 'the new keeper serves on');
 	}),
 );

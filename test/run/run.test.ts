@@ -1,6 +1,6 @@
 // `tapfleet run` on this host, end to end: passes 1-4, the module loaded by
 // the real taprun on this kernel, output compared exactly.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,15 +161,21 @@ test('user_mode(): 1 for timer.profile samples of a busy user-space loop, 0 in a
 	t.is(r.stdout, '0 10 user\n');
 });
 
-test('tolower() and toupper(): ASCII letters only, on both sides', async (t) => {
-	const calls = 'toupper(execname()), tolower("ABC-xyZ"), toupper("Hello, World_42"), toupper("")';
-	const script = `probe syscall.execve { if (pid() == target()) printf("%s|%s|%s|[%s]\\n", ${calls}) }`
-		+ ` probe begin { printf("%s|%s|%s|[%s]\\n", ${calls.replace('execname()', '"sh"')}) }`;
+/**
+ * The same string calls on both sides: kernel-side at the -c command's
+ * execve (whose execname() is the shell that runs it, "sh"), user-side in
+ * begin with execname() spelled "sh"; each prints `format` once.
+ */
+async function onBothSides(t: ExecutionContext, format: string, calls: string, expected: string): Promise<void> {
+	const script = `probe syscall.execve { if (pid() == target()) printf("${format}\\n", ${calls}) }`
+		+ ` probe begin { printf("${format}\\n", ${calls.replaceAll('execname()', '"sh"')}) }`;
 	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script]);
 	t.is(r.status, 0, r.stderr);
-	// the command's execve comes from the shell that runs it ("sh")
-	t.is(r.stdout, 'SH|abc-xyz|HELLO, WORLD_42|[]\nSH|abc-xyz|HELLO, WORLD_42|[]\n');
-});
+	t.is(r.stdout, `${expected}\n${expected}\n`);
+}
+
+test('tolower() and toupper(): ASCII letters only, on both sides', (t) =>
+	onBothSides(t, '%s|%s|%s|[%s]', 'toupper(execname()), tolower("ABC-xyZ"), toupper("Hello, World_42"), toupper("")', 'SH|abc-xyz|HELLO, WORLD_42|[]'));
 
 test('task_*() of task_current() kernel-side agree with the context functions; an address that cannot be read gives 0 or ""; the user side refuses them', async (t) => {
 	const script = 'probe syscall.execve { if (pid() == target()) { t = task_current()'
@@ -203,15 +209,10 @@ test('kernel_long/int/short/char(): a task_struct\'s bytes read kernel-side; an 
 	t.is(r.status, 1);
 });
 
-test('substr(), strpos() and isinstr() on the kernel side (literals and the context\'s strings), as on the user side', async (t) => {
-	const calls = 'substr(execname(), 0, 1), substr("hello", 1, 3), substr("abc", 5, 1), strpos(execname(), "h"), strpos("abcabc", "ca"), isinstr(execname(), "sh"), isinstr("abc", "x")';
-	const script = `probe syscall.execve { if (pid() == target()) printf("[%s] [%s] [%s] %d %d %d %d\\n", ${calls}) }`
-		+ ` probe begin { printf("[%s] [%s] [%s] %d %d %d %d\\n", ${calls.replaceAll('execname()', '"sh"')}) }`;
-	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script]);
-	t.is(r.status, 0, r.stderr);
-	// the command's execve comes from the shell that runs it ("sh")
-	t.is(r.stdout, '[s] [ell] [] 1 2 1 0\n[s] [ell] [] 1 2 1 0\n');
-});
+test('substr(), strpos() and isinstr() on the kernel side (literals and the context\'s strings), as on the user side', (t) =>
+	onBothSides(t, '[%s] [%s] [%s] %d %d %d %d',
+		'substr(execname(), 0, 1), substr("hello", 1, 3), substr("abc", 5, 1), strpos(execname(), "h"), strpos("abcabc", "ca"), isinstr(execname(), "sh"), isinstr("abc", "x")',
+		'[s] [ell] [] 1 2 1 0'));
 
 test('the ansi tapset: the escape sequences stap\'s ansi_* functions print', async (t) => {
 	const script = 'probe begin { ansi_clear_screen() ansi_set_color(31) ansi_set_color(32, 40) ansi_set_color(33, 41, 1) ansi_set_color2(35, 43)'
