@@ -4,6 +4,7 @@
 // file they come from (its build-id or hash, read from the same bytes).
 import { readFileSync } from 'node:fs';
 import { type FileIdentity, fileIdentity } from '../module/user-files.js';
+import { type ElfLayout, type SdtMarker, fileOffsetOf, sdtMarkers } from './elf-sdt.js';
 
 export interface ElfFunction {
 	readonly name: string;
@@ -23,6 +24,8 @@ export class ElfError extends Error {}
 
 export interface ElfFile {
 	readonly functions: ElfFunction[];
+	/** Its SDT markers (process("...").mark("...")), in note order. */
+	readonly markers: SdtMarker[];
 	/** The build the offsets are right for. */
 	readonly identity: FileIdentity;
 }
@@ -52,19 +55,25 @@ export function elfFile(path: string): ElfFile {
 	const phnum = buf.readUInt16LE(56);
 	const shentsize = buf.readUInt16LE(58);
 	const shnum = buf.readUInt16LE(60);
+	const shstrndx = buf.readUInt16LE(62);
 	const loads: { vaddr: bigint; offset: bigint; filesz: bigint }[] = [];
 	for (let i = 0; i < phnum; i++) {
 		const o = phoff + i * phentsize;
 		if (buf.readUInt32LE(o) !== PT_LOAD) continue;
 		loads.push({ offset: buf.readBigUInt64LE(o + 8), vaddr: buf.readBigUInt64LE(o + 16), filesz: buf.readBigUInt64LE(o + 32) });
 	}
-	const sections = Array.from({ length: shnum }, (_, i) => {
+	if (shoff + shnum * shentsize > buf.length) throw new ElfError(`'${path}' is truncated`);
+	const headers = Array.from({ length: shnum }, (_, i) => {
 		const o = shoff + i * shentsize;
 		return {
-			type: buf.readUInt32LE(o + 4), offset: Number(buf.readBigUInt64LE(o + 24)), size: Number(buf.readBigUInt64LE(o + 32)),
+			nameAt: buf.readUInt32LE(o), type: buf.readUInt32LE(o + 4), addr: buf.readBigUInt64LE(o + 16),
+			offset: Number(buf.readBigUInt64LE(o + 24)), size: Number(buf.readBigUInt64LE(o + 32)),
 			link: buf.readUInt32LE(o + 40), entsize: Number(buf.readBigUInt64LE(o + 56)),
 		};
 	});
+	const names = headers[shstrndx];
+	const sections = headers.map((h) => ({ ...h, name: names && names.offset + h.nameAt < buf.length ? buf.toString('latin1', names.offset + h.nameAt, buf.indexOf(0, names.offset + h.nameAt)) : '' }));
+	const layout: ElfLayout = { sections, loads };
 	const table = sections.find((s) => s.type === SHT_SYMTAB) ?? sections.find((s) => s.type === SHT_DYNSYM);
 	const out = new Map<string, ElfFunction>();
 	if (table && table.entsize > 0) {
@@ -76,13 +85,13 @@ export function elfFile(path: string): ElfFile {
 			if ((info & 0xf) !== STT_FUNC || shndx === 0 || address === 0n) continue;
 			const nameAt = strtab.offset + buf.readUInt32LE(o);
 			const name = buf.toString('latin1', nameAt, buf.indexOf(0, nameAt)).replace(/@.*$/, '');
-			const seg = loads.find((l) => address >= l.vaddr && address < l.vaddr + l.filesz);
-			if (!seg || out.has(name)) continue;
-			out.set(name, { name, address, fileOffset: address - seg.vaddr + seg.offset, size: buf.readBigUInt64LE(o + 16) });
+			const fileOffset = fileOffsetOf(layout, address);
+			if (fileOffset === null || out.has(name)) continue;
+			out.set(name, { name, address, fileOffset, size: buf.readBigUInt64LE(o + 16) });
 		}
 	}
 	const functions = [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-	const file = { functions, identity: fileIdentity(buf) };
+	const file = { functions, markers: sdtMarkers(buf, layout), identity: fileIdentity(buf) };
 	cache.set(path, file);
 	return file;
 }

@@ -9,6 +9,7 @@ import type { KernelProfile, Tracepoint, TracepointField } from '../profile/type
 import { SemanticError } from './diagnostics.js';
 import { type ElfFile, elfFile } from './elf-symbols.js';
 import { globMatch, isGlob } from './glob.js';
+import { matchMarks } from './sdt-probes.js';
 import { TracepointTargets } from './tracepoint-args.js';
 import type { ProbeEvent, TargetVar } from './program.js';
 
@@ -77,6 +78,12 @@ export function matchPrimitive(pp: ProbePoint, profile: KernelProfile): Primitiv
 			if (head.arg?.kind === 'literal_string' && (n === 2 || (n === 3 && c[2]!.functor === 'return')) && c[1]!.functor === 'function') {
 				return matchUprobe(head.arg.value, strArg(c[1]!, 'process.function'), n === 3, pp, profile);
 			}
+			if (head.arg?.kind === 'literal_string' && n === 2 && c[1]!.functor === 'mark') {
+				return matchMarks(...userElf(head.arg.value, pp), null, strArg(c[1]!, 'process.mark'), pp, profile);
+			}
+			if (head.arg?.kind === 'literal_string' && n === 3 && c[1]!.functor === 'provider' && c[2]!.functor === 'mark') {
+				return matchMarks(...userElf(head.arg.value, pp), strArg(c[1]!, 'process.provider'), strArg(c[2]!, 'process.mark'), pp, profile);
+			}
 			return null;
 		default:
 			return null;
@@ -93,19 +100,22 @@ function resolveExecutable(name: string): string {
 	return name;
 }
 
+/** The ELF file process("FILE") names (through $PATH, links resolved), and its canonical path. */
+function userElf(file: string, pp: ProbePoint): [ElfFile, string] {
+	try {
+		const canonical = realpathSync(resolveExecutable(file));
+		return [elfFile(canonical), canonical];
+	} catch (e) {
+		throw new SemanticError(`cannot read the symbols of '${file}': ${(e as Error).message}`, pp.components[0]!.tok);
+	}
+}
+
 function matchUprobe(file: string, pattern: string, isReturn: boolean, pp: ProbePoint, profile: KernelProfile): PrimitiveMatch[] {
 	const cap = profile.capabilities.uprobe;
 	if (!cap.available && !profile.runtimes.kmod.available) {
 		throw new SemanticError(`process(...).function probes need uprobes, which kernel ${profile.release} does not have${cap.reason ? ` (${cap.reason})` : ''}`, pp.components[0]!.tok);
 	}
-	const exe = resolveExecutable(file);
-	let elf: ElfFile;
-	try {
-		elf = elfFile(realpathSync(exe));
-	} catch (e) {
-		throw new SemanticError(`cannot read the symbols of '${file}': ${(e as Error).message}`, pp.components[0]!.tok);
-	}
-	const canonical = realpathSync(exe);
+	const [elf, canonical] = userElf(file, pp);
 	return elf.functions.filter((f) => globMatch(pattern, f.name)).map((f) => {
 		const targets = new Map<string, TargetVar>();
 		if (isReturn) targets.set('$return', { kind: 'target', name: '$return', type: 'long', cType: 'long', pointer: false, source: { kind: 'return_value' } });

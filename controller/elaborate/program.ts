@@ -19,6 +19,7 @@
 // Nodes are created fresh for every concrete probe (an alias body expanded
 // into 300 syscall probes gives 300 bodies), because target variables and
 // therefore types differ between them.
+import type { SdtOperand } from './sdt-operand.js';
 import type { FormatComponent, StatComponent } from '../parse/ast.js';
 import type { Token } from '../parse/token.js';
 import type { Tracepoint, TracepointField } from '../profile/types.js';
@@ -115,7 +116,9 @@ export type TargetSource =
 	 * between two of them; then `size` bytes (`signed`), or a string (char[]).
 	 * No steps: the argument itself.
 	 */
-	| { readonly kind: 'tp_arg'; readonly index: number; readonly steps: readonly number[]; readonly size: number; readonly signed: boolean; readonly string: boolean };
+	| { readonly kind: 'tp_arg'; readonly index: number; readonly steps: readonly number[]; readonly size: number; readonly signed: boolean; readonly string: boolean }
+	/** Argument `index` (0-based) of an SDT marker (process("...").mark("...")), where its note says it is. */
+	| { readonly kind: 'sdt_arg'; readonly index: number; readonly operand: SdtOperand };
 
 export interface TargetVar {
 	readonly kind: 'target';
@@ -313,6 +316,8 @@ export type ProbeEvent =
 		readonly kind: 'uprobe'; readonly path: string; readonly symbol: string; readonly offset: bigint; readonly isReturn: boolean;
 		/** Which build of the file the offset is in (its build-id, or hash): the manifest's userFiles. */
 		readonly file?: FileIdentity;
+		/** An SDT marker's semaphore (file offset), counted up by the kernel while the uprobe is attached; absent: none. */
+		readonly semaphore?: bigint;
 	}
 	/** kprobe/kretprobe (kmod runtime, or bpf where the target has kprobes). */
 	| { readonly kind: 'kprobe'; readonly symbol: string; readonly offset: bigint; readonly isReturn: boolean }

@@ -8,6 +8,7 @@ import { SemanticError, similarNames, withSimilar } from './diagnostics.js';
 import type { LibraryFunction, SymbolTable } from './library.js';
 import type * as P from './program.js';
 import { TracepointTargets } from './tracepoint-args.js';
+import { MarkTargets } from './sdt-probes.js';
 
 /** Where names are looked up: one probe (all its alias bodies share it) or one function. */
 export interface Scope {
@@ -208,6 +209,11 @@ export class Translator {
 	private targetSymbol(e: A.TargetSymbol, sc: Scope): P.Expr {
 		if (!sc.targets) return this.fail('target variables can only be used in probes', e.tok);
 		if (e.addressof) return this.fail('taking the address of a target variable is not supported', e.tok);
+		if (sc.targets instanceof MarkTargets) {
+			const m = sc.targets.marker;
+			if (e.name === '$$name' || e.name === '$$provider') return { kind: 'string', tok: e.tok, type: 'string', value: e.name === '$$name' ? m.name : m.provider };
+			if (e.name === '$$vars' || e.name === '$$parms') return this.prettyVars(e, sc, true);
+		}
 		if (e.name === '$$vars' || e.name === '$$parms' || e.name === '$$locals') return this.prettyVars(e, sc);
 		let name = e.name;
 		let components = e.components;
@@ -228,6 +234,7 @@ export class Translator {
 			}
 		}
 		if (!t) {
+			if (sc.targets instanceof MarkTargets) return this.fail(`unable to find marker argument '${name}' (mark("${sc.targets.marker.name}") has ${sc.targets.size}${sc.targets.size ? `: ${[...sc.targets.keys()].join(' ')}` : ''})`, e.tok);
 			const sugs = similarNames(name, [...sc.targets.keys(), '$$name', '$$parms', '$$vars']);
 			return this.fail(`unable to find tracepoint variable '${name}'${sugs.length ? ` (alternatives: ${[...sc.targets.keys(), '$$parms', '$$vars'].join(' ')})` : ''}`, e.tok);
 		}
@@ -238,9 +245,9 @@ export class Translator {
 		return { kind: 'var', tok: e.tok, type: t.type, variable: t };
 	}
 
-	/** `$$vars`: "a=0x1 b="str"" over every target variable, as sprintf. */
-	private prettyVars(e: A.TargetSymbol, sc: Scope): P.Expr {
-		const vars = [...sc.targets!.values()].filter((t) => /^\$[a-z_][a-z0-9_]*$/i.test(t.name) && !/^\$(arg\d|return|syscall)$/.test(t.name));
+	/** `$$vars`: "a=0x1 b="str"" over every target variable, as sprintf; a marker's are its arguments ("arg1=0x1"). */
+	private prettyVars(e: A.TargetSymbol, sc: Scope, argsToo = false): P.Expr {
+		const vars = [...sc.targets!.values()].filter((t) => /^\$[a-z_][a-z0-9_]*$/i.test(t.name) && (argsToo || !/^\$(arg\d|return|syscall)$/.test(t.name)));
 		const args: P.Expr[] = [];
 		const parts: string[] = [];
 		for (const t of vars) {

@@ -6,6 +6,7 @@ import { Body } from './body.js';
 import { functionName, functionParams } from './calls.js';
 import { genExpr } from './expressions.js';
 import { type ModuleContext, type Side, TranslateError } from './module-context.js';
+import { sdtArgumentOf } from './sdt-arg.js';
 import { genBlock, labelLine } from './statements.js';
 
 /** The C text of a body's lines. */
@@ -39,6 +40,10 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		if (s.kind === 'arg' && (s.index < 0 || s.index > 5)) b.unsupported(p.tok, `argument ${s.index + 1} of a function (registers hold 6)`);
 		const reg = s.kind === 'arg' ? `PT_REGS_PARM${s.index + 1}_CORE((struct pt_regs *)ctx)` : 'PT_REGS_RC_CORE((struct pt_regs *)ctx)';
 		b.line(`${c} = (tap_long)${reg};`);
+		return;
+	}
+	if (s.kind === 'sdt_arg') {
+		b.line(`${c} = ${sdtArgumentOf(v.name, s.operand, p)};`);
 		return;
 	}
 	if (s.kind === 'tp_arg') {
@@ -104,8 +109,8 @@ function kernelSection(p: ConcreteProbe): string {
 	switch (e.kind) {
 		case 'tracepoint': return `tracepoint/${e.system}/${e.event}`;
 		case 'raw_tracepoint': return `raw_tracepoint/${e.event}`;
-		// libbpf resolves the symbol itself; e.offset is its file offset (kmod's), not an offset into it
-		case 'uprobe': return `${e.isReturn ? 'uretprobe' : 'uprobe'}/${e.path}:${e.symbol}`;
+		// taprun attaches it at the file offset pass 2 found (the module descriptor's `uprobe`)
+		case 'uprobe': return e.isReturn ? 'uretprobe' : 'uprobe';
 		case 'kprobe': return `${e.isReturn ? 'kretprobe' : 'kprobe'}/${e.symbol}${e.offset ? `+${e.offset}` : ''}`;
 		case 'perf':
 		case 'profile': return 'perf_event';

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ConcreteProbe, FunctionDef, Program } from '../elaborate/program.js';
 import { cLong } from './c-text.js';
+import { uprobeSpec } from './uprobe-spec.js';
 import { globalDeclarations } from './declarations.js';
 import { formatAndLocationTables, manifestLists, moduleDescriptor } from './module-tables.js';
 import { functionPrototype, genFunction, genProbe } from './handlers.js';
@@ -99,6 +100,8 @@ function describe(p: ConcreteProbe, index: number): string {
 			const period = freq ? e.sampleFrequency! : e.samplePeriod ?? 1000000n;
 			return `{ .point = ${point}, .kind = TAP_PK_PERF, .prog = "probe_${index}", .period_ns = ${cLong(period)}, .perf_type = ${e.type}, .perf_freq = ${freq ? 1 : 0}, .perf_config = ${e.config}ULL }`;
 		}
+		case 'uprobe':
+			return `{ .point = ${point}, .kind = TAP_PK_UPROBE, .prog = "probe_${index}", .uprobe = ${cStringRaw(uprobeSpec(e))}, .uretprobe = ${e.isReturn ? 1 : 0} }`;
 		default:
 			return `{ .point = ${point}, .kind = TAP_PK_KERNEL, .prog = "probe_${index}" }`;
 	}

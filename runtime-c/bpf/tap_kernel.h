@@ -941,6 +941,9 @@ static __always_inline tap_long tap_task_cpu(tap_long t)
 	*(dst) = r_ ? 0 : (tap_long)v_; \
 	r_ != 0; })
 
+/* a uprobe's user register (an SDT marker's argument): struct pt_regs field */
+#define TAP_UREG(field) BPF_CORE_READ((struct pt_regs *)ctx, field)
+
 /* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
 #define TAP_USER_READ(type, addr) ({ \
 	type v_ = 0; \

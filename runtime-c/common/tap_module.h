@@ -16,6 +16,7 @@ enum tap_probe_kind {
 	TAP_PK_TIMER,		/* user side, every period_ns (timer.ms/s/...) */
 	TAP_PK_KERNEL,		/* kernel side, attached by section name */
 	TAP_PK_PERF,		/* kernel side, perf event on every CPU */
+	TAP_PK_UPROBE,		/* kernel side, a uprobe at `uprobe` (bpf) */
 };
 
 struct tap_probe_desc {
@@ -31,6 +32,9 @@ struct tap_probe_desc {
 	__u32 perf_type;	/* PERF_TYPE_SOFTWARE ... */
 	__u32 perf_freq;
 	__u64 perf_config;	/* PERF_COUNT_SW_CPU_CLOCK ... */
+	/* uprobes (bpf): "PATH:0xOFFSET[(0xSEMAPHORE)]" (tap_uprobe_spec.h) */
+	const char *uprobe;
+	int uretprobe;
 };
 
 /* A map the user side reaches through the runtime (bpf: by name). */

@@ -3,7 +3,8 @@
  * Registering kernel-side probes from the module descriptor. A probe of
  * kind TAP_PK_KERNEL names its attach point in `prog`, in libbpf's section
  * syntax: "kprobe/SYMBOL", "kretprobe/SYMBOL", "tracepoint/SYSTEM/EVENT",
- * "uprobe/PATH:OFFSET", "uretprobe/PATH:OFFSET" (OFFSET in the file), and
+ * "uprobe/PATH:OFFSET", "uretprobe/PATH:OFFSET" (OFFSET in the file; an SDT
+ * marker's semaphore after it: tap_uprobe_spec.h), and
  * our own "trace_event/SYSTEM/EVENT" (the event's record: below);
  * TAP_PK_TIMER probes become hrtimers. Every hit goes to tap_run_probe().
  */
@@ -17,6 +18,7 @@
 #include <linux/tracepoint.h>
 #include <linux/uprobes.h>
 #include "kmod_rt.h"
+#include "tap_uprobe_spec.h"
 
 enum attach_kind {
 	AK_NONE, AK_KPROBE, AK_KRETPROBE, AK_TRACEPOINT, AK_TIMER, AK_PERF,
@@ -217,26 +219,26 @@ static int attach_trace_event(struct attachment *a,
 }
 
 /*
- * "uprobe/PATH:OFFSET": the file is looked up once, here, and held until
- * unregistering; the kernel plants the breakpoint in every mapping of it,
- * present and future.
+ * "uprobe/PATH:OFFSET", "uprobe/PATH:OFFSET(SEMAPHORE)" (tap_uprobe_spec.h):
+ * the file is looked up once, here, and held until unregistering; the
+ * kernel plants the breakpoint in every mapping of it, present and future,
+ * and counts an SDT marker's semaphore up in each while it is registered.
  */
 static int attach_uprobe(struct attachment *a, const struct tap_probe_desc *p,
-			 const char *spec, bool ret_probe, char *err,
+			 const char *text, bool ret_probe, char *err,
 			 size_t errsize)
 {
-	const char *colon = strrchr(spec, ':');
-	unsigned long long offset;
+	struct tap_uprobe_spec spec;
 	char *file;
 	int ret;
 
 	a->kind = AK_UPROBE;
-	if (!colon || kstrtoull(colon + 1, 0, &offset)) {
+	if (tap_parse_uprobe_spec(text, &spec)) {
 		scnprintf(err, errsize, "probe %s: bad uprobe \"%s\"",
-			  p->point, spec);
+			  p->point, text);
 		return -EINVAL;
 	}
-	file = kstrndup(spec, colon - spec, GFP_KERNEL);
+	file = kstrndup(text, spec.path_len, GFP_KERNEL);
 	if (!file)
 		return -ENOMEM;
 	ret = kern_path(file, LOOKUP_FOLLOW, &a->upath);
@@ -250,17 +252,18 @@ static int attach_uprobe(struct attachment *a, const struct tap_probe_desc *p,
 	if (!d_is_reg(a->upath.dentry)) {
 		ret = -EINVAL;
 	} else {
-		a->uoffset = offset;
+		a->uoffset = spec.offset;
 		if (ret_probe)
 			a->uc.ret_handler = on_uretprobe;
 		else
 			a->uc.handler = on_uprobe;
-		ret = uprobe_register(d_real_inode(a->upath.dentry), offset,
-				      &a->uc);
+		ret = uprobe_register_refctr(d_real_inode(a->upath.dentry),
+					     spec.offset, spec.semaphore,
+					     &a->uc);
 	}
 	if (ret) {
 		scnprintf(err, errsize, "probe %s: cannot register %s on %s (%pe)",
-			  p->point, ret_probe ? "uretprobe" : "uprobe", spec,
+			  p->point, ret_probe ? "uretprobe" : "uprobe", text,
 			  ERR_PTR(ret));
 		path_put(&a->upath);
 	}

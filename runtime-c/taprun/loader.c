@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "loader.h"
+#include "tap_uprobe_spec.h"
 #include "user_rt.h"
 
 struct loaded_module {
@@ -101,7 +103,8 @@ static __u32 ringbuf_bytes(const struct tap_module *mod,
 		return opt->ringbuf_mib << 20;
 	for (i = 0; i < mod->nprobes; i++)
 		if (mod->probes[i].kind == TAP_PK_KERNEL ||
-		    mod->probes[i].kind == TAP_PK_PERF)
+		    mod->probes[i].kind == TAP_PK_PERF ||
+		    mod->probes[i].kind == TAP_PK_UPROBE)
 			return RINGBUF_DEFAULT_MIB << 20;
 	return sysconf(_SC_PAGESIZE);
 }
@@ -297,6 +300,30 @@ static int attach_perf(struct loaded_module *lm, const struct tap_probe_desc *p,
 	return 0;
 }
 
+/*
+ * A uprobe at the offset pass 2 found in the file (the manifest's userFiles
+ * were checked against this machine's files before load), with an SDT
+ * marker's semaphore counted up by the kernel while it is attached.
+ */
+static struct bpf_link *attach_uprobe(const struct tap_probe_desc *p,
+				      struct bpf_program *prog)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p->uretprobe != 0);
+	struct tap_uprobe_spec spec;
+	char path[PATH_MAX];
+
+	if (!p->uprobe || tap_parse_uprobe_spec(p->uprobe, &spec) ||
+	    spec.path_len >= sizeof(path)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	memcpy(path, p->uprobe, spec.path_len);
+	path[spec.path_len] = '\0';
+	opts.ref_ctr_offset = spec.semaphore;
+	return bpf_program__attach_uprobe_opts(prog, -1, path, spec.offset,
+					       &opts);
+}
+
 int module_attach(struct loaded_module *lm)
 {
 	const struct tap_module *mod = tap_rt.mod;
@@ -307,7 +334,8 @@ int module_attach(struct loaded_module *lm)
 		struct bpf_program *prog;
 		struct bpf_link *link;
 
-		if (p->kind != TAP_PK_KERNEL && p->kind != TAP_PK_PERF)
+		if (p->kind != TAP_PK_KERNEL && p->kind != TAP_PK_PERF &&
+		    p->kind != TAP_PK_UPROBE)
 			continue;
 		prog = bpf_object__find_program_by_name(lm->obj, p->prog);
 		if (!prog) {
@@ -320,10 +348,14 @@ int module_attach(struct loaded_module *lm)
 				return -1;
 			continue;
 		}
-		link = bpf_program__attach(prog);
+		if (p->kind == TAP_PK_UPROBE)
+			link = attach_uprobe(p, prog);
+		else
+			link = bpf_program__attach(prog);
 		if (!link) {
 			tap_report_fatal("cannot attach probe %s (%s): %s", p->point,
-					 bpf_program__section_name(prog),
+					 p->kind == TAP_PK_UPROBE && p->uprobe ?
+					 p->uprobe : bpf_program__section_name(prog),
 					 strerror(errno));
 			return -1;
 		}

@@ -133,7 +133,10 @@ test('recursion in a kernel-side probe is a located compile error', (t) => {
 test('a uprobe return handler reads $return from the registers', async (t) => {
 	const libc = '/usr/lib/x86_64-linux-gnu/libc.so.6';
 	const ret: import('../../controller/elaborate/program.js').TargetVar = { kind: 'target', name: '$return', type: 'long', cType: 'int', pointer: false, source: { kind: 'return_value' } };
-	const event = { kind: 'uprobe', path: libc, symbol: 'uname', offset: 0n, isReturn: true } as const;
+	// taprun attaches at the file offset pass 2 finds (here read as pass 2 reads it)
+	const { elfFile } = await import('../../controller/elaborate/elf-symbols.js');
+	const offset = elfFile(libc).functions.find((f) => f.name === 'uname')!.fileOffset;
+	const event = { kind: 'uprobe', path: libc, symbol: 'uname', offset, isReturn: true } as const;
 	const cond = { kind: 'comparison', op: '==', left: ir.call(ir.builtin('execname', 'string')), right: ir.str('uname'), type: 'long', tok: ir.tok('==', 'operator') } as const;
 	const body = ir.block({ kind: 'if', cond, then: ir.stmt(ir.printf('uname returned %d\n', ir.ref(ret))), otherwise: null, tok: ir.tok('if', 'keyword') });
 	const dir = await build(ir.program([], [ir.probe(0, `process("${libc}").function("uname").return`, event, body, [], [ret])]), 'unamer');

@@ -21,6 +21,8 @@ import type { Body } from '../body.js';
 import { cLong, cStringRaw } from '../c-text.js';
 import { readRecordField } from '../handlers.js';
 import { TranslateError } from '../module-context.js';
+import { sdtArgumentOf } from '../sdt-arg.js';
+import { uprobeSpec } from '../uprobe-spec.js';
 
 /** x86-64 system call argument registers, in order. */
 const SYSCALL_ARG_REGS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'];
@@ -54,7 +56,7 @@ function kernelAttach(p: ConcreteProbe): string {
 		case 'raw_tracepoint':
 			return `tracepoint/raw/${e.event}`;
 		case 'uprobe':
-			return `${e.isReturn ? 'uretprobe' : 'uprobe'}/${e.path}:0x${e.offset.toString(16)}`;
+			return `${e.isReturn ? 'uretprobe' : 'uprobe'}/${uprobeSpec(e)}`;
 		default:
 			throw new TranslateError(p.tok, `internal: ${e.kind} is not a kernel-side probe`);
 	}
@@ -146,6 +148,7 @@ export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		return into(`regs_get_kernel_argument(tap_regs(c), ${s.index})`);
 	}
 	if (regsProbe && s.kind === 'return_value') return into('tap_return_value(c)');
+	if (s.kind === 'sdt_arg') return into(sdtArgumentOf(v.name, s.operand, p));
 	if (s.kind === 'tp_arg') return readArgument(b, v, s, p);
 	if (readsRecord(p) && s.kind === 'tracepoint_field') {
 		const t = v.type === 'string' ? b.field('tap_string', 'tv') : b.longTemp();
