@@ -1,7 +1,8 @@
 // Probe kinds of the kmod runtime proven in the VM through the agent over
 // gRPC, registered into another test file's boot (conformance.test.ts) so
 // that they cost no boot of their own: uprobes (process(...).function and
-// .return, with $argN and $return; a file missing on the target), and
+// .return, with $argN and $return; SDT markers; a file missing on the
+// target), and
 // ordinary tracepoints read both ways: the event's fields ($filename,
 // $next_pid, $prev_comm) and the TP_PROTO arguments with member chains
 // resolved from the target's BTF ($bprm->filename, $next->comm).
@@ -10,7 +11,10 @@
 // workload in the guest every few seconds until the script has seen it
 // and exited (the first ones may come before its probes are registered).
 import test, { type ExecutionContext } from 'ava';
-import { realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSdtDemo, sdtDemoExpected, sdtDemoScript } from '../run/sdt-demo.js';
 import { guestExec } from '../vm/vm-host.js';
 import type { RunResult, VmFleet } from './vm-agent.js';
 
@@ -31,22 +35,24 @@ async function guestSetup(fleet: VmFleet): Promise<void> {
 
 /**
  * Compiles `script` for the VM, runs it there, and runs `workload` in the
- * guest every 2 s until the run ends; returns the run and the pids the
- * workloads printed.
+ * guest every 2 s until the run ends; returns the run, the pids the
+ * workloads printed and each workload's whole output.
  */
-async function runWithWorkload(fleet: VmFleet, release: string, script: string, workload: string): Promise<{ run: RunResult; pids: number[] }> {
+async function runWithWorkload(fleet: VmFleet, release: string, script: string, workload: string): Promise<{ run: RunResult; pids: number[]; outputs: string[] }> {
 	const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', release, '-e', script]);
 	if (built.status !== 0) throw new Error(`compile: ${built.stderr}`);
 	let done = false;
 	const running = fleet.run(['--module', built.stdout.trim()], 300_000).finally(() => (done = true));
 	const pids: number[] = [];
+	const outputs: string[] = [];
 	for (let i = 0; i < 60 && !done; i++) {
 		const w = await guestExec(fleet.shellPort, ['sh', '-c', workload], 120_000);
+		outputs.push(w.stdout.toString());
 		const pid = Number(w.stdout.toString().trim());
 		if (pid > 0) pids.push(pid);
 		if (!done) await new Promise((resolve) => setTimeout(resolve, 2000));
 	}
-	return { run: await running, pids };
+	return { run: await running, pids, outputs };
 }
 
 /** Compiles `script` for the VM's kernel (kmod) and runs it there once. */
@@ -82,6 +88,19 @@ probe process("${LIBC}").function("setpriority").return {
 		const got = await runWithWorkload(fleet, release(), script,
 			`exec ${NODE} -e 'require("os").setPriority(process.pid, 7); console.log(process.pid)'`);
 		assertSawWorkload(t, got, /^setpriority\(0, (\d+), 7\) in tapfleet-node\[(\d+)\]\nreturned 0 in (\d+)\n$/);
+	});
+
+	test.serial('kmod SDT markers: process(...).mark() with $arg1-4 (memory, registers, constants), $$name, $$provider, $$parms and the semaphore raised, in a program in the guest', async (t) => {
+		t.timeout(900_000);
+		// built here (pass 2 reads its notes), copied to the same path in the guest
+		const demo = buildSdtDemo(mkdtempSync(join(tmpdir(), 'tapfleet-sdt-')));
+		const copy = await guestExec(fleet.shellPort, ['sh', '-c',
+			`mkdir -p ${join(demo, '..')} && echo ${readFileSync(demo).toString('base64')} | base64 -d > ${demo} && chmod +x ${demo}`]);
+		t.is(copy.status, 0, copy.stderr);
+		const got = await runWithWorkload(fleet, release(), sdtDemoScript(demo), `${demo} 2`);
+		t.is(got.run.status, 0, got.run.stderr);
+		t.is(got.run.stdout, sdtDemoExpected(demo));
+		t.true(got.outputs.some((o) => o.includes('raised 2 of 2')), got.outputs.join(''));
 	});
 
 	test.serial('kmod: errno_str(), errno_p() and return_str() as stap\'s errno tapset; syscall_name()', async (t) => {
