@@ -11,6 +11,7 @@ import { TypeInference } from './infer.js';
 import { buildSymbolTable, parseTapsets, type SymbolTable } from './library.js';
 import type * as P from './program.js';
 import { TracepointTargets } from './tracepoint-args.js';
+import { EntrySide, isReturnEvent } from './entry-side.js';
 import { newScope, type Scope, Translator } from './translate.js';
 import { analyseUsage } from './warnings.js';
 
@@ -76,9 +77,10 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 				continue;
 			}
 			for (const x of expansions) {
-				const [p, sc] = concreteProbe(tr, probe, x, probes.length, written(loc));
-				probes.push(p);
-				scopes.set(p, sc);
+				for (const [p, sc] of concreteProbe(tr, probe, x, probes.length, written(loc), opts.profile)) {
+					probes.push(p);
+					scopes.set(p, sc);
+				}
 			}
 		}
 	}
@@ -108,8 +110,10 @@ function written(loc: Probe['locations'][number]): string {
 		+ (loc.optional && !loc.sufficient ? '?' : '') + (loc.sufficient ? '!' : '');
 }
 
-function concreteProbe(tr: Translator, probe: Probe, x: Expansion, index: number, writtenAs: string): [P.ConcreteProbe, Scope] {
+/** The probe of one expansion, and after it the entry probe its @entry values need (entry-side.ts). */
+function concreteProbe(tr: Translator, probe: Probe, x: Expansion, index: number, writtenAs: string, profile: KernelProfile): [P.ConcreteProbe, Scope][] {
 	const sc = newScope(x.targets);
+	sc.entry = isReturnEvent(x.event) ? new EntrySide(x.event, profile, String(index)) : null;
 	const parts = spliceBodies(probe.body, x.aliases).map((b) => tr.block(b, sc));
 	let condition: P.Expr | null = null;
 	for (const c of x.conditions) {
@@ -122,13 +126,28 @@ function concreteProbe(tr: Translator, probe: Probe, x: Expansion, index: number
 		}
 	}
 	if (x.targets instanceof TracepointTargets) x.targets.preferArguments(sc.usedTargets);
-	return [{
+	const side = sc.entry;
+	const prologue = side?.prologue ?? [];
+	const returning: [P.ConcreteProbe, Scope] = [{
 		index, point: x.point, written: writtenAs, named: x.named,
 		derivation: x.aliases.map((a) => a.signature),
 		event: x.event, condition,
-		body: { kind: 'block', tok: probe.body.tok, statements: parts },
+		body: { kind: 'block', tok: probe.body.tok, statements: [...prologue, ...parts] },
 		locals: [...sc.locals.values()],
 		targetVars: [...sc.usedTargets.values()],
 		tok: probe.tok,
 	}, sc];
+	const esc = sc.entryScope;
+	if (!side || side.saves.length === 0 || !esc) return [returning];
+	const entry = side.entry(probe.tok);
+	if (entry.targets instanceof TracepointTargets) entry.targets.preferArguments(esc.usedTargets);
+	return [returning, [{
+		index: index + 1, point: entry.point, written: writtenAs, named: x.named,
+		derivation: x.aliases.map((a) => a.signature),
+		event: entry.event, condition: null,
+		body: { kind: 'block', tok: probe.body.tok, statements: side.saves.flatMap((s) => (s.store ? [s.store] : [])) },
+		locals: [...esc.locals.values()],
+		targetVars: [...esc.usedTargets.values()],
+		tok: probe.tok,
+	}, esc]];
 }

@@ -9,6 +9,7 @@ import type { LibraryFunction, SymbolTable } from './library.js';
 import type * as P from './program.js';
 import { TracepointTargets } from './tracepoint-args.js';
 import { MarkTargets } from './sdt-probes.js';
+import { byThread, type EntrySave, type EntrySide, entryArrayDecl } from './entry-side.js';
 
 /** Where names are looked up: one probe (all its alias bodies share it) or one function. */
 export interface Scope {
@@ -22,10 +23,14 @@ export interface Scope {
 	readonly localReads: Set<P.LocalVar>;
 	/** Statements copied from tapset files: their unused locals are not the user's business. */
 	readonly userTokens: Set<P.LocalVar>;
+	/** A return probe's entry side, for @entry (entry-side.ts); null elsewhere. */
+	entry: EntrySide | null;
+	/** The entry probe's scope, once an @entry needs it. */
+	entryScope: Scope | null;
 }
 
 export function newScope(targets: Map<string, P.TargetVar> | null, params: Map<string, P.ParamVar> | null = null): Scope {
-	return { locals: new Map(), params, targets, usedTargets: new Map(), localWrites: new Set(), localReads: new Set(), userTokens: new Set() };
+	return { locals: new Map(), params, targets, usedTargets: new Map(), localWrites: new Set(), localReads: new Set(), userTokens: new Set(), entry: null, entryScope: null };
 }
 
 const emptyStats = (): P.StatUsage => ({ count: false, sum: false, min: false, max: false, avg: false, variance: null, histLog: false, histLinear: [] });
@@ -170,7 +175,7 @@ export class Translator {
 				return this.fail(`${e.kind === 'autocast_op' ? 'member access' : e.name} needs kernel debuginfo, which tapfleet does not use; use tracepoint fields ($name) instead`, e.tok);
 			case 'defined_op': return { kind: 'number', tok: e.tok, type: 'long', value: this.isDefined(e.operand, sc) ? 1n : 0n };
 			case 'probewrite_op': return { kind: 'number', tok: e.tok, type: 'long', value: 0n };
-			case 'entry_op': return this.fail('@entry is not supported yet', e.tok);
+			case 'entry_op': return this.entryValue(e, sc);
 			case 'perf_op': return this.fail('@perf is not supported yet', e.tok);
 			case 'target_register': case 'target_deref':
 				return this.fail(`${e.tok.content} is not supported`, e.tok);
@@ -243,6 +248,28 @@ export class Translator {
 		}
 		sc.usedTargets.set(name, t);
 		return { kind: 'var', tok: e.tok, type: t.type, variable: t };
+	}
+
+	/**
+	 * @entry(EXPR): EXPR stored by the entry probe under tid(), taken out
+	 * into a local as the return probe starts (entry-side.ts).
+	 */
+	private entryValue(e: A.EntryOp, sc: Scope): P.Expr {
+		const side = sc.entry;
+		if (!side) return this.fail('@entry is only valid in .return probes', e.tok);
+		sc.entryScope ??= newScope(side.entry(e.tok).targets);
+		const array = side.nextArray();
+		const save: EntrySave = { array, store: null };
+		side.saves.push(save);
+		this.declareUserGlobals([entryArrayDecl(array, e.tok)]);
+		const tok = e.tok;
+		save.store = this.stmt({ kind: 'expr_statement', tok, value: { kind: 'assignment', tok, op: '=', left: byThread(array, tok), right: e.operand } }, sc.entryScope);
+		const value = `${array}_value`;
+		side.prologue.push(
+			this.stmt({ kind: 'expr_statement', tok, value: { kind: 'assignment', tok, op: '=', left: { kind: 'symbol', tok, name: value }, right: byThread(array, tok) } }, sc),
+			this.stmt({ kind: 'delete_statement', tok, value: byThread(array, tok) }, sc),
+		);
+		return this.expr({ kind: 'symbol', tok, name: value }, sc);
 	}
 
 	/** `$$vars`: "a=0x1 b="str"" over every target variable, as sprintf; a marker's are its arguments ("arg1=0x1"). */

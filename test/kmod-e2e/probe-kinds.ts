@@ -119,6 +119,26 @@ probe process("${LIBC}").function("setpriority").return {
 		t.regex(r.stderr, /ERROR: range too wide/);
 	});
 
+	test.serial('kmod: @entry() on a syscall return and a uprobe return, as on bpf', async (t) => {
+		t.timeout(900_000);
+		await guestSetup(fleet);
+		// the read's line first: a workload that began before the probes were in may show only its setpriority
+		const script = `global reads
+probe syscall.read.return { if (@entry($count) == 3 && $return == 3) { reads++; printf("read(%d) = %d, %s\\n", @entry($count), $return, gettimeofday_ns() >= @entry(gettimeofday_ns()) ? "later" : "earlier") } }
+probe process("${LIBC}").function("setpriority").return { if (reads) { printf("setpriority(%d, pid, %d) = %d\\n", @entry($arg1), @entry($arg3), $return); exit() } }`;
+		const got = await runWithWorkload(fleet, release(), script,
+			`busybox dd if=/proc/version of=/dev/null bs=3 count=1 2>/dev/null; exec ${NODE} -e 'require("os").setPriority(process.pid, 5)'`);
+		t.is(got.run.status, 0, got.run.stderr);
+		t.regex(got.run.stdout, /^(read\(3\) = 3, later\n)+setpriority\(0, pid, 5\) = 0\n$/, got.run.stdout);
+	});
+
+	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
+		t.timeout(900_000);
+		const r = await compileAndRun(fleet, release(), 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) printf("[%s]\\n", thread_indent(2)) exit() }');
+		t.is(r.status, 0, r.stderr);
+		t.regex(r.stdout, /^\[ {5}0 : {2}\]\n\[ *\d+ : {2}\]\n\[ {5}0 \S+\(\d+\): \]\n$/, r.stdout);
+	});
+
 	test.serial('kmod: kernel_long() and kernel_int() at an unreadable address: stap\'s fault error, caught with its message, then uncaught with its location', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { try { println(kernel_long(8)) } catch (m) { println(m) } println(kernel_int(4096)) }');

@@ -275,3 +275,28 @@ test('uprobe on bash\'s readline through the embedded agent (no -c): the test\'s
 	t.is(r.status, 0, r.err);
 	t.true(r.out.includes(`read: echo ${marker}\n`), r.out + r.err);
 });
+
+test('thread_indent(), indent() and thread_indent_depth() as stap\'s indent tapset: microseconds since the outermost call, execname(tid), one space per level past the first', async (t) => {
+	const script = 'probe syscall.getppid { if (pid() == target()) printf("%s-> getppid %d\\n", thread_indent(1), thread_indent_depth(0)) }\n'
+		+ 'probe syscall.getppid.return { if (pid() == target()) { printf("%s<- getppid\\n", thread_indent(-1)); exit() } }\n'
+		+ 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/sh -c :', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.regex(r.stdout, /^\[ {5}0 : {2}\]\n\[ *\d+ : {2}\]\n {5}0 sh\((\d+)\):-> getppid 0\n *\d+ sh\(\1\):<- getppid\n$/, r.stdout);
+});
+
+test('@entry(): a value from the call\'s entry at its return, on a syscall (the entry tracepoint) and on a uprobe (the function\'s entry); refused outside return probes', async (t) => {
+	const syscall = 'probe syscall.read.return { if (pid() == target() && @entry($count) == 3) printf("read(%d, %d) = %d, %s\\n", @entry($fd), @entry($count), $return, gettimeofday_ns() >= @entry(gettimeofday_ns()) ? "later" : "earlier") }';
+	let r = await run(tapfleet, ['run', '-c', 'dd if=/etc/hostname of=/dev/null bs=3 count=1 status=none', '-e', syscall]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'read(0, 3) = 3, later\n');
+	const libc = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+	r = await run(tapfleet, ['run', '-c', 'uname', '-e', `probe process("${libc}").function("uname").return { if (pid() == target()) printf("uname(%s) = %d\\n", user_string(@entry($arg1)), $return) }`]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'Linux\nuname(Linux) = 0\n');
+	for (const script of ['probe syscall.read { println(@entry($fd)) }', 'function f() { return @entry(1) } probe syscall.read.return { println(f()) }']) {
+		r = await run(tapfleet, ['compile', '-p2', '-e', script]);
+		t.is(r.status, 1);
+		t.regex(r.stderr, /semantic error: @entry is only valid in \.return probes: operator '@entry' at <input>:1:\d+/);
+	}
+});
