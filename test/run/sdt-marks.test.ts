@@ -12,7 +12,8 @@ import { buildSdtDemo, sdtDemoExpected, sdtDemoScript } from './sdt-demo.js';
 
 const demo = buildSdtDemo(mkdtempSync(join(tmpdir(), 'tapfleet-sdt-')));
 
-test('SDT markers: $arg1-4 from memory, registers and constants, $$name, $$provider, $$parms, pp(); the semaphore raised while attached, so the program prepares its arguments', async (t) => {
+// Serial: a tick probe of one test raises the semaphore in every process of the program, the other test's too.
+test.serial('SDT markers: $arg1-4 from memory, registers and constants, $$name, $$provider, $$parms, pp(); the semaphore raised while attached, so the program prepares its arguments', async (t) => {
 	const r = await run(tapfleet, ['run', '-c', `${demo} 3`, '-e', sdtDemoScript(demo)]);
 	t.is(r.status, 0, r.stderr);
 	// the program's own lines ("3 ticks", "raised 3 of 3") come first; exit() ended the session at the second plain marker
@@ -21,7 +22,7 @@ test('SDT markers: $arg1-4 from memory, registers and constants, $$name, $$provi
 	t.is(marks, sdtDemoExpected(demo), r.stderr);
 });
 
-test('SDT markers: without a probe on it the semaphore stays down', async (t) => {
+test.serial('SDT markers: without a probe on it the semaphore stays down', async (t) => {
 	const r = await run(tapfleet, ['run', '-c', `${demo} 2`, '-e', `probe process("${demo}").mark("plain") { if ($arg1 == 100) exit() }`]);
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, '2 ticks\nraised 0 of 2\n');
