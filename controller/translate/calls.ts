@@ -41,13 +41,25 @@ const BUILTINS: Record<string, Builtin> = {
 	// level where the handler has them (perf/timer samples, kprobes, uprobes); tracepoints fire
 	// in the kernel; user-side probes are taprun's (stap's begin probes: the kernel)
 	user_mode: (b, _args, e) => {
-		if (b.mod.bothSides) b.unsupported(e.tok, 'user_mode() on the kmod runtime');
+		if (b.mod.bothSides) return 'tap_user_mode(c)';
 		if (b.side !== 'kernel') return '0LL';
 		if (!REGS_EVENTS.has(b.shared.eventKind)) return b.shared.eventKind ? '0LL' : b.unsupported(e.tok, 'user_mode() in a function on the kernel side');
 		if (b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'user_mode() outside a kernel-side probe handler body');
 		// one 8-byte load of the word that holds cs (perf_event contexts allow no narrower one)
 		return '((tap_long)(((*(__u64 *)&((struct pt_regs *)ctx)->cs) & 3) == 3))';
 	},
+	// addr(): the sampled or probed instruction pointer, as user_mode() reads the registers
+	addr: (b, _args, e) => {
+		if (b.mod.bothSides) return 'tap_addr(c)';
+		if (b.side !== 'kernel') return '0LL';
+		if (!REGS_EVENTS.has(b.shared.eventKind)) return b.shared.eventKind ? '0LL' : b.unsupported(e.tok, 'addr() in a function on the kernel side');
+		if (b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'addr() outside a kernel-side probe handler body');
+		return '((tap_long)((struct pt_regs *)ctx)->ip)';
+	},
+	// uaddr(): the current task's user-space instruction pointer (its saved registers)
+	uaddr: (b) => (b.side === 'kernel' || b.mod.bothSides ? 'tap_uaddr()' : '0LL'),
+	// symname(addr): the kernel's own "%ps" on the kernel side; /proc/kallsyms on the bpf user side
+	symname: stringInto((b, s, [a]) => b.line(`tap_symname(${s}, ${a});`)),
 	// task_*(task): the task_struct at a script's address, kernel side
 	task_current: (b) => (kernelOnly(b, 'task_current'), 'tap_task_current()'),
 	task_parent: taskField('parent'),

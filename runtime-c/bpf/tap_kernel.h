@@ -811,6 +811,39 @@ static __always_inline tap_long tap_cpu(void)
 	return bpf_get_smp_processor_id();
 }
 
+/* uaddr(): the current task's user-space instruction pointer; 0 for a kernel thread */
+static __always_inline tap_long tap_uaddr(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pt_regs *r;
+
+	if (!BPF_CORE_READ(t, mm))
+		return 0;
+	r = (struct pt_regs *)bpf_task_pt_regs(t);
+	return BPF_CORE_READ(r, ip);
+}
+
+/* symname(addr): the kernel's "%ps" (the function, or 0x... where none is) */
+#define TAP_SYMNAME_SCAN (MAXSTRINGLEN < 256 ? MAXSTRINGLEN : 256)
+static __always_inline void tap_symname(char *dst, tap_long addr)
+{
+	static const char fmt[] = "%ps";
+	__u64 arg = (__u64)addr;
+	int i;
+
+	if (bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg)) < 0)
+		dst[0] = '\0';
+	/* a module's function comes as "name [module]": the name alone, as stap */
+	for (i = 0; i < TAP_SYMNAME_SCAN; i++) {
+		if (dst[i] == '\0')
+			break;
+		if (dst[i] == ' ') {
+			dst[i] = '\0';
+			break;
+		}
+	}
+}
+
 /* ppid(), pexecname(): the current task's parent (real_parent, as stap) */
 static __always_inline tap_long tap_ppid(void)
 {

@@ -20,6 +20,7 @@
 #include "tap_format.h"
 #include "tap_user.h"
 #include "user_rt.h"
+#include "user_syms.h"
 
 #define API __attribute__((visibility("default")))
 
@@ -161,6 +162,17 @@ API void tap_pexecname(char *dst)
 	if (fgets(dst, MAXSTRINGLEN, f))
 		dst[strcspn(dst, "\n")] = '\0';
 	fclose(f);
+}
+
+/* symname(addr): the function's name from /proc/kallsyms, else the address as the kernel's "%ps" gives it */
+API void tap_symname(char *dst, tap_long addr)
+{
+	const char *name = tap_kernel_symbol((__u64)addr);
+
+	if (name)
+		snprintf(dst, tap_rt.limits.maxstringlen, "%s", name);
+	else
+		snprintf(dst, tap_rt.limits.maxstringlen, "0x%llx", (unsigned long long)addr);
 }
 
 API tap_long tap_euid(void)

@@ -88,6 +88,17 @@ static const struct ksym *lookup(__u64 addr, __u64 *size)
 	return &syms[lo - 1];
 }
 
+const char *tap_kernel_symbol(__u64 addr)
+{
+	const struct ksym *s;
+	__u64 size = 0;
+
+	if (!loaded)
+		load();
+	s = lookup(addr, &size);
+	return s && size && addr - s->addr < size ? s->name : NULL;
+}
+
 void tap_print_kernel_frame(struct tap_buf *o, __u64 addr)
 {
 	const struct ksym *s;

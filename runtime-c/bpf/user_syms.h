@@ -13,4 +13,7 @@
  */
 void tap_print_kernel_frame(struct tap_buf *o, __u64 addr);
 
+/* The name of the kernel function at addr, or NULL (symname()). */
+const char *tap_kernel_symbol(__u64 addr);
+
 #endif /* TAP_USER_SYMS_H */

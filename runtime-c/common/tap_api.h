@@ -73,5 +73,7 @@ tap_long tap_egid(void);
 tap_long tap_ktime_get_ns(void);
 /* randint(n), 0 < n <= 2**20 (the generator checks) */
 tap_long tap_randint(tap_long n);
+/* symname(addr): the kernel function's name, or 0x... where none is */
+void tap_symname(char *dst, tap_long addr);
 
 #endif /* TAP_API_H */

@@ -461,6 +461,34 @@ tap_long tap_randint(tap_long n)
 		v_ = 0; \
 	v_; })
 
+tap_long tap_addr(struct tap_context *c)
+{
+	struct pt_regs *regs = tap_regs(c);
+
+	return regs ? (tap_long)instruction_pointer(regs) : 0;
+}
+
+tap_long tap_user_mode(struct tap_context *c)
+{
+	struct pt_regs *regs = tap_regs(c);
+
+	return regs ? user_mode(regs) : 0;
+}
+
+tap_long tap_uaddr(void)
+{
+	if (in_session_probe() || !current->mm)
+		return 0;
+	return (tap_long)instruction_pointer(task_pt_regs(current));
+}
+
+void tap_symname(char *dst, tap_long addr)
+{
+	scnprintf(dst, MAXSTRINGLEN, "%ps", (void *)(unsigned long)addr);
+	/* a module's function comes as "name [module]": the name alone, as stap */
+	*strchrnul(dst, ' ') = '\0';
+}
+
 tap_long tap_task_current(void)
 {
 	return (tap_long)(unsigned long)current;

@@ -157,6 +157,11 @@ tap_long tap_cpu(void);
 tap_long tap_gettimeofday_ns(void);
 /* task_*(task): fields of the task_struct at a script's address, fault-safe (0 or "") */
 tap_long tap_task_current(void);
+/* addr(): the probe's registers' instruction pointer (0 without registers); uaddr(): the task's user one */
+tap_long tap_addr(struct tap_context *c);
+/* user_mode(): 1 where the probe's registers are user space's (uprobes, samples taken there) */
+tap_long tap_user_mode(struct tap_context *c);
+tap_long tap_uaddr(void);
 tap_long tap_task_parent(tap_long t);
 tap_long tap_task_pid(tap_long t);
 tap_long tap_task_tid(tap_long t);

@@ -132,6 +132,22 @@ probe process("${LIBC}").function("setpriority").return { if (reads) { printf("s
 		t.regex(got.run.stdout, /^(read\(3\) = 3, later\n)+setpriority\(0, pid, 5\) = 0\n$/, got.run.stdout);
 	});
 
+	test.serial('kmod: addr() and symname() of timer.profile samples (kernel functions by name, module ones without their [module]), uaddr() and addr() in a uprobe, 0 in begin', async (t) => {
+		t.timeout(900_000);
+		await guestSetup(fleet);
+		const script = `global names, n, uprobe
+probe timer.profile { if (!user_mode()) { names[symname(addr())]++; if (++n >= 20 && uprobe) exit() } }
+probe process("${LIBC}").function("setpriority") { uprobe = addr() == uaddr() && addr() != 0 }
+probe begin { printf("begin: %d %d\\n", addr(), uaddr()) }
+probe end {
+	foreach (f in names) { if (substr(f, 0, 2) != "0x") named++; if (isinstr(f, " ")) spaced++ }
+	printf("named: %s; with a space: %d; uprobe: %d; unknown: %s\\n", named > 0 ? "yes" : "no", spaced, uprobe, symname(0))
+}`;
+		const got = await runWithWorkload(fleet, release(), script, `exec ${NODE} -e 'require("os").setPriority(process.pid, 3)'`);
+		t.is(got.run.status, 0, got.run.stderr);
+		t.is(got.run.stdout, 'begin: 0 0\nnamed: yes; with a space: 0; uprobe: 1; unknown: 0x0\n');
+	});
+
 	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) printf("[%s]\\n", thread_indent(2)) exit() }');

@@ -300,3 +300,21 @@ test('@entry(): a value from the call\'s entry at its return, on a syscall (the 
 		t.regex(r.stderr, /semantic error: @entry is only valid in \.return probes: operator '@entry' at <input>:1:\d+/);
 	}
 });
+
+test('addr(), uaddr() and symname(): timer.profile samples named on the kernel side ("%ps") and the user side (/proc/kallsyms) alike; a uprobe\'s addr() is its task\'s uaddr(); an unknown address in hex', async (t) => {
+	const libc = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+	const script = `global names, seen, n
+probe timer.profile { if (!user_mode()) { pc = addr(); names[pc] = symname(pc); if (++n >= 40) exit() } }
+probe process("${libc}").function("uname") { if (execname() == "uname") printf("uprobe: %d\\n", addr() == uaddr() && addr() != 0) }
+probe begin { printf("begin: %d %d\\n", addr(), uaddr()) }
+probe end {
+	foreach (pc in names) {
+		if (symname(pc) != names[pc]) printf("differ at %x: %s vs %s\\n", pc, symname(pc), names[pc])
+		if (substr(names[pc], 0, 2) != "0x") seen++
+	}
+	printf("named: %s; unknown: %s %s\\n", seen > 0 ? "yes" : "no", symname(0), symname(-256))
+}`;
+	const r = await run(tapfleet, ['run', '-c', 'sh -c \'uname >/dev/null; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done\'', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'begin: 0 0\nuprobe: 1\nnamed: yes; unknown: 0x0 0xffffffffffffff00\n');
+});
