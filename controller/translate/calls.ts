@@ -39,23 +39,11 @@ const BUILTINS: Record<string, Builtin> = {
 	}),
 	// user_mode(): 1 when the probe interrupted user space: the saved registers' privilege
 	// level where the handler has them (perf/timer samples, kprobes, uprobes); tracepoints fire
-	// in the kernel; user-side probes are taprun's (stap's begin probes: the kernel)
-	user_mode: (b, _args, e) => {
-		if (b.mod.bothSides) return 'tap_user_mode(c)';
-		if (b.side !== 'kernel') return '0LL';
-		if (!REGS_EVENTS.has(b.shared.eventKind)) return b.shared.eventKind ? '0LL' : b.unsupported(e.tok, 'user_mode() in a function on the kernel side');
-		if (b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'user_mode() outside a kernel-side probe handler body');
-		// one 8-byte load of the word that holds cs (perf_event contexts allow no narrower one)
-		return '((tap_long)(((*(__u64 *)&((struct pt_regs *)ctx)->cs) & 3) == 3))';
-	},
-	// addr(): the sampled or probed instruction pointer, as user_mode() reads the registers
-	addr: (b, _args, e) => {
-		if (b.mod.bothSides) return 'tap_addr(c)';
-		if (b.side !== 'kernel') return '0LL';
-		if (!REGS_EVENTS.has(b.shared.eventKind)) return b.shared.eventKind ? '0LL' : b.unsupported(e.tok, 'addr() in a function on the kernel side');
-		if (b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'addr() outside a kernel-side probe handler body');
-		return '((tap_long)((struct pt_regs *)ctx)->ip)';
-	},
+	// in the kernel; user-side probes are taprun's (stap's begin probes: the kernel).
+	// One 8-byte load of the word that holds cs (perf_event contexts allow no narrower one).
+	user_mode: fromRegisters('user_mode', 'tap_user_mode(c)', '((tap_long)(((*(__u64 *)&((struct pt_regs *)ctx)->cs) & 3) == 3))'),
+	// addr(): the sampled or probed instruction pointer, from the same registers
+	addr: fromRegisters('addr', 'tap_addr(c)', '((tap_long)((struct pt_regs *)ctx)->ip)'),
 	// uaddr(): the current task's user-space instruction pointer (its saved registers)
 	uaddr: (b) => (b.side === 'kernel' || b.mod.bothSides ? 'tap_uaddr()' : '0LL'),
 	// symname(addr): the kernel's own "%ps" on the kernel side; /proc/kallsyms on the bpf user side
@@ -195,6 +183,22 @@ const BUILTINS: Record<string, Builtin> = {
 
 /** Kinds of event whose handler's ctx starts with the interrupted registers (struct pt_regs). */
 const REGS_EVENTS: ReadonlySet<string> = new Set(['perf', 'profile', 'timer', 'kprobe', 'uprobe']);
+
+/**
+ * A value of the probe's saved registers: kmod's runtime call, or on the bpf
+ * kernel side `read` of the handler's ctx where it starts with them (0 where
+ * an event has none, and on the user side); a function on the kernel side
+ * has no ctx.
+ */
+function fromRegisters(name: string, kmod: string, read: string): Builtin {
+	return (b, _args, e) => {
+		if (b.mod.bothSides) return kmod;
+		if (b.side !== 'kernel') return '0LL';
+		if (!REGS_EVENTS.has(b.shared.eventKind)) return b.shared.eventKind ? '0LL' : b.unsupported(e.tok, `${name}() in a function on the kernel side`);
+		if (b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() outside a kernel-side probe handler body`);
+		return read;
+	};
+}
 
 /** stap's randint() limit. */
 const RANDINT_MAX = 1 << 20;
