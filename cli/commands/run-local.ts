@@ -30,6 +30,8 @@ export interface LocalRunOptions {
 	output?: string;
 	/** -c CMD: run through /bin/sh while tracing; stop when it exits. */
 	command?: string;
+	/** -x PID: target() is this running process (without -c). */
+	target?: number;
 	/** Script arguments. */
 	args: string[];
 	taprun?: string;
@@ -135,6 +137,7 @@ export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise
 	if (o.output) argv.push('-o', o.output);
 	const cmd = o.command !== undefined ? spawnGatedCommand(o.command) : undefined;
 	if (cmd?.pid) argv.push('-x', String(cmd.pid));
+	else if (o.target !== undefined) argv.push('-x', String(o.target));
 	argv.push(moduleDir, ...o.args);
 	const child = spawn(o.taprun ?? taprunPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
 	let commandExit: string | undefined;
@@ -239,6 +242,7 @@ export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise
 export interface LocalScriptOptions {
 	e?: string;
 	c?: string;
+	x?: string;
 	o?: string;
 	T?: string;
 	D?: string[];
@@ -271,10 +275,11 @@ export async function runScriptLocally(script: string | undefined, args: string[
 	}
 	const timeLimit = o.T === undefined ? 0 : Number(o.T);
 	if (!Number.isSafeInteger(timeLimit) || timeLimit < 0) throw new Error(`-T ${JSON.stringify(o.T)}: expected whole seconds`);
+	const target = o.x === undefined ? undefined : targetPid(o.x, o.c);
 	// The log opens while the script compiles (or is found in the cache).
 	const audit = new LocalRunAudit(
 		o.auditDb,
-		{ args: positional, timeLimitSeconds: timeLimit, ...(o.c !== undefined ? { command: o.c } : {}), ...(o.o !== undefined ? { output: o.o } : {}) },
+		{ args: positional, timeLimitSeconds: timeLimit, ...(o.c !== undefined ? { command: o.c } : {}), ...(target !== undefined ? { target } : {}), ...(o.o !== undefined ? { output: o.o } : {}) },
 		(text) => process.stderr.write(`tapfleet: ${text}\n`),
 	);
 	try {
@@ -289,10 +294,23 @@ export async function runScriptLocally(script: string | undefined, args: string[
 		}
 		const manifestBytes = readFileSync(join(r.moduleDir, MANIFEST_FILE));
 		await audit.begin({ manifestBytes, manifest: parseManifest(manifestBytes) }, !r.cached);
-		return await runModuleLocally(r.moduleDir, { timeLimit, output: o.o, command: o.c, args: positional, taprun: o.taprun, audit });
+		return await runModuleLocally(r.moduleDir, { timeLimit, output: o.o, command: o.c, target, args: positional, taprun: o.taprun, audit });
 	} finally {
 		await audit.finish();
 	}
+}
+
+/** -x PID: a process of this host, checked before anything compiles or loads. */
+function targetPid(text: string, command: string | undefined): number {
+	if (command !== undefined) throw new Error('-c and -x both name the target process: give one of them');
+	const pid = Number(text);
+	if (!/^[1-9]\d*$/.test(text) || !Number.isSafeInteger(pid) || pid > 4194304) throw new Error(`-x ${JSON.stringify(text)}: expected a process id`);
+	try {
+		process.kill(pid, 0);
+	} catch (e) {
+		if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new Error(`-x ${pid}: no such process`);
+	}
+	return pid;
 }
 
 /** The script's text for the record of a run that did not compile (empty if unreadable). */

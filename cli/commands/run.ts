@@ -29,6 +29,7 @@ interface RunOptions {
 	module?: string;
 	e?: string;
 	c?: string;
+	x?: string;
 	o?: string;
 	D: string[];
 	I: string[];
@@ -122,6 +123,7 @@ export function registerRun(program: Command): void {
 		.option('--detach', 'leave the sessions running (no lease) and print their ids')
 		.option('--taprun <PATH>', 'taprun for the embedded local agent')
 		.option('-c <CMD>', 'run CMD while tracing and stop when it exits (this host only: no --host)')
+		.option('-x <PID>', 'target() is PID, a process already running (this host only: no --host; the session does not stop when it exits)')
 		.option('-o <FILE>', 'write the output to FILE (this host only: no --host)')
 		.option('-D <NAME=VALUE>', 'build-time limit for the module, e.g. MAXSTRINGLEN=1024 (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
@@ -137,11 +139,11 @@ export function registerRun(program: Command): void {
 async function run(script: string | undefined, args: string[], o: RunOptions): Promise<number> {
 	const timeLimit = seconds('-T', o.T);
 	const lease = seconds('--lease', o.lease);
-	if (o.c !== undefined || o.o !== undefined) {
-		// -c and -o need taprun as a direct child (its "started" event, its output file): the local path of pass 5.
-		if (o.host.length > 0 || o.module) throw new Error('-c and -o run a script on this host only: leave out --host and --module');
+	if (o.c !== undefined || o.o !== undefined || o.x !== undefined) {
+		// -c, -x and -o need taprun as a direct child (its "started" event, its output file): the local path of pass 5.
+		if (o.host.length > 0 || o.module) throw new Error('-c, -x and -o run a script on this host only: leave out --host and --module');
 		const { runScriptLocally } = await import('./run-local.js');
-		return runScriptLocally(script, args, { e: o.e, c: o.c, o: o.o, T: o.T, D: o.D, I: o.I, g: o.g, taprun: o.taprun, auditDb: o.auditDb });
+		return runScriptLocally(script, args, { e: o.e, c: o.c, x: o.x, o: o.o, T: o.T, D: o.D, I: o.I, g: o.g, taprun: o.taprun, auditDb: o.auditDb });
 	}
 	// With -e, every positional argument is a script argument.
 	if (o.e !== undefined && script !== undefined) args = [script, ...args];

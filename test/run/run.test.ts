@@ -318,3 +318,25 @@ probe end {
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, 'begin: 0 0\nuprobe: 1\nnamed: yes; unknown: 0x0 0xffffffffffffff00\n');
 });
+
+test('-x PID: target() is a process already running, in begin probes and in its syscalls; bad, missing and conflicting targets are refused before anything loads', async (t) => {
+	const loop = spawn('/bin/sh', ['-c', 'while :; do sleep 0.05; done'], { stdio: 'ignore' });
+	try {
+		const script = 'probe begin { printf("target is %d\\n", target()) } probe syscall.wait4 { if (pid() == target()) { println("the target waits"); exit() } }';
+		const r = await run(tapfleet, ['run', '-x', String(loop.pid), '-T', '30', '-e', script]);
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, `target is ${loop.pid}\nthe target waits\n`);
+	} finally {
+		loop.kill('SIGKILL');
+	}
+	const refused = async (args: string[], message: string) => {
+		const r = await run(tapfleet, ['run', ...args, '-e', 'probe begin { exit() }']);
+		t.is(r.status, 1);
+		t.is(r.stderr, `tapfleet run: ${message}\n`);
+	};
+	await refused(['-x', '0'], '-x "0": expected a process id');
+	await refused(['-x', '4194305'], '-x "4194305": expected a process id');
+	await refused(['-x', '4194304'], '-x 4194304: no such process');
+	await refused(['-x', '1', '-c', 'true'], '-c and -x both name the target process: give one of them');
+	await refused(['-x', '1', '--host', 'unix:/nonexistent'], '-c, -x and -o run a script on this host only: leave out --host and --module');
+});
