@@ -9,6 +9,7 @@ import type { LibraryFunction, SymbolTable } from './library.js';
 import type * as P from './program.js';
 import { TracepointTargets } from './tracepoint-args.js';
 import { MarkTargets } from './sdt-probes.js';
+import { regexProblem } from '../regex/compile.js';
 import { byThread, type EntrySave, type EntrySide, entryArrayDecl } from './entry-side.js';
 
 /** Where names are looked up: one probe (all its alias bodies share it) or one function. */
@@ -151,7 +152,11 @@ export class Translator {
 				return { kind: 'logical', tok: e.tok, type: 'long', op: e.op, left: this.expr(e.left, sc), right: this.expr(e.right, sc) };
 			case 'comparison': return { kind: 'comparison', tok: e.tok, type: 'long', op: e.op, left: this.expr(e.left, sc), right: this.expr(e.right, sc) };
 			case 'concatenation': return { kind: 'concat', tok: e.tok, type: 'string', left: this.expr(e.left, sc), right: this.expr(e.right, sc) };
-			case 'regex_query': return { kind: 'regex', tok: e.tok, type: 'long', negated: e.op === '!~', left: this.expr(e.left, sc), pattern: e.right.value };
+			case 'regex_query': {
+				const problem = regexProblem(e.right.value);
+				if (problem) return this.fail(`regular expression ${JSON.stringify(e.right.value)}: ${problem}`, e.right.tok);
+				return { kind: 'regex', tok: e.tok, type: 'long', negated: e.op === '!~', left: this.expr(e.left, sc), pattern: e.right.value };
+			}
 			case 'unary': return { kind: 'unary', tok: e.tok, type: 'long', op: e.op, operand: this.expr(e.operand, sc) };
 			case 'pre_crement': case 'post_crement': {
 				const target = this.lvalue(e.operand, sc, true);

@@ -1,5 +1,6 @@
 // glibc's strverscmp and fnmatch (without flags but FNM_NOESCAPE), which stap
 // uses to compare versions and to match preprocessor conditions.
+import { POSIX_CLASSES } from '../util/posix-classes.js';
 
 // States of glibc's strverscmp automaton: normal, integer, fraction, leading zeros.
 const S_N = 0, S_I = 3, S_F = 6, S_Z = 9;
@@ -52,20 +53,7 @@ export function versionAtLeast(have: string, want: string): boolean {
 	return strverscmp(have, want) >= 0;
 }
 
-const CLASSES: Record<string, (c: number) => boolean> = {
-	alpha: (c) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122),
-	digit: isDigit,
-	alnum: (c) => CLASSES.alpha!(c) || isDigit(c),
-	upper: (c) => c >= 65 && c <= 90,
-	lower: (c) => c >= 97 && c <= 122,
-	space: (c) => c === 32 || (c >= 9 && c <= 13),
-	blank: (c) => c === 32 || c === 9,
-	punct: (c) => (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126),
-	print: (c) => c >= 32 && c <= 126,
-	graph: (c) => c >= 33 && c <= 126,
-	cntrl: (c) => c < 32 || c === 127,
-	xdigit: (c) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102),
-};
+const CLASSES = POSIX_CLASSES;
 
 /** Match a bracket expression at pattern[p] ('['); returns [matched, index after ']'] or null if unterminated. */
 function matchBracket(pattern: string, p: number, c: number): [boolean, number] | null {

@@ -208,7 +208,7 @@ const RANDINT_MAX = 1 << 20;
  * side's string loops need it (a literal's .rodata object is shorter, and
  * the verifier follows every read).
  */
-function inBuffer(b: Body, s: string): string {
+export function inBuffer(b: Body, s: string): string {
 	const t = b.strTemp();
 	b.line(`tap_str_copy(${t}, ${s});`);
 	return t;

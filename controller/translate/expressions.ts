@@ -5,7 +5,7 @@
 import type { Assign, Binary, Crement, Expr, GlobalVar, IndexRef, Logical, Ternary, VarRef } from '../elaborate/program.js';
 import { checkOverflow, fillKey, forEachInSlice, histBucket, readAggregate, readElement, writeElement } from './arrays.js';
 import type { Body } from './body.js';
-import { genCall } from './calls.js';
+import { genCall, inBuffer } from './calls.js';
 import { cLong } from './c-text.js';
 import { TranslateError } from './module-context.js';
 import { genPrint } from './printing.js';
@@ -98,8 +98,12 @@ export function genExpr(b: Body, e: Expr): string {
 			return genStat(b, e);
 		case 'embedded_expr':
 			return b.unsupported(e.tok, 'embedded C');
-		case 'regex':
-			return b.unsupported(e.tok, 'regular expression matching');
+		case 'regex': {
+			// the matcher walks up to MAXSTRINGLEN bytes: on the bpf kernel side, of a buffer that long
+			const s = genExpr(b, e.left);
+			const subject = b.side === 'kernel' && !b.mod.bothSides ? inBuffer(b, s) : s;
+			return `(${e.negated ? '!' : ''}${b.mod.regex(e.pattern, e.tok)}(${subject}))`;
+		}
 		case 'hist_bucket':
 			return histBucket(b, e.hist, e.bucket, genExpr);
 		case 'hist':

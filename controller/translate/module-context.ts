@@ -1,6 +1,9 @@
 // What all generated functions of one module share: the string literal,
 // printf format and error location tables, the C names of globals, and the
 // diagnostics of things pass 3 cannot generate (with file:line:col).
+import { compileRegex, regexProblem } from '../regex/compile.js';
+import { literalBytes } from '../regex/pattern-bytes.js';
+import { regexDefinition } from './regex-c.js';
 import { describeToken } from '../parse/diagnostics.js';
 import { formatLoc } from '../parse/source.js';
 import type { Token } from '../parse/token.js';
@@ -30,6 +33,8 @@ export class ModuleContext {
 	readonly helpers: string[] = [];
 	/** kmod: one compilation with both sides on, so kernel-only functions work in every handler. */
 	bothSides = false;
+	/** =~ patterns (literal values) -> their matcher's C name. */
+	private readonly regexes = new Map<string, string>();
 
 	constructor(readonly program: Program) {
 		program.globals.forEach((g, i) => {
@@ -50,6 +55,23 @@ export class ModuleContext {
 
 	stringTable(): string[] {
 		return [...this.strings].map(([bytes, name]) => `static const char ${name}[] = ${cString(bytes)};`);
+	}
+
+	/** The C matcher of an =~ pattern (the literal's value); pass 2 has checked that it compiles. */
+	regex(value: string, tok: Token): string {
+		let name = this.regexes.get(value);
+		if (!name) {
+			const problem = regexProblem(value);
+			if (problem) throw new TranslateError(tok, `regular expression ${JSON.stringify(value)}: ${problem}`);
+			name = `tap_re_${this.regexes.size}`;
+			this.regexes.set(value, name);
+		}
+		return name;
+	}
+
+	/** The tables and matchers of every pattern, each table with `attr`. */
+	regexDefinitions(attr: string): string[] {
+		return [...this.regexes].flatMap(([value, name]) => regexDefinition(name, literalBytes(value), compileRegex(value), attr));
 	}
 
 	format(fmt: string): number {

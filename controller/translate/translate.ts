@@ -158,6 +158,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		PRELUDE,
 		...strings,
 		'',
+		...mod.regexDefinitions('__attribute__((section(".rodata")))'),
 		...globalDeclarations(mod),
 		'#if TAP_SIDE_KERNEL',
 		...mod.kernelFormats.map((f, i) => `const char kfmt_${i}[] = ${cString(f)};`),

@@ -720,6 +720,26 @@ static __always_inline tap_long tap_strpos(const char *s1, const char *s2)
 	return st->found;
 }
 
+/*
+ * s =~ "re": the automaton's walk over s (pass 3 emits each pattern's
+ * tables and its bpf_loop() step), its state in a per-CPU map as strpos's.
+ */
+struct tap_re_walk {
+	const char *s;
+};
+
+struct tap_re_state {
+	__u32 st;
+	__s32 result;	/* -1 while walking, then 0 or 1 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tap_re_state);
+} tap_re_states SEC(".maps");
+
 /* tolower(s), toupper(s): ASCII letters only; src in a MAXSTRINGLEN buffer */
 static __always_inline void tap_case(char *dst, const char *src, int upper)
 {

@@ -76,10 +76,10 @@ test('-p3 --runtime kmod: kprobe and kretprobe descriptors, $return from the run
 	t.false(r.stdout.includes('TAP_SIDE_KERNEL'));
 });
 
-test('-p3 --runtime kmod: user_mode() is refused by name (not there yet on kmod)', (t) => {
-	const r = tapfleet(['compile', '-p3', '--runtime', 'kmod', '-r', rel, '-e', 'probe kernel.function("vfs_read") { println(user_mode()) }']);
-	t.is(r.status, 1);
-	t.regex(r.stderr, /user_mode\(\) on the kmod runtime/);
+test('-p3 --runtime kmod: user_mode(), addr() and uaddr() read the probe\'s registers through the runtime (run in the VM by probe-kinds.ts)', (t) => {
+	const r = tapfleet(['compile', '-p3', '--runtime', 'kmod', '-r', rel, '-e', 'probe kernel.function("vfs_read") { printf("%d %x %x\\n", user_mode(), addr(), uaddr()) }']);
+	t.is(r.status, 0, r.stderr);
+	for (const call of ['tap_user_mode(c)', 'tap_addr(c)', 'tap_uaddr()']) t.true(r.stdout.includes(call), call);
 });
 
 test('-p3 --runtime kmod: uprobe and uretprobe descriptors at the ELF symbol\'s file offset, $argN and $return from the task\'s registers', (t) => {

@@ -148,6 +148,13 @@ probe end {
 		t.is(got.run.stdout, 'begin: 0 0\nnamed: yes; with a space: 0; uprobe: 1; unknown: 0x0\n');
 	});
 
+	test.serial('kmod: =~ and !~ as on bpf, in a begin probe and at a syscall', async (t) => {
+		t.timeout(900_000);
+		const r = await compileAndRun(fleet, release(), 'probe begin { printf("%d%d%d%d%d%d\\n", "hello.world" =~ "o\\\\.w", "helloxworld" =~ "o\\\\.w", "v5.10-rc1" =~ "^v[[:digit:]]+\\\\.[0-9]{1,2}(-rc[0-9]+)?$", "" =~ "^$", "abc" !~ "b", "tapfleet" =~ "^(tap|stap)fleet$") } probe syscall.getpid { if (execname() =~ "^[a-z]") { println("kernel: matched"); exit() } }');
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, '101101\nkernel: matched\n');
+	});
+
 	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) printf("[%s]\\n", thread_indent(2)) exit() }');

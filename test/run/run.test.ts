@@ -340,3 +340,8 @@ test('-x PID: target() is a process already running, in begin probes and in its 
 	await refused(['-x', '1', '-c', 'true'], '-c and -x both name the target process: give one of them');
 	await refused(['-x', '1', '--host', 'unix:/nonexistent'], '-c, -x and -o run a script on this host only: leave out --host and --module');
 });
+
+test('=~ and !~ on both sides: anchors, alternation, groups, bounds, bracket classes, an escaped dot (the automaton of controller/regex, the same tables in BPF and in the user part)', (t) =>
+	onBothSides(t, '%d%d%d%d%d%d%d%d',
+		'execname() =~ "^(ba|da)?sh$", execname() =~ "^bash", "hello.world" =~ "o\\\\.w", "helloxworld" =~ "o\\\\.w", "v5.10-rc1" =~ "^v[[:digit:]]+\\\\.[0-9]{1,2}(-rc[0-9]+)?$", "" =~ "^$", "abc" !~ "b", execname() !~ "x|y|z"',
+		'10101101'));

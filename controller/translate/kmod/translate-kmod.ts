@@ -202,6 +202,7 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 		PRELUDE,
 		...mod.stringTable().map((s) => s.replace('static const char', 'static const char __attribute__((unused))')),
 		'',
+		...mod.regexDefinitions('__attribute__((unused))'),
 		...globalDeclarations(mod),
 		...formatAndLocationTables(mod),
 		...mod.helpers.flatMap((h) => [h, '']),
