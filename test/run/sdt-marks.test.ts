@@ -1,12 +1,14 @@
 // process("...").mark("...") on the bpf runtime, on this host: SDT markers
 // of a program built here from Debian's sys/sdt.h (with and without a
 // semaphore; arguments in registers, in memory and constant) and of
-// Debian's own python3.11, whose markers only fire while their semaphores
-// are raised.
+// Debian's own python3.11 and PostgreSQL 15 (the test suite's server),
+// whose markers only fire while their semaphores are raised.
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pg } from '../../controller/audit/pg-load.js';
+import { reachablePostgresUrl } from '../audit/helpers/backends.js';
 import { run, tapfleet } from '../parse/helpers.js';
 import { buildSdtDemo, sdtDemoExpected, sdtDemoScript } from './sdt-demo.js';
 
@@ -52,4 +54,25 @@ test('SDT markers: errors name the place: no such argument, a file without marke
 	r = await run(tapfleet, ['compile', '-p3', '-e', `probe process("${pg}").mark("checkpoint__done") { print($arg1) }`]);
 	t.is(r.status, 1);
 	t.regex(r.stderr, /\$arg1 of process\("[^"]+postgres"\)\.provider\("postgresql"\)\.mark\("checkpoint__done"\) is a location relative to %rip \('\S+\(%rip\)'\), which tapfleet cannot read yet/);
+});
+
+test('SDT markers of a running server: PostgreSQL\'s query__start shows the query a client sends, its text read from the marker\'s argument', async (t) => {
+	const url = await reachablePostgresUrl();
+	const postgres = realpathSync('/usr/lib/postgresql/15/bin/postgres');
+	const marker = `select 'tapfleet-${process.pid}' as marked`;
+	const script = `probe process("${postgres}").mark("query__start") { q = user_string($arg1); if (isinstr(q, "tapfleet-${process.pid}")) { printf("%s: %s\\n", execname(), q); exit() } }`;
+	const running = run(tapfleet, ['run', '-T', '60', '-e', script]);
+	// queries until the probe has seen one (the first may come before it is attached)
+	const client = new pg.Client(url);
+	await client.connect();
+	let done = false;
+	void running.then(() => (done = true));
+	for (let i = 0; i < 120 && !done; i++) {
+		await client.query(marker);
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+	await client.end();
+	const r = await running;
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, `postgres: ${marker}\n`);
 });
