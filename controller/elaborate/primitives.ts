@@ -65,8 +65,8 @@ export function matchPrimitive(pp: ProbePoint, profile: KernelProfile): Primitiv
 			return matchPerf(pp);
 		case 'kernel':
 			if (n === 2 && c[1]!.functor === 'trace') return matchTrace(strArg(c[1]!, 'kernel.trace'), c[1]!, profile);
-			if ((n === 2 || (n === 3 && c[2]!.functor === 'return')) && c[1]!.functor === 'function') {
-				return matchKprobe(pp, strArg(c[1]!, 'kernel.function'), n === 3, profile);
+			if (c[1]?.functor === 'function' && functionEnd(c) !== null) {
+				return matchKprobe(pp, strArg(c[1]!, 'kernel.function'), functionEnd(c) === 'return', profile);
 			}
 			return null;
 		case 'kprobe':
@@ -75,8 +75,8 @@ export function matchPrimitive(pp: ProbePoint, profile: KernelProfile): Primitiv
 			}
 			return null;
 		case 'process':
-			if (head.arg?.kind === 'literal_string' && (n === 2 || (n === 3 && c[2]!.functor === 'return')) && c[1]!.functor === 'function') {
-				return matchUprobe(head.arg.value, strArg(c[1]!, 'process.function'), n === 3, pp, profile);
+			if (head.arg?.kind === 'literal_string' && c[1]?.functor === 'function' && functionEnd(c) !== null) {
+				return matchUprobe(head.arg.value, strArg(c[1]!, 'process.function'), functionEnd(c) === 'return', pp, profile);
 			}
 			if (head.arg?.kind === 'literal_string' && n === 2 && c[1]!.functor === 'mark') {
 				return matchMarks(...userElf(head.arg.value, pp), null, strArg(c[1]!, 'process.mark'), pp, profile);
@@ -88,6 +88,17 @@ export function matchPrimitive(pp: ProbePoint, profile: KernelProfile): Primitiv
 		default:
 			return null;
 	}
+}
+
+/**
+ * Which end of a function `X.function("F")[.call|.return]` probes: `.call`
+ * is its entry where it is not inlined, which without debuginfo is every
+ * entry tapfleet sees (the symbol table's). Null for another suffix.
+ */
+function functionEnd(c: readonly ProbePointComponent[]): 'entry' | 'return' | null {
+	if (c.length === 2) return 'entry';
+	if (c.length !== 3) return null;
+	return c[2]!.functor === 'return' ? 'return' : c[2]!.functor === 'call' ? 'entry' : null;
 }
 
 /** A program name as stap resolves it: absolute paths as they are, others through $PATH. */

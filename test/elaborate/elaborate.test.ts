@@ -208,3 +208,15 @@ test('kernel.function resolves against a profile that has kprobes', async (t) =>
 	]);
 	t.regex(elaborate(p, 'probe kernel.function("no_such_function_xyz") { }').stderr, /no match/);
 });
+
+test('.call is a function\'s entry (every entry tapfleet sees is a call: no debuginfo, no inlined copies); another suffix does not resolve', async (t) => {
+	const p = withKprobes(await localProfile(), ['vfs_read']);
+	const libc = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+	const r = elaborate(p, `probe kernel.function("vfs_read").call, process("${libc}").function("uname").call { println(pp()) }`);
+	t.is(r.stderr, '');
+	t.deepEqual(r.program!.probes.map((x) => [x.event.kind, 'isReturn' in x.event && x.event.isReturn, x.point]), [
+		['kprobe', false, 'kernel.function("vfs_read")'],
+		['uprobe', false, `process("${libc}").function("uname")`],
+	]);
+	t.regex(elaborate(p, 'probe kernel.function("vfs_read").inline { }').stderr, /while resolving probe point/);
+});
