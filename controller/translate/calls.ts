@@ -132,7 +132,11 @@ const BUILTINS: Record<string, Builtin> = {
 		if (b.side === 'kernel') b.line(`tap_substr(${d}, ${inBuffer(b, s!)}, ${st}, ${n});`);
 		else b.line(`tap_gen_substr(${d}, ${s}, ${st}, ${n});`);
 	}),
-	str_replace: stringInto((b, d, [s, f, t]) => { userOnly(b, 'str_replace'); b.line(`tap_gen_str_replace(${d}, ${s}, ${f}, ${t});`); }),
+	// str_replace(s, search, repl): on the bpf kernel side, a bpf_loop() walk over buffers
+	str_replace: stringInto((b, d, [s, f, t]) => {
+		if (b.side === 'kernel' && !b.mod.bothSides) b.line(`tap_str_replace_k(${d}, ${inBuffer(b, s!)}, ${inBuffer(b, f!)}, ${inBuffer(b, t!)});`);
+		else b.line(`tap_gen_str_replace(${d}, ${s}, ${f}, ${t});`);
+	}),
 	tolower: stringInto((b, d, [s]) => b.line(b.side === 'kernel' ? `tap_case(${d}, ${inBuffer(b, s!)}, 0);` : `tap_gen_case(${d}, ${s}, 0);`)),
 	toupper: stringInto((b, d, [s]) => b.line(b.side === 'kernel' ? `tap_case(${d}, ${inBuffer(b, s!)}, 1);` : `tap_gen_case(${d}, ${s}, 1);`)),
 	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,

@@ -721,6 +721,89 @@ static __always_inline tap_long tap_strpos(const char *s1, const char *s2)
 }
 
 /*
+ * str_replace(s, search, repl) on the kernel side: one source position per
+ * bpf_loop() round (a match of search there copies repl, else the byte),
+ * the positions in a per-CPU map as strpos's; every string in a
+ * MAXSTRINGLEN buffer, dst apart from them.
+ */
+struct tap_repl_ptrs {
+	char *dst;
+	const char *src;
+	const char *search;
+	const char *repl;
+};
+
+struct tap_repl_state {
+	__s64 pos, out, search_len, repl_len;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tap_repl_state);
+} tap_repl_states SEC(".maps");
+
+static __attribute__((unused)) long tap_repl_step(__u64 index, void *data)
+{
+	struct tap_repl_ptrs *p = data;
+	struct tap_repl_state *st;
+	__s64 pos, out, j;
+	char ch;
+
+	st = bpf_map_lookup_elem(&tap_repl_states, &tap_zero_key);
+	if (!st)
+		return 1;
+	pos = st->pos;
+	out = st->out;
+	ch = p->src[pos & (MAXSTRINGLEN - 1)];
+	if (!ch || out >= MAXSTRINGLEN - 1)
+		return 1;
+	for (j = 0; j < MAXSTRINGLEN; j++) {
+		if (j >= st->search_len)
+			break;
+		if (p->src[(pos + j) & (MAXSTRINGLEN - 1)] !=
+		    p->search[j & (MAXSTRINGLEN - 1)])
+			break;
+	}
+	if (j > 0 && j == st->search_len) {
+		for (j = 0; j < MAXSTRINGLEN; j++) {
+			if (j >= st->repl_len || out >= MAXSTRINGLEN - 1)
+				break;
+			p->dst[out & (MAXSTRINGLEN - 1)] =
+				p->repl[j & (MAXSTRINGLEN - 1)];
+			out++;
+		}
+		st->pos = pos + st->search_len;
+	} else {
+		p->dst[out & (MAXSTRINGLEN - 1)] = ch;
+		out++;
+		st->pos = pos + 1;
+	}
+	st->out = out;
+	return 0;
+}
+
+static __always_inline void tap_str_replace_k(char *dst, const char *src,
+					      const char *search,
+					      const char *repl)
+{
+	struct tap_repl_ptrs p = { .dst = dst, .src = src, .search = search, .repl = repl };
+	struct tap_repl_state *st;
+
+	dst[0] = '\0';
+	st = bpf_map_lookup_elem(&tap_repl_states, &tap_zero_key);
+	if (!st)
+		return;
+	st->pos = 0;
+	st->out = 0;
+	st->search_len = tap_str_len(search);
+	st->repl_len = tap_str_len(repl);
+	bpf_loop(MAXSTRINGLEN, tap_repl_step, &p, 0);
+	dst[st->out & (MAXSTRINGLEN - 1)] = '\0';
+}
+
+/*
  * s =~ "re": the automaton's walk over s (pass 3 emits each pattern's
  * tables and its bpf_loop() step), its state in a per-CPU map as strpos's.
  */

@@ -345,3 +345,8 @@ test('=~ and !~ on both sides: anchors, alternation, groups, bounds, bracket cla
 	onBothSides(t, '%d%d%d%d%d%d%d%d',
 		'execname() =~ "^(ba|da)?sh$", execname() =~ "^bash", "hello.world" =~ "o\\\\.w", "helloxworld" =~ "o\\\\.w", "v5.10-rc1" =~ "^v[[:digit:]]+\\\\.[0-9]{1,2}(-rc[0-9]+)?$", "" =~ "^$", "abc" !~ "b", execname() !~ "x|y|z"',
 		'10101101'));
+
+test('str_replace() on both sides: every occurrence, an empty search, a search longer than the string, a result cut at MAXSTRINGLEN-1 bytes', (t) =>
+	onBothSides(t, '[%s] [%s] [%s] [%s] [%s] %d',
+		`str_replace(execname(), "s", "zz"), str_replace("aaa", "a", "bc"), str_replace("hello", "", "x"), str_replace("abcabc", "bc", ""), str_replace("xyz", "xyzw", "q"), strlen(str_replace("${'a'.repeat(300)}", "a", "bb"))`,
+		'[zzh] [bcbcbc] [hello] [aa] [xyz] 511'));
