@@ -65,12 +65,20 @@ struct {
 	__type(value, __u64);
 } tap_counters SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tap_context);
-} tap_contexts SEC(".maps");
+/*
+ * One per-CPU value of `vtype`: a handler's context, or the state of a
+ * bpf_loop() walk (a map value, whose fields the verifier follows where it
+ * loses track of a stack slot across the callback).
+ */
+#define TAP_PERCPU_STATE(name, vtype) \
+	struct { \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, 1); \
+		__type(key, __u32); \
+		__type(value, vtype); \
+	} name SEC(".maps")
+
+TAP_PERCPU_STATE(tap_contexts, struct tap_context);
 
 /* A zeroed statistic accumulator, the initial value of new keys. */
 struct tap_stat_zero_value {
@@ -128,13 +136,7 @@ static __always_inline void tap_count(__u32 which)
 	} name SEC(".maps")
 
 /* Locals of one probe handler: one per CPU (the BPF stack is 512 bytes). */
-#define TAP_LOCALS(probe, ltype) \
-	struct { \
-		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
-		__uint(max_entries, 1); \
-		__type(key, __u32); \
-		__type(value, ltype); \
-	} probe##_locals SEC(".maps")
+#define TAP_LOCALS(probe, ltype) TAP_PERCPU_STATE(probe##_locals, ltype)
 
 /* A kernel-side probe handler; `section` tells libbpf how to attach. */
 #define TAP_KERNEL_PROBE(fn, section, ctxtype) \
@@ -513,12 +515,7 @@ struct tap_text_state {
 	__s64 c;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tap_text_state);
-} tap_text_states SEC(".maps");
+TAP_PERCPU_STATE(tap_text_states, struct tap_text_state);
 
 static __always_inline void tap_text_put(struct tap_text_state *st, char *dst,
 					 char ch)
@@ -675,12 +672,7 @@ struct tap_find_state {
 	__s64 pos, found, hay_len, needle_len;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tap_find_state);
-} tap_find_states SEC(".maps");
+TAP_PERCPU_STATE(tap_find_states, struct tap_find_state);
 
 static __attribute__((unused)) long tap_find_step(__u64 index, void *data)
 {
@@ -737,12 +729,7 @@ struct tap_repl_state {
 	__s64 pos, out, search_len, repl_len;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tap_repl_state);
-} tap_repl_states SEC(".maps");
+TAP_PERCPU_STATE(tap_repl_states, struct tap_repl_state);
 
 static __attribute__((unused)) long tap_repl_step(__u64 index, void *data)
 {
@@ -816,12 +803,7 @@ struct tap_re_state {
 	__s32 result;	/* -1 while walking, then 0 or 1 */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tap_re_state);
-} tap_re_states SEC(".maps");
+TAP_PERCPU_STATE(tap_re_states, struct tap_re_state);
 
 /* tolower(s), toupper(s): ASCII letters only; src in a MAXSTRINGLEN buffer */
 static __always_inline void tap_case(char *dst, const char *src, int upper)
