@@ -1,6 +1,7 @@
 // The agent's sessions: admission (session limit), start, leases, the
 // recently finished ones (kept for attach and ps), journal entries, and
 // reconciliation after a restart.
+import { endGraceFor } from './end-grace.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -105,7 +106,7 @@ export class SessionManager {
 				runId: o.runId,
 				taprunPath: this.taprunPath,
 				bufferLimits: this.limits.buffer,
-				endGraceMs: this.limits.endGraceMs,
+				endGraceMs: endGraceFor(this.limits.endGraceMs, mod.manifest.probes),
 			},
 			(rec) => this.countRecord(rec),
 		);

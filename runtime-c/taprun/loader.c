@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "detach.h"
 #include "loader.h"
 #include "tap_uprobe_spec.h"
 #include "user_rt.h"
@@ -371,8 +372,7 @@ void module_detach(struct loaded_module *lm)
 {
 	int i;
 
-	for (i = 0; i < lm->nlinks; i++)
-		bpf_link__destroy(lm->links[i]);
+	destroy_links(lm->links, lm->nlinks);
 	lm->nlinks = 0;
 	for (i = 0; i < lm->nperf; i++)
 		close(lm->perf_fds[i]);

@@ -350,3 +350,10 @@ test('str_replace() on both sides: every occurrence, an empty search, a search l
 	onBothSides(t, '[%s] [%s] [%s] [%s] [%s] %d',
 		`str_replace(execname(), "s", "zz"), str_replace("aaa", "a", "bc"), str_replace("hello", "", "x"), str_replace("abcabc", "bc", ""), str_replace("xyz", "xyzw", "q"), strlen(str_replace("${'a'.repeat(300)}", "a", "bb"))`,
 		'[zzh] [bcbcbc] [hello] [aa] [xyz] 511'));
+
+test('syscall.* (some 360 tracepoints) through the embedded agent: a -T stop waits for every detach, then the end probe\'s output arrives whole (the agent\'s grace before SIGKILL grows with the probes)', async (t) => {
+	t.timeout(180_000);
+	const r = await run(tapfleet, ['run', '-T', '1', '-e', 'global calls probe syscall.* { calls++ } probe end { printf("end ran, calls seen: %s\\n", calls > 0 ? "yes" : "no") }']);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'end ran, calls seen: yes\n');
+});
