@@ -9,6 +9,17 @@ import { argstrStatements, knownArgstrFormat } from './syscall-argstr.js';
 
 const SPELLINGS = ['syscall', 'nd_syscall', 'nd1_syscall', 'nd2_syscall', 'tp_syscall'];
 
+/**
+ * stap's names for calls whose tracepoint is named after the kernel's
+ * SYSCALL_DEFINE instead (x86-64): syscall.fstat traces sys_enter_newfstat,
+ * and its `name` is "fstat", as in stap's tapset.
+ */
+const STAP_NAMES: Record<string, string> = {
+	newfstat: 'fstat', newstat: 'stat', newlstat: 'lstat', newfstatat: 'fstatat', newuname: 'uname', sendfile64: 'sendfile',
+};
+
+const stapName = (call: string): string => STAP_NAMES[call] ?? call;
+
 /** Extra tracepoints an alias covers besides its own (syscall.open: openat, openat2). */
 const ALSO_FIRES_FOR: Record<string, string[]> = { open: ['openat', 'openat2'] };
 
@@ -48,14 +59,14 @@ function argstrLines(args: ReturnType<typeof argument>[], aliasName: string, cal
 
 function enterAlias(spellings: string[], tp: Tracepoint, aliasName: string, callName: string): string {
 	const args = argFields(tp).map(argument);
-	const lines = [`\tname = "${callName}"`, ...args.flatMap((a) => a.assign.map((s) => '\t' + s))];
+	const lines = [`\tname = "${stapName(callName)}"`, ...args.flatMap((a) => a.assign.map((s) => '\t' + s))];
 	lines.push(...argstrLines(args, aliasName, callName).map((l) => '\t' + l));
 	return `probe ${spellings.join(" = ")} = kernel.trace("syscalls:${tp.name}")\n{\n${lines.join('\n')}\n}\n`;
 }
 
 function exitAlias(spellings: string[], tp: Tracepoint, callName: string): string {
 	return `probe ${spellings.join(" = ")} = kernel.trace("syscalls:${tp.name}")\n{\n`
-		+ `\tname = "${callName}"\n\tretstr = return_str(1, $ret)\n}\n`;
+		+ `\tname = "${stapName(callName)}"\n\tretstr = return_str(1, $ret)\n}\n`;
 }
 
 /** The generated tapset text for the profile's syscalls (empty if it has none). */
@@ -70,7 +81,7 @@ export function syscallTapsetText(profile: KernelProfile): string {
 	let out = '// Generated from the target kernel profile\'s syscall tracepoints.\n';
 	const names = [...new Set([...enter.keys(), ...Object.keys(ALSO_FIRES_FOR)])].sort();
 	for (const name of names) {
-		const points = (suffix: string): string[] => SPELLINGS.map((s) => `${s}.${name}${suffix}`);
+		const points = (suffix: string): string[] => SPELLINGS.map((s) => `${s}.${stapName(name)}${suffix}`);
 		for (const callName of [name, ...(ALSO_FIRES_FOR[name] ?? [])]) {
 			const en = enter.get(callName);
 			const ex = exit.get(callName);

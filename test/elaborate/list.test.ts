@@ -15,9 +15,12 @@ const cli = (args: string[]): { status: number | null; stdout: string; stderr: s
 	return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
-test("list 'syscall.*': every syscall with a tracepoint here, once, sorted", async (t) => {
+test("list 'syscall.*': every syscall with a tracepoint here, once, sorted, by stap's names (syscall.fstat for sys_enter_newfstat)", async (t) => {
 	const p = await localProfile();
-	const names = p.tracepoints.filter((tp) => tp.system === 'syscalls' && tp.name.startsWith('sys_enter_')).map((tp) => 'syscall.' + tp.name.slice(10)).sort();
+	const stapNames: Record<string, string> = { newfstat: 'fstat', newstat: 'stat', newlstat: 'lstat', newfstatat: 'fstatat', newuname: 'uname', sendfile64: 'sendfile' };
+	const names = p.tracepoints.filter((tp) => tp.system === 'syscalls' && tp.name.startsWith('sys_enter_'))
+		.map((tp) => 'syscall.' + (stapNames[tp.name.slice(10)] ?? tp.name.slice(10))).sort();
+	t.true(names.includes('syscall.fstat') && names.includes('syscall.uname') && !names.includes('syscall.newfstat'));
 	const r = listProbes('syscall.*', p, false);
 	t.true(r.ok);
 	const lines = r.stdout.trimEnd().split('\n');

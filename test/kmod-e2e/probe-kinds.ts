@@ -155,6 +155,14 @@ probe end {
 		t.is(r.stdout, '101101\nkernel: matched\n');
 	});
 
+	test.serial('kmod: syscalls by stap\'s names whose tracepoint is named otherwise: syscall.uname (sys_enter_newuname, __NR_uname) and syscall.fstatat (newfstatat), compiled and seen', async (t) => {
+		t.timeout(900_000);
+		const script = 'global u, f probe syscall.uname { u = 1 } probe syscall.fstatat { f = 1 } probe syscall.uname, syscall.fstatat { if (u && f) { printf("%s seen last\\n", name) exit() } }';
+		const got = await runWithWorkload(fleet, release(), script, 'busybox stat / >/dev/null; busybox uname -r >/dev/null');
+		t.is(got.run.status, 0, got.run.stderr);
+		t.regex(got.run.stdout, /^(uname|fstatat) seen last\n$/);
+	});
+
 	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) printf("[%s]\\n", thread_indent(2)) exit() }');

@@ -357,3 +357,9 @@ test('syscall.* (some 360 tracepoints) through the embedded agent: a -T stop wai
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, 'end ran, calls seen: yes\n');
 });
+
+test('syscalls by stap\'s names where the tracepoint has the kernel\'s: syscall.uname (sys_enter_newuname), its name and argstr', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', 'uname', '-e', 'probe syscall.uname { if (pid() == target()) printf("%s %d\\n", name, argstr =~ "^0x[0-9a-f]+$") } probe syscall.uname.return { if (pid() == target()) printf("%s returned %s\\n", name, retstr) }']);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout.split('\n').filter((l) => l.startsWith('uname ')).join('\n'), 'uname 1\nuname returned 0');
+});

@@ -22,6 +22,7 @@ import { cLong, cStringRaw } from '../c-text.js';
 import { readRecordField } from '../handlers.js';
 import { TranslateError } from '../module-context.js';
 import { sdtArgumentOf } from '../sdt-arg.js';
+import { uapiSyscallName } from '../syscall-names.js';
 import { uprobeSpec } from '../uprobe-spec.js';
 
 /** x86-64 system call argument registers, in order. */
@@ -94,7 +95,7 @@ export function kmodProbeFilter(b: Body, p: ConcreteProbe): void {
 	if (!sc) return;
 	// sys_enter: TP_PROTO(regs, id); sys_exit: TP_PROTO(regs, ret), the number in orig_ax
 	const nr = sc.exit ? '((struct pt_regs *)tap_tp_arg(c, 0))->orig_ax' : 'tap_tp_arg(c, 1)';
-	b.line(`if ((long)${nr} != __NR_${sc.call})`);
+	b.line(`if ((long)${nr} != __NR_${uapiSyscallName(sc.call)})`);
 	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
 }
 
