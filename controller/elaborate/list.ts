@@ -5,6 +5,8 @@
 // TP_PROTO arguments, then its fields). Where a name expands
 // to several probes (syscall.open: open, openat, openat2) only the
 // variables they all have are shown, as stap does.
+import { elfFile } from './elf-symbols.js';
+import { MarkTargets } from './sdt-probes.js';
 import { newSession, parseFile } from '../parse/index.js';
 import type { KernelProfile, Tracepoint } from '../profile/types.js';
 import { profileToPreprocessorTarget } from '../profile/preprocessor-target.js';
@@ -49,7 +51,13 @@ export function listProbes(pattern: string, profile: KernelProfile, withVars: bo
 
 /** Every target variable of the probe's event (not only those the body used), as $name:ctype. */
 function targetVarsOf(p: ConcreteProbe, profile: KernelProfile): string[] {
-	if (p.event.kind === 'tracepoint') return tracepointTargetList(p.event.tracepoint, profile);
+	const e = p.event;
+	if (e.kind === 'tracepoint') return tracepointTargetList(e.tracepoint, profile);
+	// an SDT marker's arguments, as its note gives them (stap -L: $arg1:long ...)
+	if (e.kind === 'uprobe' && !e.symbol) {
+		const marker = elfFile(e.path).markers.find((m) => m.fileOffset === e.offset);
+		return marker ? [...new MarkTargets(marker).values()].map((t) => `${t.name}:${t.cType}`) : [];
+	}
 	return p.targetVars.map((t) => `${t.name}:${t.cType}`);
 }
 

@@ -76,3 +76,10 @@ test('SDT markers of a running server: PostgreSQL\'s query__start shows the quer
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, `postgres: ${marker}\n`);
 });
+
+test('list finds the markers (stap -l/-L): every provider\'s, with their arguments', async (t) => {
+	const r = await run(tapfleet, ['list', '-L', `process("${demo}").mark("*")`]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, `process("${demo}").provider("tapfleet_demo").mark("plain") $arg1:long $arg2:long\n`
+		+ `process("${demo}").provider("tapfleet_demo").mark("tick") $arg1:long $arg2:long $arg3:long $arg4:long\n`);
+});
