@@ -3,9 +3,10 @@
 // end probes run, and detaching a tracepoint waits for an RCU grace period
 // in the kernel (perf_trace_event_unreg(), serialised by the kernel's
 // event_mutex: ~30 ms each here even with taprun's detaching threads), so
-// a script on syscall.* (some 360 tracepoints) needs ~12 s to stop. Killed
-// before its end probes ran, its output would be lost: the grace grows
-// with the probes to detach.
+// a script on 360 tracepoints needed ~12 s to stop (syscall.* no longer
+// does: its calls are dispatched from two raw tracepoints). Killed before
+// its end probes ran, its output would be lost: the grace grows with the
+// probes to detach.
 
 /** Probe kinds that run in taprun's own process (nothing to detach). */
 const USER_SIDE = new Set(['begin', 'end', 'error', 'timer', 'never']);

@@ -7,6 +7,8 @@ import { functionName, functionParams } from './calls.js';
 import { genExpr } from './expressions.js';
 import { type ModuleContext, type Side, TranslateError } from './module-context.js';
 import { sdtArgumentOf } from './sdt-arg.js';
+import { syscallArgument } from './syscall-args.js';
+import type { DispatchedProbe } from './syscall-dispatch.js';
 import { genBlock, labelLine } from './statements.js';
 
 /** The C text of a body's lines. */
@@ -46,11 +48,25 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		b.line(`${c} = ${sdtArgumentOf(v.name, s.operand, p)};`);
 		return;
 	}
+	const dispatched = b.mod.syscallDispatch.get(p);
+	if (dispatched && (s.kind === 'tracepoint_field' || s.kind === 'syscall_nr')) {
+		b.line(`${c} = (tap_long)${dispatchedTarget(v, s, p, dispatched)};`);
+		return;
+	}
 	if (s.kind === 'tp_arg') {
 		throw new TranslateError(p.tok, `${v.name}: tracepoint arguments are read by the kmod runtime only; the bpf runtime reads the event's fields (tapfleet list -L '${p.point}')`);
 	}
 	if (s.kind !== 'tracepoint_field') b.unsupported(p.tok, `target variable ${v.name} (${s.kind})`);
 	readRecordField(b, v, s, c, 'ctx', p);
+}
+
+/** A dispatched syscall probe's variable: its number, sys_exit's return value, or an argument register. */
+function dispatchedTarget(v: TargetVar, s: TargetVar['source'], p: ConcreteProbe, d: DispatchedProbe): string {
+	if (s.kind === 'syscall_nr' || (s.kind === 'tracepoint_field' && s.field.name === '__syscall_nr')) return `${d.nr}`;
+	if (s.kind === 'tracepoint_field' && d.exit && s.field.name === 'ret') return '((struct bpf_raw_tracepoint_args *)ctx)->args[1]';
+	const arg = s.kind === 'tracepoint_field' && !d.exit ? syscallArgument(p, s.field.name, (reg) => `BPF_CORE_READ(TAP_SYSCALL_REGS(ctx), ${reg})`) : null;
+	if (!arg) throw new TranslateError(p.tok, `internal: ${v.name} of a dispatched syscall probe`);
+	return arg;
 }
 
 /**
@@ -104,8 +120,9 @@ export interface HandlerCode {
 }
 
 /** Kernel-side section name and context type of a probe's event. */
-function kernelSection(p: ConcreteProbe): string {
+function kernelSection(p: ConcreteProbe, mod: ModuleContext): string {
 	const e = p.event;
+	if (mod.syscallDispatch.has(p)) return 'raw_tp'; // tail-called from the dispatcher, not attached itself
 	switch (e.kind) {
 		case 'tracepoint': return `tracepoint/${e.system}/${e.event}`;
 		case 'raw_tracepoint': return `raw_tracepoint/${e.event}`;
@@ -139,9 +156,14 @@ export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, table
 	const gget = b.usesGlobals ? ['G = TAP_GLOBALS_GET();', 'if (!G)', '\tgoto out;'] : [];
 	const lvar = b.usesLocalsStruct ? [`struct ${name}_locals *l;`] : [];
 	if (side === 'kernel') {
-		const header = [comment, ...localsDecl(b), `TAP_KERNEL_PROBE(${name}, ${JSON.stringify(kernelSection(p))}, void *)`];
+		const header = [comment, ...localsDecl(b), `TAP_KERNEL_PROBE(${name}, ${JSON.stringify(kernelSection(p, mod))}, void *)`];
 		const prologue = [`struct tap_context *c = tap_probe_enter(${tableIndex});`, ...lvar, ...decls, ...b.cLocals, '', 'if (!c)', '\treturn 0;', ...lget, ...gget];
-		return { side, code: render(b, header, prologue, ['\treturn tap_probe_leave(c);']) };
+		const next = mod.syscallDispatch.get(p);
+		// the next probe of the same call, in the next program array (a tail call does not return)
+		const leave = next?.next
+			? ['\t{', '\t\tint r_ = tap_probe_leave(c);', '', `\t\tbpf_tail_call(ctx, &${next.next}, ${next.nr});`, '\t\treturn r_;', '\t}']
+			: ['\treturn tap_probe_leave(c);'];
+		return { side, code: render(b, header, prologue, leave) };
 	}
 	const header = [comment, ...localsDecl(b), `static int ${name}(struct tap_context *c)`];
 	const prologue = [...lvar, ...decls, ...b.cLocals, '', ...lget, ...gget];

@@ -7,7 +7,8 @@ import { regexDefinition } from './regex-c.js';
 import { describeToken } from '../parse/diagnostics.js';
 import { formatLoc } from '../parse/source.js';
 import type { Token } from '../parse/token.js';
-import type { GlobalVar, Program } from '../elaborate/program.js';
+import type { ConcreteProbe, GlobalVar, Program } from '../elaborate/program.js';
+import type { DispatchedProbe } from './syscall-dispatch.js';
 import { cIdent, cString } from './c-text.js';
 
 /** Which compilation of the module source a piece of code belongs to. */
@@ -33,6 +34,8 @@ export class ModuleContext {
 	readonly helpers: string[] = [];
 	/** kmod: one compilation with both sides on, so kernel-only functions work in every handler. */
 	bothSides = false;
+	/** bpf: the syscall probes dispatched from raw tracepoints (syscall-dispatch.ts). */
+	syscallDispatch: ReadonlyMap<ConcreteProbe, DispatchedProbe> = new Map();
 	/** =~ patterns (literal values) -> their matcher's C name. */
 	private readonly regexes = new Map<string, string>();
 

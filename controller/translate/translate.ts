@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ConcreteProbe, FunctionDef, Program } from '../elaborate/program.js';
 import { cLong } from './c-text.js';
+import { dispatcherCode, planSyscallDispatch } from './syscall-dispatch.js';
 import { uprobeSpec } from './uprobe-spec.js';
 import { globalDeclarations } from './declarations.js';
 import { formatAndLocationTables, manifestLists, moduleDescriptor } from './module-tables.js';
@@ -81,7 +82,7 @@ interface TableEntry {
 	desc: string;
 }
 
-function describe(p: ConcreteProbe, index: number): string {
+function describe(mod: ModuleContext, p: ConcreteProbe, index: number): string {
 	const e = p.event;
 	const point = cStringRaw(p.point);
 	switch (e.kind) {
@@ -99,6 +100,11 @@ function describe(p: ConcreteProbe, index: number): string {
 			const freq = e.sampleFrequency !== null;
 			const period = freq ? e.sampleFrequency! : e.samplePeriod ?? 1000000n;
 			return `{ .point = ${point}, .kind = TAP_PK_PERF, .prog = "probe_${index}", .period_ns = ${cLong(period)}, .perf_type = ${e.type}, .perf_freq = ${freq ? 1 : 0}, .perf_config = ${e.config}ULL }`;
+		}
+		case 'tracepoint': {
+			const d = mod.syscallDispatch.get(p);
+			if (!d) return `{ .point = ${point}, .kind = TAP_PK_KERNEL, .prog = "probe_${index}" }`;
+			return `{ .point = ${point}, .kind = TAP_PK_SYSCALL, .prog = "probe_${index}", .syscall_nr = ${d.nr}, .syscall_exit = ${d.exit ? 1 : 0}, .syscall_level = ${d.level} }`;
 		}
 		case 'uprobe':
 			return `{ .point = ${point}, .kind = TAP_PK_UPROBE, .prog = "probe_${index}", .uprobe = ${cStringRaw(uprobeSpec(e))}, .uretprobe = ${e.isReturn ? 1 : 0} }`;
@@ -120,6 +126,7 @@ function initHandler(mod: ModuleContext, index: number): string | null {
 export function translate(program: Program, opts: TranslateOptions): Translation {
 	const mod = new ModuleContext(program);
 	const probes = program.probes.filter((p) => probeKind(p) !== 'never');
+	mod.syscallDispatch = planSyscallDispatch(probes);
 	const table: TableEntry[] = [];
 	const code: Record<Side, string[]> = { kernel: [], user: [] };
 
@@ -146,7 +153,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		const index = table.length;
 		const kind = probeKind(p);
 		code[sideOf(kind)].push(genProbe(mod, p, sideOf(kind), index).code);
-		table.push({ point: p.point, kind, desc: describe(p, index) });
+		table.push({ point: p.point, kind, desc: describe(mod, p, index) });
 	}
 
 	// In .rodata by name: clang 14 puts a static string array in .rodata.str1.1 but
@@ -162,6 +169,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		...globalDeclarations(mod),
 		'#if TAP_SIDE_KERNEL',
 		...mod.kernelFormats.map((f, i) => `const char kfmt_${i}[] = ${cString(f)};`),
+		...dispatcherCode(mod.syscallDispatch),
 		...code.kernel.flatMap((c) => [c, '']),
 		'#endif /* TAP_SIDE_KERNEL */',
 		'',

@@ -138,6 +138,41 @@ static __always_inline void tap_count(__u32 which)
 /* Locals of one probe handler: one per CPU (the BPF stack is 512 bytes). */
 #define TAP_LOCALS(probe, ltype) TAP_PERCPU_STATE(probe##_locals, ltype)
 
+/*
+ * Many syscall probes through raw_syscalls' two raw tracepoints
+ * (controller/translate/syscall-dispatch.ts): program arrays indexed by
+ * the syscall's number, and the dispatchers that tail-call into the first
+ * one (taprun fills the arrays, then attaches the dispatchers).
+ */
+#define TAP_SYSCALL_ARRAY(name, slots) \
+	struct { \
+		__uint(type, BPF_MAP_TYPE_PROG_ARRAY); \
+		__uint(max_entries, slots); \
+		__type(key, __u32); \
+		__type(value, __u32); \
+	} name SEC(".maps")
+
+/* sys_enter(regs, id), sys_exit(regs, ret): the registers at the call */
+#define TAP_SYSCALL_REGS(ctx) \
+	((struct pt_regs *)((struct bpf_raw_tracepoint_args *)(ctx))->args[0])
+
+static __always_inline __u32 tap_syscall_nr_enter(void *ctx)
+{
+	return (__u32)((struct bpf_raw_tracepoint_args *)ctx)->args[1];
+}
+
+static __always_inline __u32 tap_syscall_nr_exit(void *ctx)
+{
+	return (__u32)BPF_CORE_READ(TAP_SYSCALL_REGS(ctx), orig_ax);
+}
+
+#define TAP_SYSCALL_DISPATCHER(dir, first) \
+	SEC("raw_tp/sys_" #dir) int tap_sys_##dir(void *ctx) \
+	{ \
+		bpf_tail_call(ctx, &first, tap_syscall_nr_##dir(ctx)); \
+		return 0; \
+	}
+
 /* A kernel-side probe handler; `section` tells libbpf how to attach. */
 #define TAP_KERNEL_PROBE(fn, section, ctxtype) \
 	SEC(section) int fn(ctxtype ctx)

@@ -13,8 +13,8 @@
 #endif
 #include "tap_limits.h"
 
-/* Bumped whenever a layout here or the user-part interface changes (4: uprobes attached by taprun at the module's offsets). */
-#define TAP_ABI_VERSION 4
+/* Bumped whenever a layout here or the user-part interface changes (5: syscall probes dispatched from raw tracepoints). */
+#define TAP_ABI_VERSION 5
 
 /*
  * The build-time limits a module was compiled with. The user part exports

@@ -17,6 +17,7 @@ enum tap_probe_kind {
 	TAP_PK_KERNEL,		/* kernel side, attached by section name */
 	TAP_PK_PERF,		/* kernel side, perf event on every CPU */
 	TAP_PK_UPROBE,		/* kernel side, a uprobe at `uprobe` (bpf) */
+	TAP_PK_SYSCALL,		/* kernel side, tail-called for syscall_nr (bpf) */
 };
 
 struct tap_probe_desc {
@@ -35,6 +36,11 @@ struct tap_probe_desc {
 	/* uprobes (bpf): "PATH:0xOFFSET[(0xSEMAPHORE)]" (tap_uprobe_spec.h) */
 	const char *uprobe;
 	int uretprobe;
+	/* dispatched syscall probes (bpf): slot syscall_nr of the program array
+	 * tap_sys_enter_LEVEL or tap_sys_exit_LEVEL */
+	int syscall_nr;
+	int syscall_exit;
+	int syscall_level;
 };
 
 /* A map the user side reaches through the runtime (bpf: by name). */

@@ -105,7 +105,8 @@ static __u32 ringbuf_bytes(const struct tap_module *mod,
 	for (i = 0; i < mod->nprobes; i++)
 		if (mod->probes[i].kind == TAP_PK_KERNEL ||
 		    mod->probes[i].kind == TAP_PK_PERF ||
-		    mod->probes[i].kind == TAP_PK_UPROBE)
+		    mod->probes[i].kind == TAP_PK_UPROBE ||
+		    mod->probes[i].kind == TAP_PK_SYSCALL)
 			return RINGBUF_DEFAULT_MIB << 20;
 	return sysconf(_SC_PAGESIZE);
 }
@@ -325,6 +326,58 @@ static struct bpf_link *attach_uprobe(const struct tap_probe_desc *p,
 					       &opts);
 }
 
+/*
+ * A dispatched syscall probe: its program into slot syscall_nr of the
+ * program array of its direction and level, where the dispatcher (or the
+ * probe before it) tail-calls it.
+ */
+static int install_syscall_probe(struct loaded_module *lm,
+				 const struct tap_probe_desc *p,
+				 struct bpf_program *prog)
+{
+	char name[32];
+	struct bpf_map *array;
+	__u32 nr = (__u32)p->syscall_nr;
+	int fd = bpf_program__fd(prog);
+
+	snprintf(name, sizeof(name), "tap_sys_%s_%d",
+		 p->syscall_exit ? "exit" : "enter", p->syscall_level);
+	array = bpf_object__find_map_by_name(lm->obj, name);
+	if (!array || bpf_map_update_elem(bpf_map__fd(array), &nr, &fd, BPF_ANY)) {
+		tap_report_fatal("cannot install probe %s in %s[%u]: %s", p->point,
+				 name, nr, array ? strerror(errno) : "no such map");
+		return -1;
+	}
+	return 0;
+}
+
+/* The dispatchers of syscall probes, once their arrays are filled. */
+static int attach_dispatchers(struct loaded_module *lm)
+{
+	static const char *const names[] = { "tap_sys_enter", "tap_sys_exit" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(lm->obj, names[i]);
+		struct bpf_link *link;
+
+		if (!prog)
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			tap_report_fatal("cannot attach the syscall dispatcher %s: %s",
+					 names[i], strerror(errno));
+			return -1;
+		}
+		if (add_link(lm, link)) {
+			bpf_link__destroy(link);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int module_attach(struct loaded_module *lm)
 {
 	const struct tap_module *mod = tap_rt.mod;
@@ -336,13 +389,18 @@ int module_attach(struct loaded_module *lm)
 		struct bpf_link *link;
 
 		if (p->kind != TAP_PK_KERNEL && p->kind != TAP_PK_PERF &&
-		    p->kind != TAP_PK_UPROBE)
+		    p->kind != TAP_PK_UPROBE && p->kind != TAP_PK_SYSCALL)
 			continue;
 		prog = bpf_object__find_program_by_name(lm->obj, p->prog);
 		if (!prog) {
 			tap_report_fatal("probe %s: no program %s in the bpf object",
 					 p->point, p->prog);
 			return -1;
+		}
+		if (p->kind == TAP_PK_SYSCALL) {
+			if (install_syscall_probe(lm, p, prog))
+				return -1;
+			continue;
 		}
 		if (p->kind == TAP_PK_PERF) {
 			if (attach_perf(lm, p, prog))
@@ -365,7 +423,7 @@ int module_attach(struct loaded_module *lm)
 			return -1;
 		}
 	}
-	return 0;
+	return attach_dispatchers(lm);
 }
 
 void module_detach(struct loaded_module *lm)

@@ -22,19 +22,9 @@ import { cLong, cStringRaw } from '../c-text.js';
 import { readRecordField } from '../handlers.js';
 import { TranslateError } from '../module-context.js';
 import { sdtArgumentOf } from '../sdt-arg.js';
+import { syscallArgument, syscallEvent } from '../syscall-args.js';
 import { uapiSyscallName } from '../syscall-names.js';
 import { uprobeSpec } from '../uprobe-spec.js';
-
-/** x86-64 system call argument registers, in order. */
-const SYSCALL_ARG_REGS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'];
-
-/** A syscalls:sys_enter_X / sys_exit_X event: the syscall's name and direction. */
-function syscallEvent(p: ConcreteProbe): { call: string; exit: boolean } | null {
-	const e = p.event;
-	if (e.kind !== 'tracepoint' || e.system !== 'syscalls') return null;
-	const m = /^sys_(enter|exit)_(\w+)$/.exec(e.event);
-	return m ? { call: m[2]!, exit: m[1] === 'exit' } : null;
-}
 
 /** An ordinary tracepoint whose handler reads fields of its trace event. */
 function readsRecord(p: ConcreteProbe): boolean {
@@ -158,12 +148,9 @@ export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 	}
 	if (sc && s.kind === 'tracepoint_field' && v.type !== 'string') {
 		if (sc.exit) return into('tap_tp_arg(c, 1)'); // the only field besides the number: ret
-		const fields = e.kind === 'tracepoint' ? e.tracepoint.fields.filter((f) => f.name !== '__syscall_nr') : [];
-		const i = fields.findIndex((f) => f.name === s.field.name);
-		if (i < 0 || i > 5) b.unsupported(p.tok, `target variable ${v.name}`);
-		// the register holds the C argument: an int is its low 32 bits (dfd -100, not 4294967196)
-		const cast = /^(int|pid_t|uid_t|gid_t)$/.test(fields[i]!.type) ? '(int)' : /^(unsigned int|umode_t|u32)$/.test(fields[i]!.type) ? '(unsigned int)' : '';
-		return into(`${cast}((struct pt_regs *)tap_tp_arg(c, 0))->${SYSCALL_ARG_REGS[i]}`);
+		const arg = syscallArgument(p, s.field.name, (reg) => `((struct pt_regs *)tap_tp_arg(c, 0))->${reg}`);
+		if (!arg) b.unsupported(p.tok, `target variable ${v.name}`);
+		return into(arg);
 	}
 	const rawExit = e.kind === 'tracepoint' && (sc?.exit || (e.system === 'raw_syscalls' && e.event === 'sys_exit'));
 	const raw = e.kind === 'tracepoint' && e.system === 'raw_syscalls';
