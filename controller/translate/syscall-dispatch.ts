@@ -24,6 +24,9 @@ export const DISPATCH_MIN_PROBES = 32;
 /** Entries of each program array: x86-64's syscall numbers stay below this. */
 export const DISPATCH_SLOTS = 1024;
 
+/** The kernel follows at most 33 tail calls in a row: a call with more probes than this keeps its own tracepoint. */
+export const MAX_CHAIN = 32;
+
 export interface DispatchedProbe {
 	readonly nr: number;
 	readonly exit: boolean;
@@ -64,6 +67,7 @@ export function planSyscallDispatch(probes: readonly ConcreteProbe[]): Map<Concr
 		byCall.set(key, [...(byCall.get(key) ?? []), k]);
 	}
 	for (const group of byCall.values()) {
+		if (group.length > MAX_CHAIN) continue;
 		group.forEach((k, level) => {
 			const next = level + 1 < group.length ? dispatchArray(k.exit, level + 1) : null;
 			plan.set(k.p, { nr: k.nr, exit: k.exit, level, next });

@@ -166,10 +166,25 @@ static __always_inline __u32 tap_syscall_nr_exit(void *ctx)
 	return (__u32)BPF_CORE_READ(TAP_SYSCALL_REGS(ctx), orig_ax);
 }
 
+/*
+ * A 32-bit (ia32) system call numbers its calls otherwise: the syscalls:*
+ * tracepoints leave those out (trace_get_syscall_nr() is -1 for them), and
+ * so do the dispatchers (x86's TS_COMPAT in the task's thread_info).
+ */
+#define TAP_TS_COMPAT 0x0002
+
+static __always_inline int tap_compat_syscall(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return (BPF_CORE_READ(t, thread_info.status) & TAP_TS_COMPAT) != 0;
+}
+
 #define TAP_SYSCALL_DISPATCHER(dir, first) \
 	SEC("raw_tp/sys_" #dir) int tap_sys_##dir(void *ctx) \
 	{ \
-		bpf_tail_call(ctx, &first, tap_syscall_nr_##dir(ctx)); \
+		if (!tap_compat_syscall()) \
+			bpf_tail_call(ctx, &first, tap_syscall_nr_##dir(ctx)); \
 		return 0; \
 	}
 
