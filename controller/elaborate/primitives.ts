@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { ProbePoint, ProbePointComponent } from '../parse/ast.js';
 import type { KernelProfile, Tracepoint, TracepointField } from '../profile/types.js';
 import { SemanticError } from './diagnostics.js';
-import { type ElfFile, elfFile } from './elf-symbols.js';
+import { ElfError, type ElfFile, elfFile } from './elf-symbols.js';
+import { globFiles } from './process-paths.js';
 import { globMatch, isGlob } from './glob.js';
 import { matchMarks } from './sdt-probes.js';
 import { TracepointTargets } from './tracepoint-args.js';
@@ -74,17 +75,23 @@ export function matchPrimitive(pp: ProbePoint, profile: KernelProfile): Primitiv
 				return matchKprobe(pp, strArg(c[1]!, 'kprobe.function'), n === 3, profile);
 			}
 			return null;
-		case 'process':
-			if (head.arg?.kind === 'literal_string' && c[1]?.functor === 'function' && functionEnd(c) !== null) {
-				return matchUprobe(head.arg.value, strArg(c[1]!, 'process.function'), functionEnd(c) === 'return', pp, profile);
+		case 'process': {
+			if (head.arg?.kind !== 'literal_string') return null;
+			const file = head.arg.value;
+			if (c[1]?.functor === 'function' && functionEnd(c) !== null) {
+				const fn = strArg(c[1]!, 'process.function');
+				return userElfs(file, pp).flatMap(([elf, path]) => matchUprobe(elf, path, fn, functionEnd(c) === 'return', pp, profile));
 			}
-			if (head.arg?.kind === 'literal_string' && n === 2 && c[1]!.functor === 'mark') {
-				return matchMarks(...userElf(head.arg.value, pp), null, strArg(c[1]!, 'process.mark'), pp, profile);
-			}
-			if (head.arg?.kind === 'literal_string' && n === 3 && c[1]!.functor === 'provider' && c[2]!.functor === 'mark') {
-				return matchMarks(...userElf(head.arg.value, pp), strArg(c[1]!, 'process.provider'), strArg(c[2]!, 'process.mark'), pp, profile);
-			}
-			return null;
+			const mark = n === 2 && c[1]!.functor === 'mark' ? { provider: null, name: strArg(c[1]!, 'process.mark') }
+				: n === 3 && c[1]!.functor === 'provider' && c[2]!.functor === 'mark' ? { provider: strArg(c[1]!, 'process.provider'), name: strArg(c[2]!, 'process.mark') }
+				: null;
+			if (!mark) return null;
+			// a wildcard path: the files that have markers (one without is an error only when named alone)
+			const elfs = userElfs(file, pp);
+			const marked = isGlob(file) ? elfs.filter(([elf]) => elf.markers.length > 0) : elfs;
+			if (marked.length === 0) throw new SemanticError(`no file matching '${file}' has SDT markers`, head.tok);
+			return marked.flatMap(([elf, path]) => matchMarks(elf, path, mark.provider, mark.name, pp, profile));
+		}
 		default:
 			return null;
 	}
@@ -111,22 +118,44 @@ function resolveExecutable(name: string): string {
 	return name;
 }
 
-/** The ELF file process("FILE") names (through $PATH, links resolved), and its canonical path. */
-function userElf(file: string, pp: ProbePoint): [ElfFile, string] {
-	try {
-		const canonical = realpathSync(resolveExecutable(file));
-		return [elfFile(canonical), canonical];
-	} catch (e) {
-		throw new SemanticError(`cannot read the symbols of '${file}': ${(e as Error).message}`, pp.components[0]!.tok);
+/**
+ * The ELF files process("FILE") names (through $PATH, links resolved), with
+ * their canonical paths: one, or with wildcards in an absolute path every
+ * ELF file they match (others are skipped; none at all is an error).
+ */
+function userElfs(file: string, pp: ProbePoint): [ElfFile, string][] {
+	const tok = pp.components[0]!.tok;
+	if (!isGlob(file) || !file.startsWith('/')) {
+		try {
+			const canonical = realpathSync(resolveExecutable(file));
+			return [[elfFile(canonical), canonical]];
+		} catch (e) {
+			throw new SemanticError(`cannot read the symbols of '${file}': ${(e as Error).message}`, tok);
+		}
 	}
+	let paths: string[];
+	try {
+		paths = globFiles(file);
+	} catch (e) {
+		throw new SemanticError((e as Error).message, tok);
+	}
+	const elfs = paths.flatMap((p): [ElfFile, string][] => {
+		try {
+			return [[elfFile(p), p]];
+		} catch (e) {
+			if (e instanceof ElfError) return []; // a script, a linker script (libc.so), data
+			throw e;
+		}
+	});
+	if (elfs.length === 0) throw new SemanticError(`no ELF file matches '${file}'`, tok);
+	return elfs;
 }
 
-function matchUprobe(file: string, pattern: string, isReturn: boolean, pp: ProbePoint, profile: KernelProfile): PrimitiveMatch[] {
+function matchUprobe(elf: ElfFile, canonical: string, pattern: string, isReturn: boolean, pp: ProbePoint, profile: KernelProfile): PrimitiveMatch[] {
 	const cap = profile.capabilities.uprobe;
 	if (!cap.available && !profile.runtimes.kmod.available) {
 		throw new SemanticError(`process(...).function probes need uprobes, which kernel ${profile.release} does not have${cap.reason ? ` (${cap.reason})` : ''}`, pp.components[0]!.tok);
 	}
-	const [elf, canonical] = userElf(file, pp);
 	return elf.functions.filter((f) => globMatch(pattern, f.name)).map((f) => {
 		const targets = new Map<string, TargetVar>();
 		if (isReturn) targets.set('$return', { kind: 'target', name: '$return', type: 'long', cType: 'long', pointer: false, source: { kind: 'return_value' } });

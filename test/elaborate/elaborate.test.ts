@@ -2,6 +2,9 @@
 // alias expansion, wildcards, optional/sufficient/conditional probes,
 // type inference across functions, and the IR pass 3 consumes.
 import test from 'ava';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Call, ConcreteProbe, Expr, Stmt } from '../../controller/elaborate/program.js';
 import { walkStmt } from '../../controller/elaborate/walk.js';
 import { elaborate, localProfile, withKprobes } from './helpers.js';
@@ -219,4 +222,24 @@ test('.call is a function\'s entry (every entry tapfleet sees is a call: no debu
 		['uprobe', false, `process("${libc}").function("uname")`],
 	]);
 	t.regex(elaborate(p, 'probe kernel.function("vfs_read").inline { }').stderr, /while resolving probe point/);
+});
+
+test('process("PATH") with wildcards: every ELF file it matches (by its real path), others skipped; no match and too many matches refused by name', async (t) => {
+	const p = await localProfile();
+	const libs = '/usr/lib/x86_64-linux-gnu';
+	const r = elaborate(p, `probe process("${libs}/libc.so*").function("uname"), process("${libs}/libstdc++.so.*").mark("throw") { }`);
+	t.is(r.stderr, '');
+	t.deepEqual(r.program!.probes.map((x) => x.point), [
+		`process("${realpathSync(`${libs}/libc.so.6`)}").function("uname")`,
+		`process("${realpathSync(`${libs}/libstdc++.so.6`)}").provider("libstdcxx").mark("throw")`,
+	]);
+	t.regex(elaborate(p, 'probe process("/usr/lib*/no-such-lib.so.*").function("x") { }').stderr, /no ELF file matches '\/usr\/lib\*\/no-such-lib\.so\.\*'/);
+	t.regex(elaborate(p, `probe process("${libs}/libz.so*").mark("x") { }`).stderr, /no file matching '[^']+libz\.so\*' has SDT markers/);
+	// the limit, at its edge: 1024 files are read (none is ELF), 1025 are refused
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-glob-'));
+	for (let i = 0; i < 1024; i++) writeFileSync(join(dir, `f${i}`), 'not elf');
+	t.regex(elaborate(p, `probe process("${dir}/f*").function("x") { }`).stderr, /no ELF file matches/);
+	writeFileSync(join(dir, 'f1024'), 'not elf');
+	t.regex(elaborate(p, `probe process("${dir}/f*").function("x") { }`).stderr, /matches more than 1024 paths/);
+	rmSync(dir, { recursive: true, force: true });
 });
