@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/membarrier.h>
 #include <linux/perf_event.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -435,6 +436,20 @@ void module_detach(struct loaded_module *lm)
 	for (i = 0; i < lm->nperf; i++)
 		close(lm->perf_fds[i]);
 	lm->nperf = 0;
+}
+
+/*
+ * Waits until no kernel-side handler that may have seen the session
+ * running is still running: membarrier(MEMBARRIER_CMD_GLOBAL) is the
+ * kernel's synchronize_rcu(), a grace period every BPF program run (under
+ * RCU, or with preemption off) that began before it has left. Where it is
+ * refused, the links are destroyed now instead, as the kernel's detaching
+ * waits the same way.
+ */
+void module_quiesce(struct loaded_module *lm)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		module_detach(lm);
 }
 
 void module_drain(struct loaded_module *lm)

@@ -36,6 +36,8 @@ struct loaded_module *module_load(const struct module_files *files,
 int module_attach(struct loaded_module *lm);
 /* Detaches every kernel-side probe (idempotent). */
 void module_detach(struct loaded_module *lm);
+/* No kernel-side handler of the session still runs (after leaving RUNNING). */
+void module_quiesce(struct loaded_module *lm);
 /* Consumes whatever is in the ring buffer now. */
 void module_drain(struct loaded_module *lm);
 int module_ringbuf_fd(struct loaded_module *lm);

@@ -308,11 +308,18 @@ int main(int argc, char **argv)
 		run_loop(lm, &o, sfd);
 	}
 	catch_late_signals();
-	/* kernel-side probes stop first; their last records come next */
+	/*
+	 * Kernel-side probes stop first; their last records come next. Their
+	 * handlers return at once outside RUNNING, so once every handler that
+	 * began before this store has ended (module_quiesce()), they are as
+	 * good as detached: the end probes need not wait for the detaching
+	 * itself, which takes an RCU grace period per tracepoint or uprobe
+	 * (minutes for a thousand uprobes); module_unload() does it last.
+	 */
 	if (tap_rt.session->state == TAP_STATE_RUNNING ||
 	    tap_rt.session->state == TAP_STATE_STARTING)
 		tap_rt.session->state = TAP_STATE_STOPPING;
-	module_detach(lm);
+	module_quiesce(lm);
 	module_drain(lm);
 	if (tap_rt.session->state == TAP_STATE_ERROR)
 		tap_rt_request_stop(TAP_STOP_ERROR);
