@@ -708,6 +708,22 @@ static __always_inline void tap_text_str(char *dst, const char *src,
 	dst[st->out & (MAXSTRINGLEN - 1)] = '\0';
 }
 
+/* 1 when the len bytes of needle stand in hay at pos (both MAXSTRINGLEN buffers) */
+static __always_inline int tap_occurs_at(const char *hay, __s64 pos,
+					 const char *needle, __s64 len)
+{
+	__s64 j;
+
+	for (j = 0; j < MAXSTRINGLEN; j++) {
+		if (j >= len)
+			return 1;
+		if (hay[(pos + j) & (MAXSTRINGLEN - 1)] !=
+		    needle[j & (MAXSTRINGLEN - 1)])
+			return 0;
+	}
+	return 0;
+}
+
 /*
  * strpos(s1, s2) (isinstr is strpos >= 0): the search state in a per-CPU
  * map for the verifier's sake (see tap_text_str), one start position per
@@ -728,19 +744,13 @@ static __attribute__((unused)) long tap_find_step(__u64 index, void *data)
 {
 	struct tap_find_ptrs *p = data;
 	struct tap_find_state *st;
-	__s64 j;
 
 	st = bpf_map_lookup_elem(&tap_find_states, &tap_zero_key);
 	if (!st || st->pos + st->needle_len > st->hay_len)
 		return 1;
-	for (j = 0; j < MAXSTRINGLEN; j++) {
-		if (j >= st->needle_len) {
-			st->found = st->pos;
-			return 1;
-		}
-		if (p->hay[(st->pos + j) & (MAXSTRINGLEN - 1)] !=
-		    p->needle[j & (MAXSTRINGLEN - 1)])
-			break;
+	if (tap_occurs_at(p->hay, st->pos, p->needle, st->needle_len)) {
+		st->found = st->pos;
+		return 1;
 	}
 	st->pos++;
 	return 0;
@@ -796,14 +806,8 @@ static __attribute__((unused)) long tap_repl_step(__u64 index, void *data)
 	ch = p->src[pos & (MAXSTRINGLEN - 1)];
 	if (!ch || out >= MAXSTRINGLEN - 1)
 		return 1;
-	for (j = 0; j < MAXSTRINGLEN; j++) {
-		if (j >= st->search_len)
-			break;
-		if (p->src[(pos + j) & (MAXSTRINGLEN - 1)] !=
-		    p->search[j & (MAXSTRINGLEN - 1)])
-			break;
-	}
-	if (j > 0 && j == st->search_len) {
+	if (st->search_len > 0 &&
+	    tap_occurs_at(p->src, pos, p->search, st->search_len)) {
 		for (j = 0; j < MAXSTRINGLEN; j++) {
 			if (j >= st->repl_len || out >= MAXSTRINGLEN - 1)
 				break;
