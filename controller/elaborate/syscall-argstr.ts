@@ -49,6 +49,7 @@ const FORMATS: Record<string, ArgstrFormat> = {
 	mkdirat: { pieces: [DFD('dfd'), S('pathname'), OCT('mode')] },
 	chmod: { pieces: [S('filename'), OCT('mode')] },
 	fchmod: { pieces: [D('fd'), OCT('mode')] },
+	umask: { pieces: [OCT('mask')] },
 	getcwd: { pieces: [P('buf'), D('size')] },
 	readlink: { pieces: [S('path'), P('buf'), D('bufsiz')] },
 	readlinkat: { pieces: [DFD('dfd'), S('pathname'), P('buf'), D('bufsiz')] },

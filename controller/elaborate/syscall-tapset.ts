@@ -25,7 +25,7 @@ const ALSO_FIRES_FOR: Record<string, string[]> = { open: ['openat', 'openat2'] }
 
 /** Names an argument variable may not take: keywords, and the variables every syscall probe has. */
 const RESERVED = new Set([
-	'name', 'argstr', 'retstr', 'probe', 'global', 'function', 'if', 'else', 'for', 'foreach', 'in', 'limit',
+	'name', 'argstr', 'retstr', 'retval', 'probe', 'global', 'function', 'if', 'else', 'for', 'foreach', 'in', 'limit',
 	'return', 'delete', 'while', 'break', 'continue', 'next', 'string', 'long', 'try', 'catch', 'private',
 ]);
 
@@ -64,9 +64,18 @@ function enterAlias(spellings: string[], tp: Tracepoint, aliasName: string, call
 	return `probe ${spellings.join(" = ")} = kernel.trace("syscalls:${tp.name}")\n{\n${lines.join('\n')}\n}\n`;
 }
 
+/**
+ * How stap's tapset formats a call's return value in retstr (return_str's
+ * first argument): addresses in hex, the old mask in octal, else decimal.
+ */
+const RETSTR_FORMAT: Record<string, number> = { mmap: 2, mremap: 2, umask: 3 };
+
 function exitAlias(spellings: string[], tp: Tracepoint, callName: string): string {
+	// retval as stap >= 4.0 sets it (@SYSC_RETVALSTR): scripts such as
+	// errsnoop.stp test errno_p(retval).
 	return `probe ${spellings.join(" = ")} = kernel.trace("syscalls:${tp.name}")\n{\n`
-		+ `\tname = "${stapName(callName)}"\n\tretstr = return_str(1, $ret)\n}\n`;
+		+ `\tname = "${stapName(callName)}"\n\tretval = $ret\n`
+		+ `\tretstr = return_str(${RETSTR_FORMAT[callName] ?? 1}, $ret)\n}\n`;
 }
 
 /** The generated tapset text for the profile's syscalls (empty if it has none). */

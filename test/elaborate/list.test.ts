@@ -43,7 +43,7 @@ test('list -L shows alias locals and target variables with types', async (t) => 
 	t.regex(listProbes('kernel.trace("sched:sched_process_exec")', p, true).stdout, / \$p:struct task_struct \* \$bprm:struct linux_binprm \* .*\$filename:/);
 	const noBtf = listProbes('kernel.trace("sched:sched_switch")', { ...p, btf: { present: false } }, true).stdout;
 	t.regex(noBtf, /^kernel\.trace\("sched:sched_switch"\) \$prev_comm:char\[16\] /, 'without BTF: the fields');
-	t.regex(listProbes('syscall.read.return', p, true).stdout, /^syscall\.read\.return name:string retstr:string .*\$return:long/);
+	t.regex(listProbes('syscall.read.return', p, true).stdout, /^syscall\.read\.return name:string retval:long retstr:string .*\$return:long/);
 	t.regex(listProbes('kernel.trace("sched:*")', p, false).stdout, /kernel\.trace\("sched:sched_wakeup"\)\n/);
 });
 

@@ -105,6 +105,18 @@ test('syscall.X.return: retstr as stap formats it ("-2 (ENOENT)"), kernel-side; 
 	for (const l of lines.slice(1)) t.regex(l, /^openat (\d+|-\d+ \(E[A-Z0-9]+\))$/);
 });
 
+test('syscall.X.return sets retval as stap >= 4.0 does (errsnoop.stp tests errno_p(retval)); umask shows its masks in octal, in argstr and retstr', async (t) => {
+	// The shell itself calls umask(2): target() is the shell that -c starts for shell syntax.
+	const script = 'probe syscall.openat.return { if (pid() == target() && retval < 0) printf("%s %d %d %s\\n", name, retval, errno_p(retval), retstr) }'
+		+ ' probe syscall.umask { if (pid() == target()) printf("umask(%s)\\n", argstr) }'
+		+ ' probe syscall.umask.return { if (pid() == target()) printf("= %d %s\\n", retval, retstr) }';
+	const r = await run(tapfleet, ['run', '-c', `umask 027; umask 077; exec 3</nonexistent-${process.pid}`, '-e', script]);
+	const lines = r.stdout.trimEnd().split('\n');
+	// dash reads the mask (umask(0)) and puts it back before it sets the new one.
+	for (const l of ['umask(027)', 'umask(077)', '= 23 027']) t.true(lines.includes(l), `${l} missing:\n${r.stdout}${r.stderr}`);
+	t.is(lines.at(-1), 'openat -2 2 -2 (ENOENT)');
+});
+
 test('syscall_any: name from syscall_name() (x86_64\'s table) on the kernel side, for the calls of a command run by -c; syscall_name() on the user side', async (t) => {
 	const script = 'global seen probe syscall_any { if (pid() == target()) seen[name] = 1 }'
 		+ ' probe end { printf("%s %s [%s] [%s] [%s]\\n", "execve" in seen ? "execve" : "-", "exit_group" in seen ? "exit_group" : "-", syscall_name(0), syscall_name(59), syscall_name(-1)) }';
