@@ -49,11 +49,19 @@ export function walkStmt(s: P.Stmt, visit: (e: P.Expr) => void): void {
 
 /** Every statement list in a tree (blocks nested anywhere), for in-place rewriting. */
 export function forEachBlock(s: P.Stmt, visit: (b: P.Block) => void): void {
+	forEachStatement(s, (x) => {
+		if (x.kind === 'block') visit(x);
+	});
+}
+
+/** Every statement in s, s first, then what it contains. */
+export function forEachStatement(s: P.Stmt, visit: (x: P.Stmt) => void): void {
+	visit(s);
 	switch (s.kind) {
-		case 'block': visit(s); for (const x of s.statements) forEachBlock(x, visit); break;
-		case 'try': forEachBlock(s.body, visit); forEachBlock(s.handler, visit); break;
-		case 'if': forEachBlock(s.then, visit); if (s.otherwise) forEachBlock(s.otherwise, visit); break;
-		case 'for': case 'foreach': forEachBlock(s.body, visit); break;
+		case 'block': for (const x of s.statements) forEachStatement(x, visit); break;
+		case 'try': forEachStatement(s.body, visit); forEachStatement(s.handler, visit); break;
+		case 'if': forEachStatement(s.then, visit); if (s.otherwise) forEachStatement(s.otherwise, visit); break;
+		case 'for': case 'foreach': forEachStatement(s.body, visit); break;
 		default: break;
 	}
 }

@@ -10,7 +10,7 @@ import { similarNames } from './diagnostics.js';
 import type { SymbolTable } from './library.js';
 import type * as P from './program.js';
 import type { Scope } from './translate.js';
-import { forEachBlock, walkExpr, walkStmt } from './walk.js';
+import { forEachBlock, forEachStatement, walkExpr, walkStmt } from './walk.js';
 
 /** Runtime builtins with an effect beyond their value: a call to one is never elided. */
 const EFFECTFUL_RUNTIME = new Set(['exit', 'error', 'warn', 'abort', 'print_backtrace', 'print_ubacktrace', 'print_stack', 'print_ustack', 'system']);
@@ -80,8 +80,35 @@ function readLocals(body: P.Stmt, condition: P.Expr | null): Set<P.LocalVar> {
 	return new Set([...refs].filter(([l, n]) => n > (asTarget.get(l) ?? 0)).map(([l]) => l));
 }
 
+/**
+ * Give every `if` branch and loop body a block of its own, so that the
+ * elision below reaches a bare statement there: the syscall aliases set
+ * argstr in `if (flags & O_CREAT) argstr = ... else argstr = ...`.
+ */
+function blockBranches(s: P.Stmt): void {
+	const asBlock = (x: P.Stmt): P.Block => (x.kind === 'block' ? x : { kind: 'block', tok: x.tok, statements: [x] });
+	forEachStatement(s, (x) => {
+		const m = x as { then?: P.Stmt; otherwise?: P.Stmt | null; body?: P.Stmt };
+		if (x.kind === 'if') {
+			m.then = asBlock(x.then);
+			if (x.otherwise) m.otherwise = asBlock(x.otherwise);
+		} else if (x.kind === 'for' || x.kind === 'foreach') {
+			m.body = asBlock(x.body);
+		}
+	});
+}
+
+const emptyBlock = (s: P.Stmt | null): boolean => s === null || (s.kind === 'block' && s.statements.length === 0);
+
+/** A statement that elision has left doing nothing: an `if` with empty branches and a condition without effects. */
+function emptyStatement(s: P.Stmt, memo: PurityMemo): boolean {
+	if (s.kind === 'if') return emptyBlock(s.then) && emptyBlock(s.otherwise) && sideEffectFree(s.cond, memo);
+	return s.kind === 'block' && s.statements.length === 0;
+}
+
 /** Elide dead local assignments in one probe (repeatedly: one removal can make another local dead). */
 function elideDeadAssignments(p: P.ConcreteProbe, table: SymbolTable, diags: Diagnostics, memo: PurityMemo): void {
+	blockBranches(p.body);
 	for (let round = 0; round < 4; round++) {
 		const read = readLocals(p.body, p.condition);
 		let removed = false;
@@ -97,12 +124,27 @@ function elideDeadAssignments(p: P.ConcreteProbe, table: SymbolTable, diags: Dia
 				removed = true;
 			}
 		});
+		// Blocks inside out (forEachBlock visits outer ones first): an `if`
+		// emptied here may empty the block around it.
+		const blocks: P.Block[] = [];
+		forEachBlock(p.body, (b) => blocks.push(b));
+		for (const b of blocks.reverse()) {
+			const before = b.statements.length;
+			b.statements.splice(0, before, ...b.statements.filter((x) => !emptyStatement(x, memo)));
+			if (b.statements.length !== before) removed = true;
+		}
 		if (!removed) break;
 	}
 	const stillUsed = new Set<P.LocalVar>();
-	walkStmt(p.body, (e) => {
+	const targetsRead = new Set<P.TargetVar>();
+	const note = (e: P.Expr): void => {
 		if (e.kind === 'var' && e.variable.kind === 'local') stillUsed.add(e.variable);
-	});
+		if (e.kind === 'var' && e.variable.kind === 'target') targetsRead.add(e.variable);
+	};
+	walkStmt(p.body, note);
+	if (p.condition) walkExpr(p.condition, note);
+	// A target variable only an elided assignment read is not fetched at all.
+	p.targetVars.splice(0, p.targetVars.length, ...p.targetVars.filter((t) => targetsRead.has(t)));
 	forEachBlock(p.body, (b) => {
 		for (const s of b.statements) {
 			if (s.kind === 'foreach') for (const v of [...s.keyVars, s.valueVar]) if (v) stillUsed.add(v);

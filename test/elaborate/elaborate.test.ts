@@ -181,6 +181,25 @@ test('unused alias variables are elided (no cost for argstr nobody reads); stap 
 	t.false(r.listing.includes('user_string_quoted'));
 });
 
+test('an alias assignment in an if/else branch is elided too (openat\'s argstr, set by O_CREAT): nothing formatted, no target variable fetched; a user\'s if with an effect stays', async (t) => {
+	const r = elaborate(await localProfile(), 'probe syscall.openat { println(pid()) }');
+	t.is(r.stderr, '');
+	const probe = r.program!.probes[0]!;
+	t.deepEqual(probe.locals, []);
+	t.deepEqual(probe.targetVars, []);
+	t.deepEqual(exprsOf(probe.body).filter((e) => e.kind === 'call').map((e) => (e as Call).callee.name), ['pid']);
+	// Reading argstr keeps both branches and what they read.
+	const kept = elaborate(await localProfile(), 'probe syscall.openat { println(argstr) }').program!.probes[0]!;
+	t.deepEqual(kept.targetVars.map((v) => v.name).sort(), ['$dfd', '$filename', '$flags', '$mode']);
+	// A dead assignment goes, but not a branch's call with an effect of its own, nor the if around it.
+	const user = elaborate(await localProfile(), 'probe syscall.openat { if ($flags & 64) { x = 1; exit() } else y = 2 }');
+	t.regex(user.stderr, /Eliding assignment to 'x'/);
+	t.regex(user.stderr, /Eliding assignment to 'y'/);
+	const calls = exprsOf(user.program!.probes[0]!.body).filter((e) => e.kind === 'call').map((e) => (e as Call).callee.name);
+	t.deepEqual(calls, ['exit']);
+	t.deepEqual(user.program!.probes[0]!.targetVars.map((v) => v.name), ['$flags']);
+});
+
 test('@defined decides at elaboration; $$vars formats every field', async (t) => {
 	const r = elaborate(await localProfile(), 'probe kernel.trace("sched:sched_wakeup") { println(@defined($pid) ? $pid : -1, @defined($nope) ? $nope : -1); println($$vars) }');
 	t.is(r.stderr, '');
