@@ -6,6 +6,7 @@
 // modern C libraries never call open(2).
 import type { KernelProfile, Tracepoint, TracepointField } from '../profile/types.js';
 import { argstrStatements, knownArgstrFormat } from './syscall-argstr.js';
+import { STAP_SYSCALL_VARS } from './syscall-stap-vars.js';
 
 const SPELLINGS = ['syscall', 'nd_syscall', 'nd1_syscall', 'nd2_syscall', 'tp_syscall'];
 
@@ -57,10 +58,32 @@ function argstrLines(args: ReturnType<typeof argument>[], aliasName: string, cal
 	return [args.length ? `argstr = sprintf("${fmt}", ${args.map((a) => a.value).join(', ')})` : 'argstr = ""'];
 }
 
+/**
+ * The variables stap's syscall.NAME sets under names of its own
+ * (syscall.wait4's pid, where the tracepoint says upid; futex_uaddr),
+ * read from the same argument; names the tracepoint gives already are kept.
+ */
+function stapVariables(tp: Tracepoint, callName: string, assigned: ReadonlySet<string>): string[] {
+	const fields = argFields(tp);
+	const lines: string[] = [];
+	for (const [name, position, kind] of STAP_SYSCALL_VARS[stapName(callName)] ?? []) {
+		const field = fields[position - 1];
+		if (!field || assigned.has(name) || RESERVED.has(name)) continue;
+		const value = `$${field.name}`;
+		const expr = kind === 'uint' ? `${value} & 0xffffffff` : kind === 'quoted' ? `user_string_quoted(${value})`
+			: kind === 'string' ? `user_string(${value}, "")` : value;
+		lines.push(`${name} = ${expr}`);
+	}
+	return lines;
+}
+
 function enterAlias(spellings: string[], tp: Tracepoint, aliasName: string, callName: string): string {
 	const args = argFields(tp).map(argument);
-	const lines = [`\tname = "${stapName(callName)}"`, ...args.flatMap((a) => a.assign.map((s) => '\t' + s))];
+	const assigns = args.flatMap((a) => a.assign);
+	const lines = [`\tname = "${stapName(callName)}"`, ...assigns.map((s) => '\t' + s)];
 	lines.push(...argstrLines(args, aliasName, callName).map((l) => '\t' + l));
+	const assigned = new Set(assigns.map((s) => s.slice(0, s.indexOf(' ='))));
+	lines.push(...stapVariables(tp, callName, assigned).map((l) => '\t' + l));
 	return `probe ${spellings.join(" = ")} = kernel.trace("syscalls:${tp.name}")\n{\n${lines.join('\n')}\n}\n`;
 }
 

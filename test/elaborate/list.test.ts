@@ -33,7 +33,7 @@ test("list 'syscall.*': every syscall with a tracepoint here, once, sorted, by s
 test('list -L shows alias locals and target variables with types', async (t) => {
 	const p = await localProfile();
 	t.is(listProbes('syscall.openat', p, true).stdout,
-		'syscall.openat name:string dfd:long filename_uaddr:long filename:string flags:long mode:long argstr:string'
+		'syscall.openat name:string dfd:long filename_uaddr:long filename:string flags:long mode:long argstr:string filename_unquoted:string'
 		+ ' $dfd:int $filename:const char * $flags:int $mode:umode_t\n');
 	const sw = listProbes('kernel.trace("sched:sched_switch")', p, true).stdout;
 	// TP_PROTO's arguments (from the kernel's BTF) as stap lists them, then the format file's fields;

@@ -117,6 +117,13 @@ test('syscall.X.return sets retval as stap >= 4.0 does (errsnoop.stp tests errno
 	t.is(lines.at(-1), 'openat -2 2 -2 (ENOENT)');
 });
 
+test('syscall.X has stap\'s own variable names where the tracepoint\'s differ (wait4\'s pid and status_uaddr: the tracepoint says upid, stat_addr)', async (t) => {
+	const script = 'probe syscall.wait4 { if (pid() == target()) printf("%s pid=%d %d %d\\n", name, pid, pid == $upid, status_uaddr == $stat_addr) }';
+	const r = await run(tapfleet, ['run', '-c', 'true & wait', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.true(r.stdout.split('\n').includes('wait4 pid=-1 1 1'), r.stdout + r.stderr);
+});
+
 test('syscall_any: name from syscall_name() (x86_64\'s table) on the kernel side, for the calls of a command run by -c; syscall_name() on the user side', async (t) => {
 	const script = 'global seen probe syscall_any { if (pid() == target()) seen[name] = 1 }'
 		+ ' probe end { printf("%s %s [%s] [%s] [%s]\\n", "execve" in seen ? "execve" : "-", "exit_group" in seen ? "exit_group" : "-", syscall_name(0), syscall_name(59), syscall_name(-1)) }';
