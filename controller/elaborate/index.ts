@@ -28,6 +28,8 @@ export interface Pass2Options {
 	readonly tapsets?: StapFile[];
 	/** Keep every alias local (for `list -L`): no elision of unused assignments. */
 	readonly keepUnused?: boolean;
+	/** Tapset files whose own probes run too (stap's rule: a file the script uses brings its probes). */
+	readonly pulledTapsets?: readonly StapFile[];
 }
 
 export interface Pass2Result {
@@ -44,13 +46,28 @@ export const AUTOPRINT_FILE_NAME = '<global var display>';
  * (not when listing, as stap in its dump modes).
  */
 export function runPass2(opts: Pass2Options): Pass2Result {
-	const first = elaborateOnce(opts);
+	let first = elaborateOnce(opts);
+	const pulled = first.program && !opts.keepUnused ? tapsetFilesUsed(first.program, first.table) : [];
+	if (pulled.length > 0) {
+		opts = { ...opts, tapsets: first.table.tapsetFiles, pulledTapsets: pulled };
+		first = elaborateOnce(opts);
+	}
 	const text = first.program && !opts.keepUnused ? autoprintText(first.program) : null;
 	if (!text) return first;
 	const opt = { privileged: false, userFile: false, autoPath: false, errorsAsWarnings: false, checkCompatible: false };
 	const file = parseFile(opts.session, { name: AUTOPRINT_FILE_NAME, contents: text, synthetic: true }, opt);
 	if (!file) return first;
 	return elaborateOnce({ ...opts, userFiles: [...opts.userFiles, file], tapsets: first.table.tapsetFiles });
+}
+
+/**
+ * Tapset files with probes of their own (argv.stp fills argv[] in one)
+ * whose globals the program uses: as in stap, using a file's symbols brings
+ * its probes in.
+ */
+function tapsetFilesUsed(program: P.Program, table: SymbolTable): StapFile[] {
+	const used = new Set(program.globals.map((g) => g.fromTapset).filter((f) => f !== null));
+	return table.tapsetFiles.filter((f) => f.probes.length > 0 && used.has(f.file.name));
 }
 
 function elaborateOnce(opts: Pass2Options): Pass2Result {
@@ -64,7 +81,7 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 
 	const probes: P.ConcreteProbe[] = [];
 	const scopes = new Map<P.ConcreteProbe, Scope>();
-	for (const probe of opts.userFiles.flatMap((f) => f.probes)) {
+	for (const probe of [...opts.userFiles, ...opts.pulledTapsets ?? []].flatMap((f) => f.probes)) {
 		for (const loc of probe.locations) {
 			let expansions: Expansion[];
 			try {

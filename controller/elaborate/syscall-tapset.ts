@@ -24,8 +24,13 @@ const stapName = (call: string): string => STAP_NAMES[call] ?? call;
 /** Extra tracepoints an alias covers besides its own (syscall.open: openat, openat2). */
 const ALSO_FIRES_FOR: Record<string, string[]> = { open: ['openat', 'openat2'] };
 
-/** Names an argument variable may not take: keywords, and the variables every syscall probe has. */
+/**
+ * Names an argument variable may not take: keywords, the variables every
+ * syscall probe has, and the argv tapset's globals (execve's argv would
+ * assign the script's argument array).
+ */
 const RESERVED = new Set([
+	'argc', 'argv',
 	'name', 'argstr', 'retstr', 'retval', 'probe', 'global', 'function', 'if', 'else', 'for', 'foreach', 'in', 'limit',
 	'return', 'delete', 'while', 'break', 'continue', 'next', 'string', 'long', 'try', 'catch', 'private',
 ]);

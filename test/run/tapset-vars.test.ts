@@ -1,0 +1,49 @@
+// The variables and globals stap's tapsets give scripts, with stap's
+// meaning, on the bpf runtime against real activity each test starts:
+// argv (a tapset file whose probe the script brings in by using it),
+// signal.send/handle, scheduler.ctxswitch, syscall_any.return.
+import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, tapfleet } from '../parse/helpers.js';
+
+test('argc, argv_N and argv[] hold the script arguments; argv[] is filled before the script\'s begin probes, and a tapset global is not printed at the end', async (t) => {
+	const script = 'probe begin { printf("%d [%s] [%s] [%s] [%s] %d\\n", argc, argv_1, argv_2, argv[2], argv[3], [33] in argv); exit() }';
+	const r = await run(tapfleet, ['run', '-e', script, 'one', 'two words']);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '2 [one] [two words] [two words] [] 0\n');
+	const none = await run(tapfleet, ['run', '-e', 'probe begin { printf("%d [%s]\\n", argc, argv_1); exit() }']);
+	t.is(none.stdout, '0 []\n', none.stderr);
+});
+
+test('signal.send and signal.handle: sig_name as stap\'s _signal_name (hex when unnamed), the sender\'s view of the target, shared for a process-wide signal', async (t) => {
+	// The shell kills its own background sleep with SIGKILL, then signals itself with real-time signal 34 (caught).
+	const script = 'probe signal.send { if (pid() == target()) printf("%s %s %s %d\\n", name, sig_name, pid_name, shared) }'
+		+ ' probe signal.handle { if (pid() == target()) printf("%s %s\\n", name, sig_name) }';
+	const r = await run(tapfleet, ['run', '-c', 'trap "" 34; sleep 30 & kill -9 $!; kill -34 $$; wait', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const lines = r.stdout.trimEnd().split('\n');
+	// (the child may not have exec'd sleep yet when it is killed)
+	t.true(lines.some((l) => /^signal_generate SIGKILL (sleep|sh) 1$/.test(l)), r.stdout);
+	t.true(lines.includes('signal_generate 0x22 sh 1'), r.stdout);
+	t.true(lines.includes('handle SIGCHLD'), r.stdout);
+});
+
+test('scheduler.ctxswitch: prev_pid is the process (tgid) and prev_tid the thread, as stap; prev_task is the task switched out', async (t) => {
+	// A second thread of python sleeps: its switches out have prev_pid != prev_tid.
+	const script = 'probe scheduler.ctxswitch { if (prev_pid == target() && prev_tid != prev_pid && !seen++) printf("%d %d %d\\n", prev_pid == target(), task_pid(prev_task) == prev_pid, task_tid(prev_task) == prev_tid) } global seen';
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-ctxswitch-'));
+	const file = join(dir, 'thread.py');
+	writeFileSync(file, 'import threading, time\nt = threading.Thread(target=time.sleep, args=(0.3,))\nt.start()\nt.join()\n');
+	const r = await run(tapfleet, ['run', '-c', `python3 ${file}`, '-e', script]); // no shell: target() is python
+	rmSync(dir, { recursive: true });
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 1 1\n');
+});
+
+test('syscall_any.return sets retval, as the syscall.*.return aliases do', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', `cat /nonexistent-${process.pid}`, '-e',
+		'probe syscall_any.return { if (pid() == target() && name == "openat" && retval < 0) printf("%d %s\\n", retval, retstr) }']);
+	t.true(r.stdout.split('\n').includes('-2 -2 (ENOENT)'), r.stdout + r.stderr);
+});
