@@ -46,12 +46,7 @@ export const AUTOPRINT_FILE_NAME = '<global var display>';
  * (not when listing, as stap in its dump modes).
  */
 export function runPass2(opts: Pass2Options): Pass2Result {
-	let first = elaborateOnce(opts);
-	const pulled = first.program && !opts.keepUnused ? tapsetFilesUsed(first.program, first.table) : [];
-	if (pulled.length > 0) {
-		opts = { ...opts, tapsets: first.table.tapsetFiles, pulledTapsets: pulled };
-		first = elaborateOnce(opts);
-	}
+	const first = elaborateOnce(opts);
 	const text = first.program && !opts.keepUnused ? autoprintText(first.program) : null;
 	if (!text) return first;
 	const opt = { privileged: false, userFile: false, autoPath: false, errorsAsWarnings: false, checkCompatible: false };
@@ -65,8 +60,9 @@ export function runPass2(opts: Pass2Options): Pass2Result {
  * whose globals the program uses: as in stap, using a file's symbols brings
  * its probes in.
  */
-function tapsetFilesUsed(program: P.Program, table: SymbolTable): StapFile[] {
-	const used = new Set(program.globals.map((g) => g.fromTapset).filter((f) => f !== null));
+function tapsetFilesUsed(globals: Iterable<P.GlobalVar>, table: SymbolTable): StapFile[] {
+	const used = new Set<string>();
+	for (const g of globals) if ((g.read || g.written) && g.fromTapset !== null) used.add(g.fromTapset);
 	return table.tapsetFiles.filter((f) => f.probes.length > 0 && used.has(f.file.name));
 }
 
@@ -102,6 +98,12 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 		}
 	}
 	tr.drainFunctions();
+	// Before anything is reported: a tapset file the script uses brings its
+	// probes, and they may decide types (target_set.stp's set is written
+	// only by its own probes), so elaborate again with them.
+	const pulled = opts.pulledTapsets ?? [];
+	const more = opts.keepUnused ? [] : tapsetFilesUsed(tr.globals.values(), table).filter((f) => !pulled.includes(f));
+	if (more.length > 0) return elaborateOnce({ ...opts, tapsets, pulledTapsets: [...pulled, ...more] });
 	errors.push(...tr.errors);
 
 	const functions = [...tr.functionDefs.values()].sort((a, b) => (a.mangledName < b.mangledName ? -1 : a.mangledName > b.mangledName ? 1 : 0));

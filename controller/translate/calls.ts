@@ -128,6 +128,8 @@ const BUILTINS: Record<string, Builtin> = {
 	isinstr: (b, [s, t]) => `((tap_long)(${strpos(b, s!, t!)} >= 0))`,
 	strpos: (b, [s, t]) => strpos(b, s!, t!),
 	target: longOf('tap_target'),
+	// the pid of the process running the module's user side (taprun), as stap's stp_pid is stapio's
+	stp_pid: (b) => { userOnly(b, 'stp_pid'); return 'tap_stp_pid()'; },
 	substr: stringInto((b, d, [s, st, n]) => {
 		if (b.side === 'kernel') b.line(`tap_substr(${d}, ${inBuffer(b, s!)}, ${st}, ${n});`);
 		else b.line(`tap_gen_substr(${d}, ${s}, ${st}, ${n});`);

@@ -146,6 +146,7 @@ tap_long tap_gid(void);
 tap_long tap_cpu(void);
 tap_long tap_gettimeofday_ns(void);
 tap_long tap_target(void);
+tap_long tap_stp_pid(void);
 
 #include "tap_api.h"
 

@@ -225,6 +225,12 @@ API tap_long tap_target(void)
 	return tap_rt.session ? tap_rt.session->target : 0;
 }
 
+/* stp_pid(): the loader's own pid, as stap's is stapio's. */
+API tap_long tap_stp_pid(void)
+{
+	return getpid();
+}
+
 API tap_long tap_gettimeofday_ns(void)
 {
 	struct timespec ts;

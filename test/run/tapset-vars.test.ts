@@ -47,3 +47,26 @@ test('syscall_any.return sets retval, as the syscall.*.return aliases do', async
 		'probe syscall_any.return { if (pid() == target() && name == "openat" && retval < 0) printf("%d %s\\n", retval, retstr) }']);
 	t.true(r.stdout.split('\n').includes('-2 -2 (ENOENT)'), r.stdout + r.stderr);
 });
+
+test('target_set_pid(): target() and the processes it starts, not others; the tapset\'s own probes come with it; stp_pid() is the loader\'s pid', async (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-target-set-'));
+	const file = join(dir, 'children.sh');
+	writeFileSync(file, 'ls / > /dev/null\n(cat /dev/null)\n');
+	const script = 'global seen probe syscall.openat { if (target_set_pid(pid()) && pid() != target()) seen[execname()] = 1 }'
+		+ ' probe begin { printf("%d %d %d\\n", target_set_pid(target()), target_set_pid(1), stp_pid() > 1 && stp_pid() != target()) }'
+		+ ' probe end { foreach (n in seen+) println(n) }';
+	const r = await run(tapfleet, ['run', '-c', `sh ${file}`, '-e', script]);
+	rmSync(dir, { recursive: true });
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 0 1\ncat\nls\n');
+});
+
+test('stopwatches: start, stop, read while running and stopped, delete', async (t) => {
+	const script = 'probe begin { start_stopwatch("a"); start_stopwatch("b") }'
+		+ ' probe end { stop_stopwatch("a"); a = read_stopwatch_ms("a"); b = read_stopwatch_us("b");'
+		+ ' printf("%d %d %d\\n", a >= 250 && a < 60000, b >= a * 1000, read_stopwatch_ns("a") == read_stopwatch_ns("a"));'
+		+ ' delete_stopwatch("a"); printf("%d %d\\n", read_stopwatch_ns("a"), read_stopwatch_s("never")) }';
+	const r = await run(tapfleet, ['run', '-c', 'sleep 0.3', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 1 1\n0 0\n');
+});
