@@ -48,7 +48,7 @@ const PRELUDE = `#include "tap.h"
 #pragma GCC diagnostic ignored "-Wunused-but-set-variable"
 
 #if TAP_SIDE_KERNEL
-#define TAP_FN static __always_inline __attribute__((unused))
+#define TAP_FN static __noinline __attribute__((unused))
 ${KERNEL_HELPERS}
 #else
 #define TAP_FN static __attribute__((unused))
