@@ -16,18 +16,26 @@ export function bodyLines(b: Body): string[] {
 	return b.lines.map((l) => '\t'.repeat(l.depth) + l.text);
 }
 
-function render(b: Body, header: string[], prologue: string[], epilogue: string[]): string {
-	const struct = b.usesLocalsStruct ? [`struct ${b.name}_locals {`, ...b.fields.map((f) => `\t${f}`), '};'] : [];
+function localsStruct(b: Body): string[] {
+	return b.usesLocalsStruct ? [`struct ${b.name}_locals {`, ...b.fields.map((f) => `\t${f}`), '};'] : [];
+}
+
+/** The function's text; a kernel-side probe's locals struct is not in it (HandlerCode.frame). */
+function render(b: Body, header: string[], prologue: string[], epilogue: string[], hoisted = false): string {
+	const struct = hoisted ? [] : localsStruct(b);
 	const [comment, ...rest] = header;
 	// the locals map first, then the loop callbacks that use it, then the function
-	const locals = rest.filter((h) => h.startsWith('TAP_LOCALS('));
-	const fn = rest.filter((h) => !h.startsWith('TAP_LOCALS('));
+	const isLocals = (h: string): boolean => h.startsWith('TAP_LOCALS(') || h.startsWith('#define ');
+	const locals = rest.filter(isLocals);
+	const fn = rest.filter((h) => !isLocals(h));
 	const callbacks = b.shared.callbacks.map((cb) => cb());
 	return [comment!, ...struct, ...locals, ...callbacks, ...fn, '{', ...prologue.map((p) => `\t${p}`), ...bodyLines(b), ...epilogue, '}'].join('\n');
 }
 
 function localsDecl(b: Body): string[] {
 	if (!b.usesLocalsStruct) return [];
+	// kernel-side handlers share one map (tap_kernel.h, TAP_PROBE_LOCALS_MAP)
+	if (b.side === 'kernel' && !b.isFunction) return [`#define ${b.name}_lmap tap_probe_locals`];
 	return b.side === 'kernel' || !b.isFunction ? [`TAP_LOCALS(${b.name}, struct ${b.name}_locals);`] : [];
 }
 
@@ -117,6 +125,8 @@ function zeroLocals(b: Body, locals: ConcreteProbe['locals']): void {
 export interface HandlerCode {
 	side: Side;
 	code: string;
+	/** A kernel-side probe's locals struct: emitted before every handler, for the union of all of them. */
+	frame?: { struct: string; name: string };
 }
 
 /** Kernel-side section name and context type of a probe's event. */
@@ -163,7 +173,8 @@ export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, table
 		const leave = next?.next
 			? ['\t{', '\t\tint r_ = tap_probe_leave(c);', '', `\t\tbpf_tail_call(ctx, &${next.next}, ${next.nr});`, '\t\treturn r_;', '\t}']
 			: ['\treturn tap_probe_leave(c);'];
-		return { side, code: render(b, header, prologue, leave) };
+		const frame = b.usesLocalsStruct ? { struct: localsStruct(b).join('\n'), name: `${name}_locals` } : undefined;
+		return { side, code: render(b, header, prologue, leave, true), frame };
 	}
 	const header = [comment, ...localsDecl(b), `static int ${name}(struct tap_context *c)`];
 	const prologue = [...lvar, ...decls, ...b.cLocals, '', ...lget, ...gget];

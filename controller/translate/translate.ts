@@ -13,7 +13,7 @@ import { dispatcherCode, planSyscallDispatch } from './syscall-dispatch.js';
 import { uprobeSpec } from './uprobe-spec.js';
 import { globalDeclarations } from './declarations.js';
 import { formatAndLocationTables, manifestLists, moduleDescriptor } from './module-tables.js';
-import { functionPrototype, genFunction, genProbe } from './handlers.js';
+import { functionPrototype, genFunction, genProbe, type HandlerCode } from './handlers.js';
 import { ModuleContext, type Side, TranslateError } from './module-context.js';
 import { recursiveFunctions, reachableFunctions } from './walk.js';
 import { cString, cStringRaw } from './c-text.js';
@@ -123,6 +123,19 @@ function initHandler(mod: ModuleContext, index: number): string | null {
 	return [`/* global initializers */`, `static int probe_${index}(struct tap_context *c)`, '{', '\tstruct tap_globals *G = TAP_GLOBALS_GET();', '', '\t(void)c;', '\tif (!G)', '\t\treturn 0;', ...lines, '\treturn 0;', '}'].join('\n');
 }
 
+/** The kernel-side handlers' locals structs, their union, and the one per-CPU map that holds it. */
+function probeFrames(frames: NonNullable<HandlerCode['frame']>[]): string[] {
+	if (frames.length === 0) return [];
+	return [
+		...frames.flatMap((f) => [f.struct, '']),
+		'union tap_probe_frames {',
+		...frames.map((f) => `\tstruct ${f.name} ${f.name};`),
+		'};',
+		'TAP_PROBE_LOCALS_MAP();',
+		'',
+	];
+}
+
 export function translate(program: Program, opts: TranslateOptions): Translation {
 	const mod = new ModuleContext(program);
 	const probes = program.probes.filter((p) => probeKind(p) !== 'never');
@@ -149,10 +162,13 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		code[side].push(...fns.map((f) => genFunction(mod, f, side).code));
 	}
 
+	const frames: NonNullable<HandlerCode['frame']>[] = [];
 	for (const p of probes) {
 		const index = table.length;
 		const kind = probeKind(p);
-		code[sideOf(kind)].push(genProbe(mod, p, sideOf(kind), index).code);
+		const handler = genProbe(mod, p, sideOf(kind), index);
+		code[sideOf(kind)].push(handler.code);
+		if (handler.frame) frames.push(handler.frame);
 		table.push({ point: p.point, kind, desc: describe(mod, p, index) });
 	}
 
@@ -170,6 +186,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		'#if TAP_SIDE_KERNEL',
 		...mod.kernelFormats.map((f, i) => `const char kfmt_${i}[] = ${cString(f)};`),
 		...dispatcherCode(mod.syscallDispatch),
+		...probeFrames(frames),
 		...code.kernel.flatMap((c) => [c, '']),
 		'#endif /* TAP_SIDE_KERNEL */',
 		'',

@@ -135,8 +135,22 @@ static __always_inline void tap_count(__u32 which)
 		__type(value, struct name##_value); \
 	} name SEC(".maps")
 
-/* Locals of one probe handler: one per CPU (the BPF stack is 512 bytes). */
-#define TAP_LOCALS(probe, ltype) TAP_PERCPU_STATE(probe##_locals, ltype)
+/*
+ * Locals of one script function: one per CPU (the BPF stack is 512 bytes).
+ * A function runs inside a handler and is never recursive, so its own map
+ * never holds two frames.
+ */
+#define TAP_LOCALS(fn, ltype) TAP_PERCPU_STATE(fn##_lmap, ltype)
+
+/*
+ * Locals of probe handlers: one map for all of them, its value the union
+ * of their structs (pass 3 emits union tap_probe_frames, and #defines each
+ * handler's PROBE_lmap as tap_probe_locals for TAP_LOCALS_GET). A CPU runs
+ * one handler at a time, as the context in tap_contexts assumes too; one
+ * map instead of one per probe keeps a 700-probe module's maps and BTF
+ * small (clang's BTF emission grew with the square of the map count).
+ */
+#define TAP_PROBE_LOCALS_MAP() TAP_PERCPU_STATE(tap_probe_locals, union tap_probe_frames)
 
 /*
  * Many syscall probes through raw_syscalls' two raw tracepoints
@@ -196,7 +210,7 @@ static __always_inline int tap_compat_syscall(void)
  * where clang 14 emits BTF that the kernel rejects. */
 #define tap_zero_key ((__u32){ 0 })
 
-#define TAP_LOCALS_GET(probe) bpf_map_lookup_elem(&probe##_locals, &tap_zero_key)
+#define TAP_LOCALS_GET(fn) bpf_map_lookup_elem(&fn##_lmap, &tap_zero_key)
 #define TAP_GLOBALS_GET() bpf_map_lookup_elem(&tap_globals, &tap_zero_key)
 
 /* ---- handler entry and exit ---- */
