@@ -10,7 +10,7 @@ import { type Expansion, ProbeExpander, spliceBodies } from './expand.js';
 import { TypeInference } from './infer.js';
 import { buildSymbolTable, parseTapsets, type SymbolTable } from './library.js';
 import type * as P from './program.js';
-import { TracepointTargets } from './tracepoint-args.js';
+import { btfOf, TracepointTargets } from './tracepoint-args.js';
 import { EntrySide, isReturnEvent } from './entry-side.js';
 import { newScope, type Scope, Translator } from './translate.js';
 import { analyseUsage } from './warnings.js';
@@ -70,7 +70,7 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 	const diags = opts.session.diags;
 	const tapsets = opts.tapsets ?? parseTapsets(opts.session, opts.profile, opts.tapsetDir);
 	const table = buildSymbolTable(opts.userFiles, tapsets);
-	const tr = new Translator(table, opts.guru ?? false);
+	const tr = new Translator(table, opts.guru ?? false, () => btfOf(opts.profile));
 	const expander = new ProbeExpander(table, opts.profile);
 	const errors: SemanticError[] = [];
 	tr.declareUserGlobals(opts.userFiles.flatMap((f) => f.globals));

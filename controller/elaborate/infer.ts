@@ -112,6 +112,10 @@ export class TypeInference {
 				this.expr(e.operand, 'long');
 				this.check(e, expected);
 				return;
+			case 'member':
+				this.expr(e.base, 'long');
+				this.check(e, expected);
+				return;
 			case 'crement':
 				this.expr(e.target, 'long');
 				this.check(e, expected);

@@ -179,6 +179,21 @@ export interface IndexRef extends ExprBase { readonly kind: 'index'; readonly ar
 export interface InArray extends ExprBase { readonly kind: 'in'; readonly array: GlobalVar; readonly keys: (Expr | null)[] }
 
 export interface Call extends ExprBase { readonly kind: 'call'; readonly callee: FunctionDef; readonly args: Expr[] }
+/**
+ * `@cast(base, "T")->a->b` (controller/elaborate/cast.ts): `steps[0]` is
+ * added to base; before each further step the pointer there is loaded.
+ * Then `size` bytes are read (sign-extended when `signed`), or a string
+ * (`string`), or nothing: with `addressOf`, the value is the address.
+ */
+export interface MemberRead extends ExprBase {
+	readonly kind: 'member';
+	readonly base: Expr;
+	readonly steps: readonly number[];
+	readonly size: number;
+	readonly signed: boolean;
+	readonly string: boolean;
+	readonly addressOf: boolean;
+}
 
 /** print/printf/println/sprint/sprintf/... with the format already parsed into components. */
 export interface PrintCall extends ExprBase {
@@ -226,7 +241,7 @@ export interface HistBucket extends ExprBase { readonly kind: 'hist_bucket'; rea
 export type LValue = VarRef | IndexRef;
 
 export type Expr =
-	| NumberLit | StringLit | EmbeddedExpr | Binary | Logical | Comparison | Concat | RegexMatch
+	| NumberLit | StringLit | EmbeddedExpr | Binary | Logical | Comparison | Concat | RegexMatch | MemberRead
 	| Unary | Crement | Ternary | Assign | VarRef | IndexRef | InArray | Call | PrintCall
 	| StatExpr | HistExpr | HistBucket;
 

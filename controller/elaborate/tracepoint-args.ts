@@ -12,7 +12,8 @@
 import type { TargetSymbolComponent } from '../parse/ast.js';
 import { profileBtf } from '../profile/btf.js';
 import type { KernelProfile, Tracepoint } from '../profile/types.js';
-import { BTF_KIND, type BtfMember, BtfTypes } from './btf-types.js';
+import { BTF_KIND, BtfTypes } from './btf-types.js';
+import { type Chain, followMembers, leafOf } from './member-chain.js';
 import { SemanticError } from './diagnostics.js';
 import type { TargetVar } from './program.js';
 
@@ -65,20 +66,6 @@ export function protoParams(btf: BtfTypes, tp: Tracepoint): Param[] | string {
 	return types.map((type, i) => ({ name: names![i]!, type }));
 }
 
-/** A member of a struct or union, looking into anonymous ones; its offset in bits. */
-function findMember(btf: BtfTypes, id: number, name: string): BtfMember | null {
-	for (const m of btf.types[btf.resolve(id)]!.members) {
-		if (m.name === name) return m;
-		if (!m.name) {
-			const inner = btf.types[btf.resolve(m.type)]!;
-			if (inner.kind !== BTF_KIND.STRUCT && inner.kind !== BTF_KIND.UNION) continue;
-			const found = findMember(btf, m.type, name);
-			if (found) return { ...found, bitOffset: found.bitOffset + m.bitOffset };
-		}
-	}
-	return null;
-}
-
 /** The target variables of one tracepoint: its fields, then, on demand, its arguments. */
 export class TracepointTargets extends Map<string, TargetVar> {
 	constructor(fields: Map<string, TargetVar>, private readonly tp: Tracepoint, private readonly profile: KernelProfile) {
@@ -98,44 +85,12 @@ export class TracepointTargets extends Map<string, TargetVar> {
 		const index = params.findIndex((p) => `$${p.name}` === name);
 		if (index < 0) return null;
 		if (index > 5) throw new SemanticError(`${name} is argument ${index + 1} of ${this.tp.system}:${this.tp.name}; only the first 6 are reachable`, tok);
-		let type = params[index]!.type;
 		// byte offsets; a pointer is loaded between two of them
-		const steps: number[] = [];
-		let spelled = name;
-		for (const c of components) {
-			const t = btf.types[btf.resolve(type)]!;
-			const here = () => `'${spelled}' (${btf.cName(type)})`;
-			if (c.kind === 'struct_member') {
-				const pointer = t.kind === BTF_KIND.PTR;
-				const struct = pointer ? btf.resolve(t.sizeOrType) : btf.resolve(type);
-				const sk = btf.types[struct]!.kind;
-				if ((sk !== BTF_KIND.STRUCT && sk !== BTF_KIND.UNION) || (!pointer && steps.length === 0)) {
-					throw new SemanticError(`${here()} is not a struct or union, or a pointer to one`, c.tok);
-				}
-				const m = findMember(btf, struct, c.member);
-				if (!m) throw new SemanticError(`${btf.cName(struct)} has no member '${c.member}'`, c.tok);
-				if (m.bitSize || m.bitOffset % 8) throw new SemanticError(`'${spelled}->${c.member}' is a bitfield, which is not supported`, c.tok);
-				if (pointer) steps.push(m.bitOffset / 8);
-				else steps[steps.length - 1]! += m.bitOffset / 8;
-				type = m.type;
-				spelled += `->${c.member}`;
-			} else if (c.kind === 'literal_index') {
-				const i = Number(c.index);
-				if (t.kind === BTF_KIND.ARRAY && steps.length > 0) {
-					steps[steps.length - 1]! += i * btf.sizeOf(t.extra[0]!);
-					type = t.extra[0]!;
-				} else if (t.kind === BTF_KIND.PTR) {
-					steps.push(i * btf.sizeOf(t.sizeOrType));
-					type = t.sizeOrType;
-				} else {
-					throw new SemanticError(`${here()} is not an array or a pointer`, c.tok);
-				}
-				spelled += `[${i}]`;
-			} else {
-				throw new SemanticError(`${c.kind === 'pretty_print' ? 'pretty printing ($)' : 'an index computed at run time'} of a tracepoint argument is not supported`, c.tok);
-			}
-		}
-		return this.leaf(btf, spelled, index, steps, type, tok);
+		const chain: Chain = { steps: [], type: params[index]!.type, spelled: name };
+		followMembers(btf, chain, components, 'a tracepoint argument');
+		const leaf = leafOf(btf, chain, tok);
+		const source = { kind: 'tp_arg' as const, index, steps: chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string };
+		return { kind: 'target', name: chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
 	}
 
 	/**
@@ -151,21 +106,5 @@ export class TracepointTargets extends Map<string, TargetVar> {
 			const arg = this.argument(t.name, [], null);
 			if (arg && arg.type === t.type) Object.assign(t as { source: TargetVar['source']; cType: string }, { source: arg.source, cType: arg.cType });
 		}
-	}
-
-	private leaf(btf: BtfTypes, spelled: string, index: number, steps: number[], type: number, tok: SemanticError['tok']): TargetVar {
-		const cType = btf.cName(type);
-		const t = btf.types[btf.resolve(type)]!;
-		const source = (size: number, signed: boolean, string: boolean) => ({ kind: 'tp_arg' as const, index, steps, size, signed, string });
-		if (t.kind === BTF_KIND.INT || t.kind === BTF_KIND.ENUM || t.kind === BTF_KIND.ENUM64) {
-			const signed = t.kind === BTF_KIND.INT ? (t.extra[0]! >>> 24 & 1) === 1 : t.kindFlag;
-			return { kind: 'target', name: spelled, type: 'long', cType, pointer: false, source: source(t.sizeOrType, signed, false) };
-		}
-		if (t.kind === BTF_KIND.PTR) return { kind: 'target', name: spelled, type: 'long', cType, pointer: true, source: source(8, false, false) };
-		const elem = t.kind === BTF_KIND.ARRAY ? btf.types[btf.resolve(t.extra[0]!)]! : null;
-		if (elem && elem.kind === BTF_KIND.INT && elem.sizeOrType === 1 && steps.length > 0) {
-			return { kind: 'target', name: spelled, type: 'string', cType, pointer: false, source: source(0, false, true) };
-		}
-		throw new SemanticError(`'${spelled}' is ${cType}: name a member of it`, tok);
 	}
 }

@@ -4,6 +4,8 @@
 // left for infer.ts, except where the syntax fixes them.
 import type * as A from '../parse/ast.js';
 import type { Token } from '../parse/token.js';
+import type { BtfTypes } from './btf-types.js';
+import { resolveCast } from './cast.js';
 import { SemanticError, similarNames, withSimilar } from './diagnostics.js';
 import type { LibraryFunction, SymbolTable } from './library.js';
 import type * as P from './program.js';
@@ -45,7 +47,8 @@ export class Translator {
 	readonly errors: SemanticError[] = [];
 	private readonly pendingFunctions: [A.FunctionDecl, P.FunctionDef][] = [];
 
-	constructor(private readonly table: SymbolTable, private readonly guru: boolean) {}
+	/** `btf`: the target kernel's types (from its profile), for @cast; null when the profile has none. */
+	constructor(private readonly table: SymbolTable, private readonly guru: boolean, private readonly btf: () => BtfTypes | null = () => null) {}
 
 	fail(message: string, tok: Token | null, tok2: Token | null = null): never {
 		throw new SemanticError(message, tok, tok2);
@@ -176,7 +179,8 @@ export class Translator {
 			}
 			case 'symbol': return this.scalarRef(sc, e, false);
 			case 'target_symbol': return this.targetSymbol(e, sc);
-			case 'cast_op': case 'atvar_op': case 'autocast_op':
+			case 'cast_op': return this.cast(e, sc);
+			case 'atvar_op': case 'autocast_op':
 				return this.fail(`${e.kind === 'autocast_op' ? 'member access' : e.name} needs kernel debuginfo, which tapfleet does not use; use tracepoint fields ($name) instead`, e.tok);
 			case 'defined_op': return { kind: 'number', tok: e.tok, type: 'long', value: this.isDefined(e.operand, sc) ? 1n : 0n };
 			case 'probewrite_op': return { kind: 'number', tok: e.tok, type: 'long', value: 0n };
@@ -210,8 +214,29 @@ export class Translator {
 		return null;
 	}
 
+	/** @cast(PTR, "TYPE")->member...: read through the kernel's types (cast.ts). */
+	private cast(e: A.CastOp, sc: Scope): P.Expr {
+		const btf = this.btf();
+		if (!btf) return this.fail('@cast needs the kernel\'s types, and the target profile has no BTF', e.tok);
+		const base = this.expr(e.operand, sc);
+		const { steps, leaf } = resolveCast(btf, e);
+		const read = leaf ?? { type: 'long' as const, size: 8, signed: false, string: false };
+		return { kind: 'member', tok: e.tok, type: read.type, base, steps, size: read.size, signed: read.signed, string: read.string, addressOf: leaf === null };
+	}
+
 	private isDefined(e: A.Expression, sc: Scope): boolean {
-		if (e.kind !== 'target_symbol') return e.kind !== 'cast_op' && e.kind !== 'atvar_op' && e.kind !== 'autocast_op';
+		if (e.kind === 'cast_op') {
+			const btf = this.btf();
+			if (!btf) return false;
+			try {
+				resolveCast(btf, e);
+				return true;
+			} catch (err) {
+				if (err instanceof SemanticError) return false;
+				throw err;
+			}
+		}
+		if (e.kind !== 'target_symbol') return e.kind !== 'atvar_op' && e.kind !== 'autocast_op';
 		if (!sc.targets) return false;
 		return e.components.length === 0 ? sc.targets.has(e.name) : false;
 	}

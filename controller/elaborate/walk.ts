@@ -11,6 +11,7 @@ export function walkExpr(e: P.Expr, visit: (e: P.Expr) => void): void {
 		case 'binary': case 'logical': case 'comparison': case 'concat': w(e.left); w(e.right); break;
 		case 'regex': w(e.left); break;
 		case 'unary': w(e.operand); break;
+		case 'member': w(e.base); break;
 		case 'crement': w(e.target); break;
 		case 'ternary': w(e.cond); w(e.then); w(e.otherwise); break;
 		case 'assign': w(e.target); w(e.value); break;

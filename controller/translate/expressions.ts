@@ -9,6 +9,7 @@ import { genCall, inBuffer } from './calls.js';
 import { cLong } from './c-text.js';
 import { TranslateError } from './module-context.js';
 import { genPrint } from './printing.js';
+import { genMember } from './member.js';
 
 const SIMPLE = /^(-?\d+LL|str_\d+|[A-Za-z_][A-Za-z0-9_]*|\(-9223372036854775807LL - 1\))$/;
 
@@ -106,6 +107,8 @@ export function genExpr(b: Body, e: Expr): string {
 		}
 		case 'hist_bucket':
 			return histBucket(b, e.hist, e.bucket, genExpr);
+		case 'member':
+			return genMember(b, e, genExpr);
 		case 'hist':
 			return b.unsupported(e.tok, 'a histogram here');
 	}

@@ -1133,6 +1133,46 @@ static __always_inline tap_long tap_task_cpu(tap_long t)
 	*(dst) = r_ ? 0 : (tap_long)v_; \
 	r_ != 0; })
 
+/*
+ * @cast(addr, "T")->a->b (pass 2 lays the chain out from the kernel's
+ * BTF): steps[0] is added to addr; before each further step the pointer
+ * there is loaded. Then size bytes are read into *dst (sign-extended when
+ * is_signed), or a string (size 0). Nonzero on a fault, *fault the address.
+ */
+#define TAP_MEMBER_STEPS_MAX 16
+
+static __always_inline int tap_member_read(__u64 addr, const __s64 *steps, int n,
+					   void *dst, int size, int is_signed,
+					   tap_long *fault)
+{
+	__u64 v = 0, next;
+	int i;
+
+	for (i = 0; i < TAP_MEMBER_STEPS_MAX && i < n; i++) {
+		addr += steps[i];
+		if (i == n - 1)
+			break;
+		/* (a failed read zeroes next, not the address reported) */
+		if (bpf_probe_read_kernel(&next, sizeof(next), (const void *)addr))
+			goto fault;
+		addr = next;
+	}
+	if (!size) {
+		if (bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, (const void *)addr) < 0)
+			goto fault;
+		return 0;
+	}
+	if (bpf_probe_read_kernel(&v, size & 15, (const void *)addr))
+		goto fault;
+	if (is_signed && size < 8)
+		v = (__u64)((__s64)(v << (64 - 8 * size)) >> (64 - 8 * size));
+	*(tap_long *)dst = (tap_long)v;
+	return 0;
+fault:
+	*fault = (tap_long)addr;
+	return 1;
+}
+
 /* a uprobe's user register (an SDT marker's argument): struct pt_regs field */
 #define TAP_UREG(field) BPF_CORE_READ((struct pt_regs *)ctx, field)
 

@@ -62,6 +62,7 @@ enum tap_errcode {
 	TAP_E_KREAD_INT,	/* kernel_int() */
 	TAP_E_KREAD_SHORT,	/* kernel_short() */
 	TAP_E_KREAD_CHAR,	/* kernel_char() */
+	TAP_E_KREAD,		/* @cast(...)->member: fault at the address (arg) */
 	TAP_E_COUNT
 };
 

@@ -1,0 +1,97 @@
+// A member chain through kernel types (`->signal->tty->name`, `->fd[3]`),
+// laid out from the target's BTF: byte offsets with a pointer load between
+// two of them, then what the last member is and how to read it. Shared by
+// tracepoint arguments ($next->pid) and @cast(ptr, "struct T")->member.
+import type { TargetSymbolComponent } from '../parse/ast.js';
+import { BTF_KIND, type BtfMember, type BtfTypes } from './btf-types.js';
+import { SemanticError } from './diagnostics.js';
+
+/** A chain followed so far: offsets (a pointer is loaded between two), the type reached, as written. */
+export interface Chain {
+	steps: number[];
+	type: number;
+	spelled: string;
+}
+
+/** How to read the member at the end of a chain. */
+export interface Leaf {
+	readonly type: 'long' | 'string';
+	readonly cType: string;
+	readonly pointer: boolean;
+	/** Bytes to read (0 for a string: a char array read up to its NUL). */
+	readonly size: number;
+	readonly signed: boolean;
+	readonly string: boolean;
+}
+
+/** A member of a struct or union, looking into anonymous ones; its offset in bits. */
+export function findMember(btf: BtfTypes, id: number, name: string): BtfMember | null {
+	for (const m of btf.types[btf.resolve(id)]!.members) {
+		if (m.name === name) return m;
+		if (!m.name) {
+			const inner = btf.types[btf.resolve(m.type)]!;
+			if (inner.kind !== BTF_KIND.STRUCT && inner.kind !== BTF_KIND.UNION) continue;
+			const found = findMember(btf, m.type, name);
+			if (found) return { ...found, bitOffset: found.bitOffset + m.bitOffset };
+		}
+	}
+	return null;
+}
+
+/**
+ * Follows `components` from `chain` (changed in place). A chain with no
+ * steps holds a pointer value; with steps, the address of an object of
+ * `chain.type`. `what` names the kind of base in messages.
+ */
+export function followMembers(btf: BtfTypes, chain: Chain, components: readonly TargetSymbolComponent[], what: string): void {
+	const { steps } = chain;
+	for (const c of components) {
+		const t = btf.types[btf.resolve(chain.type)]!;
+		const here = () => `'${chain.spelled}' (${btf.cName(chain.type)})`;
+		if (c.kind === 'struct_member') {
+			const pointer = t.kind === BTF_KIND.PTR;
+			const struct = pointer ? btf.resolve(t.sizeOrType) : btf.resolve(chain.type);
+			const sk = btf.types[struct]!.kind;
+			if ((sk !== BTF_KIND.STRUCT && sk !== BTF_KIND.UNION) || (!pointer && steps.length === 0)) {
+				throw new SemanticError(`${here()} is not a struct or union, or a pointer to one`, c.tok);
+			}
+			const m = findMember(btf, struct, c.member);
+			if (!m) throw new SemanticError(`${btf.cName(struct)} has no member '${c.member}'`, c.tok);
+			if (m.bitSize || m.bitOffset % 8) throw new SemanticError(`'${chain.spelled}->${c.member}' is a bitfield, which is not supported`, c.tok);
+			if (pointer) steps.push(m.bitOffset / 8);
+			else steps[steps.length - 1]! += m.bitOffset / 8;
+			chain.type = m.type;
+			chain.spelled += `->${c.member}`;
+		} else if (c.kind === 'literal_index') {
+			const i = Number(c.index);
+			if (t.kind === BTF_KIND.ARRAY && steps.length > 0) {
+				steps[steps.length - 1]! += i * btf.sizeOf(t.extra[0]!);
+				chain.type = t.extra[0]!;
+			} else if (t.kind === BTF_KIND.PTR) {
+				steps.push(i * btf.sizeOf(t.sizeOrType));
+				chain.type = t.sizeOrType;
+			} else {
+				throw new SemanticError(`${here()} is not an array or a pointer`, c.tok);
+			}
+			chain.spelled += `[${i}]`;
+		} else {
+			throw new SemanticError(`${c.kind === 'pretty_print' ? 'pretty printing ($)' : 'an index computed at run time'} of ${what} is not supported`, c.tok);
+		}
+	}
+}
+
+/** What the chain ends at, as a value: an integer, enum or pointer (long), or a char array (string). */
+export function leafOf(btf: BtfTypes, chain: Chain, tok: SemanticError['tok']): Leaf {
+	const cType = btf.cName(chain.type);
+	const t = btf.types[btf.resolve(chain.type)]!;
+	if (t.kind === BTF_KIND.INT || t.kind === BTF_KIND.ENUM || t.kind === BTF_KIND.ENUM64) {
+		const signed = t.kind === BTF_KIND.INT ? (t.extra[0]! >>> 24 & 1) === 1 : t.kindFlag;
+		return { type: 'long', cType, pointer: false, size: t.sizeOrType, signed, string: false };
+	}
+	if (t.kind === BTF_KIND.PTR) return { type: 'long', cType, pointer: true, size: 8, signed: false, string: false };
+	const elem = t.kind === BTF_KIND.ARRAY ? btf.types[btf.resolve(t.extra[0]!)]! : null;
+	if (elem && elem.kind === BTF_KIND.INT && elem.sizeOrType === 1 && chain.steps.length > 0) {
+		return { type: 'string', cType, pointer: false, size: 0, signed: false, string: true };
+	}
+	throw new SemanticError(`'${chain.spelled}' is ${cType}: name a member of it`, tok);
+}

@@ -1,0 +1,34 @@
+// @cast(base, "T")->member... (a MemberRead of pass 2): the chain's offsets,
+// a pointer loaded between two of them, then the member read, kernel side
+// only. bpf: tap_member_read() (a fault is stap's "kernel read fault at
+// 0x..."); kmod: the runtime's tap_kmod_member(), which raises it itself.
+import type { MemberRead } from '../elaborate/program.js';
+import type { Body } from './body.js';
+import type { ExprGen } from './arrays.js';
+
+/** The chain's steps and read as C; the value's C rvalue. */
+function readChain(b: Body, base: string, steps: readonly number[], size: number, signed: boolean, string: boolean, tok: MemberRead['tok']): string {
+	const dst = string ? b.strTemp() : b.longTemp();
+	const list = `(const ${b.mod.bothSides ? 'long' : '__s64'}[]){ ${steps.join(', ')} }`;
+	if (b.mod.bothSides) {
+		b.line(`if (tap_kmod_member(c, (unsigned long)(${base}), ${list}, ${steps.length}, ${string ? dst : `&${dst}`}, ${size}, ${signed ? 1 : 0}))`);
+		b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
+		return dst;
+	}
+	const fault = b.longTemp();
+	b.raiseIf(`tap_member_read((__u64)(${base}), ${list}, ${steps.length}, ${string ? dst : `&${dst}`}, ${size}, ${signed ? 1 : 0}, &${fault})`, 'TAP_E_KREAD', tok, fault);
+	return dst;
+}
+
+export function genMember(b: Body, e: MemberRead, gen: ExprGen): string {
+	if (b.side !== 'kernel' && !b.mod.bothSides) b.unsupported(e.tok, '@cast (kernel memory)');
+	if (e.steps.length > 16) b.unsupported(e.tok, `a chain of ${e.steps.length} members (at most 16)`);
+	const base = b.longTemp();
+	b.line(`${base} = ${gen(b, e.base)};`);
+	if (!e.addressOf) return readChain(b, base, e.steps, e.size, e.signed, e.string, e.tok);
+	// &...->member: the pointer loaded before the last step, plus its offset
+	const last = e.steps[e.steps.length - 1]!;
+	if (e.steps.length === 1) return `((tap_long)((__u64)(${base}) + ${last}))`;
+	const ptr = readChain(b, base, e.steps.slice(0, -1), 8, false, false, e.tok);
+	return `((tap_long)((__u64)(${ptr}) + ${last}))`;
+}

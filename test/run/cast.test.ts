@@ -1,0 +1,43 @@
+// @cast(PTR, "TYPE" [, "MODULE"])->member... on the bpf runtime: the type
+// and its members from the kernel's BTF, read in the kernel against a
+// process each test starts; a fault is stap's error; what cannot be
+// resolved is a located compile error.
+import test from 'ava';
+import { run, tapfleet } from '../parse/helpers.js';
+
+const GETPPID = 'python3 -c "import os; os.getppid()"';
+
+test('@cast reads members, member chains, char arrays, an address (&) and the i-th element; @defined of a member', async (t) => {
+	const script = 'probe syscall.getppid { if (pid() == target()) { t = task_current();'
+		+ ' printf("%d %d %d %d %d %d %d\\n", @cast(t, "task_struct")->pid == tid(), @cast(t, "struct task_struct", "kernel<linux/sched.h>")->real_parent->tgid == ppid(),'
+		+ ' @cast(t, "task_struct", "kernel")->comm == execname(), &@cast(0, "task_struct")->pid > 0, &@cast(0, "uintptr_t")[1],'
+		+ ' @defined(@cast(t, "task_struct")->pid), @defined(@cast(t, "task_struct")->nope)); exit() } }';
+	const r = await run(tapfleet, ['run', '-c', GETPPID, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 1 1 1 8 1 0\n');
+});
+
+test('a chain that faults is stap\'s "kernel read fault at ADDRESS" error, located, status 1; try catches it', async (t) => {
+	const script = 'probe syscall.getppid { if (pid() == target()) { try { println(@cast(8, "task_struct")->pid) } catch { println("caught") }'
+		+ ' println(@cast(8, "task_struct")->real_parent->pid) } }';
+	const r = await run(tapfleet, ['run', '-c', GETPPID, '-e', script]);
+	t.is(r.status, 1);
+	t.is(r.stdout, 'caught\n');
+	// the address is where the pointer was to be loaded: 8 plus real_parent's offset
+	t.regex(r.stderr, /^ERROR: kernel read fault at 0x[0-9a-f]*[1-9a-f][0-9a-f]* \[man error::fault\] near operator '@cast' at <input>:1:\d+$/m);
+});
+
+test('what @cast cannot resolve is a located error: unknown type, unknown member, another module, a struct as a value, user side', async (t) => {
+	const cases: [string, RegExp][] = [
+		['probe syscall.getpid { println(@cast(0, "no_such_type")->x) }', /semantic error: @cast: the kernel's BTF has no type 'no_such_type': operator '@cast' at <input>:1:32/],
+		['probe syscall.getpid { println(@cast(0, "task_struct")->nope) }', /semantic error: struct task_struct has no member 'nope': operator '->' at <input>:1:55/],
+		['probe syscall.getpid { println(@cast(0, "task_struct", "/bin/ls")->pid) }', /@cast: types of '\/bin\/ls' are not known/],
+		['probe syscall.getpid { println(@cast(0, "task_struct")->se) }', /'@cast\(\.\.\., "task_struct"\)->se' is struct sched_entity: name a member of it/],
+		['probe begin { println(@cast(0, "task_struct")->pid) }', /<input>:1:23: @cast \(kernel memory\) is not supported in user-side probes/],
+	];
+	for (const [script, want] of cases) {
+		const r = await run(tapfleet, ['compile', '-p4', '-e', script]);
+		t.is(r.status, 1, script);
+		t.regex(r.stderr, want, script);
+	}
+});
