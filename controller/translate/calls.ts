@@ -144,12 +144,9 @@ const BUILTINS: Record<string, Builtin> = {
 	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,
 	strtol: (b, [s, base]) => { userOnly(b, 'strtol'); return `((tap_long)strtoll(${s}, NULL, (int)(${base})))`; },
 	pp: (b) => b.mod.stringLiteral(b.probePoint),
-	print_backtrace: (b, _args, e) => {
-		// the kernel stack of the probed event; symbolized by the user side (kallsyms)
-		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'print_backtrace() outside a kernel-side probe handler body');
-		b.line('tap_print_backtrace(c, ctx);');
-		return '0';
-	},
+	print_backtrace: backtraceOf('print_backtrace', 'tap_print_backtrace'),
+	// the user stack of the probed event; symbolized by the user side through the process's mappings
+	print_ubacktrace: backtraceOf('print_ubacktrace', 'tap_print_ubacktrace'),
 	user_string_quoted: stringInto((b, d, [addr]) => {
 		kernelOnly(b, 'user_string_quoted');
 		b.line(`tap_gen_user_string_quoted(${d}, ${addr});`);
@@ -239,6 +236,15 @@ function taskField(field: string): Builtin {
 	return (b, [t]) => {
 		kernelOnly(b, `task_${field}`);
 		return `tap_task_${field}(${t})`;
+	};
+}
+
+/** print_backtrace() and print_ubacktrace(): the stack of the probed event travels in a record; the user side symbolizes it. */
+function backtraceOf(name: string, runtime: string): Builtin {
+	return (b, _args, e) => {
+		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() outside a kernel-side probe handler body`);
+		b.line(`${runtime}(c, ctx);`);
+		return '0';
 	};
 }
 

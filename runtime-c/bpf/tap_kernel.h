@@ -461,6 +461,27 @@ static __always_inline void tap_print_backtrace(struct tap_context *c, void *ctx
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
+/* print_ubacktrace(): the user stack, by address and by file and offset,
+ * resolved by the user side through the files' symbols. */
+static __always_inline void tap_print_ubacktrace(struct tap_context *c, void *ctx)
+{
+	struct tap_rec_ubacktrace *r;
+
+	r = bpf_ringbuf_reserve(&tap_events, sizeof(*r), 0);
+	if (!r) {
+		tap_count(TAP_CNT_LOST);
+		return;
+	}
+	r->hdr.kind = TAP_REC_UBACKTRACE;
+	r->hdr.id = c->probe;
+	r->pid = bpf_get_current_pid_tgid() >> 32;
+	r->reserved = 0;
+	r->bytes = bpf_get_stack(ctx, r->frames, sizeof(r->frames), BPF_F_USER_STACK);
+	r->id_bytes = bpf_get_stack(ctx, r->ids, sizeof(r->ids),
+				    BPF_F_USER_STACK | BPF_F_USER_BUILD_ID);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+}
+
 /*
  * s = sprintf(FMT, ...) on the kernel side, through bpf_snprintf: the
  * generator rewrites FMT for the kernel's subset (%d %i %u %x %X with "ll",

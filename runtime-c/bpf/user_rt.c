@@ -9,9 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 #include "tap_format.h"
+#include "tap_uprobe_spec.h"
 #include "tap_user.h"
 #include "user_rt.h"
 #include "user_syms.h"
+#include "user_usyms.h"
 
 struct tap_rt tap_rt;
 
@@ -159,6 +161,44 @@ static void print_backtrace(const struct tap_rec_backtrace *r, size_t size)
 		tap_print_kernel_frame(&tap_rt.out, r->frames[i]);
 }
 
+/* The module's probed files: a stack of a process gone names its frames there. */
+static void learn_probed_files(void)
+{
+	static int learnt;
+	struct tap_uprobe_spec spec;
+	char path[4096];
+	int i;
+
+	if (learnt++)
+		return;
+	for (i = 0; i < tap_rt.mod->nprobes; i++) {
+		const struct tap_probe_desc *p = &tap_rt.mod->probes[i];
+
+		if (p->kind != TAP_PK_UPROBE || !p->uprobe ||
+		    tap_parse_uprobe_spec(p->uprobe, &spec) ||
+		    spec.path_len >= sizeof(path))
+			continue;
+		memcpy(path, p->uprobe, spec.path_len);
+		path[spec.path_len] = '\0';
+		tap_usyms_learn_file(path);
+	}
+}
+
+/* The frames of a user stack, as print_ubacktrace(). */
+static void print_ubacktrace(const struct tap_rec_ubacktrace *r, size_t size)
+{
+	/* the module's MAXBACKTRACE (room) decides where ids start */
+	size_t room = (size - offsetof(struct tap_rec_ubacktrace, frames)) /
+		      (sizeof(__u64) + sizeof(struct tap_stack_id));
+	const struct tap_stack_id *ids = (const void *)(r->frames + room);
+	__s64 n = r->bytes / 8, nids = r->id_bytes / (__s64)sizeof(*ids);
+
+	n = n < 0 ? 0 : n > (__s64)room ? (__s64)room : n;
+	nids = nids < 0 ? 0 : nids > (__s64)room ? (__s64)room : nids;
+	learn_probed_files();
+	tap_print_user_stack(&tap_rt.out, r->pid, r->frames, n, ids, nids);
+}
+
 int tap_rt_handle_record(void *ctx, void *data, size_t size)
 {
 	const struct tap_rec_hdr *h = data;
@@ -217,6 +257,13 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 			break;
 		}
 		print_backtrace(data, size);
+		break;
+	case TAP_REC_UBACKTRACE:
+		if (size < offsetof(struct tap_rec_ubacktrace, frames)) {
+			tap_rt.bad_records++;
+			break;
+		}
+		print_ubacktrace(data, size);
 		break;
 	default:
 		tap_rt.bad_records++;

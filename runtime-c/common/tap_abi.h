@@ -94,6 +94,7 @@ enum tap_rec_kind {
 	TAP_REC_EXIT = 3,	/* exit() called in a kernel-side probe */
 	TAP_REC_BACKTRACE = 4,	/* print_backtrace(): struct tap_rec_backtrace */
 	TAP_REC_HIST = 5,	/* print(@hist_*(s[k])): id = index in maps; key follows */
+	TAP_REC_UBACKTRACE = 6,	/* print_ubacktrace(): struct tap_rec_ubacktrace */
 };
 
 struct tap_rec_hdr {
@@ -122,6 +123,29 @@ struct tap_rec_backtrace {
 	struct tap_rec_hdr hdr;	/* id = probe index */
 	__s64 bytes;		/* of frames filled (bpf_get_stack); < 0: none */
 	__u64 frames[MAXBACKTRACE];	/* innermost first; last: size varies */
+};
+
+/* A frame as bpf_get_stack(BPF_F_USER_BUILD_ID) gives it (struct bpf_stack_build_id). */
+struct tap_stack_id {
+	__s32 status;		/* 1: build_id and offset; 2: only the address */
+	unsigned char build_id[20];
+	__u64 offset;		/* in the file; the address when status is 2 */
+};
+
+/*
+ * A user stack, twice: the addresses, and each frame's file (build-id)
+ * and offset, taken at the event, so that a process gone by the time the
+ * record is read still has its frames named.
+ */
+struct tap_rec_ubacktrace {
+	struct tap_rec_hdr hdr;	/* id = probe index */
+	__u32 pid;		/* the process (tgid) whose stack it is */
+	__u32 reserved;
+	__s64 bytes;		/* of frames filled (bpf_get_stack); < 0: none */
+	__s64 id_bytes;		/* of ids filled */
+	__u64 frames[MAXBACKTRACE];	/* innermost first */
+	/* the same frames; where they start varies with MAXBACKTRACE */
+	struct tap_stack_id ids[MAXBACKTRACE];
 };
 
 /*

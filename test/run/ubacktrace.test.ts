@@ -1,0 +1,46 @@
+// print_ubacktrace() on the bpf runtime: the user stack of the probed
+// event, each frame named as stap names it (" 0xADDR : func+0xOFF/0xSIZE
+// [FILE]"), for a process still running when the record is read (its
+// mappings) and for one already gone (the build-id and offset the kernel
+// recorded with each frame). test/fixtures/ustack/nested.c is built here.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot, run, tapfleet } from '../parse/helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tapfleet-ustack-'));
+const prog = join(dir, 'nested');
+execFileSync('gcc', ['-O1', '-g', '-fno-omit-frame-pointer', '-Wall', '-Werror', '-o', prog, join(repoRoot, 'test/fixtures/ustack/nested.c')]);
+
+const script = `probe process("${prog}").function("inner") { if (pid() == target()) print_ubacktrace() }`;
+const frame = (fn: string): RegExp => new RegExp(`^ 0x[0-9a-f]+ : ${fn}\\+0x[0-9a-f]+/0x[0-9a-f]+ \\[${prog.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\]$`);
+
+function assertStack(t: import('ava').ExecutionContext, stdout: string): void {
+	const lines = stdout.split('\n').filter((l) => l.startsWith(' 0x'));
+	t.true(lines.length >= 3, stdout);
+	t.regex(lines[0]!, frame('inner'));
+	t.regex(lines[1]!, frame('outer'));
+	t.regex(lines[2]!, frame('main'));
+	// main's caller is in the C library
+	if (lines[3]) t.regex(lines[3], /libc\.so\.6/);
+}
+
+test('a process that exits at once, gone before its record is read: frames named through the build-id and offset taken at the event', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', prog, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	assertStack(t, r.stdout);
+});
+
+test('a process still running: frames named through its mappings', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', `${prog} 1500`, '-e', `${script} probe timer.ms(500) { exit() }`]);
+	t.is(r.status, 0, r.stderr);
+	assertStack(t, r.stdout);
+});
+
+test('print_ubacktrace() where there is no user stack of an event is refused by name', async (t) => {
+	const r = await run(tapfleet, ['compile', '-p3', '-e', 'probe begin { print_ubacktrace() }']);
+	t.is(r.status, 1);
+	t.regex(r.stderr, /print_ubacktrace\(\) outside a kernel-side probe handler body/);
+});
