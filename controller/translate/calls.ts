@@ -147,6 +147,20 @@ const BUILTINS: Record<string, Builtin> = {
 	print_backtrace: backtraceOf('print_backtrace', 'tap_print_backtrace'),
 	// the user stack of the probed event; symbolized by the user side through the process's mappings
 	print_ubacktrace: backtraceOf('print_ubacktrace', 'tap_print_ubacktrace'),
+	// ubacktrace(): the user stack as hex addresses; print_ustack()/sprint_ustack() name them on the user side
+	ubacktrace: stringInto((b, s, _args, e) => {
+		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'ubacktrace() outside a kernel-side probe handler body');
+		b.line(`tap_ubacktrace(c, ${s}, ctx);`);
+	}),
+	print_ustack: (b, [stk], e) => {
+		if (b.side === 'kernel') b.unsupported(e.tok, 'print_ustack() (print_ubacktrace() prints the stack where it is taken)');
+		b.line(`tap_print_ustack(${stk});`);
+		return '0';
+	},
+	sprint_ustack: stringInto((b, s, [stk], e) => {
+		if (b.side === 'kernel') b.unsupported(e.tok, 'sprint_ustack()');
+		b.line(`tap_sprint_ustack(${s}, ${stk});`);
+	}),
 	user_string_quoted: stringInto((b, d, [addr]) => {
 		kernelOnly(b, 'user_string_quoted');
 		b.line(`tap_gen_user_string_quoted(${d}, ${addr});`);

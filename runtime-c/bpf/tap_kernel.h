@@ -483,6 +483,81 @@ static __always_inline void tap_print_ubacktrace(struct tap_context *c, void *ct
 }
 
 /*
+ * ubacktrace(): the user stack as stap's string of addresses,
+ * "0x4005d6 0x7f3a8c029d90". The user side names them later
+ * (print_ustack), through the mappings of the processes the stacks came
+ * from: the first stack of a process asks taprun to keep its mappings.
+ */
+struct tap_ustack_scratch {
+	__u64 frames[MAXBACKTRACE];
+};
+TAP_PERCPU_STATE(tap_ustack_scratches, struct tap_ustack_scratch);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} tap_ustack_pids SEC(".maps");
+
+#define TAP_USTACK_FRAME 20
+const char tap_ustack_first[] = "0x%llx";
+const char tap_ustack_next[] = " 0x%llx";
+
+static __always_inline void tap_ustack_note(struct tap_context *c, __u32 pid)
+{
+	struct tap_rec_hdr *r;
+	__u8 one = 1;
+
+	if (bpf_map_lookup_elem(&tap_ustack_pids, &pid))
+		return;
+	bpf_map_update_elem(&tap_ustack_pids, &pid, &one, BPF_ANY);
+	r = bpf_ringbuf_reserve(&tap_events, sizeof(*r), 0);
+	if (!r) {
+		tap_count(TAP_CNT_LOST);
+		return;
+	}
+	r->kind = TAP_REC_UMAPS;
+	r->id = pid;
+	/* at once: the process may not live long */
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	(void)c;
+}
+
+static __always_inline void tap_ubacktrace(struct tap_context *c, char *dst, void *ctx)
+{
+	struct tap_ustack_scratch *s = bpf_map_lookup_elem(&tap_ustack_scratches, &tap_zero_key);
+	__u64 len = 0, at;
+	long bytes, n;
+	int i;
+
+	dst[0] = '\0';
+	if (!s)
+		return;
+	bytes = bpf_get_stack(ctx, s->frames, sizeof(s->frames), BPF_F_USER_STACK);
+	for (i = 0; i < MAXBACKTRACE; i++) {
+		if ((long)(i * 8) >= bytes || !s->frames[i])
+			break;
+		/*
+		 * One frame takes at most TAP_USTACK_FRAME bytes (" 0x" and 16
+		 * digits, NUL); the check is on the register the verifier sees
+		 * (the barrier keeps clang from reusing what it knows of len).
+		 */
+		at = len;
+		asm volatile("" : "+r"(at));
+		if (at > MAXSTRINGLEN - TAP_USTACK_FRAME)
+			break;
+		n = bpf_snprintf(dst + at, TAP_USTACK_FRAME,
+				 i ? tap_ustack_next : tap_ustack_first, &s->frames[i], 8);
+		if (n <= 0)
+			break;
+		len += n - 1;
+	}
+	if (bytes > 0)
+		tap_ustack_note(c, bpf_get_current_pid_tgid() >> 32);
+}
+
+/*
  * s = sprintf(FMT, ...) on the kernel side, through bpf_snprintf: the
  * generator rewrites FMT for the kernel's subset (%d %i %u %x %X with "ll",
  * %s %c, flags "0+- ", widths; no precision, "#", "*", %o %b %m %M: those

@@ -147,6 +147,8 @@ tap_long tap_cpu(void);
 tap_long tap_gettimeofday_ns(void);
 tap_long tap_target(void);
 tap_long tap_stp_pid(void);
+void tap_print_ustack(const char *stk);
+void tap_sprint_ustack(char *dst, const char *stk);
 
 #include "tap_api.h"
 

@@ -21,6 +21,7 @@
 #include "tap_user.h"
 #include "user_rt.h"
 #include "user_syms.h"
+#include "user_usyms.h"
 
 #define API __attribute__((visibility("default")))
 
@@ -165,6 +166,21 @@ API void tap_pexecname(char *dst)
 }
 
 /* symname(addr): the function's name from /proc/kallsyms, else the address as the kernel's "%ps" gives it */
+/* print_ustack(stk) and sprint_ustack(stk): a ubacktrace() string, named */
+API void tap_print_ustack(const char *stk)
+{
+	tap_print_ustack_string(&tap_rt.out, stk);
+}
+
+API void tap_sprint_ustack(char *dst, const char *stk)
+{
+	struct tap_buf b;
+
+	tap_buf_init_string(&b, dst, tap_rt.limits.maxstringlen);
+	tap_print_ustack_string(&b, stk);
+	tap_buf_end_string(&b);
+}
+
 API void tap_symname(char *dst, tap_long addr)
 {
 	const char *name = tap_kernel_symbol((__u64)addr);

@@ -258,6 +258,9 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 		}
 		print_backtrace(data, size);
 		break;
+	case TAP_REC_UMAPS:
+		tap_usyms_keep_maps(h->id);
+		break;
 	case TAP_REC_UBACKTRACE:
 		if (size < offsetof(struct tap_rec_ubacktrace, frames)) {
 			tap_rt.bad_records++;

@@ -404,3 +404,71 @@ void tap_print_user_stack(struct tap_buf *o, __u32 pid, const __u64 *frames, siz
 	}
 	free(maps);
 }
+
+/* ---- mappings kept for print_ustack() (ubacktrace() strings) ---- */
+
+/* Processes whose mappings are kept; past this, the oldest is dropped. */
+#define TAP_USYM_PIDS_MAX 64
+
+struct snapshot {
+	__u32 pid;
+	struct umap *maps;
+	size_t n;
+};
+
+static struct snapshot snapshots[TAP_USYM_PIDS_MAX];
+static size_t nsnapshots, next_snapshot;
+
+void tap_usyms_keep_maps(__u32 pid)
+{
+	struct snapshot *sn = NULL;
+	size_t i;
+
+	for (i = 0; i < nsnapshots; i++)
+		if (snapshots[i].pid == pid)
+			sn = &snapshots[i];
+	if (!sn) {
+		sn = nsnapshots < TAP_USYM_PIDS_MAX ? &snapshots[nsnapshots++] :
+		     &snapshots[next_snapshot++ % TAP_USYM_PIDS_MAX];
+		free(sn->maps);
+		sn->maps = calloc(TAP_USYM_MAPS_MAX, sizeof(*sn->maps));
+		sn->pid = pid;
+		sn->n = 0;
+	}
+	if (sn->maps)
+		sn->n = read_maps(pid, sn->maps, TAP_USYM_MAPS_MAX);
+	for (i = 0; i < sn->n; i++)
+		tap_usyms_learn_file(sn->maps[i].path);
+}
+
+void tap_print_ustack_string(struct tap_buf *o, const char *stk)
+{
+	const char *p = stk;
+	char *end;
+
+	while (*p) {
+		unsigned long long addr = strtoull(p, &end, 16);
+		size_t i, m;
+
+		if (end == p)
+			break;
+		p = end + strspn(end, " ");
+		for (i = 0; i < nsnapshots; i++) {
+			const struct snapshot *sn = &snapshots[i];
+
+			for (m = 0; m < sn->n; m++)
+				if (addr >= sn->maps[m].start && addr < sn->maps[m].end)
+					break;
+			if (m < sn->n) {
+				print_frame(o, addr, sn->maps[m].path,
+					    addr - sn->maps[m].start + sn->maps[m].pgoff);
+				break;
+			}
+		}
+		if (i == nsnapshots) {
+			struct tap_value v = { (long long)addr, NULL };
+
+			tap_format(o, TAP_STREAM_FIELD_MAX, " %p\n", &v, 1);
+		}
+	}
+}

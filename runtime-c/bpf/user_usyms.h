@@ -23,4 +23,13 @@ void tap_print_user_stack(struct tap_buf *o, __u32 pid, const __u64 *frames, siz
 /* Makes a file's build-id known (the module's probed files), for frames of processes gone. */
 void tap_usyms_learn_file(const char *path);
 
+/* Keeps process pid's mappings (its first ubacktrace() asked for them). */
+void tap_usyms_keep_maps(__u32 pid);
+
+/*
+ * print_ustack(stk): the addresses of a ubacktrace() string, named through
+ * the mappings kept, one frame per line as print_ubacktrace() prints them.
+ */
+void tap_print_ustack_string(struct tap_buf *o, const char *stk);
+
 #endif /* TAP_USER_USYMS_H */

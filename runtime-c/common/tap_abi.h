@@ -95,6 +95,7 @@ enum tap_rec_kind {
 	TAP_REC_BACKTRACE = 4,	/* print_backtrace(): struct tap_rec_backtrace */
 	TAP_REC_HIST = 5,	/* print(@hist_*(s[k])): id = index in maps; key follows */
 	TAP_REC_UBACKTRACE = 6,	/* print_ubacktrace(): struct tap_rec_ubacktrace */
+	TAP_REC_UMAPS = 7,	/* ubacktrace() in a process: id = its pid, whose mappings to keep */
 };
 
 struct tap_rec_hdr {

@@ -44,3 +44,24 @@ test('print_ubacktrace() where there is no user stack of an event is refused by 
 	t.is(r.status, 1);
 	t.regex(r.stderr, /print_ubacktrace\(\) outside a kernel-side probe handler body/);
 });
+
+test('ubacktrace() as an array key, named in the end probe by print_ustack() and sprint_ustack() through the mappings kept of the process', async (t) => {
+	const keyed = `global s probe process("${prog}").function("inner") { if (pid() == target()) s[ubacktrace()] <<< 1 }`
+		+ ' probe timer.ms(500) { exit() }'
+		+ ' probe end { foreach (k in s) { printf("[%s]\\n", k); print_ustack(k); printf("--\\n%s", sprint_ustack(k)) } }';
+	const r = await run(tapfleet, ['run', '-c', `${prog} 1500`, '-e', keyed]);
+	t.is(r.status, 0, r.stderr);
+	const [key, ...rest] = r.stdout.split('\n').filter((l) => l !== '1');
+	t.regex(key!, /^\[0x[0-9a-f]+( 0x[0-9a-f]+){2,}\]$/);
+	const printed = rest.slice(0, rest.indexOf('--'));
+	assertStack(t, printed.join('\n'));
+	t.deepEqual(rest.slice(rest.indexOf('--') + 1).filter((l) => l), printed);
+	// the same addresses, in order
+	t.deepEqual(printed.map((l) => l.trim().split(' ')[0]), key!.slice(1, -1).split(' '));
+});
+
+test('print_ustack() in a kernel-side probe is refused: print_ubacktrace() prints a stack where it is taken', async (t) => {
+	const r = await run(tapfleet, ['compile', '-p3', '-e', 'probe syscall.getpid { print_ustack(ubacktrace()) }']);
+	t.is(r.status, 1);
+	t.regex(r.stderr, /print_ustack\(\) \(print_ubacktrace\(\) prints the stack where it is taken\) is not supported in kernel-side probes/);
+});
