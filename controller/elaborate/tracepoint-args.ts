@@ -4,8 +4,8 @@
 // BTF in its profile (the `btf_trace_EVENT` typedef has the types, the
 // event class's `__bpf_trace_CLASS` function the names); a member chain
 // becomes byte offsets with a pointer load between them, read in the
-// kernel with fault-safe copies (kmod runtime only: the bpf runtime reads
-// the event's fields, `$next_pid`).
+// kernel with fault-safe copies (the bpf runtime attaches a probe that
+// reads them as a raw tracepoint).
 //
 // The fields of the event's format file keep their names: where an
 // argument has a field's name (`$prev_state`), the field wins.

@@ -40,7 +40,7 @@ export class Body {
 	 * Target variables read where they are used rather than at entry (kmod's
 	 * member chains, which may fault): the C of a read here, or null.
 	 */
-	targetReader: ((v: TargetVar) => string | null) | null = null;
+	targetReader: ((v: TargetVar, tok: Token) => string | null) | null = null;
 	readonly loops: { brk: string; cont: string }[] = [];
 	usesGlobals = false;
 	readonly shared: Shared;

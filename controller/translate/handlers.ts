@@ -9,6 +9,7 @@ import { type ModuleContext, type Side, TranslateError } from './module-context.
 import { sdtArgumentOf } from './sdt-arg.js';
 import { syscallArgument } from './syscall-args.js';
 import type { DispatchedProbe } from './syscall-dispatch.js';
+import { readChain } from './member.js';
 import { genBlock, labelLine } from './statements.js';
 
 /** The C text of a body's lines. */
@@ -62,11 +63,50 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		return;
 	}
 	if (s.kind === 'tp_arg') {
-		throw new TranslateError(p.tok, `${v.name}: tracepoint arguments are read by the kmod runtime only; the bpf runtime reads the event's fields (tapfleet list -L '${p.point}')`);
+		readArgument(b, v, s, c, p);
+		return;
 	}
 	if (s.kind !== 'tracepoint_field') b.unsupported(p.tok, `target variable ${v.name} (${s.kind})`);
 	readRecordField(b, v, s, c, 'ctx', p);
 }
+
+type ArgumentSource = Extract<TargetVar['source'], { kind: 'tp_arg' }>;
+
+/** A tracepoint probe that reads TP_PROTO arguments ($next, $rq->__data_len): it is attached as a raw tracepoint. */
+function readsArguments(p: ConcreteProbe): boolean {
+	return p.event.kind === 'tracepoint' && p.targetVars.some((v) => v.source.kind === 'tp_arg');
+}
+
+/**
+ * A TP_PROTO argument, from the raw tracepoint's argument array (an int
+ * is the low bits of its slot); a member chain ($next->comm) is read where
+ * the script uses it (b.targetReader), so that `if ($prev->mm) ...
+ * $prev->mm->pgd` does not fault, as stap.
+ */
+function readArgument(b: Body, v: TargetVar, s: ArgumentSource, c: string, p: ConcreteProbe): void {
+	const field = p.targetVars.find((t) => t.source.kind === 'tracepoint_field');
+	if (field) {
+		throw new TranslateError(p.tok, `a bpf probe reads either the fields of its trace event or the arguments of its tracepoint, not both (${v.name} and ${field.name})`);
+	}
+	const slot = `((struct bpf_raw_tracepoint_args *)ctx)->args[${s.index}]`;
+	if (!s.steps.length) {
+		const cast = s.size < 8 ? `(__${s.signed ? 's' : 'u'}${s.size * 8})` : '';
+		b.line(`${c} = (tap_long)${cast}${slot};`);
+		return;
+	}
+	const base = b.longTemp();
+	b.line(`${base} = (tap_long)${slot};`);
+	const bases = chainBases.get(b) ?? new Map<TargetVar, string>();
+	chainBases.set(b, bases.set(v, base));
+	b.targetReader ??= (t, tok) => {
+		const s = t.source as ArgumentSource;
+		const at = bases.get(t);
+		return at ? readChain(b, at, s.steps, s.size, s.signed, s.string, tok) : null;
+	};
+}
+
+/** Per handler: the temporaries holding the base pointers of its arguments' member chains. */
+const chainBases = new WeakMap<Body, Map<TargetVar, string>>();
 
 /** A dispatched syscall probe's variable: its number, sys_exit's return value, or an argument register. */
 function dispatchedTarget(v: TargetVar, s: TargetVar['source'], p: ConcreteProbe, d: DispatchedProbe): string {
@@ -134,7 +174,7 @@ function kernelSection(p: ConcreteProbe, mod: ModuleContext): string {
 	const e = p.event;
 	if (mod.syscallDispatch.has(p)) return 'raw_tp'; // tail-called from the dispatcher, not attached itself
 	switch (e.kind) {
-		case 'tracepoint': return `tracepoint/${e.system}/${e.event}`;
+		case 'tracepoint': return readsArguments(p) ? `raw_tp/${e.event}` : `tracepoint/${e.system}/${e.event}`;
 		case 'raw_tracepoint': return `raw_tracepoint/${e.event}`;
 		// taprun attaches it at the file offset pass 2 found (the module descriptor's `uprobe`)
 		case 'uprobe': return e.isReturn ? 'uretprobe' : 'uprobe';

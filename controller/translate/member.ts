@@ -7,7 +7,7 @@ import type { Body } from './body.js';
 import type { ExprGen } from './arrays.js';
 
 /** The chain's steps and read as C; the value's C rvalue. */
-function readChain(b: Body, base: string, steps: readonly number[], size: number, signed: boolean, string: boolean, tok: MemberRead['tok']): string {
+export function readChain(b: Body, base: string, steps: readonly number[], size: number, signed: boolean, string: boolean, tok: MemberRead['tok'] | null): string {
 	const dst = string ? b.strTemp() : b.longTemp();
 	const list = `(const ${b.mod.bothSides ? 'long' : '__s64'}[]){ ${steps.join(', ')} }`;
 	if (b.mod.bothSides) {

@@ -65,12 +65,19 @@ test('errors: a member that does not exist, a struct without a member, a member 
 	t.regex(await pass2Error(sw('$nosuch->pid')), /unable to find tracepoint variable '\$nosuch'/);
 });
 
-test('the bpf runtime refuses arguments, pointing at the fields; kmod refuses one probe reading both', async (t) => {
-	const bpf = elaborate(await localProfile(), 'probe kernel.trace("sched:sched_switch") { println($next->pid) }');
-	const err = t.throws(() => translate(bpf.program!, { name: 'args' }));
-	t.true(err instanceof TranslateError);
-	t.regex(err!.message, /\$next->pid: tracepoint arguments are read by the kmod runtime only; the bpf runtime reads the event's fields \(tapfleet list -L 'kernel\.trace\("sched:sched_switch"\)'\)/);
+test('one probe reading both the fields and the arguments is refused, by each runtime', async (t) => {
 	const both = elaborate(await localProfile(), 'probe kernel.trace("sched:sched_switch") { println($next->pid + $next_pid) }');
 	const mixed = t.throws(() => translateKmod(both.program!, { name: 'args' }));
-	t.regex(mixed!.message, /reads either the fields of its trace event or the arguments of its tracepoint, not both \(\$next->pid and \$next_pid\)/);
+	t.regex(mixed!.message, /a kmod probe reads either the fields of its trace event or the arguments of its tracepoint, not both \(\$next->pid and \$next_pid\)/);
+	const bpf = t.throws(() => translate(both.program!, { name: 'args' }));
+	t.true(bpf instanceof TranslateError);
+	t.regex(bpf!.message, /a bpf probe reads either the fields of its trace event or the arguments of its tracepoint, not both \(\$next->pid and \$next_pid\)/);
+});
+
+test('bpf: a probe reading arguments is a raw tracepoint program, its arguments from the argument array', async (t) => {
+	const e = elaborate(await localProfile(), 'probe kernel.trace("sched:sched_switch") { printf("%d %d %s\\n", $preempt, $next->pid, $next->comm) }');
+	const c = translate(e.program!, { name: 'args' }).source;
+	t.true(c.includes('TAP_KERNEL_PROBE(probe_0, "raw_tp/sched_switch", void *)'), c);
+	t.regex(c, /= \(tap_long\)\(__u8\)\(\(struct bpf_raw_tracepoint_args \*\)ctx\)->args\[0\];/);
+	t.regex(c, /tap_member_read\(\(__u64\)\(l->\w+\), \(const __s64\[\]\)\{ \d+ \}, 1, &l->\w+, 4, 1, &l->\w+\)/);
 });

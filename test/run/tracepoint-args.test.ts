@@ -1,0 +1,32 @@
+// Tracepoint arguments (TP_PROTO: $bprm, $p, $next, $rq) on the bpf
+// runtime: such a probe is attached as a raw tracepoint, its arguments
+// read from the argument array and member chains through the kernel's BTF,
+// against processes each test starts.
+import test from 'ava';
+import { run, tapfleet } from '../parse/helpers.js';
+
+test('sched_process_exec: $bprm->filename, $p->pid, $p->comm and $old_pid of the exec the test makes', async (t) => {
+	const script = 'probe kernel.trace("sched:sched_process_exec") { if (pid() == target())'
+		+ ' printf("%s %d %s %d\\n", kernel_string($bprm->filename), $p->pid == tid(), $p->comm, $old_pid == pid()) }';
+	const r = await run(tapfleet, ['run', '-c', 'uname', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.true(r.stdout.split('\n').includes('/usr/bin/uname 1 uname 1'), r.stdout);
+});
+
+test('sched_switch: $preempt, $prev and $next, with members; a member chain that faults is stap\'s error, caught by try', async (t) => {
+	const script = 'global n probe kernel.trace("sched:sched_switch") { if ($prev->tgid == target() && !n++) {'
+		+ ' printf("%d %d %d %s\\n", $preempt >= 0 && $preempt <= 1, $prev->pid == tid(), $next->pid != $prev->pid, $prev->comm);'
+		+ ' try { println($prev->mm->pgd->pgd) } catch { println("unused") } } }';
+	const r = await run(tapfleet, ['run', '-c', 'sleep 0.2', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const [first] = r.stdout.split('\n');
+	t.is(first, '1 1 1 sleep');
+});
+
+test('a member chain through a NULL pointer is "kernel read fault at 0x..." with the probe\'s location', async (t) => {
+	// a kernel thread has no mm: $prev->mm is 0 there
+	const script = 'probe kernel.trace("sched:sched_switch") { if ($prev->mm == 0 && $prev->pid != 0) println($prev->mm->mmap_base) }';
+	const r = await run(tapfleet, ['run', '-T', '5', '-e', script]);
+	t.is(r.status, 1);
+	t.regex(r.stderr, /^ERROR: kernel read fault at 0x[0-9a-f]+ \[man error::fault\] near identifier '\$prev' at <input>:1:\d+$/m);
+});
