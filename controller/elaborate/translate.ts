@@ -225,20 +225,24 @@ export class Translator {
 	}
 
 	private isDefined(e: A.Expression, sc: Scope): boolean {
-		if (e.kind === 'cast_op') {
-			const btf = this.btf();
-			if (!btf) return false;
+		const resolves = (resolve: () => unknown): boolean => {
 			try {
-				resolveCast(btf, e);
-				return true;
+				return Boolean(resolve());
 			} catch (err) {
 				if (err instanceof SemanticError) return false;
 				throw err;
 			}
+		};
+		if (e.kind === 'cast_op') {
+			const btf = this.btf();
+			return btf !== null && resolves(() => resolveCast(btf, e));
 		}
 		if (e.kind !== 'target_symbol') return e.kind !== 'atvar_op' && e.kind !== 'autocast_op';
 		if (!sc.targets) return false;
-		return e.components.length === 0 ? sc.targets.has(e.name) : false;
+		if (e.components.length === 0 && sc.targets.has(e.name)) return true;
+		// a tracepoint's TP_PROTO argument, with its member chain ($prev, $next->pid)
+		const targets = sc.targets;
+		return targets instanceof TracepointTargets && resolves(() => targets.argument(e.name, e.components, e.tok));
 	}
 
 	private targetSymbol(e: A.TargetSymbol, sc: Scope): P.Expr {

@@ -157,15 +157,15 @@ probe end {
 		t.is(got.run.stdout, '101101\nkernel: matched\n');
 	});
 
-	test.serial('kmod: @cast(ptr, "TYPE")->member through the kernel\'s BTF as on bpf: values, &, @defined, a fault caught', async (t) => {
+	test.serial('kmod: @cast(ptr, "TYPE")->member through the kernel\'s BTF as on bpf: values, &, @defined, a fault caught; a self-comparison compiles', async (t) => {
 		t.timeout(900_000);
 		const script = 'global done probe syscall.getppid { if (!done++) { t = task_current();'
 			+ ' printf("%d %d %d %d %d\\n", @cast(t, "task_struct")->pid == tid(), @cast(t, "struct task_struct", "kernel<linux/sched.h>")->real_parent->tgid == ppid(),'
 			+ ' @cast(t, "task_struct")->comm == execname(), &@cast(0, "task_struct")->pid > 0, @defined(@cast(t, "task_struct")->nope));'
-			+ ' try { println(@cast(8, "task_struct")->real_parent->pid) } catch { println("caught") } exit() } }';
+			+ ' try { println(@cast(8, "task_struct")->real_parent->pid) } catch { println("caught") } printf("%d\\n", t == t) exit() } }';
 		const got = await runWithWorkload(fleet, release(), script, 'busybox sh -c true');
 		t.is(got.run.status, 0, got.run.stderr);
-		t.is(got.run.stdout, '1 1 1 1 0\ncaught\n');
+		t.is(got.run.stdout, '1 1 1 1 0\ncaught\n1\n');
 	});
 
 	test.serial('kmod: syscalls by stap\'s names whose tracepoint is named otherwise: syscall.uname (sys_enter_newuname, __NR_uname) and syscall.fstatat (newfstatat), compiled and seen', async (t) => {

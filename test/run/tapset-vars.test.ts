@@ -70,3 +70,18 @@ test('stopwatches: start, stop, read while running and stopped, delete', async (
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, '1 1 1\n0 0\n');
 });
+
+test('scheduler.wakeup: the task woken, from the tracepoint\'s arguments as stap (task, its tgid and tid, cpu and name)', async (t) => {
+	const script = 'global seen probe scheduler.wakeup { if (task_pid == target() && task_name == "sleep" && !seen++)' // (before its exec, the command is the gate's)
+		+ ' printf("%s %d %d %d %s\\n", name, task_tid == task_pid, task_cpu == task_cpu(task), task_pid(task) == task_pid, task_name) }';
+	const r = await run(tapfleet, ['run', '-c', 'sleep 0.2', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'wakeup 1 1 1 sleep\n');
+});
+
+test('a script\'s self-comparison (x == x) compiles on both sides: it is not the C compiler\'s to refuse', async (t) => {
+	const script = 'probe begin { x = 3; printf("%d %d\\n", x == x, x != x) } probe syscall.getpid { y = pid(); if (pid() == target()) { printf("%d\\n", y == y); exit() } }';
+	const r = await run(tapfleet, ['run', '-c', 'python3 -c "import os; os.getpid()"', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 0\n1\n');
+});
