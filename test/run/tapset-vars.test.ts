@@ -85,3 +85,12 @@ test('a script\'s self-comparison (x == x) compiles on both sides: it is not the
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, '1 0\n1\n');
 });
+
+test('cmdline_str(), cmdline_arg(N) and cmdline_args(N, M, DELIM) of the current process, an empty argument as "" (stap\'s)', async (t) => {
+	const exec = 'python3 -c "import os; os.execv(\'/bin/echo\', [\'echo\', \'one\', \'\', \'three\'])"';
+	const script = 'global done probe syscall.write { if (execname() == "echo" && ppid() == target() && !done++)'
+		+ ' printf("[%s] [%s] [%s] [%s] [%s]\\n", cmdline_str(), cmdline_arg(0), cmdline_arg(1), cmdline_args(1, 2, ","), cmdline_arg(9)) }';
+	const r = await run(tapfleet, ['run', '-c', exec, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.true(r.stdout.split('\n').includes('[echo one "" three] [echo] [one] [one,""] []'), r.stdout);
+});
