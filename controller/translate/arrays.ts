@@ -4,7 +4,7 @@
 import type { Token } from '../parse/token.js';
 import type { Expr, GlobalVar, HistExpr, IndexRef, VarRef } from '../elaborate/program.js';
 import type { Body } from './body.js';
-import { TranslateError } from './module-context.js';
+import { commBounded, TranslateError } from './module-context.js';
 
 export type ExprGen = (b: Body, e: Expr) => string;
 
@@ -19,14 +19,21 @@ export function keyType(b: Body, g: GlobalVar): string {
 	return g.keys === null ? '__u32' : `struct ${b.mod.global(g)}_key`;
 }
 
-/** Evaluates `keys` into a fresh key struct; returns a pointer expression to it. */
-export function fillKey(b: Body, g: GlobalVar, keys: readonly Expr[], gen: ExprGen): string {
+/**
+ * Evaluates `keys` into a fresh key struct; returns a pointer expression to
+ * it. `access`: whether the key may create an element ('write': it decides
+ * how wide a string column must be) or only finds one ('read', delete).
+ */
+export function fillKey(b: Body, g: GlobalVar, keys: readonly Expr[], gen: ExprGen, access: 'read' | 'write' = 'write'): string {
 	const key = b.field(keyType(b, g), 'k');
 	if (g.keys === null) {
 		b.line(`${key} = 0;`);
 		return `&${key}`;
 	}
 	if (keys.length !== g.keys.length) throw new TranslateError(keys[0]?.tok ?? g.tok, `array ${g.name} takes ${g.keys.length} index expressions`);
+	keys.forEach((k, i) => {
+		if (g.keys![i] === 'string' && access === 'write') b.mod.noteKeyString(g, i, k);
+	});
 	// evaluate first (an index may itself read an array), then fill
 	const values = keys.map((k) => {
 		const v = gen(b, k);
@@ -39,8 +46,19 @@ export function fillKey(b: Body, g: GlobalVar, keys: readonly Expr[], gen: ExprG
 	// keys hash as bytes: every byte is written (TAP_KEY_CLEAR, and each string to its end)
 	b.line(`TAP_KEY_CLEAR(${key});`);
 	values.forEach((v, i) => {
-		if (g.keys![i] === 'string') b.line(`TAP_KEY_STR(${key}.k${i}, ${v});`);
-		else b.line(`${key}.k${i} = ${v};`);
+		if (g.keys![i] !== 'string') {
+			b.line(`${key}.k${i} = ${v};`);
+			return;
+		}
+		b.line(`TAP_KEY_STR(${key}.k${i}, ${v});`);
+		// A column of task names (tap_comm_key) holds nothing longer: a longer
+		// string is not cut to find a name, it finds nothing (a byte no stored
+		// key has). The condition is constant for every other column.
+		if (access === 'read' && !commBounded(keys[i]!)) {
+			const k = `${key}.k${i}`;
+			b.line(`if (sizeof(${k}) < MAP_STRING_LENGTH && tap_str_len(${v}) >= (tap_long)sizeof(${k}))`);
+			b.lines.push({ depth: b.depth + 1, text: `${k}[sizeof(${k}) - 1] = 1;` });
+		}
 	});
 	return `&${key}`;
 }
@@ -55,7 +73,7 @@ export function checkOverflow(b: Body, g: GlobalVar, cond: string, tok: Token): 
 export function readElement(b: Body, ref: IndexRef, gen: ExprGen): string {
 	const g = ref.array;
 	const m = b.mod.global(g);
-	const key = fillKey(b, g, ref.keys, gen);
+	const key = fillKey(b, g, ref.keys, gen, 'read');
 	if (g.type === 'string') {
 		const s = b.strTemp();
 		b.line(`TAP_MAP_GET(${m}, ${key}, &${s});`);
@@ -86,7 +104,7 @@ export function readAggregate(b: Body, stat: VarRef | IndexRef | HistExpr['stat'
 	const g = stat.kind === 'index' ? stat.array : (stat.variable as GlobalVar);
 	if (g.kind !== 'global' || g.type !== 'stats') throw new TranslateError(stat.tok, 'internal: not a statistic');
 	const m = b.mod.global(g);
-	const key = fillKey(b, g, stat.kind === 'index' ? stat.keys : [], gen);
+	const key = fillKey(b, g, stat.kind === 'index' ? stat.keys : [], gen, 'read');
 	const agg = b.field(`struct ${m}_value`, 'agg');
 	b.open(`if (!TAP_STAT_GET(${m}, ${key}, &${agg}))`);
 	b.line(`__builtin_memset(&${agg}, 0, sizeof(${agg}));`);
@@ -112,7 +130,8 @@ export function sliceValues(b: Body, keys: readonly (Expr | null)[], gen: ExprGe
 
 /** C condition: the key struct `key` matches the slice's fixed columns. */
 export function sliceMatch(g: GlobalVar, key: string, values: readonly (string | null)[]): string {
-	const parts = values.flatMap((v, i) => (v === null ? [] : [g.keys![i] === 'string' ? `tap_str_cmp(${key}.k${i}, ${v}) == 0` : `${key}.k${i} == ${v}`]));
+	// a key's string member may be shorter than a string (tap_key_string, tap_comm_key)
+	const parts = values.flatMap((v, i) => (v === null ? [] : [g.keys![i] === 'string' ? `tap_str_ncmp(${key}.k${i}, ${v}, sizeof(${key}.k${i})) == 0` : `${key}.k${i} == ${v}`]));
 	return parts.length ? parts.join(' && ') : '1';
 }
 

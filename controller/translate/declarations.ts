@@ -33,7 +33,8 @@ export function globalDeclarations(mod: ModuleContext): string[] {
 		const keys = g.keys ?? [];
 		out.push(`/* global ${g.name}${keys.length ? `[${keys.join(', ')}]` : ''}: ${g.type} */`);
 		if (g.keys) {
-			out.push(`struct ${n}_key {`, ...keys.map((k, i) => `\t${k === 'string' ? 'tap_string' : 'tap_long'} k${i};`), '};');
+			const column = (k: string, i: number): string => (k !== 'string' ? 'tap_long' : mod.commKeyColumn(g, i) ? 'tap_comm_key' : 'tap_key_string');
+			out.push(`struct ${n}_key {`, ...keys.map((k, i) => `\t${column(k, i)} k${i};`), '};');
 		}
 		const keyType = g.keys ? `struct ${n}_key` : '__u32';
 		if (g.type === 'stats') {

@@ -88,7 +88,7 @@ export function genExpr(b: Body, e: Expr): string {
 				});
 				return found;
 			}
-			const key = fillKey(b, e.array, e.keys as Expr[], genExpr);
+			const key = fillKey(b, e.array, e.keys as Expr[], genExpr, 'read');
 			return `((tap_long)TAP_MAP_EXISTS(${b.mod.global(e.array)}, ${key}))`;
 		}
 		case 'call':

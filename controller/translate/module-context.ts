@@ -7,7 +7,7 @@ import { regexDefinition } from './regex-c.js';
 import { describeToken } from '../parse/diagnostics.js';
 import { formatLoc } from '../parse/source.js';
 import type { Token } from '../parse/token.js';
-import type { ConcreteProbe, GlobalVar, Program } from '../elaborate/program.js';
+import type { ConcreteProbe, Expr, GlobalVar, Program } from '../elaborate/program.js';
 import type { DispatchedProbe } from './syscall-dispatch.js';
 import { cIdent, cString } from './c-text.js';
 
@@ -36,6 +36,8 @@ export class ModuleContext {
 	bothSides = false;
 	/** bpf: the syscall probes dispatched from raw tracepoints (syscall-dispatch.ts). */
 	syscallDispatch: ReadonlyMap<ConcreteProbe, DispatchedProbe> = new Map();
+	/** Per array, per string key column: whether every key given there so far is a task's name (16 bytes at most). */
+	private readonly keyStrings = new Map<GlobalVar, Map<number, boolean>>();
 	/** =~ patterns (literal values) -> their matcher's C name. */
 	private readonly regexes = new Map<string, string>();
 
@@ -44,6 +46,24 @@ export class ModuleContext {
 			// BPF map names are at most 15 characters: keep an index prefix unique
 			this.globalNames.set(g, `g${i}_${cIdent(g.name)}`.slice(0, 15));
 		});
+	}
+
+	/**
+	 * Records a key expression of string column `column` of array `g`:
+	 * the column can be a tap_comm_key (16 bytes, so its keys hash 16
+	 * bytes, not MAP_STRING_LENGTH) only if every key given there is
+	 * bounded so: execname() and its kin, or a short literal. Every key is
+	 * filled through fillKey(), which calls this, before the declarations
+	 * are written.
+	 */
+	noteKeyString(g: GlobalVar, column: number, key: Expr): void {
+		const commLike = commBounded(key);
+		const columns = this.keyStrings.get(g) ?? new Map<number, boolean>();
+		this.keyStrings.set(g, columns.set(column, (columns.get(column) ?? true) && commLike));
+	}
+
+	commKeyColumn(g: GlobalVar, column: number): boolean {
+		return this.keyStrings.get(g)?.get(column) ?? false;
 	}
 
 	/** The C name of a static const char array holding `bytes`. */
@@ -117,4 +137,13 @@ function intern(table: string[], index: Map<string, number>, text: string): numb
 		index.set(text, i);
 	}
 	return i;
+}
+
+/** Functions whose string is a task's name: TASK_COMM_LEN (16) bytes with its NUL. */
+const COMM_FUNCTIONS = new Set(['execname', 'pexecname', 'task_execname']);
+
+/** A key that is a task's name, or a literal as short: it fits a tap_comm_key whole. */
+export function commBounded(key: Expr): boolean {
+	return (key.kind === 'call' && COMM_FUNCTIONS.has(key.callee.name) && key.callee.body.kind === 'runtime')
+		|| (key.kind === 'string' && Buffer.byteLength(key.value) < 16);
 }

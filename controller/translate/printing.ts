@@ -131,7 +131,7 @@ function genPrintHist(b: Body, e: PrintCall, gen: ExprGen): string {
 	const g = histStat(h);
 	if (b.side === 'kernel') {
 		// the user side aggregates and prints it, in order with the other output
-		const key = fillKey(b, g, h.stat.kind === 'index' ? h.stat.keys : [], gen);
+		const key = fillKey(b, g, h.stat.kind === 'index' ? h.stat.keys : [], gen, 'read');
 		b.line(`TAP_PRINT_HIST(c, ${b.mod.global(g)}, ${b.mod.mapIndex(g)}, ${key});`);
 		return '0';
 	}

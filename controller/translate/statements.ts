@@ -144,7 +144,7 @@ function genDelete(b: Body, s: Extract<Stmt, { kind: 'delete' }>): void {
 			forEachInSlice(b, t.array, keys, genExpr, (key) => b.line(`TAP_MAP_DELETE(${b.mod.global(t.array)}, &${key});`));
 			return;
 		}
-		const key = fillKey(b, t.array, t.keys, genExpr);
+		const key = fillKey(b, t.array, t.keys, genExpr, 'read');
 		b.line(`TAP_MAP_DELETE(${b.mod.global(t.array)}, ${key});`);
 		return;
 	}

@@ -18,11 +18,12 @@
 #include "tap_stat_add.h"
 
 #define TAP_KEY_STR(dst, src) \
-	(__builtin_memset((dst), 0, MAP_STRING_LENGTH), \
-	 (void)bpf_probe_read_kernel_str((dst), MAP_STRING_LENGTH, (src)))
+	(__builtin_memset((dst), 0, sizeof(dst)), \
+	 (void)bpf_probe_read_kernel_str((dst), sizeof(dst), (src)))
 /*
- * Nothing to clear: a key is strings (MAP_STRING_LENGTH, a multiple of 8,
- * each written to its end by TAP_KEY_STR) and longs, so it has no padding;
+ * Nothing to clear: a key is strings (MAP_STRING_LENGTH or 16 bytes, a
+ * multiple of 8, each written to its end by TAP_KEY_STR) and longs, so it
+ * has no padding;
  * and clang makes a __builtin_memset of a key over 1 KiB (two strings) a
  * call, which BPF has not.
  */
@@ -635,6 +636,26 @@ static __always_inline tap_long tap_str_len(const char *s)
 }
 
 /* a < b, a == b, a > b: like strcmp over at most MAXSTRINGLEN bytes */
+/*
+ * A key's string member (n bytes, NUL-terminated within them) against a
+ * string: equal only if they agree up to the member's NUL; no byte past
+ * the member is read (a key in map memory ends there).
+ */
+static __always_inline int tap_str_ncmp(const char *a, const char *b, int n)
+{
+	int i;
+
+	for (i = 0; i < n && i < MAXSTRINGLEN; i++) {
+		unsigned char x = a[i], y = b[i];
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (!x)
+			break;
+	}
+	return 0;
+}
+
 static __always_inline int tap_str_cmp(const char *a, const char *b)
 {
 	int i;

@@ -22,8 +22,8 @@
 #include "tap_strings.h"
 
 #define TAP_KEY_STR(dst, src) \
-	(memset((dst), 0, MAP_STRING_LENGTH), \
-	 (void)strncpy((dst), (src), MAP_STRING_LENGTH - 1))
+	(memset((dst), 0, sizeof(dst)), \
+	 (void)strncpy((dst), (src), sizeof(dst) - 1))
 #include "tap_decl.h"
 
 #define TAP_SIDE_KERNEL 0
@@ -120,6 +120,14 @@ static inline tap_long tap_str_len(const char *s)
 static inline int tap_str_cmp(const char *a, const char *b)
 {
 	int r = strcmp(a, b);
+
+	return r < 0 ? -1 : r > 0;
+}
+
+/* a key's string member (n bytes, NUL-terminated) against a string */
+static inline int tap_str_ncmp(const char *a, const char *b, int n)
+{
+	int r = strncmp(a, b, n);
 
 	return r < 0 ? -1 : r > 0;
 }

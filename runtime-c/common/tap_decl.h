@@ -18,13 +18,21 @@
 typedef char tap_key_string[MAP_STRING_LENGTH];
 
 /*
+ * A string member of an array key that only ever holds a task's name
+ * (every key of that column is execname() and the like, pass 3 finds):
+ * TASK_COMM_LEN bytes, so that such keys hash 16 bytes, not 512.
+ */
+typedef char tap_comm_key[16];
+
+/*
  * The string in a key: zero-filled to its end, since keys hash as bytes,
- * truncated to MAP_STRING_LENGTH - 1 characters. A runtime may define its
- * own (bpf does); this one suits MAP_STRING_LENGTH == MAXSTRINGLEN.
+ * truncated to fit its member (dst: a key member's array). A runtime may
+ * define its own (bpf does).
  */
 #ifndef TAP_KEY_STR
 #define TAP_KEY_STR(dst, src) \
-	(__builtin_memset((dst), 0, MAXSTRINGLEN), tap_str_copy((dst), (src)))
+	(__builtin_memset((dst), 0, sizeof(dst)), \
+	 (void)__builtin_strncpy((dst), (src), sizeof(dst) - 1))
 #endif
 
 /*

@@ -131,6 +131,14 @@ static inline int tap_str_cmp(const char *a, const char *b)
 	return r < 0 ? -1 : r > 0;
 }
 
+/* a key's string member (n bytes, NUL-terminated) against a string */
+static inline int tap_str_ncmp(const char *a, const char *b, int n)
+{
+	int r = strncmp(a, b, n);
+
+	return r < 0 ? -1 : r > 0;
+}
+
 static inline void tap_str_append(char *dst, const char *src)
 {
 	size_t len = strnlen(dst, MAXSTRINGLEN - 1);
