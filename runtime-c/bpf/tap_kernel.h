@@ -658,17 +658,7 @@ static __always_inline int tap_str_ncmp(const char *a, const char *b, int n)
 
 static __always_inline int tap_str_cmp(const char *a, const char *b)
 {
-	int i;
-
-	for (i = 0; i < MAXSTRINGLEN; i++) {
-		unsigned char x = a[i], y = b[i];
-
-		if (x != y)
-			return x < y ? -1 : 1;
-		if (!x)
-			break;
-	}
-	return 0;
+	return tap_str_ncmp(a, b, MAXSTRINGLEN);
 }
 
 /* dst .= src, truncated to MAXSTRINGLEN - 1 characters */
