@@ -1,7 +1,8 @@
 // tapfleet run against bpftrace on this host, side by side:
 //  1. per-event overhead of a counting probe on a syscall tracepoint:
 //     ns per getppid() in a tight loop, untraced, under `tapfleet run -c`
-//     and under `bpftrace -c` (both start the loop after attaching);
+//     and under `bpftrace -c` (both start the loop after attaching); then
+//     the same count kept by process name (a string-keyed array);
 //  2. time from command to first output (a begin probe), tapfleet cold
 //     (empty module and vmlinux caches), tapfleet cached, bpftrace.
 // Usage: [TAPFLEET_BASELINE=OTHER/bin/tapfleet] node dist/bench/run-vs-bpftrace.js [CALLS=2000000] [REPEATS=3]
@@ -87,6 +88,10 @@ console.log(`  untraced          ${base.toFixed(1)} ns/call`);
 console.log(`  tapfleet run      ${tf.toFixed(1)} ns/call  (+${(tf - base).toFixed(1)} ns/event)`);
 console.log(`  bpftrace          ${bt.toFixed(1)} ns/call  (+${(bt - base).toFixed(1)} ns/event)`);
 console.log(`  ratio tapfleet/bpftrace overhead: ${((tf - base) / (bt - base)).toFixed(2)}`);
+// the same count by process name, stap's most common array (a string key)
+const tfByName = await repeat(() => nsPerCall(tapfleet, ['run', '-c', `${loop} ${calls}`, '-e', 'global n probe kernel.trace("syscalls:sys_enter_getppid") { n[execname()]++ }']));
+const btByName = await repeat(() => nsPerCall('bpftrace', ['-c', `${loop} ${calls}`, '-e', 'tracepoint:syscalls:sys_enter_getppid { @n[comm] = count(); }']));
+console.log(`  counting by name: tapfleet n[execname()]++ +${(tfByName - base).toFixed(1)} ns/event, bpftrace @n[comm] = count() +${(btByName - base).toFixed(1)} ns/event, ratio ${((tfByName - base) / (btByName - base)).toFixed(2)}`);
 
 // TAPFLEET_BASELINE=/path/to/other/checkout/bin/tapfleet adds that build's
 // figures to the same run (before/after a change, under the same load).

@@ -161,6 +161,13 @@ function genDelete(b: Body, s: Extract<Stmt, { kind: 'delete' }>): void {
 
 let comparatorCount = 0;
 
+/** Compares column i of two keys (a string column within its member's size: they are 16 or MAP_STRING_LENGTH bytes). */
+function keyColumnCmp(keyT: string, type: string, i: number): string {
+	const a = `((const ${keyT} *)ka)->k${i}`;
+	const b = `((const ${keyT} *)kb)->k${i}`;
+	return type === 'string' ? `tap_str_ncmp(${a}, ${b}, sizeof(${a}))` : `tap_cmp_long(${a}, ${b})`;
+}
+
 /** The comparator of a sorted foreach, as a file-level C function; returns its name. */
 function comparator(b: Body, s: ForeachStmt, g: GlobalVar): string {
 	const name = `cmp_${b.name}_${comparatorCount++}`;
@@ -178,16 +185,10 @@ function comparator(b: Body, s: ForeachStmt, g: GlobalVar): string {
 		else first = 'tap_cmp_long(*(const tap_long *)va, *(const tap_long *)vb)';
 	} else {
 		const i = s.sortColumn - 1;
-		first = g.keys![i] === 'string'
-			? `tap_str_cmp(((const ${keyT} *)ka)->k${i}, ((const ${keyT} *)kb)->k${i})`
-			: `tap_cmp_long(((const ${keyT} *)ka)->k${i}, ((const ${keyT} *)kb)->k${i})`;
+		first = keyColumnCmp(keyT, g.keys![i]!, i);
 	}
 	// ties: by the keys, ascending (deterministic, as stap's sort of a hash-ordered map is not)
-	const ties = g.keys!.map((t, i) =>
-		t === 'string'
-			? `tap_str_cmp(((const ${keyT} *)ka)->k${i}, ((const ${keyT} *)kb)->k${i})`
-			: `tap_cmp_long(((const ${keyT} *)ka)->k${i}, ((const ${keyT} *)kb)->k${i})`,
-	);
+	const ties = g.keys!.map((t, i) => keyColumnCmp(keyT, t, i));
 	b.mod.helpers.push(
 		[
 			`static int ${name}(const void *ka, const void *va, const void *kb, const void *vb)`,
