@@ -94,3 +94,9 @@ test('cmdline_str(), cmdline_arg(N) and cmdline_args(N, M, DELIM) of the current
 	t.is(r.status, 0, r.stderr);
 	t.true(r.stdout.split('\n').includes('[echo one "" three] [echo] [one] [one,""] []'), r.stdout);
 });
+
+test('kprocess.exit: code is the exit status as wait() reports it, task the exiting task', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', 'sh -c "exit 3"', '-e', 'probe kprocess.exit { if (pid() == target()) printf("%d %d\\n", code >> 8, task_pid(task) == pid()) }']);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '3 1\n');
+});
