@@ -100,3 +100,12 @@ test('kprocess.exit: code is the exit status as wait() reports it, task the exit
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, '3 1\n');
 });
+
+test('task_utime()/task_stime() of the current task, cputime_to_msecs(), msecs/usecs/nsecs_to_string() and task_time_string() as stap\'s', async (t) => {
+	const script = 'global done probe syscall.exit_group { if (execname() == "python3" && !done++)'
+		+ ' printf("%d %d %d [%s] [%s] [%s] %d\\n", task_utime() > 10000000, task_stime() >= 0, cputime_to_msecs(task_utime()) == task_utime() / 1000000,'
+		+ ' msecs_to_string(61234), usecs_to_string(5), nsecs_to_string(1000000007), task_time_string() =~ "^usr: 0m[0-9]\\\\.[0-9]{3}s, sys: 0m[0-9]\\\\.[0-9]{3}s$") }';
+	const r = await run(tapfleet, ['run', '-c', 'python3 -c "sum(range(5000000))"', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 1 1 [1m1.234s] [0m0.000005s] [0m1.000000007s] 1\n');
+});
