@@ -10,4 +10,7 @@
 /* Destroys every link of links[0..n), several at a time; returns when all are gone. */
 void destroy_links(struct bpf_link **links, int n);
 
+/* Closes link fds[0..n) the same way. */
+void close_link_fds(int *fds, int n);
+
 #endif /* TAPRUN_DETACH_H */

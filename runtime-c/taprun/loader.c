@@ -22,6 +22,7 @@
 #include "detach.h"
 #include "loader.h"
 #include "tap_uprobe_spec.h"
+#include "uprobe_multi.h"
 #include "user_rt.h"
 
 struct loaded_module {
@@ -32,6 +33,9 @@ struct loaded_module {
 	int nlinks, maxlinks;
 	int *perf_fds;
 	int nperf;
+	int *link_fds;		/* uprobe_multi links (uprobe_multi.h) */
+	int nlink_fds, maxlink_fds;
+	int uprobe_multi;	/* the module's uprobes are linked so */
 	int counters_fd;
 	size_t session_len, globals_len;
 };
@@ -187,6 +191,35 @@ static void default_limit(unsigned int *value, unsigned int module_default)
 		*value = module_default;
 }
 
+/*
+ * From UPROBE_MULTI_MIN uprobes on, where the kernel has them, uprobes are
+ * uprobe_multi links (uprobe_multi.h: they detach many times faster); the
+ * programs must be loaded for that attach type.
+ */
+#define UPROBE_MULTI_MIN 8
+
+static void prefer_uprobe_multi(struct loaded_module *lm, const struct tap_module *mod)
+{
+	int i, n = 0;
+
+	for (i = 0; i < mod->nprobes; i++)
+		n += mod->probes[i].kind == TAP_PK_UPROBE;
+	if (n < UPROBE_MULTI_MIN || !uprobe_multi_supported())
+		return;
+	for (i = 0; i < mod->nprobes; i++) {
+		struct bpf_program *prog;
+
+		if (mod->probes[i].kind != TAP_PK_UPROBE)
+			continue;
+		prog = bpf_object__find_program_by_name(lm->obj, mod->probes[i].prog);
+		if (prog)
+			bpf_program__set_expected_attach_type(prog, TAP_BPF_TRACE_UPROBE_MULTI);
+	}
+	lm->uprobe_multi = 1;
+	if (verbose)
+		fprintf(stderr, "taprun: uprobes: %d uprobe_multi links\n", n);
+}
+
 struct loaded_module *module_load(const struct module_files *files,
 				  struct load_options *opt)
 {
@@ -218,6 +251,7 @@ struct loaded_module *module_load(const struct module_files *files,
 	}
 	if (configure_maps(lm, mod, opt))
 		goto fail;
+	prefer_uprobe_multi(lm, mod);
 	ret = bpf_object__load(lm->obj);
 	if (ret) {
 		tap_report_fatal("cannot load the bpf object (verifier or kernel refused it): %s%s",
@@ -244,6 +278,21 @@ struct loaded_module *module_load(const struct module_files *files,
 fail:
 	module_unload(lm);
 	return NULL;
+}
+
+static int add_link_fd(struct loaded_module *lm, int fd)
+{
+	if (lm->nlink_fds == lm->maxlink_fds) {
+		int n = lm->maxlink_fds ? 2 * lm->maxlink_fds : 16;
+		int *more = realloc(lm->link_fds, n * sizeof(*more));
+
+		if (!more)
+			return -1;
+		lm->link_fds = more;
+		lm->maxlink_fds = n;
+	}
+	lm->link_fds[lm->nlink_fds++] = fd;
+	return 0;
 }
 
 static int add_link(struct loaded_module *lm, struct bpf_link *link)
@@ -308,23 +357,44 @@ static int attach_perf(struct loaded_module *lm, const struct tap_probe_desc *p,
  * were checked against this machine's files before load), with an SDT
  * marker's semaphore counted up by the kernel while it is attached.
  */
-static struct bpf_link *attach_uprobe(const struct tap_probe_desc *p,
-				      struct bpf_program *prog)
+static int attach_uprobe(struct loaded_module *lm, const struct tap_probe_desc *p,
+			 struct bpf_program *prog)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p->uretprobe != 0);
 	struct tap_uprobe_spec spec;
+	struct bpf_link *link;
 	char path[PATH_MAX];
+	int fd;
 
 	if (!p->uprobe || tap_parse_uprobe_spec(p->uprobe, &spec) ||
 	    spec.path_len >= sizeof(path)) {
 		errno = EINVAL;
-		return NULL;
+		return -1;
 	}
 	memcpy(path, p->uprobe, spec.path_len);
 	path[spec.path_len] = '\0';
+	if (lm->uprobe_multi) {
+		fd = uprobe_multi_attach(bpf_program__fd(prog), path, spec.offset,
+					 spec.semaphore, p->uretprobe != 0);
+		if (fd < 0)
+			return -1;
+		if (add_link_fd(lm, fd)) {
+			close(fd);
+			errno = ENOMEM;
+			return -1;
+		}
+		return 0;
+	}
 	opts.ref_ctr_offset = spec.semaphore;
-	return bpf_program__attach_uprobe_opts(prog, -1, path, spec.offset,
-					       &opts);
+	link = bpf_program__attach_uprobe_opts(prog, -1, path, spec.offset, &opts);
+	if (!link)
+		return -1;
+	if (add_link(lm, link)) {
+		bpf_link__destroy(link);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -408,10 +478,13 @@ int module_attach(struct loaded_module *lm)
 				return -1;
 			continue;
 		}
-		if (p->kind == TAP_PK_UPROBE)
-			link = attach_uprobe(p, prog);
-		else
+		if (p->kind == TAP_PK_UPROBE) {
+			if (!attach_uprobe(lm, p, prog))
+				continue;
+			link = NULL;
+		} else {
 			link = bpf_program__attach(prog);
+		}
 		if (!link) {
 			tap_report_fatal("cannot attach probe %s (%s): %s", p->point,
 					 p->kind == TAP_PK_UPROBE && p->uprobe ?
@@ -433,6 +506,8 @@ void module_detach(struct loaded_module *lm)
 
 	destroy_links(lm->links, lm->nlinks);
 	lm->nlinks = 0;
+	close_link_fds(lm->link_fds, lm->nlink_fds);
+	lm->nlink_fds = 0;
 	for (i = 0; i < lm->nperf; i++)
 		close(lm->perf_fds[i]);
 	lm->nperf = 0;
@@ -515,6 +590,7 @@ void module_unload(struct loaded_module *lm)
 	bpf_object__close(lm->obj);
 	/* the user part stays mapped: its strings may still be referenced */
 	free(lm->links);
+	free(lm->link_fds);
 	free(lm->perf_fds);
 	free(lm);
 }
