@@ -280,33 +280,40 @@ fail:
 	return NULL;
 }
 
+/* items with room for element n (grown, so moved perhaps), or NULL when out of memory. */
+static void *with_room(void *items, int n, int *max, size_t size)
+{
+	void *more;
+	int cap;
+
+	if (n < *max)
+		return items;
+	cap = *max ? 2 * *max : 16;
+	more = realloc(items, cap * size);
+	if (more)
+		*max = cap;
+	return more;
+}
+
 static int add_link_fd(struct loaded_module *lm, int fd)
 {
-	if (lm->nlink_fds == lm->maxlink_fds) {
-		int n = lm->maxlink_fds ? 2 * lm->maxlink_fds : 16;
-		int *more = realloc(lm->link_fds, n * sizeof(*more));
+	int *fds = with_room(lm->link_fds, lm->nlink_fds, &lm->maxlink_fds, sizeof(*fds));
 
-		if (!more)
-			return -1;
-		lm->link_fds = more;
-		lm->maxlink_fds = n;
-	}
-	lm->link_fds[lm->nlink_fds++] = fd;
+	if (!fds)
+		return -1;
+	lm->link_fds = fds;
+	fds[lm->nlink_fds++] = fd;
 	return 0;
 }
 
 static int add_link(struct loaded_module *lm, struct bpf_link *link)
 {
-	if (lm->nlinks == lm->maxlinks) {
-		int n = lm->maxlinks ? 2 * lm->maxlinks : 16;
-		struct bpf_link **more = realloc(lm->links, n * sizeof(*more));
+	struct bpf_link **links = with_room(lm->links, lm->nlinks, &lm->maxlinks, sizeof(*links));
 
-		if (!more)
-			return -1;
-		lm->links = more;
-		lm->maxlinks = n;
-	}
-	lm->links[lm->nlinks++] = link;
+	if (!links)
+		return -1;
+	lm->links = links;
+	links[lm->nlinks++] = link;
 	return 0;
 }
 
