@@ -27,6 +27,14 @@ interface Shared {
 	probePoint: string;
 	/** The handler's kind of event ('' in functions): what its `ctx` is. */
 	eventKind: string;
+	/**
+	 * Set by `next` or `return` inside a loop callback (1: next, 2: return),
+	 * which can only stop its bpf_loop(): the code after each loop looks at
+	 * it and goes on leaving. The field, once a callback needs it.
+	 */
+	leaveFlag?: string;
+	/** Where `return` in a callback leaves the function's value. */
+	returnSlot?: { readonly field: string; readonly string: boolean };
 }
 
 export class Body {
@@ -40,7 +48,7 @@ export class Body {
 	 * Target variables read where they are used rather than at entry (kmod's
 	 * member chains, which may fault): the C of a read here, or null.
 	 */
-	targetReader: ((v: TargetVar, tok: Token) => string | null) | null = null;
+	targetReader: ((body: Body, v: TargetVar, tok: Token) => string | null) | null = null;
 	readonly loops: { brk: string; cont: string }[] = [];
 	usesGlobals = false;
 	readonly shared: Shared;
@@ -59,7 +67,14 @@ export class Body {
 
 	/** A loop body split into its own C function (bpf_loop callback) sharing this handler's locals. */
 	child(name: string): Body {
-		return new Body(this.mod, this.side, name, this.isFunction, this);
+		const c = new Body(this.mod, this.side, name, this.isFunction, this);
+		c.targetReader = this.targetReader;
+		return c;
+	}
+
+	/** A loop body's callback (bpf kernel side), not the handler or function itself. */
+	get isLoopCallback(): boolean {
+		return this.shared.localsName !== this.name;
 	}
 
 	get fields(): string[] {

@@ -157,6 +157,11 @@ const BUILTINS: Record<string, Builtin> = {
 		b.line(`tap_print_ustack(${stk});`);
 		return '0';
 	},
+	// tokenize(input, delim): stateful across calls, on the user side (as stap's, per context)
+	tokenize: stringInto((b, s, [input, delim]) => {
+		userOnly(b, 'tokenize');
+		b.line(`tap_tokenize(${s}, ${input}, ${delim});`);
+	}),
 	sprint_ustack: stringInto((b, s, [stk], e) => {
 		if (b.side === 'kernel') b.unsupported(e.tok, 'sprint_ustack()');
 		b.line(`tap_sprint_ustack(${s}, ${stk});`);

@@ -124,7 +124,7 @@ function readVar(b: Body, e: VarRef): string {
 		case 'param':
 			return b.varName(v, e.tok);
 		case 'target':
-			return b.targetReader?.(v, e.tok) ?? b.varName(v, e.tok);
+			return b.targetReader?.(b, v, e.tok) ?? b.varName(v, e.tok);
 	}
 }
 

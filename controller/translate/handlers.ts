@@ -98,10 +98,10 @@ function readArgument(b: Body, v: TargetVar, s: ArgumentSource, c: string, p: Co
 	b.line(`${base} = (tap_long)${slot};`);
 	const bases = chainBases.get(b) ?? new Map<TargetVar, string>();
 	chainBases.set(b, bases.set(v, base));
-	b.targetReader ??= (t, tok) => {
+	b.targetReader ??= (body, t, tok) => {
 		const s = t.source as ArgumentSource;
 		const at = bases.get(t);
-		return at ? readChain(b, at, s.steps, s.size, s.signed, s.string, tok) : null;
+		return at ? readChain(body, at, s.steps, s.size, s.signed, s.string, tok) : null;
 	};
 }
 

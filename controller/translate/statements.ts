@@ -82,6 +82,17 @@ export function genStmt(b: Body, s: Stmt): void {
 			return genForeach(b, s);
 		case 'return': {
 			if (!b.isFunction) throw new TranslateError(s.tok, 'return outside a function');
+			if (b.isLoopCallback) {
+				// only the loop can be stopped here: the function returns after it
+				if (s.value) {
+					const v = genExpr(b, s.value);
+					const string = s.value.type === 'string';
+					const slot = b.shared.returnSlot ??= { field: b.field(string ? 'tap_string' : 'tap_long', 'rv'), string };
+					b.line(string ? `tap_str_copy(${slot.field}, ${v});` : `${slot.field} = ${v};`);
+				}
+				leaveLoop(b, 2);
+				return;
+			}
 			if (s.value) {
 				const v = genExpr(b, s.value);
 				b.line(s.value.type === 'string' ? `tap_str_copy(ret, ${v});` : `*ret = ${v};`);
@@ -92,7 +103,8 @@ export function genStmt(b: Body, s: Stmt): void {
 		case 'delete':
 			return genDelete(b, s);
 		case 'next':
-			b.line('goto out;');
+			if (b.isLoopCallback) leaveLoop(b, 1);
+			else b.line('goto out;');
 			return;
 		case 'break':
 		case 'continue': {
@@ -300,11 +312,39 @@ function genKernelLoop(b: Body, s: Extract<Stmt, { kind: 'for' }>): void {
 			'',
 		].join('\n');
 	});
+	const leave = b.shared.leaveFlag;
+	if (leave && !b.isLoopCallback) b.line(`${leave} = 0;`);
 	b.line(`bpf_loop(MAXACTION + 1, ${name}, NULL, 0);`);
 	b.line('if (c->last_error == TAP_E_MAXACTION)');
 	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
 	b.line('if (c->last_error)');
 	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
+	if (leave) continueLeaving(b, leave);
+}
+
+/** `next` (1) or `return` (2) inside a loop callback: flag it and stop the loop. */
+function leaveLoop(b: Body, how: 1 | 2): void {
+	const flag = b.shared.leaveFlag ??= b.field('tap_long', 'leave');
+	b.line(`${flag} = ${how};`);
+	b.line('return 1;');
+}
+
+/** After a loop whose body may have left: on out of the enclosing callback, or out of the handler or function. */
+function continueLeaving(b: Body, flag: string): void {
+	if (b.isLoopCallback) {
+		b.line(`if (${flag})`);
+		b.lines.push({ depth: b.depth + 1, text: 'return 1;' });
+		return;
+	}
+	const slot = b.shared.returnSlot;
+	if (b.isFunction) {
+		b.open(`if (${flag} == 2) {`);
+		if (slot) b.line(slot.string ? `tap_str_copy(ret, ${slot.field});` : `*ret = ${slot.field};`);
+		b.line('goto done;');
+		b.close();
+	}
+	b.line(`if (${flag})`);
+	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
 }
 
 /** foreach (i in @hist_log(s)): every bucket index of the histogram, in order. */

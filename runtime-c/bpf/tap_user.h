@@ -156,6 +156,7 @@ tap_long tap_gettimeofday_ns(void);
 tap_long tap_target(void);
 tap_long tap_stp_pid(void);
 void tap_print_ustack(const char *stk);
+void tap_tokenize(char *dst, const char *input, const char *delim);
 void tap_sprint_ustack(char *dst, const char *stk);
 
 #include "tap_api.h"

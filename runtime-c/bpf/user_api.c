@@ -166,6 +166,30 @@ API void tap_pexecname(char *dst)
 }
 
 /* symname(addr): the function's name from /proc/kallsyms, else the address as the kernel's "%ps" gives it */
+/*
+ * tokenize(input, delim): the next non-empty token of the last non-empty
+ * input, delimited by any character of delim; "" when none is left.
+ * User-side probes run one at a time, so one state serves them all.
+ */
+API void tap_tokenize(char *dst, const char *input, const char *delim)
+{
+	static char text[TAP_MAXSTRINGLEN_MAX];
+	static size_t at, len;
+	size_t start;
+
+	if (input[0]) {
+		snprintf(text, sizeof(text), "%s", input);
+		at = 0;
+		len = strlen(text);
+	}
+	while (at < len && strchr(delim, text[at]))
+		at++;
+	start = at;
+	while (at < len && !strchr(delim, text[at]))
+		at++;
+	snprintf(dst, tap_rt.limits.maxstringlen, "%.*s", (int)(at - start), text + start);
+}
+
 /* print_ustack(stk) and sprint_ustack(stk): a ubacktrace() string, named */
 API void tap_print_ustack(const char *stk)
 {

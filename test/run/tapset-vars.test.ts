@@ -109,3 +109,13 @@ test('task_utime()/task_stime() of the current task, cputime_to_msecs(), msecs/u
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, '1 1 1 [1m1.234s] [0m0.000005s] [0m1.000000007s] 1\n');
 });
+
+test('tokenize(input, delim) and tokenize(delim): the next non-empty token of the last input, "" at the end (user side)', async (t) => {
+	const script = 'probe begin { t = tokenize("--a-bc--d-", "-"); while (t != "") { printf("[%s]", t); t = tokenize("", "-") }'
+		+ ' printf(" [%s] [%s] [%s] [%s]\\n", tokenize("x;y,", ",;"), tokenize(",;"), tokenize(",;"), tokenize("", ",")); exit() }';
+	const r = await run(tapfleet, ['run', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '[a][bc][d] [x] [y] [] []\n');
+	const kernel = await run(tapfleet, ['compile', '-p3', '-e', 'probe syscall.getpid { println(tokenize(execname(), "-")) }']);
+	t.regex(kernel.stderr, /tokenize\(\) is not supported in kernel-side probes/);
+});

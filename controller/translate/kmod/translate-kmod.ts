@@ -135,7 +135,7 @@ function genKmodProbe(mod: ModuleContext, p: ConcreteProbe, index: number): stri
 		else if (c.startsWith('l->')) b.line(`${c} = 0;`);
 	}
 	for (const v of p.targetVars) kmodReadTarget(b, v, p);
-	b.targetReader = (v) => kmodMemberRead(b, v);
+	b.targetReader = (body, v) => kmodMemberRead(body, v);
 	if (p.condition) {
 		b.line(`if (!(${genExpr(b, p.condition)}))`);
 		b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
