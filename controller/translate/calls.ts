@@ -150,7 +150,7 @@ const BUILTINS: Record<string, Builtin> = {
 	// ubacktrace(): the user stack as hex addresses; print_ustack()/sprint_ustack() name them on the user side
 	ubacktrace: stringInto((b, s, _args, e) => {
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'ubacktrace() outside a kernel-side probe handler body');
-		b.line(`tap_ubacktrace(c, ${s}, ctx);`);
+		b.line(`tap_ubacktrace(${s}, ctx);`);
 	}),
 	print_ustack: (b, [stk], e) => {
 		if (b.side === 'kernel') b.unsupported(e.tok, 'print_ustack() (print_ubacktrace() prints the stack where it is taken)');

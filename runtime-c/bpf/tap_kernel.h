@@ -505,7 +505,7 @@ struct {
 const char tap_ustack_first[] = "0x%llx";
 const char tap_ustack_next[] = " 0x%llx";
 
-static __always_inline void tap_ustack_note(struct tap_context *c, __u32 pid)
+static __always_inline void tap_ustack_note(__u32 pid)
 {
 	struct tap_rec_hdr *r;
 	__u8 one = 1;
@@ -522,10 +522,9 @@ static __always_inline void tap_ustack_note(struct tap_context *c, __u32 pid)
 	r->id = pid;
 	/* at once: the process may not live long */
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
-	(void)c;
 }
 
-static __always_inline void tap_ubacktrace(struct tap_context *c, char *dst, void *ctx)
+static __always_inline void tap_ubacktrace(char *dst, void *ctx)
 {
 	struct tap_ustack_scratch *s = bpf_map_lookup_elem(&tap_ustack_scratches, &tap_zero_key);
 	__u64 len = 0, at;
@@ -555,7 +554,7 @@ static __always_inline void tap_ubacktrace(struct tap_context *c, char *dst, voi
 		len += n - 1;
 	}
 	if (bytes > 0)
-		tap_ustack_note(c, bpf_get_current_pid_tgid() >> 32);
+		tap_ustack_note(bpf_get_current_pid_tgid() >> 32);
 }
 
 /*

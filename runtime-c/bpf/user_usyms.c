@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "tap_format.h"
 #include "user_usyms.h"
+#include "../taprun/file_id.h"
 
 /* Files whose symbols are kept; past this, the oldest is dropped. */
 #define TAP_USYM_FILES_MAX 64
@@ -232,37 +233,23 @@ static char **seen_paths;	/* files whose build-id was read (or had none) */
 static size_t nseen, seen_cap;
 static time_t last_full_scan;
 
-/* The GNU build-id of the ELF file at path, when it has a 20-byte one. */
+/* The 20-byte GNU build-id of the ELF file at path (file_id.c reads it); 0 without one. */
 static int read_build_id(const char *path, unsigned char id[20])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
-	Elf_Scn *scn = NULL;
-	Elf *e;
+	struct file_id fid;
+	char err[128];
+	unsigned int byte;
+	int k;
 
-	if (fd < 0)
+	if (file_id_read(path, &fid, err, sizeof(err)) || fid.kind != FILE_ID_BUILD_ID ||
+	    strlen(fid.hex) != 40)
 		return 0;
-	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	while (e && !found && (scn = elf_nextscn(e, scn))) {
-		Elf_Data *data = elf_getdata(scn, NULL);
-		GElf_Shdr sh;
-		GElf_Nhdr nh;
-		size_t off = 0, name_off, desc_off;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !data)
-			continue;
-		while (!found && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && nh.n_descsz == 20 &&
-			    !memcmp((char *)data->d_buf + name_off, "GNU", 4)) {
-				memcpy(id, (char *)data->d_buf + desc_off, 20);
-				found = 1;
-			}
-		}
+	for (k = 0; k < 20; k++) {
+		if (sscanf(fid.hex + 2 * k, "%2x", &byte) != 1)
+			return 0;
+		id[k] = (unsigned char)byte;
 	}
-	if (e)
-		elf_end(e);
-	close(fd);
-	return found;
+	return 1;
 }
 
 /* Reads the build-id of a file not seen before. */
@@ -369,6 +356,7 @@ void tap_print_user_stack(struct tap_buf *o, __u32 pid, const __u64 *frames, siz
 			  const struct tap_stack_id *ids, size_t nids)
 {
 	struct umap *maps = calloc(TAP_USYM_MAPS_MAX, sizeof(*maps));
+	struct umap *scratch = NULL;	/* other processes' maps, read once needed */
 	size_t nmaps, i, m;
 
 	if (!maps)
@@ -387,10 +375,9 @@ void tap_print_user_stack(struct tap_buf *o, __u32 pid, const __u64 *frames, siz
 		}
 		/* the process is gone: its file by build-id, as the kernel saw it */
 		if (i < nids && ids[i].status == 1) {
-			struct umap *scratch = calloc(TAP_USYM_MAPS_MAX, sizeof(*scratch));
-
+			if (!scratch)
+				scratch = calloc(TAP_USYM_MAPS_MAX, sizeof(*scratch));
 			path = scratch ? path_of_build_id(ids[i].build_id, pid, scratch) : NULL;
-			free(scratch);
 			if (path) {
 				print_frame(o, addr, path, ids[i].offset);
 				continue;
@@ -402,6 +389,7 @@ void tap_print_user_stack(struct tap_buf *o, __u32 pid, const __u64 *frames, siz
 			tap_format(o, TAP_STREAM_FIELD_MAX, " %p\n", &v, 1);
 		}
 	}
+	free(scratch);
 	free(maps);
 }
 
