@@ -27,6 +27,8 @@ interface Shared {
 	probePoint: string;
 	/** The handler's kind of event ('' in functions): what its `ctx` is. */
 	eventKind: string;
+	/** Where the probed code's arguments are (int_arg()): a system call's, a user function's, a kernel function's; none elsewhere. */
+	argRegs?: 'syscall' | 'user-call' | 'kernel-call';
 	/**
 	 * Set by `next` or `return` inside a loop callback (1: next, 2: return),
 	 * which can only stop its bpf_loop(): the code after each loop looks at

@@ -1,7 +1,7 @@
 // Function calls: script functions (generated C functions that return 1 to
 // unwind), and the builtins the runtime API implements (execname(), pid(),
 // exit(), error(), user_string() ...).
-import type { Call, Expr } from '../elaborate/program.js';
+import type { Call, ConcreteProbe, Expr } from '../elaborate/program.js';
 import type { ExprGen } from './arrays.js';
 import type { Body } from './body.js';
 import { cIdent } from './c-text.js';
@@ -88,6 +88,28 @@ const BUILTINS: Record<string, Builtin> = {
 	user_int: userRead('int', 'user_int'),
 	user_short: userRead('short', 'user_short'),
 	user_char: userRead('signed char', 'user_char'),
+	user_int8: userRead('__s8', 'user_int8'),
+	user_uint8: userRead('__u8', 'user_uint8'),
+	user_int16: userRead('__s16', 'user_int16'),
+	user_uint16: userRead('__u16', 'user_uint16'),
+	user_ushort: userRead('__u16', 'user_ushort'),
+	user_int32: userRead('__s32', 'user_int32'),
+	user_uint32: userRead('__u32', 'user_uint32'),
+	user_int64: userRead('__s64', 'user_int64'),
+	user_uint64: userRead('__u64', 'user_uint64'),
+	user_ulong: userRead('__u64', 'user_ulong'),
+	// int_arg(N) and its kin (tapsets/registers.stp): how the 64 bits of argument N are widened
+	int_arg: registerArg('int_arg', 's32'),
+	s32_arg: registerArg('s32_arg', 's32'),
+	uint_arg: registerArg('uint_arg', 'u32'),
+	u32_arg: registerArg('u32_arg', 'u32'),
+	long_arg: registerArg('long_arg', '64'),
+	ulong_arg: registerArg('ulong_arg', '64'),
+	longlong_arg: registerArg('longlong_arg', '64'),
+	ulonglong_arg: registerArg('ulonglong_arg', '64'),
+	s64_arg: registerArg('s64_arg', '64'),
+	u64_arg: registerArg('u64_arg', '64'),
+	pointer_arg: registerArg('pointer_arg', '64'),
 	// syscall_name(nr): x86_64's table (runtime-c/common/tap_syscalls.h), "" past its end
 	syscall_name: stringInto((b, s, [nr]) => b.line(`tap_syscall_name(${s}, ${nr});`)),
 	pid: longOf('tap_pid'),
@@ -220,6 +242,47 @@ function fromRegisters(name: string, kmod: string, read: string): Builtin {
 		if (b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() outside a kernel-side probe handler body`);
 		return read;
 	};
+}
+
+/** x86_64's argument registers: a system call's (the fourth in r10) and a C function's (in rcx). */
+const SYSCALL_ARG_REGS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'];
+const CALL_ARG_REGS = ['di', 'si', 'dx', 'cx', 'r8', 'r9'];
+
+/**
+ * Argument N (a literal, 1-6) of the probed system call or function, from
+ * the registers it came in: the current task's user registers in syscall
+ * and process probes (the same registers a uprobe's ctx has, and readable
+ * from a loop's callback too), the probe's own in kprobes. 32-bit
+ * (compat) tasks' system calls are not told apart.
+ */
+function registerArg(name: string, width: 's32' | 'u32' | '64'): Builtin {
+	return (b, [n], e) => {
+		const literal = /^(-?\d+)LL$/.exec(n ?? '');
+		if (!literal) throw new TranslateError(e.tok, `${name}(): the argument number must be a literal (1 to 6)`);
+		const k = Number(literal[1]);
+		if (k < 1 || k > 6) throw new TranslateError(e.tok, `cannot access arg(${k}): ${name}() reads the six arguments passed in registers`);
+		if (b.isFunction) throw new TranslateError(e.tok, `${name}() in a function: call it in the probe's handler and pass the value (which registers hold the arguments depends on the probe)`);
+		const regs = b.side === 'kernel' || b.mod.bothSides ? b.shared.argRegs : undefined;
+		if (!regs) throw new TranslateError(e.tok, `cannot access function args in this context: ${name}() needs a syscall, process(...) or kprobe probe`);
+		let read: string;
+		if (regs === 'syscall') read = `TAP_TASK_UREG(${SYSCALL_ARG_REGS[k - 1]})`;
+		else if (regs === 'user-call') read = `TAP_TASK_UREG(${CALL_ARG_REGS[k - 1]})`;
+		else {
+			if (!b.mod.bothSides && b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() of a kprobe outside the handler's body (in a loop)`);
+			read = `TAP_KREG(${CALL_ARG_REGS[k - 1]})`;
+		}
+		const v = b.longTemp();
+		b.line(`${v} = ${width === 's32' ? '(tap_long)(__s32)' : width === 'u32' ? '(tap_long)(__u32)' : '(tap_long)'}${read};`);
+		return v;
+	};
+}
+
+/** Which registers hold the arguments of what a probe on this event probes (registers.stp). */
+export function argRegsOf(e: ConcreteProbe['event']): Body['shared']['argRegs'] {
+	if (e.kind === 'tracepoint') return e.system === 'syscalls' ? 'syscall' : undefined;
+	if (e.kind === 'raw_tracepoint') return e.event === 'sys_enter' || e.event === 'sys_exit' ? 'syscall' : undefined;
+	if (e.kind === 'uprobe') return 'user-call';
+	return e.kind === 'kprobe' ? 'kernel-call' : undefined;
 }
 
 /** stap's randint() limit. */

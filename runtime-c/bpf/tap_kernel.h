@@ -1282,6 +1282,15 @@ fault:
 /* a uprobe's user register (an SDT marker's argument): struct pt_regs field */
 #define TAP_UREG(field) BPF_CORE_READ((struct pt_regs *)ctx, field)
 
+/*
+ * int_arg() and its kin: a field of the current task's saved user registers
+ * (a system call's arguments; a probed user function's, as its uprobe's ctx
+ * has them), or of a kprobe's ctx (a kernel function's).
+ */
+#define TAP_TASK_UREG(field) \
+	BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), field)
+#define TAP_KREG(field) BPF_CORE_READ((struct pt_regs *)ctx, field)
+
 /* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
 #define TAP_USER_READ(type, addr) ({ \
 	type v_ = 0; \

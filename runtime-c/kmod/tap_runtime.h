@@ -14,6 +14,7 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <linux/ptrace.h>
+#include <linux/sched/task_stack.h>
 #include <linux/uaccess.h>
 #include "tap_limits.h"
 #include "tap_abi.h"
@@ -191,6 +192,14 @@ tap_long tap_task_cpu(tap_long t);
 
 /* a uprobe's user register (an SDT marker's argument): struct pt_regs field */
 #define TAP_UREG(field) (tap_regs(c)->field)
+
+/*
+ * int_arg() and its kin: a field of the current task's saved user registers
+ * (a system call's arguments, a probed user function's), or of a kprobe's
+ * registers (a kernel function's).
+ */
+#define TAP_TASK_UREG(field) (task_pt_regs(current)->field)
+#define TAP_KREG(field) (tap_regs(c)->field)
 
 /* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
 #define TAP_USER_READ(type, addr) ({ \

@@ -176,6 +176,16 @@ probe end {
 		t.regex(got.run.stdout, /^(uname|fstatat) seen last\n$/);
 	});
 
+	test.serial('kmod: int_arg() and uint_arg() of a system call, at entry and at return (registers.stp), as on bpf', async (t) => {
+		t.timeout(900_000);
+		const script = 'global k probe syscall.kill { if (execname() == "busybox" && int_arg(2) == 0) { printf("kill %d %d\\n", uint_arg(1) == ppid(), int_arg(2)); k = 1 } }'
+			+ ' probe syscall.kill.return { if (execname() == "busybox" && k) { printf("return %d %d\\n", int_arg(1) == ppid(), retval); exit() } }';
+		// `; true`: the shell stays the parent (it does not exec its last command)
+		const got = await runWithWorkload(fleet, release(), script, "busybox sh -c 'busybox kill -0 $$; true'");
+		t.is(got.run.status, 0, got.run.stderr);
+		t.is(got.run.stdout, 'kill 1 0\nreturn 1 0\n');
+	});
+
 	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) printf("[%s]\\n", thread_indent(2)) exit() }');
