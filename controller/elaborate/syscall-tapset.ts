@@ -25,6 +25,23 @@ const stapName = (call: string): string => STAP_NAMES[call] ?? call;
 const ALSO_FIRES_FOR: Record<string, string[]> = { open: ['openat', 'openat2'] };
 
 /**
+ * How many arguments the extra calls have before the alias's own first one
+ * (openat's dirfd): int_arg(N) of syscall.open is open(2)'s argument N
+ * however the call was made (registers.stp).
+ */
+const ARGS_BEFORE: Record<string, Record<string, number>> = { open: { openat: 1, openat2: 1 } };
+
+/**
+ * The register argument that holds argument 1 of what a syscall probe
+ * point names ('nd_syscall.open.return'), for the call its tracepoint
+ * traces ('openat'): 1, or later for a call an alias also covers.
+ */
+export function firstArgRegister(named: string, call: string): number {
+	const alias = /^(?:nd_|nd1_|nd2_|tp_)?syscall\.(\w+?)(?:\.return)?$/.exec(named)?.[1];
+	return 1 + ((alias ? ARGS_BEFORE[alias]?.[call] : undefined) ?? 0);
+}
+
+/**
  * Names an argument variable may not take: keywords, the variables every
  * syscall probe has, and the argv tapset's globals (execve's argv would
  * assign the script's argument array).

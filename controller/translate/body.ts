@@ -29,6 +29,8 @@ interface Shared {
 	eventKind: string;
 	/** Where the probed code's arguments are (int_arg()): a system call's, a user function's, a kernel function's; none elsewhere. */
 	argRegs?: 'syscall' | 'user-call' | 'kernel-call';
+	/** The register argument that int_arg(1) reads (2 in syscall.open's openat probe: after dirfd). */
+	firstArg?: number;
 	/**
 	 * Set by `next` or `return` inside a loop callback (1: next, 2: return),
 	 * which can only stop its bpf_loop(): the code after each loop looks at

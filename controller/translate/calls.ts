@@ -6,6 +6,7 @@ import type { ExprGen } from './arrays.js';
 import type { Body } from './body.js';
 import { cIdent } from './c-text.js';
 import { TranslateError } from './module-context.js';
+import { firstArgRegister } from '../elaborate/syscall-tapset.js';
 
 /** The C function of a script function. */
 export function functionName(mangled: string): string {
@@ -260,12 +261,16 @@ function registerArg(name: string, width: 's32' | 'u32' | '64'): Builtin {
 		const literal = /^(-?\d+)LL$/.exec(n ?? '');
 		if (!literal) throw new TranslateError(e.tok, `${name}(): the argument number must be a literal (1 to 6)`);
 		const k = Number(literal[1]);
-		if (k < 1 || k > 6) throw new TranslateError(e.tok, `cannot access arg(${k}): ${name}() reads the six arguments passed in registers`);
+		const at = k + (b.shared.firstArg ?? 1) - 1;
+		if (k < 1 || at > 6) {
+			const shifted = at === k ? '' : ` (in ${b.probePoint}, argument ${k} is the call's ${at})`;
+			throw new TranslateError(e.tok, `cannot access arg(${k}): ${name}() reads the six arguments passed in registers${shifted}`);
+		}
 		if (b.isFunction) throw new TranslateError(e.tok, `${name}() in a function: call it in the probe's handler and pass the value (which registers hold the arguments depends on the probe)`);
 		const regs = b.side === 'kernel' || b.mod.bothSides ? b.shared.argRegs : undefined;
 		if (!regs) throw new TranslateError(e.tok, `cannot access function args in this context: ${name}() needs a syscall, process(...) or kprobe probe`);
 		let read: string;
-		if (regs === 'syscall') read = `TAP_TASK_UREG(${SYSCALL_ARG_REGS[k - 1]})`;
+		if (regs === 'syscall') read = `TAP_TASK_UREG(${SYSCALL_ARG_REGS[at - 1]})`;
 		else if (regs === 'user-call') read = `TAP_TASK_UREG(${CALL_ARG_REGS[k - 1]})`;
 		else {
 			if (!b.mod.bothSides && b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() of a kprobe outside the handler's body (in a loop)`);
@@ -277,12 +282,15 @@ function registerArg(name: string, width: 's32' | 'u32' | '64'): Builtin {
 	};
 }
 
-/** Which registers hold the arguments of what a probe on this event probes (registers.stp). */
-export function argRegsOf(e: ConcreteProbe['event']): Body['shared']['argRegs'] {
-	if (e.kind === 'tracepoint') return e.system === 'syscalls' ? 'syscall' : undefined;
-	if (e.kind === 'raw_tracepoint') return e.event === 'sys_enter' || e.event === 'sys_exit' ? 'syscall' : undefined;
-	if (e.kind === 'uprobe') return 'user-call';
-	return e.kind === 'kprobe' ? 'kernel-call' : undefined;
+/** Where int_arg() finds a probe's arguments (registers.stp): which registers, and which one holds argument 1. */
+export function argumentRegisters(b: Body, p: ConcreteProbe): void {
+	const e = p.event;
+	if (e.kind === 'tracepoint' && e.system === 'syscalls') {
+		b.shared.argRegs = 'syscall';
+		b.shared.firstArg = firstArgRegister(p.named, e.event.replace(/^sys_(enter|exit)_/, ''));
+	} else if (e.kind === 'raw_tracepoint' && (e.event === 'sys_enter' || e.event === 'sys_exit')) b.shared.argRegs = 'syscall';
+	else if (e.kind === 'uprobe') b.shared.argRegs = 'user-call';
+	else if (e.kind === 'kprobe') b.shared.argRegs = 'kernel-call';
 }
 
 /** stap's randint() limit. */

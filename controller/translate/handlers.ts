@@ -3,7 +3,7 @@
 // prologue (context, locals, globals, target variables) and epilogue.
 import type { ConcreteProbe, FunctionDef, TargetVar } from '../elaborate/program.js';
 import { Body } from './body.js';
-import { argRegsOf, functionName, functionParams } from './calls.js';
+import { argumentRegisters, functionName, functionParams } from './calls.js';
 import { genExpr } from './expressions.js';
 import { type ModuleContext, type Side, TranslateError } from './module-context.js';
 import { sdtArgumentOf } from './sdt-arg.js';
@@ -190,7 +190,7 @@ export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, table
 	const b = new Body(mod, side, name, false);
 	b.probePoint = p.point;
 	b.shared.eventKind = p.event.kind;
-	b.shared.argRegs = argRegsOf(p.event);
+	argumentRegisters(b, p);
 	zeroLocals(b, p.locals);
 	if (side === 'kernel') for (const v of p.targetVars) readTarget(b, v, p);
 	else if (p.targetVars.length) b.unsupported(p.tok, 'target variables in begin/end/timer probes');

@@ -34,13 +34,15 @@ test('user_int8() ... user_uint64() read the bytes behind pointer_arg(1) at thei
 
 test('int_arg() of a system call: nd_syscall and syscall probes, entry and return (the user registers still hold the arguments)', async (t) => {
 	// kill(PID, 0) of itself; the fourth argument of a system call is r10, not rcx (the syscall
-	// instruction overwrites rcx): its pread64 of 7 bytes at offset 12345 (ld.so's reads are of 784)
+	// instruction overwrites rcx): its pread64 of 7 bytes at offset 12345 (ld.so's reads are of 784);
+	// syscall.open's arguments are open(2)'s also where the C library calls openat (after its dirfd)
 	const script = 'probe nd_syscall.kill { if (pid() == target()) printf("kill %d %d\\n", uint_arg(1) == target(), int_arg(2)) }'
 		+ ' probe nd_syscall.kill.return { if (pid() == target()) printf("return %d %d\\n", int_arg(1) == target(), retval) }'
+		+ ' probe nd_syscall.open { if (pid() == target() && user_string(pointer_arg(1), "") == "/etc/hostname") printf("open %s %d\\n", user_string(pointer_arg(1)), int_arg(2)) }'
 		+ ' probe syscall.pread64 { if (pid() == target() && long_arg(3) == 7) printf("pread %d %d\\n", long_arg(3), long_arg(4)) }';
 	const r = await run(tapfleet, ['run', '-c', prog, '-e', script]);
 	t.is(r.status, 0, r.stderr);
-	t.is(r.stdout.split('\n').filter((l) => !l.startsWith('110351')).join('\n'), 'kill 1 0\nreturn 1 0\npread 7 12345\n');
+	t.is(r.stdout.split('\n').filter((l) => !l.startsWith('110351')).join('\n'), 'kill 1 0\nreturn 1 0\nopen /etc/hostname 0\npread 7 12345\n');
 });
 
 test('int_arg() where it cannot work is a located compile error', async (t) => {

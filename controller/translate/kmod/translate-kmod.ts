@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ConcreteProbe, FunctionDef, Program } from '../../elaborate/program.js';
 import { Body } from '../body.js';
-import { argRegsOf } from '../calls.js';
+import { argumentRegisters } from '../calls.js';
 import { cLong } from '../c-text.js';
 import { globalDeclarations } from '../declarations.js';
 import { formatAndLocationTables, manifestLists, moduleDescriptor } from '../module-tables.js';
@@ -129,7 +129,7 @@ function genKmodProbe(mod: ModuleContext, p: ConcreteProbe, index: number): stri
 	const name = `probe_${index}`;
 	const b = new Body(mod, 'user', name, false);
 	b.probePoint = p.point;
-	b.shared.argRegs = argRegsOf(p.event);
+	argumentRegisters(b, p);
 	kmodProbeFilter(b, p);
 	for (const v of p.locals) {
 		const c = b.declareVar(v, false);
