@@ -201,8 +201,8 @@ async function cpuPerRun(spec: string, runs: number) {
 		];
 		const run = await log.beginDispatch({ runId: newRunId(), who, hosts, moduleHash: 'a'.repeat(64), scriptText: script, options: { args: [], leaseSeconds: 30 } });
 		const now = Date.now();
-		const checks = turn().then(() => log.runChecks(hosts, now));
-		writes.push(log.journalImportsDue(hosts, now, checks), log.recoverInterruptedRuns(checks));
+		const after = turn().then(() => log.afterWriteAhead(hosts, now));
+		writes.push(after.then((a) => a.importsDue), after.then((a) => a.recovered));
 		for (const h of hosts) {
 			await turn();
 			writes.push(run.hostLoaded(h, { sessionId: `s-${newRunId()}`, loadedAtMs: Date.now() }));

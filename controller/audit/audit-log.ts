@@ -1,7 +1,7 @@
 // The audit log's writing side: what the controller calls around each action.
 // Every start is written (and committed) before the action; every completion
 // is a new row, so a crash in between leaves a visibly incomplete run.
-import { randomBytes } from 'node:crypto';
+import { newRunId } from './run-id.js';
 import type { AuditBackend, RunChecks } from './backend.js';
 import { parseBody, type CompileBody, type DispatchBody, type InterruptedBody, type RefusalBody } from './bodies.js';
 import { controllerIsGone, describeController, thisController, type ControllerTag } from './controller-process.js';
@@ -20,6 +20,7 @@ import {
 	optionsJson,
 } from './limits.js';
 import { RunRecorder } from './run-recorder.js';
+import type { AfterWriteAhead } from './run-log-api.js';
 import { foldRun } from './runs.js';
 import {
 	REFUSAL_REASONS,
@@ -47,18 +48,19 @@ const INTERRUPTED_RUNS_EXAMINED = 1000;
 /** Host states that need nothing more from the agent's journal. */
 const ENDED: ReadonlySet<HostState> = new Set(['ended', 'refused']);
 
-export function newRunId(): string {
-	return randomBytes(6).toString('hex');
-}
+export { newRunId };
 
 export class AuditWriter {
-	readonly controller: ControllerTag = thisController();
 	protected readonly appender: GroupCommit;
 
-	/** @param batchMs how long records other than write-ahead ones may wait to share a commit (group-commit.ts). */
+	/**
+	 * @param batchMs how long records other than write-ahead ones may wait to share a commit (group-commit.ts)
+	 * @param controller the process whose runs these are (the audit keeper writes for the run that asked)
+	 */
 	constructor(
 		protected readonly backend: AuditBackend,
 		batchMs = 0,
+		readonly controller: ControllerTag = thisController(),
 	) {
 		this.appender = new GroupCommit(backend, batchMs);
 	}
@@ -66,6 +68,11 @@ export class AuditWriter {
 	/** Commits every record made so far, and every later one, at once (a run's records may otherwise wait up to batchMs). */
 	endBatching(): Promise<void> {
 		return this.appender.endBatching();
+	}
+
+	/** Settles once every record made so far is committed. */
+	flush(): Promise<void> {
+		return this.appender.flush();
 	}
 
 	async recordCompile(rec: CompileRecord): Promise<void> {
@@ -194,6 +201,17 @@ export class AuditWriter {
 	/** Notes that these hosts' journals were imported now (see journalImportsDue). */
 	noteJournalImports(hosts: readonly string[], atMs = Date.now()): Promise<void> {
 		return this.backend.noteJournalImports(hosts, atMs);
+	}
+
+	/**
+	 * A run's reads and recovery once its write-ahead record is in, on one
+	 * read of the log (runChecks): which hosts' journals to import, and runs
+	 * of dead controllers marked interrupted.
+	 */
+	afterWriteAhead(hosts: readonly string[], nowMs: number): AfterWriteAhead {
+		const checks = this.runChecks(hosts, nowMs);
+		checks.catch(() => {}); // reported by the two that await it
+		return { importsDue: this.journalImportsDue(hosts, nowMs, checks), recovered: this.recoverInterruptedRuns(checks) };
 	}
 
 	/**

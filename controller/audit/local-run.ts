@@ -6,8 +6,8 @@
 import { hostname } from 'node:os';
 import { sha256Hex } from './event.js';
 import { localIdentity } from './identity.js';
-import { openAuditLog, type AuditLog } from './open.js';
-import type { RunRecorder } from './run-recorder.js';
+import { openRunLog } from './run-log.js';
+import type { RunLog, RunRecording } from './run-log-api.js';
 import type { CompileRecord, EndReason } from './types.js';
 
 /** How long the records after the write-ahead one may wait to share a commit (see group-commit.ts). */
@@ -58,8 +58,8 @@ export interface LocalEnd {
 export class LocalRunAudit {
 	readonly host = `local:${hostname()}`;
 	private readonly who = localIdentity();
-	private readonly log: Promise<AuditLog>;
-	private run?: RunRecorder;
+	private readonly log: Promise<RunLog>;
+	private run?: RunRecording;
 	private readonly writes: Promise<unknown>[] = [];
 
 	/** Starts opening the log (`--audit-db`, else the default) and returns at once. */
@@ -68,7 +68,7 @@ export class LocalRunAudit {
 		private readonly options: Record<string, unknown>,
 		private readonly warn: (text: string) => void,
 	) {
-		this.log = openAuditLog(auditDb, { recover: false, batchMs: RECORD_BATCH_MS, connections: 1, keeper: true });
+		this.log = openRunLog(auditDb, { batchMs: RECORD_BATCH_MS, connections: 1 });
 		this.log.catch(() => {}); // surfaced by begin()
 	}
 
@@ -79,7 +79,7 @@ export class LocalRunAudit {
 	 * compile too (after the dispatch, off the path to the load).
 	 */
 	async begin(mod: LocalModule | { scriptText: string }, compiled: boolean): Promise<void> {
-		let log: AuditLog;
+		let log: RunLog;
 		try {
 			log = await this.log;
 		} catch (err) {
@@ -100,7 +100,7 @@ export class LocalRunAudit {
 		} catch (err) {
 			throw new Error(`not dispatching: the audit log could not record this run, so nothing is loaded: ${(err as Error).message}`);
 		}
-		this.track(log.recoverInterruptedRuns());
+		this.track(log.afterWriteAhead([], Date.now()).recovered);
 		if (m && compiled) this.track(log.recordCompile(compileRecordOf(this.who, moduleHash, m)));
 	}
 
@@ -120,7 +120,7 @@ export class LocalRunAudit {
 
 	/** Writes what is left and the finish, then closes the log. */
 	async finish(): Promise<void> {
-		let log: AuditLog;
+		let log: RunLog;
 		try {
 			log = await this.log;
 		} catch {

@@ -1,13 +1,13 @@
 // Opening the audit log: pick the backend from --audit-db (or the default),
 // migrate it, and give back one object for writing, querying and verifying.
 import { AuditWriter } from './audit-log.js';
+import { AuditOpenError } from './open-error.js';
 import type { AuditBackend } from './backend.js';
-import { KeeperBackend } from './keeper/client.js';
-import { keeperPlace, spawnKeeper, type KeeperPlace } from './keeper/place.js';
 import { parseAuditDb, redact, type AuditDbTarget } from './location.js';
+import type { RunLog } from './run-log-api.js';
 import type { AuditListing, AuditQuery, RunView, VerifyResult } from './types.js';
 
-export class AuditLog extends AuditWriter {
+export class AuditLog extends AuditWriter implements RunLog {
 	private afterClose?: () => void;
 
 	get location(): string {
@@ -31,10 +31,8 @@ export class AuditLog extends AuditWriter {
 		return (await import('./verify.js')).verifyChain(this.backend);
 	}
 
-	/** True when this log is reached through an audit keeper process (keeper/). */
-	get throughKeeper(): boolean {
-		return this.backend instanceof KeeperBackend;
-	}
+	/** Opened in this process (keeper/run-client.ts is a run's log through the keeper). */
+	readonly throughKeeper = false;
 
 	/** Runs `fn` once the log has been closed. */
 	whenClosed(fn: () => void): void {
@@ -49,7 +47,7 @@ export class AuditLog extends AuditWriter {
 	}
 }
 
-export class AuditOpenError extends Error {}
+export { AuditOpenError };
 
 export interface OpenOptions {
 	/** Mark runs of dead controllers on this machine as interrupted (default true). */
@@ -61,14 +59,6 @@ export interface OpenOptions {
 	batchMs?: number;
 	/** PostgreSQL: connections at most (default 4; a run's log needs one: each costs a connect and its authentication). */
 	connections?: number;
-	/**
-	 * Through the log's audit keeper (keeper/place.ts: PostgreSQL logs,
-	 * unless $TAPFLEET_AUDIT_KEEP is 0), a process that keeps the log open
-	 * between runs; when there is none yet, the log is opened here and a
-	 * keeper is started once it is closed, for the next run. For a run's
-	 * log: one-shot commands that open it once.
-	 */
-	keeper?: boolean;
 }
 
 /** The backend for a log, not yet migrated. */
@@ -77,43 +67,19 @@ export async function createBackend(target: AuditDbTarget, o: { connections?: nu
 	return target.kind === 'sqlite' ? new (await import('./sqlite-backend.js')).SqliteBackend(target.path) : new (await import('./postgres-backend.js')).PostgresBackend(target, { connections: o.connections });
 }
 
-/** Opens (creating and migrating if needed) the audit log named by `spec`. */
+/** Opens (creating and migrating if needed) the audit log named by `spec`, in this process. */
 export async function openAuditLog(spec?: string, options: OpenOptions = {}): Promise<AuditLog> {
-	const target = parseAuditDb(spec);
-	let place: KeeperPlace | undefined;
-	if (options.keeper) {
-		try {
-			place = keeperPlace(target);
-		} catch (err) {
-			throw new AuditOpenError((err as Error).message);
-		}
-		const kept = place && (await openThroughKeeper(place, target.kind, options));
-		if (kept) return kept;
-	}
+	return openHere(parseAuditDb(spec), options);
+}
+
+async function openHere(target: AuditDbTarget, options: OpenOptions): Promise<AuditLog> {
 	let backend: AuditBackend;
 	try {
 		backend = await createBackend(target, options);
 	} catch (err) {
 		throw new AuditOpenError(`cannot open audit database ${target.kind === 'sqlite' ? target.path : target.location}: ${(err as Error).message}`);
 	}
-	const log = await openOn(backend, options);
-	if (place) log.whenClosed(() => spawnKeeper(target, place));
-	return log;
-}
-
-/** The log through its keeper, or undefined when there is none to use (then the caller opens it, and gives the reasons a log cannot be opened). */
-async function openThroughKeeper(place: KeeperPlace, kind: AuditDbTarget['kind'], options: OpenOptions): Promise<AuditLog | undefined> {
-	let backend: KeeperBackend;
-	try {
-		backend = await KeeperBackend.connect(place.socketPath, kind);
-	} catch {
-		return undefined;
-	}
-	try {
-		return await openOn(backend, options);
-	} catch {
-		return undefined; // (closed by openOn)
-	}
+	return openOn(backend, options);
 }
 
 async function openOn(backend: AuditBackend, options: OpenOptions): Promise<AuditLog> {

@@ -3,8 +3,11 @@
 // start opening its log before it loads the fleet's code, reads keys or
 // looks up its module: the connection (PostgreSQL: TCP, SCRAM, a query) is
 // then mostly made before the dispatch's TLS handshakes take the event loop.
+import { KeeperRunLog } from './keeper/run-client.js';
+import { keeperPlace, spawnKeeper, type KeeperPlace } from './keeper/place.js';
 import { parseAuditDb } from './location.js';
-import { openAuditLog, type AuditLog } from './open.js';
+import { AuditOpenError } from './open-error.js';
+import type { RunLog } from './run-log-api.js';
 
 /**
  * A run's records after its write-ahead one wait up to this long to share
@@ -27,10 +30,10 @@ const RECORD_BATCH_MS = 100;
  * resolves once this thread would otherwise wait (the hosts' connections
  * under way, or the embedded agent starting).
  */
-export function openRunAuditLog(auditDb: string | undefined, sqliteStart: Promise<void> = Promise.resolve()): Promise<AuditLog> {
+export function openRunAuditLog(auditDb: string | undefined, sqliteStart: Promise<void> = Promise.resolve()): Promise<RunLog> {
 	// Runs of dead controllers are looked for after the run's write-ahead record, not before it;
 	// a run's log needs one PostgreSQL connection (each costs a connect and its authentication).
-	const open = () => openAuditLog(auditDb, { recover: false, batchMs: RECORD_BATCH_MS, connections: 1, keeper: true });
+	const open = () => openRunLog(auditDb, { batchMs: RECORD_BATCH_MS, connections: 1 });
 	const log = startsAtOnce(auditDb) ? open() : sqliteStart.then(open);
 	log.catch(() => {}); // said once by the RunAudit, or moot for a run that stopped before dispatching
 	return log;
@@ -45,9 +48,40 @@ function startsAtOnce(auditDb: string | undefined): boolean {
 }
 
 /** Closes a log from openRunAuditLog that no RunAudit took (the run stopped before dispatching). */
-export function discardRunAuditLog(log: Promise<AuditLog>): Promise<void> {
+export function discardRunAuditLog(log: Promise<RunLog>): Promise<void> {
 	return log.then(
 		(l) => l.close(),
 		() => {},
 	);
+}
+
+/**
+ * A run's log (run-log-api.ts), for one-shot commands that open it once:
+ * through the log's audit keeper when one serves it (keeper/place.ts:
+ * unless $TAPFLEET_AUDIT_KEEP is 0), which then makes the run's records
+ * itself, so that this process loads none of the code that writes the log;
+ * else opened here (runs of dead controllers are looked for after the
+ * run's write-ahead record), and a keeper started once it is closed, for
+ * the next run.
+ */
+export async function openRunLog(spec: string | undefined, options: { batchMs: number; connections?: number }): Promise<RunLog> {
+	const target = parseAuditDb(spec);
+	let place: KeeperPlace | undefined;
+	try {
+		place = keeperPlace(target);
+	} catch (err) {
+		throw new AuditOpenError((err as Error).message);
+	}
+	if (place) {
+		try {
+			return await KeeperRunLog.open(place.socketPath, target.kind, options.batchMs);
+		} catch {
+			// no keeper (yet), or one that cannot serve this log: opened here, which says why if it cannot be
+		}
+	}
+	const { openAuditLog } = await import('./open.js');
+	const log = await openAuditLog(spec, { ...options, recover: false });
+	const kept = place;
+	if (kept) log.whenClosed(() => spawnKeeper(target, kept));
+	return log;
 }

@@ -10,18 +10,12 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { status } from '@grpc/grpc-js';
-import {
-	endReasonFromAgent,
-	identityFromCertificate,
-	journalFromSessions,
-	localIdentity,
-	newRunId,
-	type AuditLog,
-	type CompileRecord,
-	type EndReason,
-	type RefusalReason,
-	type RunRecorder,
-} from '../audit/index.js';
+// The audit's light modules only: through the audit keeper, a run loads none of the code that writes the log.
+import { endReasonFromAgent, journalFromSessions } from '../audit/agent-journal.js';
+import { identityFromCertificate, localIdentity } from '../audit/identity.js';
+import { newRunId } from '../audit/run-id.js';
+import type { RunLog, RunRecording } from '../audit/run-log-api.js';
+import type { CompileRecord, EndReason, RefusalReason } from '../audit/types.js';
 import { compileRecordOf, notDispatching } from '../audit/local-run.js';
 import { openRunAuditLog } from '../audit/run-log.js';
 import type { HostInfo, OutputRecord, SessionExit, SessionInfo } from '../../proto/gen/tapfleet/v1/agent.js';
@@ -131,23 +125,23 @@ export class RunAudit implements DispatchAuditHooks {
 	private readonly who: string;
 	private readonly names = new Map<string, string>();
 	private readonly state = new Map<string, HostState>();
-	private begun?: Promise<RunRecorder>;
+	private begun?: Promise<RunRecording>;
 	/** Hosts whose agent journals this run imports (decided after the write-ahead record). */
 	private importsDue?: Promise<Set<string>>;
 	/** Settles with the run's recorder once the write-ahead record is attempted: host records made earlier wait for it. */
-	private readonly ready: Promise<RunRecorder>;
-	private setReady!: (run: Promise<RunRecorder>) => void;
+	private readonly ready: Promise<RunRecording>;
+	private setReady!: (run: Promise<RunRecording>) => void;
 	private readonly writes: Promise<unknown>[] = [];
 	private interrupted = false;
 
 	/** The log being opened: opening overlaps the dispatch's start (connecting, Hello); the write-ahead record waits for it. */
-	private readonly log: Promise<AuditLog>;
+	private readonly log: Promise<RunLog>;
 	private readonly failedToOpen: Promise<void>;
 	/** Settles when the log is open or could not be (for benchmarks: how long opening takes). */
 	readonly opened: Promise<void>;
 
 	private constructor(
-		log: Promise<AuditLog>,
+		log: Promise<RunLog>,
 		private readonly o: RunAuditOptions,
 	) {
 		this.log = log;
@@ -176,7 +170,7 @@ export class RunAudit implements DispatchAuditHooks {
 	 * returns at once. A log that cannot be opened refuses the run (o.refuse,
 	 * once) and fails every host's module source, so nothing is loaded.
 	 */
-	static open(o: RunAuditOptions, log: Promise<AuditLog> = openRunAuditLog(o.auditDb)): RunAudit {
+	static open(o: RunAuditOptions, log: Promise<RunLog> = openRunAuditLog(o.auditDb)): RunAudit {
 		return new RunAudit(log, o);
 	}
 
@@ -189,20 +183,20 @@ export class RunAudit implements DispatchAuditHooks {
 	}
 
 	/** Records an audit write made while the run goes on (off the run's critical path); awaited in finish(). */
-	private track(write: Promise<unknown> | ((run: RunRecorder) => Promise<unknown>)): void {
+	private track(write: Promise<unknown> | ((run: RunRecording) => Promise<unknown>)): void {
 		const p = typeof write === 'function' ? this.ready.then(write) : write;
 		p.catch(() => {}); // reported by finish(), not as an unhandled rejection
 		this.writes.push(p);
 	}
 
 	/** The write-ahead dispatch record, once, with the first module of the run (and its compile record, if this run compiled it). */
-	private begin(moduleHash: string, scriptText: string, scriptHash?: string, compile?: CompileRecord): Promise<RunRecorder> {
+	private begin(moduleHash: string, scriptText: string, scriptHash?: string, compile?: CompileRecord): Promise<RunRecording> {
 		this.begun ??= this.writeAhead(moduleHash, scriptText, scriptHash, compile);
 		this.setReady(this.begun);
 		return this.begun;
 	}
 
-	private async writeAhead(moduleHash: string, scriptText: string, scriptHash?: string, compile?: CompileRecord): Promise<RunRecorder> {
+	private async writeAhead(moduleHash: string, scriptText: string, scriptHash?: string, compile?: CompileRecord): Promise<RunRecording> {
 		const log = await this.log;
 		// Made in the same turn as the write-ahead record, so it joins that commit
 		// (group-commit.ts): the compile precedes the dispatch in the chain, and no
@@ -226,15 +220,14 @@ export class RunAudit implements DispatchAuditHooks {
 		// marked interrupted.
 		const now = Date.now();
 		const hosts = this.remoteHostNames();
-		const checks = new Promise((loadsSent) => setTimeout(loadsSent, 0)).then(() => log.runChecks(hosts, now)); // one read for both
-		checks.catch(() => {}); // reported by the two that await it
-		this.importsDue = log.journalImportsDue(hosts, now, checks);
+		const after = new Promise((loadsSent) => setTimeout(loadsSent, 0)).then(() => log.afterWriteAhead(hosts, now)); // one read for both
+		this.importsDue = after.then((a) => a.importsDue);
 		this.importsDue.catch(() => {}); // reported by the imports that await it
-		this.track(log.recoverInterruptedRuns(checks));
+		this.track(after.then((a) => a.recovered));
 		return run;
 	}
 
-	private beginWith(mod: ModuleOnDisk): Promise<RunRecorder> {
+	private beginWith(mod: ModuleOnDisk): Promise<RunRecording> {
 		const moduleHash = sha256Hex(mod.manifestBytes);
 		const m = mod.manifest;
 		return this.begin(moduleHash, m.script.text, m.script.sha256, this.o.compiles ? compileRecordOf(this.who, moduleHash, m) : undefined);
@@ -337,7 +330,7 @@ export class RunAudit implements DispatchAuditHooks {
 	 * run finished.
 	 */
 	async finish(): Promise<void> {
-		let log: AuditLog;
+		let log: RunLog;
 		try {
 			log = await this.log;
 		} catch {
@@ -401,7 +394,7 @@ export class RunAudit implements DispatchAuditHooks {
 export function openRunAudit(
 	cli: { auditDb?: string; module?: string; e?: string; runtime?: string; detach?: boolean },
 	run: { script?: string; args: string[]; leaseSeconds: number; timeLimitSeconds: number; hosts: HostUri[]; embeddedLabel?: string; tls?: ClientTls },
-	log?: Promise<AuditLog>,
+	log?: Promise<RunLog>,
 ): Promise<RunAudit> {
 	return Promise.resolve(RunAudit.open({
 		auditDb: cli.auditDb,

@@ -1,13 +1,18 @@
 // The audit keeper (controller/audit/keeper/): a run's PostgreSQL log is
-// reached through a process that keeps it open between runs. Real keeper
-// processes, a real PostgreSQL, real Unix sockets.
+// reached through a process that keeps it open between runs and records the
+// run's steps itself. Real keeper processes, a real PostgreSQL, real Unix
+// sockets.
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditOpenError, openAuditLog, type AuditLog } from '../../controller/audit/open.js';
-import { KeeperBackend, REQUEST_TIMEOUT_MS } from '../../controller/audit/keeper/client.js';
+import { AuditOpenError, openAuditLog } from '../../controller/audit/open.js';
+import { openRunLog } from '../../controller/audit/run-log.js';
+import type { RunLog } from '../../controller/audit/run-log-api.js';
+import { KeeperConnection, REQUEST_TIMEOUT_MS } from '../../controller/audit/keeper/connection.js';
+import { KeeperRunLog } from '../../controller/audit/keeper/run-client.js';
 import { keeperPlace, KEEP_ENV, type KeeperPlace } from '../../controller/audit/keeper/place.js';
 import { encodeFrame, FrameReader, MAX_FRAME_BYTES } from '../../controller/audit/keeper/protocol.js';
 import { parseAuditDb } from '../../controller/audit/location.js';
@@ -19,7 +24,7 @@ process.env.XDG_STATE_HOME = state;
 delete process.env[KEEP_ENV];
 test.after.always(() => rmSync(state, { recursive: true, force: true }));
 
-const RUN_LOG = { recover: false, batchMs: 100, connections: 1, keeper: true } as const;
+const RUN_LOG = { batchMs: 100, connections: 1 } as const;
 
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
 	const until = Date.now() + ms;
@@ -31,7 +36,7 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms 
 
 async function answers(place: KeeperPlace, kind: 'sqlite' | 'postgres' = 'postgres'): Promise<boolean> {
 	try {
-		await (await KeeperBackend.connect(place.socketPath, kind)).close();
+		await (await KeeperConnection.connect(place.socketPath, kind)).close();
 		return true;
 	} catch {
 		return false;
@@ -65,7 +70,7 @@ async function withKeeper(fn: (db: TestDb, place: KeeperPlace) => Promise<void>)
 	const db = await makeTestDb('postgres');
 	try {
 		const place = placeOf(db);
-		await (await openAuditLog(db.spec, RUN_LOG)).close();
+		await (await openRunLog(db.spec, RUN_LOG)).close();
 		await waitFor('the keeper', () => answers(place));
 		await fn(db, place);
 	} finally {
@@ -74,7 +79,7 @@ async function withKeeper(fn: (db: TestDb, place: KeeperPlace) => Promise<void>)
 }
 
 /** One run's records: the write-ahead dispatch, a host's load and end, the finish. */
-async function recordRun(log: AuditLog, host = 'h1'): Promise<string> {
+async function recordRun(log: RunLog, host = 'h1'): Promise<string> {
 	const run = await log.beginDispatch({ who: 'alice', hosts: [host], moduleHash: 'm1', scriptText: 'probe begin { exit() }', options: {} });
 	await run.hostLoaded(host, { sessionId: 's1', loadedAtMs: Date.now() });
 	await run.hostEnded(host, { endedBy: 'exit', dropped: 0, outputBytes: 3, outputLines: 1, unloadedAtMs: Date.now() });
@@ -86,13 +91,13 @@ test.serial('a run opens a PostgreSQL log itself the first time, starts a keeper
 	const db = await makeTestDb('postgres');
 	try {
 		const place = placeOf(db);
-		const first = await openAuditLog(db.spec, RUN_LOG);
+		const first = await openRunLog(db.spec, RUN_LOG);
 		t.false(first.throughKeeper);
 		const run1 = await recordRun(first);
 		await first.close();
 		await waitFor('the keeper', () => answers(place));
 
-		const second = await openAuditLog(db.spec, RUN_LOG);
+		const second = await openRunLog(db.spec, RUN_LOG);
 		t.true(second.throughKeeper);
 		t.is(second.location, first.location, 'the keeper names the log as a direct open does (no password)');
 		t.notRegex(second.location, /tapfleet@|:tapfleet@/);
@@ -115,6 +120,78 @@ test.serial('a run opens a PostgreSQL log itself the first time, starts a keeper
 	}
 });
 
+test.serial('the keeper records a run for the process that opened it: a run whose process died unfinished is marked interrupted by the next', (t) =>
+	withKeeper(async (db) => {
+		// A child process begins a run through the keeper and exits without finishing it.
+		const runLogModule = new URL('../../controller/audit/run-log.js', import.meta.url).href;
+		const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
+			const { openRunLog } = await import(${JSON.stringify(runLogModule)});
+			const log = await openRunLog(process.argv[1], { batchMs: 100, connections: 1 });
+			const run = await log.beginDispatch({ who: 'bob', hosts: ['h9'], moduleHash: 'm9', scriptText: 'probe begin {}', options: {} });
+			console.log(log.throughKeeper, run.runId);
+			process.exit(0);`, db.spec], { encoding: 'utf8', env: process.env });
+		t.is(child.status, 0, child.stderr);
+		const [through, orphan] = child.stdout.trim().split(' ');
+		t.is(through, 'true');
+		const log = await openRunLog(db.spec, RUN_LOG);
+		try {
+			t.true(log.throughKeeper);
+			await log.beginDispatch({ who: 'alice', hosts: ['h1'], moduleHash: 'm1', scriptText: 'probe begin {}', options: {} });
+			t.true((await log.afterWriteAhead(['h1'], Date.now()).recovered).includes(orphan!));
+		} finally {
+			await log.close();
+		}
+		const direct = await openAuditLog(db.spec, { recover: false });
+		try {
+			const shown = await direct.show(orphan!);
+			t.is(shown.state, 'interrupted');
+			t.regex(shown.controller, new RegExp(`pid ${child.pid}\\b`), 'the run\'s controller is the process that asked, not the keeper');
+		} finally {
+			await direct.close();
+		}
+	}),
+);
+
+test.serial('a client that goes away without closing its run session: the records it made are committed all the same', (t) =>
+	withKeeper(async (db, place) => {
+		// A load batched for up to a minute, its answer still waiting for the batch when the connection drops.
+		const runId = 'abandon00001';
+		const answered: number[] = [];
+		await new Promise<void>((resolve, reject) => {
+			const reader = new FrameReader();
+			const s = connect(place.socketPath);
+			s.on('error', reject);
+			s.on('data', (d) => {
+				for (const a of reader.push(d) as { id: number; ok: boolean }[]) {
+					answered.push(a.id);
+					if (a.id === 3 && a.ok) {
+						s.write(encodeFrame({ id: 4, op: 'run.hostLoaded', args: [runId, 'h5', { sessionId: 's5', loadedAtMs: Date.now() }] }));
+						setTimeout(() => {
+							s.destroy();
+							resolve();
+						}, 1000);
+					}
+				}
+			});
+			s.write(Buffer.concat([
+				encodeFrame({ id: 1, op: 'hello', args: [] }),
+				encodeFrame({ id: 2, op: 'run.open', args: [{ hostname: 'elsewhere', pid: 1, startTicks: null }, 60_000] }),
+				encodeFrame({ id: 3, op: 'run.beginDispatch', args: [{ runId, who: 'carol', hosts: ['h5'], moduleHash: 'm5', scriptText: 'probe begin {}', options: {} }] }),
+			]));
+		});
+		t.deepEqual(answered.sort(), [1, 2, 3], 'the load was not committed while the client was there');
+		await waitFor('the load committed', async () => {
+			const direct = await openAuditLog(db.spec, { recover: false });
+			try {
+				return (await direct.show(runId)).hosts[0]!.state === 'loaded';
+			} finally {
+				await direct.close();
+			}
+		});
+		t.pass();
+	}),
+);
+
 test.serial('the socket and the keeper log are this user\'s only', (t) =>
 	withKeeper(async (db, place) => {
 		t.is(statSync(join(state, 'tapfleet', 'keepers')).mode & 0o777, 0o700);
@@ -128,7 +205,7 @@ test.serial('the socket and the keeper log are this user\'s only', (t) =>
 
 test.serial('a duplicate run id is refused through the keeper as without it (the error keeps its code)', (t) =>
 	withKeeper(async (db, place) => {
-		const log = await openAuditLog(db.spec, RUN_LOG);
+		const log = await openRunLog(db.spec, RUN_LOG);
 		try {
 			t.true(log.throughKeeper);
 			const rec = { runId: 'abcdef012345', who: 'alice', hosts: ['h1'], moduleHash: 'm1', scriptText: 'probe begin {}', options: {} };
@@ -147,13 +224,13 @@ test.serial('a killed keeper leaves a stale socket: the next run opens the log i
 		await waitFor('the keeper to die', () => exited(killed));
 		t.true(existsSync(place.socketPath), 'the socket file is left behind');
 
-		const run = await openAuditLog(db.spec, RUN_LOG);
+		const run = await openRunLog(db.spec, RUN_LOG);
 		t.false(run.throughKeeper);
 		await recordRun(run);
 		await run.close();
 		await waitFor('a new keeper', () => answers(place));
 		t.not(keeperPid(place), killed);
-		const next = await openAuditLog(db.spec, RUN_LOG);
+		const next = await openRunLog(db.spec, RUN_LOG);
 		t.true(next.throughKeeper);
 		await next.close();
 	}),
@@ -161,7 +238,7 @@ test.serial('a killed keeper leaves a stale socket: the next run opens the log i
 
 test.serial('a keeper killed during a run: the run\'s later records fail with a clear error, nothing hangs', (t) =>
 	withKeeper(async (db, place) => {
-		const log = await openAuditLog(db.spec, { ...RUN_LOG, batchMs: 0 });
+		const log = await openRunLog(db.spec, { ...RUN_LOG, batchMs: 0 });
 		t.true(log.throughKeeper);
 		const run = await log.beginDispatch({ who: 'alice', hosts: ['h1'], moduleHash: 'm1', scriptText: 'probe begin {}', options: {} });
 		process.kill(keeperPid(place), 'SIGKILL');
@@ -188,7 +265,7 @@ test.serial('a keeper that accepts but does not answer (stopped): the run opens 
 				// gone
 			}
 		});
-		const log = await openAuditLog(db.spec, RUN_LOG);
+		const log = await openRunLog(db.spec, RUN_LOG);
 		t.false(log.throughKeeper);
 		t.false(existsSync(place.socketPath), 'its socket is removed, so the next run does not wait for it too');
 		await recordRun(log);
@@ -205,11 +282,11 @@ test.serial('a request the keeper does not answer in time fails with a clear err
 	withKeeper(async (_db, place) => {
 		t.is(REQUEST_TIMEOUT_MS, 60_000);
 		// (its hello has its own bound, 5 s: a loaded machine may take longer than 0.5 s to answer first)
-		const client = await KeeperBackend.connect(place.socketPath, 'postgres', 500);
+		const client = await KeeperRunLog.open(place.socketPath, 'postgres', 100, 500);
 		const pid = keeperPid(place);
 		process.kill(pid, 'SIGSTOP');
 		try {
-			await t.throwsAsync(client.head(), { message: `the audit keeper at ${place.socketPath} did not answer (head) within 0.5 s` });
+			await t.throwsAsync(client.endBatching(), { message: `the audit keeper at ${place.socketPath} did not answer (run.endBatching) within 0.5 s` });
 		} finally {
 			process.kill(pid, 'SIGCONT');
 			await client.close();
@@ -224,7 +301,7 @@ test.serial('a keeper stops once idle for its time, removing its socket', async 
 	try {
 		const place = placeOf(db);
 		t.is(place.idleMs, 1000);
-		await (await openAuditLog(db.spec, RUN_LOG)).close();
+		await (await openRunLog(db.spec, RUN_LOG)).close();
 		await waitFor('the keeper', () => answers(place));
 		await waitFor('the keeper to stop', () => !existsSync(place.socketPath), 15_000);
 		await waitFor('its last words', () => /stopped: idle/.test(readFileSync(place.logPath, 'utf8')));
@@ -240,12 +317,12 @@ test.serial(`${KEEP_ENV}=0 means no keeper; a value that is not whole seconds in
 	try {
 		process.env[KEEP_ENV] = '0';
 		t.is(keeperPlace(parseAuditDb(db.spec)), undefined);
-		const log = await openAuditLog(db.spec, RUN_LOG);
+		const log = await openRunLog(db.spec, RUN_LOG);
 		t.false(log.throughKeeper);
 		await log.close();
 		for (const bad of ['-1', '1.5', 'soon', '86401']) {
 			process.env[KEEP_ENV] = bad;
-			const err = await t.throwsAsync(openAuditLog(db.spec, RUN_LOG), { instanceOf: AuditOpenError });
+			const err = await t.throwsAsync(openRunLog(db.spec, RUN_LOG), { instanceOf: AuditOpenError });
 			t.is(err!.message, `${KEEP_ENV}=${bad}: give the seconds an audit keeper stays after the last run, 0 to 86400 (0: no keeper)`);
 		}
 		process.env[KEEP_ENV] = '86400';
@@ -260,7 +337,7 @@ test.serial('a SQLite log is opened by the run itself (no keeper)', async (t) =>
 	const db = await makeTestDb('sqlite');
 	try {
 		t.is(keeperPlace(parseAuditDb(db.spec)), undefined);
-		const log = await openAuditLog(db.spec, RUN_LOG);
+		const log = await openRunLog(db.spec, RUN_LOG);
 		t.false(log.throughKeeper);
 		await log.close();
 	} finally {
@@ -293,9 +370,18 @@ test.serial('a keeper answers malformed requests with an error, drops a client t
 
 		const unknownOp = await rawExchange(place.socketPath, encodeFrame({ id: 7, op: 'dropTable', args: [] }));
 		t.deepEqual(unknownOp.answers, [{ id: 7, ok: false, error: { message: 'audit keeper: malformed request' } }]);
-		const badArgs = await rawExchange(place.socketPath, encodeFrame({ id: 8, op: 'append', args: [[{ kind: 'dispatch', atMs: 'noon' }], true] }));
+		const badArgs = await rawExchange(place.socketPath, encodeFrame({ id: 8, op: 'run.open', args: [{ hostname: 1 }, 100] }));
 		t.like(badArgs.answers[0], { id: 8, ok: false });
-		t.regex((badArgs.answers[0] as { error: { message: string } }).error.message, /bad append request: event 0's atMs is not a number/);
+		t.regex((badArgs.answers[0] as { error: { message: string } }).error.message, /bad run.open request: the controller is not a process tag/);
+		const noSession = await rawExchange(place.socketPath, encodeFrame({ id: 9, op: 'run.endBatching', args: [] }));
+		t.regex((noSession.answers[0] as { error: { message: string } }).error.message, /bad run.endBatching request: no run.open first/);
+		const badRecord = await rawExchange(place.socketPath, Buffer.concat([
+			encodeFrame({ id: 1, op: 'run.open', args: [{ hostname: 'h', pid: 1, startTicks: null }, 0] }),
+			encodeFrame({ id: 2, op: 'run.beginDispatch', args: [{ who: 'alice', hosts: 'h1', moduleHash: 'm', scriptText: '', options: {} }] }),
+			encodeFrame({ id: 3, op: 'run.hostLoaded', args: ['nosuchrun', 'h1', {}] }),
+		]));
+		t.like(badRecord.answers.find((a) => (a as { id: number }).id === 2), { ok: false, error: { message: 'a dispatch needs at least one host' } });
+		t.like(badRecord.answers.find((a) => (a as { id: number }).id === 3), { ok: false, error: { message: 'audit keeper: bad run.hostLoaded request: run nosuchrun was not begun in this session' } });
 
 		const header = Buffer.alloc(4);
 		header.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);

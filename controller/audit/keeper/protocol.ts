@@ -1,12 +1,14 @@
 // The wire between a run's audit log and the audit keeper (keeper/README in
 // docs/audit.md, "The audit keeper"): a Unix stream socket carrying frames,
 // each a 4-byte big-endian length and that many bytes of UTF-8 JSON.
-// A request names one AuditBackend method and its arguments; the answer
-// carries the same id. Requests on one connection may overlap (the answers
-// come in the order the keeper finishes them).
+// A request names one AuditBackend method and its arguments, or (`run.*`)
+// one step of a run that the keeper records itself (run-session.ts: the
+// run's AuditWriter lives in the keeper); the answer carries the same id.
+// Requests on one connection may overlap (the answers come in the order the
+// keeper finishes them).
 
 /** Bumped whenever a request or an answer changes shape; part of the socket's name, so old and new never meet. */
-export const KEEPER_PROTOCOL = 1;
+export const KEEPER_PROTOCOL = 2;
 
 /**
  * Largest frame either side accepts. A run's largest request is its
@@ -32,7 +34,30 @@ export const KEEPER_OPS = [
 	'noteJournalImports',
 	'runChecks',
 ] as const;
-export type KeeperOp = (typeof KEEPER_OPS)[number];
+
+/**
+ * A run's steps (RunLog, run-log-api.ts), recorded by the keeper for the
+ * process that opened the run session: run.open first, run.close last.
+ */
+export const KEEPER_RUN_OPS = [
+	'run.open',
+	'run.recordCompile',
+	'run.beginDispatch',
+	'run.hostLoaded',
+	'run.hostEnded',
+	'run.hostRefused',
+	'run.finish',
+	'run.importsDue',
+	'run.recovered',
+	'run.importAgentJournal',
+	'run.noteJournalImports',
+	'run.endBatching',
+	'run.close',
+] as const;
+export type KeeperRunOp = (typeof KEEPER_RUN_OPS)[number];
+/** A backend method (AuditBackend), or hello. */
+export type KeeperBackendOp = (typeof KEEPER_OPS)[number];
+export type KeeperOp = KeeperBackendOp | KeeperRunOp;
 
 export interface KeeperRequest {
 	id: number;

@@ -5,26 +5,26 @@
 // nothing unchecked reaches the backend.
 import type { AuditBackend, EventFilter } from '../backend.js';
 import { EVENT_KINDS, type EventKind, type NewEvent } from '../event.js';
-import type { KeeperOp } from './protocol.js';
+import type { KeeperBackendOp } from './protocol.js';
 
 export class KeeperRequestError extends Error {}
 
 const KINDS: ReadonlySet<string> = new Set(EVENT_KINDS);
 
-function fail(op: string, what: string): never {
+export function fail(op: string, what: string): never {
 	throw new KeeperRequestError(`audit keeper: bad ${op} request: ${what}`);
 }
 
-function count(op: string, args: unknown[], n: number, optional = 0): void {
+export function count(op: string, args: unknown[], n: number, optional = 0): void {
 	if (args.length < n || args.length > n + optional) fail(op, `${args.length} arguments, expected ${optional ? `${n}-${n + optional}` : n}`);
 }
 
-function num(op: string, v: unknown, what: string): number {
+export function num(op: string, v: unknown, what: string): number {
 	if (typeof v !== 'number' || !Number.isFinite(v)) fail(op, `${what} is not a number`);
 	return v;
 }
 
-function str(op: string, v: unknown, what: string): string {
+export function str(op: string, v: unknown, what: string): string {
 	if (typeof v !== 'string') fail(op, `${what} is not a string`);
 	return v;
 }
@@ -33,7 +33,7 @@ function strOrNull(op: string, v: unknown, what: string): string | null {
 	return v === null ? null : str(op, v, what);
 }
 
-function strings(op: string, v: unknown, what: string): string[] {
+export function strings(op: string, v: unknown, what: string): string[] {
 	if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail(op, `${what} is not a list of strings`);
 	return v as string[];
 }
@@ -76,7 +76,7 @@ function filter(op: string, v: unknown): EventFilter {
  * answer's value is what that method returned, Maps as lists of entries
  * (JSON has no Map; client.ts turns them back).
  */
-export async function serveRequest(backend: AuditBackend, op: KeeperOp, args: unknown[]): Promise<unknown> {
+export async function serveRequest(backend: AuditBackend, op: KeeperBackendOp, args: unknown[]): Promise<unknown> {
 	switch (op) {
 		case 'hello':
 			fail(op, 'hello is answered by the server');

@@ -1,12 +1,13 @@
-// The audit keeper's socket: serves one open AuditBackend to the runs of
-// this user, until it has been idle long enough or its socket is taken away.
+// The audit keeper's socket: records the runs of this user in its one open
+// log (run-session.ts), until it has been idle long enough or its socket is
+// taken away.
 import { lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AuditBackend } from '../backend.js';
-import { encodeFrame, errorOf, FrameReader, KEEPER_OPS, type KeeperAnswer, type KeeperHello, type KeeperOp } from './protocol.js';
-import { serveRequest } from './requests.js';
+import { encodeFrame, errorOf, FrameReader, KEEPER_RUN_OPS, type KeeperAnswer, type KeeperHello, type KeeperRunOp } from './protocol.js';
+import { KeeperRunSession } from './run-session.js';
 
-const OPS: ReadonlySet<string> = new Set(KEEPER_OPS);
+const OPS: ReadonlySet<string> = new Set(['hello', ...KEEPER_RUN_OPS]);
 
 /** How often the keeper checks that its socket is still its own (a new keeper or a removed directory ends it). */
 const SOCKET_CHECK_MS = 5000;
@@ -105,13 +106,14 @@ function answers(path: string): Promise<boolean> {
 }
 
 /**
- * One client: its requests run one after the other, in the order sent (as
- * on the one connection a run's log has without a keeper), each answered
- * when done. A frame that cannot be read ends the connection.
+ * One client: its hello answered, its run steps (run.*) started as they
+ * arrive, in order, and answered as each settles (run-session.ts). A frame
+ * that cannot be read ends the connection; a run session left open is
+ * committed then.
  */
 function serveConnection(backend: AuditBackend, socket: Socket, hello: () => Promise<KeeperHello>, log: (line: string) => void, active: () => void): void {
 	const reader = new FrameReader();
-	let queue: Promise<void> = Promise.resolve();
+	let run: KeeperRunSession | undefined;
 	const answer = (a: KeeperAnswer) => {
 		if (socket.destroyed) return;
 		let frame: Buffer;
@@ -139,17 +141,15 @@ function serveConnection(backend: AuditBackend, socket: Socket, hello: () => Pro
 				answer({ id, ok: false, error: { message: 'audit keeper: malformed request' } });
 				continue;
 			}
-			const op = r.op as KeeperOp;
-			const args = r.args;
-			queue = queue.then(async () => {
-				try {
-					answer({ id, ok: true, value: op === 'hello' ? await hello() : await serveRequest(backend, op, args) });
-				} catch (err) {
-					answer({ id, ok: false, error: errorOf(err) });
-				}
-				active();
-			});
+			const step = r.op === 'hello' ? hello() : (run ??= new KeeperRunSession(backend)).serve(r.op as KeeperRunOp, r.args);
+			step.then(
+				(value) => answer({ id, ok: true, value: value ?? null }),
+				(err) => answer({ id, ok: false, error: errorOf(err) }),
+			).finally(active);
 		}
 	});
 	socket.on('error', () => {}); // a client that went away: its 'close' follows
+	socket.on('close', () => {
+		run?.abandon().catch((err: Error) => log(`a run's last records were not written: ${err.message}`));
+	});
 }

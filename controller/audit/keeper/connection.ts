@@ -1,15 +1,12 @@
-// A run's side of the audit keeper: an AuditBackend whose every method is a
-// request to the keeper process, which holds the log open (keeper/main.ts).
-// What a method promises is unchanged: an append settles once the keeper's
-// backend has committed it (flushed to disk when durable).
+// A client's connection to the audit keeper (keeper/main.ts): requests
+// framed as protocol.ts says, each answered by id, bounded in time. Used by
+// the keeper's AuditBackend (client.ts) and by a run's log (run-client.ts).
 import { rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import type { AuditBackend, EventFilter, RunChecks } from '../backend.js';
-import type { ChainHead, EventRow, NewEvent } from '../event.js';
 import { LATEST_SCHEMA_VERSION } from '../migrations.js';
 import { encodeFrame, FrameReader, KEEPER_PROTOCOL, type KeeperAnswer, type KeeperError, type KeeperHello, type KeeperOp } from './protocol.js';
 
-/** A keeper that accepted the connection but does not say hello in this time is not used (the run opens the log itself, and removes its socket: client.ts connect). Generous: a keeper on a loaded machine must not be taken for a wedged one. */
+/** A keeper that accepted the connection but does not say hello in this time is not used (the run opens the log itself, and removes its socket: connect below). Generous: a keeper on a loaded machine must not be taken for a wedged one. */
 const HELLO_TIMEOUT_MS = 5000;
 
 /**
@@ -36,50 +33,65 @@ function backendError(e: KeeperError): Error {
 	return Object.assign(new Error(e.message), e.code === undefined ? {} : { code: e.code }, e.constraint === undefined ? {} : { constraint: e.constraint });
 }
 
-export class KeeperBackend implements AuditBackend {
+export class KeeperConnection {
 	private readonly waiting = new Map<number, Waiting>();
 	private nextId = 1;
 	private gone?: Error;
 	/** close() was called: the socket stays referenced until it has closed (a late answer must not unref it). */
 	private closing = false;
 
-	private where = '';
+	/** The keeper's hello: where the log lives (a file, or a URL without its password). */
+	location = '';
 
 	private constructor(
 		private readonly socket: Socket,
-		private readonly socketPath: string,
-		readonly kind: 'sqlite' | 'postgres',
+		readonly socketPath: string,
 		private readonly timeoutMs: number,
 	) {}
-
-	/** Where the log lives (the keeper's backend's location: a file, or a URL without its password). */
-	get location(): string {
-		return this.where;
-	}
 
 	/**
 	 * Connects to the keeper at `socketPath` and checks it serves a log of
 	 * `kind` in this protocol and schema version; `timeoutMs` bounds every
 	 * request after that.
 	 */
-	static async connect(socketPath: string, kind: 'sqlite' | 'postgres', timeoutMs = REQUEST_TIMEOUT_MS): Promise<KeeperBackend> {
-		const socket = await new Promise<Socket>((resolve, reject) => {
-			const s = connect(socketPath);
-			s.once('connect', () => {
-				s.off('error', reject);
-				resolve(s);
+	static async connect(socketPath: string, kind: 'sqlite' | 'postgres', timeoutMs = REQUEST_TIMEOUT_MS): Promise<KeeperConnection> {
+		return (await KeeperConnection.connectWith(socketPath, kind, null, timeoutMs)).conn;
+	}
+
+	/**
+	 * connect(), with a first request sent right behind the hello (one
+	 * round trip, not two, where every process waits its turn for a CPU);
+	 * its answer is `first`, for a keeper that passed the hello's checks.
+	 */
+	static async connectWith(
+		socketPath: string,
+		kind: 'sqlite' | 'postgres',
+		request: { op: KeeperOp; args: unknown[] } | null,
+		timeoutMs = REQUEST_TIMEOUT_MS,
+	): Promise<{ conn: KeeperConnection; first: Promise<unknown> }> {
+		const socket = connect(socketPath);
+		const connected = new Promise<void>((resolve, reject) => {
+			socket.once('connect', () => {
+				socket.off('error', reject);
+				resolve();
 			});
-			s.once('error', (err) => reject(new KeeperUnavailableError(`no audit keeper at ${socketPath}: ${err.message}`)));
+			socket.once('error', (err) => reject(new KeeperUnavailableError(`no audit keeper at ${socketPath}: ${err.message}`)));
 		});
-		const client = new KeeperBackend(socket, socketPath, kind, timeoutMs);
+		const client = new KeeperConnection(socket, socketPath, timeoutMs);
 		client.listen();
+		// Written at once (the socket buffers them until connected), in this order: the keeper serves them so.
+		const hello = client.call('hello', [], HELLO_TIMEOUT_MS) as Promise<KeeperHello>;
+		const first = request ? client.call(request.op, request.args) : Promise.resolve(null);
+		hello.catch(() => {}); // awaited below, unless the connect failed first
+		first.catch(() => {}); // the caller's, once the hello passed
 		try {
-			const hello = (await client.call('hello', [], HELLO_TIMEOUT_MS)) as KeeperHello;
-			if (hello?.protocol !== KEEPER_PROTOCOL || hello.schemaVersion !== LATEST_SCHEMA_VERSION || hello.kind !== kind) {
+			await connected;
+			const said = await hello;
+			if (said?.protocol !== KEEPER_PROTOCOL || said.schemaVersion !== LATEST_SCHEMA_VERSION || said.kind !== kind) {
 				throw new KeeperUnavailableError(`the audit keeper at ${socketPath} serves another version or log`);
 			}
-			client.where = hello.location;
-			return client;
+			client.location = said.location;
+			return { conn: client, first };
 		} catch (err) {
 			socket.destroy();
 			// A keeper that accepts but does not answer (stopped, wedged) would cost every run this
@@ -123,7 +135,8 @@ export class KeeperBackend implements AuditBackend {
 		this.socket.unref(); // like pg's idle connections: a process that forgot to close still exits
 	}
 
-	private call(op: KeeperOp, args: unknown[], timeoutMs = this.timeoutMs): Promise<unknown> {
+	/** One request; settles with the keeper's answer (or its error, or a time-out). */
+	call(op: KeeperOp, args: unknown[], timeoutMs = this.timeoutMs): Promise<unknown> {
 		if (this.gone) return Promise.reject(this.gone);
 		const id = this.nextId++;
 		let frame: Buffer;
@@ -143,55 +156,7 @@ export class KeeperBackend implements AuditBackend {
 		});
 	}
 
-	/** The keeper checked the log's schema when it said hello (keeper/main.ts). */
-	async migrate(): Promise<void> {}
-
-	append(events: NewEvent[], durable: boolean): Promise<EventRow[]> {
-		return this.call('append', [events, durable]) as Promise<EventRow[]>;
-	}
-
-	find(filter: EventFilter, limit: number): Promise<EventRow[]> {
-		return this.call('find', [filter, limit]) as Promise<EventRow[]>;
-	}
-
-	eventsOfRuns(runIds: readonly string[], onHosts?: readonly string[]): Promise<EventRow[]> {
-		return this.call('eventsOfRuns', onHosts === undefined ? [runIds] : [runIds, onHosts]) as Promise<EventRow[]>;
-	}
-
-	sessionEvents(host: string, sessionId: string): Promise<EventRow[]> {
-		return this.call('sessionEvents', [host, sessionId]) as Promise<EventRow[]>;
-	}
-
-	runIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
-		return this.call('runIdsWithPrefix', [prefix, limit]) as Promise<string[]>;
-	}
-
-	openDispatches(sinceMs: number): Promise<EventRow[]> {
-		return this.call('openDispatches', [sinceMs]) as Promise<EventRow[]>;
-	}
-
-	scan(afterSeq: number, uptoSeq: number, limit: number): Promise<EventRow[]> {
-		return this.call('scan', [afterSeq, uptoSeq, limit]) as Promise<EventRow[]>;
-	}
-
-	head(): Promise<ChainHead> {
-		return this.call('head', []) as Promise<ChainHead>;
-	}
-
-	async lastJournalImports(hosts: readonly string[]): Promise<Map<string, number>> {
-		return new Map((await this.call('lastJournalImports', [hosts])) as [string, number][]);
-	}
-
-	async noteJournalImports(hosts: readonly string[], atMs: number): Promise<void> {
-		await this.call('noteJournalImports', [hosts, atMs]);
-	}
-
-	async runChecks(hosts: readonly string[], sinceMs: number, interruptedLimit: number): Promise<RunChecks> {
-		const c = (await this.call('runChecks', [hosts, sinceMs, interruptedLimit])) as { open: EventRow[]; lastImports: [string, number][]; interrupted: EventRow[] };
-		return { open: c.open, lastImports: new Map(c.lastImports), interrupted: c.interrupted };
-	}
-
-	/** Ends this run's connection; the keeper stays for the next run. */
+	/** Ends the connection; the keeper stays for the next run. */
 	close(): Promise<void> {
 		this.gone ??= new Error('the audit log is closed');
 		this.closing = true;
