@@ -151,6 +151,9 @@ const BUILTINS: Record<string, Builtin> = {
 	isinstr: (b, [s, t]) => `((tap_long)(${strpos(b, s!, t!)} >= 0))`,
 	strpos: (b, [s, t]) => strpos(b, s!, t!),
 	target: longOf('tap_target'),
+	// tz_gmtoff(), tz_name(): the loader's time zone when it started (tzinfo.stp)
+	tz_gmtoff: longOf('tap_tz_gmtoff'),
+	tz_name: stringInto((b, s) => b.line(`tap_tz_name(${s});`)),
 	// the pid of the process running the module's user side (taprun), as stap's stp_pid is stapio's
 	stp_pid: (b) => { userOnly(b, 'stp_pid'); return 'tap_stp_pid()'; },
 	substr: stringInto((b, d, [s, st, n]) => {

@@ -1298,6 +1298,23 @@ fault:
 		v_ = 0; \
 	(tap_long)v_; })
 
+/* tz_gmtoff(), tz_name(): taprun's time zone when it started (seconds west of UTC; its abbreviation) */
+static __always_inline tap_long tap_tz_gmtoff(void)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+
+	return s ? s->tz_gmtoff : 0;
+}
+
+static __always_inline void tap_tz_name(char *dst)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+
+	dst[0] = '\0';
+	if (s)
+		bpf_probe_read_kernel_str(dst, MAXSTRINGLEN < TAP_TZ_NAME_LEN ? MAXSTRINGLEN : TAP_TZ_NAME_LEN, s->tz_name);
+}
+
 /* target(): the process given with taprun -x (0 without) */
 static __always_inline tap_long tap_target(void)
 {

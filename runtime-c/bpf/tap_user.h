@@ -154,6 +154,8 @@ tap_long tap_gid(void);
 tap_long tap_cpu(void);
 tap_long tap_gettimeofday_ns(void);
 tap_long tap_target(void);
+tap_long tap_tz_gmtoff(void);
+void tap_tz_name(char *dst);
 tap_long tap_stp_pid(void);
 void tap_print_ustack(const char *stk);
 void tap_tokenize(char *dst, const char *input, const char *delim);

@@ -265,6 +265,16 @@ API tap_long tap_target(void)
 	return tap_rt.session ? tap_rt.session->target : 0;
 }
 
+API tap_long tap_tz_gmtoff(void)
+{
+	return tap_rt.session ? tap_rt.session->tz_gmtoff : 0;
+}
+
+API void tap_tz_name(char *dst)
+{
+	snprintf(dst, MAXSTRINGLEN, "%s", tap_rt.session ? tap_rt.session->tz_name : "");
+}
+
 /* stp_pid(): the loader's own pid, as stap's is stapio's. */
 API tap_long tap_stp_pid(void)
 {

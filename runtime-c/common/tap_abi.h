@@ -66,6 +66,9 @@ enum tap_errcode {
 	TAP_E_COUNT
 };
 
+/* tz_name()'s room, its terminating NUL included. */
+#define TAP_TZ_NAME_LEN 16
+
 /* Per-session counters, one slot each in a per-CPU array. */
 enum tap_counter {
 	TAP_CNT_LOST = 0,	/* records dropped: ring buffer full */
@@ -85,6 +88,8 @@ struct tap_session {
 	__s64 boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	__u64 ncpus;		/* possible CPUs: per-CPU values to combine */
 	__s64 target;		/* target(): taprun -x PID, else 0 */
+	__s64 tz_gmtoff;	/* tz_gmtoff(): seconds west of UTC at taprun's start */
+	char tz_name[TAP_TZ_NAME_LEN];	/* tz_name(): the zone's abbreviation then */
 };
 
 /* Ring buffer records. Every record starts with this header. */

@@ -644,6 +644,23 @@ module_param_named(maxerrors, tap_maxerrors, uint, 0400);
 module_param_named(maxskipped, tap_maxskipped, uint, 0400);
 module_param(bufsize, uint, 0400);
 MODULE_PARM_DESC(bufsize, "bytes of the output channel (a power of two)");
+/* tz_gmtoff() and tz_name(): the loader's time zone when it loaded the module */
+static long tz_gmtoff;
+static char *tz_name = "";
+module_param(tz_gmtoff, long, 0400);
+MODULE_PARM_DESC(tz_gmtoff, "seconds west of UTC");
+module_param(tz_name, charp, 0400);
+MODULE_PARM_DESC(tz_name, "the time zone's abbreviation");
+
+tap_long tap_tz_gmtoff(void)
+{
+	return tz_gmtoff;
+}
+
+void tap_tz_name(char *dst)
+{
+	strscpy(dst, tz_name ? tz_name : "", MAXSTRINGLEN);
+}
 
 static struct proc_dir_entry *proc_dir;
 

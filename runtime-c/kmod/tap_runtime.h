@@ -171,6 +171,8 @@ tap_long tap_addr(struct tap_context *c);
 /* user_mode(): 1 where the probe's registers are user space's (uprobes, samples taken there) */
 tap_long tap_user_mode(struct tap_context *c);
 tap_long tap_uaddr(void);
+tap_long tap_tz_gmtoff(void);
+void tap_tz_name(char *dst);
 tap_long tap_task_parent(tap_long t);
 tap_long tap_task_pid(tap_long t);
 tap_long tap_task_tid(tap_long t);

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include "kmod_run.h"
 #include "user_rt.h"
+#include "timezone.h"
 
 /* How often the channels are drained: the module never wakes us. */
 #define POLL_MS 100
@@ -248,13 +249,16 @@ static void report_init_failure(int kmsg, const char *name, int err)
 
 static int load(const struct module_files *files, const struct options *o)
 {
-	char params[200];
+	char params[256], zone[TAP_TZ_NAME_LEN];
+	long long west;
 	int fd, kmsg, ret, err;
 
+	tap_local_timezone(&west, zone, sizeof(zone));
 	snprintf(params, sizeof(params),
-		 "maxmapentries=%u maxerrors=%u maxskipped=%u bufsize=%u",
+		 "maxmapentries=%u maxerrors=%u maxskipped=%u bufsize=%u tz_gmtoff=%lld%s%s",
 		 o->load.maxmapentries, o->load.maxerrors, o->load.maxskipped,
-		 (o->load.ringbuf_mib ? o->load.ringbuf_mib : RINGBUF_DEFAULT_MIB) << 20);
+		 (o->load.ringbuf_mib ? o->load.ringbuf_mib : RINGBUF_DEFAULT_MIB) << 20,
+		 west, zone[0] ? " tz_name=" : "", zone);
 	fd = open(files->kernel_module, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		tap_report_fatal("cannot open %s: %s", files->kernel_module,

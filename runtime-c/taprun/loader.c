@@ -22,6 +22,7 @@
 #include "detach.h"
 #include "loader.h"
 #include "tap_uprobe_spec.h"
+#include "timezone.h"
 #include "uprobe_multi.h"
 #include "user_rt.h"
 
@@ -226,6 +227,7 @@ struct loaded_module *module_load(const struct module_files *files,
 	struct loaded_module *lm = calloc(1, sizeof(*lm));
 	const struct tap_build_limits *limits;
 	const struct tap_module *mod;
+	long long west;
 	char err[256];
 	int ret;
 
@@ -267,6 +269,8 @@ struct loaded_module *module_load(const struct module_files *files,
 	tap_rt.session->boot_to_real_ns = boot_to_real_ns();
 	tap_rt.session->ncpus = tap_rt.ncpus;
 	tap_rt.session->target = opt->target_pid;
+	tap_local_timezone(&west, tap_rt.session->tz_name, TAP_TZ_NAME_LEN);
+	tap_rt.session->tz_gmtoff = west;
 	lm->rb = ring_buffer__new(
 		bpf_map__fd(bpf_object__find_map_by_name(lm->obj, "tap_events")),
 		tap_rt_handle_record, NULL, NULL);

@@ -186,6 +186,14 @@ probe end {
 		t.is(got.run.stdout, 'kill 1 0\nreturn 1 0\n');
 	});
 
+	test.serial('kmod: tz_gmtoff(), tz_name() and tz_ctime(): the loader\'s time zone, passed as module parameters', async (t) => {
+		t.timeout(900_000);
+		const r = await compileAndRun(fleet, release(), 'probe begin { printf("%d %s %d\\n", tz_gmtoff(), tz_name(), tz_ctime(0) == ctime(0 - tz_gmtoff()) . " " . tz_name()) exit() }');
+		t.is(r.status, 0, r.stderr);
+		// the guest's agent runs without TZ: its C library's default zone
+		t.regex(r.stdout, /^-?\d+ [A-Za-z0-9+-]+ 1\n$/);
+	});
+
 	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) printf("[%s]\\n", thread_indent(2)) exit() }');

@@ -146,6 +146,20 @@ test('ppid(), pexecname(), euid(), egid(), ktime_get_ns(), randint() on both sid
 	t.is(wide.stdout, '');
 });
 
+test('tz_gmtoff(), tz_name() and tz_ctime(): taprun\'s time zone (TZ) when it started, on both sides, as staprun passes it', async (t) => {
+	const script = 'probe begin { printf("user: %d %s %s\\n", tz_gmtoff(), tz_name(), tz_ctime(0)) }'
+		+ ' probe syscall.execve { if (pid() == target()) printf("kernel: %d %s %s\\n", tz_gmtoff(), tz_name(), tz_ctime(86400)) }';
+	for (const [tz, west, name, at0, atDay] of [
+		['IST-5:30', -19800, 'IST', 'Thu Jan  1 05:30:00 1970', 'Fri Jan  2 05:30:00 1970'],
+		['UTC0', 0, 'UTC', 'Thu Jan  1 00:00:00 1970', 'Fri Jan  2 00:00:00 1970'],
+		['EST5', 18000, 'EST', 'Wed Dec 31 19:00:00 1969', 'Thu Jan  1 19:00:00 1970'],
+	] as const) {
+		const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script], { env: { ...process.env, TZ: tz } });
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, `user: ${west} ${name} ${at0} ${name}\nkernel: ${west} ${name} ${atDay} ${name}\n`, tz);
+	}
+});
+
 test('ctime() as stap\'s (UTC, 24 characters, 32 bits of seconds) on both sides; its errors outside that range', async (t) => {
 	const script = 'probe begin { printf("user: %s|%s|%s\\n", ctime(0), ctime(2147483647), ctime(-2147483648)) }'
 		+ ' probe syscall.execve { if (pid() == target()) printf("kernel: %s|%s|%d\\n", ctime(951782400), ctime(-1), strlen(ctime())) }';
