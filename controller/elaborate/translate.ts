@@ -254,6 +254,12 @@ export class Translator {
 			if (e.name === '$$vars' || e.name === '$$parms') return this.prettyVars(e, sc, true);
 		}
 		if (e.name === '$$vars' || e.name === '$$parms' || e.name === '$$locals') return this.prettyVars(e, sc);
+		// a return probe's value, as stap prints it ($return is absent elsewhere: the error below)
+		const returned = e.name === '$$return' && e.components.length === 0 ? sc.targets.get('$return') : undefined;
+		if (returned) {
+			sc.usedTargets.set(returned.name, returned);
+			return this.syntheticSprintf(e.tok, 'return=0x%x', [{ kind: 'var', tok: e.tok, type: returned.type, variable: returned }]);
+		}
 		let name = e.name;
 		let components = e.components;
 		// `$args[N]` on raw sys_enter: the Nth argument.

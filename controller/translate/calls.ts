@@ -7,6 +7,7 @@ import type { Body } from './body.js';
 import { cIdent } from './c-text.js';
 import { TranslateError } from './module-context.js';
 import { firstArgRegister } from '../elaborate/syscall-tapset.js';
+import { probePointValue } from './probe-points.js';
 
 /** The C function of a script function. */
 export function functionName(mangled: string): string {
@@ -169,7 +170,9 @@ const BUILTINS: Record<string, Builtin> = {
 	toupper: stringInto((b, d, [s]) => b.line(b.side === 'kernel' ? `tap_case(${d}, ${inBuffer(b, s!)}, 1);` : `tap_gen_case(${d}, ${s}, 1);`)),
 	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,
 	strtol: (b, [s, base]) => { userOnly(b, 'strtol'); return `((tap_long)strtoll(${s}, NULL, (int)(${base})))`; },
-	pp: (b) => b.mod.stringLiteral(b.probePoint),
+	// pp(), ppfunc(): the probe point, and the function it names (in a function: the calling probe's)
+	pp: (b) => probePointValue(b, 'point'),
+	ppfunc: (b) => probePointValue(b, 'function'),
 	print_backtrace: backtraceOf('print_backtrace', 'tap_print_backtrace'),
 	// the user stack of the probed event; symbolized by the user side through the process's mappings
 	print_ubacktrace: backtraceOf('print_ubacktrace', 'tap_print_ubacktrace'),

@@ -34,6 +34,8 @@ export class ModuleContext {
 	readonly helpers: string[] = [];
 	/** kmod: one compilation with both sides on, so kernel-only functions work in every handler. */
 	bothSides = false;
+	/** The sides whose script functions call pp() or ppfunc() (probe-points.ts). */
+	readonly probePointLookups = new Set<Side>();
 	/** bpf: the syscall probes dispatched from raw tracepoints (syscall-dispatch.ts). */
 	syscallDispatch: ReadonlyMap<ConcreteProbe, DispatchedProbe> = new Map();
 	/** Per array, per string key column: whether every key given there so far is a task's name (16 bytes at most). */

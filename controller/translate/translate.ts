@@ -14,6 +14,7 @@ import { uprobeSpec } from './uprobe-spec.js';
 import { globalDeclarations } from './declarations.js';
 import { formatAndLocationTables, manifestLists, moduleDescriptor } from './module-tables.js';
 import { functionPrototype, genFunction, genProbe, type HandlerCode } from './handlers.js';
+import { probePointHelper } from './probe-points.js';
 import { ModuleContext, type Side, TranslateError } from './module-context.js';
 import { recursiveFunctions, reachableFunctions } from './walk.js';
 import { cString, cStringRaw } from './c-text.js';
@@ -163,6 +164,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 	}
 
 	const frames: NonNullable<HandlerCode['frame']>[] = [];
+	const points: Record<Side, Map<number, string>> = { kernel: new Map(), user: new Map() };
 	for (const p of probes) {
 		const index = table.length;
 		const kind = probeKind(p);
@@ -170,7 +172,10 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		code[sideOf(kind)].push(handler.code);
 		if (handler.frame) frames.push(handler.frame);
 		table.push({ point: p.point, kind, desc: describe(mod, p, index) });
+		points[sideOf(kind)].set(index, p.point);
 	}
+	// before the functions that call it (they come first on each side)
+	for (const side of ['kernel', 'user'] as const) code[side].unshift(...probePointHelper(mod, side, points[side]));
 
 	// In .rodata by name: clang 14 puts a static string array in .rodata.str1.1 but
 	// describes it in .rodata's BTF, which the kernel refuses (and bpf_loop needs BTF).

@@ -194,6 +194,13 @@ probe end {
 		t.regex(r.stdout, /^-?\d+ [A-Za-z0-9+-]+ 1\n$/);
 	});
 
+	test.serial('kmod: pp() and ppfunc() in a function are the calling probe\'s, as on bpf', async (t) => {
+		t.timeout(900_000);
+		const r = await compileAndRun(fleet, release(), 'function where() { return sprintf("%s|%s", pp(), ppfunc()) } probe begin { println(where()) } probe timer.ms(50) { println(where()) exit() } probe end { println(where()) }');
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, 'begin|\ntimer.ms(50)|\nend|\n');
+	});
+
 	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) printf("[%s]\\n", thread_indent(2)) exit() }');

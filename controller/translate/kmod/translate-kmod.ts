@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConcreteProbe, FunctionDef, Program } from '../../elaborate/program.js';
 import { Body } from '../body.js';
 import { argumentRegisters } from '../calls.js';
+import { probePointHelper } from '../probe-points.js';
 import { cLong } from '../c-text.js';
 import { globalDeclarations } from '../declarations.js';
 import { formatAndLocationTables, manifestLists, moduleDescriptor } from '../module-tables.js';
@@ -192,11 +193,14 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 	}
 	const fns = reachableFunctions(probes.flatMap((p) => [p.body, p.condition])).filter((f): f is FunctionDef => f.body.kind === 'script');
 	code.push(...fns.map(functionPrototype), ...fns.map((f) => heapFrame(genFunction(mod, f, 'user').code)));
+	const points = new Map<number, string>();
 	for (const p of probes) {
 		const index = table.length;
 		code.push(genKmodProbe(mod, p, index));
 		table.push({ point: p.point, kind: p.event.kind, desc: kmodDescriptor(p, index) });
+		points.set(index, p.point);
 	}
+	code.unshift(...probePointHelper(mod, 'user', points)); // before the functions that call it
 	if (!table.length) throw new TranslateError(null, 'the script has no probes to run');
 
 	const source = [

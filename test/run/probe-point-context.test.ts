@@ -1,0 +1,41 @@
+// pp() and ppfunc() where the script asks: a probe's handler (the point, as
+// a literal), and a script function called from several probes (the calling
+// probe's, looked up by its index), on both sides; $$return in return
+// probes; ppfunc() of points without a function.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot, run, tapfleet } from '../parse/helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tapfleet-ppfunc-'));
+const prog = join(dir, 'args');
+execFileSync('gcc', ['-O2', '-g', '-Wall', '-Werror', '-o', prog, join(repoRoot, 'test/fixtures/regargs/args.c')]);
+
+test('pp() and ppfunc() in a function are those of the probe that called it, kernel and user side; $$return of a process return probe', async (t) => {
+	const fn = `process("${prog}").function("probe_args")`;
+	const script = 'function where() { return sprintf("%s|%s", pp(), ppfunc()) }'
+		+ ' probe begin { printf("begin %s [%s]\\n", where(), ppfunc()) }'
+		+ ` probe ${fn} { if (pid() == target()) printf("call %s\\n", where()) }`
+		+ ` probe ${fn}.return { if (pid() == target()) printf("return %s %s %s\\n", where(), ppfunc(), $$return) }`
+		+ ' probe syscall.kill { if (pid() == target()) printf("kill %s\\n", where()) }'
+		+ ' probe end { printf("end %s\\n", where()) }';
+	const r = await run(tapfleet, ['run', '-c', prog, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// the program's own line aside; its probe_args() returns -5 + 4000000000 + 2^40 + 4 + 5 + 6
+	t.is(r.stdout.split('\n').filter((l) => !l.startsWith('110351')).join('\n'), [
+		'begin begin| []',
+		`call ${fn}|probe_args`,
+		`return ${fn}.return|probe_args probe_args return=0x${(4000000010n + (1n << 40n)).toString(16)}`,
+		'kill kernel.trace("syscalls:sys_enter_kill")|',
+		'end end|',
+		'',
+	].join('\n'));
+});
+
+test('$$return where there is no return value is the located error of an unknown target variable', async (t) => {
+	const r = await run(tapfleet, ['compile', '-p4', '-e', 'probe syscall.getppid { println($$return) }']);
+	t.is(r.status, 1);
+	t.regex(r.stderr, /^semantic error: unable to find tracepoint variable '\$\$return' \(alternatives: \$\$parms \$\$vars\): identifier '\$\$return' at <input>:1:33$/m);
+});
