@@ -21,7 +21,9 @@ export function readChain(b: Body, base: string, steps: readonly number[], size:
 }
 
 export function genMember(b: Body, e: MemberRead, gen: ExprGen): string {
-	if (b.side !== 'kernel' && !b.mod.bothSides) b.unsupported(e.tok, '@cast (kernel memory)');
+	// an address with no pointer to load on the way (&@cast(0, "T")[1]: sizeof) is arithmetic, on any side
+	const readsMemory = !e.addressOf || e.steps.length > 1;
+	if (readsMemory && b.side !== 'kernel' && !b.mod.bothSides) b.unsupported(e.tok, '@cast (kernel memory)');
 	if (e.steps.length > 16) b.unsupported(e.tok, `a chain of ${e.steps.length} members (at most 16)`);
 	const base = b.longTemp();
 	b.line(`${base} = ${gen(b, e.base)};`);

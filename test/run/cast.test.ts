@@ -41,3 +41,10 @@ test('what @cast cannot resolve is a located error: unknown type, unknown member
 		t.regex(r.stderr, want, script);
 	}
 });
+
+test('an address with no memory read on the way (&@cast(0, "T")[1]: sizeof.stpm\'s @cast_sizeof) works in user-side probes too', async (t) => {
+	const r = await run(tapfleet, ['run', '-e', 'probe begin { printf("%d %d %d\\n", @cast_sizeof("task_struct") > 1000, &@cast(0, "task_struct")->pid > 0, @cast_module_sizeof("kernel", "struct list_head")) exit() }']);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 1 16\n');
+});
+
