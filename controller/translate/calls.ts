@@ -176,6 +176,8 @@ const BUILTINS: Record<string, Builtin> = {
 	print_backtrace: backtraceOf('print_backtrace', 'tap_print_backtrace'),
 	// the user stack of the probed event; symbolized by the user side through the process's mappings
 	print_ubacktrace: backtraceOf('print_ubacktrace', 'tap_print_ubacktrace'),
+	// the same, each frame as "name+0xOFF" (or its address where no symbol is)
+	print_ubacktrace_brief: backtraceOf('print_ubacktrace_brief', 'tap_print_ubacktrace_brief'),
 	// ubacktrace(): the user stack as hex addresses; print_ustack()/sprint_ustack() name them on the user side
 	ubacktrace: stringInto((b, s, _args, e) => {
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'ubacktrace() outside a kernel-side probe handler body');

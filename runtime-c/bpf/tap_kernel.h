@@ -462,9 +462,10 @@ static __always_inline void tap_print_backtrace(struct tap_context *c, void *ctx
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
-/* print_ubacktrace(): the user stack, by address and by file and offset,
- * resolved by the user side through the files' symbols. */
-static __always_inline void tap_print_ubacktrace(struct tap_context *c, void *ctx)
+/* print_ubacktrace() (flags 0) and print_ubacktrace_brief() (TAP_USTACK_BRIEF):
+ * the user stack, by address and by file and offset, resolved by the user
+ * side through the files' symbols. */
+static __always_inline void tap_user_stack_record(struct tap_context *c, void *ctx, __u32 flags)
 {
 	struct tap_rec_ubacktrace *r;
 
@@ -476,12 +477,15 @@ static __always_inline void tap_print_ubacktrace(struct tap_context *c, void *ct
 	r->hdr.kind = TAP_REC_UBACKTRACE;
 	r->hdr.id = c->probe;
 	r->pid = bpf_get_current_pid_tgid() >> 32;
-	r->reserved = 0;
+	r->flags = flags;
 	r->bytes = bpf_get_stack(ctx, r->frames, sizeof(r->frames), BPF_F_USER_STACK);
 	r->id_bytes = bpf_get_stack(ctx, r->ids, sizeof(r->ids),
 				    BPF_F_USER_STACK | BPF_F_USER_BUILD_ID);
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
+
+#define tap_print_ubacktrace(c, ctx) tap_user_stack_record(c, ctx, 0)
+#define tap_print_ubacktrace_brief(c, ctx) tap_user_stack_record(c, ctx, TAP_USTACK_BRIEF)
 
 /*
  * ubacktrace(): the user stack as stap's string of addresses,

@@ -184,7 +184,7 @@ static void learn_probed_files(void)
 	}
 }
 
-/* The frames of a user stack, as print_ubacktrace(). */
+/* The frames of a user stack, as print_ubacktrace() (or its brief form). */
 static void print_ubacktrace(const struct tap_rec_ubacktrace *r, size_t size)
 {
 	/* the module's MAXBACKTRACE (room) decides where ids start */
@@ -196,7 +196,7 @@ static void print_ubacktrace(const struct tap_rec_ubacktrace *r, size_t size)
 	n = n < 0 ? 0 : n > (__s64)room ? (__s64)room : n;
 	nids = nids < 0 ? 0 : nids > (__s64)room ? (__s64)room : nids;
 	learn_probed_files();
-	tap_print_user_stack(&tap_rt.out, r->pid, r->frames, n, ids, nids);
+	tap_print_user_stack(&tap_rt.out, r->pid, r->frames, n, ids, nids, r->flags & TAP_USTACK_BRIEF);
 }
 
 int tap_rt_handle_record(void *ctx, void *data, size_t size)

@@ -333,11 +333,26 @@ static const char *path_of_build_id(const unsigned char id[20], __u32 pid, struc
 	return known_path(id);
 }
 
-static void print_frame(struct tap_buf *o, __u64 addr, const char *path, __u64 off)
+/* A frame without a symbol: its address (as stap's brief form), or where in which file. */
+static void print_address(struct tap_buf *o, __u64 addr, const char *path, __u64 off, int brief)
+{
+	struct tap_value v[3] = { { (long long)addr, NULL }, { 0, path }, { (long long)off, NULL } };
+
+	if (brief || !path)
+		tap_format(o, TAP_STREAM_FIELD_MAX, brief ? "%p\n" : " %p\n", v, 1);
+	else
+		tap_format(o, TAP_STREAM_FIELD_MAX, " %p [%s+%#lx]\n", v, 3);
+}
+
+static void print_frame(struct tap_buf *o, __u64 addr, const char *path, __u64 off, int brief)
 {
 	const struct usym *s = lookup(file_symbols(path), off);
 
-	if (s) {
+	if (s && brief) {
+		struct tap_value v[2] = { { 0, s->name }, { (long long)(off - s->off), NULL } };
+
+		tap_format(o, TAP_STREAM_FIELD_MAX, "%s+%#lx\n", v, 2);
+	} else if (s) {
 		struct tap_value v[5] = {
 			{ (long long)addr, NULL }, { 0, s->name },
 			{ (long long)(off - s->off), NULL }, { (long long)s->size, NULL },
@@ -346,14 +361,12 @@ static void print_frame(struct tap_buf *o, __u64 addr, const char *path, __u64 o
 
 		tap_format(o, TAP_STREAM_FIELD_MAX, " %p : %s+%#lx/%#lx [%s]\n", v, 5);
 	} else {
-		struct tap_value v[3] = { { (long long)addr, NULL }, { 0, path }, { (long long)off, NULL } };
-
-		tap_format(o, TAP_STREAM_FIELD_MAX, " %p [%s+%#lx]\n", v, 3);
+		print_address(o, addr, path, off, brief);
 	}
 }
 
 void tap_print_user_stack(struct tap_buf *o, __u32 pid, const __u64 *frames, size_t n,
-			  const struct tap_stack_id *ids, size_t nids)
+			  const struct tap_stack_id *ids, size_t nids, int brief)
 {
 	struct umap *maps = calloc(TAP_USYM_MAPS_MAX, sizeof(*maps));
 	struct umap *scratch = NULL;	/* other processes' maps, read once needed */
@@ -370,7 +383,7 @@ void tap_print_user_stack(struct tap_buf *o, __u32 pid, const __u64 *frames, siz
 			if (addr >= maps[m].start && addr < maps[m].end)
 				break;
 		if (m < nmaps) {
-			print_frame(o, addr, maps[m].path, addr - maps[m].start + maps[m].pgoff);
+			print_frame(o, addr, maps[m].path, addr - maps[m].start + maps[m].pgoff, brief);
 			continue;
 		}
 		/* the process is gone: its file by build-id, as the kernel saw it */
@@ -379,15 +392,11 @@ void tap_print_user_stack(struct tap_buf *o, __u32 pid, const __u64 *frames, siz
 				scratch = calloc(TAP_USYM_MAPS_MAX, sizeof(*scratch));
 			path = scratch ? path_of_build_id(ids[i].build_id, pid, scratch) : NULL;
 			if (path) {
-				print_frame(o, addr, path, ids[i].offset);
+				print_frame(o, addr, path, ids[i].offset, brief);
 				continue;
 			}
 		}
-		{
-			struct tap_value v = { (long long)addr, NULL };
-
-			tap_format(o, TAP_STREAM_FIELD_MAX, " %p\n", &v, 1);
-		}
+		print_address(o, addr, NULL, 0, brief);
 	}
 	free(scratch);
 	free(maps);
@@ -449,14 +458,11 @@ void tap_print_ustack_string(struct tap_buf *o, const char *stk)
 					break;
 			if (m < sn->n) {
 				print_frame(o, addr, sn->maps[m].path,
-					    addr - sn->maps[m].start + sn->maps[m].pgoff);
+					    addr - sn->maps[m].start + sn->maps[m].pgoff, 0);
 				break;
 			}
 		}
-		if (i == nsnapshots) {
-			struct tap_value v = { (long long)addr, NULL };
-
-			tap_format(o, TAP_STREAM_FIELD_MAX, " %p\n", &v, 1);
-		}
+		if (i == nsnapshots)
+			print_address(o, addr, NULL, 0, 0);
 	}
 }

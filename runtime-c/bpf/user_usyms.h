@@ -15,10 +15,11 @@
  * (while it runs):
  * " 0x000055d0c0a5f1a9 : main+0x19/0x40 [/usr/bin/prog]\n"; a frame in a
  * file without a symbol there: " 0x... [/usr/bin/prog+0x1a9]\n"; a frame
- * outside any mapped file, or of a process gone: " 0x...\n".
+ * outside any mapped file, or of a process gone: " 0x...\n". `brief`
+ * (print_ubacktrace_brief()): "main+0x19\n", or "0x...\n" without a symbol.
  */
 void tap_print_user_stack(struct tap_buf *o, __u32 pid, const __u64 *frames, size_t n,
-			  const struct tap_stack_id *ids, size_t nids);
+			  const struct tap_stack_id *ids, size_t nids, int brief);
 
 /* Makes a file's build-id known (the module's probed files), for frames of processes gone. */
 void tap_usyms_learn_file(const char *path);

@@ -143,10 +143,13 @@ struct tap_stack_id {
  * and offset, taken at the event, so that a process gone by the time the
  * record is read still has its frames named.
  */
+/* tap_rec_ubacktrace.flags */
+#define TAP_USTACK_BRIEF 1
+
 struct tap_rec_ubacktrace {
 	struct tap_rec_hdr hdr;	/* id = probe index */
 	__u32 pid;		/* the process (tgid) whose stack it is */
-	__u32 reserved;
+	__u32 flags;		/* TAP_USTACK_BRIEF: print_ubacktrace_brief() */
 	__s64 bytes;		/* of frames filled (bpf_get_stack); < 0: none */
 	__s64 id_bytes;		/* of ids filled */
 	__u64 frames[MAXBACKTRACE];	/* innermost first */

@@ -39,6 +39,13 @@ test('a process still running: frames named through its mappings', async (t) => 
 	assertStack(t, r.stdout);
 });
 
+test('print_ubacktrace_brief(): each frame as stap\'s brief form, "name+0xOFF"', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', prog, '-e', `probe process("${prog}").function("inner") { if (pid() == target()) print_ubacktrace_brief() }`]);
+	t.is(r.status, 0, r.stderr);
+	const lines = r.stdout.split('\n').filter((l) => /^\w+\+0x[0-9a-f]+$|^0x[0-9a-f]+$/.test(l));
+	t.deepEqual(lines.slice(0, 3).map((l) => l.replace(/\+0x[0-9a-f]+$/, '')), ['inner', 'outer', 'main'], r.stdout);
+});
+
 test('print_ubacktrace() where there is no user stack of an event is refused by name', async (t) => {
 	const r = await run(tapfleet, ['compile', '-p3', '-e', 'probe begin { print_ubacktrace() }']);
 	t.is(r.status, 1);
