@@ -207,7 +207,10 @@ export class Body {
 		return `{ if (c->last_error) goto ${this.errTarget}; goto out; }`;
 	}
 
+	/** The builtin call being generated (calls.ts): where an error without a location of its own points. */
+	callTok?: Token;
+
 	unsupported(tok: Token | null, what: string): never {
-		throw new TranslateError(tok, `${what} is not supported in ${this.side === 'kernel' ? 'kernel-side probes' : 'user-side probes'} by the bpf runtime yet`);
+		throw new TranslateError(tok ?? this.callTok ?? null, `${what} is not supported in ${this.side === 'kernel' ? 'kernel-side probes' : 'user-side probes'} by the bpf runtime yet`);
 	}
 }

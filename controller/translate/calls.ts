@@ -385,7 +385,13 @@ export function genCall(b: Body, e: Call, gen: ExprGen): string {
 		const op = f.body.kind === 'runtime' ? f.body.operation : f.name;
 		const builtin = BUILTINS[op] ?? BUILTINS[f.name];
 		if (!builtin) throw new TranslateError(e.tok, `function ${f.name}() is not available in the bpf runtime yet`);
-		return builtin(b, args, e);
+		const outer = b.callTok;
+		b.callTok = e.tok;
+		try {
+			return builtin(b, args, e);
+		} finally {
+			b.callTok = outer;
+		}
 	}
 	return callScript(b, e, args);
 }

@@ -201,6 +201,13 @@ probe end {
 		t.is(r.stdout, 'begin|\ntimer.ms(50)|\nend|\n');
 	});
 
+	test.serial('kmod: the tapsets in the language: probe oneshot, pstrace() (in a begin probe too, where kmod runs it in the kernel), @this1, @cast_sizeof', async (t) => {
+		t.timeout(900_000);
+		const r = await compileAndRun(fleet, release(), 'probe oneshot { @this1 = 7; p = pstrace(task_current()); printf("%d %d %d\\n", p =~ "^( [^()]+\\\\([0-9]+\\\\))+$", @this1, @cast_sizeof("struct list_head")) } probe end { println("end") }');
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, '1 7 16\nend\n');
+	});
+
 	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) printf("[%s]\\n", thread_indent(2)) exit() }');
