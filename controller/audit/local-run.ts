@@ -7,6 +7,9 @@ import { hostname } from 'node:os';
 import { sha256Hex } from './event.js';
 import { localIdentity } from './identity.js';
 import { openRunLog } from './run-log.js';
+// A local run's log is a SQLite file unless told otherwise, opened here: its code comes with this
+// module's, not after it (a dynamic import then would wait for its turn behind the module lookup).
+import './open.js';
 import type { RunLog, RunRecording } from './run-log-api.js';
 import type { CompileRecord, EndReason } from './types.js';
 

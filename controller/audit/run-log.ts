@@ -3,7 +3,6 @@
 // start opening its log before it loads the fleet's code, reads keys or
 // looks up its module: the connection (PostgreSQL: TCP, SCRAM, a query) is
 // then mostly made before the dispatch's TLS handshakes take the event loop.
-import { KeeperRunLog } from './keeper/run-client.js';
 import { keeperPlace, spawnKeeper, type KeeperPlace } from './keeper/place.js';
 import { parseAuditDb } from './location.js';
 import { AuditOpenError } from './open-error.js';
@@ -34,7 +33,9 @@ export function openRunAuditLog(auditDb: string | undefined, sqliteStart: Promis
 	// Runs of dead controllers are looked for after the run's write-ahead record, not before it;
 	// a run's log needs one PostgreSQL connection (each costs a connect and its authentication).
 	const open = () => openRunLog(auditDb, { batchMs: RECORD_BATCH_MS, connections: 1 });
-	const log = startsAtOnce(auditDb) ? open() : sqliteStart.then(open);
+	const atOnce = startsAtOnce(auditDb);
+	if (!atOnce) logOpening().catch(() => {}); // its code loads while the caller goes on (a failure: the open says it)
+	const log = atOnce ? open() : sqliteStart.then(open);
 	log.catch(() => {}); // said once by the RunAudit, or moot for a run that stopped before dispatching
 	return log;
 }
@@ -74,14 +75,24 @@ export async function openRunLog(spec: string | undefined, options: { batchMs: n
 	}
 	if (place) {
 		try {
+			const { KeeperRunLog } = await import('./keeper/run-client.js');
 			return await KeeperRunLog.open(place.socketPath, target.kind, options.batchMs);
 		} catch {
 			// no keeper (yet), or one that cannot serve this log: opened here, which says why if it cannot be
 		}
 	}
-	const { openAuditLog } = await import('./open.js');
+	const { openAuditLog } = await logOpening();
 	const log = await openAuditLog(spec, { ...options, recover: false });
 	const kept = place;
 	if (kept) log.whenClosed(() => spawnKeeper(target, kept));
 	return log;
 }
+
+let opening: Promise<typeof import('./open.js')> | undefined;
+
+/** The code that opens and writes a log in this process (not loaded by a run through the keeper). */
+function logOpening(): Promise<typeof import('./open.js')> {
+	opening ??= import('./open.js');
+	return opening;
+}
+
