@@ -3,6 +3,8 @@
 // start opening its log before it loads the fleet's code, reads keys or
 // looks up its module: the connection (PostgreSQL: TCP, SCRAM, a query) is
 // then mostly made before the dispatch's TLS handshakes take the event loop.
+// (small, and loaded with this module: a kept log's connection starts without waiting for more code)
+import { KeeperRunLog } from './keeper/run-client.js';
 import { keeperPlace, spawnKeeper, type KeeperPlace } from './keeper/place.js';
 import { parseAuditDb } from './location.js';
 import { AuditOpenError } from './open-error.js';
@@ -75,7 +77,6 @@ export async function openRunLog(spec: string | undefined, options: { batchMs: n
 	}
 	if (place) {
 		try {
-			const { KeeperRunLog } = await import('./keeper/run-client.js');
 			return await KeeperRunLog.open(place.socketPath, target.kind, options.batchMs);
 		} catch {
 			// no keeper (yet), or one that cannot serve this log: opened here, which says why if it cannot be
