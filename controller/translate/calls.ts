@@ -7,7 +7,7 @@ import type { Body } from './body.js';
 import { cIdent } from './c-text.js';
 import { TranslateError } from './module-context.js';
 import { firstArgRegister } from '../elaborate/syscall-tapset.js';
-import { probePointValue } from './probe-points.js';
+import { probeFunctionValue, probePointValue } from './probe-points.js';
 
 /** The C function of a script function. */
 export function functionName(mangled: string): string {
@@ -173,6 +173,7 @@ const BUILTINS: Record<string, Builtin> = {
 	// pp(), ppfunc(): the probe point, and the function it names (in a function: the calling probe's)
 	pp: (b) => probePointValue(b, 'point'),
 	ppfunc: (b) => probePointValue(b, 'function'),
+	probefunc: (b, _args, e) => probeFunctionValue(b, () => BUILTINS.addr!(b, [], e)),
 	print_backtrace: backtraceOf('print_backtrace', 'tap_print_backtrace'),
 	// the user stack of the probed event; symbolized by the user side through the process's mappings
 	print_ubacktrace: backtraceOf('print_ubacktrace', 'tap_print_ubacktrace'),

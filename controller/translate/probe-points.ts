@@ -27,6 +27,26 @@ export function probePointValue(b: Body, what: 'point' | 'function'): string {
 	return s;
 }
 
+/** Events that interrupt the kernel somewhere: probefunc() names where. */
+const SAMPLED: ReadonlySet<string> = new Set(['perf', 'profile']);
+
+/**
+ * probefunc(): the probed function where the point names one (as
+ * ppfunc(): stap names the probed function at entry and at return alike),
+ * else, for a sample of the kernel, the function it interrupted
+ * (symname(addr()), `addr` its C), else "". In a script function, the
+ * calling probe's ppfunc().
+ */
+export function probeFunctionValue(b: Body, addr: () => string): string {
+	if (b.isFunction) return probePointValue(b, 'function');
+	const fn = functionOfPoint(b.probePoint);
+	const kernel = b.side === 'kernel' || b.mod.bothSides;
+	if (fn || !kernel || !SAMPLED.has(b.shared.eventKind)) return b.mod.stringLiteral(fn);
+	const s = b.strTemp();
+	b.line(`tap_symname(${s}, ${addr()});`);
+	return s;
+}
+
 /**
  * The helper for `side`, over `points` (probe table index -> probe point),
  * or nothing when no function there asked; its string literals join the

@@ -39,3 +39,18 @@ test('$$return where there is no return value is the located error of an unknown
 	t.is(r.status, 1);
 	t.regex(r.stderr, /^semantic error: unable to find tracepoint variable '\$\$return' \(alternatives: \$\$parms \$\$vars\): identifier '\$\$return' at <input>:1:33$/m);
 });
+
+test('probefunc(): the probed function at entry and return, in a function the calling probe\'s; the kernel function a profile sample interrupted; "" elsewhere', async (t) => {
+	const fn = `process("${prog}").function("probe_args")`;
+	const script = 'function f() { return probefunc() }'
+		+ ` probe ${fn}, ${fn}.return { if (pid() == target()) printf("%s %s\\n", probefunc(), f()) }`
+		+ ' probe begin { printf("begin [%s]\\n", probefunc()) }';
+	const r = await run(tapfleet, ['run', '-c', prog, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout.split('\n').filter((l) => !l.startsWith('110351')).join('\n'), 'begin []\nprobe_args probe_args\nprobe_args probe_args\n');
+	// dd keeps a CPU busy in the kernel (copying zeroes); a sample of user space is the address's, unnamed
+	const profile = await run(tapfleet, ['run', '-c', 'dd if=/dev/zero of=/dev/null bs=1M count=1000000', '-T', '5', '-e', 'global n probe timer.profile { if (!user_mode() && !n++) { println(probefunc() =~ "^[A-Za-z_][A-Za-z0-9_.]*$" ? "named" : probefunc()); exit() } }']);
+	t.is(profile.status, 0, profile.stderr);
+	t.is(profile.stdout, 'named\n');
+});
+

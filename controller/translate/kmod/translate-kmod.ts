@@ -130,6 +130,7 @@ function genKmodProbe(mod: ModuleContext, p: ConcreteProbe, index: number): stri
 	const name = `probe_${index}`;
 	const b = new Body(mod, 'user', name, false);
 	b.probePoint = p.point;
+	b.shared.eventKind = p.event.kind;
 	argumentRegisters(b, p);
 	kmodProbeFilter(b, p);
 	for (const v of p.locals) {
