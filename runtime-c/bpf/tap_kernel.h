@@ -1316,7 +1316,8 @@ static __always_inline void tap_tz_name(char *dst)
 
 	dst[0] = '\0';
 	if (s)
-		bpf_probe_read_kernel_str(dst, MAXSTRINGLEN < TAP_TZ_NAME_LEN ? MAXSTRINGLEN : TAP_TZ_NAME_LEN, s->tz_name);
+		bpf_probe_read_kernel_str(dst, MAXSTRINGLEN < TAP_TZ_NAME_LEN ?
+					  MAXSTRINGLEN : TAP_TZ_NAME_LEN, s->tz_name);
 }
 
 /* target(): the process given with taprun -x (0 without) */
