@@ -1,6 +1,6 @@
 // A client's connection to the audit keeper (keeper/main.ts): requests
-// framed as protocol.ts says, each answered by id, bounded in time. Used by
-// the keeper's AuditBackend (client.ts) and by a run's log (run-client.ts).
+// framed as protocol.ts says, each answered by id, bounded in time. A run's
+// log through the keeper (run-client.ts) is its only user.
 import { rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { LATEST_SCHEMA_VERSION } from '../migrations.js';

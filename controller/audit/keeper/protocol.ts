@@ -1,9 +1,9 @@
 // The wire between a run's audit log and the audit keeper (keeper/README in
 // docs/audit.md, "The audit keeper"): a Unix stream socket carrying frames,
 // each a 4-byte big-endian length and that many bytes of UTF-8 JSON.
-// A request names one AuditBackend method and its arguments, or (`run.*`)
-// one step of a run that the keeper records itself (run-session.ts: the
-// run's AuditWriter lives in the keeper); the answer carries the same id.
+// A request is the client's hello, or one step of a run (`run.*`) that the
+// keeper records itself (run-session.ts: the run's AuditWriter lives in the
+// keeper); the answer carries the same id.
 // Requests on one connection may overlap (the answers come in the order the
 // keeper finishes them).
 
@@ -12,28 +12,11 @@ export const KEEPER_PROTOCOL = 2;
 
 /**
  * Largest frame either side accepts. A run's largest request is its
- * write-ahead append: a dispatch row with the script text (at most 1 MiB,
- * LIMITS.scriptTextBytes) and a pending row per host (at most 10,000); the
- * largest answer is a run's rows. 64 MiB leaves room for both many times over.
+ * write-ahead dispatch, with the script text (at most 1 MiB,
+ * LIMITS.scriptTextBytes) and its hosts (at most 10,000), or a journal
+ * import (at most 100,000 entries). 64 MiB leaves room many times over.
  */
 export const MAX_FRAME_BYTES = 64 << 20;
-
-/** The AuditBackend methods a keeper serves (close is the client's own). */
-export const KEEPER_OPS = [
-	'hello',
-	'migrate',
-	'append',
-	'find',
-	'eventsOfRuns',
-	'sessionEvents',
-	'runIdsWithPrefix',
-	'openDispatches',
-	'scan',
-	'head',
-	'lastJournalImports',
-	'noteJournalImports',
-	'runChecks',
-] as const;
 
 /**
  * A run's steps (RunLog, run-log-api.ts), recorded by the keeper for the
@@ -55,9 +38,8 @@ export const KEEPER_RUN_OPS = [
 	'run.close',
 ] as const;
 export type KeeperRunOp = (typeof KEEPER_RUN_OPS)[number];
-/** A backend method (AuditBackend), or hello. */
-export type KeeperBackendOp = (typeof KEEPER_OPS)[number];
-export type KeeperOp = KeeperBackendOp | KeeperRunOp;
+/** The client's hello (first on a connection), or a run's step. */
+export type KeeperOp = 'hello' | KeeperRunOp;
 
 export interface KeeperRequest {
 	id: number;
