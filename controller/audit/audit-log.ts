@@ -209,6 +209,8 @@ export class AuditWriter {
 	 * of dead controllers marked interrupted.
 	 */
 	afterWriteAhead(hosts: readonly string[], nowMs: number): AfterWriteAhead {
+		// no agent journals to import (a local run): the recovery's own read only
+		if (hosts.length === 0) return { importsDue: Promise.resolve(new Set()), recovered: this.recoverInterruptedRuns() };
 		const checks = this.runChecks(hosts, nowMs);
 		checks.catch(() => {}); // reported by the two that await it
 		return { importsDue: this.journalImportsDue(hosts, nowMs, checks), recovered: this.recoverInterruptedRuns(checks) };

@@ -38,7 +38,9 @@ export class KeeperRunSession {
 		return this.writer;
 	}
 
+	/** A run begun in this session (which is open). */
 	private run(op: string, runId: unknown): RunRecorder {
+		this.open(op);
 		const run = this.runs.get(str(op, runId, 'the run id'));
 		if (!run) fail(op, `run ${String(runId)} was not begun in this session`);
 		return run;
@@ -75,21 +77,17 @@ export class KeeperRunSession {
 			}
 			case 'run.hostLoaded':
 				count(op, args, 3);
-				this.open(op);
 				return this.run(op, args[0]).hostLoaded(str(op, args[1], 'host'), record<HostLoaded>(op, args[2], 'the load'));
 			case 'run.hostEnded':
 				count(op, args, 3);
-				this.open(op);
 				return this.run(op, args[0]).hostEnded(str(op, args[1], 'host'), record<HostEnded>(op, args[2], 'the end'));
 			case 'run.hostRefused': {
 				count(op, args, 4, 1);
-				this.open(op);
 				const moduleHash = args[4] === undefined || args[4] === null ? undefined : str(op, args[4], 'moduleHash');
 				return this.run(op, args[0]).hostRefused(str(op, args[1], 'host'), str(op, args[2], 'reason') as RefusalRecord['reason'], str(op, args[3], 'message'), moduleHash);
 			}
 			case 'run.finish':
 				count(op, args, 1);
-				this.open(op);
 				return this.run(op, args[0]).finish();
 			case 'run.importsDue': {
 				count(op, args, 2);
