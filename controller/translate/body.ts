@@ -25,6 +25,12 @@ interface Shared {
 	/** bpf_loop callbacks, rendered once the locals struct is known. */
 	readonly callbacks: (() => string)[];
 	probePoint: string;
+	/**
+	 * The handler serves every probe point whose handler text is the same
+	 * (translate.ts: the expansions of one uprobe wildcard): the point is the
+	 * running probe's (the attach cookie's) and pp()/ppfunc() look it up.
+	 */
+	pointFromContext?: boolean;
 	/** The handler's kind of event ('' in functions): what its `ctx` is. */
 	eventKind: string;
 	/** Where the probed code's arguments are (int_arg()): a system call's, a user function's, a kernel function's; none elsewhere. */

@@ -167,6 +167,8 @@ export interface HandlerCode {
 	code: string;
 	/** A kernel-side probe's locals struct: emitted before every handler, for the union of all of them. */
 	frame?: { struct: string; name: string };
+	/** It takes its probe's index from the attach cookie: it may serve other points whose handler text is the same. */
+	shareable?: boolean;
 }
 
 /** Kernel-side section name and context type of a probe's event. */
@@ -185,10 +187,24 @@ function kernelSection(p: ConcreteProbe, mod: ModuleContext): string {
 	}
 }
 
+/**
+ * A kernel-side uprobe handler takes its probe's index from the attach
+ * cookie (taprun sets it to the index in the probe table), so that one
+ * program can serve every point its text fits (translate.ts): a wildcard
+ * over a program's functions loads and links as one program, not one per
+ * function. A point with a backslash keeps its own handler
+ * (tap_probe_point()'s table has only points without one).
+ */
+function servesManyPoints(p: ConcreteProbe, side: Side): boolean {
+	return side === 'kernel' && p.event.kind === 'uprobe' && !p.point.includes('\\');
+}
+
 export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, tableIndex: number): HandlerCode {
 	const name = `probe_${tableIndex}`;
 	const b = new Body(mod, side, name, false);
+	const shared = servesManyPoints(p, side);
 	b.probePoint = p.point;
+	b.shared.pointFromContext = shared;
 	b.shared.eventKind = p.event.kind;
 	argumentRegisters(b, p);
 	zeroLocals(b, p.locals);
@@ -208,14 +224,14 @@ export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, table
 	const lvar = b.usesLocalsStruct ? [`struct ${name}_locals *l;`] : [];
 	if (side === 'kernel') {
 		const header = [comment, ...localsDecl(b), `TAP_KERNEL_PROBE(${name}, ${JSON.stringify(kernelSection(p, mod))}, void *)`];
-		const prologue = [`struct tap_context *c = tap_probe_enter(${tableIndex});`, ...lvar, ...decls, ...b.cLocals, '', 'if (!c)', '\treturn 0;', ...lget, ...gget];
+		const prologue = [`struct tap_context *c = tap_probe_enter(${shared ? 'TAP_ATTACH_INDEX(ctx)' : tableIndex});`, ...lvar, ...decls, ...b.cLocals, '', 'if (!c)', '\treturn 0;', ...lget, ...gget];
 		const next = mod.syscallDispatch.get(p);
 		// the next probe of the same call, in the next program array (a tail call does not return)
 		const leave = next?.next
 			? ['\t{', '\t\tint r_ = tap_probe_leave(c);', '', `\t\tbpf_tail_call(ctx, &${next.next}, ${next.nr});`, '\t\treturn r_;', '\t}']
 			: ['\treturn tap_probe_leave(c);'];
 		const frame = b.usesLocalsStruct ? { struct: localsStruct(b).join('\n'), name: `${name}_locals` } : undefined;
-		return { side, code: render(b, header, prologue, leave, true), frame };
+		return { side, code: render(b, header, prologue, leave, true), frame, shareable: shared };
 	}
 	const header = [comment, ...localsDecl(b), `static int ${name}(struct tap_context *c)`];
 	const prologue = [...lvar, ...decls, ...b.cLocals, '', ...lget, ...gget];

@@ -83,7 +83,8 @@ interface TableEntry {
 	desc: string;
 }
 
-function describe(mod: ModuleContext, p: ConcreteProbe, index: number): string {
+/** Probe `index`'s descriptor; `program` is the kernel-side program that serves it (its own, or a shared one). */
+function describe(mod: ModuleContext, p: ConcreteProbe, index: number, program = `probe_${index}`): string {
 	const e = p.event;
 	const point = cStringRaw(p.point);
 	switch (e.kind) {
@@ -108,10 +109,21 @@ function describe(mod: ModuleContext, p: ConcreteProbe, index: number): string {
 			return `{ .point = ${point}, .kind = TAP_PK_SYSCALL, .prog = "probe_${index}", .syscall_nr = ${d.nr}, .syscall_exit = ${d.exit ? 1 : 0}, .syscall_level = ${d.level} }`;
 		}
 		case 'uprobe':
-			return `{ .point = ${point}, .kind = TAP_PK_UPROBE, .prog = "probe_${index}", .uprobe = ${cStringRaw(uprobeSpec(e))}, .uretprobe = ${e.isReturn ? 1 : 0} }`;
+			return `{ .point = ${point}, .kind = TAP_PK_UPROBE, .prog = "${program}", .uprobe = ${cStringRaw(uprobeSpec(e))}, .uretprobe = ${e.isReturn ? 1 : 0} }`;
 		default:
 			return `{ .point = ${point}, .kind = TAP_PK_KERNEL, .prog = "probe_${index}" }`;
 	}
+}
+
+/**
+ * What makes two shareable handlers one: their text (locals struct
+ * included) with their own name made neutral and without the comment line
+ * that names the point.
+ */
+function shareKey(h: HandlerCode, index: number): string {
+	const own = new RegExp(`\\bprobe_${index}(?!\\d)`, 'g');
+	const text = `${h.frame?.struct ?? ''}\n${h.code.slice(h.code.indexOf('\n') + 1)}`;
+	return text.replace(own, 'probe_@');
 }
 
 /** The handler that sets initialized globals before any begin probe (stap does it at module init). */
@@ -165,13 +177,20 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 
 	const frames: NonNullable<HandlerCode['frame']>[] = [];
 	const points: Record<Side, Map<number, string>> = { kernel: new Map(), user: new Map() };
+	// shareable handlers by their text: the first one written serves the points of all the same
+	const servers = new Map<string, string>();
 	for (const p of probes) {
 		const index = table.length;
 		const kind = probeKind(p);
 		const handler = genProbe(mod, p, sideOf(kind), index);
-		code[sideOf(kind)].push(handler.code);
-		if (handler.frame) frames.push(handler.frame);
-		table.push({ point: p.point, kind, desc: describe(mod, p, index) });
+		const key = handler.shareable ? shareKey(handler, index) : undefined;
+		const server = key === undefined ? undefined : servers.get(key);
+		if (!server) {
+			code[sideOf(kind)].push(handler.code);
+			if (handler.frame) frames.push(handler.frame);
+			if (key !== undefined) servers.set(key, `probe_${index}`);
+		}
+		table.push({ point: p.point, kind, desc: describe(mod, p, index, server) });
 		points[sideOf(kind)].set(index, p.point);
 	}
 	// before the functions that call it (they come first on each side)

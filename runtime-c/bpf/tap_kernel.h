@@ -209,6 +209,13 @@ static __always_inline int tap_compat_syscall(void)
 		return 0; \
 	}
 
+/*
+ * The probe-table index of the point a shared handler runs for: taprun
+ * attaches each point with its index as the link's cookie (one program may
+ * serve many points: a uprobe wildcard's).
+ */
+#define TAP_ATTACH_INDEX(ctx) ((__u32)bpf_get_attach_cookie(ctx))
+
 /* A kernel-side probe handler; `section` tells libbpf how to attach. */
 #define TAP_KERNEL_PROBE(fn, section, ctxtype) \
 	SEC(section) int fn(ctxtype ctx)

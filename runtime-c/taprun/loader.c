@@ -23,6 +23,7 @@
 #include "loader.h"
 #include "tap_uprobe_spec.h"
 #include "timezone.h"
+#include "uprobe_links.h"
 #include "uprobe_multi.h"
 #include "user_rt.h"
 
@@ -36,7 +37,7 @@ struct loaded_module {
 	int nperf;
 	int *link_fds;		/* uprobe_multi links (uprobe_multi.h) */
 	int nlink_fds, maxlink_fds;
-	int uprobe_multi;	/* the module's uprobes are linked so */
+	int uprobe_multi;	/* the module's uprobes are linked so: how many */
 	int counters_fd;
 	size_t session_len, globals_len;
 };
@@ -216,9 +217,7 @@ static void prefer_uprobe_multi(struct loaded_module *lm, const struct tap_modul
 		if (prog)
 			bpf_program__set_expected_attach_type(prog, TAP_BPF_TRACE_UPROBE_MULTI);
 	}
-	lm->uprobe_multi = 1;
-	if (verbose)
-		fprintf(stderr, "taprun: uprobes: %d uprobe_multi links\n", n);
+	lm->uprobe_multi = n;
 }
 
 struct loaded_module *module_load(const struct module_files *files,
@@ -366,16 +365,17 @@ static int attach_perf(struct loaded_module *lm, const struct tap_probe_desc *p,
 /*
  * A uprobe at the offset pass 2 found in the file (the manifest's userFiles
  * were checked against this machine's files before load), with an SDT
- * marker's semaphore counted up by the kernel while it is attached.
+ * marker's semaphore counted up by the kernel while it is attached, and
+ * its probe-table index as the cookie (a handler may serve several points:
+ * TAP_ATTACH_INDEX).
  */
 static int attach_uprobe(struct loaded_module *lm, const struct tap_probe_desc *p,
-			 struct bpf_program *prog)
+			 int index, struct bpf_program *prog)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p->uretprobe != 0);
 	struct tap_uprobe_spec spec;
 	struct bpf_link *link;
 	char path[PATH_MAX];
-	int fd;
 
 	if (!p->uprobe || tap_parse_uprobe_spec(p->uprobe, &spec) ||
 	    spec.path_len >= sizeof(path)) {
@@ -384,19 +384,8 @@ static int attach_uprobe(struct loaded_module *lm, const struct tap_probe_desc *
 	}
 	memcpy(path, p->uprobe, spec.path_len);
 	path[spec.path_len] = '\0';
-	if (lm->uprobe_multi) {
-		fd = uprobe_multi_attach(bpf_program__fd(prog), path, spec.offset,
-					 spec.semaphore, p->uretprobe != 0);
-		if (fd < 0)
-			return -1;
-		if (add_link_fd(lm, fd)) {
-			close(fd);
-			errno = ENOMEM;
-			return -1;
-		}
-		return 0;
-	}
 	opts.ref_ctr_offset = spec.semaphore;
+	opts.bpf_cookie = (__u64)index;
 	link = bpf_program__attach_uprobe_opts(prog, -1, path, spec.offset, &opts);
 	if (!link)
 		return -1;
@@ -405,6 +394,40 @@ static int attach_uprobe(struct loaded_module *lm, const struct tap_probe_desc *
 		errno = ENOMEM;
 		return -1;
 	}
+	return 0;
+}
+
+static int program_fd(void *ctx, const char *name)
+{
+	struct loaded_module *lm = ctx;
+	struct bpf_program *prog = bpf_object__find_program_by_name(lm->obj, name);
+
+	return prog ? bpf_program__fd(prog) : -1;
+}
+
+static int keep_link_fd(void *ctx, int fd)
+{
+	if (add_link_fd(ctx, fd)) {
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* All uprobes as uprobe_multi links (uprobe_links.h), when the module prefers them. */
+static int attach_uprobe_links(struct loaded_module *lm, const struct tap_module *mod)
+{
+	const struct uprobe_link_ops ops = { program_fd, keep_link_fd, lm };
+	int links;
+
+	if (!lm->uprobe_multi)
+		return 0;
+	links = uprobe_links_attach(mod, &ops);
+	if (links < 0)
+		return -1;
+	if (verbose)
+		fprintf(stderr, "taprun: uprobes: %d uprobe_multi links for %d points\n",
+			links, lm->uprobe_multi);
 	return 0;
 }
 
@@ -465,6 +488,8 @@ int module_attach(struct loaded_module *lm)
 	const struct tap_module *mod = tap_rt.mod;
 	int i;
 
+	if (attach_uprobe_links(lm, mod))
+		return -1;
 	for (i = 0; i < mod->nprobes; i++) {
 		const struct tap_probe_desc *p = &mod->probes[i];
 		struct bpf_program *prog;
@@ -472,6 +497,8 @@ int module_attach(struct loaded_module *lm)
 
 		if (p->kind != TAP_PK_KERNEL && p->kind != TAP_PK_PERF &&
 		    p->kind != TAP_PK_UPROBE && p->kind != TAP_PK_SYSCALL)
+			continue;
+		if (p->kind == TAP_PK_UPROBE && lm->uprobe_multi)
 			continue;
 		prog = bpf_object__find_program_by_name(lm->obj, p->prog);
 		if (!prog) {
@@ -490,7 +517,7 @@ int module_attach(struct loaded_module *lm)
 			continue;
 		}
 		if (p->kind == TAP_PK_UPROBE) {
-			if (!attach_uprobe(lm, p, prog))
+			if (!attach_uprobe(lm, p, i, prog))
 				continue;
 			link = NULL;
 		} else {

@@ -42,22 +42,23 @@ int uprobe_multi_supported(void)
 	return known;
 }
 
-int uprobe_multi_attach(int prog_fd, const char *path, __u64 offset, __u64 ref_ctr,
+int uprobe_multi_attach(int prog_fd, const char *path, const __u64 *offsets,
+			const __u64 *ref_ctrs, const __u64 *cookies, __u32 cnt,
 			int retprobe)
 {
 	union {
 		struct link_create_uprobe_multi lc;
 		char attr[sizeof(union bpf_attr)];
 	} u;
-	__u64 off = offset, ctr = ref_ctr;
 
 	memset(&u, 0, sizeof(u));
 	u.lc.prog_fd = prog_fd;
 	u.lc.attach_type = TAP_BPF_TRACE_UPROBE_MULTI;
 	u.lc.path = (unsigned long)path;
-	u.lc.offsets = (unsigned long)&off;
-	u.lc.ref_ctr_offsets = ref_ctr ? (unsigned long)&ctr : 0;
-	u.lc.cnt = 1;
+	u.lc.offsets = (unsigned long)offsets;
+	u.lc.ref_ctr_offsets = (unsigned long)ref_ctrs;
+	u.lc.cookies = (unsigned long)cookies;
+	u.lc.cnt = cnt;
 	u.lc.uprobe_flags = retprobe ? TAP_BPF_F_UPROBE_MULTI_RETURN : 0;
 	return (int)syscall(__NR_bpf, BPF_LINK_CREATE, &u, sizeof(u));
 }

@@ -22,11 +22,13 @@ int uprobe_multi_supported(void);
 
 /*
  * Links program prog_fd (loaded with expected attach type
- * TAP_BPF_TRACE_UPROBE_MULTI) at offset of the file at path, a return
- * probe when retprobe, with an SDT semaphore at ref_ctr (0: none). The
- * link's fd, or -1 with errno set.
+ * TAP_BPF_TRACE_UPROBE_MULTI) at cnt offsets of the file at path, return
+ * probes when retprobe; ref_ctrs (NULL: none) holds each one's SDT
+ * semaphore (0: none) and cookies the value bpf_get_attach_cookie()
+ * returns there. The link's fd, or -1 with errno set.
  */
-int uprobe_multi_attach(int prog_fd, const char *path, __u64 offset, __u64 ref_ctr,
+int uprobe_multi_attach(int prog_fd, const char *path, const __u64 *offsets,
+			const __u64 *ref_ctrs, const __u64 *cookies, __u32 cnt,
 			int retprobe);
 
 #endif /* TAPRUN_UPROBE_MULTI_H */
