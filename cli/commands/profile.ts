@@ -1,14 +1,19 @@
-// `tapfleet profile`: gathers the local kernel's profile (or reads a saved
-// one with --profile), prints a summary or the JSON, caches it by build-id
-// and saves it where -o says.
+// `tapfleet profile`: gathers the local kernel's profile (or fetches a
+// host's from its agent with --host, or reads a saved one with --profile),
+// prints a summary or the JSON, caches it by build-id and saves it where
+// -o says: a saved profile lets `compile --profile` build for a host that
+// the compiling machine cannot reach.
 import type { Command } from 'commander';
 import { cacheProfile } from '../../controller/profile/cache.js';
 import { gatherLocalProfile } from '../../controller/profile/gather.js';
 import { loadProfile, ProfileError, saveProfile } from '../../controller/profile/store.js';
 import { profileSummary } from '../../controller/profile/summary.js';
 import type { KernelProfile } from '../../controller/profile/types.js';
+import { collectHosts } from './fleet-cli.js';
 
 interface ProfileOptions {
+	host: string[];
+	pki?: string;
 	json?: boolean;
 	output?: string;
 	profile?: string;
@@ -29,8 +34,13 @@ function cacheQuietly(profile: KernelProfile): string {
 async function runProfile(opts: ProfileOptions): Promise<void> {
 	let profile: KernelProfile;
 	let gatheredIn: number | undefined;
+	if (opts.host.length && opts.profile) throw new ProfileError('--host and --profile: give one of them');
+	if (opts.host.length > 1) throw new ProfileError(`--host: one host at a time (${opts.host.length} given)`);
+	const fetched = opts.host.length === 1;
 	if (opts.profile) {
 		profile = loadProfile(opts.profile);
+	} else if (fetched) {
+		profile = await fetchProfile(opts.host[0]!, opts);
 	} else {
 		const gathered = await gatherLocalProfile({ carryBtf: opts.btf });
 		profile = gathered.profile;
@@ -40,6 +50,7 @@ async function runProfile(opts: ProfileOptions): Promise<void> {
 	if (gatheredIn !== undefined) notes.push(`gathered in ${gatheredIn} ms`);
 	// A profile without BTF must not replace a cached one that carries it.
 	if (opts.cache && opts.btf && !opts.profile) notes.push(cacheQuietly(profile));
+	if (fetched) notes.unshift(`fetched from ${opts.host[0]}`);
 	if (opts.output) {
 		saveProfile(opts.output, profile);
 		notes.push(`saved to ${opts.output}`);
@@ -52,10 +63,37 @@ async function runProfile(opts: ProfileOptions): Promise<void> {
 	}
 }
 
+/** The profile of the kernel `host` runs, from its agent (the agent gathers it; `observe` right). */
+async function fetchProfile(host: string, opts: ProfileOptions): Promise<KernelProfile> {
+	const [{ clientsFor, connectOptions }, { describeError }, { downloadProfile }] = await Promise.all([
+		import('../../controller/dispatch/connect.js'),
+		import('../../controller/dispatch/agent-client.js'),
+		import('../../controller/dispatch/profile-fetch.js'),
+	]);
+	const [client] = clientsFor(connectOptions([host], opts.pki));
+	try {
+		const info = await client!.hostInfo();
+		const profile = await downloadProfile(client!, info.buildId);
+		return opts.btf ? profile : withoutBtf(profile);
+	} catch (err) {
+		throw new ProfileError(`${client!.host.label}: ${err instanceof ProfileError ? err.message : describeError(err)}`);
+	} finally {
+		client!.close();
+	}
+}
+
+/** The profile without its raw BTF (--no-btf), as gathering leaves it out. */
+function withoutBtf(profile: KernelProfile): KernelProfile {
+	const { gzipBase64: _dropped, ...btf } = profile.btf;
+	return { ...profile, btf };
+}
+
 export function registerProfile(program: Command): void {
 	program
 		.command('profile')
-		.description("gather this host's kernel profile (probe kinds, runtimes, tracepoints, symbols, BTF) and print it")
+		.description("gather this host's kernel profile (probe kinds, runtimes, tracepoints, symbols, BTF), or fetch a host's from its agent, and print it")
+		.option('--host <URI>', "fetch the profile of this agent's kernel instead: HOST:PORT (mTLS), unix:/PATH or plaintext://HOST:PORT", collectHosts, [])
+		.option('--pki <DIR>', 'PKI directory from `tapfleet keys init` (default: XDG config dir), for --host')
 		.option('--json', 'print the whole profile as JSON')
 		.option('-o, --output <file>', 'also save the profile to FILE (gzip-compressed if FILE ends in .gz)')
 		.option('--profile <file>', 'show a saved profile instead of gathering the local one')

@@ -28,12 +28,18 @@ function download(client: AgentClient, buildId: string): Promise<Buffer> {
 	});
 }
 
+/** The profile of `buildId` from `client`'s agent, checked to be that build's. */
+export async function downloadProfile(client: AgentClient, buildId: string): Promise<KernelProfile> {
+	const profile = parseProfile(await download(client, buildId), `the kernel profile from ${client.host.label}`);
+	if (profile.buildId !== buildId) throw new Error(`${client.host.label} sent the profile of build-id ${profile.buildId}, not ${buildId}`);
+	return profile;
+}
+
 /** The profile of `buildId`: from the cache, or from `client`'s agent (then cached). */
 export async function profileFor(client: AgentClient, buildId: string, cache: CacheOptions = {}): Promise<{ profile: KernelProfile; fetched: boolean }> {
 	const hit = cachedProfile(buildId, cache);
 	if (hit) return { profile: hit, fetched: false };
-	const profile = parseProfile(await download(client, buildId), `the kernel profile from ${client.host.label}`);
-	if (profile.buildId !== buildId) throw new Error(`${client.host.label} sent the profile of build-id ${profile.buildId}, not ${buildId}`);
+	const profile = await downloadProfile(client, buildId);
 	cacheProfile(profile, cache);
 	return { profile, fetched: true };
 }
