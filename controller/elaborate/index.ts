@@ -98,6 +98,7 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 		}
 	}
 	tr.drainFunctions();
+	tr.resolveDeletes();
 	// Before anything is reported: a tapset file the script uses brings its
 	// probes, and they may decide types (target_set.stp's set is written
 	// only by its own probes), so elaborate again with them.

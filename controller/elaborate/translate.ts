@@ -46,6 +46,7 @@ export class Translator {
 	readonly functionScopes = new Map<P.FunctionDef, Scope>();
 	readonly errors: SemanticError[] = [];
 	private readonly pendingFunctions: [A.FunctionDecl, P.FunctionDef][] = [];
+	private readonly pendingDeletes: (() => void)[] = [];
 
 	/** `btf`: the target kernel's types (from its profile), for @cast; null when the profile has none. */
 	constructor(private readonly table: SymbolTable, private readonly guru: boolean, private readonly btf: () => BtfTypes | null = () => null) {}
@@ -564,6 +565,30 @@ export class Translator {
 		};
 	}
 
+	/** `delete NAME`: the whole array, or the scalar (a local, or a global used without keys). */
+	private deleteTarget(v: P.Variable, ref: A.SymbolRef, sc: Scope): P.DeleteStmt['target'] {
+		if (v.kind !== 'global' || this.arity.get(v) === 0) return this.scalarRef(sc, ref, true);
+		if ((this.arity.get(v) ?? -1) === -1) this.fail('unresolved array in delete statement', ref.tok);
+		v.written = true;
+		return { kind: 'array', array: v, tok: ref.tok };
+	}
+
+	/**
+	 * Decides the deletes of globals not yet used when they were read (stap
+	 * types a program as a whole, so `delete a` may come before `a[k] = v`);
+	 * call once every probe and function body is translated.
+	 */
+	resolveDeletes(): void {
+		for (const resolve of this.pendingDeletes.splice(0)) {
+			try {
+				resolve();
+			} catch (e) {
+				if (!(e instanceof SemanticError)) throw e;
+				this.errors.push(e);
+			}
+		}
+	}
+
 	private deleteStmt(s: A.DeleteStatement, sc: Scope): P.DeleteStmt {
 		const v = s.value;
 		if (v.kind === 'arrayindex') {
@@ -573,12 +598,13 @@ export class Translator {
 		}
 		if (v.kind === 'symbol') {
 			const g = this.variable(sc, v.name, v.tok);
-			if (g.kind === 'global' && (this.arity.get(g) ?? -1) !== 0) {
-				if ((this.arity.get(g) ?? -1) === -1) this.fail('unresolved array in delete statement', v.tok);
-				g.written = true;
-				return { kind: 'delete', tok: s.tok, target: { kind: 'array', array: g, tok: v.tok } };
+			if (g.kind === 'global' && (this.arity.get(g) ?? -1) === -1) {
+				// `delete a` before any use of `a` says what it is: decided once every body is read
+				const stmt: { kind: 'delete'; tok: Token; target: P.DeleteStmt['target'] } = { kind: 'delete', tok: s.tok, target: { kind: 'array', array: g, tok: v.tok } };
+				this.pendingDeletes.push(() => (stmt.target = this.deleteTarget(g, v, sc)));
+				return stmt;
 			}
-			return { kind: 'delete', tok: s.tok, target: this.scalarRef(sc, v, true) };
+			return { kind: 'delete', tok: s.tok, target: this.deleteTarget(g, v, sc) };
 		}
 		return this.fail('delete needs a variable or an array (element)', v.tok);
 	}

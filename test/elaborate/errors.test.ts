@@ -1,5 +1,6 @@
 // Every semantic error path of pass 2, in stap's form, against this host's profile.
 import test from 'ava';
+import type { Stmt } from '../../controller/elaborate/program.js';
 import { elaborate, localProfile } from './helpers.js';
 
 test('unknown probe point: located, with close names', async (t) => {
@@ -88,4 +89,19 @@ test('kernel.function on a kernel without kprobes: a clear message, not a crash'
 
 test('a script without probes: no probes found', async (t) => {
 	t.is(elaborate(await localProfile(), 'function f() { return 1 }').stderr, 'semantic error: no probes found\n\n');
+});
+
+test('delete of a global before any use: decided by its later uses (an array, a scalar); with no use at all, a located error', async (t) => {
+	const p = await localProfile();
+	const arr = elaborate(p, 'global seen function mark(k) { seen[k] = 1 } probe begin { delete seen; mark(1); exit() }');
+	t.is(arr.stderr, '');
+	// what each delete of the probe's body (its alias parts are blocks) takes
+	const deletes = (ss: readonly Stmt[]): string[] => ss.flatMap((s) => (s.kind === 'block' ? deletes(s.statements) : s.kind === 'delete' ? [s.target.kind] : []));
+	t.deepEqual(deletes(arr.program!.probes[0]!.body.statements), ['array']);
+	const scalar = elaborate(p, 'global n probe begin { delete n; n = 2; println(n); exit() }');
+	t.is(scalar.stderr, '');
+	t.deepEqual(deletes(scalar.program!.probes[0]!.body.statements), ['var']);
+	const unused = elaborate(p, 'global x probe begin { delete x; exit() }');
+	t.is(unused.program, null);
+	t.regex(unused.stderr, /^semantic error: unresolved array in delete statement: identifier 'x' at <input>:1:31\n/);
 });
