@@ -9,6 +9,8 @@ import type { Privilege, Runtime } from '../../controller/parse/target.js';
 import { runLatePasses, type LatePassOptions } from '../../controller/build/script-pipeline.js';
 import { parseDefines } from '../../controller/build/script-module.js';
 import { pass2FromCommandLine, pass2Outcome } from '../../controller/elaborate/outcome.js';
+import { compileProfile } from '../../controller/elaborate/target-profile.js';
+import type { KernelProfile } from '../../controller/profile/types.js';
 import { chosenLatePasses, preprocessorRuntime, runtimeChoice, targetProfile, wantsRuntimeChoice } from './compile-runtime.js';
 import { runtimeLine } from '../../controller/build/runtime-choice.js';
 
@@ -47,16 +49,24 @@ const PASSES: Record<number, (p1: Pass1Result, opts: CompileOptions) => PassOutc
 		ok: p1.files !== null,
 	}),
 	2: (p1, opts) => (opts.runtime === 'auto' || opts.runtime === 'kmod' || opts.kernelTree ? pass2WithRuntime(p1, opts) : pass2FromCommandLine(p1, opts.profile, !!opts.guru)),
-	3: (p1, opts) => (wantsRuntimeChoice(opts) ? latePassFor(p1, 3, opts, {}) : latePass(p1, 3, {})),
-	4: (p1, opts) => {
+	3: async (p1, opts) => {
+		const late = { profile: await savedProfile(opts) };
+		return wantsRuntimeChoice(opts) ? latePassFor(p1, 3, opts, late) : latePass(p1, 3, late);
+	},
+	4: async (p1, opts) => {
 		try {
-			const late = { moduleName: opts.m, defines: parseDefines(opts.D) };
+			const late = { moduleName: opts.m, defines: parseDefines(opts.D), profile: await savedProfile(opts) };
 			return wantsRuntimeChoice(opts) ? latePassFor(p1, 4, opts, late) : latePass(p1, 4, late);
 		} catch (e) {
 			return { stdout: '', stderr: `tapfleet compile: ${(e as Error).message}\n`, ok: false };
 		}
 	},
 };
+
+/** --profile FILE: the kernel passes 2-4 build for (read once; compile() has checked it). */
+function savedProfile(opts: CompileOptions): Promise<KernelProfile | undefined> {
+	return opts.profile ? compileProfile(opts.profile) : Promise.resolve(undefined);
+}
 
 /** Passes 3 and 4 (controller/build/script-pipeline.ts): -p3 prints the C, -p4 the module directory. */
 async function latePass(p1: Pass1Result, pass: 3 | 4, o: LatePassOptions): Promise<PassOutcome> {
@@ -137,8 +147,16 @@ async function compile(positional: string[], opts: CompileOptions): Promise<numb
 		main = file === '-' ? stdinScript() : { name: file, text: null };
 	}
 	const extra = opts.E.map((text, i) => ({ name: `<input${i + 1}>`, text: toBytes(text) }));
+	// --profile FILE: that kernel is the target from pass 1 on (kernel_v, arch), unless -r/-a say otherwise
+	let saved: KernelProfile | undefined;
+	try {
+		saved = lastPass > 1 ? await savedProfile(opts) : undefined;
+	} catch (e) {
+		process.stderr.write(`tapfleet compile: ${(e as Error).message}\n`);
+		return 1;
+	}
 	const target = hostTarget({
-		kernelRelease: opts.r, arch: opts.a, runtime: preprocessorRuntime(opts.runtime), guruMode: !!opts.guru, compatible: opts.compatible,
+		kernelRelease: opts.r ?? saved?.release, arch: opts.a ?? saved?.arch, runtime: preprocessorRuntime(opts.runtime), guruMode: !!opts.guru, compatible: opts.compatible,
 		privilege: opts.unprivileged ? 'stapusr' : opts.privilege,
 	});
 	const p1 = runPass1({

@@ -9,7 +9,7 @@ import { release, machine } from 'node:os';
 import { DEFAULT_TAPSET_DIR } from '../parse/library.js';
 import type { Pass1Result } from '../parse/index.js';
 import type { KernelProfile } from '../profile/types.js';
-import { localBuildTarget } from './target.js';
+import { localBuildTarget, profileBuildTarget } from './target.js';
 import { BuildError } from './toolchain.js';
 import { frontKey, frontLookup, frontStore } from './front-cache.js';
 import { defaultCacheDir } from '../pki/dirs.js';
@@ -68,6 +68,8 @@ export interface LatePassOptions {
 	moduleName?: string;
 	/** -D NAME=VALUE */
 	defines?: Record<string, string>;
+	/** The kernel to build for (a saved profile, `compile --profile`; it must carry BTF); default this host. */
+	profile?: KernelProfile;
 }
 
 /** Passes 1-4 of one script on this host; an unchanged script skips them all (front-cache.ts). */
@@ -126,15 +128,16 @@ function defaultTapsetDirOfPass2(): string {
 export async function runLatePasses(p1: Pass1Result, lastPass: 3 | 4, opts: LatePassOptions = {}, lateInputsStarted = false): Promise<PipelineResult> {
 	const input = { name: p1.files?.[0]?.file.name ?? '<input>' };
 	if (!p1.files) return { ok: false, stderr: p1.session.diags.render() + 'Pass 1: parse failed.  [man error::pass1]\n' };
-	const target = localBuildTarget();
-	if (!lateInputsStarted) await startLateInputs(lastPass);
+	const given = opts.profile;
+	const target = given ? profileBuildTarget(given) : localBuildTarget();
+	if (!lateInputsStarted && !given) await startLateInputs(lastPass);
 	// loaded on use: `tapfleet compile -p1` needs none of passes 2-4
 	const [{ runPass2 }, { TranslateError, translate }, { buildScriptModule }] = await Promise.all([
 		import('../elaborate/index.js'),
 		import('../translate/translate.js'),
 		import('./script-module.js'),
 	]);
-	const p2 = runPass2({ profile: await localProfile(target.buildId), session: p1.session, userFiles: p1.files, guru: p1.session.target.guruMode });
+	const p2 = runPass2({ profile: given ?? await localProfile(target.buildId), session: p1.session, userFiles: p1.files, guru: p1.session.target.guruMode });
 	let stderr = p1.session.diags.render();
 	if (!p2.program) return { ok: false, stderr: stderr + 'Pass 2: analysis failed.  [man error::pass2]\n' };
 	const text = scriptText(p1);

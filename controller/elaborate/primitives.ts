@@ -12,6 +12,7 @@ import { globFiles } from './process-paths.js';
 import { globMatch, isGlob } from './glob.js';
 import { matchMarks } from './sdt-probes.js';
 import { TracepointTargets } from './tracepoint-args.js';
+import { FunctionArgs } from './function-args.js';
 import type { ProbeEvent, TargetVar } from './program.js';
 
 export interface PrimitiveMatch {
@@ -300,7 +301,7 @@ function matchKprobe(pp: ProbePoint, pattern: string, isReturn: boolean, profile
 		return {
 			event: { kind: 'kprobe', symbol, offset: 0n, isReturn },
 			point: `${head}.function("${symbol}")${isReturn ? '.return' : ''}`,
-			targets,
+			targets: new FunctionArgs(targets, symbol, profile),
 		};
 	});
 }

@@ -100,6 +100,15 @@ export interface ParamVar {
 	readonly tok: Token;
 }
 
+/** An argument and the member chain read through it (`$bprm->file->f_flags`). */
+export interface ArgumentChain {
+	readonly index: number;
+	readonly steps: readonly number[];
+	readonly size: number;
+	readonly signed: boolean;
+	readonly string: boolean;
+}
+
 /** Where a target variable's value comes from at run time. */
 export type TargetSource =
 	/** A field of the tracepoint record (offset/size/type from the profile's format file). */
@@ -116,7 +125,13 @@ export type TargetSource =
 	 * between two of them; then `size` bytes (`signed`), or a string (char[]).
 	 * No steps: the argument itself.
 	 */
-	| { readonly kind: 'tp_arg'; readonly index: number; readonly steps: readonly number[]; readonly size: number; readonly signed: boolean; readonly string: boolean }
+	| ({ readonly kind: 'tp_arg' } & ArgumentChain)
+	/**
+	 * Argument `index` (0-based) of a probed kernel function
+	 * (kernel.function("f")), in its calling-convention register at the
+	 * kprobe, typed by the target's BTF; a member chain as tp_arg's.
+	 */
+	| ({ readonly kind: 'call_arg' } & ArgumentChain)
 	/** Argument `index` (0-based) of an SDT marker (process("...").mark("...")), where its note says it is. */
 	| { readonly kind: 'sdt_arg'; readonly index: number; readonly operand: SdtOperand };
 

@@ -7,8 +7,15 @@ import { resolveTargetProfile } from '../profile/resolve.js';
 import { loadProfile } from '../profile/store.js';
 import type { KernelProfile } from '../profile/types.js';
 
+/** Saved profiles read in this process, by path (a command may ask in several passes; each read is megabytes). */
+const saved = new Map<string, KernelProfile>();
+
 export async function compileProfile(profilePath?: string): Promise<KernelProfile> {
-	if (profilePath) return loadProfile(profilePath);
+	if (profilePath) {
+		let p = saved.get(profilePath);
+		if (!p) saved.set(profilePath, (p = loadProfile(profilePath)));
+		return p;
+	}
 	try {
 		const cached = cachedProfile(await runningBuildId());
 		if (cached) return cached;

@@ -10,6 +10,7 @@ import { SemanticError, similarNames, withSimilar } from './diagnostics.js';
 import type { LibraryFunction, SymbolTable } from './library.js';
 import type * as P from './program.js';
 import { TracepointTargets } from './tracepoint-args.js';
+import { FunctionArgs } from './function-args.js';
 import { MarkTargets } from './sdt-probes.js';
 import { regexProblem } from '../regex/compile.js';
 import { byThread, type EntrySave, type EntrySide, entryArrayDecl } from './entry-side.js';
@@ -241,9 +242,9 @@ export class Translator {
 		if (e.kind !== 'target_symbol') return e.kind !== 'atvar_op' && e.kind !== 'autocast_op';
 		if (!sc.targets) return false;
 		if (e.components.length === 0 && sc.targets.has(e.name)) return true;
-		// a tracepoint's TP_PROTO argument, with its member chain ($prev, $next->pid)
-		const targets = sc.targets;
-		return targets instanceof TracepointTargets && resolves(() => targets.argument(e.name, e.components, e.tok));
+		// a tracepoint's TP_PROTO argument or a kernel function's parameter, with its member chain ($prev, $next->pid)
+		const args = argumentTargets(sc.targets);
+		return args !== null && resolves(() => args.argument(e.name, e.components, e.tok));
 	}
 
 	private targetSymbol(e: A.TargetSymbol, sc: Scope): P.Expr {
@@ -254,6 +255,7 @@ export class Translator {
 			if (e.name === '$$name' || e.name === '$$provider') return { kind: 'string', tok: e.tok, type: 'string', value: e.name === '$$name' ? m.name : m.provider };
 			if (e.name === '$$vars' || e.name === '$$parms') return this.prettyVars(e, sc, true);
 		}
+		if (sc.targets instanceof FunctionArgs && (e.name === '$$vars' || e.name === '$$parms')) return this.functionParms(e, sc);
 		if (e.name === '$$vars' || e.name === '$$parms' || e.name === '$$locals') return this.prettyVars(e, sc);
 		// a return probe's value, as stap prints it ($return is absent elsewhere: the error below)
 		const returned = e.name === '$$return' && e.components.length === 0 ? sc.targets.get('$return') : undefined;
@@ -269,9 +271,12 @@ export class Translator {
 			components = components.slice(1);
 		}
 		const t = sc.targets.get(name);
-		if ((!t || components.length > 0) && sc.targets instanceof TracepointTargets) {
-			// stap's kernel.trace variables: the tracepoint's arguments, through the target's BTF
-			const arg = sc.targets.argument(name, components, e.tok);
+		const args = argumentTargets(sc.targets);
+		if ((!t || components.length > 0) && args) {
+			// stap's kernel.trace and kernel.function variables: the tracepoint's arguments or the function's parameters, through the target's BTF
+			const arg = args.argument(name, components, e.tok);
+			// in a return probe a parameter is its value at entry, as in stap
+			if (arg && sc.entry && args instanceof FunctionArgs) return this.entryValue({ kind: 'entry_op', tok: e.tok, operand: e }, sc);
 			if (arg) {
 				// one variable per spelling: read once at entry, however often used
 				const v = sc.usedTargets.get(arg.name) ?? arg;
@@ -281,8 +286,9 @@ export class Translator {
 		}
 		if (!t) {
 			if (sc.targets instanceof MarkTargets) return this.fail(`unable to find marker argument '${name}' (mark("${sc.targets.marker.name}") has ${sc.targets.size}${sc.targets.size ? `: ${[...sc.targets.keys()].join(' ')}` : ''})`, e.tok);
-			const sugs = similarNames(name, [...sc.targets.keys(), '$$name', '$$parms', '$$vars']);
-			return this.fail(`unable to find tracepoint variable '${name}'${sugs.length ? ` (alternatives: ${[...sc.targets.keys(), '$$parms', '$$vars'].join(' ')})` : ''}`, e.tok);
+			const known = [...sc.targets.keys(), ...(sc.targets instanceof FunctionArgs ? sc.targets.names() : [])];
+			const sugs = similarNames(name, [...known, '$$name', '$$parms', '$$vars']);
+			return this.fail(`unable to find tracepoint variable '${name}'${sugs.length ? ` (alternatives: ${[...known, '$$parms', '$$vars'].join(' ')})` : ''}`, e.tok);
 		}
 		if (components.length > 0) {
 			return this.fail(`cannot access members of '${name}' (${t.cType}): tapfleet reads tracepoint fields without debuginfo`, components[0]!.tok);
@@ -311,6 +317,28 @@ export class Translator {
 			this.stmt({ kind: 'delete_statement', tok, value: byThread(array, tok) }, sc),
 		);
 		return this.expr({ kind: 'symbol', tok, name: value }, sc);
+	}
+
+	/**
+	 * `$$parms` of a kernel function: "file=0x... count=0x..." over its
+	 * parameters (their entry values in a return probe), a parameter that
+	 * is not in a register as "?" (stap's form for what it cannot read).
+	 */
+	private functionParms(e: A.TargetSymbol, sc: Scope): P.Expr {
+		const parts: string[] = [];
+		const args: P.Expr[] = [];
+		for (const name of (sc.targets as FunctionArgs).names()) {
+			const read: A.TargetSymbol = { kind: 'target_symbol', tok: e.tok, name, addressof: false, components: [] };
+			let value: P.Expr | null = null;
+			try {
+				value = this.expr(read, sc);
+			} catch (err) {
+				if (!(err instanceof SemanticError)) throw err;
+			}
+			parts.push(value ? `${name.slice(1)}=0x%x` : `${name.slice(1)}=?`);
+			if (value) args.push(value);
+		}
+		return this.syntheticSprintf(e.tok, parts.join(' '), args);
 	}
 
 	/** `$$vars`: "a=0x1 b="str"" over every target variable, as sprintf; a marker's are its arguments ("arg1=0x1"). */
@@ -608,4 +636,9 @@ export class Translator {
 		}
 		return this.fail('delete needs a variable or an array (element)', v.tok);
 	}
+}
+
+/** The targets that resolve names beyond their fixed ones (arguments with member chains), if these are such. */
+function argumentTargets(targets: Map<string, P.TargetVar> | null): TracepointTargets | FunctionArgs | null {
+	return targets instanceof TracepointTargets || targets instanceof FunctionArgs ? targets : null;
 }

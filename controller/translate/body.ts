@@ -217,6 +217,7 @@ export class Body {
 	callTok?: Token;
 
 	unsupported(tok: Token | null, what: string): never {
-		throw new TranslateError(tok ?? this.callTok ?? null, `${what} is not supported in ${this.side === 'kernel' ? 'kernel-side probes' : 'user-side probes'} by the bpf runtime yet`);
+		const where = this.mod.bothSides ? 'by the kmod runtime yet' : `in ${this.side === 'kernel' ? 'kernel-side probes' : 'user-side probes'} by the bpf runtime yet`;
+		throw new TranslateError(tok ?? this.callTok ?? null, `${what} is not supported ${where}`);
 	}
 }

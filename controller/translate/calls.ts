@@ -151,7 +151,11 @@ const BUILTINS: Record<string, Builtin> = {
 	strlen: (b, [s]) => `tap_str_len(${s})`,
 	isinstr: (b, [s, t]) => `((tap_long)(${strpos(b, s!, t!)} >= 0))`,
 	strpos: (b, [s, t]) => strpos(b, s!, t!),
-	target: longOf('tap_target'),
+	target: (b, _args, e) => {
+		// a kmod session has no -c or -x: it runs through an agent
+		if (b.mod.bothSides) b.unsupported(e.tok, 'target()');
+		return 'tap_target()';
+	},
 	// tz_gmtoff(), tz_name(): the loader's time zone when it started (tzinfo.stp)
 	tz_gmtoff: longOf('tap_tz_gmtoff'),
 	tz_name: stringInto((b, s) => b.line(`tap_tz_name(${s});`)),
@@ -341,6 +345,7 @@ function taskField(field: string): Builtin {
 /** print_backtrace() and print_ubacktrace(): the stack of the probed event travels in a record; the user side symbolizes it. */
 function backtraceOf(name: string, runtime: string): Builtin {
 	return (b, _args, e) => {
+		if (b.mod.bothSides) b.unsupported(e.tok, `${name}()`);
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() outside a kernel-side probe handler body`);
 		b.line(`${runtime}(c, ctx);`);
 		return '0';

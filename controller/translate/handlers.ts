@@ -1,7 +1,7 @@
 // Whole C functions: probe handlers (kernel-side BPF programs and user-side
 // handlers taprun calls) and script functions, each with its locals struct,
 // prologue (context, locals, globals, target variables) and epilogue.
-import type { ConcreteProbe, FunctionDef, TargetVar } from '../elaborate/program.js';
+import type { ArgumentChain, ConcreteProbe, FunctionDef, TargetVar } from '../elaborate/program.js';
 import { Body } from './body.js';
 import { argumentRegisters, functionName, functionParams } from './calls.js';
 import { genExpr } from './expressions.js';
@@ -66,6 +66,12 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		readArgument(b, v, s, c, p);
 		return;
 	}
+	if (s.kind === 'call_arg' && regsProbe) {
+		// a kernel function's parameter: its argument register at the kprobe
+		if (s.index > 5) b.unsupported(p.tok, `argument ${s.index + 1} of a function (registers hold 6)`);
+		readChainFrom(b, v, s, c, `PT_REGS_PARM${s.index + 1}_CORE((struct pt_regs *)ctx)`);
+		return;
+	}
 	if (s.kind !== 'tracepoint_field') b.unsupported(p.tok, `target variable ${v.name} (${s.kind})`);
 	readRecordField(b, v, s, c, 'ctx', p);
 }
@@ -88,7 +94,15 @@ function readArgument(b: Body, v: TargetVar, s: ArgumentSource, c: string, p: Co
 	if (field) {
 		throw new TranslateError(p.tok, `a bpf probe reads either the fields of its trace event or the arguments of its tracepoint, not both (${v.name} and ${field.name})`);
 	}
-	const slot = `((struct bpf_raw_tracepoint_args *)ctx)->args[${s.index}]`;
+	readChainFrom(b, v, s, c, `((struct bpf_raw_tracepoint_args *)ctx)->args[${s.index}]`);
+}
+
+/**
+ * An argument whose value is `slot` (C), and its member chain: the
+ * argument itself (an int is the slot's low bits), or the chain read where
+ * the script uses it (b.targetReader).
+ */
+function readChainFrom(b: Body, v: TargetVar, s: ArgumentChain, c: string, slot: string): void {
 	if (!s.steps.length) {
 		const cast = s.size < 8 ? `(__${s.signed ? 's' : 'u'}${s.size * 8})` : '';
 		b.line(`${c} = (tap_long)${cast}${slot};`);
@@ -99,7 +113,7 @@ function readArgument(b: Body, v: TargetVar, s: ArgumentSource, c: string, p: Co
 	const bases = chainBases.get(b) ?? new Map<TargetVar, string>();
 	chainBases.set(b, bases.set(v, base));
 	b.targetReader ??= (body, t, tok) => {
-		const s = t.source as ArgumentSource;
+		const s = t.source as ArgumentChain;
 		const at = bases.get(t);
 		return at ? readChain(body, at, s.steps, s.size, s.signed, s.string, tok) : null;
 	};

@@ -90,6 +90,34 @@ probe process("${LIBC}").function("setpriority").return {
 		assertSawWorkload(t, got, /^setpriority\(0, (\d+), 7\) in tapfleet-node\[(\d+)\]\nreturned 0 in (\d+)\n$/);
 	});
 
+	test.serial('kmod kernel.function parameters by name from the BTF: $dfd, $filename, $how->flags of do_sys_openat2, their entry values and $$parms at its return, $file->f_path->dentry->d_name->name and $count of vfs_read, in a process in the guest', async (t) => {
+		t.timeout(900_000);
+		await guestSetup(fleet);
+		const script = `global opener, opened
+probe kernel.function("do_sys_openat2") {
+	if (!opener && execname() == "tapfleet-node" && user_string($filename) == "/proc/version") {
+		opener = tid()
+		printf("open(%d, %s, %d) in %d\\n", $dfd, user_string($filename), $how->flags & 3, pid())
+	}
+}
+probe kernel.function("do_sys_openat2").return {
+	if (opener && !opened && tid() == opener) {
+		opened = 1
+		printf("returned %d for %s (%d) in %d: %s\\n", $return >= 0, user_string($filename), $dfd, pid(),
+			$$parms =~ "^dfd=0xffffffffffffff9c filename=0x[0-9a-f]+ how=0x[0-9a-f]+$" ? "parms" : $$parms)
+	}
+}
+probe kernel.function("vfs_read") {
+	if (opened && tid() == opener && kernel_string($file->f_path->dentry->d_name->name) == "version") {
+		printf("read %s %d in %d\\n", kernel_string($file->f_path->dentry->d_name->name), $count > 0, pid())
+		exit()
+	}
+}`;
+		const got = await runWithWorkload(fleet, release(), script,
+			`exec ${NODE} -e 'require("fs").readFileSync("/proc/version"); console.log(process.pid)'`);
+		assertSawWorkload(t, got, /^open\(-100, \/proc\/version, 0\) in (\d+)\nreturned 1 for \/proc\/version \(-100\) in (\d+): parms\nread version 1 in (\d+)\n$/);
+	});
+
 	test.serial('kmod SDT markers: process(...).mark() with $arg1-4 (memory, registers, constants), $$name, $$provider, $$parms and the semaphore raised, in a program in the guest', async (t) => {
 		t.timeout(900_000);
 		// built here (pass 2 reads its notes), copied to the same path in the guest

@@ -89,7 +89,7 @@ export function kmodProbeFilter(b: Body, p: ConcreteProbe): void {
 	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
 }
 
-type ArgumentSource = Extract<TargetVar['source'], { kind: 'tp_arg' }>;
+type ArgumentSource = Extract<TargetVar['source'], { kind: 'tp_arg' | 'call_arg' }>;
 
 /** A TP_PROTO argument ($next) or a member of what it points to ($next->comm). */
 function readArgument(b: Body, v: TargetVar, s: ArgumentSource, p: ConcreteProbe): void {
@@ -101,10 +101,15 @@ function readArgument(b: Body, v: TargetVar, s: ArgumentSource, p: ConcreteProbe
 		b.vars.set(v, t);
 		// the register holds the C argument: an int is its low 32 bits
 		const cast = s.size < 8 ? `(__${s.signed ? 's' : 'u'}${s.size * 8})` : '';
-		b.line(`${t} = (tap_long)${cast}(unsigned long)tap_tp_arg(c, ${s.index});`);
+		b.line(`${t} = (tap_long)${cast}${argumentSlot(s)};`);
 		return;
 	}
 	// a member chain is read where it is used (below), as stap does: `if ($prev->mm) ... $prev->mm->pgd` must not fault
+}
+
+/** C for the value of a tracepoint's argument, or of a probed kernel function's (its argument register). */
+function argumentSlot(s: ArgumentSource): string {
+	return s.kind === 'tp_arg' ? `(unsigned long)tap_tp_arg(c, ${s.index})` : `regs_get_kernel_argument(tap_regs(c), ${s.index})`;
 }
 
 /**
@@ -114,10 +119,10 @@ function readArgument(b: Body, v: TargetVar, s: ArgumentSource, p: ConcreteProbe
  */
 export function kmodMemberRead(b: Body, v: TargetVar): string | null {
 	const s = v.source;
-	if (s.kind !== 'tp_arg' || !s.steps.length) return null;
+	if ((s.kind !== 'tp_arg' && s.kind !== 'call_arg') || !s.steps.length) return null;
 	const t = s.string ? b.field('tap_string', 'tv') : b.longTemp();
 	const dst = s.string ? t : `&${t}`;
-	b.line(`if (tap_kmod_member(c, (unsigned long)tap_tp_arg(c, ${s.index}), (const long[]){ ${s.steps.join(', ')} }, ${s.steps.length}, ${dst}, ${s.size}, ${s.signed ? 1 : 0}))`);
+	b.line(`if (tap_kmod_member(c, ${argumentSlot(s)}, (const long[]){ ${s.steps.join(', ')} }, ${s.steps.length}, ${dst}, ${s.size}, ${s.signed ? 1 : 0}))`);
 	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
 	return t;
 }
@@ -140,7 +145,7 @@ export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 	}
 	if (regsProbe && s.kind === 'return_value') return into('tap_return_value(c)');
 	if (s.kind === 'sdt_arg') return into(sdtArgumentOf(v.name, s.operand, p));
-	if (s.kind === 'tp_arg') return readArgument(b, v, s, p);
+	if (s.kind === 'tp_arg' || (s.kind === 'call_arg' && e.kind === 'kprobe')) return readArgument(b, v, s, p);
 	if (readsRecord(p) && s.kind === 'tracepoint_field') {
 		const t = v.type === 'string' ? b.field('tap_string', 'tv') : b.longTemp();
 		b.vars.set(v, t);

@@ -1,0 +1,77 @@
+// A probed kernel function's parameters as target variables, stap's form
+// of kernel.function variables: `$file`, `$count`, `$file->f_path.dentry`
+// (written `->` as stap does). stap reads them through debuginfo; here
+// their names and types come from the function's prototype in the target's
+// BTF (FUNC -> FUNC_PROTO), and the value of parameter N is the Nth
+// argument register at the kprobe (x86-64's calling convention, for the
+// first six integer and pointer parameters). A member chain is laid out as
+// a tracepoint argument's (member-chain.ts) and read in the kernel with
+// fault-safe copies.
+import type { TargetSymbolComponent } from '../parse/ast.js';
+import type { KernelProfile } from '../profile/types.js';
+import { BTF_KIND, type BtfTypes } from './btf-types.js';
+import { type Chain, followMembers, leafOf } from './member-chain.js';
+import { SemanticError } from './diagnostics.js';
+import type { TargetVar } from './program.js';
+import { btfOf } from './tracepoint-args.js';
+
+/** Registers that carry arguments (rdi, rsi, rdx, rcx, r8, r9). */
+const ARGUMENT_REGISTERS = 6;
+
+interface Param {
+	readonly name: string;
+	readonly type: number;
+}
+
+/** The parameters of kernel function `symbol` from the BTF, or null when it has no prototype there. */
+function functionParams(btf: BtfTypes, symbol: string): Param[] | null {
+	const fn = btf.named(symbol).find((id) => btf.types[id]!.kind === BTF_KIND.FUNC);
+	if (fn === undefined) return null;
+	const proto = btf.types[btf.types[fn]!.sizeOrType]!;
+	if (proto.kind !== BTF_KIND.FUNC_PROTO) return null;
+	return proto.members.map((m) => ({ name: m.name, type: m.type }));
+}
+
+/** Whether a parameter of this type takes one integer register (an integer, enum or pointer of at most 8 bytes). */
+function inOneRegister(btf: BtfTypes, type: number): boolean {
+	const t = btf.types[btf.resolve(type)]!;
+	return (t.kind === BTF_KIND.INT || t.kind === BTF_KIND.ENUM || t.kind === BTF_KIND.ENUM64 || t.kind === BTF_KIND.PTR) && btf.sizeOf(type) <= 8;
+}
+
+/** The target variables of one kprobe: `$return` (return probes), then, on demand, the function's parameters. */
+export class FunctionArgs extends Map<string, TargetVar> {
+	constructor(fixed: Map<string, TargetVar>, private readonly symbol: string, private readonly profile: KernelProfile) {
+		super(fixed);
+	}
+
+	/** The parameter names, for messages and $$parms (empty without BTF). */
+	names(): string[] {
+		const btf = btfOf(this.profile);
+		const params = btf ? functionParams(btf, this.symbol) : null;
+		return params ? params.map((p) => `$${p.name}`) : [];
+	}
+
+	/**
+	 * `$name` followed by `components`, when $name is a parameter of the
+	 * function (null when it is not); a SemanticError at the component
+	 * that cannot be followed, or when the parameter is not in a register.
+	 */
+	argument(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): TargetVar | null {
+		const btf = btfOf(this.profile);
+		if (!btf) return null;
+		const params = functionParams(btf, this.symbol);
+		const index = params ? params.findIndex((p) => `$${p.name}` === name) : -1;
+		if (!params || index < 0) return null;
+		const at = params.slice(0, index + 1).findIndex((p) => !inOneRegister(btf, p.type));
+		if (at >= 0) {
+			const what = at === index ? `${name} is ${btf.cName(params[at]!.type)}` : `parameter ${at + 1} of ${this.symbol} (${btf.cName(params[at]!.type)}) comes before it`;
+			throw new SemanticError(`cannot read ${name} of ${this.symbol}: ${what}, not passed in one integer register`, tok);
+		}
+		if (index >= ARGUMENT_REGISTERS) throw new SemanticError(`${name} is parameter ${index + 1} of ${this.symbol}; only the first ${ARGUMENT_REGISTERS} are in registers`, tok);
+		const chain: Chain = { steps: [], type: params[index]!.type, spelled: name };
+		followMembers(btf, chain, components, 'a function parameter');
+		const leaf = leafOf(btf, chain, tok);
+		const source = { kind: 'call_arg' as const, index, steps: chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string };
+		return { kind: 'target', name: chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
+	}
+}
