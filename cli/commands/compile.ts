@@ -116,7 +116,7 @@ export function registerCompile(program: Command): void {
 		.addOption(new Option('--privilege <level>', 'privilege level').choices(['stapdev', 'stapsys', 'stapusr']))
 		.option('--unprivileged', 'same as --privilege=stapusr')
 		.option('-m <name>', 'module name (pass 4; default tap_<script hash>)')
-		.option('--profile <file>', 'resolve probes against a saved kernel profile (default: this host)')
+		.option('--profile <file>', 'build for the kernel of a saved profile (tapfleet profile -o, or --host for a remote one): its release for pass 1, its probes, its BTF (default: this host)')
 		.argument('[args...]', 'FILE (unless -e) and then script arguments ($1, @1, ...)')
 		.action(async (positional: string[], opts: CompileOptions) => {
 			process.exitCode = await compile(positional, opts);
