@@ -213,6 +213,15 @@ export class Body {
 		return `{ if (c->last_error) goto ${this.errTarget}; goto out; }`;
 	}
 
+	/**
+	 * Here the code reads kernel memory: in the kernel on the kernel side
+	 * and on kmod; on the bpf user side through the module's reader
+	 * program, which this asks for (tap_kernel.h, TAP_USER_KREAD).
+	 */
+	readsKernelMemory(): void {
+		if (this.side === 'user' && !this.mod.bothSides) this.mod.userKernelReads = true;
+	}
+
 	/** The builtin call being generated (calls.ts): where an error without a location of its own points. */
 	callTok?: Token;
 

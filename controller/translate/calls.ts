@@ -145,7 +145,7 @@ const BUILTINS: Record<string, Builtin> = {
 		b.line(`if (tap_user_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`);
 	}),
 	kernel_string: stringInto((b, s, [addr, err]) => {
-		kernelOnly(b, 'kernel_string');
+		b.readsKernelMemory();
 		b.line(`if (tap_kernel_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`);
 	}),
 	strlen: (b, [s]) => `tap_str_len(${s})`,
@@ -354,7 +354,7 @@ function backtraceOf(name: string, runtime: string): Builtin {
 
 function kernelRead(kind: string, cType: string, code: string): Builtin {
 	return (b, [addr], e) => {
-		kernelOnly(b, `kernel_${kind}`);
+		b.readsKernelMemory();
 		const v = b.longTemp();
 		b.raiseIf(`TAP_KERNEL_READ(${cType}, ${addr}, &${v})`, code, e.tok, addr);
 		return v;

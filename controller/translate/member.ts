@@ -1,7 +1,8 @@
 // @cast(base, "T")->member... (a MemberRead of pass 2): the chain's offsets,
-// a pointer loaded between two of them, then the member read, kernel side
-// only. bpf: tap_member_read() (a fault is stap's "kernel read fault at
-// 0x..."); kmod: the runtime's tap_kmod_member(), which raises it itself.
+// a pointer loaded between two of them, then the member read. bpf:
+// tap_member_read() (a fault is stap's "kernel read fault at 0x..."), on
+// the user side through the module's reader program; kmod: the runtime's
+// tap_kmod_member(), which raises it itself.
 import type { MemberRead } from '../elaborate/program.js';
 import type { Body } from './body.js';
 import type { ExprGen } from './arrays.js';
@@ -23,7 +24,7 @@ export function readChain(b: Body, base: string, steps: readonly number[], size:
 export function genMember(b: Body, e: MemberRead, gen: ExprGen): string {
 	// an address with no pointer to load on the way (&@cast(0, "T")[1]: sizeof) is arithmetic, on any side
 	const readsMemory = !e.addressOf || e.steps.length > 1;
-	if (readsMemory && b.side !== 'kernel' && !b.mod.bothSides) b.unsupported(e.tok, '@cast (kernel memory)');
+	if (readsMemory) b.readsKernelMemory();
 	if (e.steps.length > 16) b.unsupported(e.tok, `a chain of ${e.steps.length} members (at most 16)`);
 	const base = b.longTemp();
 	b.line(`${base} = ${gen(b, e.base)};`);

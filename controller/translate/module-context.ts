@@ -34,6 +34,8 @@ export class ModuleContext {
 	readonly helpers: string[] = [];
 	/** kmod: one compilation with both sides on, so kernel-only functions work in every handler. */
 	bothSides = false;
+	/** bpf: user-side probes read kernel memory, through the module's reader program (TAP_USER_KREAD). */
+	userKernelReads = false;
 	/** The sides whose script functions call pp() or ppfunc() (probe-points.ts). */
 	readonly probePointLookups = new Set<Side>();
 	/** bpf: the syscall probes dispatched from raw tracepoints (syscall-dispatch.ts). */

@@ -1262,7 +1262,8 @@ static __always_inline int tap_member_read(__u64 addr, const __s64 *steps, int n
 					   void *dst, int size, int is_signed,
 					   tap_long *fault)
 {
-	__u64 v = 0, next;
+	/* two words: the size is masked to 15 for the verifier, and may come from a map (tap_kread_run) */
+	__u64 v[2] = { 0, 0 }, next;
 	int i;
 
 	for (i = 0; i < TAP_MEMBER_STEPS_MAX && i < n; i++) {
@@ -1279,16 +1280,53 @@ static __always_inline int tap_member_read(__u64 addr, const __s64 *steps, int n
 			goto fault;
 		return 0;
 	}
-	if (bpf_probe_read_kernel(&v, size & 15, (const void *)addr))
+	if (bpf_probe_read_kernel(v, size & 15, (const void *)addr))
 		goto fault;
 	if (is_signed && size < 8)
-		v = (__u64)((__s64)(v << (64 - 8 * size)) >> (64 - 8 * size));
-	*(tap_long *)dst = (tap_long)v;
+		v[0] = (__u64)((__s64)(v[0] << (64 - 8 * size)) >> (64 - 8 * size));
+	*(tap_long *)dst = (tap_long)v[0];
 	return 0;
 fault:
 	*fault = (tap_long)addr;
 	return 1;
 }
+
+#ifdef TAP_USER_KREAD
+/*
+ * The reader of kernel memory for the user side (tap_abi.h, struct
+ * tap_kread_req): in a module whose begin, end or timer probes read
+ * kernel memory. taprun runs it with BPF_PROG_TEST_RUN; never attached.
+ */
+struct tap_kread_value {
+	struct tap_kread_req r;
+	char str[MAXSTRINGLEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tap_kread_value);
+} tap_kread SEC(".maps");
+
+SEC("raw_tp")
+int tap_kread_run(void *ctx)
+{
+	struct tap_kread_value *v = bpf_map_lookup_elem(&tap_kread, &tap_zero_key);
+	int size;
+
+	if (!v)
+		return 0;
+	size = v->r.size;
+	if (size < 0 || size > 8)
+		size = 8;
+	v->r.status = tap_member_read(v->r.addr, v->r.steps, v->r.n,
+				      size ? (void *)&v->r.value : (void *)v->str,
+				      size, v->r.is_signed, &v->r.fault);
+	return 0;
+}
+#endif /* TAP_USER_KREAD */
 
 /* a uprobe's user register (an SDT marker's argument): struct pt_regs field */
 #define TAP_UREG(field) BPF_CORE_READ((struct pt_regs *)ctx, field)

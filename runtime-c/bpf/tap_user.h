@@ -48,6 +48,22 @@ void *tap_globals_ptr_get(void);
 				       sizeof(struct name##_value), (size), \
 				       &name##_desc, -1 }
 
+/*
+ * Kernel memory from a user-side probe (kernel_string(), kernel_long(),
+ * @cast): taprun runs the module's reader program (tap_kernel.h,
+ * TAP_USER_KREAD). As on the kernel side: nonzero on a fault, *fault the
+ * address.
+ */
+int tap_member_read(__u64 addr, const __s64 *steps, int n, void *dst, int size,
+		    int is_signed, tap_long *fault);
+int tap_kernel_string(char *dst, const void *kaddr);
+#define TAP_KERNEL_READ(type, addr, dst) ({ \
+	tap_long v_ = 0, f_; \
+	int r_ = tap_member_read((__u64)(unsigned long)(addr), (const __s64[]){ 0 }, 1, \
+				 &v_, sizeof(type), ((type)-1) < 0, &f_); \
+	*(dst) = r_ ? 0 : v_; \
+	r_ != 0; })
+
 /* Locals of a user-side probe: user-side probes never run concurrently. */
 #define TAP_LOCALS(probe, type) static type probe##_locals
 #define TAP_LOCALS_GET(probe) (&probe##_locals)

@@ -28,6 +28,9 @@ struct tap_rt {
 	struct tap_session *session;	/* mmap of the tap_session map */
 	void *globals;			/* mmap of the tap_globals map */
 	int counters_fd;		/* tap_counters (per CPU) */
+	/* kernel reads of user-side probes (user_kread.c): mmap of tap_kread, its program; NULL, -1 without */
+	struct tap_kread_req *kread;
+	int kread_prog_fd;
 	int ncpus;			/* possible CPUs: per-CPU value count */
 	/* argument kinds of each format, 'l'/'s', computed at load */
 	char (*kinds)[TAP_MAX_PRINTF_ARGS + 1];

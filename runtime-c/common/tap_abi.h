@@ -13,8 +13,8 @@
 #endif
 #include "tap_limits.h"
 
-/* Bumped whenever a layout here or the user-part interface changes (5: syscall probes dispatched from raw tracepoints). */
-#define TAP_ABI_VERSION 5
+/* Bumped whenever a layout here or the user-part interface changes (6: kernel reads from user-side probes). */
+#define TAP_ABI_VERSION 6
 
 /*
  * The build-time limits a module was compiled with. The user part exports
@@ -188,5 +188,25 @@ struct tap_stat_desc {
 	((interval) != 0 && ((stop) - (start)) / (interval) + 3 >= 3 && \
 	 ((stop) - (start)) / (interval) + 3 <= TAP_HIST_MAX_BUCKETS ? \
 	 ((stop) - (start)) / (interval) + 3 : 0)
+
+/*
+ * A read of kernel memory for a user-side probe (kernel_string(),
+ * kernel_long(), @cast in begin, end or timer probes, which stap runs in
+ * the kernel): taprun writes the request into the module's mmap-ed
+ * tap_kread map, runs its reader program once (BPF_PROG_TEST_RUN) and
+ * takes the result from the same place. As tap_member_read(): steps[0] is
+ * added to addr, a pointer loaded before each further step; then `size`
+ * bytes (1, 2, 4 or 8) into `value`, or with size 0 a string into the
+ * MAXSTRINGLEN bytes that follow the request.
+ */
+#define TAP_KREAD_STEPS 16
+
+struct tap_kread_req {
+	__u64 addr;
+	__s64 steps[TAP_KREAD_STEPS];
+	__s32 n, size, is_signed, status;	/* status: nonzero on a fault */
+	__s64 fault;				/* the address that faulted */
+	__s64 value;
+};
 
 #endif /* TAP_ABI_H */

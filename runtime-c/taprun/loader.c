@@ -39,7 +39,7 @@ struct loaded_module {
 	int nlink_fds, maxlink_fds;
 	int uprobe_multi;	/* the module's uprobes are linked so: how many */
 	int counters_fd;
-	size_t session_len, globals_len;
+	size_t session_len, globals_len, kread_len;
 };
 
 static int verbose;
@@ -150,6 +150,28 @@ static int configure_maps(struct loaded_module *lm, const struct tap_module *mod
 	return 0;
 }
 
+/*
+ * The reader of kernel memory for user-side probes (TAP_USER_KREAD in
+ * tap_kernel.h), in a module whose user side reads kernel memory.
+ */
+static int bind_kernel_reader(struct loaded_module *lm)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(lm->obj, "tap_kread");
+	struct bpf_program *prog = bpf_object__find_program_by_name(lm->obj, "tap_kread_run");
+
+	tap_rt.kread = NULL;
+	tap_rt.kread_prog_fd = -1;
+	if (!map && !prog)
+		return 0;
+	tap_rt.kread = map ? map_mmap(map, &lm->kread_len) : NULL;
+	tap_rt.kread_prog_fd = prog ? bpf_program__fd(prog) : -1;
+	if (!tap_rt.kread || tap_rt.kread_prog_fd < 0) {
+		tap_report_fatal("bpf object has an incomplete kernel reader (tap_kread)");
+		return -1;
+	}
+	return 0;
+}
+
 static int bind_maps(struct loaded_module *lm, const struct tap_module *mod)
 {
 	struct bpf_map *map;
@@ -164,6 +186,8 @@ static int bind_maps(struct loaded_module *lm, const struct tap_module *mod)
 	tap_rt.globals = map ? map_mmap(map, &lm->globals_len) : NULL;
 	map = bpf_object__find_map_by_name(lm->obj, "tap_counters");
 	lm->counters_fd = map ? bpf_map__fd(map) : -1;
+	if (bind_kernel_reader(lm))
+		return -1;
 	if (!tap_rt.session || lm->counters_fd < 0) {
 		tap_report_fatal("bpf object lacks the runtime's session maps");
 		return -1;
@@ -623,6 +647,10 @@ void module_unload(struct loaded_module *lm)
 		munmap(tap_rt.session, lm->session_len);
 	if (tap_rt.globals)
 		munmap(tap_rt.globals, lm->globals_len);
+	if (tap_rt.kread)
+		munmap(tap_rt.kread, lm->kread_len);
+	tap_rt.kread = NULL;
+	tap_rt.kread_prog_fd = -1;
 	tap_rt.session = NULL;
 	tap_rt.globals = NULL;
 	bpf_object__close(lm->obj);
