@@ -188,6 +188,21 @@ const BUILTINS: Record<string, Builtin> = {
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'ubacktrace() outside a kernel-side probe handler body');
 		b.line(`tap_ubacktrace(${s}, ctx);`);
 	}),
+	// backtrace(): the kernel stack as hex addresses; print_stack()/sprint_stack() name them on the user side
+	backtrace: stringInto((b, s, _args, e) => {
+		if (b.mod.bothSides) b.unsupported(e.tok, 'backtrace()');
+		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'backtrace() outside a kernel-side probe handler body');
+		b.line(`tap_backtrace(${s}, ctx);`);
+	}),
+	print_stack: (b, [stk], e) => {
+		if (b.side === 'kernel' || b.mod.bothSides) b.unsupported(e.tok, 'print_stack() (print_backtrace() prints the stack where it is taken)');
+		b.line(`tap_print_stack(${stk});`);
+		return '0';
+	},
+	sprint_stack: stringInto((b, s, [stk], e) => {
+		if (b.side === 'kernel' || b.mod.bothSides) b.unsupported(e.tok, 'sprint_stack()');
+		b.line(`tap_sprint_stack(${s}, ${stk});`);
+	}),
 	print_ustack: (b, [stk], e) => {
 		if (b.side === 'kernel') b.unsupported(e.tok, 'print_ustack() (print_ubacktrace() prints the stack where it is taken)');
 		b.line(`tap_print_ustack(${stk});`);

@@ -535,7 +535,11 @@ static __always_inline void tap_ustack_note(__u32 pid)
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
 }
 
-static __always_inline void tap_ubacktrace(char *dst, void *ctx)
+/*
+ * The stack `flags` names (BPF_F_USER_STACK, or 0: the kernel's) as stap's
+ * string of addresses into dst; the bytes bpf_get_stack() gave (<= 0: none).
+ */
+static __always_inline long tap_stack_string(char *dst, void *ctx, __u64 flags)
 {
 	struct tap_ustack_scratch *s = bpf_map_lookup_elem(&tap_ustack_scratches, &tap_zero_key);
 	__u64 len = 0, at;
@@ -544,8 +548,8 @@ static __always_inline void tap_ubacktrace(char *dst, void *ctx)
 
 	dst[0] = '\0';
 	if (!s)
-		return;
-	bytes = bpf_get_stack(ctx, s->frames, sizeof(s->frames), BPF_F_USER_STACK);
+		return 0;
+	bytes = bpf_get_stack(ctx, s->frames, sizeof(s->frames), flags);
 	for (i = 0; i < MAXBACKTRACE; i++) {
 		if ((long)(i * 8) >= bytes || !s->frames[i])
 			break;
@@ -564,8 +568,19 @@ static __always_inline void tap_ubacktrace(char *dst, void *ctx)
 			break;
 		len += n - 1;
 	}
-	if (bytes > 0)
+	return bytes;
+}
+
+static __always_inline void tap_ubacktrace(char *dst, void *ctx)
+{
+	if (tap_stack_string(dst, ctx, BPF_F_USER_STACK) > 0)
 		tap_ustack_note(bpf_get_current_pid_tgid() >> 32);
+}
+
+/* backtrace(): the kernel stack at the probe, "0xffffffff81234567 0x...", named on the user side (print_stack) */
+static __always_inline void tap_backtrace(char *dst, void *ctx)
+{
+	tap_stack_string(dst, ctx, 0);
 }
 
 /*

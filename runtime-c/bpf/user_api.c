@@ -205,6 +205,53 @@ API void tap_sprint_ustack(char *dst, const char *stk)
 	tap_buf_end_string(&b);
 }
 
+/* Each address of a backtrace() string, a frame as print_backtrace() prints it. */
+static void print_stack_string(struct tap_buf *o, const char *stk)
+{
+	const char *p = stk;
+	char *end;
+
+	for (;;) {
+		unsigned long long addr = strtoull(p, &end, 16);
+
+		if (end == p)
+			break;
+		tap_print_kernel_frame(o, addr);
+		p = end + strspn(end, " ");
+	}
+}
+
+API void tap_print_stack(const char *stk)
+{
+	print_stack_string(&tap_rt.out, stk);
+}
+
+/* As stap's sprint_syms(): whole lines only, as many as MAXSTRINGLEN holds. */
+API void tap_sprint_stack(char *dst, const char *stk)
+{
+	size_t max = tap_rt.limits.maxstringlen - 1, len = 0;
+	const char *p = stk;
+	char *end;
+
+	dst[0] = '\0';
+	for (;;) {
+		unsigned long long addr = strtoull(p, &end, 16);
+		char line[512];
+		struct tap_buf b;
+
+		if (end == p)
+			break;
+		tap_buf_init_string(&b, line, sizeof(line));
+		tap_print_kernel_frame(&b, addr);
+		tap_buf_end_string(&b);
+		if (len + b.len > max)
+			break;
+		memcpy(dst + len, line, b.len + 1);
+		len += b.len;
+		p = end + strspn(end, " ");
+	}
+}
+
 API void tap_symname(char *dst, tap_long addr)
 {
 	const char *name = tap_kernel_symbol((__u64)addr);

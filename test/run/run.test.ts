@@ -283,6 +283,20 @@ test('timer.profile fires while the test keeps a CPU busy; print_backtrace() in 
 	t.regex(bt.stdout, /^openat by cat:\n 0x[0-9a-f]+ : \w+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n/m);
 });
 
+test('backtrace() as an array key, named in the end probe by print_stack() and sprint_stack() as print_backtrace() names the frames', async (t) => {
+	const script = 'global bt, printed probe kernel.trace("syscalls:sys_enter_openat") { if (pid() == target()) { bt[backtrace()]++; if (!printed++) print_backtrace() } }'
+		+ ' probe end { foreach (b in bt- limit 1) { println(b =~ "^0xffffffff[0-9a-f]+( 0x[0-9a-f]+)*$" ? "hex" : b); print_stack(b); print(sprint_stack(b)) } }';
+	const r = await run(tapfleet, ['run', '-c', 'cat /etc/hostname > /dev/null', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// the first openat's stack, printed where it was taken, is the most frequent one: every openat comes the same way
+	t.regex(r.stdout, /^((?: 0x[0-9a-f]+ : \w+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n)+)hex\n\1\1$/);
+	// sprint_stack() keeps whole lines within MAXSTRINGLEN, as stap's sprint_syms()
+	const short = await run(tapfleet, ['run', '-D', 'MAXSTRINGLEN=128', '-c', 'cat /etc/hostname > /dev/null', '-e',
+		'global s probe kernel.trace("syscalls:sys_enter_openat") { if (pid() == target() && s == "") s = backtrace() } probe end { x = sprint_stack(s); printf("%d|%s", strlen(x) < 128, x) }']);
+	t.is(short.status, 0, short.stderr);
+	t.regex(short.stdout, /^1\|(?: 0x[0-9a-f]+ : \w+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n)+$/);
+});
+
 test('uprobe: process("/bin/bash").function("readline") and .return see the lines a real interactive bash reads', async (t) => {
 	// Debian's bash carries readline itself (`nm -D /bin/bash` has `T readline`; no libreadline), so the
 	// probe resolves in /bin/bash. `bash -i` calls readline even with its input from a pipe.
