@@ -190,17 +190,18 @@ const BUILTINS: Record<string, Builtin> = {
 	}),
 	// backtrace(): the kernel stack as hex addresses; print_stack()/sprint_stack() name them on the user side
 	backtrace: stringInto((b, s, _args, e) => {
-		if (b.mod.bothSides) b.unsupported(e.tok, 'backtrace()');
+		if (b.mod.bothSides) return void b.line(`tap_backtrace(c, ${s});`);
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'backtrace() outside a kernel-side probe handler body');
 		b.line(`tap_backtrace(${s}, ctx);`);
 	}),
 	print_stack: (b, [stk], e) => {
-		if (b.side === 'kernel' || b.mod.bothSides) b.unsupported(e.tok, 'print_stack() (print_backtrace() prints the stack where it is taken)');
-		b.line(`tap_print_stack(${stk});`);
+		if (b.mod.bothSides) b.line(`tap_print_stack(c, ${stk});`);
+		else if (b.side === 'kernel') b.unsupported(e.tok, 'print_stack() (print_backtrace() prints the stack where it is taken)');
+		else b.line(`tap_print_stack(${stk});`);
 		return '0';
 	},
 	sprint_stack: stringInto((b, s, [stk], e) => {
-		if (b.side === 'kernel' || b.mod.bothSides) b.unsupported(e.tok, 'sprint_stack()');
+		if (b.side === 'kernel' && !b.mod.bothSides) b.unsupported(e.tok, 'sprint_stack()');
 		b.line(`tap_sprint_stack(${s}, ${stk});`);
 	}),
 	print_ustack: (b, [stk], e) => {
@@ -360,7 +361,12 @@ function taskField(field: string): Builtin {
 /** print_backtrace() and print_ubacktrace(): the stack of the probed event travels in a record; the user side symbolizes it. */
 function backtraceOf(name: string, runtime: string): Builtin {
 	return (b, _args, e) => {
-		if (b.mod.bothSides) b.unsupported(e.tok, `${name}()`);
+		if (b.mod.bothSides) {
+			// kmod: unwound in the kernel and named there (kmod_stack.c); user stacks are not there yet
+			if (name !== 'print_backtrace') b.unsupported(e.tok, `${name}()`);
+			b.line('tap_print_backtrace(c);');
+			return '0';
+		}
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() outside a kernel-side probe handler body`);
 		b.line(`${runtime}(c, ctx);`);
 		return '0';

@@ -14,3 +14,4 @@
 #include "kmod_probes.c"
 #include "kmod_buildid.c"
 #include "kmod_session.c"
+#include "kmod_stack.c"

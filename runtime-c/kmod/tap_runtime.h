@@ -157,6 +157,12 @@ int tap_kernel_string(char *dst, const void *kaddr);
 
 /* ---- context functions (session probes: the worker, as stap's) ---- */
 
+/* kernel stacks (kmod_stack.c) */
+void tap_print_backtrace(struct tap_context *c);
+void tap_backtrace(struct tap_context *c, char *dst);
+void tap_print_stack(struct tap_context *c, const char *stk);
+void tap_sprint_stack(char *dst, const char *stk);
+
 void tap_execname(char *dst);
 tap_long tap_pid(void);
 tap_long tap_tid(void);

@@ -118,6 +118,30 @@ probe kernel.function("vfs_read") {
 		assertSawWorkload(t, got, /^open\(-100, \/proc\/version, 0\) in (\d+)\nreturned 1 for \/proc\/version \(-100\) in (\d+): parms\nread version 1 in (\d+)\n$/);
 	});
 
+	test.serial('kmod kernel stacks: print_backtrace() from a kprobe\'s registers (the probed function first), backtrace() as a key, print_stack() and sprint_stack() of it in the end probe', async (t) => {
+		t.timeout(900_000);
+		await guestSetup(fleet);
+		const script = `global bt, seen
+probe kernel.function("vfs_read") {
+	if (!seen && execname() == "tapfleet-node") {
+		seen = 1
+		print_backtrace()
+		bt[backtrace()]++
+		println("--")
+		exit()
+	}
+}
+probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stack(b)) } }`;
+		const got = await runWithWorkload(fleet, release(), script, `exec ${NODE} -e 'require("fs").readFileSync("/proc/version"); console.log(process.pid)'`);
+		t.is(got.run.status, 0, got.run.stderr);
+		const [direct, named, sprinted] = got.run.stdout.split('--\n');
+		t.regex(direct!, /^ 0x[0-9a-f]{16} : vfs_read\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n(?: 0x[0-9a-f]{16} : \S+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n)+$/, got.run.stdout);
+		t.true(direct!.includes(' : ksys_read+'), direct);
+		t.is(named, direct);
+		// whole lines, as many as MAXSTRINGLEN (512) holds
+		t.true(sprinted!.length > 0 && sprinted!.length < 512 && direct!.startsWith(sprinted!) && sprinted!.endsWith('\n'), sprinted);
+	});
+
 	test.serial('kmod SDT markers: process(...).mark() with $arg1-4 (memory, registers, constants), $$name, $$provider, $$parms and the semaphore raised, in a program in the guest', async (t) => {
 		t.timeout(900_000);
 		// built here (pass 2 reads its notes), copied to the same path in the guest
