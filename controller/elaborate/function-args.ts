@@ -44,6 +44,22 @@ export class FunctionArgs extends Map<string, TargetVar> {
 		super(fixed);
 	}
 
+	/** `$return` typed as the function returns it (an int's -1 stays -1), where the BTF says. */
+	override get(name: string): TargetVar | undefined {
+		const t = super.get(name);
+		if (name !== '$return' || !t || t.source.kind !== 'return_value' || t.source.size !== undefined) return t;
+		const btf = btfOf(this.profile);
+		const fn = btf?.named(this.symbol).find((id) => btf.types[id]!.kind === BTF_KIND.FUNC);
+		if (!btf || fn === undefined) return t;
+		const ret = btf.types[btf.types[fn]!.sizeOrType]!.sizeOrType;
+		const r = btf.types[btf.resolve(ret)];
+		if (!r || (r.kind !== BTF_KIND.INT && r.kind !== BTF_KIND.ENUM) || r.sizeOrType >= 8) return t;
+		const signed = r.kind === BTF_KIND.INT ? (r.extra[0]! >>> 24 & 1) === 1 : r.kindFlag;
+		const typed: TargetVar = { ...t, cType: btf.cName(ret), source: { kind: 'return_value', size: r.sizeOrType, signed } };
+		super.set(name, typed);
+		return typed;
+	}
+
 	/** The parameter names, for messages and $$parms (empty without BTF). */
 	names(): string[] {
 		const btf = btfOf(this.profile);

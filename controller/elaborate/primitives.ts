@@ -13,6 +13,7 @@ import { globMatch, isGlob } from './glob.js';
 import { matchMarks } from './sdt-probes.js';
 import { TracepointTargets } from './tracepoint-args.js';
 import { FunctionArgs } from './function-args.js';
+import { UserFunctionArgs } from './user-function-args.js';
 import type { ProbeEvent, TargetVar } from './program.js';
 
 export interface PrimitiveMatch {
@@ -166,7 +167,7 @@ function matchUprobe(elf: ElfFile, canonical: string, pattern: string, isReturn:
 		return {
 			event: { kind: 'uprobe', path: canonical, symbol: f.name, offset: f.fileOffset, isReturn, file: elf.identity },
 			point: `process("${canonical}").function("${f.name}")${isReturn ? '.return' : ''}`,
-			targets,
+			targets: new UserFunctionArgs(targets, canonical, f.address, f.name),
 		};
 	});
 }

@@ -115,8 +115,12 @@ export type TargetSource =
 	| { readonly kind: 'tracepoint_field'; readonly field: TracepointField; readonly dataLoc: boolean; readonly charArray: boolean }
 	/** Argument N (0-based) of a raw syscall (sys_enter's args[N]) or a uprobe/kprobe (pt_regs). */
 	| { readonly kind: 'arg'; readonly index: number }
-	/** The return value: sys_exit's ret, or pt_regs of a return probe. */
-	| { readonly kind: 'return_value' }
+	/**
+	 * The return value: sys_exit's ret, or pt_regs of a return probe; a
+	 * function's narrower integer type (from BTF or DWARF) as `size` bytes,
+	 * `signed`: an int's -1 is -1, not 4294967295.
+	 */
+	| { readonly kind: 'return_value'; readonly size?: number; readonly signed?: boolean }
 	/** The syscall number at raw sys_enter / sys_exit. */
 	| { readonly kind: 'syscall_nr' }
 	/**

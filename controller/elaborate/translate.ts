@@ -11,6 +11,7 @@ import type { LibraryFunction, SymbolTable } from './library.js';
 import type * as P from './program.js';
 import { TracepointTargets } from './tracepoint-args.js';
 import { FunctionArgs } from './function-args.js';
+import { UserFunctionArgs } from './user-function-args.js';
 import { MarkTargets } from './sdt-probes.js';
 import { regexProblem } from '../regex/compile.js';
 import { byThread, type EntrySave, type EntrySide, entryArrayDecl } from './entry-side.js';
@@ -255,7 +256,8 @@ export class Translator {
 			if (e.name === '$$name' || e.name === '$$provider') return { kind: 'string', tok: e.tok, type: 'string', value: e.name === '$$name' ? m.name : m.provider };
 			if (e.name === '$$vars' || e.name === '$$parms') return this.prettyVars(e, sc, true);
 		}
-		if (sc.targets instanceof FunctionArgs && (e.name === '$$vars' || e.name === '$$parms')) return this.functionParms(e, sc);
+		const params = parameterTargets(sc.targets);
+		if (params && params.names().length && (e.name === '$$vars' || e.name === '$$parms')) return this.functionParms(e, sc, params);
 		if (e.name === '$$vars' || e.name === '$$parms' || e.name === '$$locals') return this.prettyVars(e, sc);
 		// a return probe's value, as stap prints it ($return is absent elsewhere: the error below)
 		const returned = e.name === '$$return' && e.components.length === 0 ? sc.targets.get('$return') : undefined;
@@ -276,7 +278,7 @@ export class Translator {
 			// stap's kernel.trace and kernel.function variables: the tracepoint's arguments or the function's parameters, through the target's BTF
 			const arg = args.argument(name, components, e.tok);
 			// in a return probe a parameter is its value at entry, as in stap
-			if (arg && sc.entry && args instanceof FunctionArgs) return this.entryValue({ kind: 'entry_op', tok: e.tok, operand: e }, sc);
+			if (arg && sc.entry && parameterTargets(args)) return this.entryValue({ kind: 'entry_op', tok: e.tok, operand: e }, sc);
 			if (arg) {
 				// one variable per spelling: read once at entry, however often used
 				const v = sc.usedTargets.get(arg.name) ?? arg;
@@ -286,7 +288,7 @@ export class Translator {
 		}
 		if (!t) {
 			if (sc.targets instanceof MarkTargets) return this.fail(`unable to find marker argument '${name}' (mark("${sc.targets.marker.name}") has ${sc.targets.size}${sc.targets.size ? `: ${[...sc.targets.keys()].join(' ')}` : ''})`, e.tok);
-			const known = [...sc.targets.keys(), ...(sc.targets instanceof FunctionArgs ? sc.targets.names() : [])];
+			const known = [...sc.targets.keys(), ...(params ? params.names() : [])];
 			const sugs = similarNames(name, [...known, '$$name', '$$parms', '$$vars']);
 			return this.fail(`unable to find tracepoint variable '${name}'${sugs.length ? ` (alternatives: ${[...known, '$$parms', '$$vars'].join(' ')})` : ''}`, e.tok);
 		}
@@ -324,10 +326,10 @@ export class Translator {
 	 * parameters (their entry values in a return probe), a parameter that
 	 * is not in a register as "?" (stap's form for what it cannot read).
 	 */
-	private functionParms(e: A.TargetSymbol, sc: Scope): P.Expr {
+	private functionParms(e: A.TargetSymbol, sc: Scope, params: FunctionArgs | UserFunctionArgs): P.Expr {
 		const parts: string[] = [];
 		const args: P.Expr[] = [];
-		for (const name of (sc.targets as FunctionArgs).names()) {
+		for (const name of params.names()) {
 			const read: A.TargetSymbol = { kind: 'target_symbol', tok: e.tok, name, addressof: false, components: [] };
 			let value: P.Expr | null = null;
 			try {
@@ -639,6 +641,11 @@ export class Translator {
 }
 
 /** The targets that resolve names beyond their fixed ones (arguments with member chains), if these are such. */
-function argumentTargets(targets: Map<string, P.TargetVar> | null): TracepointTargets | FunctionArgs | null {
-	return targets instanceof TracepointTargets || targets instanceof FunctionArgs ? targets : null;
+function argumentTargets(targets: Map<string, P.TargetVar> | null): TracepointTargets | FunctionArgs | UserFunctionArgs | null {
+	return targets instanceof TracepointTargets ? targets : parameterTargets(targets);
+}
+
+/** A probed function's parameters (kernel: BTF; user space: DWARF), whose return probes see their entry values. */
+function parameterTargets(targets: Map<string, P.TargetVar> | null): FunctionArgs | UserFunctionArgs | null {
+	return targets instanceof FunctionArgs || targets instanceof UserFunctionArgs ? targets : null;
 }

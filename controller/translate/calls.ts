@@ -276,7 +276,8 @@ function fromRegisters(name: string, kmod: string, read: string): Builtin {
 
 /** x86_64's argument registers: a system call's (the fourth in r10) and a C function's (in rcx). */
 const SYSCALL_ARG_REGS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'];
-const CALL_ARG_REGS = ['di', 'si', 'dx', 'cx', 'r8', 'r9'];
+/** A function's integer arguments at its entry (x86-64 calling convention). */
+export const CALL_ARG_REGS = ['di', 'si', 'dx', 'cx', 'r8', 'r9'];
 
 /**
  * Argument N (a literal, 1-6) of the probed system call or function, from

@@ -3,7 +3,7 @@
 // prologue (context, locals, globals, target variables) and epilogue.
 import type { ArgumentChain, ConcreteProbe, FunctionDef, TargetVar } from '../elaborate/program.js';
 import { Body } from './body.js';
-import { argumentRegisters, functionName, functionParams } from './calls.js';
+import { argumentRegisters, CALL_ARG_REGS, functionName, functionParams } from './calls.js';
 import { genExpr } from './expressions.js';
 import { type ModuleContext, type Side, TranslateError } from './module-context.js';
 import { sdtArgumentOf } from './sdt-arg.js';
@@ -49,8 +49,8 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 	if (regsProbe && (s.kind === 'arg' || s.kind === 'return_value')) {
 		// uprobes: arguments and the return value from pt_regs (CO-RE)
 		if (s.kind === 'arg' && (s.index < 0 || s.index > 5)) b.unsupported(p.tok, `argument ${s.index + 1} of a function (registers hold 6)`);
-		const reg = s.kind === 'arg' ? `PT_REGS_PARM${s.index + 1}_CORE((struct pt_regs *)ctx)` : 'PT_REGS_RC_CORE((struct pt_regs *)ctx)';
-		b.line(`${c} = (tap_long)${reg};`);
+		const reg = s.kind === 'arg' ? callArgumentRegister(s.index) : 'PT_REGS_RC_CORE((struct pt_regs *)ctx)';
+		b.line(`${c} = (tap_long)${s.kind === 'return_value' ? narrowing(s) : ''}${reg};`);
 		return;
 	}
 	if (s.kind === 'sdt_arg') {
@@ -69,7 +69,7 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 	if (s.kind === 'call_arg' && regsProbe) {
 		// a kernel function's parameter: its argument register at the kprobe
 		if (s.index > 5) b.unsupported(p.tok, `argument ${s.index + 1} of a function (registers hold 6)`);
-		readChainFrom(b, v, s, c, `PT_REGS_PARM${s.index + 1}_CORE((struct pt_regs *)ctx)`);
+		readChainFrom(b, v, s, c, callArgumentRegister(s.index));
 		return;
 	}
 	if (s.kind !== 'tracepoint_field') b.unsupported(p.tok, `target variable ${v.name} (${s.kind})`);
@@ -77,6 +77,16 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 }
 
 type ArgumentSource = Extract<TargetVar['source'], { kind: 'tp_arg' }>;
+
+/** The C cast that narrows a typed return value to its type (nothing for a full register). */
+export function narrowing(s: { size?: number; signed?: boolean }): string {
+	return s.size && s.size < 8 ? `(__${s.signed ? 's' : 'u'}${s.size * 8})` : '';
+}
+
+/** Argument register `index` (0-5) of a kprobe's or uprobe's ctx (libbpf 1.1's PT_REGS_PARMn stop at 5). */
+function callArgumentRegister(index: number): string {
+	return `TAP_KREG(${CALL_ARG_REGS[index]})`;
+}
 
 /** A tracepoint probe that reads TP_PROTO arguments ($next, $rq->__data_len): it is attached as a raw tracepoint. */
 function readsArguments(p: ConcreteProbe): boolean {

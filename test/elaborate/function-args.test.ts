@@ -22,8 +22,8 @@ test('parameters by name, with member chains through struct members and pointers
 		['$file->f_flags', 'long', 0, 1],
 	]);
 	const c = translate(r.program!, { name: 'm' }).source;
-	t.true(c.includes('PT_REGS_PARM1_CORE((struct pt_regs *)ctx)'));
-	t.true(c.includes('PT_REGS_PARM3_CORE((struct pt_regs *)ctx)'));
+	t.true(c.includes('TAP_KREG(di)'));
+	t.true(c.includes('TAP_KREG(dx)'));
 });
 
 test('in a return probe a parameter is its value at entry: an entry probe saves it by thread; $$parms lists them all', async (t) => {

@@ -19,7 +19,7 @@
 import type { ConcreteProbe, TargetVar } from '../../elaborate/program.js';
 import type { Body } from '../body.js';
 import { cLong, cStringRaw } from '../c-text.js';
-import { readRecordField } from '../handlers.js';
+import { narrowing, readRecordField } from '../handlers.js';
 import { TranslateError } from '../module-context.js';
 import { sdtArgumentOf } from '../sdt-arg.js';
 import { syscallArgument, syscallEvent } from '../syscall-args.js';
@@ -143,9 +143,9 @@ export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		if (s.index < 0 || s.index > 5) b.unsupported(p.tok, `argument ${s.index + 1} of a function (registers hold 6)`);
 		return into(`regs_get_kernel_argument(tap_regs(c), ${s.index})`);
 	}
-	if (regsProbe && s.kind === 'return_value') return into('tap_return_value(c)');
+	if (regsProbe && s.kind === 'return_value') return into(`${narrowing(s)}tap_return_value(c)`);
 	if (s.kind === 'sdt_arg') return into(sdtArgumentOf(v.name, s.operand, p));
-	if (s.kind === 'tp_arg' || (s.kind === 'call_arg' && e.kind === 'kprobe')) return readArgument(b, v, s, p);
+	if (s.kind === 'tp_arg' || (s.kind === 'call_arg' && regsProbe)) return readArgument(b, v, s, p);
 	if (readsRecord(p) && s.kind === 'tracepoint_field') {
 		const t = v.type === 'string' ? b.field('tap_string', 'tv') : b.longTemp();
 		b.vars.set(v, t);
