@@ -11,11 +11,13 @@
 // workload in the guest every few seconds until the script has seen it
 // and exited (the first ones may come before its probes are registered).
 import test, { type ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSdtDemo, sdtDemoExpected, sdtDemoScript } from '../run/sdt-demo.js';
 import { guestExec } from '../vm/vm-host.js';
+import { repoRoot } from '../../controller/build/toolchain.js';
 import type { RunResult, VmFleet } from './vm-agent.js';
 
 /** Node under a name of its own: its execs and its comm are the test's. */
@@ -140,6 +142,22 @@ probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stac
 		t.is(named, direct);
 		// whole lines, as many as MAXSTRINGLEN (512) holds
 		t.true(sprinted!.length > 0 && sprinted!.length < 512 && direct!.startsWith(sprinted!) && sprinted!.endsWith('\n'), sprinted);
+	});
+
+	test.serial('kmod uprobes: a program\'s parameters by name from its DWARF, typed, with $$parms and entry values and the typed $return at its return, in a program in the guest', async (t) => {
+		t.timeout(900_000);
+		// built here (pass 2 reads its DWARF), copied to the same path in the guest
+		const dir = mkdtempSync(join(tmpdir(), 'tapfleet-dwarf-kmod-'));
+		const prog = join(dir, 'params');
+		execFileSync('gcc', ['-O2', '-g', '-Wall', '-Werror', '-o', prog, join(repoRoot, 'test/fixtures/dwarf/params.c')]);
+		const copy = await guestExec(fleet.shellPort, ['sh', '-c',
+			`mkdir -p ${dir} && echo ${readFileSync(prog).toString('base64')} | base64 -d > ${prog} && chmod +x ${prog}`]);
+		t.is(copy.status, 0, copy.stderr);
+		const script = `probe process("${prog}").function("mixed") { printf("%d %s %d %d %d %d\\n", $count, user_string($name), $flag, $wide, $c, $s); println($$parms) }
+probe process("${prog}").function("mixed").return { printf("%d = mixed(%d, %s)\\n", $return, $count, user_string($name)); exit() }`;
+		const got = await runWithWorkload(fleet, release(), script, prog);
+		t.is(got.run.status, 0, got.run.stderr);
+		t.regex(got.run.stdout, /^-7 hello 200 -5000000000 -1 -3\ncount=0xfffffffffffffff9 name=0x[0-9a-f]+ scale=\? flag=0xc8 wide=0xfffffffed5fa0e00 c=0xffffffffffffffff s=0xfffffffffffffffd\n-705032409 = mixed\(-7, hello\)\n$/);
 	});
 
 	test.serial('kmod SDT markers: process(...).mark() with $arg1-4 (memory, registers, constants), $$name, $$provider, $$parms and the semaphore raised, in a program in the guest', async (t) => {
