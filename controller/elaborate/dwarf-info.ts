@@ -22,18 +22,30 @@ export interface Die {
 	params?: number[];
 	/** A `...` parameter list (DW_TAG_unspecified_parameters). */
 	varargs?: boolean;
+	/** DW_TAG_member children (structures, unions, classes). */
+	members?: number[];
+	/** A member's byte offset in its aggregate (DW_AT_data_member_location). */
+	memberOffset?: number;
+	/** A bitfield member (DW_AT_bit_size). */
+	bitField?: boolean;
+	/** An array's element count (its DW_TAG_subrange_type's bound or count). */
+	count?: number;
 }
 
 export const TAG = {
 	array: 0x01, class: 0x02, enumeration: 0x04, formalParameter: 0x05, pointer: 0x0f, reference: 0x10,
-	structure: 0x13, typedef: 0x16, union: 0x17, unspecifiedParameters: 0x18, baseType: 0x24, const: 0x26,
+	member: 0x0d, structure: 0x13, typedef: 0x16, union: 0x17, unspecifiedParameters: 0x18, subrange: 0x21, baseType: 0x24, const: 0x26,
 	subprogram: 0x2e, volatile: 0x35, restrict: 0x37, rvalueReference: 0x42, atomic: 0x47,
 } as const;
 
 const AT = {
-	name: 0x03, byteSize: 0x0b, lowPc: 0x11, abstractOrigin: 0x31, encoding: 0x3e, specification: 0x47,
-	type: 0x49, strOffsetsBase: 0x72, addrBase: 0x73,
+	name: 0x03, byteSize: 0x0b, bitSize: 0x0d, lowPc: 0x11, upperBound: 0x2f, abstractOrigin: 0x31, count: 0x37,
+	dataMemberLocation: 0x38, encoding: 0x3e, specification: 0x47, type: 0x49, dataBitOffset: 0x6b,
+	strOffsetsBase: 0x72, addrBase: 0x73,
 } as const;
+
+/** DW_OP_plus_uconst: an old-style member location, `DW_OP_plus_uconst N`. */
+const DW_OP_PLUS_UCONST = 0x23;
 
 export class DwarfError extends Error {}
 
@@ -143,6 +155,7 @@ type Value =
 	| { kind: 'strx'; index: number }
 	| { kind: 'addrx'; index: number }
 	| { kind: 'ref'; offset: number }
+	| { kind: 'expr'; bytes: Buffer }
 	| { kind: 'none' };
 
 interface Sections {
@@ -198,7 +211,13 @@ function readValue(c: Cursor, form: number, unit: { start: number; offsetSize: n
 		case 0x0a: c.skip(c.u8()); return { kind: 'none' };
 		case 0x03: c.skip(c.u16()); return { kind: 'none' };
 		case 0x04: c.skip(c.u32()); return { kind: 'none' };
-		case 0x09: case 0x18: c.skip(Number(c.uleb())); return { kind: 'none' };
+		case 0x18: {
+			const n = Number(c.uleb());
+			const at = c.at;
+			c.skip(n);
+			return { kind: 'expr', bytes: c.buf.subarray(at, at + n) };
+		}
+		case 0x09: c.skip(Number(c.uleb())); return { kind: 'none' };
 		case 0x22: case 0x23: case 0x1f01: case 0x1f02: c.uleb(); return { kind: 'none' };
 		case 0x16: return readValue(c, Number(c.uleb()), unit, s);
 		default: throw new DwarfError(`unknown attribute form 0x${form.toString(16)}`);
@@ -291,6 +310,13 @@ function readUnit(c: Cursor, end: number, table: Map<number, Abbrev>, unit: { st
 					if (v.kind === 'num') die.lowPc = v.v;
 					else if (v.kind === 'addrx') deferred.push(() => (die.lowPc = addressAt(s.addr, addrBase, v.index, unit.addrSize)));
 					break;
+				case AT.dataMemberLocation:
+					if (v.kind === 'num') die.memberOffset = Number(v.v);
+					else if (v.kind === 'expr' && v.bytes[0] === DW_OP_PLUS_UCONST) die.memberOffset = Number(new Cursor(v.bytes, 1).uleb());
+					break;
+				case AT.bitSize: case AT.dataBitOffset: die.bitField = true; break;
+				case AT.upperBound: if (v.kind === 'num') die.count = Number(v.v) + 1; break;
+				case AT.count: if (v.kind === 'num') die.count = Number(v.v); break;
 				case AT.strOffsetsBase: if (v.kind === 'num') strOffsetsBase = Number(v.v); break;
 				case AT.addrBase: if (v.kind === 'num') addrBase = Number(v.v); break;
 			}
@@ -301,6 +327,10 @@ function readUnit(c: Cursor, end: number, table: Map<number, Abbrev>, unit: { st
 		if (parent && parent.tag === TAG.subprogram) {
 			if (die.tag === TAG.formalParameter) (parent.params ??= []).push(offset);
 			else if (die.tag === TAG.unspecifiedParameters) parent.varargs = true;
+		} else if (parent && die.tag === TAG.member) {
+			(parent.members ??= []).push(offset);
+		} else if (parent && parent.tag === TAG.array && die.tag === TAG.subrange && die.count !== undefined && parent.count === undefined) {
+			parent.count = die.count;
 		}
 		if (ab.children) parents.push(INTERESTING.has(die.tag) ? die : null);
 	}

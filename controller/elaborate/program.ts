@@ -103,6 +103,8 @@ export interface ParamVar {
 /** An argument and the member chain read through it (`$bprm->file->f_flags`). */
 export interface ArgumentChain {
 	readonly index: number;
+	/** The chain is in the probed process's memory (a user-space program's parameter). */
+	readonly user?: boolean;
 	readonly steps: readonly number[];
 	readonly size: number;
 	readonly signed: boolean;

@@ -6,11 +6,14 @@
 // register, a struct of more than 16 bytes is copied to the stack, neither
 // takes one of these; after a smaller struct passed by value the places are
 // not followed here). So only the parameter's name, type and register
-// are needed, not DWARF's location expressions. A file without debugging
-// information has $arg1..$arg6 only.
+// are needed, not DWARF's location expressions. Members of a parameter
+// (`$req->hdr->len`) are laid out from its type (dwarf-chain.ts) and read
+// from the process's memory where the script uses them. A file without
+// debugging information has $arg1..$arg6 only.
 import { readFileSync } from 'node:fs';
 import type { TargetSymbolComponent } from '../parse/ast.js';
 import { type Die, DwarfError, type DwarfInfo, readDwarf, TAG } from './dwarf-info.js';
+import { type DwarfChain, dwarfLeaf, followDwarfMembers } from './dwarf-chain.js';
 import { SemanticError } from './diagnostics.js';
 import type { TargetVar } from './program.js';
 
@@ -24,6 +27,8 @@ type Passing =
 interface Param {
 	readonly name: string;
 	readonly passing: Passing;
+	/** Its type's DIE. */
+	readonly type: number | undefined;
 }
 
 const dwarfOfPath = new Map<string, DwarfInfo | null>();
@@ -106,7 +111,7 @@ function paramsAt(d: DwarfInfo, address: bigint): Param[] | null {
 			type ??= o.type;
 			p = o;
 		}
-		return { name: name ?? '', passing: passingOf(d, type) };
+		return { name: name ?? '', passing: passingOf(d, type), type };
 	});
 }
 
@@ -157,9 +162,17 @@ export class UserFunctionArgs extends Map<string, TargetVar> {
 			}
 		}
 		if (register >= ARGUMENT_REGISTERS) throw new SemanticError(`${name} is integer parameter ${register + 1} of ${this.symbol}; only the first ${ARGUMENT_REGISTERS} are in registers`, tok);
-		if (components.length) throw new SemanticError(`members of ${name} (${params[index]!.passing.cType}): reading a user-space program's structures is not supported yet`, components[0]!.tok);
 		const passing = params[index]!.passing as Extract<Passing, { kind: 'integer' }>;
-		const source = { kind: 'call_arg' as const, index: register, steps: [], size: passing.size, signed: passing.signed, string: false };
-		return { kind: 'target', name, type: 'long', cType: passing.cType, pointer: passing.pointer, source };
+		if (!components.length) {
+			const source = { kind: 'call_arg' as const, index: register, steps: [], size: passing.size, signed: passing.signed, string: false };
+			return { kind: 'target', name, type: 'long', cType: passing.cType, pointer: passing.pointer, source };
+		}
+		// a member chain through the program's types, read from the process's memory where the script uses it
+		const d = dwarfOf(this.path)!;
+		const chain: DwarfChain = { steps: [], type: params[index]!.type, spelled: name };
+		followDwarfMembers(d, chain, components);
+		const leaf = dwarfLeaf(d, chain, tok);
+		const source = { kind: 'call_arg' as const, index: register, steps: chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string, user: true };
+		return { kind: 'target', name: chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
 	}
 }

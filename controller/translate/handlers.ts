@@ -125,7 +125,7 @@ function readChainFrom(b: Body, v: TargetVar, s: ArgumentChain, c: string, slot:
 	b.targetReader ??= (body, t, tok) => {
 		const s = t.source as ArgumentChain;
 		const at = bases.get(t);
-		return at ? readChain(body, at, s.steps, s.size, s.signed, s.string, tok) : null;
+		return at ? readChain(body, at, s.steps, s.size, s.signed, s.string, tok, s.user) : null;
 	};
 }
 

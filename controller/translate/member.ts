@@ -8,16 +8,17 @@ import type { Body } from './body.js';
 import type { ExprGen } from './arrays.js';
 
 /** The chain's steps and read as C; the value's C rvalue. */
-export function readChain(b: Body, base: string, steps: readonly number[], size: number, signed: boolean, string: boolean, tok: MemberRead['tok'] | null): string {
+export function readChain(b: Body, base: string, steps: readonly number[], size: number, signed: boolean, string: boolean, tok: MemberRead['tok'] | null, user = false): string {
 	const dst = string ? b.strTemp() : b.longTemp();
 	const list = `(const ${b.mod.bothSides ? 'long' : '__s64'}[]){ ${steps.join(', ')} }`;
 	if (b.mod.bothSides) {
-		b.line(`if (tap_kmod_member(c, (unsigned long)(${base}), ${list}, ${steps.length}, ${string ? dst : `&${dst}`}, ${size}, ${signed ? 1 : 0}))`);
+		b.line(`if (tap_kmod_member(c, (unsigned long)(${base}), ${list}, ${steps.length}, ${string ? dst : `&${dst}`}, ${size}, ${signed ? 1 : 0}, ${user ? 1 : 0}))`);
 		b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
 		return dst;
 	}
 	const fault = b.longTemp();
-	b.raiseIf(`tap_member_read((__u64)(${base}), ${list}, ${steps.length}, ${string ? dst : `&${dst}`}, ${size}, ${signed ? 1 : 0}, &${fault})`, 'TAP_E_KREAD', tok, fault);
+	const reader = user ? 'tap_user_member_read' : 'tap_member_read';
+	b.raiseIf(`${reader}((__u64)(${base}), ${list}, ${steps.length}, ${string ? dst : `&${dst}`}, ${size}, ${signed ? 1 : 0}, &${fault})`, user ? 'TAP_E_UREAD' : 'TAP_E_KREAD', tok, fault);
 	return dst;
 }
 

@@ -370,6 +370,8 @@ const char tap_kread_long_message[] = "kernel long copy fault at 0x%llx [man err
 const char tap_kread_int_message[] = "kernel int copy fault at 0x%llx [man error::fault]";
 const char tap_kread_short_message[] = "kernel short copy fault at 0x%llx [man error::fault]";
 const char tap_kread_char_message[] = "kernel char copy fault at 0x%llx [man error::fault]";
+const char tap_kread_message[] = "kernel read fault at 0x%llx [man error::fault]";
+const char tap_uread_message[] = "user read fault at 0x%llx [man error::fault]";
 
 /* catch (e): e = the bare message of the error being caught */
 static __always_inline void tap_error_message(struct tap_context *c, char *dst)
@@ -383,12 +385,14 @@ static __always_inline void tap_error_message(struct tap_context *c, char *dst)
 
 		bpf_snprintf(dst, MAXSTRINGLEN, tap_map_size_message, &arg,
 			     sizeof(arg));
-	} else if (code >= TAP_E_KREAD_LONG && code <= TAP_E_KREAD_CHAR) {
+	} else if (code >= TAP_E_KREAD_LONG && code <= TAP_E_UREAD) {
 		__u64 arg = c->error_arg;
 		const char *fmt = code == TAP_E_KREAD_LONG ? tap_kread_long_message :
 				  code == TAP_E_KREAD_INT ? tap_kread_int_message :
 				  code == TAP_E_KREAD_SHORT ? tap_kread_short_message :
-				  tap_kread_char_message;
+				  code == TAP_E_KREAD_CHAR ? tap_kread_char_message :
+				  code == TAP_E_KREAD ? tap_kread_message :
+				  tap_uread_message;
 
 		bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg));
 	} else if (code < TAP_E_COUNT) {
@@ -1273,9 +1277,15 @@ static __always_inline tap_long tap_task_cpu(tap_long t)
  */
 #define TAP_MEMBER_STEPS_MAX 16
 
-static __always_inline int tap_member_read(__u64 addr, const __s64 *steps, int n,
-					   void *dst, int size, int is_signed,
-					   tap_long *fault)
+/* `user`: the chain is in the probed process's memory (a program's parameter, from its DWARF) */
+static __always_inline long tap_chain_copy(void *dst, __u32 size, const void *src, int user)
+{
+	return user ? bpf_probe_read_user(dst, size, src) : bpf_probe_read_kernel(dst, size, src);
+}
+
+static __always_inline int tap_chain_read(__u64 addr, const __s64 *steps, int n,
+					  void *dst, int size, int is_signed,
+					  tap_long *fault, int user)
 {
 	/* two words: the size is masked to 15 for the verifier, and may come from a map (tap_kread_run) */
 	__u64 v[2] = { 0, 0 }, next;
@@ -1286,16 +1296,17 @@ static __always_inline int tap_member_read(__u64 addr, const __s64 *steps, int n
 		if (i == n - 1)
 			break;
 		/* (a failed read zeroes next, not the address reported) */
-		if (bpf_probe_read_kernel(&next, sizeof(next), (const void *)addr))
+		if (tap_chain_copy(&next, sizeof(next), (const void *)addr, user))
 			goto fault;
 		addr = next;
 	}
 	if (!size) {
-		if (bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, (const void *)addr) < 0)
+		if ((user ? bpf_probe_read_user_str(dst, MAXSTRINGLEN, (const void *)addr) :
+			    bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, (const void *)addr)) < 0)
 			goto fault;
 		return 0;
 	}
-	if (bpf_probe_read_kernel(v, size & 15, (const void *)addr))
+	if (tap_chain_copy(v, size & 15, (const void *)addr, user))
 		goto fault;
 	if (is_signed && size < 8)
 		v[0] = (__u64)((__s64)(v[0] << (64 - 8 * size)) >> (64 - 8 * size));
@@ -1304,6 +1315,20 @@ static __always_inline int tap_member_read(__u64 addr, const __s64 *steps, int n
 fault:
 	*fault = (tap_long)addr;
 	return 1;
+}
+
+static __always_inline int tap_member_read(__u64 addr, const __s64 *steps, int n,
+					   void *dst, int size, int is_signed,
+					   tap_long *fault)
+{
+	return tap_chain_read(addr, steps, n, dst, size, is_signed, fault, 0);
+}
+
+static __always_inline int tap_user_member_read(__u64 addr, const __s64 *steps, int n,
+						void *dst, int size, int is_signed,
+						tap_long *fault)
+{
+	return tap_chain_read(addr, steps, n, dst, size, is_signed, fault, 1);
 }
 
 #ifdef TAP_USER_KREAD

@@ -63,6 +63,7 @@ enum tap_errcode {
 	TAP_E_KREAD_SHORT,	/* kernel_short() */
 	TAP_E_KREAD_CHAR,	/* kernel_char() */
 	TAP_E_KREAD,		/* @cast(...)->member: fault at the address (arg) */
+	TAP_E_UREAD,		/* a user-space parameter's member chain: fault at the address (arg) */
 	TAP_E_COUNT
 };
 

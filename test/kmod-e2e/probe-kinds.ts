@@ -144,7 +144,7 @@ probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stac
 		t.true(sprinted!.length > 0 && sprinted!.length < 512 && direct!.startsWith(sprinted!) && sprinted!.endsWith('\n'), sprinted);
 	});
 
-	test.serial('kmod uprobes: a program\'s parameters by name from its DWARF, typed, with $$parms and entry values and the typed $return at its return, in a program in the guest', async (t) => {
+	test.serial('kmod uprobes: a program\'s parameters by name from its DWARF, typed, with $$parms and entry values and the typed $return at its return, members of a struct parameter read from its memory, in a program in the guest', async (t) => {
 		t.timeout(900_000);
 		// built here (pass 2 reads its DWARF), copied to the same path in the guest
 		const dir = mkdtempSync(join(tmpdir(), 'tapfleet-dwarf-kmod-'));
@@ -154,10 +154,15 @@ probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stac
 			`mkdir -p ${dir} && echo ${readFileSync(prog).toString('base64')} | base64 -d > ${prog} && chmod +x ${prog}`]);
 		t.is(copy.status, 0, copy.stderr);
 		const script = `probe process("${prog}").function("mixed") { printf("%d %s %d %d %d %d\\n", $count, user_string($name), $flag, $wide, $c, $s); println($$parms) }
-probe process("${prog}").function("mixed").return { printf("%d = mixed(%d, %s)\\n", $return, $count, user_string($name)); exit() }`;
+probe process("${prog}").function("mixed").return { printf("%d = mixed(%d, %s)\\n", $return, $count, user_string($name)) }
+probe process("${prog}").function("handle") {
+	printf("%d %s %d %s %d\\n", $req->id, user_string($req->path), $req->hdr->len, $req->hdr->tag, $req->next->id)
+	try { println($req->next->next->id) } catch (msg) { println(msg) }
+	exit()
+}`;
 		const got = await runWithWorkload(fleet, release(), script, prog);
 		t.is(got.run.status, 0, got.run.stderr);
-		t.regex(got.run.stdout, /^-7 hello 200 -5000000000 -1 -3\ncount=0xfffffffffffffff9 name=0x[0-9a-f]+ scale=\? flag=0xc8 wide=0xfffffffed5fa0e00 c=0xffffffffffffffff s=0xfffffffffffffffd\n-705032409 = mixed\(-7, hello\)\n$/);
+		t.regex(got.run.stdout, /^-7 hello 200 -5000000000 -1 -3\ncount=0xfffffffffffffff9 name=0x[0-9a-f]+ scale=\? flag=0xc8 wide=0xfffffffed5fa0e00 c=0xffffffffffffffff s=0xfffffffffffffffd\n-705032409 = mixed\(-7, hello\)\n1 \/one 10 first 2\nuser read fault at 0x0 \[man error::fault\]\n$/);
 	});
 
 	test.serial('kmod SDT markers: process(...).mark() with $arg1-4 (memory, registers, constants), $$name, $$provider, $$parms and the semaphore raised, in a program in the guest', async (t) => {
@@ -349,7 +354,7 @@ probe kernel.trace("sched:sched_switch") {
 		t.log(run.stdout.trim());
 		t.is(run.status, 0, run.stderr);
 		t.is(run.stdout.split('\n').filter(Boolean).length, 5, run.stdout + run.stderr);
-		t.regex(run.stdout, /^args: caught kernel read fault at 0x[0-9a-f]+$/m);
+		t.regex(run.stdout, /^args: caught kernel read fault at 0x[0-9a-f]+ \[man error::fault\]$/m);
 		const fieldsExec = /^fields: exec \/tmp\/tapfleet-node pid=(\d+) old_pid=\1$/m.exec(run.stdout);
 		const argsExec = /^args: exec \/tmp\/tapfleet-node pid=(\d+) old_pid=\1$/m.exec(run.stdout);
 		if (!fieldsExec || !argsExec) return void t.fail(run.stdout + run.stderr);

@@ -24,7 +24,7 @@ const plain = build('params-O0', '-O0');
 const stripped = join(dir, 'params-stripped');
 execFileSync('strip', ['--strip-debug', '-o', stripped, optimized]);
 /** The program's own line (its results), then the probes' lines. */
-const PROGRAM = '-705032409 8090 10 2 42\n';
+const PROGRAM = '-705032409 8090 10 2 42\n4\n';
 
 const at = (prog: string, fn: string) => `process("${prog}").function("${fn}")`;
 
@@ -48,12 +48,25 @@ test('a function inlined in one place and called through a pointer in another: i
 	t.is(r.stdout.replace(PROGRAM, ''), 'twice 21\ntwice(21) = 42\n');
 });
 
-test('what cannot be read is a located error: a struct passed in registers, a parameter after it, a member, an unknown name (the parameters as alternatives)', async (t) => {
+test('members of a struct parameter, read from the process: nested struct, char array, the next pointer; NULL at the list\'s end is stap\'s fault, caught or located', async (t) => {
+	const script = `probe ${at(optimized, 'handle')} { printf("%d %s %d %s %d %d|%s\\n", $req->id, user_string($req->path), $req->hdr->len, $req->hdr->tag, $req->next->id, $flags, $req->next->hdr->tag)`
+		+ ' try { println($req->next->next->id) } catch { println("caught") } }';
+	const r = await run(tapfleet, ['run', '-c', optimized, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout.replace(PROGRAM, ''), '1 /one 10 first 2 3|second\ncaught\n');
+	const uncaught = await run(tapfleet, ['run', '-c', optimized, '-e', `probe ${at(optimized, 'handle')} { println($req->next->next->id) }`]);
+	t.is(uncaught.status, 1);
+	t.regex(uncaught.stderr, /^ERROR: user read fault at 0x0 \[man error::fault\] near identifier '\$req' at <input>:1:\d+$/m);
+});
+
+test('what cannot be read is a located error: a struct passed in registers, a parameter after it, a member of what has none, an unknown name (the parameters as alternatives)', async (t) => {
 	const cases: [string, RegExp][] = [
 		[`probe ${at(optimized, 'after_pair')} { println($p) }`, /semantic error: cannot read \$p of after_pair: it is pair, not passed in an integer register: identifier '\$p'/],
 		[`probe ${at(optimized, 'after_pair')} { println($y) }`, /semantic error: cannot read \$y of after_pair: parameter 1 \(pair\) comes before it, passed in a way not followed here: identifier '\$y'/],
 		[`probe ${at(optimized, 'mixed')} { println($scale) }`, /cannot read \$scale of mixed: it is double, not passed in an integer register/],
-		[`probe ${at(optimized, 'mixed')} { println($name->x) }`, /members of \$name \(char \*\): reading a user-space program's structures is not supported yet/],
+		[`probe ${at(optimized, 'mixed')} { println($name->x) }`, /'\$name' \(char \*\) is not a struct or union, or a pointer to one/],
+		[`probe ${at(optimized, 'handle')} { println($req->nope) }`, /struct request has no member 'nope'/],
+		[`probe ${at(optimized, 'handle')} { println($req->hdr) }`, /'\$req->hdr' is struct \(anonymous\): name a member of it/],
 		[`probe ${at(optimized, 'mixed')} { println($cont) }`, /unable to find tracepoint variable '\$cont' \(alternatives: \$arg1 \$arg2 \$arg3 \$arg4 \$arg5 \$arg6 \$count \$name \$scale \$flag \$wide \$c \$s \$\$parms \$\$vars\)/],
 	];
 	for (const [script, want] of cases) {

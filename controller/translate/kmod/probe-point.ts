@@ -122,7 +122,7 @@ export function kmodMemberRead(b: Body, v: TargetVar): string | null {
 	if ((s.kind !== 'tp_arg' && s.kind !== 'call_arg') || !s.steps.length) return null;
 	const t = s.string ? b.field('tap_string', 'tv') : b.longTemp();
 	const dst = s.string ? t : `&${t}`;
-	b.line(`if (tap_kmod_member(c, ${argumentSlot(s)}, (const long[]){ ${s.steps.join(', ')} }, ${s.steps.length}, ${dst}, ${s.size}, ${s.signed ? 1 : 0}))`);
+	b.line(`if (tap_kmod_member(c, ${argumentSlot(s)}, (const long[]){ ${s.steps.join(', ')} }, ${s.steps.length}, ${dst}, ${s.size}, ${s.signed ? 1 : 0}, ${s.user ? 1 : 0}))`);
 	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
 	return t;
 }

@@ -61,14 +61,15 @@ static inline long tap_kmod_read_user_str(char *dst, __u32 size, const void *uad
 `;
 
 /*
- * A tracepoint argument's member chain ($next->pid, $next->mm->owner):
- * byte offsets from the argument with a pointer loaded between two, then
- * the member (probe-point.ts). Reads are fault-safe; a fault is stap's
- * "kernel read fault" error.
+ * A tracepoint argument's member chain ($next->pid, $next->mm->owner), or
+ * a user-space program's parameter's (`user`: the probed process's
+ * memory): byte offsets from the argument with a pointer loaded between
+ * two, then the member (probe-point.ts). Reads are fault-safe; a fault is
+ * stap's "kernel read fault" (or "user read fault") error.
  */
 const MEMBER_READER = `static int tap_kmod_member(struct tap_context *c, unsigned long addr,
 			   const long *steps, int n, void *dst, int size,
-			   int is_signed)
+			   int is_signed, int user)
 {
 	char msg[64];
 	__u64 v = 0;
@@ -77,22 +78,24 @@ const MEMBER_READER = `static int tap_kmod_member(struct tap_context *c, unsigne
 	for (i = 0; i < n; i++) {
 		addr += steps[i];
 		if (i < n - 1 &&
-		    copy_from_kernel_nofault(&addr, (const void *)addr, sizeof(addr)))
+		    (user ? copy_from_user_nofault(&addr, (const void __user *)addr, sizeof(addr)) :
+			    copy_from_kernel_nofault(&addr, (const void *)addr, sizeof(addr))))
 			goto fault;
 	}
 	if (!size) {
-		if (tap_kernel_string(dst, (const void *)addr))
+		if (user ? tap_user_string(dst, (const void *)addr) : tap_kernel_string(dst, (const void *)addr))
 			goto fault;
 		return 0;
 	}
-	if (copy_from_kernel_nofault(&v, (const void *)addr, size))
+	if (user ? copy_from_user_nofault(&v, (const void __user *)addr, size) :
+		   copy_from_kernel_nofault(&v, (const void *)addr, size))
 		goto fault;
 	if (is_signed && size < 8)
 		v = (__u64)((__s64)(v << (64 - 8 * size)) >> (64 - 8 * size));
 	*(tap_long *)dst = (tap_long)v;
 	return 0;
 fault:
-	snprintf(msg, sizeof(msg), "kernel read fault at 0x%lx", addr);
+	snprintf(msg, sizeof(msg), "%s read fault at 0x%lx [man error::fault]", user ? "user" : "kernel", addr);
 	tap_error_user(c, msg);
 	return -1;
 }
