@@ -50,6 +50,13 @@ const BUILTINS: Record<string, Builtin> = {
 	uaddr: (b) => (b.side === 'kernel' || b.mod.bothSides ? 'tap_uaddr()' : '0LL'),
 	// symname(addr): the kernel's own "%ps" on the kernel side; /proc/kallsyms on the bpf user side
 	symname: stringInto((b, s, [a]) => b.line(`tap_symname(${s}, ${a});`)),
+	// symdata(addr): "name+0x12/0x80 [kernel]"; modname(addr): its module ("kernel"), an error where no symbol holds it, as stap
+	symdata: stringInto((b, s, [a]) => b.line(`tap_symdata(${s}, ${a});`)),
+	modname: stringInto((b, s, [a], e) => {
+		b.open(`if (tap_modname(${s}, ${a})) {`);
+		raiseMessage(b, '"No module found for address"', e);
+		b.close();
+	}),
 	// task_*(task): the task_struct at a script's address, kernel side
 	task_current: (b) => (kernelOnly(b, 'task_current'), 'tap_task_current()'),
 	task_parent: taskField('parent'),

@@ -1139,6 +1139,65 @@ static __always_inline void tap_symname(char *dst, tap_long addr)
 	}
 }
 
+/* symdata(addr): the kernel's "%pS", "name+0x12/0x80 [module]", with stap's " [kernel]" for the kernel's own */
+static __always_inline void tap_symdata(char *dst, tap_long addr)
+{
+	static const char fmt[] = "%pS", kernel_fmt[] = "%pS [kernel]";
+	__u64 arg = (__u64)addr;
+	int i;
+
+	if (bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg)) < 0) {
+		dst[0] = '\0';
+		return;
+	}
+	for (i = 0; i < TAP_SYMNAME_SCAN; i++) {
+		if (dst[i] == '\0' || dst[i] == '[')
+			break;
+	}
+	/* symbolized ("+" in it) and not a module's: the kernel's */
+	if (i < TAP_SYMNAME_SCAN && dst[i] == '\0' && dst[0] != '0')
+		bpf_snprintf(dst, MAXSTRINGLEN, kernel_fmt, &arg, sizeof(arg));
+}
+
+/* modname(addr): "kernel" or the module's name, from "%ps"; nonzero where no symbol holds addr */
+static __always_inline int tap_modname(char *dst, tap_long addr)
+{
+	static const char fmt[] = "%ps", kernel[] = "kernel";
+	__u64 arg = (__u64)addr;
+	int i, j, from = -1;
+
+	if (bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg)) < 0 ||
+	    (dst[0] == '0' && dst[1] == 'x')) {
+		dst[0] = '\0';
+		return 1;
+	}
+	for (i = 0; i < TAP_SYMNAME_SCAN; i++) {
+		if (dst[i] == '\0')
+			break;
+		if (dst[i] == '[') {
+			from = i + 1;
+			break;
+		}
+	}
+	if (from < 0) {
+		bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, kernel);
+		return 0;
+	}
+	/* "name [module]": the module's name to the front */
+	for (j = 0; j < TAP_SYMNAME_SCAN; j++) {
+		char ch;
+
+		if (from + j >= TAP_SYMNAME_SCAN)
+			break;
+		ch = dst[(from + j) & (TAP_SYMNAME_SCAN - 1)];
+		if (ch == ']' || ch == '\0')
+			break;
+		dst[j] = ch;
+	}
+	dst[j & (TAP_SYMNAME_SCAN - 1)] = '\0';
+	return 0;
+}
+
 /* ppid(), pexecname(): the current task's parent (real_parent, as stap) */
 static __always_inline tap_long tap_ppid(void)
 {

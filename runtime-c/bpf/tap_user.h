@@ -176,6 +176,9 @@ tap_long tap_stp_pid(void);
 void tap_print_ustack(const char *stk);
 void tap_tokenize(char *dst, const char *input, const char *delim);
 void tap_sprint_ustack(char *dst, const char *stk);
+/* symdata(), modname(): a kernel address's symbol, offset, size and module through /proc/kallsyms */
+void tap_symdata(char *dst, tap_long addr);
+int tap_modname(char *dst, tap_long addr);
 /* print_stack(), sprint_stack(): a backtrace()'s kernel addresses, named through /proc/kallsyms */
 void tap_print_stack(const char *stk);
 void tap_sprint_stack(char *dst, const char *stk);

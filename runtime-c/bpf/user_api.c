@@ -252,6 +252,28 @@ API void tap_sprint_stack(char *dst, const char *stk)
 	}
 }
 
+API void tap_symdata(char *dst, tap_long addr)
+{
+	tap_kernel_symdata(dst, tap_rt.limits.maxstringlen, (__u64)addr);
+}
+
+/* modname(addr): "kernel" or the module's name; nonzero where no symbol holds addr (stap throws) */
+API int tap_modname(char *dst, tap_long addr)
+{
+	char data[512], *open, *close;
+
+	if (tap_kernel_symdata(data, sizeof(data), (__u64)addr)) {
+		dst[0] = '\0';
+		return 1;
+	}
+	open = strrchr(data, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (close)
+		*close = '\0';
+	snprintf(dst, tap_rt.limits.maxstringlen, "%s", open ? open + 1 : "kernel");
+	return 0;
+}
+
 API void tap_symname(char *dst, tap_long addr)
 {
 	const char *name = tap_kernel_symbol((__u64)addr);

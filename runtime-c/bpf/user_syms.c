@@ -121,3 +121,20 @@ void tap_print_kernel_frame(struct tap_buf *o, __u64 addr)
 		tap_format(o, TAP_STREAM_FIELD_MAX, " %p\n", &v, 1);
 	}
 }
+
+int tap_kernel_symdata(char *dst, size_t max, __u64 addr)
+{
+	const struct ksym *s;
+	__u64 size = 0;
+
+	if (!loaded)
+		load();
+	s = lookup(addr, &size);
+	if (!s || !size || addr - s->addr >= size) {
+		snprintf(dst, max, "0x%llx", (unsigned long long)addr);
+		return 1;
+	}
+	snprintf(dst, max, "%s+0x%llx/0x%llx [%s]", s->name,
+		 (unsigned long long)(addr - s->addr), (unsigned long long)size, s->module);
+	return 0;
+}

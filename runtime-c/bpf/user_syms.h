@@ -13,6 +13,12 @@
  */
 void tap_print_kernel_frame(struct tap_buf *o, __u64 addr);
 
+/*
+ * symdata(addr) into dst: "name+0x12/0x80 [kernel]" ([module] for a
+ * module's); "0x..." and nonzero where no symbol holds addr.
+ */
+int tap_kernel_symdata(char *dst, size_t max, __u64 addr);
+
 /* The name of the kernel function at addr, or NULL (symname()). */
 const char *tap_kernel_symbol(__u64 addr);
 

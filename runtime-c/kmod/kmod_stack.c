@@ -130,3 +130,30 @@ void tap_sprint_stack(char *dst, const char *stk)
 		dst[len] = '\0';
 	}
 }
+
+/* symdata(addr): "name+0x12/0x80 [kernel]" ([module] for a module's), "0x..." where none */
+void tap_symdata(char *dst, tap_long addr)
+{
+	char sym[KSYM_SYMBOL_LEN];
+
+	sprint_symbol(sym, (unsigned long)addr);
+	scnprintf(dst, MAXSTRINGLEN, "%s%s", sym, !strchr(sym, '+') || strchr(sym, '[') ? "" : " [kernel]");
+}
+
+/* modname(addr): "kernel" or the module's name; nonzero where no symbol holds addr */
+int tap_modname(char *dst, tap_long addr)
+{
+	char sym[KSYM_SYMBOL_LEN], *open, *close;
+
+	sprint_symbol(sym, (unsigned long)addr);
+	if (!strchr(sym, '+')) {
+		dst[0] = '\0';
+		return 1;
+	}
+	open = strrchr(sym, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (close)
+		*close = '\0';
+	strscpy(dst, open ? open + 1 : "kernel", MAXSTRINGLEN);
+	return 0;
+}

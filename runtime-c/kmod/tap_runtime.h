@@ -162,6 +162,8 @@ void tap_print_backtrace(struct tap_context *c);
 void tap_backtrace(struct tap_context *c, char *dst);
 void tap_print_stack(struct tap_context *c, const char *stk);
 void tap_sprint_stack(char *dst, const char *stk);
+void tap_symdata(char *dst, tap_long addr);
+int tap_modname(char *dst, tap_long addr);
 
 void tap_execname(char *dst);
 tap_long tap_pid(void);

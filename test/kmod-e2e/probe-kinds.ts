@@ -130,13 +130,18 @@ probe kernel.function("vfs_read") {
 		print_backtrace()
 		bt[backtrace()]++
 		println("--")
+		printf("%s|%s\\n", symdata(addr()), modname(addr()))
 		exit()
 	}
 }
 probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stack(b)) } }`;
 		const got = await runWithWorkload(fleet, release(), script, `exec ${NODE} -e 'require("fs").readFileSync("/proc/version"); console.log(process.pid)'`);
 		t.is(got.run.status, 0, got.run.stderr);
-		const [direct, named, sprinted] = got.run.stdout.split('--\n');
+		// print_backtrace(), "--", symdata()|modname() and print_stack() (the end probe), "--", sprint_stack()
+		const [direct, rest, sprinted] = got.run.stdout.split('--\n');
+		const symdata = rest!.slice(0, rest!.indexOf('\n') + 1);
+		const named = rest!.slice(symdata.length);
+		t.regex(symdata, /^vfs_read\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\|kernel\n$/);
 		t.regex(direct!, /^ 0x[0-9a-f]{16} : vfs_read\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n(?: 0x[0-9a-f]{16} : \S+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n)+$/, got.run.stdout);
 		t.true(direct!.includes(' : ksys_read+'), direct);
 		t.is(named, direct);

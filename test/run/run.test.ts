@@ -297,6 +297,16 @@ test('backtrace() as an array key, named in the end probe by print_stack() and s
 	t.regex(short.stdout, /^1\|(?: 0x[0-9a-f]+ : \w+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n)+$/);
 });
 
+test('symdata(), modname(), print_syms() and sprint_syms() of a kernel address, the same on both sides; modname() where no symbol is: stap\'s error', async (t) => {
+	const script = 'global a, k probe timer.profile { if (!a && !user_mode()) { a = addr(); k = symdata(a) . "|" . modname(a) } }'
+		+ ' probe timer.ms(100) { if (a) exit() }'
+		+ ' probe end { printf("%s\\n%s|%s\\n", k, symdata(a), modname(a)); print_syms(sprintf("0x%x", a)); print(sprint_syms(sprintf("0x%x", a))); try { println(modname(1)) } catch (m) { println(m) } }';
+	const r = await run(tapfleet, ['run', '-c', 'sh -c "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// this kernel has no modules: every address is the kernel's
+	t.regex(r.stdout, /^(\w+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\])\|kernel\n\1\|kernel\n( 0x[0-9a-f]{16} : \1\n)\2No module found for address\n$/);
+});
+
 test('uprobe: process("/bin/bash").function("readline") and .return see the lines a real interactive bash reads', async (t) => {
 	// Debian's bash carries readline itself (`nm -D /bin/bash` has `T readline`; no libreadline), so the
 	// probe resolves in /bin/bash. `bash -i` calls readline even with its input from a pipe.
