@@ -94,7 +94,8 @@ function kernelPointTable(points: ReadonlyMap<number, string>): string[] {
 	for (const [index, point] of points) {
 		if (plain(point)) rows.push(`\t[${index}] = { ${at(point)}, ${at(functionOfPoint(point))} },`);
 	}
-	const size = Math.max(0, ...points.keys()) + 1;
+	let size = 1;
+	for (const index of points.keys()) size = Math.max(size, index + 1);
 	return [
 		'/* pp() (func 0) and ppfunc() (func 1) of the running kernel-side probe, by its index in the probe table */',
 		'static const char __attribute__((unused, section(".rodata"))) tap_point_text[] =',
