@@ -27,20 +27,20 @@ test('sched_switch: $preempt, $next->pid and $next->comm from the tracepoint\'s 
 	// bool preempt: the low byte of argument 0
 	t.regex(c, /= \(tap_long\)\(__u8\)\(unsigned long\)tap_tp_arg\(c, 0\);/);
 	// pid_t pid: 4 signed bytes at one offset from argument 2; comm: a string (size 0)
-	t.regex(c, /tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 2\), \(const long\[\]\)\{ \d+ \}, 1, &\w+, 4, 1\)\)/);
-	t.regex(c, /tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 2\), \(const long\[\]\)\{ \d+ \}, 1, l->tv\d+, 0, 0\)\)/);
+	t.regex(c, /tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 2\), \(const long\[\]\)\{ \d+ \}, 1, &\w+, 4, 1, 0\)\)/);
+	t.regex(c, /tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 2\), \(const long\[\]\)\{ \d+ \}, 1, l->tv\d+, 0, 0, 0\)\)/);
 });
 
 test('a chain through pointers loads between offsets: $p->real_parent->tgid; an event of a class (sched_wakeup) has its class\'s names', async (t) => {
 	const c = await kmodC('probe kernel.trace("sched:sched_process_exec") { println($p->real_parent->tgid) }\nprobe kernel.trace("sched:sched_wakeup") { println($p->pid) }');
-	t.regex(c, /tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 0\), \(const long\[\]\)\{ \d+, \d+ \}, 2, &\w+, 4, 1\)\)/);
+	t.regex(c, /tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 0\), \(const long\[\]\)\{ \d+, \d+ \}, 2, &\w+, 4, 1, 0\)\)/);
 	t.true(c.includes('.prog = "tracepoint/sched/sched_wakeup"'));
 });
 
 test('a chain is read where it is used, so a guard protects it, and a fault goes to the catch block', async (t) => {
 	const c = await kmodC('probe kernel.trace("sched:sched_switch") { if ($prev->mm) println($prev->mm->pgd); try { println($next->mm->pgd) } catch { println("fault") } }');
 	// $prev->mm at the if's depth, $prev->mm->pgd inside it
-	t.regex(c, /\n\t\tif \(tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 1\), \(const long\[\]\)\{ \d+ \}, 1, &(\w+), 8, 0\)\)\n\t\t\tgoto out;\n\t\tif \(\1\) \{\n(?:\t\t\t.*\n)*?\t\t\tif \(tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 1\), \(const long\[\]\)\{ \d+, \d+ \}, 2, /);
+	t.regex(c, /\n\t\tif \(tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 1\), \(const long\[\]\)\{ \d+ \}, 1, &(\w+), 8, 0, 0\)\)\n\t\t\tgoto out;\n\t\tif \(\1\) \{\n(?:\t\t\t.*\n)*?\t\t\tif \(tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 1\), \(const long\[\]\)\{ \d+, \d+ \}, 2, /);
 	t.regex(c, /tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 2\), [^\n]*\)\)\n\t+goto catch\d+;/);
 });
 

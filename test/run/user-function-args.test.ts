@@ -7,7 +7,7 @@
 // program (without its debugging information) has $arg1..$arg6 only.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, run, tapfleet } from '../parse/helpers.js';
@@ -21,6 +21,12 @@ const build = (name: string, opt: string) => {
 };
 const optimized = build('params-O2', '-O2');
 const plain = build('params-O0', '-O0');
+/** A copy of the -O2 build at a path of its own: a test's probes see only its own runs (ava runs a file's tests at once). */
+const copyOf = (name: string) => {
+	const out = join(dir, name);
+	copyFileSync(optimized, out);
+	return out;
+};
 const stripped = join(dir, 'params-stripped');
 execFileSync('strip', ['--strip-debug', '-o', stripped, optimized]);
 /** The program's own line (its results), then the probes' lines. */
@@ -43,18 +49,20 @@ for (const [what, prog] of [['-O2', optimized], ['-O0', plain]] as const) {
 }
 
 test('a function inlined in one place and called through a pointer in another: its out-of-line copy\'s parameters by name, at entry and return', async (t) => {
-	const r = await run(tapfleet, ['run', '-c', optimized, '-e', `probe ${at(optimized, 'twice')} { printf("twice %d\\n", $v) } probe ${at(optimized, 'twice')}.return { printf("twice(%d) = %d\\n", $v, $return) }`]);
+	const prog = copyOf('params-twice');
+	const r = await run(tapfleet, ['run', '-c', prog, '-e', `probe ${at(prog, 'twice')} { printf("twice %d\\n", $v) } probe ${at(prog, 'twice')}.return { printf("twice(%d) = %d\\n", $v, $return) }`]);
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout.replace(PROGRAM, ''), 'twice 21\ntwice(21) = 42\n');
 });
 
 test('members of a struct parameter, read from the process: nested struct, char array, the next pointer; NULL at the list\'s end is stap\'s fault, caught or located', async (t) => {
-	const script = `probe ${at(optimized, 'handle')} { printf("%d %s %d %s %d %d|%s\\n", $req->id, user_string($req->path), $req->hdr->len, $req->hdr->tag, $req->next->id, $flags, $req->next->hdr->tag)`
+	const prog = copyOf('params-members');
+	const script = `probe ${at(prog, 'handle')} { printf("%d %s %d %s %d %d|%s\\n", $req->id, user_string($req->path), $req->hdr->len, $req->hdr->tag, $req->next->id, $flags, $req->next->hdr->tag)`
 		+ ' try { println($req->next->next->id) } catch { println("caught") } }';
-	const r = await run(tapfleet, ['run', '-c', optimized, '-e', script]);
+	const r = await run(tapfleet, ['run', '-c', prog, '-e', script]);
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout.replace(PROGRAM, ''), '1 /one 10 first 2 3|second\ncaught\n');
-	const uncaught = await run(tapfleet, ['run', '-c', optimized, '-e', `probe ${at(optimized, 'handle')} { println($req->next->next->id) }`]);
+	const uncaught = await run(tapfleet, ['run', '-c', prog, '-e', `probe ${at(prog, 'handle')} { println($req->next->next->id) }`]);
 	t.is(uncaught.status, 1);
 	t.regex(uncaught.stderr, /^ERROR: user read fault at 0x0 \[man error::fault\] near identifier '\$req' at <input>:1:\d+$/m);
 });
