@@ -126,7 +126,6 @@ export function genStmt(b: Body, s: Stmt): void {
 			labelLine(b, catchLabel);
 			b.open('{');
 			if (s.errorVar) {
-				if (b.side === 'kernel') b.unsupported(s.tok, 'a catch variable');
 				const v = b.vars.get(s.errorVar) ?? b.declareVar(s.errorVar, false);
 				b.line(`tap_error_message(c, ${v});`);
 			}

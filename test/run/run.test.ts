@@ -307,6 +307,19 @@ test('symdata(), modname(), print_syms() and sprint_syms() of a kernel address, 
 	t.regex(r.stdout, /^(\w+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\])\|kernel\n\1\|kernel\n( 0x[0-9a-f]{16} : \1\n)\2No module found for address\n$/);
 });
 
+test('catch (msg) in a kernel-side probe: each error\'s message, the same as in a user-side probe', async (t) => {
+	const body = 'try { println(1 / z) } catch (msg) { println(msg) } try { error("boom") } catch (m) { println(m) }'
+		+ ' try { println(@cast(8, "task_struct")->pid) } catch (m2) { println(m2) } try { println(kernel_long(0)) } catch (m3) { println(m3) }'
+		+ ' try { a[z + 7] = 1; a[z + 8] = 2 } catch (m4) { println(m4) }';
+	const script = `global z = 0, a[1] function body() { ${body} }`
+		+ ' probe syscall.execve { if (pid() != target()) next; body(); exit() } probe end { delete a; println("--"); body(); delete a }';
+	const r = await run(tapfleet, ['run', '-c', 'true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const [kernel, user] = r.stdout.split('--\n');
+	t.regex(kernel!, /^division by 0\nboom\nkernel read fault at 0x[0-9a-f]+ \[man error::fault\]\nkernel long copy fault at 0x0 \[man error::fault\]\nArray overflow, check size limit \(1\)\n$/);
+	t.is(user, kernel);
+});
+
 test('uprobe: process("/bin/bash").function("readline") and .return see the lines a real interactive bash reads', async (t) => {
 	// Debian's bash carries readline itself (`nm -D /bin/bash` has `T readline`; no libreadline), so the
 	// probe resolves in /bin/bash. `bash -i` calls readline even with its input from a pipe.
