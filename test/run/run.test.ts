@@ -298,12 +298,16 @@ test('backtrace() as an array key, named in the end probe by print_stack() and s
 });
 
 test('symdata(), modname(), print_syms() and sprint_syms() of a kernel address, the same on both sides; modname() where no symbol is: stap\'s error', async (t) => {
-	const script = 'global a, k probe timer.profile { if (!a && !user_mode()) { a = addr(); k = symdata(a) . "|" . modname(a) } }'
-		+ ' probe timer.ms(100) { if (a) exit() }'
-		+ ' probe end { printf("%s\\n%s|%s\\n", k, symdata(a), modname(a)); print_syms(sprintf("0x%x", a)); print(sprint_syms(sprintf("0x%x", a))); try { println(modname(1)) } catch (m) { println(m) } }';
-	const r = await run(tapfleet, ['run', '-c', 'sh -c "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"', '-e', script]);
+	// The first sample in a kernel function, per CPU (a sample may be in code without a symbol, BPF's or a
+	// trampoline's; and the CPUs sample at once, so each keeps its own): the kernel side's symdata and modname
+	// against the user side's for the same address.
+	const script = 'global a, k probe timer.profile { x = addr(); if (!([cpu()] in a) && !user_mode()) { s = symdata(x); if (isinstr(s, " [kernel]")) { a[cpu()] = x; k[cpu()] = s . "|" . modname(x) } } }'
+		+ ' probe timer.ms(100) { foreach (c in a limit 1) exit() }'
+		+ ' probe end { foreach (c in a limit 1) { printf("%s\\n%s|%s\\n", k[c], symdata(a[c]), modname(a[c])); print_syms(sprintf("0x%x", a[c])); print(sprint_syms(sprintf("0x%x", a[c]))) }'
+		+ ' try { println(modname(1)) } catch (m) { println(m) } }';
+	const r = await run(tapfleet, ['run', '-c', 'sh -c "i=0; while [ \\$i -lt 100000 ]; do i=\\$((i+1)); done"', '-e', script]);
 	t.is(r.status, 0, r.stderr);
-	// this kernel has no modules: every address is the kernel's
+	// this kernel has no modules: every address with a symbol is the kernel's
 	t.regex(r.stdout, /^(\w+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\])\|kernel\n\1\|kernel\n( 0x[0-9a-f]{16} : \1\n)\2No module found for address\n$/);
 });
 
