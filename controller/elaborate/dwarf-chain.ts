@@ -4,7 +4,7 @@
 // pointer loaded between two of them, then how to read the member at the
 // end. The reads themselves are of the probed process's memory.
 import type { TargetSymbolComponent } from '../parse/ast.js';
-import { type Die, type DwarfInfo, TAG } from './dwarf-info.js';
+import { type Die, DW_ATE_FLOATS, DW_ATE_SIGNED, type DwarfInfo, TAG } from './dwarf-info.js';
 import type { Leaf } from './member-chain.js';
 import { SemanticError } from './diagnostics.js';
 
@@ -18,7 +18,6 @@ export interface DwarfChain {
 const QUALIFIERS: ReadonlySet<number> = new Set([TAG.typedef, TAG.const, TAG.volatile, TAG.restrict, TAG.atomic]);
 const AGGREGATES: ReadonlySet<number> = new Set([TAG.structure, TAG.union, TAG.class]);
 const POINTERS: ReadonlySet<number> = new Set([TAG.pointer, TAG.reference, TAG.rvalueReference]);
-const SIGNED_ENCODINGS: ReadonlySet<number> = new Set([0x05, 0x06, 0x0d]);
 
 /** The type at `offset` without typedefs and qualifiers. */
 export function resolveType(d: DwarfInfo, offset: number | undefined): Die | undefined {
@@ -100,8 +99,10 @@ export function followDwarfMembers(d: DwarfInfo, chain: DwarfChain, components: 
 export function dwarfLeaf(d: DwarfInfo, chain: DwarfChain, tok: SemanticError['tok']): Leaf {
 	const t = resolveType(d, chain.type);
 	const cType = typeName(d, chain.type);
-	if (t && (t.tag === TAG.baseType || t.tag === TAG.enumeration) && (t.byteSize ?? 8) <= 8 && t.encoding !== 0x04 && t.encoding !== 0x03) {
-		const signed = t.tag === TAG.baseType ? SIGNED_ENCODINGS.has(t.encoding ?? 0x05) : resolveType(d, t.type)?.encoding !== undefined && SIGNED_ENCODINGS.has(resolveType(d, t.type)!.encoding!);
+	if (t && (t.tag === TAG.baseType || t.tag === TAG.enumeration) && (t.byteSize ?? 8) <= 8 && !DW_ATE_FLOATS.has(t.encoding ?? 0)) {
+		// an enum is signed where its underlying type says so
+		const encoding = t.tag === TAG.baseType ? t.encoding ?? 0x05 : resolveType(d, t.type)?.encoding;
+		const signed = encoding !== undefined && DW_ATE_SIGNED.has(encoding);
 		return { type: 'long', cType, pointer: false, size: t.byteSize ?? 8, signed, string: false };
 	}
 	if (t && POINTERS.has(t.tag)) return { type: 'long', cType, pointer: true, size: 8, signed: false, string: false };

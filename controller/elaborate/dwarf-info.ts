@@ -47,6 +47,10 @@ const AT = {
 /** DW_OP_plus_uconst: an old-style member location, `DW_OP_plus_uconst N`. */
 const DW_OP_PLUS_UCONST = 0x23;
 
+/** DW_AT_encoding of base types: floating point, and the signed integer encodings. */
+export const DW_ATE_FLOATS: ReadonlySet<number> = new Set([0x03, 0x04]);
+export const DW_ATE_SIGNED: ReadonlySet<number> = new Set([0x05, 0x06, 0x0d]);
+
 export class DwarfError extends Error {}
 
 /** A reader over one section. */

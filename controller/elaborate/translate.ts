@@ -257,7 +257,7 @@ export class Translator {
 			if (e.name === '$$vars' || e.name === '$$parms') return this.prettyVars(e, sc, true);
 		}
 		const params = parameterTargets(sc.targets);
-		if (params && params.names().length && (e.name === '$$vars' || e.name === '$$parms')) return this.functionParms(e, sc, params);
+		if (params && (e.name === '$$vars' || e.name === '$$parms') && params.names().length) return this.functionParms(e, sc, params);
 		if (e.name === '$$vars' || e.name === '$$parms' || e.name === '$$locals') return this.prettyVars(e, sc);
 		// a return probe's value, as stap prints it ($return is absent elsewhere: the error below)
 		const returned = e.name === '$$return' && e.components.length === 0 ? sc.targets.get('$return') : undefined;

@@ -12,7 +12,7 @@
 // debugging information has $arg1..$arg6 only.
 import { readFileSync } from 'node:fs';
 import type { TargetSymbolComponent } from '../parse/ast.js';
-import { type Die, DwarfError, type DwarfInfo, readDwarf, TAG } from './dwarf-info.js';
+import { type Die, DW_ATE_FLOATS, DW_ATE_SIGNED, DwarfError, type DwarfInfo, readDwarf, TAG } from './dwarf-info.js';
 import { type DwarfChain, dwarfLeaf, followDwarfMembers } from './dwarf-chain.js';
 import { SemanticError } from './diagnostics.js';
 import type { TargetVar } from './program.js';
@@ -48,9 +48,6 @@ function dwarfOf(path: string): DwarfInfo | null {
 	return d;
 }
 
-const DW_ATE_FLOAT = 0x04;
-const DW_ATE_COMPLEX_FLOAT = 0x03;
-const SIGNED_ENCODINGS: ReadonlySet<number> = new Set([0x05, 0x06, 0x0d]);
 
 /** How a value of the type at `offset` is passed; qualifiers and typedefs followed. */
 function passingOf(d: DwarfInfo, offset: number | undefined, depth = 0): Passing {
@@ -67,9 +64,9 @@ function passingOf(d: DwarfInfo, offset: number | undefined, depth = 0): Passing
 			return { kind: 'integer', size: 8, signed: false, pointer: true, cType: `${passingOf(d, t.type, depth + 1).cType} *` };
 		case TAG.baseType: {
 			const name = t.name ?? 'int';
-			if (t.encoding === DW_ATE_FLOAT || t.encoding === DW_ATE_COMPLEX_FLOAT) return { kind: 'float', cType: name };
+			if (DW_ATE_FLOATS.has(t.encoding ?? 0)) return { kind: 'float', cType: name };
 			const size = t.byteSize ?? 8;
-			return size <= 8 ? { kind: 'integer', size, signed: SIGNED_ENCODINGS.has(t.encoding ?? 0x05), pointer: false, cType: name } : { kind: 'aggregate', cType: name };
+			return size <= 8 ? { kind: 'integer', size, signed: DW_ATE_SIGNED.has(t.encoding ?? 0x05), pointer: false, cType: name } : { kind: 'aggregate', cType: name };
 		}
 		case TAG.enumeration: {
 			const under = t.type !== undefined ? passingOf(d, t.type, depth + 1) : null;
@@ -121,9 +118,15 @@ export class UserFunctionArgs extends Map<string, TargetVar> {
 		super(fixed);
 	}
 
+	private found?: Param[];
+
+	/** The function's parameters, looked up once (every `$name` of the probe asks). */
 	private params(): Param[] {
-		const d = dwarfOf(this.path);
-		return (d && paramsAt(d, this.address)) ?? [];
+		if (!this.found) {
+			const d = dwarfOf(this.path);
+			this.found = (d && paramsAt(d, this.address)) ?? [];
+		}
+		return this.found;
 	}
 
 	/** `$return` typed as the function returns it (an int's -1 stays -1), where the debugging information says. */
