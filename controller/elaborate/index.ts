@@ -95,6 +95,8 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 					scopes.set(p, sc);
 				}
 			}
+			// `a!, b`: a location that resolved and is sufficient ends the list (stap's derive_probes)
+			if (loc.sufficient && expansions.length > 0) break;
 		}
 	}
 	tr.drainFunctions();

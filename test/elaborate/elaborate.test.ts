@@ -134,6 +134,13 @@ test('optional ?, sufficient !, {a,b} alternatives and if conditions', async (t)
 	t.deepEqual(opt.program!.probes.map((x) => x.point), ['begin']);
 	const suff = elaborate(p, 'probe a = kernel.trace("sched:sched_switch")!, kernel.trace("sched:sched_wakeup") { } probe a { }');
 	t.deepEqual(suff.program!.probes.map((x) => x.point), ['kernel.trace("sched:sched_switch")']);
+	// in a probe's own list too, and in braces (SystemTap's mmanonpage.stp): the next location is not even looked up
+	const direct = elaborate(p, 'probe kernel.trace("sched_switch")!, kernel.trace("nosuch:event") { }');
+	t.deepEqual(direct.program!.probes.map((x) => x.point), ['kernel.trace("sched:sched_switch")'], direct.stderr);
+	const inBraces = elaborate(p, 'probe kernel.{trace("nosuch:event")!, trace("sched:sched_wakeup")!, trace("sched:sched_switch")} { }');
+	t.deepEqual(inBraces.program!.probes.map((x) => x.point), ['kernel.trace("sched:sched_wakeup")'], inBraces.stderr);
+	const neither = elaborate(p, 'probe kernel.trace("nosuch:event")!, kernel.trace("nosuch:other") { }');
+	t.regex(neither.stderr, /while resolving probe point: identifier 'kernel' at <input>:1:38\n/);
 	const braces = elaborate(p, 'probe syscall.{read,write} { }');
 	t.deepEqual(braces.program!.probes.map((x) => x.named), ['syscall.read', 'syscall.write']);
 	const cond = elaborate(p, 'global on probe timer.s(1) if (on) { on = 0 } probe begin { on = 1 }');
