@@ -1509,20 +1509,33 @@ static __always_inline int tap_map_get_(void *map, const void *k, void *v,
 	(bpf_map_update_elem(&(m), (k), (v), BPF_ANY) ? TAP_E_MAP_FULL : 0)
 
 /* m[k] += delta for long values; *res = new value; 0 or TAP_E_MAP_FULL */
+/*
+ * bpf_map_update_elem(BPF_NOEXIST)'s error when the element is there
+ * (vmlinux.h has no errno.h); any other is a full map (E2BIG) or no memory
+ */
+#define TAP_EEXIST 17
+
 #define TAP_MAP_ADD(m, k, delta, res) tap_map_add_(&(m), (k), (delta), (res))
 static __always_inline int tap_map_add_(void *map, const void *k,
 					tap_long delta, tap_long *res)
 {
 	tap_long *p = bpf_map_lookup_elem(map, k);
+	long err;
 
 	if (!p) {
-		if (!bpf_map_update_elem(map, k, &delta, BPF_NOEXIST)) {
+		err = bpf_map_update_elem(map, k, &delta, BPF_NOEXIST);
+		if (err && err != -TAP_EEXIST)
+			return TAP_E_MAP_FULL;
+		/* another CPU inserted it first: add to its element */
+		p = err ? bpf_map_lookup_elem(map, k) : NULL;
+		if (!p) {
+			/* ours, or deleted at once by the user side (delete a):
+			 * the add comes after the delete */
+			if (err && bpf_map_update_elem(map, k, &delta, BPF_ANY))
+				return TAP_E_MAP_FULL;
 			*res = delta;
 			return 0;
 		}
-		p = bpf_map_lookup_elem(map, k);	/* lost a race */
-		if (!p)
-			return TAP_E_MAP_FULL;
 	}
 	*res = __sync_fetch_and_add(p, delta) + delta;
 	return 0;
@@ -1554,16 +1567,28 @@ static __always_inline int tap_stat_add_(void *map, const void *k,
 {
 	struct tap_stat_data *sd = bpf_map_lookup_elem(map, k);
 	__u64 row;
+	long err;
 
 	if (!sd) {
 		void *zero = bpf_map_lookup_elem(&tap_stat_zero, &tap_zero_key);
 
 		if (!zero)
 			return TAP_E_MAP_FULL;
-		bpf_map_update_elem(map, k, zero, BPF_NOEXIST);
-		sd = bpf_map_lookup_elem(map, k);
-		if (!sd)
+		/* only a full map is an overflow: an element that another
+		 * CPU inserted (EEXIST), or that the user side deleted at once
+		 * (delete a while the kernel side adds), is inserted again */
+		err = bpf_map_update_elem(map, k, zero, BPF_NOEXIST);
+		if (err && err != -TAP_EEXIST)
 			return TAP_E_MAP_FULL;
+		sd = bpf_map_lookup_elem(map, k);
+		if (!sd) {
+			err = bpf_map_update_elem(map, k, zero, BPF_NOEXIST);
+			if (err && err != -TAP_EEXIST)
+				return TAP_E_MAP_FULL;
+			sd = bpf_map_lookup_elem(map, k);
+			if (!sd)
+				return 0;	/* deleted again: the add is lost with it */
+		}
 	}
 	tap_stat_add_moments(sd, val, d->bit_shift);
 	if (d->type == TAP_HIST_NONE)

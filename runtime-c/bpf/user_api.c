@@ -416,16 +416,32 @@ API void tap_map_delete(struct tap_map *m, const void *k)
 	bpf_map_delete_elem(m->fd, k);
 }
 
+/*
+ * The keys there now, then each deleted: deleting while walking restarts
+ * the walk, and kernel-side probes that keep adding (delete a in a timer,
+ * a[k]++ in a syscall probe) would keep it from ever ending. What they add
+ * meanwhile comes after the delete.
+ */
 API void tap_map_clear(struct tap_map *m)
 {
-	char key[m->key_size], next[m->key_size];
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), n, i;
+	char *keys;
 
-	/* restart from the top after each delete: deletion breaks the walk */
-	while (!bpf_map_get_next_key(m->fd, NULL, next)) {
-		memcpy(key, next, m->key_size);
-		if (bpf_map_delete_elem(m->fd, key))
+	if (bpf_obj_get_info_by_fd(m->fd, &info, &len) || !info.max_entries)
+		return;
+	keys = malloc((size_t)info.max_entries * m->key_size);
+	if (!keys)
+		return;
+	for (n = 0; n < info.max_entries; n++) {
+		const char *prev = n ? keys + (size_t)(n - 1) * m->key_size : NULL;
+
+		if (bpf_map_get_next_key(m->fd, prev, keys + (size_t)n * m->key_size))
 			break;
 	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(m->fd, keys + (size_t)i * m->key_size);
+	free(keys);
 }
 
 /* ---- statistics ---- */
