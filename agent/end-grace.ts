@@ -10,7 +10,7 @@
 // rather than exited: the grace grows with the probes to detach.
 
 /** Probe kinds that run in taprun's own process (nothing to detach). */
-const USER_SIDE = new Set(['begin', 'end', 'error', 'timer', 'never']);
+const USER_SIDE = new Set(['begin', 'end', 'error', 'timer', 'procfs', 'never']);
 
 /**
  * Grace per kernel-side probe on top of the base: a uprobe's detach took

@@ -1,6 +1,7 @@
 // Pass 2 as one call: parse our tapsets for the target profile, expand the
 // user's probes, resolve and translate what they reach, infer types, and
 // report problems as stap does. The result is the Program of program.ts.
+import { procfsConflicts } from './procfs.js';
 import type { Probe, StapFile } from '../parse/ast.js';
 import { type ParseSession, parseFile } from '../parse/index.js';
 import type { KernelProfile } from '../profile/types.js';
@@ -107,7 +108,7 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 	const pulled = opts.pulledTapsets ?? [];
 	const more = opts.keepUnused ? [] : tapsetFilesUsed(tr.globals.values(), table).filter((f) => !pulled.includes(f));
 	if (more.length > 0) return elaborateOnce({ ...opts, tapsets, pulledTapsets: [...pulled, ...more] });
-	errors.push(...tr.errors);
+	errors.push(...tr.errors, ...procfsConflicts(probes));
 
 	const functions = [...tr.functionDefs.values()].sort((a, b) => (a.mangledName < b.mangledName ? -1 : a.mangledName > b.mangledName ? 1 : 0));
 	const globals = [...tr.globals.values()].filter((g) => g.read || g.written || g.fromTapset === null);

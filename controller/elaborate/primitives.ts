@@ -14,6 +14,7 @@ import { matchMarks } from './sdt-probes.js';
 import { TracepointTargets } from './tracepoint-args.js';
 import { FunctionArgs } from './function-args.js';
 import { UserFunctionArgs } from './user-function-args.js';
+import { matchProcfs, procfsTargets } from './procfs.js';
 import type { ProbeEvent, TargetVar } from './program.js';
 
 export interface PrimitiveMatch {
@@ -25,7 +26,7 @@ export interface PrimitiveMatch {
 }
 
 /** First components of every primitive probe point (for "similar:" suggestions). */
-export const PRIMITIVE_HEADS = ['begin', 'end', 'error', 'never', 'timer', 'perf', 'kernel', 'kprobe', 'process'];
+export const PRIMITIVE_HEADS = ['begin', 'end', 'error', 'never', 'timer', 'perf', 'kernel', 'kprobe', 'process', 'procfs'];
 
 const TIMER_UNITS: Record<string, bigint> = {
 	ns: 1n, nsec: 1n, us: 1000n, usec: 1000n, ms: 1000000n, msec: 1000000n, s: 1000000000n, sec: 1000000000n,
@@ -66,6 +67,10 @@ export function matchPrimitive(pp: ProbePoint, profile: KernelProfile): Primitiv
 			return matchTimer(pp, profile);
 		case 'perf':
 			return matchPerf(pp);
+		case 'procfs': {
+			const event = matchProcfs(pp);
+			return event && [{ event, point: pointString(pp), targets: procfsTargets(event) }];
+		}
 		case 'kernel':
 			if (n === 2 && c[1]!.functor === 'trace') return matchTrace(strArg(c[1]!, 'kernel.trace'), c[1]!, profile);
 			if (c[1]?.functor === 'function' && functionEnd(c) !== null) {

@@ -139,7 +139,13 @@ export type TargetSource =
 	 */
 	| ({ readonly kind: 'call_arg' } & ArgumentChain)
 	/** Argument `index` (0-based) of an SDT marker (process("...").mark("...")), where its note says it is. */
-	| { readonly kind: 'sdt_arg'; readonly index: number; readonly operand: SdtOperand };
+	| { readonly kind: 'sdt_arg'; readonly index: number; readonly operand: SdtOperand }
+	/**
+	 * A procfs probe's $value (procfs.ts): in a read probe the text it
+	 * gives (`writable`: assigned and appended to, never read, as stap); in a
+	 * write probe the text written (read only).
+	 */
+	| { readonly kind: 'procfs_value'; readonly writable: boolean };
 
 export interface TargetVar {
 	readonly kind: 'target';
@@ -362,7 +368,12 @@ export type ProbeEvent =
 	/** timer.ns/us/ms/s/hz/jiffies: an interval timer; randomize adds uniform jitter of ±randomizeNs. */
 	| { readonly kind: 'timer'; readonly intervalNs: bigint; readonly randomizeNs: bigint }
 	/** timer.profile: on every CPU at the scheduler tick rate (perf cpu-clock per CPU). */
-	| { readonly kind: 'profile' };
+	| { readonly kind: 'profile' }
+	/**
+	 * procfs("PATH").read / .write: a file of the module's (procfs.ts); umask
+	 * null: stap's default modes; maxsize null: STP_PROCFS_BUFSIZE.
+	 */
+	| { readonly kind: 'procfs'; readonly path: string; readonly write: boolean; readonly umask: number | null; readonly maxsize: number | null };
 
 export interface ConcreteProbe {
 	/** Dense index, in stap's order (declaration order, then expansion order). */

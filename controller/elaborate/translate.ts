@@ -250,6 +250,8 @@ export class Translator {
 
 	private targetSymbol(e: A.TargetSymbol, sc: Scope): P.Expr {
 		if (!sc.targets) return this.fail('target variables can only be used in probes', e.tok);
+		const procfs = this.procfsValue(e, sc, false);
+		if (procfs) return procfs;
 		if (e.addressof) return this.fail('taking the address of a target variable is not supported', e.tok);
 		if (sc.targets instanceof MarkTargets) {
 			const m = sc.targets.marker;
@@ -382,8 +384,21 @@ export class Translator {
 			if (readToo) r.array.read = true;
 			return r;
 		}
-		if (e.kind === 'target_symbol') return this.fail('target variables cannot be written to (guru-mode writes are not supported)', e.tok);
+		if (e.kind === 'target_symbol') return this.procfsValue(e, sc, true) ?? this.fail('target variables cannot be written to (guru-mode writes are not supported)', e.tok);
 		return this.fail('assignment needs a variable or an array element on its left', e.tok);
+	}
+
+	/**
+	 * A procfs probe's $value, as stap allows it: assigned (`=`, `.=`) in a
+	 * read probe, read in a write probe. Null for another target variable.
+	 */
+	private procfsValue(e: A.TargetSymbol, sc: Scope, write: boolean): P.VarRef | null {
+		const t = sc.targets?.get(e.name);
+		if (t?.source.kind !== 'procfs_value' || e.components.length > 0 || e.addressof) return null;
+		if (write && !t.source.writable) this.fail('procfs $value variable cannot be written in a procfs write probe', e.tok);
+		if (!write && t.source.writable) this.fail('procfs $value variable cannot be read in a procfs read probe', e.tok);
+		sc.usedTargets.set(t.name, t);
+		return { kind: 'var', tok: e.tok, type: 'string', variable: t };
 	}
 
 	private markRead(r: P.VarRef, sc: Scope): void {

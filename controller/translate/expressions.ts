@@ -2,6 +2,7 @@
 // strings), with whatever statements it needs emitted before it. Evaluation
 // order is the script's: an operand whose value a later operand's
 // statements could change is saved in a temporary first.
+import { assignProcfsValue } from './procfs.js';
 import type { Assign, Binary, Crement, Expr, GlobalVar, IndexRef, Logical, Ternary, VarRef } from '../elaborate/program.js';
 import { checkOverflow, fillKey, forEachInSlice, histBucket, readAggregate, readElement, writeElement } from './arrays.js';
 import type { Body } from './body.js';
@@ -242,6 +243,9 @@ function genAssign(b: Body, e: Assign): string {
 		return v;
 	}
 	const str = e.target.type === 'string';
+	if (t.kind === 'var' && t.variable.kind === 'target' && t.variable.source.kind === 'procfs_value') {
+		return assignProcfsValue(e.op, genExpr(b, e.value));
+	}
 	if (t.kind === 'var') {
 		const lv = scalarLvalue(b, t);
 		const v = genExpr(b, e.value);

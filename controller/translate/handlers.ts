@@ -10,6 +10,7 @@ import { sdtArgumentOf } from './sdt-arg.js';
 import { syscallArgument } from './syscall-args.js';
 import type { DispatchedProbe } from './syscall-dispatch.js';
 import { readChain } from './member.js';
+import { bindProcfsValue } from './procfs.js';
 import { genBlock, labelLine } from './statements.js';
 
 /** The C text of a body's lines. */
@@ -233,7 +234,7 @@ export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, table
 	argumentRegisters(b, p);
 	zeroLocals(b, p.locals);
 	if (side === 'kernel') for (const v of p.targetVars) readTarget(b, v, p);
-	else if (p.targetVars.length) b.unsupported(p.tok, 'target variables in begin/end/timer probes');
+	else if (!p.targetVars.every((v) => bindProcfsValue(b, v))) b.unsupported(p.tok, 'target variables in begin/end/timer probes');
 	if (p.condition) {
 		const cond = genExpr(b, p.condition);
 		b.line(`if (!(${cond}))`);

@@ -11,6 +11,7 @@ import type { ConcreteProbe, FunctionDef, Program } from '../elaborate/program.j
 import { cLong } from './c-text.js';
 import { dispatcherCode, planSyscallDispatch } from './syscall-dispatch.js';
 import { uprobeSpec } from './uprobe-spec.js';
+import { checkFifoDirections, procfsDescriptor } from './procfs.js';
 import { globalDeclarations } from './declarations.js';
 import { formatAndLocationTables, manifestLists, moduleDescriptor } from './module-tables.js';
 import { functionPrototype, genFunction, genProbe, type HandlerCode } from './handlers.js';
@@ -56,7 +57,7 @@ ${KERNEL_HELPERS}
 ${USER_HELPERS}#endif
 `;
 
-type ProbeKind = 'begin' | 'end' | 'error' | 'timer' | 'kernel' | 'perf' | 'never';
+type ProbeKind = 'begin' | 'end' | 'error' | 'timer' | 'procfs' | 'kernel' | 'perf' | 'never';
 
 function probeKind(p: ConcreteProbe): ProbeKind {
 	const e = p.event;
@@ -65,6 +66,7 @@ function probeKind(p: ConcreteProbe): ProbeKind {
 		case 'end':
 		case 'error':
 		case 'timer':
+		case 'procfs':
 		case 'never':
 			return e.kind;
 		case 'perf':
@@ -95,6 +97,8 @@ function describe(mod: ModuleContext, p: ConcreteProbe, index: number, program =
 		case 'timer':
 			if (e.randomizeNs) throw new TranslateError(p.tok, 'timer randomization is not supported by the bpf runtime yet');
 			return `{ .point = ${point}, .kind = TAP_PK_TIMER, .period_ns = ${cLong(e.intervalNs)}, .run = probe_${index} }`;
+		case 'procfs':
+			return procfsDescriptor(e, p.point, index);
 		case 'profile':
 			// stap's timer.profile: every CPU at the tick rate (250 Hz): perf cpu-clock every 4 ms
 			return `{ .point = ${point}, .kind = TAP_PK_PERF, .prog = "probe_${index}", .period_ns = 4000000, .perf_type = 1 /* PERF_TYPE_SOFTWARE */, .perf_config = 0 /* PERF_COUNT_SW_CPU_CLOCK */ }`;
@@ -153,6 +157,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 	const mod = new ModuleContext(program);
 	const probes = program.probes.filter((p) => probeKind(p) !== 'never');
 	mod.syscallDispatch = planSyscallDispatch(probes);
+	checkFifoDirections(probes);
 	const table: TableEntry[] = [];
 	const code: Record<Side, string[]> = { kernel: [], user: [] };
 

@@ -156,6 +156,7 @@ static inline void tap_str_append(char *dst, const char *src)
 	dst[MAXSTRINGLEN - 1] = '\0';
 }
 
+#include "tap_procfs.h"
 #include "tap_errno.h"
 #include "tap_syscall_name.h"
 #include "tap_ctime.h"

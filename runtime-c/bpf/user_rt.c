@@ -98,11 +98,18 @@ static __u64 total_errors(void)
 
 void tap_rt_run_probe(int index)
 {
+	tap_rt_run_procfs(index, NULL, 0);
+}
+
+void tap_rt_run_procfs(int index, char *buf, __u32 size)
+{
 	const struct tap_probe_desc *p = &tap_rt.mod->probes[index];
 	struct tap_context *c = &tap_rt.uctx.c;
 
 	memset(c, 0, offsetof(struct tap_context, errmsg));
 	c->errmsg[0] = '\0';
+	c->procfs_buf = buf;
+	c->procfs_size = size;
 	c->probe = index;
 	c->last_loc = TAP_NO_LOC;
 	c->actionremaining = tap_rt.limits.maxaction_interruptible;

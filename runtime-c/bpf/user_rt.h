@@ -60,6 +60,8 @@ void tap_rt_flush(void);
 
 /* Runs one user-side probe handler with a fresh context. */
 void tap_rt_run_probe(int index);
+/* The same for a procfs probe: $value is `buf`, `size` bytes with the NUL. */
+void tap_rt_run_procfs(int index, char *buf, __u32 size);
 
 /* Formats the printf arguments of format `fmt` (TAP_ARGS_SIZE layout). */
 void tap_rt_format(struct tap_buf *o, long field_max, __u32 fmt,

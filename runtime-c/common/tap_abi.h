@@ -13,8 +13,8 @@
 #endif
 #include "tap_limits.h"
 
-/* Bumped whenever a layout here or the user-part interface changes (6: kernel reads from user-side probes). */
-#define TAP_ABI_VERSION 6
+/* Bumped whenever a layout here or the user-part interface changes (7: procfs probes). */
+#define TAP_ABI_VERSION 7
 
 /*
  * The build-time limits a module was compiled with. The user part exports

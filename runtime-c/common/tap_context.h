@@ -17,6 +17,11 @@ struct tap_context {
 	__s32 nesting;		/* script function call depth */
 	__s64 error_arg;	/* TAP_E_MAP_SIZE: the declared size */
 	__s64 actionremaining;	/* MAXACTION budget left */
+	/* procfs probes (tap_procfs.h): the file's text, NUL-terminated
+	 * within procfs_size bytes; set only while one runs */
+	char *procfs_buf;
+	__u32 procfs_size;
+	/* last: its size is the module's MAXSTRINGLEN, not the runtime's */
 	char errmsg[MAXSTRINGLEN];	/* error("msg") */
 };
 

@@ -18,6 +18,8 @@ enum tap_probe_kind {
 	TAP_PK_PERF,		/* kernel side, perf event on every CPU */
 	TAP_PK_UPROBE,		/* kernel side, a uprobe at `uprobe` (bpf) */
 	TAP_PK_SYSCALL,		/* kernel side, tail-called for syscall_nr (bpf) */
+	TAP_PK_PROCFS_READ,	/* user side, when procfs_path is read */
+	TAP_PK_PROCFS_WRITE,	/* user side, for each write to procfs_path */
 };
 
 struct tap_probe_desc {
@@ -41,6 +43,13 @@ struct tap_probe_desc {
 	int syscall_nr;
 	int syscall_exit;
 	int syscall_level;
+	/* procfs probes: the file below the module's directory (kmod:
+	 * /proc/systemtap/MODULE, bpf: /var/tmp/systemtap-USER/MODULE), its
+	 * permission bits (the umask applied; a file's are those of all its
+	 * probes), and a read probe's buffer size with the NUL */
+	const char *procfs_path;
+	__u32 procfs_mode;
+	__u32 procfs_bufsize;
 };
 
 /* A map the user side reaches through the runtime (bpf: by name). */

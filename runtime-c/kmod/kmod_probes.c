@@ -7,6 +7,7 @@
  * marker's semaphore after it: tap_uprobe_spec.h), and
  * our own "trace_event/SYSTEM/EVENT" (the event's record: below);
  * TAP_PK_TIMER probes become hrtimers. Every hit goes to tap_run_probe().
+ * procfs probes' files come and go with these (kmod_procfs.c).
  */
 #include <linux/hrtimer.h>
 #include <linux/kprobes.h>
@@ -362,6 +363,7 @@ int tap_probes_register(char *err, size_t errsize)
 		const struct tap_probe_desc *p = &m->probes[i];
 
 		att[i].index = i;
+		/* session probes run in the worker; procfs ones: below */
 		if (p->kind != TAP_PK_KERNEL && p->kind != TAP_PK_TIMER &&
 		    p->kind != TAP_PK_PERF)
 			continue;
@@ -372,7 +374,11 @@ int tap_probes_register(char *err, size_t errsize)
 		}
 		att[i].registered = true;
 	}
-	return 0;
+	/* files, not attachments: one per path, for one or two probes */
+	ret = tap_procfs_create(err, errsize);
+	if (ret)
+		tap_probes_unregister();
+	return ret;
 }
 
 /* Waits until no handler runs any more: then the module may go. */
@@ -381,6 +387,7 @@ void tap_probes_unregister(void)
 	bool tracepoints = false;
 	int i;
 
+	tap_procfs_remove();
 	for (i = 0; i < natt; i++) {
 		struct attachment *a = &att[i];
 

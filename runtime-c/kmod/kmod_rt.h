@@ -2,8 +2,9 @@
 /*
  * The kmod runtime's internal state, shared by its parts: the session
  * (kmod_session.c), the output channels (kmod_channel.c), the hash tables
- * (kmod_map.c), probe registration (kmod_probes.c) and the build-id check
- * (kmod_buildid.c). Generated code never includes this.
+ * (kmod_map.c), probe registration (kmod_probes.c), the files of procfs
+ * probes (kmod_procfs.c) and the build-id check (kmod_buildid.c).
+ * Generated code never includes this.
  */
 #ifndef TAP_KMOD_RT_H
 #define TAP_KMOD_RT_H
@@ -66,12 +67,18 @@ void tap_channel_wake(void);
 /* kmod_session.c */
 void tap_run_probe(int index, struct pt_regs *regs, const unsigned long *args,
 		   const void *record);
+/* A procfs probe with c->procfs_buf = buf (size bytes), in task context. */
+void tap_run_procfs_probe(int index, char *buf, __u32 size);
 void tap_report(const char *kind, const char *point, const char *msg,
 		const char *loc);
 
 /* kmod_probes.c */
 int tap_probes_register(char *err, size_t errsize);
 void tap_probes_unregister(void);
+
+/* kmod_procfs.c: /proc/systemtap/MODULE/... (from tap_probes_register) */
+int tap_procfs_create(char *err, size_t errsize);
+void tap_procfs_remove(void);
 
 /* kmod_map.c */
 int tap_maps_init(void);

@@ -120,8 +120,9 @@ static void run_in(struct tap_kctx *k, int index, long long budget,
 		report_error(c);
 }
 
-void tap_run_probe(int index, struct pt_regs *regs, const unsigned long *args,
-		   const void *record)
+static void run_on_cpu(int index, struct pt_regs *regs,
+		       const unsigned long *args, const void *record,
+		       char *procfs_buf, __u32 procfs_size)
 {
 	struct tap_kctx *k;
 	int cpu;
@@ -136,12 +137,33 @@ void tap_run_probe(int index, struct pt_regs *regs, const unsigned long *args,
 	preempt_disable();
 	cpu = smp_processor_id();
 	k = tap_rt.cpu_ctx[cpu];
-	if (atomic_inc_return(&k->busy) == 1)
+	if (atomic_inc_return(&k->busy) == 1) {
+		k->c.procfs_buf = procfs_buf;
+		k->c.procfs_size = procfs_size;
 		run_in(k, index, MAXACTION, regs, args, record);
-	else	/* a probe hit inside a handler on this CPU */
+		k->c.procfs_buf = NULL;
+		k->c.procfs_size = 0;
+	} else {	/* a probe hit inside a handler on this CPU */
 		atomic64_inc(&tap_rt.skipped);
+	}
 	atomic_dec(&k->busy);
 	preempt_enable();
+}
+
+void tap_run_probe(int index, struct pt_regs *regs, const unsigned long *args,
+		   const void *record)
+{
+	run_on_cpu(index, regs, args, record, NULL, 0);
+}
+
+/*
+ * procfs probes run in the reader's or writer's task, which allocated
+ * `buf` where it could sleep; the handler runs as kernel-side ones do (this
+ * CPU's context, preemption off, MAXACTION), as stap's procfs probes.
+ */
+void tap_run_procfs_probe(int index, char *buf, __u32 size)
+{
+	run_on_cpu(index, NULL, NULL, NULL, buf, size);
 }
 
 /* Session probes of one kind, in priority order (stable), in the worker. */

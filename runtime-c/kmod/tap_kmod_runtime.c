@@ -12,6 +12,7 @@
 #include "kmod_channel.c"
 #include "kmod_map.c"
 #include "kmod_probes.c"
+#include "kmod_procfs.c"
 #include "kmod_buildid.c"
 #include "kmod_session.c"
 #include "kmod_stack.c"

@@ -147,6 +147,7 @@ static inline void tap_str_append(char *dst, const char *src)
 	strscpy(dst + len, src, MAXSTRINGLEN - len);
 }
 
+#include "tap_procfs.h"
 #include "tap_errno.h"
 #include "tap_syscall_name.h"
 #include "tap_ctime.h"

@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "kmod_run.h"
 #include "options.h"
+#include "procfs.h"
 #include "user_rt.h"
 
 /* How often an idle ring buffer is drained (no per-event wakeups). */
@@ -92,7 +93,7 @@ static void run_probes(int kind, __u32 required_state)
 	}
 }
 
-enum { TAG_RINGBUF = 1, TAG_SIGNAL, TAG_DRAIN, TAG_DEADLINE, TAG_TIMER0 = 100 };
+enum { TAG_RINGBUF = 1, TAG_SIGNAL, TAG_DRAIN, TAG_DEADLINE, TAG_PROCFS, TAG_TIMER0 = 100 };
 
 static int timer_probes(struct user_timer *t, int ep)
 {
@@ -137,6 +138,7 @@ static void run_loop(struct loaded_module *lm, const struct options *o, int sfd)
 {
 	struct user_timer timers[MAX_TIMERS];
 	int ep = epoll_create1(EPOLL_CLOEXEC), ntimers, drain, deadline = -1;
+	int procfs_fd = -1;
 
 	if (ep < 0 || epoll_add(ep, module_ringbuf_fd(lm), TAG_RINGBUF) ||
 	    epoll_add(ep, sfd, TAG_SIGNAL)) {
@@ -153,6 +155,10 @@ static void run_loop(struct loaded_module *lm, const struct options *o, int sfd)
 	ntimers = timer_probes(timers, ep);
 	if (ntimers < 0)
 		tap_rt_request_stop(TAP_STOP_ERROR);
+	if (procfs_start(&procfs_fd))
+		tap_rt_request_stop(TAP_STOP_ERROR);
+	else if (procfs_fd >= 0)
+		epoll_add(ep, procfs_fd, TAG_PROCFS);
 	while (tap_rt.stop_reason == TAP_STOP_NONE) {
 		struct epoll_event ev[16];
 		int n = epoll_wait(ep, ev, 16, -1), i;
@@ -169,6 +175,8 @@ static void run_loop(struct loaded_module *lm, const struct options *o, int sfd)
 				tap_rt_request_stop(TAP_STOP_SIGNAL);
 			} else if (tag == TAG_DEADLINE) {
 				tap_rt_request_stop(TAP_STOP_TIMEOUT);
+			} else if (tag == TAG_PROCFS) {
+				procfs_serve();
 			} else if (tag == TAG_DRAIN) {
 				drain_fd(drain);
 				check_skipped(lm, o->load.maxskipped);
@@ -187,6 +195,8 @@ static void run_loop(struct loaded_module *lm, const struct options *o, int sfd)
 		else if (tap_rt.session->state == TAP_STATE_ERROR)
 			tap_rt_request_stop(TAP_STOP_ERROR);
 	}
+	/* the files go before the end probes: nothing runs a probe after them */
+	procfs_stop();
 	for (int i = 0; i < (ntimers > 0 ? ntimers : 0); i++)
 		close(timers[i].fd);
 	close(drain);

@@ -5,7 +5,8 @@
 // target), and
 // ordinary tracepoints read both ways: the event's fields ($filename,
 // $next_pid, $prev_comm) and the TP_PROTO arguments with member chains
-// resolved from the target's BTF ($bprm->filename, $next->comm).
+// resolved from the target's BTF ($bprm->filename, $next->comm); procfs
+// probes' files in /proc/systemtap/MODULE, read and written by the guest.
 //
 // Each script is compiled first, then run while the test starts a
 // workload in the guest every few seconds until the script has seen it
@@ -368,5 +369,55 @@ probe kernel.trace("sched:sched_switch") {
 		t.true(pids.includes(Number(pid)) && pids.includes(Number(argsExec[1])), `${pid}, ${argsExec[1]}: not the workload's pids ${pids}`);
 		t.regex(run.stdout, new RegExp(`^fields: switch to tapfleet-node pid=${pid} from \\S+$`, 'm'));
 		t.regex(run.stdout, new RegExp(`^args: switch to tapfleet-node pid=${pid} tgid=${pid} from \\S+$`, 'm'));
+	});
+
+	test.serial('kmod procfs probes: /proc/systemtap/MODULE/PATH files whose reads run the read probe once per open (paged through by small reads, .maxsize() beyond MAXSTRINGLEN), whose writes are $value (a long write in buffer-sized runs), with stap\'s modes and .umask(), gone when the run ends', async (t) => {
+		t.timeout(900_000);
+		// -m: the module's name, and so its directory, is known to the workload
+		const dir = '/proc/systemtap/tapfleet_procfs_e2e';
+		const script = `global n
+probe procfs("count").read { $value = sprintf("%d\\n", ++n) }
+probe procfs("big").read.maxsize(4096) { for (i = 0; i < 40; i++) $value .= sprintf("%049d\\n", i) }
+probe procfs("sub/dir/both").read { $value = "both\\n" }
+probe procfs("sub/dir/both").write { printf("both got %s", $value) }
+probe procfs("sub/wo").write { printf("wo got %s", $value) }
+probe procfs("shared").umask(0040).read { $value = "shared\\n" }
+probe procfs("ctl").write { printf("wrote %s", $value); if ($value == "stop\\n") exit() }`;
+		const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', release(), '-m', 'procfs_e2e', '-e', script]);
+		t.is(built.status, 0, built.stderr);
+		const running = fleet.run(['--module', built.stdout.trim()], 300_000);
+		// the files come with the kernel-side probes; the probes run once the session is RUNNING (state=1)
+		const w = await guestExec(fleet.shellPort, ['sh', '-c', `
+for i in $(seq 1 240); do grep -q '^state=1 ' /proc/tapfleet_procfs_e2e/ctl 2>/dev/null && break; sleep 1; done
+cd ${dir} || exit 1
+cat count; cat count; echo --
+dd if=big bs=7 2>/dev/null; echo --
+cat sub/dir/both shared sub/wo; echo --
+stat -c '%a %n' count big shared ctl sub/wo sub/dir/both; echo --
+echo hello > sub/dir/both; echo world > sub/wo; echo hello > ctl
+echo x 2>/dev/null > count || echo 'count: not writable'
+head -c 600 /dev/zero | tr '\\0' x > /tmp/x600 && dd if=/tmp/x600 of=ctl bs=600 count=1 conv=notrunc 2>/dev/null
+echo stop > ctl`], 300_000);
+		const run = await running;
+		t.is(w.status, 0, w.stderr);
+		t.is(run.status, 0, run.stderr);
+		const big = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(49, '0')}\n`).join('');
+		t.is(big.length, 2000);
+		t.is(w.stdout.toString(), `1\n2\n--\n${big}--\nboth\nshared\n--\n400 count\n400 big\n404 shared\n200 ctl\n200 sub/wo\n600 sub/dir/both\n--\ncount: not writable\n`);
+		// 600 bytes in one write(): two runs, of MAXSTRINGLEN - 1 bytes and the rest
+		t.is(run.stdout, `both got hello\nwo got world\nwrote hello\nwrote ${'x'.repeat(511)}wrote ${'x'.repeat(89)}wrote stop\n`);
+		// the module's directory goes with the run; /proc/systemtap, everyone's, stays
+		const after = await guestExec(fleet.shellPort, ['sh', '-c', `ls ${dir} 2>&1; echo "ls: $?"; ls -d /proc/systemtap`]);
+		t.regex(after.stdout.toString(), /No such file or directory\nls: [1-9]\d*\n\/proc\/systemtap\n$/);
+		// again, now that /proc/systemtap is there: found, not made twice (procfs would warn)
+		const again = fleet.run(['--module', built.stdout.trim()], 300_000);
+		const w2 = await guestExec(fleet.shellPort, ['sh', '-c', `
+for i in $(seq 1 240); do grep -q '^state=1 ' /proc/tapfleet_procfs_e2e/ctl 2>/dev/null && break; sleep 1; done
+cat ${dir}/count; echo stop > ${dir}/ctl`], 300_000);
+		const run2 = await again;
+		t.is(w2.stdout.toString(), '1\n', w2.stderr);
+		t.is(run2.stdout, 'wrote stop\n', run2.stderr);
+		const kmsg = await guestExec(fleet.shellPort, ['sh', '-c', 'dmesg > /tmp/kmsg && test -s /tmp/kmsg && ! grep -E "WARNING|already registered|proc_dir_entry|non-empty" /tmp/kmsg']);
+		t.is(kmsg.status, 0, kmsg.stdout.toString() + kmsg.stderr);
 	});
 }

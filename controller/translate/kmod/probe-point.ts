@@ -25,6 +25,7 @@ import { sdtArgumentOf } from '../sdt-arg.js';
 import { syscallArgument, syscallEvent } from '../syscall-args.js';
 import { uapiSyscallName } from '../syscall-names.js';
 import { uprobeSpec } from '../uprobe-spec.js';
+import { bindProcfsValue, procfsDescriptor } from '../procfs.js';
 
 /** An ordinary tracepoint whose handler reads fields of its trace event. */
 function readsRecord(p: ConcreteProbe): boolean {
@@ -63,6 +64,8 @@ export function kmodDescriptor(p: ConcreteProbe, index: number): string {
 		case 'end':
 		case 'error':
 			return `{ .point = ${point}, .kind = TAP_PK_${e.kind.toUpperCase()}, .priority = ${cLong(e.priority)}, ${run} }`;
+		case 'procfs':
+			return procfsDescriptor(e, p.point, index);
 		case 'timer':
 			if (e.randomizeNs) throw new TranslateError(p.tok, 'timer randomization is not supported by the kmod runtime yet');
 			return `{ .point = ${point}, .kind = TAP_PK_TIMER, .period_ns = ${cLong(e.intervalNs)}, ${run} }`;
@@ -129,6 +132,7 @@ export function kmodMemberRead(b: Body, v: TargetVar): string | null {
 
 /** Reads target variable `v` of probe `p` at entry into a temporary of `b`. */
 export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
+	if (bindProcfsValue(b, v)) return;
 	const s = v.source;
 	const e = p.event;
 	const sc = syscallEvent(p);
