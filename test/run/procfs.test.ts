@@ -159,3 +159,20 @@ test('procfs probe points and $value: errors located as stap words them', async 
 	t.is(both.status, 1);
 	t.regex(both.stderr, /<input>:1:41: procfs file "f" has a read and a write probe: the bpf runtime's procfs files are FIFOs, read or written \(the kmod runtime allows both\)/);
 });
+
+test('the prometheus probe: stap\'s @prometheus_dump_array macros fill the __prometheus file a Prometheus exporter reads', async (t) => {
+	const name = `tf_prometheus_${process.pid}`;
+	const dir = join(base, name);
+	const module = await build(name, `global hits
+probe timer.ms(10) { hits["tick", "a\\"b"]++ }
+probe prometheus { @prometheus_dump_array2(hits, "tapfleet_ticks", "kind", "label") }
+probe procfs("stop").write { exit() }`);
+	const r = start(module);
+	await until('the FIFOs', () => existsSync(join(dir, 'stop')), r);
+	await new Promise((resolve) => setTimeout(resolve, 300));
+	const text = readFifo(join(dir, '__prometheus'));
+	// one line per element, its labels quoted as string_quoted() does
+	t.regex(text, /^tapfleet_ticks\{kind="tick",label="a\\"b"\} [1-9]\d*\n$/);
+	writeFifo(join(dir, 'stop'), '1');
+	t.is(await r.done, 0, r.err());
+});
