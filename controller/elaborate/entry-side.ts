@@ -43,6 +43,27 @@ export interface EntrySave {
 	readonly array: string;
 	/** `array[tid()] = EXPR`, elaborated in the entry probe's scope. */
 	store: P.Stmt | null;
+	/** In the return probe: `array_value = array[tid()]`, then `delete array[tid()]`. */
+	take: P.Stmt | null;
+	drop: P.Stmt | null;
+}
+
+/**
+ * After pass 2's elision: the values whose local nothing reads any more
+ * (an alias's `pos = $pos` that the script never uses) are neither stored
+ * at entry nor taken at return; the names of their arrays, which no code
+ * uses now.
+ */
+export function pruneEntrySaves(side: EntrySide, returning: P.ConcreteProbe, entry: P.ConcreteProbe): Set<string> {
+	const gone = new Set<string>();
+	const body = returning.body.statements;
+	for (const save of side.saves) {
+		if (save.take && body.includes(save.take)) continue;
+		gone.add(save.array);
+		body.splice(0, body.length, ...body.filter((s) => s !== save.drop));
+		entry.body.statements.splice(0, entry.body.statements.length, ...entry.body.statements.filter((s) => s !== save.store));
+	}
+	return gone;
 }
 
 /** The entry side of one return probe, made when its first @entry is met. */

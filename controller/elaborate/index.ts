@@ -12,9 +12,9 @@ import { TypeInference } from './infer.js';
 import { buildSymbolTable, parseTapsets, type SymbolTable } from './library.js';
 import type * as P from './program.js';
 import { btfOf, TracepointTargets } from './tracepoint-args.js';
-import { EntrySide, isReturnEvent } from './entry-side.js';
+import { EntrySide, isReturnEvent, pruneEntrySaves } from './entry-side.js';
 import { newScope, type Scope, Translator } from './translate.js';
-import { analyseUsage } from './warnings.js';
+import { analyseUsage, elideAgain } from './warnings.js';
 
 export type { Program } from './program.js';
 
@@ -78,6 +78,7 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 
 	const probes: P.ConcreteProbe[] = [];
 	const scopes = new Map<P.ConcreteProbe, Scope>();
+	const entryPairs: { side: EntrySide; returning: P.ConcreteProbe; entry: P.ConcreteProbe }[] = [];
 	for (const probe of [...opts.userFiles, ...opts.pulledTapsets ?? []].flatMap((f) => f.probes)) {
 		for (const loc of probe.locations) {
 			let expansions: Expansion[];
@@ -91,10 +92,13 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 				continue;
 			}
 			for (const x of expansions) {
-				for (const [p, sc] of concreteProbe(tr, probe, x, probes.length, written(loc), opts.profile)) {
+				const made = concreteProbe(tr, probe, x, probes.length, written(loc), opts.profile);
+				for (const [p, sc] of made) {
 					probes.push(p);
 					scopes.set(p, sc);
 				}
+				const side = made[0]![1].entry;
+				if (made.length === 2 && side) entryPairs.push({ side, returning: made[0]![0], entry: made[1]![0] });
 			}
 			// `a!, b`: a location that resolved and is sufficient ends the list (stap's derive_probes)
 			if (loc.sufficient && expansions.length > 0) break;
@@ -120,6 +124,15 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 	// As stap: usage analysis (warnings, elision of dead alias assignments) before types,
 	// so that what is elided need not be typed.
 	const used = opts.keepUnused ? { globals, functions } : analyseUsage(diags, globals, probes, functions, scopes, table);
+	if (!opts.keepUnused) {
+		// @entry values that elision left unread (an alias's `pos = $pos`): not kept per call
+		const gone = new Set<string>();
+		for (const { side, returning, entry } of entryPairs) {
+			for (const a of pruneEntrySaves(side, returning, entry)) gone.add(a);
+			elideAgain(entry, table, diags);
+		}
+		used.globals.splice(0, used.globals.length, ...used.globals.filter((g) => !gone.has(g.name)));
+	}
 	const inference = new TypeInference();
 	inference.run(used.functions, probes, used.globals.filter((g) => g.read || g.written));
 	for (const e of inference.errors) reportSemantic(diags, e);

@@ -310,16 +310,15 @@ export class Translator {
 		if (!side) return this.fail('@entry is only valid in .return probes', e.tok);
 		sc.entryScope ??= newScope(side.entry(e.tok).targets);
 		const array = side.nextArray();
-		const save: EntrySave = { array, store: null };
+		const save: EntrySave = { array, store: null, take: null, drop: null };
 		side.saves.push(save);
 		this.declareUserGlobals([entryArrayDecl(array, e.tok)]);
 		const tok = e.tok;
 		save.store = this.stmt({ kind: 'expr_statement', tok, value: { kind: 'assignment', tok, op: '=', left: byThread(array, tok), right: e.operand } }, sc.entryScope);
 		const value = `${array}_value`;
-		side.prologue.push(
-			this.stmt({ kind: 'expr_statement', tok, value: { kind: 'assignment', tok, op: '=', left: { kind: 'symbol', tok, name: value }, right: byThread(array, tok) } }, sc),
-			this.stmt({ kind: 'delete_statement', tok, value: byThread(array, tok) }, sc),
-		);
+		save.take = this.stmt({ kind: 'expr_statement', tok, value: { kind: 'assignment', tok, op: '=', left: { kind: 'symbol', tok, name: value }, right: byThread(array, tok) } }, sc);
+		save.drop = this.stmt({ kind: 'delete_statement', tok, value: byThread(array, tok) }, sc);
+		side.prologue.push(save.take, save.drop);
 		return this.expr({ kind: 'symbol', tok, name: value }, sc);
 	}
 

@@ -155,6 +155,11 @@ function elideDeadAssignments(p: P.ConcreteProbe, table: SymbolTable, diags: Dia
 	p.locals.splice(0, p.locals.length, ...kept);
 }
 
+/** elideDeadAssignments() again for a probe whose body changed after analyseUsage() (an entry probe, pruneEntrySaves()). */
+export function elideAgain(p: P.ConcreteProbe, table: SymbolTable, diags: Diagnostics): void {
+	elideDeadAssignments(p, table, diags, new Map());
+}
+
 /** Functions reachable from the probes, in the given order. */
 function reachableFunctions(probes: readonly P.ConcreteProbe[], all: readonly P.FunctionDef[]): P.FunctionDef[] {
 	const reached = new Set<P.FunctionDef>();

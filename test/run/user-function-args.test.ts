@@ -92,3 +92,16 @@ test('a program without debugging information (strip --strip-debug): no names, $
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout.replace(PROGRAM, ''), '4294967289\n');
 });
+
+test('entry values an alias takes at a return and the script never reads are not kept per call: only the one used has its array', async (t) => {
+	const prog = copyOf('params-alias');
+	const script = `probe mixed_done = ${at(prog, 'mixed')}.return { count = $count; flag = $flag; wide = $wide; ret = $return }`
+		+ ' probe mixed_done { printf("mixed(%d) = %d\\n", count, ret) }';
+	const listed = await run(tapfleet, ['compile', '-p2', '-e', script]);
+	t.is(listed.status, 0, listed.stderr);
+	// $flag and $wide are elided with their assignments, and their entry values with them
+	t.deepEqual(listed.stdout.match(/^__tapfleet_entry_\w+/gm), ['__tapfleet_entry_0_0']);
+	const r = await run(tapfleet, ['run', '-c', prog, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout.replace(PROGRAM, ''), 'mixed(-7) = -705032409\n');
+});
