@@ -46,6 +46,8 @@ const BUILTINS: Record<string, Builtin> = {
 	user_mode: fromRegisters('user_mode', 'tap_user_mode(c)', '((tap_long)(((*(__u64 *)&((struct pt_regs *)ctx)->cs) & 3) == 3))'),
 	// addr(): the sampled or probed instruction pointer, from the same registers
 	addr: fromRegisters('addr', 'tap_addr(c)', '((tap_long)((struct pt_regs *)ctx)->ip)'),
+	// returnval(): the return value register of the same registers (a return probe's value)
+	returnval: fromRegisters('returnval', 'tap_return_value(c)', '((tap_long)((struct pt_regs *)ctx)->ax)'),
 	// uaddr(): the current task's user-space instruction pointer (its saved registers)
 	uaddr: (b) => (b.side === 'kernel' || b.mod.bothSides ? 'tap_uaddr()' : '0LL'),
 	// symname(addr): the kernel's own "%ps" on the kernel side; /proc/kallsyms on the bpf user side

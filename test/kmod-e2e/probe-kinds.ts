@@ -121,6 +121,36 @@ probe kernel.function("vfs_read") {
 		assertSawWorkload(t, got, /^open\(-100, \/proc\/version, 0\) in (\d+)\nreturned 1 for \/proc\/version \(-100\) in (\d+): parms\nread version 1 in (\d+)\n$/);
 	});
 
+	test.serial('kmod: the vfs tapset (vfs.read.return, vfs.write.return: bytes_read, bytes_written, bytes_to_write, dev, ino, devname, name), returnval(), MAJOR(), MINOR() and usrdev2kerndev() against stat(1) in the guest', async (t) => {
+		t.timeout(900_000);
+		await guestSetup(fleet);
+		// a file of 13 bytes, and its inode and device as stat(1) sees them (st_dev: user space's encoding)
+		const st = await guestExec(fleet.shellPort, ['sh', '-c', "printf 'hello, vfs!!\\n' > /tmp/tf-vfs-file && stat -c '%i %d' /tmp/tf-vfs-file"]);
+		t.is(st.status, 0, st.stderr.toString());
+		const [ino, udev] = st.stdout.toString().trim().split(' ').map(Number) as [number, number];
+		const major = (udev >> 8) & 0xfff;
+		const minor = (udev & 0xff) | ((udev >> 12) & 0xfff00);
+		const script = `global r, w
+probe vfs.read.return {
+	if (!r && execname() == "tapfleet-node" && ino == ${ino} && bytes_read > 0) {
+		r = 1
+		printf("read %s %d %d %d:%d %s %s\\n", name, bytes_read, returnval(), MAJOR(dev), MINOR(dev), usrdev2kerndev(${udev}) == dev ? "same" : "differs", devname)
+	}
+}
+probe vfs.write.return {
+	if (r && !w && execname() == "tapfleet-node" && bytes_to_write == 13) {
+		w = 1
+		printf("write %s %d of %d%s\\n", name, bytes_written, bytes_to_write, error_str)
+		exit()
+	}
+}`;
+		const got = await runWithWorkload(fleet, release(), script,
+			`exec ${NODE} -e 'const fs = require("fs"); fs.readFileSync("/tmp/tf-vfs-file"); fs.writeFileSync("/tmp/tf-vfs-out", "hello again\\n!"); console.log(process.pid)'`);
+		t.is(got.run.status, 0, got.run.stderr);
+		// the guest's root is an initramfs: no block device behind it
+		t.is(got.run.stdout, `read vfs.read 13 13 ${major}:${minor} same N/A\nwrite vfs.write 13 of 13\n`);
+	});
+
 	test.serial('kmod kernel stacks: print_backtrace() from a kprobe\'s registers (the probed function first), backtrace() as a key, print_stack() and sprint_stack() of it in the end probe', async (t) => {
 		t.timeout(900_000);
 		await guestSetup(fleet);
