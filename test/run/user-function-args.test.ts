@@ -105,3 +105,10 @@ test('entry values an alias takes at a return and the script never reads are not
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout.replace(PROGRAM, ''), 'mixed(-7) = -705032409\n');
 });
+
+test('returnval(): the return value register at a uprobe return (and a kernel-side probe without registers gives 0)', async (t) => {
+	const prog = copyOf('params-returnval');
+	const r = await run(tapfleet, ['run', '-c', prog, '-e', `probe ${at(prog, 'twice')}.return { printf("twice -> %d\\n", returnval()) } probe begin { printf("begin %d\\n", returnval()) }`]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout.replace(PROGRAM, ''), 'begin 0\ntwice -> 42\n');
+});
