@@ -470,8 +470,10 @@ export class Translator {
 
 	// ------------------------------------------------------------ functions
 
-	private call(e: A.FunctionCall, sc: Scope): P.Call {
+	private call(e: A.FunctionCall, sc: Scope): P.Expr {
 		const args = e.args.map((a) => this.expr(a, sc));
+		const asRead = charArrayRead(e.function, args);
+		if (asRead) return asRead;
 		const candidates = this.table.functions.get(e.function);
 		if (!candidates) {
 			const sugs = similarNames(e.function, this.table.functions.keys());
@@ -662,4 +664,24 @@ function argumentTargets(targets: Map<string, P.TargetVar> | null): TracepointTa
 /** A probed function's parameters (kernel: BTF; user space: DWARF), whose return probes see their entry values. */
 function parameterTargets(targets: Map<string, P.TargetVar> | null): FunctionArgs | UserFunctionArgs | null {
 	return targets instanceof FunctionArgs || targets instanceof UserFunctionArgs ? targets : null;
+}
+
+/** The string readers a char array member is passed to in stap, and whose memory each reads (user: true). */
+const STRING_READERS: Readonly<Record<string, boolean>> = { kernel_string: false, user_string: true };
+
+/**
+ * stap reads a char array member (`$next->comm`, `@cast(t, "task_struct")->comm`)
+ * as its address, which scripts then give to kernel_string() or
+ * user_string(); tapfleet reads it as the string already, so such a call
+ * (with or without its error-message argument) is the member itself.
+ */
+function charArrayRead(fn: string, args: readonly P.Expr[]): P.Expr | null {
+	const user = STRING_READERS[fn];
+	const a = args[0];
+	if (user === undefined || !a || args.length > 2) return null;
+	if (a.kind === 'member') return a.string && !user ? a : null;
+	if (a.kind !== 'var' || a.variable.kind !== 'target') return null;
+	const s = a.variable.source;
+	const chain = (s.kind === 'tp_arg' || s.kind === 'call_arg') && s.string && s.steps.length > 0;
+	return chain && (s.user ?? false) === user ? a : null;
 }

@@ -30,3 +30,12 @@ test('a member chain through a NULL pointer is "kernel read fault at 0x..." with
 	t.is(r.status, 1);
 	t.regex(r.stderr, /^ERROR: kernel read fault at 0x[0-9a-f]+ \[man error::fault\] near identifier '\$prev' at <input>:1:\d+$/m);
 });
+
+test('kernel_string($next->comm), as stap scripts write it (a char array is its address to stap): the member itself; the error-message form too; an @cast member alike', async (t) => {
+	const script = 'global n probe kernel.trace("sched:sched_switch") { if (!n && $next->pid == target()) { n = 1;'
+		+ ' printf("%s|%s|%s|%s\\n", kernel_string($next->comm), kernel_string($next->comm, "unreadable"), $next->comm, kernel_string(@cast($next, "task_struct", "kernel")->comm)) } }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/sleep 0.3', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// the target's comm at its first switch-in: the shell that runs the command, or sleep after its exec
+	t.regex(r.stdout, /^(sh|sleep)\|\1\|\1\|\1\n$/);
+});
