@@ -475,3 +475,10 @@ test('delete of arrays the kernel side keeps adding to (a timer clears them whil
 	t.is(r.status, 0);
 	t.notRegex(r.stderr, /ERROR|WARNING/);
 });
+
+test('log() prints its message and a newline, on both sides, as stap\'s logging tapset', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', '/bin/sleep 0.1', '-e',
+		'global n probe begin { log("begins") } probe syscall.clock_nanosleep { if (pid() == target() && !n++) log("kernel side") } probe end { log("ends") }']);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'begins\nkernel side\nends\n');
+});
