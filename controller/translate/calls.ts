@@ -142,6 +142,11 @@ const BUILTINS: Record<string, Builtin> = {
 		b.line('goto out;');
 		return '0';
 	},
+	// warn(msg): "WARNING: msg" on standard error (through the ring buffer from the kernel side); the probe goes on
+	warn: (b, [msg]) => {
+		b.line(`tap_warn(c, ${msg});`);
+		return '0';
+	},
 	error: (b, [msg], e) => {
 		b.line(`tap_error_user(c, ${msg});`);
 		b.line(`goto ${b.errTarget};`);

@@ -341,6 +341,24 @@ static __always_inline void tap_abort(struct tap_context *c)
 	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
 }
 
+/* warn("msg"): taprun prints it as a WARNING; the probe goes on */
+static __always_inline void tap_warn(struct tap_context *c, const char *msg)
+{
+	struct tap_rec_error *r = bpf_ringbuf_reserve(&tap_events, sizeof(*r), 0);
+
+	if (!r) {
+		tap_count(TAP_CNT_LOST);
+		return;
+	}
+	r->hdr.kind = TAP_REC_WARN;
+	r->hdr.id = c->probe;
+	r->code = 0;
+	r->loc = TAP_NO_LOC;
+	r->arg = 0;
+	bpf_probe_read_kernel_str(r->msg, sizeof(r->msg), msg);
+	bpf_ringbuf_submit(r, 0);
+}
+
 /* error("msg") */
 static __always_inline void tap_error_user(struct tap_context *c,
 					   const char *msg)

@@ -87,6 +87,7 @@ void tap_abort(struct tap_context *c);
 /* pp(): the probe point of the running handler, from the probe table */
 const char *tap_pp(struct tap_context *c);
 void tap_error_user(struct tap_context *c, const char *msg);
+void tap_warn(struct tap_context *c, const char *msg);
 /* The bare message of the current error (a catch variable's value). */
 void tap_error_message(struct tap_context *c, char *dst);
 

@@ -59,6 +59,13 @@ API const char *tap_pp(struct tap_context *c)
 	       tap_rt.mod->probes[c->probe].point : "";
 }
 
+API void tap_warn(struct tap_context *c, const char *msg)
+{
+	(void)c;
+	tap_rt_flush();	/* the output before it comes first */
+	tap_report_warning("%s", msg);
+}
+
 API void tap_error_user(struct tap_context *c, const char *msg)
 {
 	tap_str_copy(c->errmsg, msg);

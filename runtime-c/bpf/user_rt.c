@@ -225,7 +225,8 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 		tap_rt_format(&tap_rt.out, TAP_STREAM_FIELD_MAX, h->id,
 			      (const char *)(h + 1));
 		break;
-	case TAP_REC_ERROR: {
+	case TAP_REC_ERROR:
+	case TAP_REC_WARN: {
 		const struct tap_rec_error *e = data;
 		size_t at = offsetof(struct tap_rec_error, msg);
 		char msg[TAP_MAXSTRINGLEN_MAX];
@@ -239,6 +240,11 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 		n = size - at < sizeof(msg) ? size - at : sizeof(msg);
 		memcpy(msg, e->msg, n);
 		msg[n - 1] = '\0';
+		if (h->kind == TAP_REC_WARN) {
+			tap_rt_flush();
+			tap_report_warning("%s", msg);
+			break;
+		}
 		tap_report_error(e->hdr.id, e->code, e->loc, e->arg, msg);
 		if (tap_rt.session->state == TAP_STATE_ERROR)
 			tap_rt_request_stop(TAP_STOP_ERROR);

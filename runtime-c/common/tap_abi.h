@@ -102,6 +102,7 @@ enum tap_rec_kind {
 	TAP_REC_HIST = 5,	/* print(@hist_*(s[k])): id = index in maps; key follows */
 	TAP_REC_UBACKTRACE = 6,	/* print_ubacktrace(): struct tap_rec_ubacktrace */
 	TAP_REC_UMAPS = 7,	/* ubacktrace() in a process: id = its pid, whose mappings to keep */
+	TAP_REC_WARN = 8,	/* warn("msg"): struct tap_rec_error, code 0 */
 };
 
 struct tap_rec_hdr {

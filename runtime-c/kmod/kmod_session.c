@@ -246,6 +246,12 @@ void tap_abort(struct tap_context *c)
 	WRITE_ONCE(tap_rt.exit_requested, true);
 }
 
+/* warn("msg"): a WARNING line on taprun's standard error; the probe goes on */
+void tap_warn(struct tap_context *c, const char *msg)
+{
+	tap_report("warning", tap_module.probes[c->probe].point, msg, NULL);
+}
+
 void tap_error_user(struct tap_context *c, const char *msg)
 {
 	strscpy(c->errmsg, msg, MAXSTRINGLEN);

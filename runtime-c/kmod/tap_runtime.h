@@ -91,6 +91,7 @@ const void *tap_tp_record(struct tap_context *c);
 void tap_exit(struct tap_context *c);
 void tap_abort(struct tap_context *c);
 void tap_error_user(struct tap_context *c, const char *msg);
+void tap_warn(struct tap_context *c, const char *msg);
 void tap_error_message(struct tap_context *c, char *dst);
 
 /* ---- output ---- */

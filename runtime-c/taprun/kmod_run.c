@@ -167,6 +167,10 @@ static void report_line(char *line, int *fatal)
 		tap_report_fatal("%s", msg);
 		return;
 	}
+	if (!strcmp(kind, "warning")) {	/* warn("msg") */
+		tap_report_warning("%s", msg);
+		return;
+	}
 	if (tap_rt.json) {
 		fputs("{\"type\":\"error\",\"message\":", stderr);
 		json_string(stderr, msg);

@@ -151,6 +151,14 @@ probe vfs.write.return {
 		t.is(got.run.stdout, `read vfs.read 13 13 ${major}:${minor} same N/A\nwrite vfs.write 13 of 13\n`);
 	});
 
+	test.serial('kmod: warn() is a WARNING on standard error and the probe goes on; log() a line of output', async (t) => {
+		t.timeout(900_000);
+		const run = await compileAndRun(fleet, release(), 'probe begin { warn(sprintf("careful %d", 7)); log("after"); exit() }');
+		t.is(run.status, 0, run.stderr);
+		t.is(run.stdout, 'after\n');
+		t.regex(run.stderr, /^WARNING: careful 7$/m);
+	});
+
 	test.serial('kmod kernel stacks: print_backtrace() from a kprobe\'s registers (the probed function first), backtrace() as a key, print_stack() and sprint_stack() of it in the end probe', async (t) => {
 		t.timeout(900_000);
 		await guestSetup(fleet);

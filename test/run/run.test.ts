@@ -482,3 +482,11 @@ test('log() prints its message and a newline, on both sides, as stap\'s logging 
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, 'begins\nkernel side\nends\n');
 });
+
+test('warn() prints a WARNING on standard error and the probe goes on, on both sides, as stap\'s logging tapset', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', '/bin/sleep 0.1', '-e',
+		'global n probe begin { warn("careful"); println("after") } probe syscall.clock_nanosleep { if (pid() == target() && !n++) { warn(sprintf("kernel %d", 42)); println("kernel after") } }']);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'after\nkernel after\n');
+	t.regex(r.stderr, /^WARNING: careful\nWARNING: kernel 42\n/m);
+});
