@@ -165,11 +165,8 @@ const BUILTINS: Record<string, Builtin> = {
 	strlen: (b, [s]) => `tap_str_len(${s})`,
 	isinstr: (b, [s, t]) => `((tap_long)(${strpos(b, s!, t!)} >= 0))`,
 	strpos: (b, [s, t]) => strpos(b, s!, t!),
-	target: (b, _args, e) => {
-		// a kmod session has no -c or -x: it runs through an agent
-		if (b.mod.bothSides) b.unsupported(e.tok, 'target()');
-		return 'tap_target()';
-	},
+	// target(): taprun's -x (kmod: a module parameter); 0 without, as stap's
+	target: () => 'tap_target()',
 	// tz_gmtoff(), tz_name(): the loader's time zone when it started (tzinfo.stp)
 	tz_gmtoff: longOf('tap_tz_gmtoff'),
 	tz_name: stringInto((b, s) => b.line(`tap_tz_name(${s});`)),
@@ -426,7 +423,7 @@ export function genCall(b: Body, e: Call, gen: ExprGen): string {
 	if (f.body.kind === 'runtime' || f.body.kind === 'embedded') {
 		const op = f.body.kind === 'runtime' ? f.body.operation : f.name;
 		const builtin = BUILTINS[op] ?? BUILTINS[f.name];
-		if (!builtin) throw new TranslateError(e.tok, `function ${f.name}() is not available in the bpf runtime yet`);
+		if (!builtin) throw new TranslateError(e.tok, `function ${f.name}() is not available in the ${b.mod.bothSides ? 'kmod' : 'bpf'} runtime yet`);
 		const outer = b.callTok;
 		b.callTok = e.tok;
 		try {

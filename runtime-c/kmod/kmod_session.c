@@ -680,6 +680,16 @@ MODULE_PARM_DESC(tz_gmtoff, "seconds west of UTC");
 module_param(tz_name, charp, 0400);
 MODULE_PARM_DESC(tz_name, "the time zone's abbreviation");
 
+/* target(): the process taprun was given (-x, or the command of -c); 0 without */
+static int target;
+module_param(target, int, 0400);
+MODULE_PARM_DESC(target, "the pid target() returns");
+
+tap_long tap_target(void)
+{
+	return target;
+}
+
 tap_long tap_tz_gmtoff(void)
 {
 	return tz_gmtoff;

@@ -92,6 +92,8 @@ void tap_exit(struct tap_context *c);
 void tap_abort(struct tap_context *c);
 void tap_error_user(struct tap_context *c, const char *msg);
 void tap_warn(struct tap_context *c, const char *msg);
+/* target(): the pid taprun was given with -x, else 0 */
+tap_long tap_target(void);
 void tap_error_message(struct tap_context *c, char *dst);
 
 /* ---- output ---- */

@@ -151,11 +151,11 @@ probe vfs.write.return {
 		t.is(got.run.stdout, `read vfs.read 13 13 ${major}:${minor} same N/A\nwrite vfs.write 13 of 13\n`);
 	});
 
-	test.serial('kmod: warn() is a WARNING on standard error and the probe goes on; log() a line of output', async (t) => {
+	test.serial('kmod: warn() is a WARNING on standard error and the probe goes on; log() a line of output; target() without -x is 0, as stap\'s', async (t) => {
 		t.timeout(900_000);
-		const run = await compileAndRun(fleet, release(), 'probe begin { warn(sprintf("careful %d", 7)); log("after"); exit() }');
+		const run = await compileAndRun(fleet, release(), 'probe begin { warn(sprintf("careful %d", 7)); log("after"); println(target()); exit() }');
 		t.is(run.status, 0, run.stderr);
-		t.is(run.stdout, 'after\n');
+		t.is(run.stdout, 'after\n0\n');
 		t.regex(run.stderr, /^WARNING: careful 7$/m);
 	});
 
