@@ -35,8 +35,18 @@ export function assignProcfsValue(op: string, value: string): string {
 	return `tap_procfs_${op === '.=' ? 'append' : 'set'}(c, ${value})`;
 }
 
-/** The bpf runtime's files are FIFOs, one direction each: as stapbpf, not a read and a write probe on one file. */
+/** taprun serves at most this many FIFOs, a thread each (runtime-c/taprun/procfs.h). */
+export const MAX_FIFOS = 64;
+
+/**
+ * The bpf runtime's files are FIFOs, one direction each: as stapbpf, not a
+ * read and a write probe on one file; and at most MAX_FIFOS of them.
+ */
 export function checkFifoDirections(probes: readonly ConcreteProbe[]): void {
+	const fifos = probes.filter((p) => p.event.kind === 'procfs');
+	if (fifos.length > MAX_FIFOS) {
+		throw new TranslateError(fifos[MAX_FIFOS]!.tok, `more than ${MAX_FIFOS} procfs files: the bpf runtime serves each FIFO with a thread of its own`);
+	}
 	const reads = new Set(probes.flatMap((p) => (p.event.kind === 'procfs' && !p.event.write ? [p.event.path] : [])));
 	const both = probes.find((p) => p.event.kind === 'procfs' && p.event.write && reads.has(p.event.path));
 	if (both && both.event.kind === 'procfs') {

@@ -34,7 +34,7 @@ struct procfs_file {
 	__u32 bufsize;		/* with the NUL */
 	int parent;		/* its directory's descriptor */
 	const char *name;	/* its name there */
-	int inotify;		/* read files: opens and closes of the FIFO */
+	int inotify;		/* read files: its readers' closes */
 	pthread_t thread;
 	int started;
 	sem_t served;		/* the event loop ran the probe */
@@ -185,7 +185,7 @@ static int collect(void)
 	return 0;
 }
 
-/* The FIFO, the watch of a read file's opens and closes, the thread. */
+/* The FIFO, the watch of a read file's closes, the thread. */
 static int start_file(struct procfs_file *f, const struct tap_probe_desc *p)
 {
 	char why[512], fifo[sizeof(pf.path) + 256];

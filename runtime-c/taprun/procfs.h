@@ -9,7 +9,7 @@
 
 #include <linux/types.h>
 
-/* The most procfs files a module may offer. */
+/* The most procfs files a module may offer (pass 3 refuses more: translate/procfs.ts). */
 #define PROCFS_MAX_FILES 64
 
 /*

@@ -154,6 +154,12 @@ test('procfs probe points and $value: errors located as stap words them', async 
 	// the largest buffer is allowed
 	const max = await run(tapfleet, ['compile', '-p2', '-e', 'probe procfs.read.maxsize(1048576) { $value = "1" }']);
 	t.is(max.status, 0, max.stderr);
+	// at most 64 FIFOs on bpf: 64 compile, 65 do not
+	const files = (n: number) => Array.from({ length: n }, (_, i) => `probe procfs("f${i}").read { $value = "${i}" }`).join(' ');
+	t.is((await run(tapfleet, ['compile', '-p3', '-e', files(64)])).status, 0);
+	const many = await run(tapfleet, ['compile', '-p3', '-e', files(65)]);
+	t.is(many.status, 1);
+	t.regex(many.stderr, /^<input>:1:\d+: more than 64 procfs files: the bpf runtime serves each FIFO with a thread of its own$/m);
 	// a FIFO is read or written: both on one file is the kmod runtime's only
 	const both = await run(tapfleet, ['compile', '-p3', '-e', 'probe procfs("f").read { $value = "a" } probe procfs("f").write { }']);
 	t.is(both.status, 1);
