@@ -102,18 +102,23 @@ static void wait_closed(struct procfs_file *f)
 	}
 }
 
+/* Waits for the FIFO's other end (a reader, or a writer); 0, or -1 after a warning. */
+static int open_fifo(struct procfs_file *f, int flags)
+{
+	do
+		f->fd = openat(f->parent, f->name, flags | O_CLOEXEC);
+	while (f->fd < 0 && errno == EINTR);
+	if (f->fd >= 0)
+		return 0;
+	tap_report_warning("procfs %s: %s", f->path, strerror(errno));
+	return -1;
+}
+
 static void *serve_readers(void *arg)
 {
 	struct procfs_file *f = arg;
 
-	for (;;) {
-		f->fd = openat(f->parent, f->name, O_WRONLY | O_CLOEXEC);
-		if (f->fd < 0) {
-			if (errno == EINTR)
-				continue;
-			tap_report_warning("procfs %s: %s", f->path, strerror(errno));
-			return NULL;
-		}
+	while (!open_fifo(f, O_WRONLY)) {
 		f->data[0] = '\0';
 		request(f);
 		write_all(f->fd, f->data, strlen(f->data));
@@ -121,22 +126,16 @@ static void *serve_readers(void *arg)
 		f->fd = -1;
 		wait_closed(f);
 	}
+	return NULL;
 }
 
 static void *serve_writers(void *arg)
 {
 	struct procfs_file *f = arg;
 
-	for (;;) {
+	while (!open_fifo(f, O_RDONLY)) {
 		ssize_t n;
 
-		f->fd = openat(f->parent, f->name, O_RDONLY | O_CLOEXEC);
-		if (f->fd < 0) {
-			if (errno == EINTR)
-				continue;
-			tap_report_warning("procfs %s: %s", f->path, strerror(errno));
-			return NULL;
-		}
 		while ((n = read(f->fd, f->data, f->bufsize - 1)) != 0) {
 			if (n < 0) {
 				if (errno == EINTR)
@@ -149,6 +148,7 @@ static void *serve_writers(void *arg)
 		close(f->fd);
 		f->fd = -1;
 	}
+	return NULL;
 }
 
 /* The module's procfs probes, one file each (pass 2 allows one probe of a kind per file). */
@@ -254,12 +254,11 @@ void procfs_serve(void)
 		if (i < 0 || i >= pf.n)
 			continue;
 		f = &pf.files[i];
-		/* outside RUNNING a reader gets nothing and a write is dropped */
+		/* outside RUNNING a reader gets nothing (the thread emptied
+		 * the buffer) and a write is dropped */
 		if (tap_rt.session->state == TAP_STATE_RUNNING &&
 		    tap_rt.stop_reason == TAP_STOP_NONE)
 			tap_rt_run_procfs(f->probe, f->data, f->bufsize);
-		if (!f->write && tap_rt.session->state != TAP_STATE_RUNNING)
-			f->data[0] = '\0';
 		sem_post(&f->served);
 	}
 }
