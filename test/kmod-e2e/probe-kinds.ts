@@ -48,7 +48,16 @@ async function runWithWorkload(fleet: VmFleet, release: string, script: string, 
 	const running = fleet.run(['--module', built.stdout.trim()], 300_000).finally(() => (done = true));
 	const pids: number[] = [];
 	const outputs: string[] = [];
-	for (let i = 0; i < 60 && !done; i++) {
+	for (let runs = 0; runs < 60 && !done; ) {
+		// Only once the module's probes are all registered (its control file says
+		// RUNNING): a process that ran while they were being registered could hit
+		// its later probes and not its first ones (seen once in CI).
+		const ready = await guestExec(fleet.shellPort, ['sh', '-c', 'grep -qs "^state=1 .* started=1$" /proc/tapfleet_*/ctl'], 120_000);
+		if (ready.status !== 0) {
+			await new Promise((resolve) => setTimeout(resolve, 500));
+			continue;
+		}
+		runs++;
 		const w = await guestExec(fleet.shellPort, ['sh', '-c', workload], 120_000);
 		outputs.push(w.stdout.toString());
 		const pid = Number(w.stdout.toString().trim());
