@@ -145,8 +145,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 	const server = new Server({
 		'grpc.max_receive_message_length': AGENT_DEFAULTS.maxMessageBytes,
 		// Notice a controller that vanished without closing its connection, so its leases can expire.
+		// 20 s to answer a ping (gRPC's default): a host under load, the very time one
+		// traces, can stall a process for seconds; a 5 s limit dropped live connections.
 		'grpc.keepalive_time_ms': 10_000,
-		'grpc.keepalive_timeout_ms': 5_000,
+		'grpc.keepalive_timeout_ms': 20_000,
 		'grpc.keepalive_permit_without_calls': 1,
 		// channelz (grpc-js's per-call and per-socket statistics for a channelz service) is on by
 		// default and costs CPU on every call and connection; the agent serves no channelz service.

@@ -111,8 +111,9 @@ export class AgentClient {
 	) {
 		this.client = new AgentServiceClient(host.target, channelCredentials(host, tls), {
 			'grpc.max_receive_message_length': 64 * 1024 * 1024,
+			// a ping every 10 s, 20 s to answer it (gRPC's default; see agent/server.ts)
 			'grpc.keepalive_time_ms': 10_000,
-			'grpc.keepalive_timeout_ms': 5_000,
+			'grpc.keepalive_timeout_ms': 20_000,
 			// per-call statistics for a channelz service nobody reads: CPU on every call, for each host
 			'grpc.enable_channelz': 0,
 			...serverNameOptions(host),

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../controller/build/toolchain.js';
-import { freePort, Payload, VmHost } from '../vm/vm-host.js';
+import { freePort, guestExec, Payload, VmHost } from '../vm/vm-host.js';
 
 const tapfleetBin = join(repoRoot, 'bin', 'tapfleet');
 
@@ -100,9 +100,18 @@ export class VmFleet {
 		});
 	}
 
-	/** `tapfleet run --host VM --pki PKI ARGS...` */
-	run(args: string[], timeoutMs?: number): Promise<RunResult> {
-		return this.tapfleet(['run', '--host', this.host, '--pki', this.pki, ...args], timeoutMs);
+	/**
+	 * `tapfleet run --host VM --pki PKI ARGS...`. A run that failed has the end of
+	 * the guest agent's log after its stderr (when the guest has a shell), so that a
+	 * failure seen once in CI says what the agent saw.
+	 */
+	async run(args: string[], timeoutMs?: number): Promise<RunResult> {
+		const r = await this.tapfleet(['run', '--host', this.host, '--pki', this.pki, ...args], timeoutMs);
+		if (r.status !== 0 && this.shellIndex >= 0) {
+			const log = await guestExec(this.shellPort, ['sh', '-c', 'tail -n 40 /tmp/agent.log'], 30_000).catch((e: Error) => ({ stdout: Buffer.from(e.message) }));
+			r.stderr += `\n--- the guest agent's log, its end:\n${log.stdout.toString()}`;
+		}
+		return r;
 	}
 
 	/** An agent on this machine (bpf: its kernel loads no modules), on loopback with mTLS; returns its host URI. */
