@@ -1136,83 +1136,158 @@ static __always_inline tap_long tap_uaddr(void)
 	return BPF_CORE_READ(r, ip);
 }
 
+/*
+ * The kernel's "%ps"/"%pS" end with " [module]" for a module's symbol. len is
+ * bpf_snprintf()'s answer (the NUL counted). The '[' is found by a
+ * bpf_loop(), verified once: a bounded loop's every stopping place would be
+ * a state of its own to the verifier, for every call in a probe.
+ * Returns the module name's first index, -1 where no module is named.
+ */
+struct tap_char_find {
+	const char *s;
+	long at;
+	char c;
+};
+
+static __attribute__((unused)) long tap_char_find_step(__u64 i, void *data)
+{
+	struct tap_char_find *f = data;
+	char ch;
+
+	if (i >= MAXSTRINGLEN)
+		return 1;
+	ch = f->s[i];
+	if (ch == '\0')
+		return 1;
+	if (ch == f->c) {
+		f->at = i;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline long tap_module_start(const char *s, long len)
+{
+	struct tap_char_find f = { .s = s, .at = -1, .c = '[' };
+	long last = len - 2;
+
+	if (last < 1 || last >= MAXSTRINGLEN || s[last] != ']')
+		return -1;
+	bpf_loop(MAXSTRINGLEN, tap_char_find_step, &f, 0);
+	if (f.at < 1 || f.at >= MAXSTRINGLEN || s[f.at - 1] != ' ')
+		return -1;
+	return f.at + 1;
+}
+
 /* symname(addr): the kernel's "%ps" (the function, or 0x... where none is) */
-#define TAP_SYMNAME_SCAN (MAXSTRINGLEN < 256 ? MAXSTRINGLEN : 256)
 static __always_inline void tap_symname(char *dst, tap_long addr)
 {
 	static const char fmt[] = "%ps";
 	__u64 arg = (__u64)addr;
-	int i;
+	long len, from;
 
-	if (bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg)) < 0)
-		dst[0] = '\0';
-	/* a module's function comes as "name [module]": the name alone, as stap */
-	for (i = 0; i < TAP_SYMNAME_SCAN; i++) {
-		if (dst[i] == '\0')
-			break;
-		if (dst[i] == ' ') {
-			dst[i] = '\0';
-			break;
-		}
-	}
-}
-
-/* symdata(addr): the kernel's "%pS", "name+0x12/0x80 [module]", with stap's " [kernel]" for the kernel's own */
-static __always_inline void tap_symdata(char *dst, tap_long addr)
-{
-	static const char fmt[] = "%pS", kernel_fmt[] = "%pS [kernel]";
-	__u64 arg = (__u64)addr;
-	int i;
-
-	if (bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg)) < 0) {
+	len = bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg));
+	if (len < 0) {
 		dst[0] = '\0';
 		return;
 	}
-	for (i = 0; i < TAP_SYMNAME_SCAN; i++) {
-		if (dst[i] == '\0' || dst[i] == '[')
-			break;
+	/* a module's function comes as "name [module]": the name alone, as stap */
+	from = tap_module_start(dst, len);
+	if (from >= 2 && from < MAXSTRINGLEN)
+		dst[from - 2] = '\0';
+}
+
+/*
+ * BPF code has a symbol but no module in the kernel's "%pS", where
+ * /proc/kallsyms (the user side's symbols) lists it under [bpf]: a program
+ * is "bpf_prog_" and its 16-hex-digit tag (then "_NAME"), a trampoline
+ * "bpf_trampoline_" and a decimal key. Kernel functions named bpf_prog_*
+ * or bpf_trampoline_* have words there, not a tag or a number.
+ */
+#define TAP_BPF_SYMBOL_SCAN 40
+static __always_inline int tap_is_bpf_symbol(const char *s)
+{
+	static const char prog[] = "bpf_prog_", trampoline[] = "bpf_trampoline_";
+	const int plen = sizeof(prog) - 1, tlen = sizeof(trampoline) - 1;
+	int i;
+
+	if (MAXSTRINGLEN < TAP_BPF_SYMBOL_SCAN)
+		return 0;
+	for (i = 0; i < plen; i++)
+		if (s[i] != prog[i])
+			goto not_prog;
+	for (i = plen; i < plen + 16; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	/* then its name, its offset ("%pS") or nothing ("%ps") */
+	return s[plen + 16] == '_' || s[plen + 16] == '+' || s[plen + 16] == '\0';
+not_prog:
+	for (i = 0; i < tlen; i++)
+		if (s[i] != trampoline[i])
+			return 0;
+	for (i = tlen; i < TAP_BPF_SYMBOL_SCAN; i++) {
+		if (s[i] == '+' || s[i] == '\0')
+			return i > tlen;
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
 	}
-	/* symbolized ("+" in it) and not a module's: the kernel's */
-	if (i < TAP_SYMNAME_SCAN && dst[i] == '\0' && dst[0] != '0')
+	return 0;
+}
+
+/*
+ * symdata(addr): the kernel's "%pS", "name+0x12/0x80 [module]", with stap's
+ * " [kernel]" for the kernel's own and " [bpf]" for BPF code, as kallsyms
+ */
+static __always_inline void tap_symdata(char *dst, tap_long addr)
+{
+	static const char fmt[] = "%pS", kernel_fmt[] = "%pS [kernel]", bpf_fmt[] = "%pS [bpf]";
+	__u64 arg = (__u64)addr;
+	long len;
+
+	len = bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg));
+	if (len < 0) {
+		dst[0] = '\0';
+		return;
+	}
+	/* "0x...": no symbol holds it */
+	if (dst[0] == '0')
+		return;
+	if (tap_is_bpf_symbol(dst))
+		bpf_snprintf(dst, MAXSTRINGLEN, bpf_fmt, &arg, sizeof(arg));
+	else if (tap_module_start(dst, len) < 0)
 		bpf_snprintf(dst, MAXSTRINGLEN, kernel_fmt, &arg, sizeof(arg));
 }
 
-/* modname(addr): "kernel" or the module's name, from "%ps"; nonzero where no symbol holds addr */
+/* modname(addr): "kernel", "bpf" or the module's name, from "%ps"; nonzero where no symbol holds addr */
 static __always_inline int tap_modname(char *dst, tap_long addr)
 {
-	static const char fmt[] = "%ps", kernel[] = "kernel";
-	__u64 arg = (__u64)addr;
-	int i, j, from = -1;
+	static const char fmt[] = "%ps", str_fmt[] = "%s", kernel[] = "kernel", bpf[] = "bpf";
+	__u64 arg = (__u64)addr, name;
+	long len, from, n;
 
-	if (bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg)) < 0 ||
-	    (dst[0] == '0' && dst[1] == 'x')) {
+	len = bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg));
+	if (len < 0 || (dst[0] == '0' && dst[1] == 'x')) {
 		dst[0] = '\0';
 		return 1;
 	}
-	for (i = 0; i < TAP_SYMNAME_SCAN; i++) {
-		if (dst[i] == '\0')
-			break;
-		if (dst[i] == '[') {
-			from = i + 1;
-			break;
-		}
+	if (tap_is_bpf_symbol(dst)) {
+		bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, bpf);
+		return 0;
 	}
+	from = tap_module_start(dst, len);
 	if (from < 0) {
 		bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, kernel);
 		return 0;
 	}
-	/* "name [module]": the module's name to the front */
-	for (j = 0; j < TAP_SYMNAME_SCAN; j++) {
-		char ch;
-
-		if (from + j >= TAP_SYMNAME_SCAN)
-			break;
-		ch = dst[(from + j) & (TAP_SYMNAME_SCAN - 1)];
-		if (ch == ']' || ch == '\0')
-			break;
-		dst[j] = ch;
-	}
-	dst[j & (TAP_SYMNAME_SCAN - 1)] = '\0';
+	/*
+	 * "name [module]": the module's name to the front (bpf_snprintf() copies
+	 * a %s argument before it writes), then the final ']' cut
+	 */
+	n = len - 2 - from;
+	name = (__u64)(dst + from);
+	bpf_snprintf(dst, MAXSTRINGLEN, str_fmt, &name, sizeof(name));
+	if (n >= 0 && n < MAXSTRINGLEN)
+		dst[n] = '\0';
 	return 0;
 }
 

@@ -311,6 +311,70 @@ test('symdata(), modname(), print_syms() and sprint_syms() of a kernel address, 
 	t.regex(r.stdout, /^([\w.]+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\])\|kernel\n\1\|kernel\n( 0x[0-9a-f]{16} : \1\n)\2No module found for address\n$/);
 });
 
+/** The processes under `pid` (children, their children...), from /proc. */
+function descendants(pid: number): number[] {
+	const parents = new Map<number, number[]>();
+	for (const entry of execFileSync('ls', ['/proc']).toString().split('\n')) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+			const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+			parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+		} catch {
+			// gone meanwhile
+		}
+	}
+	const found: number[] = [];
+	for (let todo = [pid]; todo.length > 0; ) {
+		const next = parents.get(todo.pop()!) ?? [];
+		found.push(...next);
+		todo.push(...next);
+	}
+	return found;
+}
+
+test('symdata() and modname() of an address in BPF code: [bpf] and "bpf" on both sides, as /proc/kallsyms lists it; a kernel function named bpf_prog_* stays the kernel\'s', async (t) => {
+	// A session of our own keeps a kernel-side program loaded; its tag (from taprun's fds) names its symbol.
+	const keeper = spawn(tapfleet, ['run', '-T', '120', '-e', 'global n probe kernel.trace("sched:sched_process_exec") { n++ }'], { stdio: ['ignore', 'ignore', 'pipe'] });
+	const closed = new Promise((resolve) => keeper.on('close', resolve));
+	try {
+		let symbol: { addr: bigint; name: string } | undefined;
+		for (let i = 0; i < 600 && !symbol && keeper.exitCode === null; i++) {
+			await new Promise((resolve) => setTimeout(resolve, 100));
+			const tags = new Set<string>();
+			for (const pid of descendants(keeper.pid!)) {
+				try {
+					for (const fd of execFileSync('ls', [`/proc/${pid}/fdinfo`]).toString().split('\n').filter(Boolean)) {
+						const tag = /^prog_tag:\s*([0-9a-f]{16})$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'));
+						if (tag) tags.add(tag[1]!);
+					}
+				} catch {
+					// gone meanwhile
+				}
+			}
+			for (const line of readFileSync('/proc/kallsyms', 'latin1').split('\n')) {
+				const m = /^([0-9a-f]+) t (bpf_prog_([0-9a-f]{16})_\w+)\s+\[bpf\]$/.exec(line);
+				if (m && tags.has(m[3]!)) symbol = { addr: BigInt(`0x${m[1]}`), name: m[2]! };
+			}
+		}
+		if (!symbol) return void t.fail('the session\'s program never showed in /proc/kallsyms');
+		const kernelFn = /^([0-9a-f]+) [Tt] (bpf_prog_load)$/m.exec(readFileSync('/proc/kallsyms', 'latin1'));
+		t.truthy(kernelFn, 'bpf_prog_load is in /proc/kallsyms');
+		const inBpf = `0x${(symbol.addr + 4n).toString(16)}`;
+		const inKernel = `0x${kernelFn![1]}`;
+		const script = 'probe kernel.trace("raw_syscalls:sys_enter") { if (pid() == target()) { printf("%s|%s\\n%s|%s\\n", symdata($1), modname($1), symdata($2), modname($2)); exit() } }'
+			+ ' probe end { printf("--\\n%s|%s\\n%s|%s\\n", symdata($1), modname($1), symdata($2), modname($2)) }';
+		const r = await run(tapfleet, ['run', '-c', 'true', '-e', script, inBpf, inKernel]);
+		t.is(r.status, 0, r.stderr);
+		// the sizes may differ: the kernel knows a program's length, the user side has the next symbol's address
+		const side = `${symbol.name}\\+0x4/0x[0-9a-f]+ \\[bpf\\]\\|bpf\\nbpf_prog_load\\+0x0/0x[0-9a-f]+ \\[kernel\\]\\|kernel\\n`;
+		t.regex(r.stdout, new RegExp(`^${side}--\\n${side}$`));
+	} finally {
+		keeper.kill('SIGINT');
+		await closed;
+	}
+});
+
 test('catch (msg) in a kernel-side probe: each error\'s message, the same as in a user-side probe', async (t) => {
 	const body = 'try { println(1 / z) } catch (msg) { println(msg) } try { error("boom") } catch (m) { println(m) }'
 		+ ' try { println(@cast(8, "task_struct")->pid) } catch (m2) { println(m2) } try { println(kernel_long(0)) } catch (m3) { println(m3) }'
