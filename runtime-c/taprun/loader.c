@@ -26,6 +26,7 @@
 #include "uprobe_links.h"
 #include "uprobe_multi.h"
 #include "user_rt.h"
+#include "verifier_log.h"
 
 struct loaded_module {
 	void *dl;
@@ -47,11 +48,20 @@ static int verbose;
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	char *message;
+	int n;
+
 	if (level == LIBBPF_DEBUG || (!verbose && level == LIBBPF_INFO))
 		return 0;
-	if (!verbose)
-		return 0;	/* failures are reported by taprun itself */
-	return vfprintf(stderr, fmt, ap);
+	if (verbose)
+		return vfprintf(stderr, fmt, ap);
+	/* failures are reported by taprun itself, with the verifier's reason */
+	n = vasprintf(&message, fmt, ap);
+	if (n >= 0) {
+		verifier_log_note(message);
+		free(message);
+	}
+	return 0;
 }
 
 static void *map_mmap(struct bpf_map *map, size_t *len)
@@ -244,6 +254,50 @@ static void prefer_uprobe_multi(struct loaded_module *lm, const struct tap_modul
 	lm->uprobe_multi = n;
 }
 
+/*
+ * The kernel refused the object: where the verifier said why, the probe
+ * (by its point) and the reason, as a user can act on them.
+ */
+#define PERCPU_VALUE_MAX 32768	/* the kernel's PCPU_MIN_UNIT_SIZE */
+
+static void report_load_failure(const struct loaded_module *lm, const struct tap_module *mod,
+				int ret, int verbose_run)
+{
+	const char *prog, *reason, *point = NULL, *map_name;
+	const struct bpf_map *map;
+	int i;
+
+	if (!verbose_run && verifier_log_reason(&prog, &reason)) {
+		for (i = 0; i < mod->nprobes && !point; i++)
+			if (mod->probes[i].prog && !strcmp(mod->probes[i].prog, prog))
+				point = mod->probes[i].point;
+		if (point)
+			tap_report_fatal("the kernel's BPF verifier refused probe %s: %s (taprun -v shows its whole log)",
+					 point, reason);
+		else
+			tap_report_fatal("the kernel's BPF verifier refused program %s: %s (taprun -v shows its whole log)",
+					 prog, reason);
+		return;
+	}
+	map_name = verifier_log_failed_map();
+	map = map_name ? bpf_object__find_map_by_name(lm->obj, map_name) : NULL;
+	if (map && bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY &&
+	    bpf_map__value_size(map) > PERCPU_VALUE_MAX) {
+		/* a probe's or a function's locals and temporaries (strings: MAXSTRINGLEN each) */
+		tap_report_fatal("the kernel refused map %s: its value, %u bytes, is more than a per-CPU map holds (%d); "
+				 "fewer string temporaries in one probe or function, or a smaller MAXSTRINGLEN (-D), would fit",
+				 map_name, bpf_map__value_size(map), PERCPU_VALUE_MAX);
+		return;
+	}
+	if (map) {
+		tap_report_fatal("the kernel refused map %s (%u bytes a value, %u entries): %s",
+				 map_name, bpf_map__value_size(map), bpf_map__max_entries(map), strerror(-ret));
+		return;
+	}
+	tap_report_fatal("cannot load the bpf object (verifier or kernel refused it): %s%s",
+			 strerror(-ret), verbose_run ? "" : " (taprun -v shows the verifier log)");
+}
+
 struct loaded_module *module_load(const struct module_files *files,
 				  struct load_options *opt)
 {
@@ -279,8 +333,7 @@ struct loaded_module *module_load(const struct module_files *files,
 	prefer_uprobe_multi(lm, mod);
 	ret = bpf_object__load(lm->obj);
 	if (ret) {
-		tap_report_fatal("cannot load the bpf object (verifier or kernel refused it): %s%s",
-				 strerror(-ret), opt->verbose ? "" : " (taprun -v shows the verifier log)");
+		report_load_failure(lm, mod, ret, opt->verbose);
 		goto fail;
 	}
 	if (bind_maps(lm, mod))
