@@ -45,6 +45,10 @@ interface Shared {
 	leaveFlag?: string;
 	/** Where `return` in a callback leaves the function's value. */
 	returnSlot?: { readonly field: string; readonly string: boolean };
+	/** String temporaries in use, oldest first (see strTemp). */
+	readonly liveStrTemps: string[];
+	/** String temporaries of statements already done, free to serve again. */
+	readonly freeStrTemps: string[];
 }
 
 export class Body {
@@ -72,7 +76,10 @@ export class Body {
 		readonly isFunction: boolean,
 		parent?: Body,
 	) {
-		this.shared = parent?.shared ?? { localsName: name, fields: [], vars: new Map(), counter: 0, usesLocalsStruct: false, callbacks: [], probePoint: '', eventKind: '' };
+		this.shared = parent?.shared ?? {
+			localsName: name, fields: [], vars: new Map(), counter: 0, usesLocalsStruct: false, callbacks: [], probePoint: '', eventKind: '',
+			liveStrTemps: [], freeStrTemps: [],
+		};
 	}
 
 	/** A loop body split into its own C function (bpf_loop callback) sharing this handler's locals. */
@@ -145,11 +152,34 @@ export class Body {
 		return n;
 	}
 
+	/**
+	 * A string temporary (MAXSTRINGLEN bytes in the locals struct). A
+	 * statement's temporaries are dead once it is done (releaseTemps, called
+	 * by genStmt), so later statements take them again: a probe's struct
+	 * grows with its most demanding statement, not with its length (on the
+	 * kernel side it is a per-CPU map value, at most 32 KiB). A temporary
+	 * holds whatever it held before: every use writes it first.
+	 */
 	strTemp(): string {
-		const n = `s${this.counter++}`;
-		this.fields.push(`tap_string ${n};`);
-		this.usesLocalsStruct = true;
-		return `l->${n}`;
+		let t = this.shared.freeStrTemps.pop();
+		if (t === undefined) {
+			const n = `s${this.counter++}`;
+			this.fields.push(`tap_string ${n};`);
+			this.usesLocalsStruct = true;
+			t = `l->${n}`;
+		}
+		this.shared.liveStrTemps.push(t);
+		return t;
+	}
+
+	/** How many string temporaries are in use: what releaseTemps() goes back to. */
+	tempMark(): number {
+		return this.shared.liveStrTemps.length;
+	}
+
+	/** The string temporaries taken since `mark` are free again (their statement is done). */
+	releaseTemps(mark: number): void {
+		this.shared.freeStrTemps.push(...this.shared.liveStrTemps.splice(mark));
 	}
 
 	/** A field of any C type in the locals struct; returns its lvalue. */

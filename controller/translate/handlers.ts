@@ -267,6 +267,9 @@ export function genFunction(mod: ModuleContext, f: FunctionDef, side: Side): Han
 	if (f.body.kind !== 'script') throw new TranslateError(f.tok, 'internal: not a script function');
 	const name = `${functionName(f.mangledName)}`;
 	const b = new Body(mod, side, name, true);
+	// falling off the end returns "" or 0, as stap: the caller's temporary holds an earlier value
+	if (f.returnType === 'string') b.line('ret[0] = \'\\0\';');
+	else if (f.returnType === 'long') b.line('*ret = 0;');
 	for (const p of f.params) {
 		const c = b.declareVar(p, false);
 		b.line(p.type === 'string' ? `tap_str_copy(${c}, arg${p.index});` : `${c} = arg${p.index};`);

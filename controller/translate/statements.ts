@@ -33,6 +33,13 @@ function genNested(b: Body, s: Stmt): void {
 }
 
 export function genStmt(b: Body, s: Stmt): void {
+	// the statement's string temporaries serve the statements after it again
+	const mark = b.tempMark();
+	genStmtKind(b, s);
+	b.releaseTemps(mark);
+}
+
+function genStmtKind(b: Body, s: Stmt): void {
 	switch (s.kind) {
 		case 'block':
 			b.open('{');

@@ -672,14 +672,33 @@ static __always_inline void tap_errno_str(char *dst, tap_long err)
 	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, tap_errno_names[e]);
 }
 
+/*
+ * String work space, per CPU: twice MAXSTRINGLEN, so that a copy of up to
+ * MAXSTRINGLEN bytes to any offset below MAXSTRINGLEN stays inside it, as
+ * the verifier can see. Only a running handler uses it (tap_probe_enter()
+ * keeps a CPU's handlers from nesting).
+ */
+struct tap_str_scratch {
+	char bytes[2 * MAXSTRINGLEN];
+};
+
+TAP_PERCPU_STATE(tap_str_scratches, struct tap_str_scratch);
+
+/*
+ * strlen(s), at most MAXSTRINGLEN - 1: the helper's count of what it copied
+ * (the NUL counted) into the scratch. A loop that stops at the NUL would
+ * leave the verifier a state per place it could stop, at every call: a few
+ * string functions in one probe were "too complex".
+ */
 static __always_inline tap_long tap_str_len(const char *s)
 {
-	tap_long n;
+	struct tap_str_scratch *w = bpf_map_lookup_elem(&tap_str_scratches, &tap_zero_key);
+	long n;
 
-	for (n = 0; n < MAXSTRINGLEN - 1; n++)
-		if (!s[n])
-			break;
-	return n;
+	if (!w)
+		return 0;
+	n = bpf_probe_read_kernel_str(w->bytes, MAXSTRINGLEN, s);
+	return n > 0 ? n - 1 : 0;
 }
 
 /* a < b, a == b, a > b: like strcmp over at most MAXSTRINGLEN bytes */
@@ -708,13 +727,23 @@ static __always_inline int tap_str_cmp(const char *a, const char *b)
 	return tap_str_ncmp(a, b, MAXSTRINGLEN);
 }
 
-/* dst .= src, truncated to MAXSTRINGLEN - 1 characters */
+/*
+ * dst .= src, truncated to MAXSTRINGLEN - 1 characters: put together in the
+ * scratch (dst's length is not known to the verifier, and dst + length +
+ * what is left of MAXSTRINGLEN could pass the end of dst's map value in its
+ * eyes), then copied back.
+ */
 static __always_inline void tap_str_append(char *dst, const char *src)
 {
-	__u32 len = tap_str_len(dst);
+	struct tap_str_scratch *w = bpf_map_lookup_elem(&tap_str_scratches, &tap_zero_key);
+	long n;
 
-	len &= MAXSTRINGLEN - 1;
-	bpf_probe_read_kernel_str(dst + len, MAXSTRINGLEN - len, src);
+	if (!w)
+		return;
+	n = bpf_probe_read_kernel_str(w->bytes, MAXSTRINGLEN, dst);
+	n = n > 0 ? (n - 1) & (MAXSTRINGLEN - 1) : 0;
+	bpf_probe_read_kernel_str(w->bytes + n, MAXSTRINGLEN, src);
+	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, w->bytes);
 }
 
 /*

@@ -335,7 +335,9 @@ function descendants(pid: number): number[] {
 
 test('symdata() and modname() of an address in BPF code: [bpf] and "bpf" on both sides, as /proc/kallsyms lists it; a kernel function named bpf_prog_* stays the kernel\'s', async (t) => {
 	// A session of our own keeps a kernel-side program loaded; its tag (from taprun's fds) names its symbol.
-	const keeper = spawn(tapfleet, ['run', '-T', '120', '-e', 'global n probe kernel.trace("sched:sched_process_exec") { n++ }'], { stdio: ['ignore', 'ignore', 'pipe'] });
+	// The tag is a hash of the code: the constant makes ours unlike any other session's (every module
+	// also has programs of the runtime's own, the same in all of them: only a probe's is taken).
+	const keeper = spawn(tapfleet, ['run', '-T', '120', '-e', `global n probe kernel.trace("sched:sched_process_exec") { n += ${process.pid} }`], { stdio: ['ignore', 'ignore', 'pipe'] });
 	const closed = new Promise((resolve) => keeper.on('close', resolve));
 	try {
 		let symbol: { addr: bigint; name: string } | undefined;
@@ -353,7 +355,7 @@ test('symdata() and modname() of an address in BPF code: [bpf] and "bpf" on both
 				}
 			}
 			for (const line of readFileSync('/proc/kallsyms', 'latin1').split('\n')) {
-				const m = /^([0-9a-f]+) t (bpf_prog_([0-9a-f]{16})_\w+)\s+\[bpf\]$/.exec(line);
+				const m = /^([0-9a-f]+) t (bpf_prog_([0-9a-f]{16})_probe_\d+)\s+\[bpf\]$/.exec(line);
 				if (m && tags.has(m[3]!)) symbol = { addr: BigInt(`0x${m[1]}`), name: m[2]! };
 			}
 		}
