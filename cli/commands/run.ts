@@ -94,6 +94,17 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 	return { source, known };
 }
 
+/**
+ * A note about this host in a local run, as stap would say it: a script that
+ * does not compile is the compiler's own messages (its located errors, then
+ * "Pass N: ... failed"), anything else one line.
+ */
+function localNote(text: string): string {
+	const compile = /^no module for build-id \S+: compiling .*? failed:\n/.exec(text);
+	if (compile) return `${text.slice(compile[0].length)}\n`;
+	return `tapfleet: ${text}\n`;
+}
+
 /** Command-line text as the byte string the compiler's lexer works on. */
 function latin1(s: string): string {
 	return Buffer.from(s, 'utf8').toString('latin1');
@@ -203,6 +214,8 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	const audited = audit;
 	moduleFor.known?.then((m) => audited.writeAheadFor(m), () => {});
 	const format: OutputFormat = o.json ? 'json' : o.prefix ? 'prefix' : 'plain';
+	// This host through the embedded agent: its socket's path means nothing to the user.
+	const localHost = embedded ? parseHostUri(hostArgs[0]!).label : undefined;
 	const sink = createSink(format, { stdout: process.stdout, stderr: process.stderr });
 	const progress = new Progress(process.stderr, !!process.stderr.isTTY && !o.json);
 	let outputStarted = false;
@@ -231,7 +244,8 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 			},
 			note(host, text) {
 				progress.stop();
-				sink.note(host, text);
+				if (host === localHost && format !== 'json') process.stderr.write(localNote(text));
+				else sink.note(host, text);
 			},
 		},
 		onStage: (host, stage) => progress.update(host, stage),

@@ -14,6 +14,17 @@ test('hello world: prints exactly "hello world" and exits 0', async (t) => {
 	t.is(r.status, 0);
 });
 
+test('a script that does not compile: run says what compile says (stap\'s located messages, then the pass that failed), nothing of its embedded agent; exit 1', async (t) => {
+	for (const script of ['probe begin { x = }', 'probe begin { printf("%d\\n", "a") }', 'probe nosuch.point { }']) {
+		const compiled = await run(tapfleet, ['compile', '-p4', '-e', script]);
+		const r = await run(tapfleet, ['run', '-e', script]);
+		t.is(r.status, 1, script);
+		t.is(r.stdout, '');
+		t.regex(r.stderr, /^(parse|semantic) error: /, script);
+		t.is(r.stderr, compiled.stderr, script);
+	}
+});
+
 /**
  * `tapfleet run -T 90 -e SCRIPT` on this host while `activity` runs again and
  * again, until the output shows what `seen` looks for (compiling and
