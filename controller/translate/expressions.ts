@@ -38,6 +38,22 @@ function guardOrder(b: Body, before: string, isString: boolean, emit: () => stri
 	return [t, after];
 }
 
+/**
+ * A string in a MAXSTRINGLEN-byte buffer of the locals struct or of the
+ * globals (not a literal, nor a parameter's pointer to anything).
+ */
+const WHOLE_BUFFER = /^(?:l|G)->\w+$/;
+
+/**
+ * The bpf kernel side compares two such buffers in a bpf_loop() (verified
+ * once, tap_kernel.h); anything else (a literal: the verifier follows its
+ * known bytes) in a loop of its own.
+ */
+function stringCompare(b: Body, l: string, r: string): string {
+	const buffers = b.side === 'kernel' && !b.mod.bothSides && WHOLE_BUFFER.test(l) && WHOLE_BUFFER.test(r);
+	return buffers ? 'tap_str_cmp_buffers' : 'tap_str_cmp';
+}
+
 export function genExpr(b: Body, e: Expr): string {
 	switch (e.kind) {
 		case 'number':
@@ -54,7 +70,7 @@ export function genExpr(b: Body, e: Expr): string {
 			return genLogical(b, e);
 		case 'comparison': {
 			const [l, r] = guardOrder(b, genExpr(b, e.left), e.left.type === 'string', () => genExpr(b, e.right));
-			if (e.left.type === 'string') return `((tap_long)(tap_str_cmp(${l}, ${r}) ${e.op} 0))`;
+			if (e.left.type === 'string') return `((tap_long)(${stringCompare(b, l, r)}(${l}, ${r}) ${e.op} 0))`;
 			return `((tap_long)(${l} ${e.op} ${r}))`;
 		}
 		case 'concat': {

@@ -728,6 +728,44 @@ static __always_inline int tap_str_cmp(const char *a, const char *b)
 }
 
 /*
+ * The same, one character per bpf_loop() round, for two strings that both
+ * fill MAXSTRINGLEN-byte buffers (locals, temporaries, globals: the
+ * translator knows which). Against a literal, the verifier knows the
+ * literal's bytes and walks tap_str_cmp() only as far as the literal goes;
+ * between two computed strings it would walk every length, at every
+ * comparison: a few dozen in a probe were "too complex". Verified once.
+ */
+struct tap_cmp_ptrs {
+	const char *a;
+	const char *b;
+	int result;
+};
+
+static __attribute__((unused)) long tap_cmp_step(__u64 i, void *data)
+{
+	struct tap_cmp_ptrs *p = data;
+	unsigned char x, y;
+
+	if (i >= MAXSTRINGLEN)
+		return 1;
+	x = p->a[i];
+	y = p->b[i];
+	if (x != y) {
+		p->result = x < y ? -1 : 1;
+		return 1;
+	}
+	return x == 0;
+}
+
+static __always_inline int tap_str_cmp_buffers(const char *a, const char *b)
+{
+	struct tap_cmp_ptrs p = { .a = a, .b = b, .result = 0 };
+
+	bpf_loop(MAXSTRINGLEN, tap_cmp_step, &p, 0);
+	return p.result;
+}
+
+/*
  * dst .= src, truncated to MAXSTRINGLEN - 1 characters: put together in the
  * scratch (dst's length is not known to the verifier, and dst + length +
  * what is left of MAXSTRINGLEN could pass the end of dst's map value in its

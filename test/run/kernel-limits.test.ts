@@ -39,10 +39,20 @@ test('more live string temporaries than a map value holds: the map, its size and
 	t.regex(small.stdout, /^\d+\n$/);
 });
 
-test('a program the verifier refuses: the probe\'s point and the verifier\'s own reason, without -v', async (t) => {
-	// 60 comparisons of two computed strings: each is a loop the verifier walks for every length
+test('60 comparisons of computed strings in one kernel-side probe load (a bpf_loop() each), with strcmp\'s answers', async (t) => {
 	const tests = Array.from({ length: 30 }, (_, i) => `if (t == s . "x${i}") n++; if (t < s) n--;`);
-	const script = `${PROBE} { if (pid() == target()) { n = 0; s = execname(); t = s . s; ${tests.join(' ')} println(n); exit() } }`;
+	const script = `${PROBE} { if (pid() == target()) { n = 0; s = "ab"; t = s . "x7"; ${tests.join(' ')}`
+		+ ' u = substr(t, 0, 2); printf("%d %d %d %d %d\\n", n, t == u . "x7", u < t, t > u, u == s); exit() } }';
+	const r = await run(tapfleet, ['run', '-c', 'true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 1 1 1 1\n');
+});
+
+test('a program the verifier refuses: the probe\'s point and the verifier\'s own reason, without -v', async (t) => {
+	// 40 comparisons with 300-character literals: the verifier follows each literal's bytes, every one
+	const long = 'a'.repeat(300);
+	const tests = Array.from({ length: 40 }, (_, i) => `if (s == "${long}${i}") n++;`);
+	const script = `${PROBE} { if (pid() == target()) { n = 0; s = execname(); ${tests.join(' ')} println(n); exit() } }`;
 	const r = await run(tapfleet, ['run', '-c', 'true', '-e', script]);
 	t.is(r.status, 1);
 	t.regex(r.stderr, /^ERROR: the kernel's BPF verifier refused probe kernel\.trace\("raw_syscalls:sys_enter"\): \S[^\n]* \(taprun -v shows its whole log\)$/m);
