@@ -66,6 +66,8 @@ interface HostState {
 	firstOutputAtMs?: number;
 	bytes: number;
 	lines: number;
+	/** The output so far ends inside a line. */
+	midLine?: boolean;
 	loadError?: unknown;
 	ended: boolean;
 }
@@ -114,10 +116,10 @@ function scriptTextGiven(script: RunAuditOptions['script']): string {
 	}
 }
 
-function countLines(text: string): number {
+function countNewlines(text: string): number {
 	let n = 0;
 	for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
-	return text.length > 0 && !text.endsWith('\n') ? n + 1 : n;
+	return n;
 }
 
 export class RunAudit implements DispatchAuditHooks {
@@ -284,7 +286,11 @@ export class RunAudit implements DispatchAuditHooks {
 		const h = this.host(host);
 		h.firstOutputAtMs ??= Date.now();
 		h.bytes += rec.text.data.length;
-		h.lines += countLines(rec.text.data.toString('latin1'));
+		// a record may hold part of a line (the agent sends a line's start that waited): lines are newlines,
+		// and one more if the output ends without one
+		const text = rec.text.data.toString('latin1');
+		h.lines += countNewlines(text);
+		if (text.length > 0) h.midLine = !text.endsWith('\n');
 	}
 
 	private endedBy(exit: SessionExit): EndReason {
@@ -296,7 +302,7 @@ export class RunAudit implements DispatchAuditHooks {
 		const h = this.host(host);
 		if (h.ended) return;
 		h.ended = true;
-		const ended = { endedBy, dropped, outputBytes: h.bytes, outputLines: h.lines, unloadedAtMs: Date.now(), firstOutputAtMs: h.firstOutputAtMs, message };
+		const ended = { endedBy, dropped, outputBytes: h.bytes, outputLines: h.lines + (h.midLine ? 1 : 0), unloadedAtMs: Date.now(), firstOutputAtMs: h.firstOutputAtMs, message };
 		this.track((run) => run.hostEnded(this.hostName(host), ended));
 	}
 

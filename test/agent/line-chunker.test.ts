@@ -40,3 +40,21 @@ test('every byte value passes unchanged, a line per 0x0a', (t) => {
 	t.deepEqual(records.map((r) => r.length), [11, 245]);
 	t.true(Buffer.concat(records).equals(all));
 });
+
+test('a partial line that waits goes out as it is after the idle time; more bytes first put it off; end() leaves no timer', async (t) => {
+	const out: string[] = [];
+	const lines = new LineChunker(1024, (b) => out.push(b.toString('latin1')), 50);
+	lines.push(Buffer.from('one\nwork'));
+	t.deepEqual(out, ['one\n']);
+	await new Promise((r) => setTimeout(r, 20));
+	lines.push(Buffer.from('ing...'));
+	await new Promise((r) => setTimeout(r, 20));
+	t.deepEqual(out, ['one\n'], 'put off by the second push');
+	await new Promise((r) => setTimeout(r, 150));
+	t.deepEqual(out, ['one\n', 'working...']);
+	lines.push(Buffer.from('done\nlast'));
+	lines.end();
+	t.deepEqual(out, ['one\n', 'working...', 'done\n', 'last']);
+	await new Promise((r) => setTimeout(r, 150));
+	t.is(out.length, 4, 'nothing after end()');
+});

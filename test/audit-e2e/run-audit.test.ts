@@ -64,6 +64,21 @@ for (const kind of BACKENDS) {
 		t.true(await verifies(db.spec));
 	});
 
+	test(`${kind}: output lines are counted by newlines, not by records (a partial line goes out on its own; the last one without a newline counts)`, async (t) => {
+		const pki = await testPki();
+		const agent = await inProcessAgent(pki, 'a9');
+		t.teardown(() => agent.stop());
+		const db = await makeTestDb(kind);
+		t.teardown(() => db.dispose());
+
+		const script = 'probe begin { printf("waiting...") } probe timer.ms(600) { println("done"); printf("tail"); exit() }';
+		const r = await cli(['run', '--pki', pki.dir, '--host', agent.address, '--audit-db', db.spec, '-e', script]);
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, 'waiting...done\ntail');
+		const [runId] = await runIdsOf(db.spec, agent.address);
+		t.like((await showRun(db.spec, runId!)).hosts[0], { state: 'ended', endedBy: 'exit', outputLines: 2, outputBytes: 19 });
+	});
+
 	test(`${kind}: -T ends by time limit`, async (t) => {
 		const pki = await testPki();
 		const agent = await inProcessAgent(pki, 'a1');

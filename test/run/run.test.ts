@@ -14,6 +14,23 @@ test('hello world: prints exactly "hello world" and exits 0', async (t) => {
 	t.is(r.status, 0);
 });
 
+test('a line printed without its newline is shown while the run goes on (the agent sends a partial line that waited), and the output stays byte-exact', async (t) => {
+	const script = 'probe begin { printf("waiting...") } probe timer.s(3) { println("done"); printf("tail"); exit() }';
+	const child = spawn(tapfleet, ['run', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+	let out = '';
+	let err = '';
+	let alone: string | undefined;
+	child.stdout.on('data', (d: Buffer) => {
+		out += d.toString('latin1');
+		alone ??= out; // the first output, whatever it is
+	});
+	child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
+	const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+	t.is(status, 0, err);
+	t.is(alone, 'waiting...', 'the partial line came before the timer\'s output');
+	t.is(out, 'waiting...done\ntail');
+});
+
 test('a script that does not compile: run says what compile says (stap\'s located messages, then the pass that failed), nothing of its embedded agent; exit 1', async (t) => {
 	for (const script of ['probe begin { x = }', 'probe begin { printf("%d\\n", "a") }', 'probe nosuch.point { }']) {
 		const compiled = await run(tapfleet, ['compile', '-p4', '-e', script]);
