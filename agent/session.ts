@@ -26,6 +26,8 @@ export interface SessionSpec {
 	detach: boolean;
 	/** The controller's audit run id (may be empty). */
 	runId: string;
+	/** target() (taprun -x); 0 = none. */
+	targetPid: number;
 	taprunPath: string;
 	bufferLimits: BufferLimits;
 	/** How long end probes may take after SIGTERM before taprun is killed. */
@@ -56,7 +58,12 @@ export class Session {
 		private onRecord: (rec: BufferedRecord) => void,
 	) {
 		this.output = new OutputBuffer(spec.bufferLimits);
-		const argv = [...(spec.timeLimitSeconds > 0 ? ['-T', String(spec.timeLimitSeconds)] : []), spec.moduleDir, ...spec.args];
+		const argv = [
+			...(spec.timeLimitSeconds > 0 ? ['-T', String(spec.timeLimitSeconds)] : []),
+			...(spec.targetPid > 0 ? ['-x', String(spec.targetPid)] : []),
+			spec.moduleDir,
+			...spec.args,
+		];
 		this.child = spawn(spec.taprunPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 		this.pid = this.child.pid ?? 0;
 		this.startTime = (this.pid && processStartTime(this.pid)) || '';

@@ -104,6 +104,7 @@ export class SessionManager {
 				args: o.args,
 				detach: o.detach,
 				runId: o.runId,
+				targetPid: o.targetPid,
 				taprunPath: this.taprunPath,
 				bufferLimits: this.limits.buffer,
 				endGraceMs: endGraceFor(this.limits.endGraceMs, mod.manifest.probes),
@@ -124,6 +125,7 @@ export class SessionManager {
 			detach: o.detach,
 			leaseSeconds: session.spec.leaseSeconds,
 			...(o.runId ? { runId: o.runId } : {}),
+			...(o.targetPid ? { targetPid: o.targetPid } : {}),
 		});
 		this.log.info('session started', { session: id, module: mod.manifest.name, owner, pid: session.pid, signer: mod.signer });
 		void session.whenFinished().then((exit) => this.onFinished(session, exit));

@@ -82,12 +82,26 @@ export function checkHeader(header: LoadRequest['header'], ctx: UploadContext): 
 	return { ...verified, options };
 }
 
+/** The kernel's largest pid (PID_MAX_LIMIT on 64-bit). */
+const PID_MAX_LIMIT = 4_194_304;
+
+function processExists(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (e) {
+		return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+	}
+}
+
 function checkOptions(o: SessionOptions | undefined, ctx: UploadContext): SessionOptions {
-	const options: SessionOptions = o ?? { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '' };
+	const options: SessionOptions = o ?? { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0 };
 	if (options.runId.length > 128 || /[^\x21-\x7e]/.test(options.runId)) throw invalidArgument('bad run id: at most 128 printable ASCII characters');
 	if (options.leaseSeconds > ctx.maxLeaseSeconds) throw invalidArgument(`lease of ${options.leaseSeconds} s is longer than this agent allows (${ctx.maxLeaseSeconds} s)`);
 	if (options.timeLimitSeconds > ctx.maxTimeLimitSeconds) throw invalidArgument(`time limit of ${options.timeLimitSeconds} s is longer than this agent allows (${ctx.maxTimeLimitSeconds} s)`);
 	if (options.args.length > ARG_LIMITS.maxArgs) throw invalidArgument(`${options.args.length} script arguments; at most ${ARG_LIMITS.maxArgs}`);
+	if (options.targetPid > PID_MAX_LIMIT) throw invalidArgument(`target process ${options.targetPid}: not a process id (at most ${PID_MAX_LIMIT})`);
+	if (options.targetPid > 0 && !processExists(options.targetPid)) throw failedPrecondition(`target process ${options.targetPid}: no such process on host "${ctx.hostName}"`);
 	for (const [i, a] of options.args.entries()) {
 		if (Buffer.byteLength(a) > ARG_LIMITS.maxArgBytes) throw invalidArgument(`script argument ${i + 1} is longer than ${ARG_LIMITS.maxArgBytes} bytes`);
 		if (a.includes('\0')) throw invalidArgument(`script argument ${i + 1} contains a NUL byte`);

@@ -22,6 +22,7 @@ import { parseDefines } from '../../controller/build/script-module.js';
 import { runPipeline } from '../../controller/build/script-pipeline.js';
 import { taprunPath } from '../../controller/build/toolchain.js';
 import { MANIFEST_FILE, parseManifest } from '../../controller/module/manifest.js';
+import { parseTargetPid } from './target-pid.js';
 
 export interface LocalRunOptions {
 	/** -T: stop after this many seconds (0: no limit). */
@@ -303,8 +304,7 @@ export async function runScriptLocally(script: string | undefined, args: string[
 /** -x PID: a process of this host, checked before anything compiles or loads. */
 function targetPid(text: string, command: string | undefined): number {
 	if (command !== undefined) throw new Error('-c and -x both name the target process: give one of them');
-	const pid = Number(text);
-	if (!/^[1-9]\d*$/.test(text) || !Number.isSafeInteger(pid) || pid > 4194304) throw new Error(`-x ${JSON.stringify(text)}: expected a process id`);
+	const pid = parseTargetPid(text);
 	try {
 		process.kill(pid, 0);
 	} catch (e) {

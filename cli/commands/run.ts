@@ -20,6 +20,7 @@ import type { HostInfo } from '../../proto/gen/tapfleet/v1/agent.js';
 import type { AgentClient } from '../../controller/dispatch/agent-client.js';
 import { collectHosts, runCommand } from './fleet-cli.js';
 import type { openRunAudit } from '../../controller/dispatch/run-audit.js';
+import { parseTargetPid } from './target-pid.js';
 
 const NOTHING_TO_RUN = 'nothing to run: give a script (FILE or -e SCRIPT) or a module directory (--module DIR)';
 
@@ -134,7 +135,7 @@ export function registerRun(program: Command): void {
 		.option('--detach', 'leave the sessions running (no lease) and print their ids')
 		.option('--taprun <PATH>', 'taprun for the embedded local agent')
 		.option('-c <CMD>', 'run CMD while tracing and stop when it exits (this host only: no --host)')
-		.option('-x <PID>', 'target() is PID, a process already running (this host only: no --host; the session does not stop when it exits)')
+		.option('-x <PID>', 'target() is PID, a process already running on this host, or with one --host on that host (the session does not stop when it exits)')
 		.option('-o <FILE>', 'write the output to FILE (this host only: no --host)')
 		.option('-D <NAME=VALUE>', 'build-time limit for the module, e.g. MAXSTRINGLEN=1024 (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
@@ -150,9 +151,16 @@ export function registerRun(program: Command): void {
 async function run(script: string | undefined, args: string[], o: RunOptions): Promise<number> {
 	const timeLimit = seconds('-T', o.T);
 	const lease = seconds('--lease', o.lease);
-	if (o.c !== undefined || o.o !== undefined || o.x !== undefined) {
+	// -x with --host: the agent passes it to taprun there (SessionOptions.target_pid)
+	const remoteTarget = o.x !== undefined && o.host.length > 0;
+	if (remoteTarget && o.c !== undefined) throw new Error('-c and -x both name the target process: give one of them');
+	if (remoteTarget && o.host.length !== 1) throw new Error(`-x ${o.x} names a process of one host: give one --host, not ${o.host.length}`);
+	const targetPid = remoteTarget ? parseTargetPid(o.x!) : 0;
+	if (o.c !== undefined || o.o !== undefined || (o.x !== undefined && !remoteTarget)) {
 		// -c, -x and -o need taprun as a direct child (its "started" event, its output file): the local path of pass 5.
-		if (o.host.length > 0 || o.module) throw new Error('-c, -x and -o run a script on this host only: leave out --host and --module');
+		const flag = o.c !== undefined ? '-c' : o.o !== undefined ? '-o' : '-x';
+		if (o.host.length > 0) throw new Error(`${flag} runs a script on this host only: leave out --host`);
+		if (o.module) throw new Error(`${flag} runs a script given as text or a file, compiled here: leave out --module`);
 		const { runScriptLocally } = await import('./run-local.js');
 		return runScriptLocally(script, args, { e: o.e, c: o.c, x: o.x, o: o.o, T: o.T, D: o.D, I: o.I, g: o.g, taprun: o.taprun, auditDb: o.auditDb });
 	}
@@ -181,7 +189,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		moduleFor = await moduleSource(o, o.e !== undefined ? undefined : script, args, local);
 		const pkiHasKey = existsSync(join(conn.pkiDir, PKI_FILES.signingKey));
 		const openAudit = (embeddedLabel?: string) =>
-			openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, hosts: hostArgs.map(parseHostUri), embeddedLabel, tls: conn.tls }, auditLog);
+			openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, targetPid, hosts: hostArgs.map(parseHostUri), embeddedLabel, tls: conn.tls }, auditLog);
 		if (local) {
 			// Loaded only when needed: a remote run does not pay for the agent's code.
 			const { embeddedPlace, ephemeralSigningKey, startEmbeddedAgent } = await import('../../controller/dispatch/embedded.js');
@@ -234,7 +242,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		signingKey,
 		moduleFor: audit.moduleSource(moduleFor.source),
 		audit,
-		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId },
+		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId, targetPid },
 		sink: {
 			...sink,
 			record(host, session, rec) {

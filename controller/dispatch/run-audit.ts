@@ -399,7 +399,7 @@ export class RunAudit implements DispatchAuditHooks {
 /** `tapfleet run`'s audit, from its command-line options and resolved hosts, over the log `log` being opened (default: opened now). */
 export function openRunAudit(
 	cli: { auditDb?: string; module?: string; e?: string; runtime?: string; detach?: boolean },
-	run: { script?: string; args: string[]; leaseSeconds: number; timeLimitSeconds: number; hosts: HostUri[]; embeddedLabel?: string; tls?: ClientTls },
+	run: { script?: string; args: string[]; leaseSeconds: number; timeLimitSeconds: number; targetPid?: number; hosts: HostUri[]; embeddedLabel?: string; tls?: ClientTls },
 	log?: Promise<RunLog>,
 ): Promise<RunAudit> {
 	return Promise.resolve(RunAudit.open({
@@ -413,6 +413,7 @@ export function openRunAudit(
 			leaseSeconds: run.leaseSeconds,
 			timeLimitSeconds: run.timeLimitSeconds,
 			detach: !!cli.detach,
+			...(run.targetPid ? { targetPid: run.targetPid } : {}),
 			...(cli.module ? { module: cli.module } : { runtime: cli.runtime ?? 'auto' }),
 		},
 		script: cli.e !== undefined ? { text: cli.e } : { file: run.script },
