@@ -136,25 +136,58 @@ export function sliceMatch(g: GlobalVar, key: string, values: readonly (string |
 }
 
 /**
- * Runs `onMatch` (emitting C) for each element of `g` matching the slice
- * (user side: a snapshot walk); `key` holds the element's key meanwhile.
+ * Runs `onMatch` (emitting C into the Body it is given) for each element of
+ * `g` matching the slice; `key` holds the element's key meanwhile, and
+ * `stop` is the C statement that ends the walk. User side: a snapshot walk.
+ * Kernel side: a bpf_for_each_map_elem() callback (verified once; it may
+ * delete the element it is given), which reaches the slice's values through
+ * the handler's locals struct, as a loop's callback does.
  */
-export function forEachInSlice(b: Body, g: GlobalVar, keys: readonly (Expr | null)[], gen: ExprGen, onMatch: (key: string, stop: string) => void): void {
-	if (b.side === 'kernel') b.unsupported(null, 'an array slice ([..., *])');
+export function forEachInSlice(b: Body, g: GlobalVar, keys: readonly (Expr | null)[], gen: ExprGen, onMatch: (body: Body, key: string, stop: string) => void): void {
 	const values = sliceValues(b, keys, gen);
 	const m = b.mod.global(g);
+	if (b.side === 'kernel') return kernelSliceWalk(b, g, values, onMatch);
 	const it = b.field('struct tap_iter', 'it');
 	const key = b.field(`struct ${m}_key`, 'k');
 	const stop = b.label('sliced');
 	b.open(`if (!tap_foreach_begin(&${it}, &${m}, NULL, 0)) {`);
 	b.open(`while (tap_foreach_next(&${it}, &${key}, NULL)) {`);
 	b.open(`if (${sliceMatch(g, key, values)}) {`);
-	onMatch(key, stop);
+	onMatch(b, key, `goto ${stop};`);
 	b.close();
 	b.close();
 	b.lines.push({ depth: b.depth - 1, text: `${stop}: __attribute__((unused));` });
 	b.line(`tap_foreach_end(&${it});`);
 	b.close();
+}
+
+function kernelSliceWalk(b: Body, g: GlobalVar, values: readonly (string | null)[], onMatch: (body: Body, key: string, stop: string) => void): void {
+	const m = b.mod.global(g);
+	const name = `${b.shared.localsName}_slice_${b.label('')}`;
+	const cb = b.child(name);
+	// the values live in the locals struct (kernel-side temporaries always do): the callback reads them there
+	for (const v of values) if (v !== null && !v.startsWith('l->')) throw new TranslateError(null, `internal: slice value ${v} outside the locals struct`);
+	cb.usesLocalsStruct = true;
+	cb.open(`if (${sliceMatch(g, '(*k)', values)}) {`);
+	onMatch(cb, '(*k)', 'return 1;');
+	cb.close();
+	cb.line('return 0;');
+	b.shared.callbacks.push(() => [
+		`static long ${name}(void *map, struct ${m}_key *k, void *v, void *data)`,
+		'{',
+		`\tstruct ${cb.shared.localsName}_locals *l = TAP_LOCALS_GET(${cb.shared.localsName});`,
+		...cb.cLocals.map((x) => `\t${x}`),
+		'',
+		'\t(void)map;',
+		'\t(void)v;',
+		'\t(void)data;',
+		'\tif (!l)',
+		'\t\treturn 1;',
+		...cb.lines.map((x) => '\t'.repeat(x.depth) + x.text),
+		'}',
+		'',
+	].join('\n'));
+	b.line(`TAP_FOREACH_KERNEL(${m}, ${name});`);
 }
 
 /** The statistic global a histogram draws. */

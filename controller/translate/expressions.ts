@@ -99,9 +99,9 @@ export function genExpr(b: Body, e: Expr): string {
 			if (e.keys.some((k) => k === null)) {
 				const found = b.longTemp();
 				b.line(`${found} = 0;`);
-				forEachInSlice(b, e.array, e.keys, genExpr, (_key, stop) => {
-					b.line(`${found} = 1;`);
-					b.line(`goto ${stop};`);
+				forEachInSlice(b, e.array, e.keys, genExpr, (body, _key, stop) => {
+					body.line(`${found} = 1;`);
+					body.line(stop);
 				});
 				return found;
 			}

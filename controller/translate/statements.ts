@@ -152,14 +152,14 @@ function genStmtKind(b: Body, s: Stmt): void {
 function genDelete(b: Body, s: Extract<Stmt, { kind: 'delete' }>): void {
 	const t = s.target;
 	if (t.kind === 'array') {
-		if (b.side === 'kernel') b.unsupported(s.tok, 'deleting a whole array');
+		// kernel side: a bpf_for_each_map_elem() that deletes as it walks (tap_kernel.h)
 		b.line(`TAP_MAP_CLEAR(${b.mod.global(t.array)});`);
 		return;
 	}
 	if (t.kind === 'index') {
 		const keys = t.keys as readonly (Expr | null)[];
 		if (keys.some((k) => k === null)) {
-			forEachInSlice(b, t.array, keys, genExpr, (key) => b.line(`TAP_MAP_DELETE(${b.mod.global(t.array)}, &${key});`));
+			forEachInSlice(b, t.array, keys, genExpr, (body, key) => body.line(`TAP_MAP_DELETE(${b.mod.global(t.array)}, &${key});`));
 			return;
 		}
 		const key = fillKey(b, t.array, t.keys, genExpr, 'read');
@@ -169,7 +169,6 @@ function genDelete(b: Body, s: Extract<Stmt, { kind: 'delete' }>): void {
 	const v = t.variable;
 	if (v.kind === 'target') throw new TranslateError(s.tok, 'cannot delete a target variable');
 	if (v.kind === 'global' && b.mod.isArrayLike(v)) {
-		if (b.side === 'kernel') b.unsupported(s.tok, 'deleting a whole array');
 		b.line(`TAP_MAP_CLEAR(${b.mod.global(v)});`);
 		return;
 	}

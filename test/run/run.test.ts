@@ -15,19 +15,31 @@ test('hello world: prints exactly "hello world" and exits 0', async (t) => {
 });
 
 test('a line printed without its newline is shown while the run goes on (the agent sends a partial line that waited), and the output stays byte-exact', async (t) => {
-	const script = 'probe begin { printf("waiting...") } probe timer.s(3) { println("done"); printf("tail"); exit() }';
+	// The rest comes only once the test has seen the partial line alone: it then runs a copy of uname
+	// under a name of its own, which the script waits for (again and again: the first may come before
+	// the tracepoint is attached, as begin probes run first).
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-partial-'));
+	const name = `tfp${process.pid % 100000}`;
+	copyFileSync('/bin/uname', join(dir, name));
+	chmodSync(join(dir, name), 0o755);
+	const script = `probe begin { printf("waiting...") } probe kernel.trace("syscalls:sys_enter_newuname") { if (execname() == "${name}") { println("done"); printf("tail"); exit() } }`;
 	const child = spawn(tapfleet, ['run', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
 	let out = '';
 	let err = '';
 	let alone: string | undefined;
+	let trigger: NodeJS.Timeout | undefined;
 	child.stdout.on('data', (d: Buffer) => {
 		out += d.toString('latin1');
 		alone ??= out; // the first output, whatever it is
+		if (out === 'waiting...' && !trigger) trigger = setInterval(() => execFileSync(join(dir, name)), 300);
 	});
 	child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
+	const giveUp = setTimeout(() => child.kill('SIGINT'), 120_000);
 	const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+	clearTimeout(giveUp);
+	clearInterval(trigger);
 	t.is(status, 0, err);
-	t.is(alone, 'waiting...', 'the partial line came before the timer\'s output');
+	t.is(alone, 'waiting...', 'the partial line came alone, before the end of the run');
 	t.is(out, 'waiting...done\ntail');
 });
 
@@ -507,7 +519,9 @@ test('-x PID: target() is a process already running, in begin probes and in its 
 	await refused(['-x', '4194305'], '-x "4194305": expected a process id');
 	await refused(['-x', '4194304'], '-x 4194304: no such process');
 	await refused(['-x', '1', '-c', 'true'], '-c and -x both name the target process: give one of them');
-	await refused(['-x', '1', '--host', 'unix:/nonexistent'], '-c, -x and -o run a script on this host only: leave out --host and --module');
+	await refused(['-o', '/tmp/tapfleet-never', '--host', 'unix:/nonexistent'], '-o runs a script on this host only: leave out --host');
+	await refused(['-x', '1', '--module', '/nonexistent'], '-x runs a script given as text or a file, compiled here: leave out --module');
+	// -x with --host: the agent's host has the process (test/agent/target-pid.test.ts)
 });
 
 test('=~ and !~ on both sides: anchors, alternation, groups, bounds, bracket classes, an escaped dot (the automaton of controller/regex, the same tables in BPF and in the user part)', (t) =>
