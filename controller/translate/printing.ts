@@ -99,12 +99,24 @@ export function genPrint(b: Body, e: PrintCall, gen: ExprGen): string {
  * sprintf in a kernel-side probe, through the kernel's bpf_snprintf: the
  * format is rewritten for its subset (64-bit numbers take "ll"); what it
  * cannot do (precision, #, *, %o %b %m %M %p) needs a user-side probe.
+ * sprint, sprintln, sprintd, sprintdln and sprint_char have the format
+ * their plan made (only %d, %s and %c in it).
  */
 function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], dst: string): string {
-	if (!e.format) b.unsupported(e.tok, `${e.name} in a kernel-side probe`);
-	if (values.length > 12) b.unsupported(e.tok, `${e.name} with more than 12 arguments`);
+	if (values.length > 12) b.unsupported(e.tok, `${e.name}() with more than 12 arguments`);
+	const fmt = e.format ? kernelFormat(b, e, e.format) : p.format.replace(/%(%|d|s|c)/g, (m: string, c: string) => (c === 'd' ? '%lld' : m));
+	const name = b.mod.kernelFormat(fmt);
+	const args = `kargs${b.label('')}`;
+	b.cLocals.push(`__u64 ${args}[${Math.max(1, values.length)}];`);
+	values.forEach((v, i) => b.line(`${args}[${i}] = ${p.kinds[i] === 'string' ? `(__u64)(long)(${v})` : `(__u64)(${v})`};`));
+	b.line(`TAP_SPRINTF_KERNEL(${dst}, ${name}, ${args}, ${values.length});`);
+	return dst;
+}
+
+/** A written format in bpf_snprintf's terms. */
+function kernelFormat(b: Body, e: PrintCall, format: NonNullable<PrintCall['format']>): string {
 	let fmt = '';
-	for (const c of e.format) {
+	for (const c of format) {
 		if (c.type === 'literal') {
 			fmt += c.literal.replace(/%/g, '%%');
 			continue;
@@ -114,15 +126,10 @@ function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], ds
 			continue;
 		}
 		const conv = c.type === 'string' ? 's' : c.type === 'char' ? 'c' : c.type === 'number' && c.base !== 8 ? (c.base === 16 ? (c.flags.large ? 'llX' : 'llx') : c.flags.sign ? 'lld' : 'llu') : null;
-		if (!conv || c.precision !== null || c.width === '*' || c.flags.special) b.unsupported(e.tok, `this ${e.name} directive in a kernel-side probe (bpf_snprintf's subset)`);
+		if (!conv || c.precision !== null || c.width === '*' || c.flags.special) b.unsupported(e.tok, `this ${e.name}() directive (beyond bpf_snprintf's: a precision, #, *, %o, %b, %m, %M)`);
 		fmt += `%${c.flags.left ? '-' : ''}${c.flags.plus ? '+' : ''}${c.flags.space ? ' ' : ''}${c.flags.zeropad ? '0' : ''}${c.width ?? ''}${conv}`;
 	}
-	const name = b.mod.kernelFormat(fmt);
-	const args = `kargs${b.label('')}`;
-	b.cLocals.push(`__u64 ${args}[${Math.max(1, values.length)}];`);
-	values.forEach((v, i) => b.line(`${args}[${i}] = ${p.kinds[i] === 'string' ? `(__u64)(long)(${v})` : `(__u64)(${v})`};`));
-	b.line(`TAP_SPRINTF_KERNEL(${dst}, ${name}, ${args}, ${values.length});`);
-	return dst;
+	return fmt;
 }
 
 function genPrintHist(b: Body, e: PrintCall, gen: ExprGen): string {

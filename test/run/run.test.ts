@@ -250,6 +250,9 @@ async function onBothSides(t: ExecutionContext, format: string, calls: string, e
 test('tolower() and toupper(): ASCII letters only, on both sides', (t) =>
 	onBothSides(t, '%s|%s|%s|[%s]', 'toupper(execname()), tolower("ABC-xyZ"), toupper("Hello, World_42"), toupper("")', 'SH|abc-xyz|HELLO, WORLD_42|[]'));
 
+test('sprint(), sprintln(), sprintd() and sprintdln() on both sides (the kernel side formats them with bpf_snprintf)', (t) =>
+	onBothSides(t, '%s|%s|%s|%s|%s', 'sprint(-42), sprint(execname()), sprintln(7), sprintd(",", 1, "b%", -3, execname()), sprintdln("-", 5, 6)', '-42|sh|7\n|1,b%,-3,sh|5-6\n'));
+
 test('task_*() of task_current() kernel-side agree with the context functions; an address that cannot be read gives 0 or ""; the user side refuses them', async (t) => {
 	const script = 'probe syscall.execve { if (pid() == target()) { t = task_current()'
 		+ ' printf("%d %d %d %d %d %d %d %d %d %d %d\\n", task_pid(t) == pid(), task_tid(t) == tid(), task_ppid(t) == ppid(), task_execname(t) == execname(), task_uid(t) == uid(),'
