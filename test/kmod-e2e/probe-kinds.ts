@@ -168,6 +168,24 @@ probe vfs.write.return {
 		t.regex(run.stderr, /^WARNING: careful 7$/m);
 	});
 
+	test.serial('kmod through an agent: run --host VM -x PID makes target() a process of the guest, in the begin probe and in its system calls', async (t) => {
+		t.timeout(900_000);
+		// a shell of the guest that makes system calls until killed
+		const started = await guestExec(fleet.shellPort, ['sh', '-c', '(while :; do sleep 0.1; done) >/dev/null 2>&1 & echo $!']);
+		const pid = Number(started.stdout.toString().trim());
+		t.true(pid > 0, started.stdout.toString());
+		try {
+			const built = await fleet.tapfleet(['compile', '-p4', '--runtime', 'kmod', '-r', release(), '-e',
+				'probe begin { printf("target %d\\n", target()) } probe kernel.trace("sched:sched_process_fork") { if (pid() == target()) { println("forked"); exit() } }']);
+			t.is(built.status, 0, built.stderr);
+			const run = await fleet.run(['--module', built.stdout.trim(), '-x', String(pid)], 300_000);
+			t.is(run.status, 0, run.stderr);
+			t.is(run.stdout, `target ${pid}\nforked\n`);
+		} finally {
+			await guestExec(fleet.shellPort, ['kill', String(pid)]);
+		}
+	});
+
 	test.serial('kmod kernel stacks: print_backtrace() from a kprobe\'s registers (the probed function first), backtrace() as a key, print_stack() and sprint_stack() of it in the end probe', async (t) => {
 		t.timeout(900_000);
 		await guestSetup(fleet);
