@@ -223,7 +223,7 @@ function comparator(b: Body, s: ForeachStmt, g: GlobalVar): string {
 }
 
 function genForeach(b: Body, s: ForeachStmt): void {
-	if (b.side === 'kernel') b.unsupported(s.tok, 'foreach');
+	if (b.side === 'kernel') return genKernelForeach(b, s);
 	if (s.array.kind === 'hist') return genForeachBucket(b, s, s.array);
 	const g = s.array as GlobalVar;
 	if (!g.keys) throw new TranslateError(s.tok, `${g.name} is not an array`);
@@ -255,15 +255,7 @@ function genForeach(b: Body, s: ForeachStmt): void {
 		}
 	}
 	charge(b, 1, s.tok);
-	s.keyVars.forEach((v, i) => {
-		const c = b.vars.get(v) ?? b.declareVar(v, false);
-		b.line(v.type === 'string' ? `tap_str_copy(${c}, ${key}.k${i});` : `${c} = ${key}.k${i};`);
-	});
-	if (s.valueVar) {
-		if (g.type === 'stats') b.unsupported(s.tok, 'a value variable over a statistics array');
-		const c = b.vars.get(s.valueVar) ?? b.declareVar(s.valueVar, false);
-		b.line(g.type === 'string' ? `tap_str_copy(${c}, ${val});` : `${c} = ${val};`);
-	}
+	bindForeachVars(b, s, g, key, val);
 	b.loops.push({ brk, cont });
 	genNested(b, s.body);
 	b.loops.pop();
@@ -273,6 +265,94 @@ function genForeach(b: Body, s: ForeachStmt): void {
 	labelLine(b, brk);
 	b.line(`tap_foreach_end(&${it});`);
 	b.close();
+}
+
+/** A foreach's variables from the element at hand: its keys (`key`.kI) and its value (`value`). */
+function bindForeachVars(b: Body, s: ForeachStmt, g: GlobalVar, key: string, value: string): void {
+	s.keyVars.forEach((v, i) => {
+		const c = b.vars.get(v) ?? b.declareVar(v, false);
+		b.line(v.type === 'string' ? `tap_str_copy(${c}, ${key}.k${i});` : `${c} = ${key}.k${i};`);
+	});
+	if (!s.valueVar) return;
+	if (g.type === 'stats') b.unsupported(s.tok, 'a value variable over a statistics array');
+	const c = b.vars.get(s.valueVar) ?? b.declareVar(s.valueVar, false);
+	b.line(g.type === 'string' ? `tap_str_copy(${c}, ${value});` : `${c} = ${value};`);
+}
+
+/**
+ * foreach in a kernel-side handler: the body becomes a
+ * bpf_for_each_map_elem() callback (verified once), in the map's own order,
+ * as stap's unsorted foreach (the user side goes by the keys, ascending);
+ * sorting needs the user side. The keys (and the value) are copied into the
+ * loop's variables in the locals struct; `limit`, a slice, break, continue,
+ * next, return, errors and MAXACTION work as in a kernel-side loop.
+ */
+function genKernelForeach(b: Body, s: ForeachStmt): void {
+	if (s.array.kind === 'hist') b.unsupported(s.tok, 'foreach over a histogram\'s buckets');
+	if (s.sortDirection !== 0) b.unsupported(s.tok, 'a sorted foreach (sorting is done on the user side: in a begin, end or timer probe)');
+	const g = s.array as GlobalVar;
+	if (!g.keys) throw new TranslateError(s.tok, `${g.name} is not an array`);
+	const m = b.mod.global(g);
+	const slice = s.slice.some((x) => x !== null) ? sliceValues(b, s.slice, genExpr) : [];
+	let remaining: string | null = null;
+	if (s.limit) {
+		remaining = b.longTemp();
+		b.line(`${remaining} = ${genExpr(b, s.limit)};`);
+	}
+	const name = `${b.shared.localsName}_each_${b.label('')}`;
+	const cb = b.child(name);
+	if (slice.length) {
+		cb.line(`if (!(${sliceMatch(g, '(*k)', slice)}))`);
+		cb.lines.push({ depth: cb.depth + 1, text: 'return 0;' });
+	}
+	if (remaining) {
+		cb.line(`if (${remaining}-- <= 0)`);
+		cb.lines.push({ depth: cb.depth + 1, text: 'return 1;' });
+	}
+	charge(cb, 1, s.tok);
+	bindForeachVars(cb, s, g, '(*k)', g.type === 'string' ? '(const char *)v' : '(*(const tap_long *)v)');
+	cb.loops.push({ brk: 'brk', cont: 'cont' });
+	genNested(cb, s.body);
+	labelLine(cb, 'cont');
+	cb.line('return 0;');
+	labelLine(cb, 'brk');
+	cb.line('return 1;');
+	labelLine(cb, 'out');
+	cb.line('return 1;');
+	b.shared.callbacks.push(() => kernelCallback(cb, `static long ${name}(void *map, struct ${m}_key *k, void *v, void *data)`, ['map', 'k', 'v', 'data']));
+	const leave = b.shared.leaveFlag;
+	if (leave && !b.isLoopCallback) b.line(`${leave} = 0;`);
+	b.line(`TAP_FOREACH_KERNEL(${m}, ${name});`);
+	afterKernelLoop(b, leave);
+}
+
+/** A loop body's callback function (bpf_loop(), bpf_for_each_map_elem()): the context, the locals, the globals, then the body. */
+function kernelCallback(cb: Body, signature: string, params: string[]): string {
+	const l = cb.usesLocalsStruct ? [`struct ${cb.shared.localsName}_locals *l = TAP_LOCALS_GET(${cb.shared.localsName});`] : [];
+	const g = cb.usesGlobals ? ['struct tap_globals *G = TAP_GLOBALS_GET();'] : [];
+	const checks = ['!c', ...(l.length ? ['!l'] : []), ...(g.length ? ['!G'] : [])].join(' || ');
+	return [
+		signature,
+		'{',
+		'\tstruct tap_context *c = tap_context_get();',
+		...[...l, ...g, ...cb.cLocals].map((x) => `\t${x}`),
+		'',
+		...params.map((p) => `\t(void)${p};`),
+		`\tif (${checks})`,
+		'\t\treturn 1;',
+		...cb.lines.map((x) => '\t'.repeat(x.depth) + x.text),
+		'}',
+		'',
+	].join('\n');
+}
+
+/** After a kernel-side loop: MAXACTION leaves the handler, an error goes to its target, a `next` or `return` inside goes on leaving. */
+function afterKernelLoop(b: Body, leave: string | undefined): void {
+	b.line('if (c->last_error == TAP_E_MAXACTION)');
+	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
+	b.line('if (c->last_error)');
+	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
+	if (leave) continueLeaving(b, leave);
 }
 
 /**
@@ -298,33 +378,11 @@ function genKernelLoop(b: Body, s: Extract<Stmt, { kind: 'for' }>): void {
 	cb.line('return 1;');
 	labelLine(cb, 'out');
 	cb.line('return 1;');
-	b.shared.callbacks.push(() => {
-		const l = cb.usesLocalsStruct ? [`struct ${cb.shared.localsName}_locals *l = TAP_LOCALS_GET(${cb.shared.localsName});`] : [];
-		const g = cb.usesGlobals ? ['struct tap_globals *G = TAP_GLOBALS_GET();'] : [];
-		const checks = ['!c', ...(l.length ? ['!l'] : []), ...(g.length ? ['!G'] : [])].join(' || ');
-		return [
-			`static long ${name}(__u64 index, void *data)`,
-			'{',
-			'\tstruct tap_context *c = tap_context_get();',
-			...[...l, ...g, ...cb.cLocals].map((x) => `\t${x}`),
-			'',
-			'\t(void)index;',
-			'\t(void)data;',
-			`\tif (${checks})`,
-			'\t\treturn 1;',
-			...cb.lines.map((x) => '\t'.repeat(x.depth) + x.text),
-			'}',
-			'',
-		].join('\n');
-	});
+	b.shared.callbacks.push(() => kernelCallback(cb, `static long ${name}(__u64 index, void *data)`, ['index', 'data']));
 	const leave = b.shared.leaveFlag;
 	if (leave && !b.isLoopCallback) b.line(`${leave} = 0;`);
 	b.line(`bpf_loop(MAXACTION + 1, ${name}, NULL, 0);`);
-	b.line('if (c->last_error == TAP_E_MAXACTION)');
-	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
-	b.line('if (c->last_error)');
-	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
-	if (leave) continueLeaving(b, leave);
+	afterKernelLoop(b, leave);
 }
 
 /** `next` (1) or `return` (2) inside a loop callback: flag it and stop the loop. */
