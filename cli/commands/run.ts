@@ -224,7 +224,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	const format: OutputFormat = o.json ? 'json' : o.prefix ? 'prefix' : 'plain';
 	// This host through the embedded agent: its socket's path means nothing to the user.
 	const localHost = embedded ? parseHostUri(hostArgs[0]!).label : undefined;
-	const sink = createSink(format, { stdout: process.stdout, stderr: process.stderr });
+	const sink = createSink(format, { stdout: process.stdout, stderr: process.stderr }, hostArgs.length);
 	const progress = new Progress(process.stderr, !!process.stderr.isTTY && !o.json);
 	let outputStarted = false;
 	// Output piped into `head` and the like: when the reader goes away, stop everywhere (end probes run) and say nothing.

@@ -41,8 +41,20 @@ export function describeExit(e: SessionExit): string {
 	return `session ended (${e.reason}, ${how})`;
 }
 
-export function createSink(format: OutputFormat, streams: SinkStreams): OutputSink {
+/**
+ * `hosts`: how many hosts the output comes from. Plain output of several
+ * hosts goes out in whole lines (a line's start that an agent sent on its
+ * own waits here for its end), so that one host's line is never cut by
+ * another's, and a host's unfinished last line is ended at its session's
+ * end, as with `--prefix`; one host's output goes out as it comes, byte for
+ * byte.
+ */
+export function createSink(format: OutputFormat, streams: SinkStreams, hosts = 1): OutputSink {
 	const { stdout, stderr } = streams;
+	const wholeLines = format === 'prefix' || (format === 'plain' && hosts > 1);
+	const noPrefix = Buffer.alloc(0);
+	/** Hosts whose lines may be held back here. */
+	const held = new Set<string>();
 	const prefixes = new Map<string, Buffer>();
 	const lines = new LinePrefixer();
 	const streamKey = (host: string, stderrStream: boolean) => `${stderrStream ? 2 : 1}:${host}`;
@@ -54,6 +66,7 @@ export function createSink(format: OutputFormat, streams: SinkStreams): OutputSi
 		if (err.length > 0) stderr.write(err);
 	};
 	const prefixOf = (host: string): Buffer => {
+		if (format !== 'prefix') return noPrefix;
 		let p = prefixes.get(host);
 		if (!p) prefixes.set(host, (p = Buffer.from(`${host}: `)));
 		return p;
@@ -71,7 +84,8 @@ export function createSink(format: OutputFormat, streams: SinkStreams): OutputSi
 			}
 			if (rec.text) {
 				const toStderr = rec.text.stream === OutputStream.OUTPUT_STREAM_STDERR;
-				const bytes = format === 'prefix' ? lines.write(streamKey(host, toStderr), prefixOf(host), rec.text.data) : rec.text.data;
+				if (wholeLines) held.add(host);
+				const bytes = wholeLines ? lines.write(streamKey(host, toStderr), prefixOf(host), rec.text.data) : rec.text.data;
 				if (bytes.length === 0) return true; // (a line still unfinished, held back)
 				if (toStderr) {
 					stderr.write(bytes);
@@ -79,7 +93,7 @@ export function createSink(format: OutputFormat, streams: SinkStreams): OutputSi
 				}
 				return stdout.write(bytes);
 			}
-			if (rec.exit && format === 'prefix') flushHost(host);
+			if (rec.exit && wholeLines) flushHost(host);
 			if (rec.dropped) {
 				stderr.write(`tapfleet: ${host}: ${rec.dropped.records} output record(s)${rec.dropped.bytes ? ` (${rec.dropped.bytes} bytes)` : ''} dropped from seq ${rec.dropped.firstSeq}: the agent's buffer overflowed before they were read\n`);
 			}
@@ -90,7 +104,7 @@ export function createSink(format: OutputFormat, streams: SinkStreams): OutputSi
 			else stderr.write(`tapfleet: ${host}: ${text}\n`);
 		},
 		end() {
-			if (format === 'prefix') for (const host of prefixes.keys()) flushHost(host);
+			if (wholeLines) for (const host of held) flushHost(host);
 		},
 		onDrain(cb) {
 			// A destination that fails or closes will never drain: resume then too (the caller stops writing).
