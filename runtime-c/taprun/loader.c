@@ -254,12 +254,12 @@ static void prefer_uprobe_multi(struct loaded_module *lm, const struct tap_modul
 	lm->uprobe_multi = n;
 }
 
+#define PERCPU_VALUE_MAX 32768	/* the kernel's PCPU_MIN_UNIT_SIZE */
+
 /*
  * The kernel refused the object: where the verifier said why, the probe
  * (by its point) and the reason, as a user can act on them.
  */
-#define PERCPU_VALUE_MAX 32768	/* the kernel's PCPU_MIN_UNIT_SIZE */
-
 static void report_load_failure(const struct loaded_module *lm, const struct tap_module *mod,
 				int ret, int verbose_run)
 {

@@ -91,7 +91,6 @@ void verifier_log_note(const char *message)
 	for (line = begin + 1; line < end;) {
 		const char *nl = memchr(line, '\n', end - line);
 		size_t len = (nl ? nl : end) - line;
-
 		enum line_kind kind = classify(line, len);
 
 		if (kind == MESSAGE) {
