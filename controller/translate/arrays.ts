@@ -172,21 +172,7 @@ function kernelSliceWalk(b: Body, g: GlobalVar, values: readonly (string | null)
 	onMatch(cb, '(*k)', 'return 1;');
 	cb.close();
 	cb.line('return 0;');
-	b.shared.callbacks.push(() => [
-		`static long ${name}(void *map, struct ${m}_key *k, void *v, void *data)`,
-		'{',
-		`\tstruct ${cb.shared.localsName}_locals *l = TAP_LOCALS_GET(${cb.shared.localsName});`,
-		...cb.cLocals.map((x) => `\t${x}`),
-		'',
-		'\t(void)map;',
-		'\t(void)v;',
-		'\t(void)data;',
-		'\tif (!l)',
-		'\t\treturn 1;',
-		...cb.lines.map((x) => '\t'.repeat(x.depth) + x.text),
-		'}',
-		'',
-	].join('\n'));
+	b.shared.callbacks.push(() => cb.callbackFunction(`static long ${name}(void *map, struct ${m}_key *k, void *v, void *data)`, ['map', 'k', 'v', 'data']));
 	b.line(`TAP_FOREACH_KERNEL(${m}, ${name});`);
 }
 

@@ -89,6 +89,31 @@ export class Body {
 		return c;
 	}
 
+	/**
+	 * This body as the C function of a kernel-side callback (bpf_loop(),
+	 * bpf_for_each_map_elem()): the context, the locals and the globals
+	 * fetched again (per CPU: the running handler's), then the body; 1 (stop)
+	 * where one is missing.
+	 */
+	callbackFunction(signature: string, params: readonly string[]): string {
+		const l = this.usesLocalsStruct ? [`struct ${this.shared.localsName}_locals *l = TAP_LOCALS_GET(${this.shared.localsName});`] : [];
+		const g = this.usesGlobals ? ['struct tap_globals *G = TAP_GLOBALS_GET();'] : [];
+		const checks = ['!c', ...(l.length ? ['!l'] : []), ...(g.length ? ['!G'] : [])].join(' || ');
+		return [
+			signature,
+			'{',
+			'\tstruct tap_context *c = tap_context_get();',
+			...[...l, ...g, ...this.cLocals].map((x) => `\t${x}`),
+			'',
+			...params.map((p) => `\t(void)${p};`),
+			`\tif (${checks})`,
+			'\t\treturn 1;',
+			...this.lines.map((x) => '\t'.repeat(x.depth) + x.text),
+			'}',
+			'',
+		].join('\n');
+	}
+
 	/** A loop body's callback (bpf kernel side), not the handler or function itself. */
 	get isLoopCallback(): boolean {
 		return this.shared.localsName !== this.name;

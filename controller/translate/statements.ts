@@ -319,31 +319,11 @@ function genKernelForeach(b: Body, s: ForeachStmt): void {
 	cb.line('return 1;');
 	labelLine(cb, 'out');
 	cb.line('return 1;');
-	b.shared.callbacks.push(() => kernelCallback(cb, `static long ${name}(void *map, struct ${m}_key *k, void *v, void *data)`, ['map', 'k', 'v', 'data']));
+	b.shared.callbacks.push(() => cb.callbackFunction(`static long ${name}(void *map, struct ${m}_key *k, void *v, void *data)`, ['map', 'k', 'v', 'data']));
 	const leave = b.shared.leaveFlag;
 	if (leave && !b.isLoopCallback) b.line(`${leave} = 0;`);
 	b.line(`TAP_FOREACH_KERNEL(${m}, ${name});`);
 	afterKernelLoop(b, leave);
-}
-
-/** A loop body's callback function (bpf_loop(), bpf_for_each_map_elem()): the context, the locals, the globals, then the body. */
-function kernelCallback(cb: Body, signature: string, params: string[]): string {
-	const l = cb.usesLocalsStruct ? [`struct ${cb.shared.localsName}_locals *l = TAP_LOCALS_GET(${cb.shared.localsName});`] : [];
-	const g = cb.usesGlobals ? ['struct tap_globals *G = TAP_GLOBALS_GET();'] : [];
-	const checks = ['!c', ...(l.length ? ['!l'] : []), ...(g.length ? ['!G'] : [])].join(' || ');
-	return [
-		signature,
-		'{',
-		'\tstruct tap_context *c = tap_context_get();',
-		...[...l, ...g, ...cb.cLocals].map((x) => `\t${x}`),
-		'',
-		...params.map((p) => `\t(void)${p};`),
-		`\tif (${checks})`,
-		'\t\treturn 1;',
-		...cb.lines.map((x) => '\t'.repeat(x.depth) + x.text),
-		'}',
-		'',
-	].join('\n');
 }
 
 /** After a kernel-side loop: MAXACTION leaves the handler, an error goes to its target, a `next` or `return` inside goes on leaving. */
@@ -378,7 +358,7 @@ function genKernelLoop(b: Body, s: Extract<Stmt, { kind: 'for' }>): void {
 	cb.line('return 1;');
 	labelLine(cb, 'out');
 	cb.line('return 1;');
-	b.shared.callbacks.push(() => kernelCallback(cb, `static long ${name}(__u64 index, void *data)`, ['index', 'data']));
+	b.shared.callbacks.push(() => cb.callbackFunction(`static long ${name}(__u64 index, void *data)`, ['index', 'data']));
 	const leave = b.shared.leaveFlag;
 	if (leave && !b.isLoopCallback) b.line(`${leave} = 0;`);
 	b.line(`bpf_loop(MAXACTION + 1, ${name}, NULL, 0);`);
