@@ -11,6 +11,7 @@ import { ManifestError, MANIFEST_FILE, MODULE_LIMITS, isSafeFileName, type Modul
 import { SignatureError, fileMismatch, verifySignedManifest, type TrustedKey } from '../controller/module/verify.js';
 import type { LoadRequest, SessionOptions } from '../proto/gen/tapfleet/v1/agent.js';
 import { failedPrecondition, invalidArgument, permissionDenied, resourceExhausted } from './status.js';
+import { PID_MAX_LIMIT, processExists } from '../controller/util/pid.js';
 
 export interface UploadContext {
 	trustedKeys: TrustedKey[];
@@ -80,18 +81,6 @@ export function checkHeader(header: LoadRequest['header'], ctx: UploadContext): 
 	}
 	const options = checkOptions(header.options, ctx);
 	return { ...verified, options };
-}
-
-/** The kernel's largest pid (PID_MAX_LIMIT on 64-bit). */
-const PID_MAX_LIMIT = 4_194_304;
-
-function processExists(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (e) {
-		return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-	}
 }
 
 function checkOptions(o: SessionOptions | undefined, ctx: UploadContext): SessionOptions {

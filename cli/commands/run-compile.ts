@@ -9,6 +9,7 @@ import type { ScriptInput } from '../../controller/build/script-pipeline.js';
 import type { AgentClient } from '../../controller/dispatch/agent-client.js';
 import { readModuleDir, type ModuleOnDisk } from '../../controller/dispatch/module-dir.js';
 import type { HostInfo } from '../../proto/gen/tapfleet/v1/agent.js';
+import { ScriptCompileError } from '../../controller/dispatch/compile-error.js';
 
 /**
  * The first GetKernelProfile makes the agent gather its profile, which can
@@ -34,7 +35,7 @@ export async function compileForHost(input: ScriptInput, runtime: RuntimeRequest
 	const r = await compileForProfile(input, profile, runtime, { defines });
 	const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
 	if (r.choice) process.stderr.write(`tapfleet: ${client.host.label}: ${r.choice.reason}\n`);
-	if (!r.ok || !r.moduleDir) throw new Error(`compiling ${input.name} for ${info.kernelRelease} (build-id ${buildId}) failed:\n${diagnostics.trimEnd()}`);
+	if (!r.ok || !r.moduleDir) throw new ScriptCompileError(`compiling ${input.name} for ${info.kernelRelease} (build-id ${buildId})`, diagnostics.trimEnd());
 	if (diagnostics) process.stderr.write(diagnostics);
 	return readModuleDir(r.moduleDir);
 }

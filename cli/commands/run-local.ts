@@ -23,6 +23,7 @@ import { runPipeline } from '../../controller/build/script-pipeline.js';
 import { taprunPath } from '../../controller/build/toolchain.js';
 import { MANIFEST_FILE, parseManifest } from '../../controller/module/manifest.js';
 import { parseTargetPid } from './target-pid.js';
+import { processExists } from '../../controller/util/pid.js';
 
 export interface LocalRunOptions {
 	/** -T: stop after this many seconds (0: no limit). */
@@ -276,7 +277,7 @@ export async function runScriptLocally(script: string | undefined, args: string[
 	}
 	const timeLimit = o.T === undefined ? 0 : Number(o.T);
 	if (!Number.isSafeInteger(timeLimit) || timeLimit < 0) throw new Error(`-T ${JSON.stringify(o.T)}: expected whole seconds`);
-	const target = o.x === undefined ? undefined : targetPid(o.x, o.c);
+	const target = o.x === undefined ? undefined : targetPid(o.x);
 	// The log opens while the script compiles (or is found in the cache).
 	const audit = new LocalRunAudit(
 		o.auditDb,
@@ -301,15 +302,10 @@ export async function runScriptLocally(script: string | undefined, args: string[
 	}
 }
 
-/** -x PID: a process of this host, checked before anything compiles or loads. */
-function targetPid(text: string, command: string | undefined): number {
-	if (command !== undefined) throw new Error('-c and -x both name the target process: give one of them');
+/** -x PID: a process of this host, checked before anything compiles or loads (-c with -x: run.ts refuses). */
+function targetPid(text: string): number {
 	const pid = parseTargetPid(text);
-	try {
-		process.kill(pid, 0);
-	} catch (e) {
-		if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new Error(`-x ${pid}: no such process`);
-	}
+	if (!processExists(pid)) throw new Error(`-x ${pid}: no such process`);
 	return pid;
 }
 

@@ -21,6 +21,7 @@ import type { AgentClient } from '../../controller/dispatch/agent-client.js';
 import { collectHosts, runCommand } from './fleet-cli.js';
 import type { openRunAudit } from '../../controller/dispatch/run-audit.js';
 import { parseTargetPid } from './target-pid.js';
+import { ScriptCompileError } from '../../controller/dispatch/compile-error.js';
 
 const NOTHING_TO_RUN = 'nothing to run: give a script (FILE or -e SCRIPT) or a module directory (--module DIR)';
 
@@ -77,7 +78,7 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 			const r = await runPipeline({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D) });
 			// The compiler works on byte strings (latin1 in JS); its messages go out as those bytes.
 			const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
-			if (!r.ok || !r.moduleDir) throw new Error(`compiling ${input.name} failed:\n${diagnostics.trimEnd()}`);
+			if (!r.ok || !r.moduleDir) throw new ScriptCompileError(`compiling ${input.name}`, diagnostics.trimEnd());
 			if (diagnostics) process.stderr.write(diagnostics);
 			return readModuleDir(r.moduleDir);
 		})());
@@ -93,17 +94,6 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 		return compileHere();
 	};
 	return { source, known };
-}
-
-/**
- * A note about this host in a local run, as stap would say it: a script that
- * does not compile is the compiler's own messages (its located errors, then
- * "Pass N: ... failed"), anything else one line.
- */
-function localNote(text: string): string {
-	const compile = /^no module for build-id \S+: compiling .*? failed:\n/.exec(text);
-	if (compile) return `${text.slice(compile[0].length)}\n`;
-	return `tapfleet: ${text}\n`;
 }
 
 /** Command-line text as the byte string the compiler's lexer works on. */
@@ -153,7 +143,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	const lease = seconds('--lease', o.lease);
 	// -x with --host: the agent passes it to taprun there (SessionOptions.target_pid)
 	const remoteTarget = o.x !== undefined && o.host.length > 0;
-	if (remoteTarget && o.c !== undefined) throw new Error('-c and -x both name the target process: give one of them');
+	if (o.x !== undefined && o.c !== undefined) throw new Error('-c and -x both name the target process: give one of them');
 	if (remoteTarget && o.host.length !== 1) throw new Error(`-x ${o.x} names a process of one host: give one --host, not ${o.host.length}`);
 	const targetPid = remoteTarget ? parseTargetPid(o.x!) : 0;
 	if (o.c !== undefined || o.o !== undefined || (o.x !== undefined && !remoteTarget)) {
@@ -250,10 +240,11 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 				outputStarted = true;
 				return stdoutGone || sink.record(host, session, rec);
 			},
-			note(host, text) {
+			note(host, text, cause) {
 				progress.stop();
-				if (host === localHost && format !== 'json') process.stderr.write(localNote(text));
-				else sink.note(host, text);
+				// this host through the embedded agent: a script that does not compile is the compiler's messages, as stap's
+				if (host === localHost && format !== 'json') process.stderr.write(cause instanceof ScriptCompileError ? `${cause.diagnostics}\n` : `tapfleet: ${text}\n`);
+				else sink.note(host, text, cause);
 			},
 		},
 		onStage: (host, stage) => progress.update(host, stage),

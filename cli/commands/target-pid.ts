@@ -1,9 +1,7 @@
 // -x PID: the text of a process id, as the kernel's pids go (1 to
 // PID_MAX_LIMIT); where the process must exist is the caller's to check
 // (this host before a local run; the agent's host at its load).
-
-/** The kernel's largest pid (PID_MAX_LIMIT on 64-bit). */
-export const PID_MAX_LIMIT = 4_194_304;
+import { PID_MAX_LIMIT } from '../../controller/util/pid.js';
 
 export function parseTargetPid(text: string): number {
 	const pid = Number(text);

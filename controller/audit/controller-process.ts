@@ -3,6 +3,7 @@
 // that opens the log on the same machine.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { processExists } from '../util/pid.js';
 
 export interface ControllerTag {
 	hostname: string;
@@ -34,11 +35,7 @@ export function controllerIsGone(tag: ControllerTag): boolean {
 	if (tag.hostname !== hostname()) return false;
 	const me = thisController();
 	if (tag.pid === me.pid) return tag.startTicks !== me.startTicks; // this process's own runs (or a reused pid's)
-	try {
-		process.kill(tag.pid, 0);
-	} catch (err) {
-		return (err as NodeJS.ErrnoException).code === 'ESRCH';
-	}
+	if (!processExists(tag.pid)) return true;
 	const ticks = startTicksOf(tag.pid);
 	return tag.startTicks !== null && ticks !== null && ticks !== tag.startTicks;
 }

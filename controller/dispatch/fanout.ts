@@ -100,11 +100,11 @@ export class Dispatch {
 		const host = client.host.label;
 		const outcome: HostOutcome = { host, droppedRecords: 0n, reconnects: 0 };
 		const stage = (s: HostStage) => this.opts.onStage?.(host, s);
-		const fail = (error: string) => {
+		const fail = (error: string, cause?: unknown) => {
 			outcome.error = error;
 			this.opts.audit?.hostFailed(host, error);
 			stage('failed');
-			this.opts.sink.note(host, error);
+			this.opts.sink.note(host, error, cause);
 			return outcome;
 		};
 		stage('connecting');
@@ -125,7 +125,7 @@ export class Dispatch {
 			// Hosts of one build-id share one compile: say why in full once, then refer to it.
 			if (this.reportedBuildIds.has(info.buildId)) return fail(`no module for build-id ${info.buildId} (see above)`);
 			this.reportedBuildIds.add(info.buildId);
-			return fail(`no module for build-id ${info.buildId}: ${(err as Error).message}`);
+			return fail(`no module for build-id ${info.buildId}: ${(err as Error).message}`, err);
 		}
 		if (mod.manifest.target.buildId !== info.buildId) return fail(buildIdMismatch(host, info, mod));
 		if (this.unloading !== 'no') return fail('not loaded: the run was interrupted');

@@ -19,8 +19,8 @@ export type OutputFormat = 'plain' | 'prefix' | 'json';
 export interface OutputSink {
 	/** Writes a record; returns false when the destination wants the caller to wait for drain. */
 	record(host: string, session: string, rec: OutputRecord): boolean;
-	/** A message from tapfleet itself about a host (refusals, reconnects). */
-	note(host: string, text: string): void;
+	/** A message from tapfleet itself about a host (refusals, reconnects); `cause`, the error behind it, if any. */
+	note(host: string, text: string, cause?: unknown): void;
 	onDrain(cb: () => void): void;
 	/** Every session has ended: writes what is still held back (a last line without its end). */
 	end?(): void;
