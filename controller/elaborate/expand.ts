@@ -49,11 +49,22 @@ function aliasSignature(a: ProbeAlias): string {
 }
 
 function nameMatches(pattern: ProbePoint, name: ProbePoint): boolean {
-	if (pattern.components.length !== name.components.length) return false;
-	return pattern.components.every((c, i) => {
-		const n = name.components[i]!;
+	return pattern.components.length === name.components.length && prefixMatches(pattern, name);
+}
+
+/** Do the alias name's components match the pattern's first ones? */
+function prefixMatches(pattern: ProbePoint, name: ProbePoint): boolean {
+	if (pattern.components.length < name.components.length) return false;
+	return name.components.every((n, i) => {
+		const c = pattern.components[i]!;
 		return c.arg === null && n.arg === null && globMatch(c.functor, n.functor);
 	});
+}
+
+/** An alias named by the first components of a longer point: the rest is its suffix. */
+interface SuffixHit {
+	readonly hit: AliasName;
+	readonly suffix: readonly ProbePointComponent[];
 }
 
 /** Is the alias name the event's own (syscall.openat for sys_enter_openat)? */
@@ -85,6 +96,24 @@ export class ProbeExpander {
 			? [...this.byHead].filter(([h]) => globMatch(head, h)).flatMap(([, list]) => list)
 			: this.byHead.get(head) ?? [];
 		return pool.filter((a) => nameMatches(pp, a.name));
+	}
+
+	/**
+	 * Alias suffixes, as stap has them since 2.0: `perf.sw.cpu_clock.sample(N)`
+	 * is the alias `perf.sw.cpu_clock` with `.sample(N)` appended to each of
+	 * its locations. Only where no alias or primitive has the whole name, and
+	 * the longest alias name wins.
+	 */
+	private aliasesWithSuffix(pp: ProbePoint): SuffixHit[] {
+		const head = pp.components[0]!.functor;
+		const pool = isGlob(head)
+			? [...this.byHead].filter(([h]) => globMatch(head, h)).flatMap(([, list]) => list)
+			: this.byHead.get(head) ?? [];
+		const hits = pool.filter((a) => a.name.components.length < pp.components.length && prefixMatches(pp, a.name));
+		const longest = Math.max(0, ...hits.map((a) => a.name.components.length));
+		return hits
+			.filter((a) => a.name.components.length === longest)
+			.map((hit) => ({ hit, suffix: pp.components.slice(longest) }));
 	}
 
 	/** Every concrete probe for one location; throws SemanticError when a required one has none. */
@@ -127,15 +156,40 @@ export class ProbeExpander {
 		if (aliasHits.length === 0) {
 			const prim = matchPrimitive(pp, this.profile);
 			if (prim) out.push(...prim.map((p) => ({ ...p, named: p.point, aliases: [], conditions: [] })));
-			else if (!optional) throw this.mismatch(pp);
+			else {
+				const suffixed = this.aliasesWithSuffix(pp);
+				if (suffixed.length === 0 && !optional) throw this.mismatch(pp);
+				for (const { hit, suffix } of suffixed) {
+					const named = pointString({ ...hit.name, components: [...hit.name.components, ...suffix] });
+					out.push(...this.expandSuffixed(hit, suffix, depth, optional).map((x) => ({ ...x, named })));
+				}
+			}
 		}
 		return out;
 	}
 
-	private expandAlias(alias: ProbeAlias, depth: number, optional: boolean): Expansion[] {
+	/** An alias with a suffix; a suffix its locations do not take is the user's error, located at the suffix. */
+	private expandSuffixed(hit: AliasName, suffix: readonly ProbePointComponent[], depth: number, optional: boolean): Expansion[] {
+		try {
+			return this.expandAlias(hit.alias, depth, optional, suffix);
+		} catch (e) {
+			if (!(e instanceof SemanticError)) throw e;
+			// Blame the suffix only if the alias resolves without it.
+			this.expandAlias(hit.alias, depth, optional);
+			const rest = pointString({ ...hit.name, components: [...suffix] });
+			const targets = hit.alias.locations.map(pointString).join(', ');
+			throw new SemanticError(
+				`probe point mismatch: the alias ${pointString(hit.name)} (= ${targets}) takes no suffix .${rest}`,
+				suffix[0]!.tok,
+			);
+		}
+	}
+
+	private expandAlias(alias: ProbeAlias, depth: number, optional: boolean, suffix: readonly ProbePointComponent[] = []): Expansion[] {
 		const step: AliasStep = { alias, signature: aliasSignature(alias) };
 		const out: Expansion[] = [];
-		for (const loc of alias.locations) {
+		for (const aliasLoc of alias.locations) {
+			const loc = suffix.length === 0 ? aliasLoc : { ...aliasLoc, components: [...aliasLoc.components, ...suffix] };
 			const found = this.expand(loc, depth + 1, optional);
 			out.push(...found.map((x) => ({ ...x, aliases: [step, ...x.aliases] })));
 			if (loc.sufficient && found.length > 0) break;

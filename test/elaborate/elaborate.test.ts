@@ -128,6 +128,22 @@ test('aliases: prologue before, epilogue (+=) after, nested, two-body form', asy
 	t.true(r.listing.includes('begin /* <- inner = begin <- outer = inner <- after += outer <- after */'));
 });
 
+test('alias suffixes: perf.sw.cpu_clock.sample(N), a user alias with .return; a suffix the alias\'s locations do not take is located at the suffix', async (t) => {
+	const p = await localProfile();
+	const perf = elaborate(p, 'probe perf.sw.cpu_clock.sample(1000000) { }');
+	t.is(perf.stderr, '');
+	t.deepEqual(perf.program!.probes.map((x) => [x.point, x.named]), [['perf.type(1).config(0).sample(1000000)', 'perf.sw.cpu_clock.sample(1000000)']]);
+	const ret = elaborate(p, 'probe myopen = syscall.openat { } probe myopen.return { println($return) }');
+	t.is(ret.stderr, '');
+	t.deepEqual(ret.program!.probes.map((x) => x.point), ['kernel.trace("syscalls:sys_exit_openat")']);
+	// an exact alias name is not read as a shorter one with a suffix
+	const exact = elaborate(p, 'probe syscall.openat.return { }');
+	t.deepEqual(exact.program!.probes.map((x) => x.named), ['syscall.openat.return']);
+	const bad = elaborate(p, 'probe perf.sw.cpu_clock.bogus(3) { }');
+	t.regex(bad.stderr, /probe point mismatch: the alias perf\.sw\.cpu_clock \(= perf\.type\(1\)\.config\(0\)\) takes no suffix \.bogus\(3\): identifier 'bogus' at <input>:1:25\n/);
+	t.is(bad.program, null);
+});
+
 test('optional ?, sufficient !, {a,b} alternatives and if conditions', async (t) => {
 	const p = await localProfile();
 	const opt = elaborate(p, 'probe kernel.trace("nosuch:event")?, begin { }');

@@ -54,3 +54,10 @@ test('probefunc(): the probed function at entry and return, in a function the ca
 	t.is(profile.stdout, 'named\n');
 });
 
+
+test('an alias with a suffix runs: perf.sw.cpu_clock.sample(N) samples the target busy in user space, and pp() names the expanded point', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', 'sh -c "while :; do :; done"', '-T', '20', '-e',
+		'probe perf.sw.cpu_clock.sample(1000000) { if (pid() == target()) { println(pp()); exit() } }']);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'perf.type(1).config(0).sample(1000000)\n');
+});
