@@ -162,6 +162,16 @@ const BUILTINS: Record<string, Builtin> = {
 		b.readsKernelMemory();
 		b.line(`if (tap_kernel_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`);
 	}),
+	// user_string_n(addr, n [, err_msg]), kernel_string_n(addr, n): at most n characters; a fault as user_string's
+	user_string_n: stringInto((b, s, [addr, n, err]) => {
+		kernelOnly(b, 'user_string_n');
+		b.line(`if (tap_gen_string_n(${s}, ${addr}, ${n}, 1))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`);
+	}),
+	kernel_string_n: stringInto((b, s, [addr, n]) => {
+		b.readsKernelMemory();
+		if (b.side === 'kernel' || b.mod.bothSides) b.line(`tap_gen_string_n(${s}, ${addr}, ${n}, 0);`);
+		else b.line(`tap_gen_read_kernel_string_n(${s}, ${addr}, ${n});`);
+	}),
 	strlen: (b, [s]) => `tap_str_len(${s})`,
 	isinstr: (b, [s, t]) => `((tap_long)(${strpos(b, s!, t!)} >= 0))`,
 	strpos: (b, [s, t]) => strpos(b, s!, t!),

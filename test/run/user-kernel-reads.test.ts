@@ -37,3 +37,22 @@ test('only a module whose user side reads kernel memory carries the reader', asy
 	t.is(kernelSide.status, 0, kernelSide.stderr);
 	t.false(kernelSide.stdout.includes('TAP_USER_KREAD'));
 });
+
+test('user_string_n() and kernel_string_n(): at most n characters, kernel and user side; a fault gives "" or the error message; the older spellings user_string2(), user_string_n2(), kernel_string2()', async (t) => {
+	// the end probe reads taprun's own task (alive then), found as the first script does
+	const r = await run(tapfleet, ['run', '-c', 'cat /etc/hostname', '-e', `global t, me, mine
+probe begin { me = stp_pid() }
+probe kernel.trace("sched:sched_switch") { if (!mine && me && $next->tgid == me) mine = $next }
+probe syscall.openat {
+	if (pid() == target() && !t) {
+		t = task_current()
+		printf("[%s] [%s] [%s] [%s]\\n", user_string_n($filename, 4), user_string_n($filename, 0), user_string_n($filename, -3), user_string_n($filename, 100000) == user_string($filename) ? "whole" : "cut")
+		printf("[%s] [%s] [%s] [%s]\\n", user_string_n(0, 4), user_string_n(0, 4, "unreadable"), user_string2(0, "u2"), user_string_n2($filename, 2, "x"))
+		printf("[%s] [%s] [%s]\\n", kernel_string_n(&@cast(t, "task_struct")->comm, 2), kernel_string_n(0, 3), kernel_string2(0, "k2"))
+	}
+}
+probe end { printf("[%s] [%s]\\n", kernel_string_n(&@cast(mine, "task_struct")->comm, 2), kernel_string_n(0, 3)) }`]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout.split('\n').filter((l) => l.startsWith('[')).join('\n'),
+		'[/etc] [] [] [whole]\n[] [unreadable] [u2] [/e]\n[ca] [] [k2]\n[ta] []');
+});

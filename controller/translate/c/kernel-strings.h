@@ -22,6 +22,35 @@ static __always_inline __u32 tap_gen_put(char *dst, __u32 pos, const char *src)
 
 /* user_string_quoted(): kernel-quote.h */
 
+/*
+ * user_string_n(addr, n), kernel_string_n(addr, n): at most n characters,
+ * in n + 1 bytes with the NUL, clamped as stap's uconversions.stp and
+ * conversions.stp clamp them (user: below MAXSTRINGLEN - 1 bytes, kernel:
+ * MAXSTRINGLEN). Non-zero on a fault, dst then "".
+ */
+static __always_inline __attribute__((unused)) int tap_gen_string_n(char *dst, tap_long addr,
+								 tap_long n, int user)
+{
+	tap_long size = n + 1;
+	long r;
+
+	if (size < 1)
+		size = 1;
+	if (size > (user ? MAXSTRINGLEN - 1 : MAXSTRINGLEN))
+		size = user ? MAXSTRINGLEN - 1 : MAXSTRINGLEN;
+	/* keep the compiler from dropping the bound the verifier needs */
+	asm volatile("" : "+r"(size));
+	if (size < 1 || size > MAXSTRINGLEN)
+		return 1;
+	if (user)
+		r = bpf_probe_read_user_str(dst, size, (const void *)(unsigned long)addr);
+	else
+		r = bpf_probe_read_kernel_str(dst, size, (const void *)(unsigned long)addr);
+	if (r < 0)
+		dst[0] = '\0';
+	return r < 0;
+}
+
 /* _sys_open_flag_str(flags): O_RDONLY|O_CREAT|... as stap's aux_syscalls.stp (x86_64 values) */
 static __always_inline __attribute__((unused)) void tap_gen_open_flags(char *dst, tap_long f)
 {

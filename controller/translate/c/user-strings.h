@@ -169,3 +169,22 @@ static __attribute__((unused)) void tap_gen_case(char *dst, const char *s, int u
 	}
 	dst[i] = '\0';
 }
+
+/*
+ * kernel_string_n(addr, n) in a user-side probe: kernel_string() through
+ * the module's reader, then cut to n characters (kernel-strings.h has the
+ * kernel side's).
+ */
+static __attribute__((unused)) void tap_gen_read_kernel_string_n(char *dst, tap_long addr, tap_long n)
+{
+	tap_long size = n + 1;
+
+	if (size < 1)
+		size = 1;
+	if (size > MAXSTRINGLEN)
+		size = MAXSTRINGLEN;
+	if (tap_kernel_string(dst, (const void *)(unsigned long)addr))
+		dst[0] = '\0';
+	else
+		dst[size - 1] = '\0';
+}
