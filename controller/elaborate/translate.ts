@@ -671,7 +671,7 @@ const STRING_READERS: Readonly<Record<string, boolean>> = { kernel_string: false
 
 /**
  * stap reads a char array member (`$next->comm`, `@cast(t, "task_struct")->comm`)
- * as its address, which scripts then give to kernel_string() or
+ * or a tracepoint's char array field (`$next_comm`) as its address, which scripts then give to kernel_string() or
  * user_string(); tapfleet reads it as the string already, so such a call
  * (with or without its error-message argument) is the member itself.
  */
@@ -682,6 +682,8 @@ function charArrayRead(fn: string, args: readonly P.Expr[]): P.Expr | null {
 	if (a.kind === 'member') return a.string && !user ? a : null;
 	if (a.kind !== 'var' || a.variable.kind !== 'target') return null;
 	const s = a.variable.source;
+	// a tracepoint's char array field ($next_comm), or its __data_loc string, is in the kernel's record
+	if (s.kind === 'tracepoint_field') return s.charArray && !user ? a : null;
 	const chain = (s.kind === 'tp_arg' || s.kind === 'call_arg') && s.string && s.steps.length > 0;
 	return chain && (s.user ?? false) === user ? a : null;
 }

@@ -31,6 +31,19 @@ test('a member chain through a NULL pointer is "kernel read fault at 0x..." with
 	t.regex(r.stderr, /^ERROR: kernel read fault at 0x[0-9a-f]+ \[man error::fault\] near identifier '\$prev' at <input>:1:\d+$/m);
 });
 
+test('kernel_string($next_comm) of a tracepoint\'s char array field, and of a __data_loc string ($filename of sched_process_exec): the field itself; user_string() of one is a type error', async (t) => {
+	const script = 'global n probe kernel.trace("sched:sched_switch") { if (!n && $next_pid == target()) { n = 1;'
+		+ ' printf("%s|%s|%s\\n", kernel_string($next_comm), kernel_string($next_comm, "unreadable"), $next_comm) } }'
+		+ ' probe kernel.trace("sched:sched_process_exec") { if (pid() == target()) printf("exec %s\\n", kernel_string($filename)) }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/sleep 0.3', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.regex(r.stdout, /^(sh|sleep)\|\1\|\1\n/m);
+	t.regex(r.stdout, /^exec \/bin\/sleep\n/m);
+	const u = await run(tapfleet, ['compile', '-p2', '-e', 'probe kernel.trace("sched:sched_switch") { println(user_string($next_comm)) }']);
+	t.is(u.status, 1);
+	t.regex(u.stderr, /^semantic error: type mismatch: expected long but found string: identifier '\$next_comm' at <input>:1:64$/m);
+});
+
 test('kernel_string($next->comm), as stap scripts write it (a char array is its address to stap): the member itself; the error-message form too; an @cast member alike', async (t) => {
 	const script = 'global n probe kernel.trace("sched:sched_switch") { if (!n && $next->pid == target()) { n = 1;'
 		+ ' printf("%s|%s|%s|%s\\n", kernel_string($next->comm), kernel_string($next->comm, "unreadable"), $next->comm, kernel_string(@cast($next, "task_struct", "kernel")->comm)) } }';
