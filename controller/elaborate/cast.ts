@@ -44,9 +44,7 @@ export function resolveCast(btf: BtfTypes, e: CastOp): CastChain {
 		components = components.slice(1);
 	}
 	followMembers(btf, chain, components, '@cast');
-	if (e.addressof) {
-		if (e.components.length === 0) throw new SemanticError('@cast: & needs a member', e.tok);
-		return { steps: chain.steps, leaf: null };
-	}
+	// &@cast(p, "T") is p itself (container_of.stpm's form); with members, the member's address
+	if (e.addressof) return { steps: chain.steps, leaf: null };
 	return { steps: chain.steps, leaf: leafOf(btf, chain, e.tok) };
 }

@@ -47,3 +47,13 @@ test('an address with no memory read on the way (&@cast(0, "T")[1]: sizeof.stpm\
 	t.is(r.stdout, '1 1 16\n');
 });
 
+
+test('&@cast(p, "T") with no member is p itself, as container_of.stpm\'s @container_of uses it; its members from there, kernel side and user side', async (t) => {
+	const script = 'global done probe kernel.trace("sched:sched_switch") { if (!done && $next->pid == target()) { done = 1;'
+		+ ' p = &@module_container_of(&@cast($next, "task_struct")->tasks, "kernel", "task_struct", tasks);'
+		+ ' printf("%d %d %d\\n", p == $next, @cast(p, "task_struct")->pid == target(), &@cast(1234, "task_struct") == 1234) } }'
+		+ ' probe end { println(&@cast(4096, "struct list_head")) }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/sleep 0.3', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 1 1\n4096\n');
+});
