@@ -25,6 +25,8 @@ interface Shared {
 	/** bpf_loop callbacks, rendered once the locals struct is known. */
 	readonly callbacks: (() => string)[];
 	probePoint: string;
+	/** pn(): the point the script's probe matched, wildcards filled in ("syscall.read"). */
+	probeName: string;
 	/**
 	 * The handler serves every probe point whose handler text is the same
 	 * (translate.ts: the expansions of one uprobe wildcard): the point is the
@@ -77,7 +79,7 @@ export class Body {
 		parent?: Body,
 	) {
 		this.shared = parent?.shared ?? {
-			localsName: name, fields: [], vars: new Map(), counter: 0, usesLocalsStruct: false, callbacks: [], probePoint: '', eventKind: '',
+			localsName: name, fields: [], vars: new Map(), counter: 0, usesLocalsStruct: false, callbacks: [], probePoint: '', probeName: '', eventKind: '',
 			liveStrTemps: [], freeStrTemps: [],
 		};
 	}
@@ -141,6 +143,14 @@ export class Body {
 
 	set probePoint(v: string) {
 		this.shared.probePoint = v;
+	}
+
+	get probeName(): string {
+		return this.shared.probeName;
+	}
+
+	set probeName(v: string) {
+		this.shared.probeName = v;
 	}
 
 	private get counter(): number {

@@ -198,6 +198,8 @@ const BUILTINS: Record<string, Builtin> = {
 	// pp(), ppfunc(): the probe point, and the function it names (in a function: the calling probe's)
 	pp: (b) => probePointValue(b, 'point'),
 	ppfunc: (b) => probePointValue(b, 'function'),
+	// pn(): the script's probe point as it matched, wildcards filled in (stap's probe_name)
+	pn: (b) => probePointValue(b, 'name'),
 	probefunc: (b, _args, e) => probeFunctionValue(b, () => BUILTINS.addr!(b, [], e)),
 	print_backtrace: backtraceOf('print_backtrace', 'tap_print_backtrace'),
 	// the user stack of the probed event; symbolized by the user side through the process's mappings
@@ -215,9 +217,10 @@ const BUILTINS: Record<string, Builtin> = {
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'backtrace() outside a kernel-side probe handler body');
 		b.line(`tap_backtrace(${s}, ctx);`);
 	}),
-	print_stack: (b, [stk], e) => {
+	// print_stack(stk): on the bpf kernel side the string travels to the user side, which names the addresses
+	print_stack: (b, [stk]) => {
 		if (b.mod.bothSides) b.line(`tap_print_stack(c, ${stk});`);
-		else if (b.side === 'kernel') b.unsupported(e.tok, 'print_stack() (print_backtrace() prints the stack where it is taken)');
+		else if (b.side === 'kernel') b.line(`tap_print_stack_k(c, ${stk});`);
 		else b.line(`tap_print_stack(${stk});`);
 		return '0';
 	},

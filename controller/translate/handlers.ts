@@ -229,6 +229,7 @@ export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, table
 	const b = new Body(mod, side, name, false);
 	const shared = servesManyPoints(p, side);
 	b.probePoint = p.point;
+	b.probeName = p.named;
 	b.shared.pointFromContext = shared;
 	b.shared.eventKind = p.event.kind;
 	argumentRegisters(b, p);

@@ -1,4 +1,4 @@
-// pp() and ppfunc(). In a probe's handler the probe point is known when the
+// pp(), ppfunc() and pn(). In a probe's handler the probe point is known when the
 // module is generated: a string literal. A script function may be called
 // from several probes, and a bpf uprobe handler may serve several points
 // (translate.ts): there they are looked up by the probe's index in the
@@ -19,13 +19,26 @@ export function functionOfPoint(point: string): string {
 	return end < 0 ? rest : rest.slice(0, end);
 }
 
-/** The value of pp() (`what` 'point') or ppfunc() ('function') where `b` is. */
-export function probePointValue(b: Body, what: 'point' | 'function'): string {
-	const text = (p: string) => (what === 'point' ? p : functionOfPoint(p));
-	if (!b.isFunction && !b.shared.pointFromContext) return b.mod.stringLiteral(text(b.probePoint));
+/** A probe's pp() and pn(), by its index in the probe table. */
+export interface PointNames {
+	readonly point: string;
+	readonly name: string;
+}
+
+/** What tap_probe_point() returns: pp(), ppfunc() or pn(), in the tables' column order. */
+const WHAT = ['point', 'function', 'name'] as const;
+type What = (typeof WHAT)[number];
+
+function textOf(p: PointNames, what: What): string {
+	return what === 'point' ? p.point : what === 'function' ? functionOfPoint(p.point) : p.name;
+}
+
+/** The value of pp() (`what` 'point'), ppfunc() ('function') or pn() ('name') where `b` is. */
+export function probePointValue(b: Body, what: What): string {
+	if (!b.isFunction && !b.shared.pointFromContext) return b.mod.stringLiteral(textOf({ point: b.probePoint, name: b.probeName }, what));
 	b.mod.probePointLookups.add(b.mod.bothSides ? 'user' : b.side);
 	const s = b.strTemp();
-	b.line(`tap_probe_point(c, ${s}, ${what === 'function' ? 1 : 0});`);
+	b.line(`tap_probe_point(c, ${s}, ${WHAT.indexOf(what)});`);
 	return s;
 }
 
@@ -54,14 +67,14 @@ export function probeFunctionValue(b: Body, addr: () => string): string {
  * or nothing when no function there asked; its string literals join the
  * module's table (so call it before the table is written).
  */
-export function probePointHelper(mod: ModuleContext, side: Side, points: ReadonlyMap<number, string>): string[] {
+export function probePointHelper(mod: ModuleContext, side: Side, points: ReadonlyMap<number, PointNames>): string[] {
 	if (!mod.probePointLookups.has(side)) return [];
 	if (side === 'kernel') return kernelPointTable(points);
-	const cases = [...points].map(([index, point]) =>
-		`\tcase ${index}: tap_str_copy(dst, func ? ${mod.stringLiteral(functionOfPoint(point))} : ${mod.stringLiteral(point)}); break;`);
+	const cases = [...points].map(([index, p]) =>
+		`\tcase ${index}: tap_str_copy(dst, what == 2 ? ${mod.stringLiteral(p.name)} : what ? ${mod.stringLiteral(functionOfPoint(p.point))} : ${mod.stringLiteral(p.point)}); break;`);
 	return [
-		'/* pp() (func 0) and ppfunc() (func 1) in a script function: those of the probe that called it */',
-		'static void tap_probe_point(struct tap_context *c, char *dst, int func)',
+		'/* pp() (what 0), ppfunc() (1) and pn() (2) in a script function: those of the probe that called it */',
+		'static void tap_probe_point(struct tap_context *c, char *dst, int what)',
 		'{',
 		'\tswitch (c->probe) {',
 		...cases,
@@ -80,7 +93,7 @@ export function probePointHelper(mod: ModuleContext, side: Side, points: Readonl
  * C literal as long as its text (cString escapes other bytes one for
  * one), so the offsets are counted here; a point with one reads as "".
  */
-function kernelPointTable(points: ReadonlyMap<number, string>): string[] {
+function kernelPointTable(points: ReadonlyMap<number, PointNames>): string[] {
 	const plain = (s: string) => !s.includes('\\');
 	const texts: string[] = [''];
 	let next = 1;
@@ -91,28 +104,28 @@ function kernelPointTable(points: ReadonlyMap<number, string>): string[] {
 		return here;
 	};
 	const rows: string[] = [];
-	for (const [index, point] of points) {
-		if (plain(point)) rows.push(`\t[${index}] = { ${at(point)}, ${at(functionOfPoint(point))} },`);
+	for (const [index, p] of points) {
+		if (WHAT.every((what) => plain(textOf(p, what)))) rows.push(`\t[${index}] = { ${WHAT.map((what) => at(textOf(p, what))).join(', ')} },`);
 	}
 	let size = 1;
 	for (const index of points.keys()) size = Math.max(size, index + 1);
 	return [
-		'/* pp() (func 0) and ppfunc() (func 1) of the running kernel-side probe, by its index in the probe table */',
+		'/* pp() (what 0), ppfunc() (1) and pn() (2) of the running kernel-side probe, by its index in the probe table */',
 		'static const char __attribute__((unused, section(".rodata"))) tap_point_text[] =',
 		...texts.map((t) => `\t${cString(t)} "\\0"`),
 		'\t;',
-		`static const __u32 __attribute__((unused, section(".rodata"))) tap_point_at[${size}][2] = {`,
+		`static const __u32 __attribute__((unused, section(".rodata"))) tap_point_at[${size}][${WHAT.length}] = {`,
 		...rows,
 		'};',
 		'',
-		'static __always_inline void tap_probe_point(struct tap_context *c, char *dst, int func)',
+		'static __always_inline void tap_probe_point(struct tap_context *c, char *dst, int what)',
 		'{',
 		'\t__u32 i = c->probe, at;',
 		'',
 		'\tdst[0] = \'\\0\';',
-		`\tif (i >= ${size})`,
+		`\tif (i >= ${size} || what < 0 || what > ${WHAT.length - 1})`,
 		'\t\treturn;',
-		'\tat = tap_point_at[i][func != 0];',
+		'\tat = tap_point_at[i][what];',
 		'\tif (at < sizeof(tap_point_text))',
 		'\t\tbpf_probe_read_kernel_str(dst, MAXSTRINGLEN, tap_point_text + at);',
 		'}',

@@ -491,6 +491,23 @@ static __always_inline void tap_print_backtrace(struct tap_context *c, void *ctx
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
+/* print_stack(stk): the backtrace() string travels; the user side names
+ * each address as print_backtrace() does. */
+static __always_inline void tap_print_stack_k(struct tap_context *c, const char *stk)
+{
+	struct tap_rec_hdr *h;
+
+	h = bpf_ringbuf_reserve(&tap_events, sizeof(*h) + MAXSTRINGLEN, 0);
+	if (!h) {
+		tap_count(TAP_CNT_LOST);
+		return;
+	}
+	h->kind = TAP_REC_STACK;
+	h->id = c->probe;
+	bpf_probe_read_kernel_str(h + 1, MAXSTRINGLEN, stk);
+	bpf_ringbuf_submit(h, BPF_RB_NO_WAKEUP);
+}
+
 /* print_ubacktrace() (flags 0) and print_ubacktrace_brief() (TAP_USTACK_BRIEF):
  * the user stack, by address and by file and offset, resolved by the user
  * side through the files' symbols. */

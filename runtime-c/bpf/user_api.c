@@ -212,25 +212,9 @@ API void tap_sprint_ustack(char *dst, const char *stk)
 	tap_buf_end_string(&b);
 }
 
-/* Each address of a backtrace() string, a frame as print_backtrace() prints it. */
-static void print_stack_string(struct tap_buf *o, const char *stk)
-{
-	const char *p = stk;
-	char *end;
-
-	for (;;) {
-		unsigned long long addr = strtoull(p, &end, 16);
-
-		if (end == p)
-			break;
-		tap_print_kernel_frame(o, addr);
-		p = end + strspn(end, " ");
-	}
-}
-
 API void tap_print_stack(const char *stk)
 {
-	print_stack_string(&tap_rt.out, stk);
+	tap_print_stack_string(&tap_rt.out, stk);
 }
 
 /* As stap's sprint_syms(): whole lines only, as many as MAXSTRINGLEN holds. */

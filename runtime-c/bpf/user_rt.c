@@ -271,6 +271,21 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 		}
 		print_backtrace(data, size);
 		break;
+	case TAP_REC_STACK: {
+		char stk[TAP_MAXSTRINGLEN_MAX];
+		size_t n = size - sizeof(*h);
+
+		if (size <= sizeof(*h)) {
+			tap_rt.bad_records++;
+			break;
+		}
+		/* the module's MAXSTRINGLEN: what the record holds */
+		n = n < sizeof(stk) ? n : sizeof(stk);
+		memcpy(stk, h + 1, n);
+		stk[n - 1] = '\0';
+		tap_print_stack_string(&tap_rt.out, stk);
+		break;
+	}
 	case TAP_REC_UMAPS:
 		tap_usyms_keep_maps(h->id);
 		break;

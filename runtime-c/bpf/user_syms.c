@@ -122,6 +122,21 @@ void tap_print_kernel_frame(struct tap_buf *o, __u64 addr)
 	}
 }
 
+void tap_print_stack_string(struct tap_buf *o, const char *stk)
+{
+	const char *p = stk;
+	char *end;
+
+	for (;;) {
+		unsigned long long addr = strtoull(p, &end, 16);
+
+		if (end == p)
+			break;
+		tap_print_kernel_frame(o, addr);
+		p = end + strspn(end, " ");
+	}
+}
+
 int tap_kernel_symdata(char *dst, size_t max, __u64 addr)
 {
 	const struct ksym *s;

@@ -13,6 +13,9 @@
  */
 void tap_print_kernel_frame(struct tap_buf *o, __u64 addr);
 
+/* print_stack(stk): each hex address of a backtrace() string as a frame. */
+void tap_print_stack_string(struct tap_buf *o, const char *stk);
+
 /*
  * symdata(addr) into dst: "name+0x12/0x80 [kernel]" ([module] for a
  * module's); "0x..." and nonzero where no symbol holds addr.

@@ -103,6 +103,7 @@ enum tap_rec_kind {
 	TAP_REC_UBACKTRACE = 6,	/* print_ubacktrace(): struct tap_rec_ubacktrace */
 	TAP_REC_UMAPS = 7,	/* ubacktrace() in a process: id = its pid, whose mappings to keep */
 	TAP_REC_WARN = 8,	/* warn("msg"): struct tap_rec_error, code 0 */
+	TAP_REC_STACK = 9,	/* print_stack(stk) in a kernel-side probe: the string follows */
 };
 
 struct tap_rec_hdr {

@@ -61,3 +61,17 @@ test('an alias with a suffix runs: perf.sw.cpu_clock.sample(N) samples the targe
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, 'perf.type(1).config(0).sample(1000000)\n');
 });
+
+test('pn(): the script\'s probe point as it matched, wildcards filled in (stap\'s probe_name), in a probe and in a function it calls, kernel and user side', async (t) => {
+	const script = 'function f() { return pn() }'
+		+ ' probe syscall.openat*, kernel.trace("sched:sched_process_e*") { if (pid() == target()) printf("%s|%s|%s\\n", pn(), f(), pp()) }'
+		+ ' probe begin { printf("%s|%s\\n", pn(), f()) } probe end { printf("%s|%s\\n", pn(), f()) }';
+	const r = await run(tapfleet, ['run', '-c', 'cat /etc/hostname', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const lines = r.stdout.split('\n').filter((l) => l.includes('|'));
+	t.is(lines[0], 'begin|begin');
+	t.true(lines.includes('kernel.trace("sched:sched_process_exec")|kernel.trace("sched:sched_process_exec")|kernel.trace("sched:sched_process_exec")'), r.stdout);
+	t.true(lines.includes('syscall.openat|syscall.openat|kernel.trace("syscalls:sys_enter_openat")'), r.stdout);
+	t.true(lines.includes('kernel.trace("sched:sched_process_exit")|kernel.trace("sched:sched_process_exit")|kernel.trace("sched:sched_process_exit")'), r.stdout);
+	t.is(lines[lines.length - 1], 'end|end');
+});

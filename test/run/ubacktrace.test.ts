@@ -72,3 +72,14 @@ test('print_ustack() in a kernel-side probe is refused: print_ubacktrace() print
 	t.is(r.status, 1);
 	t.regex(r.stderr, /print_ustack\(\) \(print_ubacktrace\(\) prints the stack where it is taken\) is not supported in kernel-side probes/);
 });
+
+test('print_stack(backtrace()) and print_syms() in a kernel-side probe print the frames as print_backtrace() does, in order with the probe\'s other output', async (t) => {
+	const script = 'global done probe kernel.trace("sched:sched_switch") { if (!done && $next_pid == target()) { done = 1;'
+		+ ' println("before"); stk = backtrace(); print_stack(stk); println("middle"); print_syms(stk); println("after") } }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/sleep 0.3', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const frames = '((?: 0x[0-9a-f]{16} : [\\w.]+\\+0x[0-9a-f]+/0x[0-9a-f]+ \\[kernel\\]\\n)+)';
+	const m = new RegExp(`^before\\n${frames}middle\\n${frames}after\\n$`).exec(r.stdout);
+	t.truthy(m, r.stdout);
+	t.is(m?.[2], m?.[1]);
+});

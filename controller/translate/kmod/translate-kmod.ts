@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConcreteProbe, FunctionDef, Program } from '../../elaborate/program.js';
 import { Body } from '../body.js';
 import { argumentRegisters } from '../calls.js';
-import { probePointHelper } from '../probe-points.js';
+import { type PointNames, probePointHelper } from '../probe-points.js';
 import { cLong } from '../c-text.js';
 import { globalDeclarations } from '../declarations.js';
 import { formatAndLocationTables, manifestLists, moduleDescriptor } from '../module-tables.js';
@@ -31,13 +31,26 @@ const KERNEL_HELPERS = helper('kernel-strings.h') + helper('kernel-quote.h');
 /*
  * The BPF helpers kernel-strings.h calls, over what the kernel exports to
  * modules, with the same results: the length copied including the NUL (the
- * buffer's size when truncated), negative on a fault.
+ * buffer's size when truncated), negative on a fault. A kernel string may
+ * be at any address a script gives (kernel_string_n()), so it is copied
+ * without faulting, a byte at a time (6.1 does not export
+ * strncpy_from_kernel_nofault()).
  */
 const BPF_HELPER_SHIMS = `static inline long tap_kmod_read_str(char *dst, __u32 size, const char *src)
 {
-	ssize_t n = strscpy(dst, src, size);
+	__u32 i;
 
-	return n < 0 ? (long)size : n + 1;
+	for (i = 0; i < size; i++) {
+		if (copy_from_kernel_nofault(&dst[i], src + i, 1)) {
+			dst[0] = '\\0';
+			return -EFAULT;
+		}
+		if (!dst[i])
+			return i + 1;
+	}
+	if (size)
+		dst[size - 1] = '\\0';
+	return size;
 }
 
 static inline long tap_kmod_read_user_str(char *dst, __u32 size, const void *uaddr)
@@ -133,6 +146,7 @@ function genKmodProbe(mod: ModuleContext, p: ConcreteProbe, index: number): stri
 	const name = `probe_${index}`;
 	const b = new Body(mod, 'user', name, false);
 	b.probePoint = p.point;
+	b.probeName = p.named;
 	b.shared.eventKind = p.event.kind;
 	argumentRegisters(b, p);
 	kmodProbeFilter(b, p);
@@ -197,12 +211,12 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 	}
 	const fns = reachableFunctions(probes.flatMap((p) => [p.body, p.condition])).filter((f): f is FunctionDef => f.body.kind === 'script');
 	code.push(...fns.map(functionPrototype), ...fns.map((f) => heapFrame(genFunction(mod, f, 'user').code)));
-	const points = new Map<number, string>();
+	const points = new Map<number, PointNames>();
 	for (const p of probes) {
 		const index = table.length;
 		code.push(genKmodProbe(mod, p, index));
 		table.push({ point: p.point, kind: p.event.kind, desc: kmodDescriptor(p, index) });
-		points.set(index, p.point);
+		points.set(index, { point: p.point, name: p.named });
 	}
 	code.unshift(...probePointHelper(mod, 'user', points)); // before the functions that call it
 	if (!table.length) throw new TranslateError(null, 'the script has no probes to run');
