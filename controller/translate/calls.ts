@@ -76,6 +76,13 @@ const BUILTINS: Record<string, Builtin> = {
 		b.line(`tap_task_execname(${s}, ${t});`);
 	}),
 	ppid: longOf('tap_ppid'),
+	pgrp: longOf('tap_pgrp'),
+	sid: longOf('tap_sid'),
+	// jiffies(): bpf_jiffies64() on the bpf kernel side; its user side reads jiffies_64 through the module's reader
+	jiffies: (b) => {
+		b.readsKernelMemory();
+		return '((tap_long)tap_jiffies())';
+	},
 	pexecname: stringInto((b, s) => b.line(`tap_pexecname(${s});`)),
 	euid: longOf('tap_euid'),
 	egid: longOf('tap_egid'),

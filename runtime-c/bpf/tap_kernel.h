@@ -1392,6 +1392,28 @@ static __always_inline void tap_pexecname(char *dst)
 		dst[0] = '\0';
 }
 
+/* pgrp(), sid(): the task's signal_struct's PGID and SID pids, their numbers in the initial namespace */
+static __always_inline tap_long tap_pgrp(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct pid *p = BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]);
+
+	return p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+}
+
+static __always_inline tap_long tap_sid(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct pid *p = BPF_CORE_READ(t, signal, pids[PIDTYPE_SID]);
+
+	return p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+}
+
+static __always_inline tap_long tap_jiffies(void)
+{
+	return bpf_jiffies64();
+}
+
 static __always_inline tap_long tap_euid(void)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
@@ -1594,6 +1616,12 @@ int tap_kread_run(void *ctx)
 
 	if (!v)
 		return 0;
+	if (v->r.n == 0) {
+		/* jiffies() of a user-side probe (kallsyms may not list jiffies_64) */
+		v->r.value = bpf_jiffies64();
+		v->r.status = 0;
+		return 0;
+	}
 	size = v->r.size;
 	if (size < 0 || size > 8)
 		size = 8;

@@ -156,6 +156,16 @@ API tap_long tap_ppid(void)
 	return getppid();
 }
 
+API tap_long tap_pgrp(void)
+{
+	return getpgrp();
+}
+
+API tap_long tap_sid(void)
+{
+	return getsid(0);
+}
+
 /* the parent's comm, from /proc ("" if it cannot be read) */
 API void tap_pexecname(char *dst)
 {

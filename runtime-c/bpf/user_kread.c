@@ -47,6 +47,22 @@ API int tap_member_read(__u64 addr, const __s64 *steps, int n, void *dst, int si
 	return 0;
 }
 
+/* jiffies() of a user-side probe: the reader program's bpf_jiffies64() */
+API tap_long tap_jiffies(void)
+{
+	struct tap_kread_req *r = tap_rt.kread;
+	__u64 args[1] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+
+	if (!r)
+		return 0;	/* a module built without the reader: pass 3 never asks then */
+	r->n = 0;
+	r->status = 1;
+	if (bpf_prog_test_run_opts(tap_rt.kread_prog_fd, &opts) || r->status)
+		return 0;
+	return r->value;
+}
+
 API int tap_kernel_string(char *dst, const void *kaddr)
 {
 	const __s64 here[1] = { 0 };

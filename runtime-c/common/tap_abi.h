@@ -207,7 +207,7 @@ struct tap_stat_desc {
 struct tap_kread_req {
 	__u64 addr;
 	__s64 steps[TAP_KREAD_STEPS];
-	__s32 n, size, is_signed, status;	/* status: nonzero on a fault */
+	__s32 n, size, is_signed, status;	/* status: nonzero on a fault; n 0: jiffies() into value */
 	__s64 fault;				/* the address that faulted */
 	__s64 value;
 };

@@ -70,6 +70,11 @@ tap_long tap_ppid(void);
 void tap_pexecname(char *dst);
 tap_long tap_euid(void);
 tap_long tap_egid(void);
+/* pgrp(), sid(): the process group and session, in the initial pid namespace (as stap's) */
+tap_long tap_pgrp(void);
+tap_long tap_sid(void);
+/* jiffies(): the kernel's jiffies_64 */
+tap_long tap_jiffies(void);
 tap_long tap_ktime_get_ns(void);
 /* randint(n), 0 < n <= 2**20 (the generator checks) */
 tap_long tap_randint(tap_long n);

@@ -28,7 +28,7 @@ struct tap_session_rt tap_rt;
 /* who loaded the module: what session probes see as their process */
 static struct {
 	char comm[TASK_COMM_LEN], pcomm[TASK_COMM_LEN];
-	pid_t tgid, pid, ppid;
+	pid_t tgid, pid, ppid, pgrp, sid;
 	tap_long uid, gid, euid, egid;
 } owner;
 
@@ -437,6 +437,22 @@ tap_long tap_cpu(void)
 	return raw_smp_processor_id();
 }
 
+/* pgrp(), sid(): in the initial pid namespace, as stap's */
+tap_long tap_pgrp(void)
+{
+	return in_session_probe() ? owner.pgrp : task_pgrp_nr_ns(current, &init_pid_ns);
+}
+
+tap_long tap_sid(void)
+{
+	return in_session_probe() ? owner.sid : task_session_nr_ns(current, &init_pid_ns);
+}
+
+tap_long tap_jiffies(void)
+{
+	return get_jiffies_64();
+}
+
 tap_long tap_ppid(void)
 {
 	tap_long ppid;
@@ -761,6 +777,8 @@ static int __init tap_init(void)
 	get_task_comm(owner.comm, current);
 	owner.tgid = current->tgid;
 	owner.pid = current->pid;
+	owner.pgrp = task_pgrp_nr_ns(current, &init_pid_ns);
+	owner.sid = task_session_nr_ns(current, &init_pid_ns);
 	owner.uid = from_kuid_munged(current_user_ns(), current_uid());
 	owner.gid = from_kgid_munged(current_user_ns(), current_gid());
 	owner.euid = from_kuid_munged(current_user_ns(), current_euid());

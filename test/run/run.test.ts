@@ -186,6 +186,25 @@ test('ppid(), pexecname(), euid(), egid(), ktime_get_ns(), randint() on both sid
 	t.is(wide.stdout, '');
 });
 
+test('pgrp() and sid(): the traced process\'s as ps(1) sees them, kernel side; taprun\'s on the user side, as its own system calls see them; jiffies() on both sides, advancing by HZ() a second; HZ() is the profile\'s CONFIG_HZ', async (t) => {
+	const config = execFileSync('sh', ['-c', 'zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname -r)'], { encoding: 'utf8' });
+	const hz = /^CONFIG_HZ=(\d+)$/m.exec(config)?.[1];
+	t.truthy(hz, 'CONFIG_HZ of this kernel');
+	const script = 'global j0, me, up, us, seen'
+		+ ' probe begin { j0 = jiffies(); me = stp_pid(); up = pgrp(); us = sid(); printf("user: %d %d\\n", up > 0 && us > 0, j0 > 0) }'
+		+ ' probe kernel.trace("raw_syscalls:sys_enter") { if (me && pid() == me && !seen) { seen = 1; printf("taprun: %d\\n", pgrp() == up && sid() == us) } }'
+		+ ' probe syscall.nanosleep, syscall.clock_nanosleep { if (pid() == target()) printf("kernel: %d %d %d\\n", pgrp(), sid(), jiffies() >= j0) }'
+		+ ' probe end { printf("HZ %d, %d\\n", HZ(), jiffies() - j0 >= HZ() / 4) }';
+	const r = await run(tapfleet, ['run', '-c', 'ps -o pgid=,sid= -p $$; exec sleep 0.5', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const lines = r.stdout.split('\n');
+	const [pgid, sid] = lines.find((l) => /^\s*\d+\s+\d+$/.test(l))!.trim().split(/\s+/);
+	t.true(lines.includes('user: 1 1'), r.stdout);
+	t.true(lines.includes('taprun: 1'), r.stdout);
+	t.true(lines.includes(`kernel: ${pgid} ${sid} 1`), r.stdout);
+	t.true(lines.includes(`HZ ${hz}, 1`), r.stdout);
+});
+
 test('tz_gmtoff(), tz_name() and tz_ctime(): taprun\'s time zone (TZ) when it started, on both sides, as staprun passes it', async (t) => {
 	const script = 'probe begin { printf("user: %d %s %s\\n", tz_gmtoff(), tz_name(), tz_ctime(0)) }'
 		+ ' probe syscall.execve { if (pid() == target()) printf("kernel: %d %s %s\\n", tz_gmtoff(), tz_name(), tz_ctime(86400)) }';
