@@ -251,7 +251,11 @@ const BUILTINS: Record<string, Builtin> = {
 	}),
 	user_string_quoted: stringInto((b, d, [addr]) => {
 		kernelOnly(b, 'user_string_quoted');
-		b.line(`tap_gen_user_string_quoted(${d}, ${addr});`);
+		b.line(`tap_gen_string_quoted(${d}, ${addr}, 1);`);
+	}),
+	kernel_string_quoted: stringInto((b, d, [addr]) => {
+		kernelOnly(b, 'kernel_string_quoted');
+		b.line(`tap_gen_string_quoted(${d}, ${addr}, 0);`);
 	}),
 	user_buffer_quoted: stringInto((b, d, [addr, inlen, outlen]) => {
 		kernelOnly(b, 'user_buffer_quoted');

@@ -52,3 +52,14 @@ test('kernel_string($next->comm), as stap scripts write it (a char array is its 
 	// the target's comm at its first switch-in: the shell that runs the command, or sleep after its exec
 	t.regex(r.stdout, /^(sh|sleep)\|\1\|\1\|\1\n$/);
 });
+
+test('kernel_string_quoted(): a kernel string quoted as string_quoted() quotes; "0x..." where it cannot be read, NULL included; the user side refuses it', async (t) => {
+	const script = 'global n probe kernel.trace("sched:sched_switch") { if (!n && $next->pid == target()) { n = 1;'
+		+ ' printf("%s %s %s %s\\n", kernel_string_quoted(&@cast($next, "task_struct")->comm), kernel_string_quoted(&@cast($next, "task_struct")->comm + 15), kernel_string_quoted(0), kernel_string_quoted(8)) } }';
+	const r = await run(tapfleet, ['run', '-c', '/bin/sleep 0.3', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.regex(r.stdout, /^"(sh|sleep)" "" 0x0 0x8\n$/);
+	const user = await run(tapfleet, ['compile', '-p3', '-e', 'probe begin { println(kernel_string_quoted(0)) }']);
+	t.is(user.status, 1);
+	t.regex(user.stderr, /kernel_string_quoted\(\) is not supported in user-side probes by the bpf runtime/);
+});

@@ -3,6 +3,7 @@
  * of both runtimes (the kmod prelude compiles this file too):
  *   user_string_quoted(addr)          string_quoted(user_string(addr)), and
  *                                     on a fault "0x<addr>" (uconversions.stp)
+ *   kernel_string_quoted(addr)        the same of kernel memory (conversions.stp)
  *   user_buffer_quoted(addr, in, out) _stp_text_str(..., quoted, user, buffer),
  *                                     on a fault "0x<addr>" cut to out - 1
  *   __get_argv(argv, first)           ["a", "b"] as aux_syscalls.stp builds it
@@ -253,10 +254,11 @@ static __always_inline void tap_quote_hex(struct tap_quote_scratch *s, tap_long 
 }
 
 /* Reads the user string at addr into the scratch; 0, or -1 on a fault. */
-static __always_inline int tap_quote_load_string(struct tap_quote_scratch *s, tap_long addr)
+static __always_inline int tap_quote_load_string(struct tap_quote_scratch *s, tap_long addr, int user)
 {
-	/* user_string(): at most MAXSTRINGLEN - 2 characters and the NUL */
-	long n = bpf_probe_read_user_str(s->in, MAXSTRINGLEN - 1, (const void *)addr);
+	/* user_string(): at most MAXSTRINGLEN - 2 characters and the NUL; kernel_string_quoted(): a buffer's worth */
+	long n = user ? bpf_probe_read_user_str(s->in, MAXSTRINGLEN - 1, (const void *)addr)
+		      : bpf_probe_read_kernel_str(s->in, MAXSTRINGLEN, (const void *)addr);
 
 	if (n <= 0)
 		return -1;
@@ -265,8 +267,8 @@ static __always_inline int tap_quote_load_string(struct tap_quote_scratch *s, ta
 	return 0;
 }
 
-/* user_string_quoted(addr) */
-static __always_inline __attribute__((unused)) void tap_gen_user_string_quoted(char *dst, tap_long addr)
+/* user_string_quoted(addr) (user 1), kernel_string_quoted(addr) (user 0): "0x..." where it cannot be read */
+static __always_inline __attribute__((unused)) void tap_gen_string_quoted(char *dst, tap_long addr, int user)
 {
 	struct tap_quote_scratch *s = tap_quote_hold();
 
@@ -274,7 +276,7 @@ static __always_inline __attribute__((unused)) void tap_gen_user_string_quoted(c
 		dst[0] = '\0';
 		return;
 	}
-	if (tap_quote_load_string(s, addr)) {
+	if (tap_quote_load_string(s, addr, user)) {
 		tap_quote_hex(s, addr);
 	} else {
 		tap_quote_loop(MAXSTRINGLEN, tap_quote_round, s);
@@ -387,7 +389,7 @@ static long tap_argv_round(__u64 index, void *data)
 	}
 	if (!p)
 		return 1;
-	if (tap_quote_load_string(s, p)) {
+	if (tap_quote_load_string(s, p, 1)) {
 		tap_quote_hex(s, p);	/* user_string_quoted's fault form */
 		s->phase = TAP_ARGV_APPEND;
 	} else {
