@@ -36,6 +36,8 @@ export interface SessionSpec {
 
 /** Largest text record: longer runs of output are split at line ends. */
 const MAX_RECORD_BYTES = 64 * 1024;
+/** After taprun is killed: how long what is left in its output pipes has to arrive. */
+const KILLED_DRAIN_MS = 500;
 
 export class Session {
 	readonly output: OutputBuffer;
@@ -72,6 +74,12 @@ export class Session {
 		this.exited = new Promise((resolve) => {
 			let spawnError: Error | undefined;
 			this.child.on('error', (e) => (spawnError = e));
+			// taprun waits for the commands its system() started, and stops them when stopped;
+			// killed (a forced stop), it cannot: those still running may hold its output pipes,
+			// and the session ends without their output once what is in the pipes is read
+			this.child.on('exit', (_code, signal) => {
+				if (signal !== null) setTimeout(() => [this.child.stdout, this.child.stderr].forEach((s) => s?.destroy()), KILLED_DRAIN_MS);
+			});
 			this.child.on('close', async (code, signal) => {
 				await Promise.all([outDone, errDone]);
 				if (this.killTimer) clearTimeout(this.killTimer);
@@ -132,11 +140,16 @@ export class Session {
 	private pipeLines(stream: NodeJS.ReadableStream, kind: 'stdout' | 'stderr'): Promise<void> {
 		const lines = new LineChunker(MAX_RECORD_BYTES, (data) => this.append({ kind, data }));
 		stream.on('data', (chunk: Buffer) => lines.push(chunk));
-		return new Promise((resolve) =>
-			stream.on('end', () => {
+		return new Promise((resolve) => {
+			let ended = false;
+			const done = () => {
+				if (ended) return;
+				ended = true;
 				lines.end();
 				resolve();
-			}),
-		);
+			};
+			stream.on('end', done);
+			stream.on('close', done); // destroyed (below) without an end
+		});
 	}
 }

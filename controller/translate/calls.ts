@@ -224,6 +224,13 @@ const BUILTINS: Record<string, Builtin> = {
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'backtrace() outside a kernel-side probe handler body');
 		b.line(`tap_backtrace(${s}, ctx);`);
 	}),
+	// system(cmd): taprun starts it under /bin/sh -c in the background; from a kernel-side probe, through a record
+	system: (b, [cmd]) => {
+		if (b.mod.bothSides) b.line(`tap_system(c, ${cmd});`);
+		else if (b.side === 'kernel') b.line(`tap_system_k(c, ${cmd});`);
+		else b.line(`tap_system(${cmd});`);
+		return '0';
+	},
 	// print_stack(stk): on the bpf kernel side the string travels to the user side, which names the addresses
 	print_stack: (b, [stk]) => {
 		if (b.mod.bothSides) b.line(`tap_print_stack(c, ${stk});`);

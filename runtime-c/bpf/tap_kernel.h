@@ -491,9 +491,8 @@ static __always_inline void tap_print_backtrace(struct tap_context *c, void *ctx
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
-/* print_stack(stk): the backtrace() string travels; the user side names
- * each address as print_backtrace() does. */
-static __always_inline void tap_print_stack_k(struct tap_context *c, const char *stk)
+/* A record of a kind whose payload is one string (TAP_REC_STACK, TAP_REC_SYSTEM). */
+static __always_inline void tap_string_record(struct tap_context *c, __u32 kind, const char *s)
 {
 	struct tap_rec_hdr *h;
 
@@ -502,10 +501,24 @@ static __always_inline void tap_print_stack_k(struct tap_context *c, const char 
 		tap_count(TAP_CNT_LOST);
 		return;
 	}
-	h->kind = TAP_REC_STACK;
+	h->kind = kind;
 	h->id = c->probe;
-	bpf_probe_read_kernel_str(h + 1, MAXSTRINGLEN, stk);
+	bpf_probe_read_kernel_str(h + 1, MAXSTRINGLEN, s);
 	bpf_ringbuf_submit(h, BPF_RB_NO_WAKEUP);
+}
+
+/* print_stack(stk): the backtrace() string travels; the user side names
+ * each address as print_backtrace() does. */
+static __always_inline void tap_print_stack_k(struct tap_context *c, const char *stk)
+{
+	tap_string_record(c, TAP_REC_STACK, stk);
+}
+
+/* system(cmd): taprun runs the command once the record arrives (after the
+ * probe, as stap's starts it). */
+static __always_inline void tap_system_k(struct tap_context *c, const char *cmd)
+{
+	tap_string_record(c, TAP_REC_SYSTEM, cmd);
 }
 
 /* print_ubacktrace() (flags 0) and print_ubacktrace_brief() (TAP_USTACK_BRIEF):

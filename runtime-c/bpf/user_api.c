@@ -21,6 +21,7 @@
 #include "tap_user.h"
 #include "user_rt.h"
 #include "user_syms.h"
+#include "user_system.h"
 #include "user_usyms.h"
 
 #define API __attribute__((visibility("default")))
@@ -220,6 +221,13 @@ API void tap_sprint_ustack(char *dst, const char *stk)
 	tap_buf_init_string(&b, dst, tap_rt.limits.maxstringlen);
 	tap_print_ustack_string(&b, stk);
 	tap_buf_end_string(&b);
+}
+
+/* system(cmd) in a user-side probe: what the probe printed before it first */
+API void tap_system(const char *cmd)
+{
+	tap_rt_flush();
+	tap_run_command(cmd);
 }
 
 API void tap_print_stack(const char *stk)

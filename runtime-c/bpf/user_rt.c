@@ -13,6 +13,7 @@
 #include "tap_user.h"
 #include "user_rt.h"
 #include "user_syms.h"
+#include "user_system.h"
 #include "user_usyms.h"
 
 struct tap_rt tap_rt;
@@ -271,8 +272,9 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 		}
 		print_backtrace(data, size);
 		break;
-	case TAP_REC_STACK: {
-		char stk[TAP_MAXSTRINGLEN_MAX];
+	case TAP_REC_STACK:
+	case TAP_REC_SYSTEM: {
+		char text[TAP_MAXSTRINGLEN_MAX];
 		size_t n = size - sizeof(*h);
 
 		if (size <= sizeof(*h)) {
@@ -280,10 +282,15 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 			break;
 		}
 		/* the module's MAXSTRINGLEN: what the record holds */
-		n = n < sizeof(stk) ? n : sizeof(stk);
-		memcpy(stk, h + 1, n);
-		stk[n - 1] = '\0';
-		tap_print_stack_string(&tap_rt.out, stk);
+		n = n < sizeof(text) ? n : sizeof(text);
+		memcpy(text, h + 1, n);
+		text[n - 1] = '\0';
+		if (h->kind == TAP_REC_STACK) {
+			tap_print_stack_string(&tap_rt.out, text);
+		} else {
+			tap_rt_flush();
+			tap_run_command(text);
+		}
 		break;
 	}
 	case TAP_REC_UMAPS:

@@ -104,6 +104,7 @@ enum tap_rec_kind {
 	TAP_REC_UMAPS = 7,	/* ubacktrace() in a process: id = its pid, whose mappings to keep */
 	TAP_REC_WARN = 8,	/* warn("msg"): struct tap_rec_error, code 0 */
 	TAP_REC_STACK = 9,	/* print_stack(stk) in a kernel-side probe: the string follows */
+	TAP_REC_SYSTEM = 10,	/* system(cmd) in a kernel-side probe: the command follows */
 };
 
 struct tap_rec_hdr {

@@ -252,6 +252,22 @@ void tap_warn(struct tap_context *c, const char *msg)
 	tap_report("warning", tap_module.probes[c->probe].point, msg, NULL);
 }
 
+/*
+ * A command's tabs and newlines travel as spaces: on the channel they
+ * separate fields and records.
+ */
+void tap_system(struct tap_context *c, const char *cmd)
+{
+	char line[MAXSTRINGLEN];
+	int i;
+
+	strscpy(line, cmd, sizeof(line));
+	for (i = 0; line[i]; i++)
+		if (line[i] == '\t')
+			line[i] = ' ';
+	tap_report("system", tap_module.probes[c->probe].point, line, NULL);
+}
+
 void tap_error_user(struct tap_context *c, const char *msg)
 {
 	strscpy(c->errmsg, msg, MAXSTRINGLEN);

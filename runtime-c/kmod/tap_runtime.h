@@ -165,6 +165,8 @@ int tap_kernel_string(char *dst, const void *kaddr);
 void tap_print_backtrace(struct tap_context *c);
 void tap_backtrace(struct tap_context *c, char *dst);
 void tap_print_stack(struct tap_context *c, const char *stk);
+/* system(cmd): a "system" line on the error channel; taprun runs the command */
+void tap_system(struct tap_context *c, const char *cmd);
 void tap_sprint_stack(char *dst, const char *stk);
 void tap_symdata(char *dst, tap_long addr);
 int tap_modname(char *dst, tap_long addr);

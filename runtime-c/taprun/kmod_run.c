@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include "kmod_run.h"
 #include "user_rt.h"
+#include "user_system.h"
 #include "timezone.h"
 
 /* How often the channels are drained: the module never wakes us. */
@@ -169,6 +170,10 @@ static void report_line(char *line, int *fatal)
 	}
 	if (!strcmp(kind, "warning")) {	/* warn("msg") */
 		tap_report_warning("%s", msg);
+		return;
+	}
+	if (!strcmp(kind, "system")) {	/* system("cmd") */
+		tap_run_command(msg);
 		return;
 	}
 	if (tap_rt.json) {
@@ -384,6 +389,8 @@ int kmod_main(const struct module_files *files, const struct options *o,
 	if (unload(files->name))
 		tap_report_warning("cannot unload kernel module %s: %s",
 				   files->name, strerror(errno));
+	fflush(NULL);
+	tap_wait_commands(sfd, !strcmp(reason, "signal") || !strcmp(reason, "timeout"));
 	status = s.errors || ch.fatal || s.failed || !strcmp(reason, "error");
 	if (s.lost)
 		tap_report_warning("Lost %lld bytes of output (channel full; try -s)",

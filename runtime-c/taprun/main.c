@@ -20,6 +20,7 @@
 #include "options.h"
 #include "procfs.h"
 #include "user_rt.h"
+#include "user_system.h"
 
 /* How often an idle ring buffer is drained (no per-event wakeups). */
 #define DRAIN_INTERVAL_NS (100 * 1000000LL)
@@ -339,6 +340,9 @@ int main(int argc, char **argv)
 	if (tap_rt.session->state == TAP_STATE_ERROR)
 		run_probes(TAP_PK_ERROR, TAP_STATE_ERROR);
 	tap_rt.session->state = TAP_STATE_STOPPED;
+	tap_rt_flush();
+	tap_wait_commands(sfd, tap_rt.stop_reason == TAP_STOP_SIGNAL ||
+				 tap_rt.stop_reason == TAP_STOP_TIMEOUT);
 	status = finish(lm);
 	module_unload(lm);
 	return status;

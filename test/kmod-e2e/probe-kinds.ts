@@ -340,6 +340,13 @@ probe end {
 		t.regex(r.stdout, /^-?\d+ [A-Za-z0-9+-]+ 1\n$/);
 	});
 
+	test.serial('kmod: system() runs a command under /bin/sh -c from a session probe and a kernel-side one, its output the session\'s; exit() waits for it; tabs travel as spaces', async (t) => {
+		t.timeout(900_000);
+		const r = await compileAndRun(fleet, release(), 'global n probe begin { system("echo from-begin") } probe timer.ms(50) { if (!n++) system(sprintf("sleep 0.3;\\techo from-timer %d", n)) else if (n == 3) exit() }');
+		t.is(r.status, 0, r.stderr);
+		t.deepEqual(r.stdout.split('\n').filter(Boolean).sort(), ['from-begin', 'from-timer 1']);
+	});
+
 	test.serial('kmod: pp() and ppfunc() in a function are the calling probe\'s, as on bpf', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'function where() { return sprintf("%s|%s", pp(), ppfunc()) } probe begin { println(where()) } probe timer.ms(50) { println(where()) exit() } probe end { println(where()) }');

@@ -1,11 +1,12 @@
 // `tapfleet run` on this host, end to end: passes 1-4, the module loaded by
 // the real taprun on this kernel, output compared exactly.
 import test, { type ExecutionContext } from 'ava';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, tapfleet } from '../parse/helpers.js';
+import { until } from '../agent/helpers.js';
 import { BTF_KIND, BtfTypes } from '../../controller/elaborate/btf-types.js';
 
 test('hello world: prints exactly "hello world" and exits 0', async (t) => {
@@ -619,4 +620,39 @@ test('warn() prints a WARNING on standard error and the probe goes on, on both s
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, 'after\nkernel after\n');
 	t.regex(r.stderr, /^WARNING: careful\nWARNING: kernel 42\n/m);
+});
+
+test('system(): a command under /bin/sh -c, from a user-side and a kernel-side probe, after what the probe printed before it; only stdin, stdout and stderr open; exit() waits for it, the time limit stops it', async (t) => {
+	const script = 'probe begin { println("before"); system("echo from-begin; ls /proc/self/fd | wc -l") }'
+		+ ' probe syscall.clock_nanosleep { if (pid() == target()) system(sprintf("echo from-kernel %d", pid() == target())) }';
+	const r = await run(tapfleet, ['run', '-c', 'sleep 0.3', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout.split('\n')[0], 'before');
+	// ls's own directory descriptor is the fourth
+	t.deepEqual(r.stdout.split('\n').slice(1).filter(Boolean).sort(), ['4', 'from-begin', 'from-kernel 1']);
+	const waits = await run(tapfleet, ['run', '-e', 'probe begin { system("sleep 0.5; echo late"); println("bye"); exit() }']);
+	t.is(waits.status, 0, waits.stderr);
+	t.is(waits.stdout, 'bye\nlate\n');
+	// a unique command line, to find a survivor by
+	const stopped = await run(tapfleet, ['run', '-T', '1', '-e', 'probe begin { system("sleep 61.25; echo never") }']);
+	t.is(stopped.status, 0, stopped.stderr);
+	t.is(stopped.stdout, '');
+	t.is(spawnSync('pgrep', ['-f', 'sleep 61.25']).status, 1, 'the command was stopped with the session');
+});
+
+test('system(): a command that ignores SIGTERM outlives a forced stop (Ctrl-C twice), and the session still ends, its output pipes let go', async (t) => {
+	const child = spawn(process.execPath, [tapfleet, 'run', '-e', 'probe begin { system("trap \\"\\" TERM; sleep 62.75"); println("started") }'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	t.teardown(() => spawnSync('pkill', ['-f', 'sleep 62.75']));
+	let out = '';
+	let err = '';
+	child.stdout.on('data', (d) => (out += d));
+	child.stderr.on('data', (d) => (err += d));
+	await until('the session to start', () => out.includes('started'));
+	child.kill('SIGINT');
+	await until('the polite unload to begin', () => err.includes('press Ctrl-C again'));
+	child.kill('SIGINT');
+	const status = await new Promise((r) => child.on('close', r));
+	t.is(status, 1, err);
+	t.regex(err, /session ended \(forced, killed by SIGKILL\)/);
+	t.is(spawnSync('pgrep', ['-f', 'sleep 62.75']).status, 0, 'the command ignored SIGTERM and taprun was killed before it could do more');
 });
