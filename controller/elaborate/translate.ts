@@ -671,9 +671,10 @@ const STRING_READERS: Readonly<Record<string, boolean>> = { kernel_string: false
 
 /**
  * stap reads a char array member (`$next->comm`, `@cast(t, "task_struct")->comm`)
- * or a tracepoint's char array field (`$next_comm`) as its address, which scripts then give to kernel_string() or
- * user_string(); tapfleet reads it as the string already, so such a call
- * (with or without its error-message argument) is the member itself.
+ * or a tracepoint's char array field (`$next_comm`) as its address, which
+ * scripts then give to kernel_string() or user_string(); tapfleet reads it
+ * as the string already, so such a call (with or without its error-message
+ * argument) is the member itself.
  */
 function charArrayRead(fn: string, args: readonly P.Expr[]): P.Expr | null {
 	const user = STRING_READERS[fn];

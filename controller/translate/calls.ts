@@ -78,7 +78,7 @@ const BUILTINS: Record<string, Builtin> = {
 	ppid: longOf('tap_ppid'),
 	pgrp: longOf('tap_pgrp'),
 	sid: longOf('tap_sid'),
-	// jiffies(): bpf_jiffies64() on the bpf kernel side; its user side reads jiffies_64 through the module's reader
+	// jiffies(): bpf_jiffies64() on the bpf kernel side; its user side asks the module's reader program for it
 	jiffies: (b) => {
 		b.readsKernelMemory();
 		return '((tap_long)tap_jiffies())';

@@ -183,9 +183,9 @@ void tap_symdata(char *dst, tap_long addr);
 int tap_modname(char *dst, tap_long addr);
 /* print_stack(), sprint_stack(): a backtrace()'s kernel addresses, named through /proc/kallsyms */
 void tap_print_stack(const char *stk);
+void tap_sprint_stack(char *dst, const char *stk);
 /* system(cmd): started in the background under /bin/sh -c (user_system.c) */
 void tap_system(const char *cmd);
-void tap_sprint_stack(char *dst, const char *stk);
 
 #include "tap_api.h"
 
