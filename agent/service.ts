@@ -105,6 +105,7 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 				if (!received) {
 					received = checkHeader(msg.header, ctx.upload);
 					moduleName = received.manifest.name;
+					if (received.manifest.runsCommands) requireRight(caller, 'commands', `load module "${moduleName}" (its script runs shell commands with system())`);
 					release = sessions.reserve();
 					staged = new StagedModule(received.manifest, Buffer.from(msg.header!.manifest), ctx.upload.stagingRoot);
 					continue;

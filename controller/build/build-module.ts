@@ -24,6 +24,8 @@ export interface ScriptModuleRequest {
 	defines?: Record<string, string | number>;
 	probes?: { point: string; kind: string }[];
 	globals?: { name: string; type: string }[];
+	/** The script calls system(): the manifest's runsCommands. */
+	runsCommands?: boolean;
 	/** The user-space files the uprobes are in, and which build (manifest userFiles). */
 	userFiles?: UserFile[];
 	/** Cache root; default $XDG_CACHE_HOME/tapfleet. */
@@ -93,6 +95,7 @@ export async function buildModule(req: ModuleBuildRequest): Promise<ModuleBuildR
 			probes: req.probes ?? [],
 			globals: req.globals ?? [],
 			...(req.userFiles?.length ? { userFiles: req.userFiles } : {}),
+			...(req.runsCommands ? { runsCommands: true } : {}),
 			tools: { clang: toolVersion('clang'), cc: toolVersion('cc'), runtime: runtimeFingerprint() },
 			createdAt: new Date().toISOString(),
 		};

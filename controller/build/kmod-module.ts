@@ -92,6 +92,7 @@ export async function buildKmodModule(req: KmodBuildRequest): Promise<ModuleBuil
 			probes: req.probes ?? [],
 			globals: req.globals ?? [],
 			...(req.userFiles?.length ? { userFiles: req.userFiles } : {}),
+			...(req.runsCommands ? { runsCommands: true } : {}),
 			tools: { gcc: toolVersion('gcc'), runtime: kmodRuntimeFingerprint() },
 			createdAt: new Date().toISOString(),
 		};

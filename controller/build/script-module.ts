@@ -39,6 +39,7 @@ export async function buildScriptModule(req: ScriptBuildRequest): Promise<Module
 		defines: req.defines,
 		probes: translation.probes,
 		globals: translation.globals,
+		runsCommands: translation.runsCommands,
 		userFiles: probedUserFiles(req.program.probes),
 		cacheDir: req.cacheDir,
 	});

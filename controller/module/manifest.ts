@@ -46,6 +46,11 @@ export interface ModuleManifest {
 	 * uprobes (and in those built before it existed: nothing to check).
 	 */
 	userFiles?: UserFile[];
+	/**
+	 * The script calls system(): the loader runs shell commands on the host.
+	 * An agent loads such a module only for a caller with the "commands" right.
+	 */
+	runsCommands?: boolean;
 	/** Tool versions that built it (tapfleet, clang, gcc, libbpf, kernel headers...). */
 	tools: Record<string, string>;
 	createdAt: string;
@@ -120,6 +125,7 @@ export function parseManifest(bytes: Buffer | string): ModuleManifest {
 		const problem = userFilesProblem(m.userFiles);
 		if (problem) fail(problem);
 	}
+	if (m.runsCommands !== undefined && typeof m.runsCommands !== 'boolean') fail('runsCommands must be true or false');
 	if (typeof m.tools !== 'object' || m.tools === null) fail('missing tools');
 	if (typeof m.createdAt !== 'string') fail('missing createdAt');
 	return m as ModuleManifest;

@@ -3,8 +3,13 @@
 // OU) decides the default rights, and the agent's policy may override them
 // per identity.
 
-export type Right = 'observe' | 'operate';
-export const ALL_RIGHTS: readonly Right[] = ['observe', 'operate'];
+/**
+ * observe: list, stream; operate: load, unload; commands: load a module
+ * whose script runs shell commands (system()), which no role has unless
+ * the agent's policy grants it.
+ */
+export type Right = 'observe' | 'operate' | 'commands';
+export const ALL_RIGHTS: readonly Right[] = ['observe', 'operate', 'commands'];
 
 /** Roles `tapfleet keys` puts into certificates (subject OU). */
 export type Role = 'controller' | 'observer' | 'agent';

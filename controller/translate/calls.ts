@@ -77,6 +77,7 @@ const BUILTINS: Record<string, Builtin> = {
 	}),
 	ppid: longOf('tap_ppid'),
 	pgrp: longOf('tap_pgrp'),
+	num_online_cpus: longOf('tap_num_online_cpus'),
 	sid: longOf('tap_sid'),
 	// jiffies(): bpf_jiffies64() on the bpf kernel side; its user side asks the module's reader program for it
 	jiffies: (b) => {
@@ -226,6 +227,7 @@ const BUILTINS: Record<string, Builtin> = {
 	}),
 	// system(cmd): taprun starts it under /bin/sh -c in the background; from a kernel-side probe, through a record
 	system: (b, [cmd]) => {
+		b.mod.runsCommands = true;
 		if (b.mod.bothSides) b.line(`tap_system(c, ${cmd});`);
 		else if (b.side === 'kernel') b.line(`tap_system_k(c, ${cmd});`);
 		else b.line(`tap_system(${cmd});`);

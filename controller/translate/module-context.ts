@@ -36,6 +36,8 @@ export class ModuleContext {
 	bothSides = false;
 	/** bpf: user-side probes read kernel memory, through the module's reader program (TAP_USER_KREAD). */
 	userKernelReads = false;
+	/** The script calls system(): the manifest says so, and agents load it only for callers with the right to run commands. */
+	runsCommands = false;
 	/** The sides whose script functions call pp() or ppfunc() (probe-points.ts). */
 	readonly probePointLookups = new Set<Side>();
 	/** bpf: the syscall probes dispatched from raw tracepoints (syscall-dispatch.ts). */

@@ -40,10 +40,11 @@ export function moduleDescriptor(mod: ModuleContext, name: string, descs: string
 	];
 }
 
-/** The probes and globals a module's manifest lists, the same for both runtimes. */
-export function manifestLists(table: { point: string; kind: string }[], globals: GlobalVar[]) {
+/** The probes and globals a module's manifest lists, and whether it runs commands, the same for both runtimes. */
+export function manifestLists(table: { point: string; kind: string }[], globals: GlobalVar[], runsCommands: boolean) {
 	return {
 		probes: table.map((t) => ({ point: t.point, kind: t.kind })),
 		globals: globals.map((g) => ({ name: g.name, type: g.keys ? `${g.type}[${g.keys.join(',')}]` : g.type })),
+		runsCommands,
 	};
 }

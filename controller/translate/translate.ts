@@ -33,6 +33,8 @@ export interface Translation {
 	source: string;
 	probes: { point: string; kind: string }[];
 	globals: { name: string; type: string }[];
+	/** The script calls system() (manifest runsCommands). */
+	runsCommands: boolean;
 }
 
 /** C helpers of the user side that the runtime API leaves to the generator (tapset string functions). */
@@ -230,5 +232,5 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		'',
 	].join('\n');
 
-	return { source, ...manifestLists(table, program.globals) };
+	return { source, ...manifestLists(table, program.globals, mod.runsCommands) };
 }

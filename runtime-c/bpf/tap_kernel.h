@@ -1427,6 +1427,13 @@ static __always_inline tap_long tap_jiffies(void)
 	return bpf_jiffies64();
 }
 
+static __always_inline tap_long tap_num_online_cpus(void)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+
+	return s ? s->online_cpus : 0;
+}
+
 static __always_inline tap_long tap_euid(void)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();

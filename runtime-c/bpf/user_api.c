@@ -167,6 +167,11 @@ API tap_long tap_sid(void)
 	return getsid(0);
 }
 
+API tap_long tap_num_online_cpus(void)
+{
+	return tap_rt.session ? (tap_long)tap_rt.session->online_cpus : 0;
+}
+
 /* the parent's comm, from /proc ("" if it cannot be read) */
 API void tap_pexecname(char *dst)
 {

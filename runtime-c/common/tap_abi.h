@@ -91,6 +91,7 @@ struct tap_session {
 	__s64 target;		/* target(): taprun -x PID, else 0 */
 	__s64 tz_gmtoff;	/* tz_gmtoff(): seconds west of UTC at taprun's start */
 	char tz_name[TAP_TZ_NAME_LEN];	/* tz_name(): the zone's abbreviation then */
+	__u64 online_cpus;	/* num_online_cpus() at taprun's start (bpf has no helper for it) */
 };
 
 /* Ring buffer records. Every record starts with this header. */

@@ -75,6 +75,8 @@ tap_long tap_pgrp(void);
 tap_long tap_sid(void);
 /* jiffies(): the kernel's jiffies_64 */
 tap_long tap_jiffies(void);
+/* num_online_cpus(): bpf, as taprun found them at its start */
+tap_long tap_num_online_cpus(void);
 tap_long tap_ktime_get_ns(void);
 /* randint(n), 0 < n <= 2**20 (the generator checks) */
 tap_long tap_randint(tap_long n);

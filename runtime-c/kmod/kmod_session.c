@@ -469,6 +469,11 @@ tap_long tap_jiffies(void)
 	return get_jiffies_64();
 }
 
+tap_long tap_num_online_cpus(void)
+{
+	return num_online_cpus();
+}
+
 tap_long tap_ppid(void)
 {
 	tap_long ppid;

@@ -65,6 +65,8 @@ export interface ModuleSpec {
 	name?: string;
 	buildId?: string;
 	files?: { name: string; role: ModuleFileRole; data: Buffer | string }[];
+	/** The manifest says the script calls system(). */
+	runsCommands?: boolean;
 }
 
 /** Writes a module directory with a valid manifest (not signed: dispatch signs in memory). */
@@ -81,6 +83,7 @@ export function writeModule(dir: string, spec: ModuleSpec = {}): ModuleManifest 
 		files: files.map((f) => ({ name: f.name, role: f.role, size: Buffer.byteLength(f.data), sha256: sha256(f.data) })),
 		probes: [{ point: 'begin', kind: 'begin' }],
 		globals: [],
+		...(spec.runsCommands ? { runsCommands: true } : {}),
 		tools: { tapfleet: 'test' },
 		createdAt: new Date(0).toISOString(),
 	};

@@ -249,3 +249,26 @@ test("the agent's policy overrides a role's rights per identity; a malformed pol
 	writeFileSync(policy, JSON.stringify({ identities: { controller: ['everything'] } }));
 	await t.throwsAsync(inProcessAgent(pki, 'a2', { policyPath: policy }), { message: /policy\.json: identity "controller": rights must be a list of "observe", "operate"/ });
 });
+
+test('a module whose script runs shell commands (system()) loads only for an identity the policy grants "commands": a controller is refused, naming the right, and the refusal is journalled', async (t) => {
+	const pki = await testPki();
+	const { writeFileSync, readFileSync } = await import('node:fs');
+	const policy = join(tempDir('policy'), 'policy.json');
+	writeFileSync(policy, JSON.stringify({ identities: { watcher: ['observe', 'operate', 'commands'] } }));
+	const agent = await inProcessAgent(pki, 'a5', { policyPath: policy, taprunPath });
+	t.teardown(() => agent.stop());
+	const controller = clientFor(agent.address, pki.tls);
+	const trusted = clientFor(agent.address, pki.observerTls);
+	t.teardown(() => (controller.close(), trusted.close()));
+	const commands = moduleUpload(pki.signingKey, { name: 'runs_uptime', runsCommands: true });
+	await expectRefusal(t, controller.load(commands, options), status.PERMISSION_DENIED,
+		/^identity "controller" may not load module "runs_uptime" \(its script runs shell commands with system\(\)\): it lacks the right "commands" \(it has: observe, operate\); grant it in the agent's policy\.json$/);
+	t.deepEqual(taprunProcessesUnder(agent.stateDir), []);
+	t.deepEqual(filesUnder(join(agent.stateDir, 'staging')), []);
+	const journal = readFileSync(join(agent.stateDir, 'journal.jsonl'), 'utf8');
+	t.regex(journal, /"event":"refused","owner":"controller","module":"runs_uptime","code":"PERMISSION_DENIED"/);
+	// the same module without the flag, and with it for an identity granted the right, pass this check
+	t.truthy((await controller.load(moduleUpload(pki.signingKey, { name: 'no_commands' }), { ...options, detach: true })).sessionId);
+	const granted = await trusted.load(commands, { ...options, detach: true });
+	t.truthy(granted.sessionId);
+});

@@ -102,7 +102,7 @@ probe process("${LIBC}").function("setpriority").return {
 		assertSawWorkload(t, got, /^setpriority\(0, (\d+), 7\) in tapfleet-node\[(\d+)\]\nreturned 0 in (\d+)\n$/);
 	});
 
-	test.serial('kmod kernel.function parameters by name from the BTF: $dfd, $filename (also through user_string_n), $how->flags of do_sys_openat2, their entry values and $$parms at its return, $file->f_path->dentry->d_name->name (also through kernel_string_n) and $count of vfs_read, and pn(), HZ(), jiffies(), in a process in the guest', async (t) => {
+	test.serial('kmod kernel.function parameters by name from the BTF: $dfd, $filename (also through user_string_n), $how->flags of do_sys_openat2, their entry values and $$parms at its return, $file->f_path->dentry->d_name->name (also through kernel_string_n) and $count of vfs_read, and pn(), HZ(), jiffies(), num_online_cpus(), in a process in the guest', async (t) => {
 		t.timeout(900_000);
 		await guestSetup(fleet);
 		const script = `global opener, opened
@@ -121,7 +121,7 @@ probe kernel.function("do_sys_openat2").return {
 }
 probe kernel.function("vfs_read") {
 	if (opened && tid() == opener && kernel_string($file->f_path->dentry->d_name->name) == "version") {
-		printf("read %s %s %d in %d %s %d %d\\n", kernel_string($file->f_path->dentry->d_name->name), kernel_string_n($file->f_path->dentry->d_name->name, 3), $count > 0, pid(), pn(), HZ(), jiffies() > 0)
+		printf("read %s %s %d in %d %s %d %d\\n", kernel_string($file->f_path->dentry->d_name->name), kernel_string_n($file->f_path->dentry->d_name->name, 3), $count > 0, pid(), pn(), HZ(), jiffies() > 0 && num_online_cpus() > 0)
 		exit()
 	}
 }`;

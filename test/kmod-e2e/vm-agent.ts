@@ -3,7 +3,7 @@
 // reached through qemu's forwarded port; and `tapfleet run` on this machine
 // as the controller. One boot per test file.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../controller/build/toolchain.js';
@@ -54,6 +54,10 @@ export class VmFleet {
 		mkdirSync(join(this.payload.dir, 'pki', 'trusted-keys'), { recursive: true });
 		for (const f of ['agent.crt', 'agent.key', 'ca.crt']) this.payload.addFile(join(agentPki, f), join('pki', f), 0o600);
 		for (const f of readdirSync(join(agentPki, 'trusted-keys'))) this.payload.addFile(join(agentPki, 'trusted-keys', f), join('pki', 'trusted-keys', f));
+		// the tests' controller may load scripts that call system() (no role has that right by default)
+		const policy = join(this.work, 'policy.json');
+		writeFileSync(policy, JSON.stringify({ identities: { controller: ['observe', 'operate', 'commands'] } }));
+		this.payload.addFile(policy, join('pki', 'policy.json'), 0o600);
 		addAgentBundle(this.payload);
 		this.agentIndex = this.payload.addService(
 			'XDG_CACHE_HOME=/tmp/cache exec node /payload/tapfleet-agent.mjs --listen 0.0.0.0:$PORT --pki /payload/pki --state-dir /tmp/agent 2>/tmp/agent.log',

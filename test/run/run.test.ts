@@ -187,7 +187,7 @@ test('ppid(), pexecname(), euid(), egid(), ktime_get_ns(), randint() on both sid
 	t.is(wide.stdout, '');
 });
 
-test('pgrp() and sid(): the traced process\'s as ps(1) sees them, kernel side; taprun\'s on the user side, as its own system calls see them; jiffies() on both sides, advancing by HZ() a second; HZ() is the profile\'s CONFIG_HZ', async (t) => {
+test('pgrp() and sid(): the traced process\'s as ps(1) sees them, kernel side; taprun\'s on the user side, as its own system calls see them; jiffies() on both sides, advancing by HZ() a second; HZ() is the profile\'s CONFIG_HZ; num_online_cpus() on both sides', async (t) => {
 	const config = execFileSync('sh', ['-c', 'zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname -r)'], { encoding: 'utf8' });
 	const hz = /^CONFIG_HZ=(\d+)$/m.exec(config)?.[1];
 	t.truthy(hz, 'CONFIG_HZ of this kernel');
@@ -195,7 +195,8 @@ test('pgrp() and sid(): the traced process\'s as ps(1) sees them, kernel side; t
 		+ ' probe begin { j0 = jiffies(); me = stp_pid(); up = pgrp(); us = sid(); printf("user: %d %d\\n", up > 0 && us > 0, j0 > 0) }'
 		+ ' probe kernel.trace("raw_syscalls:sys_enter") { if (me && pid() == me && !seen) { seen = 1; printf("taprun: %d\\n", pgrp() == up && sid() == us) } }'
 		+ ' probe syscall.nanosleep, syscall.clock_nanosleep { if (pid() == target()) printf("kernel: %d %d %d\\n", pgrp(), sid(), jiffies() >= j0) }'
-		+ ' probe end { printf("HZ %d, %d\\n", HZ(), jiffies() - j0 >= HZ() / 4) }';
+		+ ' probe end { printf("HZ %d, %d\\n", HZ(), jiffies() - j0 >= HZ() / 4) }'
+		+ ' probe begin, kernel.trace("sched:sched_process_exit") { if (pn() == "begin" || pid() == target()) printf("%s: %d CPUs\\n", pn(), num_online_cpus()) }';
 	const r = await run(tapfleet, ['run', '-c', 'ps -o pgid=,sid= -p $$; exec sleep 0.5', '-e', script]);
 	t.is(r.status, 0, r.stderr);
 	const lines = r.stdout.split('\n');
@@ -204,6 +205,9 @@ test('pgrp() and sid(): the traced process\'s as ps(1) sees them, kernel side; t
 	t.true(lines.includes('taprun: 1'), r.stdout);
 	t.true(lines.includes(`kernel: ${pgid} ${sid} 1`), r.stdout);
 	t.true(lines.includes(`HZ ${hz}, 1`), r.stdout);
+	const cpus = execFileSync('getconf', ['_NPROCESSORS_ONLN'], { encoding: 'utf8' }).trim();
+	t.true(lines.includes(`begin: ${cpus} CPUs`), r.stdout);
+	t.true(lines.includes(`kernel.trace("sched:sched_process_exit"): ${cpus} CPUs`), r.stdout);
 });
 
 test('tz_gmtoff(), tz_name() and tz_ctime(): taprun\'s time zone (TZ) when it started, on both sides, as staprun passes it', async (t) => {
@@ -638,6 +642,10 @@ test('system(): a command under /bin/sh -c, from a user-side and a kernel-side p
 	t.is(stopped.status, 0, stopped.stderr);
 	t.is(stopped.stdout, '');
 	t.is(spawnSync('pgrep', ['-f', 'sleep 61.25']).status, 1, 'the command was stopped with the session');
+	// the signed manifest says so, for agents to ask for the right to run commands (test/agent/refusals.test.ts)
+	const manifest = (script: string) => JSON.parse(readFileSync(join(execFileSync(process.execPath, [tapfleet, 'compile', '-p4', '-e', script], { encoding: 'utf8' }).trim(), 'manifest.json'), 'utf8'));
+	t.is(manifest('probe begin { system("true") }').runsCommands, true);
+	t.is(manifest('probe begin { println("no commands") }').runsCommands, undefined);
 });
 
 test('system(): a command that ignores SIGTERM outlives a forced stop (Ctrl-C twice), and the session still ends, its output pipes let go', async (t) => {

@@ -234,5 +234,5 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 		...moduleDescriptor(mod, opts.name, table.map((t) => t.desc)),
 		'',
 	].join('\n');
-	return { source, ...manifestLists(table, program.globals) };
+	return { source, ...manifestLists(table, program.globals, mod.runsCommands) };
 }
