@@ -26,6 +26,15 @@ export interface PrimitiveMatch {
 }
 
 /** First components of every primitive probe point (for "similar:" suggestions). */
+/** stap's process(PATH|PID).X probes that follow a program's life rather than its code, and what to use instead. */
+const PROCESS_LIFECYCLE: ReadonlyMap<string, string | null> = new Map([
+	['begin', 'process.begin'],
+	['end', 'process.end'],
+	['syscall', 'syscall.* or kernel.trace("raw_syscalls:sys_enter")'],
+	['thread', 'kprocess.start and kprocess.exit'],
+	['insn', null],
+]);
+
 export const PRIMITIVE_HEADS = ['begin', 'end', 'error', 'never', 'timer', 'perf', 'kernel', 'kprobe', 'process', 'procfs'];
 
 const TIMER_UNITS: Record<string, bigint> = {
@@ -83,6 +92,15 @@ export function matchPrimitive(pp: ProbePoint, profile: KernelProfile): Primitiv
 			}
 			return null;
 		case 'process': {
+			if (head.arg !== null && c[1] && PROCESS_LIFECYCLE.has(c[1].functor)) {
+				// stap's task-finder probes of one program or pid: not here (the tapset's process.* are every process's)
+				const instead = PROCESS_LIFECYCLE.get(c[1].functor);
+				throw new SemanticError(
+					`${pointString(pp)}: probes of one program's or process's ${c[1].functor} are not supported by tapfleet` +
+						(instead ? `; use ${instead} (every process's) with a condition on execname() or pid()` : ''),
+					c[1].tok,
+				);
+			}
 			if (head.arg?.kind !== 'literal_string') return null;
 			const file = head.arg.value;
 			if (c[1]?.functor === 'function' && functionEnd(c) !== null) {

@@ -80,6 +80,18 @@ test('target variables are read-only and only in probes', async (t) => {
 	t.regex(elaborate(p, 'function f() { return $x } probe begin { f() }').stderr, /only be used in probes/);
 });
 
+test('process("PATH").begin, .end, .syscall, .thread.*, .insn: a located error that says what to use instead; optional, it is skipped', async (t) => {
+	const p = await localProfile();
+	const begin = elaborate(p, 'probe process("/bin/true").begin { }');
+	t.is(begin.program, null);
+	t.regex(begin.stderr, /^semantic error: process\("\/bin\/true"\)\.begin: probes of one program's or process's begin are not supported by tapfleet; use process\.begin \(every process's\) with a condition on execname\(\) or pid\(\): identifier 'begin' at <input>:1:28$/m);
+	t.regex(elaborate(p, 'probe process(1).syscall { }').stderr, /use syscall\.\* or kernel\.trace\("raw_syscalls:sys_enter"\) \(every process's\)[^\n]*identifier 'syscall' at <input>:1:18$/m);
+	t.regex(elaborate(p, 'probe process(1).insn { }').stderr, /process\(1\)\.insn: probes of one program's or process's insn are not supported by tapfleet: identifier 'insn' at <input>:1:18$/m);
+	const optional = elaborate(p, 'probe process("/bin/true").end ?, end { }');
+	t.is(optional.stderr, '');
+	t.deepEqual(optional.program!.probes.map((x) => x.point), ['end']);
+});
+
 test('kernel.function on a kernel without kprobes: a clear message, not a crash', async (t) => {
 	const r = elaborate(await localProfile(), 'probe kernel.function("vfs_read") { }');
 	t.is(r.program, null);
