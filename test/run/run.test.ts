@@ -664,3 +664,11 @@ test('system(): a command that ignores SIGTERM outlives a forced stop (Ctrl-C tw
 	t.regex(err, /session ended \(forced, killed by SIGKILL\)/);
 	t.is(spawnSync('pgrep', ['-f', 'sleep 62.75']).status, 0, 'the command ignored SIGTERM and taprun was killed before it could do more');
 });
+
+test('system(): at most 64 commands run at once (TAP_MAX_COMMANDS); the 65th is a warning, not started; the time limit stops the 64', async (t) => {
+	const script = 'probe begin { for (i = 0; i < 65; i++) system(sprintf("sleep 63.%d", i)) }';
+	const r = await run(tapfleet, ['run', '-T', '2', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stderr.match(/^WARNING: system\(\): 64 commands are still running; not starting another$/gm)?.length, 1, r.stderr);
+	t.is(spawnSync('pgrep', ['-f', 'sleep 63\\.']).status, 1, 'the commands were stopped with the session');
+});
