@@ -104,32 +104,55 @@ export function genPrint(b: Body, e: PrintCall, gen: ExprGen): string {
  */
 function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], dst: string): string {
 	if (values.length > 12) b.unsupported(e.tok, `${e.name}() with more than 12 arguments`);
-	const fmt = e.format ? kernelFormat(b, e, e.format) : p.format.replace(/%(%|d|s|c)/g, (m: string, c: string) => (c === 'd' ? '%lld' : m));
-	const name = b.mod.kernelFormat(fmt);
+	const kernel = e.format ? kernelFormat(b, e, e.format) : { fmt: p.format.replace(/%(%|d|s|c)/g, (m: string, c: string) => (c === 'd' ? '%lld' : m)), octal: new Map<number, number>() };
+	const name = b.mod.kernelFormat(kernel.fmt);
 	const args = `kargs${b.label('')}`;
 	b.cLocals.push(`__u64 ${args}[${Math.max(1, values.length)}];`);
-	values.forEach((v, i) => b.line(`${args}[${i}] = ${p.kinds[i] === 'string' ? `(__u64)(long)(${v})` : `(__u64)(${v})`};`));
+	values.forEach((v, i) => {
+		const digits = kernel.octal.get(i);
+		if (digits !== undefined) {
+			// %o: made here, passed as %s
+			const o = b.strTemp();
+			b.line(`tap_gen_octal(${o}, ${v}, ${digits});`);
+			b.line(`${args}[${i}] = (__u64)(long)(${o});`);
+		} else {
+			b.line(`${args}[${i}] = ${p.kinds[i] === 'string' ? `(__u64)(long)(${v})` : `(__u64)(${v})`};`);
+		}
+	});
 	b.line(`TAP_SPRINTF_KERNEL(${dst}, ${name}, ${args}, ${values.length});`);
 	return dst;
 }
 
-/** A written format in bpf_snprintf's terms. */
-function kernelFormat(b: Body, e: PrintCall, format: NonNullable<PrintCall['format']>): string {
+/**
+ * A written format in bpf_snprintf's terms, and the arguments whose %o the
+ * generated code makes into digits first (their index: the least digits).
+ */
+function kernelFormat(b: Body, e: PrintCall, format: NonNullable<PrintCall['format']>): { fmt: string; octal: Map<number, number> } {
 	let fmt = '';
+	const octal = new Map<number, number>();
+	let arg = 0;
 	for (const c of format) {
 		if (c.type === 'literal') {
 			fmt += c.literal.replace(/%/g, '%%');
 			continue;
 		}
+		const at = arg++;
 		if (c.type === 'pointer' && c.width === null && c.precision === null) {
 			fmt += '0x%llx'; // stap's %p is %#x
 			continue;
 		}
+		if (c.type === 'number' && c.base === 8 && c.precision === null && c.width !== '*' && !c.flags.special) {
+			// zero padding is the digits' own; a width otherwise pads the string
+			const width = c.width === null ? null : Number(c.width);
+			octal.set(at, c.flags.zeropad && !c.flags.left && width !== null ? width : 1);
+			fmt += `%${c.flags.left ? '-' : ''}${width ?? ''}s`;
+			continue;
+		}
 		const conv = c.type === 'string' ? 's' : c.type === 'char' ? 'c' : c.type === 'number' && c.base !== 8 ? (c.base === 16 ? (c.flags.large ? 'llX' : 'llx') : c.flags.sign ? 'lld' : 'llu') : null;
-		if (!conv || c.precision !== null || c.width === '*' || c.flags.special) b.unsupported(e.tok, `this ${e.name}() directive (beyond bpf_snprintf's: a precision, #, *, %o, %b, %m, %M)`);
+		if (!conv || c.precision !== null || c.width === '*' || c.flags.special) b.unsupported(e.tok, `this ${e.name}() directive (beyond bpf_snprintf's: a precision, #, *, %b, %m, %M)`);
 		fmt += `%${c.flags.left ? '-' : ''}${c.flags.plus ? '+' : ''}${c.flags.space ? ' ' : ''}${c.flags.zeropad ? '0' : ''}${c.width ?? ''}${conv}`;
 	}
-	return fmt;
+	return { fmt, octal };
 }
 
 function genPrintHist(b: Body, e: PrintCall, gen: ExprGen): string {

@@ -672,3 +672,16 @@ test('system(): at most 64 commands run at once (TAP_MAX_COMMANDS); the 65th is 
 	t.is(r.stderr.match(/^WARNING: system\(\): 64 commands are still running; not starting another$/gm)?.length, 1, r.stderr);
 	t.is(spawnSync('pgrep', ['-f', 'sleep 63\\.']).status, 1, 'the commands were stopped with the session');
 });
+
+test('sprintf() in a kernel-side probe: %o (which bpf_snprintf lacks) made by the generated code, with width, left and zero padding, negative numbers unsigned, as the user side prints them', async (t) => {
+	const format = '%o|%6o|%-6o|%06o|%o|%o';
+	const values = '0, 420, 8, 8, -1, 0x7fffffffffffffff';
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e',
+		`probe begin { printf("user:   ${format}\\n", ${values}) } probe syscall.execve { if (pid() == target()) printf("kernel: %s\\n", sprintf("${format}", ${values})) }`]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'user:   0|   644|10    |000010|1777777777777777777777|777777777777777777777\n'
+		+ 'kernel: 0|   644|10    |000010|1777777777777777777777|777777777777777777777\n');
+	const refused = await run(tapfleet, ['compile', '-p3', '-e', 'probe syscall.execve { println(sprintf("%#o", 8)) }']);
+	t.is(refused.status, 1);
+	t.regex(refused.stderr, /this sprintf\(\) directive \(beyond bpf_snprintf's: a precision, #, \*, %b, %m, %M\) is not supported in kernel-side probes/);
+});

@@ -51,6 +51,32 @@ static __always_inline __attribute__((unused)) int tap_gen_string_n(char *dst, t
 	return r < 0;
 }
 
+/*
+ * %o of a kernel-side sprintf, which bpf_snprintf lacks: the value's octal
+ * digits, unsigned as C's and stap's, at least min of them (zero-padded).
+ */
+static __always_inline __attribute__((unused)) void tap_gen_octal(char *dst, tap_long value, int min)
+{
+	char d[32];
+	__u64 v = (__u64)value;
+	int i, start = 0;
+
+	/* 22 digits hold 64 bits */
+#pragma unroll
+	for (i = 21; i >= 0; i--) {
+		d[i] = '0' + (v & 7);
+		v >>= 3;
+	}
+	d[22] = '\0';
+#pragma unroll
+	for (i = 0; i < 21; i++) {
+		if (d[i] != '0' || 22 - i <= min)
+			break;
+		start = i + 1;
+	}
+	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, d + (start & 31));
+}
+
 /* _sys_open_flag_str(flags): O_RDONLY|O_CREAT|... as stap's aux_syscalls.stp (x86_64 values) */
 static __always_inline __attribute__((unused)) void tap_gen_open_flags(char *dst, tap_long f)
 {
