@@ -90,12 +90,16 @@ export class ProbeExpander {
 		}
 	}
 
-	private aliasesMatching(pp: ProbePoint): AliasName[] {
+	/** The aliases whose first component the point's first one matches. */
+	private aliasesByHead(pp: ProbePoint): AliasName[] {
 		const head = pp.components[0]!.functor;
-		const pool = isGlob(head)
+		return isGlob(head)
 			? [...this.byHead].filter(([h]) => globMatch(head, h)).flatMap(([, list]) => list)
 			: this.byHead.get(head) ?? [];
-		return pool.filter((a) => nameMatches(pp, a.name));
+	}
+
+	private aliasesMatching(pp: ProbePoint): AliasName[] {
+		return this.aliasesByHead(pp).filter((a) => nameMatches(pp, a.name));
 	}
 
 	/**
@@ -105,11 +109,7 @@ export class ProbeExpander {
 	 * the longest alias name wins.
 	 */
 	private aliasesWithSuffix(pp: ProbePoint): SuffixHit[] {
-		const head = pp.components[0]!.functor;
-		const pool = isGlob(head)
-			? [...this.byHead].filter(([h]) => globMatch(head, h)).flatMap(([, list]) => list)
-			: this.byHead.get(head) ?? [];
-		const hits = pool.filter((a) => a.name.components.length < pp.components.length && prefixMatches(pp, a.name));
+		const hits = this.aliasesByHead(pp).filter((a) => a.name.components.length < pp.components.length && prefixMatches(pp, a.name));
 		const longest = Math.max(0, ...hits.map((a) => a.name.components.length));
 		return hits
 			.filter((a) => a.name.components.length === longest)

@@ -56,19 +56,32 @@ int tap_locals_slot(void)
 	return in_session_probe() ? TAP_MAX_CPUS : raw_smp_processor_id();
 }
 
+/*
+ * Appends a field at line[n], its tabs and newlines as spaces: on the
+ * channel they separate fields and records. Returns the new length.
+ */
+static int report_field(char *line, int n, int size, const char *field)
+{
+	for (; *field && n < size; field++)
+		line[n++] = *field == '\t' || *field == '\n' ? ' ' : *field;
+	return n;
+}
+
 /* "error\tPROBE\tMESSAGE\tLOCATION\n" on the err channel: taprun words it. */
 void tap_report(const char *kind, const char *point, const char *msg,
 		const char *loc)
 {
+	const char *fields[] = { kind, point, msg, loc ? loc : "" };
 	char line[MAXSTRINGLEN + 512];
-	int n, i;
+	const int room = sizeof(line) - 1;	/* the last byte: the newline */
+	unsigned int i;
+	int n = 0;
 
-	n = scnprintf(line, sizeof(line), "%s\t%s\t%s\t%s", kind, point, msg,
-		      loc ? loc : "");
-	/* tabs and newlines only as separators */
-	for (i = strlen(kind) + 1; i < n; i++)
-		if (line[i] == '\n')
-			line[i] = ' ';
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		if (i && n < room)
+			line[n++] = '\t';
+		n = report_field(line, n, room, fields[i]);
+	}
 	line[n++] = '\n';
 	tap_channel_write(&tap_rt.err, line, n);
 }
@@ -252,20 +265,10 @@ void tap_warn(struct tap_context *c, const char *msg)
 	tap_report("warning", tap_module.probes[c->probe].point, msg, NULL);
 }
 
-/*
- * A command's tabs and newlines travel as spaces: on the channel they
- * separate fields and records.
- */
+/* The command's tabs and newlines travel as spaces (tap_report()). */
 void tap_system(struct tap_context *c, const char *cmd)
 {
-	char line[MAXSTRINGLEN];
-	int i;
-
-	strscpy(line, cmd, sizeof(line));
-	for (i = 0; line[i]; i++)
-		if (line[i] == '\t')
-			line[i] = ' ';
-	tap_report("system", tap_module.probes[c->probe].point, line, NULL);
+	tap_report("system", tap_module.probes[c->probe].point, cmd, NULL);
 }
 
 void tap_error_user(struct tap_context *c, const char *msg)
