@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, fsyncSync, openSync, closeSync, readFileSyn
 import { join } from 'node:path';
 
 export type JournalEvent =
-	| { event: 'loaded'; session: string; module: string; buildId: string; scriptSha256: string; owner: string; pid: number; startTime: string; detach: boolean; leaseSeconds: number; runId?: string; targetPid?: number }
+	| { event: 'loaded'; session: string; module: string; buildId: string; scriptSha256: string; owner: string; pid: number; startTime: string; detach: boolean; leaseSeconds: number; runId?: string; targetPid?: number; targetCommand?: string }
 	| { event: 'finished'; session: string; reason: string; exitCode: number; signal: string }
 	| { event: 'reconciled'; session: string; module: string; pid: number; action: 'terminated' | 'killed' | 'gone'; reason: string }
 	// A kernel module (kmod runtime) whose loader is gone, found loaded at start-up: `session` is the

@@ -28,6 +28,8 @@ export interface SessionSpec {
 	runId: string;
 	/** target() (taprun -x); 0 = none. */
 	targetPid: number;
+	/** target() a command started for the session (taprun -c); '' = none. */
+	targetCommand: string;
 	taprunPath: string;
 	bufferLimits: BufferLimits;
 	/** How long end probes may take after SIGTERM before taprun is killed. */
@@ -63,6 +65,7 @@ export class Session {
 		const argv = [
 			...(spec.timeLimitSeconds > 0 ? ['-T', String(spec.timeLimitSeconds)] : []),
 			...(spec.targetPid > 0 ? ['-x', String(spec.targetPid)] : []),
+			...(spec.targetCommand ? ['-c', spec.targetCommand] : []),
 			spec.moduleDir,
 			...spec.args,
 		];

@@ -105,6 +105,7 @@ export class SessionManager {
 				detach: o.detach,
 				runId: o.runId,
 				targetPid: o.targetPid,
+				targetCommand: o.targetCommand,
 				taprunPath: this.taprunPath,
 				bufferLimits: this.limits.buffer,
 				endGraceMs: endGraceFor(this.limits.endGraceMs, mod.manifest.probes),
@@ -126,6 +127,7 @@ export class SessionManager {
 			leaseSeconds: session.spec.leaseSeconds,
 			...(o.runId ? { runId: o.runId } : {}),
 			...(o.targetPid ? { targetPid: o.targetPid } : {}),
+			...(o.targetCommand ? { targetCommand: o.targetCommand } : {}),
 		});
 		this.log.info('session started', { session: id, module: mod.manifest.name, owner, pid: session.pid, signer: mod.signer });
 		void session.whenFinished().then((exit) => this.onFinished(session, exit));

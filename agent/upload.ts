@@ -32,6 +32,8 @@ export interface ReceivedModule {
 }
 
 export const ARG_LIMITS = { maxArgs: 64, maxArgBytes: 4096 } as const;
+/** The longest target command (stap -c), as taprun's TARGET_COMMAND_MAX. */
+export const TARGET_COMMAND_MAX_BYTES = 4096;
 
 /** The sizes in signed manifest bytes, checked before the full parse so limits give RESOURCE_EXHAUSTED. */
 function checkDeclaredSizes(manifestBytes: Buffer): void {
@@ -84,13 +86,19 @@ export function checkHeader(header: LoadRequest['header'], ctx: UploadContext): 
 }
 
 function checkOptions(o: SessionOptions | undefined, ctx: UploadContext): SessionOptions {
-	const options: SessionOptions = o ?? { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0 };
+	const options: SessionOptions = o ?? { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '' };
 	if (options.runId.length > 128 || /[^\x21-\x7e]/.test(options.runId)) throw invalidArgument('bad run id: at most 128 printable ASCII characters');
 	if (options.leaseSeconds > ctx.maxLeaseSeconds) throw invalidArgument(`lease of ${options.leaseSeconds} s is longer than this agent allows (${ctx.maxLeaseSeconds} s)`);
 	if (options.timeLimitSeconds > ctx.maxTimeLimitSeconds) throw invalidArgument(`time limit of ${options.timeLimitSeconds} s is longer than this agent allows (${ctx.maxTimeLimitSeconds} s)`);
 	if (options.args.length > ARG_LIMITS.maxArgs) throw invalidArgument(`${options.args.length} script arguments; at most ${ARG_LIMITS.maxArgs}`);
 	if (options.targetPid > PID_MAX_LIMIT) throw invalidArgument(`target process ${options.targetPid}: not a process id (at most ${PID_MAX_LIMIT})`);
 	if (options.targetPid > 0 && !processExists(options.targetPid)) throw failedPrecondition(`target process ${options.targetPid}: no such process on host "${ctx.hostName}"`);
+	if (options.targetCommand !== '') {
+		if (options.targetPid > 0) throw invalidArgument('a target command (-c) and a target process (-x) both name the target: give one of them');
+		if (Buffer.byteLength(options.targetCommand) > TARGET_COMMAND_MAX_BYTES) throw invalidArgument(`the target command is longer than ${TARGET_COMMAND_MAX_BYTES} bytes`);
+		if (options.targetCommand.includes('\0')) throw invalidArgument('the target command contains a NUL byte');
+		if (options.targetCommand.trim() === '') throw invalidArgument('the target command is empty');
+	}
 	for (const [i, a] of options.args.entries()) {
 		if (Buffer.byteLength(a) > ARG_LIMITS.maxArgBytes) throw invalidArgument(`script argument ${i + 1} is longer than ${ARG_LIMITS.maxArgBytes} bytes`);
 		if (a.includes('\0')) throw invalidArgument(`script argument ${i + 1} contains a NUL byte`);

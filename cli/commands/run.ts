@@ -124,7 +124,7 @@ export function registerRun(program: Command): void {
 		.option('--lease <SECONDS>', 'how long a session survives if this controller goes away', '30')
 		.option('--detach', 'leave the sessions running (no lease) and print their ids')
 		.option('--taprun <PATH>', 'taprun for the embedded local agent')
-		.option('-c <CMD>', 'run CMD while tracing and stop when it exits (this host only: no --host)')
+		.option('-c <CMD>', 'run CMD while tracing and stop when it exits; target() is its pid. With --host, each host runs it (as the agent\'s user, stdin /dev/null, its output in the host\'s) and the caller needs the agent\'s "commands" right')
 		.option('-x <PID>', 'target() is PID, a process already running on this host, or with one --host on that host (the session does not stop when it exits)')
 		.option('-o <FILE>', 'write the output to FILE (this host only: no --host)')
 		.option('-D <NAME=VALUE>', 'build-time limit for the module, e.g. MAXSTRINGLEN=1024 (repeatable)', (v: string, p: string[]) => [...p, v], [])
@@ -141,14 +141,16 @@ export function registerRun(program: Command): void {
 async function run(script: string | undefined, args: string[], o: RunOptions): Promise<number> {
 	const timeLimit = seconds('-T', o.T);
 	const lease = seconds('--lease', o.lease);
-	// -x with --host: the agent passes it to taprun there (SessionOptions.target_pid)
+	// -x and -c with --host: the agent passes them to taprun there (SessionOptions.target_pid, target_command)
 	const remoteTarget = o.x !== undefined && o.host.length > 0;
+	const remoteCommand = o.c !== undefined && o.host.length > 0 ? o.c : undefined;
+	if (remoteCommand !== undefined && remoteCommand.trim() === '') throw new Error('-c: the command is empty');
 	if (o.x !== undefined && o.c !== undefined) throw new Error('-c and -x both name the target process: give one of them');
 	if (remoteTarget && o.host.length !== 1) throw new Error(`-x ${o.x} names a process of one host: give one --host, not ${o.host.length}`);
 	const targetPid = remoteTarget ? parseTargetPid(o.x!) : 0;
-	if (o.c !== undefined || o.o !== undefined || (o.x !== undefined && !remoteTarget)) {
+	if ((o.c !== undefined && remoteCommand === undefined) || o.o !== undefined || (o.x !== undefined && !remoteTarget)) {
 		// -c, -x and -o need taprun as a direct child (its "started" event, its output file): the local path of pass 5.
-		const flag = o.c !== undefined ? '-c' : o.o !== undefined ? '-o' : '-x';
+		const flag = o.o !== undefined ? '-o' : o.c !== undefined ? '-c' : '-x';
 		if (o.host.length > 0) throw new Error(`${flag} runs a script on this host only: leave out --host`);
 		if (o.module) throw new Error(`${flag} runs a script given as text or a file, compiled here: leave out --module`);
 		const { runScriptLocally } = await import('./run-local.js');
@@ -179,7 +181,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		moduleFor = await moduleSource(o, o.e !== undefined ? undefined : script, args, local);
 		const pkiHasKey = existsSync(join(conn.pkiDir, PKI_FILES.signingKey));
 		const openAudit = (embeddedLabel?: string) =>
-			openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, targetPid, hosts: hostArgs.map(parseHostUri), embeddedLabel, tls: conn.tls }, auditLog);
+			openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, targetPid, command: remoteCommand, hosts: hostArgs.map(parseHostUri), embeddedLabel, tls: conn.tls }, auditLog);
 		if (local) {
 			// Loaded only when needed: a remote run does not pay for the agent's code.
 			const { embeddedPlace, ephemeralSigningKey, startEmbeddedAgent } = await import('../../controller/dispatch/embedded.js');
@@ -232,7 +234,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		signingKey,
 		moduleFor: audit.moduleSource(moduleFor.source),
 		audit,
-		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId, targetPid },
+		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId, targetPid, targetCommand: remoteCommand ?? '' },
 		sink: {
 			...sink,
 			record(host, session, rec) {

@@ -5,7 +5,7 @@
  * unload) can stop the command and whatever it started, and a terminal's
  * Ctrl-C reaches taprun first. A command's pid stays taprun's until
  * taprun reaps it, so a signal to its group never reaches a stranger.
- * taprun starts nothing else, so any child it reaps is a command. The
+ * Each is reaped by its own pid (taprun -c also has a child: the target). The
  * child gets none of taprun's descriptors but stdout and stderr (BPF maps
  * and programs are file descriptors), default signal dispositions and an
  * empty mask, and /dev/null for stdin; between fork and exec it calls
@@ -29,19 +29,24 @@ extern char **environ;
 static pid_t commands[TAP_MAX_COMMANDS];
 static int ncommands;
 
-static void exec_command(const char *cmd)
+void tap_child_defaults(void)
 {
-	char *const argv[] = { "sh", "-c", (char *)cmd, NULL };
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
-	int fd, sig;
+	int sig;
 
 	setpgid(0, 0);
 	sigemptyset(&none);
 	for (sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);	/* fails harmlessly for SIGKILL, SIGSTOP */
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	fd = open("/dev/null", O_RDONLY);
+}
+
+void tap_child_exec_shell(const char *script)
+{
+	char *const argv[] = { "sh", "-c", (char *)script, NULL };
+	int fd = open("/dev/null", O_RDONLY);
+
 	if (fd > 0) {
 		dup2(fd, STDIN_FILENO);
 		close(fd);
@@ -82,8 +87,10 @@ void tap_run_command(const char *cmd)
 		tap_report_warning("system(): cannot start a process: %s", strerror(errno));
 		return;
 	}
-	if (pid == 0)
-		exec_command(cmd);
+	if (pid == 0) {
+		tap_child_defaults();
+		tap_child_exec_shell(cmd);
+	}
 	setpgid(pid, pid);	/* as the child does: whichever runs first */
 	commands[ncommands++] = pid;
 }

@@ -22,4 +22,13 @@ void tap_run_command(const char *cmd);
  */
 void tap_wait_commands(int sfd, int stopped);
 
+/*
+ * A child of taprun's (system()'s commands, -c's target), between fork and
+ * exec, async-signal-safe: a process group of its own, default signal
+ * dispositions and an empty mask ...
+ */
+void tap_child_defaults(void);
+/* ... then /bin/sh -c script, stdin /dev/null, no descriptor but 0-2. */
+void tap_child_exec_shell(const char *script) __attribute__((noreturn));
+
 #endif /* TAP_USER_SYSTEM_H */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include "kmod_run.h"
+#include "target_command.h"
 #include "user_rt.h"
 #include "user_system.h"
 #include "timezone.h"
@@ -326,6 +327,9 @@ static const char *run(const char *name, const struct options *o, int sfd,
 			tap_report_event("started", NULL);
 		}
 		drain(ch);
+		/* -c: after what the begin probes printed */
+		if (started)
+			target_command_release();
 		if (sig) {
 			while (read(sfd, buf, sizeof(buf)) > 0)
 				;
@@ -342,6 +346,9 @@ static const char *run(const char *name, const struct options *o, int sfd,
 		}
 		if (deadline && now_s() >= deadline)
 			return "timeout";
+		/* the -c command ended: so does the session, as stap's */
+		if (target_command_ended())
+			return "exit";
 	}
 }
 
@@ -355,6 +362,7 @@ int kmod_main(const struct module_files *files, const struct options *o,
 
 	remove_stale_modules();
 	if (load(files, o)) {
+		target_command_stop();
 		tap_report_summary(0, 0, 0, 1);
 		return 1;
 	}
@@ -363,6 +371,7 @@ int kmod_main(const struct module_files *files, const struct options *o,
 	if (ch.out < 0 || ch.err < 0 || ctl_command(files->name, "start")) {
 		tap_report_fatal("module %s: no control files in /proc/%s: %s",
 				 files->name, files->name, strerror(errno));
+		target_command_stop();
 		unload(files->name);
 		tap_report_summary(0, 0, 0, 1);
 		return 1;
@@ -390,6 +399,7 @@ int kmod_main(const struct module_files *files, const struct options *o,
 		tap_report_warning("cannot unload kernel module %s: %s",
 				   files->name, strerror(errno));
 	fflush(NULL);
+	target_command_stop();
 	tap_wait_commands(sfd, !strcmp(reason, "signal") || !strcmp(reason, "timeout"));
 	status = s.errors || ch.fatal || s.failed || !strcmp(reason, "error");
 	if (s.lost)

@@ -19,6 +19,7 @@
 #include "kmod_run.h"
 #include "options.h"
 #include "procfs.h"
+#include "target_command.h"
 #include "user_rt.h"
 #include "user_system.h"
 
@@ -94,7 +95,7 @@ static void run_probes(int kind, __u32 required_state)
 	}
 }
 
-enum { TAG_RINGBUF = 1, TAG_SIGNAL, TAG_DRAIN, TAG_DEADLINE, TAG_PROCFS, TAG_TIMER0 = 100 };
+enum { TAG_RINGBUF = 1, TAG_SIGNAL, TAG_DRAIN, TAG_DEADLINE, TAG_PROCFS, TAG_TARGET, TAG_TIMER0 = 100 };
 
 static int timer_probes(struct user_timer *t, int ep)
 {
@@ -153,6 +154,8 @@ static void run_loop(struct loaded_module *lm, const struct options *o, int sfd)
 		deadline = make_timer((long long)(o->timeout_s * 1e9), 0);
 		epoll_add(ep, deadline, TAG_DEADLINE);
 	}
+	if (target_command_fd() >= 0)
+		epoll_add(ep, target_command_fd(), TAG_TARGET);
 	ntimers = timer_probes(timers, ep);
 	if (ntimers < 0)
 		tap_rt_request_stop(TAP_STOP_ERROR);
@@ -181,6 +184,13 @@ static void run_loop(struct loaded_module *lm, const struct options *o, int sfd)
 			} else if (tag == TAG_DRAIN) {
 				drain_fd(drain);
 				check_skipped(lm, o->load.maxskipped);
+				/* -c without a pidfd: its end seen here */
+				if (target_command_fd() < 0 && target_command_ended())
+					tap_rt_request_stop(TAP_STOP_EXIT);
+			} else if (tag == TAG_TARGET) {
+				/* the -c command ended: so does the session, as stap's */
+				if (target_command_ended())
+					tap_rt_request_stop(TAP_STOP_EXIT);
 			} else if (tag >= TAG_TIMER0) {
 				struct user_timer *t = &timers[tag - TAG_TIMER0];
 
@@ -292,6 +302,13 @@ int main(int argc, char **argv)
 		tap_report_summary(0, 0, 0, 1);
 		return 1;
 	}
+	if (o.command) {
+		o.load.target_pid = target_command_start(o.command);
+		if (o.load.target_pid < 0) {
+			tap_report_summary(0, 0, 0, 1);
+			return 1;
+		}
+	}
 	if (files.kmod) {
 		/* a kmod module has its defaults compiled in; these are stap's */
 		if (o.load.maxmapentries == LIMIT_UNSET)
@@ -304,18 +321,23 @@ int main(int argc, char **argv)
 	}
 	lm = module_load(&files, &o.load);
 	if (!lm) {
+		target_command_stop();
 		tap_report_summary(0, 0, 0, 1);
 		return 1;
 	}
 	run_probes(TAP_PK_BEGIN, TAP_STATE_STARTING);
 	if (tap_rt.session->state == TAP_STATE_STARTING) {
 		if (module_attach(lm)) {
+			target_command_stop();
 			module_unload(lm);
 			tap_report_summary(0, 0, 0, 1);
 			return 1;
 		}
 		tap_rt.session->state = TAP_STATE_RUNNING;
 		tap_report_event("started", NULL);
+		/* -c: after what the begin probes printed */
+		tap_rt_flush();
+		target_command_release();
 		run_loop(lm, &o, sfd);
 	}
 	catch_late_signals();
@@ -341,6 +363,7 @@ int main(int argc, char **argv)
 		run_probes(TAP_PK_ERROR, TAP_STATE_ERROR);
 	tap_rt.session->state = TAP_STATE_STOPPED;
 	tap_rt_flush();
+	target_command_stop();
 	tap_wait_commands(sfd, tap_rt.stop_reason == TAP_STOP_SIGNAL ||
 				 tap_rt.stop_reason == TAP_STOP_TIMEOUT);
 	status = finish(lm);

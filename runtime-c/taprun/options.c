@@ -7,7 +7,7 @@
 #include "options.h"
 
 static const char usage[] =
-	"usage: taprun [-T SECONDS] [-o FILE] [-s MIB] [-x PID] [-D NAME=VALUE]... [-j] [-v]\n"
+	"usage: taprun [-T SECONDS] [-o FILE] [-s MIB] [-c CMD | -x PID] [-D NAME=VALUE]... [-j] [-v]\n"
 	"              MODULE_DIR [ARGS...]\n"
 	"Loads a bpf probe module, runs it until exit(), -T, or a signal, and\n"
 	"prints its output. See docs/taprun.md.\n";
@@ -81,12 +81,15 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->load.maxerrors = LIMIT_UNSET;
 	o->load.maxskipped = LIMIT_UNSET;
 	/* '+': stop at MODULE_DIR; what follows are the script's arguments */
-	while ((c = getopt(argc, argv, "+T:o:s:x:D:jvh")) != -1) {
+	while ((c = getopt(argc, argv, "+T:o:s:c:x:D:jvh")) != -1) {
 		switch (c) {
 		case 'x':
 			if (parse_uint(optarg, INT_MAX, &pid) || !pid)
 				return bad("-x expects a process id, not '%s'", optarg);
 			o->load.target_pid = (int)pid;
+			break;
+		case 'c':
+			o->command = optarg;
 			break;
 		case 'T':
 			o->timeout_s = strtod(optarg, &end);
@@ -121,6 +124,8 @@ int options_parse(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
+	if (o->command && o->load.target_pid)
+		return bad("%s", "-c and -x both name the target process: give one of them");
 	if (optind >= argc)
 		return bad("%s", "no module directory given");
 	o->module_dir = argv[optind];

@@ -9,6 +9,7 @@ struct options {
 	struct load_options load;
 	double timeout_s;	/* -T; 0: none */
 	const char *out_path;	/* -o */
+	const char *command;	/* -c: the target process to start */
 	int json;		/* -j */
 	const char *module_dir;
 	int nargs;		/* script arguments after MODULE_DIR */

@@ -3,8 +3,8 @@
 // activity each test generates itself. Serial: the fixtures trace every
 // process named tapfixcat/tapfixdd, so two tests must not overlap.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixtureModuleAsync, runtimeDir } from '../fixtures/modules/build-module.js';
@@ -313,6 +313,39 @@ test.serial('-x PID is target() on both sides', async (t) => {
 	const r = await run.stop();
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, `target ${held.pid}\nopens by target: 5\n`);
+});
+
+test.serial('-c CMD is target() on both sides: created before the load, run once the probes are attached (all its opens are counted), its end ends the session', async (t) => {
+	const file = activity.file('commanded');
+	// exec'd all the way (as heldCat: busybox needs the applet's name as argv[0]), so target() is tapfixcat itself
+	const r = await runTaprun(['-c', `exec bash -c 'exec -a cat "$0" "$@"' ${join(activity.dir, 'tapfixcat')} ${file} ${file} ${file}`, modules.target!]);
+	t.is(r.status, 0, r.stderr);
+	t.regex(r.stdout, /^target [1-9]\d*\nx\nx\nx\nopens by target: 3\n$/);
+	t.is(r.stderr, '');
+});
+
+test.serial('-c: the time limit stops the command and what it started in its process group; with -x, a usage error', async (t) => {
+	const marker = `sleep 62.${process.pid}`;
+	const r = await runTaprun(['-T', '1', '-c', `${marker} & ${marker}; wait`, modules.ticks!]);
+	t.is(r.status, 0, r.stderr);
+	t.regex(r.stdout, /^started\nend: ticked yes\n$/);
+	t.is(spawnSync('pgrep', ['-f', marker.replace(/\./g, '\\.')]).status, 1, 'no sleep is left');
+	const both = await runTaprun(['-c', 'true', '-x', '1', modules.ticks!]);
+	t.is(both.status, 1);
+	t.regex(both.stderr, /^ERROR: -c and -x both name the target process: give one of them$/m);
+});
+
+test.serial('-c with a module that fails to load: the command never runs', async (t) => {
+	const broken = mkdtempSync(join(tmpdir(), 'taprun-broken-'));
+	execFileSync('cp', ['-r', `${modules.hello!}/.`, broken]);
+	const manifest = JSON.parse(readFileSync(join(broken, 'manifest.json'), 'utf8'));
+	const object = manifest.files.find((f: { role: string }) => f.role === 'bpf-object').name;
+	writeFileSync(join(broken, object), 'not an ELF object');
+	const witness = join(broken, 'ran');
+	const r = await runTaprun(['-c', `touch ${witness}`, broken]);
+	t.is(r.status, 1);
+	t.regex(r.stderr, /^ERROR: /m);
+	t.false(existsSync(witness), 'the command did not run');
 });
 
 test.serial('abort() leaves the handler at once; no later begin, no end probes', async (t) => {
