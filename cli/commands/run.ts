@@ -20,6 +20,7 @@ import type { HostInfo } from '../../proto/gen/tapfleet/v1/agent.js';
 import type { AgentClient } from '../../controller/dispatch/agent-client.js';
 import { collectHosts, runCommand } from './fleet-cli.js';
 import type { openRunAudit } from '../../controller/dispatch/run-audit.js';
+import { closeOutputFile, openOutputFile } from './output-file.js';
 import { parseTargetPid } from './target-pid.js';
 import { ScriptCompileError } from '../../controller/dispatch/compile-error.js';
 
@@ -126,7 +127,7 @@ export function registerRun(program: Command): void {
 		.option('--taprun <PATH>', 'taprun for the embedded local agent')
 		.option('-c <CMD>', 'run CMD while tracing and stop when it exits; target() is its pid. With --host, each host runs it (as the agent\'s user, stdin /dev/null, its output in the host\'s) and the caller needs the agent\'s "commands" right')
 		.option('-x <PID>', 'target() is PID, a process already running on this host, or with one --host on that host (the session does not stop when it exits)')
-		.option('-o <FILE>', 'write the output to FILE (this host only: no --host)')
+		.option('-o <FILE>', 'write the output to FILE instead of stdout (created or truncated); with --host, the merged output of every host, as --prefix or --json format it')
 		.option('-D <NAME=VALUE>', 'build-time limit for the module, e.g. MAXSTRINGLEN=1024 (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-g', 'guru mode')
@@ -148,10 +149,10 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	if (o.x !== undefined && o.c !== undefined) throw new Error('-c and -x both name the target process: give one of them');
 	if (remoteTarget && o.host.length !== 1) throw new Error(`-x ${o.x} names a process of one host: give one --host, not ${o.host.length}`);
 	const targetPid = remoteTarget ? parseTargetPid(o.x!) : 0;
-	if ((o.c !== undefined && remoteCommand === undefined) || o.o !== undefined || (o.x !== undefined && !remoteTarget)) {
+	if (o.o !== undefined && o.detach) throw new Error('-o with --detach: a detached run streams no output (`tapfleet attach` does)');
+	if (o.host.length === 0 && (o.c !== undefined || o.o !== undefined || o.x !== undefined)) {
 		// -c, -x and -o need taprun as a direct child (its "started" event, its output file): the local path of pass 5.
 		const flag = o.o !== undefined ? '-o' : o.c !== undefined ? '-c' : '-x';
-		if (o.host.length > 0) throw new Error(`${flag} runs a script on this host only: leave out --host`);
 		if (o.module) throw new Error(`${flag} runs a script given as text or a file, compiled here: leave out --module`);
 		const { runScriptLocally } = await import('./run-local.js');
 		return runScriptLocally(script, args, { e: o.e, c: o.c, x: o.x, o: o.o, T: o.T, D: o.D, I: o.I, g: o.g, taprun: o.taprun, auditDb: o.auditDb });
@@ -162,6 +163,9 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	const local = hostArgs.length === 0;
 	if (local && o.detach) throw new Error('--detach needs --host: an embedded agent ends with this command');
 	if (!o.module && o.e === undefined && !script) throw new Error(NOTHING_TO_RUN);
+	// -o FILE with --host: opened before anything is recorded or dispatched
+	const outputFile = o.o !== undefined ? openOutputFile(o.o) : undefined;
+	const output: NodeJS.WritableStream = outputFile ?? process.stdout;
 	// Write-ahead audit (controller/dispatch/run-audit.ts): a run whose audit log cannot be opened does not dispatch.
 	// The log starts opening first (controller/audit/run-log.ts), so that its connection is made while
 	// the fleet's code loads and the module, the keys and the agent get ready.
@@ -216,18 +220,19 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	const format: OutputFormat = o.json ? 'json' : o.prefix ? 'prefix' : 'plain';
 	// This host through the embedded agent: its socket's path means nothing to the user.
 	const localHost = embedded ? parseHostUri(hostArgs[0]!).label : undefined;
-	const sink = createSink(format, { stdout: process.stdout, stderr: process.stderr }, hostArgs.length);
+	const sink = createSink(format, { stdout: output, stderr: process.stderr }, hostArgs.length);
 	const progress = new Progress(process.stderr, !!process.stderr.isTTY && !o.json);
 	let outputStarted = false;
 	// Output piped into `head` and the like: when the reader goes away, stop everywhere (end probes run) and say nothing.
+	// A file that cannot be written (a full disk): the same, saying why.
 	let stdoutGone = false;
 	const onStdoutError = (e: NodeJS.ErrnoException) => {
 		if (stdoutGone) return;
 		stdoutGone = true;
-		if (e.code !== 'EPIPE') process.stderr.write(`tapfleet: cannot write the output: ${e.message}\n`);
+		if (e.code !== 'EPIPE') process.stderr.write(`tapfleet: cannot write the output${o.o !== undefined ? ` to ${o.o}` : ''}: ${e.message}\n`);
 		void dispatch.unloadAll(false);
 	};
-	process.stdout.on('error', onStdoutError);
+	output.on('error', onStdoutError);
 	const dispatch = new Dispatch({
 		hosts: hostArgs.map(parseHostUri),
 		tls: conn.tls,
@@ -274,9 +279,10 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	} finally {
 		process.off('SIGINT', onInterrupt);
 		process.off('SIGTERM', onInterrupt);
-		process.stdout.off('error', onStdoutError);
 		progress.stop();
 		if (!stdoutGone) sink.end?.(); // lines left unfinished by sessions that ended without an exit record
+		if (outputFile) await closeOutputFile(outputFile);
+		output.off('error', onStdoutError);
 		await audit.finish();
 		await embedded?.close();
 	}

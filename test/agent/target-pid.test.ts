@@ -59,7 +59,7 @@ test('-x mistakes: not a pid, two hosts, with -c: one line each, status 1, befor
 		[['--host', '127.0.0.1:1', '-x', '99999999'], /^tapfleet run: -x "99999999": expected a process id$/m],
 		[['--host', '127.0.0.1:1', '--host', '127.0.0.1:2', '-x', '1'], /^tapfleet run: -x 1 names a process of one host: give one --host, not 2$/m],
 		[['--host', '127.0.0.1:1', '-x', '1', '-c', 'true'], /^tapfleet run: -c and -x both name the target process: give one of them$/m],
-		[['--host', '127.0.0.1:1', '-o', '/tmp/x'], /^tapfleet run: -o runs a script on this host only: leave out --host$/m],
+		[['--host', '127.0.0.1:1', '-o', '/tmp/x', '--detach'], /^tapfleet run: -o with --detach: a detached run streams no output \(`tapfleet attach` does\)$/m],
 	];
 	for (const [args, message] of cases) {
 		const r = await cli(['run', ...args, '-e', 'probe begin { exit() }']);
