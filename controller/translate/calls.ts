@@ -75,6 +75,8 @@ const BUILTINS: Record<string, Builtin> = {
 		kernelOnly(b, 'task_execname');
 		b.line(`tap_task_execname(${s}, ${t});`);
 	}),
+	// module_name(): the module's name (stap -m NAME, else tap_<hash>), known when it is generated
+	module_name: (b) => b.mod.stringLiteral(b.mod.moduleName),
 	ppid: longOf('tap_ppid'),
 	pgrp: longOf('tap_pgrp'),
 	num_online_cpus: longOf('tap_num_online_cpus'),
@@ -88,6 +90,13 @@ const BUILTINS: Record<string, Builtin> = {
 	euid: longOf('tap_euid'),
 	egid: longOf('tap_egid'),
 	ktime_get_ns: longOf('tap_ktime_get_ns'),
+	// local_clock_ns(), cpu_clock_ns(cpu), get_cycles(): the kernel's on kmod, the monotonic clock on bpf (tap_api.h)
+	local_clock_ns: longOf('tap_local_clock_ns'),
+	get_cycles: longOf('tap_get_cycles'),
+	cpu_clock_ns: (b, [cpu], e) => {
+		b.raiseIf(`!tap_cpu_online(${cpu})`, 'TAP_E_CPU_OFFLINE', e.tok, cpu);
+		return `tap_cpu_clock_ns(${cpu})`;
+	},
 	// randint(n): [0, n); as stap, "range too wide" past 2**20 (or for a negative n)
 	randint: (b, [n], e) => {
 		const r = b.longTemp();

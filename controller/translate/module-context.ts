@@ -32,6 +32,8 @@ export class ModuleContext {
 	private readonly kernelFormatIndex = new Map<string, number>();
 	/** File-level user-side C functions (foreach comparators). */
 	readonly helpers: string[] = [];
+	/** The module's name (stap -m, or tap_<hash>): module_name(). */
+	moduleName = '';
 	/** kmod: one compilation with both sides on, so kernel-only functions work in every handler. */
 	bothSides = false;
 	/** bpf: user-side probes read kernel memory, through the module's reader program (TAP_USER_KREAD). */

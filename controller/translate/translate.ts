@@ -157,6 +157,7 @@ function probeFrames(frames: NonNullable<HandlerCode['frame']>[]): string[] {
 
 export function translate(program: Program, opts: TranslateOptions): Translation {
 	const mod = new ModuleContext(program);
+	mod.moduleName = opts.name;
 	const probes = program.probes.filter((p) => probeKind(p) !== 'never');
 	mod.syscallDispatch = planSyscallDispatch(probes);
 	checkFifoDirections(probes);

@@ -1453,6 +1453,28 @@ static __always_inline tap_long tap_ktime_get_ns(void)
 	return bpf_ktime_get_ns();
 }
 
+/* no scheduler clock and no cycle counter in BPF: the monotonic clock (tap_api.h) */
+static __always_inline tap_long tap_local_clock_ns(void)
+{
+	return bpf_ktime_get_ns();
+}
+
+static __always_inline tap_long tap_cpu_clock_ns(tap_long cpu)
+{
+	(void)cpu;
+	return bpf_ktime_get_ns();
+}
+
+static __always_inline tap_long tap_get_cycles(void)
+{
+	return bpf_ktime_get_ns();
+}
+
+static __always_inline int tap_cpu_online(tap_long cpu)
+{
+	return cpu >= 0 && cpu < tap_num_online_cpus();
+}
+
 /* randint(n), n checked by the caller (0 < n <= TAP_RANDINT_MAX) */
 static __always_inline tap_long tap_randint(tap_long n)
 {

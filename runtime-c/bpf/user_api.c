@@ -316,6 +316,28 @@ API tap_long tap_ktime_get_ns(void)
 	return (tap_long)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* as the kernel side's: the monotonic clock (tap_api.h) */
+API tap_long tap_local_clock_ns(void)
+{
+	return tap_ktime_get_ns();
+}
+
+API tap_long tap_cpu_clock_ns(tap_long cpu)
+{
+	(void)cpu;
+	return tap_ktime_get_ns();
+}
+
+API tap_long tap_get_cycles(void)
+{
+	return tap_ktime_get_ns();
+}
+
+API int tap_cpu_online(tap_long cpu)
+{
+	return cpu >= 0 && cpu < tap_num_online_cpus();
+}
+
 API tap_long tap_randint(tap_long n)
 {
 	return arc4random_uniform((uint32_t)n);

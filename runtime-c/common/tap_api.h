@@ -78,6 +78,16 @@ tap_long tap_jiffies(void);
 /* num_online_cpus(): bpf, as taprun found them at its start */
 tap_long tap_num_online_cpus(void);
 tap_long tap_ktime_get_ns(void);
+/*
+ * local_clock_ns(), cpu_clock_ns(cpu), get_cycles(): kmod has the kernel's
+ * own (the scheduler clock, the cycle counter); BPF has neither, so on bpf
+ * all three are the monotonic clock in ns, on both sides.
+ */
+tap_long tap_local_clock_ns(void);
+tap_long tap_cpu_clock_ns(tap_long cpu);
+tap_long tap_get_cycles(void);
+/* cpu_clock_ns()'s check: cpu is online (bpf: below taprun's count of them) */
+int tap_cpu_online(tap_long cpu);
 /* randint(n), 0 < n <= 2**20 (the generator checks) */
 tap_long tap_randint(tap_long n);
 /* symname(addr): the kernel function's name, or 0x... where none is */

@@ -13,6 +13,9 @@
 #include <linux/sched/prio.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/sched/clock.h>
+#include <linux/timex.h>
+#include <linux/cpumask.h>
 #include <linux/uaccess.h>
 #include <linux/cred.h>
 #include <linux/random.h>
@@ -515,6 +518,26 @@ tap_long tap_egid(void)
 tap_long tap_ktime_get_ns(void)
 {
 	return ktime_get_ns();
+}
+
+tap_long tap_local_clock_ns(void)
+{
+	return local_clock();
+}
+
+tap_long tap_cpu_clock_ns(tap_long cpu)
+{
+	return cpu_clock((int)cpu);
+}
+
+tap_long tap_get_cycles(void)
+{
+	return get_cycles();
+}
+
+int tap_cpu_online(tap_long cpu)
+{
+	return cpu >= 0 && cpu < nr_cpu_ids && cpu_online((int)cpu);
 }
 
 tap_long tap_randint(tap_long n)

@@ -213,6 +213,35 @@ test('pgrp() and sid(): the traced process\'s as ps(1) sees them, kernel side; t
 	t.true(lines.includes(`kernel.trace("sched:sched_process_exit"): ${cpus} CPUs`), r.stdout);
 });
 
+test('local_clock_ns(), cpu_clock_ns() and get_cycles() on both sides: the monotonic clock on bpf (ktime_get_ns()\'s), advancing; cpu_clock_ns() of a CPU that is not online is stap\'s error', async (t) => {
+	// one clock: read in turn, the two never disagree on the order (statements run in order)
+	const script = 'global g0, seen'
+		+ ' function same(side) { a = local_clock_ns(); k = ktime_get_ns(); z = local_clock_ns(); c = cpu_clock_ns(cpu()); g = get_cycles(); k2 = ktime_get_ns()'
+		+ '   printf("%s: %d %d %d\\n", side, a <= k && k <= z && z <= c && c <= g && g <= k2, g > g0, c / 1000 <= cpu_clock_us(cpu())) }'
+		+ ' probe begin { g0 = get_cycles() }'
+		+ ' probe syscall.nanosleep, syscall.clock_nanosleep { if (pid() == target() && !seen++) same("kernel") }'
+		+ ' probe end { same("user") }';
+	const r = await run(tapfleet, ['run', '-c', 'sleep 0.1', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'kernel: 1 1 1\nuser: 1 1 1\n');
+	for (const [side, probe] of [['user', 'probe begin'], ['kernel', 'probe syscall.execve']]) {
+		const offline = await run(tapfleet, ['run', '-c', '/bin/true', '-e', `${probe} { println(cpu_clock_ns(num_online_cpus())) }`]);
+		t.is(offline.status, 1, side);
+		const cpus = execFileSync('getconf', ['_NPROCESSORS_ONLN'], { encoding: 'utf8' }).trim();
+		t.regex(offline.stderr, new RegExp(`^ERROR: cpu ${cpus} is not online near identifier 'cpu_clock_ns' at <input>:1:\\d+$`, 'm'), side);
+	}
+});
+
+test('module_name() on both sides is the module\'s name, the one its manifest carries (tap_ and the start of the script\'s hash, as stap_...)', async (t) => {
+	const script = 'probe begin { printf("user: %s\\n", module_name()) } probe syscall.execve { if (pid() == target()) printf("kernel: %s\\n", module_name()) }';
+	const dir = execFileSync(process.execPath, [tapfleet, 'compile', '-p4', '-e', script], { encoding: 'utf8' }).trim();
+	const { name } = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+	t.regex(name, /^tap_[0-9a-f]{16}$/);
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, `user: ${name}\nkernel: ${name}\n`);
+});
+
 test('tz_gmtoff(), tz_name() and tz_ctime(): taprun\'s time zone (TZ) when it started, on both sides, as staprun passes it', async (t) => {
 	const script = 'probe begin { printf("user: %d %s %s\\n", tz_gmtoff(), tz_name(), tz_ctime(0)) }'
 		+ ' probe syscall.execve { if (pid() == target()) printf("kernel: %d %s %s\\n", tz_gmtoff(), tz_name(), tz_ctime(86400)) }';
@@ -549,7 +578,7 @@ test('-x PID: target() is a process already running, in begin probes and in its 
 	await refused(['-x', '4194305'], '-x "4194305": expected a process id');
 	await refused(['-x', '4194304'], '-x 4194304: no such process');
 	await refused(['-x', '1', '-c', 'true'], '-c and -x both name the target process: give one of them');
-	await refused(['-o', '/tmp/tapfleet-never', '--host', 'unix:/nonexistent'], '-o runs a script on this host only: leave out --host');
+	await refused(['-o', '/nonexistent-dir/out', '--host', 'unix:/nonexistent'], '-o /nonexistent-dir/out: cannot open it for writing (ENOENT: no such file or directory)');
 	await refused(['-x', '1', '--module', '/nonexistent'], '-x runs a script given as text or a file, compiled here: leave out --module');
 	// -x with --host: the agent's host has the process (test/agent/target-pid.test.ts)
 });

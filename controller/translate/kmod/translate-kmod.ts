@@ -200,6 +200,7 @@ function initProbe(mod: ModuleContext): string | null {
 
 export function translateKmod(program: Program, opts: TranslateOptions): Translation {
 	const mod = new ModuleContext(program);
+	mod.moduleName = opts.name;
 	mod.bothSides = true;
 	const probes = program.probes.filter(runs);
 	const table: { point: string; kind: string; desc: string }[] = [];
