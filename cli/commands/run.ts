@@ -185,7 +185,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		moduleFor = await moduleSource(o, o.e !== undefined ? undefined : script, args, local);
 		const pkiHasKey = existsSync(join(conn.pkiDir, PKI_FILES.signingKey));
 		const openAudit = (embeddedLabel?: string) =>
-			openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, targetPid, command: remoteCommand, hosts: hostArgs.map(parseHostUri), embeddedLabel, tls: conn.tls }, auditLog);
+			openRunAudit(o, { script, args, leaseSeconds: lease, timeLimitSeconds: timeLimit, targetPid, command: remoteCommand, output: o.o, hosts: hostArgs.map(parseHostUri), embeddedLabel, tls: conn.tls }, auditLog);
 		if (local) {
 			// Loaded only when needed: a remote run does not pay for the agent's code.
 			const { embeddedPlace, ephemeralSigningKey, startEmbeddedAgent } = await import('../../controller/dispatch/embedded.js');

@@ -399,7 +399,7 @@ export class RunAudit implements DispatchAuditHooks {
 /** `tapfleet run`'s audit, from its command-line options and resolved hosts, over the log `log` being opened (default: opened now). */
 export function openRunAudit(
 	cli: { auditDb?: string; module?: string; e?: string; runtime?: string; detach?: boolean },
-	run: { script?: string; args: string[]; leaseSeconds: number; timeLimitSeconds: number; targetPid?: number; command?: string; hosts: HostUri[]; embeddedLabel?: string; tls?: ClientTls },
+	run: { script?: string; args: string[]; leaseSeconds: number; timeLimitSeconds: number; targetPid?: number; command?: string; output?: string; hosts: HostUri[]; embeddedLabel?: string; tls?: ClientTls },
 	log?: Promise<RunLog>,
 ): Promise<RunAudit> {
 	return Promise.resolve(RunAudit.open({
@@ -415,6 +415,7 @@ export function openRunAudit(
 			detach: !!cli.detach,
 			...(run.targetPid ? { targetPid: run.targetPid } : {}),
 			...(run.command !== undefined ? { command: run.command } : {}),
+			...(run.output !== undefined ? { output: run.output } : {}),
 			...(cli.module ? { module: cli.module } : { runtime: cli.runtime ?? 'auto' }),
 		},
 		script: cli.e !== undefined ? { text: cli.e } : { file: run.script },

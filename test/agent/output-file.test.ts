@@ -14,7 +14,8 @@ test('-o FILE with two --host: both hosts\' lines, prefixed, in FILE; stdout sta
 	const agents = await Promise.all(['a5', 'a6'].map((name) => inProcessAgent(pki, name)));
 	t.teardown(() => Promise.all(agents.map((a) => a.stop())));
 	const file = join(tempDir('out'), 'merged.txt');
-	const r = await cli(['run', '--pki', pki.dir, '--prefix', '-o', file, ...agents.flatMap((a) => ['--host', a.address]), '-e', 'probe begin { println("one"); println("two"); warn("careful"); exit() }']);
+	const db = join(tempDir('audit'), 'audit.db');
+	const r = await cli(['run', '--pki', pki.dir, '--audit-db', db, '--prefix', '-o', file, ...agents.flatMap((a) => ['--host', a.address]), '-e', 'probe begin { println("one"); println("two"); warn("careful"); exit() }']);
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, '');
 	const lines = readFileSync(file, 'utf8').split('\n');
@@ -24,6 +25,10 @@ test('-o FILE with two --host: both hosts\' lines, prefixed, in FILE; stdout sta
 		t.regex(r.stderr, new RegExp(`^${a.address.replace(/\./g, '\\.')}: WARNING: careful$`, 'm'));
 	}
 	t.is(lines.length, 4);
+	// the audit records where the output went
+	const run = JSON.parse((await cli(['audit', '--json', '--audit-db', db])).stdout.trim().split('\n').find((l) => l.includes('"kind":"run"'))!);
+	const shown = JSON.parse((await cli(['audit', 'show', run.runId, '--json', '--audit-db', db])).stdout);
+	t.is(shown.options.output, file);
 });
 
 test('-o FILE that cannot be opened, with --host: one line naming it and why, status 1, nothing loaded', async (t) => {
