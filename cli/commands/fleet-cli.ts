@@ -2,11 +2,12 @@
 // attach, unload): --host and --pki, and one-line messages, never a stack.
 // Nothing here loads gRPC: `tapfleet run -c` imports this and talks to no agent.
 import type { Command } from 'commander';
+import { collectHosts } from './host-list.js';
 
-export const collectHosts = (v: string, acc: string[]) => [...acc, v];
+export { collectHosts };
 
 export function addFleetOptions(cmd: Command, hostRequired = true): Command {
-	const desc = 'agent to talk to: HOST:PORT (mTLS), unix:/PATH or plaintext://HOST:PORT (repeatable)';
+	const desc = 'agent to talk to: HOST:PORT (mTLS), unix:/PATH or plaintext://HOST:PORT, or @FILE with one per line (# comments); repeatable, each host once';
 	return (hostRequired ? cmd.requiredOption('--host <URI>', desc, collectHosts, []) : cmd.option('--host <URI>', desc, collectHosts, [])).option(
 		'--pki <DIR>',
 		'PKI directory from `tapfleet keys init` (default: XDG config dir)',

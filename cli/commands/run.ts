@@ -115,7 +115,7 @@ export function registerRun(program: Command): void {
 		.description('run a module (or script) on hosts and stream the merged output; Ctrl-C unloads (twice: forces)')
 		.argument('[SCRIPT]', 'script file, compiled by passes 1-4 for each distinct kernel build (unless -e or --module)')
 		.argument('[ARGS...]', 'script arguments ($1, @1 ...)')
-		.option('--host <URI>', 'HOST:PORT (mTLS), unix:/PATH or plaintext://HOST:PORT; repeatable; none = this host through an embedded agent', collectHosts, [])
+		.option('--host <URI>', 'HOST:PORT (mTLS), unix:/PATH or plaintext://HOST:PORT, or @FILE with one per line (# comments); repeatable, each host once; none = this host through an embedded agent', collectHosts, [])
 		.option('--pki <DIR>', 'PKI directory from `tapfleet keys init` (default: XDG config dir)')
 		.option('-m, --module <DIR>', 'a compiled module directory (manifest.json and its files)')
 		.option('-e <SCRIPT>', 'the script text (then every positional argument is a script argument)')
