@@ -123,6 +123,20 @@ test.serial('-c through the agent in the VM (taprun -c with a kmod module): targ
 	t.regex(offline.stderr, /^ERROR: cpu -1 is not online near identifier 'cpu_clock_ns' at <input>:1:\d+$/m);
 });
 
+test.serial('the dentry tapset on kmod: vfs_open()\'s path and vfs_write()\'s file as full paths (a socket by its sockfs name), d_name()', async (t) => {
+	t.timeout(600_000);
+	const script = 'global w\n'
+		+ 'probe kernel.function("vfs_open") { if (pid() == target() && d_name($path->dentry) == "marker-file") printf("open %s\\n", fullpath_struct_path($path)) }\n'
+		+ 'probe kernel.function("vfs_write") { if (pid() == target() && !w++) printf("write %s\\n", fullpath_struct_file(task_current(), $file)) }';
+	// the shell writes (a builtin) to its stdout, the agent's socket to taprun, then becomes cat
+	const r = await vmRun(script, ['-c', 'echo hi; exec /tmp/cat /payload/marker-file']);
+	t.is(r.status, 0, r.stderr);
+	const lines = r.stdout.split('\n').filter(Boolean).sort();
+	t.is(lines.length, 4, r.stdout);
+	t.deepEqual(lines.slice(0, 3), ['hi', 'open /payload/marker-file', 'tapfleet']);
+	t.regex(lines[3]!, /^write (socket|pipe):\[\d+\]$/);
+});
+
 test.serial('build-id mismatch, layer 1: the controller refuses a module for the VM\'s tree sent to this machine\'s host, before sending', async (t) => {
 	t.timeout(600_000);
 	const local = await fleet.startLocalAgent();
