@@ -1,0 +1,37 @@
+// The inet tapset (controller/tapsets/inet.stp) on the bpf runtime: byte
+// orders on both sides, and addresses read from the kernel's sockets of
+// connections the test's own process makes (IPv4 and IPv6 loopback).
+import test from 'ava';
+import { run, tapfleet } from '../parse/helpers.js';
+
+const CONNECT = `exec python3 -c "import socket
+for fam, host in ((socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')):
+    s = socket.socket(fam)
+    try: s.connect((host, 9))
+    except OSError: pass"`;
+
+test('htons/ntohl/htonll and the rest on both sides; ip_ntop() and format_ipaddr() of IPv4 values and of an IPv6 socket\'s in6_addr in the kernel (%pI6\'s form); an unknown family', async (t) => {
+	const orders = 'printf("%s: %x %x %x %x %x %x\\n", side, htons(0x1234), ntohs(0xabcd1234), htonl(0x12345678), ntohl(-1), htonll(0x0102030405060708), ntohll(htonll(-2)))';
+	const script = `function orders(side) { ${orders} }
+probe begin { orders("user"); printf("%s %s %s\\n", ip_ntop(0x0100007f), format_ipaddr(0x0101a8c0, AF_INET()), format_ipaddr(0, 99)) }
+probe kernel.trace("sock:inet_sock_set_state") {
+	if (pid() == target()) {
+		sk = &@cast($sk, "sock", "kernel")->__sk_common
+		if (@cast(sk, "sock_common", "kernel")->skc_family == AF_INET6())
+			printf("v6 %s\\n", format_ipaddr(&@cast(sk, "sock_common", "kernel")->skc_v6_daddr, AF_INET6()))
+		else
+			printf("v4 %s port %d\\n", ip_ntop(@cast(sk, "sock_common", "kernel")->skc_daddr), ntohs(@cast(sk, "sock_common", "kernel")->skc_dport))
+		orders("kernel")
+	}
+}`;
+	const r = await run(tapfleet, ['run', '-c', CONNECT, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// each connection changes state twice (SYN_SENT, then CLOSE on the refusal)
+	t.deepEqual([...new Set(r.stdout.split('\n').filter(Boolean))].sort(), [
+		'127.0.0.1 192.168.1.1 *unknown address family*',
+		'kernel: 3412 3412 78563412 ffffffff 807060504030201 fffffffffffffffe',
+		'user: 3412 3412 78563412 ffffffff 807060504030201 fffffffffffffffe',
+		'v4 127.0.0.1 port 9',
+		'v6 0000:0000:0000:0000:0000:0000:0000:0001',
+	]);
+});
