@@ -123,17 +123,21 @@ test.serial('-c through the agent in the VM (taprun -c with a kmod module): targ
 	t.regex(offline.stderr, /^ERROR: cpu -1 is not online near identifier 'cpu_clock_ns' at <input>:1:\d+$/m);
 });
 
-test.serial('the dentry tapset on kmod: vfs_open()\'s path and vfs_write()\'s file as full paths (a socket by its sockfs name), d_name()', async (t) => {
+test.serial('the dentry tapset on kmod: vfs_open()\'s path and vfs_write()\'s file as full paths (a socket by its sockfs name), d_name(); the task\'s executable, directory, limits and descriptors', async (t) => {
 	t.timeout(600_000);
 	const script = 'global w\n'
-		+ 'probe kernel.function("vfs_open") { if (pid() == target() && d_name($path->dentry) == "marker-file") printf("open %s\\n", fullpath_struct_path($path)) }\n'
+		+ 'probe kernel.function("vfs_open") { if (pid() == target() && d_name($path->dentry) == "marker-file") printf("open %s by %s in %s, nofile %d, fd 1 %d\\n", fullpath_struct_path($path), fullpath_struct_file(task_current(), current_exe_file()),'
+		+ '   fullpath_struct_path(task_cwd_path(task_current())), task_rlimit_nofile(task_current()), task_fd_lookup(task_current(), 1) != 0) }\n'
 		+ 'probe kernel.function("vfs_write") { if (pid() == target() && !w++) printf("write %s\\n", fullpath_struct_file(task_current(), $file)) }';
 	// the shell writes (a builtin) to its stdout, the agent's socket to taprun, then becomes cat
-	const r = await vmRun(script, ['-c', 'echo hi; exec /tmp/cat /payload/marker-file']);
+	const r = await vmRun(script, ['-c', 'echo hi; cd /payload && ulimit -n 321 && exec /tmp/cat /payload/marker-file']);
 	t.is(r.status, 0, r.stderr);
 	const lines = r.stdout.split('\n').filter(Boolean).sort();
 	t.is(lines.length, 4, r.stdout);
-	t.deepEqual(lines.slice(0, 3), ['hi', 'open /payload/marker-file', 'tapfleet']);
+	t.is(lines[0], 'hi');
+	// busybox is the program behind /tmp/cat (wherever the guest keeps it)
+	t.regex(lines[1]!, /^open \/payload\/marker-file by \/\S*busybox in \/payload, nofile 321, fd 1 1$/);
+	t.is(lines[2], 'tapfleet');
 	t.regex(lines[3]!, /^write (socket|pipe):\[\d+\]$/);
 });
 
