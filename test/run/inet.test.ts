@@ -35,3 +35,27 @@ probe kernel.trace("sock:inet_sock_set_state") {
 		'v6 0000:0000:0000:0000:0000:0000:0000:0001',
 	]);
 });
+
+test('socket_names.stp on both sides: families, socket types and states, TCP states by number and by name; a refused connection\'s TCP states as the kernel changes them', async (t) => {
+	const script = `function names(side) {
+	printf("%s: %s %s %s %s %s %s | %d %d %d %d\\n", side, sock_fam_num2str(10), sock_fam_num2str(1), sock_state_num2str(3), sock_type_num2str(2), tcp_sockstate_str(10), sock_fam_num2str(99),
+		sock_fam_str2num("INET"), sock_type_str2num("RAW"), sock_state_str2num("CONNECTED"), sock_state_str2num("nothing"))
+}
+probe begin { names("user") }
+probe kernel.trace("sock:inet_sock_set_state") {
+	if (pid() == target()) {
+		printf("%s %s -> %s\\n", sock_fam_num2str($family), tcp_sockstate_str($oldstate), tcp_sockstate_str($newstate))
+		names("kernel")
+	}
+}`;
+	const r = await run(tapfleet, ['run', '-c', CONNECT, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.deepEqual([...new Set(r.stdout.split('\n').filter(Boolean))].sort(), [
+		'INET TCP_CLOSE -> TCP_SYN_SENT',
+		'INET TCP_SYN_SENT -> TCP_CLOSE',
+		'INET6 TCP_CLOSE -> TCP_SYN_SENT',
+		'INET6 TCP_SYN_SENT -> TCP_CLOSE',
+		'kernel: INET6 LOCAL CONNECTED DGRAM TCP_LISTEN UNDEF | 2 3 3 -1',
+		'user: INET6 LOCAL CONNECTED DGRAM TCP_LISTEN UNDEF | 2 3 3 -1',
+	]);
+});
