@@ -1501,6 +1501,30 @@ static __always_inline tap_long tap_task_current(void)
 	return (tap_long)bpf_get_current_task();
 }
 
+/* kfuncs of kernels since 6.2: pid2task() is refused at load on older ones */
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+
+/*
+ * pid2task(pid): the task with that pid (the initial namespace's), 0 for
+ * none. The reference the kfunc takes is dropped at once: the address is
+ * what stap's pid2task() gives too, held by nothing.
+ */
+static __always_inline tap_long tap_pid2task(tap_long pid)
+{
+	struct task_struct *t;
+	tap_long addr;
+
+	if (pid <= 0 || pid > 0x400000)
+		return 0;
+	t = bpf_task_from_pid((s32)pid);
+	if (!t)
+		return 0;
+	addr = (tap_long)(unsigned long)t;
+	bpf_task_release(t);
+	return addr;
+}
+
 static __always_inline tap_long tap_task_parent(tap_long t)
 {
 	return (tap_long)(unsigned long)BPF_CORE_READ(TAP_TASK(t), real_parent);

@@ -585,6 +585,19 @@ tap_long tap_task_current(void)
 	return (tap_long)(unsigned long)current;
 }
 
+tap_long tap_pid2task(tap_long pid)
+{
+	struct task_struct *t = NULL;
+
+	if (pid <= 0 || pid > PID_MAX_LIMIT)
+		return 0;
+	rcu_read_lock();
+	t = pid_task(find_pid_ns((int)pid, &init_pid_ns), PIDTYPE_PID);
+	rcu_read_unlock();
+	/* an address, as stap's: nothing holds the task once the lock is gone */
+	return (tap_long)(unsigned long)t;
+}
+
 tap_long tap_task_parent(tap_long t)
 {
 	return (tap_long)(unsigned long)TASK_FIELD(t, real_parent);

@@ -188,6 +188,8 @@ tap_long tap_uaddr(void);
 tap_long tap_tz_gmtoff(void);
 void tap_tz_name(char *dst);
 tap_long tap_task_parent(tap_long t);
+/* pid2task(pid): the task with that pid (the initial namespace's numbering), 0 for none */
+tap_long tap_pid2task(tap_long pid);
 tap_long tap_task_pid(tap_long t);
 tap_long tap_task_tid(tap_long t);
 tap_long tap_task_ppid(tap_long t);

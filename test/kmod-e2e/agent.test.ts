@@ -123,12 +123,13 @@ test.serial('-c through the agent in the VM (taprun -c with a kmod module): targ
 	t.regex(offline.stderr, /^ERROR: cpu -1 is not online near identifier 'cpu_clock_ns' at <input>:1:\d+$/m);
 });
 
-test.serial('the dentry tapset on kmod: vfs_open()\'s path and vfs_write()\'s file as full paths (a socket by its sockfs name), d_name(); the task\'s executable, directory, limits and descriptors', async (t) => {
+test.serial('the dentry tapset on kmod: vfs_open()\'s path and vfs_write()\'s file as full paths (a socket by its sockfs name), d_name(); the task\'s executable, directory, limits and descriptors; pid2task(), pid2execname() and proc_mem_*()', async (t) => {
 	t.timeout(600_000);
 	const script = 'global w\n'
 		+ 'probe kernel.function("vfs_open") { if (pid() == target() && d_name($path->dentry) == "marker-file") printf("open %s by %s in %s, nofile %d, fd 1 %d\\n", fullpath_struct_path($path), fullpath_struct_file(task_current(), current_exe_file()),'
 		+ '   fullpath_struct_path(task_cwd_path(task_current())), task_rlimit_nofile(task_current()), task_fd_lookup(task_current(), 1) != 0) }\n'
-		+ 'probe kernel.function("vfs_write") { if (pid() == target() && !w++) printf("write %s\\n", fullpath_struct_file(task_current(), $file)) }';
+		+ 'probe kernel.function("vfs_write") { if (pid() == target() && !w++) printf("write %s, by pid %d %d %s %d\\n", fullpath_struct_file(task_current(), $file),'
+		+ '   pid2task(pid()) == task_current(), proc_mem_size(pid()) == proc_mem_size() && proc_mem_rss() > 0, pid2execname(pid()), pid2task(4194304)) }';
 	// the shell writes (a builtin) to its stdout, the agent's socket to taprun, then becomes cat
 	const r = await vmRun(script, ['-c', 'echo hi; cd /payload && ulimit -n 321 && exec /tmp/cat /payload/marker-file']);
 	t.is(r.status, 0, r.stderr);
@@ -138,7 +139,7 @@ test.serial('the dentry tapset on kmod: vfs_open()\'s path and vfs_write()\'s fi
 	// busybox is the program behind /tmp/cat (wherever the guest keeps it)
 	t.regex(lines[1]!, /^open \/payload\/marker-file by \/\S*busybox in \/payload, nofile 321, fd 1 1$/);
 	t.is(lines[2], 'tapfleet');
-	t.regex(lines[3]!, /^write (socket|pipe):\[\d+\]$/);
+	t.regex(lines[3]!, /^write (socket|pipe):\[\d+\], by pid 1 1 sh 0$/);
 });
 
 test.serial('build-id mismatch, layer 1: the controller refuses a module for the VM\'s tree sent to this machine\'s host, before sending', async (t) => {
