@@ -107,17 +107,18 @@ test.serial('syscall.open prints the real opens of cat (file name and flags)', a
 	t.regex(r.stdout, /^cat opens "\/payload\/marker-file": (?:.*, )?"\/payload\/marker-file", O_RDONLY\b.*\n$/);
 });
 
-test.serial('-c through the agent in the VM (taprun -c with a kmod module): target() is the command (exec\'d: the same pid), its open is seen, its output follows the begin probe\'s, its end ends the session; local_clock_ns(), cpu_clock_ns() and get_cycles() advance; module_name(); cpu_clock_ns() of no CPU is stap\'s error', async (t) => {
+test.serial('-c through the agent in the VM (taprun -c with a kmod module): target() is the command (exec\'d: the same pid), its open is seen, its output follows the begin probe\'s, its end ends the session; local_clock_ns(), cpu_clock_ns() and get_cycles() advance; module_name(), env_var(); cpu_clock_ns() of no CPU is stap\'s error', async (t) => {
 	t.timeout(600_000);
-	const script = 'global l0, c0, g0, opens\n'
+	const script = 'global l0, c0, g0, opens, fruit\n'
 		+ 'probe begin { l0 = local_clock_ns(); c0 = cpu_clock_ns(0); g0 = get_cycles(); printf("target %d\\n", target() > 0) }\n'
-		+ 'probe kernel.function("do_sys_openat2") { if (pid() == target() && user_string($filename) == "/payload/marker-file") opens++ }\n'
-		+ 'probe end { printf("opens %d, clocks %d %d %d, %s\\n", opens, local_clock_ns() > l0, cpu_clock_us(0) >= c0 / 1000, get_cycles() > g0, module_name() =~ "^tap_[0-9a-f]{16}$" ? "named" : module_name()) }';
+		+ 'probe kernel.function("do_sys_openat2") { if (pid() == target() && user_string($filename) == "/payload/marker-file") { opens++; fruit = env_var("TAPFLEET_TEST_A") } }\n'
+		+ 'probe end { printf("opens %d (%s), clocks %d %d %d, %s\\n", opens, fruit, local_clock_ns() > l0, cpu_clock_us(0) >= c0 / 1000, get_cycles() > g0, module_name() =~ "^tap_[0-9a-f]{16}$" ? "named" : module_name()) }';
 	// no exit() and no -T: the command's end ends the session
-	const r = await vmRun(script, ['-c', '/tmp/cat /payload/marker-file']);
+	// plain words: env execs cat, in the same process
+	const r = await vmRun(script, ['-c', 'env TAPFLEET_TEST_A=guava /tmp/cat /payload/marker-file']);
 	t.is(r.status, 0, r.stderr);
 	// busybox's cat copies with sendfile(), no vfs_read(): its open of the file, by the target's pid, is what shows it ran under the probes
-	t.is(r.stdout, 'target 1\ntapfleet\nopens 1, clocks 1 1 1, named\n', r.stderr);
+	t.is(r.stdout, 'target 1\ntapfleet\nopens 1 (guava), clocks 1 1 1, named\n', r.stderr);
 	const offline = await vmRun('probe begin { println(cpu_clock_ns(-1)) }');
 	t.is(offline.status, 1);
 	t.regex(offline.stderr, /^ERROR: cpu -1 is not online near identifier 'cpu_clock_ns' at <input>:1:\d+$/m);
