@@ -658,6 +658,14 @@ test('warn() prints a WARNING on standard error and the probe goes on, on both s
 	t.regex(r.stderr, /^WARNING: careful\nWARNING: kernel 42\n/m);
 });
 
+test('assert() with and without a message: nothing when it holds, an error (catchable) when not, on both sides', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e',
+		'probe begin { assert(1); assert(1, "no"); try { assert(0) } catch (e) { println(e) } } probe syscall.execve { if (pid() == target()) { println("kernel"); assert(2 > 3, "two is not above three") } }']);
+	t.is(r.status, 1);
+	t.is(r.stdout, 'Assertion failed\nkernel\n');
+	t.regex(r.stderr, /^ERROR: two is not above three/m);
+});
+
 test('system(): a command under /bin/sh -c, from a user-side and a kernel-side probe, after what the probe printed before it; only stdin, stdout and stderr open; exit() waits for it, the time limit stops it', async (t) => {
 	const script = 'probe begin { println("before"); system("echo from-begin; ls /proc/self/fd | wc -l") }'
 		+ ' probe syscall.clock_nanosleep { if (pid() == target()) system(sprintf("echo from-kernel %d", pid() == target())) }';
