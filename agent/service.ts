@@ -48,6 +48,8 @@ export interface ServiceContext {
 }
 
 const SESSION_ID_RE = /^s-[0-9a-f]{12}$/;
+/** HostInfo.features: what controllers may check before relying on it. */
+export const AGENT_FEATURES = ['target-command'] as const;
 
 /** The agent's RSS for host info, read from /proc at most once a second: every run asks each host for its info. */
 let rssSample = { atMs: 0, bytes: 0 };
@@ -182,6 +184,7 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 					callerIdentity: caller.identity,
 					callerRights: caller.rights,
 					agentName: ctx.agentName,
+					features: [...AGENT_FEATURES],
 				},
 			};
 		}),

@@ -128,6 +128,10 @@ export class Dispatch {
 			return fail(`no module for build-id ${info.buildId}: ${(err as Error).message}`, err);
 		}
 		if (mod.manifest.target.buildId !== info.buildId) return fail(buildIdMismatch(host, info, mod));
+		// an agent from before -c would ignore the command and run a session that nothing ends
+		if (this.opts.session.targetCommand && !info.features.includes('target-command')) {
+			return fail(`not loaded: this agent (version ${info.agentVersion || 'unknown'}) cannot run a target command (-c); upgrade it`);
+		}
 		if (this.unloading !== 'no') return fail('not loaded: the run was interrupted');
 		stage('loading');
 		let sessionId: string;

@@ -83,6 +83,8 @@ test('the agent\'s checks of a target command: 4096 bytes pass, 4097 do not; a N
 	writeModule(dir);
 	const upload = () => signedUpload(readModuleDir(dir), pki.signingKey);
 	const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: true, runId: '', targetPid: 0, targetCommand: '' };
+	// what a controller checks first: an older agent would ignore the field and run the session without its command
+	t.true((await client.hostInfo()).features.includes('target-command'));
 	const longest = `: ${'x'.repeat(4094)}`;
 	t.is(Buffer.byteLength(longest), 4096);
 	t.truthy((await client.load(upload(), { ...options, targetCommand: longest })).sessionId);
