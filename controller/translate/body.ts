@@ -27,6 +27,8 @@ interface Shared {
 	probePoint: string;
 	/** pn(): the point the script's probe matched, wildcards filled in ("syscall.read"). */
 	probeName: string;
+	/** is_return(): the probe is at a function's return (probe-points.ts isReturnProbe). */
+	probeIsReturn?: boolean;
 	/**
 	 * The handler serves every probe point whose handler text is the same
 	 * (translate.ts: the expansions of one uprobe wildcard): the point is the

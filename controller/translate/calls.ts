@@ -7,7 +7,7 @@ import type { Body } from './body.js';
 import { cIdent } from './c-text.js';
 import { TranslateError } from './module-context.js';
 import { firstArgRegister } from '../elaborate/syscall-tapset.js';
-import { probeFunctionValue, probePointValue } from './probe-points.js';
+import { probeFunctionValue, probeIsReturnValue, probePointValue } from './probe-points.js';
 
 /** The C function of a script function. */
 export function functionName(mangled: string): string {
@@ -77,6 +77,8 @@ const BUILTINS: Record<string, Builtin> = {
 		kernelOnly(b, 'task_execname');
 		b.line(`tap_task_execname(${s}, ${t});`);
 	}),
+	// is_return(): a return probe's handler, or a function it called
+	is_return: (b) => probeIsReturnValue(b),
 	// module_name(): the module's name (stap -m NAME, else tap_<hash>), known when it is generated
 	module_name: (b) => b.mod.stringLiteral(b.mod.moduleName),
 	ppid: longOf('tap_ppid'),

@@ -12,6 +12,7 @@ import type { DispatchedProbe } from './syscall-dispatch.js';
 import { readChain } from './member.js';
 import { bindProcfsValue } from './procfs.js';
 import { genBlock, labelLine } from './statements.js';
+import { isReturnProbe } from './probe-points.js';
 
 /** The C text of a body's lines. */
 export function bodyLines(b: Body): string[] {
@@ -230,6 +231,7 @@ export function genProbe(mod: ModuleContext, p: ConcreteProbe, side: Side, table
 	const shared = servesManyPoints(p, side);
 	b.probePoint = p.point;
 	b.probeName = p.named;
+	b.shared.probeIsReturn = isReturnProbe(p);
 	b.shared.pointFromContext = shared;
 	b.shared.eventKind = p.event.kind;
 	argumentRegisters(b, p);

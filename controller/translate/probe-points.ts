@@ -5,6 +5,7 @@
 // module's probe table (the context's `probe`), in a helper made for the
 // sides that ask (tap_probe_point()).
 import type { Body } from './body.js';
+import type { ConcreteProbe } from '../elaborate/program.js';
 import type { ModuleContext, Side } from './module-context.js';
 import { cString } from './c-text.js';
 
@@ -19,23 +20,53 @@ export function functionOfPoint(point: string): string {
 	return end < 0 ? rest : rest.slice(0, end);
 }
 
-/** A probe's pp() and pn(), by its index in the probe table. */
+/** A probe's pp() and pn(), and whether it is a return probe, by its index in the probe table. */
 export interface PointNames {
 	readonly point: string;
 	readonly name: string;
+	readonly isReturn: boolean;
 }
 
-/** What tap_probe_point() returns: pp(), ppfunc() or pn(), in the tables' column order. */
-const WHAT = ['point', 'function', 'name'] as const;
+/** stap's syscall tapset aliases whose .return is a kretprobe there (tp_syscall's and syscall_any's are tracepoints). */
+const KRETPROBE_SYSCALL_ALIAS = /^(nd_|nd1_|nd2_)?syscall\.[^\s=]+\.return$/;
+
+/**
+ * is_return(): a function's return, as stap's context says: a uretprobe or
+ * kretprobe, and the return of a syscall tapset alias whose stap form is a
+ * kretprobe (here a syscall tracepoint, with stap's answer). The alias is
+ * the point the script named, or the point a user's alias on the way names
+ * (a derivation step "myret = syscall.read.return": what follows its last
+ * " = "); the tapset's own step ("syscall.read.return = ... =
+ * kernel.trace(...)") ends at the tracepoint.
+ */
+export function isReturnProbe(p: ConcreteProbe): boolean {
+	if ((p.event.kind === 'uprobe' || p.event.kind === 'kprobe') && p.event.isReturn) return true;
+	return KRETPROBE_SYSCALL_ALIAS.test(p.named) || p.derivation.some((d) => KRETPROBE_SYSCALL_ALIAS.test(d.slice(d.lastIndexOf(' = ') + 3)));
+}
+
+/** The names of probe `p` for the tables. */
+export function pointNames(p: ConcreteProbe): PointNames {
+	return { point: p.point, name: p.named, isReturn: isReturnProbe(p) };
+}
+
+/** What tap_probe_point() returns: pp(), ppfunc(), pn() or is_return() ("1" or "0"), in the tables' column order. */
+const WHAT = ['point', 'function', 'name', 'return'] as const;
 type What = (typeof WHAT)[number];
 
 function textOf(p: PointNames, what: What): string {
+	if (what === 'return') return p.isReturn ? '1' : '0';
 	return what === 'point' ? p.point : what === 'function' ? functionOfPoint(p.point) : p.name;
 }
 
-/** The value of pp() (`what` 'point'), ppfunc() ('function') or pn() ('name') where `b` is. */
+/** is_return() where `b` is: a constant in a handler, else the calling probe's, from the tables. */
+export function probeIsReturnValue(b: Body): string {
+	if (!b.isFunction && !b.shared.pointFromContext) return b.shared.probeIsReturn ? '1LL' : '0LL';
+	return `((tap_long)(${probePointValue(b, 'return')}[0] == '1'))`;
+}
+
+/** The value of pp() (`what` 'point'), ppfunc() ('function'), pn() ('name') or is_return()'s text where `b` is. */
 export function probePointValue(b: Body, what: What): string {
-	if (!b.isFunction && !b.shared.pointFromContext) return b.mod.stringLiteral(textOf({ point: b.probePoint, name: b.probeName }, what));
+	if (!b.isFunction && !b.shared.pointFromContext) return b.mod.stringLiteral(textOf({ point: b.probePoint, name: b.probeName, isReturn: !!b.shared.probeIsReturn }, what));
 	b.mod.probePointLookups.add(b.mod.bothSides ? 'user' : b.side);
 	const s = b.strTemp();
 	b.line(`tap_probe_point(c, ${s}, ${WHAT.indexOf(what)});`);
@@ -71,9 +102,9 @@ export function probePointHelper(mod: ModuleContext, side: Side, points: Readonl
 	if (!mod.probePointLookups.has(side)) return [];
 	if (side === 'kernel') return kernelPointTable(points);
 	const cases = [...points].map(([index, p]) =>
-		`\tcase ${index}: tap_str_copy(dst, what == 2 ? ${mod.stringLiteral(p.name)} : what ? ${mod.stringLiteral(functionOfPoint(p.point))} : ${mod.stringLiteral(p.point)}); break;`);
+		`\tcase ${index}: tap_str_copy(dst, what == 3 ? ${mod.stringLiteral(textOf(p, 'return'))} : what == 2 ? ${mod.stringLiteral(p.name)} : what ? ${mod.stringLiteral(functionOfPoint(p.point))} : ${mod.stringLiteral(p.point)}); break;`);
 	return [
-		'/* pp() (what 0), ppfunc() (1) and pn() (2) in a script function: those of the probe that called it */',
+		'/* pp() (what 0), ppfunc() (1), pn() (2) and is_return() (3) in a script function: those of the probe that called it */',
 		'static void tap_probe_point(struct tap_context *c, char *dst, int what)',
 		'{',
 		'\tswitch (c->probe) {',
@@ -110,7 +141,7 @@ function kernelPointTable(points: ReadonlyMap<number, PointNames>): string[] {
 	let size = 1;
 	for (const index of points.keys()) size = Math.max(size, index + 1);
 	return [
-		'/* pp() (what 0), ppfunc() (1) and pn() (2) of the running kernel-side probe, by its index in the probe table */',
+		'/* pp() (what 0), ppfunc() (1), pn() (2) and is_return() (3) of the running kernel-side probe, by its index in the probe table */',
 		'static const char __attribute__((unused, section(".rodata"))) tap_point_text[] =',
 		...texts.map((t) => `\t${cString(t)} "\\0"`),
 		'\t;',

@@ -15,7 +15,7 @@ import { checkFifoDirections, procfsDescriptor } from './procfs.js';
 import { globalDeclarations } from './declarations.js';
 import { formatAndLocationTables, manifestLists, moduleDescriptor } from './module-tables.js';
 import { functionPrototype, genFunction, genProbe, type HandlerCode } from './handlers.js';
-import { type PointNames, probePointHelper } from './probe-points.js';
+import { type PointNames, pointNames, probePointHelper } from './probe-points.js';
 import { ModuleContext, type Side, TranslateError } from './module-context.js';
 import { recursiveFunctions, reachableFunctions } from './walk.js';
 import { cString, cStringRaw } from './c-text.js';
@@ -199,7 +199,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 			if (key !== undefined) servers.set(key, `probe_${index}`);
 		}
 		table.push({ point: p.point, kind, desc: describe(mod, p, index, server) });
-		points[sideOf(kind)].set(index, { point: p.point, name: p.named });
+		points[sideOf(kind)].set(index, pointNames(p));
 	}
 	// before the functions that call it (they come first on each side)
 	for (const side of ['kernel', 'user'] as const) code[side].unshift(...probePointHelper(mod, side, points[side]));

@@ -73,10 +73,12 @@ test.serial('kernel.function("vfs_read") counts real reads (a kprobe)', async (t
 	t.true(Number(m![1]) > 0);
 });
 
-test.serial('kernel.function("vfs_read").return with $return (a kretprobe)', async (t) => {
+test.serial('kernel.function("vfs_read").return with $return (a kretprobe), is_return()', async (t) => {
 	t.timeout(600_000);
-	const script = 'global calls, bytes\nprobe kernel.function("vfs_read").return { if ($return > 0) { calls++; bytes += $return } }\n'
-		+ 'probe timer.s(2) { printf("%d reads returned %d bytes\\n", calls, bytes); exit() }';
+	// is_return() in the handler and in a function it calls: 1 at every return; 0 in the timer
+	const script = 'global calls, bytes, rets\nfunction ret() { return is_return() }\n'
+		+ 'probe kernel.function("vfs_read").return { if ($return > 0) { calls++; bytes += $return; rets += is_return() + ret() } }\n'
+		+ 'probe timer.s(2) { printf("%d reads returned %d bytes\\n", calls, bytes); if (rets != 2 * calls || is_return() || ret()) println("is_return() differs"); exit() }';
 	const r = await vmRun(script);
 	t.is(r.status, 0, r.stderr);
 	const m = /^(\d+) reads returned (\d+) bytes\n$/.exec(r.stdout);

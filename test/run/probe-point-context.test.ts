@@ -76,3 +76,28 @@ test('pn(): the script\'s probe point as it matched, wildcards filled in (stap\'
 	t.true(lines.includes('kernel.trace("sched:sched_process_exit")|kernel.trace("sched:sched_process_exit")|kernel.trace("sched:sched_process_exit")'), r.stdout);
 	t.is(lines[lines.length - 1], 'end|end');
 });
+
+test('is_return() in a handler and in a function it calls: a uretprobe, a syscall alias\'s return (stap\'s kretprobe), also through a user\'s alias, are 1; their entries, syscall_any.return and sys_exit tracepoints themselves (stap\'s tracepoints), begin and end are 0', async (t) => {
+	const fn = `process("${prog}").function("probe_args")`;
+	const script = 'global seen function ret() { return is_return() }'
+		+ ` probe ${fn}, ${fn}.return { if (pid() == target()) printf("%s %d %d\\n", pp() =~ "return$" ? "uretprobe" : "uprobe", is_return(), ret()) }`
+		+ ' probe syscall.kill, syscall.kill.return, kernel.trace("syscalls:sys_exit_kill"), tp_syscall.kill.return {'
+		+ '   if (pid() == target() && !seen[pn()]++) printf("%s %d %d\\n", pn(), is_return(), ret()) }'
+		+ ' probe syscall_any.return { if (pid() == target() && name == "kill") printf("%s %d %d\\n", pn(), is_return(), ret()) }'
+		+ ' probe mykill = syscall.kill.return { } probe mykill { if (pid() == target()) printf("%s %d %d\\n", pn(), is_return(), ret()) }'
+		+ ' probe begin { printf("begin %d %d\\n", is_return(), ret()) } probe end { printf("end %d %d\\n", is_return(), ret()) }';
+	const r = await run(tapfleet, ['run', '-c', prog, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.deepEqual(r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('110351')).sort(), [
+		'begin 0 0',
+		'end 0 0',
+		'kernel.trace("syscalls:sys_exit_kill") 0 0',
+		'mykill 1 1',
+		'syscall.kill 0 0',
+		'syscall.kill.return 1 1',
+		'syscall_any.return 0 0',
+		'tp_syscall.kill.return 0 0',
+		'uprobe 0 0',
+		'uretprobe 1 1',
+	]);
+});

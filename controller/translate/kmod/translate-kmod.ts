@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConcreteProbe, FunctionDef, Program } from '../../elaborate/program.js';
 import { Body } from '../body.js';
 import { argumentRegisters } from '../calls.js';
-import { type PointNames, probePointHelper } from '../probe-points.js';
+import { type PointNames, pointNames, probePointHelper, isReturnProbe } from '../probe-points.js';
 import { cLong } from '../c-text.js';
 import { globalDeclarations } from '../declarations.js';
 import { formatAndLocationTables, manifestLists, moduleDescriptor } from '../module-tables.js';
@@ -147,6 +147,7 @@ function genKmodProbe(mod: ModuleContext, p: ConcreteProbe, index: number): stri
 	const b = new Body(mod, 'user', name, false);
 	b.probePoint = p.point;
 	b.probeName = p.named;
+	b.shared.probeIsReturn = isReturnProbe(p);
 	b.shared.eventKind = p.event.kind;
 	argumentRegisters(b, p);
 	kmodProbeFilter(b, p);
@@ -217,7 +218,7 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 		const index = table.length;
 		code.push(genKmodProbe(mod, p, index));
 		table.push({ point: p.point, kind: p.event.kind, desc: kmodDescriptor(p, index) });
-		points.set(index, { point: p.point, name: p.named });
+		points.set(index, pointNames(p));
 	}
 	code.unshift(...probePointHelper(mod, 'user', points)); // before the functions that call it
 	if (!table.length) throw new TranslateError(null, 'the script has no probes to run');
