@@ -74,6 +74,9 @@ export function parseFormatString(str: string): FormatComponent[] {
 			started = true;
 			return n;
 		};
+		// stap's translator takes one flag; its runtime reads them all, so the 0
+		// of "%#08x" or "%-05d" (a width written with a leading 0) pads with zeros
+		if (str[i] === '0') flags.zeropad = true;
 		width = amount();
 		if (str[i] === '.') {
 			i++;

@@ -97,23 +97,31 @@ export function genPrint(b: Body, e: PrintCall, gen: ExprGen): string {
 
 /**
  * sprintf in a kernel-side probe, through the kernel's bpf_snprintf: the
- * format is rewritten for its subset (64-bit numbers take "ll"); what it
- * cannot do (precision, #, *, %o %b %m %M %p) needs a user-side probe.
+ * format is rewritten for its subset (64-bit numbers take "ll"); numbers
+ * it cannot format (%o, a precision, '#', %p with a width) the generated
+ * code makes first, and strings with a precision it cuts first; what is
+ * left (*, %b, %m, %M) needs a user-side probe.
  * sprint, sprintln, sprintd, sprintdln and sprint_char have the format
  * their plan made (only %d, %s and %c in it).
  */
 function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], dst: string): string {
 	if (values.length > 12) b.unsupported(e.tok, `${e.name}() with more than 12 arguments`);
-	const kernel = e.format ? kernelFormat(b, e, e.format) : { fmt: p.format.replace(/%(%|d|s|c)/g, (m: string, c: string) => (c === 'd' ? '%lld' : m)), octal: new Map<number, number>() };
+	const kernel = e.format
+		? kernelFormat(b, e, e.format)
+		: { fmt: p.format.replace(/%(%|d|s|c)/g, (m: string, c: string) => (c === 'd' ? '%lld' : m)), numbers: new Map<number, MadeNumber>(), cuts: new Map<number, number>() };
 	const name = b.mod.kernelFormat(kernel.fmt);
 	const args = `kargs${b.label('')}`;
 	b.cLocals.push(`__u64 ${args}[${Math.max(1, values.length)}];`);
 	values.forEach((v, i) => {
-		const digits = kernel.octal.get(i);
-		if (digits !== undefined) {
-			// %o: made here, passed as %s
+		const n = kernel.numbers.get(i);
+		const cut = kernel.cuts.get(i);
+		if (n !== undefined) {
 			const o = b.strTemp();
-			b.line(`tap_gen_octal(${o}, ${v}, ${digits});`);
+			b.line(`tap_gen_number(${o}, ${v}, ${n.base}, ${n.precision}, ${n.zeroWidth}, ${n.flags});`);
+			b.line(`${args}[${i}] = (__u64)(long)(${o});`);
+		} else if (cut !== undefined) {
+			const o = b.strTemp();
+			b.line(`bpf_probe_read_kernel_str(${o}, ${cut} + 1 < MAXSTRINGLEN ? ${cut} + 1 : MAXSTRINGLEN, ${v});`);
 			b.line(`${args}[${i}] = (__u64)(long)(${o});`);
 		} else {
 			b.line(`${args}[${i}] = ${p.kinds[i] === 'string' ? `(__u64)(long)(${v})` : `(__u64)(${v})`};`);
@@ -123,36 +131,66 @@ function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], ds
 	return dst;
 }
 
+/** A number the generated code formats itself (tap_gen_number()), passed to bpf_snprintf as %s. */
+interface MadeNumber {
+	base: number;
+	precision: number;
+	zeroWidth: number;
+	flags: string;
+}
+
+/** The most digits tap_gen_number() makes (22 octal digits hold 64 bits). */
+const MADE_DIGITS_MAX = 22;
+
 /**
- * A written format in bpf_snprintf's terms, and the arguments whose %o the
- * generated code makes into digits first (their index: the least digits).
+ * A written format in bpf_snprintf's terms, the arguments whose numbers
+ * the generated code makes first (bpf_snprintf has no %o, no precision and
+ * no '#'), and the strings it cuts first (a precision), by argument index.
  */
-function kernelFormat(b: Body, e: PrintCall, format: NonNullable<PrintCall['format']>): { fmt: string; octal: Map<number, number> } {
+function kernelFormat(b: Body, e: PrintCall, format: NonNullable<PrintCall['format']>): { fmt: string; numbers: Map<number, MadeNumber>; cuts: Map<number, number> } {
 	let fmt = '';
-	const octal = new Map<number, number>();
+	const numbers = new Map<number, MadeNumber>();
+	const cuts = new Map<number, number>();
 	let arg = 0;
+	const unsupported = () => b.unsupported(e.tok, `this ${e.name}() directive (beyond what bpf_snprintf and tapfleet make of it: *, %b, %m, %M, more than ${MADE_DIGITS_MAX} digits)`);
 	for (const c of format) {
 		if (c.type === 'literal') {
 			fmt += c.literal.replace(/%/g, '%%');
 			continue;
 		}
 		const at = arg++;
-		if (c.type === 'pointer' && c.width === null && c.precision === null) {
+		if (c.width === '*' || c.precision === '*') unsupported();
+		const width = c.width === null ? null : Number(c.width);
+		const precision = c.precision === null ? null : Number(c.precision);
+		const padded = `%${c.flags.left ? '-' : ''}${width ?? ''}s`;
+		if (c.type === 'pointer' && width === null && precision === null) {
 			fmt += '0x%llx'; // stap's %p is %#x
 			continue;
 		}
-		if (c.type === 'number' && c.base === 8 && c.precision === null && c.width !== '*' && !c.flags.special) {
-			// zero padding is the digits' own; a width otherwise pads the string
-			const width = c.width === null ? null : Number(c.width);
-			octal.set(at, c.flags.zeropad && !c.flags.left && width !== null ? width : 1);
-			fmt += `%${c.flags.left ? '-' : ''}${width ?? ''}s`;
+		const number = c.type === 'pointer' || (c.type === 'number' && (c.base === 8 || precision !== null || c.flags.special));
+		if (number) {
+			// made here as stap's runtime makes it: sign, prefix, zeros, digits; the width pads the string
+			const zeroWidth = c.flags.zeropad && !c.flags.left && width !== null ? width : 0;
+			if ((precision ?? 0) > MADE_DIGITS_MAX || zeroWidth > MADE_DIGITS_MAX) unsupported();
+			const flags = [
+				c.flags.sign && c.type === 'number' ? 'TAP_NUM_SIGNED' : '', c.flags.plus ? 'TAP_NUM_PLUS' : '', c.flags.space ? 'TAP_NUM_SPACE' : '',
+				c.flags.special || c.type === 'pointer' ? 'TAP_NUM_ALT' : '', c.flags.large ? 'TAP_NUM_UPPER' : '',
+			].filter(Boolean).join(' | ') || '0';
+			numbers.set(at, { base: c.type === 'pointer' ? 16 : c.base, precision: precision ?? 0, zeroWidth, flags });
+			fmt += padded;
 			continue;
 		}
-		const conv = c.type === 'string' ? 's' : c.type === 'char' ? 'c' : c.type === 'number' && c.base !== 8 ? (c.base === 16 ? (c.flags.large ? 'llX' : 'llx') : c.flags.sign ? 'lld' : 'llu') : null;
-		if (!conv || c.precision !== null || c.width === '*' || c.flags.special) b.unsupported(e.tok, `this ${e.name}() directive (beyond bpf_snprintf's: a precision, #, *, %b, %m, %M)`);
-		fmt += `%${c.flags.left ? '-' : ''}${c.flags.plus ? '+' : ''}${c.flags.space ? ' ' : ''}${c.flags.zeropad ? '0' : ''}${c.width ?? ''}${conv}`;
+		if (c.type === 'string' && precision !== null) {
+			// at most `precision` characters: cut first, then padded as any string
+			cuts.set(at, precision);
+			fmt += padded;
+			continue;
+		}
+		const conv = c.type === 'string' ? 's' : c.type === 'char' ? 'c' : c.type === 'number' ? (c.base === 16 ? (c.flags.large ? 'llX' : 'llx') : c.flags.sign ? 'lld' : 'llu') : null;
+		if (!conv || precision !== null) unsupported();
+		fmt += `%${c.flags.left ? '-' : ''}${c.flags.plus ? '+' : ''}${c.flags.space ? ' ' : ''}${c.flags.zeropad ? '0' : ''}${width ?? ''}${conv}`;
 	}
-	return { fmt, octal };
+	return { fmt, numbers, cuts };
 }
 
 function genPrintHist(b: Body, e: PrintCall, gen: ExprGen): string {

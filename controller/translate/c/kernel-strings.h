@@ -51,29 +51,69 @@ static __always_inline __attribute__((unused)) int tap_gen_string_n(char *dst, t
 	return r < 0;
 }
 
-/*
- * %o of a kernel-side sprintf, which bpf_snprintf lacks: the value's octal
- * digits, unsigned as C's and stap's, at least min of them (zero-padded).
- */
-static __always_inline __attribute__((unused)) void tap_gen_octal(char *dst, tap_long value, int min)
-{
-	char d[32];
-	__u64 v = (__u64)value;
-	int i, start = 0;
+/* tap_gen_number()'s flags: the printf flags bpf_snprintf cannot apply itself */
+#define TAP_NUM_SIGNED 1	/* %d: a negative value is '-' and its magnitude */
+#define TAP_NUM_PLUS 2		/* '+': a sign for non-negative values too */
+#define TAP_NUM_SPACE 4		/* ' ': a space there */
+#define TAP_NUM_ALT 8		/* '#': 0x, 0X for hex, 0 for octal, even before a 0 (stap's) */
+#define TAP_NUM_UPPER 16	/* %X */
+#define TAP_NUM_DIGITS 22	/* octal digits of 64 bits: the most of any base */
 
-	/* 22 digits hold 64 bits */
-#pragma unroll
-	for (i = 21; i >= 0; i--) {
-		d[i] = '0' + (v & 7);
-		v >>= 3;
+/*
+ * A number of a kernel-side sprintf that bpf_snprintf cannot format (%o, a
+ * precision, '#'), as stap's runtime (vsprintf.c's number()) makes it: the
+ * sign, the prefix, the digits in `base` (8, 10, 16), at least one and at
+ * least `precision`, and with the '0' flag and a width (`zero_width`, 0
+ * otherwise) zeros between prefix and digits up to that width. The caller
+ * pads it to the width with spaces, as %s.
+ */
+static __always_inline __attribute__((unused)) void tap_gen_number(char *dst, tap_long value, int base,
+								int precision, int zero_width, int flags)
+{
+	char d[32];	/* a sign, a prefix and the digits from d[8], their NUL at d[30] */
+	const char *digits = flags & TAP_NUM_UPPER ? "0123456789ABCDEF" : "0123456789abcdef";
+	__u64 v = (__u64)value;
+	char sign = 0;
+	int i, n = 1, min, start, pre = 0;
+
+	if ((flags & TAP_NUM_SIGNED) && value < 0) {
+		sign = '-';
+		v = -v;
+	} else if (flags & TAP_NUM_SIGNED) {
+		sign = flags & TAP_NUM_PLUS ? '+' : flags & TAP_NUM_SPACE ? ' ' : 0;
 	}
-	d[22] = '\0';
+	/*
+	 * The digits, right-aligned in d[8 .. 8 + TAP_NUM_DIGITS), counted
+	 * without a branch ((v | -v) >> 63 is 1 while digits remain): branches
+	 * in an unrolled loop multiply the paths the verifier walks.
+	 */
 #pragma unroll
-	for (i = 0; i < 21; i++) {
-		if (d[i] != '0' || 22 - i <= min)
-			break;
-		start = i + 1;
+	for (i = TAP_NUM_DIGITS - 1; i >= 0; i--) {
+		__u64 digit = v % base;
+
+		/* clang knows digit < base and would drop the mask the verifier needs */
+		asm volatile("" : "+r"(digit));
+		d[8 + i] = digits[digit & 15];
+		v /= base;
+		if (i > 0)
+			n += (int)((v | -v) >> 63);
 	}
+	d[8 + TAP_NUM_DIGITS] = '\0';
+	if (flags & TAP_NUM_ALT)
+		pre = base == 16 ? 2 : base == 8 ? 1 : 0;
+	min = precision > n ? precision : n;
+	if (zero_width - pre - (sign != 0) > min)
+		min = zero_width - pre - (sign != 0);
+	if (min > TAP_NUM_DIGITS)
+		min = TAP_NUM_DIGITS;
+	start = 8 + TAP_NUM_DIGITS - min;
+	/* the prefix goes right before the digits, the sign before it */
+	if (pre == 2)
+		d[--start] = flags & TAP_NUM_UPPER ? 'X' : 'x';
+	if (pre)
+		d[--start] = '0';
+	if (sign)
+		d[--start] = sign;
 	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, d + (start & 31));
 }
 
