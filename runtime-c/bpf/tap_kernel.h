@@ -638,9 +638,10 @@ static __always_inline void tap_backtrace(char *dst, void *ctx)
 /*
  * s = sprintf(FMT, ...) on the kernel side, through bpf_snprintf: the
  * generator rewrites FMT for the kernel's subset (%d %i %u %x %X with "ll",
- * %s %c, flags "0+- ", widths; no precision, "#", "*", %o %b %m %M: those
- * need a user-side probe) into a non-static const global, and passes the
- * arguments as __u64 (strings: their address).
+ * %s %c, flags "0+- ", widths) into a non-static const global, and passes
+ * the arguments as __u64 (strings: their address). Numbers with %o, a
+ * precision or "#" it makes into strings first (tap_gen_number()), strings
+ * with a precision it cuts first; "*", %b %m %M need a user-side probe.
  */
 #define TAP_SPRINTF_KERNEL(dst, fmt, data, n) \
 	bpf_snprintf((dst), MAXSTRINGLEN, (fmt), (data), (n) * sizeof(__u64))
