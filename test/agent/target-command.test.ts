@@ -4,12 +4,12 @@
 // as the agent's user needs the caller's "commands" right. Real agents over
 // mutual TLS, real modules, real processes.
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { readModuleDir, signedUpload } from '../../controller/dispatch/module-dir.js';
-import { clientFor, inProcessAgent, readJournal, runCli, tempDir, testPki, writeModule } from './helpers.js';
+import { clientFor, inProcessAgent, readJournal, runCli, TAPFLEET, tempDir, testPki, until, writeModule } from './helpers.js';
 
 const cli = (args: string[]) => runCli(args, process.env, 300_000);
 
@@ -99,4 +99,23 @@ test('the agent\'s checks of a target command: 4096 bytes pass, 4097 do not; a N
 		t.is(err?.code, status.INVALID_ARGUMENT, err?.details);
 		t.regex(err?.details ?? '', message);
 	}
+});
+
+test('-c with --host, the controller killed: the lease expires, the session ends and its command (and what it started) is stopped on the host', async (t) => {
+	const pki = await testPki();
+	const agent = await inProcessAgent(pki, 'a5', { policyPath: commandsPolicy() });
+	t.teardown(() => agent.stop());
+	const marker = `sleep 63.${process.pid}`;
+	const controller = spawn(process.execPath, [TAPFLEET, 'run', '--pki', pki.dir, '--host', agent.address, '--lease', '1', '-c', `${marker} & ${marker}; wait`, '-e', 'probe begin { println("started") }'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	let out = '';
+	controller.stdout.on('data', (d) => (out += d));
+	await until('the run to print "started"', () => out.includes('started\n'));
+	// the two sleeps themselves (the shell's and the CLI's command lines hold the words too)
+	await until('both commands to run', () => spawnSync('pgrep', ['-c', '-f', `^${marker.replace(/\./g, '\\.')}$`]).stdout.toString().trim() === '2' || undefined);
+	controller.kill('SIGKILL');
+	const client = clientFor(agent.address, pki.observerTls);
+	t.teardown(() => client.close());
+	const finished = await until('the lease to expire', async () => (await client.listSessions()).find((s) => s.state === 'finished'));
+	t.like(finished.exit, { reason: 'lease expired' });
+	t.is(spawnSync('pgrep', ['-f', marker.replace(/\./g, '\\.')]).status, 1, 'no sleep is left');
 });
