@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "target_command.h"
@@ -48,11 +49,18 @@ static int plain_words(const char *cmd)
 	return any;
 }
 
-static void child(const char *script, int gate_r)
+static void child(const char *script, int gate_r, pid_t parent)
 {
 	char go;
 
 	tap_child_defaults();
+	/*
+	 * A taprun killed outright (a forced unload) cannot stop its target:
+	 * the kernel does, the target at least (what it started stays theirs).
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
 	/* a stop before the release is SIGTERM to a process that has run nothing */
 	if (read(gate_r, &go, 1) != 1)
 		_exit(127);
@@ -62,6 +70,7 @@ static void child(const char *script, int gate_r)
 int target_command_start(const char *cmd)
 {
 	static char script[TARGET_COMMAND_MAX + sizeof("exec ")];
+	pid_t parent;
 	int p[2];
 
 	if (!*cmd || strlen(cmd) > TARGET_COMMAND_MAX) {
@@ -74,6 +83,7 @@ int target_command_start(const char *cmd)
 		return -1;
 	}
 	fflush(NULL);
+	parent = getpid();
 	target = fork();
 	if (target < 0) {
 		tap_report_fatal("-c: cannot start a process: %s", strerror(errno));
@@ -82,7 +92,7 @@ int target_command_start(const char *cmd)
 		return -1;
 	}
 	if (target == 0)
-		child(script, p[0]);
+		child(script, p[0], parent);
 	setpgid(target, target);	/* as the child does: whichever runs first */
 	close(p[0]);
 	gate = p[1];

@@ -119,3 +119,19 @@ test('-c with --host, the controller killed: the lease expires, the session ends
 	t.like(finished.exit, { reason: 'lease expired' });
 	t.is(spawnSync('pgrep', ['-f', marker.replace(/\./g, '\\.')]).status, 1, 'no sleep is left');
 });
+
+test('-c with --host, a forced unload (taprun killed outright): the kernel stops the command, taprun\'s child (PR_SET_PDEATHSIG)', async (t) => {
+	const pki = await testPki();
+	const agent = await inProcessAgent(pki, 'a6', { policyPath: commandsPolicy() });
+	t.teardown(() => agent.stop());
+	const marker = `sleep 64.${process.pid}`;
+	const started = await cli(['run', '--pki', pki.dir, '--host', agent.address, '--detach', '-c', marker, '-e', 'probe begin { println("started") }']);
+	t.is(started.status, 0, started.stderr);
+	const session = started.stdout.trim().split('\t')[1]!;
+	// plain words: the shell execs sleep, which is then taprun's child itself
+	await until('the command to run', () => spawnSync('pgrep', ['-f', `^${marker.replace(/\./g, '\\.')}$`]).status === 0 || undefined);
+	const unloaded = await cli(['unload', '--pki', pki.dir, '--host', agent.address, '--force', session]);
+	t.is(unloaded.status, 0, unloaded.stderr);
+	await until('the command to be gone', () => spawnSync('pgrep', ['-f', `^${marker.replace(/\./g, '\\.')}$`]).status === 1 || undefined);
+	t.pass();
+});
