@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { collectHosts } from './host-list.js';
 
-export { collectHosts };
+export { collectHosts } from './host-list.js';
 
 export function addFleetOptions(cmd: Command, hostRequired = true): Command {
 	const desc = 'agent to talk to: HOST:PORT (mTLS), unix:/PATH or plaintext://HOST:PORT, or @FILE with one per line (# comments); repeatable, each host once';

@@ -78,7 +78,7 @@ const BUILTINS: Record<string, Builtin> = {
 		b.line(`tap_task_execname(${s}, ${t});`);
 	}),
 	// is_return(): a return probe's handler, or a function it called
-	is_return: (b) => probeIsReturnValue(b),
+	is_return: probeIsReturnValue,
 	// module_name(): the module's name (stap -m NAME, else tap_<hash>), known when it is generated
 	module_name: (b) => b.mod.stringLiteral(b.mod.moduleName),
 	ppid: longOf('tap_ppid'),

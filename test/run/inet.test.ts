@@ -1,7 +1,7 @@
 // The inet tapset (controller/tapsets/inet.stp) on the bpf runtime: byte
 // orders on both sides, and addresses read from the kernel's sockets of
 // connections the test's own process makes (IPv4 and IPv6 loopback).
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { run, tapfleet } from '../parse/helpers.js';
 
 const CONNECT = `exec python3 -c "import socket
@@ -9,6 +9,13 @@ for fam, host in ((socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')):
     s = socket.socket(fam)
     try: s.connect((host, 9))
     except OSError: pass"`;
+
+/** Runs `script` while the test's process makes the two connections; the distinct output lines, sorted (each connection changes state twice). */
+async function distinctLinesWhileConnecting(t: ExecutionContext, script: string): Promise<string[]> {
+	const r = await run(tapfleet, ['run', '-c', CONNECT, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	return [...new Set(r.stdout.split('\n').filter(Boolean))].sort();
+}
 
 test('htons/ntohl/htonll and the rest on both sides; ip_ntop() and format_ipaddr() of IPv4 values and of an IPv6 socket\'s in6_addr in the kernel (%pI6\'s form); an unknown family', async (t) => {
 	const orders = 'printf("%s: %x %x %x %x %x %x\\n", side, htons(0x1234), ntohs(0xabcd1234), htonl(0x12345678), ntohl(-1), htonll(0x0102030405060708), ntohll(htonll(-2)))';
@@ -24,10 +31,8 @@ probe kernel.trace("sock:inet_sock_set_state") {
 		orders("kernel")
 	}
 }`;
-	const r = await run(tapfleet, ['run', '-c', CONNECT, '-e', script]);
-	t.is(r.status, 0, r.stderr);
 	// each connection changes state twice (SYN_SENT, then CLOSE on the refusal)
-	t.deepEqual([...new Set(r.stdout.split('\n').filter(Boolean))].sort(), [
+	t.deepEqual(await distinctLinesWhileConnecting(t, script), [
 		'127.0.0.1 192.168.1.1 *unknown address family*',
 		'kernel: 3412 3412 78563412 ffffffff 807060504030201 fffffffffffffffe',
 		'user: 3412 3412 78563412 ffffffff 807060504030201 fffffffffffffffe',
@@ -48,9 +53,7 @@ probe kernel.trace("sock:inet_sock_set_state") {
 		names("kernel")
 	}
 }`;
-	const r = await run(tapfleet, ['run', '-c', CONNECT, '-e', script]);
-	t.is(r.status, 0, r.stderr);
-	t.deepEqual([...new Set(r.stdout.split('\n').filter(Boolean))].sort(), [
+	t.deepEqual(await distinctLinesWhileConnecting(t, script), [
 		'INET TCP_CLOSE -> TCP_SYN_SENT',
 		'INET TCP_SYN_SENT -> TCP_CLOSE',
 		'INET6 TCP_CLOSE -> TCP_SYN_SENT',
