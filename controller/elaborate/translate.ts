@@ -383,8 +383,27 @@ export class Translator {
 			if (readToo) r.array.read = true;
 			return r;
 		}
-		if (e.kind === 'target_symbol') return this.procfsValue(e, sc, true) ?? this.fail('target variables cannot be written to (guru-mode writes are not supported)', e.tok);
+		if (e.kind === 'target_symbol') return this.procfsValue(e, sc, true) ?? this.targetLvalue(e, sc);
 		return this.fail('assignment needs a variable or an array element on its left', e.tok);
+	}
+
+	/**
+	 * A target variable as an assignment's target (`$return = -EPERM`,
+	 * `$count = 0`, `$stat->size = 0`): stap's guru-mode writes, with its
+	 * words where it refuses them. Pass 3 decides whether the runtime can
+	 * write it (the kmod runtime's registers and kernel memory; BPF cannot).
+	 */
+	private targetLvalue(e: A.TargetSymbol, sc: Scope): P.VarRef {
+		if (!this.guru) return this.fail('write to target variable not permitted; need stap -g', e.tok);
+		if (!sc.targets) return this.fail('target variables can only be used in probes', e.tok);
+		const args = argumentTargets(sc.targets);
+		// a parameter in a return probe is its value saved at entry: writing it would change nothing
+		if (sc.entry && args && parameterTargets(args) && e.name !== '$return') return this.fail('write to target variable not permitted in .return probes', e.tok);
+		if (e.name.startsWith('$$') || e.addressof) return this.fail(`${e.addressof ? '&' : ''}${e.name} cannot be written`, e.tok);
+		const r = this.targetSymbol(e, sc);
+		if (r.kind !== 'var' || r.variable.kind !== 'target') return this.fail(`${e.name} cannot be written`, e.tok);
+		if (r.variable.type === 'string') return this.fail(`${r.variable.name} is a string (${r.variable.cType}): only integers and pointers of target variables can be written`, e.tok);
+		return r;
 	}
 
 	/**

@@ -67,6 +67,12 @@ export class Body {
 	 * member chains, which may fault): the C of a read here, or null.
 	 */
 	targetReader: ((body: Body, v: TargetVar, tok: Token) => string | null) | null = null;
+	/**
+	 * Writes a stable C long into a target variable (guru mode: `$return =
+	 * -1`); null where the runtime cannot (BPF changes no registers or
+	 * kernel memory).
+	 */
+	targetWriter: ((body: Body, v: TargetVar, value: string, tok: Token) => void) | null = null;
 	readonly loops: { brk: string; cont: string }[] = [];
 	usesGlobals = false;
 	readonly shared: Shared;
@@ -90,6 +96,7 @@ export class Body {
 	child(name: string): Body {
 		const c = new Body(this.mod, this.side, name, this.isFunction, this);
 		c.targetReader = this.targetReader;
+		c.targetWriter = this.targetWriter;
 		return c;
 	}
 

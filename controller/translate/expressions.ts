@@ -3,7 +3,7 @@
 // order is the script's: an operand whose value a later operand's
 // statements could change is saved in a temporary first.
 import { assignProcfsValue } from './procfs.js';
-import type { Assign, Binary, Crement, Expr, GlobalVar, IndexRef, Logical, Ternary, VarRef } from '../elaborate/program.js';
+import type { Assign, Binary, Crement, Expr, GlobalVar, IndexRef, Logical, TargetVar, Ternary, VarRef } from '../elaborate/program.js';
 import { checkOverflow, fillKey, forEachInSlice, histBucket, readAggregate, readElement, writeElement } from './arrays.js';
 import type { Body } from './body.js';
 import { genCall, inBuffer } from './calls.js';
@@ -224,8 +224,29 @@ function scalarLvalue(b: Body, ref: VarRef): string {
 	return b.varName(v, ref.tok);
 }
 
+/**
+ * A target variable written (guru mode) through the runtime's writer,
+ * which also keeps the handler's copy current for later reads; the value
+ * written.
+ */
+function writeTarget(b: Body, ref: VarRef, value: string): string {
+	const v = ref.variable as TargetVar;
+	if (!b.targetWriter) {
+		throw new TranslateError(ref.tok, `writing ${v.name} needs the kmod runtime: a BPF program cannot change the probed code's registers or the kernel's memory`);
+	}
+	const nv = stable(b, value);
+	b.targetWriter(b, v, nv, ref.tok);
+	return nv;
+}
+
 function genCrement(b: Body, e: Crement): string {
 	const delta = e.op === '++' ? '1' : '-1';
+	if (e.target.kind === 'var' && e.target.variable.kind === 'target') {
+		const old = b.longTemp();
+		b.line(`${old} = ${readVar(b, e.target)};`);
+		const nv = writeTarget(b, e.target, `(tap_long)((__u64)${old} + (__u64)${delta})`);
+		return e.prefix ? nv : old;
+	}
 	if (e.target.kind === 'var') {
 		const lv = scalarLvalue(b, e.target);
 		const t = b.longTemp();
@@ -261,6 +282,10 @@ function genAssign(b: Body, e: Assign): string {
 	const str = e.target.type === 'string';
 	if (t.kind === 'var' && t.variable.kind === 'target' && t.variable.source.kind === 'procfs_value') {
 		return assignProcfsValue(e.op, genExpr(b, e.value));
+	}
+	if (t.kind === 'var' && t.variable.kind === 'target') {
+		const v = genExpr(b, e.value);
+		return writeTarget(b, t, e.op === '=' ? v : binaryOp(b, e.op.slice(0, -1), readVar(b, t), stable(b, v), e.tok));
 	}
 	if (t.kind === 'var') {
 		const lv = scalarLvalue(b, t);

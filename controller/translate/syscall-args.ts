@@ -22,11 +22,20 @@ export const SYSCALL_ARG_REGS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'];
  * an int is its low 32 bits (dfd -100, not 4294967196).
  */
 export function syscallArgument(p: ConcreteProbe, field: string, read: (reg: string) => string): string | null {
+	const a = syscallArgumentRegister(p, field);
+	return a && `${a.cast}${read(a.reg)}`;
+}
+
+/**
+ * The pt_regs field that holds argument `field` of a sys_enter tracepoint,
+ * and the cast that reads it as its C type; null where there is none.
+ */
+export function syscallArgumentRegister(p: ConcreteProbe, field: string): { reg: string; cast: string } | null {
 	const e = p.event;
 	const fields = e.kind === 'tracepoint' ? e.tracepoint.fields.filter((f) => f.name !== '__syscall_nr') : [];
 	const i = fields.findIndex((f) => f.name === field);
 	if (i < 0 || i > 5) return null;
 	const type = fields[i]!.type;
 	const cast = /^(int|pid_t|uid_t|gid_t)$/.test(type) ? '(int)' : /^(unsigned int|umode_t|u32)$/.test(type) ? '(unsigned int)' : '';
-	return `${cast}${read(SYSCALL_ARG_REGS[i]!)}`;
+	return { reg: SYSCALL_ARG_REGS[i]!, cast };
 }

@@ -74,9 +74,9 @@ test('unresolved types are reported, not guessed', async (t) => {
 	t.regex(r.stderr, /semantic error: unresolved type/);
 });
 
-test('target variables are read-only and only in probes', async (t) => {
+test('target variables are written only in guru mode, and used only in probes', async (t) => {
 	const p = await localProfile();
-	t.regex(elaborate(p, 'probe kernel.trace("sched:sched_switch") { $prev_pid = 1 }').stderr, /cannot be written/);
+	t.regex(elaborate(p, 'probe kernel.trace("sched:sched_switch") { $prev_pid = 1 }').stderr, /write to target variable not permitted; need stap -g/);
 	t.regex(elaborate(p, 'function f() { return $x } probe begin { f() }').stderr, /only be used in probes/);
 });
 

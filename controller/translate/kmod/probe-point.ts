@@ -17,12 +17,13 @@
 // Uprobes attach at the file offset pass 2 found in the ELF file here;
 // the module looks the path up on the target.
 import type { ConcreteProbe, TargetVar } from '../../elaborate/program.js';
+import type { Token } from '../../parse/token.js';
 import type { Body } from '../body.js';
 import { cLong, cStringRaw } from '../c-text.js';
 import { narrowing, readRecordField } from '../handlers.js';
 import { TranslateError } from '../module-context.js';
 import { sdtArgumentOf } from '../sdt-arg.js';
-import { syscallArgument, syscallEvent } from '../syscall-args.js';
+import { syscallArgument, syscallArgumentRegister, syscallEvent } from '../syscall-args.js';
 import { uapiSyscallName } from '../syscall-names.js';
 import { uprobeSpec } from '../uprobe-spec.js';
 import { bindProcfsValue, procfsDescriptor } from '../procfs.js';
@@ -128,6 +129,60 @@ export function kmodMemberRead(b: Body, v: TargetVar): string | null {
 	b.line(`if (tap_kmod_member(c, ${argumentSlot(s)}, (const long[]){ ${s.steps.join(', ')} }, ${s.steps.length}, ${dst}, ${s.size}, ${s.signed ? 1 : 0}, ${s.user ? 1 : 0}))`);
 	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
 	return t;
+}
+
+/**
+ * Writes `value` (a stable C long) into target variable `v` of probe `p`,
+ * stap's guru-mode writes: a kprobe's or uprobe's argument register at the
+ * function's entry, a return probe's return-value register, a system
+ * call's argument or return register in the pt_regs the sys_enter and
+ * sys_exit tracepoints get (sys_enter runs before the call reads its
+ * arguments from them, sys_exit before the return to user space restores
+ * them), or a member in kernel memory. The handler's copy of the variable
+ * is updated, so later reads see the value written, as stap's do.
+ */
+export function kmodWriteTarget(b: Body, v: TargetVar, value: string, p: ConcreteProbe, tok: Token): void {
+	const s = v.source;
+	const regsProbe = p.event.kind === 'kprobe' || p.event.kind === 'uprobe';
+	const sc = syscallEvent(p);
+	const copy = (read: string) => {
+		const t = b.vars.get(v);
+		if (t) b.line(`${t} = (tap_long)${read};`);
+	};
+	if ((s.kind === 'call_arg' || s.kind === 'tp_arg') && s.steps.length) return writeMember(b, v, s, value, tok);
+	if (regsProbe && s.kind === 'return_value') {
+		b.line(`regs_set_return_value(tap_regs(c), (unsigned long)${value});`);
+		return copy(`${narrowing(s)}${value}`);
+	}
+	if (regsProbe && (s.kind === 'arg' || s.kind === 'call_arg')) {
+		if (s.index < 0 || s.index > 5) throw new TranslateError(tok, `${v.name} is not in a register: only the first 6 arguments can be written`);
+		b.line(`tap_kmod_set_argument(tap_regs(c), ${s.index}, (unsigned long)${value});`);
+		return copy(s.kind === 'call_arg' && s.size < 8 ? `(__${s.signed ? 's' : 'u'}${s.size * 8})${value}` : value);
+	}
+	const regs = '((struct pt_regs *)tap_tp_arg(c, 0))';
+	if (sc && s.kind === 'tracepoint_field' && v.type !== 'string') {
+		const arg = sc.exit ? { reg: 'ax', cast: '' } : syscallArgumentRegister(p, s.field.name);
+		if (arg) {
+			b.line(`${regs}->${arg.reg} = (unsigned long)${value};`);
+			return copy(`${arg.cast}${value}`);
+		}
+	}
+	throw new TranslateError(tok, `${v.name} cannot be written by the kmod runtime (function arguments at entry, $return, system call arguments and members of kernel structures can)`);
+}
+
+/** `$arg->member = value`: the member's address from its chain, then a fault-safe write into kernel memory. */
+function writeMember(b: Body, v: TargetVar, s: ArgumentSource, value: string, tok: Token): void {
+	if (s.user) throw new TranslateError(tok, `${v.name} is in the probed program's memory: only kernel memory can be written`);
+	const last = s.steps[s.steps.length - 1]!;
+	let base = argumentSlot(s);
+	if (s.steps.length > 1) {
+		const ptr = b.longTemp();
+		b.line(`if (tap_kmod_member(c, ${base}, (const long[]){ ${s.steps.slice(0, -1).join(', ')} }, ${s.steps.length - 1}, &${ptr}, 8, 0, 0))`);
+		b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
+		base = `(unsigned long)${ptr}`;
+	}
+	b.line(`if (tap_kmod_member_write(c, ${base} + ${last}, ${value}, ${s.size}))`);
+	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
 }
 
 /** Reads target variable `v` of probe `p` at entry into a temporary of `b`. */

@@ -20,7 +20,7 @@ import { ModuleContext, TranslateError } from '../module-context.js';
 import { genBlock, labelLine } from '../statements.js';
 import type { TranslateOptions, Translation } from '../translate.js';
 import { reachableFunctions } from '../walk.js';
-import { kmodDescriptor, kmodMemberRead, kmodProbeFilter, kmodReadTarget } from './probe-point.js';
+import { kmodDescriptor, kmodMemberRead, kmodProbeFilter, kmodReadTarget, kmodWriteTarget } from './probe-point.js';
 
 const helper = (name: string) => readFileSync(fileURLToPath(new URL(`../../../../controller/translate/c/${name}`, import.meta.url)), 'utf8');
 /** The tapset string helpers of the bpf user side; the kernel has no <stdlib.h>. */
@@ -114,6 +114,50 @@ fault:
 }
 `;
 
+/*
+ * Guru-mode writes of target variables (probe-point.ts kmodWriteTarget):
+ * an argument register of a probed function at its entry (x86-64's
+ * calling convention, as regs_get_kernel_argument() reads them), and a
+ * member of a kernel structure, written fault-safe (a fault is stap's
+ * "kernel write fault" error).
+ */
+const TARGET_WRITERS = `static void tap_kmod_set_argument(struct pt_regs *regs, int n, unsigned long v)
+{
+	switch (n) {
+	case 0:
+		regs->di = v;
+		break;
+	case 1:
+		regs->si = v;
+		break;
+	case 2:
+		regs->dx = v;
+		break;
+	case 3:
+		regs->cx = v;
+		break;
+	case 4:
+		regs->r8 = v;
+		break;
+	case 5:
+		regs->r9 = v;
+		break;
+	}
+}
+
+static int tap_kmod_member_write(struct tap_context *c, unsigned long addr,
+				 tap_long value, int size)
+{
+	char msg[64];
+
+	if (!copy_to_kernel_nofault((void *)addr, &value, size))
+		return 0;
+	snprintf(msg, sizeof(msg), "kernel write fault at 0x%lx [man error::fault]", addr);
+	tap_error_user(c, msg);
+	return -1;
+}
+`;
+
 const PRELUDE = `#include "tap.h"
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
@@ -132,7 +176,8 @@ const PRELUDE = `#include "tap.h"
 #define strtoll(s, end, base) simple_strtoll((s), (end), (base))
 ${STRING_HELPERS}
 ${BPF_HELPER_SHIMS}${KERNEL_HELPERS}
-${MEMBER_READER}`;
+${MEMBER_READER}
+${TARGET_WRITERS}`;
 
 /** `probe never` is dropped (stap never runs it). */
 const runs = (p: ConcreteProbe) => p.event.kind !== 'never';
@@ -158,6 +203,7 @@ function genKmodProbe(mod: ModuleContext, p: ConcreteProbe, index: number): stri
 	}
 	for (const v of p.targetVars) kmodReadTarget(b, v, p);
 	b.targetReader = (body, v) => kmodMemberRead(body, v);
+	b.targetWriter = (body, v, value, tok) => kmodWriteTarget(body, v, value, p, tok);
 	if (p.condition) {
 		b.line(`if (!(${genExpr(b, p.condition)}))`);
 		b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
