@@ -6,15 +6,19 @@
 // server reflection, all embedded. Output: dist-agent/tapfleet-agent.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist-agent');
-const work = join(out, 'work');
-mkdirSync(work, { recursive: true });
+mkdirSync(out, { recursive: true });
+// A work directory of this run's own: test files build the bundle at the
+// same time (each VM test prepares its payload), and a binary one run links
+// while another reads it would be embedded torn.
+const work = mkdtempSync(join(out, 'work-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
 
 // The generated API code and the C objects, built only if missing or stale.
@@ -44,6 +48,7 @@ const payload = {};
 const hash = createHash('sha256');
 for (const [name, path] of Object.entries(files)) {
 	const data = readFileSync(path);
+	if (name.startsWith('bin/') && data.subarray(0, 4).toString('latin1') !== '\x7fELF') throw new Error(`${path} is not an ELF executable (${data.length} bytes): not bundled`);
 	hash.update(name).update(data);
 	payload[name] = data.toString('base64');
 }
@@ -87,9 +92,11 @@ const __filename = __tfPath.join(__dirname, 'bundle.js');
 `;
 
 const artefact = join(out, 'tapfleet-agent');
+// written beside it, then renamed: a reader sees the old bundle or the new one, whole
+const staged = join(work, 'tapfleet-agent');
 await build({
 	entryPoints: [join(root, 'agent/bundle-main.ts')],
-	outfile: artefact,
+	outfile: staged,
 	bundle: true,
 	platform: 'node',
 	target: 'node20',
@@ -99,6 +106,7 @@ await build({
 	logLevel: 'warning',
 	banner: { js: banner },
 });
-chmodSync(artefact, 0o755);
+chmodSync(staged, 0o755);
+renameSync(staged, artefact);
 const mib = (statSync(artefact).size / 1048576).toFixed(1);
 process.stdout.write(`${artefact} (${mib} MiB): run it with \`node ${artefact} --listen HOST:PORT --pki DIR\`\n`);
