@@ -38,6 +38,30 @@ function inOneRegister(btf: BtfTypes, type: number): boolean {
 	return (t.kind === BTF_KIND.INT || t.kind === BTF_KIND.ENUM || t.kind === BTF_KIND.ENUM64 || t.kind === BTF_KIND.PTR) && btf.sizeOf(type) <= 8;
 }
 
+/** Whether every scalar in the type is an integer, enum or pointer (the ABI's INTEGER class: no floating point). */
+function allInteger(btf: BtfTypes, type: number): boolean {
+	const t = btf.types[btf.resolve(type)]!;
+	if (t.kind === BTF_KIND.STRUCT || t.kind === BTF_KIND.UNION) return t.members.every((m) => allInteger(btf, m.type));
+	if (t.kind === BTF_KIND.ARRAY) return allInteger(btf, t.extra[0]!);
+	return t.kind === BTF_KIND.INT || t.kind === BTF_KIND.ENUM || t.kind === BTF_KIND.ENUM64 || t.kind === BTF_KIND.PTR;
+}
+
+/**
+ * The argument registers a parameter of this type takes before the ones
+ * after it: 1 for a scalar; 1 or 2 for a struct or union of at most 16
+ * bytes of integers (x86-64 passes sockptr_t, of setsockopt functions,
+ * in two), or 0 when the two that it needs are not left (it goes on the
+ * stack, and later parameters still take registers); null for other
+ * types, whose passing this does not follow.
+ */
+function registersTaken(btf: BtfTypes, type: number, used: number): number | null {
+	if (inOneRegister(btf, type)) return 1;
+	const t = btf.types[btf.resolve(type)]!;
+	if ((t.kind !== BTF_KIND.STRUCT && t.kind !== BTF_KIND.UNION) || t.sizeOrType > 16 || !allInteger(btf, type)) return null;
+	const n = t.sizeOrType > 8 ? 2 : 1;
+	return used + n <= ARGUMENT_REGISTERS ? n : 0;
+}
+
 /** The target variables of one kprobe: `$return` (return probes), then, on demand, the function's parameters. */
 export class FunctionArgs extends Map<string, TargetVar> {
 	constructor(fixed: Map<string, TargetVar>, private readonly symbol: string, private readonly profile: KernelProfile) {
@@ -78,16 +102,23 @@ export class FunctionArgs extends Map<string, TargetVar> {
 		const params = functionParams(btf, this.symbol);
 		const index = params ? params.findIndex((p) => `$${p.name}` === name) : -1;
 		if (!params || index < 0) return null;
-		const at = params.slice(0, index + 1).findIndex((p) => !inOneRegister(btf, p.type));
-		if (at >= 0) {
-			const what = at === index ? `${name} is ${btf.cName(params[at]!.type)}` : `parameter ${at + 1} of ${this.symbol} (${btf.cName(params[at]!.type)}) comes before it`;
-			throw new SemanticError(`cannot read ${name} of ${this.symbol}: ${what}, not passed in one integer register`, tok);
+		if (!inOneRegister(btf, params[index]!.type)) {
+			throw new SemanticError(`cannot read ${name} of ${this.symbol}: ${name} is ${btf.cName(params[index]!.type)}, not passed in one integer register`, tok);
 		}
-		if (index >= ARGUMENT_REGISTERS) throw new SemanticError(`${name} is parameter ${index + 1} of ${this.symbol}; only the first ${ARGUMENT_REGISTERS} are in registers`, tok);
+		// the register that carries it: the ones the parameters before it took
+		let register = 0;
+		for (const [at, p] of params.slice(0, index).entries()) {
+			const n = registersTaken(btf, p.type, register);
+			if (n === null) {
+				throw new SemanticError(`cannot read ${name} of ${this.symbol}: parameter ${at + 1} of ${this.symbol} (${btf.cName(p.type)}) comes before it, not passed in integer registers`, tok);
+			}
+			register += n;
+		}
+		if (register >= ARGUMENT_REGISTERS) throw new SemanticError(`${name} is parameter ${index + 1} of ${this.symbol}; only the first ${ARGUMENT_REGISTERS} are in registers`, tok);
 		const chain: Chain = { steps: [], type: params[index]!.type, spelled: name };
 		followMembers(btf, chain, components, 'a function parameter');
 		const leaf = leafOf(btf, chain, tok);
-		const source = { kind: 'call_arg' as const, index, steps: chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string };
+		const source = { kind: 'call_arg' as const, index: register, steps: chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string };
 		return { kind: 'target', name: chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
 	}
 }

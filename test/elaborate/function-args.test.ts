@@ -58,3 +58,12 @@ test('what cannot be read is a located error: an unknown name (with the paramete
 		new RegExp(`semantic error: \\$${seventh} is parameter 7 of ${fn}; only the first 6 are in registers: identifier '\\$${seventh}'`));
 	t.regex(elaborate(p, 'probe kernel.function("vfs_read") { println($count->x) }').stderr, /'\$count' \(size_t\) is not a struct or union, or a pointer to one/);
 });
+
+test('a struct of integers of up to 16 bytes before a parameter takes its registers: $optlen of tcp_setsockopt is the sixth, after sockptr_t\'s two', async (t) => {
+	const p = withKprobes(await localProfile(), ['tcp_setsockopt']);
+	const r = elaborate(p, 'probe kernel.function("tcp_setsockopt") { printf("%d %d %d\\n", $level, $optname, $optlen) }');
+	t.is(r.stderr, '');
+	t.deepEqual(sources(r.program!.probes[0]!.targetVars), [['$level', 'long', 1, 0], ['$optname', 'long', 2, 0], ['$optlen', 'long', 5, 0]]);
+	t.true(translate(r.program!, { name: 'm' }).source.includes('TAP_KREG(r9)'));
+	t.regex(elaborate(p, 'probe kernel.function("tcp_setsockopt") { println($optval) }').stderr, /cannot read \$optval of tcp_setsockopt: \$optval is sockptr_t, not passed in one integer register/);
+});
