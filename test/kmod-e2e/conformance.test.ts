@@ -12,6 +12,7 @@ import { caseArgs, caseScheduler, corpusCases as cases, corpusDir as corpus, exp
 import { prepareVm, type VmKernel } from '../vm/vm-host.js';
 import { argstrTests } from './argstr.js';
 import { probeKindTests } from './probe-kinds.js';
+import { targetWriteTests } from './target-writes.js';
 import { userBuildIdTests } from './user-build-id.js';
 import { VmFleet } from './vm-agent.js';
 
@@ -33,6 +34,7 @@ test.after.always(() => fleet.close());
 probeKindTests(fleet, () => kernel.release);
 argstrTests(fleet, () => kernel.release);
 userBuildIdTests(fleet, () => kernel.release);
+targetWriteTests(fleet);
 
 interface Outcome {
 	ok: boolean;

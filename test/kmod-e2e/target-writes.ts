@@ -1,0 +1,38 @@
+// Guru-mode writes of target variables on the kmod runtime, in the VM: what
+// the probe writes is what the kernel and the processes in the guest then
+// see. Each script filters on the children of its `-c` command (a shell),
+// so that nothing else in the guest is touched. Registered from
+// conformance.test.ts, whose boot it shares.
+import test from 'ava';
+import type { VmFleet } from './vm-agent.js';
+
+export function targetWriteTests(fleet: VmFleet): void {
+	test.serial('kmod guru writes: do_group_exit()\'s $exit_code at entry (a parameter register) makes a child exit 7; getppid()\'s $return at sys_exit (a syscall register) is what a child shell reads into $PPID; reads after a write see it', async (t) => {
+		t.timeout(900_000);
+		const script = 'probe kernel.function("do_group_exit") { if (ppid() == target() && execname() == "true") { $exit_code = 7 << 8; printf("exit_code %d\\n", $exit_code) } }\n'
+			+ 'probe syscall.getppid.return { if (ppid() == target() && execname() == "sh") { r = $return; $return = 4242; printf("getppid %d -> %d\\n", r == target(), $return) } }';
+		// /tmp/true, not `true` (a shell builtin); neither child is the shell's last command, which it might exec in its own process
+		const command = 'ln -sf /bin/busybox /tmp/true; /tmp/true; echo status=$?; sh -c \'echo ppid=$PPID\'; echo done';
+		const r = await fleet.run(['-g', '-c', command, '-e', script]);
+		t.is(r.status, 0, r.stderr);
+		t.deepEqual(r.stdout.split('\n').filter(Boolean).sort(), ['done', 'exit_code 1792', 'getppid 1 -> 4242', 'ppid=4242', 'status=7'], r.stderr);
+	});
+
+	test.serial('kmod guru writes: $stat->size, a member of the struct kstat cp_new_stat() copies to user space, is the size ls then shows; written through a fault-safe store', async (t) => {
+		t.timeout(900_000);
+		const script = 'probe kernel.function("cp_new_stat") { if (ppid() == target() && execname() == "ls") { $stat->size = 987654; printf("size %d\\n", $stat->size) } }';
+		const r = await fleet.run(['-g', '-c', 'echo sized >/tmp/sized; ls -l /tmp/sized; echo done', '-e', script]);
+		t.is(r.status, 0, r.stderr);
+		const lines = r.stdout.split('\n').filter(Boolean);
+		t.true(lines.includes('size 987654'), r.stdout + r.stderr);
+		// ls -l: mode, links, owner, group, size, date, name
+		t.truthy(lines.find((l) => /^\S+\s+\d+\s+\S+\s+\S+\s+987654\s.*\/tmp\/sized$/.test(l)), r.stdout + r.stderr);
+	});
+
+	test.serial('kmod: a write without -g is refused before anything is sent to the host (stap\'s words)', async (t) => {
+		t.timeout(900_000);
+		const r = await fleet.run(['-e', 'probe kernel.function("do_group_exit") { $exit_code = 0 }']);
+		t.is(r.status, 1);
+		t.regex(r.stderr, /semantic error: write to target variable not permitted; need stap -g: identifier '\$exit_code' at <input>:1:42/);
+	});
+}
