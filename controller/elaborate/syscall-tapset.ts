@@ -96,8 +96,20 @@ function stapVariables(tp: Tracepoint, callName: string, assigned: ReadonlySet<s
 			: kind === 'string' ? `user_string(${value}, "")` : value;
 		lines.push(`${name} = ${expr}`);
 	}
+	for (const [name, expr] of COMPUTED_VARS[callName] ?? []) if (!assigned.has(name)) lines.push(`${name} = ${expr}`);
 	return lines;
 }
+
+/**
+ * Variables stap's syscall.NAME computes beyond its arguments' values (not
+ * in the _REGARGS macros that syscall-stap-vars.ts is generated from):
+ * execve's argument and environment vectors as one string each, as its
+ * `args` and `env_str` (`"/bin/ls" "-l"`).
+ */
+const COMPUTED_VARS: Readonly<Record<string, readonly (readonly [name: string, expr: string])[]>> = {
+	execve: [['args', '__get_argv($argv, 0)'], ['env_str', '__get_argv($envp, 0)']],
+	execveat: [['args', '__get_argv($argv, 0)'], ['env_str', '__get_argv($envp, 0)']],
+};
 
 function enterAlias(spellings: string[], tp: Tracepoint, aliasName: string, callName: string): string {
 	const args = argFields(tp).map(argument);

@@ -747,3 +747,13 @@ test('sprintf() in a kernel-side probe: precisions, \'#\', signs and %p with a w
 		t.regex(refused.stderr, /this sprintf\(\) directive \(beyond what bpf_snprintf and tapfleet make of it: \*, %b, %m, %M, more than 22 digits\) is not supported in kernel-side probes/, directive);
 	}
 });
+
+test('syscall.execve\'s args and env_str: the argument and environment vectors as stap\'s __get_argv() gives them, with filename quoted', async (t) => {
+	const script = 'probe syscall.execve { if (pid() == target()) printf("%s %s %s\\n", filename, args, env_str) }';
+	// plain words: run as `exec CMD`, so target() is env and then echo (one process)
+	const r = await run(tapfleet, ['run', '-c', 'env -i TAPFLEET_FRUIT=kiwi /bin/echo a b', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// env execs echo in the same process: the probe sees both execs
+	t.true(r.stdout.includes('"/bin/echo" ["/bin/echo", "a", "b"] ["TAPFLEET_FRUIT=kiwi"]\n'), r.stdout);
+	t.true(r.stdout.includes('a b\n'), r.stdout);
+});
