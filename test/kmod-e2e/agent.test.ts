@@ -17,6 +17,7 @@ import { gnuBuildIdOfElfFile } from '../../controller/profile/elf-notes.js';
 import { SessionOptions } from '../../proto/gen/tapfleet/v1/agent.js';
 import { guestExec, prepareVm, type VmKernel } from '../vm/vm-host.js';
 import { VmFleet } from './vm-agent.js';
+import { netTapsetTests } from './net-tapsets.js';
 
 const fleet = new VmFleet();
 let kernel: VmKernel;
@@ -50,6 +51,7 @@ test.before(async (t) => {
 });
 
 test.after.always(() => fleet.close());
+netTapsetTests(fleet);
 
 /** Runs a script in the VM; a failure shows tapfleet's stderr. */
 async function vmRun(script: string, extra: string[] = []) {
