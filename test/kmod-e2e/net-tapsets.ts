@@ -1,9 +1,10 @@
 // The tcp and udp tapsets (controller/tapsets/tcp.stp, udp.stp, ip.stp)
-// proven in the VM through the agent: each test makes real traffic over
-// the guest's loopback (busybox nc, or Node's net and dgram under a name
-// of their own for what nc cannot do: TCP_NODELAY, a reset, UDP) and
-// checks what the aliases saw against it: the process, the byte counts,
-// the addresses and ports of the connection, the flags of segments.
+// proven in the VM through the agent, on the kmod runtime and (some of
+// them) on bpf, as the VM's kernel has kprobes: each test makes real
+// traffic over the guest's loopback (busybox nc, or Node's net and dgram
+// under a name of their own for what nc cannot do: TCP_NODELAY, a reset,
+// UDP) and checks what the aliases saw against it: the process, the byte
+// counts, the addresses and ports of the connection, the flags of segments.
 //
 // Each script keeps the first event of each kind that belongs to the
 // traffic (filtered in the kernel by port and process: the agent's own
@@ -17,16 +18,23 @@ import type { RunResult, VmFleet } from './vm-agent.js';
 /** Node under a name of its own: its comm, so execname(), is this. */
 const NODE = '/tmp/tapfleet-net';
 
-/** Runs `script` in the VM while `workload` runs in the guest every second once its module is running; returns each workload's output. */
-async function runWhileTrafficFlows(fleet: VmFleet, script: string, workload: string): Promise<{ run: RunResult; outputs: string[] }> {
+/**
+ * Runs `script` in the VM (the kmod runtime unless told) while `workload`
+ * runs in the guest every second once the script's probes are all
+ * registered; returns each workload's output. A bpf run has no control
+ * file to say so: its workload runs from the start, and a script wanting
+ * several events must not take them to be of one run of it.
+ */
+async function runWhileTrafficFlows(fleet: VmFleet, script: string, workload: string, runtime: 'kmod' | 'bpf' = 'kmod'): Promise<{ run: RunResult; outputs: string[] }> {
 	const setup = await guestExec(fleet.shellPort, ['sh', '-c', `ln -sf /usr/bin/node ${NODE}`]);
 	if (setup.status !== 0) throw new Error(`guest setup: ${setup.stderr}`);
 	let done = false;
-	const running = fleet.run(['-e', script], 300_000).finally(() => (done = true));
+	const running = fleet.run(['--runtime', runtime, '-e', script], 300_000).finally(() => (done = true));
 	const outputs: string[] = [];
+	const registered = runtime === 'kmod' ? 'grep -qs "^state=1 .* started=1$" /proc/tapfleet_*/ctl' : 'true';
 	for (let runs = 0; runs < 60 && !done; ) {
 		// traffic before every probe is registered could be seen in part
-		const ready = await guestExec(fleet.shellPort, ['sh', '-c', 'grep -qs "^state=1 .* started=1$" /proc/tapfleet_*/ctl'], 120_000);
+		const ready = await guestExec(fleet.shellPort, ['sh', '-c', registered], 120_000);
 		if (ready.status === 0) {
 			runs++;
 			const w = await guestExec(fleet.shellPort, ['sh', '-c', workload], 120_000);
@@ -258,6 +266,36 @@ rx.bind(40106, "::", () => {
 			/^udp\.sendmsg family 10 size 61$/,
 			// udpv6_sendmsg() hands it to udp_sendmsg(): once, not twice
 			/^udp\.sendmsg family 10 size 44$/,
+		]);
+	});
+
+	test.serial('bpf tcp.sendmsg, tcp.recvmsg.return, tcp.receive and udp.sendmsg: the same aliases on the bpf runtime, as the VM\'s kernel has kprobes', async (t) => {
+		t.timeout(900_000);
+		const script = `global send, recvd, syn_seen, udp
+probe tcp.sendmsg {
+	if (dport == 40201 && send == "") send = sprintf("%s %s family %d %s:%d -> %s:%d size %d", name, execname(), family, saddr, sport, daddr, dport, size)
+}
+probe tcp.recvmsg.return {
+	if (sport == 40201 && size > 0 && recvd == "") recvd = sprintf("%s %s family %d [%s]:%d size %d", name, execname(), family, saddr, sport, size)
+}
+probe tcp.receive {
+	if (dport == 40201 && syn && syn_seen == "") syn_seen = sprintf("%s %s:%d -> %s:%d syn %d ack %d", name, saddr, sport, daddr, dport, syn, ack)
+}
+probe udp.sendmsg {
+	if (execname() == "tapfleet-net" && dport == 40202 && udp == "") udp = sprintf("%s family %d %s -> %s:%d size %d", name, family, saddr, daddr, dport, size)
+}
+probe timer.ms(100) { if (send != "" && recvd != "" && syn_seen != "" && udp != "") exit() }
+probe timer.s(120) { exit() }
+probe end { printf("%s\\n%s\\n%s\\n%s\\n", send, recvd, syn_seen, udp) }`;
+		const { run } = await runWhileTrafficFlows(fleet, script, `nc -l -p 40201 >/dev/null & sleep 0.3; printf hello | nc -w 5 127.0.0.1 40201; wait
+${node('const d = require("dgram").createSocket("udp4"); d.connect(40202, "127.0.0.1", () => d.send(Buffer.alloc(77), () => d.close()))')}`, 'bpf');
+		t.regex(run.stderr, /bpf for 6\.1\.\S+ \(build-id [0-9a-f]{12}\): asked for with --runtime bpf/);
+		const mapped = '0000:0000:0000:0000:0000:ffff:7f00:0001';
+		matchLines(t, run, [
+			/^tcp\.sendmsg nc family 2 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:40201 size 5$/,
+			new RegExp(`^tcp\\.recvmsg nc family 10 \\[${mapped}\\]:40201 size 5$`),
+			/^tcp\.ipv4\.receive 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:40201 syn 1 ack 0$/,
+			/^udp\.sendmsg family 2 127\.0\.0\.1 -> 127\.0\.0\.1:40202 size 77$/,
 		]);
 	});
 }
