@@ -2,6 +2,7 @@
 // script(s) into trees, with every problem reported as stap reports it.
 import { readFileSync, statSync } from 'node:fs';
 import type { StapFile } from './ast.js';
+import type { StapCrash } from './crash.js';
 import { type Diagnostic, Diagnostics, ParseError } from './diagnostics.js';
 import { tuneEngineForParsing } from './engine.js';
 import { Lexer } from './lexer.js';
@@ -12,6 +13,7 @@ import { ConditionalPreprocessor } from './preprocess.js';
 import type { SourceFile } from './source.js';
 import type { PreprocessorTarget } from './target.js';
 
+export type { StapCrash } from './crash.js';
 export { dumpParseTree } from './dump.js';
 export type { PreprocessorTarget } from './target.js';
 export { hostTarget } from './target.js';
@@ -24,11 +26,13 @@ export interface ParseSession {
 	/** Macros from .stpm files, visible to every file. */
 	readonly libraryMacros: Map<string, MacroDecl>;
 	readonly overloads: OverloadCounter;
+	/** stap would have died here (crash.ts): nothing after the messages so far. */
+	crash: StapCrash | null;
 }
 
 export function newSession(target: PreprocessorTarget, args: readonly string[] = []): ParseSession {
 	tuneEngineForParsing();
-	return { target, args, diags: new Diagnostics(args.length), libraryMacros: new Map(), overloads: new Map() };
+	return { target, args, diags: new Diagnostics(args.length), libraryMacros: new Map(), overloads: new Map(), crash: null };
 }
 
 export interface FileParseOptions extends ParserFlags {
@@ -58,9 +62,12 @@ function makeParser(session: ParseSession, file: SourceFile, opts: FileParseOpti
 	return new Parser(lexer, macros, pp, opts, session.diags, session.overloads);
 }
 
-/** Parse one file; null when it has errors (reported in session.diags). */
+/** Parse one file; null when it has errors (reported in session.diags) or stap would crash on it (session.crash). */
 export function parseFile(session: ParseSession, file: SourceFile, opts: FileParseOptions): StapFile | null {
-	return makeParser(session, file, opts).parseFile();
+	const p = makeParser(session, file, opts);
+	const f = p.parseFile();
+	session.crash = p.crash;
+	return f;
 }
 
 /**
@@ -115,6 +122,7 @@ export function parseLibrary(session: ParseSession, includePaths: readonly strin
 			privileged: true, userFile: false, autoPath: lf.autoPath, errorsAsWarnings: true,
 			checkCompatible: lf.includeIndex !== 0,
 		});
+		if (session.crash) break;
 		if (f) files.push(f);
 		else session.diags.warn(`tapset "${lf.path}" has errors, and will be skipped`, null);
 	}
@@ -143,6 +151,12 @@ export interface Pass1Result {
 	/** The user files' trees, or null if any failed to parse. */
 	readonly files: StapFile[] | null;
 	readonly session: ParseSession;
+	/**
+	 * Not null where stap itself would have crashed (crash.ts): its stderr is
+	 * then session.diags.render() alone (no suppression note, no "Pass 1:
+	 * parse failed."), and it dies of this signal.
+	 */
+	readonly crash: StapCrash | null;
 }
 
 /**
@@ -181,10 +195,11 @@ export function runPass1(opts: Pass1Options): Pass1Result {
 		const f = src && parseFile(session, src, {
 			privileged: opts.target.guruMode, userFile: true, autoPath: false, errorsAsWarnings: false, checkCompatible: true,
 		});
+		if (session.crash) return { files: null, session, crash: session.crash };
 		if (f) files.push(f);
 		else ok = false;
 	}
-	return { files: ok ? files : null, session };
+	return { files: ok ? files : null, session, crash: null };
 }
 
 function mainScriptRefusals(main: ScriptSource | undefined, includePaths: readonly string[], target: PreprocessorTarget): string[] {

@@ -26,6 +26,8 @@ export function parseInProcess(cwd: string, name: string, guru: boolean): { dump
 
 export interface RunResult {
 	readonly status: number | null;
+	/** The signal that ended it, when one did (status is null then). */
+	readonly signal: NodeJS.Signals | null;
 	readonly stdout: string;
 	readonly stderr: string;
 }
@@ -39,8 +41,8 @@ export function run(cmd: string, args: readonly string[], opts: { cwd?: string; 
 		child.stdout.on('data', (d: Buffer) => out.push(d));
 		child.stderr.on('data', (d: Buffer) => err.push(d));
 		child.on('error', reject);
-		child.on('close', (status) => resolve({
-			status, stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString('latin1'),
+		child.on('close', (status, signal) => resolve({
+			status, signal, stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString('latin1'),
 		}));
 	});
 }

@@ -13,15 +13,19 @@ const target = hostTarget();
 const guruTarget = hostTarget({ guruMode: true });
 
 /** Parse text as script "<input>": a dump, or the errors. Throws only if the parser itself does. */
-function parse(text: string, guru = false, args: string[] = []): { dump: string | null; errors: string } {
+function parse(text: string, guru = false, args: string[] = []): { dump: string | null; errors: string; crash: string | null } {
 	const r = runPass1({ target: guru ? guruTarget : target, args, scripts: [{ name: '<input>', text }] });
-	return { dump: r.files ? dumpParseTree(r.files) : null, errors: r.session.diags.render() };
+	return { dump: r.files ? dumpParseTree(r.files) : null, errors: r.session.diags.render(), crash: r.crash };
 }
 
-/** Every failure names a place: <input>:line:col, the end of <input>, or the empty input. */
+/**
+ * Every failure names a place: <input>:line:col, the end of <input>, or the
+ * empty input; or it is one of stap's own crashes (crash.ts), which stap ends
+ * with no message of its own.
+ */
 function assertTreeOrLocatedError(text: string, guru: boolean, args: string[] = []): void {
 	const r = parse(text, guru, args);
-	if (r.dump !== null) return;
+	if (r.dump !== null || r.crash !== null) return;
 	if (!/(<input>:\d+:\d+|saw: <input> EOF|Input file '<input>' is empty)/.test(r.errors)) {
 		throw new Error(`unlocated error for ${JSON.stringify(text.slice(0, 200))}:\n${r.errors}`);
 	}
