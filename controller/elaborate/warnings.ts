@@ -13,7 +13,7 @@ import type { Scope } from './translate.js';
 import { forEachBlock, forEachStatement, walkExpr, walkStmt } from './walk.js';
 
 /** Runtime builtins with an effect beyond their value: a call to one is never elided. */
-const EFFECTFUL_RUNTIME = new Set(['exit', 'error', 'warn', 'abort', 'print_backtrace', 'print_ubacktrace', 'print_stack', 'print_ustack', 'system', 'tokenize']);
+const EFFECTFUL_RUNTIME = new Set(['exit', 'error', 'warn', 'abort', 'print_backtrace', 'print_ubacktrace', 'print_stack', 'print_ustack', 'system', 'printk', 'tokenize']);
 
 /** Which functions have no effect beyond their value (pureFunction), worked out once per pass. */
 type PurityMemo = Map<P.FunctionDef, boolean>;

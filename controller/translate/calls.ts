@@ -246,6 +246,13 @@ const BUILTINS: Record<string, Builtin> = {
 		else b.line(`tap_system(${cmd});`);
 		return '0';
 	},
+	// printk(level, msg): the kernel log; on the bpf kernel side the message travels to the user side, which writes /dev/kmsg
+	printk: (b, [level, msg]) => {
+		if (b.mod.bothSides) b.line(`tap_printk(c, ${level}, ${msg});`);
+		else if (b.side === 'kernel') b.line(`tap_printk_k(c, ${level}, ${msg});`);
+		else b.line(`tap_printk(${level}, ${msg});`);
+		return '0';
+	},
 	// print_stack(stk): on the bpf kernel side the string travels to the user side, which names the addresses
 	print_stack: (b, [stk]) => {
 		if (b.mod.bothSides) b.line(`tap_print_stack(c, ${stk});`);

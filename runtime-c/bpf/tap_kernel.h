@@ -491,8 +491,8 @@ static __always_inline void tap_print_backtrace(struct tap_context *c, void *ctx
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
-/* A record of a kind whose payload is one string (TAP_REC_STACK, TAP_REC_SYSTEM). */
-static __always_inline void tap_string_record(struct tap_context *c, __u32 kind, const char *s)
+/* A record of a kind whose payload is one string (TAP_REC_STACK, TAP_REC_SYSTEM, TAP_REC_PRINTK). */
+static __always_inline void tap_string_record(struct tap_context *c, __u32 kind, __u32 id, const char *s)
 {
 	struct tap_rec_hdr *h;
 
@@ -502,7 +502,7 @@ static __always_inline void tap_string_record(struct tap_context *c, __u32 kind,
 		return;
 	}
 	h->kind = kind;
-	h->id = c->probe;
+	h->id = id;
 	bpf_probe_read_kernel_str(h + 1, MAXSTRINGLEN, s);
 	bpf_ringbuf_submit(h, BPF_RB_NO_WAKEUP);
 }
@@ -511,14 +511,20 @@ static __always_inline void tap_string_record(struct tap_context *c, __u32 kind,
  * each address as print_backtrace() does. */
 static __always_inline void tap_print_stack_k(struct tap_context *c, const char *stk)
 {
-	tap_string_record(c, TAP_REC_STACK, stk);
+	tap_string_record(c, TAP_REC_STACK, c->probe, stk);
 }
 
 /* system(cmd): taprun runs the command once the record arrives (after the
  * probe, as stap's starts it). */
 static __always_inline void tap_system_k(struct tap_context *c, const char *cmd)
 {
-	tap_string_record(c, TAP_REC_SYSTEM, cmd);
+	tap_string_record(c, TAP_REC_SYSTEM, c->probe, cmd);
+}
+
+/* printk(level, msg): the user side writes the kernel log (/dev/kmsg). */
+static __always_inline void tap_printk_k(struct tap_context *c, tap_long level, const char *msg)
+{
+	tap_string_record(c, TAP_REC_PRINTK, (__u32)level & 7, msg);
 }
 
 /* print_ubacktrace() (flags 0) and print_ubacktrace_brief() (TAP_USTACK_BRIEF):

@@ -186,6 +186,8 @@ void tap_print_stack(const char *stk);
 void tap_sprint_stack(char *dst, const char *stk);
 /* system(cmd): started in the background under /bin/sh -c (user_system.c) */
 void tap_system(const char *cmd);
+/* printk(level, msg): a line of the kernel log, through /dev/kmsg (user_kmsg.c) */
+void tap_printk(tap_long level, const char *msg);
 
 #include "tap_api.h"
 

@@ -20,6 +20,7 @@
 #include "tap_format.h"
 #include "tap_user.h"
 #include "user_rt.h"
+#include "user_kmsg.h"
 #include "user_syms.h"
 #include "user_system.h"
 #include "user_usyms.h"
@@ -233,6 +234,12 @@ API void tap_system(const char *cmd)
 {
 	tap_rt_flush();
 	tap_run_command(cmd);
+}
+
+/* printk(level, msg) in a user-side probe */
+API void tap_printk(tap_long level, const char *msg)
+{
+	tap_kmsg_write(level, msg);
 }
 
 API void tap_print_stack(const char *stk)

@@ -12,6 +12,7 @@
 #include "tap_uprobe_spec.h"
 #include "tap_user.h"
 #include "user_rt.h"
+#include "user_kmsg.h"
 #include "user_syms.h"
 #include "user_system.h"
 #include "user_usyms.h"
@@ -273,7 +274,8 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 		print_backtrace(data, size);
 		break;
 	case TAP_REC_STACK:
-	case TAP_REC_SYSTEM: {
+	case TAP_REC_SYSTEM:
+	case TAP_REC_PRINTK: {
 		char text[TAP_MAXSTRINGLEN_MAX];
 		size_t n = size - sizeof(*h);
 
@@ -287,6 +289,8 @@ int tap_rt_handle_record(void *ctx, void *data, size_t size)
 		text[n - 1] = '\0';
 		if (h->kind == TAP_REC_STACK) {
 			tap_print_stack_string(&tap_rt.out, text);
+		} else if (h->kind == TAP_REC_PRINTK) {
+			tap_kmsg_write(h->id, text);
 		} else {
 			tap_rt_flush();
 			tap_run_command(text);

@@ -14,7 +14,7 @@
 #include "tap_limits.h"
 
 /* Bumped whenever a layout here or the user-part interface changes (7: procfs probes). */
-#define TAP_ABI_VERSION 8
+#define TAP_ABI_VERSION 9
 
 /*
  * The build-time limits a module was compiled with. The user part exports
@@ -107,6 +107,7 @@ enum tap_rec_kind {
 	TAP_REC_WARN = 8,	/* warn("msg"): struct tap_rec_error, code 0 */
 	TAP_REC_STACK = 9,	/* print_stack(stk) in a kernel-side probe: the string follows */
 	TAP_REC_SYSTEM = 10,	/* system(cmd) in a kernel-side probe: the command follows */
+	TAP_REC_PRINTK = 11,	/* printk(level, msg) in a kernel-side probe: id = level; the message follows */
 };
 
 struct tap_rec_hdr {

@@ -274,6 +274,12 @@ void tap_system(struct tap_context *c, const char *cmd)
 	tap_report("system", tap_module.probes[c->probe].point, cmd, NULL);
 }
 
+/* As stap's printk(): the level as the record's first character, after KERN_SOH */
+void tap_printk(struct tap_context *c, tap_long level, const char *msg)
+{
+	printk(KERN_SOH "%c%s\n", '0' + (int)(level & 7), msg);
+}
+
 void tap_error_user(struct tap_context *c, const char *msg)
 {
 	strscpy(c->errmsg, msg, MAXSTRINGLEN);

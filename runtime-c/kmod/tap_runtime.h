@@ -167,6 +167,8 @@ void tap_backtrace(struct tap_context *c, char *dst);
 void tap_print_stack(struct tap_context *c, const char *stk);
 /* system(cmd): a "system" line on the error channel; taprun runs the command */
 void tap_system(struct tap_context *c, const char *cmd);
+/* printk(level, msg): the module's own printk, at level (0-7) */
+void tap_printk(struct tap_context *c, tap_long level, const char *msg);
 void tap_sprint_stack(char *dst, const char *stk);
 void tap_symdata(char *dst, tap_long addr);
 int tap_modname(char *dst, tap_long addr);

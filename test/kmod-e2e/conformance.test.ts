@@ -11,6 +11,7 @@ import path from 'node:path';
 import { caseArgs, caseScheduler, corpusCases as cases, corpusDir as corpus, expectedOut, PASSING, stderrLacks } from '../run/corpus.js';
 import { prepareVm, type VmKernel } from '../vm/vm-host.js';
 import { argstrTests } from './argstr.js';
+import { kernelLogTests } from './kernel-log.js';
 import { probeKindTests } from './probe-kinds.js';
 import { targetWriteTests } from './target-writes.js';
 import { userBuildIdTests } from './user-build-id.js';
@@ -35,6 +36,7 @@ probeKindTests(fleet, () => kernel.release);
 argstrTests(fleet, () => kernel.release);
 userBuildIdTests(fleet, () => kernel.release);
 targetWriteTests(fleet);
+kernelLogTests(fleet);
 
 interface Outcome {
 	ok: boolean;

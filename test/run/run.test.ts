@@ -757,3 +757,16 @@ test('syscall.execve\'s args and env_str: the argument and environment vectors a
 	t.true(r.stdout.includes('"/bin/echo" ["/bin/echo", "a", "b"] ["TAPFLEET_FRUIT=kiwi"]\n'), r.stdout);
 	t.true(r.stdout.includes('a b\n'), r.stdout);
 });
+
+test('printk(level, msg) writes the kernel log at that level, from a user-side probe and from a kernel-side one (through /dev/kmsg, as the user facility)', async (t) => {
+	const mark = `tapfleet-printk-${process.pid}-${Date.now()}`;
+	const script = `probe begin { printk(6, "${mark} begin") } probe syscall.execve { if (pid() == target()) printk(12, sprintf("${mark} %s", execname())) }`;
+	const r = await run(tapfleet, ['run', '-c', '/bin/true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '');
+	const log = execFileSync('dmesg', ['-x'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(mark));
+	// level 12 is cut to its low bits (4, warn), as the kernel's <N> takes only a level from user space
+	t.is(log.length, 2, log.join('\n'));
+	t.regex(log[0]!, new RegExp(`^user\\s*:info\\s*: \\[[ \\d.]+\\] ${mark} begin$`));
+	t.regex(log[1]!, new RegExp(`^user\\s*:warn\\s*: \\[[ \\d.]+\\] ${mark} (true|sh)$`));
+});
