@@ -108,6 +108,7 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 					received = checkHeader(msg.header, ctx.upload);
 					moduleName = received.manifest.name;
 					if (received.manifest.runsCommands) requireRight(caller, 'commands', `load module "${moduleName}" (its script runs shell commands with system())`);
+					if (received.manifest.guru) requireRight(caller, 'guru', `load module "${moduleName}" (its script changes the kernel in guru mode: it writes target variables or embeds C)`);
 					if (received.options.targetCommand) requireRight(caller, 'commands', `run a target command (-c) with module "${moduleName}"`);
 					release = sessions.reserve();
 					staged = new StagedModule(received.manifest, Buffer.from(msg.header!.manifest), ctx.upload.stagingRoot);

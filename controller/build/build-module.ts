@@ -26,6 +26,8 @@ export interface ScriptModuleRequest {
 	globals?: { name: string; type: string }[];
 	/** The script calls system(): the manifest's runsCommands. */
 	runsCommands?: boolean;
+	/** The script changes the kernel (guru mode): the manifest's guru. */
+	guru?: boolean;
 	/** The user-space files the uprobes are in, and which build (manifest userFiles). */
 	userFiles?: UserFile[];
 	/** Cache root; default $XDG_CACHE_HOME/tapfleet. */

@@ -93,6 +93,7 @@ export async function buildKmodModule(req: KmodBuildRequest): Promise<ModuleBuil
 			globals: req.globals ?? [],
 			...(req.userFiles?.length ? { userFiles: req.userFiles } : {}),
 			...(req.runsCommands ? { runsCommands: true } : {}),
+			...(req.guru ? { guru: true } : {}),
 			tools: { gcc: toolVersion('gcc'), runtime: kmodRuntimeFingerprint() },
 			createdAt: new Date().toISOString(),
 		};

@@ -38,7 +38,7 @@ export async function buildKmodScript(program: Program, scriptText: string, scri
 	const translation = translateKmod(program, { name, scriptName });
 	const built = await buildKmodModule({
 		name, source: translation.source, scriptText, target, defines: opts.defines, probes: translation.probes, globals: translation.globals,
-		runsCommands: translation.runsCommands, userFiles: probedUserFiles(program.probes),
+		runsCommands: translation.runsCommands, guru: translation.guru, userFiles: probedUserFiles(program.probes),
 	});
 	return { ...built, translation };
 }

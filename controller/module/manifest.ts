@@ -51,6 +51,12 @@ export interface ModuleManifest {
 	 * An agent loads such a module only for a caller with the "commands" right.
 	 */
 	runsCommands?: boolean;
+	/**
+	 * The script changes the kernel in guru mode (writes target variables,
+	 * embeds C). An agent loads such a module only for a caller with the
+	 * "guru" right.
+	 */
+	guru?: boolean;
 	/** Tool versions that built it (tapfleet, clang, gcc, libbpf, kernel headers...). */
 	tools: Record<string, string>;
 	createdAt: string;
@@ -126,6 +132,7 @@ export function parseManifest(bytes: Buffer | string): ModuleManifest {
 		if (problem) fail(problem);
 	}
 	if (m.runsCommands !== undefined && typeof m.runsCommands !== 'boolean') fail('runsCommands must be true or false');
+	if (m.guru !== undefined && typeof m.guru !== 'boolean') fail('guru must be true or false');
 	if (typeof m.tools !== 'object' || m.tools === null) fail('missing tools');
 	if (typeof m.createdAt !== 'string') fail('missing createdAt');
 	return m as ModuleManifest;

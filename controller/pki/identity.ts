@@ -5,11 +5,12 @@
 
 /**
  * observe: list, stream; operate: load, unload; commands: load a module
- * whose script runs shell commands (system()), which no role has unless
- * the agent's policy grants it.
+ * whose script runs shell commands (system()); guru: load a module whose
+ * script changes the kernel (guru mode: target-variable writes, embedded
+ * C). No role has commands or guru unless the agent's policy grants it.
  */
-export type Right = 'observe' | 'operate' | 'commands';
-export const ALL_RIGHTS: readonly Right[] = ['observe', 'operate', 'commands'];
+export type Right = 'observe' | 'operate' | 'commands' | 'guru';
+export const ALL_RIGHTS: readonly Right[] = ['observe', 'operate', 'commands', 'guru'];
 
 /** Roles `tapfleet keys` puts into certificates (subject OU). */
 export type Role = 'controller' | 'observer' | 'agent';

@@ -40,6 +40,8 @@ export class ModuleContext {
 	userKernelReads = false;
 	/** The script calls system(): the manifest says so, and agents load it only for callers with the right to run commands. */
 	runsCommands = false;
+	/** The script changes the kernel (target-variable writes, embedded C: guru mode), manifest guru. */
+	guru = false;
 	/** The sides whose script functions call pp() or ppfunc() (probe-points.ts). */
 	readonly probePointLookups = new Set<Side>();
 	/** bpf: the syscall probes dispatched from raw tracepoints (syscall-dispatch.ts). */

@@ -40,11 +40,12 @@ export function moduleDescriptor(mod: ModuleContext, name: string, descs: string
 	];
 }
 
-/** The probes and globals a module's manifest lists, and whether it runs commands, the same for both runtimes. */
-export function manifestLists(table: { point: string; kind: string }[], globals: GlobalVar[], runsCommands: boolean) {
+/** The probes and globals a module's manifest lists, whether it runs commands and whether it changes the kernel, the same for both runtimes. */
+export function manifestLists(table: { point: string; kind: string }[], globals: GlobalVar[], runsCommands: boolean, guru = false) {
 	return {
 		probes: table.map((t) => ({ point: t.point, kind: t.kind })),
 		globals: globals.map((g) => ({ name: g.name, type: g.keys ? `${g.type}[${g.keys.join(',')}]` : g.type })),
 		runsCommands,
+		guru,
 	};
 }

@@ -35,6 +35,8 @@ export interface Translation {
 	globals: { name: string; type: string }[];
 	/** The script calls system() (manifest runsCommands). */
 	runsCommands: boolean;
+	/** The script writes target variables or embeds C (manifest guru). */
+	guru: boolean;
 }
 
 /** C helpers of the user side that the runtime API leaves to the generator (tapset string functions). */

@@ -67,6 +67,8 @@ export interface ModuleSpec {
 	files?: { name: string; role: ModuleFileRole; data: Buffer | string }[];
 	/** The manifest says the script calls system(). */
 	runsCommands?: boolean;
+	/** The manifest says the script changes the kernel (guru mode). */
+	guru?: boolean;
 }
 
 /** Writes a module directory with a valid manifest (not signed: dispatch signs in memory). */
@@ -84,6 +86,7 @@ export function writeModule(dir: string, spec: ModuleSpec = {}): ModuleManifest 
 		probes: [{ point: 'begin', kind: 'begin' }],
 		globals: [],
 		...(spec.runsCommands ? { runsCommands: true } : {}),
+		...(spec.guru ? { guru: true } : {}),
 		tools: { tapfleet: 'test' },
 		createdAt: new Date(0).toISOString(),
 	};

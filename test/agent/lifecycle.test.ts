@@ -103,7 +103,7 @@ test('a local agent on a unix socket, and hosts over it', async (t) => {
 	const r = await runCli(['hosts', '--json', '--host', agent.address]);
 	t.is(r.status, 0, r.stderr);
 	const info = JSON.parse(r.stdout);
-	t.like(info, { host: `unix:${join(dir, 'agent.sock')}`, buildId: runningKernelBuildId(), callerIdentity: 'local', callerRights: ['observe', 'operate', 'commands'] });
+	t.like(info, { host: `unix:${join(dir, 'agent.sock')}`, buildId: runningKernelBuildId(), callerIdentity: 'local', callerRights: ['observe', 'operate', 'commands', 'guru'] });
 });
 
 test('the kernel profile is served in chunks, identified by build-id; a wrong expectation is FAILED_PRECONDITION', async (t) => {

@@ -272,3 +272,22 @@ test('a module whose script runs shell commands (system()) loads only for an ide
 	const granted = await trusted.load(commands, { ...options, detach: true });
 	t.truthy(granted.sessionId);
 });
+
+test('a module whose script changes the kernel (guru mode: target-variable writes, embedded C) loads only for an identity the policy grants "guru": a controller, even one granted "commands", is refused, naming the right, and the refusal is journalled', async (t) => {
+	const pki = await testPki();
+	const { writeFileSync, readFileSync } = await import('node:fs');
+	const policy = join(tempDir('policy'), 'policy.json');
+	writeFileSync(policy, JSON.stringify({ identities: { controller: ['observe', 'operate', 'commands'], watcher: ['observe', 'operate', 'guru'] } }));
+	const agent = await inProcessAgent(pki, 'a6', { policyPath: policy, taprunPath });
+	t.teardown(() => agent.stop());
+	const controller = clientFor(agent.address, pki.tls);
+	const trusted = clientFor(agent.address, pki.observerTls);
+	t.teardown(() => (controller.close(), trusted.close()));
+	const guru = moduleUpload(pki.signingKey, { name: 'writes_kernel', guru: true });
+	await expectRefusal(t, controller.load(guru, options), status.PERMISSION_DENIED,
+		/^identity "controller" may not load module "writes_kernel" \(its script changes the kernel in guru mode: it writes target variables or embeds C\): it lacks the right "guru" \(it has: observe, operate, commands\); grant it in the agent's policy\.json$/);
+	t.deepEqual(taprunProcessesUnder(agent.stateDir), []);
+	t.deepEqual(filesUnder(join(agent.stateDir, 'staging')), []);
+	t.regex(readFileSync(join(agent.stateDir, 'journal.jsonl'), 'utf8'), /"event":"refused","owner":"controller","module":"writes_kernel","code":"PERMISSION_DENIED"/);
+	t.truthy((await trusted.load(guru, { ...options, detach: true })).sessionId);
+});

@@ -54,9 +54,9 @@ export class VmFleet {
 		mkdirSync(join(this.payload.dir, 'pki', 'trusted-keys'), { recursive: true });
 		for (const f of ['agent.crt', 'agent.key', 'ca.crt']) this.payload.addFile(join(agentPki, f), join('pki', f), 0o600);
 		for (const f of readdirSync(join(agentPki, 'trusted-keys'))) this.payload.addFile(join(agentPki, 'trusted-keys', f), join('pki', 'trusted-keys', f));
-		// the tests' controller may load scripts that call system() (no role has that right by default)
+		// the tests' controller may load scripts that call system() or write target variables (no role has those rights by default)
 		const policy = join(this.work, 'policy.json');
-		writeFileSync(policy, JSON.stringify({ identities: { controller: ['observe', 'operate', 'commands'] } }));
+		writeFileSync(policy, JSON.stringify({ identities: { controller: ['observe', 'operate', 'commands', 'guru'] } }));
 		this.payload.addFile(policy, join('pki', 'policy.json'), 0o600);
 		addAgentBundle(this.payload);
 		this.agentIndex = this.payload.addService(

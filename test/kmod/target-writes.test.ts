@@ -32,6 +32,13 @@ test('a parameter in a return probe (its value saved at entry) cannot be written
 	t.regex((await pass2('probe kernel.trace("sched:sched_switch") { $prev_comm = "x" }')).stderr, /\$prev_comm/);
 });
 
+test('kmod: a module that writes a target variable says so in its manifest (guru), which an agent loads only for a caller with that right; one that only reads does not', async (t) => {
+	const writes = await pass2('probe kernel.function("do_group_exit") { $exit_code = 0 }');
+	t.true(translateKmod(writes.program!, { name: 'writes' }).guru);
+	const reads = await pass2('probe kernel.function("do_group_exit") { println($exit_code) }');
+	t.false(translateKmod(reads.program!, { name: 'reads' }).guru);
+});
+
 test('kmod: a parameter at entry is its argument register; $return of a return probe its return register; later reads see the value written', async (t) => {
 	const c = await kmodC('probe kernel.function("do_group_exit") { $exit_code = 7 << 8; println($exit_code) }\n'
 		+ 'probe kernel.function("vfs_read").return { $return += 1 }');

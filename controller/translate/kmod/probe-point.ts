@@ -142,6 +142,7 @@ export function kmodMemberRead(b: Body, v: TargetVar): string | null {
  * is updated, so later reads see the value written, as stap's do.
  */
 export function kmodWriteTarget(b: Body, v: TargetVar, value: string, p: ConcreteProbe, tok: Token): void {
+	b.mod.guru = true;
 	const s = v.source;
 	const regsProbe = p.event.kind === 'kprobe' || p.event.kind === 'uprobe';
 	const sc = syscallEvent(p);

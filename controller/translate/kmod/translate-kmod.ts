@@ -307,5 +307,5 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 		...moduleDescriptor(mod, opts.name, table.map((t) => t.desc)),
 		'',
 	].join('\n');
-	return { source, ...manifestLists(table, program.globals, mod.runsCommands) };
+	return { source, ...manifestLists(table, program.globals, mod.runsCommands, mod.guru) };
 }
