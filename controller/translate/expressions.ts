@@ -115,7 +115,7 @@ export function genExpr(b: Body, e: Expr): string {
 		case 'stat':
 			return genStat(b, e);
 		case 'embedded_expr':
-			return b.unsupported(e.tok, 'embedded C');
+			return embeddedExpr(b, e);
 		case 'regex': {
 			// the matcher walks up to MAXSTRINGLEN bytes: on the bpf kernel side, of a buffer that long
 			const s = genExpr(b, e.left);
@@ -129,6 +129,22 @@ export function genExpr(b: Body, e: Expr): string {
 		case 'hist':
 			return b.unsupported(e.tok, 'a histogram here');
 	}
+}
+
+/**
+ * `%{ C %}` as an expression (guru mode) and `@const("NAME")`: pasted into
+ * the kmod module, which compiles against the target's kernel headers (a
+ * string one is copied out of what the C gives). A module that embeds C can
+ * do anything in the kernel: its manifest says guru. BPF programs are
+ * generated from the language only.
+ */
+function embeddedExpr(b: Body, e: Extract<Expr, { kind: 'embedded_expr' }>): string {
+	if (!b.mod.bothSides) return b.unsupported(e.tok, 'embedded C');
+	b.mod.guru = true;
+	if (e.type !== 'string') return `((tap_long)(${e.code}))`;
+	const s = b.strTemp();
+	b.line(`tap_str_copy(${s}, (const char *)(${e.code}));`);
+	return s;
 }
 
 function readVar(b: Body, e: VarRef): string {

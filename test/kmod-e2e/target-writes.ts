@@ -7,10 +7,10 @@ import test from 'ava';
 import type { VmFleet } from './vm-agent.js';
 
 export function targetWriteTests(fleet: VmFleet): void {
-	test.serial('kmod guru writes: do_group_exit()\'s $exit_code at entry (a parameter register) makes a child exit 7; getppid()\'s $return at sys_exit (a syscall register) is what a child shell reads into $PPID; reads after a write see it', async (t) => {
+	test.serial('kmod guru writes: do_group_exit()\'s $exit_code at entry (a parameter register) makes a child exit 7; getppid()\'s $return at sys_exit (a syscall register), set from embedded C, is what a child shell reads into $PPID; reads after a write see it', async (t) => {
 		t.timeout(900_000);
 		const script = 'probe kernel.function("do_group_exit") { if (ppid() == target() && execname() == "true") { $exit_code = 7 << 8; printf("exit_code %d\\n", $exit_code) } }\n'
-			+ 'probe syscall.getppid.return { if (ppid() == target() && execname() == "sh") { r = $return; $return = 4242; printf("getppid %d -> %d\\n", r == target(), $return) } }';
+			+ 'probe syscall.getppid.return { if (ppid() == target() && execname() == "sh") { r = $return; $return = %{ 4000 + 242 %}; printf("getppid %d -> %d\\n", r == target(), $return) } }';
 		// /tmp/true, not `true` (a shell builtin); neither child is the shell's last command, which it might exec in its own process
 		const command = 'ln -sf /bin/busybox /tmp/true; /tmp/true; echo status=$?; sh -c \'echo ppid=$PPID\'; echo done';
 		const r = await fleet.run(['-g', '-c', command, '-e', script]);

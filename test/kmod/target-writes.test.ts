@@ -78,3 +78,17 @@ test('bpf: a write is refused at pass 3, naming the variable and why', async (t)
 	const err = t.throws(() => translate(e.program!, { name: 'writes' }));
 	t.regex(err!.message, /writing \$return needs the kmod runtime: a BPF program cannot change/);
 });
+
+test('kmod: embedded C expressions and @const are pasted into the module (a string one copied out), which makes it a guru module; bpf refuses them at pass 3', async (t) => {
+	const script = 'probe kernel.function("vfs_read").return { $return = %{ -EIO %} }\nprobe begin { printf("%d %s\\n", @const("PAGE_SIZE"), %{ /* string */ "hi" %}) }';
+	const e = await pass2(script);
+	t.truthy(e.program, e.stderr);
+	const kmod = translateKmod(e.program!, { name: 'embeds' });
+	t.true(kmod.guru);
+	t.regex(kmod.source, /(t\d+) = \(\(tap_long\)\( -EIO \)\);\n\t+regs_set_return_value\(tap_regs\(c\), \(unsigned long\)\1\);/);
+	t.regex(kmod.source, /\(\(tap_long\)\(\/\* pure \*\/ \/\* unprivileged \*\/ \/\* stable \*\/ PAGE_SIZE\)\)/);
+	t.regex(kmod.source, /tap_str_copy\([\w>-]+, \(const char \*\)\( \/\* string \*\/ "hi" \)\);/);
+	const bpf = await pass2('probe begin { println(%{ 1 %}) }');
+	const err = t.throws(() => translate(bpf.program!, { name: 'embeds' }));
+	t.regex(err!.message, /embedded C is not supported/);
+});
