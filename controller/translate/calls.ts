@@ -473,9 +473,11 @@ export function genCall(b: Body, e: Call, gen: ExprGen): string {
 		b.line(`${t} = ${v};`);
 		return t;
 	});
-	if (f.body.kind === 'runtime' || f.body.kind === 'embedded') {
+	// kmod pastes a script's embedded C functions (kmod/embedded-function.ts): called as script functions
+	if (f.body.kind === 'runtime' || (f.body.kind === 'embedded' && !b.mod.bothSides)) {
 		const op = f.body.kind === 'runtime' ? f.body.operation : f.name;
 		const builtin = BUILTINS[op] ?? BUILTINS[f.name];
+		if (!builtin && f.body.kind === 'embedded') throw new TranslateError(e.tok, `function ${f.name}() is embedded C, which the bpf runtime cannot run (its programs are generated from the language only; the kmod runtime pastes it)`);
 		if (!builtin) throw new TranslateError(e.tok, `function ${f.name}() is not available in the ${b.mod.bothSides ? 'kmod' : 'bpf'} runtime yet`);
 		const outer = b.callTok;
 		b.callTok = e.tok;

@@ -13,7 +13,7 @@ import { prepareVm, type VmKernel } from '../vm/vm-host.js';
 import { argstrTests } from './argstr.js';
 import { kernelLogTests } from './kernel-log.js';
 import { probeKindTests } from './probe-kinds.js';
-import { targetWriteTests } from './target-writes.js';
+import { guruModeTests } from './guru-mode.js';
 import { userBuildIdTests } from './user-build-id.js';
 import { VmFleet } from './vm-agent.js';
 
@@ -35,7 +35,7 @@ test.after.always(() => fleet.close());
 probeKindTests(fleet, () => kernel.release);
 argstrTests(fleet, () => kernel.release);
 userBuildIdTests(fleet, () => kernel.release);
-targetWriteTests(fleet);
+guruModeTests(fleet);
 kernelLogTests(fleet);
 
 interface Outcome {

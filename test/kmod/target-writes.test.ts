@@ -3,7 +3,7 @@
 // granted as a kmod target has them): stap's refusals in its words, the
 // registers and memory the kmod runtime writes, and the bpf runtime's
 // refusal. That the writes change what the kernel and its processes see is
-// shown in the VM (test/kmod-e2e/target-writes.ts).
+// shown in the VM (test/kmod-e2e/guru-mode.ts).
 import test from 'ava';
 import { translateKmod } from '../../controller/translate/kmod/translate-kmod.js';
 import { translate } from '../../controller/translate/translate.js';
@@ -91,4 +91,17 @@ test('kmod: embedded C expressions and @const are pasted into the module (a stri
 	const bpf = await pass2('probe begin { println(%{ 1 %}) }');
 	const err = t.throws(() => translate(bpf.program!, { name: 'embeds' }));
 	t.regex(err!.message, /embedded C is not supported/);
+});
+
+test('kmod: an embedded C function is pasted between stap\'s macros and called as a script function (nesting counted, an error unwinds); bpf names it as embedded C', async (t) => {
+	const script = 'function twice:long (x:long) %{ STAP_RETVALUE = STAP_ARG_x * 2; %}\nprobe begin { println(twice(21)) }';
+	const e = await pass2(script);
+	t.truthy(e.program, e.stderr);
+	const kmod = translateKmod(e.program!, { name: 'embeds' });
+	t.true(kmod.guru);
+	t.regex(kmod.source, /TAP_FN int (\w+)\(struct tap_context \*c, tap_long \*ret, tap_long arg0\)\n\{\n\t\*ret = 0;\n#define STAP_ARG_x arg0\n#define STAP_RETVALUE \(\*ret\)\n/);
+	t.regex(kmod.source, / STAP_RETVALUE = STAP_ARG_x \* 2; \n#undef STAP_ARG_x\n/);
+	t.regex(kmod.source, /if \(TAP_NEST_EXCEEDED\(c, \d+\)\) \{/);
+	const err = t.throws(() => translate(e.program!, { name: 'embeds' }));
+	t.regex(err!.message, /function twice\(\) is embedded C, which the bpf runtime cannot run/);
 });

@@ -20,6 +20,7 @@ import { ModuleContext, TranslateError } from '../module-context.js';
 import { genBlock, labelLine } from '../statements.js';
 import type { TranslateOptions, Translation } from '../translate.js';
 import { reachableFunctions } from '../walk.js';
+import { embeddedFunction } from './embedded-function.js';
 import { kmodDescriptor, kmodMemberRead, kmodProbeFilter, kmodReadTarget, kmodWriteTarget } from './probe-point.js';
 
 const helper = (name: string) => readFileSync(fileURLToPath(new URL(`../../../../controller/translate/c/${name}`, import.meta.url)), 'utf8');
@@ -282,8 +283,12 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 		code.push(init);
 		table.push({ point: 'begin', kind: 'begin', desc: `{ .point = "begin", .kind = TAP_PK_BEGIN, .priority = (-9223372036854775807LL - 1), .run = probe_0 }` });
 	}
-	const fns = reachableFunctions(probes.flatMap((p) => [p.body, p.condition])).filter((f): f is FunctionDef => f.body.kind === 'script');
-	code.push(...fns.map(functionPrototype), ...fns.map((f) => heapFrame(genFunction(mod, f, 'user').code)));
+	const reachable = reachableFunctions(probes.flatMap((p) => [p.body, p.condition]));
+	const fns = reachable.filter((f): f is FunctionDef => f.body.kind === 'script');
+	// the script's embedded C functions (guru mode): pasted, as stap does
+	const embedded = reachable.filter((f) => f.body.kind === 'embedded');
+	if (embedded.length) mod.guru = true;
+	code.push(...[...fns, ...embedded].map(functionPrototype), ...embedded.map(embeddedFunction), ...fns.map((f) => heapFrame(genFunction(mod, f, 'user').code)));
 	const points = new Map<number, PointNames>();
 	for (const p of probes) {
 		const index = table.length;

@@ -1,12 +1,12 @@
-// Guru-mode writes of target variables on the kmod runtime, in the VM: what
+// Guru mode on the kmod runtime, in the VM: target-variable writes (what
 // the probe writes is what the kernel and the processes in the guest then
-// see. Each script filters on the children of its `-c` command (a shell),
-// so that nothing else in the guest is touched. Registered from
-// conformance.test.ts, whose boot it shares.
+// see; each script filters on the children of its `-c` command, a shell,
+// so that nothing else in the guest is touched) and embedded C. Registered
+// from conformance.test.ts, whose boot it shares.
 import test from 'ava';
 import type { VmFleet } from './vm-agent.js';
 
-export function targetWriteTests(fleet: VmFleet): void {
+export function guruModeTests(fleet: VmFleet): void {
 	test.serial('kmod guru writes: do_group_exit()\'s $exit_code at entry (a parameter register) makes a child exit 7; getppid()\'s $return at sys_exit (a syscall register), set from embedded C, is what a child shell reads into $PPID; reads after a write see it', async (t) => {
 		t.timeout(900_000);
 		const script = 'probe kernel.function("do_group_exit") { if (ppid() == target() && execname() == "true") { $exit_code = 7 << 8; printf("exit_code %d\\n", $exit_code) } }\n'
@@ -34,5 +34,16 @@ export function targetWriteTests(fleet: VmFleet): void {
 		const r = await fleet.run(['-e', 'probe kernel.function("do_group_exit") { $exit_code = 0 }']);
 		t.is(r.status, 1);
 		t.regex(r.stderr, /semantic error: write to target variable not permitted; need stap -g: identifier '\$exit_code' at <input>:1:42/);
+	});
+
+	test.serial('kmod guru mode: embedded C functions (STAP_ARG_, STAP_RETVALUE for a long and a string, STAP_ERROR caught by try/catch) run in the module', async (t) => {
+		t.timeout(900_000);
+		const script = 'function twice:long (x:long) %{ /* pure */ STAP_RETVALUE = STAP_ARG_x * 2; %}\n'
+			+ 'function greet:string (who:string) %{ snprintf(STAP_RETVALUE, MAXSTRINGLEN, "hello %s, pages of %lu", STAP_ARG_who, PAGE_SIZE); %}\n'
+			+ 'function boom (n:long) %{ if (STAP_ARG_n > 2) STAP_ERROR("boom at %lld", (long long)STAP_ARG_n); %}\n'
+			+ 'probe begin { printf("%d %s\\n", twice(21), greet("world")); try { boom(1); boom(3) } catch (e) { println("caught: ", e) } exit() }';
+		const r = await fleet.run(['-g', '-e', script]);
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, 'hello world, pages of 4096\n'.replace(/^/, '42 ') + 'caught: boom at 3\n', r.stderr);
 	});
 }
