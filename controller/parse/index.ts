@@ -112,10 +112,15 @@ export function loadLibraryMacros(session: ParseSession, includePaths: readonly 
 	}
 }
 
-/** Parse every tapset (.stp) on the include path, as stap's pass 1a does (errors are only warnings). */
-export function parseLibrary(session: ParseSession, includePaths: readonly string[]): StapFile[] {
+/**
+ * Parse every tapset (.stp) on the include path, as stap's pass 1a does
+ * (errors are only warnings); with `fromInclude`, only those of the include
+ * paths from that index on.
+ */
+export function parseLibrary(session: ParseSession, includePaths: readonly string[], fromInclude = 0): StapFile[] {
 	const files: StapFile[] = [];
 	for (const lf of libraryFiles(includePaths, session.target, '.stp')) {
+		if (lf.includeIndex < fromInclude) continue;
 		const src = readSource(session, lf.path);
 		if (!src) continue;
 		const f = parseFile(session, src, {
@@ -188,6 +193,14 @@ export function runPass1(opts: Pass1Options): Pass1Result {
 	const refusals = mainScriptRefusals(opts.scripts[0], includePaths, opts.target);
 	for (const m of refusals) session.diags.plainError(m);
 	cachedLibraryMacros(session, includePaths);
+	// stap parses every tapset before the user's scripts, even for -p1. The
+	// builtin ones are known clean (tapsets.test.ts), but a -I directory's may
+	// print errors (which also silence the same errors later: stap reports
+	// each throw site once) or even crash stap.
+	if (includePaths.length > 1) {
+		parseLibrary(session, includePaths, 1);
+		if (session.crash) return { files: null, session, crash: session.crash };
+	}
 	const files: StapFile[] = [];
 	let ok = refusals.length === 0;
 	for (const s of opts.scripts) {
