@@ -2,15 +2,23 @@
 // type, the type and its members taken from the target's BTF (where stap
 // reads DWARF debuginfo). The module must be the kernel ("kernel", or
 // stap's "kernel<linux/sched.h>" form: the header changes nothing here).
-import type { CastOp } from '../parse/ast.js';
+import type { CastOp, Expression, TargetSymbolComponent } from '../parse/ast.js';
 import { BTF_KIND, type BtfTypes } from './btf-types.js';
 import { SemanticError } from './diagnostics.js';
 import { type Chain, followMembers, type Leaf, leafOf } from './member-chain.js';
 
-export interface CastChain {
-	/** Byte offsets from the pointer, a pointer loaded between two of them. */
+/**
+ * The reads of a @cast chain, one segment per index computed at run time
+ * (`@cast(p, "T")->fdt->fd[fd]->f_op`): each segment but the last gives
+ * an address (an array's, or a pointer loaded from its steps' end), to
+ * which `index` times the element's size is added: the next segment's base.
+ */
+export interface CastSegment {
+	/** Byte offsets from the segment's base, a pointer loaded between two of them. */
 	readonly steps: number[];
-	/** How to read the member reached; null with `&` (the value is its address). */
+	/** Before the last segment: the index and the element's size; `load`: the steps end at a pointer to load (else at an array). */
+	readonly next: { readonly index: Expression; readonly scale: number; readonly load: boolean } | null;
+	/** The last segment: how to read the member reached; null with `&` (the value is its address). */
 	readonly leaf: Leaf | null;
 }
 
@@ -27,14 +35,15 @@ function typeNamed(btf: BtfTypes, name: string): number | null {
 	return null;
 }
 
-export function resolveCast(btf: BtfTypes, e: CastOp): CastChain {
+export function resolveCast(btf: BtfTypes, e: CastOp): CastSegment[] {
 	if (e.module !== '' && !/^kernel(<.*>)?$/.test(e.module)) {
 		throw new SemanticError(`@cast: types of '${e.module}' are not known; tapfleet reads the kernel's types from its BTF`, e.tok);
 	}
 	const type = typeNamed(btf, e.typeName);
 	if (type === null) throw new SemanticError(`@cast: the kernel's BTF has no type '${e.typeName}'`, e.tok);
+	const segments: CastSegment[] = [];
 	// the object the pointer points at: one step of offset 0 from it
-	const chain: Chain = { steps: [0], type, spelled: `@cast(..., "${e.typeName}")` };
+	let chain: Chain = { steps: [0], type, spelled: `@cast(..., "${e.typeName}")` };
 	let components = e.components;
 	const first = components[0];
 	if (first?.kind === 'literal_index') {
@@ -42,9 +51,25 @@ export function resolveCast(btf: BtfTypes, e: CastOp): CastChain {
 		chain.steps[0] = Number(first.index) * btf.sizeOf(type);
 		chain.spelled += `[${first.index}]`;
 		components = components.slice(1);
+	} else if (first?.kind === 'expression_index') {
+		segments.push({ steps: [0], next: { index: first.index, scale: btf.sizeOf(type), load: false }, leaf: null });
+		chain.spelled += '[...]';
+		components = components.slice(1);
 	}
-	followMembers(btf, chain, components, '@cast');
+	for (;;) {
+		const at = components.findIndex((c) => c.kind === 'expression_index');
+		followMembers(btf, chain, at < 0 ? components : components.slice(0, at), '@cast');
+		if (at < 0) break;
+		const c = components[at] as Extract<TargetSymbolComponent, { kind: 'expression_index' }>;
+		const t = btf.types[btf.resolve(chain.type)]!;
+		// an array's elements follow its address; a pointer's, the address it holds
+		const element = t.kind === BTF_KIND.ARRAY ? t.extra[0]! : t.kind === BTF_KIND.PTR ? t.sizeOrType : null;
+		if (element === null) throw new SemanticError(`'${chain.spelled}' (${btf.cName(chain.type)}) is not an array or a pointer`, c.tok);
+		segments.push({ steps: chain.steps, next: { index: c.index, scale: btf.sizeOf(element), load: t.kind === BTF_KIND.PTR }, leaf: null });
+		chain = { steps: [0], type: element, spelled: `${chain.spelled}[...]` };
+		components = components.slice(at + 1);
+	}
 	// &@cast(p, "T") is p itself (container_of.stpm's form); with members, the member's address
-	if (e.addressof) return { steps: chain.steps, leaf: null };
-	return { steps: chain.steps, leaf: leafOf(btf, chain, e.tok) };
+	segments.push({ steps: chain.steps, next: null, leaf: e.addressof ? null : leafOf(btf, chain, e.tok) });
+	return segments;
 }

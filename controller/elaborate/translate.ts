@@ -221,10 +221,18 @@ export class Translator {
 	private cast(e: A.CastOp, sc: Scope): P.Expr {
 		const btf = this.btf();
 		if (!btf) return this.fail('@cast needs the kernel\'s types, and the target profile has no BTF', e.tok);
-		const base = this.expr(e.operand, sc);
-		const { steps, leaf } = resolveCast(btf, e);
+		let base = this.expr(e.operand, sc);
+		const segments = resolveCast(btf, e);
+		const tok = e.tok;
+		// an index computed at run time: the address the chain reached so far, plus index * the element's size
+		for (const { steps, next } of segments.slice(0, -1)) {
+			const reached: P.Expr = { kind: 'member', tok, type: 'long', base, steps, size: 8, signed: false, string: false, addressOf: !next!.load };
+			const offset: P.Expr = { kind: 'binary', tok, type: 'long', op: '*', left: this.expr(next!.index, sc), right: { kind: 'number', tok, type: 'long', value: BigInt(next!.scale) } };
+			base = { kind: 'binary', tok, type: 'long', op: '+', left: reached, right: offset };
+		}
+		const { steps, leaf } = segments[segments.length - 1]!;
 		const read = leaf ?? { type: 'long' as const, size: 8, signed: false, string: false };
-		return { kind: 'member', tok: e.tok, type: read.type, base, steps, size: read.size, signed: read.signed, string: read.string, addressOf: leaf === null };
+		return { kind: 'member', tok, type: read.type, base, steps, size: read.size, signed: read.signed, string: read.string, addressOf: leaf === null };
 	}
 
 	private isDefined(e: A.Expression, sc: Scope): boolean {

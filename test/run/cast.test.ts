@@ -3,6 +3,9 @@
 // process each test starts; a fault is stap's error; what cannot be
 // resolved is a located compile error.
 import test from 'ava';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run, tapfleet } from '../parse/helpers.js';
 
 const GETPPID = 'python3 -c "import os; os.getppid()"';
@@ -56,4 +59,30 @@ test('&@cast(p, "T") with no member is p itself, as container_of.stpm\'s @contai
 	const r = await run(tapfleet, ['run', '-c', '/bin/sleep 0.3', '-e', script]);
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, '1 1 1\n4096\n');
+});
+
+test('@cast with indices computed at run time: the fd table\'s pointer array (->fdt->fd[fd]: the file of the descriptor being read, its inode), a char array (->comm[i]), the i-th element of a cast pointer (&@cast(p, "T")[i]); a struct is not indexable, located', async (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-cast-'));
+	const file = join(dir, 'indexed');
+	writeFileSync(file, 'runtime index\n');
+	const ino = statSync(file).ino;
+	// the loader's reads of libraries come first: the file's read is the one whose inode is the file's ($1)
+	const script = 'probe syscall.read { if (pid() == target() && execname() == "cat") { t = task_current();'
+		+ ' fdt = @cast(t, "task_struct")->files->fdt; i = 1; c = @cast(t, "task_struct")->comm[i]; j = 3;'
+		+ ' if (@cast(t, "task_struct")->files->fdt->fd[fd]->f_inode->i_ino == $1)'
+		+ ' printf("%d %d %d\\n", c == @cast(t, "task_struct")->comm[1] && c == 97, &@cast(fdt, "struct fdtable")[j] - fdt, &@cast(0, "struct iovec")[j]) } }';
+	const r = await run(tapfleet, ['run', '-c', `/bin/cat ${file}`, '-e', script, String(ino)]);
+	t.is(r.status, 0, r.stderr);
+	const lines = r.stdout.split('\n');
+	t.true(lines.includes('runtime index'), r.stdout);
+	const seen = lines.filter((l) => /^\d+ \d+ \d+$/.test(l));
+	t.true(seen.length >= 1, r.stdout);
+	const [comm, table, iovecs] = seen[0]!.split(' ');
+	// comm "cat": its second char 'a', the same through a literal index
+	t.is(comm, '1');
+	t.true(Number(table) > 0 && Number(table) % 3 === 0, table);
+	t.is(iovecs, '48');
+	const bad = await run(tapfleet, ['compile', '-p4', '-e', 'probe syscall.getpid { i = 1; println(@cast(0, "task_struct")->se[i]) }']);
+	t.is(bad.status, 1);
+	t.regex(bad.stderr, /'@cast\(\.\.\., "task_struct"\)->se' \(struct sched_entity\) is not an array or a pointer: operator '\[' at <input>:1:\d+/);
 });
