@@ -1,0 +1,89 @@
+// signal_str(), inet_get_local_port(), inet_get_ip_source(),
+// tcp_get_info_rto() and task_open_file_handles() on the bpf runtime,
+// checked against what the process the test starts sees of itself: the
+// signals it sends itself, the ports, peers and TCP_INFO of its own
+// loopback sockets, the descriptors /proc lists for it.
+import test from 'ava';
+import { run, tapfleet } from '../parse/helpers.js';
+
+/** The lines of `out` that start with `prefix`, without it. */
+const linesOf = (out: string, prefix: string) => out.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+
+test('signal_str(): stap\'s names without "SIG" ("IO/POLL", "RTMIN+3"), "" for no signal, on both sides; the signals a process sends itself, named by it and by _signal_name()', async (t) => {
+	const script = `function names(side) {
+	printf("%s: %s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s / %s %s %s\\n", side, signal_str(0), signal_str(1), signal_str(9), signal_str(16), signal_str(29),
+		signal_str(31), signal_str(32), signal_str(34), signal_str(64), signal_str(65), signal_str(-1), _signal_name(16), _signal_name(29), _signal_name(30))
+}
+probe begin { names("user") }
+probe signal.send { if (pid() == target()) { printf("sent %d %s %s\\n", sig, signal_str(sig), sig_name); names("kernel") } }`;
+	// handled, so that the process lives through them; the C library keeps 32 and 33 for itself: its SIGRTMIN is 34
+	const sender = 'exec python3 -c "import os, signal\nfor s in (signal.SIGHUP, signal.SIGIO, signal.SIGRTMIN + 3):\n    signal.signal(s, lambda *a: None)\n    os.kill(os.getpid(), s)"';
+	const r = await run(tapfleet, ['run', '-c', sender, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const table = '|HUP|KILL|STKFLT|IO/POLL|SYS|RTMIN|RTMIN+2|RTMIN+32|| / 0x10 SIGIO/SIGPOLL SIGPWR';
+	t.deepEqual(linesOf(r.stdout, 'user: '), [table]);
+	t.deepEqual([...new Set(linesOf(r.stdout, 'kernel: '))], [table]);
+	// and the SIGCHLD its exit sends its parent
+	t.deepEqual(linesOf(r.stdout, 'sent '), ['1 HUP SIGHUP', '29 IO/POLL SIGIO/SIGPOLL', '37 RTMIN+5 0x25', '17 CHLD SIGCHLD']);
+});
+
+test('inet_get_local_port(), inet_get_ip_source() (stap\'s: the peer\'s address) and tcp_get_info_rto() of a process\'s own listener and IPv4 and IPv6 loopback connections, reached from getsockopt()\'s descriptor; the ports and peers it sees, the rto its TCP_INFO gives', async (t) => {
+	// each socket's TCP_INFO (tcpi_rto: a u32 at offset 8, in µs); a listener's is not filled in
+	const sockets = `exec python3 -c "import socket, struct
+for fam, host, peer in ((socket.AF_INET, '127.0.0.2', '127.0.0.1'), (socket.AF_INET6, '::1', '::1')):
+    srv = socket.socket(fam); srv.bind((host, 0)); srv.listen()
+    cli = socket.socket(fam); cli.connect(srv.getsockname())
+    acc, _ = srv.accept()
+    for s, remote in ((srv, None), (cli, host), (acc, peer)):
+        rto = struct.unpack_from('I', s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104), 8)[0]
+        print('py', s.getsockname()[1], remote or '-', rto if remote else '-', flush=True)"`;
+	const script = `probe syscall.getsockopt {
+	if (pid() == target()) {
+		sk = @cast(@cast(task_fd_lookup(task_current(), fd), "file", "kernel")->private_data, "socket", "kernel")->sk
+		printf("stap %d %s %d\\n", inet_get_local_port(sk), inet_get_ip_source(sk), tcp_get_info_rto(sk))
+	}
+}`;
+	const r = await run(tapfleet, ['run', '-c', sockets, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const seen = linesOf(r.stdout, 'py ').map((l) => l.split(' '));
+	const stap = linesOf(r.stdout, 'stap ').map((l) => l.split(' '));
+	t.is(seen.length, 6, r.stdout);
+	t.is(stap.length, 6, r.stdout);
+	const v6 = (a: string) => (a === '::1' ? '0000:0000:0000:0000:0000:0000:0000:0001' : a);
+	seen.forEach(([port, remote, rto], i) => {
+		const [sPort, sSource, sRto] = stap[i]!;
+		t.is(sPort, port, `socket ${i}: ${r.stdout}`);
+		if (remote === '-') {
+			// a listener has no peer, and its rto is still the initial second (TCP_TIMEOUT_INIT)
+			t.regex(sSource!, /^(0\.0\.0\.0|0000(:0000){7})$/);
+			t.is(sRto, '1000000');
+		} else {
+			t.is(sSource, v6(remote!));
+			t.is(sRto, rto, `socket ${i}: ${r.stdout}`);
+		}
+	});
+	// a connection's two ends share the listener's port
+	t.is(stap[2]![0], stap[0]![0]);
+	t.is(stap[5]![0], stap[3]![0]);
+});
+
+test('task_open_file_handles(): the descriptors /proc lists for the process, as it opens 3, then 100 more (beyond the bitmap\'s first word), then closes the first 3', async (t) => {
+	const opener = `exec python3 -c "import os, time
+def stage():
+    # listdir holds a descriptor of its own while it reads
+    print('py', len(os.listdir('/proc/self/fd')) - 1, flush=True)
+    time.sleep(0.01)
+stage()
+three = [os.open('/dev/null', os.O_RDONLY) for _ in range(3)]
+stage()
+many = [os.open('/dev/null', os.O_RDONLY) for _ in range(100)]
+stage()
+for fd in three: os.close(fd)
+stage()"`;
+	const script = 'probe syscall.clock_nanosleep, syscall.nanosleep { if (pid() == target()) printf("stap %d\\n", task_open_file_handles(task_current())) }';
+	const r = await run(tapfleet, ['run', '-c', opener, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const listed = linesOf(r.stdout, 'py ').map(Number);
+	t.deepEqual(linesOf(r.stdout, 'stap ').map(Number), listed);
+	t.deepEqual(listed.map((n) => n - listed[0]!), [0, 3, 103, 100]);
+});
