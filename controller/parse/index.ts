@@ -10,7 +10,7 @@ import { DEFAULT_TAPSET_DIR, libraryFiles, scriptIsLibraryFile } from './library
 import { type MacroDecl, MacroExpander } from './macros.js';
 import { type OverloadCounter, Parser, type ParserFlags } from './parser.js';
 import { ConditionalPreprocessor } from './preprocess.js';
-import type { SourceFile } from './source.js';
+import { type SourceFile, upToNul } from './source.js';
 import type { PreprocessorTarget } from './target.js';
 
 export type { StapCrash } from './crash.js';
@@ -53,7 +53,8 @@ export function readSource(session: ParseSession, name: string): SourceFile | nu
 	}
 }
 
-function makeParser(session: ParseSession, file: SourceFile, opts: FileParseOptions): Parser {
+function makeParser(session: ParseSession, whole: SourceFile, opts: FileParseOptions): Parser {
+	const file = upToNul(whole);
 	const lexer = new Lexer(file, {
 		args: session.args, compatible: session.target.compatible, checkCompatible: opts.checkCompatible,
 	}, session.diags);

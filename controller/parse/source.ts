@@ -20,3 +20,12 @@ export interface SourceLoc {
 export function formatLoc(loc: SourceLoc): string {
 	return `${loc.file.name}:${loc.line}:${loc.column}`;
 }
+
+/**
+ * The file as stap sees it: stap reads a script with getline(in, text, '\0'),
+ * so a NUL byte ends it (the rest is never lexed, nor quoted in messages).
+ */
+export function upToNul(file: SourceFile): SourceFile {
+	const nul = file.contents.indexOf('\0');
+	return nul < 0 ? file : { ...file, contents: file.contents.slice(0, nul) };
+}

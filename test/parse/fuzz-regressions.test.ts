@@ -31,6 +31,12 @@ const CASES: Case[] = [
 	// ... but not where it does check.
 	{ script: 'function f() :' },
 	{ script: 'probe begin { return' },
+	// stap reads a script up to its first NUL byte: the rest is neither lexed nor quoted.
+	{ script: 'probe begin { x = 1 } #\0 comment\nprobe end {}' },
+	{ script: 'probe begin { x = "a\0b" }' },
+	{ script: 'probe begin { %{ \0 %} }', guru: true },
+	{ script: '\0probe begin { }' },
+	{ script: 'probe begin { x = 1 }', tapsets: { 'nul.stp': 'function g() { x = 1 }\0 function f() { x = }\n' } },
 	// stap parses the -I directories' tapsets before the script, even for -p1:
 	// their errors, their warnings, and the same errors silenced later in the
 	// script (one report per throw site); a tapset named like a builtin one is
