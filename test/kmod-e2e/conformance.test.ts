@@ -12,6 +12,7 @@ import { caseArgs, caseScheduler, corpusCases as cases, corpusDir as corpus, exp
 import { prepareVm, type VmKernel } from '../vm/vm-host.js';
 import { argstrTests } from './argstr.js';
 import { kernelLogTests } from './kernel-log.js';
+import { tapsetFunctionTests } from './tapset-functions.js';
 import { probeKindTests } from './probe-kinds.js';
 import { guruModeTests } from './guru-mode.js';
 import { userBuildIdTests } from './user-build-id.js';
@@ -37,6 +38,7 @@ argstrTests(fleet, () => kernel.release);
 userBuildIdTests(fleet, () => kernel.release);
 guruModeTests(fleet);
 kernelLogTests(fleet);
+tapsetFunctionTests(fleet);
 
 interface Outcome {
 	ok: boolean;
