@@ -29,6 +29,16 @@ export function guruModeTests(fleet: VmFleet): void {
 		t.truthy(lines.find((l) => /^\S+\s+\d+\s+\S+\s+\S+\s+987654\s.*\/tmp\/sized$/.test(l)), r.stdout + r.stderr);
 	});
 
+	test.serial('kmod guru writes: $return of a kretprobe (do_sys_openat2().return set to -EACCES) is what the program gets: its open fails, Permission denied', async (t) => {
+		t.timeout(900_000);
+		const script = 'probe kernel.function("do_sys_openat2").return { if (ppid() == target() && execname() == "cat" && @entry(user_string($filename)) == "/payload/marker-file") $return = -13 }';
+		const r = await fleet.run(['-g', '-c', 'ln -sf /bin/busybox /tmp/cat; /tmp/cat /payload/marker-file; echo status=$?', '-e', script]);
+		t.is(r.status, 0, r.stderr);
+		// the command's standard error is the run's
+		t.regex(r.stderr, /cat: can't open '\/payload\/marker-file': Permission denied/, r.stdout + r.stderr);
+		t.is(r.stdout, 'status=1\n', r.stderr);
+	});
+
 	test.serial('kmod: a write without -g is refused before anything is sent to the host (stap\'s words)', async (t) => {
 		t.timeout(900_000);
 		const r = await fleet.run(['-e', 'probe kernel.function("do_group_exit") { $exit_code = 0 }']);
