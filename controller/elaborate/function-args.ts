@@ -122,3 +122,16 @@ export class FunctionArgs extends Map<string, TargetVar> {
 		return { kind: 'target', name: chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
 	}
 }
+
+/**
+ * What `tapfleet list -L` shows for kernel.function("F") (stap -L): its
+ * parameters as `$name:C type` from the BTF prototype, and `$return` in a
+ * return probe, typed as F returns; empty without BTF.
+ */
+export function functionTargetList(symbol: string, isReturn: boolean, profile: KernelProfile): string[] {
+	const btf = btfOf(profile);
+	const fn = btf?.named(symbol).find((id) => btf.types[id]!.kind === BTF_KIND.FUNC);
+	if (!btf || fn === undefined) return isReturn ? ['$return:long'] : [];
+	const params = (functionParams(btf, symbol) ?? []).map((p) => `$${p.name}:${btf.cName(p.type)}`);
+	return isReturn ? [...params, `$return:${btf.cName(btf.types[btf.types[fn]!.sizeOrType]!.sizeOrType)}`] : params;
+}

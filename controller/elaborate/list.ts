@@ -6,6 +6,7 @@
 // to several probes (syscall.open: open, openat, openat2) only the
 // variables they all have are shown, as stap does.
 import { elfFile } from './elf-symbols.js';
+import { functionTargetList } from './function-args.js';
 import { MarkTargets } from './sdt-probes.js';
 import { newSession, parseFile } from '../parse/index.js';
 import type { KernelProfile, Tracepoint } from '../profile/types.js';
@@ -32,8 +33,10 @@ export function listProbes(pattern: string, profile: KernelProfile, withVars: bo
 	if (!program) return { stdout: '', stderr: session.diags.render(), ok: false };
 	const byName = new Map<string, string[][]>();
 	for (const p of program.probes) {
+		if (entrySide(p)) continue;
 		const vars = withVars
-			? [...p.locals.map((l) => `${l.name}:${l.type}`), ...targetVarsOf(p, profile)]
+			// pass 2's own locals (the @entry values a return probe takes over) are not the alias's
+			? [...p.locals.filter((l) => !l.name.startsWith('__tapfleet_')).map((l) => `${l.name}:${l.type}`), ...targetVarsOf(p, profile)]
 			: [];
 		const list = byName.get(p.named) ?? [];
 		list.push(vars);
@@ -49,6 +52,11 @@ export function listProbes(pattern: string, profile: KernelProfile, withVars: bo
 	return { stdout: lines.map((l) => l + '\n').join(''), stderr: session.diags.render(), ok: true };
 }
 
+/** The entry probe pass 2 adds to a return probe for its @entry values: no probe point of its own. */
+function entrySide(p: ConcreteProbe): boolean {
+	return (p.event.kind === 'kprobe' || p.event.kind === 'uprobe') && !p.event.isReturn && /\.return$/.test(p.named);
+}
+
 /** Every target variable of the probe's event (not only those the body used), as $name:ctype. */
 function targetVarsOf(p: ConcreteProbe, profile: KernelProfile): string[] {
 	const e = p.event;
@@ -58,6 +66,7 @@ function targetVarsOf(p: ConcreteProbe, profile: KernelProfile): string[] {
 		const marker = elfFile(e.path).markers.find((m) => m.fileOffset === e.offset);
 		return marker ? [...new MarkTargets(marker).values()].map((t) => `${t.name}:${t.cType}`) : [];
 	}
+	if (e.kind === 'kprobe') return functionTargetList(e.symbol, e.isReturn, profile);
 	return p.targetVars.map((t) => `${t.name}:${t.cType}`);
 }
 

@@ -55,6 +55,15 @@ test('list kernel.function: a clear message without kprobes, a listing with them
 	const yes = listProbes('kernel.function("vfs_read")', withKprobes(p, ['vfs_read']), false);
 	t.true(yes.ok, yes.stderr);
 	t.is(yes.stdout, 'kernel.function("vfs_read")\n');
+	// -L: the parameters from the BTF prototype, $return typed as the function returns
+	const kp = withKprobes(p, ['vfs_read']);
+	t.is(listProbes('kernel.function("vfs_read")', kp, true).stdout, 'kernel.function("vfs_read") $file:struct file * $buf:char * $count:size_t $pos:loff_t *\n');
+	t.is(listProbes('kernel.function("vfs_read").return', kp, true).stdout,
+		'kernel.function("vfs_read").return $file:struct file * $buf:char * $count:size_t $pos:loff_t * $return:ssize_t\n');
+	// an alias's return probe that takes @entry values: its locals, not pass 2's entry probe or its own locals
+	const vfs = listProbes('vfs.read.return', kp, true).stdout;
+	t.regex(vfs, /^vfs\.read\.return name:string file:long .* bytes_read:long .*\$return:ssize_t\n$/);
+	t.notRegex(vfs, /__tapfleet/);
 });
 
 test('tapfleet list and compile -p2 on the command line, with --profile FILE', async (t) => {
