@@ -210,7 +210,9 @@ export class ProbeExpander {
 			if (i === 0 && PRIMITIVE_HEADS.includes(comp.functor)) continue;
 			if ([...known].some((k) => globMatch(comp.functor, k))) continue;
 			const message = isGlob(comp.functor) ? "probe point mismatch: didn't find any wildcard matches" : 'probe point mismatch';
-			return new SemanticError(withSimilar(message, similarNames(comp.functor, known)), comp.tok);
+			// tapsets' internal aliases (__vm.kmalloc.common) are no suggestion for a script's probe point
+			const suggestible = [...known].filter((k) => !k.startsWith('__') || comp.functor.startsWith('__'));
+			return new SemanticError(withSimilar(message, similarNames(comp.functor, suggestible)), comp.tok);
 		}
 		const last = pp.components[pp.components.length - 1]!;
 		return new SemanticError(`probe point mismatch: '${pointString(pp)}' is not a probe point of this kernel`, last.tok);

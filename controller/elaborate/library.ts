@@ -1,5 +1,5 @@
 // Our tapset library: the .stp files in controller/tapsets/ plus the
-// syscall tapset generated from the profile, parsed with pass 1, and
+// syscall tapset and the GFP flag names generated from the profile, parsed with pass 1, and
 // indexed by what pass 2 looks up (aliases, functions, globals).
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { FunctionDecl, ProbeAlias, ProbePoint, StapFile, VarDecl } from '../parse/ast.js';
 import { type ParseSession, parseFile, readSource } from '../parse/index.js';
 import type { KernelProfile } from '../profile/types.js';
+import { GFP_TAPSET_NAME, gfpTapsetText } from './gfp-tapset.js';
 import { syscallTapsetText } from './syscall-tapset.js';
 
 /** controller/tapsets in the source tree (the .stp files are not copied into dist/). */
@@ -69,9 +70,10 @@ export function parseTapsets(session: ParseSession, profile: KernelProfile, dir 
 		const f = src && parseFile(session, src, opts);
 		if (f) files.push(f);
 	}
-	const text = syscallTapsetText(profile);
-	const f = parseFile(session, { name: SYSCALL_TAPSET_NAME, contents: text, synthetic: true }, opts);
-	if (f) files.push(f);
+	for (const [name, text] of [[SYSCALL_TAPSET_NAME, syscallTapsetText(profile)], [GFP_TAPSET_NAME, gfpTapsetText(profile)]] as const) {
+		const f = parseFile(session, { name, contents: text, synthetic: true }, opts);
+		if (f) files.push(f);
+	}
 	return files;
 }
 
