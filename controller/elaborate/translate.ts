@@ -402,12 +402,17 @@ export class Translator {
 	 * write it (the kmod runtime's registers and kernel memory; BPF cannot).
 	 */
 	private targetLvalue(e: A.TargetSymbol, sc: Scope): P.VarRef {
-		if (!this.guru) return this.fail('write to target variable not permitted; need stap -g', e.tok);
 		if (!sc.targets) return this.fail('target variables can only be used in probes', e.tok);
+		if (e.name.startsWith('$$') || e.addressof) return this.fail(`${e.addressof ? '&' : ''}${e.name} cannot be written`, e.tok);
 		const args = argumentTargets(sc.targets);
 		// a parameter in a return probe is its value saved at entry: writing it would change nothing
-		if (sc.entry && args && parameterTargets(args) && e.name !== '$return') return this.fail('write to target variable not permitted in .return probes', e.tok);
-		if (e.name.startsWith('$$') || e.addressof) return this.fail(`${e.addressof ? '&' : ''}${e.name} cannot be written`, e.tok);
+		const entryValue = sc.entry !== null && args !== null && parameterTargets(args) !== null && e.name !== '$return';
+		if (!this.guru) {
+			// a variable the probe does not have is that error, as for a read
+			if (!entryValue) this.targetSymbol(e, sc);
+			return this.fail('write to target variable not permitted; need stap -g', e.tok);
+		}
+		if (entryValue) return this.fail('write to target variable not permitted in .return probes', e.tok);
 		const r = this.targetSymbol(e, sc);
 		if (r.kind !== 'var' || r.variable.kind !== 'target') return this.fail(`${e.name} cannot be written`, e.tok);
 		if (r.variable.type === 'string') return this.fail(`${r.variable.name} is a string (${r.variable.cType}): only integers and pointers of target variables can be written`, e.tok);

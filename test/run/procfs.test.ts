@@ -144,7 +144,7 @@ test('procfs probe points and $value: errors located as stap words them', async 
 		['probe procfs.umask(0400).read { $value = "1" }', /procfs\.umask\(0400\) takes the owner's read permission from a read probe's file: identifier 'procfs' at <input>:1:7/],
 		['probe procfs.umask(0222).write { }', /procfs\.umask\(0222\) takes the owner's write permission from a write probe's file/],
 		['probe procfs("a").read { $value = "1" } probe procfs("a/b").read { $value = "1" }', /procfs path "a" is a file and a directory of "a\/b": keyword at <input>:1:1/],
-		['probe begin { $value = "a" }', /target variables cannot be written to/],
+		['probe begin { $value = "a" }', /unable to find tracepoint variable '\$value'/],
 	];
 	for (const [script, message] of cases) {
 		const r = await run(tapfleet, ['compile', '-p2', '-e', script]);
