@@ -46,6 +46,8 @@ export function readSource(session: ParseSession, name: string): SourceFile | nu
 		return { name, contents: readFileSync(name, 'latin1'), synthetic: false };
 	} catch (e) {
 		const code = (e as NodeJS.ErrnoException).code;
+		// stap's ifstream opens a directory and reads nothing from it: an empty file.
+		if (code === 'EISDIR') return { name, contents: '', synthetic: false };
 		session.diags.plainError(code === 'ENOENT'
 			? `Input file '${name}' is missing.`
 			: `Input file '${name}' can't be opened for reading.`);

@@ -32,6 +32,8 @@ const CASES: string[][] = [
 	['-g', '/usr/share/systemtap/tapset/errno.stp'],
 	['/usr/share/systemtap/tapset/errno.stp'],
 	['/usr/share/systemtap/tapset/choose_defined.stpm'],
+	// A directory: stap's ifstream opens it and reads nothing.
+	['/usr/share/systemtap/examples'],
 ];
 
 for (const args of CASES) {
