@@ -204,6 +204,11 @@ export function runPass1(opts: Pass1Options): Pass1Result {
 		parseLibrary(session, includePaths, 1);
 		if (session.crash) return { files: null, session, crash: session.crash };
 	}
+	// An empty file name is no script at all to stap (as `-e ''`): nor are the -E ones read then.
+	if (opts.scripts[0]?.text === null && opts.scripts[0].name === '') {
+		session.diags.plainError("Input file '<input>' is empty.");
+		return { files: null, session, crash: null };
+	}
 	const files: StapFile[] = [];
 	let ok = refusals.length === 0;
 	for (const s of opts.scripts) {

@@ -34,6 +34,9 @@ const CASES: string[][] = [
 	['/usr/share/systemtap/tapset/choose_defined.stpm'],
 	// A directory: stap's ifstream opens it and reads nothing.
 	['/usr/share/systemtap/examples'],
+	// An empty file name: no script at all to stap, as -e ''; the -E scripts are not read then.
+	[''],
+	['', '-E', 'probe begin { x = }'],
 ];
 
 for (const args of CASES) {
