@@ -5,7 +5,8 @@ import { fstatSync, readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { DEFAULT_TAPSET_DIR } from '../../controller/parse/library.js';
 import { dumpParseTree, hostTarget, runPass1, type Pass1Result } from '../../controller/parse/index.js';
-import type { Privilege, Runtime } from '../../controller/parse/target.js';
+import { type Privilege, type Runtime, SYSTEMTAP_VERSION } from '../../controller/parse/target.js';
+import { strverscmp } from '../../controller/parse/versions.js';
 import { runLatePasses, type LatePassOptions } from '../../controller/build/script-pipeline.js';
 import { parseDefines } from '../../controller/build/script-module.js';
 import { pass2FromCommandLine, pass2Outcome } from '../../controller/elaborate/outcome.js';
@@ -153,6 +154,11 @@ async function compile(positional: string[], opts: CompileOptions): Promise<numb
 		saved = lastPass > 1 ? await savedProfile(opts) : undefined;
 	} catch (e) {
 		process.stderr.write(`tapfleet compile: ${(e as Error).message}\n`);
+		return 1;
+	}
+	// as stap: a language version newer than this one cannot be held to
+	if (opts.compatible !== undefined && strverscmp(opts.compatible, SYSTEMTAP_VERSION) > 0) {
+		process.stderr.write(`ERROR: systemtap version ${SYSTEMTAP_VERSION} cannot be compatible with future version ${opts.compatible}\n`);
 		return 1;
 	}
 	const target = hostTarget({

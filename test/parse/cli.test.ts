@@ -37,6 +37,11 @@ const CASES: string[][] = [
 	// An empty file name: no script at all to stap, as -e ''; the -E scripts are not read then.
 	[''],
 	['', '-E', 'probe begin { x = }'],
+	// --compatible with a version newer than the language's: refused, as stap refuses it
+	['--compatible', '5.0', '-e', 'probe begin { }'],
+	['--compatible', '4.9', '-e', 'probe begin { }'],
+	['--compatible', 'abc', '-e', 'probe begin { }'],
+	['--compatible', '4.8', '-e', 'probe begin { }'],
 ];
 
 for (const args of CASES) {
