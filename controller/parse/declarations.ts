@@ -2,7 +2,6 @@
 // functions, and top-level embedded C (stap's parse_probe, parse_global,
 // parse_private, parse_functiondecl, parse_embeddedcode).
 import type { Block, EmbeddedCode, ExpType, FunctionDecl, ProbePoint, StapFile, VarDecl } from './ast.js';
-import { StapCrashed } from './crash.js';
 import { ParseError } from './diagnostics.js';
 import { isAlnum } from './lexer.js';
 import type { Parser } from './parser.js';
@@ -229,7 +228,6 @@ function doParseFunctionDecl(p: Parser, f: StapFile, priv: boolean): void {
 	}
 
 	t = p.peek();
-	if (t === null) throw new StapCrashed('SIGSEGV', 'end of file after a function\'s parameter list');
 	if (isOp(t, ':')) {
 		p.swallow();
 		const lit = parseLiteral(p);

@@ -2,7 +2,6 @@
 // script(s) into trees, with every problem reported as stap reports it.
 import { readFileSync, statSync } from 'node:fs';
 import type { StapFile } from './ast.js';
-import type { StapCrash } from './crash.js';
 import { type Diagnostic, Diagnostics, ParseError } from './diagnostics.js';
 import { tuneEngineForParsing } from './engine.js';
 import { Lexer } from './lexer.js';
@@ -13,7 +12,6 @@ import { ConditionalPreprocessor } from './preprocess.js';
 import { type SourceFile, upToNul } from './source.js';
 import type { PreprocessorTarget } from './target.js';
 
-export type { StapCrash } from './crash.js';
 export { dumpParseTree } from './dump.js';
 export type { PreprocessorTarget } from './target.js';
 export { hostTarget } from './target.js';
@@ -26,13 +24,11 @@ export interface ParseSession {
 	/** Macros from .stpm files, visible to every file. */
 	readonly libraryMacros: Map<string, MacroDecl>;
 	readonly overloads: OverloadCounter;
-	/** stap would have died here (crash.ts): nothing after the messages so far. */
-	crash: StapCrash | null;
 }
 
 export function newSession(target: PreprocessorTarget, args: readonly string[] = []): ParseSession {
 	tuneEngineForParsing();
-	return { target, args, diags: new Diagnostics(args.length), libraryMacros: new Map(), overloads: new Map(), crash: null };
+	return { target, args, diags: new Diagnostics(args.length), libraryMacros: new Map(), overloads: new Map() };
 }
 
 export interface FileParseOptions extends ParserFlags {
@@ -65,12 +61,9 @@ function makeParser(session: ParseSession, whole: SourceFile, opts: FileParseOpt
 	return new Parser(lexer, macros, pp, opts, session.diags, session.overloads);
 }
 
-/** Parse one file; null when it has errors (reported in session.diags) or stap would crash on it (session.crash). */
+/** Parse one file; null when it has errors (reported in session.diags). */
 export function parseFile(session: ParseSession, file: SourceFile, opts: FileParseOptions): StapFile | null {
-	const p = makeParser(session, file, opts);
-	const f = p.parseFile();
-	session.crash = p.crash;
-	return f;
+	return makeParser(session, file, opts).parseFile();
 }
 
 /**
@@ -130,7 +123,6 @@ export function parseLibrary(session: ParseSession, includePaths: readonly strin
 			privileged: true, userFile: false, autoPath: lf.autoPath, errorsAsWarnings: true,
 			checkCompatible: lf.includeIndex !== 0,
 		});
-		if (session.crash) break;
 		if (f) files.push(f);
 		else session.diags.warn(`tapset "${lf.path}" has errors, and will be skipped`, null);
 	}
@@ -159,12 +151,6 @@ export interface Pass1Result {
 	/** The user files' trees, or null if any failed to parse. */
 	readonly files: StapFile[] | null;
 	readonly session: ParseSession;
-	/**
-	 * Not null where stap itself would have crashed (crash.ts): its stderr is
-	 * then session.diags.render() alone (no suppression note, no "Pass 1:
-	 * parse failed."), and it dies of this signal.
-	 */
-	readonly crash: StapCrash | null;
 }
 
 /**
@@ -199,15 +185,12 @@ export function runPass1(opts: Pass1Options): Pass1Result {
 	// stap parses every tapset before the user's scripts, even for -p1. The
 	// builtin ones are known clean (tapsets.test.ts), but a -I directory's may
 	// print errors (which also silence the same errors later: stap reports
-	// each throw site once) or even crash stap.
-	if (includePaths.length > 1) {
-		parseLibrary(session, includePaths, 1);
-		if (session.crash) return { files: null, session, crash: session.crash };
-	}
+	// each throw site once).
+	if (includePaths.length > 1) parseLibrary(session, includePaths, 1);
 	// An empty file name is no script at all to stap (as `-e ''`): nor are the -E ones read then.
 	if (opts.scripts[0]?.text === null && opts.scripts[0].name === '') {
 		session.diags.plainError("Input file '<input>' is empty.");
-		return { files: null, session, crash: null };
+		return { files: null, session };
 	}
 	const files: StapFile[] = [];
 	let ok = refusals.length === 0;
@@ -216,11 +199,10 @@ export function runPass1(opts: Pass1Options): Pass1Result {
 		const f = src && parseFile(session, src, {
 			privileged: opts.target.guruMode, userFile: true, autoPath: false, errorsAsWarnings: false, checkCompatible: true,
 		});
-		if (session.crash) return { files: null, session, crash: session.crash };
 		if (f) files.push(f);
 		else ok = false;
 	}
-	return { files: ok ? files : null, session, crash: null };
+	return { files: ok ? files : null, session };
 }
 
 function mainScriptRefusals(main: ScriptSource | undefined, includePaths: readonly string[], target: PreprocessorTarget): string[] {

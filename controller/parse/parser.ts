@@ -4,7 +4,6 @@
 // The grammar itself lives in declarations.ts, probe-points.ts,
 // statements.ts and expressions.ts.
 import type { StapFile } from './ast.js';
-import { type StapCrash, StapCrashed } from './crash.js';
 import { parseEmbeddedCode, parseFunctionDecl, parseGlobal, parsePrivate, parseProbe } from './declarations.js';
 import { type Diagnostics, ParseError } from './diagnostics.js';
 import type { Lexer } from './lexer.js';
@@ -46,8 +45,6 @@ export class Parser {
 	private nextT: Token | null = null;
 	private depth = 0;
 	numErrors = 0;
-	/** Set when the file ran into one of stap's own crashes (crash.ts): parsing stopped there. */
-	crash: StapCrash | null = null;
 	/**
 	 * The tree's lists are gathered on one scratch stack and copied out at
 	 * their exact length: an array grown by push keeps room for 17 elements,
@@ -247,10 +244,6 @@ export class Parser {
 					throw new ParseError("expected 'probe', 'global', 'private', 'function', or '%{'");
 				}
 			} catch (e) {
-				if (e instanceof StapCrashed) {
-					this.crash = e.signal;
-					return null;
-				}
 				const pe = this.asParseError(e);
 				this.depth = 0;
 				this.reportError(pe);

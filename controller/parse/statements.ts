@@ -3,7 +3,6 @@ import type {
 	Block, ExprStatement, ForeachLoop, ForLoop, IfStatement, Literal, LiteralString, Statement, StatComponent,
 	SymbolRef, TryBlock,
 } from './ast.js';
-import { StapCrashed } from './crash.js';
 import { ParseError } from './diagnostics.js';
 import { parseExpression, parseIndexable } from './expressions.js';
 import { type Parser, parseIntegerLiteral } from './parser.js';
@@ -142,7 +141,8 @@ function parseReturnStatement(p: Parser): Statement {
 	const tok = p.next();
 	if (p.context !== 'function') throw new ParseError("found 'return' not in function context");
 	const t = p.peek();
-	if (t === null) throw new StapCrashed('SIGSEGV', "end of file after 'return'");
+	// (stap 4.8 itself dies of SIGSEGV here, reading past the end: a located error instead)
+	if (t === null) throw new ParseError('unexpected end-of-file');
 	const value = t.type === 'operator' && (t.content === ';' || t.content === '}') ? null : parseExpression(p);
 	return { kind: 'return_statement', tok, value };
 }

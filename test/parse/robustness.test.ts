@@ -13,19 +13,15 @@ const target = hostTarget();
 const guruTarget = hostTarget({ guruMode: true });
 
 /** Parse text as script "<input>": a dump, or the errors. Throws only if the parser itself does. */
-function parse(text: string, guru = false, args: string[] = []): { dump: string | null; errors: string; crash: string | null } {
+function parse(text: string, guru = false, args: string[] = []): { dump: string | null; errors: string } {
 	const r = runPass1({ target: guru ? guruTarget : target, args, scripts: [{ name: '<input>', text }] });
-	return { dump: r.files ? dumpParseTree(r.files) : null, errors: r.session.diags.render(), crash: r.crash };
+	return { dump: r.files ? dumpParseTree(r.files) : null, errors: r.session.diags.render() };
 }
 
-/**
- * Every failure names a place: <input>:line:col, the end of <input>, or the
- * empty input; or it is one of stap's own crashes (crash.ts), which stap ends
- * with no message of its own.
- */
+/** Every failure names a place: <input>:line:col, the end of <input>, or the empty input. */
 function assertTreeOrLocatedError(text: string, guru: boolean, args: string[] = []): void {
 	const r = parse(text, guru, args);
-	if (r.dump !== null || r.crash !== null) return;
+	if (r.dump !== null) return;
 	if (!/(<input>:\d+:\d+|saw: <input> EOF|Input file '<input>' is empty)/.test(r.errors)) {
 		throw new Error(`unlocated error for ${JSON.stringify(text.slice(0, 200))}:\n${r.errors}`);
 	}
