@@ -60,7 +60,7 @@ test('kmod: a member of a kernel structure is written fault-safe at its address 
 		+ 'probe kernel.trace("sched:sched_switch") { $next->mm->map_count = 1 }');
 	t.regex(c, /if \(tap_kmod_member_write\(c, regs_get_kernel_argument\(tap_regs\(c\), 0\) \+ \d+, 12345LL, 8\)\)\n\t+goto out;/);
 	// the mm pointer loaded first, then the int written at its offset
-	t.regex(c, /if \(tap_kmod_member\(c, \(unsigned long\)tap_tp_arg\(c, 2\), \(const long\[\]\)\{ \d+ \}, 1, &(t\d+), 8, 0, 0\)\)\n\t+goto out;\n\t+if \(tap_kmod_member_write\(c, \(unsigned long\)\1 \+ \d+, 1LL, 4\)\)/);
+	t.regex(c, /if \(tap_kmod_member\(c, \(unsigned long\)\(\(unsigned long\)tap_tp_arg\(c, 2\)\), \(const long\[\]\)\{ \d+ \}, 1, &(t\d+), 8, 0, 0\)\)\n\t+goto out;\n\t+if \(tap_kmod_member_write\(c, \(unsigned long\)\1 \+ \d+, 1LL, 4\)\)/);
 	t.true(c.includes('"kernel write fault at 0x%lx [man error::fault]"'));
 });
 

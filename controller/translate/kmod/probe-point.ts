@@ -21,6 +21,7 @@ import type { Token } from '../../parse/token.js';
 import type { Body } from '../body.js';
 import { cLong, cStringRaw } from '../c-text.js';
 import { narrowing, readRecordField } from '../handlers.js';
+import { readChain } from '../member.js';
 import { TranslateError } from '../module-context.js';
 import { sdtArgumentOf } from '../sdt-arg.js';
 import { syscallArgument, syscallArgumentRegister, syscallEvent } from '../syscall-args.js';
@@ -175,13 +176,8 @@ export function kmodWriteTarget(b: Body, v: TargetVar, value: string, p: Concret
 function writeMember(b: Body, v: TargetVar, s: ArgumentSource, value: string, tok: Token): void {
 	if (s.user) throw new TranslateError(tok, `${v.name} is in the probed program's memory: only kernel memory can be written`);
 	const last = s.steps[s.steps.length - 1]!;
-	let base = argumentSlot(s);
-	if (s.steps.length > 1) {
-		const ptr = b.longTemp();
-		b.line(`if (tap_kmod_member(c, ${base}, (const long[]){ ${s.steps.slice(0, -1).join(', ')} }, ${s.steps.length - 1}, &${ptr}, 8, 0, 0))`);
-		b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
-		base = `(unsigned long)${ptr}`;
-	}
+	// the pointer loaded before the last step, as &...->member reads it (member.ts)
+	const base = s.steps.length > 1 ? `(unsigned long)${readChain(b, argumentSlot(s), s.steps.slice(0, -1), 8, false, false, tok)}` : argumentSlot(s);
 	b.line(`if (tap_kmod_member_write(c, ${base} + ${last}, ${value}, ${s.size}))`);
 	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
 }

@@ -124,33 +124,16 @@ fault:
  */
 const TARGET_WRITERS = `static void tap_kmod_set_argument(struct pt_regs *regs, int n, unsigned long v)
 {
-	switch (n) {
-	case 0:
-		regs->di = v;
-		break;
-	case 1:
-		regs->si = v;
-		break;
-	case 2:
-		regs->dx = v;
-		break;
-	case 3:
-		regs->cx = v;
-		break;
-	case 4:
-		regs->r8 = v;
-		break;
-	case 5:
-		regs->r9 = v;
-		break;
-	}
+	static const unsigned int offs[] = {
+		offsetof(struct pt_regs, di), offsetof(struct pt_regs, si),
+		offsetof(struct pt_regs, dx), offsetof(struct pt_regs, cx),
+		offsetof(struct pt_regs, r8), offsetof(struct pt_regs, r9),
+	};
+
+	if (n >= 0 && n < ARRAY_SIZE(offs))
+		*(unsigned long *)((char *)regs + offs[n]) = v;
 }
 
-/*
- * copy_to_kernel_nofault() is not exported to modules; its building block
- * is a macro with an exception-table entry, usable here. Little-endian: the
- * low bytes of the value are the member's.
- */
 static int tap_kmod_member_write(struct tap_context *c, unsigned long addr,
 				 tap_long value, int size)
 {
