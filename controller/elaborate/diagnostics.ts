@@ -75,3 +75,15 @@ export function similarNames(name: string, candidates: Iterable<string>): string
 export function withSimilar(message: string, similar: string[]): string {
 	return similar.length ? `${message} (similar: ${similar.join(', ')})` : message;
 }
+
+/**
+ * A probe point's named target (a kernel function, a tracepoint, a program's
+ * function) that the target does not have, in stap's words: "no match
+ * (similar functions: a, b)", the near names from what it does have.
+ */
+export function noMatchError(what: 'function' | 'tracepoint', name: string, candidates: Iterable<string>, tok: Token): SemanticError {
+	const similar = similarNames(name, candidates);
+	if (!similar.length) return new SemanticError('no match', tok);
+	const kind = similar.length === 1 ? what : `${what}s`;
+	return new SemanticError(`no match (similar ${kind}: ${similar.join(', ')})`, tok);
+}

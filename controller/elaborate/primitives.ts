@@ -6,7 +6,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { ProbePoint, ProbePointComponent } from '../parse/ast.js';
 import type { KernelProfile, Tracepoint, TracepointField } from '../profile/types.js';
-import { SemanticError } from './diagnostics.js';
+import { noMatchError, SemanticError } from './diagnostics.js';
 import { ElfError, type ElfFile, elfFile } from './elf-symbols.js';
 import { globFiles } from './process-paths.js';
 import { globMatch, isGlob } from './glob.js';
@@ -105,7 +105,7 @@ export function matchPrimitive(pp: ProbePoint, profile: KernelProfile): Primitiv
 			const file = head.arg.value;
 			if (c[1]?.functor === 'function' && functionEnd(c) !== null) {
 				const fn = strArg(c[1]!, 'process.function');
-				return userElfs(file, pp).flatMap(([elf, path]) => matchUprobe(elf, path, fn, functionEnd(c) === 'return', pp, profile));
+				return userElfs(file, pp).flatMap(([elf, path]) => matchUprobe(elf, path, fn, functionEnd(c) === 'return', pp, profile, !isGlob(file)));
 			}
 			const mark = n === 2 && c[1]!.functor === 'mark' ? { provider: null, name: strArg(c[1]!, 'process.mark') }
 				: n === 3 && c[1]!.functor === 'provider' && c[2]!.functor === 'mark' ? { provider: strArg(c[1]!, 'process.provider'), name: strArg(c[2]!, 'process.mark') }
@@ -176,12 +176,18 @@ function userElfs(file: string, pp: ProbePoint): [ElfFile, string][] {
 	return elfs;
 }
 
-function matchUprobe(elf: ElfFile, canonical: string, pattern: string, isReturn: boolean, pp: ProbePoint, profile: KernelProfile): PrimitiveMatch[] {
+/** @param alone whether the file was named without wildcards (a miss is then an error that can suggest names) */
+function matchUprobe(elf: ElfFile, canonical: string, pattern: string, isReturn: boolean, pp: ProbePoint, profile: KernelProfile, alone: boolean): PrimitiveMatch[] {
 	const cap = profile.capabilities.uprobe;
 	if (!cap.available && !profile.runtimes.kmod.available) {
 		throw new SemanticError(`process(...).function probes need uprobes, which kernel ${profile.release} does not have${cap.reason ? ` (${cap.reason})` : ''}`, pp.components[0]!.tok);
 	}
-	return elf.functions.filter((f) => globMatch(pattern, f.name)).map((f) => {
+	const found = elf.functions.filter((f) => globMatch(pattern, f.name));
+	// one named function of one named file: say what the file has instead
+	if (found.length === 0 && alone && !isGlob(pattern)) {
+		throw noMatchError('function', pattern, elf.functions.map((f) => f.name), pp.components[1]!.tok);
+	}
+	return found.map((f) => {
 		const targets = new Map<string, TargetVar>();
 		if (isReturn) targets.set('$return', { kind: 'target', name: '$return', type: 'long', cType: 'long', pointer: false, source: { kind: 'return_value' } });
 		for (let i = 0; i < 6; i++) {
@@ -290,7 +296,10 @@ function matchTrace(pattern: string, comp: ProbePointComponent, profile: KernelP
 			targets: new TracepointTargets(tracepointTargets(tp), tp, profile),
 		});
 	}
-	void comp;
+	if (out.length === 0 && !isGlob(pattern)) {
+		const names = colon >= 0 ? profile.tracepoints.map((tp) => `${tp.system}:${tp.name}`) : profile.tracepoints.map((tp) => tp.name);
+		throw noMatchError('tracepoint', pattern, names, comp.tok);
+	}
 	return out;
 }
 
@@ -318,6 +327,7 @@ function matchKprobe(pp: ProbePoint, pattern: string, isReturn: boolean, profile
 	const names = pattern.includes('*') || pattern.includes('?') || pattern.includes('[')
 		? pool.filter((s) => globMatch(pattern, s))
 		: (binaryHas(pool, pattern) ? [pattern] : []);
+	if (names.length === 0 && !isGlob(pattern)) throw noMatchError('function', pattern.replace(/@.*$/, ''), pool, pp.components[1]!.tok);
 	const head = pp.components[0]!.functor;
 	return names.map((symbol) => {
 		const targets = new Map<string, TargetVar>();

@@ -251,7 +251,10 @@ test('kernel.function resolves against a profile that has kprobes', async (t) =>
 		{ kind: 'kprobe', symbol: 'vfs_readv', offset: 0n, isReturn: true },
 		{ kind: 'kprobe', symbol: 'vfs_write', offset: 0n, isReturn: false },
 	]);
-	t.regex(elaborate(p, 'probe kernel.function("no_such_function_xyz") { }').stderr, /no match/);
+	t.regex(elaborate(p, 'probe kernel.function("no_such_function_xyz") { }').stderr, /semantic error: no match: keyword at <input>:1:14\n/);
+	// near names from the functions the target can probe, an @file suffix aside
+	t.regex(elaborate(p, 'probe kernel.function("vfs_reed@fs/read_write.c") { }').stderr, /no match \(similar functions: vfs_read, [^)]*\): keyword/);
+	t.regex(elaborate(p, 'probe kernel.function("vfs_writ").return { }').stderr, /no match \(similar functions?: vfs_write[,)]/);
 });
 
 test('.call is a function\'s entry (every entry tapfleet sees is a call: no debuginfo, no inlined copies); another suffix does not resolve', async (t) => {

@@ -20,7 +20,23 @@ test('unknown second component and unknown tracepoint', async (t) => {
 	const a = elaborate(p, 'probe syscall.opne { }');
 	t.regex(a.stderr, /probe point mismatch \(similar: open[^)]*\): identifier 'opne' at <input>:1:15/);
 	const b = elaborate(p, 'probe kernel.trace("sched:no_such_event") { }');
-	t.regex(b.stderr, /semantic error: no match/);
+	t.regex(b.stderr, /semantic error: no match: identifier 'trace' at <input>:1:14\n/);
+});
+
+test('a tracepoint, kernel function or program function the target lacks: no match, with the near names it has (as stap: top 5, edit distance up to 5)', async (t) => {
+	const p = await localProfile();
+	// with and without the system; singular and plural as stap words them
+	t.regex(elaborate(p, 'probe kernel.trace("sched:sched_swich") { }').stderr,
+		/semantic error: no match \(similar tracepoints: sched:sched_switch[^)]*\): identifier 'trace' at <input>:1:14\n/);
+	t.regex(elaborate(p, 'probe kernel.trace("sched_swich") { }').stderr, /no match \(similar tracepoints?: sched_switch[,)]/);
+	t.regex(elaborate(p, 'probe kernel.trace("sched_process_exex") { }').stderr, /no match \(similar tracepoints?: sched_process_exec[,)]/);
+	// a wildcard that matches nothing names nothing
+	t.regex(elaborate(p, 'probe kernel.trace("sched_swich*") { }').stderr, /no match: identifier 'trace'/);
+	// a program's function (the symbol table of the file)
+	t.regex(elaborate(p, 'probe process("/bin/bash").function("readlin") { }').stderr,
+		/semantic error: no match \(similar functions: readline, [^)]*\): keyword at <input>:1:28\n/);
+	// optional points stay silent
+	t.is(elaborate(p, 'probe kernel.trace("sched_swich") ?, begin { }').stderr, '');
 });
 
 test('unknown function suggests similar ones', async (t) => {
