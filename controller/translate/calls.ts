@@ -232,6 +232,24 @@ const BUILTINS: Record<string, Builtin> = {
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'ubacktrace() outside a kernel-side probe handler body');
 		b.line(`tap_ubacktrace(${s}, ctx);`);
 	}),
+	// sprint_backtrace(): the kernel stack, a line a frame in stap's simple form ("vfs_read+0x5 [kernel]"), named in the kernel
+	sprint_backtrace: stringInto((b, s, _args, e) => {
+		if (b.mod.bothSides) return void b.line(`tap_sprint_backtrace(c, ${s});`);
+		kernelStackHere(b, e, 'sprint_backtrace');
+		b.line(`tap_sprint_backtrace(${s}, ctx);`);
+	}),
+	// callers(n): the first n + 1 addresses of backtrace() (-1: all); an error where the stack is shallower, as stap's
+	callers: stringInto((b, s, [n], e) => {
+		if (!b.mod.bothSides) kernelStackHere(b, e, 'callers');
+		b.raiseIf(b.mod.bothSides ? `tap_callers(c, ${s}, ${n}) < 0` : `tap_callers(${s}, ctx, ${n}) < 0`, 'TAP_E_UNWIND', e.tok, n);
+	}),
+	// stack(n): the address at depth n of the same stack (0: the probed instruction)
+	stack: (b, [n], e) => {
+		if (!b.mod.bothSides) kernelStackHere(b, e, 'stack');
+		const v = b.longTemp();
+		b.raiseIf(b.mod.bothSides ? `tap_stack_at(c, ${n}, &${v}) < 0` : `tap_stack_at(ctx, ${n}, &${v}) < 0`, 'TAP_E_UNWIND', e.tok, n);
+		return v;
+	},
 	// backtrace(): the kernel stack as hex addresses; print_stack()/sprint_stack() name them on the user side
 	backtrace: stringInto((b, s, _args, e) => {
 		if (b.mod.bothSides) return void b.line(`tap_backtrace(c, ${s});`);
@@ -436,6 +454,11 @@ function backtraceOf(name: string, runtime: string): Builtin {
 		b.line(`${runtime}(c, ctx);`);
 		return '0';
 	};
+}
+
+/** The bpf runtime takes a stack from the probe's own context, which only a kernel-side probe handler's body has. */
+function kernelStackHere(b: Body, e: Call, name: string): void {
+	if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() outside a kernel-side probe handler body`);
 }
 
 function kernelRead(kind: string, cType: string, code: string): Builtin {

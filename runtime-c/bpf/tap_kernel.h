@@ -384,6 +384,8 @@ const char tap_error_messages[TAP_E_COUNT][40] = {
 	[TAP_E_STRING] = "string copy fault",
 };
 const char tap_map_size_message[] = "Array overflow, check size limit (%d)";
+const char tap_cpu_offline_message[] = "cpu %d is not online";
+const char tap_unwind_message[] = "reached end of stack before unwinding to level %d";
 const char tap_kread_long_message[] = "kernel long copy fault at 0x%llx [man error::fault]";
 const char tap_kread_int_message[] = "kernel int copy fault at 0x%llx [man error::fault]";
 const char tap_kread_short_message[] = "kernel short copy fault at 0x%llx [man error::fault]";
@@ -398,11 +400,13 @@ static __always_inline void tap_error_message(struct tap_context *c, char *dst)
 
 	if (code == TAP_E_USER) {
 		tap_str_copy(dst, c->errmsg);
-	} else if (code == TAP_E_MAP_SIZE) {
+	} else if (code == TAP_E_MAP_SIZE || code == TAP_E_CPU_OFFLINE || code == TAP_E_UNWIND) {
 		__u64 arg = c->error_arg;
+		const char *fmt = code == TAP_E_MAP_SIZE ? tap_map_size_message :
+				  code == TAP_E_CPU_OFFLINE ? tap_cpu_offline_message :
+				  tap_unwind_message;
 
-		bpf_snprintf(dst, MAXSTRINGLEN, tap_map_size_message, &arg,
-			     sizeof(arg));
+		bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg));
 	} else if (code >= TAP_E_KREAD_LONG && code <= TAP_E_UREAD) {
 		__u64 arg = c->error_arg;
 		const char *fmt = code == TAP_E_KREAD_LONG ? tap_kread_long_message :
@@ -595,9 +599,10 @@ static __always_inline void tap_ustack_note(__u32 pid)
 
 /*
  * The stack `flags` names (BPF_F_USER_STACK, or 0: the kernel's) as stap's
- * string of addresses into dst; the bytes bpf_get_stack() gave (<= 0: none).
+ * string of addresses into dst, at most `max` of them; the bytes
+ * bpf_get_stack() gave (<= 0: none).
  */
-static __always_inline long tap_stack_string(char *dst, void *ctx, __u64 flags)
+static __always_inline long tap_stack_string(char *dst, void *ctx, __u64 flags, int max)
 {
 	struct tap_ustack_scratch *s = bpf_map_lookup_elem(&tap_ustack_scratches, &tap_zero_key);
 	__u64 len = 0, at;
@@ -609,7 +614,7 @@ static __always_inline long tap_stack_string(char *dst, void *ctx, __u64 flags)
 		return 0;
 	bytes = bpf_get_stack(ctx, s->frames, sizeof(s->frames), flags);
 	for (i = 0; i < MAXBACKTRACE; i++) {
-		if ((long)(i * 8) >= bytes || !s->frames[i])
+		if (i >= max || (long)(i * 8) >= bytes || !s->frames[i])
 			break;
 		/*
 		 * One frame takes at most TAP_USTACK_FRAME bytes (" 0x" and 16
@@ -631,14 +636,46 @@ static __always_inline long tap_stack_string(char *dst, void *ctx, __u64 flags)
 
 static __always_inline void tap_ubacktrace(char *dst, void *ctx)
 {
-	if (tap_stack_string(dst, ctx, BPF_F_USER_STACK) > 0)
+	if (tap_stack_string(dst, ctx, BPF_F_USER_STACK, MAXBACKTRACE) > 0)
 		tap_ustack_note(bpf_get_current_pid_tgid() >> 32);
 }
 
 /* backtrace(): the kernel stack at the probe, "0xffffffff81234567 0x...", named on the user side (print_stack) */
 static __always_inline void tap_backtrace(char *dst, void *ctx)
 {
-	tap_stack_string(dst, ctx, 0);
+	tap_stack_string(dst, ctx, 0, MAXBACKTRACE);
+}
+
+/*
+ * callers(n): the first n + 1 addresses of backtrace() (n = -1: all of
+ * them), cut at MAXSTRINGLEN as stap's; -1 where the stack is shallower.
+ */
+static __always_inline int tap_callers(char *dst, void *ctx, tap_long n)
+{
+	struct tap_ustack_scratch *s;
+	long bytes = tap_stack_string(dst, ctx, 0, n < 0 || n >= MAXBACKTRACE ? MAXBACKTRACE : n + 1);
+
+	if (n < 0)
+		return 0;
+	s = bpf_map_lookup_elem(&tap_ustack_scratches, &tap_zero_key);
+	if (!s || n >= MAXBACKTRACE || (n + 1) * 8 > bytes || !s->frames[n])
+		return -1;
+	return 0;
+}
+
+/* stack(n): the frame at depth n (0: the probed instruction) into *addr; -1 where there is none */
+static __always_inline int tap_stack_at(void *ctx, tap_long n, tap_long *addr)
+{
+	struct tap_ustack_scratch *s = bpf_map_lookup_elem(&tap_ustack_scratches, &tap_zero_key);
+	long bytes;
+
+	if (!s || n < 0 || n >= MAXBACKTRACE)
+		return -1;
+	bytes = bpf_get_stack(ctx, s->frames, sizeof(s->frames), 0);
+	if ((n + 1) * 8 > bytes || !s->frames[n])
+		return -1;
+	*addr = (tap_long)s->frames[n];
+	return 0;
 }
 
 /*
@@ -720,6 +757,85 @@ struct tap_str_scratch {
 };
 
 TAP_PERCPU_STATE(tap_str_scratches, struct tap_str_scratch);
+
+/*
+ * sprint_backtrace(): the kernel stack in stap's simple form, a line a
+ * frame: "vfs_read+0x5 [kernel]", a module's "name+0x5 [mod]", an address
+ * without a symbol as it is; whole lines, as many as MAXSTRINGLEN holds.
+ * The kernel names each frame ("%pS": "vfs_read+0x5/0x1a0 [mod]"); the
+ * size goes, "[kernel]" comes where no module is named. One frame per
+ * bpf_loop() round, its state in a per-CPU map (see tap_text_str); the
+ * lines are written into the string scratch, whose second half takes a
+ * line written at any offset below MAXSTRINGLEN (the verifier sees that),
+ * and kept only while they end within MAXSTRINGLEN.
+ */
+#define TAP_SYM_LINE 256
+struct tap_symstack_state {
+	__u64 frames[MAXBACKTRACE];
+	__s64 depth, len;
+	char line[TAP_SYM_LINE];
+};
+TAP_PERCPU_STATE(tap_symstack_states, struct tap_symstack_state);
+const char tap_symstack_sym[] = "%pS";
+const char tap_symstack_line[] = "%s%s\n";
+const char tap_symstack_kernel[] = " [kernel]";
+const char tap_symstack_none[] = "";
+
+static __attribute__((unused)) long tap_symstack_step(__u64 i, void *data)
+{
+	struct tap_symstack_state *st = bpf_map_lookup_elem(&tap_symstack_states, &tap_zero_key);
+	struct tap_str_scratch *w = bpf_map_lookup_elem(&tap_str_scratches, &tap_zero_key);
+	__u64 args[2], at, slash, j;
+	long n;
+
+	if (!st || !w || i >= MAXBACKTRACE || (__s64)i >= st->depth || !st->frames[i])
+		return 1;
+	n = bpf_snprintf(st->line, sizeof(st->line), tap_symstack_sym, &st->frames[i], 8);
+	if (n <= 0)
+		return 1;
+	for (slash = 0; slash < TAP_SYM_LINE - 1; slash++)
+		if (st->line[slash] == '/' || !st->line[slash])
+			break;
+	args[0] = (__u64)(unsigned long)st->line;
+	args[1] = (__u64)(unsigned long)tap_symstack_none;
+	if (slash < TAP_SYM_LINE - 1 && st->line[slash] == '/') {
+		for (j = slash; j < TAP_SYM_LINE - 1; j++)
+			if (st->line[j] == ' ' || !st->line[j])
+				break;
+		args[1] = (__u64)(unsigned long)(j < TAP_SYM_LINE - 1 && st->line[j] == ' ' ?
+						 st->line + j : tap_symstack_kernel);
+		st->line[slash] = '\0';
+	}
+	at = st->len;
+	asm volatile("" : "+r"(at));
+	if (at > MAXSTRINGLEN - 1)
+		return 1;
+	n = bpf_snprintf(w->bytes + at, MAXSTRINGLEN, tap_symstack_line, args, sizeof(args));
+	if (n <= 0 || at + n > MAXSTRINGLEN) {
+		w->bytes[at] = '\0';	/* whole lines only */
+		return 1;
+	}
+	st->len = at + n - 1;
+	return 0;
+}
+
+static __always_inline void tap_sprint_backtrace(char *dst, void *ctx)
+{
+	struct tap_symstack_state *st = bpf_map_lookup_elem(&tap_symstack_states, &tap_zero_key);
+	struct tap_str_scratch *w = bpf_map_lookup_elem(&tap_str_scratches, &tap_zero_key);
+	long bytes;
+
+	dst[0] = '\0';
+	if (!st || !w)
+		return;
+	bytes = bpf_get_stack(ctx, st->frames, sizeof(st->frames), 0);
+	st->depth = bytes > 0 ? (__u64)bytes / 8 : 0;
+	st->len = 0;
+	w->bytes[0] = '\0';
+	bpf_loop(MAXBACKTRACE, tap_symstack_step, NULL, 0);
+	bpf_probe_read_kernel(dst, MAXSTRINGLEN, w->bytes);
+	dst[MAXSTRINGLEN - 1] = '\0';
+}
 
 /*
  * strlen(s), at most MAXSTRINGLEN - 1: the helper's count of what it copied

@@ -14,7 +14,7 @@
 #include "tap_limits.h"
 
 /* Bumped whenever a layout here or the user-part interface changes (7: procfs probes). */
-#define TAP_ABI_VERSION 9
+#define TAP_ABI_VERSION 10
 
 /*
  * The build-time limits a module was compiled with. The user part exports
@@ -65,6 +65,7 @@ enum tap_errcode {
 	TAP_E_KREAD,		/* @cast(...)->member: fault at the address (arg) */
 	TAP_E_UREAD,		/* a user-space parameter's member chain: fault at the address (arg) */
 	TAP_E_CPU_OFFLINE,	/* cpu_clock_ns(cpu): cpu (arg) is not online */
+	TAP_E_UNWIND,		/* callers(n), stack(n): the stack ends above level n (arg) */
 	TAP_E_COUNT
 };
 

@@ -22,6 +22,7 @@ static const char *const messages[TAP_E_COUNT] = {
 	[TAP_E_KREAD] = "kernel read fault at 0x%x [man error::fault]",
 	[TAP_E_UREAD] = "user read fault at 0x%x [man error::fault]",
 	[TAP_E_CPU_OFFLINE] = "cpu %d is not online",
+	[TAP_E_UNWIND] = "reached end of stack before unwinding to level %d",
 };
 
 void tap_error_text(struct tap_buf *o, __u32 code, __s64 arg, const char *msg)

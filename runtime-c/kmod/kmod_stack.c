@@ -3,7 +3,9 @@
  * Kernel stacks on kmod: print_backtrace(), backtrace() (stap's string of
  * hex addresses) and print_stack()/sprint_stack() (the frames of such a
  * string), each frame as stap prints it:
- * " 0xffffffff81234567 : vfs_read+0x0/0x1a0 [kernel]". A kprobe's stack
+ * " 0xffffffff81234567 : vfs_read+0x0/0x1a0 [kernel]"; sprint_backtrace()
+ * in stap's simple form ("vfs_read+0x0 [kernel]"), callers(n) and
+ * stack(n), the first frames and one frame of the same. A kprobe's stack
  * is unwound from its registers (the probed instruction first); elsewhere
  * from the handler, leaving out this module's own frames. Included after
  * kmod_session.c (kctx_of, stage_flush).
@@ -66,11 +68,11 @@ void tap_print_backtrace(struct tap_context *c)
 	stage_flush(&b);
 }
 
-void tap_backtrace(struct tap_context *c, char *dst)
+/* stap's string of hex addresses ("0xffffffff81234567 0x..."), cut at MAXSTRINGLEN */
+static void hex_frames(char *dst, const unsigned long *entries, unsigned int n)
 {
-	unsigned long entries[MAXBACKTRACE];
-	unsigned int n = save_stack(c, entries, MAXBACKTRACE), i;
 	size_t len = 0;
+	unsigned int i;
 
 	dst[0] = '\0';
 	for (i = 0; i < n; i++) {
@@ -82,6 +84,13 @@ void tap_backtrace(struct tap_context *c, char *dst)
 		memcpy(dst + len, one, m + 1);
 		len += m;
 	}
+}
+
+void tap_backtrace(struct tap_context *c, char *dst)
+{
+	unsigned long entries[MAXBACKTRACE];
+
+	hex_frames(dst, entries, save_stack(c, entries, MAXBACKTRACE));
 }
 
 /* The addresses of a backtrace() string, one by one; 0 at its end. */
@@ -129,6 +138,71 @@ void tap_sprint_stack(char *dst, const char *stk)
 		len += b.len;
 		dst[len] = '\0';
 	}
+}
+
+/*
+ * One frame as stap's sprint_backtrace() writes it (its _STP_SYM_SIMPLE):
+ * "vfs_read+0x5 [kernel]\n", a module's "name+0x5 [mod]\n", an address
+ * without a symbol as it is. Into line; its length.
+ */
+static int simple_frame(char *line, size_t size, unsigned long addr)
+{
+	char sym[KSYM_SYMBOL_LEN], *slash, *mod;
+
+	sprint_symbol(sym, addr);
+	slash = strchr(sym, '/');
+	if (!strchr(sym, '+') || !slash)
+		return scnprintf(line, size, "0x%016lx\n", addr);
+	mod = strchr(slash, ' ');
+	*slash = '\0';
+	return scnprintf(line, size, "%s%s\n", sym, mod ? mod : " [kernel]");
+}
+
+/* sprint_backtrace(): whole lines, as many as MAXSTRINGLEN holds (as sprint_stack) */
+void tap_sprint_backtrace(struct tap_context *c, char *dst)
+{
+	unsigned long entries[MAXBACKTRACE];
+	unsigned int n = save_stack(c, entries, MAXBACKTRACE), i;
+	size_t len = 0;
+
+	dst[0] = '\0';
+	for (i = 0; i < n; i++) {
+		char line[KSYM_SYMBOL_LEN + 16];
+		int m = simple_frame(line, sizeof(line), entries[i]);
+
+		if (len + m >= MAXSTRINGLEN)
+			break;
+		memcpy(dst + len, line, m + 1);
+		len += m;
+	}
+}
+
+/*
+ * callers(n): the first n + 1 frames of backtrace() (n = -1: all of them),
+ * cut at MAXSTRINGLEN as stap's; -1 where the stack is shallower.
+ */
+int tap_callers(struct tap_context *c, char *dst, tap_long n)
+{
+	unsigned long entries[MAXBACKTRACE];
+	unsigned int depth = save_stack(c, entries, MAXBACKTRACE);
+
+	dst[0] = '\0';
+	if (n >= 0 && n >= depth)
+		return -1;
+	hex_frames(dst, entries, n < 0 ? depth : n + 1);
+	return 0;
+}
+
+/* stack(n): the frame at depth n (0: the probed instruction) into *addr; -1 where there is none */
+int tap_stack_at(struct tap_context *c, tap_long n, tap_long *addr)
+{
+	unsigned long entries[MAXBACKTRACE];
+	unsigned int depth = save_stack(c, entries, MAXBACKTRACE);
+
+	if (n < 0 || n >= depth)
+		return -1;
+	*addr = (tap_long)entries[n];
+	return 0;
 }
 
 /* symdata(addr): "name+0x12/0x80 [kernel]" ([module] for a module's), "0x..." where none */

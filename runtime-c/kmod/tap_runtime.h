@@ -164,6 +164,9 @@ int tap_kernel_string(char *dst, const void *kaddr);
 /* kernel stacks (kmod_stack.c) */
 void tap_print_backtrace(struct tap_context *c);
 void tap_backtrace(struct tap_context *c, char *dst);
+void tap_sprint_backtrace(struct tap_context *c, char *dst);
+int tap_callers(struct tap_context *c, char *dst, tap_long n);
+int tap_stack_at(struct tap_context *c, tap_long n, tap_long *addr);
 void tap_print_stack(struct tap_context *c, const char *stk);
 /* system(cmd): a "system" line on the error channel; taprun runs the command */
 void tap_system(struct tap_context *c, const char *cmd);

@@ -186,25 +186,27 @@ probe vfs.write.return {
 		}
 	});
 
-	test.serial('kmod kernel stacks: print_backtrace() from a kprobe\'s registers (the probed function first), backtrace() as a key, print_stack() and sprint_stack() of it in the end probe', async (t) => {
+	test.serial('kmod kernel stacks: print_backtrace() from a kprobe\'s registers (the probed function first), backtrace() as a key, print_stack() and sprint_stack() of it in the end probe; sprint_backtrace(), callers(n), stack(n)', async (t) => {
 		t.timeout(900_000);
 		await guestSetup(fleet);
-		const script = `global bt, seen
+		const script = `global bt, seen, simple, first, second, deep
 probe kernel.function("vfs_read") {
 	if (!seen && execname() == "tapfleet-node") {
 		seen = 1
 		print_backtrace()
 		bt[backtrace()]++
+		simple = sprint_backtrace(); first = callers(1); second = stack(1)
+		try { stack(30) } catch (m) { deep = m }
 		println("--")
 		printf("%s|%s\\n", symdata(addr()), modname(addr()))
 		exit()
 	}
 }
-probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stack(b)) } }`;
+probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stack(b)); println("--"); print(simple); printf("--\\n%s\\n%s\\n0x%x\\n%s\\n", b, first, second, deep) } }`;
 		const got = await runWithWorkload(fleet, release(), script, `exec ${NODE} -e 'require("fs").readFileSync("/proc/version"); console.log(process.pid)'`);
 		t.is(got.run.status, 0, got.run.stderr);
 		// print_backtrace(), "--", symdata()|modname() and print_stack() (the end probe), "--", sprint_stack()
-		const [direct, rest, sprinted] = got.run.stdout.split('--\n');
+		const [direct, rest, sprinted, simple, tail] = got.run.stdout.split('--\n');
 		const symdata = rest!.slice(0, rest!.indexOf('\n') + 1);
 		const named = rest!.slice(symdata.length);
 		t.regex(symdata, /^vfs_read\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\|kernel\n$/);
@@ -213,6 +215,18 @@ probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stac
 		t.is(named, direct);
 		// whole lines, as many as MAXSTRINGLEN (512) holds
 		t.true(sprinted!.length > 0 && sprinted!.length < 512 && direct!.startsWith(sprinted!) && sprinted!.endsWith('\n'), sprinted);
+		// sprint_backtrace(): the same frames in stap's simple form (no address, no size), whole lines within MAXSTRINGLEN
+		const simpleOf = (line: string): string => line.replace(/^ 0x[0-9a-f]+ : (\S+)\/0x[0-9a-f]+ (\[\w+\])$/, '$1 $2');
+		const expected = direct!.split('\n').filter(Boolean).map(simpleOf);
+		const simpleLines = simple!.split('\n').filter(Boolean);
+		t.regex(simple!, /^vfs_read\+0x[0-9a-f]+ \[kernel\]\n(?:\S+\+0x[0-9a-f]+ \[kernel\]\n)+$/, simple);
+		t.deepEqual(simpleLines, expected.slice(0, simpleLines.length));
+		// callers(1) and stack(1): backtrace()'s first two addresses and its second; stack(30): stap's error
+		const [hex, first, second, deep] = tail!.split('\n');
+		const addrs = hex!.split(' ');
+		t.is(first, `${addrs[0]} ${addrs[1]}`);
+		t.is(second, addrs[1]);
+		t.is(deep, 'reached end of stack before unwinding to level 30');
 	});
 
 	test.serial('kmod uprobes: a program\'s parameters by name from its DWARF, typed, with $$parms and entry values and the typed $return at its return, members of a struct parameter read from its memory, in a program in the guest', async (t) => {

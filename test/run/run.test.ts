@@ -396,6 +396,37 @@ test('backtrace() as an array key, named in the end probe by print_stack() and s
 	t.regex(short.stdout, /^1\|(?: 0x[0-9a-f]+ : [\w.]+\+0x[0-9a-f]+\/0x[0-9a-f]+ \[kernel\]\n)+$/);
 });
 
+test('sprint_backtrace() in stap\'s simple form, callers(n) and stack(n) of the same stack as backtrace(); a shallower stack is stap\'s error, caught or reported', async (t) => {
+	const script = 'global done probe kernel.trace("syscalls:sys_enter_openat") { if (pid() != target() || done++) next;'
+		+ ' b = backtrace(); print(sprint_backtrace()); println("--"); println(b); println(callers(1)); printf("0x%x\\n", stack(1)); println(callers(-1) == b);'
+		+ ' try { println(stack(25)) } catch (m) { println(m) } try { println(callers(19)) } catch (m) { println(m) } println(stack(-1)) }';
+	const r = await run(tapfleet, ['run', '-c', 'cat /etc/hostname > /dev/null', '-e', script]);
+	// each frame a line: name+offset [kernel], no size; the same frames as backtrace()'s addresses
+	const [named, rest] = r.stdout.split('--\n');
+	t.regex(named!, /^(?:[\w.]+\+0x[0-9a-f]+ \[kernel\]\n)+$/, r.stdout);
+	const lines = rest!.split('\n');
+	const hex = lines[0]!.split(' ');
+	t.is(named!.split('\n').length - 1, hex.length);
+	t.is(lines[1], `${hex[0]} ${hex[1]}`);
+	t.is(lines[2], hex[1]);
+	t.deepEqual(lines.slice(3, 6), ['1', 'reached end of stack before unwinding to level 25', 'reached end of stack before unwinding to level 19']);
+	// the first frame is the tracepoint's own handler, the syscall's entry further down
+	t.regex(named!, /^perf_syscall_enter\+/);
+	t.regex(named!, /\ndo_syscall_64\+/);
+	// uncaught: the probe's error, located, and the run's error count
+	t.regex(r.stderr, /^ERROR: reached end of stack before unwinding to level -1 near identifier 'stack' at <input>:1:\d+\n/m);
+	t.regex(r.stderr, /WARNING: Number of errors: 1, skipped probes: 0/);
+	// MAXSTRINGLEN keeps whole lines only
+	const short = await run(tapfleet, ['run', '-D', 'MAXSTRINGLEN=64', '-c', 'cat /etc/hostname > /dev/null', '-e',
+		'global done probe kernel.trace("syscalls:sys_enter_openat") { if (pid() != target() || done++) next; s = sprint_backtrace(); printf("%d|%s", strlen(s) < 64, s) }']);
+	t.is(short.status, 0, short.stderr);
+	t.regex(short.stdout, /^1\|(?:[\w.]+\+0x[0-9a-f]+ \[kernel\]\n)+$/);
+	// a user-side probe has no stack of its own to give: refused at pass 3 by name
+	const user = await run(tapfleet, ['compile', '-p3', '-e', 'probe begin { println(callers(1)) }']);
+	t.is(user.status, 1);
+	t.regex(user.stderr, /callers\(\) outside a kernel-side probe handler body is not supported in user-side probes by the bpf runtime yet/);
+});
+
 test('symdata(), modname(), print_syms() and sprint_syms() of a kernel address, the same on both sides; modname() where no symbol is: stap\'s error', async (t) => {
 	// The first sample in a kernel function, per CPU (a sample may be in code without a symbol, BPF's or a
 	// trampoline's; and the CPUs sample at once, so each keeps its own): the kernel side's symdata and modname
