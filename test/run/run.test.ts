@@ -229,6 +229,9 @@ test('local_clock_ns(), cpu_clock_ns() and get_cycles() on both sides: the monot
 		t.is(offline.status, 1, side);
 		const cpus = execFileSync('getconf', ['_NPROCESSORS_ONLN'], { encoding: 'utf8' }).trim();
 		t.regex(offline.stderr, new RegExp(`^ERROR: cpu ${cpus} is not online near identifier 'cpu_clock_ns' at <input>:1:\\d+$`, 'm'), side);
+		// caught, the message is the catch variable's on either side
+		const caught = await run(tapfleet, ['run', '-c', '/bin/true', '-e', `${probe} { try { println(cpu_clock_ns(num_online_cpus())) } catch (m) { println(m) } exit() }`]);
+		t.is(caught.stdout, `cpu ${cpus} is not online\n`, side);
 	}
 });
 
