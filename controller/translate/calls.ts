@@ -229,6 +229,7 @@ const BUILTINS: Record<string, Builtin> = {
 	print_ubacktrace_brief: backtraceOf('print_ubacktrace_brief', 'tap_print_ubacktrace_brief'),
 	// ubacktrace(): the user stack as hex addresses; print_ustack()/sprint_ustack() name them on the user side
 	ubacktrace: stringInto((b, s, _args, e) => {
+		if (b.mod.bothSides) return void b.line(`tap_ubacktrace(c, ${s});`);
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'ubacktrace() outside a kernel-side probe handler body');
 		b.line(`tap_ubacktrace(${s}, ctx);`);
 	}),
@@ -282,7 +283,21 @@ const BUILTINS: Record<string, Builtin> = {
 		if (b.side === 'kernel' && !b.mod.bothSides) b.unsupported(e.tok, 'sprint_stack()');
 		b.line(`tap_sprint_stack(${s}, ${stk});`);
 	}),
+	// usymname(addr), usymdata(addr), umodname(addr): an address of the current task, named on kmod as its user stacks are
+	usymname: userSymbol('usymname', (b, s, a) => b.line(`tap_usymname(${s}, ${a});`)),
+	usymdata: userSymbol('usymdata', (b, s, a) => b.line(`tap_usymdata(${s}, ${a});`)),
+	umodname: userSymbol('umodname', (b, s, a, e) => {
+		b.open(`if (tap_umodname(${s}, ${a})) {`);
+		raiseMessage(b, '"module cannot be found"', e);
+		b.close();
+	}),
+	// sprint_ubacktrace(): kmod names the frames where it takes them; on bpf the kernel side has no user symbols
+	sprint_ubacktrace: stringInto((b, s, _args, e) => {
+		if (!b.mod.bothSides) b.unsupported(e.tok, 'sprint_ubacktrace() (print_ubacktrace() names the frames on the user side)');
+		b.line(`tap_sprint_ubacktrace(c, ${s});`);
+	}),
 	print_ustack: (b, [stk], e) => {
+		if (b.mod.bothSides) return b.line(`tap_print_ustack(c, ${stk});`), '0';
 		if (b.side === 'kernel') b.unsupported(e.tok, 'print_ustack() (print_ubacktrace() prints the stack where it is taken)');
 		b.line(`tap_print_ustack(${stk});`);
 		return '0';
@@ -445,15 +460,22 @@ function taskField(field: string): Builtin {
 function backtraceOf(name: string, runtime: string): Builtin {
 	return (b, _args, e) => {
 		if (b.mod.bothSides) {
-			// kmod: unwound in the kernel and named there (kmod_stack.c); user stacks are not there yet
-			if (name !== 'print_backtrace') b.unsupported(e.tok, `${name}()`);
-			b.line('tap_print_backtrace(c);');
+			// kmod: unwound in the kernel and named there (kmod_stack.c, kmod_ustack.c)
+			b.line(name === 'print_backtrace' ? 'tap_print_backtrace(c);' : `tap_print_ubacktrace(c, ${name === 'print_ubacktrace_brief' ? 1 : 0});`);
 			return '0';
 		}
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() outside a kernel-side probe handler body`);
 		b.line(`${runtime}(c, ctx);`);
 		return '0';
 	};
+}
+
+/** A user address named in the kernel: kmod carries the probed files' symbols; the bpf kernel side has none. */
+function userSymbol(name: string, gen: (b: Body, s: string, addr: string, e: Call) => void): Builtin {
+	return stringInto((b, s, [a], e) => {
+		if (!b.mod.bothSides) b.unsupported(e.tok, `${name}() (print_ubacktrace() and print_ustack() name user addresses on the user side)`);
+		gen(b, s, a!, e);
+	});
 }
 
 /** The bpf runtime takes a stack from the probe's own context, which only a kernel-side probe handler's body has. */

@@ -24,6 +24,7 @@ struct tap_kctx {
 	struct pt_regs *regs;		/* kprobes, kretprobes */
 	unsigned long args[6];		/* tracepoints */
 	const void *record;		/* trace events: the event's record */
+	bool func_entry;		/* a uprobe at a function's first instruction */
 	__u32 fmt;			/* format of the pending printf */
 	char printf_args[TAP_MAX_PRINTF_ARGS * MAXSTRINGLEN];
 	char stage[4096];		/* formatted output on its way out */

@@ -129,6 +129,7 @@ static void run_in(struct tap_kctx *k, int index, long long budget,
 	c->errmsg[0] = '\0';
 	k->regs = regs;
 	k->record = record;
+	k->func_entry = false;
 	if (args)
 		memcpy(k->args, args, sizeof(k->args));
 	tap_module.probes[index].run(c);

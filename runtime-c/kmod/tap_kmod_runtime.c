@@ -16,3 +16,4 @@
 #include "kmod_buildid.c"
 #include "kmod_session.c"
 #include "kmod_stack.c"
+#include "kmod_ustack.c"

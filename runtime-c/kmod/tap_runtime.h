@@ -167,6 +167,31 @@ void tap_backtrace(struct tap_context *c, char *dst);
 void tap_sprint_backtrace(struct tap_context *c, char *dst);
 int tap_callers(struct tap_context *c, char *dst, tap_long n);
 int tap_stack_at(struct tap_context *c, tap_long n, tap_long *addr);
+
+/* user stacks (kmod_ustack.c), named through the symbol tables the module carries */
+struct tap_usym {
+	unsigned long start, size;	/* file offsets */
+	const char *name;
+};
+
+struct tap_ufile {
+	const char *path;		/* as the probed task maps it */
+	const struct tap_usym *syms;	/* sorted by start */
+	unsigned int n;
+};
+
+extern const struct tap_ufile tap_kmod_ufiles[];
+extern const unsigned int tap_kmod_nufiles;
+/* Called first by a uprobe's handler at a function's entry: its frame is not made yet. */
+void tap_ustack_at_function_entry(struct tap_context *c);
+void tap_print_ubacktrace(struct tap_context *c, int brief);
+void tap_ubacktrace(struct tap_context *c, char *dst);
+void tap_sprint_ubacktrace(struct tap_context *c, char *dst);
+void tap_print_ustack(struct tap_context *c, const char *stk);
+void tap_sprint_ustack(char *dst, const char *stk);
+void tap_usymname(char *dst, tap_long addr);
+void tap_usymdata(char *dst, tap_long addr);
+int tap_umodname(char *dst, tap_long addr);
 void tap_print_stack(struct tap_context *c, const char *stk);
 /* system(cmd): a "system" line on the error channel; taprun runs the command */
 void tap_system(struct tap_context *c, const char *cmd);

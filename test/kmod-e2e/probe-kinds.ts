@@ -229,6 +229,49 @@ probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stac
 		t.is(deep, 'reached end of stack before unwinding to level 30');
 	});
 
+	test.serial('kmod user stacks: print_ubacktrace() and its brief form, ubacktrace() with print_ustack()/sprint_ustack(), sprint_ubacktrace(), usymname()/usymdata()/umodname() in a uprobe; print_ubacktrace() from a syscall of the same program; frames named from the symbols the module carries for the probed file', async (t) => {
+		t.timeout(900_000);
+		// built here with frame pointers (the walk follows them), copied to the same path in the guest
+		const dir = mkdtempSync(join(tmpdir(), 'tapfleet-ustack-kmod-'));
+		const prog = join(dir, 'nested');
+		execFileSync('gcc', ['-O1', '-g', '-fno-omit-frame-pointer', '-Wall', '-Werror', '-o', prog, join(repoRoot, 'test/fixtures/ustack/nested.c')]);
+		const copy = await guestExec(fleet.shellPort, ['sh', '-c',
+			`mkdir -p ${dir} && echo ${readFileSync(prog).toString('base64')} | base64 -d > ${prog} && chmod +x ${prog}`]);
+		t.is(copy.status, 0, copy.stderr);
+		const script = `global seen
+probe process("${prog}").function("inner") {
+	print_ubacktrace(); println("--"); print_ubacktrace_brief(); println("--")
+	s = ubacktrace(); println(s); print_ustack(s); println("--"); print(sprint_ustack(s)); println("--")
+	print(sprint_ubacktrace()); println("--")
+	printf("%s|%s|%s\\n", usymname(uaddr()), usymdata(uaddr()), umodname(uaddr()))
+	try { println(umodname(0)) } catch (m) { println(m) }
+	println("--")
+	seen = 1
+}
+probe syscall.getppid { if (seen && execname() == "nested") { print_ubacktrace(); exit() } }`;
+		const got = await runWithWorkload(fleet, release(), script, prog);
+		t.is(got.run.status, 0, got.run.stderr);
+		const [full, brief, hexAndNamed, sprinted, simple, symbols, fromSyscall] = got.run.stdout.split('--\n');
+		const file = prog.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+		const frame = (fn: string) => ` 0x[0-9a-f]+ : ${fn}\\+0x[0-9a-f]+/0x[0-9a-f]+ \\[${file}\\]\n`;
+		// inner, outer, main named from the program's table; main's caller in libc, whose table the module does not carry
+		t.regex(full!, new RegExp(`^${frame('inner')}${frame('outer')}${frame('main')} 0x[0-9a-f]+ \\[(?:/usr)?/lib/x86_64-linux-gnu/libc\\.so\\.6\\+0x[0-9a-f]+\\]\n`), full);
+		t.regex(brief!, /^inner\+0x[0-9a-f]+\nouter\+0x[0-9a-f]+\nmain\+0x[0-9a-f]+\n0x[0-9a-f]+\n/, brief);
+		// ubacktrace(): the same frames' addresses; print_ustack() names them as print_ubacktrace() did
+		const [hex, ...named] = hexAndNamed!.split('\n');
+		t.regex(hex!, /^0x[0-9a-f]+( 0x[0-9a-f]+)+$/);
+		t.is(named.join('\n'), full);
+		t.deepEqual(hex!.split(' '), full!.split('\n').filter(Boolean).map((l) => l.trim().split(' ')[0]));
+		// sprint_ustack(): whole lines within MAXSTRINGLEN; sprint_ubacktrace(): stap's simple form
+		t.true(sprinted!.length > 0 && sprinted!.length < 512 && full!.startsWith(sprinted!), sprinted);
+		t.regex(simple!, new RegExp(`^inner\\+0x[0-9a-f]+ \\[${file}\\]\nouter\\+0x[0-9a-f]+ \\[${file}\\]\nmain\\+0x[0-9a-f]+ \\[${file}\\]\n0x[0-9a-f]+ \\[(?:/usr)?/lib/x86_64-linux-gnu/libc\\.so\\.6\\+0x[0-9a-f]+\\]\n`), simple);
+		// usymname(), usymdata(), umodname() of the probed address; an address nothing maps: stap's error
+		t.regex(symbols!, new RegExp(`^inner\\|inner\\+0x0/0x[0-9a-f]+ \\[${file}\\]\\|${file}\nmodule cannot be found\n$`), symbols);
+		// from the kernel: the task's registers saved at the syscall; getppid()'s libc wrapper keeps no frame, so
+		// the walk goes from it to inner's caller, as perf's (and bpf_get_stack()'s) walk does
+		t.regex(fromSyscall!, new RegExp(`^ 0x[0-9a-f]+ \\[(?:/usr)?/lib/x86_64-linux-gnu/libc\\.so\\.6\\+0x[0-9a-f]+\\]\n${frame('outer')}${frame('main')}`), fromSyscall);
+	});
+
 	test.serial('kmod uprobes: a program\'s parameters by name from its DWARF, typed, with $$parms and entry values and the typed $return at its return, members of a struct parameter read from its memory, in a program in the guest', async (t) => {
 		t.timeout(900_000);
 		// built here (pass 2 reads its DWARF), copied to the same path in the guest

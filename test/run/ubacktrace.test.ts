@@ -73,6 +73,14 @@ test('print_ustack() in a kernel-side probe is refused: print_ubacktrace() print
 	t.regex(r.stderr, /print_ustack\(\) \(print_ubacktrace\(\) prints the stack where it is taken\) is not supported in kernel-side probes/);
 });
 
+test('sprint_ubacktrace(), usymname(), usymdata(), umodname(): a string made in the kernel, where the bpf runtime has no user symbols, refused at pass 3 saying which names user frames (kmod has them)', async (t) => {
+	for (const call of ['sprint_ubacktrace()', 'usymname(uaddr())', 'usymdata(uaddr())', 'umodname(uaddr())']) {
+		const r = await run(tapfleet, ['compile', '-p3', '-e', `probe process("${prog}").function("inner") { println(${call}) }`]);
+		t.is(r.status, 1, call);
+		t.regex(r.stderr, /^<input>:1:\d+: \w+\(\) \((?:print_ubacktrace\(\) names the frames|print_ubacktrace\(\) and print_ustack\(\) name user addresses) on the user side\) is not supported in kernel-side probes by the bpf runtime yet\n/, call);
+	}
+});
+
 test('print_stack(backtrace()) and print_syms() in a kernel-side probe print the frames as print_backtrace() does, in order with the probe\'s other output', async (t) => {
 	const script = 'global done probe kernel.trace("sched:sched_switch") { if (!done && $next_pid == target()) { done = 1;'
 		+ ' println("before"); stk = backtrace(); print_stack(stk); println("middle"); print_syms(stk); println("after") } }';

@@ -21,6 +21,7 @@ import { genBlock, labelLine } from '../statements.js';
 import type { TranslateOptions, Translation } from '../translate.js';
 import { reachableFunctions } from '../walk.js';
 import { embeddedFunction } from './embedded-function.js';
+import { userSymbolTables } from './user-symbols.js';
 import { kmodDescriptor, kmodMemberRead, kmodProbeFilter, kmodReadTarget, kmodWriteTarget } from './probe-point.js';
 
 const helper = (name: string) => readFileSync(fileURLToPath(new URL(`../../../../controller/translate/c/${name}`, import.meta.url)), 'utf8');
@@ -204,6 +205,8 @@ function genKmodProbe(mod: ModuleContext, p: ConcreteProbe, index: number): stri
 	b.shared.probeIsReturn = isReturnProbe(p);
 	b.shared.eventKind = p.event.kind;
 	argumentRegisters(b, p);
+	// a user stack taken at a function's entry starts with the return address on top of the stack (kmod_ustack.c)
+	if (p.event.kind === 'uprobe' && p.event.symbol && !p.event.isReturn) b.line('tap_ustack_at_function_entry(c);');
 	kmodProbeFilter(b, p);
 	for (const v of p.locals) {
 		const c = b.declareVar(v, false);
@@ -290,6 +293,7 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 		...mod.regexDefinitions('__attribute__((unused))'),
 		...globalDeclarations(mod),
 		...formatAndLocationTables(mod),
+		...userSymbolTables(program),
 		...mod.helpers.flatMap((h) => [h, '']),
 		...code.flatMap((c) => [c, '']),
 		...moduleDescriptor(mod, opts.name, table.map((t) => t.desc)),
