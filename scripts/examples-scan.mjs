@@ -45,7 +45,7 @@ function metaArgs(stp) {
 		else if (t.startsWith('-I')) opts.push('-I', join(dirname(stp), t.slice(2)));
 		else if (['-c', '-x', '-o', '-d'].includes(t)) i++;
 		else if (t.startsWith('-') || t.endsWith('.stp')) continue;
-		else args.push(t);
+		else args.push(t === '$$' ? String(process.pid) : t); // the shell's pid, as the testsuite's shell gives it
 	}
 	return { opts, args };
 }

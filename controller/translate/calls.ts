@@ -239,18 +239,12 @@ const BUILTINS: Record<string, Builtin> = {
 		kernelStackHere(b, e, 'sprint_backtrace');
 		b.line(`tap_sprint_backtrace(${s}, ctx);`);
 	}),
-	// callers(n): the first n + 1 addresses of backtrace() (-1: all); an error where the stack is shallower, as stap's
-	callers: stringInto((b, s, [n], e) => {
-		if (!b.mod.bothSides) kernelStackHere(b, e, 'callers');
-		b.raiseIf(b.mod.bothSides ? `tap_callers(c, ${s}, ${n}) < 0` : `tap_callers(${s}, ctx, ${n}) < 0`, 'TAP_E_UNWIND', e.tok, n);
-	}),
-	// stack(n): the address at depth n of the same stack (0: the probed instruction)
-	stack: (b, [n], e) => {
-		if (!b.mod.bothSides) kernelStackHere(b, e, 'stack');
-		const v = b.longTemp();
-		b.raiseIf(b.mod.bothSides ? `tap_stack_at(c, ${n}, &${v}) < 0` : `tap_stack_at(ctx, ${n}, &${v}) < 0`, 'TAP_E_UNWIND', e.tok, n);
-		return v;
-	},
+	// callers(n), ucallers(n): the first n + 1 addresses of backtrace(), ubacktrace() (-1: all); an error where the stack is shallower, as stap's
+	callers: firstFrames('callers', 'tap_callers', '0'),
+	ucallers: firstFrames('ucallers', 'tap_ucallers', 'BPF_F_USER_STACK'),
+	// stack(n), ustack(n): the address at depth n of the same stacks (0: the probed instruction)
+	stack: frameAt('stack', 'tap_stack_at', '0'),
+	ustack: frameAt('ustack', 'tap_ustack_at', 'BPF_F_USER_STACK'),
 	// backtrace(): the kernel stack as hex addresses; print_stack()/sprint_stack() name them on the user side
 	backtrace: stringInto((b, s, _args, e) => {
 		if (b.mod.bothSides) return void b.line(`tap_backtrace(c, ${s});`);
@@ -476,6 +470,24 @@ function userSymbol(name: string, gen: (b: Body, s: string, addr: string, e: Cal
 		if (!b.mod.bothSides) b.unsupported(e.tok, `${name}() (print_ubacktrace() and print_ustack() name user addresses on the user side)`);
 		gen(b, s, a!, e);
 	});
+}
+
+/** callers(n)/ucallers(n): kmod's `kmodFn(c, s, n)`; bpf's tap_callers(s, ctx, n, flags). */
+function firstFrames(name: string, kmodFn: string, bpfFlags: string): Builtin {
+	return stringInto((b, s, [n], e) => {
+		if (!b.mod.bothSides) kernelStackHere(b, e, name);
+		b.raiseIf(b.mod.bothSides ? `${kmodFn}(c, ${s}, ${n}) < 0` : `tap_callers(${s}, ctx, ${n}, ${bpfFlags}) < 0`, 'TAP_E_UNWIND', e.tok, n);
+	});
+}
+
+/** stack(n)/ustack(n): kmod's `kmodFn(c, n, &v)`; bpf's tap_stack_at(ctx, n, &v, flags). */
+function frameAt(name: string, kmodFn: string, bpfFlags: string): Builtin {
+	return (b, [n], e) => {
+		if (!b.mod.bothSides) kernelStackHere(b, e, name);
+		const v = b.longTemp();
+		b.raiseIf(b.mod.bothSides ? `${kmodFn}(c, ${n}, &${v}) < 0` : `tap_stack_at(ctx, ${n}, &${v}, ${bpfFlags}) < 0`, 'TAP_E_UNWIND', e.tok, n);
+		return v;
+	};
 }
 
 /** The bpf runtime takes a stack from the probe's own context, which only a kernel-side probe handler's body has. */

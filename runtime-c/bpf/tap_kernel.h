@@ -647,14 +647,17 @@ static __always_inline void tap_backtrace(char *dst, void *ctx)
 }
 
 /*
- * callers(n): the first n + 1 addresses of backtrace() (n = -1: all of
- * them), cut at MAXSTRINGLEN as stap's; -1 where the stack is shallower.
+ * callers(n) and ucallers(n) (flags BPF_F_USER_STACK): the first n + 1
+ * addresses of backtrace() or ubacktrace() (n = -1: all of them), cut at
+ * MAXSTRINGLEN as stap's; -1 where the stack is shallower.
  */
-static __always_inline int tap_callers(char *dst, void *ctx, tap_long n)
+static __always_inline int tap_callers(char *dst, void *ctx, tap_long n, __u64 flags)
 {
 	struct tap_ustack_scratch *s;
-	long bytes = tap_stack_string(dst, ctx, 0, n < 0 || n >= MAXBACKTRACE ? MAXBACKTRACE : n + 1);
+	long bytes = tap_stack_string(dst, ctx, flags, n < 0 || n >= MAXBACKTRACE ? MAXBACKTRACE : n + 1);
 
+	if (flags && bytes > 0)
+		tap_ustack_note(bpf_get_current_pid_tgid() >> 32);
 	if (n < 0)
 		return 0;
 	s = bpf_map_lookup_elem(&tap_ustack_scratches, &tap_zero_key);
@@ -663,15 +666,15 @@ static __always_inline int tap_callers(char *dst, void *ctx, tap_long n)
 	return 0;
 }
 
-/* stack(n): the frame at depth n (0: the probed instruction) into *addr; -1 where there is none */
-static __always_inline int tap_stack_at(void *ctx, tap_long n, tap_long *addr)
+/* stack(n) and ustack(n): the frame at depth n (0: the probed instruction) into *addr; -1 where there is none */
+static __always_inline int tap_stack_at(void *ctx, tap_long n, tap_long *addr, __u64 flags)
 {
 	struct tap_ustack_scratch *s = bpf_map_lookup_elem(&tap_ustack_scratches, &tap_zero_key);
 	long bytes;
 
 	if (!s || n < 0 || n >= MAXBACKTRACE)
 		return -1;
-	bytes = bpf_get_stack(ctx, s->frames, sizeof(s->frames), 0);
+	bytes = bpf_get_stack(ctx, s->frames, sizeof(s->frames), flags);
 	if ((n + 1) * 8 > bytes || !s->frames[n])
 		return -1;
 	*addr = (tap_long)s->frames[n];

@@ -178,14 +178,12 @@ void tap_sprint_backtrace(struct tap_context *c, char *dst)
 }
 
 /*
- * callers(n): the first n + 1 frames of backtrace() (n = -1: all of them),
- * cut at MAXSTRINGLEN as stap's; -1 where the stack is shallower.
+ * callers(n) and ucallers(n): the first n + 1 frames of `entries` (the
+ * depth of them; n = -1: all), cut at MAXSTRINGLEN as stap's; -1 where
+ * the stack is shallower.
  */
-int tap_callers(struct tap_context *c, char *dst, tap_long n)
+static int first_frames(char *dst, const unsigned long *entries, unsigned int depth, tap_long n)
 {
-	unsigned long entries[MAXBACKTRACE];
-	unsigned int depth = save_stack(c, entries, MAXBACKTRACE);
-
 	dst[0] = '\0';
 	if (n >= 0 && n >= depth)
 		return -1;
@@ -193,16 +191,27 @@ int tap_callers(struct tap_context *c, char *dst, tap_long n)
 	return 0;
 }
 
-/* stack(n): the frame at depth n (0: the probed instruction) into *addr; -1 where there is none */
-int tap_stack_at(struct tap_context *c, tap_long n, tap_long *addr)
+int tap_callers(struct tap_context *c, char *dst, tap_long n)
 {
 	unsigned long entries[MAXBACKTRACE];
-	unsigned int depth = save_stack(c, entries, MAXBACKTRACE);
 
+	return first_frames(dst, entries, save_stack(c, entries, MAXBACKTRACE), n);
+}
+
+/* stack(n) and ustack(n): the frame at depth n (0: the probed instruction) into *addr; -1 where there is none */
+static int frame_at(const unsigned long *entries, unsigned int depth, tap_long n, tap_long *addr)
+{
 	if (n < 0 || n >= depth)
 		return -1;
 	*addr = (tap_long)entries[n];
 	return 0;
+}
+
+int tap_stack_at(struct tap_context *c, tap_long n, tap_long *addr)
+{
+	unsigned long entries[MAXBACKTRACE];
+
+	return frame_at(entries, save_stack(c, entries, MAXBACKTRACE), n, addr);
 }
 
 /* symdata(addr): "name+0x12/0x80 [kernel]" ([module] for a module's), "0x..." where none */

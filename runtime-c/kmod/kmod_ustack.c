@@ -200,6 +200,20 @@ void tap_ubacktrace(struct tap_context *c, char *dst)
 	hex_frames(dst, entries, save_ustack(c, entries, MAXBACKTRACE));
 }
 
+int tap_ucallers(struct tap_context *c, char *dst, tap_long n)
+{
+	unsigned long entries[MAXBACKTRACE];
+
+	return first_frames(dst, entries, save_ustack(c, entries, MAXBACKTRACE), n);
+}
+
+int tap_ustack_at(struct tap_context *c, tap_long n, tap_long *addr)
+{
+	unsigned long entries[MAXBACKTRACE];
+
+	return frame_at(entries, save_ustack(c, entries, MAXBACKTRACE), n, addr);
+}
+
 /* Frames, named in `form`, into dst: whole lines, as many as MAXSTRINGLEN holds. */
 static void sprint_uframes(char *dst, const unsigned long *entries, unsigned int n, enum uform form)
 {

@@ -186,6 +186,8 @@ extern const unsigned int tap_kmod_nufiles;
 void tap_ustack_at_function_entry(struct tap_context *c);
 void tap_print_ubacktrace(struct tap_context *c, int brief);
 void tap_ubacktrace(struct tap_context *c, char *dst);
+int tap_ucallers(struct tap_context *c, char *dst, tap_long n);
+int tap_ustack_at(struct tap_context *c, tap_long n, tap_long *addr);
 void tap_sprint_ubacktrace(struct tap_context *c, char *dst);
 void tap_print_ustack(struct tap_context *c, const char *stk);
 void tap_sprint_ustack(char *dst, const char *stk);

@@ -229,7 +229,7 @@ probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stac
 		t.is(deep, 'reached end of stack before unwinding to level 30');
 	});
 
-	test.serial('kmod user stacks: print_ubacktrace() and its brief form, ubacktrace() with print_ustack()/sprint_ustack(), sprint_ubacktrace(), usymname()/usymdata()/umodname() in a uprobe; print_ubacktrace() from a syscall of the same program; frames named from the symbols the module carries for the probed file', async (t) => {
+	test.serial('kmod user stacks: print_ubacktrace() and its brief form, ubacktrace() with print_ustack()/sprint_ustack(), sprint_ubacktrace(), usymname()/usymdata()/umodname(), ucallers(n)/ustack(n) in a uprobe; print_ubacktrace() from a syscall of the same program; frames named from the symbols the module carries for the probed file', async (t) => {
 		t.timeout(900_000);
 		// built here with frame pointers (the walk follows them), copied to the same path in the guest
 		const dir = mkdtempSync(join(tmpdir(), 'tapfleet-ustack-kmod-'));
@@ -245,6 +245,7 @@ probe process("${prog}").function("inner") {
 	print(sprint_ubacktrace()); println("--")
 	printf("%s|%s|%s\\n", usymname(uaddr()), usymdata(uaddr()), umodname(uaddr()))
 	try { println(umodname(0)) } catch (m) { println(m) }
+	printf("%s\\n0x%x\\n", ucallers(1), ustack(2))
 	println("--")
 	seen = 1
 }
@@ -266,7 +267,10 @@ probe syscall.getppid { if (seen && execname() == "nested") { print_ubacktrace()
 		t.true(sprinted!.length > 0 && sprinted!.length < 512 && full!.startsWith(sprinted!), sprinted);
 		t.regex(simple!, new RegExp(`^inner\\+0x[0-9a-f]+ \\[${file}\\]\nouter\\+0x[0-9a-f]+ \\[${file}\\]\nmain\\+0x[0-9a-f]+ \\[${file}\\]\n0x[0-9a-f]+ \\[(?:/usr)?/lib/x86_64-linux-gnu/libc\\.so\\.6\\+0x[0-9a-f]+\\]\n`), simple);
 		// usymname(), usymdata(), umodname() of the probed address; an address nothing maps: stap's error
-		t.regex(symbols!, new RegExp(`^inner\\|inner\\+0x0/0x[0-9a-f]+ \\[${file}\\]\\|${file}\nmodule cannot be found\n$`), symbols);
+		t.regex(symbols!, new RegExp(`^inner\\|inner\\+0x0/0x[0-9a-f]+ \\[${file}\\]\\|${file}\nmodule cannot be found\n`), symbols);
+		// ucallers(1) and ustack(2): ubacktrace()'s first two addresses and its third
+		const hexes = hex!.split(' ');
+		t.deepEqual(symbols!.split('\n').slice(2, 4), [`${hexes[0]} ${hexes[1]}`, hexes[2]]);
 		// from the kernel: the task's registers saved at the syscall; getppid()'s libc wrapper keeps no frame, so
 		// the walk goes from it to inner's caller, as perf's (and bpf_get_stack()'s) walk does
 		t.regex(fromSyscall!, new RegExp(`^ 0x[0-9a-f]+ \\[(?:/usr)?/lib/x86_64-linux-gnu/libc\\.so\\.6\\+0x[0-9a-f]+\\]\n${frame('outer')}${frame('main')}`), fromSyscall);

@@ -73,6 +73,22 @@ test('print_ustack() in a kernel-side probe is refused: print_ubacktrace() print
 	t.regex(r.stderr, /print_ustack\(\) \(print_ubacktrace\(\) prints the stack where it is taken\) is not supported in kernel-side probes/);
 });
 
+test('ucallers(n) and ustack(n): ubacktrace()\'s first n + 1 addresses and the one at depth n, named later by print_ustack(); a shallower stack is stap\'s error', async (t) => {
+	const script = `global k, all probe process("${prog}").function("inner") { if (pid() != target()) next; all = ubacktrace(); k = ucallers(1);`
+		+ ' printf("0x%x\\n", ustack(2)); println(ucallers(-1) == all); try { println(ustack(19)) } catch (m) { println(m) } }'
+		+ ' probe end { println(all); println(k); print_ustack(k) }';
+	// the program's own "1" out of the way (exec: the shell's pid, target(), becomes the program's)
+	const r = await run(tapfleet, ['run', '-c', `exec ${prog} > /dev/null`, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const [third, same, deep, all, k, ...named] = r.stdout.split('\n');
+	const hex = all!.split(' ');
+	t.is(third, hex[2]);
+	t.is(same, '1');
+	t.is(deep, 'reached end of stack before unwinding to level 19');
+	t.is(k, `${hex[0]} ${hex[1]}`);
+	t.regex(named.join('\n'), new RegExp(`^ ${hex[0]} : inner\\+0x0/0x[0-9a-f]+ \\[[^\\]]+\\]\n ${hex[1]} : outer\\+0x[0-9a-f]+/0x[0-9a-f]+ \\[[^\\]]+\\]\n$`), r.stdout);
+});
+
 test('sprint_ubacktrace(), usymname(), usymdata(), umodname(): a string made in the kernel, where the bpf runtime has no user symbols, refused at pass 3 saying which names user frames (kmod has them)', async (t) => {
 	for (const call of ['sprint_ubacktrace()', 'usymname(uaddr())', 'usymdata(uaddr())', 'umodname(uaddr())']) {
 		const r = await run(tapfleet, ['compile', '-p3', '-e', `probe process("${prog}").function("inner") { println(${call}) }`]);
