@@ -5,6 +5,7 @@
 import type { TargetSymbolComponent } from '../parse/ast.js';
 import { BTF_KIND, type BtfMember, type BtfTypes } from './btf-types.js';
 import { SemanticError } from './diagnostics.js';
+import type { TargetVar } from './program.js';
 
 /** A chain followed so far: offsets (a pointer is loaded between two), the type reached, as written. */
 export interface Chain {
@@ -94,4 +95,25 @@ export function leafOf(btf: BtfTypes, chain: Chain, tok: SemanticError['tok']): 
 		return { type: 'string', cType, pointer: false, size: 0, signed: false, string: true };
 	}
 	throw new SemanticError(`'${chain.spelled}' is ${cType}: name a member of it`, tok);
+}
+
+/** `&$arg->a->b`: the pointer the last member is in (read like a member chain) and the member's offset from it. */
+export interface MemberAddress {
+	readonly pointer: TargetVar;
+	readonly offset: number;
+}
+
+/**
+ * The address a chain from argument `base` ends at: the chain without its
+ * last step, read as a pointer, plus that step (with one step, the
+ * argument itself plus it). Null for no step at all: `&$arg` names a
+ * register, which has no address.
+ */
+export function memberAddress(base: { readonly kind: 'call_arg' | 'tp_arg'; readonly index: number }, chain: Chain): MemberAddress | null {
+	if (!chain.steps.length) return null;
+	const source = { ...base, steps: chain.steps.slice(0, -1), size: 8, signed: false, string: false };
+	return {
+		pointer: { kind: 'target', name: `&${chain.spelled}`, type: 'long', cType: 'unsigned long', pointer: true, source },
+		offset: chain.steps[chain.steps.length - 1]!,
+	};
 }

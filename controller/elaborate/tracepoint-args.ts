@@ -13,7 +13,7 @@ import type { TargetSymbolComponent } from '../parse/ast.js';
 import { profileBtf } from '../profile/btf.js';
 import type { KernelProfile, Tracepoint } from '../profile/types.js';
 import { BTF_KIND, BtfTypes } from './btf-types.js';
-import { type Chain, followMembers, leafOf } from './member-chain.js';
+import { type Chain, followMembers, leafOf, type MemberAddress, memberAddress } from './member-chain.js';
 import { SemanticError } from './diagnostics.js';
 import type { TargetVar } from './program.js';
 
@@ -78,6 +78,22 @@ export class TracepointTargets extends Map<string, TargetVar> {
 	 * that cannot be followed.
 	 */
 	argument(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): TargetVar | null {
+		const found = this.chain(name, components, tok);
+		if (!found) return null;
+		const { btf, index, chain } = found;
+		const leaf = leafOf(btf, chain, tok);
+		const source = { kind: 'tp_arg' as const, index, steps: chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string };
+		return { kind: 'target', name: chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
+	}
+
+	/** `&$name->member...`: the pointer the last member is in, and the member's offset in what it points to. */
+	addressOf(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): MemberAddress | null {
+		const found = this.chain(name, components, tok);
+		return found && memberAddress({ kind: 'tp_arg', index: found.index }, found.chain);
+	}
+
+	/** The argument's index and the member chain followed from it; null when $name is not an argument. */
+	private chain(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): { btf: BtfTypes; index: number; chain: Chain } | null {
 		const btf = btfOf(this.profile);
 		if (!btf) return null;
 		const params = protoParams(btf, this.tp);
@@ -88,9 +104,7 @@ export class TracepointTargets extends Map<string, TargetVar> {
 		// byte offsets; a pointer is loaded between two of them
 		const chain: Chain = { steps: [], type: params[index]!.type, spelled: name };
 		followMembers(btf, chain, components, 'a tracepoint argument');
-		const leaf = leafOf(btf, chain, tok);
-		const source = { kind: 'tp_arg' as const, index, steps: chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string };
-		return { kind: 'target', name: chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
+		return { btf, index, chain };
 	}
 
 	/**

@@ -260,7 +260,7 @@ export class Translator {
 		if (!sc.targets) return this.fail('target variables can only be used in probes', e.tok);
 		const procfs = this.procfsValue(e, sc, false);
 		if (procfs) return procfs;
-		if (e.addressof) return this.fail('taking the address of a target variable is not supported', e.tok);
+		if (e.addressof) return this.targetAddress(e, sc);
 		if (sc.targets instanceof MarkTargets) {
 			const m = sc.targets.marker;
 			if (e.name === '$$name' || e.name === '$$provider') return { kind: 'string', tok: e.tok, type: 'string', value: e.name === '$$name' ? m.name : m.provider };
@@ -307,6 +307,30 @@ export class Translator {
 		}
 		sc.usedTargets.set(name, t);
 		return { kind: 'var', tok: e.tok, type: t.type, variable: t };
+	}
+
+	/**
+	 * `&$arg->member...` (stap's address of a target variable's member):
+	 * the pointer the member is in, read as a member chain is, plus the
+	 * member's offset. In a return probe, the address at entry, as a
+	 * parameter's value is there.
+	 */
+	private targetAddress(e: A.TargetSymbol, sc: Scope): P.Expr {
+		const args = argumentTargets(sc.targets);
+		const kernelArgs = args instanceof FunctionArgs || args instanceof TracepointTargets ? args : null;
+		if (kernelArgs && !e.components.length && kernelArgs.argument(e.name, [], e.tok)) {
+			return this.fail(`cannot take the address of '${e.name}': it is passed in a register; a member has one (&${e.name}->member)`, e.tok);
+		}
+		if (!kernelArgs || !e.components.length) {
+			return this.fail('taking the address of a target variable is not supported: only of a member of a kernel function\'s parameter or a tracepoint\'s argument (&$var->member)', e.tok);
+		}
+		if (sc.entry && parameterTargets(args)) return this.entryValue({ kind: 'entry_op', tok: e.tok, operand: e }, sc);
+		const found = kernelArgs.addressOf(e.name, e.components, e.tok);
+		if (!found) return this.fail(`taking the address of '${e.name}' is not supported`, e.tok);
+		const v = sc.usedTargets.get(found.pointer.name) ?? found.pointer;
+		sc.usedTargets.set(v.name, v);
+		const pointer: P.Expr = { kind: 'var', tok: e.tok, type: 'long', variable: v };
+		return { kind: 'binary', tok: e.tok, type: 'long', op: '+', left: pointer, right: { kind: 'number', tok: e.tok, type: 'long', value: BigInt(found.offset) } };
 	}
 
 	/**

@@ -186,23 +186,24 @@ probe vfs.write.return {
 		}
 	});
 
-	test.serial('kmod kernel stacks: print_backtrace() from a kprobe\'s registers (the probed function first), backtrace() as a key, print_stack() and sprint_stack() of it in the end probe; sprint_backtrace(), callers(n), stack(n)', async (t) => {
+	test.serial('kmod kernel stacks: print_backtrace() from a kprobe\'s registers (the probed function first), backtrace() as a key, print_stack() and sprint_stack() of it in the end probe; sprint_backtrace(), callers(n), stack(n); &$file->f_pos', async (t) => {
 		t.timeout(900_000);
 		await guestSetup(fleet);
-		const script = `global bt, seen, simple, first, second, deep
+		const script = `global bt, seen, simple, first, second, deep, addressed
 probe kernel.function("vfs_read") {
 	if (!seen && execname() == "tapfleet-node") {
 		seen = 1
 		print_backtrace()
 		bt[backtrace()]++
 		simple = sprint_backtrace(); first = callers(1); second = stack(1)
+		addressed = kernel_long(&$file->f_pos) == $file->f_pos && &$file->f_pos == &@cast($file, "file")->f_pos
 		try { stack(30) } catch (m) { deep = m }
 		println("--")
 		printf("%s|%s\\n", symdata(addr()), modname(addr()))
 		exit()
 	}
 }
-probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stack(b)); println("--"); print(simple); printf("--\\n%s\\n%s\\n0x%x\\n%s\\n", b, first, second, deep) } }`;
+probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stack(b)); println("--"); print(simple); printf("--\\n%s\\n%s\\n0x%x\\n%s\\n%d\\n", b, first, second, deep, addressed) } }`;
 		const got = await runWithWorkload(fleet, release(), script, `exec ${NODE} -e 'require("fs").readFileSync("/proc/version"); console.log(process.pid)'`);
 		t.is(got.run.status, 0, got.run.stderr);
 		// print_backtrace(), "--", symdata()|modname() and print_stack() (the end probe), "--", sprint_stack()
@@ -222,11 +223,13 @@ probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stac
 		t.regex(simple!, /^vfs_read\+0x[0-9a-f]+ \[kernel\]\n(?:\S+\+0x[0-9a-f]+ \[kernel\]\n)+$/, simple);
 		t.deepEqual(simpleLines, expected.slice(0, simpleLines.length));
 		// callers(1) and stack(1): backtrace()'s first two addresses and its second; stack(30): stap's error
-		const [hex, first, second, deep] = tail!.split('\n');
+		const [hex, first, second, deep, addressed] = tail!.split('\n');
 		const addrs = hex!.split(' ');
 		t.is(first, `${addrs[0]} ${addrs[1]}`);
 		t.is(second, addrs[1]);
 		t.is(deep, 'reached end of stack before unwinding to level 30');
+		// &$file->f_pos: the member's address, as @cast's; reading it gives the member
+		t.is(addressed, '1');
 	});
 
 	test.serial('kmod user stacks: print_ubacktrace() and its brief form, ubacktrace() with print_ustack()/sprint_ustack(), sprint_ubacktrace(), usymname()/usymdata()/umodname(), ucallers(n)/ustack(n) in a uprobe; print_ubacktrace() from a syscall of the same program; frames named from the symbols the module carries for the probed file', async (t) => {

@@ -23,6 +23,20 @@ test('sched_switch: $preempt, $prev and $next, with members; a member chain that
 	t.is(first, '1 1 1 sleep');
 });
 
+test('&$p->pid, &$p->mm->mmap_base: a member\'s address (the pointer it is in, plus its offset), as @cast\'s; reading it gives the member; &$p itself refused by name', async (t) => {
+	const script = 'probe kernel.trace("sched:sched_process_exec") { if (pid() == target()) printf("%d %d %d %d\\n",'
+		+ ' &$p->pid == &@cast($p, "task_struct")->pid, kernel_int(&$p->pid) == $p->pid,'
+		+ ' &$p->mm->mmap_base == &@cast($p->mm, "mm_struct")->mmap_base, kernel_long(&$p->mm->mmap_base) == $p->mm->mmap_base) }';
+	const r = await run(tapfleet, ['run', '-c', 'true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 1 1 1\n');
+	const bad = await run(tapfleet, ['compile', '-p2', '-e', 'probe kernel.trace("sched:sched_process_exec") { println(&$p) }']);
+	t.is(bad.status, 1);
+	t.regex(bad.stderr, /^semantic error: cannot take the address of '\$p': it is passed in a register; a member has one \(&\$p->member\): identifier '\$p' at <input>:1:59\n/);
+	const field = await run(tapfleet, ['compile', '-p2', '-e', 'probe kernel.trace("sched:sched_process_exec") { println(&$filename) }']);
+	t.regex(field.stderr, /taking the address of a target variable is not supported: only of a member/);
+});
+
 test('a member chain through a NULL pointer is "kernel read fault at 0x..." with the probe\'s location', async (t) => {
 	// a kernel thread has no mm: $prev->mm is 0 there
 	const script = 'probe kernel.trace("sched:sched_switch") { if ($prev->mm == 0 && $prev->pid != 0) println($prev->mm->mmap_base) }';
