@@ -1,4 +1,4 @@
-// signal_str(), inet_get_local_port(), inet_get_ip_source(),
+// signal_str() and the sigaction words, inet_get_local_port(), inet_get_ip_source(),
 // tcp_get_info_rto() and task_open_file_handles() on the bpf runtime,
 // checked against what the process the test starts sees of itself: the
 // signals it sends itself, the ports, peers and TCP_INFO of its own
@@ -25,6 +25,39 @@ probe signal.send { if (pid() == target()) { printf("sent %d %s %s\\n", sig, sig
 	t.deepEqual([...new Set(linesOf(r.stdout, 'kernel: '))], [table]);
 	// and the SIGCHLD its exit sends its parent
 	t.deepEqual(linesOf(r.stdout, 'sent '), ['1 HUP SIGHUP', '29 IO/POLL SIGIO/SIGPOLL', '37 RTMIN+5 0x25', '17 CHLD SIGCHLD']);
+});
+
+test('get_sa_handler(), get_sa_flags(), sa_handler_str(), sa_flags_str(), sigset_mask_str(), is_sig_blocked(): a process\'s own dispositions, as it set them (a handler, an ignored signal, a blocked one); the words on both sides', async (t) => {
+	const script = `global sigs, done
+function words(side) {
+	printf("%s: %s|%s|%s|%s %s|%s|%s %s|%s\\n", side, sa_handler_str(0), sa_handler_str(1), sa_handler_str(-1), sa_flags_str(0x14000004), sa_flags_str(0),
+		sigset_mask_str(0x4002), sigset_mask_str(0), sigset_mask_str(0x8000000000000000), sigset_mask_str(1))
+}
+probe begin { sigs[2] = 1; sigs[10] = 1; sigs[13] = 1; sigs[15] = 1; words("user") }
+probe syscall.openat {
+	if (pid() != target() || !isinstr(filename, "hostname") || done++) next
+	words("kernel")
+	t = task_current()
+	foreach (s in sigs) { // (unsorted: the kernel side does not sort)
+		act = &@cast(t, "task_struct", "kernel")->sighand->action[s - 1]
+		printf("%s %s %s %d\\n", signal_str(s), sa_handler_str(get_sa_handler(act)), sa_flags_str(get_sa_flags(act)), is_sig_blocked(t, s))
+	}
+}`;
+	const proc = 'exec python3 -c "import signal\nsignal.signal(signal.SIGUSR1, lambda *a: 0)\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])\nopen(\'/etc/hostname\')"';
+	const r = await run(tapfleet, ['run', '-c', proc, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// (signal 64, the mask's top bit, is past stap's loop, which stops below _NSIG)
+	const table = 'default|ignored|error|SIGINFO|RESTART|RESTORER |2,15| |1';
+	t.deepEqual(linesOf(r.stdout, 'user: '), [table]);
+	t.deepEqual(linesOf(r.stdout, 'kernel: '), [table]);
+	// Python's own handler for INT and USR1 (installed with SA_ONSTACK; the C library adds its restorer), PIPE ignored, TERM blocked
+	const order = ['INT', 'USR1', 'PIPE', 'TERM'];
+	const lines = r.stdout.split('\n').filter((l) => /^[A-Z0-9]+ /.test(l)).sort((a, b) => order.indexOf(a.split(' ')[0]!) - order.indexOf(b.split(' ')[0]!));
+	t.is(lines.length, 4, r.stdout);
+	t.regex(lines[0]!, /^INT 0x[0-9a-f]+ ONSTACK\|RESTORER 0$/);
+	t.regex(lines[1]!, /^USR1 0x[0-9a-f]+ ONSTACK\|RESTORER 0$/);
+	t.is(lines[2], 'PIPE ignored ONSTACK|RESTORER 0');
+	t.is(lines[3], 'TERM default  1');
 });
 
 test('inet_get_local_port(), inet_get_ip_source() (stap\'s: the peer\'s address) and tcp_get_info_rto() of a process\'s own listener and IPv4 and IPv6 loopback connections, reached from getsockopt()\'s descriptor; the ports and peers it sees, the rto its TCP_INFO gives', async (t) => {
