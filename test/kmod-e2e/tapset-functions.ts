@@ -56,4 +56,29 @@ probe kernel.function("tcp_recvmsg") {
 		t.true(rto >= 200000 && rto < 1000000, r.stdout);
 		t.is(Number(client[0]![4]), fds, r.stdout);
 	});
+
+	test.serial('kmod vm.* by kprobes: vm.pagefault and vm.pagefault.return (handle_mm_fault, its fault type through vm_fault_contains()), vm.mmap and vm.brk of a command in the guest', async (t) => {
+		t.timeout(900_000);
+		const script = `global n, w, minor, major, other, names
+probe vm.pagefault { if (pid() == target()) { n++; w += write_access; names[name] = 1 } }
+probe vm.pagefault.return {
+	if (pid() != target()) next
+	if (vm_fault_contains(fault_type, VM_FAULT_MINOR)) minor++
+	else if (vm_fault_contains(fault_type, VM_FAULT_MAJOR)) major++
+	else other++
+}
+probe vm.mmap, vm.brk { if (pid() == target() && address >= 0 && length > 0) names[name] = 1 }
+probe end {
+	printf("faults %d %d %d\\n", n > 10, w > 0, minor + major + other == n && minor > 0)
+	printf("counts %d %d %d %d\\n", n, minor, major, other)
+	foreach (x in names+) println(x)
+}`;
+		// the shell's exec maps the program (vm_mmap of its segments); its allocations grow the heap (brk)
+		const r = await fleet.run(['-c', 'exec awk "BEGIN { for (i = 0; i < 20000; i++) s = s i; print length(s) }"', '-e', script]);
+		t.is(r.status, 0, r.stderr);
+		t.log(r.stdout.trim());
+		const lines = r.stdout.split('\n');
+		t.true(lines.includes('faults 1 1 1'), r.stdout);
+		for (const name of ['brk', 'mmap', 'pagefault']) t.true(lines.includes(name), `${name}: ${r.stdout}`);
+	});
 }
