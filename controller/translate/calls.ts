@@ -233,6 +233,17 @@ const BUILTINS: Record<string, Builtin> = {
 		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'ubacktrace() outside a kernel-side probe handler body');
 		b.line(`tap_ubacktrace(${s}, ctx);`);
 	}),
+	// probemod(): the kernel module the probed or sampled instruction is in ("kernel" for the kernel's own), as stap's
+	// reads its kernel registers; where a probe has none (a tracepoint, a timer, user code), stap's error
+	probemod: stringInto((b, s, _args, e) => {
+		const kind = b.shared.eventKind;
+		if (b.isFunction || !kind) b.unsupported(e.tok, 'probemod() in a function');
+		if (kind === 'kprobe' || kind === 'perf' || kind === 'profile') {
+			b.open(`if (${BUILTINS.user_mode!(b, [], e)} || tap_modname(${s}, ${BUILTINS.addr!(b, [], e)})) {`);
+		} else b.open('{');
+		raiseMessage(b, '"Cannot determine kernel module name"', e);
+		b.close();
+	}),
 	// sprint_backtrace(): the kernel stack, a line a frame in stap's simple form ("vfs_read+0x5 [kernel]"), named in the kernel
 	sprint_backtrace: stringInto((b, s, _args, e) => {
 		if (b.mod.bothSides) return void b.line(`tap_sprint_backtrace(c, ${s});`);

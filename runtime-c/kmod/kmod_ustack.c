@@ -68,6 +68,10 @@ static unsigned int save_ustack(struct tap_context *c, unsigned long *entries, u
 	return n;
 }
 
+/* Weak: a module written by hand against the runtime (the tests' fixtures) may have no tables */
+extern const struct tap_ufile tap_kmod_ufiles[] __weak;
+extern const unsigned int tap_kmod_nufiles __weak;
+
 /* Where a user address is: the mapped file's path, the offset in it, the symbol there (if the module has its table). */
 struct uplace {
 	const char *path;
@@ -80,6 +84,8 @@ static const struct tap_usym *lookup_usym(const char *path, unsigned long off)
 {
 	unsigned int f;
 
+	if (!&tap_kmod_nufiles || !tap_kmod_ufiles)
+		return NULL;
 	for (f = 0; f < tap_kmod_nufiles; f++) {
 		const struct tap_ufile *u = &tap_kmod_ufiles[f];
 		unsigned int lo = 0, hi = u->n;

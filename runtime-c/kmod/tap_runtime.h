@@ -180,8 +180,11 @@ struct tap_ufile {
 	unsigned int n;
 };
 
-extern const struct tap_ufile tap_kmod_ufiles[];
-extern const unsigned int tap_kmod_nufiles;
+/*
+ * The generated code defines `const struct tap_ufile tap_kmod_ufiles[]` and
+ * `const unsigned int tap_kmod_nufiles` (kmod_ustack.c reads them; a module
+ * without them names no user frame by symbol).
+ */
 /* Called first by a uprobe's handler at a function's entry: its frame is not made yet. */
 void tap_ustack_at_function_entry(struct tap_context *c);
 void tap_print_ubacktrace(struct tap_context *c, int brief);

@@ -123,7 +123,7 @@ test('no tree for the release: one line saying how to get it', (t) => {
 
 test('-p3 --runtime kmod: a call the kmod runtime lacks is a pass-3 error at the call naming the kmod runtime, not a kbuild failure', (t) => {
 	for (const [script, want] of [
-		['probe begin { println(probemod()) exit() }', /^<input>:1:23: function probemod\(\) is not available in the kmod runtime yet\nPass 3: translation failed/m],
+		['probe begin { println(matched(1)) exit() }', /^<input>:1:23: function matched\(\) is not available in the kmod runtime yet\nPass 3: translation failed/m],
 	] as const) {
 		const r = tapfleet(['compile', '-p3', '--runtime', 'kmod', '-r', rel, '-e', script]);
 		t.is(r.status, 1, script);

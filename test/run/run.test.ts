@@ -430,6 +430,15 @@ test('sprint_backtrace() in stap\'s simple form, callers(n) and stack(n) of the 
 	t.regex(user.stderr, /callers\(\) outside a kernel-side probe handler body is not supported in user-side probes by the bpf runtime yet/);
 });
 
+test('probemod(): the module of a kernel sample\'s instruction ("kernel" here: this kernel has no modules); a probe without kernel registers (a tracepoint, begin) is stap\'s error', async (t) => {
+	const script = 'global seen probe timer.profile { if (!user_mode() && !seen++) println(probemod()) }'
+		+ ' probe kernel.trace("syscalls:sys_enter_getppid") { if (pid() == target()) try { println(probemod()) } catch (m) { println("tracepoint: ", m) } }'
+		+ ' probe begin { try { println(probemod()) } catch (m) { println("begin: ", m) } }';
+	const r = await run(tapfleet, ['run', '-c', 'sh -c "i=0; while [ \\$i -lt 100000 ]; do i=\\$((i+1)); done; exec python3 -c \'import os; os.getppid()\'"', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.deepEqual(r.stdout.split('\n').filter(Boolean).sort(), ['begin: Cannot determine kernel module name', 'kernel', 'tracepoint: Cannot determine kernel module name']);
+});
+
 test('symdata(), modname(), print_syms() and sprint_syms() of a kernel address, the same on both sides; modname() where no symbol is: stap\'s error', async (t) => {
 	// The first sample in a kernel function, per CPU (a sample may be in code without a symbol, BPF's or a
 	// trampoline's; and the CPUs sample at once, so each keeps its own): the kernel side's symdata and modname
