@@ -151,6 +151,8 @@ function resolveExecutable(name: string): string {
 function userElfs(file: string, pp: ProbePoint): [ElfFile, string][] {
 	const tok = pp.components[0]!.tok;
 	if (!isGlob(file) || !file.startsWith('/')) {
+		// a bare name is a program on $PATH, as stap looks it up
+		if (!file.includes('/') && resolveExecutable(file) === file) throw new SemanticError(`cannot find executable '${file}' in $PATH`, tok);
 		try {
 			const canonical = realpathSync(resolveExecutable(file));
 			return [[elfFile(canonical), canonical]];

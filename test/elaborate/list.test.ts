@@ -104,4 +104,6 @@ test('process("PATH").function("PAT"): uprobes from the ELF symbol table, PATH l
 	t.like(ev, { kind: 'uprobe', path: bash, symbol: 'readline', isReturn: true });
 	t.true(ev.kind === 'uprobe' && ev.offset > 0n);
 	t.regex(elaborate(p, 'probe process("/nonexistent/x").function("f") { }').stderr, /cannot read the symbols of '\/nonexistent\/x'/);
+	// a bare name is looked up on $PATH only (not in the current directory)
+	t.regex(elaborate(p, 'probe process("no-such-program-xyz").function("f") { }').stderr, /semantic error: cannot find executable 'no-such-program-xyz' in \$PATH: identifier 'process' at <input>:1:7\n/);
 });
