@@ -54,6 +54,10 @@ struct tap_session_rt {
 
 extern struct tap_session_rt tap_rt;
 
+/* kmod_ustack.c: at load, before any probe; at unload, after the probes are gone */
+void tap_ustack_init(void);
+void tap_ustack_cleanup(void);
+
 /* module parameters (taprun -D / -s) */
 extern unsigned int tap_maxmapentries, tap_maxerrors, tap_maxskipped;
 

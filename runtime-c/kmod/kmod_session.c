@@ -835,6 +835,7 @@ static int __init tap_init(void)
 		pr_err("%s: ERROR: %s\n", KBUILD_MODNAME, err);
 		return -EINVAL;
 	}
+	tap_ustack_init();
 	if (bufsize < 4096 || bufsize > (1u << 30) || (bufsize & (bufsize - 1))) {
 		pr_err("%s: ERROR: bufsize %u is not a power of two between 4 KiB and 1 GiB\n",
 		       KBUILD_MODNAME, bufsize);
@@ -886,6 +887,7 @@ static void __exit tap_cleanup(void)
 		flush_workqueue(session_wq);
 	atomic_set(&tap_rt.state, TAP_STATE_STOPPED);
 	tap_probes_unregister();
+	tap_ustack_cleanup();
 	teardown();
 }
 

@@ -15,11 +15,14 @@
  * symbol from the tables the module carries for the files its script
  * probes (as stap's for the files it names, its -d), else
  * " 0xADDR [FILE+0xOFF]". The mappings need the task's mmap lock, taken
- * only by trylock and only with interrupts on: a probe with them off may
- * hold the run queue's lock, which waking a waiter on unlock takes. Where
- * the lock is not to be had, a frame is its bare address. Included after
- * kmod_stack.c (hex_frames, kctx_of, stage_flush).
+ * only by trylock, once for a whole stack; with interrupts off (a
+ * timer.profile sample, a tracepoint in the scheduler) its unlock is left
+ * to an irq_work, as the kernel's BPF stack maps do: unlocking may wake a
+ * waiting writer, which takes a run queue's lock the probed code may hold.
+ * Where the lock is not to be had, a frame is its bare address. Included
+ * after kmod_stack.c (hex_frames, kctx_of, stage_flush).
  */
+#include <linux/irq_work.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/sched/task_stack.h>
@@ -107,15 +110,73 @@ static const struct tap_usym *lookup_usym(const char *path, unsigned long off)
 	return NULL;
 }
 
-static bool place_of(unsigned long addr, struct uplace *p)
+/* The deferred unlock of a CPU's mappings lock (see above) */
+struct umaps_unlock {
+	struct irq_work work;
+	struct mm_struct *mm;
+};
+
+static void umaps_unlock_fn(struct irq_work *w)
+{
+	mmap_read_unlock(container_of(w, struct umaps_unlock, work)->mm);
+}
+
+/* set up by tap_ustack_init(): a module's per-CPU initial values are not applied (seen: a NULL func) */
+static DEFINE_PER_CPU(struct umaps_unlock, umaps_unlocks);
+
+void tap_ustack_init(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		*per_cpu_ptr(&umaps_unlocks, cpu) = (struct umaps_unlock){ .work = IRQ_WORK_INIT_HARD(umaps_unlock_fn) };
+}
+
+/* The current task's mappings, read-locked; NULL where they cannot be now. */
+static struct mm_struct *umaps_lock(void)
 {
 	struct mm_struct *mm = current->mm;
+
+	if (!mm || in_nmi())
+		return NULL;
+	/* this CPU's last deferred unlock has not run: the lock is still ours */
+	if (irqs_disabled() && irq_work_is_busy(&this_cpu_ptr(&umaps_unlocks)->work))
+		return NULL;
+	return mmap_read_trylock(mm) ? mm : NULL;
+}
+
+static void umaps_unlock(struct mm_struct *mm)
+{
+	struct umaps_unlock *u;
+
+	if (!mm)
+		return;
+	if (!irqs_disabled()) {
+		mmap_read_unlock(mm);
+		return;
+	}
+	u = this_cpu_ptr(&umaps_unlocks);
+	u->mm = mm;
+	irq_work_queue(&u->work);
+}
+
+/* At unload, after the probes: no deferred unlock may run the module's code later */
+void tap_ustack_cleanup(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		irq_work_sync(&per_cpu_ptr(&umaps_unlocks, cpu)->work);
+}
+
+/* With mm locked (umaps_lock()), where addr is; false where nothing is mapped there from a file. */
+static bool place_of(struct mm_struct *mm, unsigned long addr, struct uplace *p)
+{
 	struct vm_area_struct *vma;
-	bool found = false;
 
 	p->path = NULL;
 	p->sym = NULL;
-	if (!mm || irqs_disabled() || in_nmi() || !mmap_read_trylock(mm))
+	if (!mm)
 		return false;
 	vma = find_vma(mm, addr);
 	if (vma && vma->vm_start <= addr && vma->vm_file) {
@@ -125,11 +186,10 @@ static bool place_of(unsigned long addr, struct uplace *p)
 			p->path = path;
 			p->off = addr - vma->vm_start + (vma->vm_pgoff << PAGE_SHIFT);
 			p->sym = lookup_usym(path, p->off);
-			found = true;
+			return true;
 		}
 	}
-	mmap_read_unlock(mm);
-	return found;
+	return false;
 }
 
 /*
@@ -141,12 +201,12 @@ static bool place_of(unsigned long addr, struct uplace *p)
  */
 enum uform { UFORM_FULL, UFORM_BRIEF, UFORM_SIMPLE, UFORM_DATA };
 
-static void put_uframe(struct tap_buf *b, unsigned long addr, enum uform form)
+static void put_uframe(struct tap_buf *b, struct mm_struct *mm, unsigned long addr, enum uform form)
 {
 	struct uplace *p = kmalloc(sizeof(*p), GFP_ATOMIC);
 	struct tap_value v[5] = { { (long long)addr, NULL } };
 
-	if (p && place_of(addr, p) && p->sym) {
+	if (p && place_of(mm, addr, p) && p->sym) {
 		/* the symbol, the offset in it, the file; then its size */
 		v[1].s = p->sym->name;
 		v[2].n = (long long)(p->off - p->sym->start);
@@ -182,13 +242,15 @@ void tap_ustack_at_function_entry(struct tap_context *c)
 static void print_uframes(struct tap_context *c, const unsigned long *entries, unsigned int n, enum uform form)
 {
 	struct tap_kctx *k = kctx_of(c);
+	struct mm_struct *mm = umaps_lock();
 	struct tap_buf b;
 	unsigned int i;
 
 	tap_buf_init(&b, k->stage, sizeof(k->stage));
 	b.flush = stage_flush;
 	for (i = 0; i < n; i++)
-		put_uframe(&b, entries[i], form);
+		put_uframe(&b, mm, entries[i], form);
+	umaps_unlock(mm);
 	stage_flush(&b);
 }
 
@@ -223,6 +285,7 @@ int tap_ustack_at(struct tap_context *c, tap_long n, tap_long *addr)
 /* Frames, named in `form`, into dst: whole lines, as many as MAXSTRINGLEN holds. */
 static void sprint_uframes(char *dst, const unsigned long *entries, unsigned int n, enum uform form)
 {
+	struct mm_struct *mm = umaps_lock();
 	size_t len = 0;
 	unsigned int i;
 
@@ -232,13 +295,14 @@ static void sprint_uframes(char *dst, const unsigned long *entries, unsigned int
 		struct tap_buf b;
 
 		tap_buf_init(&b, line, sizeof(line) - 1);
-		put_uframe(&b, entries[i], form);
+		put_uframe(&b, mm, entries[i], form);
 		if (len + b.len >= MAXSTRINGLEN)
 			break;
 		memcpy(dst + len, line, b.len);
 		len += b.len;
 		dst[len] = '\0';
 	}
+	umaps_unlock(mm);
 }
 
 void tap_sprint_ubacktrace(struct tap_context *c, char *dst)
@@ -283,29 +347,35 @@ void tap_sprint_ustack(char *dst, const char *stk)
 void tap_usymname(char *dst, tap_long addr)
 {
 	struct uplace *p = kmalloc(sizeof(*p), GFP_ATOMIC);
+	struct mm_struct *mm = umaps_lock();
 
-	if (p && place_of((unsigned long)addr, p) && p->sym)
+	if (p && place_of(mm, (unsigned long)addr, p) && p->sym)
 		strscpy(dst, p->sym->name, MAXSTRINGLEN);
 	else
 		snprintf(dst, MAXSTRINGLEN, "0x%llx", (unsigned long long)addr);
+	umaps_unlock(mm);
 	kfree(p);
 }
 
 void tap_usymdata(char *dst, tap_long addr)
 {
+	struct mm_struct *mm = umaps_lock();
 	struct tap_buf b;
 
 	tap_buf_init_string(&b, dst, MAXSTRINGLEN);
-	put_uframe(&b, (unsigned long)addr, UFORM_DATA);
+	put_uframe(&b, mm, (unsigned long)addr, UFORM_DATA);
 	tap_buf_end_string(&b);
+	umaps_unlock(mm);
 }
 
 int tap_umodname(char *dst, tap_long addr)
 {
 	struct uplace *p = kmalloc(sizeof(*p), GFP_ATOMIC);
-	int found = p && place_of((unsigned long)addr, p);
+	struct mm_struct *mm = umaps_lock();
+	int found = p && place_of(mm, (unsigned long)addr, p);
 
 	strscpy(dst, found ? p->path : "<unknown>", MAXSTRINGLEN);
+	umaps_unlock(mm);
 	kfree(p);
 	return found ? 0 : -1;
 }

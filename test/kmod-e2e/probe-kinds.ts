@@ -279,6 +279,36 @@ probe syscall.getppid { if (seen && execname() == "nested") { print_ubacktrace()
 		t.regex(fromSyscall!, new RegExp(`^ 0x[0-9a-f]+ \\[(?:/usr)?/lib/x86_64-linux-gnu/libc\\.so\\.6\\+0x[0-9a-f]+\\]\n${frame('outer')}${frame('main')}`), fromSyscall);
 	});
 
+	test.serial('kmod user stacks in timer.profile (interrupts off: the mappings\' lock released by an irq_work): sprint_ubacktrace() of samples in a busy program, named from the symbols the module carries for it', async (t) => {
+		t.timeout(900_000);
+		const dir = mkdtempSync(join(tmpdir(), 'tapfleet-spin-kmod-'));
+		const prog = join(dir, 'spin');
+		execFileSync('gcc', ['-O1', '-g', '-fno-omit-frame-pointer', '-Wall', '-Werror', '-o', prog, join(repoRoot, 'test/fixtures/ustack/spin.c')]);
+		const copy = await guestExec(fleet.shellPort, ['sh', '-c',
+			`mkdir -p ${dir} && echo ${readFileSync(prog).toString('base64')} | base64 -d > ${prog} && chmod +x ${prog}`]);
+		t.is(copy.status, 0, copy.stderr);
+		// the uprobe on main makes the module carry the program's symbols (stap's would come from -d)
+		const script = `global n, named, first
+probe process("${prog}").function("main") { }
+probe timer.profile {
+	if (execname() != "spin" || !user_mode()) next
+	n++
+	s = sprint_ubacktrace()
+	if (isinstr(s, "spin+") && isinstr(s, "work+") && isinstr(s, "main+") && !named++) first = s
+	if (n >= 20) { printf("%d %d\\n%s", n, named, first); exit() }
+}`;
+		const got = await runWithWorkload(fleet, release(), script, `${prog} 50000000`);
+		t.is(got.run.status, 0, got.run.stderr);
+		const [counts, ...lines] = got.run.stdout.split('\n');
+		const [n, named] = counts!.split(' ').map(Number);
+		// a sample may land in the dynamic loader or the C library, or in spin's first instructions (its frame not
+		// made yet: work is skipped); most are in spin's loop, called from work, from main
+		t.is(n, 20, got.run.stdout);
+		t.true(named! >= 10, got.run.stdout);
+		const file = prog.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+		t.regex(lines.join('\n'), new RegExp(`^spin\\+0x[0-9a-f]+ \\[${file}\\]\nwork\\+0x[0-9a-f]+ \\[${file}\\]\nmain\\+0x[0-9a-f]+ \\[${file}\\]\n`), got.run.stdout);
+	});
+
 	test.serial('kmod uprobes: a program\'s parameters by name from its DWARF, typed, with $$parms and entry values and the typed $return at its return, members of a struct parameter read from its memory, in a program in the guest', async (t) => {
 		t.timeout(900_000);
 		// built here (pass 2 reads its DWARF), copied to the same path in the guest
