@@ -15,7 +15,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildSdtDemo, sdtDemoExpected, sdtDemoScript } from '../run/sdt-demo.js';
 import { guestExec } from '../vm/vm-host.js';
 import { repoRoot } from '../../controller/build/toolchain.js';
@@ -65,6 +65,22 @@ async function runWithWorkload(fleet: VmFleet, release: string, script: string, 
 		if (!done) await new Promise((resolve) => setTimeout(resolve, 2000));
 	}
 	return { run: await running, pids, outputs };
+}
+
+/** A program built here from a fixture (gcc `flags`), copied to the same path in the guest (pass 2 reads it here); its path. */
+async function programInGuest(fleet: VmFleet, fixture: string, flags: readonly string[]): Promise<string> {
+	const name = fixture.replace(/^.*\//, '').replace(/\.c$/, '');
+	const prog = join(mkdtempSync(join(tmpdir(), `tapfleet-${name}-kmod-`)), name);
+	execFileSync('gcc', [...flags, '-Wall', '-Werror', '-o', prog, join(repoRoot, 'test/fixtures', fixture)]);
+	await copyToGuest(fleet, prog);
+	return prog;
+}
+
+/** A file of this machine at the same path in the guest. */
+async function copyToGuest(fleet: VmFleet, file: string): Promise<void> {
+	const copy = await guestExec(fleet.shellPort, ['sh', '-c',
+		`mkdir -p ${dirname(file)} && echo ${readFileSync(file).toString('base64')} | base64 -d > ${file} && chmod +x ${file}`]);
+	if (copy.status !== 0) throw new Error(`copying ${file} to the guest: ${copy.stderr}`);
 }
 
 /** Compiles `script` for the VM's kernel (kmod) and runs it there once. */
@@ -235,12 +251,7 @@ probe end { foreach (b in bt) { print_stack(b); println("--"); print(sprint_stac
 	test.serial('kmod user stacks: print_ubacktrace() and its brief form, ubacktrace() with print_ustack()/sprint_ustack(), sprint_ubacktrace(), usymname()/usymdata()/umodname(), ucallers(n)/ustack(n) in a uprobe; print_ubacktrace() from a syscall of the same program; frames named from the symbols the module carries for the probed file', async (t) => {
 		t.timeout(900_000);
 		// built here with frame pointers (the walk follows them), copied to the same path in the guest
-		const dir = mkdtempSync(join(tmpdir(), 'tapfleet-ustack-kmod-'));
-		const prog = join(dir, 'nested');
-		execFileSync('gcc', ['-O1', '-g', '-fno-omit-frame-pointer', '-Wall', '-Werror', '-o', prog, join(repoRoot, 'test/fixtures/ustack/nested.c')]);
-		const copy = await guestExec(fleet.shellPort, ['sh', '-c',
-			`mkdir -p ${dir} && echo ${readFileSync(prog).toString('base64')} | base64 -d > ${prog} && chmod +x ${prog}`]);
-		t.is(copy.status, 0, copy.stderr);
+		const prog = await programInGuest(fleet, 'ustack/nested.c', ['-O1', '-g', '-fno-omit-frame-pointer']);
 		const script = `global seen
 probe process("${prog}").function("inner") {
 	print_ubacktrace(); println("--"); print_ubacktrace_brief(); println("--")
@@ -281,12 +292,7 @@ probe syscall.getppid { if (seen && execname() == "nested") { print_ubacktrace()
 
 	test.serial('kmod user stacks in timer.profile (interrupts off: the mappings\' lock released by an irq_work): sprint_ubacktrace() of samples in a busy program, named from the symbols the module carries for it', async (t) => {
 		t.timeout(900_000);
-		const dir = mkdtempSync(join(tmpdir(), 'tapfleet-spin-kmod-'));
-		const prog = join(dir, 'spin');
-		execFileSync('gcc', ['-O1', '-g', '-fno-omit-frame-pointer', '-Wall', '-Werror', '-o', prog, join(repoRoot, 'test/fixtures/ustack/spin.c')]);
-		const copy = await guestExec(fleet.shellPort, ['sh', '-c',
-			`mkdir -p ${dir} && echo ${readFileSync(prog).toString('base64')} | base64 -d > ${prog} && chmod +x ${prog}`]);
-		t.is(copy.status, 0, copy.stderr);
+		const prog = await programInGuest(fleet, 'ustack/spin.c', ['-O1', '-g', '-fno-omit-frame-pointer']);
 		// the uprobe on main makes the module carry the program's symbols (stap's would come from -d)
 		const script = `global n, named, first
 probe process("${prog}").function("main") { }
@@ -312,12 +318,7 @@ probe timer.profile {
 	test.serial('kmod uprobes: a program\'s parameters by name from its DWARF, typed, with $$parms and entry values and the typed $return at its return, members of a struct parameter read from its memory, in a program in the guest', async (t) => {
 		t.timeout(900_000);
 		// built here (pass 2 reads its DWARF), copied to the same path in the guest
-		const dir = mkdtempSync(join(tmpdir(), 'tapfleet-dwarf-kmod-'));
-		const prog = join(dir, 'params');
-		execFileSync('gcc', ['-O2', '-g', '-Wall', '-Werror', '-o', prog, join(repoRoot, 'test/fixtures/dwarf/params.c')]);
-		const copy = await guestExec(fleet.shellPort, ['sh', '-c',
-			`mkdir -p ${dir} && echo ${readFileSync(prog).toString('base64')} | base64 -d > ${prog} && chmod +x ${prog}`]);
-		t.is(copy.status, 0, copy.stderr);
+		const prog = await programInGuest(fleet, 'dwarf/params.c', ['-O2', '-g']);
 		const script = `probe process("${prog}").function("mixed") { printf("%d %s %d %d %d %d\\n", $count, user_string($name), $flag, $wide, $c, $s); println($$parms) }
 probe process("${prog}").function("mixed").return { printf("%d = mixed(%d, %s)\\n", $return, $count, user_string($name)) }
 probe process("${prog}").function("handle") {
@@ -334,9 +335,7 @@ probe process("${prog}").function("handle") {
 		t.timeout(900_000);
 		// built here (pass 2 reads its notes), copied to the same path in the guest
 		const demo = buildSdtDemo(mkdtempSync(join(tmpdir(), 'tapfleet-sdt-')));
-		const copy = await guestExec(fleet.shellPort, ['sh', '-c',
-			`mkdir -p ${join(demo, '..')} && echo ${readFileSync(demo).toString('base64')} | base64 -d > ${demo} && chmod +x ${demo}`]);
-		t.is(copy.status, 0, copy.stderr);
+		await copyToGuest(fleet, demo);
 		const got = await runWithWorkload(fleet, release(), sdtDemoScript(demo), `${demo} 2`);
 		t.is(got.run.status, 0, got.run.stderr);
 		t.is(got.run.stdout, sdtDemoExpected(demo));
