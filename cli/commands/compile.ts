@@ -14,6 +14,7 @@ import { compileProfile } from '../../controller/elaborate/target-profile.js';
 import type { KernelProfile } from '../../controller/profile/types.js';
 import { chosenLatePasses, preprocessorRuntime, runtimeChoice, targetProfile, wantsRuntimeChoice } from './compile-runtime.js';
 import { runtimeLine } from '../../controller/build/runtime-choice.js';
+import { symbolFiles } from '../../controller/build/symbol-files.js';
 
 interface CompileOptions {
 	pass: string;
@@ -22,6 +23,8 @@ interface CompileOptions {
 	E: string[];
 	I: string[];
 	D: string[];
+	/** -d FILE: symbols a kmod module carries */
+	d: string[];
 	R?: string;
 	r?: string;
 	a?: string;
@@ -51,12 +54,16 @@ const PASSES: Record<number, (p1: Pass1Result, opts: CompileOptions) => PassOutc
 	}),
 	2: (p1, opts) => (opts.runtime === 'auto' || opts.runtime === 'kmod' || opts.kernelTree ? pass2WithRuntime(p1, opts) : pass2FromCommandLine(p1, opts.profile, !!opts.guru)),
 	3: async (p1, opts) => {
-		const late = { profile: await savedProfile(opts) };
-		return wantsRuntimeChoice(opts) ? latePassFor(p1, 3, opts, late) : latePass(p1, 3, late);
+		try {
+			const late = { profile: await savedProfile(opts), symbolFiles: symbolFiles(opts.d) };
+			return wantsRuntimeChoice(opts) ? latePassFor(p1, 3, opts, late) : latePass(p1, 3, late);
+		} catch (e) {
+			return { stdout: '', stderr: `tapfleet compile: ${(e as Error).message}\n`, ok: false };
+		}
 	},
 	4: async (p1, opts) => {
 		try {
-			const late = { moduleName: opts.m, defines: parseDefines(opts.D), profile: await savedProfile(opts) };
+			const late = { moduleName: opts.m, defines: parseDefines(opts.D), profile: await savedProfile(opts), symbolFiles: symbolFiles(opts.d) };
 			return wantsRuntimeChoice(opts) ? latePassFor(p1, 4, opts, late) : latePass(p1, 4, late);
 		} catch (e) {
 			return { stdout: '', stderr: `tapfleet compile: ${(e as Error).message}\n`, ok: false };
@@ -108,6 +115,7 @@ export function registerCompile(program: Command): void {
 		.option('-E <script>', 'an additional script, parsed after the main one', collect, [])
 		.option('-I <dir>', 'add a tapset directory (after the builtin one)', collect, [])
 		.option('-D <name=value>', 'C preprocessor definition for the module (no effect on pass 1)', collect, [])
+		.option('-d <file>', 'kmod: carry FILE\'s symbols to name user-space frames in it, as stap\'s -d (repeatable)', collect, [])
 		.option('-R <dir>', 'runtime directory (no effect on pass 1)')
 		.option('-r <release>', 'target kernel release (kernel_v, kernel_vr; default: this host)')
 		.option('-a <arch>', 'target architecture (arch; default: this host)')

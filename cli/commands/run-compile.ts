@@ -5,7 +5,7 @@
 import { status } from '@grpc/grpc-js';
 import { compileForProfile } from '../../controller/build/remote-pipeline.js';
 import type { RuntimeRequest } from '../../controller/build/runtime-choice.js';
-import type { ScriptInput } from '../../controller/build/script-pipeline.js';
+import type { LatePassOptions, ScriptInput } from '../../controller/build/script-pipeline.js';
 import type { AgentClient } from '../../controller/dispatch/agent-client.js';
 import { readModuleDir, type ModuleOnDisk } from '../../controller/dispatch/module-dir.js';
 import type { HostInfo } from '../../proto/gen/tapfleet/v1/agent.js';
@@ -29,10 +29,10 @@ async function fetchProfile(client: AgentClient, buildId: string) {
 	}
 }
 
-export async function compileForHost(input: ScriptInput, runtime: RuntimeRequest, defines: Record<string, string>,
+export async function compileForHost(input: ScriptInput, runtime: RuntimeRequest, late: Pick<LatePassOptions, 'defines' | 'symbolFiles'>,
 	buildId: string, info: HostInfo, client: AgentClient): Promise<ModuleOnDisk> {
 	const profile = await fetchProfile(client, buildId);
-	const r = await compileForProfile(input, profile, runtime, { defines });
+	const r = await compileForProfile(input, profile, runtime, late);
 	const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
 	if (r.choice) process.stderr.write(`tapfleet: ${client.host.label}: ${r.choice.reason}\n`);
 	if (!r.ok || !r.moduleDir) throw new ScriptCompileError(`compiling ${input.name} for ${info.kernelRelease} (build-id ${buildId})`, diagnostics.trimEnd());

@@ -23,6 +23,7 @@ import type { openRunAudit } from '../../controller/dispatch/run-audit.js';
 import { closeOutputFile, openOutputFile } from './output-file.js';
 import { parseTargetPid } from './target-pid.js';
 import { ScriptCompileError } from '../../controller/dispatch/compile-error.js';
+import { symbolFiles } from '../../controller/build/symbol-files.js';
 
 const NOTHING_TO_RUN = 'nothing to run: give a script (FILE or -e SCRIPT) or a module directory (--module DIR)';
 
@@ -35,6 +36,8 @@ interface RunOptions {
 	x?: string;
 	o?: string;
 	D: string[];
+	/** -d FILE: symbols a kmod module carries */
+	d: string[];
 	I: string[];
 	g?: boolean;
 	prefix?: boolean;
@@ -90,7 +93,8 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 		if (buildId !== localBuildId) {
 			// against that kernel's profile, fetched once per build-id (then cached); kmod or bpf as --runtime says
 			const { compileForHost } = await import('./run-compile.js');
-			return compileForHost({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, o.runtime ?? 'auto', parseDefines(o.D), buildId, info, client);
+			return compileForHost({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, o.runtime ?? 'auto',
+				{ defines: parseDefines(o.D), symbolFiles: symbolFiles(o.d) }, buildId, info, client);
 		}
 		return compileHere();
 	};
@@ -130,6 +134,7 @@ export function registerRun(program: Command): void {
 		.option('-o <FILE>', 'write the output to FILE instead of stdout (created or truncated); with --host, the merged output of every host, as --prefix or --json format it')
 		.option('-D <NAME=VALUE>', 'build-time limit for the module, e.g. MAXSTRINGLEN=1024 (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
+		.option('-d <FILE>', 'kmod: carry FILE\'s symbols to name user-space frames in it (a program only sampled, a library), as stap\'s -d; the files a script probes are carried anyway, and bpf needs none (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-g', 'guru mode')
 		.option(
 			'--audit-db <URL>',

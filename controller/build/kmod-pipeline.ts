@@ -35,7 +35,7 @@ export async function kmodTargetFor(request: TreeRequest): Promise<{ target: Kmo
 /** Passes 3-4 for kmod of an elaborated program. */
 export async function buildKmodScript(program: Program, scriptText: string, scriptName: string, target: KmodTarget, opts: LatePassOptions) {
 	const name = opts.moduleName ?? defaultModuleName(scriptText);
-	const translation = translateKmod(program, { name, scriptName });
+	const translation = translateKmod(program, { name, scriptName, symbolFiles: opts.symbolFiles });
 	const built = await buildKmodModule({
 		name, source: translation.source, scriptText, target, defines: opts.defines, probes: translation.probes, globals: translation.globals,
 		runsCommands: translation.runsCommands, guru: translation.guru, userFiles: probedUserFiles(program.probes),
@@ -62,7 +62,7 @@ export async function runKmodLatePasses(p1: Pass1Result, lastPass: 3 | 4, reques
 	if (!p2.program) return { ok: false, stderr: stderr + 'Pass 2: analysis failed.  [man error::pass2]\n' };
 	const text = p1.files[0]?.file.contents ?? '';
 	try {
-		if (lastPass === 3) return { ok: true, stderr, source: translateKmod(p2.program, { name: opts.moduleName ?? 'stap', scriptName }).source };
+		if (lastPass === 3) return { ok: true, stderr, source: translateKmod(p2.program, { name: opts.moduleName ?? 'stap', scriptName, symbolFiles: opts.symbolFiles }).source };
 		const built = await buildKmodScript(p2.program, text, scriptName, target, opts);
 		return { ok: true, stderr, moduleDir: built.dir, cached: built.cached };
 	} catch (e) {

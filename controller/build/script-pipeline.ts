@@ -70,6 +70,12 @@ export interface LatePassOptions {
 	defines?: Record<string, string>;
 	/** The kernel to build for (a saved profile, `compile --profile`; it must carry BTF); default this host. */
 	profile?: KernelProfile;
+	/**
+	 * -d FILE: programs and libraries whose symbols a kmod module carries for
+	 * naming user-space frames, beyond the files its probes are in (stap's
+	 * -d); the bpf runtime names frames on the user side and needs none.
+	 */
+	symbolFiles?: string[];
 }
 
 /** Passes 1-4 of one script on this host; an unchanged script skips them all (front-cache.ts). */

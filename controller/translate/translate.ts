@@ -27,6 +27,8 @@ export interface TranslateOptions {
 	name: string;
 	/** Shown in the header comment. */
 	scriptName?: string;
+	/** kmod: files whose symbol tables the module carries besides the probed ones (-d). */
+	symbolFiles?: readonly string[];
 }
 
 export interface Translation {

@@ -130,3 +130,20 @@ test('-p3 --runtime kmod: a call the kmod runtime lacks is a pass-3 error at the
 		t.regex(r.stderr, want);
 	}
 });
+
+test('-p3 --runtime kmod -d FILE: the module carries FILE\'s function symbols by file offset (sorted), with the probed files\'; a missing or non-ELF FILE is refused by name', (t) => {
+	const r = tapfleet(['compile', '-p3', '--runtime', 'kmod', '-r', rel, '-d', '/bin/bash', '-e', 'probe timer.profile { print(sprint_ubacktrace()) }']);
+	t.is(r.status, 0, r.stderr);
+	const m = /static const struct tap_usym tap_usyms_0\[\] = \{\n((?:\t\{ 0x[0-9a-f]+UL, 0x[0-9a-f]+UL, "[^"]+" \},\n)+)\};\nconst struct tap_ufile tap_kmod_ufiles\[\] = \{\n\t\{ "\/usr\/bin\/bash", tap_usyms_0, (\d+) \},\n\};\nconst unsigned int tap_kmod_nufiles = 1;/.exec(r.stdout);
+	t.truthy(m, r.stdout.slice(0, 2000));
+	const starts = m![1]!.trim().split('\n').map((l) => BigInt(/0x[0-9a-f]+/.exec(l)![0]));
+	t.is(starts.length, Number(m![2]));
+	t.true(starts.every((s, i) => i === 0 || starts[i - 1]! <= s));
+	// without -d and without a uprobe: no table (one empty entry, C has no empty arrays)
+	t.regex(tapfleet(['compile', '-p3', '--runtime', 'kmod', '-r', rel, '-e', 'probe timer.profile { print(sprint_ubacktrace()) }']).stdout, /const unsigned int tap_kmod_nufiles = 0;/);
+	for (const [file, why] of [['/nonexistent/x', 'no such file'], ['/etc/hostname', "'/etc/hostname' is not an ELF file"]] as const) {
+		const bad = tapfleet(['compile', '-p3', '--runtime', 'kmod', '-r', rel, '-d', file, '-e', 'probe begin { }']);
+		t.is(bad.status, 1);
+		t.is(bad.stderr, `tapfleet compile: -d ${file}: ${why}\n`);
+	}
+});

@@ -293,7 +293,7 @@ export function translateKmod(program: Program, opts: TranslateOptions): Transla
 		...mod.regexDefinitions('__attribute__((unused))'),
 		...globalDeclarations(mod),
 		...formatAndLocationTables(mod),
-		...userSymbolTables(program),
+		...userSymbolTables(program, opts.symbolFiles),
 		...mod.helpers.flatMap((h) => [h, '']),
 		...code.flatMap((c) => [c, '']),
 		...moduleDescriptor(mod, opts.name, table.map((t) => t.desc)),

@@ -12,9 +12,13 @@ import { cStringRaw } from '../c-text.js';
 export const MAX_SYMBOL_FILES = 64;
 export const MAX_SYMBOLS_PER_FILE = 200_000;
 
-/** The C definitions of tap_kmod_ufiles and tap_kmod_nufiles for the program's probed files. */
-export function userSymbolTables(program: Program): string[] {
-	const paths = [...new Set(program.probes.flatMap((p) => (p.event.kind === 'uprobe' ? [p.event.path] : [])))].sort().slice(0, MAX_SYMBOL_FILES);
+/**
+ * The C definitions of tap_kmod_ufiles and tap_kmod_nufiles for the
+ * program's probed files and `extra` (-d FILE, canonical paths).
+ */
+export function userSymbolTables(program: Program, extra: readonly string[] = []): string[] {
+	const probed = program.probes.flatMap((p) => (p.event.kind === 'uprobe' ? [p.event.path] : []));
+	const paths = [...new Set([...probed, ...extra])].sort().slice(0, MAX_SYMBOL_FILES);
 	const out: string[] = [];
 	const files: string[] = [];
 	for (const path of paths) {
