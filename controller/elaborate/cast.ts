@@ -41,10 +41,20 @@ export function resolveCast(btf: BtfTypes, e: CastOp): CastSegment[] {
 	}
 	const type = typeNamed(btf, e.typeName);
 	if (type === null) throw new SemanticError(`@cast: the kernel's BTF has no type '${e.typeName}'`, e.tok);
+	return pointerSegments(btf, type, e.components, e.addressof, e.tok, `@cast(..., "${e.typeName}")`);
+}
+
+/**
+ * The reads of `components` from a pointer to `type` (a @cast's, or a
+ * kernel parameter's with an index computed at run time, `$fdt->fd[fd]`),
+ * `spelled` as the script wrote the base.
+ */
+export function pointerSegments(btf: BtfTypes, type: number, given: readonly TargetSymbolComponent[], addressof: boolean,
+	tok: CastOp['tok'], spelled: string): CastSegment[] {
 	const segments: CastSegment[] = [];
 	// the object the pointer points at: one step of offset 0 from it
-	let chain: Chain = { steps: [0], type, spelled: `@cast(..., "${e.typeName}")` };
-	let components = e.components;
+	let chain: Chain = { steps: [0], type, spelled };
+	let components = given;
 	const first = components[0];
 	if (first?.kind === 'literal_index') {
 		// @cast(p, "T")[i]: the i-th T from p, as C's ((T *)p)[i]
@@ -70,6 +80,6 @@ export function resolveCast(btf: BtfTypes, e: CastOp): CastSegment[] {
 		components = components.slice(at + 1);
 	}
 	// &@cast(p, "T") is p itself (container_of.stpm's form); with members, the member's address
-	segments.push({ steps: chain.steps, next: null, leaf: e.addressof ? null : leafOf(btf, chain, e.tok) });
+	segments.push({ steps: chain.steps, next: null, leaf: addressof ? null : leafOf(btf, chain, tok) });
 	return segments;
 }

@@ -117,3 +117,10 @@ export function memberAddress(base: { readonly kind: 'call_arg' | 'tp_arg'; read
 		offset: chain.steps[chain.steps.length - 1]!,
 	};
 }
+
+/** The type a chain's pointer points to, for an index computed at run time; an error where it is no pointer. */
+export function pointeeOf(btf: BtfTypes, chain: Chain, tok: SemanticError['tok']): number {
+	const t = btf.types[btf.resolve(chain.type)]!;
+	if (t.kind !== BTF_KIND.PTR) throw new SemanticError(`${chain.spelled} is ${btf.cName(chain.type)}, not a pointer: an index computed at run time needs one`, tok);
+	return t.sizeOrType;
+}

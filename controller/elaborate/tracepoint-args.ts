@@ -13,7 +13,7 @@ import type { TargetSymbolComponent } from '../parse/ast.js';
 import { profileBtf } from '../profile/btf.js';
 import type { KernelProfile, Tracepoint } from '../profile/types.js';
 import { BTF_KIND, BtfTypes } from './btf-types.js';
-import { type Chain, followMembers, leafOf, type MemberAddress, memberAddress } from './member-chain.js';
+import { type Chain, followMembers, leafOf, type MemberAddress, memberAddress, pointeeOf } from './member-chain.js';
 import { SemanticError } from './diagnostics.js';
 import type { TargetVar } from './program.js';
 
@@ -84,6 +84,12 @@ export class TracepointTargets extends Map<string, TargetVar> {
 		const leaf = leafOf(btf, chain, tok);
 		const source = { kind: 'tp_arg' as const, index, steps: chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string };
 		return { kind: 'target', name: chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
+	}
+
+	/** What $name points to (its BTF type), for an index computed at run time; null when $name is not one of these. */
+	pointee(name: string, tok: SemanticError['tok']): number | null {
+		const found = this.chain(name, [], tok);
+		return found && pointeeOf(found.btf, found.chain, tok);
 	}
 
 	/** `&$name->member...`: the pointer the last member is in, and the member's offset in what it points to. */

@@ -5,7 +5,7 @@
 import type * as A from '../parse/ast.js';
 import type { Token } from '../parse/token.js';
 import type { BtfTypes } from './btf-types.js';
-import { resolveCast } from './cast.js';
+import { type CastSegment, pointerSegments, resolveCast } from './cast.js';
 import { SemanticError, similarNames, withSimilar } from './diagnostics.js';
 import type { LibraryFunction, SymbolTable } from './library.js';
 import type * as P from './program.js';
@@ -221,9 +221,12 @@ export class Translator {
 	private cast(e: A.CastOp, sc: Scope): P.Expr {
 		const btf = this.btf();
 		if (!btf) return this.fail('@cast needs the kernel\'s types, and the target profile has no BTF', e.tok);
-		let base = this.expr(e.operand, sc);
-		const segments = resolveCast(btf, e);
-		const tok = e.tok;
+		return this.memberChain(this.expr(e.operand, sc), resolveCast(btf, e), e.tok, sc);
+	}
+
+	/** The read of a member chain from a pointer `base` (a @cast's, a parameter's with a run-time index). */
+	private memberChain(pointer: P.Expr, segments: CastSegment[], tok: Token, sc: Scope): P.Expr {
+		let base = pointer;
 		// an index computed at run time: the address the chain reached so far, plus index * the element's size
 		for (const { steps, next } of segments.slice(0, -1)) {
 			const reached: P.Expr = { kind: 'member', tok, type: 'long', base, steps, size: 8, signed: false, string: false, addressOf: !next!.load };
@@ -251,6 +254,15 @@ export class Translator {
 		if (e.kind !== 'target_symbol') return e.kind !== 'atvar_op' && e.kind !== 'autocast_op';
 		if (!sc.targets) return false;
 		if (e.components.length === 0 && sc.targets.has(e.name)) return true;
+		if (e.components.some((c) => c.kind === 'expression_index')) {
+			const args = argumentTargets(sc.targets);
+			const kernelArgs = args instanceof FunctionArgs || args instanceof TracepointTargets ? args : null;
+			const btf = this.btf();
+			return kernelArgs !== null && btf !== null && resolves(() => {
+				const pointee = kernelArgs.pointee(e.name, e.tok);
+				return pointee !== null && pointerSegments(btf, pointee, e.components, false, e.tok, e.name);
+			});
+		}
 		// a tracepoint's TP_PROTO argument or a kernel function's parameter, with its member chain ($prev, $next->pid)
 		const args = argumentTargets(sc.targets);
 		return args !== null && resolves(() => args.argument(e.name, e.components, e.tok));
@@ -275,6 +287,7 @@ export class Translator {
 			sc.usedTargets.set(returned.name, returned);
 			return this.syntheticSprintf(e.tok, 'return=0x%x', [{ kind: 'var', tok: e.tok, type: returned.type, variable: returned }]);
 		}
+		if (e.components.some((c) => c.kind === 'expression_index')) return this.indexedTarget(e, sc);
 		let name = e.name;
 		let components = e.components;
 		// `$args[N]` on raw sys_enter: the Nth argument.
@@ -307,6 +320,23 @@ export class Translator {
 		}
 		sc.usedTargets.set(name, t);
 		return { kind: 'var', tok: e.tok, type: t.type, variable: t };
+	}
+
+	/**
+	 * `$fdt->fd[fd]->f_op`: a kernel parameter's or tracepoint argument's
+	 * member chain with an index computed at run time, read where it is
+	 * used from the pointer's value, as `@cast($fdt, "fdtable")->fd[fd]->f_op`.
+	 */
+	private indexedTarget(e: A.TargetSymbol, sc: Scope): P.Expr {
+		const args = argumentTargets(sc.targets);
+		const kernelArgs = args instanceof FunctionArgs || args instanceof TracepointTargets ? args : null;
+		const btf = this.btf();
+		const pointee = kernelArgs && btf ? kernelArgs.pointee(e.name, e.tok) : null;
+		const index = e.components.find((c) => c.kind === 'expression_index')!;
+		if (pointee === null || !btf) return this.fail(`an index computed at run time of ${e.name} is not supported: only of a kernel function's parameter or a tracepoint's argument`, index.tok);
+		if (sc.entry && parameterTargets(args)) return this.fail(`an index computed at run time is not supported in a .return probe, where ${e.name} is its value at entry`, index.tok);
+		const pointer = this.targetSymbol({ ...e, addressof: false, components: [] }, sc);
+		return this.memberChain(pointer, pointerSegments(btf, pointee, e.components, e.addressof, e.tok, e.name), e.tok, sc);
 	}
 
 	/**

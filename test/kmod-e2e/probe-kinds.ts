@@ -202,7 +202,7 @@ probe vfs.write.return {
 		}
 	});
 
-	test.serial('kmod kernel stacks: print_backtrace() from a kprobe\'s registers (the probed function first), backtrace() as a key, print_stack() and sprint_stack() of it in the end probe; sprint_backtrace(), callers(n), stack(n); &$file->f_pos; probemod()', async (t) => {
+	test.serial('kmod kernel stacks: print_backtrace() from a kprobe\'s registers (the probed function first), backtrace() as a key, print_stack() and sprint_stack() of it in the end probe; sprint_backtrace(), callers(n), stack(n); &$file->f_pos; probemod(); a run-time index', async (t) => {
 		t.timeout(900_000);
 		await guestSetup(fleet);
 		const script = `global bt, seen, simple, first, second, deep, addressed
@@ -213,6 +213,8 @@ probe kernel.function("vfs_read") {
 		bt[backtrace()]++
 		simple = sprint_backtrace(); first = callers(1); second = stack(1)
 		addressed = kernel_long(&$file->f_pos) == $file->f_pos && &$file->f_pos == &@cast($file, "file")->f_pos && probemod() == "kernel"
+		j = 1
+		addressed = addressed && $file->f_path->dentry->d_name->name[j] == kernel_char($file->f_path->dentry->d_name->name + j)
 		try { stack(30) } catch (m) { deep = m }
 		println("--")
 		printf("%s|%s\\n", symdata(addr()), modname(addr()))

@@ -37,6 +37,20 @@ test('&$p->pid, &$p->mm->mmap_base: a member\'s address (the pointer it is in, p
 	t.regex(field.stderr, /taking the address of a target variable is not supported: only of a member/);
 });
 
+test('$p->comm[i], $bprm->filename[i]: an index computed at run time into an argument\'s array or pointer, read where it is used, as @cast\'s; @defined of one; an index into a non-pointer refused by name', async (t) => {
+	const script = 'probe kernel.trace("sched:sched_process_exec") { if (pid() != target()) next; c = ""; f = "";'
+		+ ' for (i = 0; i < 4; i++) { c .= sprintf("%c", $p->comm[i]); f .= sprintf("%c", $bprm->filename[i + 5]) }'
+		+ ' printf("%s %d %d %d\\n", c, f == substr(kernel_string($bprm->filename), 5, 4), $p->comm[i - 1] == @cast($p, "task_struct")->comm[3], @defined($p->comm[i])) }';
+	const r = await run(tapfleet, ['run', '-c', 'true', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'true 1 1 1\n');
+	const bad = await run(tapfleet, ['compile', '-p2', '-e', 'probe kernel.trace("sched:sched_process_exec") { i = 1; println($p->pid[i]) }']);
+	t.is(bad.status, 1);
+	t.regex(bad.stderr, /semantic error: '\$p->pid' \(pid_t\) is not an array or a pointer/);
+	const scalar = await run(tapfleet, ['compile', '-p2', '-e', 'probe kernel.trace("sched:sched_process_exec") { i = 1; println($old_pid[i]) }']);
+	t.regex(scalar.stderr, /semantic error: \$old_pid is pid_t, not a pointer: an index computed at run time needs one/);
+});
+
 test('a member chain through a NULL pointer is "kernel read fault at 0x..." with the probe\'s location', async (t) => {
 	// a kernel thread has no mm: $prev->mm is 0 there
 	const script = 'probe kernel.trace("sched:sched_switch") { if ($prev->mm == 0 && $prev->pid != 0) println($prev->mm->mmap_base) }';
