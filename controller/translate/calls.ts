@@ -230,7 +230,7 @@ const BUILTINS: Record<string, Builtin> = {
 	// ubacktrace(): the user stack as hex addresses; print_ustack()/sprint_ustack() name them on the user side
 	ubacktrace: stringInto((b, s, _args, e) => {
 		if (b.mod.bothSides) return void b.line(`tap_ubacktrace(c, ${s});`);
-		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'ubacktrace() outside a kernel-side probe handler body');
+		kernelStackHere(b, e, 'ubacktrace');
 		b.line(`tap_ubacktrace(${s}, ctx);`);
 	}),
 	// probemod(): the kernel module the probed or sampled instruction is in ("kernel" for the kernel's own), as stap's
@@ -259,7 +259,7 @@ const BUILTINS: Record<string, Builtin> = {
 	// backtrace(): the kernel stack as hex addresses; print_stack()/sprint_stack() name them on the user side
 	backtrace: stringInto((b, s, _args, e) => {
 		if (b.mod.bothSides) return void b.line(`tap_backtrace(c, ${s});`);
-		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, 'backtrace() outside a kernel-side probe handler body');
+		kernelStackHere(b, e, 'backtrace');
 		b.line(`tap_backtrace(${s}, ctx);`);
 	}),
 	// system(cmd): taprun starts it under /bin/sh -c in the background; from a kernel-side probe, through a record
@@ -469,7 +469,7 @@ function backtraceOf(name: string, runtime: string): Builtin {
 			b.line(name === 'print_backtrace' ? 'tap_print_backtrace(c);' : `tap_print_ubacktrace(c, ${name === 'print_ubacktrace_brief' ? 1 : 0});`);
 			return '0';
 		}
-		if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() outside a kernel-side probe handler body`);
+		kernelStackHere(b, e, name);
 		b.line(`${runtime}(c, ctx);`);
 		return '0';
 	};

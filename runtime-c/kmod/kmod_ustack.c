@@ -2,7 +2,8 @@
 /*
  * User stacks on kmod: print_ubacktrace() (and its brief form),
  * ubacktrace(), sprint_ubacktrace(), print_ustack()/sprint_ustack() of a
- * ubacktrace() string, usymname() and usymdata(), in the current task.
+ * ubacktrace() string, ucallers(n), ustack(n), usymname(), usymdata() and
+ * umodname(), in the current task.
  *
  * The stack is walked by its frame pointers from the task's user
  * registers (a uprobe's own, else those saved at its entry to the kernel),
@@ -13,7 +14,7 @@
  * (" 0x55d0c0a5f149 : inner+0x0/0x18 [/usr/bin/prog]"): the file mapped
  * at the address and the offset in it from the task's mappings, the
  * symbol from the tables the module carries for the files its script
- * probes (as stap's for the files it names, its -d), else
+ * probes and those -d names (as stap's), else
  * " 0xADDR [FILE+0xOFF]". The mappings need the task's mmap lock, taken
  * only by trylock, once for a whole stack; with interrupts off (a
  * timer.profile sample, a tracepoint in the scheduler) its unlock is left
