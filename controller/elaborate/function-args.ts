@@ -10,7 +10,8 @@
 import type { TargetSymbolComponent } from '../parse/ast.js';
 import type { KernelProfile } from '../profile/types.js';
 import { BTF_KIND, type BtfTypes } from './btf-types.js';
-import { type Chain, followMembers, leafOf, type MemberAddress, memberAddress, pointeeOf } from './member-chain.js';
+import { type Chain, followMembers } from './member-chain.js';
+import { type ArgumentChainAt, KernelArgs } from './kernel-args.js';
 import { SemanticError } from './diagnostics.js';
 import type { TargetVar } from './program.js';
 import { btfOf } from './tracepoint-args.js';
@@ -63,7 +64,7 @@ function registersTaken(btf: BtfTypes, type: number, used: number): number | nul
 }
 
 /** The target variables of one kprobe: `$return` (return probes), then, on demand, the function's parameters. */
-export class FunctionArgs extends Map<string, TargetVar> {
+export class FunctionArgs extends KernelArgs {
 	constructor(fixed: Map<string, TargetVar>, private readonly symbol: string, private readonly profile: KernelProfile) {
 		super(fixed);
 	}
@@ -91,34 +92,8 @@ export class FunctionArgs extends Map<string, TargetVar> {
 		return params ? params.map((p) => `$${p.name}`) : [];
 	}
 
-	/**
-	 * `$name` followed by `components`, when $name is a parameter of the
-	 * function (null when it is not); a SemanticError at the component
-	 * that cannot be followed, or when the parameter is not in a register.
-	 */
-	argument(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): TargetVar | null {
-		const found = this.chain(name, components, tok);
-		if (!found) return null;
-		const { btf, register, chain } = found;
-		const leaf = leafOf(btf, chain, tok);
-		const source = { kind: 'call_arg' as const, index: register, steps: chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string };
-		return { kind: 'target', name: chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
-	}
-
-	/** What $name points to (its BTF type), for an index computed at run time; null when $name is not one of these. */
-	pointee(name: string, tok: SemanticError['tok']): number | null {
-		const found = this.chain(name, [], tok);
-		return found && pointeeOf(found.btf, found.chain, tok);
-	}
-
-	/** `&$name->member...`: the pointer the last member is in, and the member's offset in what it points to. */
-	addressOf(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): MemberAddress | null {
-		const found = this.chain(name, components, tok);
-		return found && memberAddress({ kind: 'call_arg', index: found.register }, found.chain);
-	}
-
 	/** The parameter's register and the member chain followed from it; null when $name is not a parameter. */
-	private chain(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): { btf: BtfTypes; register: number; chain: Chain } | null {
+	protected chain(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): ArgumentChainAt | null {
 		const btf = btfOf(this.profile);
 		if (!btf) return null;
 		const params = functionParams(btf, this.symbol);
@@ -139,7 +114,7 @@ export class FunctionArgs extends Map<string, TargetVar> {
 		if (register >= ARGUMENT_REGISTERS) throw new SemanticError(`${name} is parameter ${index + 1} of ${this.symbol}; only the first ${ARGUMENT_REGISTERS} are in registers`, tok);
 		const chain: Chain = { steps: [], type: params[index]!.type, spelled: name };
 		followMembers(btf, chain, components, 'a function parameter');
-		return { btf, register, chain };
+		return { btf, base: { kind: 'call_arg', index: register }, chain };
 	}
 }
 

@@ -13,7 +13,8 @@ import type { TargetSymbolComponent } from '../parse/ast.js';
 import { profileBtf } from '../profile/btf.js';
 import type { KernelProfile, Tracepoint } from '../profile/types.js';
 import { BTF_KIND, BtfTypes } from './btf-types.js';
-import { type Chain, followMembers, leafOf, type MemberAddress, memberAddress, pointeeOf } from './member-chain.js';
+import { type Chain, followMembers } from './member-chain.js';
+import { type ArgumentChainAt, KernelArgs } from './kernel-args.js';
 import { SemanticError } from './diagnostics.js';
 import type { TargetVar } from './program.js';
 
@@ -67,39 +68,13 @@ export function protoParams(btf: BtfTypes, tp: Tracepoint): Param[] | string {
 }
 
 /** The target variables of one tracepoint: its fields, then, on demand, its arguments. */
-export class TracepointTargets extends Map<string, TargetVar> {
+export class TracepointTargets extends KernelArgs {
 	constructor(fields: Map<string, TargetVar>, private readonly tp: Tracepoint, private readonly profile: KernelProfile) {
 		super(fields);
 	}
 
-	/**
-	 * `$name` followed by `components`, when $name is an argument of the
-	 * tracepoint (null when it is not); a SemanticError at the component
-	 * that cannot be followed.
-	 */
-	argument(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): TargetVar | null {
-		const found = this.chain(name, components, tok);
-		if (!found) return null;
-		const { btf, index, chain } = found;
-		const leaf = leafOf(btf, chain, tok);
-		const source = { kind: 'tp_arg' as const, index, steps: chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string };
-		return { kind: 'target', name: chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
-	}
-
-	/** What $name points to (its BTF type), for an index computed at run time; null when $name is not one of these. */
-	pointee(name: string, tok: SemanticError['tok']): number | null {
-		const found = this.chain(name, [], tok);
-		return found && pointeeOf(found.btf, found.chain, tok);
-	}
-
-	/** `&$name->member...`: the pointer the last member is in, and the member's offset in what it points to. */
-	addressOf(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): MemberAddress | null {
-		const found = this.chain(name, components, tok);
-		return found && memberAddress({ kind: 'tp_arg', index: found.index }, found.chain);
-	}
-
 	/** The argument's index and the member chain followed from it; null when $name is not an argument. */
-	private chain(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): { btf: BtfTypes; index: number; chain: Chain } | null {
+	protected chain(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): ArgumentChainAt | null {
 		const btf = btfOf(this.profile);
 		if (!btf) return null;
 		const params = protoParams(btf, this.tp);
@@ -110,7 +85,7 @@ export class TracepointTargets extends Map<string, TargetVar> {
 		// byte offsets; a pointer is loaded between two of them
 		const chain: Chain = { steps: [], type: params[index]!.type, spelled: name };
 		followMembers(btf, chain, components, 'a tracepoint argument');
-		return { btf, index, chain };
+		return { btf, base: { kind: 'tp_arg', index }, chain };
 	}
 
 	/**

@@ -11,6 +11,7 @@ import type { LibraryFunction, SymbolTable } from './library.js';
 import type * as P from './program.js';
 import { TracepointTargets } from './tracepoint-args.js';
 import { FunctionArgs } from './function-args.js';
+import { KernelArgs } from './kernel-args.js';
 import { UserFunctionArgs } from './user-function-args.js';
 import { MarkTargets } from './sdt-probes.js';
 import { regexProblem } from '../regex/compile.js';
@@ -256,7 +257,7 @@ export class Translator {
 		if (e.components.length === 0 && sc.targets.has(e.name)) return true;
 		if (e.components.some((c) => c.kind === 'expression_index')) {
 			const args = argumentTargets(sc.targets);
-			const kernelArgs = args instanceof FunctionArgs || args instanceof TracepointTargets ? args : null;
+			const kernelArgs = args instanceof KernelArgs ? args : null;
 			const btf = this.btf();
 			return kernelArgs !== null && btf !== null && resolves(() => {
 				const pointee = kernelArgs.pointee(e.name, e.tok);
@@ -329,7 +330,7 @@ export class Translator {
 	 */
 	private indexedTarget(e: A.TargetSymbol, sc: Scope): P.Expr {
 		const args = argumentTargets(sc.targets);
-		const kernelArgs = args instanceof FunctionArgs || args instanceof TracepointTargets ? args : null;
+		const kernelArgs = args instanceof KernelArgs ? args : null;
 		const btf = this.btf();
 		const pointee = kernelArgs && btf ? kernelArgs.pointee(e.name, e.tok) : null;
 		const index = e.components.find((c) => c.kind === 'expression_index')!;
@@ -347,7 +348,7 @@ export class Translator {
 	 */
 	private targetAddress(e: A.TargetSymbol, sc: Scope): P.Expr {
 		const args = argumentTargets(sc.targets);
-		const kernelArgs = args instanceof FunctionArgs || args instanceof TracepointTargets ? args : null;
+		const kernelArgs = args instanceof KernelArgs ? args : null;
 		if (kernelArgs && !e.components.length && kernelArgs.argument(e.name, [], e.tok)) {
 			return this.fail(`cannot take the address of '${e.name}': it is passed in a register; a member has one (&${e.name}->member)`, e.tok);
 		}
