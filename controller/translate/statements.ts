@@ -5,6 +5,7 @@ import type { Block, Expr, ForeachStmt, GlobalVar, HistExpr, Stmt } from '../ela
 import { fillKey, forEachInSlice, histStat, readAggregate, sliceMatch, sliceValues, valueType } from './arrays.js';
 import type { Body } from './body.js';
 import { genExpr, stable } from './expressions.js';
+import { genKernelSortedForeach, kernelLimit } from './kernel-sorted-foreach.js';
 import { TranslateError } from './module-context.js';
 import type { Token } from '../parse/token.js';
 
@@ -13,7 +14,7 @@ export function labelLine(b: Body, name: string): void {
 	b.lines.push({ depth: Math.max(0, b.depth - 1), text: `${name}: __attribute__((unused));` });
 }
 
-function charge(b: Body, n: number, tok: Token): void {
+export function charge(b: Body, n: number, tok: Token): void {
 	b.line(`if (TAP_ACTIONS_EXCEEDED(c, ${n}, ${b.mod.location(tok)}))`);
 	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
 }
@@ -24,7 +25,7 @@ export function genBlock(b: Body, block: Block): void {
 }
 
 /** A loop body or branch: blocks inline, single statements charged like a block of one. */
-function genNested(b: Body, s: Stmt): void {
+export function genNested(b: Body, s: Stmt): void {
 	if (s.kind === 'block') genBlock(b, s);
 	else {
 		charge(b, 1, s.tok);
@@ -185,40 +186,43 @@ function keyColumnCmp(keyT: string, type: string, i: number): string {
 	return type === 'string' ? `tap_str_ncmp(${a}, ${b}, sizeof(${a}))` : `tap_cmp_long(${a}, ${b})`;
 }
 
-/** The comparator of a sorted foreach, as a file-level C function; returns its name. */
+/**
+ * The C text of a sorted foreach's comparator over (key, value) pairs passed
+ * by pointer: the sort column in the asked direction, ties by the keys
+ * ascending (deterministic, as stap's sort of a hash-ordered map is not).
+ * `valueCmp` compares the values (va, vb); `head` is the function's
+ * qualifiers and name, `m` the array's C name.
+ */
+export function comparatorText(head: string, s: ForeachStmt, g: GlobalVar, m: string, valueCmp: string): string {
+	const keyT = `struct ${m}_key`;
+	const first = s.sortColumn === 0 ? valueCmp : keyColumnCmp(keyT, g.keys![s.sortColumn - 1]!, s.sortColumn - 1);
+	const ties = g.keys!.map((t, i) => keyColumnCmp(keyT, t, i));
+	return [
+		`${head}(const void *ka, const void *va, const void *kb, const void *vb)`,
+		'{',
+		`\tint r = ${s.sortDirection < 0 ? '-' : ''}${first};`,
+		'',
+		'\t(void)va;',
+		'\t(void)vb;',
+		...ties.map((t) => `\tif (!r)\n\t\tr = ${t};`),
+		'\treturn r;',
+		'}',
+	].join('\n');
+}
+
+/** The comparator of a user-side sorted foreach, as a file-level C function; returns its name. */
 function comparator(b: Body, s: ForeachStmt, g: GlobalVar): string {
 	const name = `cmp_${b.name}_${comparatorCount++}`;
-	const m = b.mod.global(g);
-	const dir = s.sortDirection;
-	const keyT = `struct ${m}_key`;
-	let first: string;
-	if (dir === 0) first = '0';
-	else if (s.sortColumn === 0) {
+	let value = '0';
+	if (s.sortDirection !== 0 && s.sortColumn === 0) {
 		if (g.type === 'stats') {
 			const agg = s.sortAggregate ?? 'count';
 			const field = (v: string) => (agg === 'avg' ? `tap_stat_avg((const struct tap_stat_data *)${v})` : `((const struct tap_stat_data *)${v})->${agg}`);
-			first = `tap_cmp_long(${field('va')}, ${field('vb')})`;
-		} else if (g.type === 'string') first = 'tap_str_cmp((const char *)va, (const char *)vb)';
-		else first = 'tap_cmp_long(*(const tap_long *)va, *(const tap_long *)vb)';
-	} else {
-		const i = s.sortColumn - 1;
-		first = keyColumnCmp(keyT, g.keys![i]!, i);
+			value = `tap_cmp_long(${field('va')}, ${field('vb')})`;
+		} else if (g.type === 'string') value = 'tap_str_cmp((const char *)va, (const char *)vb)';
+		else value = 'tap_cmp_long(*(const tap_long *)va, *(const tap_long *)vb)';
 	}
-	// ties: by the keys, ascending (deterministic, as stap's sort of a hash-ordered map is not)
-	const ties = g.keys!.map((t, i) => keyColumnCmp(keyT, t, i));
-	b.mod.helpers.push(
-		[
-			`static int ${name}(const void *ka, const void *va, const void *kb, const void *vb)`,
-			'{',
-			`\tint r = ${dir < 0 ? '-' : ''}${first};`,
-			'',
-			'\t(void)va;',
-			'\t(void)vb;',
-			...ties.map((t) => `\tif (!r)\n\t\tr = ${t};`),
-			'\treturn r;',
-			'}',
-		].join('\n'),
-	);
+	b.mod.helpers.push(comparatorText(`static int ${name}`, s.sortDirection === 0 ? { ...s, sortColumn: 0 } : s, g, b.mod.global(g), value));
 	return name;
 }
 
@@ -268,7 +272,7 @@ function genForeach(b: Body, s: ForeachStmt): void {
 }
 
 /** A foreach's variables from the element at hand: its keys (`key`.kI) and its value (`value`). */
-function bindForeachVars(b: Body, s: ForeachStmt, g: GlobalVar, key: string, value: string): void {
+export function bindForeachVars(b: Body, s: ForeachStmt, g: GlobalVar, key: string, value: string): void {
 	s.keyVars.forEach((v, i) => {
 		const c = b.vars.get(v) ?? b.declareVar(v, false);
 		b.line(v.type === 'string' ? `tap_str_copy(${c}, ${key}.k${i});` : `${c} = ${key}.k${i};`);
@@ -283,22 +287,18 @@ function bindForeachVars(b: Body, s: ForeachStmt, g: GlobalVar, key: string, val
  * foreach in a kernel-side handler: the body becomes a
  * bpf_for_each_map_elem() callback (verified once), in the map's own order,
  * as stap's unsorted foreach (the user side goes by the keys, ascending);
- * sorting needs the user side. The keys (and the value) are copied into the
+ * a sorted one takes its elements by selection (kernel-sorted-foreach.ts). The keys (and the value) are copied into the
  * loop's variables in the locals struct; `limit`, a slice, break, continue,
  * next, return, errors and MAXACTION work as in a kernel-side loop.
  */
 function genKernelForeach(b: Body, s: ForeachStmt): void {
 	if (s.array.kind === 'hist') b.unsupported(s.tok, 'foreach over a histogram\'s buckets');
-	if (s.sortDirection !== 0) b.unsupported(s.tok, 'a sorted foreach (sorting is done on the user side: in a begin, end or timer probe)');
 	const g = s.array as GlobalVar;
 	if (!g.keys) throw new TranslateError(s.tok, `${g.name} is not an array`);
 	const m = b.mod.global(g);
 	const slice = s.slice.some((x) => x !== null) ? sliceValues(b, s.slice, genExpr) : [];
-	let remaining: string | null = null;
-	if (s.limit) {
-		remaining = b.longTemp();
-		b.line(`${remaining} = ${genExpr(b, s.limit)};`);
-	}
+	const remaining = kernelLimit(b, s);
+	if (s.sortDirection !== 0) return genKernelSortedForeach(b, s, g, slice, remaining);
 	const name = `${b.shared.localsName}_each_${b.label('')}`;
 	const cb = b.child(name);
 	if (slice.length) {
@@ -313,12 +313,7 @@ function genKernelForeach(b: Body, s: ForeachStmt): void {
 	bindForeachVars(cb, s, g, '(*k)', g.type === 'string' ? '(const char *)v' : '(*(const tap_long *)v)');
 	cb.loops.push({ brk: 'brk', cont: 'cont' });
 	genNested(cb, s.body);
-	labelLine(cb, 'cont');
-	cb.line('return 0;');
-	labelLine(cb, 'brk');
-	cb.line('return 1;');
-	labelLine(cb, 'out');
-	cb.line('return 1;');
+	endLoopCallback(cb);
 	b.shared.callbacks.push(() => cb.callbackFunction(`static long ${name}(void *map, struct ${m}_key *k, void *v, void *data)`, ['map', 'k', 'v', 'data']));
 	const leave = b.shared.leaveFlag;
 	if (leave && !b.isLoopCallback) b.line(`${leave} = 0;`);
@@ -326,8 +321,18 @@ function genKernelForeach(b: Body, s: ForeachStmt): void {
 	afterKernelLoop(b, leave);
 }
 
+/** The end of a kernel-side loop callback's body: go on (continue), or stop (break, an error, MAXACTION). */
+export function endLoopCallback(cb: Body): void {
+	labelLine(cb, 'cont');
+	cb.line('return 0;');
+	labelLine(cb, 'brk');
+	cb.line('return 1;');
+	labelLine(cb, 'out');
+	cb.line('return 1;');
+}
+
 /** After a kernel-side loop: MAXACTION leaves the handler, an error goes to its target, a `next` or `return` inside goes on leaving. */
-function afterKernelLoop(b: Body, leave: string | undefined): void {
+export function afterKernelLoop(b: Body, leave: string | undefined): void {
 	b.line('if (c->last_error == TAP_E_MAXACTION)');
 	b.lines.push({ depth: b.depth + 1, text: 'goto out;' });
 	b.line('if (c->last_error)');

@@ -883,6 +883,12 @@ static __always_inline int tap_str_cmp(const char *a, const char *b)
 	return tap_str_ncmp(a, b, MAXSTRINGLEN);
 }
 
+/* a < b, a == b, a > b for longs (a sorted foreach's comparators) */
+static __always_inline int tap_cmp_long(tap_long a, tap_long b)
+{
+	return a < b ? -1 : a > b;
+}
+
 /*
  * The same, one character per bpf_loop() round, for two strings that both
  * fill MAXSTRINGLEN-byte buffers (locals, temporaries, globals: the
