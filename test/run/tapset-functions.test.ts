@@ -27,23 +27,26 @@ probe signal.send { if (pid() == target()) { printf("sent %d %s %s\\n", sig, sig
 	t.deepEqual(linesOf(r.stdout, 'sent '), ['1 HUP SIGHUP', '29 IO/POLL SIGIO/SIGPOLL', '37 RTMIN+5 0x25', '17 CHLD SIGCHLD']);
 });
 
-test('get_sa_handler(), get_sa_flags(), sa_handler_str(), sa_flags_str(), sigset_mask_str(), is_sig_blocked(): a process\'s own dispositions, as it set them (a handler, an ignored signal, a blocked one); the words on both sides', async (t) => {
+test('get_sa_handler(), get_sa_flags(), get_sigaction_mask(), sa_handler_str(), sa_flags_str(), sigset_mask_str(), is_sig_blocked(): a process\'s own dispositions, as it set them (a handler, an ignored signal, a blocked one, one with a mask); the words on both sides', async (t) => {
 	const script = `global sigs, done
 function words(side) {
 	printf("%s: %s|%s|%s|%s %s|%s|%s %s|%s\\n", side, sa_handler_str(0), sa_handler_str(1), sa_handler_str(-1), sa_flags_str(0x14000004), sa_flags_str(0),
 		sigset_mask_str(0x4002), sigset_mask_str(0), sigset_mask_str(0x8000000000000000), sigset_mask_str(1))
 }
-probe begin { sigs[2] = 1; sigs[10] = 1; sigs[13] = 1; sigs[15] = 1; words("user") }
+probe begin { sigs[2] = 1; sigs[10] = 1; sigs[12] = 1; sigs[13] = 1; sigs[15] = 1; words("user") }
 probe syscall.openat {
 	if (pid() != target() || !isinstr(filename, "hostname") || done++) next
 	words("kernel")
 	t = task_current()
 	foreach (s in sigs) { // (unsorted: the kernel side does not sort)
 		act = &@cast(t, "task_struct", "kernel")->sighand->action[s - 1]
-		printf("%s %s %s %d\\n", signal_str(s), sa_handler_str(get_sa_handler(act)), sa_flags_str(get_sa_flags(act)), is_sig_blocked(t, s))
+		if (s == 12) printf("mask %s %x\\n", sigset_mask_str(get_sigaction_mask(act)), get_sigaction_mask(act))
+		else printf("%s %s %s %d\\n", signal_str(s), sa_handler_str(get_sa_handler(act)), sa_flags_str(get_sa_flags(act)), is_sig_blocked(t, s))
 	}
 }`;
-	const proc = 'exec python3 -c "import signal\nsignal.signal(signal.SIGUSR1, lambda *a: 0)\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])\nopen(\'/etc/hostname\')"';
+	// USR2 ignored through the C library's sigaction() with INT and TERM in its mask (Python's own calls leave masks empty)
+	const usr2 = 'import ctypes\nclass SA(ctypes.Structure): _fields_ = [(\'handler\', ctypes.c_ulong), (\'mask\', ctypes.c_ulong * 16), (\'flags\', ctypes.c_int), (\'restorer\', ctypes.c_ulong)]\nsa = SA(1)\nsa.mask[0] = 0x4002\nassert ctypes.CDLL(None).sigaction(12, ctypes.byref(sa), None) == 0\n';
+	const proc = `exec python3 -c "import signal\nsignal.signal(signal.SIGUSR1, lambda *a: 0)\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])\n${usr2}open('/etc/hostname')"`;
 	const r = await run(tapfleet, ['run', '-c', proc, '-e', script]);
 	t.is(r.status, 0, r.stderr);
 	// (signal 64, the mask's top bit, is past stap's loop, which stops below _NSIG)
@@ -58,9 +61,10 @@ probe syscall.openat {
 	t.regex(lines[1]!, /^USR1 0x[0-9a-f]+ ONSTACK\|RESTORER 0$/);
 	t.is(lines[2], 'PIPE ignored ONSTACK|RESTORER 0');
 	t.is(lines[3], 'TERM default  1');
+	t.deepEqual(linesOf(r.stdout, 'mask '), ['2,15 4002']);
 });
 
-test('inet_get_local_port(), inet_get_ip_source() (stap\'s: the peer\'s address) and tcp_get_info_rto() of a process\'s own listener and IPv4 and IPv6 loopback connections, reached from getsockopt()\'s descriptor; the ports and peers it sees, the rto its TCP_INFO gives', async (t) => {
+test('inet_get_local_port(), inet_get_ip_source() (stap\'s: the peer\'s address), tcp_get_info_rto() and tcp_ts_get_info_state() of a process\'s own listener and IPv4 and IPv6 loopback connections, reached from getsockopt()\'s descriptor; the ports and peers it sees, the rto its TCP_INFO gives', async (t) => {
 	// each socket's TCP_INFO (tcpi_rto: a u32 at offset 8, in µs); a listener's is not filled in
 	const sockets = `exec python3 -c "import socket, struct
 for fam, host, peer in ((socket.AF_INET, '127.0.0.2', '127.0.0.1'), (socket.AF_INET6, '::1', '::1')):
@@ -73,7 +77,7 @@ for fam, host, peer in ((socket.AF_INET, '127.0.0.2', '127.0.0.1'), (socket.AF_I
 	const script = `probe syscall.getsockopt {
 	if (pid() == target()) {
 		sk = @cast(@cast(task_fd_lookup(task_current(), fd), "file", "kernel")->private_data, "socket", "kernel")->sk
-		printf("stap %d %s %d\\n", inet_get_local_port(sk), inet_get_ip_source(sk), tcp_get_info_rto(sk))
+		printf("stap %d %s %d %d\\n", inet_get_local_port(sk), inet_get_ip_source(sk), tcp_get_info_rto(sk), tcp_ts_get_info_state(sk))
 	}
 }`;
 	const r = await run(tapfleet, ['run', '-c', sockets, '-e', script]);
@@ -84,7 +88,9 @@ for fam, host, peer in ((socket.AF_INET, '127.0.0.2', '127.0.0.1'), (socket.AF_I
 	t.is(stap.length, 6, r.stdout);
 	const v6 = (a: string) => (a === '::1' ? '0000:0000:0000:0000:0000:0000:0000:0001' : a);
 	seen.forEach(([port, remote, rto], i) => {
-		const [sPort, sSource, sRto] = stap[i]!;
+		const [sPort, sSource, sRto, sState] = stap[i]!;
+		// TCP_LISTEN (10) for the listener, TCP_ESTABLISHED (1) for the connection's ends
+		t.is(sState, remote === '-' ? '10' : '1', `socket ${i}: ${r.stdout}`);
 		t.is(sPort, port, `socket ${i}: ${r.stdout}`);
 		if (remote === '-') {
 			// a listener has no peer, and its rto is still the initial second (TCP_TIMEOUT_INIT)
