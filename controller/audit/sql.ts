@@ -75,11 +75,16 @@ export const CLOSING_KINDS = ['dispatch-finished', 'run-interrupted'] as const;
 
 /** The dispatch rows of runs still open (audit_open_run, migration 5) since sinceMs. */
 export function openDispatchesSql(sinceMs: number): Sql {
+	// The few open runs first, then each one's dispatch through the run index.
+	// CROSS JOIN makes SQLite keep that order whatever it knows of the tables:
+	// without statistics (a log nobody has queried with `tapfleet audit`
+	// has none) it chose the plain join or the IN (...) form the other way
+	// round, walking every dispatch of the log through the kind index: 25 ms
+	// a run at 9,000 runs, growing with the log. PostgreSQL plans it freely.
 	return {
-		// The few open runs first, then each one's dispatch through the run index
-		// (a join let SQLite walk every dispatch and probe the hint instead).
-		text: `SELECT ${EVENT_COLUMNS} FROM audit_log WHERE run_id IN (SELECT run_id FROM audit_open_run WHERE at_ms >= ?)
-			AND kind = 'dispatch' ORDER BY seq`,
+		text: `SELECT ${EVENT_COLUMNS.split(', ').map((c) => `l.${c}`).join(', ')}
+			FROM audit_open_run o CROSS JOIN audit_log l
+			WHERE o.at_ms >= ? AND l.run_id = o.run_id AND l.kind = 'dispatch' ORDER BY l.seq`,
 		params: [sinceMs],
 	};
 }

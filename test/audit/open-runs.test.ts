@@ -9,6 +9,7 @@ import { openAuditLog, type AuditLog } from '../../controller/audit/index.js';
 import { makeEvent } from '../../controller/audit/event.js';
 import type { GroupCommit } from '../../controller/audit/group-commit.js';
 import { BACKENDS, makeTestDb } from './helpers/backends.js';
+import { openDispatchesSql } from '../../controller/audit/sql.js';
 
 const SCRIPT = 'probe begin { exit() }';
 const WHO = 'user:alice@ctl1';
@@ -73,3 +74,29 @@ for (const kind of BACKENDS) {
 		t.deepEqual(await openRunIds(log), [open.runId]);
 	});
 }
+
+// Every run reads the open runs after its write-ahead record. On a SQLite log
+// that no `tapfleet audit` query has analysed (no sqlite_stat1), the planner
+// once walked every dispatch of the log through the kind index for it (25 ms
+// a run at 9,000 runs, growing with the log); the read must start from the
+// hint's few rows and reach each dispatch through its run id.
+test('sqlite: without statistics, the open runs are read from the hint, each dispatch through its run id, never by walking the dispatches', async (t) => {
+	const db = await makeTestDb('sqlite');
+	t.teardown(() => db.dispose());
+	const log = await openAuditLog(db.spec, { recover: false });
+	t.teardown(() => log.close());
+	const rows = [];
+	for (let i = 0; i < 300; i++) {
+		const body = { hosts: ['h1'], moduleHash: 'm', scriptText: SCRIPT, options: {}, controller: log.controller };
+		rows.push(makeEvent({ kind: 'dispatch', runId: `done-${i}`, who: WHO, body }), makeEvent({ kind: 'dispatch-finished', runId: `done-${i}`, who: WHO, body: {} }));
+	}
+	await appenderOf(log).append(rows);
+	const run = await log.beginDispatch({ who: WHO, hosts: ['h1'], moduleHash: 'm1', scriptText: SCRIPT, options: {} });
+	t.deepEqual(await db.raw("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'"), [], 'no statistics');
+	const sql = openDispatchesSql(0);
+	const plan = (await db.raw(`EXPLAIN QUERY PLAN ${sql.text}`, sql.params)).map((r) => String(r.detail));
+	t.regex(plan[0] ?? '', /^SCAN o\b/, plan.join(' | '));
+	t.regex(plan[1] ?? '', /^SEARCH l USING INDEX audit_log_(dispatch_run_id|run) \(run_id=\?/, plan.join(' | '));
+	t.false(plan.some((p) => p.includes('audit_log_kind_at')), plan.join(' | '));
+	t.deepEqual(await openRunIds(log), [run.runId]);
+});
