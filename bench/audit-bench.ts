@@ -13,18 +13,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { reachablePostgresUrl } from '../test/audit/helpers/backends.js';
 import type { AuditBackend } from '../controller/audit/backend.js';
-import type { NewEvent } from '../controller/audit/event.js';
 import { openAuditLog, type AuditLog } from '../controller/audit/index.js';
 import { parseAuditDb } from '../controller/audit/location.js';
 import { PostgresBackend } from '../controller/audit/postgres-backend.js';
 import { SqliteBackend } from '../controller/audit/sqlite-backend.js';
+import { END, fill, HOSTS_PER_RUN, ROWS_PER_RUN } from './audit-fill.js';
 
-const FLEET = 1000;
-const HOSTS_PER_RUN = 10;
-const ROWS_PER_RUN = 2 + 3 * HOSTS_PER_RUN; // dispatch, finish; pending, loaded, ended per host
-const SPAN_MS = 30 * 86_400_000;
-const BATCH_ROWS = 5000;
-const END = Date.parse('2026-11-27T00:00:00Z');
 
 function median(xs: number[]): number {
 	const s = [...xs].sort((a, b) => a - b);
@@ -39,40 +33,6 @@ async function timeIt(times: number, fn: () => Promise<unknown>): Promise<{ medi
 		xs.push(Number(process.hrtime.bigint() - t0) / 1e6);
 	}
 	return { medianMs: +median(xs).toFixed(3), maxMs: +Math.max(...xs).toFixed(3) };
-}
-
-/** The rows of run `i`, as the recorder writes them. */
-function runRows(i: number, runs: number): NewEvent[] {
-	const at = END - SPAN_MS + Math.floor((i * SPAN_MS) / runs);
-	const runId = i.toString(16).padStart(12, '0');
-	const who = `user:u${i % 50}@ctl`;
-	const scriptHash = (i % 200).toString(16).padStart(64, '0');
-	const hosts = Array.from({ length: HOSTS_PER_RUN }, (_, k) => `host-${String((i * 7 + k * 101) % FLEET).padStart(4, '0')}`);
-	const e = (kind: NewEvent['kind'], dt: number, host: string | null, body: object, sessionId: string | null = null): NewEvent => ({
-		atMs: at + dt, kind, runId, host, sessionId, who, scriptHash, body: JSON.stringify(body),
-	});
-	const controller = { hostname: 'ctl', pid: 1, startTicks: '1' };
-	return [
-		e('dispatch', 0, null, { hosts, moduleHash: 'm'.repeat(64), scriptText: 'probe timer.s(1) { println("x") }', options: {}, controller }),
-		...hosts.map((h) => e('host-pending', 0, h, {})),
-		...hosts.map((h, k) => e('host-loaded', 50, h, { loadedAtMs: at + 50 }, `${runId}-${k}`)),
-		...hosts.map((h) => e('host-ended', 60_000, h, { endedBy: 'exit', unloadedAtMs: at + 60_000, outputBytes: 100, outputLines: 10, dropped: 0 })),
-		e('dispatch-finished', 60_001, null, {}),
-	];
-}
-
-async function fill(backend: AuditBackend, rows: number): Promise<number> {
-	const runs = Math.ceil(rows / ROWS_PER_RUN);
-	let batch: NewEvent[] = [];
-	const t0 = Date.now();
-	for (let i = 0; i < runs; i++) {
-		batch.push(...runRows(i, runs));
-		if (batch.length >= BATCH_ROWS || i === runs - 1) {
-			await backend.append(batch, false);
-			batch = [];
-		}
-	}
-	return (Date.now() - t0) / 1000;
 }
 
 async function postgresSpec(): Promise<{ spec: string; drop: () => Promise<void> }> {

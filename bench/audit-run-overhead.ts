@@ -5,7 +5,10 @@
 // open the log, compile record, write-ahead dispatch, per-host load and end,
 // finish, import of each host's sessions, close), alternating so that both see
 // the same machine load.
-// Usage: node dist/bench/audit-run-overhead.js [HOSTS=10] [REPEATS=15] [BACKENDS=sqlite,postgres]
+// The log starts with PREFILL rows of earlier runs (default 100,000: a few
+// months of a busy controller; 0 for a fresh log), never queried, so a SQLite
+// log has no planner statistics, as a log nobody has run `tapfleet audit` on.
+// Usage: node dist/bench/audit-run-overhead.js [HOSTS=10] [REPEATS=15] [BACKENDS=sqlite,postgres,postgres-direct] [PREFILL=100000]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,12 +25,17 @@ import { firstLineSink } from './first-line-sink.js';
 import { buildModule, spawnAgent, tempDir, testPki, type SpawnedAgent } from '../test/agent/helpers.js';
 import { reachablePostgresUrl } from '../test/audit/helpers/backends.js';
 import { pg } from '../controller/audit/pg-load.js';
+import { parseAuditDb } from '../controller/audit/location.js';
+import { PostgresBackend } from '../controller/audit/postgres-backend.js';
+import { SqliteBackend } from '../controller/audit/sqlite-backend.js';
+import { fill } from './audit-fill.js';
 
 const hostCount = Number(process.argv[2] ?? 10);
 const repeats = Number(process.argv[3] ?? 15);
 // postgres: through its audit keeper, as `tapfleet run` reaches it (the first audited run starts it);
 // postgres-direct: each run connecting itself (TAPFLEET_AUDIT_KEEP=0).
 const backends = (process.argv[4] ?? 'sqlite,postgres,postgres-direct').split(',');
+const prefillRows = Number(process.argv[5] ?? 100_000);
 let pgUrl = '';
 if (backends.some((b) => b.startsWith('postgres'))) {
 	try {
@@ -65,6 +73,27 @@ agents.push(
 	)),
 );
 const hosts = agents.map((a) => parseHostUri(a.address));
+
+/** The earlier runs' rows, written straight to the log (PostgreSQL: analysed, as autovacuum would after them). */
+async function prefill(spec: string): Promise<void> {
+	if (!prefillRows) return;
+	const target = parseAuditDb(spec);
+	const backend = target.kind === 'sqlite' ? new SqliteBackend(target.path) : new PostgresBackend(target);
+	try {
+		await backend.migrate();
+		await fill(backend, prefillRows);
+	} finally {
+		await backend.close();
+	}
+	if (target.kind !== 'postgres') return;
+	const client = new pg.Client(pgUrl);
+	await client.connect();
+	try {
+		await client.query(`ANALYZE "${target.schema}".audit_log`);
+	} finally {
+		await client.end();
+	}
+}
 
 /** One run of the module on every host; with `auditDb`, recorded as `tapfleet run` records it. */
 interface RunTimes {
@@ -139,6 +168,7 @@ for (const backend of backends) {
 	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-audit-overhead-'));
 	const schema = `bench_${process.pid}_${Date.now().toString(36)}`;
 	const db = backend === 'sqlite' ? join(dir, 'audit.db') : `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
+	await prefill(db);
 	if (backend === 'postgres-direct') process.env.TAPFLEET_AUDIT_KEEP = '0';
 	else delete process.env.TAPFLEET_AUDIT_KEEP;
 	await oneRun();
@@ -168,7 +198,7 @@ for (const backend of backends) {
 	);
 }
 const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
-process.stdout.write(`load average ${load(loadBefore)} before, ${load(loadavg())} after, on ${cpus().length} CPUs; ${hostCount} hosts, ${repeats} runs each way, alternating\n\n`);
+process.stdout.write(`load average ${load(loadBefore)} before, ${load(loadavg())} after, on ${cpus().length} CPUs; ${hostCount} hosts, ${repeats} runs each way, alternating; each log begun with ${prefillRows} rows of earlier runs\n\n`);
 process.stdout.write(
 	`The goal's figure (issue 5: under 5 % of the time of a cached ${hostCount}-host run): a run's time is until it is done as \`tapfleet run\` exits ` +
 		'(every host ended, the audit\'s last records committed); the overhead per run is the median, over the runs, of an audited run\'s time minus the plain run just before it ' +
