@@ -215,7 +215,14 @@ const BUILTINS: Record<string, Builtin> = {
 	tolower: stringInto((b, d, [s]) => b.line(b.side === 'kernel' ? `tap_case(${d}, ${inBuffer(b, s!)}, 0);` : `tap_gen_case(${d}, ${s}, 0);`)),
 	toupper: stringInto((b, d, [s]) => b.line(b.side === 'kernel' ? `tap_case(${d}, ${inBuffer(b, s!)}, 1);` : `tap_gen_case(${d}, ${s}, 1);`)),
 	isdigit: (b, [s]) => `((tap_long)((${s})[0] >= '0' && (${s})[0] <= '9'))`,
-	strtol: (b, [s, base]) => { userOnly(b, 'strtol'); return `((tap_long)strtoll(${s}, NULL, (int)(${base})))`; },
+	// strtol(s, base): the kernel's simple_strtoll() on kmod (stap's), the same rules in tapfleet's C on bpf
+	strtol: (b, [s, base]) => {
+		if (b.mod.bothSides) return `((tap_long)strtoll(${s}, NULL, (unsigned int)(${base})))`;
+		if (b.side !== 'kernel') return `tap_strtol(${s}, ${base})`;
+		const r = b.longTemp();
+		b.line(`${r} = tap_strtol_k(${inBuffer(b, s!)}, ${base});`);
+		return r;
+	},
 	// pp(), ppfunc(): the probe point, and the function it names (in a function: the calling probe's)
 	pp: (b) => probePointValue(b, 'point'),
 	ppfunc: (b) => probePointValue(b, 'function'),

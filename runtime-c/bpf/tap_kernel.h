@@ -1262,6 +1262,66 @@ struct tap_re_state {
 
 TAP_PERCPU_STATE(tap_re_states, struct tap_re_state);
 
+/* A digit of strtol(): 0-9, a-f, A-F (as the kernel's _parse_integer()); else 99 */
+static __always_inline unsigned int tap_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : 99;
+}
+
+/* strtol()'s walk over the digits: one per bpf_loop() round, verified once */
+struct tap_strtol_walk {
+	const char *s;
+	__u64 v;
+	unsigned int base;
+	int start;
+};
+
+static __attribute__((unused)) long tap_strtol_step(__u64 i, void *data)
+{
+	struct tap_strtol_walk *w = data;
+	unsigned int d;
+	__u64 at = w->start + i;
+
+	if (at >= MAXSTRINGLEN)
+		return 1;
+	d = tap_hex_digit(w->s[at & (MAXSTRINGLEN - 1)]);
+	/* a character that is no digit at all ends the number whatever the base */
+	if (d > 15 || d >= w->base)
+		return 1;
+	w->v = w->v * w->base + d;
+	return 0;
+}
+
+/*
+ * strtol(str, base), as common/tap_strings.c tap_strtol() and the kernel's
+ * simple_strtoll(): str in a MAXSTRINGLEN buffer.
+ */
+static __always_inline tap_long tap_strtol_k(const char *s, tap_long base_arg)
+{
+	struct tap_strtol_walk w = { .s = s, .base = (unsigned int)base_arg };
+	int neg = 0;
+
+	if (s[0] == '-') {
+		neg = 1;
+		w.start = 1;
+	}
+	if (w.base == 0) {
+		if (s[w.start] == '0')
+			w.base = (s[w.start + 1] | 0x20) == 'x' &&
+				 tap_hex_digit(s[w.start + 2]) < 16 ? 16 : 8;
+		else
+			w.base = 10;
+	}
+	if (w.base == 16 && s[w.start] == '0' &&
+	    (s[w.start + 1] | 0x20) == 'x')
+		w.start += 2;
+	bpf_loop(MAXSTRINGLEN, tap_strtol_step, &w, 0);
+	return neg ? -(tap_long)w.v : (tap_long)w.v;
+}
+
 /* tolower(s), toupper(s): ASCII letters only; src in a MAXSTRINGLEN buffer */
 static __always_inline void tap_case(char *dst, const char *src, int upper)
 {

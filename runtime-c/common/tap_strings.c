@@ -90,40 +90,46 @@ void tap_str_replace(char *dst, const char *str, const char *search,
 		dst[i] = out[i];
 }
 
+/* A digit as the kernel's _parse_integer() reads one: 0-9, a-f, A-F; else 99 */
 static int digit_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	if (c >= 'a' && c <= 'z')
+	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'Z')
+	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return 99;
 }
 
-__s64 tap_strtol(const char *s, __s64 base)
+/*
+ * strtol(str, base) as stap's, the kernel's simple_strtoll() (what the kmod
+ * runtime calls): an optional '-', no blanks or '+'; base 0 finds 0x (16),
+ * 0 (8) or 10; base 16 skips a 0x; the base is an unsigned int, digits go
+ * up to f whatever it is, and the value wraps at 64 bits.
+ */
+__s64 tap_strtol(const char *s, __s64 base_arg)
 {
+	unsigned int base = (unsigned int)base_arg, d;
 	__u64 v = 0;
-	int neg = 0, d;
+	int neg = 0;
 
 	if (*s == '-') {
 		neg = 1;
 		s++;
 	}
 	if (base == 0) {
-		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
-		    digit_value(s[2]) < 16)
-			base = 16;
-		else if (s[0] == '0')
-			base = 8;
+		if (s[0] == '0')
+			base = (s[1] | 0x20) == 'x' && digit_value(s[2]) < 16 ?
+				16 : 8;
 		else
 			base = 10;
 	}
-	if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
-	    digit_value(s[2]) < 16)
+	if (base == 16 && s[0] == '0' && (s[1] | 0x20) == 'x')
 		s += 2;
-	while ((d = digit_value(*s)) < base) {
-		v = v * (__u64)base + d;
+	/* a character that is no digit at all ends the number whatever the base */
+	while ((d = digit_value(*s)) < 16 && d < base) {
+		v = v * base + d;
 		s++;
 	}
 	return neg ? -(__s64)v : (__s64)v;

@@ -16,7 +16,7 @@ __s64 tap_strpos(const char *s1, const char *s2);
 /* str_replace(str, search, replacement); an empty search returns str */
 void tap_str_replace(char *dst, const char *str, const char *search,
 		     const char *replacement);
-/* strtol(str, base) as the kernel's simple_strtol: base 0 detects 0x/0 */
+/* strtol(str, base) as the kernel's simple_strtoll (stap's): base 0 detects 0x/0 */
 __s64 tap_strtol(const char *str, __s64 base);
 /* isdigit(str): of the first character */
 __s64 tap_isdigit(const char *str);

@@ -6,6 +6,7 @@
 // it shares.
 import test from 'ava';
 import type { VmFleet } from './vm-agent.js';
+import { strtolFunction, strtolLine } from '../run/strtol-cases.js';
 
 // A server on 127.0.0.2 answers the client's "x" with "y"; on the answer,
 // the client gives its port, the server's, its descriptors (less the one
@@ -25,9 +26,10 @@ const srv = net.createServer((c) => c.once("data", () => c.write("y"))).listen(0
 });`;
 
 export function tapsetFunctionTests(fleet: VmFleet): void {
-	test.serial('kmod tapset functions: signal_str() in begin; inet_get_local_port(), inet_get_ip_source() (the peer), tcp_get_info_rto() and task_open_file_handles() at tcp_recvmsg() of a Node process\'s own loopback connection, against its ports, /proc/net/tcp\'s rto and its /proc/self/fd', async (t) => {
+	test.serial('kmod tapset functions: signal_str() and strtol() (the kernel\'s simple_strtoll()) in begin; inet_get_local_port(), inet_get_ip_source() (the peer), tcp_get_info_rto() and task_open_file_handles() at tcp_recvmsg() of a Node process\'s own loopback connection, against its ports, /proc/net/tcp\'s rto and its /proc/self/fd', async (t) => {
 		t.timeout(900_000);
-		const script = `probe begin { printf("signals %s %s %s [%s]\\n", signal_str(1), signal_str(29), signal_str(40), signal_str(99)) }
+		const script = `${strtolFunction('strtol_table')}
+probe begin { printf("signals %s %s %s [%s]\\n", signal_str(1), signal_str(29), signal_str(40), signal_str(99)); strtol_table("strtol") }
 probe kernel.function("tcp_recvmsg") {
 	if (pid() == target())
 		printf("stap %d %s %d %d\\n", inet_get_local_port($sk), inet_get_ip_source($sk), tcp_get_info_rto($sk), task_open_file_handles(task_current()))
@@ -37,6 +39,8 @@ probe kernel.function("tcp_recvmsg") {
 		t.log(r.stdout.trim());
 		const lines = r.stdout.split('\n');
 		t.true(lines.includes('signals HUP IO/POLL RTMIN+8 []'), r.stdout);
+		// the kernel's own simple_strtoll(): the rules the bpf runtime follows (test/run/strtol.test.ts)
+		t.true(lines.includes(strtolLine('strtol')), r.stdout);
 		const node = lines.find((l) => l.startsWith('node '))?.split(' ').map(Number);
 		t.truthy(node, r.stdout);
 		const [, clientPort, serverPort, fds, rtoTicks] = node!;

@@ -259,7 +259,13 @@ test('str_replace, substr, strpos, strtol, isdigit (string_str_replace, string_s
 	t.is(str('strtol', '0x1f', 0), '31');
 	t.is(str('strtol', '017', 0), '15');
 	t.is(str('strtol', '12abc', 10), '12');
-	t.is(str('strtol', 'zz', 36), '1295');
+	// the kernel's simple_strtoll(), as stap's: digits up to f, no blanks or '+'
+	t.is(str('strtol', 'zz', 36), '0');
+	t.is(str('strtol', 'fF', 36), '555');
+	t.is(str('strtol', ' 12', 10), '0');
+	t.is(str('strtol', '+5', 10), '0');
+	t.is(str('strtol', '10', -1), '4294967295');
+	t.is(str('strtol', '18446744073709551617', 10), '1');
 	t.is(str('isdigit', '7up'), '1');
 	t.is(str('isdigit', 'up7'), '0');
 });
