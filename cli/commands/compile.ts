@@ -8,7 +8,7 @@ import { dumpParseTree, hostTarget, runPass1, type Pass1Result } from '../../con
 import { type Privilege, type Runtime, SYSTEMTAP_VERSION } from '../../controller/parse/target.js';
 import { strverscmp } from '../../controller/parse/versions.js';
 import { runLatePasses, type LatePassOptions } from '../../controller/build/script-pipeline.js';
-import { parseDefines } from '../../controller/build/script-module.js';
+import { parseDefines } from '../../controller/build/defines.js';
 import { pass2FromCommandLine, pass2Outcome } from '../../controller/elaborate/outcome.js';
 import { compileProfile } from '../../controller/elaborate/target-profile.js';
 import type { KernelProfile } from '../../controller/profile/types.js';

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LocalRunAudit, type LocalEnd } from '../../controller/audit/local-run.js';
 import type { EndReason } from '../../controller/audit/types.js';
-import { parseDefines } from '../../controller/build/script-module.js';
+import { parseDefines } from '../../controller/build/defines.js';
 import { runPipeline } from '../../controller/build/script-pipeline.js';
 import { taprunPath } from '../../controller/build/toolchain.js';
 import { MANIFEST_FILE, parseManifest } from '../../controller/module/manifest.js';

@@ -9,6 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { loadSigningKey } from '../../controller/pki/credentials.js';
 import type { connectOptions } from '../../controller/dispatch/connect.js';
 import type { HostOutcome } from '../../controller/dispatch/fanout.js';
+import { parseDefines } from '../../controller/build/defines.js';
 import { readModuleDir, type ModuleOnDisk } from '../../controller/dispatch/module-dir.js';
 import type { OutputFormat } from '../../controller/dispatch/output-sink.js';
 import { Progress } from '../../controller/dispatch/progress.js';
@@ -70,9 +71,8 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 	}
 	const input = o.e !== undefined ? { name: '<input>', text: latin1(o.e) } : script ? { name: script, text: null } : undefined;
 	if (!input) throw new Error(NOTHING_TO_RUN);
-	const [{ runPipeline }, { parseDefines }, { runningKernelBuildId }] = await Promise.all([
+	const [{ runPipeline }, { runningKernelBuildId }] = await Promise.all([
 		import('../../controller/build/script-pipeline.js'),
-		import('../../controller/build/script-module.js'),
 		import('../../agent/host-facts.js'),
 	]);
 	const localBuildId = runningKernelBuildId();
@@ -145,6 +145,7 @@ export function registerRun(program: Command): void {
 }
 
 async function run(script: string | undefined, args: string[], o: RunOptions): Promise<number> {
+	parseDefines(o.D); // a bad -D is refused before anything starts (compiled with each module below)
 	const timeLimit = seconds('-T', o.T);
 	const lease = seconds('--lease', o.lease);
 	// -x and -c with --host: the agent passes them to taprun there (SessionOptions.target_pid, target_command)

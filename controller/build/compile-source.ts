@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModuleFile, ModuleFileRole } from '../module/manifest.js';
-import { BPF_TARGET_FLAGS, BuildError, bpfRuntimeIncludes, sha256 } from './toolchain.js';
+import { BPF_TARGET_FLAGS, BuildError, bpfRuntimeIncludes, compilerError, sha256 } from './toolchain.js';
 import type { VmlinuxHeader } from './vmlinux-pch.js';
 
 export interface CompileOptions {
@@ -21,7 +21,7 @@ function run(cmd: string, args: string[]): Promise<void> {
 			if (!err) return resolve();
 			const code = (err as NodeJS.ErrnoException).code;
 			if (code === 'ENOENT') return reject(new BuildError(`${cmd} is not installed (pass 4 needs clang and cc)`));
-			reject(new BuildError(`${cmd} failed:\n${stderr || err.message}`));
+			reject(compilerError(cmd, stderr || err.message));
 		});
 	});
 }

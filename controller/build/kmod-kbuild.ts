@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ModuleFile } from '../module/manifest.js';
-import { BuildError, runtimeDir, sha256 } from './toolchain.js';
+import { BuildError, compilerError, runtimeDir, sha256 } from './toolchain.js';
 
 export const kmodRuntimeIncludes = [join(runtimeDir, 'kmod'), join(runtimeDir, 'common')];
 
@@ -53,7 +53,7 @@ function make(args: string[], copied: string, original: string): Promise<void> {
 			if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new BuildError('make is not installed (kbuild needs make and gcc)'));
 			// kbuild's own messages (compiler errors with file:line:col) are the diagnosis
 			// messages name the generated file where it is, not kbuild's copy
-			reject(new BuildError(`kbuild failed:\n${(stderr || err.message).split(copied).join(original)}`));
+			reject(compilerError('kbuild', (stderr || err.message).split(copied).join(original)));
 		});
 	});
 }

@@ -28,7 +28,7 @@ export function defaultModuleName(scriptText: string): string {
 
 export async function buildScriptModule(req: ScriptBuildRequest): Promise<ModuleBuildResult & { translation: Translation }> {
 	const name = req.moduleName ?? defaultModuleName(req.scriptText);
-	// loaded on use: `tapfleet run` imports this file for parseDefines, and a cached script needs neither
+	// loaded on use: a cached script needs neither
 	const [{ translate }, { buildModule }] = await Promise.all([import('../translate/translate.js'), import('./build-module.js')]);
 	const translation = translate(req.program, { name, scriptName: req.scriptName });
 	const built = await buildModule({
@@ -46,13 +46,3 @@ export async function buildScriptModule(req: ScriptBuildRequest): Promise<Module
 	return { ...built, translation };
 }
 
-/** -D NAME=VALUE options as a map; a malformed one is an error naming it. */
-export function parseDefines(list: readonly string[]): Record<string, string> {
-	const out: Record<string, string> = {};
-	for (const d of list) {
-		const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(d);
-		if (!m) throw new Error(`-D ${JSON.stringify(d)}: expected NAME=VALUE`);
-		out[m[1]!] = m[2] ?? '1';
-	}
-	return out;
-}

@@ -20,6 +20,19 @@ export const BPF_TARGET_FLAGS = ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH
 
 export class BuildError extends Error {}
 
+/**
+ * A compiler's failure as the user should read it. The runtime's headers
+ * refuse limits out of their range with `#error` (runtime-c/common/tap_limits.h:
+ * MAXSTRINGLEN between 16 and 4096, ...): those refusals are what went
+ * wrong, so they are the message, without the include chain around them.
+ * Anything else keeps the compiler's whole output.
+ */
+export function compilerError(what: string, output: string): BuildError {
+	const refusals = [...new Set([...output.matchAll(/#error "([^"\n]+)"/g)].map((m) => m[1]!))];
+	if (refusals.length) return new BuildError(`the runtime refuses the limits given with -D: ${refusals.join('; ')}`);
+	return new BuildError(`${what} failed:\n${output}`);
+}
+
 /** Runs a compiler; a failure throws BuildError with the compiler's own messages. */
 export function runTool(cmd: string, args: string[]): void {
 	try {
@@ -27,7 +40,7 @@ export function runTool(cmd: string, args: string[]): void {
 	} catch (e) {
 		const err = e as { stderr?: string; code?: string };
 		if (err.code === 'ENOENT') throw new BuildError(`${cmd} is not installed (pass 4 needs clang and cc)`);
-		throw new BuildError(`${cmd} failed:\n${err.stderr ?? String(e)}`);
+		throw compilerError(cmd, err.stderr ?? String(e));
 	}
 }
 
