@@ -5,7 +5,7 @@
 // is built. Their ranges stay the runtime's to check (its #error lines,
 // which compilerError() in toolchain.ts puts first).
 
-/** The runtime's numeric limits that -D may set (tap_limits.h's #ifndef names). */
+/** The runtime's numeric limits that -D may set (the #ifndef names of tap_limits.h and tap_procfs.h). */
 const NUMERIC_LIMITS = new Set([
 	'MAXSTRINGLEN',
 	'MAP_STRING_LENGTH',
@@ -19,6 +19,7 @@ const NUMERIC_LIMITS = new Set([
 	'HIST_WIDTH',
 	'HIST_ELISION',
 	'TAP_MAX_CPUS',
+	'STP_PROCFS_BUFSIZE',
 ]);
 
 /** A C integer literal: decimal, 0x hexadecimal or 0 octal, no sign. */
