@@ -226,10 +226,10 @@ export class Body {
 		this.shared.freeStrTemps.push(...this.shared.liveStrTemps.splice(mark));
 	}
 
-	/** A field of any C type in the locals struct; returns its lvalue. */
-	field(ctype: string, prefix: string): string {
+	/** A field of any C type in the locals struct (an array of `length` of them); returns its lvalue. */
+	field(ctype: string, prefix: string, length?: number): string {
 		const n = `${prefix}${this.counter++}`;
-		this.fields.push(`${ctype} ${n};`);
+		this.fields.push(`${ctype} ${n}${length === undefined ? '' : `[${length}]`};`);
 		this.usesLocalsStruct = true;
 		return `l->${n}`;
 	}

@@ -4,6 +4,7 @@
 // first, then one record is reserved and filled, so nothing can fail
 // between reserve and submit.
 import type { Expr, PrintCall } from '../elaborate/program.js';
+import type { FormatComponent } from '../parse/ast.js';
 import type { ExprGen } from './arrays.js';
 import { fillKey, histStat, readAggregate } from './arrays.js';
 import type { Body } from './body.js';
@@ -99,36 +100,86 @@ export function genPrint(b: Body, e: PrintCall, gen: ExprGen): string {
  * sprintf in a kernel-side probe, through the kernel's bpf_snprintf: the
  * format is rewritten for its subset (64-bit numbers take "ll"); numbers
  * it cannot format (%o, a precision, '#', %p with a width) the generated
- * code makes first, and strings with a precision it cuts first; what is
- * left (*, %b, %m, %M) needs a user-side probe.
+ * code makes first, and strings with a precision it cuts first; a '*'
+ * width or precision, or more zeros than MADE_DIGITS_MAX, made and padded
+ * at run time (starDirective()); what is left (%b, %m, %M) needs a
+ * user-side probe.
  * sprint, sprintln, sprintd, sprintdln and sprint_char have the format
  * their plan made (only %d, %s and %c in it).
  */
 function kernelSprint(b: Body, e: PrintCall, p: FormatPlan, values: string[], dst: string): string {
-	if (values.length > 12) b.unsupported(e.tok, `${e.name}() with more than 12 arguments`);
 	const kernel = e.format
 		? kernelFormat(b, e, e.format)
-		: { fmt: p.format.replace(/%(%|d|s|c)/g, (m: string, c: string) => (c === 'd' ? '%lld' : m)), numbers: new Map<number, MadeNumber>(), cuts: new Map<number, number>() };
+		: { fmt: p.format.replace(/%(%|d|s|c)/g, (m: string, c: string) => (c === 'd' ? '%lld' : m)), numbers: new Map<number, MadeNumber>(), cuts: new Map<number, number>(), stars: new Map<number, StarDirective>() };
 	const name = b.mod.kernelFormat(kernel.fmt);
-	const args = `kargs${b.label('')}`;
-	b.cLocals.push(`__u64 ${args}[${Math.max(1, values.length)}];`);
-	values.forEach((v, i) => {
+	// a '*' width or precision is an argument of its own, used here and not passed on
+	const consumed = new Set([...kernel.stars.values()].flatMap((st) => [st.widthArg, st.precisionArg].filter((x): x is number => x !== null)));
+	const passed = values.map((_, i) => i).filter((i) => !consumed.has(i));
+	// bpf_snprintf takes 12 (a '*' is not one of them)
+	if (passed.length > 12) b.unsupported(e.tok, `${e.name}() with more than 12 arguments`);
+	// in the locals struct, not on the stack: a function of several sprintfs kept an array each there, past the BPF stack's 512 bytes
+	const args = b.field('__u64', 'kargs', Math.max(1, passed.length));
+	passed.forEach((i, slot) => {
+		const v = values[i]!;
 		const n = kernel.numbers.get(i);
 		const cut = kernel.cuts.get(i);
-		if (n !== undefined) {
+		const star = kernel.stars.get(i);
+		if (star !== undefined) {
+			b.line(`${args}[${slot}] = (__u64)(long)(${starDirective(b, star, v, values)});`);
+		} else if (n !== undefined) {
 			const o = b.strTemp();
 			b.line(`tap_gen_number(${o}, ${v}, ${n.base}, ${n.precision}, ${n.zeroWidth}, ${n.flags});`);
-			b.line(`${args}[${i}] = (__u64)(long)(${o});`);
+			b.line(`${args}[${slot}] = (__u64)(long)(${o});`);
 		} else if (cut !== undefined) {
 			const o = b.strTemp();
 			b.line(`bpf_probe_read_kernel_str(${o}, ${cut} + 1 < MAXSTRINGLEN ? ${cut} + 1 : MAXSTRINGLEN, ${v});`);
-			b.line(`${args}[${i}] = (__u64)(long)(${o});`);
+			b.line(`${args}[${slot}] = (__u64)(long)(${o});`);
 		} else {
-			b.line(`${args}[${i}] = ${p.kinds[i] === 'string' ? `(__u64)(long)(${v})` : `(__u64)(${v})`};`);
+			b.line(`${args}[${slot}] = ${p.kinds[i] === 'string' ? `(__u64)(long)(${v})` : `(__u64)(${v})`};`);
 		}
 	});
-	b.line(`TAP_SPRINTF_KERNEL(${dst}, ${name}, ${args}, ${values.length});`);
+	b.line(`TAP_SPRINTF_KERNEL(${dst}, ${name}, ${args}, ${passed.length});`);
 	return dst;
+}
+
+/**
+ * A directive with a '*' width or precision: its value made into a string
+ * here (a number as stap's runtime makes it, a string cut to the
+ * precision, a character), then padded to the width at run time (a
+ * negative width, as in C: left-justified), as bpf_snprintf's %s then
+ * takes it. Returns the C string.
+ */
+function starDirective(b: Body, st: StarDirective, v: string, values: readonly string[]): string {
+	const width = b.longTemp();
+	const left = b.longTemp();
+	b.line(`${width} = ${st.widthArg !== null ? values[st.widthArg] : String(st.width ?? 0)};`);
+	b.line(`${left} = ${st.left ? 1 : 0} || ${width} < 0;`);
+	b.line(`${width} = ${width} < 0 ? -${width} : ${width};`);
+	// a negative '*' precision is 0, as stap's runtime takes it (the C library's would be none); -1 here: none written
+	const precision = st.precisionArg !== null ? `(${values[st.precisionArg]} < 0 ? 0 : ${values[st.precisionArg]})` : String(st.precision ?? -1);
+	const made = b.strTemp();
+	if (st.number) {
+		b.line(`tap_gen_number(${made}, ${v}, ${st.number.base}, (int)(${precision} < 0 ? 0 : ${precision}), 0, ${st.number.flags});`);
+		if (st.precisionArg !== null || (st.precision ?? 0) > MADE_DIGITS_MAX) {
+			// tap_gen_number() makes at most MADE_DIGITS_MAX digits: a longer precision's zeros come here
+			const digits = b.strTemp();
+			b.line(`tap_pad(${digits}, ${made}, tap_num_prefix_len(${made}) + ${precision}, tap_num_prefix_len(${made}), '0');`);
+			b.line(`tap_str_copy(${made}, ${digits});`);
+		}
+	} else if (st.char) {
+		b.line(`${made}[0] = (char)(${v});`);
+		b.line(`${made}[1] = '\\0';`);
+	} else {
+		const p = b.longTemp();
+		b.line(`${p} = ${precision};`);
+		b.line(`bpf_probe_read_kernel_str(${made}, ${p} >= 0 && ${p} + 1 < MAXSTRINGLEN ? ${p} + 1 : MAXSTRINGLEN, ${v});`);
+	}
+	// spaces on the side the justification leaves; a '0'-flagged number right-justified: zeros after its sign and prefix
+	const padded = b.strTemp();
+	const rightAt = st.number && st.zeropad ? `tap_num_prefix_len(${made})` : '0';
+	const fill = st.number && st.zeropad ? `(${left} ? ' ' : '0')` : "' '";
+	b.line(`tap_pad(${padded}, ${made}, ${width}, ${left} ? MAXSTRINGLEN : ${rightAt}, ${fill});`);
+	return padded;
 }
 
 /** A number the generated code formats itself (tap_gen_number()), passed to bpf_snprintf as %s. */
@@ -139,6 +190,39 @@ interface MadeNumber {
 	flags: string;
 }
 
+/** A directive with a '*' width or precision (its value made and padded at run time: starDirective()). */
+interface StarDirective {
+	/** The argument index of the width and of the precision when they are '*'. */
+	widthArg: number | null;
+	precisionArg: number | null;
+	/** A written width or precision. */
+	width: number | null;
+	precision: number | null;
+	left: boolean;
+	zeropad: boolean;
+	/** A number's base and tap_gen_number() flags; null for a string or a character. */
+	number: { base: number; flags: string } | null;
+	char: boolean;
+}
+
+/** A directive made and padded at run time (starDirective()); `widthArg`, `precisionArg`: the arguments of its '*'s. */
+function starOf(c: FormatComponent, widthArg: number | null, precisionArg: number | null): StarDirective {
+	const constant = (x: number | '*' | null) => (x === null || x === '*' ? null : Number(x));
+	return {
+		widthArg, precisionArg, width: constant(c.width), precision: constant(c.precision), left: c.flags.left, zeropad: c.flags.zeropad,
+		number: c.type === 'number' || c.type === 'pointer' ? { base: c.type === 'pointer' ? 16 : c.base, flags: numberFlags(c) } : null,
+		char: c.type === 'char',
+	};
+}
+
+/** tap_gen_number()'s flags for a number or pointer directive. */
+function numberFlags(c: FormatComponent): string {
+	return [
+		c.flags.sign && c.type === 'number' ? 'TAP_NUM_SIGNED' : '', c.flags.plus ? 'TAP_NUM_PLUS' : '', c.flags.space ? 'TAP_NUM_SPACE' : '',
+		c.flags.special || c.type === 'pointer' ? 'TAP_NUM_ALT' : '', c.flags.large ? 'TAP_NUM_UPPER' : '',
+	].filter(Boolean).join(' | ') || '0';
+}
+
 /** The most digits tap_gen_number() makes (22 octal digits hold 64 bits). */
 const MADE_DIGITS_MAX = 22;
 
@@ -147,19 +231,27 @@ const MADE_DIGITS_MAX = 22;
  * the generated code makes first (bpf_snprintf has no %o, no precision and
  * no '#'), and the strings it cuts first (a precision), by argument index.
  */
-function kernelFormat(b: Body, e: PrintCall, format: NonNullable<PrintCall['format']>): { fmt: string; numbers: Map<number, MadeNumber>; cuts: Map<number, number> } {
+function kernelFormat(b: Body, e: PrintCall, format: NonNullable<PrintCall['format']>): { fmt: string; numbers: Map<number, MadeNumber>; cuts: Map<number, number>; stars: Map<number, StarDirective> } {
 	let fmt = '';
 	const numbers = new Map<number, MadeNumber>();
 	const cuts = new Map<number, number>();
+	const stars = new Map<number, StarDirective>();
 	let arg = 0;
-	const unsupported = () => b.unsupported(e.tok, `this ${e.name}() directive (beyond what bpf_snprintf and tapfleet make of it: *, %b, %m, %M, more than ${MADE_DIGITS_MAX} digits)`);
+	const unsupported = () => b.unsupported(e.tok, `this ${e.name}() directive (beyond what bpf_snprintf and tapfleet make of it: %b, %m, %M)`);
 	for (const c of format) {
 		if (c.type === 'literal') {
 			fmt += c.literal.replace(/%/g, '%%');
 			continue;
 		}
+		const widthArg = c.width === '*' ? arg++ : null;
+		const precisionArg = c.precision === '*' ? arg++ : null;
 		const at = arg++;
-		if (c.width === '*' || c.precision === '*') unsupported();
+		if (widthArg !== null || precisionArg !== null) {
+			if (c.type !== 'number' && c.type !== 'pointer' && c.type !== 'string' && c.type !== 'char') unsupported();
+			stars.set(at, starOf(c, widthArg, precisionArg));
+			fmt += '%s';
+			continue;
+		}
 		const width = c.width === null ? null : Number(c.width);
 		const precision = c.precision === null ? null : Number(c.precision);
 		const padded = `%${c.flags.left ? '-' : ''}${width ?? ''}s`;
@@ -171,12 +263,13 @@ function kernelFormat(b: Body, e: PrintCall, format: NonNullable<PrintCall['form
 		if (number) {
 			// made here as stap's runtime makes it: sign, prefix, zeros, digits; the width pads the string
 			const zeroWidth = c.flags.zeropad && !c.flags.left && width !== null ? width : 0;
-			if ((precision ?? 0) > MADE_DIGITS_MAX || zeroWidth > MADE_DIGITS_MAX) unsupported();
-			const flags = [
-				c.flags.sign && c.type === 'number' ? 'TAP_NUM_SIGNED' : '', c.flags.plus ? 'TAP_NUM_PLUS' : '', c.flags.space ? 'TAP_NUM_SPACE' : '',
-				c.flags.special || c.type === 'pointer' ? 'TAP_NUM_ALT' : '', c.flags.large ? 'TAP_NUM_UPPER' : '',
-			].filter(Boolean).join(' | ') || '0';
-			numbers.set(at, { base: c.type === 'pointer' ? 16 : c.base, precision: precision ?? 0, zeroWidth, flags });
+			if ((precision ?? 0) > MADE_DIGITS_MAX || zeroWidth > MADE_DIGITS_MAX) {
+				// more zeros than tap_gen_number() makes: made and padded at run time, as a '*' is
+				stars.set(at, starOf(c, null, null));
+				fmt += '%s';
+				continue;
+			}
+			numbers.set(at, { base: c.type === 'pointer' ? 16 : c.base, precision: precision ?? 0, zeroWidth, flags: numberFlags(c) });
 			fmt += padded;
 			continue;
 		}
@@ -190,7 +283,7 @@ function kernelFormat(b: Body, e: PrintCall, format: NonNullable<PrintCall['form
 		if (!conv || precision !== null) unsupported();
 		fmt += `%${c.flags.left ? '-' : ''}${c.flags.plus ? '+' : ''}${c.flags.space ? ' ' : ''}${c.flags.zeropad ? '0' : ''}${width ?? ''}${conv}`;
 	}
-	return { fmt, numbers, cuts };
+	return { fmt, numbers, cuts, stars };
 }
 
 function genPrintHist(b: Body, e: PrintCall, gen: ExprGen): string {

@@ -687,7 +687,8 @@ static __always_inline int tap_stack_at(void *ctx, tap_long n, tap_long *addr, _
  * %s %c, flags "0+- ", widths) into a non-static const global, and passes
  * the arguments as __u64 (strings: their address). Numbers with %o, a
  * precision or "#" it makes into strings first (tap_gen_number()), strings
- * with a precision it cuts first; "*", %b %m %M need a user-side probe.
+ * with a precision it cuts first, a "*" width or precision it makes and
+ * pads at run time (tap_pad()); %b %m %M need a user-side probe.
  */
 #define TAP_SPRINTF_KERNEL(dst, fmt, data, n) \
 	bpf_snprintf((dst), MAXSTRINGLEN, (fmt), (data), (n) * sizeof(__u64))

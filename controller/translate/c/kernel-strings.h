@@ -117,6 +117,63 @@ static __always_inline __attribute__((unused)) void tap_gen_number(char *dst, ta
 	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, d + (start & 31));
 }
 
+/* tap_pad()'s walk: one output character a bpf_loop() round, verified once */
+struct tap_pad_walk {
+	char *dst;
+	const char *src;
+	__u64 at;	/* where the fill goes in src */
+	__u64 pad;	/* how many fill characters */
+	char fill;
+};
+
+static __attribute__((unused)) long tap_pad_step(__u64 i, void *data)
+{
+	struct tap_pad_walk *w = data;
+	char ch;
+
+	if (i >= MAXSTRINGLEN - 1)
+		return 1;
+	if (i < w->at)
+		ch = w->src[i & (MAXSTRINGLEN - 1)];
+	else if (i < w->at + w->pad)
+		ch = w->fill;
+	else
+		ch = w->src[(i - w->pad) & (MAXSTRINGLEN - 1)];
+	w->dst[i & (MAXSTRINGLEN - 1)] = ch;
+	return 0;
+}
+
+/*
+ * A kernel-side sprintf's run-time width ('*'): src (a MAXSTRINGLEN buffer,
+ * not dst) widened to `width` characters by `fill` put in at `at` (0: on
+ * the left; src's length: on the right; after a number's sign and 0x: its
+ * zeros), never cut; what passes MAXSTRINGLEN - 1 is cut, as the user side
+ * cuts the whole string.
+ */
+static __attribute__((noinline, unused)) void tap_pad(char *dst, const char *src, tap_long width, tap_long at, char fill)
+{
+	struct tap_pad_walk w = { .dst = dst, .src = src, .fill = fill };
+	tap_long len = tap_str_len(src), total;
+
+	w.at = at < 0 ? 0 : at > len ? len : at;
+	w.pad = width > len ? width - len : 0;
+	total = len + w.pad;
+	if (total > MAXSTRINGLEN - 1)
+		total = MAXSTRINGLEN - 1;
+	bpf_loop(total, tap_pad_step, &w, 0);
+	dst[total & (MAXSTRINGLEN - 1)] = '\0';
+}
+
+/* Where a made number's digits begin: after its sign and its 0x or 0X */
+static __always_inline __attribute__((unused)) tap_long tap_num_prefix_len(const char *s)
+{
+	tap_long n = s[0] == '-' || s[0] == '+' || s[0] == ' ';
+
+	if (s[n & 1] == '0' && (s[(n & 1) + 1] | 0x20) == 'x')
+		n += 2;
+	return n;
+}
+
 /* _sys_open_flag_str(flags): O_RDONLY|O_CREAT|... as stap's aux_syscalls.stp (x86_64 values) */
 static __always_inline __attribute__((unused)) void tap_gen_open_flags(char *dst, tap_long f)
 {
