@@ -1,6 +1,7 @@
 // Pass 2 as one call: parse our tapsets for the target profile, expand the
 // user's probes, resolve and translate what they reach, infer types, and
 // report problems as stap does. The result is the Program of program.ts.
+import { foreachMutationErrors } from './foreach-mutation.js';
 import { procfsConflicts } from './procfs.js';
 import type { Probe, StapFile } from '../parse/ast.js';
 import { type ParseSession, parseFile } from '../parse/index.js';
@@ -115,6 +116,7 @@ function elaborateOnce(opts: Pass2Options): Pass2Result {
 	errors.push(...tr.errors, ...procfsConflicts(probes));
 
 	const functions = [...tr.functionDefs.values()].sort((a, b) => (a.mangledName < b.mangledName ? -1 : a.mangledName > b.mangledName ? 1 : 0));
+	if (errors.length === 0) errors.push(...foreachMutationErrors(probes, functions));
 	const globals = [...tr.globals.values()].filter((g) => g.read || g.written || g.fromTapset === null);
 	if (errors.length === 0 && probes.length === 0 && !opts.keepUnused) errors.push(new SemanticError('no probes found'));
 	if (errors.length > 0) {

@@ -26,21 +26,24 @@ export function walkExpr(e: P.Expr, visit: (e: P.Expr) => void): void {
 	}
 }
 
-export function walkStmt(s: P.Stmt, visit: (e: P.Expr) => void): void {
+/** Every expression of a statement tree, and (onStmt) every statement, statements before what they contain. */
+export function walkStmt(s: P.Stmt, visit: (e: P.Expr) => void, onStmt?: (s: P.Stmt) => void): void {
+	onStmt?.(s);
 	const w = (x: P.Expr | null): void => {
 		if (x) walkExpr(x, visit);
 	};
+	const ws = (x: P.Stmt): void => walkStmt(x, visit, onStmt);
 	switch (s.kind) {
-		case 'block': for (const x of s.statements) walkStmt(x, visit); break;
-		case 'try': walkStmt(s.body, visit); walkStmt(s.handler, visit); break;
+		case 'block': for (const x of s.statements) ws(x); break;
+		case 'try': ws(s.body); ws(s.handler); break;
 		case 'expr': w(s.expr); break;
-		case 'if': w(s.cond); walkStmt(s.then, visit); if (s.otherwise) walkStmt(s.otherwise, visit); break;
-		case 'for': w(s.init); w(s.cond); w(s.incr); walkStmt(s.body, visit); break;
+		case 'if': w(s.cond); ws(s.then); if (s.otherwise) ws(s.otherwise); break;
+		case 'for': w(s.init); w(s.cond); w(s.incr); ws(s.body); break;
 		case 'foreach':
 			if (s.array.kind === 'hist') w(s.array);
 			s.slice.forEach(w);
 			w(s.limit);
-			walkStmt(s.body, visit);
+			ws(s.body);
 			break;
 		case 'return': w(s.value); break;
 		case 'delete': if (s.target.kind !== 'array') w(s.target); break;

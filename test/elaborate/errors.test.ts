@@ -133,3 +133,24 @@ test('delete of a global before any use: decided by its later uses (an array, a 
 	t.is(unused.program, null);
 	t.regex(unused.stderr, /^semantic error: unresolved array in delete statement: identifier 'x' at <input>:1:31\n/);
 });
+
+// stap's semantic_pass_vars (elaborate.cxx no_var_mutation_during_iteration_check)
+test('a foreach may not change the array it iterates: an element written, incremented, added to or deleted in the body, or by a function the body calls, as stap says it', async (t) => {
+	const p = await localProfile();
+	const error = (script: string) => elaborate(p, `global a, s, b ${script} probe end { a[1] = 1; s[1] <<< 1; b[1] = 1 }`).stderr.split('\n')[0];
+	t.is(error('probe begin { foreach (k in a) a[k] = 2 }'), "semantic error: variable 'a' modified during 'foreach' iteration: identifier 'a' at <input>:1:47");
+	t.is(error('probe begin { foreach (k in a) a[k]++ }'), "semantic error: variable 'a' modified during 'foreach' iteration: identifier 'a' at <input>:1:47");
+	t.is(error('probe begin { foreach (k in a) delete a[k] }'), "semantic error: variable 'a' modified during 'foreach' iteration: identifier 'a' at <input>:1:54");
+	t.is(error('probe begin { foreach (k in s) s[k] <<< 2 }'), "semantic error: variable 's' modified during 'foreach' iteration: identifier 's' at <input>:1:47");
+	t.is(error('probe begin { foreach ([k] in a-) { foreach (j in b) a[j] = 0 } }'), "semantic error: variable 'a' modified during 'foreach' iteration: identifier 'a' at <input>:1:69");
+	t.is(error('function f() { a[2] = 1 } probe begin { foreach (k in a) f() }'), "semantic error: function call modifies var 'a' during 'foreach' iteration: identifier 'f' at <input>:1:73");
+	// in a function's own foreach too
+	t.is(error('function g() { foreach (k in a) delete a[k] } probe begin { g() }'), "semantic error: variable 'a' modified during 'foreach' iteration: identifier 'a' at <input>:1:55");
+	// allowed: another array, the whole array deleted, reading, and what a function's callees do (stap looks one call deep)
+	for (const ok of [
+		'probe begin { foreach (k in a) b[k] = a[k] + 1 }',
+		'probe begin { foreach (k in a) delete a }',
+		'function inner() { a[3] = 1 } function outer() { inner() } probe begin { foreach (k in a) outer() }',
+		'probe begin { foreach (k in a) { x = a[k]; println(x) } a[2] = 2 }',
+	]) t.is(error(ok), '', ok);
+});
