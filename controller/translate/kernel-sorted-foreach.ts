@@ -6,10 +6,11 @@
 // keys ascending), and runs the body for it. Rounds are bpf_loop()
 // callbacks, verified once. A round costs a walk of the map, so `limit N`
 // costs N walks (a "top 10" is cheap) and a whole map of M elements M
-// walks, bounded as every kernel-side loop is by MAXACTION. The body sees
-// the map as it is when its round starts (stap sorts a snapshot): an
-// element the body adds after the cursor is still visited, one it changes
-// is visited where its new value sorts.
+// walks, bounded as every kernel-side loop is by MAXACTION. Taking the
+// elements from the live map gives the order of stap's sorted snapshot
+// because the body cannot change the array (pass 2 refuses it, as stap:
+// foreach-mutation.ts) but by deleting it whole, which ends the loop;
+// another CPU's probe can, as it can change stap's array between rounds.
 import type { ForeachStmt, GlobalVar } from '../elaborate/program.js';
 import { sliceMatch } from './arrays.js';
 import type { Body } from './body.js';
