@@ -31,7 +31,8 @@ export function parseDefines(list: readonly string[]): Record<string, string> {
 	for (const d of list) {
 		const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(d);
 		if (!m) throw new Error(`-D ${JSON.stringify(d)}: expected NAME=VALUE`);
-		const [, name, value = '1'] = m as unknown as [string, string, string | undefined];
+		const name = m[1]!;
+		const value = m[2] ?? '1';
 		if (NUMERIC_LIMITS.has(name) && !C_INTEGER.test(value)) {
 			throw new Error(`-D ${JSON.stringify(d)}: ${name} is a limit of the runtime: expected a whole number (decimal, or 0x hexadecimal)`);
 		}

@@ -117,6 +117,8 @@ static __always_inline __attribute__((unused)) void tap_gen_number(char *dst, ta
 	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, d + (start & 31));
 }
 
+#ifdef __bpf__
+/* (the bpf kernel side's sprintf only: kmod formats with its C runtime) */
 /* tap_pad()'s walk: one output character a bpf_loop() round, verified once */
 struct tap_pad_walk {
 	char *dst;
@@ -150,7 +152,7 @@ static __attribute__((unused)) long tap_pad_step(__u64 i, void *data)
  * zeros), never cut; what passes MAXSTRINGLEN - 1 is cut, as the user side
  * cuts the whole string.
  */
-static __attribute__((noinline, unused)) void tap_pad(char *dst, const char *src, tap_long width, tap_long at, char fill)
+static __attribute__((__noinline__, unused)) void tap_pad(char *dst, const char *src, tap_long width, tap_long at, char fill)
 {
 	struct tap_pad_walk w = { .dst = dst, .src = src, .fill = fill };
 	tap_long len = tap_str_len(src), total;
@@ -173,6 +175,7 @@ static __always_inline __attribute__((unused)) tap_long tap_num_prefix_len(const
 		n += 2;
 	return n;
 }
+#endif /* __bpf__ */
 
 /* _sys_open_flag_str(flags): O_RDONLY|O_CREAT|... as stap's aux_syscalls.stp (x86_64 values) */
 static __always_inline __attribute__((unused)) void tap_gen_open_flags(char *dst, tap_long f)
