@@ -6,7 +6,7 @@
 // which compilerError() in toolchain.ts puts first).
 
 /** The runtime's numeric limits that -D may set (the #ifndef names of tap_limits.h and tap_procfs.h). */
-const NUMERIC_LIMITS = new Set([
+export const NUMERIC_LIMITS: ReadonlySet<string> = new Set([
 	'MAXSTRINGLEN',
 	'MAP_STRING_LENGTH',
 	'MAXACTION',

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NUMERIC_LIMITS } from './defines.js';
 
 /** The repository root (this file runs from dist/controller/build/). */
 export const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -29,7 +30,9 @@ export class BuildError extends Error {}
  */
 export function compilerError(what: string, output: string): BuildError {
 	const refusals = [...new Set([...output.matchAll(/#error "([^"\n]+)"/g)].map((m) => m[1]!))];
-	if (refusals.length) return new BuildError(`the runtime refuses the limits given with -D: ${refusals.join('; ')}`);
+	// (the runtime's other #errors are its own mistakes, not the user's: the whole output then)
+	const aboutLimits = refusals.length > 0 && refusals.every((r) => r.split(/\W+/).some((w) => NUMERIC_LIMITS.has(w)));
+	if (aboutLimits) return new BuildError(`the runtime refuses the limits given with -D: ${refusals.join('; ')}`);
 	return new BuildError(`${what} failed:\n${output}`);
 }
 

@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { release } from 'node:os';
 import test from 'ava';
+import { compilerError } from '../../controller/build/toolchain.js';
 import { MODULES_ROOT } from '../../controller/kernel-tree/locate.js';
 import { run, tapfleet } from '../parse/helpers.js';
 
@@ -50,4 +51,12 @@ test('limits in hexadecimal and names that are not limits pass to the compiler',
 	const r = await run(tapfleet, ['run', '-c', 'true', '-D', 'MAXACTION=0x400', '-D', 'MY_FLAG=some_value', '-D', 'OTHER', '-e', SCRIPT]);
 	t.is(r.status, 0, r.stderr);
 	t.is(r.stdout, 'ok\n');
+});
+
+test('only the runtime\'s refusals of limits become the message; its other #errors (its own mistakes) keep the compiler\'s whole output', (t) => {
+	const limits = 'x.h:63:2: error: #error "MAXSTRINGLEN must be between 16 and 4096"\n   63 | #error "MAXSTRINGLEN must be between 16 and 4096"\n';
+	t.is(compilerError('cc', limits).message, 'the runtime refuses the limits given with -D: MAXSTRINGLEN must be between 16 and 4096');
+	const internal = 'tap.h:19:2: error: #error "tap_runtime.h must define TAP_SIDE_KERNEL and TAP_SIDE_USER"\n';
+	t.is(compilerError('cc', internal).message, `cc failed:\n${internal}`);
+	t.is(compilerError('kbuild', 'a.c:1:1: error: expected ;\n').message, 'kbuild failed:\na.c:1:1: error: expected ;\n');
 });
