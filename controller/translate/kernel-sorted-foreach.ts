@@ -14,7 +14,6 @@
 import type { ForeachStmt, GlobalVar } from '../elaborate/program.js';
 import { sliceMatch } from './arrays.js';
 import type { Body } from './body.js';
-import { genExpr } from './expressions.js';
 import { afterKernelLoop, bindForeachVars, charge, comparatorText, endLoopCallback, genNested } from './statements.js';
 
 /** What a round compares besides the keys: the element's value (or aggregate), or nothing when sorting by a key. */
@@ -129,12 +128,4 @@ export function genKernelSortedForeach(b: Body, s: ForeachStmt, g: GlobalVar, sl
 	b.line(`${haveCursor} = 0;`);
 	b.line(`bpf_loop(MAXACTION + 1, ${roundName}, NULL, 0);`);
 	afterKernelLoop(b, leave);
-}
-
-/** The limit of a kernel-side foreach, evaluated before its first element (stap evaluates it once). */
-export function kernelLimit(b: Body, s: ForeachStmt): string | null {
-	if (!s.limit) return null;
-	const remaining = b.longTemp();
-	b.line(`${remaining} = ${genExpr(b, s.limit)};`);
-	return remaining;
 }

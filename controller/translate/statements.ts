@@ -5,7 +5,7 @@ import type { Block, Expr, ForeachStmt, GlobalVar, HistExpr, Stmt } from '../ela
 import { fillKey, forEachInSlice, histStat, readAggregate, sliceMatch, sliceValues, valueType } from './arrays.js';
 import type { Body } from './body.js';
 import { genExpr, stable } from './expressions.js';
-import { genKernelSortedForeach, kernelLimit } from './kernel-sorted-foreach.js';
+import { genKernelSortedForeach } from './kernel-sorted-foreach.js';
 import { TranslateError } from './module-context.js';
 import type { Token } from '../parse/token.js';
 
@@ -281,6 +281,14 @@ export function bindForeachVars(b: Body, s: ForeachStmt, g: GlobalVar, key: stri
 	if (g.type === 'stats') b.unsupported(s.tok, 'a value variable over a statistics array');
 	const c = b.vars.get(s.valueVar) ?? b.declareVar(s.valueVar, false);
 	b.line(g.type === 'string' ? `tap_str_copy(${c}, ${value});` : `${c} = ${value};`);
+}
+
+/** The limit of a kernel-side foreach, evaluated before its first element (stap evaluates it once). */
+function kernelLimit(b: Body, s: ForeachStmt): string | null {
+	if (!s.limit) return null;
+	const remaining = b.longTemp();
+	b.line(`${remaining} = ${genExpr(b, s.limit)};`);
+	return remaining;
 }
 
 /**
