@@ -1,20 +1,15 @@
 // Where the audit log lives: --audit-db, else $TAPFLEET_AUDIT_DB, else the
 // embedded SQLite file under the user's state directory (XDG).
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { PostgresTarget } from './postgres-backend.js';
+import { tapfleetStateDir } from '../util/state-dir.js';
+
+export { tapfleetStateDir };
 
 export type AuditDbTarget = { kind: 'sqlite'; path: string } | ({ kind: 'postgres' } & PostgresTarget);
 
 export class AuditDbUrlError extends Error {}
 
-/** tapfleet's directory under the user's state directory (XDG). */
-export function tapfleetStateDir(env: NodeJS.ProcessEnv = process.env): string {
-	const xdg = env.XDG_STATE_HOME;
-	// The XDG spec says to ignore a relative XDG_STATE_HOME.
-	const stateHome = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.local', 'state');
-	return join(stateHome, 'tapfleet');
-}
 
 export function defaultAuditDbPath(env: NodeJS.ProcessEnv = process.env): string {
 	return join(tapfleetStateDir(env), 'audit.db');

@@ -8,34 +8,16 @@
 // user-space files uprobes are in: a hit whose module lists one that has
 // changed since is a miss (user-files.ts).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MANIFEST_FILE } from '../module/manifest.js';
 import { userFilesChanged } from '../module/user-files.js';
 import { bpfRuntimeIncludes } from './toolchain.js';
+import { treeStamp, treeStampsWatched } from './tree-stamp.js';
 
 /** The folders of dist/controller that hold passes 1-4 (scripts/bundle-cli.mjs hashes the same). */
 const COMPILER_PARTS = ['parse', 'elaborate', 'translate', 'build'];
-
-/** A summary of a directory tree's files (name, size, mtime): changes when any file does. */
-function treeStamp(dir: string, h: ReturnType<typeof createHash>): void {
-	let entries: string[];
-	try {
-		entries = readdirSync(dir).sort();
-	} catch {
-		h.update(`${dir}:absent\0`);
-		return;
-	}
-	for (const name of entries) {
-		// not path.join: its normalising was a third of this loop's time (~3 ms a run); the key needs a stable string, not a canonical one
-		const p = `${dir}/${name}`;
-		const st = statSync(p, { throwIfNoEntry: false });
-		if (!st) continue;
-		if (st.isDirectory()) treeStamp(p, h);
-		else h.update(`${p}:${st.size}:${st.mtimeMs}\0`);
-	}
-}
 
 declare global {
 	// Set by scripts/bundle-cli.mjs: a hash of the compiler's code the bundle holds.
@@ -50,23 +32,27 @@ let compilerStamp: string | undefined;
  * that code the bundle was made from (bin/tapfleet runs the bundle only while
  * it is newer than tsc's output): ~200 stat()s fewer per run. The translator's
  * C helpers are read from the sources at compile time, so they are always
- * stamped here.
+ * stamped here. Kept for the process's life, but in a process that watches
+ * trees (a warm runner, which lives across edits of those sources): there each
+ * tree's own summary is kept while nothing in it changes.
  */
 function compilerCodeStamp(): string {
 	if (compilerStamp) return compilerStamp;
+	const keepForever = !treeStampsWatched();
 	const h = createHash('sha256');
 	const bundled = globalThis.__TAPFLEET_BUNDLED_COMPILER__;
 	if (bundled) h.update(`bundle:${bundled}\0`);
 	else {
 		const controller = fileURLToPath(new URL('../', import.meta.url));
-		for (const part of COMPILER_PARTS) treeStamp(join(controller, part), h);
+		for (const part of COMPILER_PARTS) h.update(treeStamp(join(controller, part)));
 	}
 	// the translator's C helpers live beside its sources
-	treeStamp(fileURLToPath(new URL('../../../controller/translate/c', import.meta.url)), h);
+	h.update(treeStamp(fileURLToPath(new URL('../../../controller/translate/c', import.meta.url))));
 	// the runtime headers too (names, sizes, mtimes; pass 4's own key hashes their contents)
-	for (const dir of bpfRuntimeIncludes) treeStamp(dir, h);
-	compilerStamp = h.digest('hex');
-	return compilerStamp;
+	for (const dir of bpfRuntimeIncludes) h.update(treeStamp(dir));
+	const stamp = h.digest('hex');
+	if (keepForever) compilerStamp = stamp;
+	return stamp;
 }
 
 export interface FrontKeyInput {
@@ -94,7 +80,7 @@ export function frontKey(k: FrontKeyInput): string | null {
 	// the compiler and the runtime headers too: a module built against older ones must not be reused
 	h.update(JSON.stringify({ name: k.scriptName, args: k.args, options: k.options, buildId: k.buildId, compiler: compilerCodeStamp() }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
 	h.update('\0').update(text, 'latin1');
-	for (const d of k.dirs) treeStamp(d, h);
+	for (const d of k.dirs) h.update(treeStamp(d));
 	return h.digest('hex');
 }
 

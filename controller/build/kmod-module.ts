@@ -12,6 +12,7 @@ import { defaultCacheDir } from '../pki/dirs.js';
 import { kbuildModule, kmodRuntimeIncludes } from './kmod-kbuild.js';
 import type { ModuleBuildResult, ScriptModuleRequest } from './build-module.js';
 import { BuildError, sha256, toolVersion } from './toolchain.js';
+import { keptWhileUnchanged } from './tree-stamp.js';
 
 export interface KmodTarget {
 	/** Kernel tree (kbuild's Makefile is there). */
@@ -27,18 +28,14 @@ export interface KmodBuildRequest extends ScriptModuleRequest {
 	target: KmodTarget;
 }
 
-let kmodRuntimeHash: string | undefined;
-
 /** sha256 over the sources kbuild compiles into every kmod module. */
-function kmodRuntimeFingerprint(): string {
-	if (kmodRuntimeHash) return kmodRuntimeHash;
+const kmodRuntimeFingerprint: () => string = keptWhileUnchanged(kmodRuntimeIncludes, () => {
 	const h = createHash('sha256');
 	for (const dir of kmodRuntimeIncludes) {
 		for (const f of readdirSync(dir).filter((n) => /\.(h|c)$/.test(n)).sort()) h.update(`${f}\0`).update(readFileSync(join(dir, f))).update('\0');
 	}
-	kmodRuntimeHash = h.digest('hex');
-	return kmodRuntimeHash;
-}
+	return h.digest('hex');
+});
 
 /** The kernel module's name for a manifest name: taprun's stale-module cleanup looks for tapfleet_*. */
 export function kernelModuleName(name: string): string {

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NUMERIC_LIMITS } from './defines.js';
+import { keptWhileUnchanged } from './tree-stamp.js';
 
 /** The repository root (this file runs from dist/controller/build/). */
 export const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -88,23 +89,19 @@ export function toolVersion(cmd: string): string {
 	return v;
 }
 
-let runtimeHash: string | undefined;
-
 /**
  * sha256 over every runtime header and source a module is compiled or
  * linked against: a change in the runtime invalidates cached modules.
  */
-export function runtimeFingerprint(): string {
-	if (runtimeHash) return runtimeHash;
+export const runtimeFingerprint: () => string = keptWhileUnchanged(bpfRuntimeIncludes, () => {
 	const h = createHash('sha256');
 	for (const dir of bpfRuntimeIncludes) {
 		for (const f of readdirSync(dir).filter((n) => /\.(h|c)$/.test(n)).sort()) {
 			h.update(`${dir.slice(runtimeDir.length)}/${f}\0`).update(readFileSync(join(dir, f))).update('\0');
 		}
 	}
-	runtimeHash = h.digest('hex');
-	return runtimeHash;
-}
+	return h.digest('hex');
+});
 
 export function sha256(data: Buffer | string): string {
 	return createHash('sha256').update(data).digest('hex');

@@ -2,7 +2,8 @@
 // audit log, keeps it open and serves it on a Unix socket to this user's
 // runs until it has been idle for the configured time. Everything it has to
 // say goes to its log file beside the socket; it has no terminal.
-import { appendFileSync, renameSync, statSync } from 'node:fs';
+import { readStdinJson } from '../../util/read-stdin.js';
+import { serviceLogger } from '../../util/service-log.js';
 import { createBackend } from '../open.js';
 import { LATEST_SCHEMA_VERSION } from '../migrations.js';
 import type { AuditBackend } from '../backend.js';
@@ -10,8 +11,6 @@ import type { KeeperConfig } from './place.js';
 import { KEEPER_PROTOCOL, type KeeperHello } from './protocol.js';
 import { KeeperAlreadyServingError, serveKeeper, type KeeperStop } from './server.js';
 
-/** The keeper's log file is started afresh (the old one kept as .old) beyond this size. */
-const MAX_LOG_BYTES = 1 << 20;
 /** Connections a PostgreSQL log's keeper may hold (runs served at once). */
 const POSTGRES_CONNECTIONS = 4;
 /**
@@ -34,35 +33,15 @@ process.umask(0o077); // the socket and the log file: this user's only
 process.title = 'tapfleet-audit-keeper'; // what ps and top show (docs/audit.md, "The audit keeper")
 
 async function readConfig(): Promise<KeeperConfig> {
-	let text = '';
-	for await (const chunk of process.stdin) {
-		text += String(chunk);
-		if (text.length > MAX_CONFIG_BYTES) throw new Error('configuration too large');
-	}
-	const c = JSON.parse(text) as KeeperConfig;
+	const c = (await readStdinJson(MAX_CONFIG_BYTES)) as KeeperConfig;
 	if (typeof c?.place?.socketPath !== 'string' || typeof c.place.logPath !== 'string' || typeof c.place.idleMs !== 'number') throw new Error('bad configuration');
 	if (c.target?.kind !== 'sqlite' && c.target?.kind !== 'postgres') throw new Error('bad configuration: unknown log kind');
 	return c;
 }
 
-function logger(path: string): (line: string) => void {
-	try {
-		if ((statSync(path, { throwIfNoEntry: false })?.size ?? 0) > MAX_LOG_BYTES) renameSync(path, `${path}.old`);
-	} catch {
-		// a log that cannot be rotated is appended to
-	}
-	return (line) => {
-		try {
-			appendFileSync(path, `${new Date().toISOString()} keeper ${process.pid}: ${line}\n`, { mode: 0o600 });
-		} catch {
-			// nowhere left to say it
-		}
-	};
-}
-
 async function main(): Promise<number> {
 	const config = await readConfig();
-	const log = logger(config.place.logPath);
+	const log = serviceLogger(config.place.logPath, 'keeper');
 	process.on('uncaughtException', (err) => {
 		log(`stopped: ${err.stack ?? err.message}`);
 		process.exit(1);

@@ -6,11 +6,10 @@
 // what identifies the log (the PostgreSQL URL with its password, or the
 // SQLite file's path), so the name says nothing of either.
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeDirs } from '../../util/make-dirs.js';
+import { privateDir } from '../../util/private-dir.js';
 import { tapfleetStateDir, type AuditDbTarget } from '../location.js';
 import { LATEST_SCHEMA_VERSION } from '../migrations.js';
 import { KEEPER_KINDS } from './kinds.js';
@@ -64,19 +63,6 @@ export function keeperPlace(target: AuditDbTarget, env: NodeJS.ProcessEnv = proc
 	const socketPath = join(dir, `${name}.sock`);
 	if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) return undefined;
 	return { socketPath, logPath: join(dir, `${name}.log`), idleMs: seconds * 1000 };
-}
-
-/** Makes `dir` (0700) if missing; true when it is a real directory of this user that no one else can enter. */
-function privateDir(dir: string): boolean {
-	try {
-		makeDirs(dir, 0o700);
-		const st = lstatSync(dir);
-		if (!st.isDirectory() || st.uid !== process.getuid?.()) return false;
-		if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-		return true;
-	} catch {
-		return false;
-	}
 }
 
 /** What the keeper process reads from its standard input. */

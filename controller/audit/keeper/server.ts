@@ -1,16 +1,13 @@
 // The audit keeper's socket: records the runs of this user in its one open
 // log (run-session.ts), until it has been idle long enough or its socket is
 // taken away.
-import { lstatSync, unlinkSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
+import { AlreadyServingError, listenUnix, serveUntil, type ServiceStop } from '../../util/unix-service.js';
 import type { AuditBackend } from '../backend.js';
 import { encodeFrame, errorOf, FrameReader, KEEPER_RUN_OPS, type KeeperAnswer, type KeeperHello, type KeeperRunOp } from './protocol.js';
 import { KeeperRunSession } from './run-session.js';
 
 const OPS: ReadonlySet<string> = new Set(['hello', ...KEEPER_RUN_OPS]);
-
-/** How often the keeper checks that its socket is still its own (a new keeper or a removed directory ends it). */
-const SOCKET_CHECK_MS = 5000;
 
 export interface KeeperServerOptions {
 	socketPath: string;
@@ -24,7 +21,7 @@ export interface KeeperServerOptions {
 	stop?: AbortSignal;
 }
 
-export type KeeperStop = 'idle' | 'socket-gone' | 'stopped';
+export type KeeperStop = ServiceStop;
 
 /** Another keeper already serves this socket. */
 export class KeeperAlreadyServingError extends Error {}
@@ -46,63 +43,16 @@ export async function serveKeeper(backend: AuditBackend, o: KeeperServerOptions)
 		});
 		serveConnection(backend, socket, o.hello, o.log, () => (lastActive = Date.now()));
 	});
-	await listen(server, o.socketPath);
-	const inode = lstatSync(o.socketPath).ino;
-	o.log(`serving on ${o.socketPath}, idle limit ${o.idleMs} ms`);
-	let tick: NodeJS.Timeout | undefined;
-	const why = await new Promise<KeeperStop>((resolve) => {
-		tick = setInterval(
-			() => {
-				if (lstatSync(o.socketPath, { throwIfNoEntry: false })?.ino !== inode) resolve('socket-gone');
-				else if (clients.size === 0 && Date.now() - lastActive >= o.idleMs) resolve('idle');
-			},
-			Math.min(o.idleMs, SOCKET_CHECK_MS),
-		);
-		o.stop?.addEventListener('abort', () => resolve('stopped'), { once: true });
-		server.once('error', (err) => {
-			o.log(`socket error: ${err.message}`);
-			resolve('socket-gone');
-		});
-	});
-	clearInterval(tick);
-	// Only our own socket file is removed: a newer keeper may have put its own there. The server is
-	// not closed: closing a Unix socket server unlinks its path, whoever's socket is there by then;
-	// the keeper's process ends right after this (main.ts).
-	if (why !== 'socket-gone' && lstatSync(o.socketPath, { throwIfNoEntry: false })?.ino === inode) unlinkSync(o.socketPath);
-	for (const c of clients) c.destroy();
-	server.unref();
-	return why;
-}
-
-/** listen(), replacing a stale socket file (no one answering on it) once; a live one means another keeper won. */
-async function listen(server: Server, path: string): Promise<void> {
-	const attempt = () =>
-		new Promise<void>((resolve, reject) => {
-			server.once('error', reject);
-			server.listen(path, () => {
-				server.off('error', reject);
-				resolve();
-			});
-		});
+	let inode: number;
 	try {
-		await attempt();
+		inode = await listenUnix(server, o.socketPath);
 	} catch (err) {
-		if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-		if (await answers(path)) throw new KeeperAlreadyServingError(`another audit keeper serves ${path}`);
-		unlinkSync(path);
-		await attempt();
+		throw err instanceof AlreadyServingError ? new KeeperAlreadyServingError(`another audit keeper serves ${o.socketPath}`) : err;
 	}
-}
-
-function answers(path: string): Promise<boolean> {
-	return new Promise((resolve) => {
-		const s = connect(path);
-		s.once('connect', () => {
-			s.destroy();
-			resolve(true);
-		});
-		s.once('error', () => resolve(false));
-	});
+	o.log(`serving on ${o.socketPath}, idle limit ${o.idleMs} ms`);
+	const why = await serveUntil(server, { socketPath: o.socketPath, inode, idleMs: o.idleMs, idleSince: () => (clients.size === 0 ? lastActive : undefined), log: o.log, stop: o.stop });
+	for (const c of clients) c.destroy();
+	return why;
 }
 
 /**
