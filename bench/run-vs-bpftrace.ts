@@ -4,10 +4,12 @@
 //     and under `bpftrace -c` (both start the loop after attaching); then
 //     the same count kept by process name (a string-keyed array);
 //  2. time from command to first output (a begin probe), tapfleet cold
-//     (empty module and vmlinux caches), tapfleet cached, bpftrace.
+//     (empty module and vmlinux caches, no warm runner), tapfleet cached
+//     (through its warm runner, docs/warm.md, as a user's second run goes),
+//     the same without a runner (TAPFLEET_WARM_KEEP=0), bpftrace.
 // Usage: [TAPFLEET_BASELINE=OTHER/bin/tapfleet] node dist/bench/run-vs-bpftrace.js [CALLS=2000000] [REPEATS=3]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -102,12 +104,22 @@ const hello = 'probe begin { println("first") exit() }';
 const tpScript = 'probe kernel.trace("syscalls:sys_enter_getppid") { println("first") exit() }';
 console.log(`time to first output (median of ${repeats}, every measure's runs interleaved across the builds and bpftrace; machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`);
 // each build its own audit log (another build's schema may be newer than it knows) and module cache
-const envs = builds.map(() => ({ ...process.env, XDG_STATE_HOME: mkdtempSync(join(work, 'state-')), XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) }));
-const coldEnv = (i: number) => ({ ...envs[i]!, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) });
+// (warm runners as a user has them: the default keep, whatever the caller's environment says)
+const envs = builds.map(() => {
+	const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: mkdtempSync(join(work, 'state-')), XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) };
+	delete env.TAPFLEET_WARM_KEEP;
+	return env;
+});
+const noRunner = (env: NodeJS.ProcessEnv) => ({ ...env, TAPFLEET_WARM_KEEP: '0' });
+const coldEnv = (i: number) => noRunner({ ...envs[i]!, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) });
 const tpArgs = ['run', '-c', `${loop} 1000000`, '-e', tpScript];
 for (const [i, [, bin]] of builds.entries()) {
 	await firstOutputMs(bin, ['run', '-e', hello], envs[i]);
 	await firstOutputMs(bin, tpArgs, envs[i]);
+	// the first run started the build's warm runner (builds that have them): once it listens, a few runs to warm it
+	const runners = join(envs[i]!.XDG_STATE_HOME!, 'tapfleet', 'runners');
+	for (let waited = 0; waited < 20_000 && !(existsSync(runners) && readdirSync(runners).some((n) => n.endsWith('.sock'))); waited += 100) await new Promise((r) => setTimeout(r, 100));
+	for (let k = 0; k < 3; k++) await firstOutputMs(bin, ['run', '-e', hello], envs[i]);
 }
 /** Median per label of `repeats` rounds, each round running every candidate once (so load swings hit all alike). */
 async function interleaved(candidates: [string, () => Promise<number>][]): Promise<Map<string, number>> {
@@ -122,6 +134,7 @@ const withoutCa = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(
 const caRows = process.env.NODE_EXTRA_CA_CERTS ? builds.map(([l]) => `${l} without NODE_EXTRA_CA_CERTS`) : [];
 const cached = await interleaved([
 	...builds.map(([l, bin], i): [string, () => Promise<number>] => [l, () => firstOutputMs(bin, ['run', '-e', hello], envs[i])]),
+	...builds.map(([l, bin], i): [string, () => Promise<number>] => [`${l} no runner`, () => firstOutputMs(bin, ['run', '-e', hello], noRunner(envs[i]!))]),
 	...caRows.map((l, i): [string, () => Promise<number>] => [l, () => firstOutputMs(builds[i]![1], ['run', '-e', hello], withoutCa(envs[i]!))]),
 	['bpftrace', () => firstOutputMs('bpftrace', ['-e', 'BEGIN { printf("first\\n"); exit(); }'])],
 ]);
@@ -132,9 +145,24 @@ const tp = await interleaved([
 for (const [label] of builds) {
 	console.log(`  ${label} run, begin probe, cold cache        ${cold.get(label)!.toFixed(0)} ms`);
 	console.log(`  ${label} run, begin probe, cached            ${cached.get(label)!.toFixed(0)} ms`);
+	console.log(`  ${label} run, begin probe, cached, no runner ${cached.get(`${label} no runner`)!.toFixed(0)} ms`);
 	console.log(`  ${label} run -c, tracepoint's first event, cached ${tp.get(label)!.toFixed(0)} ms`);
 }
 for (const l of caRows) console.log(`  ${l} run, begin probe, cached  ${cached.get(l)!.toFixed(0)} ms`);
 console.log(`  bpftrace, BEGIN                            ${cached.get('bpftrace')!.toFixed(0)} ms`);
 console.log(`  bpftrace -c, tracepoint's first event       ${tp.get('bpftrace')!.toFixed(0)} ms`);
 console.log(`machine load at the end ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
+// The builds' warm runners stop with the benchmark, not 300 s of idling later.
+for (const env of envs) {
+	const runners = join(env.XDG_STATE_HOME!, 'tapfleet', 'runners');
+	if (!existsSync(runners)) continue;
+	for (const log of readdirSync(runners).filter((n) => n.endsWith('.log'))) {
+		for (const m of readFileSync(join(runners, log), 'utf8').matchAll(/warm-runner (\d+): serving on/g)) {
+			try {
+				process.kill(Number(m[1]), 'SIGTERM');
+			} catch {
+				// gone already
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
-// tapfleet's command line. Each command lives in cli/commands/ and registers
-// itself on the program; this file only assembles them.
-import { Command, CommanderError } from 'commander';
-import { VERSION } from './version.js';
+// tapfleet's command line as a process: stdout's error handling, then the
+// command (cli/program.ts).
+import { runCli } from './program.js';
 
 // Output piped into `head` and the like: when the reader goes away, a
 // command that prints a listing just stops, quietly. Commands that must act
@@ -17,46 +16,6 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 // TLS to peers outside tapfleet's PKI still trusts those certificates.
 if (globalThis.__TAPFLEET_DEFERRED_EXTRA_CA__) (await import('../controller/util/extra-ca.js')).trustDeferredExtraCa();
 
-const program = new Command();
-program
-	.name('tapfleet')
-	.description('SystemTap for a fleet: compile probe scripts once per kernel build, run them on many hosts')
-	.version(VERSION, '-V, --version')
-	.showHelpAfterError('(run with --help for usage)')
-	.exitOverride();
-
-// Each command's module is imported only when that command runs (all of them
-// for help or an unknown word): `tapfleet run` does not pay for loading the
-// compiler, the audit server or the profile gatherer (~0.1-0.2 s of start-up).
-const commands: Record<string, () => Promise<(p: Command) => void>> = {
-	compile: async () => (await import('./commands/compile.js')).registerCompile,
-	list: async () => (await import('./commands/list.js')).registerList,
-	audit: async () => (await import('./commands/audit.js')).registerAudit,
-	profile: async () => (await import('./commands/profile.js')).registerProfile,
-
-	agent: async () => (await import('./commands/agent.js')).registerAgent,
-	attach: async () => (await import('./commands/attach.js')).registerAttach,
-	hosts: async () => (await import('./commands/hosts.js')).registerHosts,
-	keys: async () => (await import('./commands/keys.js')).registerKeys,
-	ps: async () => (await import('./commands/ps.js')).registerPs,
-	run: async () => (await import('./commands/run.js')).registerRun,
-	unload: async () => (await import('./commands/unload.js')).registerUnload,
-};
-const named = process.argv[2];
-// --version needs no command at all; help and unknown words need every one.
-const versionOnly = process.argv.length === 3 && (named === '-V' || named === '--version');
-const wanted = versionOnly ? [] : named !== undefined && Object.hasOwn(commands, named) ? [named] : Object.keys(commands);
-for (const register of await Promise.all(wanted.map((name) => commands[name]!()))) register(program);
-
-try {
-	await program.parseAsync(process.argv);
-} catch (err) {
-	if (err instanceof CommanderError) {
-		process.exitCode = err.exitCode;
-	} else {
-		// An error we did not anticipate: say so plainly, no stack trace.
-		process.stderr.write(`tapfleet: internal error: ${(err as Error)?.message ?? String(err)}\n`);
-		if (process.env.TAPFLEET_DEBUG) console.error(err);
-		process.exitCode = 70;
-	}
-}
+await runCli(process.argv);
+// A run that found no warm runner for its environment starts one for the next (cli/warm/client.ts).
+globalThis.__TAPFLEET_WARM_START__?.();

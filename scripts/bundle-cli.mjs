@@ -134,6 +134,25 @@ const result = await build({
 	},
 });
 
+// The warm runner's client (cli/warm/client.ts), which bin/tapfleet loads for
+// `run` before anything else: one file of its own, no chunks shared with the
+// CLI, so a run served warm loads one small module.
+const warmClient = await build({
+	entryPoints: { 'warm-client': join(root, 'dist/cli/warm/client.js') },
+	outdir,
+	write: false,
+	bundle: true,
+	format: 'esm',
+	platform: 'node',
+	target: 'node20',
+	minifyWhitespace: true,
+	minifySyntax: true,
+	legalComments: 'none',
+	logLevel: 'warning',
+	plugins: [keepLocation],
+	banner: { js: 'const __tfBundleUrl = import.meta.url;' },
+});
+
 // A command already running may still import chunks lazily: chunks are named
 // by content and written before the entry that refers to them, each file
 // replaced by a rename; chunks of earlier builds go only once they are old.
@@ -144,10 +163,10 @@ const place = (path, contents) => {
 	writeFileSync(tmp, contents);
 	renameSync(tmp, path);
 };
-for (const f of result.outputFiles) if (f.path !== entry) place(f.path, f.contents);
+for (const f of [...result.outputFiles, ...warmClient.outputFiles]) if (f.path !== entry) place(f.path, f.contents);
 place(entry, result.outputFiles.find((f) => f.path === entry).contents);
 utimesSync(entry, started, started);
-const current = new Set(result.outputFiles.map((f) => f.path));
+const current = new Set([...result.outputFiles, ...warmClient.outputFiles].map((f) => f.path));
 for (const name of readdirSync(outdir)) {
 	const path = join(outdir, name);
 	if (!current.has(path) && existsSync(path) && Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });

@@ -14,6 +14,9 @@ done
 state=$(mktemp -d -t tapfleet-test-state-XXXXXX)
 trap 'rm -rf "$state"' EXIT
 export XDG_STATE_HOME="$state"
+# Warm runners (docs/warm.md) stay off for the suite's many environments, each of
+# which would keep one; test/cli/warm.test.ts turns them on for its own runs.
+export TAPFLEET_WARM_KEEP="${TAPFLEET_WARM_KEEP:-0}"
 
 set +e
 npx --no-install ava --tap "$@" | node scripts/tap-summary.mjs

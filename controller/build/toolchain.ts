@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NUMERIC_LIMITS } from './defines.js';
 import { keptWhileUnchanged } from './tree-stamp.js';
+import { commandCache } from '../util/command-cache.js';
 
 /** The repository root (this file runs from dist/controller/build/). */
 export const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -48,8 +49,8 @@ export function runTool(cmd: string, args: string[]): void {
 	}
 }
 
-const versions = new Map<string, string>();
-const versionLookups = new Map<string, Promise<string>>();
+const versions = commandCache<string, string>();
+const versionLookups = commandCache<string, Promise<string>>();
 
 /**
  * toolVersion without blocking: started before pass 1 of an uncached

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { type FileIdentity, fileIdentity } from '../module/user-files.js';
 import { type ElfLayout, type SdtMarker, fileOffsetOf, sdtMarkers } from './elf-sdt.js';
+import { commandCache } from '../util/command-cache.js';
 
 export interface ElfFunction {
 	readonly name: string;
@@ -30,7 +31,7 @@ export interface ElfFile {
 	readonly identity: FileIdentity;
 }
 
-const cache = new Map<string, ElfFile>();
+const cache = commandCache<string, ElfFile>();
 
 /** Defined function symbols of the file, unique by name, sorted. Throws ElfError for what is not ELF64 LE. */
 export function elfFunctions(path: string): ElfFunction[] {

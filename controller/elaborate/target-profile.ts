@@ -6,9 +6,10 @@ import { runningBuildId } from '../profile/identity.js';
 import { resolveTargetProfile } from '../profile/resolve.js';
 import { loadProfile } from '../profile/store.js';
 import type { KernelProfile } from '../profile/types.js';
+import { commandCache } from '../util/command-cache.js';
 
 /** Saved profiles read in this process, by path (a command may ask in several passes; each read is megabytes). */
-const saved = new Map<string, KernelProfile>();
+const saved = commandCache<string, KernelProfile>();
 
 export async function compileProfile(profilePath?: string): Promise<KernelProfile> {
 	if (profilePath) {

@@ -16,6 +16,7 @@ import { type Die, DW_ATE_FLOATS, DW_ATE_SIGNED, DwarfError, type DwarfInfo, rea
 import { type DwarfChain, dwarfLeaf, followDwarfMembers } from './dwarf-chain.js';
 import { SemanticError } from './diagnostics.js';
 import type { TargetVar } from './program.js';
+import { commandCache } from '../util/command-cache.js';
 
 const ARGUMENT_REGISTERS = 6;
 
@@ -31,7 +32,7 @@ interface Param {
 	readonly type: number | undefined;
 }
 
-const dwarfOfPath = new Map<string, DwarfInfo | null>();
+const dwarfOfPath = commandCache<string, DwarfInfo | null>();
 
 /** The file's DWARF, read once per path; null without (a stripped program). */
 function dwarfOf(path: string): DwarfInfo | null {

@@ -11,6 +11,7 @@ import { type OverloadCounter, Parser, type ParserFlags } from './parser.js';
 import { ConditionalPreprocessor } from './preprocess.js';
 import { type SourceFile, upToNul } from './source.js';
 import type { PreprocessorTarget } from './target.js';
+import { commandCache } from '../util/command-cache.js';
 
 export { dumpParseTree } from './dump.js';
 export type { PreprocessorTarget } from './target.js';
@@ -157,7 +158,7 @@ export interface Pass1Result {
  * Library macros depend only on the files and the target; a process that
  * parses many scripts (a server, the tests) reads them once.
  */
-const macroCache = new Map<string, { macros: Map<string, MacroDecl>; report: Diagnostic[] }>();
+const macroCache = commandCache<string, { macros: Map<string, MacroDecl>; report: Diagnostic[] }>();
 
 function cachedLibraryMacros(session: ParseSession, includePaths: readonly string[]): void {
 	const t = session.target;

@@ -17,6 +17,7 @@ import { runtimeDir } from '../build/toolchain.js';
 import type { ConcreteProbe } from '../elaborate/program.js';
 import { syscallEvent } from './syscall-args.js';
 import { uapiSyscallName } from './syscall-names.js';
+import { onForgetCommandCaches } from '../util/command-cache.js';
 
 /** From this many syscall tracepoint probes on, a module dispatches them. */
 export const DISPATCH_MIN_PROBES = 32;
@@ -37,6 +38,7 @@ export interface DispatchedProbe {
 }
 
 let numbers: Map<string, number> | undefined;
+onForgetCommandCaches(() => (numbers = undefined));
 
 /** x86-64's syscall numbers by uapi name, from the runtime's generated table (common/tap_syscalls.h). */
 function syscallNumbers(): Map<string, number> {

@@ -1,0 +1,33 @@
+// A client's request to a warm runner, checked field by field before the
+// runner acts on any of it.
+import { type TerminalInfo, type WarmRequest } from './protocol.js';
+import { VOLATILE_ENV } from './place.js';
+
+/** Bound on the words of a command line (Linux's own limit on its bytes is ~2 MiB: MAX_FRAME_BYTES). */
+const MAX_ARGS = 100_000;
+
+
+/** The request, or why it is refused (the client then runs the command itself). */
+export function checkRequest(payload: Buffer, fingerprint: string): WarmRequest | string {
+	let r: WarmRequest;
+	try {
+		r = JSON.parse(payload.toString('utf8')) as WarmRequest;
+	} catch {
+		return 'a request that is not JSON';
+	}
+	if (typeof r !== 'object' || r === null) return 'a malformed request';
+	if (!Number.isSafeInteger(r.clientPid) || r.clientPid <= 0) return 'a malformed client pid';
+	if (!Array.isArray(r.argv) || r.argv.length < 3 || r.argv.length > MAX_ARGS || !r.argv.every((a) => typeof a === 'string')) return 'a malformed command line';
+	if (r.argv[2] !== 'run') return 'only `tapfleet run` runs warm';
+	if (typeof r.cwd !== 'string' || !r.cwd.startsWith('/')) return 'a malformed working directory';
+	if (r.fingerprint !== fingerprint) return 'another environment';
+	if (typeof r.volatileEnv !== 'object' || r.volatileEnv === null) return 'a malformed environment';
+	for (const [k, v] of Object.entries(r.volatileEnv)) if (!(VOLATILE_ENV as readonly string[]).includes(k) || typeof v !== 'string') return `a variable that is not passed per run: ${k}`;
+	if (!terminal(r.stdout) || !terminal(r.stderr)) return 'malformed terminal settings';
+	return r;
+}
+
+function terminal(t: TerminalInfo): boolean {
+	const size = (n: unknown) => n === undefined || (Number.isSafeInteger(n) && (n as number) > 0 && (n as number) < 100_000);
+	return typeof t === 'object' && t !== null && typeof t.isTTY === 'boolean' && size(t.columns) && size(t.rows);
+}

@@ -1,0 +1,229 @@
+// `tapfleet run` through a warm runner (cli/warm/): real CLI processes, real
+// runners on their sockets, real BPF runs on this kernel. Every run is
+// compared with the same command run by the CLI in its own process
+// (TAPFLEET_WARM_KEEP=0): output, messages and exit status must not differ.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tapfleet } from '../parse/helpers.js';
+import { until } from '../agent/helpers.js';
+
+const HELLO = 'probe begin { println("hello world") exit() }';
+
+interface Ran {
+	pid: number;
+	status: number | null;
+	signal: NodeJS.Signals | null;
+	stdout: string;
+	stderr: string;
+}
+
+/** An environment of its own (state directory, so its own runner), runners kept for `keep` seconds. */
+function warmEnv(keep = '120', extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+	return { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'tapfleet-warm-')), TAPFLEET_WARM_KEEP: keep, ...extra };
+}
+
+const coldEnv = (env: NodeJS.ProcessEnv) => ({ ...env, TAPFLEET_WARM_KEEP: '0' });
+const runnersDir = (env: NodeJS.ProcessEnv) => join(env.XDG_STATE_HOME!, 'tapfleet', 'runners');
+const sockets = (env: NodeJS.ProcessEnv) => (existsSync(runnersDir(env)) ? readdirSync(runnersDir(env)).filter((n) => n.endsWith('.sock')) : []);
+const runnerLog = (env: NodeJS.ProcessEnv) =>
+	existsSync(runnersDir(env)) ? readdirSync(runnersDir(env)).filter((n) => n.endsWith('.log')).map((n) => readFileSync(join(runnersDir(env), n), 'utf8')).join('') : '';
+const servedWarm = (env: NodeJS.ProcessEnv, pid: number) => runnerLog(env).includes(`served a run for pid ${pid}:`);
+
+function start(args: string[], env: NodeJS.ProcessEnv, onStdout?: (all: string, child: ReturnType<typeof spawn>) => void): { child: ReturnType<typeof spawn>; done: Promise<Ran> } {
+	const child = spawn(tapfleet, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+	let stdout = '';
+	let stderr = '';
+	child.stdout!.on('data', (d: Buffer) => {
+		stdout += d.toString('latin1');
+		onStdout?.(stdout, child);
+	});
+	child.stdout!.on('error', () => {});
+	child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('latin1')));
+	const done = new Promise<Ran>((resolve) => child.on('close', (status, signal) => resolve({ pid: child.pid!, status, signal, stdout, stderr })));
+	return { child, done };
+}
+
+const runIn = (args: string[], env: NodeJS.ProcessEnv) => start(args, env).done;
+
+/** A first run (which starts the runner) and the wait until the runner listens; the runner is stopped when the test ends. */
+async function withRunner(t: { teardown: (f: () => void) => void }, env: NodeJS.ProcessEnv): Promise<void> {
+	t.teardown(() => stopRunners(env));
+	const first = await runIn(['run', '-e', HELLO], env);
+	if (first.status !== 0) throw new Error(`the first run failed: ${first.stderr}`);
+	await until('the runner listening', () => (sockets(env).length > 0 ? true : undefined), 60_000);
+}
+
+function stopRunners(env: NodeJS.ProcessEnv): void {
+	for (const m of runnerLog(env).matchAll(/warm-runner (\d+): serving on/g)) {
+		try {
+			process.kill(Number(m[1]), 'SIGTERM');
+		} catch {
+			// gone already
+		}
+	}
+}
+
+test('the first run starts a runner; later runs are served by it, with the CLI\'s own output, messages and exit status', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	t.regex(runnerLog(env), /warm-runner \d+: serving on .*runners\/[0-9a-f]{32}\.sock, idle limit 120000 ms/);
+	const cases: string[][] = [
+		['run', '-e', HELLO],
+		// a script that does not compile: stap's located message, status 1
+		['run', '-e', 'probe begin { x = }'],
+		// script arguments and -T: the run stops by time, end probes run
+		['run', '-T', '1', '-e', 'global n probe timer.ms(50) { n++ } probe end { printf("%s %d\\n", @1, n > 2) }', 'arg'],
+		// an option error from commander
+		['run', '--no-such-option'],
+		['run', '--help'],
+	];
+	for (const args of cases) {
+		const warm = await runIn(args, env);
+		const cold = await runIn(args, coldEnv(env));
+		t.true(servedWarm(env, warm.pid), `${args.join(' ')}: served by the runner`);
+		t.false(servedWarm(env, cold.pid));
+		t.is(warm.stdout, cold.stdout, args.join(' '));
+		t.is(warm.stderr, cold.stderr, args.join(' '));
+		t.is(warm.status, cold.status, args.join(' '));
+	}
+});
+
+test('Ctrl-C reaches the run in the runner: end probes run and print, as in the CLI', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	const script = 'probe begin { println("started") } probe end { println("ended") }';
+	const interrupted = async (e: NodeJS.ProcessEnv) => {
+		const { done } = start(['run', '-e', script], e, (out, child) => {
+			if (out === 'started\n') child.kill('SIGINT');
+		});
+		return done;
+	};
+	const warm = await interrupted(env);
+	const cold = await interrupted(coldEnv(env));
+	t.true(servedWarm(env, warm.pid));
+	t.is(warm.stdout, 'started\nended\n', warm.stderr);
+	t.is(warm.stdout, cold.stdout);
+	t.is(warm.stderr, cold.stderr);
+	t.is(warm.status, cold.status);
+	t.regex(warm.stderr, /unloading everywhere \(end probes run\)/);
+});
+
+test('a client killed mid-run takes its run with it, as a killed CLI does; the next run starts a new runner', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	const { done } = start(['run', '-e', 'probe begin { println("started") } probe timer.s(60) { exit() }'], env, (out, child) => {
+		if (out === 'started\n') child.kill('SIGKILL');
+	});
+	const killed = await done;
+	t.is(killed.signal, 'SIGKILL');
+	await until('the runner stopped', () => (runnerLog(env).includes(`stopped during a run for pid ${killed.pid}: SIGHUP with no handler`) ? true : undefined), 30_000);
+	const after = await runIn(['run', '-e', HELLO], env);
+	t.is(after.stdout, 'hello world\n', after.stderr);
+	await until('a new runner', () => ((runnerLog(env).match(/serving on/g) ?? []).length === 2 ? true : undefined), 60_000);
+	const again = await runIn(['run', '-e', HELLO], env);
+	t.true(servedWarm(env, again.pid));
+	t.is(again.stdout, 'hello world\n');
+});
+
+test('output closed early (`| head -1`): the run stops quietly, as in the CLI', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	const headOne = async (e: NodeJS.ProcessEnv) => {
+		const { done } = start(['run', '-e', 'probe timer.ms(5) { println("line") }'], e, (out, child) => {
+			if (out.includes('\n')) child.stdout!.destroy();
+		});
+		return done;
+	};
+	const warm = await headOne(env);
+	const cold = await headOne(coldEnv(env));
+	t.true(servedWarm(env, warm.pid));
+	t.is(warm.status, cold.status, warm.stderr);
+	t.is(warm.stderr, cold.stderr);
+});
+
+test('runs at once: one in the runner, the others in their own processes, every output whole', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	const script = 'global n probe timer.ms(20) { if (++n == 20) exit() } probe end { printf("%s done\\n", @1) }';
+	const runs = await Promise.all(['a', 'b', 'c'].map((w) => runIn(['run', '-e', script, w], env)));
+	for (const [i, r] of runs.entries()) {
+		t.is(r.stdout, `${'abc'[i]} done\n`, r.stderr);
+		t.is(r.status, 0);
+	}
+	t.true(runs.filter((r) => servedWarm(env, r.pid)).length <= 1);
+});
+
+test('another environment has a runner of its own; the same environment is served by its runner', async (t) => {
+	const env = warmEnv('120', { TAPFLEET_TEST_SETTING: 'one' });
+	await withRunner(t, env);
+	const other = { ...env, TAPFLEET_TEST_SETTING: 'two' };
+	const r = await runIn(['run', '-e', HELLO], other);
+	t.false(servedWarm(env, r.pid), 'not served by the runner of another environment');
+	await until('a second runner', () => (sockets(env).length === 2 ? true : undefined), 60_000);
+	// PWD and the like change from command to command: not another environment
+	const moved = await runIn(['run', '-e', HELLO], { ...env, PWD: '/', OLDPWD: '/tmp', SHLVL: '7' });
+	t.true(servedWarm(env, moved.pid));
+	t.is(moved.stdout, 'hello world\n');
+});
+
+test('TAPFLEET_WARM_KEEP: 0 starts no runner; a value that is not whole seconds in range is refused by name', async (t) => {
+	const off = warmEnv('0');
+	const r = await runIn(['run', '-e', HELLO], off);
+	t.is(r.stdout, 'hello world\n');
+	t.deepEqual(sockets(off), []);
+	for (const bad of ['abc', '-1', '1.5', '86401']) {
+		const refused = await runIn(['run', '-e', HELLO], warmEnv(bad));
+		t.is(refused.status, 1, bad);
+		t.is(refused.stdout, '');
+		t.is(refused.stderr, `tapfleet run: TAPFLEET_WARM_KEEP=${bad}: give the seconds a warm runner stays after the last run, 0 to 86400 (0: no runner)\n`);
+	}
+});
+
+test('a library file edited while the runner lives: the next run through it reads the new one', async (t) => {
+	const env = warmEnv();
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-warm-tapset-'));
+	const macros = join(dir, 'answer.stpm');
+	writeFileSync(macros, '@define answer %( 1 %)\n');
+	await withRunner(t, env);
+	const args = ['run', '-I', dir, '-e', 'probe begin { println(@answer) exit() }'];
+	const before = await runIn(args, env);
+	const again = await runIn(args, env);
+	t.is(before.stdout, '1\n', before.stderr);
+	t.is(again.stdout, '1\n');
+	t.true(servedWarm(env, again.pid));
+	writeFileSync(macros, '@define answer %( 2 %)\n');
+	utimesSync(macros, new Date(), new Date(Date.now() + 5000));
+	// inotify's event reaches the runner between runs
+	await new Promise((r) => setTimeout(r, 200));
+	const after = await runIn(args, env);
+	t.true(servedWarm(env, after.pid));
+	t.is(after.stdout, '2\n', after.stderr);
+});
+
+test('a runner stops once idle for TAPFLEET_WARM_KEEP seconds, and removes its socket', async (t) => {
+	const env = warmEnv('1');
+	await withRunner(t, env);
+	await until('the runner idle and gone', () => (runnerLog(env).includes('stopped: idle') && sockets(env).length === 0 ? true : undefined), 30_000);
+	t.pass();
+});
+
+test('-c runs in the CLI\'s own process (the command has its terminal), even with a runner there', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	const r = await runIn(['run', '-c', 'true', '-e', 'probe begin { println("x") } probe end { println("y") }'], env);
+	t.is(r.stdout, 'x\ny\n', r.stderr);
+	t.false(servedWarm(env, r.pid));
+});
+
+test('a runners directory that others can enter is not trusted with a run', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	chmodSync(runnersDir(env), 0o755);
+	const r = await runIn(['run', '-e', HELLO], env);
+	t.is(r.stdout, 'hello world\n');
+	t.false(servedWarm(env, r.pid));
+	mkdirSync(runnersDir(env), { recursive: true });
+});
