@@ -29,7 +29,7 @@ process.title = 'tapfleet-warm-runner'; // what ps and top show (docs/warm.md)
 
 async function readPlace(): Promise<RunnerPlace> {
 	const p = (await readStdinJson(MAX_CONFIG_BYTES)) as RunnerPlace;
-	if (typeof p?.socketPath !== 'string' || typeof p.logPath !== 'string' || typeof p.idleMs !== 'number' || typeof p.fingerprint !== 'string') throw new Error('bad settings');
+	if (typeof p?.socketPath !== 'string' || typeof p.logPath !== 'string' || typeof p.idleMs !== 'number' || !Number.isSafeInteger(p.maxRuns) || typeof p.fingerprint !== 'string') throw new Error('bad settings');
 	return p;
 }
 
@@ -72,6 +72,7 @@ async function main(): Promise<number> {
 	await preload(runCli);
 	let running: Promise<void> | undefined;
 	let idleSince = Date.now();
+	let served = 0;
 	const stop = new AbortController();
 	const onStop = () => stop.abort();
 	// While a run is in: signals are the run's (delivered by the client, or sent to this process), as they were the CLI's.
@@ -125,10 +126,12 @@ async function main(): Promise<number> {
 			running = serveRun({ socket, reader, request: req, runCli, log })
 				.catch((err: Error) => log(`a run failed: ${err.stack ?? err.message}`))
 				.finally(() => {
-				running = undefined;
-				idleSince = Date.now();
-				ownSignals(true);
-			});
+					running = undefined;
+					idleSince = Date.now();
+					ownSignals(true);
+					// enough: a new runner (started by the next run) takes over with a fresh heap
+					if (++served >= place.maxRuns) stop.abort('retired');
+				});
 		};
 		socket.on('data', onData);
 		socket.on('close', () => {
@@ -146,7 +149,7 @@ async function main(): Promise<number> {
 	const why = await serveUntil(server, { socketPath: place.socketPath, inode, idleMs: place.idleMs, idleSince: () => (running ? undefined : idleSince), log, stop: stop.signal });
 	// a run in progress is the user's: it ends as it would have
 	await running;
-	log(`stopped: ${STOP_REASONS[why]}`);
+	log(`stopped: ${why === 'stopped' && stop.signal.reason === 'retired' ? `served ${served} runs` : STOP_REASONS[why]}`);
 	return 0;
 }
 

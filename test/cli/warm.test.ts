@@ -53,7 +53,7 @@ async function withRunner(t: { teardown: (f: () => void) => void }, env: NodeJS.
 	t.teardown(() => stopRunners(env));
 	const first = await runIn(['run', '-e', HELLO], env);
 	if (first.status !== 0) throw new Error(`the first run failed: ${first.stderr}`);
-	await until('the runner listening', () => (sockets(env).length > 0 ? true : undefined), 60_000);
+	await until('the runner listening', () => (sockets(env).length > 0 && runnerLog(env).includes(': serving on ') ? true : undefined), 60_000);
 }
 
 function stopRunners(env: NodeJS.ProcessEnv): void {
@@ -226,4 +226,62 @@ test('a runners directory that others can enter is not trusted with a run', asyn
 	t.is(r.stdout, 'hello world\n');
 	t.false(servedWarm(env, r.pid));
 	mkdirSync(runnersDir(env), { recursive: true });
+});
+
+test('the C client (bin/tapfleet run as a program) and the JS one (node bin/tapfleet) find the same runner, non-ASCII environment included', async (t) => {
+	const env = warmEnv('120', { TAPFLEET_TEST_SETTING: 'héllo wörld ✓ 日本' });
+	await withRunner(t, env);
+	const viaC = await runIn(['run', '-e', HELLO], env);
+	const viaJs = await new Promise<Ran>((resolve) => {
+		const child = spawn(process.execPath, [tapfleet, 'run', '-e', HELLO], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		child.stdout.on('data', (d: Buffer) => (stdout += d));
+		child.on('close', (status, signal) => resolve({ pid: child.pid!, status, signal, stdout, stderr: '' }));
+	});
+	for (const r of [viaC, viaJs]) {
+		t.true(servedWarm(env, r.pid));
+		t.is(r.stdout, 'hello world\n');
+	}
+	t.is(sockets(env).length, 1);
+});
+
+test('a runner that does not answer (stopped): one run waits for it, then runs itself and removes its socket; the next starts a new runner', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	const pid = Number(/warm-runner (\d+): serving on/.exec(runnerLog(env))![1]);
+	process.kill(pid, 'SIGSTOP');
+	t.teardown(() => {
+		try {
+			process.kill(pid, 'SIGCONT');
+		} catch {
+			// gone
+		}
+	});
+	const waited = await runIn(['run', '-e', HELLO], env);
+	t.is(waited.stdout, 'hello world\n', waited.stderr);
+	t.false(servedWarm(env, waited.pid));
+	await until('a new runner', () => ((runnerLog(env).match(/serving on/g) ?? []).length === 2 && sockets(env).length === 1 ? true : undefined), 60_000);
+	const next = await runIn(['run', '-e', HELLO], env);
+	t.true(servedWarm(env, next.pid));
+	// the stopped one, once it runs again, finds its socket taken and stops
+	process.kill(pid, 'SIGCONT');
+	await until('the old runner stopped', () => (runnerLog(env).includes(`warm-runner ${pid}: stopped: its socket was removed or taken over`) ? true : undefined), 30_000);
+	t.pass();
+});
+
+test('a runner stops after TAPFLEET_WARM_RUNS runs and the next run starts a fresh one; a value out of range is refused by name', async (t) => {
+	const env = warmEnv('120', { TAPFLEET_WARM_RUNS: '2' });
+	await withRunner(t, env);
+	const served = [await runIn(['run', '-e', HELLO], env), await runIn(['run', '-e', HELLO], env)];
+	for (const r of served) t.true(servedWarm(env, r.pid));
+	await until('the runner retired', () => (runnerLog(env).includes(': stopped: served 2 runs') ? true : undefined), 30_000);
+	const next = await runIn(['run', '-e', HELLO], env);
+	t.false(servedWarm(env, next.pid));
+	t.is(next.stdout, 'hello world\n');
+	await until('a fresh runner', () => ((runnerLog(env).match(/serving on/g) ?? []).length === 2 && sockets(env).length === 1 ? true : undefined), 60_000);
+	for (const bad of ['0', 'x', '1000001']) {
+		const refused = await runIn(['run', '-e', HELLO], warmEnv('120', { TAPFLEET_WARM_RUNS: bad }));
+		t.is(refused.status, 1, bad);
+		t.is(refused.stderr, `tapfleet run: TAPFLEET_WARM_RUNS=${bad}: give the runs a warm runner serves before a new one takes over, 1 to 1000000\n`);
+	}
 });
