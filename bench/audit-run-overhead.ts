@@ -8,7 +8,7 @@
 // The log starts with PREFILL rows of earlier runs (default 100,000: a few
 // months of a busy controller; 0 for a fresh log), never queried, so a SQLite
 // log has no planner statistics, as a log nobody has run `tapfleet audit` on.
-// Usage: node dist/bench/audit-run-overhead.js [HOSTS=10] [REPEATS=15] [BACKENDS=sqlite,postgres,postgres-direct] [PREFILL=100000]
+// Usage: node dist/bench/audit-run-overhead.js [HOSTS=10] [REPEATS=15] [BACKENDS=sqlite,postgres,postgres-direct,postgres-held] [PREFILL=100000]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { Dispatch } from '../controller/dispatch/fanout.js';
 import { parseHostUri } from '../controller/dispatch/host-uri.js';
 import { readModuleDir } from '../controller/dispatch/module-dir.js';
 import { openRunAudit, type ModuleSource, type RunAudit } from '../controller/dispatch/run-audit.js';
-import { openRunAuditLog } from '../controller/audit/run-log.js';
+import { holdAuditLogs, openRunAuditLog } from '../controller/audit/run-log.js';
 import { newRunId } from '../controller/audit/index.js';
 import { issueAgent } from '../controller/pki/keys.js';
 import { agentPkiDir } from '../controller/pki/layout.js';
@@ -33,8 +33,9 @@ import { fill } from './audit-fill.js';
 const hostCount = Number(process.argv[2] ?? 10);
 const repeats = Number(process.argv[3] ?? 15);
 // postgres: through its audit keeper, as `tapfleet run` reaches it (the first audited run starts it);
-// postgres-direct: each run connecting itself (TAPFLEET_AUDIT_KEEP=0).
-const backends = (process.argv[4] ?? 'sqlite,postgres,postgres-direct').split(',');
+// postgres-direct: each run connecting itself (TAPFLEET_AUDIT_KEEP=0);
+// postgres-held: the connection held by this process across runs, as a warm runner does (docs/warm.md).
+const backends = (process.argv[4] ?? 'sqlite,postgres,postgres-direct,postgres-held').split(',');
 const prefillRows = Number(process.argv[5] ?? 100_000);
 let pgUrl = '';
 if (backends.some((b) => b.startsWith('postgres'))) {
@@ -171,6 +172,7 @@ for (const backend of backends) {
 	await prefill(db);
 	if (backend === 'postgres-direct') process.env.TAPFLEET_AUDIT_KEEP = '0';
 	else delete process.env.TAPFLEET_AUDIT_KEEP;
+	holdAuditLogs(backend === 'postgres-held');
 	await oneRun();
 	await oneRun(db); // creates the log; warms both paths
 	const plain: Awaited<ReturnType<typeof oneRun>>[] = [];

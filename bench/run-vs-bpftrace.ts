@@ -140,6 +140,7 @@ const cached = await interleaved([
 ]);
 const tp = await interleaved([
 	...builds.map(([l, bin], i): [string, () => Promise<number>] => [l, () => firstOutputMs(bin, tpArgs, envs[i])]),
+	...builds.map(([l, bin], i): [string, () => Promise<number>] => [`${l} no runner`, () => firstOutputMs(bin, tpArgs, noRunner(envs[i]!))]),
 	['bpftrace', () => firstOutputMs('bpftrace', ['-c', `${loop} 1000000`, '-e', 'tracepoint:syscalls:sys_enter_getppid { printf("first\\n"); exit(); }'])],
 ]);
 for (const [label] of builds) {
@@ -147,6 +148,7 @@ for (const [label] of builds) {
 	console.log(`  ${label} run, begin probe, cached            ${cached.get(label)!.toFixed(0)} ms`);
 	console.log(`  ${label} run, begin probe, cached, no runner ${cached.get(`${label} no runner`)!.toFixed(0)} ms`);
 	console.log(`  ${label} run -c, tracepoint's first event, cached ${tp.get(label)!.toFixed(0)} ms`);
+	console.log(`  ${label} run -c, the same, no runner        ${tp.get(`${label} no runner`)!.toFixed(0)} ms`);
 }
 for (const l of caRows) console.log(`  ${l} run, begin probe, cached  ${cached.get(l)!.toFixed(0)} ms`);
 console.log(`  bpftrace, BEGIN                            ${cached.get('bpftrace')!.toFixed(0)} ms`);

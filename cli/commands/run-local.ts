@@ -10,9 +10,8 @@
 // record is committed before taprun starts; taprun's JSON events (-j) say
 // when it attached, why it stopped and how many records it lost; stdout
 // passes through here to be counted (-o FILE: the file is counted at the end).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { signalTree } from '../../controller/util/process-tree.js';
-import type { Writable } from 'node:stream';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,6 +22,7 @@ import { runPipeline } from '../../controller/build/script-pipeline.js';
 import { taprunPath } from '../../controller/build/toolchain.js';
 import { MANIFEST_FILE, parseManifest } from '../../controller/module/manifest.js';
 import { parseTargetPid } from './target-pid.js';
+import { spawnGatedCommand } from './gated-command.js';
 import { processExists } from '../../controller/util/pid.js';
 
 export interface LocalRunOptions {
@@ -104,42 +104,22 @@ function endOf(stopping: string | undefined, o: { interrupted: boolean; commandE
 	return { endedBy, ...(notes.length ? { message: notes.join('; ') } : {}) };
 }
 
-/**
- * -c CMD as stap starts it: the process is created now, so that its pid is
- * target() from the first begin probe on, but it waits on a pipe (fd 3)
- * until releaseGate() says every probe is attached. If we never release it
- * (taprun failed), the pipe closes with us, the read fails and the command
- * never runs. `exec` keeps the pid: a simple command (words without quotes
- * or shell syntax, as stap's wordexp path takes it) becomes the program
- * itself, so target() is its pid; any other command runs under /bin/sh -c,
- * and target() is that shell's pid. Stopping the session stops the command
- * and every process under it (controller/util/process-tree.ts).
- */
-function spawnGatedCommand(command: string): ChildProcess {
-	const words = simpleCommandWords(command);
-	const gate = words ? 'read -r _ <&3 && exec 3<&- "$@"' : 'read -r _ <&3 && exec 3<&- /bin/sh -c "$1"';
-	return spawn('/bin/sh', ['-c', gate, 'sh', ...(words ?? [command])], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
-}
-
-/** The words of a command that needs no shell (no quotes, variables, operators, globs), else null. */
-export function simpleCommandWords(command: string): string[] | null {
-	const words = command.trim().split(/[ \t]+/);
-	return words[0] && words.every((w) => /^[\w@%+=:,.\/-]+$/.test(w)) && !words[0].includes('=') ? words : null;
-}
-
-function releaseGate(cmd: ChildProcess): void {
-	const gate = cmd.stdio[3] as Writable | null;
-	gate?.on('error', () => {}); // the command is gone already: its exit is reported
-	gate?.end('go\n');
-}
-
-export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise<number> {
+export async function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise<number> {
 	const argv: string[] = ['-j'];
 	if (o.timeLimit > 0) argv.push('-T', String(o.timeLimit));
 	if (o.output) argv.push('-o', o.output);
 	const cmd = o.command !== undefined ? spawnGatedCommand(o.command) : undefined;
-	if (cmd?.pid) argv.push('-x', String(cmd.pid));
-	else if (o.target !== undefined) argv.push('-x', String(o.target));
+	let cmdPid: number | undefined;
+	if (cmd) {
+		try {
+			cmdPid = await cmd.started;
+		} catch (e) {
+			process.stderr.write(`tapfleet run: -c: ${(e as Error).message}\n`);
+			o.audit?.ended({ endedBy: 'error', message: `-c: ${(e as Error).message}`, outputBytes: 0, outputLines: 0, dropped: 0 });
+			return 1;
+		}
+		argv.push('-x', String(cmdPid));
+	} else if (o.target !== undefined) argv.push('-x', String(o.target));
 	argv.push(moduleDir, ...o.args);
 	const child = spawn(o.taprun ?? taprunPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
 	let commandExit: string | undefined;
@@ -185,7 +165,7 @@ export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise
 		if (ev?.type === 'started') {
 			// Begin probes run before taprun says "started": their output may be here first.
 			o.audit?.loaded(`taprun-${child.pid}`, Math.min(Date.now(), firstOutputAtMs ?? Infinity));
-			if (cmd) releaseGate(cmd);
+			cmd?.release();
 			return;
 		}
 		if (ev?.type === 'stopping') stopReason = ev.reason;
@@ -194,12 +174,8 @@ export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise
 		const text = stapText(ev, line);
 		if (text !== null) process.stderr.write(text + '\n');
 	});
-	cmd?.on('exit', (code, signal) => {
+	cmd?.onExit((code, signal) => {
 		commandExit = signal ? `signal ${signal}` : `status ${code}`;
-		stop();
-	});
-	cmd?.on('error', (e) => {
-		process.stderr.write(`tapfleet run: -c: ${e.message}\n`);
 		stop();
 	});
 	// taprun handles the signals (end probes run); we only pass them on
@@ -221,7 +197,7 @@ export function runModuleLocally(moduleDir: string, o: LocalRunOptions): Promise
 			for (const [s, h] of handlers) process.off(s, h);
 			process.stdout.off('error', onStdoutError);
 			// The command and whatever it started (a pipeline, a background job under its shell).
-			if (cmd?.pid !== undefined && cmd.exitCode === null && cmd.signalCode === null) signalTree(cmd.pid, 'SIGTERM');
+			if (cmdPid !== undefined && cmd?.running()) signalTree(cmdPid, 'SIGTERM');
 			const status = code ?? (signal ? 1 : 0);
 			if (started && o.audit) {
 				await stdoutDone;

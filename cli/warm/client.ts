@@ -7,12 +7,15 @@
 // runs here as always, and starts a runner for the next run when it is done.
 //
 // Not through a runner: `-c CMD` (the command must have this terminal as
-// its stdin and output), any command but `run`, and TAPFLEET_WARM_KEEP=0.
+// its stdin and output: the C client starts it, runtime-c/warm/, this one
+// does not), a script read from stdin (`-`), any command but `run`, and
+// TAPFLEET_WARM_KEEP=0.
 import { lstatSync, unlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ownSocket, privateDir } from '../../controller/util/private-dir.js';
+import { runsWarm } from './runs-warm.js';
 import { runnerPlace, VOLATILE_ENV, WarmSettingError, type RunnerPlace } from './place.js';
 import { FORWARDED_SIGNALS, FRAME, frame, FrameReader, WARM_PROTOCOL, type ForwardedSignal, type WarmExit, type WarmRequest } from './protocol.js';
 
@@ -26,18 +29,14 @@ declare global {
 	var __TAPFLEET_WARM_START__: (() => void) | undefined;
 }
 
-/** `run` without -c: a -c anywhere (alone or among short flags, `-gc CMD`) keeps the run here. */
-export function runsWarm(argv: readonly string[]): boolean {
-	return argv[2] === 'run' && !argv.slice(3).some((w) => /^-[A-Za-z]*c/.test(w));
-}
-
 /**
  * Runs the command line through this environment's warm runner if it can;
  * true when it did (process.exitCode is set, or this process is dying of the
  * run's signal), false when the CLI should run it here.
  */
 export async function warmRun(argv: string[], codeIdentity: string): Promise<boolean> {
-	if (!runsWarm(argv)) return false;
+	// A run a runner would take from the C client (-c) starts one too, but this client only asks for what it can serve itself.
+	if (!runsWarm(argv, true)) return false;
 	let place: RunnerPlace | undefined;
 	try {
 		place = runnerPlace(codeIdentity, process.env, WARM_PROTOCOL);
@@ -56,6 +55,7 @@ export async function warmRun(argv: string[], codeIdentity: string): Promise<boo
 		globalThis.__TAPFLEET_WARM_START__ = startRunner;
 		return false;
 	}
+	if (!runsWarm(argv)) return false;
 	// Only a socket of this user in a directory only this user can enter is trusted with the command line.
 	if (!ownSocket(place.socketPath, place.dir)) return false;
 	const socket = await connected(place.socketPath);
@@ -100,7 +100,7 @@ function askToRun(socket: Socket, argv: string[], place: RunnerPlace): Promise<A
 	const volatileEnv: Record<string, string> = {};
 	for (const k of VOLATILE_ENV) if (process.env[k] !== undefined) volatileEnv[k] = process.env[k]!;
 	const tty = (s: NodeJS.WriteStream) => ({ isTTY: !!s.isTTY, columns: s.columns, rows: s.rows });
-	const request: WarmRequest = { clientPid: process.pid, argv, cwd: process.cwd(), fingerprint: place.fingerprint, volatileEnv, stdout: tty(process.stdout), stderr: tty(process.stderr) };
+	const request: WarmRequest = { clientPid: process.pid, argv, cwd: process.cwd(), fingerprint: place.fingerprint, volatileEnv, stdout: tty(process.stdout), stderr: tty(process.stderr), spawns: false };
 	return new Promise((resolve) => {
 		const reader = new FrameReader();
 		const timer = setTimeout(() => settle('wedged'), ACCEPT_TIMEOUT_MS);

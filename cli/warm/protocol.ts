@@ -4,12 +4,20 @@
 //
 //   client -> runner: REQUEST (JSON WarmRequest), then SIGNAL (its name) for
 //                     each signal the client gets, STDOUT_GONE once its
-//                     stdout can no longer be written (EPIPE: `| head`)
+//                     stdout can no longer be written (EPIPE: `| head`),
+//                     SPAWNED and EXITED for a -c command it started
 //   runner -> client: ACCEPTED (JSON {pid}) or BUSY (why, UTF-8), then
-//                     STDOUT and STDERR (bytes), and EXIT (JSON WarmExit) last
+//                     STDOUT and STDERR (bytes), SPAWN and RELEASE for a -c
+//                     command, and EXIT (JSON WarmExit) last
+//
+// -c CMD (cli/commands/gated-command.ts): the runner has no terminal to give
+// the command, so the client starts it: SPAWN carries its argv (NUL after
+// each word); the client forks it with its own stdin, stdout and stderr and
+// the gate's pipe as fd 3, and answers SPAWNED (JSON {pid} or {error});
+// RELEASE opens the gate; EXITED (JSON {code} or {signal}) says it ended.
 
 /** Bumped whenever frames or their meaning change: part of the socket's name, so unlike peers never meet. */
-export const WARM_PROTOCOL = 1;
+export const WARM_PROTOCOL = 2;
 
 export const FRAME = {
 	REQUEST: 0x71,
@@ -20,6 +28,10 @@ export const FRAME = {
 	STDOUT: 0x6f,
 	STDERR: 0x65,
 	EXIT: 0x78,
+	SPAWN: 0x63,
+	SPAWNED: 0x6e,
+	RELEASE: 0x67,
+	EXITED: 0x64,
 } as const;
 
 /** A frame's payload is at most this long: a request carries the command line (Linux allows ~2 MiB of it), output is cut into pieces below it. */
@@ -43,6 +55,8 @@ export interface WarmRequest {
 	volatileEnv: Record<string, string>;
 	stdout: TerminalInfo;
 	stderr: TerminalInfo;
+	/** The client starts -c commands (SPAWN); the JS client does not, and sends no -c. */
+	spawns: boolean;
 }
 
 export interface TerminalInfo {

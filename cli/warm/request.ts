@@ -2,6 +2,7 @@
 // runner acts on any of it.
 import { type TerminalInfo, type WarmRequest } from './protocol.js';
 import { VOLATILE_ENV } from './place.js';
+import { runsWarm } from './runs-warm.js';
 
 /** Bound on the words of a command line (Linux's own limit on its bytes is ~2 MiB: MAX_FRAME_BYTES). */
 const MAX_ARGS = 100_000;
@@ -24,6 +25,8 @@ export function checkRequest(payload: Buffer, fingerprint: string): WarmRequest 
 	if (typeof r.volatileEnv !== 'object' || r.volatileEnv === null) return 'a malformed environment';
 	for (const [k, v] of Object.entries(r.volatileEnv)) if (!(VOLATILE_ENV as readonly string[]).includes(k) || typeof v !== 'string') return `a variable that is not passed per run: ${k}`;
 	if (!terminal(r.stdout) || !terminal(r.stderr)) return 'malformed terminal settings';
+	if (typeof r.spawns !== 'boolean') return 'a malformed request';
+	if (!runsWarm(r.argv, r.spawns)) return r.spawns ? 'a script from stdin is read by its own process' : 'this client does not start -c commands, nor read a script from stdin';
 	return r;
 }
 

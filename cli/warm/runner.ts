@@ -68,6 +68,8 @@ async function main(): Promise<number> {
 	}
 	// the script cache's key stats ~640 files a run: here, watched trees' summaries are kept instead
 	(await import('../../controller/build/tree-stamp.js')).watchTreeStamps();
+	// a PostgreSQL audit log's connection is made once, not through a keeper for every run
+	(await import('../../controller/audit/run-log.js')).holdAuditLogs();
 	const { runCli } = await import('../program.js');
 	await preload(runCli);
 	let running: Promise<void> | undefined;

@@ -12,6 +12,8 @@ import { FramedOutput } from './framed-output.js';
 import { FORWARDED_SIGNALS, FRAME, frame, type FrameReader, type ForwardedSignal, type WarmExit, type WarmRequest } from './protocol.js';
 import { VOLATILE_ENV } from './place.js';
 import { forgetCommandCaches } from '../../controller/util/command-cache.js';
+import { spawnCommandsWith } from '../commands/gated-command.js';
+import { RemoteCommands } from './remote-command.js';
 
 /** How long a dying runner waits for its last frames to reach the client. */
 const LAST_WORDS_MS = 2000;
@@ -33,6 +35,7 @@ export async function serveRun(o: ServeRunOptions): Promise<void> {
 	const out = new FramedOutput(socket, FRAME.STDOUT, request.stdout);
 	const err = new FramedOutput(socket, FRAME.STDERR, request.stderr);
 	const restore = swapProcess(out, err);
+	const commands = request.spawns ? new RemoteCommands(socket) : undefined;
 	let finished = false;
 	const die = (exit: WarmExit, why: string) => {
 		o.log(`stopped during a run for pid ${request.clientPid}: ${why}`);
@@ -56,6 +59,7 @@ export async function serveRun(o: ServeRunOptions): Promise<void> {
 			return deliver('SIGHUP');
 		}
 		for (const f of frames) {
+			if (commands?.take(f)) continue;
 			if (f.type === FRAME.SIGNAL) {
 				const name = f.payload.toString('utf8') as ForwardedSignal;
 				if ((FORWARDED_SIGNALS as readonly string[]).includes(name)) deliver(name);
@@ -69,7 +73,10 @@ export async function serveRun(o: ServeRunOptions): Promise<void> {
 	});
 	socket.on('error', () => {});
 	// The client gone (killed, its terminal closed): as a hang-up of the CLI's terminal.
-	socket.on('close', () => deliver('SIGHUP'));
+	socket.on('close', () => {
+		commands?.gone();
+		deliver('SIGHUP');
+	});
 	try {
 		for (const k of VOLATILE_ENV) {
 			if (request.volatileEnv[k] !== undefined) process.env[k] = request.volatileEnv[k];
@@ -78,8 +85,10 @@ export async function serveRun(o: ServeRunOptions): Promise<void> {
 		process.exitCode = undefined;
 		// files may have changed since the last run: what the last command read by path is read again
 		forgetCommandCaches();
+		spawnCommandsWith(commands?.spawner);
 		await o.runCli(request.argv);
 	} finally {
+		spawnCommandsWith(undefined);
 		if (!finished) {
 			finished = true;
 			const code = typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -62,9 +62,9 @@ export interface OpenOptions {
 }
 
 /** The backend for a log, not yet migrated. */
-export async function createBackend(target: AuditDbTarget, o: { connections?: number } = {}): Promise<AuditBackend> {
+export async function createBackend(target: AuditDbTarget, o: { connections?: number; keepIdle?: boolean } = {}): Promise<AuditBackend> {
 	// Only the backend in use is loaded: pg alone costs ~30 ms of start-up (it loads Node's fetch to sniff its runtime).
-	return target.kind === 'sqlite' ? new (await import('./sqlite-backend.js')).SqliteBackend(target.path) : new (await import('./postgres-backend.js')).PostgresBackend(target, { connections: o.connections });
+	return target.kind === 'sqlite' ? new (await import('./sqlite-backend.js')).SqliteBackend(target.path) : new (await import('./postgres-backend.js')).PostgresBackend(target, { connections: o.connections, keepIdle: o.keepIdle });
 }
 
 /** Opens (creating and migrating if needed) the audit log named by `spec`, in this process. */

@@ -128,7 +128,7 @@ export class PostgresBackend implements AuditBackend {
 	 * @param o.swapAttempts compare-and-swap appends before the locked one (0: always locked; tests use it)
 	 * @param o.connections the pool's size
 	 */
-	constructor(target: PostgresTarget, o: { swapAttempts?: number; connections?: number } = {}) {
+	constructor(target: PostgresTarget, o: { swapAttempts?: number; connections?: number; keepIdle?: boolean } = {}) {
 		this.swapAttempts = o.swapAttempts ?? SWAP_ATTEMPTS;
 		this.location = target.location;
 		this.schema = target.schema;
@@ -141,6 +141,9 @@ export class PostgresBackend implements AuditBackend {
 			// An idle connection does not keep the process alive: close() need not
 			// wait for the server to hang up (see close()).
 			allowExitOnIdle: true,
+			// A process that holds the log for its runs (the keeper, a warm runner) keeps its connections
+			// between them; pg's default closes one idle for 10 s, and the next run would connect again.
+			...(o.keepIdle ? { idleTimeoutMillis: 0 } : {}),
 		});
 		// An idle client losing its connection must not crash the controller.
 		this.pool.on('error', () => {});

@@ -69,6 +69,8 @@ export function discardRunAuditLog(log: Promise<RunLog>): Promise<void> {
  */
 export async function openRunLog(spec: string | undefined, options: { batchMs: number; connections?: number }): Promise<RunLog> {
 	const target = parseAuditDb(spec);
+	// a long-lived process (a warm runner) holds its PostgreSQL logs itself
+	if (holding && target.kind === 'postgres') return (await import('./held-logs.js')).heldRunLog(target, options.batchMs);
 	let place: KeeperPlace | undefined;
 	try {
 		place = keeperPlace(target);
@@ -84,9 +86,20 @@ export async function openRunLog(spec: string | undefined, options: { batchMs: n
 	}
 	const { openAuditLog } = await logOpening();
 	const log = await openAuditLog(spec, { ...options, recover: false });
-	const kept = place;
-	if (kept) log.whenClosed(() => spawnKeeper(target, kept));
+	const keeping = place;
+	if (keeping) log.whenClosed(() => spawnKeeper(target, keeping));
 	return log;
+}
+
+let holding = false;
+
+/**
+ * From now on, this process holds its runs' PostgreSQL logs open between
+ * runs (held-logs.ts), instead of going through a keeper: for a long-lived
+ * process, the warm runner. (A SQLite file is still opened per run.)
+ */
+export function holdAuditLogs(on = true): void {
+	holding = on;
 }
 
 let opening: Promise<typeof import('./open.js')> | undefined;

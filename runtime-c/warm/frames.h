@@ -15,6 +15,10 @@ enum frame_type {
 	FRAME_STDOUT = 0x6f,
 	FRAME_STDERR = 0x65,
 	FRAME_EXIT = 0x78,
+	FRAME_SPAWN = 0x63,
+	FRAME_SPAWNED = 0x6e,
+	FRAME_RELEASE = 0x67,
+	FRAME_EXITED = 0x64,
 };
 
 #define MAX_FRAME_BYTES (8u << 20)

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "frames.h"
 #include "place.h"
@@ -36,6 +37,10 @@ static const char *const forwarded_names[] = { "SIGINT", "SIGTERM", "SIGHUP", "S
 #define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
 
 static int signal_pipe[2] = { -1, -1 };
+
+/* The -c command this client started for the run (0: none), and its gate's writing end. */
+static pid_t command_pid;
+static int command_gate = -1;
 
 /* Node with the launcher and the same words, as bin/tapfleet's own line would start it. */
 static void __attribute__((noreturn)) fall_back(const char *launcher, int argc, char **argv)
@@ -62,22 +67,19 @@ static void __attribute__((noreturn)) fall_back(const char *launcher, int argc, 
 	exit(127);
 }
 
-/* `run` without -c (alone or among short flags): the command's terminal must stay its own (client.ts runsWarm). */
+/*
+ * `run`, not reading the script from stdin (`-`: the runner's stdin is not
+ * ours). -c is taken: this client starts the command (cli/warm/runs-warm.ts).
+ */
 static int runs_warm(int argc, char **argv)
 {
 	int i;
 
 	if (argc < 1 || strcmp(argv[0], "run"))
 		return 0;
-	for (i = 1; i < argc; i++) {
-		const char *w = argv[i];
-
-		if (w[0] != '-' || w[1] == '-')
-			continue;
-		for (w++; *w && ((*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z')); w++)
-			if (*w == 'c')
-				return 0;
-	}
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-"))
+			return 0;
 	return 1;
 }
 
@@ -120,16 +122,35 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
+/* The command ended: the runner stops the run, as the CLI does when its own -c child exits. */
+static void reap_command(int sock)
+{
+	char body[64];
+	int status;
+
+	if (!command_pid || waitpid(command_pid, &status, WNOHANG) != command_pid)
+		return;
+	command_pid = 0;
+	if (WIFSIGNALED(status) && sigabbrev_np(WTERMSIG(status)))
+		snprintf(body, sizeof(body), "{\"signal\":\"SIG%s\"}", sigabbrev_np(WTERMSIG(status)));
+	else
+		snprintf(body, sizeof(body), "{\"code\":%d}", WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+	frame_send(sock, FRAME_EXITED, body, strlen(body));
+}
+
 /* Passes on the signals that came since the last call. */
 static void forward_signals(int sock)
 {
 	unsigned char b;
 	size_t i;
 
-	while (read(signal_pipe[0], &b, 1) == 1)
+	while (read(signal_pipe[0], &b, 1) == 1) {
+		if (b == SIGCHLD)
+			reap_command(sock);
 		for (i = 0; i < NFORWARDED; i++)
 			if (forwarded[i] == b)
 				frame_send(sock, FRAME_SIGNAL, forwarded_names[i], strlen(forwarded_names[i]));
+	}
 }
 
 static void catch_signals(void)
@@ -143,6 +164,76 @@ static void catch_signals(void)
 		return;
 	for (i = 0; i < NFORWARDED; i++)
 		sigaction(forwarded[i], &sa, NULL);
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+/*
+ * -c CMD: the runner has no terminal to give it, so it asks this client to
+ * start it (cli/warm/remote-command.ts) with our stdin, stdout and stderr
+ * and its gate's pipe as fd 3 (cli/commands/gated-command.ts): argv is the
+ * payload, a NUL after each word.
+ */
+static void spawn_command(int sock, const unsigned char *payload, size_t len)
+{
+	char *words[256], body[128];
+	char *copy = malloc(len + 1);
+	int gate[2], n = 0;
+	size_t at = 0;
+
+	errno = 0;
+	if (command_pid || !copy || !len || payload[len - 1] != '\0')
+		goto refuse;
+	memcpy(copy, payload, len);
+	while (at < len && n < (int)(sizeof(words) / sizeof(words[0])) - 1) {
+		words[n++] = copy + at;
+		at += strlen(copy + at) + 1;
+	}
+	words[n] = NULL;
+	if (at < len || pipe2(gate, O_CLOEXEC))
+		goto refuse;
+	command_pid = fork();
+	if (command_pid == 0) {
+		size_t i;
+
+		for (i = 0; i < NFORWARDED; i++)
+			signal(forwarded[i], SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		if (dup2(gate[0], 3) < 0)
+			_exit(127);
+		execv(words[0], words);
+		_exit(127);
+	}
+	close(gate[0]);
+	if (command_pid < 0) {
+		command_pid = 0;
+		close(gate[1]);
+		goto refuse;
+	}
+	command_gate = gate[1];
+	free(copy);
+	snprintf(body, sizeof(body), "{\"pid\":%d}", (int)command_pid);
+	frame_send(sock, FRAME_SPAWNED, body, strlen(body));
+	return;
+refuse:
+	free(copy);
+	snprintf(body, sizeof(body), "{\"error\":\"cannot start the command: %s\"}", strerror(errno ? errno : EINVAL));
+	frame_send(sock, FRAME_SPAWNED, body, strlen(body));
+}
+
+/* Every probe is attached: the command runs. */
+static void release_command(void)
+{
+	size_t done;
+
+	if (command_gate < 0)
+		return;
+	if (write_all(command_gate, "go\n", 3, &done)) {
+		/* the command is gone already: its exit is reported */
+	}
+	close(command_gate);
+	command_gate = -1;
 }
 
 static int stdout_gone;
@@ -211,6 +302,10 @@ static void __attribute__((noreturn)) relay(int sock, struct frame_reader *r, co
 				pass_on(sock, 1, f.payload, f.len);
 			else if (f.type == FRAME_STDERR)
 				pass_on(sock, 2, f.payload, f.len);
+			else if (f.type == FRAME_SPAWN)
+				spawn_command(sock, f.payload, f.len);
+			else if (f.type == FRAME_RELEASE)
+				release_command();
 			else if (f.type == FRAME_EXIT)
 				finish(&f);
 		}

@@ -148,6 +148,7 @@ int make_request(struct text *t, const char *launcher, int argc, char **argv, co
 	add_terminal(t, 1);
 	adds(t, ",\"stderr\":");
 	add_terminal(t, 2);
-	adds(t, "}");
+	/* this client starts -c commands (main.c spawn_command) */
+	adds(t, ",\"spawns\":true}");
 	return t->failed ? -1 : 0;
 }

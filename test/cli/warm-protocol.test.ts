@@ -3,7 +3,7 @@
 import test from 'ava';
 import { FRAME, frame, FrameError, FrameReader, MAX_FRAME_BYTES, type WarmRequest } from '../../cli/warm/protocol.js';
 import { checkRequest } from '../../cli/warm/request.js';
-import { runsWarm } from '../../cli/warm/client.js';
+import { runsWarm } from '../../cli/warm/runs-warm.js';
 import { hash128 } from '../../cli/warm/hash.js';
 import { envFingerprint, runnerPlace } from '../../cli/warm/place.js';
 
@@ -34,11 +34,14 @@ const good = (): WarmRequest => ({
 	volatileEnv: { PWD: '/tmp' },
 	stdout: { isTTY: false },
 	stderr: { isTTY: true, columns: 80, rows: 24 },
+	spawns: false,
 });
 const check = (r: unknown) => checkRequest(Buffer.from(typeof r === 'string' ? r : JSON.stringify(r)), 'f'.repeat(32));
 
 test('a request is taken only when every field is what a client sends', (t) => {
 	t.deepEqual(check(good()), good());
+	const spawning = { ...good(), spawns: true, argv: ['node', 'tapfleet', 'run', '-c', 'ls', '-e', 'x'] };
+	t.deepEqual(check(spawning), spawning);
 	const refusals: [string, unknown][] = [
 		['a request that is not JSON', '{'],
 		['a malformed request', 'null'],
@@ -51,11 +54,18 @@ test('a request is taken only when every field is what a client sends', (t) => {
 		['a variable that is not passed per run: PATH', { ...good(), volatileEnv: { PATH: '/evil' } }],
 		['malformed terminal settings', { ...good(), stderr: { isTTY: true, columns: 0 } }],
 		['malformed terminal settings', { ...good(), stdout: { isTTY: 'yes' } }],
+		['a malformed request', { ...good(), spawns: undefined }],
+		['this client does not start -c commands, nor read a script from stdin', { ...good(), argv: ['node', 'tapfleet', 'run', '-c', 'ls', '-e', 'x'] }],
+		['this client does not start -c commands, nor read a script from stdin', { ...good(), argv: ['node', 'tapfleet', 'run', '-'] }],
+		['a script from stdin is read by its own process', { ...good(), spawns: true, argv: ['node', 'tapfleet', 'run', '-', '-c', 'ls'] }],
 	];
 	for (const [why, r] of refusals) t.is(check(r), why, JSON.stringify(r));
 });
 
-test('runs without -c (alone or among short flags) go to a runner; other commands do not', (t) => {
+test('runs without -c (alone or among short flags) and not reading stdin go to a runner; other commands do not', (t) => {
+	t.false(runsWarm(['node', 'tapfleet', 'run', '-', 'arg']));
+	t.true(runsWarm(['node', 'tapfleet', 'run', '-c', 'ls', '-e', 'x'], true));
+	t.false(runsWarm(['node', 'tapfleet', 'run', '-c', 'ls', '-'], true));
 	t.true(runsWarm(['node', 'tapfleet', 'run', '-e', 'probe begin { exit() }']));
 	t.true(runsWarm(['node', 'tapfleet', 'run', '-T', '1', 'script.stp', 'arg']));
 	t.false(runsWarm(['node', 'tapfleet', 'run', '-c', 'ls', '-e', 'x']));

@@ -50,7 +50,7 @@ async function main(): Promise<number> {
 	const stop = new AbortController();
 	for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => stop.abort());
 	try {
-		backend = await createBackend(config.target, { connections: POSTGRES_CONNECTIONS });
+		backend = await createBackend(config.target, { connections: POSTGRES_CONNECTIONS, keepIdle: true });
 		const open = backend;
 		await open.migrate();
 		log(`opened ${open.location}`);
