@@ -83,7 +83,9 @@ async function repeat(f: () => Promise<number>): Promise<number> {
 const tfScript = 'global n probe kernel.trace("syscalls:sys_enter_getppid") { n++ }';
 const btScript = 'tracepoint:syscalls:sys_enter_getppid { @n = count(); }';
 const base = await repeat(() => nsPerCall(loop, [String(calls)]));
-const tf = await repeat(() => nsPerCall(tapfleet, ['run', '-c', `${loop} ${calls}`, '-e', tfScript]));
+// (its own state directory: the audit log and the warm runner of these runs, stopped at the end)
+const perEventEnv: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: mkdtempSync(join(work, 'state-')) };
+const tf = await repeat(() => nsPerCall(tapfleet, ['run', '-c', `${loop} ${calls}`, '-e', tfScript], perEventEnv));
 const bt = await repeat(() => nsPerCall('bpftrace', ['-c', `${loop} ${calls}`, '-e', btScript]));
 console.log(`per-event overhead (getppid, ${calls} calls, median of ${repeats}):`);
 console.log(`  untraced          ${base.toFixed(1)} ns/call`);
@@ -91,7 +93,7 @@ console.log(`  tapfleet run      ${tf.toFixed(1)} ns/call  (+${(tf - base).toFix
 console.log(`  bpftrace          ${bt.toFixed(1)} ns/call  (+${(bt - base).toFixed(1)} ns/event)`);
 console.log(`  ratio tapfleet/bpftrace overhead: ${((tf - base) / (bt - base)).toFixed(2)}`);
 // the same count by process name, stap's most common array (a string key)
-const tfByName = await repeat(() => nsPerCall(tapfleet, ['run', '-c', `${loop} ${calls}`, '-e', 'global n probe kernel.trace("syscalls:sys_enter_getppid") { n[execname()]++ }']));
+const tfByName = await repeat(() => nsPerCall(tapfleet, ['run', '-c', `${loop} ${calls}`, '-e', 'global n probe kernel.trace("syscalls:sys_enter_getppid") { n[execname()]++ }'], perEventEnv));
 const btByName = await repeat(() => nsPerCall('bpftrace', ['-c', `${loop} ${calls}`, '-e', 'tracepoint:syscalls:sys_enter_getppid { @n[comm] = count(); }']));
 console.log(`  counting by name: tapfleet n[execname()]++ +${(tfByName - base).toFixed(1)} ns/event, bpftrace @n[comm] = count() +${(btByName - base).toFixed(1)} ns/event, ratio ${((tfByName - base) / (btByName - base)).toFixed(2)}`);
 
@@ -155,7 +157,7 @@ console.log(`  bpftrace, BEGIN                            ${cached.get('bpftrace
 console.log(`  bpftrace -c, tracepoint's first event       ${tp.get('bpftrace')!.toFixed(0)} ms`);
 console.log(`machine load at the end ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
 // The builds' warm runners stop with the benchmark, not 300 s of idling later.
-for (const env of envs) {
+for (const env of [perEventEnv, ...envs]) {
 	const runners = join(env.XDG_STATE_HOME!, 'tapfleet', 'runners');
 	if (!existsSync(runners)) continue;
 	for (const log of readdirSync(runners).filter((n) => n.endsWith('.log'))) {
