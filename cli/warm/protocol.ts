@@ -51,6 +51,8 @@ export interface WarmRequest {
 	cwd: string;
 	/** The environment's fingerprint (place.ts): the runner serves only the environment it was started with. */
 	fingerprint: string;
+	/** The client's umask: files the run makes (-o FILE, caches) get the permissions they would have had. */
+	umask: number;
 	/** The variables left out of the fingerprint (PWD and the like), as the client has them. */
 	volatileEnv: Record<string, string>;
 	stdout: TerminalInfo;

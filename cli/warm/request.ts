@@ -22,6 +22,7 @@ export function checkRequest(payload: Buffer, fingerprint: string): WarmRequest 
 	if (r.argv[2] !== 'run') return 'only `tapfleet run` runs warm';
 	if (typeof r.cwd !== 'string' || !r.cwd.startsWith('/')) return 'a malformed working directory';
 	if (r.fingerprint !== fingerprint) return 'another environment';
+	if (!Number.isSafeInteger(r.umask) || r.umask < 0 || r.umask > 0o777) return 'a malformed umask';
 	if (typeof r.volatileEnv !== 'object' || r.volatileEnv === null) return 'a malformed environment';
 	for (const [k, v] of Object.entries(r.volatileEnv)) if (!(VOLATILE_ENV as readonly string[]).includes(k) || typeof v !== 'string') return `a variable that is not passed per run: ${k}`;
 	if (!terminal(r.stdout) || !terminal(r.stderr)) return 'malformed terminal settings';

@@ -83,6 +83,9 @@ export async function serveRun(o: ServeRunOptions): Promise<void> {
 			else delete process.env[k];
 		}
 		process.exitCode = undefined;
+		// the runner's own files are 0600 (its umask); the run's are as the user's umask makes them
+		const runnerUmask = process.umask(request.umask);
+		restore.onBack(() => process.umask(runnerUmask));
 		// files may have changed since the last run: what the last command read by path is read again
 		forgetCommandCaches();
 		spawnCommandsWith(commands?.spawner);
@@ -120,6 +123,8 @@ async function tellExit(socket: Socket, outputs: FramedOutput[], exit: WarmExit)
 
 interface Swapped {
 	back(): void;
+	/** Also undone by back(). */
+	onBack(f: () => void): void;
 	/** Ends this process (the real process.exit). */
 	exit(code: number): never;
 	/** What a call of process.exit during the run does instead. */
@@ -132,8 +137,11 @@ function swapProcess(out: FramedOutput, err: FramedOutput): Swapped {
 	const stderr = Object.getOwnPropertyDescriptor(process, 'stderr')!;
 	const console = globalThis.console;
 	const exit = process.exit;
+	const undo: (() => void)[] = [];
 	const swapped: Swapped = {
+		onBack: (f) => undo.push(f),
 		back() {
+			for (const f of undo) f();
 			Object.defineProperty(process, 'stdout', stdout);
 			Object.defineProperty(process, 'stderr', stderr);
 			globalThis.console = console;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "request.h"
 
@@ -114,6 +115,7 @@ static void add_terminal(struct text *t, int fd)
 int make_request(struct text *t, const char *launcher, int argc, char **argv, const struct runner_place *p)
 {
 	char num[32], cwd[4096];
+	mode_t mask;
 	int i, first = 1;
 
 	if (!getcwd(cwd, sizeof(cwd)))
@@ -129,6 +131,11 @@ int make_request(struct text *t, const char *launcher, int argc, char **argv, co
 	}
 	adds(t, "],\"cwd\":");
 	add_string(t, cwd);
+	/* the umask, read by setting it (and back) */
+	mask = umask(022);
+	umask(mask);
+	snprintf(num, sizeof(num), ",\"umask\":%u", (unsigned)mask);
+	adds(t, num);
 	adds(t, ",\"fingerprint\":");
 	add_string(t, p->fingerprint);
 	adds(t, ",\"volatileEnv\":{");

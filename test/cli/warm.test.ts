@@ -4,7 +4,7 @@
 // (TAPFLEET_WARM_KEEP=0): output, messages and exit status must not differ.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tapfleet } from '../parse/helpers.js';
@@ -341,4 +341,25 @@ test('a PostgreSQL audit log is held open by the runner: its runs are recorded o
 	t.is((list.stdout.match(/\bexit\b/g) ?? []).length >= 4, true, list.stdout);
 	const verify = await runIn(['audit', 'verify', '--audit-db', db.spec], coldEnv(env));
 	t.is(verify.status, 0, verify.stdout + verify.stderr);
+});
+
+test('files a run makes have the permissions the client\'s umask gives them, not the runner\'s', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-warm-umask-'));
+	const modes: number[] = [];
+	for (const [i, e] of [env, coldEnv(env)].entries()) {
+		const out = join(dir, `out${i}`);
+		const r = await new Promise<Ran>((resolve) => {
+			const child = spawn('/bin/sh', ['-c', `umask 027; exec ${tapfleet} run -o ${out} -e 'probe begin { println("x") exit() }'`], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+			let stderr = '';
+			child.stderr.on('data', (d: Buffer) => (stderr += d));
+			child.on('close', (status, signal) => resolve({ pid: child.pid!, status, signal, stdout: '', stderr }));
+		});
+		t.is(r.status, 0, r.stderr);
+		t.is(readFileSync(out, 'utf8'), 'x\n');
+		modes.push(statSync(out).mode & 0o777);
+		if (i === 0) t.true(servedWarm(env, r.pid));
+	}
+	t.deepEqual(modes, [0o640, 0o640]);
 });
