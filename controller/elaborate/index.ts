@@ -70,7 +70,8 @@ function tapsetFilesUsed(globals: Iterable<P.GlobalVar>, table: SymbolTable): St
 
 function elaborateOnce(opts: Pass2Options): Pass2Result {
 	const diags = opts.session.diags;
-	const tapsets = opts.tapsets ?? parseTapsets(opts.session, opts.profile, opts.tapsetDir);
+	// tapfleet's tapsets, then the -I directories' (parsed by pass 1), as stap searches its include path
+	const tapsets = opts.tapsets ?? [...parseTapsets(opts.session, opts.profile, opts.tapsetDir), ...opts.session.includeTapsets];
 	const table = buildSymbolTable(opts.userFiles, tapsets);
 	const tr = new Translator(table, opts.guru ?? false, () => btfOf(opts.profile));
 	const expander = new ProbeExpander(table, opts.profile);

@@ -25,11 +25,13 @@ export interface ParseSession {
 	/** Macros from .stpm files, visible to every file. */
 	readonly libraryMacros: Map<string, MacroDecl>;
 	readonly overloads: OverloadCounter;
+	/** The tapset files of -I directories, parsed by pass 1 (pass 2 resolves the script's names in them too). */
+	readonly includeTapsets: StapFile[];
 }
 
 export function newSession(target: PreprocessorTarget, args: readonly string[] = []): ParseSession {
 	tuneEngineForParsing();
-	return { target, args, diags: new Diagnostics(args.length), libraryMacros: new Map(), overloads: new Map() };
+	return { target, args, diags: new Diagnostics(args.length), libraryMacros: new Map(), overloads: new Map(), includeTapsets: [] };
 }
 
 export interface FileParseOptions extends ParserFlags {
@@ -187,7 +189,7 @@ export function runPass1(opts: Pass1Options): Pass1Result {
 	// builtin ones are known clean (tapsets.test.ts), but a -I directory's may
 	// print errors (which also silence the same errors later: stap reports
 	// each throw site once).
-	if (includePaths.length > 1) parseLibrary(session, includePaths, 1);
+	if (includePaths.length > 1) session.includeTapsets.push(...parseLibrary(session, includePaths, 1));
 	// An empty file name is no script at all to stap (as `-e ''`): nor are the -E ones read then.
 	if (opts.scripts[0]?.text === null && opts.scripts[0].name === '') {
 		session.diags.plainError("Input file '<input>' is empty.");
