@@ -49,6 +49,12 @@ function start(args: string[], env: NodeJS.ProcessEnv, onStdout?: (all: string, 
 
 const runIn = (args: string[], env: NodeJS.ProcessEnv) => start(args, env).done;
 
+/** A run whose client gets SIGINT `delayMs` after the run printed "started" (a begin probe's line). */
+const interruptOnceStarted = (args: string[], env: NodeJS.ProcessEnv, delayMs: number) =>
+	start(args, env, (out, child) => {
+		if (out === 'started\n') setTimeout(() => child.kill('SIGINT'), delayMs);
+	}).done;
+
 /** A first run (which starts the runner) and the wait until the runner listens; the runner is stopped when the test ends. */
 async function withRunner(t: { teardown: (f: () => void) => void }, env: NodeJS.ProcessEnv): Promise<void> {
 	t.teardown(() => stopRunners(env));
@@ -96,12 +102,7 @@ test('Ctrl-C reaches the run in the runner: end probes run and print, as in the 
 	const env = warmEnv();
 	await withRunner(t, env);
 	const script = 'probe begin { println("started") } probe end { println("ended") }';
-	const interrupted = async (e: NodeJS.ProcessEnv) => {
-		const { done } = start(['run', '-e', script], e, (out, child) => {
-			if (out === 'started\n') child.kill('SIGINT');
-		});
-		return done;
-	};
+	const interrupted = (e: NodeJS.ProcessEnv) => interruptOnceStarted(['run', '-e', script], e, 0);
 	const warm = await interrupted(env);
 	const cold = await interrupted(coldEnv(env));
 	t.true(servedWarm(env, warm.pid));
@@ -245,10 +246,7 @@ test('-c and Ctrl-C through the runner: end probes run, the command is stopped, 
 	const env = warmEnv();
 	await withRunner(t, env);
 	const args = ['run', '-c', 'sleep 60', '-e', 'probe begin { println("started") } probe end { println("ended") }'];
-	const interrupted = (e: NodeJS.ProcessEnv) =>
-		start(args, e, (out, child) => {
-			if (out === 'started\n') setTimeout(() => child.kill('SIGINT'), 200);
-		}).done;
+	const interrupted = (e: NodeJS.ProcessEnv) => interruptOnceStarted(args, e, 200);
 	const warm = await interrupted(env);
 	const cold = await interrupted(coldEnv(env));
 	t.true(servedWarm(env, warm.pid));
