@@ -86,6 +86,8 @@ test('the first run starts a runner; later runs are served by it, with the CLI\'
 		// an option error from commander
 		['run', '--no-such-option'],
 		['run', '--help'],
+		// ~2.8 MB of output: many frames, a pipe that fills
+		['run', '-DMAXACTION=1000000', '-e', 'probe begin { for (i = 0; i < 50000; i++) printf("%d a line of output of some length to fill the frames\\n", i); exit() }'],
 	];
 	for (const args of cases) {
 		const warm = await runIn(args, env);
