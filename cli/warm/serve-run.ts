@@ -1,8 +1,8 @@
 // One run in a warm runner, for one client: the command line runs in this
-// process as it would have in the client's (its arguments, its directory
-// (the runner has entered it),
-// its environment: place.ts makes sure the rest of it is this process's),
-// with process.stdout and process.stderr sent to the client, and the
+// process as it would have in the client's (its arguments; its directory,
+// which the runner has entered; its umask; its environment, which place.ts
+// makes sure is this process's but for PWD and the like, set here), with
+// process.stdout and process.stderr sent to the client, and the
 // client's signals delivered here. What would have ended the CLI's process
 // (a signal with no handler, its terminal gone, process.exit) ends this
 // runner the same way, after telling the client.
