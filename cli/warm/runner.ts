@@ -128,6 +128,8 @@ async function main(): Promise<number> {
 			running = serveRun({ socket, reader, request: req, runCli, log })
 				.catch((err: Error) => log(`a run failed: ${err.stack ?? err.message}`))
 				.finally(() => {
+					// out of the run's directory: a runner left in it would keep a removable disk from unmounting
+					process.chdir('/');
 					running = undefined;
 					idleSince = Date.now();
 					ownSignals(true);

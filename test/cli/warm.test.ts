@@ -4,7 +4,7 @@
 // (TAPFLEET_WARM_KEEP=0): output, messages and exit status must not differ.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tapfleet } from '../parse/helpers.js';
@@ -362,4 +362,20 @@ test('files a run makes have the permissions the client\'s umask gives them, not
 		if (i === 0) t.true(servedWarm(env, r.pid));
 	}
 	t.deepEqual(modes, [0o640, 0o640]);
+});
+
+test('between runs a runner is in /, not in the last run\'s directory (which may have to be unmounted)', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-warm-cwd-'));
+	const r = await new Promise<Ran>((resolve) => {
+		const child = spawn(tapfleet, ['run', '-e', HELLO], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		child.stdout.on('data', (d: Buffer) => (stdout += d));
+		child.on('close', (status, signal) => resolve({ pid: child.pid!, status, signal, stdout, stderr: '' }));
+	});
+	t.true(servedWarm(env, r.pid));
+	const pid = Number(/warm-runner (\d+): serving on/.exec(runnerLog(env))![1]);
+	await until('the runner back in /', () => (readlinkSync(`/proc/${pid}/cwd`) === '/' ? true : undefined), 10_000);
+	t.pass();
 });
