@@ -200,7 +200,8 @@ static void spawn_command(int sock, const unsigned char *payload, size_t len)
 			signal(forwarded[i], SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
-		if (dup2(gate[0], 3) < 0)
+		/* dup2 onto itself keeps close-on-exec: the gate would close at exec */
+		if (gate[0] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(gate[0], 3) < 0)
 			_exit(127);
 		execv(words[0], words);
 		_exit(127);
