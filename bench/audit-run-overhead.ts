@@ -8,7 +8,7 @@
 // The log starts with PREFILL rows of earlier runs (default 100,000: a few
 // months of a busy controller; 0 for a fresh log), never queried, so a SQLite
 // log has no planner statistics, as a log nobody has run `tapfleet audit` on.
-// Usage: node dist/bench/audit-run-overhead.js [HOSTS=10] [REPEATS=15] [BACKENDS=sqlite,postgres,postgres-direct,postgres-held] [PREFILL=100000]
+// Usage: node dist/bench/audit-run-overhead.js [HOSTS=10] [REPEATS=15] [BACKENDS=sqlite,sqlite-held,postgres,postgres-direct,postgres-held] [PREFILL=100000]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,8 +34,8 @@ const hostCount = Number(process.argv[2] ?? 10);
 const repeats = Number(process.argv[3] ?? 15);
 // postgres: through its audit keeper, as `tapfleet run` reaches it (the first audited run starts it);
 // postgres-direct: each run connecting itself (TAPFLEET_AUDIT_KEEP=0);
-// postgres-held: the connection held by this process across runs, as a warm runner does (docs/warm.md).
-const backends = (process.argv[4] ?? 'sqlite,postgres,postgres-direct,postgres-held').split(',');
+// postgres-held, sqlite-held: the log held open by this process across runs, as a warm runner does (docs/warm.md).
+const backends = (process.argv[4] ?? 'sqlite,sqlite-held,postgres,postgres-direct,postgres-held').split(',');
 const prefillRows = Number(process.argv[5] ?? 100_000);
 let pgUrl = '';
 if (backends.some((b) => b.startsWith('postgres'))) {
@@ -168,11 +168,11 @@ const pct = (x: number, of: number) => `${((x / of) * 100).toFixed(1)} %`;
 for (const backend of backends) {
 	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-audit-overhead-'));
 	const schema = `bench_${process.pid}_${Date.now().toString(36)}`;
-	const db = backend === 'sqlite' ? join(dir, 'audit.db') : `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
+	const db = backend.startsWith('sqlite') ? join(dir, 'audit.db') : `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
 	await prefill(db);
 	if (backend === 'postgres-direct') process.env.TAPFLEET_AUDIT_KEEP = '0';
 	else delete process.env.TAPFLEET_AUDIT_KEEP;
-	holdAuditLogs(backend === 'postgres-held');
+	holdAuditLogs(backend.endsWith('-held'));
 	await oneRun();
 	await oneRun(db); // creates the log; warms both paths
 	const plain: Awaited<ReturnType<typeof oneRun>>[] = [];

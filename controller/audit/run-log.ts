@@ -69,8 +69,8 @@ export function discardRunAuditLog(log: Promise<RunLog>): Promise<void> {
  */
 export async function openRunLog(spec: string | undefined, options: { batchMs: number; connections?: number }): Promise<RunLog> {
 	const target = parseAuditDb(spec);
-	// a long-lived process (a warm runner) holds its PostgreSQL logs itself
-	if (holding && target.kind === 'postgres') return (await import('./held-logs.js')).heldRunLog(target, options.batchMs);
+	// a long-lived process (a warm runner) holds its logs itself
+	if (holding) return (await import('./held-logs.js')).heldRunLog(target, options.batchMs);
 	let place: KeeperPlace | undefined;
 	try {
 		place = keeperPlace(target);
@@ -94,9 +94,9 @@ export async function openRunLog(spec: string | undefined, options: { batchMs: n
 let holding = false;
 
 /**
- * From now on, this process holds its runs' PostgreSQL logs open between
- * runs (held-logs.ts), instead of going through a keeper: for a long-lived
- * process, the warm runner. (A SQLite file is still opened per run.)
+ * From now on, this process holds its runs' logs open between runs
+ * (held-logs.ts), instead of opening them (SQLite) or going through a keeper
+ * (PostgreSQL) for each: for a long-lived process, the warm runner.
  */
 export function holdAuditLogs(on = true): void {
 	holding = on;

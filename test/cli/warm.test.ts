@@ -4,7 +4,7 @@
 // (TAPFLEET_WARM_KEEP=0): output, messages and exit status must not differ.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tapfleet } from '../parse/helpers.js';
@@ -378,4 +378,25 @@ test('between runs a runner is in /, not in the last run\'s directory (which may
 	const pid = Number(/warm-runner (\d+): serving on/.exec(runnerLog(env))![1]);
 	await until('the runner back in /', () => (readlinkSync(`/proc/${pid}/cwd`) === '/' ? true : undefined), 10_000);
 	t.pass();
+});
+
+test('a SQLite audit log is held by the runner: runs through it and others share one unbroken chain; a log file removed meanwhile is made anew, not written unseen', async (t) => {
+	const env = warmEnv();
+	await withRunner(t, env);
+	const db = join(env.XDG_STATE_HOME!, 'tapfleet', 'audit.db');
+	const runs = [await runIn(['run', '-e', HELLO], env), await runIn(['run', '-e', HELLO], coldEnv(env)), await runIn(['run', '-e', HELLO], env)];
+	t.deepEqual(runs.map((r) => servedWarm(env, r.pid)), [true, false, true]);
+	const listed = async () => {
+		const l = await runIn(['audit', 'list'], coldEnv(env));
+		t.is(l.status, 0, l.stderr);
+		return (l.stdout.match(/\bexit\b/g) ?? []).length;
+	};
+	// the first run (it started the runner) and these three
+	t.is(await listed(), 4);
+	const verify = await runIn(['audit', 'verify'], coldEnv(env));
+	t.is(verify.status, 0, verify.stdout + verify.stderr);
+	for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+	const after = await runIn(['run', '-e', HELLO], env);
+	t.true(servedWarm(env, after.pid));
+	t.is(await listed(), 1, 'the run after the removal is in the new log');
 });
