@@ -68,7 +68,7 @@ async function main(): Promise<number> {
 	}
 	// the script cache's key stats ~640 files a run: here, watched trees' summaries are kept instead
 	(await import('../../controller/build/tree-stamp.js')).watchTreeStamps();
-	// a PostgreSQL audit log's connection is made once, not through a keeper for every run
+	// audit logs are opened once (PostgreSQL: not through a keeper for every run)
 	(await import('../../controller/audit/run-log.js')).holdAuditLogs();
 	const { runCli } = await import('../program.js');
 	await preload(runCli);
@@ -110,6 +110,8 @@ async function main(): Promise<number> {
 			}
 			clearTimeout(timer);
 			socket.off('data', onData);
+			// (another client may have been taken meanwhile: its run's directory is not to be changed)
+			if (running) request = 'busy with another run';
 			if (typeof request !== 'string') {
 				try {
 					process.chdir(request.cwd);
@@ -117,8 +119,8 @@ async function main(): Promise<number> {
 					request = `cannot enter ${request.cwd}: ${(err as NodeJS.ErrnoException).code}`;
 				}
 			}
-			if (typeof request === 'string' || running) {
-				socket.end(frame(FRAME.BUSY, typeof request === 'string' ? request : 'busy with another run'));
+			if (typeof request === 'string') {
+				socket.end(frame(FRAME.BUSY, request));
 				return;
 			}
 			taken = true;
@@ -147,7 +149,8 @@ async function main(): Promise<number> {
 		inode = await listenUnix(server, place.socketPath);
 	} catch (err) {
 		if (err instanceof AlreadyServingError) return 0; // another runner won the race: nothing to say
-		throw err;
+		log(`not started: cannot listen on ${place.socketPath}: ${(err as Error).message}`);
+		return 1;
 	}
 	log(`serving on ${place.socketPath}, idle limit ${place.idleMs} ms`);
 	const why = await serveUntil(server, { socketPath: place.socketPath, inode, idleMs: place.idleMs, idleSince: () => (running ? undefined : idleSince), log, stop: stop.signal });
