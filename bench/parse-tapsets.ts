@@ -8,7 +8,7 @@
 //
 // tapfleet's child process starts as bin/tapfleet starts the CLI: from one
 // bundled file (scripts/bundle-cli.mjs; the bench bundles its own child with
-// esbuild first) and without NODE_EXTRA_CA_CERTS (bin/tapfleet's first line
+// esbuild first) and without NODE_EXTRA_CA_CERTS (bin/tapfleet's shell line
 // drops it: Node would parse that CA bundle at every start, ~40 ms of CPU
 // before any of our code runs). More rows show the same parse from the
 // separate dist/ modules, with V8's default settings
