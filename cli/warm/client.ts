@@ -100,7 +100,7 @@ function askToRun(socket: Socket, argv: string[], place: RunnerPlace): Promise<A
 	const volatileEnv: Record<string, string> = {};
 	for (const k of VOLATILE_ENV) if (process.env[k] !== undefined) volatileEnv[k] = process.env[k]!;
 	const tty = (s: NodeJS.WriteStream) => ({ isTTY: !!s.isTTY, columns: s.columns, rows: s.rows });
-	const request: WarmRequest = { clientPid: process.pid, argv, cwd: process.cwd(), fingerprint: place.fingerprint, umask: process.umask(), volatileEnv, stdout: tty(process.stdout), stderr: tty(process.stderr), spawns: false };
+	const request: WarmRequest = { clientPid: process.pid, sentAtMs: Date.now(), argv, cwd: process.cwd(), fingerprint: place.fingerprint, umask: process.umask(), volatileEnv, stdout: tty(process.stdout), stderr: tty(process.stderr), spawns: false };
 	return new Promise((resolve) => {
 		const reader = new FrameReader();
 		const timer = setTimeout(() => settle('wedged'), ACCEPT_TIMEOUT_MS);

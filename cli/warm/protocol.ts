@@ -17,7 +17,7 @@
 // RELEASE opens the gate; EXITED (JSON {code} or {signal}) says it ended.
 
 /** Bumped whenever frames or their meaning change: part of the socket's name, so unlike peers never meet. */
-export const WARM_PROTOCOL = 2;
+export const WARM_PROTOCOL = 3;
 
 export const FRAME = {
 	REQUEST: 0x71,
@@ -46,6 +46,8 @@ export type ForwardedSignal = (typeof FORWARDED_SIGNALS)[number];
 export interface WarmRequest {
 	/** The client's process, for the runner's log. */
 	clientPid: number;
+	/** When the client sent it (ms since the epoch): a runner that was stopped meanwhile must not run what its client gave up on. */
+	sentAtMs: number;
 	/** As process.argv: node, the script, then the words. */
 	argv: string[];
 	cwd: string;

@@ -4,6 +4,14 @@ import { type TerminalInfo, type WarmRequest } from './protocol.js';
 import { VOLATILE_ENV } from './place.js';
 import { runsWarm } from './runs-warm.js';
 
+/**
+ * A request older than this is not run: its client waits 5 s for an answer
+ * (client.ts, main.c ACCEPT_TIMEOUT_MS), then runs the command itself. A
+ * runner that was stopped (SIGSTOP) finds such requests in its socket when
+ * it goes on; run, the command would run twice.
+ */
+export const STALE_REQUEST_MS = 4000;
+
 /** Bound on the words of a command line (Linux's own limit on its bytes is ~2 MiB: MAX_FRAME_BYTES). */
 const MAX_ARGS = 100_000;
 
@@ -18,6 +26,8 @@ export function checkRequest(payload: Buffer, fingerprint: string): WarmRequest 
 	}
 	if (typeof r !== 'object' || r === null) return 'a malformed request';
 	if (!Number.isSafeInteger(r.clientPid) || r.clientPid <= 0) return 'a malformed client pid';
+	if (!Number.isSafeInteger(r.sentAtMs)) return 'a malformed time';
+	if (Date.now() - r.sentAtMs > STALE_REQUEST_MS) return 'a request its client has given up on';
 	if (!Array.isArray(r.argv) || r.argv.length < 3 || r.argv.length > MAX_ARGS || !r.argv.every((a) => typeof a === 'string')) return 'a malformed command line';
 	if (r.argv[2] !== 'run') return 'only `tapfleet run` runs warm';
 	if (typeof r.cwd !== 'string' || !r.cwd.startsWith('/')) return 'a malformed working directory';

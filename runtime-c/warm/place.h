@@ -10,7 +10,7 @@
 #include <sys/un.h>
 
 /* Bumped with cli/warm/protocol.ts WARM_PROTOCOL. */
-#define WARM_PROTOCOL 2
+#define WARM_PROTOCOL 3
 
 struct runner_place {
 	char dir[PATH_MAX];

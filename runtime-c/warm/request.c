@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "request.h"
 
@@ -115,6 +116,7 @@ static void add_terminal(struct text *t, int fd)
 int make_request(struct text *t, const char *launcher, int argc, char **argv, const struct runner_place *p)
 {
 	char num[32], cwd[4096];
+	struct timespec now;
 	mode_t mask;
 	int i, first = 1;
 
@@ -122,6 +124,10 @@ int make_request(struct text *t, const char *launcher, int argc, char **argv, co
 		return -1;
 	snprintf(num, sizeof(num), "%d", (int)getpid());
 	adds(t, "{\"clientPid\":");
+	adds(t, num);
+	/* when it was sent: a runner stopped meanwhile must not run what we gave up on */
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(num, sizeof(num), ",\"sentAtMs\":%lld", (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
 	adds(t, num);
 	adds(t, ",\"argv\":[\"node\",");
 	add_string(t, launcher);

@@ -28,6 +28,7 @@ test('a frame over the limit is refused by both ends, at the limit it passes', (
 
 const good = (): WarmRequest => ({
 	clientPid: 1234,
+	sentAtMs: Date.now(),
 	argv: ['node', 'tapfleet', 'run', '-e', 'probe begin { exit() }'],
 	cwd: '/tmp',
 	fingerprint: 'f'.repeat(32),
@@ -40,7 +41,8 @@ const good = (): WarmRequest => ({
 const check = (r: unknown) => checkRequest(Buffer.from(typeof r === 'string' ? r : JSON.stringify(r)), 'f'.repeat(32));
 
 test('a request is taken only when every field is what a client sends', (t) => {
-	t.deepEqual(check(good()), good());
+	const g = good();
+	t.deepEqual(check(g), g);
 	const spawning = { ...good(), spawns: true, argv: ['node', 'tapfleet', 'run', '-c', 'ls', '-e', 'x'] };
 	t.deepEqual(check(spawning), spawning);
 	const refusals: [string, unknown][] = [
@@ -57,6 +59,8 @@ test('a request is taken only when every field is what a client sends', (t) => {
 		['malformed terminal settings', { ...good(), stdout: { isTTY: 'yes' } }],
 		['a malformed request', { ...good(), spawns: undefined }],
 		['a malformed umask', { ...good(), umask: 0o1000 }],
+		['a malformed time', { ...good(), sentAtMs: 'now' }],
+		['a request its client has given up on', { ...good(), sentAtMs: Date.now() - 4500 }],
 		['this client does not start -c commands, nor read a script from stdin', { ...good(), argv: ['node', 'tapfleet', 'run', '-c', 'ls', '-e', 'x'] }],
 		['this client does not start -c commands, nor read a script from stdin', { ...good(), argv: ['node', 'tapfleet', 'run', '-'] }],
 		['a script from stdin is read by its own process', { ...good(), spawns: true, argv: ['node', 'tapfleet', 'run', '-', '-c', 'ls'] }],
