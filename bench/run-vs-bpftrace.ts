@@ -9,11 +9,12 @@
 //     the same without a runner (TAPFLEET_WARM_KEEP=0), bpftrace.
 // Usage: [TAPFLEET_BASELINE=OTHER/bin/tapfleet] node dist/bench/run-vs-bpftrace.js [CALLS=2000000] [REPEATS=3]
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { repoRoot } from '../controller/build/toolchain.js';
+import { stopWarmRunners } from '../test/cli/warm-helpers.js';
 
 const calls = Number(process.argv[2] ?? 2_000_000);
 const repeats = Number(process.argv[3] ?? 3);
@@ -157,16 +158,4 @@ console.log(`  bpftrace, BEGIN                            ${cached.get('bpftrace
 console.log(`  bpftrace -c, tracepoint's first event       ${tp.get('bpftrace')!.toFixed(0)} ms`);
 console.log(`machine load at the end ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
 // The builds' warm runners stop with the benchmark, not 300 s of idling later.
-for (const env of [perEventEnv, ...envs]) {
-	const runners = join(env.XDG_STATE_HOME!, 'tapfleet', 'runners');
-	if (!existsSync(runners)) continue;
-	for (const log of readdirSync(runners).filter((n) => n.endsWith('.log'))) {
-		for (const m of readFileSync(join(runners, log), 'utf8').matchAll(/warm-runner (\d+): serving on/g)) {
-			try {
-				process.kill(Number(m[1]), 'SIGTERM');
-			} catch {
-				// gone already
-			}
-		}
-	}
-}
+for (const env of [perEventEnv, ...envs]) stopWarmRunners(env.XDG_STATE_HOME!);

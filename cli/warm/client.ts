@@ -11,7 +11,8 @@
 // does not), a script read from stdin (`-`), any command but `run`, and
 // TAPFLEET_WARM_KEEP=0.
 import { lstatSync, unlinkSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectUnix } from '../../controller/util/unix-service.js';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ownSocket, privateDir } from '../../controller/util/private-dir.js';
@@ -58,7 +59,7 @@ export async function warmRun(argv: string[], codeIdentity: string): Promise<boo
 	if (!runsWarm(argv)) return false;
 	// Only a socket of this user in a directory only this user can enter is trusted with the command line.
 	if (!ownSocket(place.socketPath, place.dir)) return false;
-	const socket = await connected(place.socketPath);
+	const socket = await connectUnix(place.socketPath);
 	if (!socket) {
 		globalThis.__TAPFLEET_WARM_START__ = startRunner; // a dead runner's socket: the new one replaces it
 		return false;
@@ -79,14 +80,6 @@ export async function warmRun(argv: string[], codeIdentity: string): Promise<boo
 		process.kill(process.pid, exit.signal);
 	}
 	return true;
-}
-
-function connected(path: string): Promise<Socket | undefined> {
-	return new Promise((resolve) => {
-		const s = connect(path);
-		s.once('connect', () => resolve(s));
-		s.once('error', () => resolve(undefined));
-	});
 }
 
 interface Accepted {

@@ -8,6 +8,7 @@
 // runner the same way, after telling the client.
 import { Console } from 'node:console';
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
 import { FramedOutput } from './framed-output.js';
 import { FORWARDED_SIGNALS, FRAME, frame, type FrameReader, type ForwardedSignal, type WarmExit, type WarmRequest } from './protocol.js';
 import { VOLATILE_ENV } from './place.js';
@@ -17,8 +18,6 @@ import { RemoteCommands } from './remote-command.js';
 
 /** How long a dying runner waits for its last frames to reach the client. */
 const LAST_WORDS_MS = 2000;
-
-const SIGNAL_NUMBERS: Record<ForwardedSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
 
 export interface ServeRunOptions {
 	socket: Socket;
@@ -40,7 +39,7 @@ export async function serveRun(o: ServeRunOptions): Promise<void> {
 	const die = (exit: WarmExit, why: string) => {
 		o.log(`stopped during a run for pid ${request.clientPid}: ${why}`);
 		finished = true;
-		const code = 'code' in exit ? exit.code : 128 + SIGNAL_NUMBERS[exit.signal];
+		const code = 'code' in exit ? exit.code : 128 + constants.signals[exit.signal];
 		setTimeout(() => restore.exit(code), LAST_WORDS_MS).unref();
 		void tellExit(socket, [out, err], exit).then(() => restore.exit(code));
 	};

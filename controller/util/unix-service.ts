@@ -2,7 +2,7 @@
 // warm runner): listening where a dead predecessor may have left its socket
 // file, and serving until idle, stopped, or replaced.
 import { lstatSync, unlinkSync } from 'node:fs';
-import { connect, type Server } from 'node:net';
+import { connect, type Server, type Socket } from 'node:net';
 
 /** How often a service checks that its socket is still its own (a newer service or a removed directory ends it). */
 const SOCKET_CHECK_MS = 5000;
@@ -33,14 +33,18 @@ export async function listenUnix(server: Server, path: string): Promise<number> 
 	return lstatSync(path).ino;
 }
 
-function answers(path: string): Promise<boolean> {
+async function answers(path: string): Promise<boolean> {
+	const s = await connectUnix(path);
+	s?.destroy();
+	return s !== undefined;
+}
+
+/** A connection to the socket at `path`, or undefined when nobody listens there (or it is not there). */
+export function connectUnix(path: string): Promise<Socket | undefined> {
 	return new Promise((resolve) => {
 		const s = connect(path);
-		s.once('connect', () => {
-			s.destroy();
-			resolve(true);
-		});
-		s.once('error', () => resolve(false));
+		s.once('connect', () => resolve(s));
+		s.once('error', () => resolve(undefined));
 	});
 }
 

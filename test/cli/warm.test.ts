@@ -2,7 +2,7 @@
 // runners on their sockets, real BPF runs on this kernel. Every run is
 // compared with the same command run by the CLI in its own process
 // (TAPFLEET_WARM_KEEP=0): output, messages and exit status must not differ.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { tapfleet } from '../parse/helpers.js';
 import { until } from '../agent/helpers.js';
 import { makeTestDb } from '../audit/helpers/backends.js';
+import { stopWarmRunners, warmRunnerLog, warmRunnerPids } from './warm-helpers.js';
 
 const HELLO = 'probe begin { println("hello world") exit() }';
 
@@ -29,8 +30,7 @@ function warmEnv(keep = '120', extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv
 const coldEnv = (env: NodeJS.ProcessEnv) => ({ ...env, TAPFLEET_WARM_KEEP: '0' });
 const runnersDir = (env: NodeJS.ProcessEnv) => join(env.XDG_STATE_HOME!, 'tapfleet', 'runners');
 const sockets = (env: NodeJS.ProcessEnv) => (existsSync(runnersDir(env)) ? readdirSync(runnersDir(env)).filter((n) => n.endsWith('.sock')) : []);
-const runnerLog = (env: NodeJS.ProcessEnv) =>
-	existsSync(runnersDir(env)) ? readdirSync(runnersDir(env)).filter((n) => n.endsWith('.log')).map((n) => readFileSync(join(runnersDir(env), n), 'utf8')).join('') : '';
+const runnerLog = (env: NodeJS.ProcessEnv) => warmRunnerLog(env.XDG_STATE_HOME!);
 const servedWarm = (env: NodeJS.ProcessEnv, pid: number) => runnerLog(env).includes(`served a run for pid ${pid}:`);
 
 function start(args: string[], env: NodeJS.ProcessEnv, onStdout?: (all: string, child: ReturnType<typeof spawn>) => void): { child: ReturnType<typeof spawn>; done: Promise<Ran> } {
@@ -63,14 +63,17 @@ async function withRunner(t: { teardown: (f: () => void) => void }, env: NodeJS.
 	await until('the runner listening', () => (sockets(env).length > 0 && runnerLog(env).includes(': serving on ') ? true : undefined), 60_000);
 }
 
-function stopRunners(env: NodeJS.ProcessEnv): void {
-	for (const m of runnerLog(env).matchAll(/warm-runner (\d+): serving on/g)) {
-		try {
-			process.kill(Number(m[1]), 'SIGTERM');
-		} catch {
-			// gone already
-		}
-	}
+const stopRunners = (env: NodeJS.ProcessEnv) => stopWarmRunners(env.XDG_STATE_HOME!);
+
+/** The same interrupted run through the runner and in its own process: both printed the begin and end probes' lines, with the same status. */
+async function interruptedBothWays(t: ExecutionContext, env: NodeJS.ProcessEnv, args: string[], delayMs: number): Promise<{ warm: Ran; cold: Ran }> {
+	const warm = await interruptOnceStarted(args, env, delayMs);
+	const cold = await interruptOnceStarted(args, coldEnv(env), delayMs);
+	t.true(servedWarm(env, warm.pid));
+	t.is(warm.stdout, 'started\nended\n', warm.stderr);
+	t.is(warm.stdout, cold.stdout);
+	t.is(warm.status, cold.status);
+	return { warm, cold };
 }
 
 test('the first run starts a runner; later runs are served by it, with the CLI\'s own output, messages and exit status', async (t) => {
@@ -104,14 +107,8 @@ test('Ctrl-C reaches the run in the runner: end probes run and print, as in the 
 	const env = warmEnv();
 	await withRunner(t, env);
 	const script = 'probe begin { println("started") } probe end { println("ended") }';
-	const interrupted = (e: NodeJS.ProcessEnv) => interruptOnceStarted(['run', '-e', script], e, 0);
-	const warm = await interrupted(env);
-	const cold = await interrupted(coldEnv(env));
-	t.true(servedWarm(env, warm.pid));
-	t.is(warm.stdout, 'started\nended\n', warm.stderr);
-	t.is(warm.stdout, cold.stdout);
+	const { warm, cold } = await interruptedBothWays(t, env, ['run', '-e', script], 0);
 	t.is(warm.stderr, cold.stderr);
-	t.is(warm.status, cold.status);
 	t.regex(warm.stderr, /unloading everywhere \(end probes run\)/);
 });
 
@@ -248,13 +245,7 @@ test('-c and Ctrl-C through the runner: end probes run, the command is stopped, 
 	const env = warmEnv();
 	await withRunner(t, env);
 	const args = ['run', '-c', 'sleep 60', '-e', 'probe begin { println("started") } probe end { println("ended") }'];
-	const interrupted = (e: NodeJS.ProcessEnv) => interruptOnceStarted(args, e, 200);
-	const warm = await interrupted(env);
-	const cold = await interrupted(coldEnv(env));
-	t.true(servedWarm(env, warm.pid));
-	t.is(warm.stdout, 'started\nended\n', warm.stderr);
-	t.is(warm.stdout, cold.stdout);
-	t.is(warm.status, cold.status);
+	await interruptedBothWays(t, env, args, 200);
 });
 
 test('a runners directory that others can enter is not trusted with a run', async (t) => {
@@ -287,7 +278,7 @@ test('the C client (bin/tapfleet run as a program) and the JS one (node bin/tapf
 test('a runner that does not answer (stopped): one run waits for it, then runs itself and removes its socket; the next starts a new runner', async (t) => {
 	const env = warmEnv();
 	await withRunner(t, env);
-	const pid = Number(/warm-runner (\d+): serving on/.exec(runnerLog(env))![1]);
+	const pid = warmRunnerPids(env.XDG_STATE_HOME!)[0]!;
 	process.kill(pid, 'SIGSTOP');
 	t.teardown(() => {
 		try {
@@ -376,7 +367,7 @@ test('between runs a runner is in /, not in the last run\'s directory (which may
 		child.on('close', (status, signal) => resolve({ pid: child.pid!, status, signal, stdout, stderr: '' }));
 	});
 	t.true(servedWarm(env, r.pid));
-	const pid = Number(/warm-runner (\d+): serving on/.exec(runnerLog(env))![1]);
+	const pid = warmRunnerPids(env.XDG_STATE_HOME!)[0]!;
 	await until('the runner back in /', () => (readlinkSync(`/proc/${pid}/cwd`) === '/' ? true : undefined), 10_000);
 	t.pass();
 });
