@@ -74,7 +74,12 @@ function namedAfter(x: Expansion): boolean {
 	return x.point.endsWith(`_${last}")`) || x.point.endsWith(`:${last}")`);
 }
 
+/** An alias met again inside its own expansion (see expandAlias). */
+class AliasLoopError extends SemanticError {}
+
 export class ProbeExpander {
+	/** The aliases being expanded, outermost first. */
+	private readonly expanding: ProbeAlias[] = [];
 	/** Alias names by their first component: a lookup per expansion, not a scan of thousands. */
 	private readonly byHead = new Map<string, AliasName[]>();
 
@@ -151,7 +156,7 @@ export class ProbeExpander {
 		const out: Expansion[] = [];
 		for (const hit of aliasHits) {
 			const named = pointString(hit.name);
-			out.push(...this.expandAlias(hit.alias, depth, optional).map((x) => ({ ...x, named })));
+			out.push(...this.expandAlias(pp, hit.alias, depth, optional).map((x) => ({ ...x, named })));
 		}
 		if (aliasHits.length === 0) {
 			const prim = matchPrimitive(pp, this.profile);
@@ -161,7 +166,7 @@ export class ProbeExpander {
 				if (suffixed.length === 0 && !optional) throw this.mismatch(pp);
 				for (const { hit, suffix } of suffixed) {
 					const named = pointString({ ...hit.name, components: [...hit.name.components, ...suffix] });
-					out.push(...this.expandSuffixed(hit, suffix, depth, optional).map((x) => ({ ...x, named })));
+					out.push(...this.expandSuffixed(pp, hit, suffix, depth, optional).map((x) => ({ ...x, named })));
 				}
 			}
 		}
@@ -169,13 +174,13 @@ export class ProbeExpander {
 	}
 
 	/** An alias with a suffix; a suffix its locations do not take is the user's error, located at the suffix. */
-	private expandSuffixed(hit: AliasName, suffix: readonly ProbePointComponent[], depth: number, optional: boolean): Expansion[] {
+	private expandSuffixed(use: ProbePoint, hit: AliasName, suffix: readonly ProbePointComponent[], depth: number, optional: boolean): Expansion[] {
 		try {
-			return this.expandAlias(hit.alias, depth, optional, suffix);
+			return this.expandAlias(use, hit.alias, depth, optional, suffix);
 		} catch (e) {
-			if (!(e instanceof SemanticError)) throw e;
+			if (!(e instanceof SemanticError) || e instanceof AliasLoopError) throw e;
 			// Blame the suffix only if the alias resolves without it.
-			this.expandAlias(hit.alias, depth, optional);
+			this.expandAlias(use, hit.alias, depth, optional);
 			const rest = pointString({ ...hit.name, components: [...suffix] });
 			const targets = hit.alias.locations.map(pointString).join(', ');
 			throw new SemanticError(
@@ -185,14 +190,27 @@ export class ProbeExpander {
 		}
 	}
 
-	private expandAlias(alias: ProbeAlias, depth: number, optional: boolean, suffix: readonly ProbePointComponent[] = []): Expansion[] {
+	/**
+	 * `use` (a probe point naming the alias, with `suffix` after its name)
+	 * through each of the alias's locations. An alias met again inside its
+	 * own expansion is a loop, as stap says: its locations come back with
+	 * the same or a longer suffix, so the expansion could only end by
+	 * failing, after a time exponential in the aliases' fan-out.
+	 */
+	private expandAlias(use: ProbePoint, alias: ProbeAlias, depth: number, optional: boolean, suffix: readonly ProbePointComponent[] = []): Expansion[] {
+		if (this.expanding.includes(alias)) throw new AliasLoopError(`recursive loop in alias expansion of ${pointString(use)}`, use.components[0]!.tok);
 		const step: AliasStep = { alias, signature: aliasSignature(alias) };
 		const out: Expansion[] = [];
-		for (const aliasLoc of alias.locations) {
-			const loc = suffix.length === 0 ? aliasLoc : { ...aliasLoc, components: [...aliasLoc.components, ...suffix] };
-			const found = this.expand(loc, depth + 1, optional);
-			out.push(...found.map((x) => ({ ...x, aliases: [step, ...x.aliases] })));
-			if (loc.sufficient && found.length > 0) break;
+		this.expanding.push(alias);
+		try {
+			for (const aliasLoc of alias.locations) {
+				const loc = suffix.length === 0 ? aliasLoc : { ...aliasLoc, components: [...aliasLoc.components, ...suffix] };
+				const found = this.expand(loc, depth + 1, optional);
+				out.push(...found.map((x) => ({ ...x, aliases: [step, ...x.aliases] })));
+				if (loc.sufficient && found.length > 0) break;
+			}
+		} finally {
+			this.expanding.pop();
 		}
 		return out;
 	}

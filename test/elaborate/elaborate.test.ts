@@ -144,6 +144,20 @@ test('alias suffixes: perf.sw.cpu_clock.sample(N), a user alias with .return; a 
 	t.is(bad.program, null);
 });
 
+test('an alias met again inside its own expansion is a loop, said at once (SystemTap\'s semko/alias_suffixes09.stp fans out three ways a level: it ran for minutes)', async (t) => {
+	const p = await localProfile();
+	const script = 'probe q.whoosh = nonesistent { } probe cheese = makery { } probe bar = makery.whoosh { } probe foo = q?, cheese, bar { }'
+		+ ' probe makery = foo.whoosh { } probe a.b.c = makery { } probe a.b.c { print("what?") }';
+	const r = elaborate(p, script);
+	t.is(r.program, null);
+	t.regex(r.stderr, /semantic error: recursive loop in alias expansion of makery\.whoosh: identifier 'makery' at <input>:1:/);
+	// without a suffix too; an alias used twice side by side is no loop
+	t.regex(elaborate(p, 'probe x = y { } probe y = x { } probe x { }').stderr, /recursive loop in alias expansion of x: /);
+	const twice = elaborate(p, 'probe t = begin { } probe u = t, t { } probe u { }');
+	t.is(twice.stderr, '');
+	t.is(twice.program!.probes.length, 2);
+});
+
 test('optional ?, sufficient !, {a,b} alternatives and if conditions', async (t) => {
 	const p = await localProfile();
 	const opt = elaborate(p, 'probe kernel.trace("nosuch:event")?, begin { }');
