@@ -115,7 +115,7 @@ export function registerCompile(program: Command): void {
 		.option('-E <script>', 'an additional script, parsed after the main one', collect, [])
 		.option('-I <dir>', 'add a tapset directory (after the builtin one)', collect, [])
 		.option('-D <name=value>', 'C preprocessor definition for the module (no effect on pass 1)', collect, [])
-		.option('-d <file>', 'kmod: carry FILE\'s symbols to name user-space frames in it, as stap\'s -d (repeatable)', collect, [])
+		.option('-d <file>', 'carry FILE\'s symbols to name user-space addresses in it, as stap\'s -d: kmod\'s frames, usymname() and the like on both runtimes (repeatable)', collect, [])
 		.option('-R <dir>', 'runtime directory (no effect on pass 1)')
 		.option('-r <release>', 'target kernel release (kernel_v, kernel_vr; default: this host)')
 		.option('-a <arch>', 'target architecture (arch; default: this host)')

@@ -224,6 +224,8 @@ export interface LocalScriptOptions {
 	o?: string;
 	T?: string;
 	D?: string[];
+	/** -d FILE: symbol tables the module carries (canonical paths, symbol-files.ts) */
+	d?: string[];
 	I?: string[];
 	g?: boolean;
 	taprun?: string;
@@ -261,7 +263,7 @@ export async function runScriptLocally(script: string | undefined, args: string[
 		(text) => process.stderr.write(`tapfleet: ${text}\n`),
 	);
 	try {
-		const r = await runPipeline({ name, text, args: positional.map(toBytes), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D ?? []) });
+		const r = await runPipeline({ name, text, args: positional.map(toBytes), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D ?? []), symbolFiles: o.d });
 		if (r.stderr) process.stderr.write(Buffer.from(r.stderr, 'latin1'));
 		if (!r.ok || !r.moduleDir) {
 			// Nothing to load, but the run is recorded, as a run through agents is.

@@ -79,7 +79,7 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 	let forThisKernel: Promise<ModuleOnDisk> | undefined;
 	const compileHere = () =>
 		(forThisKernel ??= (async () => {
-			const r = await runPipeline({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D) });
+			const r = await runPipeline({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D), symbolFiles: symbolFiles(o.d) });
 			// The compiler works on byte strings (latin1 in JS); its messages go out as those bytes.
 			const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
 			if (!r.ok || !r.moduleDir) throw new ScriptCompileError(`compiling ${input.name}`, diagnostics.trimEnd());
@@ -134,7 +134,7 @@ export function registerRun(program: Command): void {
 		.option('-o <FILE>', 'write the output to FILE instead of stdout (created or truncated); with --host, the merged output of every host, as --prefix or --json format it')
 		.option('-D <NAME=VALUE>', 'build-time limit for the module, e.g. MAXSTRINGLEN=1024 (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
-		.option('-d <FILE>', 'kmod: carry FILE\'s symbols to name user-space frames in it (a program only sampled, a library), as stap\'s -d; the files a script probes are carried anyway, and bpf needs none (repeatable)', (v: string, p: string[]) => [...p, v], [])
+		.option('-d <FILE>', 'carry FILE\'s symbols to name user-space addresses in it (a program only sampled, a library), as stap\'s -d: kmod\'s frames, usymname() and the like on both runtimes; the files a script probes are carried anyway (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-g', 'guru mode')
 		.option(
 			'--audit-db <URL>',
@@ -161,7 +161,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		const flag = o.o !== undefined ? '-o' : o.c !== undefined ? '-c' : '-x';
 		if (o.module) throw new Error(`${flag} runs a script given as text or a file, compiled here: leave out --module`);
 		const { runScriptLocally } = await import('./run-local.js');
-		return runScriptLocally(script, args, { e: o.e, c: o.c, x: o.x, o: o.o, T: o.T, D: o.D, I: o.I, g: o.g, taprun: o.taprun, auditDb: o.auditDb });
+		return runScriptLocally(script, args, { e: o.e, c: o.c, x: o.x, o: o.o, T: o.T, D: o.D, d: symbolFiles(o.d), I: o.I, g: o.g, taprun: o.taprun, auditDb: o.auditDb });
 	}
 	// With -e, every positional argument is a script argument.
 	if (o.e !== undefined && script !== undefined) args = [script, ...args];

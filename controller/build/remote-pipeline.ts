@@ -27,7 +27,7 @@ async function build(program: Program, text: string, input: ScriptInput, profile
 		if (target.buildId !== profile.buildId) throw new BuildError(`the kernel tree ${target.tree} is for build-id ${target.buildId}, the host runs ${profile.buildId}`);
 		return buildKmodScript(program, text, input.name, target, opts);
 	}
-	return buildScriptModule({ program, scriptText: text, scriptName: input.name, moduleName: opts.moduleName, target: profileBuildTarget(profile), defines: opts.defines });
+	return buildScriptModule({ program, scriptText: text, scriptName: input.name, moduleName: opts.moduleName, target: profileBuildTarget(profile), defines: opts.defines, symbolFiles: opts.symbolFiles });
 }
 
 /** Passes 1-4 for the kernel `profile` describes. */

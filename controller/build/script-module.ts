@@ -19,6 +19,8 @@ export interface ScriptBuildRequest {
 	target: BuildTarget;
 	/** -D NAME=VALUE */
 	defines?: Record<string, string>;
+	/** -d FILE: symbol tables for usymname() and the like (canonical paths) */
+	symbolFiles?: readonly string[];
 	cacheDir?: string;
 }
 
@@ -30,7 +32,7 @@ export async function buildScriptModule(req: ScriptBuildRequest): Promise<Module
 	const name = req.moduleName ?? defaultModuleName(req.scriptText);
 	// loaded on use: a cached script needs neither
 	const [{ translate }, { buildModule }] = await Promise.all([import('../translate/translate.js'), import('./build-module.js')]);
-	const translation = translate(req.program, { name, scriptName: req.scriptName });
+	const translation = translate(req.program, { name, scriptName: req.scriptName, symbolFiles: req.symbolFiles });
 	const built = await buildModule({
 		name,
 		source: translation.source,

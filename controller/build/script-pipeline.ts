@@ -71,9 +71,10 @@ export interface LatePassOptions {
 	/** The kernel to build for (a saved profile, `compile --profile`; it must carry BTF); default this host. */
 	profile?: KernelProfile;
 	/**
-	 * -d FILE: programs and libraries whose symbols a kmod module carries for
-	 * naming user-space frames, beyond the files its probes are in (stap's
-	 * -d); the bpf runtime names frames on the user side and needs none.
+	 * -d FILE: programs and libraries whose symbols a module carries for
+	 * naming user-space addresses, beyond the files its probes are in (stap's
+	 * -d): kmod's frames; on bpf, usymname(), usymdata() in kernel-side
+	 * probes (the user side names bpf's frames itself).
 	 */
 	symbolFiles?: string[];
 }
@@ -150,9 +151,9 @@ export async function runLatePasses(p1: Pass1Result, lastPass: 3 | 4, opts: Late
 	const moduleName = opts.moduleName;
 	try {
 		if (lastPass === 3) {
-			return { ok: true, stderr, source: translate(p2.program, { name: moduleName ?? 'stap', scriptName: input.name }).source };
+			return { ok: true, stderr, source: translate(p2.program, { name: moduleName ?? 'stap', scriptName: input.name, symbolFiles: opts.symbolFiles }).source };
 		}
-		const built = await buildScriptModule({ program: p2.program, scriptText: text, scriptName: input.name, moduleName, target, defines: opts.defines });
+		const built = await buildScriptModule({ program: p2.program, scriptText: text, scriptName: input.name, moduleName, target, defines: opts.defines, symbolFiles: opts.symbolFiles });
 		return { ok: true, stderr, moduleDir: built.dir, cached: built.cached };
 	} catch (e) {
 		if (e instanceof TranslateError) return { ok: false, stderr: `${stderr}${e.message}\nPass 3: translation failed.  [man error::pass3]\n` };

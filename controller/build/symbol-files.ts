@@ -1,5 +1,5 @@
-// -d FILE (compile, run): the programs and libraries whose symbols a kmod
-// module carries for naming user-space frames (kmod/user-symbols.ts), by
+// -d FILE (compile, run): the programs and libraries whose symbols a
+// module carries for naming user-space addresses (user-symbol-files.ts), by
 // their canonical paths: the path a traced process maps the file at, which
 // is what the module's lookup compares.
 import { realpathSync } from 'node:fs';

@@ -295,11 +295,12 @@ const BUILTINS: Record<string, Builtin> = {
 		if (b.side === 'kernel' && !b.mod.bothSides) b.unsupported(e.tok, 'sprint_stack()');
 		b.line(`tap_sprint_stack(${s}, ${stk});`);
 	}),
-	// usymname(addr), usymdata(addr), umodname(addr): an address of the current task, named on kmod as its user stacks are
-	usymname: userSymbol('usymname', (b, s, a) => b.line(`tap_usymname(${s}, ${a});`)),
-	usymdata: userSymbol('usymdata', (b, s, a) => b.line(`tap_usymdata(${s}, ${a});`)),
-	umodname: userSymbol('umodname', (b, s, a, e) => {
-		b.open(`if (tap_umodname(${s}, ${a})) {`);
+	// usymname(addr), usymdata(addr), umodname(addr): an address of the current task, named on kmod as its user stacks
+	// are; on the bpf kernel side the same way, in the probe (tap_usyms_k.h), by tables the module carries
+	usymname: userSymbol('usymname', (b, s, a, _e, k) => b.line(`tap_usymname${k}(${s}, ${a});`)),
+	usymdata: userSymbol('usymdata', (b, s, a, _e, k) => b.line(`tap_usymdata${k}(${s}, ${a});`)),
+	umodname: userSymbol('umodname', (b, s, a, e, k) => {
+		b.open(`if (tap_umodname${k}(${s}, ${a})) {`);
 		raiseMessage(b, '"module cannot be found"', e);
 		b.close();
 	}),
@@ -483,10 +484,13 @@ function backtraceOf(name: string, runtime: string): Builtin {
 }
 
 /** A user address named in the kernel: kmod carries the probed files' symbols; the bpf kernel side has none. */
-function userSymbol(name: string, gen: (b: Body, s: string, addr: string, e: Call) => void): Builtin {
+/** kmod's `tap_NAME()` in any handler; bpf's `tap_NAME_k()` in kernel-side ones (the user side runs in taprun, not the task). */
+function userSymbol(name: string, gen: (b: Body, s: string, addr: string, e: Call, suffix: string) => void): Builtin {
 	return stringInto((b, s, [a], e) => {
-		if (!b.mod.bothSides) b.unsupported(e.tok, `${name}() (print_ubacktrace() and print_ustack() name user addresses on the user side)`);
-		gen(b, s, a!, e);
+		if (b.mod.bothSides) return gen(b, s, a!, e, '');
+		if (b.side !== 'kernel') b.unsupported(e.tok, `${name}() (a user address of the probed task: kernel-side probes only)`);
+		b.mod.userSymbols = true;
+		gen(b, s, a!, e, '_k');
 	});
 }
 

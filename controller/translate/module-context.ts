@@ -38,6 +38,8 @@ export class ModuleContext {
 	bothSides = false;
 	/** bpf: user-side probes read kernel memory, through the module's reader program (TAP_USER_KREAD). */
 	userKernelReads = false;
+	/** bpf: kernel-side probes name user addresses (usymname(), usymdata(), umodname()): the module carries symbol tables. */
+	userSymbols = false;
 	/** The script calls system(): the manifest says so, and agents load it only for callers with the right to run commands. */
 	runsCommands = false;
 	/** The script changes the kernel (target-variable writes, embedded C: guru mode), manifest guru. */

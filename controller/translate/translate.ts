@@ -19,6 +19,7 @@ import { type PointNames, pointNames, probePointHelper } from './probe-points.js
 import { ModuleContext, type Side, TranslateError } from './module-context.js';
 import { recursiveFunctions, reachableFunctions } from './walk.js';
 import { cString, cStringRaw } from './c-text.js';
+import { bpfUserSymbolTables } from './user-symbol-tables.js';
 
 export { TranslateError };
 
@@ -27,7 +28,7 @@ export interface TranslateOptions {
 	name: string;
 	/** Shown in the header comment. */
 	scriptName?: string;
-	/** kmod: files whose symbol tables the module carries besides the probed ones (-d). */
+	/** Files whose symbol tables the module carries besides the probed ones (-d): kmod's frames, bpf's usymname() and the like. */
 	symbolFiles?: readonly string[];
 }
 
@@ -223,6 +224,7 @@ export function translate(program: Program, opts: TranslateOptions): Translation
 		...globalDeclarations(mod),
 		'#if TAP_SIDE_KERNEL',
 		...mod.kernelFormats.map((f, i) => `const char kfmt_${i}[] = ${cString(f)};`),
+		...(mod.userSymbols ? bpfUserSymbolTables(program, opts.symbolFiles) : []),
 		...dispatcherCode(mod.syscallDispatch),
 		...probeFrames(frames),
 		...code.kernel.flatMap((c) => [c, '']),

@@ -252,6 +252,7 @@ static __always_inline struct tap_context *tap_probe_enter(__u32 probe)
 	c->nesting = 0;
 	c->error_arg = 0;
 	c->actionremaining = MAXACTION;
+	c->hit++;
 	c->errmsg[0] = '\0';
 	return c;
 }
@@ -2154,5 +2155,23 @@ static __always_inline void tap_print_hist_(struct tap_context *c,
  */
 #define TAP_FOREACH_KERNEL(m, callback) \
 	bpf_for_each_map_elem(&(m), (callback), NULL, 0)
+
+/*
+ * The user-symbol tables a module carries when its kernel-side probes name
+ * user addresses (user-symbol-tables.ts, tap_usyms_k.h): each file's
+ * symbols in one array, by offset in the file; names and paths as offsets
+ * into one block of strings.
+ */
+struct tap_bpf_usym {
+	__u64 start;	/* offset in the file */
+	__u64 size;
+	__u32 name;
+};
+
+struct tap_bpf_ufile {
+	__u32 first;	/* its symbols: tap_usyms[first .. first + n) */
+	__u32 n;
+	__u32 path;
+};
 
 #endif /* TAP_KERNEL_H */

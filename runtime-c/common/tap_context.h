@@ -17,6 +17,7 @@ struct tap_context {
 	__s32 nesting;		/* script function call depth */
 	__s64 error_arg;	/* TAP_E_MAP_SIZE: the declared size */
 	__s64 actionremaining;	/* MAXACTION budget left */
+	__u64 hit;		/* bpf: counts the handlers run on this CPU (tap_usyms_k.h) */
 	/* procfs probes (tap_procfs.h): the file's text, NUL-terminated
 	 * within procfs_size bytes; set only while one runs */
 	char *procfs_buf;
