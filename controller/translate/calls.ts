@@ -304,10 +304,12 @@ const BUILTINS: Record<string, Builtin> = {
 		raiseMessage(b, '"module cannot be found"', e);
 		b.close();
 	}),
-	// sprint_ubacktrace(): kmod names the frames where it takes them; on bpf the kernel side has no user symbols
+	// sprint_ubacktrace(): named where the frames are taken: kmod's stack walk, bpf's in a kernel-side probe (tap_usyms_k.h)
 	sprint_ubacktrace: stringInto((b, s, _args, e) => {
-		if (!b.mod.bothSides) b.unsupported(e.tok, 'sprint_ubacktrace() (print_ubacktrace() names the frames on the user side)');
-		b.line(`tap_sprint_ubacktrace(c, ${s});`);
+		if (b.mod.bothSides) return void b.line(`tap_sprint_ubacktrace(c, ${s});`);
+		kernelStackHere(b, e, 'sprint_ubacktrace');
+		b.mod.userSymbols = true;
+		b.line(`tap_sprint_ubacktrace_k(${s}, ctx);`);
 	}),
 	print_ustack: (b, [stk], e) => {
 		if (b.mod.bothSides) return b.line(`tap_print_ustack(c, ${stk});`), '0';

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * usymname(), usymdata() and umodname() in kernel-side probes of the bpf
- * runtime: an address of the current task, named as the kmod runtime
+ * usymname(), usymdata(), umodname() and sprint_ubacktrace() in
+ * kernel-side probes of the bpf runtime: an address of the current task, named as the kmod runtime
  * names it (kmod_ustack.c), in the probe itself, so that the string can be
  * a key, compared, or printed later.
  *
@@ -310,6 +310,80 @@ static __always_inline int tap_umodname_k(char *dst, tap_long addr)
 	}
 	tap_file_path(dst, file);
 	return 0;
+}
+
+/*
+ * sprint_ubacktrace(): the user stack of the event in stap's simple form, a
+ * line a frame, "name+0xOFF [FILE]", "0xADDR [FILE+0xOFF]" without a
+ * symbol, "0xADDR" without a file; whole lines, as many as MAXSTRINGLEN
+ * holds (as kmod's). Each frame is named as usymname() names an address; in
+ * a handler with interrupts off the frames outside the first frame's
+ * mapping stay bare addresses (one mapping lock a handler run, above).
+ */
+struct tap_usym_stack {
+	__u64 frames[MAXBACKTRACE];
+	__s64 depth, len;
+	char line[MAXSTRINGLEN];
+	char out[2 * MAXSTRINGLEN];
+};
+TAP_PERCPU_STATE(tap_usym_stacks, struct tap_usym_stack);
+
+const char tap_usym_simple[] = "%s+0x%llx [%s]\n";
+const char tap_usym_simple_nosym[] = "0x%llx [%s+0x%llx]\n";
+const char tap_usym_simple_bare[] = "0x%llx\n";
+
+static __attribute__((unused)) long tap_usym_frame(__u64 i, void *data)
+{
+	struct tap_usym_stack *k = bpf_map_lookup_elem(&tap_usym_stacks, &tap_zero_key);
+	struct tap_usym_state *st;
+	__u64 addr, args[3], at;
+	__s64 s;
+	long n;
+
+	if (!k || i >= MAXBACKTRACE || (__s64)i >= k->depth)
+		return 1;
+	addr = k->frames[i];
+	if (!addr)
+		return 1;
+	st = tap_usym_at((tap_long)addr);
+	s = st ? st->found : -1;
+	if (st && s >= 0 && s < TAP_NUSYMS && tap_usyms[s].name < TAP_USYM_BYTES) {
+		args[0] = (__u64)(unsigned long)(tap_usym_names + tap_usyms[s].name);
+		args[1] = st->off - tap_usyms[s].start;
+		args[2] = (__u64)(unsigned long)st->path;
+		n = bpf_snprintf(k->line, MAXSTRINGLEN, tap_usym_simple, args, sizeof(args));
+	} else if (st && st->path[0]) {
+		args[0] = addr;
+		args[1] = (__u64)(unsigned long)st->path;
+		args[2] = st->off;
+		n = bpf_snprintf(k->line, MAXSTRINGLEN, tap_usym_simple_nosym, args, sizeof(args));
+	} else {
+		n = bpf_snprintf(k->line, MAXSTRINGLEN, tap_usym_simple_bare, &addr, sizeof(addr));
+	}
+	at = k->len;
+	asm volatile("" : "+r"(at));
+	if (n <= 1 || n > MAXSTRINGLEN || at > MAXSTRINGLEN - 1 || at + n - 1 >= MAXSTRINGLEN)
+		return 1;	/* whole lines only */
+	bpf_probe_read_kernel(k->out + at, n, k->line);
+	k->len = at + n - 1;
+	return 0;
+}
+
+static __always_inline void tap_sprint_ubacktrace_k(char *dst, void *ctx)
+{
+	struct tap_usym_stack *k = bpf_map_lookup_elem(&tap_usym_stacks, &tap_zero_key);
+	long bytes;
+
+	dst[0] = '\0';
+	if (!k)
+		return;
+	bytes = bpf_get_stack(ctx, k->frames, sizeof(k->frames), BPF_F_USER_STACK);
+	k->depth = bytes > 0 ? (__u64)bytes / 8 : 0;
+	k->len = 0;
+	k->out[0] = '\0';
+	bpf_loop(MAXBACKTRACE, tap_usym_frame, NULL, 0);
+	bpf_probe_read_kernel(dst, MAXSTRINGLEN, k->out);
+	dst[MAXSTRINGLEN - 1] = '\0';
 }
 
 #endif /* TAP_USYMS_K_H */

@@ -91,10 +91,26 @@ test('ucallers(n) and ustack(n): ubacktrace()\'s first n + 1 addresses and the o
 	t.regex(named.join('\n'), new RegExp(`^ ${hex[0]} : inner\\+0x0/0x[0-9a-f]+ \\[[^\\]]+\\]\n ${hex[1]} : outer\\+0x[0-9a-f]+/0x[0-9a-f]+ \\[[^\\]]+\\]\n$`), r.stdout);
 });
 
-test('sprint_ubacktrace(): a string made in the kernel of a whole stack, which the bpf runtime names on the user side, refused at pass 3 saying so (kmod has it)', async (t) => {
-	const r = await run(tapfleet, ['compile', '-p3', '-e', `probe process("${prog}").function("inner") { println(sprint_ubacktrace()) }`]);
-	t.is(r.status, 1);
-	t.regex(r.stderr, /^<input>:1:\d+: sprint_ubacktrace\(\) \(print_ubacktrace\(\) names the frames on the user side\) is not supported in kernel-side probes by the bpf runtime yet\n/);
+test('sprint_ubacktrace() in a kernel-side probe: the stack in stap\'s simple form, named there as kmod names it (a library without a table by its file); in timer.profile too, with -d', async (t) => {
+	const file = prog.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+	const r = await run(tapfleet, ['run', '-c', `exec ${prog} > /dev/null`, '-e', `probe process("${prog}").function("inner") { if (pid() == target()) print(sprint_ubacktrace()) }`]);
+	t.is(r.status, 0, r.stderr);
+	t.regex(r.stdout, new RegExp(`^inner\\+0x0 \\[${file}\\]\nouter\\+0x[0-9a-f]+ \\[${file}\\]\nmain\\+0x[0-9a-f]+ \\[${file}\\]\n0x[0-9a-f]+ \\[(?:/usr)?/lib/x86_64-linux-gnu/libc\\.so\\.6\\+0x[0-9a-f]+\\]\n`), r.stdout);
+	const spin = join(dir, 'spin-bt');
+	execFileSync('gcc', ['-O1', '-g', '-fno-omit-frame-pointer', '-Wall', '-Werror', '-o', spin, join(repoRoot, 'test/fixtures/ustack/spin.c')]);
+	const sampled = await run(tapfleet, ['run', '-d', spin, '-c', `exec ${spin} 300000000 > /dev/null`, '-e',
+		'global n probe timer.profile { if (pid() == target() && user_mode() && !n++) print(sprint_ubacktrace()) }']);
+	t.is(sampled.status, 0, sampled.stderr);
+	const s = spin.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+	t.regex(sampled.stdout, new RegExp(`^spin\\+0x[0-9a-f]+ \\[${s}\\]\nwork\\+0x[0-9a-f]+ \\[${s}\\]\nmain\\+0x[0-9a-f]+ \\[${s}\\]\n`), sampled.stdout);
+});
+
+test('sprint_ubacktrace(), usymname() in a user-side probe (taprun, not a traced task) refused by name', async (t) => {
+	for (const call of ['sprint_ubacktrace()', 'usymname(0)']) {
+		const r = await run(tapfleet, ['compile', '-p3', '-e', `probe begin { println(${call}) }`]);
+		t.is(r.status, 1, call);
+		t.regex(r.stderr, /^<input>:1:\d+: (sprint_ubacktrace\(\) outside a kernel-side probe handler body|usymname\(\) \(a user address of the probed task: kernel-side probes only\)) is not supported in user-side probes by the bpf runtime yet\n/, call);
+	}
 });
 
 test('usymname(), usymdata(), umodname() in a kernel-side probe: named there, from the tables the module carries for the probed file, as kmod names them; an address nothing maps: stap\'s error, its hex', async (t) => {
