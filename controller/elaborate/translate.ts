@@ -39,6 +39,23 @@ export function newScope(targets: Map<string, P.TargetVar> | null, params: Map<s
 	return { locals: new Map(), params, targets, usedTargets: new Map(), localWrites: new Set(), localReads: new Set(), userTokens: new Set(), entry: null, entryScope: null };
 }
 
+/** stap's STP_MAX_BUCKETS: a linear histogram's buckets, underflow and overflow included. */
+const MAX_LINEAR_BUCKETS = 128n;
+
+/**
+ * `@hist_linear(s, start, stop, interval)` as stap's runtime checks it when
+ * it makes the histogram (stat-common.c, a warning there and no
+ * histogram): here refused where the histogram is written.
+ */
+function checkLinearBuckets(start: bigint, stop: bigint, interval: bigint, fail: (message: string) => never): void {
+	if (interval === 0n) fail('histogram: interval cannot be zero');
+	// (C's division: toward zero, as BigInt's)
+	const buckets = (stop - start) / interval + 3n;
+	if (buckets > MAX_LINEAR_BUCKETS || buckets < 3n) {
+		fail(`histogram: Number of buckets must be between 1 and ${MAX_LINEAR_BUCKETS - 2n}: here ${buckets - 2n}, (stop - start) / interval + 1; adjust the start, stop and interval`);
+	}
+}
+
 const emptyStats = (): P.StatUsage => ({ count: false, sum: false, min: false, max: false, avg: false, variance: null, histLog: false, histLinear: [] });
 
 export class Translator {
@@ -534,6 +551,7 @@ export class Translator {
 	}
 
 	private histOp(e: A.HistOp, sc: Scope): P.HistExpr {
+		if (e.htype === 'linear') checkLinearBuckets(e.params[0]!, e.params[1]!, e.params[2]!, (m) => this.fail(m, e.tok));
 		const stat = this.statOperand(e.stat, sc);
 		this.recordStat(stat, (u) => {
 			if (e.htype === 'log') u.histLog = true;

@@ -154,3 +154,14 @@ test('a foreach may not change the array it iterates: an element written, increm
 		'probe begin { foreach (k in a) { x = a[k]; println(x) } a[2] = 2 }',
 	]) t.is(error(ok), '', ok);
 });
+
+test('@hist_linear with an interval of zero or buckets beyond stap\'s 128 (underflow and overflow included): refused where it is written, with stap\'s words (SystemTap\'s linear_0.stp: the generated C divided by zero)', async (t) => {
+	const p = await localProfile();
+	const hist = (params: string) => elaborate(p, `global a probe begin { a <<< 1; print(@hist_linear(a, ${params})) }`);
+	t.regex(hist('0, 1500, 0').stderr, /^semantic error: histogram: interval cannot be zero: operator '@hist_linear' at <input>:1:39\n/);
+	t.regex(hist('0, 1260, 10').stderr, /^semantic error: histogram: Number of buckets must be between 1 and 126: here 127, \(stop - start\) \/ interval \+ 1;/);
+	t.regex(hist('10, 0, 1').stderr, /here -9, /);
+	// at the edges: 126 buckets and 0
+	t.is(hist('0, 1250, 10').stderr, '');
+	t.is(hist('0, 0, 1').stderr, '');
+});
