@@ -26,6 +26,17 @@ export interface Expansion extends PrimitiveMatch {
 
 /** Alias recursion deeper than this is a cycle. */
 const MAX_ALIAS_DEPTH = 32;
+/**
+ * Concrete probes one probe point may become: aliases that each name the
+ * next twice double at every level (2^22 of them ran out of stack); far
+ * above a whole kernel's functions (kernel.function("*")).
+ */
+export const MAX_EXPANSIONS = 100_000;
+
+/** `to` += `from`, without spreading it into arguments (a long list would not fit on the stack). */
+function append<T>(to: T[], from: readonly T[]): void {
+	for (const x of from) to.push(x);
+}
 
 function braceAlternatives(pp: ProbePoint): ProbePoint[] {
 	let out: ProbePoint[] = [pp];
@@ -148,6 +159,7 @@ export class ProbeExpander {
 			}
 		}
 		if (out.length === 0 && !optional) throw new SemanticError('no match', pp.components[pp.components.length - 1]!.tok);
+		if (out.length > MAX_EXPANSIONS) throw new SemanticError(`probe point ${pointString(pp)} expands to more than ${MAX_EXPANSIONS} probes`, pp.components[0]!.tok);
 		return out;
 	}
 
@@ -156,17 +168,17 @@ export class ProbeExpander {
 		const out: Expansion[] = [];
 		for (const hit of aliasHits) {
 			const named = pointString(hit.name);
-			out.push(...this.expandAlias(pp, hit.alias, depth, optional).map((x) => ({ ...x, named })));
+			append(out, this.expandAlias(pp, hit.alias, depth, optional).map((x) => ({ ...x, named })));
 		}
 		if (aliasHits.length === 0) {
 			const prim = matchPrimitive(pp, this.profile);
-			if (prim) out.push(...prim.map((p) => ({ ...p, named: p.point, aliases: [], conditions: [] })));
+			if (prim) append(out, prim.map((p) => ({ ...p, named: p.point, aliases: [], conditions: [] })));
 			else {
 				const suffixed = this.aliasesWithSuffix(pp);
 				if (suffixed.length === 0 && !optional) throw this.mismatch(pp);
 				for (const { hit, suffix } of suffixed) {
 					const named = pointString({ ...hit.name, components: [...hit.name.components, ...suffix] });
-					out.push(...this.expandSuffixed(pp, hit, suffix, depth, optional).map((x) => ({ ...x, named })));
+					append(out, this.expandSuffixed(pp, hit, suffix, depth, optional).map((x) => ({ ...x, named })));
 				}
 			}
 		}
@@ -206,7 +218,8 @@ export class ProbeExpander {
 			for (const aliasLoc of alias.locations) {
 				const loc = suffix.length === 0 ? aliasLoc : { ...aliasLoc, components: [...aliasLoc.components, ...suffix] };
 				const found = this.expand(loc, depth + 1, optional);
-				out.push(...found.map((x) => ({ ...x, aliases: [step, ...x.aliases] })));
+				append(out, found.map((x) => ({ ...x, aliases: [step, ...x.aliases] })));
+				if (out.length > MAX_EXPANSIONS) throw new SemanticError(`probe point ${pointString(use)} expands to more than ${MAX_EXPANSIONS} probes`, use.components[0]!.tok);
 				if (loc.sufficient && found.length > 0) break;
 			}
 		} finally {

@@ -158,6 +158,17 @@ test('an alias met again inside its own expansion is a loop, said at once (Syste
 	t.is(twice.program!.probes.length, 2);
 });
 
+test('a probe point that expands past 100,000 probes is refused by name (aliases naming the next twice: 2^22 of them ran out of stack)', async (t) => {
+	const p = await localProfile();
+	const levels = 17;
+	let script = '';
+	for (let i = 0; i < levels; i++) script += `probe a${i} = a${i + 1}, a${i + 1} { } `;
+	script += `probe a${levels} = begin { } probe a0 { }`;
+	const r = elaborate(p, script);
+	t.is(r.program, null);
+	t.regex(r.stderr, /semantic error: probe point a0 expands to more than 100000 probes: identifier 'a0' at <input>:1:\d+\n/);
+});
+
 test('optional ?, sufficient !, {a,b} alternatives and if conditions', async (t) => {
 	const p = await localProfile();
 	const opt = elaborate(p, 'probe kernel.trace("nosuch:event")?, begin { }');
