@@ -23,6 +23,17 @@ export interface ListResult {
 }
 
 export function listProbes(pattern: string, profile: KernelProfile, withVars: boolean): ListResult {
+	// A wildcard lists what resolves here, as stap -l does: an alias it matches that
+	// this kernel cannot have (tcp.* needs kprobes) is left out, not the whole list.
+	// Nothing at all: the pattern as given, for the error that says why.
+	if (pattern.includes('*') && !/[?!]\s*$/.test(pattern)) {
+		const some = listOnce(`${pattern} ?`, profile, withVars);
+		if (some.ok && some.stdout) return some;
+	}
+	return listOnce(pattern, profile, withVars);
+}
+
+function listOnce(pattern: string, profile: KernelProfile, withVars: boolean): ListResult {
 	const session = newSession(profileToPreprocessorTarget(profile));
 	const text = `probe ${pattern} {}\n`;
 	const file = parseFile(session, { name: '<list>', contents: text, synthetic: false }, {

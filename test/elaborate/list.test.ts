@@ -66,6 +66,21 @@ test('list kernel.function: a clear message without kprobes, a listing with them
 	t.notRegex(vfs, /__tapfleet/);
 });
 
+test('a wildcard lists what this kernel has, as stap -l: aliases that need kprobes left out without them, listed with them; nothing at all is the error that says why', async (t) => {
+	const p = await localProfile();
+	const all = listProbes('*.*', p, false);
+	t.true(all.ok, all.stderr);
+	const names = all.stdout.trimEnd().split('\n');
+	t.true(names.includes('scheduler.ctxswitch') && names.includes('softirq.entry'), all.stdout);
+	t.false(names.includes('tcp.sendmsg'));
+	t.true(listProbes('tcp.*', withKprobes(p, ['tcp_sendmsg']), false).stdout.split('\n').includes('tcp.sendmsg'));
+	// only kprobe aliases match: the reason, not an empty list
+	const tcp = listProbes('tcp.*', p, false);
+	t.false(tcp.ok);
+	t.regex(tcp.stderr, /kernel\.function probes need kprobes/);
+	t.false(listProbes('nosuch.*', p, false).ok);
+});
+
 test('tapfleet list and compile -p2 on the command line, with --profile FILE', async (t) => {
 	const p = await localProfile();
 	const dir = mkdtempSync(path.join(tmpdir(), 'tapfleet-list-'));
