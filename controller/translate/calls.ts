@@ -62,7 +62,7 @@ const BUILTINS: Record<string, Builtin> = {
 	// task_*(task): the task_struct at a script's address, kernel side
 	task_current: (b) => (kernelOnly(b, 'task_current'), 'tap_task_current()'),
 	// pid2task(pid): bpf_task_from_pid() (a kfunc of kernels since 6.2) on bpf, the pid hash on kmod
-	pid2task: (b, [pid]) => (kernelOnly(b, 'pid2task'), `tap_pid2task(${pid})`),
+	pid2task: (b, [pid]) => (kernelOnly(b, 'pid2task'), (b.mod.callsKfuncs = true), `tap_pid2task(${pid})`),
 	task_parent: taskField('parent'),
 	task_pid: taskField('pid'),
 	task_tid: taskField('tid'),

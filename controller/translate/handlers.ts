@@ -202,7 +202,8 @@ function kernelSection(p: ConcreteProbe, mod: ModuleContext): string {
 	const e = p.event;
 	if (mod.syscallDispatch.has(p)) return 'raw_tp'; // tail-called from the dispatcher, not attached itself
 	switch (e.kind) {
-		case 'tracepoint': return readsArguments(p) ? `raw_tp/${e.event}` : `tracepoint/${e.system}/${e.event}`;
+		// a raw tracepoint, whose program type may not call kfuncs: a BTF-typed one where the code so far does
+		case 'tracepoint': return readsArguments(p) ? `${mod.callsKfuncs ? 'tp_btf' : 'raw_tp'}/${e.event}` : `tracepoint/${e.system}/${e.event}`;
 		case 'raw_tracepoint': return `raw_tracepoint/${e.event}`;
 		// taprun attaches it at the file offset pass 2 found (the module descriptor's `uprobe`)
 		case 'uprobe': return e.isReturn ? 'uretprobe' : 'uprobe';

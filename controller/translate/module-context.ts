@@ -38,6 +38,12 @@ export class ModuleContext {
 	bothSides = false;
 	/** bpf: user-side probes read kernel memory, through the module's reader program (TAP_USER_KREAD). */
 	userKernelReads = false;
+	/**
+	 * bpf: code generated so far calls a kfunc (pid2task()), which a raw
+	 * tracepoint's program may not: the tracepoints that read arguments after
+	 * it are BTF-typed ones (handlers.ts; script functions come before probes).
+	 */
+	callsKfuncs = false;
 	/** bpf: kernel-side probes name user addresses (usymname(), usymdata(), umodname()): the module carries symbol tables. */
 	userSymbols = false;
 	/** The script calls system(): the manifest says so, and agents load it only for callers with the right to run commands. */

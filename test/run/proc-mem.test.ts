@@ -39,3 +39,15 @@ probe begin { printf("user: %s|%s|%s|%s|%s|%s\\n", ${sizes}) }`;
 	// global count (as get_mm_counter()): the same pages, counted at most a batch per CPU behind
 	t.true(rss > 0 && rss <= size && shr > 0 && shr <= rss, r.stdout);
 });
+
+test('pid2task() in a tracepoint probe that reads its arguments (SystemTap\'s proctop.stp: proc_mem_size(pid) in scheduler.ctxswitch): a BTF-typed tracepoint, since a raw one may not call the kfunc', async (t) => {
+	const script = 'global n probe scheduler.ctxswitch { if (prev_pid == target() && !n++) printf("%d %d\\n", pid2task(prev_tid) == prev_task, proc_mem_size(prev_pid) > 0) }';
+	const r = await run(tapfleet, ['run', '-c', 'sleep 0.3', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '1 1\n');
+	// the sections: a BTF-typed tracepoint where the module calls the kfunc, a raw one otherwise
+	const c = await run(tapfleet, ['compile', '-p3', '-e', script]);
+	t.regex(c.stdout, /TAP_KERNEL_PROBE\(probe_\d+, "tp_btf\/sched_switch"/);
+	const plain = await run(tapfleet, ['compile', '-p3', '-e', 'probe scheduler.ctxswitch { println(prev_pid) }']);
+	t.regex(plain.stdout, /TAP_KERNEL_PROBE\(probe_\d+, "raw_tp\/sched_switch"/);
+});
