@@ -3,7 +3,7 @@
 // softirq.stp, scheduler.stp), on the bpf runtime against activity each
 // test starts itself.
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, tapfleet } from '../parse/helpers.js';
@@ -42,11 +42,16 @@ test('softirq.entry and softirq.exit: the vector\'s number, as the kernel number
 });
 
 test('scheduler.migrate: the target moved to CPU 1 by its own taskset; scheduler.process_wait: its wait for its child', async (t) => {
-	// taskset runs sh on CPU 0; sh moves itself to CPU 1, then waits for a child
-	const command = 'taskset -c 0 sh -c \'taskset -p -c 1 $$ > /dev/null; sleep 0 & wait\'';
+	// taskset runs sh on CPU 0; sh moves itself to CPU 1, then waits for a child. A command of plain words
+	// is executed directly (target() is taskset, then the sh it executes); `sh -c '...'` would be a child
+	// of the shell that runs a quoted command line
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-migrate-'));
+	writeFileSync(join(dir, 'move.sh'), 'taskset -p -c 1 $$ > /dev/null\nsleep 0 &\nwait\n');
+	const command = `taskset -c 0 sh ${join(dir, 'move.sh')}`;
 	const script = 'probe scheduler.migrate { if (pid == target() && cpu_to == 1 && !m++) printf("%s %d %d %d\\n", name, cpu_from, task == task_current(), priority - 100 == task_prio(task)) }'
 		+ ' probe scheduler.process_wait { if (pid() == target() && !w++) printf("%s\\n", name) } global m, w';
 	const r = await run(tapfleet, ['run', '-c', command, '-e', script]);
+	rmSync(dir, { recursive: true });
 	t.is(r.status, 0, r.stderr);
 	const lines = r.stdout.trimEnd().split('\n');
 	t.true(lines.includes('process_wait'), r.stdout);
