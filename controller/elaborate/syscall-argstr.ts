@@ -24,6 +24,8 @@ const OPEN_FLAGS = (f: string): Piece => ['%s', `_sys_open_flag_str({${f}})`];
 const SYSCALL_STRING_TRUNC = 50;
 const BUFFER = (f: string, count: string): Piece => ['%s', `user_buffer_quoted({${f}_addr}, {${count}}, ${SYSCALL_STRING_TRUNC})`];
 const ARGV = (f: string): Piece => ['%s', `__get_argv({${f}_addr}, 0)`];
+/** A struct sockaddr of `len` bytes (sockaddr.stp), "{AF_INET, 127.0.0.1, 80}". */
+const SOCKADDR = (f: string, len: string): Piece => ['%s', `_struct_sockaddr_u({${f}_addr}, {${len}})`];
 
 const CREAT = { flags: 'flags', mode: 'mode' };
 
@@ -63,6 +65,8 @@ const FORMATS: Record<string, ArgstrFormat> = {
 	link: { pieces: [S('oldname'), S('newname')] },
 	symlink: { pieces: [S('oldname'), S('newname')] },
 	munmap: { pieces: [P('addr'), U('len')] },
+	connect: { pieces: [D('fd'), SOCKADDR('uservaddr', 'addrlen'), U('addrlen')] },
+	bind: { pieces: [D('fd'), SOCKADDR('umyaddr', 'addrlen'), D('addrlen')] },
 	brk: { pieces: [P('brk')] },
 };
 

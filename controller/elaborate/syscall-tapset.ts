@@ -104,12 +104,25 @@ function stapVariables(tp: Tracepoint, callName: string, assigned: ReadonlySet<s
  * Variables stap's syscall.NAME computes beyond its arguments' values (not
  * in the _REGARGS macros that syscall-stap-vars.ts is generated from):
  * execve's argument and environment vectors as one string each, as its
- * `args` and `env_str` (`"/bin/ls" "-l"`).
+ * `args` and `env_str` (`"/bin/ls" "-l"`); connect's and bind's address
+ * in parts (stap's @_af_inet_info_u, sockaddr.stp).
  */
 const COMPUTED_VARS: Readonly<Record<string, readonly (readonly [name: string, expr: string])[]>> = {
 	execve: [['args', '__get_argv($argv, 0)'], ['env_str', '__get_argv($envp, 0)']],
 	execveat: [['args', '__get_argv($argv, 0)'], ['env_str', '__get_argv($envp, 0)']],
+	connect: addressParts('$uservaddr', '$addrlen'),
+	bind: addressParts('$umyaddr', '$addrlen'),
 };
+
+function addressParts(addr: string, len: string): (readonly [string, string])[] {
+	return [
+		['uaddr_af', `_struct_sockaddr_u_sa_family(${addr}, ${len})`],
+		['uaddr_ip', `__uaddr_ip(${addr}, ${len})`],
+		['uaddr_ip_port', `__uaddr_ip_port(${addr}, ${len})`],
+		['uaddr_ipv6_flowinfo', `__uaddr_ipv6_flowinfo(${addr}, ${len})`],
+		['uaddr_ipv6_scope_id', `__uaddr_ipv6_scope_id(${addr}, ${len})`],
+	];
+}
 
 function enterAlias(spellings: string[], tp: Tracepoint, aliasName: string, callName: string): string {
 	const args = argFields(tp).map(argument);
