@@ -67,6 +67,7 @@ const FORMATS: Record<string, ArgstrFormat> = {
 	munmap: { pieces: [P('addr'), U('len')] },
 	connect: { pieces: [D('fd'), SOCKADDR('uservaddr', 'addrlen'), U('addrlen')] },
 	bind: { pieces: [D('fd'), SOCKADDR('umyaddr', 'addrlen'), D('addrlen')] },
+	sendto: { pieces: [D('fd'), BUFFER('buff', 'len'), U('len'), ['%s', '_msg_flags_str({flags})'], SOCKADDR('addr', 'addr_len'), U('addr_len')] },
 	brk: { pieces: [P('brk')] },
 };
 

@@ -105,13 +105,15 @@ function stapVariables(tp: Tracepoint, callName: string, assigned: ReadonlySet<s
  * in the _REGARGS macros that syscall-stap-vars.ts is generated from):
  * execve's argument and environment vectors as one string each, as its
  * `args` and `env_str` (`"/bin/ls" "-l"`); connect's and bind's address
- * in parts (stap's @_af_inet_info_u, sockaddr.stp).
+ * in parts (stap's @_af_inet_info_u, sockaddr.stp); sendto's data, flags and
+ * address as its argstr shows them (50: stap's syscall_string_trunc).
  */
 const COMPUTED_VARS: Readonly<Record<string, readonly (readonly [name: string, expr: string])[]>> = {
 	execve: [['args', '__get_argv($argv, 0)'], ['env_str', '__get_argv($envp, 0)']],
 	execveat: [['args', '__get_argv($argv, 0)'], ['env_str', '__get_argv($envp, 0)']],
 	connect: addressParts('$uservaddr', '$addrlen'),
 	bind: addressParts('$umyaddr', '$addrlen'),
+	sendto: [['buf', 'user_buffer_quoted($buff, $len, 50)'], ['flags_str', '_msg_flags_str($flags)'], ['to_str', '_struct_sockaddr_u($addr, $addr_len)']],
 };
 
 function addressParts(addr: string, len: string): (readonly [string, string])[] {

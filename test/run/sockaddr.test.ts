@@ -39,3 +39,19 @@ test('syscall.connect and syscall.bind: argstr with the address as stap prints i
 		'connect(FD, {...}, 16) [{...}] [] [] [] []',
 	]);
 });
+
+test('syscall.sendto: argstr as stap prints it (the data quoted and cut at 50 characters, the flags by name with what is left in hex, the address), and its buf, flags_str and to_str', async (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-sendto-'));
+	writeFileSync(join(dir, 'send.py'), 'import socket\nu = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n'
+		+ 'u.sendto(b"hello\\n", ("127.0.0.1", 9))\n'
+		+ 'u.sendto(b"x" * 60, socket.MSG_DONTWAIT | socket.MSG_CONFIRM | 0x1000000, ("127.0.0.1", 9))\n');
+	const script = 'probe syscall.sendto { if (pid() == target()) printf("%s(%s) [%s] [%s] [%s]\\n", name, argstr, buf, flags_str, to_str) }';
+	const r = await run(tapfleet, ['run', '-c', `python3 ${join(dir, 'send.py')}`, '-e', script]);
+	rmSync(dir, { recursive: true });
+	t.is(r.status, 0, r.stderr);
+	const x45 = 'x'.repeat(45);
+	t.deepEqual(r.stdout.trimEnd().split('\n').map((l) => l.replace(/^sendto\(\d+, /, 'sendto(FD, ')), [
+		'sendto(FD, "hello\\n", 6, 0x0, {AF_INET, 127.0.0.1, 9}, 16) ["hello\\n"] [0x0] [{AF_INET, 127.0.0.1, 9}]',
+		`sendto(FD, "${x45}"..., 60, MSG_DONTWAIT|MSG_CONFIRM|0x1000000, {AF_INET, 127.0.0.1, 9}, 16) ["${x45}"...] [MSG_DONTWAIT|MSG_CONFIRM|0x1000000] [{AF_INET, 127.0.0.1, 9}]`,
+	]);
+});
