@@ -74,6 +74,13 @@ function readTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		readChainFrom(b, v, s, c, callArgumentRegister(s.index));
 		return;
 	}
+	if (s.kind === 'arg' && p.event.kind === 'tracepoint') {
+		// raw_syscalls:sys_enter's $arg1..$arg6 (syscall_any, process.syscall): its record's args[6]
+		const args = p.event.tracepoint.fields.find((f) => f.name === 'args');
+		if (!args || s.index < 0 || s.index > 5) b.unsupported(p.tok, `target variable ${v.name} of ${p.point}`);
+		b.line(`${c} = (tap_long)*(__u64 *)((char *)ctx + ${args!.offset + 8 * s.index});`);
+		return;
+	}
 	if (s.kind !== 'tracepoint_field') b.unsupported(p.tok, `target variable ${v.name} (${s.kind})`);
 	readRecordField(b, v, s, c, 'ctx', p);
 }

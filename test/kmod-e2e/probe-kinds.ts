@@ -426,6 +426,15 @@ probe end {
 		t.is(got.run.stdout, 'kill 1 0\nreturn 1 0\n');
 	});
 
+	test.serial('kmod: process.syscall\'s $syscall and $arg1..$arg6 (the raw sys_enter tracepoint\'s registers), as on bpf', async (t) => {
+		t.timeout(900_000);
+		// 62: kill on x86_64
+		const script = 'probe process.syscall { if (execname() == "busybox" && $syscall == 62 && $arg2 == 0) { printf("kill %d %d\\n", $arg1 == ppid(), $arg2); exit() } }';
+		const got = await runWithWorkload(fleet, release(), script, "busybox sh -c 'busybox kill -0 $$; true'");
+		t.is(got.run.status, 0, got.run.stderr);
+		t.is(got.run.stdout, 'kill 1 0\n');
+	});
+
 	test.serial('kmod: tz_gmtoff(), tz_name() and tz_ctime(): the loader\'s time zone, passed as module parameters', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { printf("%d %s %d\\n", tz_gmtoff(), tz_name(), tz_ctime(0) == ctime(0 - tz_gmtoff()) . " " . tz_name()) exit() }');

@@ -120,3 +120,14 @@ test('tokenize(input, delim) and tokenize(delim): the next non-empty token of th
 	// located at the call (a builtin's refusal points at the call that asked)
 	t.regex(kernel.stderr, /^<input>:1:32: tokenize\(\) is not supported in kernel-side probes/m);
 });
+
+test('process.syscall and process.syscall.return (stap\'s every-process syscall probes), and syscall_any: $syscall, $arg1..$arg6 from the raw tracepoint\'s record, $return', async (t) => {
+	const file = `/nonexistent-${process.pid}`;
+	const script = 'global n probe process.syscall { if (pid() == target() && $syscall == 257 && user_string($arg2, "") == "' + file + '") printf("enter %d %d\\n", $arg3, $arg4 == 0) }'
+		+ ' probe process.syscall.return { if (pid() == target() && $syscall == 257 && $return == -2 && !n++) println("return -2") }'
+		+ ' probe syscall_any { if (pid() == target() && $syscall == 257 && user_string($arg2, "") == "' + file + '") println("any") }';
+	const r = await run(tapfleet, ['run', '-c', `cat ${file}`, '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	// cat opens it read-only (O_RDONLY: 0), mode 0
+	t.deepEqual(r.stdout.trimEnd().split('\n').sort(), ['any', 'enter 0 1', 'return -2']);
+});

@@ -24,7 +24,7 @@ import { narrowing, readRecordField } from '../handlers.js';
 import { readChain } from '../member.js';
 import { TranslateError } from '../module-context.js';
 import { sdtArgumentOf } from '../sdt-arg.js';
-import { syscallArgument, syscallArgumentRegister, syscallEvent } from '../syscall-args.js';
+import { SYSCALL_ARG_REGS, syscallArgument, syscallArgumentRegister, syscallEvent } from '../syscall-args.js';
 import { uapiSyscallName } from '../syscall-names.js';
 import { uprobeSpec } from '../uprobe-spec.js';
 import { bindProcfsValue, procfsDescriptor } from '../procfs.js';
@@ -219,5 +219,9 @@ export function kmodReadTarget(b: Body, v: TargetVar, p: ConcreteProbe): void {
 		return into(rawExit ? '((struct pt_regs *)tap_tp_arg(c, 0))->orig_ax' : 'tap_tp_arg(c, 1)');
 	}
 	if (raw && rawExit && s.kind === 'tracepoint_field' && s.field.name === 'ret') return into('tap_tp_arg(c, 1)');
+	// sys_enter's $arg1..$arg6 (syscall_any, process.syscall): the call's argument registers
+	if (raw && !rawExit && s.kind === 'arg' && s.index >= 0 && s.index < SYSCALL_ARG_REGS.length) {
+		return into(`((struct pt_regs *)tap_tp_arg(c, 0))->${SYSCALL_ARG_REGS[s.index]}`);
+	}
 	throw new TranslateError(p.tok, `target variable ${v.name} is not supported by the kmod runtime yet (kernel.function and process(...).function arguments, $return, syscall arguments and tracepoint fields are)`);
 }
