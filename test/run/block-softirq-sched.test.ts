@@ -38,7 +38,8 @@ test('softirq.entry and softirq.exit: the vector\'s number, as the kernel number
 		+ ' probe softirq.exit { if (!x++) printf("exit %d %d\\n", vec == vec_nr, vec_nr < 10) } global n, x';
 	const r = await run(tapfleet, ['run', '-c', 'sleep 0.3', '-e', script]);
 	t.is(r.status, 0, r.stderr);
-	t.deepEqual(r.stdout.trimEnd().split('\n').sort(), ['entry 1 1 0', 'exit 1 1']);
+	// (the first of each, or a few: handlers on both CPUs may pass `!n++` at once, as stap's may)
+	t.deepEqual([...new Set(r.stdout.trimEnd().split('\n'))].sort(), ['entry 1 1 0', 'exit 1 1']);
 });
 
 test('scheduler.migrate: the target moved to CPU 1 by its own taskset; scheduler.process_wait: its wait for its child', async (t) => {
