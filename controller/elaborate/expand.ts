@@ -31,7 +31,11 @@ const MAX_ALIAS_DEPTH = 32;
  * next twice double at every level (2^22 of them ran out of stack); far
  * above a whole kernel's functions (kernel.function("*")).
  */
-export const MAX_EXPANSIONS = 100_000;
+const MAX_EXPANSIONS = 100_000;
+
+function tooMany(pp: ProbePoint): SemanticError {
+	return new SemanticError(`probe point ${pointString(pp)} expands to more than ${MAX_EXPANSIONS} probes`, pp.components[0]!.tok);
+}
 
 /** `to` += `from`, without spreading it into arguments (a long list would not fit on the stack). */
 function append<T>(to: T[], from: readonly T[]): void {
@@ -159,7 +163,7 @@ export class ProbeExpander {
 			}
 		}
 		if (out.length === 0 && !optional) throw new SemanticError('no match', pp.components[pp.components.length - 1]!.tok);
-		if (out.length > MAX_EXPANSIONS) throw new SemanticError(`probe point ${pointString(pp)} expands to more than ${MAX_EXPANSIONS} probes`, pp.components[0]!.tok);
+		if (out.length > MAX_EXPANSIONS) throw tooMany(pp);
 		return out;
 	}
 
@@ -219,7 +223,7 @@ export class ProbeExpander {
 				const loc = suffix.length === 0 ? aliasLoc : { ...aliasLoc, components: [...aliasLoc.components, ...suffix] };
 				const found = this.expand(loc, depth + 1, optional);
 				append(out, found.map((x) => ({ ...x, aliases: [step, ...x.aliases] })));
-				if (out.length > MAX_EXPANSIONS) throw new SemanticError(`probe point ${pointString(use)} expands to more than ${MAX_EXPANSIONS} probes`, use.components[0]!.tok);
+				if (out.length > MAX_EXPANSIONS) throw tooMany(use);
 				if (loc.sufficient && found.length > 0) break;
 			}
 		} finally {

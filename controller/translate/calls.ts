@@ -61,7 +61,8 @@ const BUILTINS: Record<string, Builtin> = {
 	}),
 	// task_*(task): the task_struct at a script's address, kernel side
 	task_current: (b) => (kernelOnly(b, 'task_current'), 'tap_task_current()'),
-	// pid2task(pid): bpf_task_from_pid() (a kfunc of kernels since 6.2) on bpf, the pid hash on kmod
+	// pid2task(pid): bpf_task_from_pid() (a kfunc of kernels since 6.2; raw tracepoints become tp_btf for it) on bpf,
+	// the pid hash on kmod
 	pid2task: (b, [pid]) => (kernelOnly(b, 'pid2task'), (b.mod.callsKfuncs = true), `tap_pid2task(${pid})`),
 	task_parent: taskField('parent'),
 	task_pid: taskField('pid'),
@@ -485,7 +486,6 @@ function backtraceOf(name: string, runtime: string): Builtin {
 	};
 }
 
-/** A user address named in the kernel: kmod carries the probed files' symbols; the bpf kernel side has none. */
 /** kmod's `tap_NAME()` in any handler; bpf's `tap_NAME_k()` in kernel-side ones (the user side runs in taprun, not the task). */
 function userSymbol(name: string, gen: (b: Body, s: string, addr: string, e: Call, suffix: string) => void): Builtin {
 	return stringInto((b, s, [a], e) => {
