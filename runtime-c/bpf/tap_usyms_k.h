@@ -56,6 +56,10 @@ const char tap_usym_hex[] = "0x%llx";
 const char tap_usym_data[] = "%s+0x%llx/0x%llx [%s]";
 const char tap_usym_nosym[] = "0x%llx [%s+0x%llx]";
 const char tap_usym_unknown[] = "<unknown>";
+/* the same, a line of sprint_ubacktrace() (stap's simple form) */
+const char tap_usym_simple[] = "%s+0x%llx [%s]\n";
+const char tap_usym_simple_nosym[] = "0x%llx [%s+0x%llx]\n";
+const char tap_usym_simple_bare[] = "0x%llx\n";
 
 static long tap_uvma_found(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
@@ -275,27 +279,40 @@ static __always_inline void tap_usymname_k(char *dst, tap_long addr)
 	bpf_snprintf(dst, MAXSTRINGLEN, tap_usym_hex, (__u64 *)&addr, 8);
 }
 
-/* "name+0xOFF/0xSIZE [FILE]", "0xADDR [FILE+0xOFF]" without a symbol, "0xADDR" without a file */
-static __always_inline void tap_usymdata_k(char *dst, tap_long addr)
+/*
+ * An address named as usymdata() names it, "name+0xOFF/0xSIZE [FILE]",
+ * "0xADDR [FILE+0xOFF]" without a symbol, "0xADDR" without a file; or, as
+ * a `line` of sprint_ubacktrace(), "name+0xOFF [FILE]\n" and the same two.
+ * What bpf_snprintf() gives: the bytes written, the NUL counted.
+ */
+static __always_inline long tap_usym_print(char *dst, struct tap_usym_state *st, __u64 addr, int line)
 {
-	struct tap_usym_state *st = tap_usym_at(addr);
 	__s64 s = st ? st->found : -1;
 	__u64 args[4];
 
 	if (st && s >= 0 && s < TAP_NUSYMS && tap_usyms[s].name < TAP_USYM_BYTES) {
 		args[0] = (__u64)(unsigned long)(tap_usym_names + tap_usyms[s].name);
 		args[1] = st->off - tap_usyms[s].start;
+		if (line) {
+			args[2] = (__u64)(unsigned long)st->path;
+			return bpf_snprintf(dst, MAXSTRINGLEN, tap_usym_simple, args, 3 * sizeof(args[0]));
+		}
 		args[2] = tap_usyms[s].size;
 		args[3] = (__u64)(unsigned long)st->path;
-		bpf_snprintf(dst, MAXSTRINGLEN, tap_usym_data, args, sizeof(args));
-	} else if (st && st->path[0]) {
-		args[0] = (__u64)addr;
+		return bpf_snprintf(dst, MAXSTRINGLEN, tap_usym_data, args, sizeof(args));
+	}
+	if (st && st->path[0]) {
+		args[0] = addr;
 		args[1] = (__u64)(unsigned long)st->path;
 		args[2] = st->off;
-		bpf_snprintf(dst, MAXSTRINGLEN, tap_usym_nosym, args, 3 * sizeof(args[0]));
-	} else {
-		bpf_snprintf(dst, MAXSTRINGLEN, tap_usym_hex, (__u64 *)&addr, 8);
+		return bpf_snprintf(dst, MAXSTRINGLEN, line ? tap_usym_simple_nosym : tap_usym_nosym, args, 3 * sizeof(args[0]));
 	}
+	return bpf_snprintf(dst, MAXSTRINGLEN, line ? tap_usym_simple_bare : tap_usym_hex, &addr, sizeof(addr));
+}
+
+static __always_inline void tap_usymdata_k(char *dst, tap_long addr)
+{
+	tap_usym_print(dst, tap_usym_at(addr), (__u64)addr, 0);
 }
 
 /* The path of the file mapped at addr; -1 (and "<unknown>") for none */
@@ -328,16 +345,10 @@ struct tap_usym_stack {
 };
 TAP_PERCPU_STATE(tap_usym_stacks, struct tap_usym_stack);
 
-const char tap_usym_simple[] = "%s+0x%llx [%s]\n";
-const char tap_usym_simple_nosym[] = "0x%llx [%s+0x%llx]\n";
-const char tap_usym_simple_bare[] = "0x%llx\n";
-
 static __attribute__((unused)) long tap_usym_frame(__u64 i, void *data)
 {
 	struct tap_usym_stack *k = bpf_map_lookup_elem(&tap_usym_stacks, &tap_zero_key);
-	struct tap_usym_state *st;
-	__u64 addr, args[3], at;
-	__s64 s;
+	__u64 addr, at;
 	long n;
 
 	if (!k || i >= MAXBACKTRACE || (__s64)i >= k->depth)
@@ -345,21 +356,7 @@ static __attribute__((unused)) long tap_usym_frame(__u64 i, void *data)
 	addr = k->frames[i];
 	if (!addr)
 		return 1;
-	st = tap_usym_at((tap_long)addr);
-	s = st ? st->found : -1;
-	if (st && s >= 0 && s < TAP_NUSYMS && tap_usyms[s].name < TAP_USYM_BYTES) {
-		args[0] = (__u64)(unsigned long)(tap_usym_names + tap_usyms[s].name);
-		args[1] = st->off - tap_usyms[s].start;
-		args[2] = (__u64)(unsigned long)st->path;
-		n = bpf_snprintf(k->line, MAXSTRINGLEN, tap_usym_simple, args, sizeof(args));
-	} else if (st && st->path[0]) {
-		args[0] = addr;
-		args[1] = (__u64)(unsigned long)st->path;
-		args[2] = st->off;
-		n = bpf_snprintf(k->line, MAXSTRINGLEN, tap_usym_simple_nosym, args, sizeof(args));
-	} else {
-		n = bpf_snprintf(k->line, MAXSTRINGLEN, tap_usym_simple_bare, &addr, sizeof(addr));
-	}
+	n = tap_usym_print(k->line, tap_usym_at((tap_long)addr), addr, 1);
 	at = k->len;
 	asm volatile("" : "+r"(at));
 	if (n <= 1 || n > MAXSTRINGLEN || at > MAXSTRINGLEN - 1 || at + n - 1 >= MAXSTRINGLEN)
