@@ -67,7 +67,8 @@ const FORMATS: Record<string, ArgstrFormat> = {
 	munmap: { pieces: [P('addr'), U('len')] },
 	connect: { pieces: [D('fd'), SOCKADDR('uservaddr', 'addrlen'), U('addrlen')] },
 	bind: { pieces: [D('fd'), SOCKADDR('umyaddr', 'addrlen'), D('addrlen')] },
-	sendto: { pieces: [D('fd'), BUFFER('buff', 'len'), U('len'), ['%s', '_msg_flags_str({flags})'], SOCKADDR('addr', 'addr_len'), U('addr_len')] },
+	// its buf, flags_str and to_str, as syscall-tapset.ts computes them (stap's argstr uses them too)
+	sendto: { pieces: [D('fd'), ['%s', 'buf'], U('len'), ['%s', 'flags_str'], ['%s', 'to_str'], U('addr_len')] },
 	brk: { pieces: [P('brk')] },
 };
 

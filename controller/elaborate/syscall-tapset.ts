@@ -116,13 +116,16 @@ const COMPUTED_VARS: Readonly<Record<string, readonly (readonly [name: string, e
 	sendto: [['buf', 'user_buffer_quoted($buff, $len, 50)'], ['flags_str', '_msg_flags_str($flags)'], ['to_str', '_struct_sockaddr_u($addr, $addr_len)']],
 };
 
+/** The family read once; the parts only for the families stap sets them for ("" otherwise). */
 function addressParts(addr: string, len: string): (readonly [string, string])[] {
+	const inet = (part: string) => `uaddr_af =~ "AF_INET.*" ? _struct_sockaddr_u_${part}(${addr}, ${len}) : ""`;
+	const inet6 = (part: string) => `uaddr_af == "AF_INET6" ? _struct_sockaddr_u_${part}(${addr}, ${len}) : ""`;
 	return [
 		['uaddr_af', `_struct_sockaddr_u_sa_family(${addr}, ${len})`],
-		['uaddr_ip', `__uaddr_ip(${addr}, ${len})`],
-		['uaddr_ip_port', `__uaddr_ip_port(${addr}, ${len})`],
-		['uaddr_ipv6_flowinfo', `__uaddr_ipv6_flowinfo(${addr}, ${len})`],
-		['uaddr_ipv6_scope_id', `__uaddr_ipv6_scope_id(${addr}, ${len})`],
+		['uaddr_ip', inet('ip_addr')],
+		['uaddr_ip_port', inet('tcp_port')],
+		['uaddr_ipv6_flowinfo', inet6('ipv6_flowinfo')],
+		['uaddr_ipv6_scope_id', inet6('ipv6_scope_id')],
 	];
 }
 
@@ -130,9 +133,10 @@ function enterAlias(spellings: string[], tp: Tracepoint, aliasName: string, call
 	const args = argFields(tp).map(argument);
 	const assigns = args.flatMap((a) => a.assign);
 	const lines = [`\tname = "${stapName(callName)}"`, ...assigns.map((s) => '\t' + s)];
-	lines.push(...argstrLines(args, aliasName, callName).map((l) => '\t' + l));
 	const assigned = new Set(assigns.map((s) => s.slice(0, s.indexOf(' ='))));
+	// before argstr, which may use them (sendto's buf, flags_str, to_str: computed once)
 	lines.push(...stapVariables(tp, callName, assigned).map((l) => '\t' + l));
+	lines.push(...argstrLines(args, aliasName, callName).map((l) => '\t' + l));
 	return `probe ${spellings.join(" = ")} = kernel.trace("syscalls:${tp.name}")\n{\n${lines.join('\n')}\n}\n`;
 }
 

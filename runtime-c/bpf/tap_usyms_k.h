@@ -41,6 +41,8 @@ struct tap_usym_state {
 	/* the mapping found last, in handler run `hit` (see above) */
 	__u64 hit;
 	struct tap_uvma vma;
+	/* whose path `path` is (and which table file, `file`), in handler run `path_hit` */
+	__u64 path_file, path_hit;
 	/* the lookup: the offset, the table file whose path matched, the bisection's bounds */
 	__u64 off;
 	__s64 file;
@@ -237,24 +239,45 @@ static __attribute__((unused)) long tap_usym_bisect(__u64 i, void *data)
 	return 0;
 }
 
+/*
+ * The file mapped at addr: its path in st->path ("" for none), which table
+ * file it is in st->file (-1 for none), the offset in it in st->off. The
+ * path and the table are looked up again only for another file or handler
+ * run: a stack's frames are mostly in one or two files, and usymname() and
+ * umodname() of one address share them.
+ */
+static __always_inline int tap_usym_file(struct tap_usym_state *st, tap_long addr)
+{
+	__u64 file, off;
+
+	if (tap_uvma(st, (__u64)addr, &file, &off)) {
+		st->path[0] = '\0';
+		st->path_file = 0;
+		st->file = -1;
+		return -1;
+	}
+	st->off = off;
+	if (file != st->path_file || st->path_hit != st->hit) {
+		tap_file_path(st->path, file);
+		st->path_file = file;
+		st->path_hit = st->hit;
+		st->file = -1;
+		if (TAP_NUFILES > 0)
+			bpf_loop(TAP_NUFILES, tap_usym_in_file, NULL, 0);
+	}
+	return 0;
+}
+
 /* The file and symbol at addr: the state's path (or "" for no file) and found (or -1). */
 static __always_inline struct tap_usym_state *tap_usym_at(tap_long addr)
 {
 	struct tap_usym_state *st = bpf_map_lookup_elem(&tap_usym_states, &tap_zero_key);
-	__u64 file, off, first, last;
+	__u64 first, last;
 
 	if (!st)
 		return NULL;
 	st->found = -1;
-	st->path[0] = '\0';
-	if (tap_uvma(st, (__u64)addr, &file, &off))
-		return st;
-	tap_file_path(st->path, file);
-	st->off = off;
-	st->file = -1;
-	if (TAP_NUFILES > 0)
-		bpf_loop(TAP_NUFILES, tap_usym_in_file, NULL, 0);
-	if (st->file < 0 || st->file >= TAP_NUFILES)
+	if (tap_usym_file(st, addr) || st->file < 0 || st->file >= TAP_NUFILES)
 		return st;
 	first = tap_ufiles[st->file].first;
 	st->lo = first;
@@ -319,13 +342,12 @@ static __always_inline void tap_usymdata_k(char *dst, tap_long addr)
 static __always_inline int tap_umodname_k(char *dst, tap_long addr)
 {
 	struct tap_usym_state *st = bpf_map_lookup_elem(&tap_usym_states, &tap_zero_key);
-	__u64 file, off;
 
-	if (!st || tap_uvma(st, (__u64)addr, &file, &off)) {
+	if (!st || tap_usym_file(st, addr)) {
 		bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, tap_usym_unknown);
 		return -1;
 	}
-	tap_file_path(dst, file);
+	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, st->path);
 	return 0;
 }
 
