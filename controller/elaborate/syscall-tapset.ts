@@ -96,8 +96,11 @@ function stapVariables(tp: Tracepoint, callName: string, assigned: ReadonlySet<s
 			: kind === 'string' ? `user_string(${value}, "")` : value;
 		lines.push(`${name} = ${expr}`);
 	}
-	for (const [name, expr] of COMPUTED_VARS[callName] ?? []) if (!assigned.has(name)) lines.push(`${name} = ${expr}`);
 	return lines;
+}
+
+function computedVariables(callName: string, assigned: ReadonlySet<string>): string[] {
+	return (COMPUTED_VARS[callName] ?? []).filter(([name]) => !assigned.has(name)).map(([name, expr]) => `${name} = ${expr}`);
 }
 
 /**
@@ -134,9 +137,10 @@ function enterAlias(spellings: string[], tp: Tracepoint, aliasName: string, call
 	const assigns = args.flatMap((a) => a.assign);
 	const lines = [`\tname = "${stapName(callName)}"`, ...assigns.map((s) => '\t' + s)];
 	const assigned = new Set(assigns.map((s) => s.slice(0, s.indexOf(' ='))));
-	// before argstr, which may use them (sendto's buf, flags_str, to_str: computed once)
-	lines.push(...stapVariables(tp, callName, assigned).map((l) => '\t' + l));
+	// the computed ones before argstr, which may use them (sendto's buf, flags_str, to_str: computed once)
+	lines.push(...computedVariables(callName, assigned).map((l) => '\t' + l));
 	lines.push(...argstrLines(args, aliasName, callName).map((l) => '\t' + l));
+	lines.push(...stapVariables(tp, callName, assigned).map((l) => '\t' + l));
 	return `probe ${spellings.join(" = ")} = kernel.trace("syscalls:${tp.name}")\n{\n${lines.join('\n')}\n}\n`;
 }
 
