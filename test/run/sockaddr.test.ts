@@ -28,8 +28,12 @@ test('syscall.connect and syscall.bind: argstr with the address as stap prints i
 	const r = await run(tapfleet, ['run', '-c', `python3 ${join(dir, 'calls.py')}`, '-e', script]);
 	rmSync(dir, { recursive: true });
 	t.is(r.status, 0, r.stderr);
-	// (file descriptors as the program got them: the first socket is 3)
-	t.deepEqual(r.stdout.trimEnd().split('\n').map((l) => l.replace(/^(\w+)\(\d+, /, '$1(FD, ')), [
+	// (file descriptors as the program got them: the first socket is 3.
+	// Where nsswitch says so, the C library asks nscd before each address
+	// Python resolves (getaddrinfo): those connects are the library's, not
+	// the program's; CI's machine makes them, this one does not)
+	const lines = r.stdout.trimEnd().split('\n').filter((l) => !l.includes('"/var/run/nscd/socket"'));
+	t.deepEqual(lines.map((l) => l.replace(/^(\w+)\(\d+, /, '$1(FD, ')), [
 		'connect(FD, {AF_INET, 127.0.0.1, 9}, 16) [AF_INET] [127.0.0.1] [9] [] []',
 		'connect(FD, {AF_INET6, 0000:0000:0000:0000:0000:0000:0000:0001, 9}, 28) [AF_INET6] [0000:0000:0000:0000:0000:0000:0000:0001] [9] [0] [0]',
 		'connect(FD, {AF_UNIX, "/nonexistent/tapfleet.sock"}, 29) [AF_UNIX] [] [] [] []',
