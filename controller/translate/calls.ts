@@ -116,6 +116,7 @@ const BUILTINS: Record<string, Builtin> = {
 	kernel_int: kernelRead('int', '__s32', 'TAP_E_KREAD_INT'),
 	kernel_short: kernelRead('short', '__s16', 'TAP_E_KREAD_SHORT'),
 	kernel_char: kernelRead('char', '__s8', 'TAP_E_KREAD_CHAR'),
+	kernel_pointer: kernelRead('pointer', '__u64', 'TAP_E_KREAD_POINTER'),
 	// user_long(addr) and its kin: the traced process's memory, 0 where it cannot be read (as stap)
 	user_long: userRead('long', 'user_long'),
 	user_int: userRead('int', 'user_int'),
@@ -131,6 +132,21 @@ const BUILTINS: Record<string, Builtin> = {
 	user_int64: userRead('__s64', 'user_int64'),
 	user_uint64: userRead('__u64', 'user_uint64'),
 	user_ulong: userRead('__u64', 'user_ulong'),
+	// user_long_error(addr) and its kin: stap's "read fault" error where it cannot be read
+	user_char_error: userReadOrError('signed char', 'user_char_error'),
+	user_short_error: userReadOrError('short', 'user_short_error'),
+	user_ushort_error: userReadOrError('__u16', 'user_ushort_error'),
+	user_int_error: userReadOrError('int', 'user_int_error'),
+	user_long_error: userReadOrError('long', 'user_long_error'),
+	user_ulong_error: userReadOrError('__u64', 'user_ulong_error'),
+	user_int8_error: userReadOrError('__s8', 'user_int8_error'),
+	user_uint8_error: userReadOrError('__u8', 'user_uint8_error'),
+	user_int16_error: userReadOrError('__s16', 'user_int16_error'),
+	user_uint16_error: userReadOrError('__u16', 'user_uint16_error'),
+	user_int32_error: userReadOrError('__s32', 'user_int32_error'),
+	user_uint32_error: userReadOrError('__u32', 'user_uint32_error'),
+	user_int64_error: userReadOrError('__s64', 'user_int64_error'),
+	user_uint64_error: userReadOrError('__u64', 'user_uint64_error'),
 	// int_arg(N) and its kin (tapsets/registers.stp): how the 64 bits of argument N are widened
 	int_arg: registerArg('int_arg', 's32'),
 	s32_arg: registerArg('s32_arg', 's32'),
@@ -175,7 +191,10 @@ const BUILTINS: Record<string, Builtin> = {
 		void e;
 		return '0';
 	},
-	// user_string(addr [, err_msg]): "" (or err_msg) when the page is not there
+	// user_string(addr [, err_msg]), kernel_string(addr [, err_msg]): "" (or
+	// err_msg) where the string cannot be read (the page is not there). Not
+	// stap's error (docs/runtime-api.md says why): that is the strict form's,
+	// which the tapsets' user_string_warn() catches
 	user_string: stringInto((b, s, [addr, err]) => {
 		kernelOnly(b, 'user_string');
 		b.line(`if (tap_user_string(${s}, (const void *)(${addr})))${err ? ` tap_str_copy(${s}, ${err});` : ' {}'}`);
@@ -193,6 +212,12 @@ const BUILTINS: Record<string, Builtin> = {
 		b.readsKernelMemory();
 		if (b.side === 'kernel' || b.mod.bothSides) b.line(`tap_gen_string_n(${s}, ${addr}, ${n}, 0);`);
 		else b.line(`tap_gen_read_kernel_string_n(${s}, ${addr}, ${n});`);
+	}),
+	// _user_string_n_strict(addr, n): stap's user_string_n(), a fault an error
+	// ("user string copy fault -14 at 0x..."), for user_string_warn()
+	_user_string_n_strict: stringInto((b, s, [addr, n], e) => {
+		kernelOnly(b, 'user_string_n');
+		b.raiseIf(`tap_gen_string_n(${s}, ${addr}, ${n}, 1)`, 'TAP_E_USTRING', e.tok, addr);
 	}),
 	strlen: (b, [s]) => `tap_str_len(${s})`,
 	isinstr: (b, [s, t]) => `((tap_long)(${strpos(b, s!, t!)} >= 0))`,
@@ -358,7 +383,11 @@ const BUILTINS: Record<string, Builtin> = {
 		userOnly(b, 'text_strn');
 		b.line(`tap_gen_text_str(${d}, ${s}, 0, (int)((${len}) < 0 ? 0 : (${len}) > MAXSTRINGLEN ? MAXSTRINGLEN : (${len})), (int)(${quoted}));`);
 	}),
-	string_quoted: stringInto((b, d, [s]) => { userOnly(b, 'string_quoted'); b.line(`tap_gen_text_str(${d}, ${s}, MAXSTRINGLEN, MAXSTRINGLEN, 1);`); }),
+	// string_quoted(s): on the bpf kernel side, kernel_string_quoted() of the string's own buffer (stap's is that call too)
+	string_quoted: stringInto((b, d, [s]) => {
+		if (b.side === 'kernel' && !b.mod.bothSides) b.line(`tap_gen_string_quoted(${d}, (tap_long)(unsigned long)(${s}), 0);`);
+		else b.line(`tap_gen_text_str(${d}, ${s}, MAXSTRINGLEN, MAXSTRINGLEN, 1);`);
+	}),
 	stringat: (b, [s, pos], e) => {
 		userOnly(b, 'stringat');
 		const p = b.longTemp();
@@ -533,6 +562,15 @@ function userRead(cType: string, name: string): Builtin {
 		kernelOnly(b, name);
 		const v = b.longTemp();
 		b.line(`${v} = TAP_USER_READ(${cType}, ${addr});`);
+		return v;
+	};
+}
+
+function userReadOrError(cType: string, name: string): Builtin {
+	return (b, [addr], e) => {
+		kernelOnly(b, name);
+		const v = b.longTemp();
+		b.raiseIf(`TAP_USER_READ_CHECKED(${cType}, ${addr}, &${v})`, 'TAP_E_UREAD', e.tok, addr);
 		return v;
 	};
 }

@@ -1,6 +1,6 @@
 // @cast(base, "T")->member... (a MemberRead of pass 2): the chain's offsets,
 // a pointer loaded between two of them, then the member read. bpf:
-// tap_member_read() (a fault is stap's "kernel read fault at 0x..."), on
+// tap_member_read() (a fault is stap's "read fault [man error::fault] at 0x..."), on
 // the user side through the module's reader program; kmod: the runtime's
 // tap_kmod_member(), which raises it itself.
 import type { MemberRead } from '../elaborate/program.js';

@@ -391,8 +391,10 @@ const char tap_kread_long_message[] = "kernel long copy fault at 0x%llx [man err
 const char tap_kread_int_message[] = "kernel int copy fault at 0x%llx [man error::fault]";
 const char tap_kread_short_message[] = "kernel short copy fault at 0x%llx [man error::fault]";
 const char tap_kread_char_message[] = "kernel char copy fault at 0x%llx [man error::fault]";
-const char tap_kread_message[] = "kernel read fault at 0x%llx [man error::fault]";
-const char tap_uread_message[] = "user read fault at 0x%llx [man error::fault]";
+/* a member chain's fault, kernel or user memory: stap's loc2c-runtime words */
+const char tap_read_message[] = "read fault [man error::fault] at 0x%llx";
+const char tap_ustring_message[] = "user string copy fault -14 at 0x%llx [man error::fault]";
+const char tap_kread_pointer_message[] = "kernel pointer copy fault at 0x%llx [man error::fault]";
 
 /* catch (e): e = the bare message of the error being caught */
 static __always_inline void tap_error_message(struct tap_context *c, char *dst)
@@ -408,14 +410,16 @@ static __always_inline void tap_error_message(struct tap_context *c, char *dst)
 				  tap_unwind_message;
 
 		bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg));
-	} else if (code >= TAP_E_KREAD_LONG && code <= TAP_E_UREAD) {
+	} else if ((code >= TAP_E_KREAD_LONG && code <= TAP_E_UREAD) ||
+		   code == TAP_E_USTRING || code == TAP_E_KREAD_POINTER) {
 		__u64 arg = c->error_arg;
 		const char *fmt = code == TAP_E_KREAD_LONG ? tap_kread_long_message :
 				  code == TAP_E_KREAD_INT ? tap_kread_int_message :
 				  code == TAP_E_KREAD_SHORT ? tap_kread_short_message :
 				  code == TAP_E_KREAD_CHAR ? tap_kread_char_message :
-				  code == TAP_E_KREAD ? tap_kread_message :
-				  tap_uread_message;
+				  code == TAP_E_USTRING ? tap_ustring_message :
+				  code == TAP_E_KREAD_POINTER ? tap_kread_pointer_message :
+				  tap_read_message;
 
 		bpf_snprintf(dst, MAXSTRINGLEN, fmt, &arg, sizeof(arg));
 	} else if (code < TAP_E_COUNT) {
@@ -1910,6 +1914,13 @@ int tap_kread_run(void *ctx)
 	if (bpf_probe_read_user(&v_, sizeof(v_), (const void *)(unsigned long)(addr))) \
 		v_ = 0; \
 	(tap_long)v_; })
+
+/* user_long_error(addr) and its kin: nonzero where it cannot be read, *dst 0 */
+#define TAP_USER_READ_CHECKED(type, addr, dst) ({ \
+	type v_ = 0; \
+	long r_ = bpf_probe_read_user(&v_, sizeof(v_), (const void *)(unsigned long)(addr)); \
+	*(dst) = r_ ? 0 : (tap_long)v_; \
+	r_ != 0; })
 
 /* tz_gmtoff(), tz_name(): taprun's time zone when it started (seconds west of UTC; its abbreviation) */
 static __always_inline tap_long tap_tz_gmtoff(void)

@@ -66,6 +66,8 @@ enum tap_errcode {
 	TAP_E_UREAD,		/* a user-space parameter's member chain: fault at the address (arg) */
 	TAP_E_CPU_OFFLINE,	/* cpu_clock_ns(cpu): cpu (arg) is not online */
 	TAP_E_UNWIND,		/* callers(n), stack(n): the stack ends above level n (arg) */
+	TAP_E_USTRING,		/* stap's user_string_n(): fault at the address (arg) */
+	TAP_E_KREAD_POINTER,	/* kernel_pointer() */
 	TAP_E_COUNT
 };
 

@@ -19,10 +19,14 @@ static const char *const messages[TAP_E_COUNT] = {
 	[TAP_E_KREAD_INT] = "kernel int copy fault at 0x%x [man error::fault]",
 	[TAP_E_KREAD_SHORT] = "kernel short copy fault at 0x%x [man error::fault]",
 	[TAP_E_KREAD_CHAR] = "kernel char copy fault at 0x%x [man error::fault]",
-	[TAP_E_KREAD] = "kernel read fault at 0x%x [man error::fault]",
-	[TAP_E_UREAD] = "user read fault at 0x%x [man error::fault]",
+	/* stap's loc2c-runtime words for both (STAP_MSG_LOC2C_01) */
+	[TAP_E_KREAD] = "read fault [man error::fault] at 0x%x",
+	[TAP_E_UREAD] = "read fault [man error::fault] at 0x%x",
 	[TAP_E_CPU_OFFLINE] = "cpu %d is not online",
 	[TAP_E_UNWIND] = "reached end of stack before unwinding to level %d",
+	/* stap's user_string_n() prints the copy's -EFAULT, the one error a fault gives */
+	[TAP_E_USTRING] = "user string copy fault -14 at 0x%x [man error::fault]",
+	[TAP_E_KREAD_POINTER] = "kernel pointer copy fault at 0x%x [man error::fault]",
 };
 
 void tap_error_text(struct tap_buf *o, __u32 code, __s64 arg, const char *msg)

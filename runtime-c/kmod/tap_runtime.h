@@ -261,6 +261,13 @@ tap_long tap_task_cpu(tap_long t);
 		v_ = 0; \
 	(tap_long)v_; })
 
+/* user_long_error(addr) and its kin: nonzero where it cannot be read, *dst 0 */
+#define TAP_USER_READ_CHECKED(type, addr, dst) ({ \
+	type v_ = 0; \
+	long r_ = copy_from_user_nofault(&v_, (const void __user *)(unsigned long)(addr), sizeof(v_)); \
+	*(dst) = r_ ? 0 : (tap_long)v_; \
+	r_ != 0; })
+
 #include "tap_api.h"
 
 #endif /* TAP_RUNTIME_H */

@@ -20,14 +20,14 @@ test('@cast reads members, member chains, char arrays, an address (&) and the i-
 	t.is(r.stdout, '1 1 1 1 8 1 0\n');
 });
 
-test('a chain that faults is stap\'s "kernel read fault at ADDRESS" error, located, status 1; try catches it', async (t) => {
+test('a chain that faults is stap\'s "read fault [man error::fault] at ADDRESS" error, located, status 1; try catches it', async (t) => {
 	const script = 'probe syscall.getppid { if (pid() == target()) { try { println(@cast(8, "task_struct")->pid) } catch { println("caught") }'
 		+ ' println(@cast(8, "task_struct")->real_parent->pid) } }';
 	const r = await run(tapfleet, ['run', '-c', GETPPID, '-e', script]);
 	t.is(r.status, 1);
 	t.is(r.stdout, 'caught\n');
 	// the address is where the pointer was to be loaded: 8 plus real_parent's offset
-	t.regex(r.stderr, /^ERROR: kernel read fault at 0x[0-9a-f]*[1-9a-f][0-9a-f]* \[man error::fault\] near operator '@cast' at <input>:1:\d+$/m);
+	t.regex(r.stderr, /^ERROR: read fault \[man error::fault\] at 0x[0-9a-f]*[1-9a-f][0-9a-f]* near operator '@cast' at <input>:1:\d+$/m);
 });
 
 test('what @cast cannot resolve is a located error: unknown type, unknown member, another module, a struct as a value', async (t) => {

@@ -528,7 +528,7 @@ test('catch (msg) in a kernel-side probe: each error\'s message, the same as in 
 	const r = await run(tapfleet, ['run', '-c', 'true', '-e', script]);
 	t.is(r.status, 0, r.stderr);
 	const [kernel, user] = r.stdout.split('--\n');
-	t.regex(kernel!, /^division by 0\nboom\nkernel read fault at 0x[0-9a-f]+ \[man error::fault\]\nkernel long copy fault at 0x0 \[man error::fault\]\nArray overflow, check size limit \(1\)\n$/);
+	t.regex(kernel!, /^division by 0\nboom\nread fault \[man error::fault\] at 0x[0-9a-f]+\nkernel long copy fault at 0x0 \[man error::fault\]\nArray overflow, check size limit \(1\)\n$/);
 	t.is(user, kernel);
 });
 

@@ -51,12 +51,12 @@ test('$p->comm[i], $bprm->filename[i]: an index computed at run time into an arg
 	t.regex(scalar.stderr, /semantic error: \$old_pid is pid_t, not a pointer: an index computed at run time needs one/);
 });
 
-test('a member chain through a NULL pointer is "kernel read fault at 0x..." with the probe\'s location', async (t) => {
+test('a member chain through a NULL pointer is "read fault [man error::fault] at 0x..." with the probe\'s location', async (t) => {
 	// a kernel thread has no mm: $prev->mm is 0 there
 	const script = 'probe kernel.trace("sched:sched_switch") { if ($prev->mm == 0 && $prev->pid != 0) println($prev->mm->mmap_base) }';
 	const r = await run(tapfleet, ['run', '-T', '5', '-e', script]);
 	t.is(r.status, 1);
-	t.regex(r.stderr, /^ERROR: kernel read fault at 0x[0-9a-f]+ \[man error::fault\] near identifier '\$prev' at <input>:1:\d+$/m);
+	t.regex(r.stderr, /^ERROR: read fault \[man error::fault\] at 0x[0-9a-f]+ near identifier '\$prev' at <input>:1:\d+$/m);
 });
 
 test('kernel_string($next_comm) of a tracepoint\'s char array field, and of a __data_loc string ($filename of sched_process_exec): the field itself; user_string() of one is a type error', async (t) => {

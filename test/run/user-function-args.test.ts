@@ -64,7 +64,7 @@ test('members of a struct parameter, read from the process: nested struct, char 
 	t.is(r.stdout.replace(PROGRAM, ''), '1 /one 10 first 2 3|second\ncaught\n');
 	const uncaught = await run(tapfleet, ['run', '-c', prog, '-e', `probe ${at(prog, 'handle')} { println($req->next->next->id) }`]);
 	t.is(uncaught.status, 1);
-	t.regex(uncaught.stderr, /^ERROR: user read fault at 0x0 \[man error::fault\] near identifier '\$req' at <input>:1:\d+$/m);
+	t.regex(uncaught.stderr, /^ERROR: read fault \[man error::fault\] at 0x0 near identifier '\$req' at <input>:1:\d+$/m);
 });
 
 test('what cannot be read is a located error: a struct passed in registers, a parameter after it, a member of what has none, an unknown name (the parameters as alternatives)', async (t) => {

@@ -80,7 +80,7 @@ static inline long tap_kmod_read_user_str(char *dst, __u32 size, const void *uad
  * a user-space program's parameter's (`user`: the probed process's
  * memory): byte offsets from the argument with a pointer loaded between
  * two, then the member (probe-point.ts). Reads are fault-safe; a fault is
- * stap's "kernel read fault" (or "user read fault") error.
+ * stap's "read fault [man error::fault] at 0x..." error.
  */
 const MEMBER_READER = `static int tap_kmod_member(struct tap_context *c, unsigned long addr,
 			   const long *steps, int n, void *dst, int size,
@@ -110,7 +110,7 @@ const MEMBER_READER = `static int tap_kmod_member(struct tap_context *c, unsigne
 	*(tap_long *)dst = (tap_long)v;
 	return 0;
 fault:
-	snprintf(msg, sizeof(msg), "%s read fault at 0x%lx [man error::fault]", user ? "user" : "kernel", addr);
+	snprintf(msg, sizeof(msg), "read fault [man error::fault] at 0x%lx", addr);
 	tap_error_user(c, msg);
 	return -1;
 }
