@@ -228,7 +228,7 @@ const BUILTINS: Record<string, Builtin> = {
 	tz_gmtoff: longOf('tap_tz_gmtoff'),
 	tz_name: stringInto((b, s) => b.line(`tap_tz_name(${s});`)),
 	// the pid of the process running the module's user side (taprun), as stap's stp_pid is stapio's
-	stp_pid: (b) => { userOnly(b, 'stp_pid'); return 'tap_stp_pid()'; },
+	stp_pid: () => 'tap_stp_pid()',
 	substr: stringInto((b, d, [s, st, n]) => {
 		if (b.side === 'kernel') b.line(`tap_substr(${d}, ${inBuffer(b, s!)}, ${st}, ${n});`);
 		else b.line(`tap_gen_substr(${d}, ${s}, ${st}, ${n});`);
@@ -343,10 +343,10 @@ const BUILTINS: Record<string, Builtin> = {
 		b.line(`tap_print_ustack(${stk});`);
 		return '0';
 	},
-	// tokenize(input, delim): stateful across calls, on the user side (as stap's, per context)
+	// tokenize(input, delim): stateful across calls (as stap's, per context), on the user side and on kmod
 	tokenize: stringInto((b, s, [input, delim]) => {
 		userOnly(b, 'tokenize');
-		b.line(`tap_tokenize(${s}, ${input}, ${delim});`);
+		b.line(b.mod.bothSides ? `tap_tokenize(c, ${s}, ${input}, ${delim});` : `tap_tokenize(${s}, ${input}, ${delim});`);
 	}),
 	sprint_ustack: stringInto((b, s, [stk], e) => {
 		if (b.side === 'kernel') b.unsupported(e.tok, 'sprint_ustack()');
@@ -378,22 +378,18 @@ const BUILTINS: Record<string, Builtin> = {
 	little_endian2: (b, [x]) => `((tap_long)(__u16)(${x}))`,
 	little_endian4: (b, [x]) => `((tap_long)(__u32)(${x}))`,
 	little_endian8: (b, [x]) => `(${x})`,
-	text_str: stringInto((b, d, [s]) => { userOnly(b, 'text_str'); b.line(`tap_gen_text_str(${d}, ${s}, 0, 0, 0);`); }),
-	text_strn: stringInto((b, d, [s, len, quoted]) => {
-		userOnly(b, 'text_strn');
-		b.line(`tap_gen_text_str(${d}, ${s}, 0, (int)((${len}) < 0 ? 0 : (${len}) > MAXSTRINGLEN ? MAXSTRINGLEN : (${len})), (int)(${quoted}));`);
-	}),
-	// string_quoted(s): on the bpf kernel side, kernel_string_quoted() of the string's own buffer (stap's is that call too)
-	string_quoted: stringInto((b, d, [s]) => {
-		if (b.side === 'kernel' && !b.mod.bothSides) b.line(`tap_gen_string_quoted(${d}, (tap_long)(unsigned long)(${s}), 0);`);
-		else b.line(`tap_gen_text_str(${d}, ${s}, MAXSTRINGLEN, MAXSTRINGLEN, 1);`);
-	}),
+	// text_str(s), text_strn(s, len, quoted), string_quoted(s): stap's
+	// _stp_text_str escaping; the bpf kernel side's runtime escapes in
+	// bpf_loop() rounds, over a MAXSTRINGLEN buffer
+	text_str: stringInto((b, d, [s]) => textStr(b, d, s!, '0', '0')),
+	text_strn: stringInto((b, d, [s, len, quoted]) => textStr(b, d, s!, `(int)((${len}) < 0 ? 0 : (${len}) > MAXSTRINGLEN ? MAXSTRINGLEN : (${len}))`, `(int)(${quoted})`)),
+	string_quoted: stringInto((b, d, [s]) => textStr(b, d, s!, 'MAXSTRINGLEN', '1')),
+	// stringat(s, pos): stap's "Position out of bounds" outside the string
 	stringat: (b, [s, pos], e) => {
-		userOnly(b, 'stringat');
 		const p = b.longTemp();
 		b.line(`${p} = ${pos};`);
 		b.raiseIf(`${p} < 0 || ${p} >= tap_str_len(${s})`, 'TAP_E_STRING', e.tok);
-		return `((tap_long)(unsigned char)(${s})[${p}])`;
+		return b.side === 'kernel' || b.mod.bothSides ? `tap_gen_char_at(${s}, ${p})` : `tap_gen_char_at_user(${s}, ${p})`;
 	},
 };
 
@@ -564,6 +560,11 @@ function userRead(cType: string, name: string): Builtin {
 		b.line(`${v} = TAP_USER_READ(${cType}, ${addr});`);
 		return v;
 	};
+}
+
+function textStr(b: Body, d: string, s: string, outlen: string, quoted: string): void {
+	if (b.side === 'kernel' && !b.mod.bothSides) b.line(`tap_text_str(${d}, ${inBuffer(b, s)}, ${outlen}, ${quoted});`);
+	else b.line(`tap_gen_text_str(${d}, ${s}, 0, ${outlen}, ${quoted});`);
 }
 
 function userReadOrError(cType: string, name: string): Builtin {

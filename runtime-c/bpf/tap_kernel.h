@@ -382,7 +382,7 @@ const char tap_error_messages[TAP_E_COUNT][40] = {
 	[TAP_E_EMPTY_AGG] = "empty aggregate",
 	[TAP_E_HIST_INDEX] = "histogram index out of range",
 	[TAP_E_AGG_OVERFLOW] = "aggregation overflow",
-	[TAP_E_STRING] = "string copy fault",
+	[TAP_E_STRING] = "Position out of bounds",
 };
 const char tap_map_size_message[] = "Array overflow, check size limit (%d)";
 const char tap_cpu_offline_message[] = "cpu %d is not online";
@@ -1630,6 +1630,14 @@ static __always_inline tap_long tap_num_online_cpus(void)
 	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
 
 	return s ? s->online_cpus : 0;
+}
+
+/* stp_pid(): taprun's pid (the user side's is its own getpid()) */
+static __always_inline tap_long tap_stp_pid(void)
+{
+	struct tap_session *s = bpf_map_lookup_elem(&tap_session, &tap_zero_key);
+
+	return s ? s->stp_pid : 0;
 }
 
 static __always_inline tap_long tap_euid(void)

@@ -57,7 +57,7 @@ enum tap_errcode {
 	TAP_E_HIST_INDEX,	/* histogram index out of range */
 	TAP_E_AGG_OVERFLOW,	/* aggregation overflow */
 	TAP_E_USER,		/* error(msg): the message is in the record */
-	TAP_E_STRING,		/* string copy fault (kernel side) */
+	TAP_E_STRING,		/* stringat(): the position is outside the string */
 	TAP_E_KREAD_LONG,	/* kernel_long(): fault at the address (arg) */
 	TAP_E_KREAD_INT,	/* kernel_int() */
 	TAP_E_KREAD_SHORT,	/* kernel_short() */
@@ -96,6 +96,7 @@ struct tap_session {
 	__s64 tz_gmtoff;	/* tz_gmtoff(): seconds west of UTC at taprun's start */
 	char tz_name[TAP_TZ_NAME_LEN];	/* tz_name(): the zone's abbreviation then */
 	__u64 online_cpus;	/* num_online_cpus() at taprun's start (bpf has no helper for it) */
+	__s64 stp_pid;		/* stp_pid(): taprun's pid, as stap's is stapio's */
 };
 
 /* Ring buffer records. Every record starts with this header. */

@@ -28,6 +28,8 @@ struct tap_kctx {
 	__u32 fmt;			/* format of the pending printf */
 	char printf_args[TAP_MAX_PRINTF_ARGS * MAXSTRINGLEN];
 	char stage[4096];		/* formatted output on its way out */
+	char tok_str[MAXSTRINGLEN];	/* tokenize(): the text, kept between calls */
+	size_t tok_at, tok_len;
 };
 
 /* An output channel: a byte ring a procfs file reads (out, err). */

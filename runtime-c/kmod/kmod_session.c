@@ -773,6 +773,40 @@ tap_long tap_target(void)
 	return target;
 }
 
+/* stp_pid(): the pid of taprun, which loaded the module (stap's: stapio's) */
+static int stp_pid;
+module_param(stp_pid, int, 0400);
+MODULE_PARM_DESC(stp_pid, "the pid stp_pid() returns");
+
+tap_long tap_stp_pid(void)
+{
+	return stp_pid;
+}
+
+/*
+ * tokenize(input, delim): the next token of the text the last non-empty
+ * input gave, delimiters in a row skipped; the text kept in the context
+ * between calls, as stap's runtime keeps it
+ */
+void tap_tokenize(struct tap_context *c, char *dst, const char *input, const char *delim)
+{
+	struct tap_kctx *k = kctx_of(c);
+	size_t start;
+
+	if (input[0]) {
+		strscpy(k->tok_str, input, sizeof(k->tok_str));
+		k->tok_at = 0;
+		k->tok_len = strlen(k->tok_str);
+	}
+	while (k->tok_at < k->tok_len && strchr(delim, k->tok_str[k->tok_at]))
+		k->tok_at++;
+	start = k->tok_at;
+	while (k->tok_at < k->tok_len && !strchr(delim, k->tok_str[k->tok_at]))
+		k->tok_at++;
+	memcpy(dst, k->tok_str + start, k->tok_at - start);
+	dst[k->tok_at - start] = '\0';
+}
+
 tap_long tap_tz_gmtoff(void)
 {
 	return tz_gmtoff;

@@ -94,6 +94,8 @@ void tap_error_user(struct tap_context *c, const char *msg);
 void tap_warn(struct tap_context *c, const char *msg);
 /* target(): the pid taprun was given with -x, else 0 */
 tap_long tap_target(void);
+tap_long tap_stp_pid(void);
+void tap_tokenize(struct tap_context *c, char *dst, const char *input, const char *delim);
 void tap_error_message(struct tap_context *c, char *dst);
 
 /* ---- output ---- */

@@ -265,10 +265,10 @@ static int load(const struct module_files *files, const struct options *o)
 
 	tap_local_timezone(&west, zone, sizeof(zone));
 	snprintf(params, sizeof(params),
-		 "maxmapentries=%u maxerrors=%u maxskipped=%u bufsize=%u target=%d tz_gmtoff=%lld%s%s",
+		 "maxmapentries=%u maxerrors=%u maxskipped=%u bufsize=%u target=%d stp_pid=%d tz_gmtoff=%lld%s%s",
 		 o->load.maxmapentries, o->load.maxerrors, o->load.maxskipped,
 		 (o->load.ringbuf_mib ? o->load.ringbuf_mib : RINGBUF_DEFAULT_MIB) << 20,
-		 o->load.target_pid, west, zone[0] ? " tz_name=" : "", zone);
+		 o->load.target_pid, (int)getpid(), west, zone[0] ? " tz_name=" : "", zone);
 	fd = open(files->kernel_module, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		tap_report_fatal("cannot open %s: %s", files->kernel_module,

@@ -348,6 +348,7 @@ struct loaded_module *module_load(const struct module_files *files,
 	tap_local_timezone(&west, tap_rt.session->tz_name, TAP_TZ_NAME_LEN);
 	tap_rt.session->tz_gmtoff = west;
 	tap_rt.session->online_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	tap_rt.session->stp_pid = getpid();
 	lm->rb = ring_buffer__new(
 		bpf_map__fd(bpf_object__find_map_by_name(lm->obj, "tap_events")),
 		tap_rt_handle_record, NULL, NULL);

@@ -464,6 +464,14 @@ probe end {
 		t.is(r.stdout, '1 7 16\nend\n');
 	});
 
+	test.serial('kmod: stp_pid() (taprun, which loads the module and runs begin), tokenize() kept per context between calls, stringat() and its "Position out of bounds"', async (t) => {
+		t.timeout(900_000);
+		const r = await compileAndRun(fleet, release(), 'probe begin { printf("%d %d %s|%s|%s|%s %d\\n", stp_pid() == pid(), stp_pid() > 1, tokenize("a  b c", " "), tokenize("", " "), tokenize("", " "), tokenize("", " "), stringat("xyz", 2))'
+			+ ' try { println(stringat("ab", 2)) } catch (e) { println(e) } exit() }');
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, '1 1 a|b|c| 122\nPosition out of bounds\n');
+	});
+
 	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) printf("[%s]\\n", thread_indent(2)) exit() }');

@@ -126,3 +126,43 @@ stage()"`;
 	t.deepEqual(linesOf(r.stdout, 'stap ').map(Number), listed);
 	t.deepEqual(listed.map((n) => n - listed[0]!), [0, 3, 103, 100]);
 });
+
+test('stringat(), isdigit() and isspace() on both sides: the byte at the position, stap\'s "Position out of bounds" outside the string, caught and then ending the run (a literal with a constant position past it compiles)', async (t) => {
+	const script = `function at(side, s) {
+	printf("%s: %d %d %d %d %d\\n", side, stringat(s, 0), stringat(s, 2), isdigit(s), isdigit("x7"), isspace(substr(s, 1, 1)))
+	try { println(stringat(s, 3)) } catch (e) { printf("%s: %s\\n", side, e) }
+	try { println(stringat(s, -1)) } catch (e) { printf("%s: %s\\n", side, e) }
+}
+probe begin { at("user", "7 z") }
+probe syscall.getpid { if (pid() == target()) { at("kernel", "7 z"); at("kernel", sprintf("%dpq", 12)); println(stringat("ab", 2)) } }`;
+	const r = await run(tapfleet, ['run', '-c', 'python3 -c "import os; os.getpid()"', '-e', script]);
+	t.is(r.status, 1);
+	t.deepEqual(r.stdout.split('\n'), [
+		'user: 55 122 1 0 1', 'user: Position out of bounds', 'user: Position out of bounds',
+		'kernel: 55 122 1 0 1', 'kernel: Position out of bounds', 'kernel: Position out of bounds',
+		'kernel: 49 112 1 0 0', '113', 'kernel: Position out of bounds', '',
+	]);
+	t.regex(r.stderr, /^ERROR: Position out of bounds near identifier 'stringat' at <input>:7:\d+$/m);
+});
+
+test('stp_pid() in kernel-side probes: taprun\'s pid, the one begin and end probes see as their own', async (t) => {
+	const r = await run(tapfleet, ['run', '-c', 'python3 -c "import os; os.getpid()"', '-e', `global mine
+probe begin { mine = pid(); printf("begin %d\\n", stp_pid() == mine) }
+probe syscall.getpid { if (pid() == target()) { printf("kernel %d %d\\n", stp_pid() == mine, pid() != mine); exit() } }
+probe end { printf("end %d\\n", stp_pid() == mine) }`]);
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, 'begin 1\nkernel 1 1\nend 1\n');
+});
+
+test('text_str(), text_strn() and string_quoted() on the kernel side escape as the user side does (stap\'s _stp_text_str: C escapes, octal, \\u for UTF-8, cut with "..." after the quote only when quoted)', async (t) => {
+	const script = `function show(side, s) {
+	printf("%s: [%s] [%s] [%s] [%s] [%s] [%s]\\n", side, text_str(s), text_strn(s, 5, 0), text_strn(s, 6, 1), text_strn(s, 0, 1), text_strn(s, -3, 0), string_quoted(s))
+}
+probe begin { show("user", "a\\tb\\"c\\\\d\\001\\303\\251\\342\\202\\254x") show("user", "") }
+probe syscall.getpid { if (pid() == target()) { show("kernel", "a\\tb\\"c\\\\d\\001\\303\\251\\342\\202\\254x") show("kernel", ""); exit() } }`;
+	const r = await run(tapfleet, ['run', '-c', 'python3 -c "import os; os.getpid()"', '-e', script]);
+	t.is(r.status, 0, r.stderr);
+	const text = 'a\\tb\\"c\\\\d\\001\\u00E9\\u20ACx';
+	const lines = (side: string) => [`${side}: [${text}] [a\\tb] ["a"...] ["${text}"] [${text}] ["${text}"]`, `${side}: [] [] [""] [""] [] [""]`];
+	t.deepEqual(r.stdout.trimEnd().split('\n'), [...lines('user'), ...lines('kernel')]);
+});

@@ -23,6 +23,23 @@ static __always_inline __u32 tap_gen_put(char *dst, __u32 pos, const char *src)
 /* user_string_quoted(): kernel-quote.h */
 
 /*
+ * stringat(s, pos), the caller having checked 0 <= pos < strlen(s): the
+ * byte read by a helper (which shows the compiler no constant index past a
+ * literal); on bpf the position masked to the buffer (MAXSTRINGLEN is a
+ * power of two there), a bound the verifier can see
+ */
+static __always_inline __attribute__((unused)) tap_long tap_gen_char_at(const char *s, tap_long pos)
+{
+	char two[2] = { 0, 0 };
+
+#ifdef __bpf__
+	pos &= MAXSTRINGLEN - 1;
+#endif
+	bpf_probe_read_kernel_str(two, sizeof(two), s + pos);
+	return (unsigned char)two[0];
+}
+
+/*
  * user_string_n(addr, n), kernel_string_n(addr, n): at most n characters,
  * in n + 1 bytes with the NUL, clamped as stap's uconversions.stp and
  * conversions.stp clamp them (user: below MAXSTRINGLEN - 1 bytes, kernel:
