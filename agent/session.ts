@@ -30,6 +30,8 @@ export interface SessionSpec {
 	targetPid: number;
 	/** target() a command started for the session (taprun -c); '' = none. */
 	targetCommand: string;
+	/** No warnings on the session's stderr (taprun -w). */
+	quietWarnings: boolean;
 	taprunPath: string;
 	bufferLimits: BufferLimits;
 	/** How long end probes may take after SIGTERM before taprun is killed. */
@@ -66,6 +68,7 @@ export class Session {
 			...(spec.timeLimitSeconds > 0 ? ['-T', String(spec.timeLimitSeconds)] : []),
 			...(spec.targetPid > 0 ? ['-x', String(spec.targetPid)] : []),
 			...(spec.targetCommand ? ['-c', spec.targetCommand] : []),
+			...(spec.quietWarnings ? ['-w'] : []),
 			spec.moduleDir,
 			...spec.args,
 		];

@@ -106,6 +106,7 @@ export class SessionManager {
 				runId: o.runId,
 				targetPid: o.targetPid,
 				targetCommand: o.targetCommand,
+				quietWarnings: o.quietWarnings,
 				taprunPath: this.taprunPath,
 				bufferLimits: this.limits.buffer,
 				endGraceMs: endGraceFor(this.limits.endGraceMs, mod.manifest.probes),

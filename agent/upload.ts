@@ -86,7 +86,7 @@ export function checkHeader(header: LoadRequest['header'], ctx: UploadContext): 
 }
 
 function checkOptions(o: SessionOptions | undefined, ctx: UploadContext): SessionOptions {
-	const options: SessionOptions = o ?? { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '' };
+	const options: SessionOptions = o ?? { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false };
 	if (options.runId.length > 128 || /[^\x21-\x7e]/.test(options.runId)) throw invalidArgument('bad run id: at most 128 printable ASCII characters');
 	if (options.leaseSeconds > ctx.maxLeaseSeconds) throw invalidArgument(`lease of ${options.leaseSeconds} s is longer than this agent allows (${ctx.maxLeaseSeconds} s)`);
 	if (options.timeLimitSeconds > ctx.maxTimeLimitSeconds) throw invalidArgument(`time limit of ${options.timeLimitSeconds} s is longer than this agent allows (${ctx.maxTimeLimitSeconds} s)`);

@@ -15,10 +15,13 @@ import type { KernelProfile } from '../../controller/profile/types.js';
 import { chosenLatePasses, preprocessorRuntime, runtimeChoice, targetProfile, wantsRuntimeChoice } from './compile-runtime.js';
 import { runtimeLine } from '../../controller/build/runtime-choice.js';
 import { symbolFiles } from '../../controller/build/symbol-files.js';
+import { withoutWarnings } from '../../controller/parse/diagnostics.js';
 
 interface CompileOptions {
 	pass: string;
 	guru?: boolean;
+	/** -w: no warnings (stap -w) */
+	w?: boolean;
 	e?: string;
 	E: string[];
 	I: string[];
@@ -111,6 +114,7 @@ export function registerCompile(program: Command): void {
 		.usage('-pN [options] (-e SCRIPT | FILE) [ARGS...]')
 		.requiredOption('-p, --pass <N>', 'stop after pass N (1: parse tree dump)')
 		.option('-g, --guru', 'guru mode: allow embedded C and guru-only operators')
+		.option('-w', 'print no warnings (stap -w); errors still print')
 		.option('-e <script>', 'the script text (then every positional argument is a script argument)')
 		.option('-E <script>', 'an additional script, parsed after the main one', collect, [])
 		.option('-I <dir>', 'add a tapset directory (after the builtin one)', collect, [])
@@ -178,7 +182,8 @@ async function compile(positional: string[], opts: CompileOptions): Promise<numb
 	});
 	const out = await printer(p1, opts);
 	// Diagnostics first: stap prints warnings while parsing, before the dump.
-	if (out.stderr) process.stderr.write(Buffer.from(out.stderr, 'latin1'));
+	const diagnostics = opts.w ? withoutWarnings(out.stderr) : out.stderr;
+	if (diagnostics) process.stderr.write(Buffer.from(diagnostics, 'latin1'));
 	if (out.stdout) process.stdout.write(Buffer.from(out.stdout, 'latin1'));
 	return out.ok ? 0 : 1;
 }

@@ -10,6 +10,7 @@ import type { AgentClient } from '../../controller/dispatch/agent-client.js';
 import { readModuleDir, type ModuleOnDisk } from '../../controller/dispatch/module-dir.js';
 import type { HostInfo } from '../../proto/gen/tapfleet/v1/agent.js';
 import { ScriptCompileError } from '../../controller/dispatch/compile-error.js';
+import { diagnosticsText } from './compile-diagnostics.js';
 
 /**
  * The first GetKernelProfile makes the agent gather its profile, which can
@@ -30,10 +31,10 @@ async function fetchProfile(client: AgentClient, buildId: string) {
 }
 
 export async function compileForHost(input: ScriptInput, runtime: RuntimeRequest, late: Pick<LatePassOptions, 'defines' | 'symbolFiles'>,
-	buildId: string, info: HostInfo, client: AgentClient): Promise<ModuleOnDisk> {
+	buildId: string, info: HostInfo, client: AgentClient, quietWarnings: boolean): Promise<ModuleOnDisk> {
 	const profile = await fetchProfile(client, buildId);
 	const r = await compileForProfile(input, profile, runtime, late);
-	const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
+	const diagnostics = diagnosticsText(r.stderr, quietWarnings);
 	if (r.choice) process.stderr.write(`tapfleet: ${client.host.label}: ${r.choice.reason}\n`);
 	if (!r.ok || !r.moduleDir) throw new ScriptCompileError(`compiling ${input.name} for ${info.kernelRelease} (build-id ${buildId})`, diagnostics.trimEnd());
 	if (diagnostics) process.stderr.write(diagnostics);

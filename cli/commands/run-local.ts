@@ -24,6 +24,7 @@ import { MANIFEST_FILE, parseManifest } from '../../controller/module/manifest.j
 import { parseTargetPid } from './target-pid.js';
 import { spawnGatedCommand } from './gated-command.js';
 import { processExists } from '../../controller/util/pid.js';
+import { withoutWarnings } from '../../controller/parse/diagnostics.js';
 
 export interface LocalRunOptions {
 	/** -T: stop after this many seconds (0: no limit). */
@@ -37,6 +38,8 @@ export interface LocalRunOptions {
 	/** Script arguments. */
 	args: string[];
 	taprun?: string;
+	/** -w: taprun prints no warnings */
+	quietWarnings?: boolean;
 	/** The run's audit, its write-ahead record already committed. */
 	audit?: LocalRunAudit;
 }
@@ -108,6 +111,7 @@ export async function runModuleLocally(moduleDir: string, o: LocalRunOptions): P
 	const argv: string[] = ['-j'];
 	if (o.timeLimit > 0) argv.push('-T', String(o.timeLimit));
 	if (o.output) argv.push('-o', o.output);
+	if (o.quietWarnings) argv.push('-w');
 	const cmd = o.command !== undefined ? spawnGatedCommand(o.command) : undefined;
 	let cmdPid: number | undefined;
 	if (cmd) {
@@ -228,6 +232,8 @@ export interface LocalScriptOptions {
 	d?: string[];
 	I?: string[];
 	g?: boolean;
+	/** -w: no warnings (stap -w) */
+	w?: boolean;
 	taprun?: string;
 	/** --audit-db (default: $TAPFLEET_AUDIT_DB, else the SQLite file under $XDG_STATE_HOME). */
 	auditDb?: string;
@@ -264,7 +270,8 @@ export async function runScriptLocally(script: string | undefined, args: string[
 	);
 	try {
 		const r = await runPipeline({ name, text, args: positional.map(toBytes), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D ?? []), symbolFiles: o.d });
-		if (r.stderr) process.stderr.write(Buffer.from(r.stderr, 'latin1'));
+		const diagnostics = o.w ? withoutWarnings(r.stderr) : r.stderr;
+		if (diagnostics) process.stderr.write(Buffer.from(diagnostics, 'latin1'));
 		if (!r.ok || !r.moduleDir) {
 			// Nothing to load, but the run is recorded, as a run through agents is.
 			const written = audit.begin({ scriptText: o.e ?? readScript(name, text) }, false);
@@ -274,7 +281,7 @@ export async function runScriptLocally(script: string | undefined, args: string[
 		}
 		const manifestBytes = readFileSync(join(r.moduleDir, MANIFEST_FILE));
 		await audit.begin({ manifestBytes, manifest: parseManifest(manifestBytes) }, !r.cached);
-		return await runModuleLocally(r.moduleDir, { timeLimit, output: o.o, command: o.c, target, args: positional, taprun: o.taprun, audit });
+		return await runModuleLocally(r.moduleDir, { timeLimit, output: o.o, command: o.c, target, args: positional, taprun: o.taprun, quietWarnings: !!o.w, audit });
 	} finally {
 		await audit.finish();
 	}

@@ -25,6 +25,7 @@ import { closeOutputFile, openOutputFile } from './output-file.js';
 import { parseTargetPid } from './target-pid.js';
 import { ScriptCompileError } from '../../controller/dispatch/compile-error.js';
 import { symbolFiles } from '../../controller/build/symbol-files.js';
+import { diagnosticsText } from './compile-diagnostics.js';
 
 const NOTHING_TO_RUN = 'nothing to run: give a script (FILE or -e SCRIPT) or a module directory (--module DIR)';
 
@@ -41,6 +42,8 @@ interface RunOptions {
 	d: string[];
 	I: string[];
 	g?: boolean;
+	/** -w: no warnings, the compiler's or the sessions' (stap -w) */
+	w?: boolean;
 	prefix?: boolean;
 	json?: boolean;
 	T?: string;
@@ -81,7 +84,7 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 		(forThisKernel ??= (async () => {
 			const r = await runPipeline({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, 4, { defines: parseDefines(o.D), symbolFiles: symbolFiles(o.d) });
 			// The compiler works on byte strings (latin1 in JS); its messages go out as those bytes.
-			const diagnostics = Buffer.from(r.stderr, 'latin1').toString('utf8');
+			const diagnostics = diagnosticsText(r.stderr, !!o.w);
 			if (!r.ok || !r.moduleDir) throw new ScriptCompileError(`compiling ${input.name}`, diagnostics.trimEnd());
 			if (diagnostics) process.stderr.write(diagnostics);
 			return readModuleDir(r.moduleDir);
@@ -94,7 +97,7 @@ async function moduleSource(o: RunOptions, script: string | undefined, args: str
 			// against that kernel's profile, fetched once per build-id (then cached); kmod or bpf as --runtime says
 			const { compileForHost } = await import('./run-compile.js');
 			return compileForHost({ ...input, args: args.map(latin1), includePaths: o.I, guru: o.g }, o.runtime ?? 'auto',
-				{ defines: parseDefines(o.D), symbolFiles: symbolFiles(o.d) }, buildId, info, client);
+				{ defines: parseDefines(o.D), symbolFiles: symbolFiles(o.d) }, buildId, info, client, !!o.w);
 		}
 		return compileHere();
 	};
@@ -136,6 +139,7 @@ export function registerRun(program: Command): void {
 		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-d <FILE>', 'carry FILE\'s symbols to name user-space addresses in it (a program only sampled, a library), as stap\'s -d: kmod\'s frames, usymname() and the like on both runtimes; the files a script probes are carried anyway (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-g', 'guru mode')
+		.option('-w', 'print no warnings, as stap -w: neither the compiler\'s nor the running script\'s (warn(), the errors-and-skipped count); errors still print')
 		.option(
 			'--audit-db <URL>',
 			'audit log: a SQLite file or postgres://... (default: $TAPFLEET_AUDIT_DB, else $XDG_STATE_HOME/tapfleet/audit.db); a PostgreSQL log is reached through a background keeper process that holds its connection for $TAPFLEET_AUDIT_KEEP seconds after the last run (default 300; 0: none)',
@@ -161,7 +165,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		const flag = o.o !== undefined ? '-o' : o.c !== undefined ? '-c' : '-x';
 		if (o.module) throw new Error(`${flag} runs a script given as text or a file, compiled here: leave out --module`);
 		const { runScriptLocally } = await import('./run-local.js');
-		return runScriptLocally(script, args, { e: o.e, c: o.c, x: o.x, o: o.o, T: o.T, D: o.D, d: symbolFiles(o.d), I: o.I, g: o.g, taprun: o.taprun, auditDb: o.auditDb });
+		return runScriptLocally(script, args, { e: o.e, c: o.c, x: o.x, o: o.o, T: o.T, D: o.D, d: symbolFiles(o.d), I: o.I, g: o.g, w: o.w, taprun: o.taprun, auditDb: o.auditDb });
 	}
 	// With -e, every positional argument is a script argument.
 	if (o.e !== undefined && script !== undefined) args = [script, ...args];
@@ -245,7 +249,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		signingKey,
 		moduleFor: audit.moduleSource(moduleFor.source),
 		audit,
-		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId, targetPid, targetCommand: remoteCommand ?? '' },
+		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId, targetPid, targetCommand: remoteCommand ?? '', quietWarnings: !!o.w },
 		sink: {
 			...sink,
 			record(host, session, rec) {

@@ -168,3 +168,19 @@ export class Diagnostics {
 		return this.list.map((d) => d.text).join('');
 	}
 }
+
+/**
+ * A compile's stderr without its warnings, as stap -w prints it: each
+ * "WARNING: " line goes with the source excerpt under it (its lines start
+ * with a blank, as every excerpt's do); errors and notes stay.
+ */
+export function withoutWarnings(stderr: string): string {
+	const kept: string[] = [];
+	let inWarning = false;
+	for (const line of stderr.split('\n')) {
+		if (line.startsWith('WARNING: ')) inWarning = true;
+		else if (!line.startsWith(' ')) inWarning = false;
+		if (!inWarning) kept.push(line);
+	}
+	return kept.join('\n');
+}

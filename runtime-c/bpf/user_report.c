@@ -5,8 +5,10 @@
  * for the agent. Output is flushed first so that a terminal showing both
  * streams shows them in order.
  */
+#include <search.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "tap_errors.h"
 #include "user_rt.h"
@@ -68,12 +70,8 @@ void tap_report_error(__u32 probe, __u32 code, __u32 loc, __s64 arg,
 	fflush(stderr);
 }
 
-static void vreport(const char *type, const char *prefix, const char *fmt,
-		    va_list ap)
+static void report_text(const char *type, const char *prefix, const char *text)
 {
-	char text[1024];
-
-	vsnprintf(text, sizeof(text), fmt, ap);
 	tap_rt_flush();
 	if (tap_rt.json) {
 		fprintf(stderr, "{\"type\":\"%s\",\"message\":", type);
@@ -85,22 +83,74 @@ static void vreport(const char *type, const char *prefix, const char *fmt,
 	fflush(stderr);
 }
 
+/*
+ * stapio's duplicate elimination: a warning is printed the first time
+ * only (a warn() in a busy probe is one line, not a flood). The texts are
+ * kept, up to TAP_WARNINGS_KEPT of them; past that, new ones are printed
+ * every time, after one line saying so.
+ */
+#define TAP_WARNINGS_KEPT 1024
+
+static void *warnings_seen;
+static unsigned int nwarnings_seen;
+
+static int compare_text(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+enum warning_news { WARNING_NEW, WARNING_SEEN, WARNING_NOT_KEPT };
+
+/* Whether text was printed before; a new one is remembered where there is room. */
+static enum warning_news warning_news(const char *text)
+{
+	char *copy;
+
+	if (tfind(text, &warnings_seen, compare_text))
+		return WARNING_SEEN;
+	if (nwarnings_seen >= TAP_WARNINGS_KEPT)
+		return WARNING_NOT_KEPT;
+	copy = strdup(text);
+	if (!copy || !tsearch(copy, &warnings_seen, compare_text)) {
+		free(copy);
+		nwarnings_seen = TAP_WARNINGS_KEPT;	/* no memory: keep no more */
+		return WARNING_NOT_KEPT;
+	}
+	nwarnings_seen++;
+	return WARNING_NEW;
+}
+
 void tap_report_warning(const char *fmt, ...)
 {
+	static int said_full;
+	enum warning_news news;
+	char text[1024];
 	va_list ap;
 
+	if (tap_rt.quiet_warnings)
+		return;
 	va_start(ap, fmt);
-	vreport("warning", "WARNING: ", fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	news = warning_news(text);
+	if (news == WARNING_SEEN)
+		return;
+	report_text("warning", "WARNING: ", text);
+	if (news == WARNING_NOT_KEPT && !said_full) {
+		said_full = 1;
+		report_text("warning", "", "WARNING deduplication table full");
+	}
 }
 
 void tap_report_fatal(const char *fmt, ...)
 {
+	char text[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("error", "ERROR: ", fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	report_text("error", "ERROR: ", text);
 }
 
 void tap_report_event(const char *type, const char *reason)

@@ -38,6 +38,7 @@ struct tap_rt {
 	struct tap_buf out;		/* the script's output stream */
 	int out_fd;
 	int json;			/* -j: JSON lines on stderr */
+	int quiet_warnings;		/* -w: no warnings at all (stap -w) */
 	__u64 user_errors;		/* errors in user-side handlers */
 	__u64 bad_records;		/* records that did not decode */
 	enum tap_stop_reason stop_reason;

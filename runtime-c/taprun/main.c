@@ -293,6 +293,7 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? 0 : 1;
 	tap_rt.json = o.json;
+	tap_rt.quiet_warnings = o.quiet_warnings;
 	sfd = block_stop_signals();
 	tap_rt.out_fd = open_output(o.out_path);
 	if (tap_rt.out_fd < 0 || sfd < 0)

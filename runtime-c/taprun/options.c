@@ -7,7 +7,7 @@
 #include "options.h"
 
 static const char usage[] =
-	"usage: taprun [-T SECONDS] [-o FILE] [-s MIB] [-c CMD | -x PID] [-D NAME=VALUE]... [-j] [-v]\n"
+	"usage: taprun [-T SECONDS] [-o FILE] [-s MIB] [-c CMD | -x PID] [-D NAME=VALUE]... [-j] [-v] [-w]\n"
 	"              MODULE_DIR [ARGS...]\n"
 	"Loads a bpf probe module, runs it until exit(), -T, or a signal, and\n"
 	"prints its output. See docs/taprun.md.\n";
@@ -81,7 +81,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->load.maxerrors = LIMIT_UNSET;
 	o->load.maxskipped = LIMIT_UNSET;
 	/* '+': stop at MODULE_DIR; what follows are the script's arguments */
-	while ((c = getopt(argc, argv, "+T:o:s:c:x:D:jvh")) != -1) {
+	while ((c = getopt(argc, argv, "+T:o:s:c:x:D:jvwh")) != -1) {
 		switch (c) {
 		case 'x':
 			if (parse_uint(optarg, INT_MAX, &pid) || !pid)
@@ -115,6 +115,9 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case 'v':
 			o->load.verbose = 1;
+			break;
+		case 'w':
+			o->quiet_warnings = 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);

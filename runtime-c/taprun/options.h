@@ -11,6 +11,7 @@ struct options {
 	const char *out_path;	/* -o */
 	const char *command;	/* -c: the target process to start */
 	int json;		/* -j */
+	int quiet_warnings;	/* -w: print no warnings (stap -w) */
 	const char *module_dir;
 	int nargs;		/* script arguments after MODULE_DIR */
 	char **args;

@@ -51,7 +51,7 @@ function moduleUpload(pkiKey: any, spec: Parameters<typeof writeModule>[1] = {})
 	return signedUpload(readModuleDir(dir), pkiKey);
 }
 
-const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '' };
+const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false };
 
 test('a module built for another kernel is refused by the controller before sending, and by the agent when sent directly', async (t) => {
 	const { pki, agent, client } = await setup(t);
