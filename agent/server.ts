@@ -37,6 +37,8 @@ export interface AgentOptions {
 	bufferRecords?: number;
 	defaultLeaseSeconds?: number;
 	maxLeaseSeconds?: number;
+	/** The largest kernel buffer (run -s, MiB) a load may ask for. */
+	maxKernelBufferMib?: number;
 	endGraceMs?: number;
 	log?: Logger;
 	/**
@@ -74,6 +76,8 @@ export const AGENT_DEFAULTS = {
 	defaultLeaseSeconds: 30,
 	maxLeaseSeconds: 7 * 24 * 3600,
 	maxTimeLimitSeconds: 30 * 24 * 3600,
+	/** A load's kernel-to-taprun buffer (run -s): 16 loads at most could hold 4 GiB of kernel memory. */
+	maxKernelBufferMib: 256,
 	endGraceMs: 10_000,
 	finishedKept: 64,
 	/** Module files arrive in chunks of at most 1 MiB; leave room for the header. */
@@ -172,6 +176,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 			stagingRoot: sessions.stagingDir,
 			maxLeaseSeconds: opts.maxLeaseSeconds ?? AGENT_DEFAULTS.maxLeaseSeconds,
 			maxTimeLimitSeconds: AGENT_DEFAULTS.maxTimeLimitSeconds,
+			maxKernelBufferMib: opts.maxKernelBufferMib ?? AGENT_DEFAULTS.maxKernelBufferMib,
 		},
 		sessions,
 		journal,

@@ -32,6 +32,8 @@ export interface SessionSpec {
 	targetCommand: string;
 	/** No warnings on the session's stderr (taprun -w). */
 	quietWarnings: boolean;
+	/** MiB between the kernel side and taprun (taprun -s); 0: taprun's default. */
+	kernelBufferMib: number;
 	taprunPath: string;
 	bufferLimits: BufferLimits;
 	/** How long end probes may take after SIGTERM before taprun is killed. */
@@ -69,6 +71,7 @@ export class Session {
 			...(spec.targetPid > 0 ? ['-x', String(spec.targetPid)] : []),
 			...(spec.targetCommand ? ['-c', spec.targetCommand] : []),
 			...(spec.quietWarnings ? ['-w'] : []),
+			...(spec.kernelBufferMib > 0 ? ['-s', String(spec.kernelBufferMib)] : []),
 			spec.moduleDir,
 			...spec.args,
 		];

@@ -107,6 +107,7 @@ export class SessionManager {
 				targetPid: o.targetPid,
 				targetCommand: o.targetCommand,
 				quietWarnings: o.quietWarnings,
+				kernelBufferMib: o.kernelBufferMib,
 				taprunPath: this.taprunPath,
 				bufferLimits: this.limits.buffer,
 				endGraceMs: endGraceFor(this.limits.endGraceMs, mod.manifest.probes),

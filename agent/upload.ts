@@ -22,6 +22,8 @@ export interface UploadContext {
 	stagingRoot: string;
 	maxLeaseSeconds: number;
 	maxTimeLimitSeconds: number;
+	/** The largest SessionOptions.kernel_buffer_mib a load may ask for. */
+	maxKernelBufferMib: number;
 }
 
 export interface ReceivedModule {
@@ -32,6 +34,8 @@ export interface ReceivedModule {
 }
 
 export const ARG_LIMITS = { maxArgs: 64, maxArgBytes: 4096 } as const;
+/** taprun -s's range: powers of two up to this many MiB. */
+export const KERNEL_BUFFER_MIB_MAX = 1024;
 /** The longest target command (stap -c), as taprun's TARGET_COMMAND_MAX. */
 export const TARGET_COMMAND_MAX_BYTES = 4096;
 
@@ -86,10 +90,13 @@ export function checkHeader(header: LoadRequest['header'], ctx: UploadContext): 
 }
 
 function checkOptions(o: SessionOptions | undefined, ctx: UploadContext): SessionOptions {
-	const options: SessionOptions = o ?? { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false };
+	const options: SessionOptions = o ?? { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 };
 	if (options.runId.length > 128 || /[^\x21-\x7e]/.test(options.runId)) throw invalidArgument('bad run id: at most 128 printable ASCII characters');
 	if (options.leaseSeconds > ctx.maxLeaseSeconds) throw invalidArgument(`lease of ${options.leaseSeconds} s is longer than this agent allows (${ctx.maxLeaseSeconds} s)`);
 	if (options.timeLimitSeconds > ctx.maxTimeLimitSeconds) throw invalidArgument(`time limit of ${options.timeLimitSeconds} s is longer than this agent allows (${ctx.maxTimeLimitSeconds} s)`);
+	const mib = options.kernelBufferMib;
+	if (mib !== 0 && (mib > KERNEL_BUFFER_MIB_MAX || (mib & (mib - 1)) !== 0)) throw invalidArgument(`a kernel buffer of ${mib} MiB: it must be a power of two from 1 to ${KERNEL_BUFFER_MIB_MAX} MiB`);
+	if (mib > ctx.maxKernelBufferMib) throw invalidArgument(`a kernel buffer of ${mib} MiB is more than this agent allows (${ctx.maxKernelBufferMib} MiB)`);
 	if (options.args.length > ARG_LIMITS.maxArgs) throw invalidArgument(`${options.args.length} script arguments; at most ${ARG_LIMITS.maxArgs}`);
 	if (options.targetPid > PID_MAX_LIMIT) throw invalidArgument(`target process ${options.targetPid}: not a process id (at most ${PID_MAX_LIMIT})`);
 	if (options.targetPid > 0 && !processExists(options.targetPid)) throw failedPrecondition(`target process ${options.targetPid}: no such process on host "${ctx.hostName}"`);

@@ -134,7 +134,7 @@ async function inProcessRun(hosts: string[]): Promise<{ firstMs: number; allMs: 
 		tls: pki.tls,
 		signingKey: pki.signingKey,
 		moduleFor: async () => mod,
-		session: { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false },
+		session: { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 },
 		sink: liveHostsSink(
 			hosts.length,
 			() => (firstMs = performance.now() - t0),

@@ -143,7 +143,7 @@ async function oneRun(auditDb?: string): Promise<RunTimes> {
 		signingKey: pki.signingKey,
 		moduleFor: audit ? timed(audit.moduleSource(moduleFor)) : moduleFor,
 		audit,
-		session: { leaseSeconds: 30, timeLimitSeconds: 0, args: [], detach: false, runId: audit?.runId ?? newRunId(), targetPid: 0, targetCommand: '', quietWarnings: false }, // every controller records: no unrecorded loads to import
+		session: { leaseSeconds: 30, timeLimitSeconds: 0, args: [], detach: false, runId: audit?.runId ?? newRunId(), targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 }, // every controller records: no unrecorded loads to import
 		sink: firstLineSink(() => (firstMs = performance.now() - t0)),
 	});
 	if (auditLog) setImmediate(waitingBegins);

@@ -14,6 +14,7 @@ interface AgentCliOptions {
 	maxSessions: string;
 	bufferMib: string;
 	lease: string;
+	maxKernelBufferMib: string;
 	policy?: string;
 	trustedKeys?: string;
 }
@@ -36,6 +37,7 @@ export function registerAgent(program: Command): void {
 		.option('--max-sessions <N>', 'sessions at once', '16')
 		.option('--buffer-mib <N>', 'output buffered per session (MiB)', '16')
 		.option('--lease <SECONDS>', 'default lease when a load asks for none', '30')
+		.option('--max-kernel-buffer-mib <N>', 'the largest kernel-to-taprun buffer a load may ask for (tapfleet run -s: a power of two up to 1024 MiB), MiB', '256')
 		.option('--policy <FILE>', 'identity → rights overrides (default PKI/policy.json)')
 		.option('--trusted-keys <DIR>', 'module-signing public keys to trust (default PKI/trusted-keys)')
 		.action(async (o: AgentCliOptions) => {
@@ -52,6 +54,7 @@ export function registerAgent(program: Command): void {
 					maxSessions: positiveInt('--max-sessions', o.maxSessions),
 					bufferBytes: positiveInt('--buffer-mib', o.bufferMib) * 1024 * 1024,
 					defaultLeaseSeconds: positiveInt('--lease', o.lease),
+					maxKernelBufferMib: positiveInt('--max-kernel-buffer-mib', o.maxKernelBufferMib),
 					policyPath: o.policy,
 					trustedKeysDir: o.trustedKeys,
 					longLived: true,

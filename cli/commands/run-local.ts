@@ -40,6 +40,8 @@ export interface LocalRunOptions {
 	taprun?: string;
 	/** -w: taprun prints no warnings */
 	quietWarnings?: boolean;
+	/** -s: MiB between the kernel side and taprun; 0: taprun's default */
+	kernelBufferMib?: number;
 	/** The run's audit, its write-ahead record already committed. */
 	audit?: LocalRunAudit;
 }
@@ -112,6 +114,7 @@ export async function runModuleLocally(moduleDir: string, o: LocalRunOptions): P
 	if (o.timeLimit > 0) argv.push('-T', String(o.timeLimit));
 	if (o.output) argv.push('-o', o.output);
 	if (o.quietWarnings) argv.push('-w');
+	if (o.kernelBufferMib) argv.push('-s', String(o.kernelBufferMib));
 	const cmd = o.command !== undefined ? spawnGatedCommand(o.command) : undefined;
 	let cmdPid: number | undefined;
 	if (cmd) {
@@ -234,6 +237,8 @@ export interface LocalScriptOptions {
 	g?: boolean;
 	/** -w: no warnings (stap -w) */
 	w?: boolean;
+	/** -s: MiB between the kernel side and taprun (checked); 0: the default */
+	s?: number;
 	taprun?: string;
 	/** --audit-db (default: $TAPFLEET_AUDIT_DB, else the SQLite file under $XDG_STATE_HOME). */
 	auditDb?: string;
@@ -281,7 +286,7 @@ export async function runScriptLocally(script: string | undefined, args: string[
 		}
 		const manifestBytes = readFileSync(join(r.moduleDir, MANIFEST_FILE));
 		await audit.begin({ manifestBytes, manifest: parseManifest(manifestBytes) }, !r.cached);
-		return await runModuleLocally(r.moduleDir, { timeLimit, output: o.o, command: o.c, target, args: positional, taprun: o.taprun, quietWarnings: !!o.w, audit });
+		return await runModuleLocally(r.moduleDir, { timeLimit, output: o.o, command: o.c, target, args: positional, taprun: o.taprun, quietWarnings: !!o.w, kernelBufferMib: o.s, audit });
 	} finally {
 		await audit.finish();
 	}

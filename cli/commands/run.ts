@@ -26,6 +26,7 @@ import { parseTargetPid } from './target-pid.js';
 import { ScriptCompileError } from '../../controller/dispatch/compile-error.js';
 import { symbolFiles } from '../../controller/build/symbol-files.js';
 import { diagnosticsText } from './compile-diagnostics.js';
+import { KERNEL_BUFFER_MIB_MAX } from '../../agent/upload.js';
 
 const NOTHING_TO_RUN = 'nothing to run: give a script (FILE or -e SCRIPT) or a module directory (--module DIR)';
 
@@ -44,6 +45,8 @@ interface RunOptions {
 	g?: boolean;
 	/** -w: no warnings, the compiler's or the sessions' (stap -w) */
 	w?: boolean;
+	/** -s: MiB between the kernel side and taprun (stap -s) */
+	s?: string;
 	prefix?: boolean;
 	json?: boolean;
 	T?: string;
@@ -109,6 +112,14 @@ function latin1(s: string): string {
 	return Buffer.from(s, 'utf8').toString('latin1');
 }
 
+/** -s MIB: 0 (taprun's default) without it; else a power of two from 1 to 1024, as taprun takes it. */
+function kernelBufferMib(v: string | undefined): number {
+	if (v === undefined) return 0;
+	const n = Number(v);
+	if (!Number.isSafeInteger(n) || n < 1 || n > KERNEL_BUFFER_MIB_MAX || (n & (n - 1)) !== 0) throw new Error(`-s ${JSON.stringify(v)}: expected a power of two from 1 to ${KERNEL_BUFFER_MIB_MAX} (MiB)`);
+	return n;
+}
+
 function seconds(name: string, v: string | undefined): number {
 	if (v === undefined) return 0;
 	const n = Number(v);
@@ -139,6 +150,7 @@ export function registerRun(program: Command): void {
 		.option('-I <DIR>', 'add a tapset directory (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-d <FILE>', 'carry FILE\'s symbols to name user-space addresses in it (a program only sampled, a library), as stap\'s -d: kmod\'s frames, usymname() and the like on both runtimes; the files a script probes are carried anyway (repeatable)', (v: string, p: string[]) => [...p, v], [])
 		.option('-g', 'guru mode')
+		.option('-s <MIB>', 'MiB of the buffer between the kernel side and taprun (stap -s): the bpf ring buffer, kmod\'s output channel; a power of two up to 1024 (default 16; an agent allows 256 unless its --max-kernel-buffer-mib says more). Raise it when taprun reports lost events')
 		.option('-w', 'print no warnings, as stap -w: neither the compiler\'s nor the running script\'s (warn(), the errors-and-skipped count); errors still print')
 		.option(
 			'--audit-db <URL>',
@@ -151,6 +163,7 @@ export function registerRun(program: Command): void {
 async function run(script: string | undefined, args: string[], o: RunOptions): Promise<number> {
 	parseDefines(o.D); // a bad -D is refused before anything starts (compiled with each module below)
 	const timeLimit = seconds('-T', o.T);
+	const bufferMib = kernelBufferMib(o.s);
 	const lease = seconds('--lease', o.lease);
 	// -x and -c with --host: the agent passes them to taprun there (SessionOptions.target_pid, target_command)
 	const remoteTarget = o.x !== undefined && o.host.length > 0;
@@ -165,7 +178,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		const flag = o.o !== undefined ? '-o' : o.c !== undefined ? '-c' : '-x';
 		if (o.module) throw new Error(`${flag} runs a script given as text or a file, compiled here: leave out --module`);
 		const { runScriptLocally } = await import('./run-local.js');
-		return runScriptLocally(script, args, { e: o.e, c: o.c, x: o.x, o: o.o, T: o.T, D: o.D, d: symbolFiles(o.d), I: o.I, g: o.g, w: o.w, taprun: o.taprun, auditDb: o.auditDb });
+		return runScriptLocally(script, args, { e: o.e, c: o.c, x: o.x, o: o.o, T: o.T, D: o.D, d: symbolFiles(o.d), I: o.I, g: o.g, w: o.w, s: bufferMib, taprun: o.taprun, auditDb: o.auditDb });
 	}
 	// With -e, every positional argument is a script argument.
 	if (o.e !== undefined && script !== undefined) args = [script, ...args];
@@ -249,7 +262,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		signingKey,
 		moduleFor: audit.moduleSource(moduleFor.source),
 		audit,
-		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId, targetPid, targetCommand: remoteCommand ?? '', quietWarnings: !!o.w },
+		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId, targetPid, targetCommand: remoteCommand ?? '', quietWarnings: !!o.w, kernelBufferMib: bufferMib },
 		sink: {
 			...sink,
 			record(host, session, rec) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../../agent/server.js';
 import { silentLogger } from '../../agent/log.js';
+import { KERNEL_BUFFER_MIB_MAX } from '../../agent/upload.js';
 
 export interface EmbeddedAgent {
 	uri: string;
@@ -31,7 +32,7 @@ export async function startEmbeddedAgent(place: EmbeddedPlace, signingKey: KeyOb
 		const keysDir = join(dir, 'trusted-keys');
 		mkdirSync(keysDir);
 		writeFileSync(join(keysDir, 'run.pub'), createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }) as string);
-		const agent = await startAgent({ listen: place.uri, trustedKeysDir: keysDir, stateDir: join(dir, 'state'), taprunPath, log: silentLogger, standardServices: false, durableJournal: false, runtimeVersion: 'not asked (embedded agent)' });
+		const agent = await startAgent({ listen: place.uri, trustedKeysDir: keysDir, stateDir: join(dir, 'state'), taprunPath, log: silentLogger, standardServices: false, durableJournal: false, maxKernelBufferMib: KERNEL_BUFFER_MIB_MAX, runtimeVersion: 'not asked (embedded agent)' });
 		return {
 			uri: agent.address,
 			agent,

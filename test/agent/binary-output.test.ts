@@ -64,7 +64,7 @@ test('every byte value 0x00-0xff through two agents over mTLS: plain, prefixed m
 	t.is(built.status, 0, built.stderr);
 	const client = clientFor(hosts[1]!, pki.tls);
 	t.teardown(() => client.close());
-	const { sessionId } = await client.load(signedUpload(readModuleDir(built.stdout.trim()), pki.signingKey), { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false });
+	const { sessionId } = await client.load(signedUpload(readModuleDir(built.stdout.trim()), pki.signingKey), { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 });
 	const records: OutputRecord[] = [];
 	const sink = { record: (_h: string, _s: string, r: OutputRecord) => (records.push(r), true), note: () => {}, onDrain: () => {} };
 	const r = await followSession(client, sessionId, sink, { holdLease: true, fromSeq: 0n, reconnectWindowMs: 5000 }).done;

@@ -12,7 +12,7 @@ import { credentials } from '@grpc/grpc-js';
 import { buildModule, clientFor, inProcessAgent, REPO, tempDir, testPki } from './helpers.js';
 import { reflect } from './reflection-client.js';
 
-const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [] as string[], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false };
+const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [] as string[], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 };
 
 test('the bundled agent runs alone with only Node: host info, a module loaded through its own taprun, reflection', async (t) => {
 	execFileSync(process.execPath, [join(REPO, 'scripts', 'bundle-agent.mjs')], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -13,7 +13,7 @@ import { isSameProcess, processStartTime, sleep } from '../../agent/proc.js';
 import { buildModule, clientFor, filesUnder, inProcessAgent, readJournal, spawnAgent, TAPFLEET, taprunProcessesUnder, tempDir, testPki, until } from './helpers.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
-const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [] as string[], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false };
+const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [] as string[], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 };
 
 /** A sink that keeps every record (and can pretend to be slow). */
 function collectingSink(): OutputSink & { records: OutputRecord[]; notes: string[] } {

@@ -22,7 +22,7 @@ import { AgentServiceService, type LoadAndStreamResponse, type LoadRequest, type
 import type { OutputSink } from '../../controller/dispatch/output-sink.js';
 import { buildModule, clientFor, inProcessAgent, readJournal, TAPRUN, tempDir, testPki, until } from './helpers.js';
 
-const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false };
+const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 };
 
 /** The upload messages of a Load, for a raw call. */
 function loadMessages(moduleDir: string, signingKey: Parameters<typeof signedUpload>[1]): LoadRequest[] {
@@ -132,6 +132,7 @@ test('a controller runs a script on an agent without LoadAndStream (UNIMPLEMENTE
 			stagingRoot: sessions.stagingDir,
 			maxLeaseSeconds: 3600,
 			maxTimeLimitSeconds: 3600,
+			maxKernelBufferMib: 256,
 		},
 		sessions,
 		journal,

@@ -51,7 +51,7 @@ function moduleUpload(pkiKey: any, spec: Parameters<typeof writeModule>[1] = {})
 	return signedUpload(readModuleDir(dir), pkiKey);
 }
 
-const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false };
+const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 };
 
 test('a module built for another kernel is refused by the controller before sending, and by the agent when sent directly', async (t) => {
 	const { pki, agent, client } = await setup(t);
@@ -151,9 +151,13 @@ test('oversized uploads are RESOURCE_EXHAUSTED: a message over the limit, a sign
 	await nothingLoaded(t, agent, client);
 });
 
-test('script arguments and leases beyond the limits are INVALID_ARGUMENT', async (t) => {
+test('script arguments, leases and kernel buffers beyond the limits are INVALID_ARGUMENT', async (t) => {
 	const { pki, agent, client } = await setup(t);
 	const upload = moduleUpload(pki.signingKey);
+	// run -s: a power of two up to 1024 MiB, and no more than the agent allows (256 by default)
+	await expectRefusal(t, client.load(upload, { ...options, kernelBufferMib: 512 }), status.INVALID_ARGUMENT, /a kernel buffer of 512 MiB is more than this agent allows \(256 MiB\)/);
+	await expectRefusal(t, client.load(upload, { ...options, kernelBufferMib: 3 }), status.INVALID_ARGUMENT, /a kernel buffer of 3 MiB: it must be a power of two from 1 to 1024 MiB/);
+	await expectRefusal(t, client.load(upload, { ...options, kernelBufferMib: 2048 }), status.INVALID_ARGUMENT, /a kernel buffer of 2048 MiB: it must be a power of two/);
 	await expectRefusal(t, client.load(upload, { ...options, args: Array(65).fill('x') }), status.INVALID_ARGUMENT, /65 script arguments; at most 64/);
 	await expectRefusal(t, client.load(upload, { ...options, args: ['a\0b'] }), status.INVALID_ARGUMENT, /argument 1 contains a NUL/);
 	await expectRefusal(t, client.load(upload, { ...options, leaseSeconds: 10_000_000 }), status.INVALID_ARGUMENT, /lease of 10000000 s is longer/);

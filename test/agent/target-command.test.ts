@@ -82,7 +82,7 @@ test('the agent\'s checks of a target command: 4096 bytes pass, 4097 do not; a N
 	const dir = tempDir('mod');
 	writeModule(dir);
 	const upload = () => signedUpload(readModuleDir(dir), pki.signingKey);
-	const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: true, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false };
+	const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [], detach: true, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 };
 	// what a controller checks first: an older agent would ignore the field and run the session without its command
 	t.true((await client.hostInfo()).features.includes('target-command'));
 	const longest = `: ${'x'.repeat(4094)}`;

@@ -12,7 +12,7 @@ import { sha256Hex } from '../../../controller/audit/event.js';
 
 const [spec, address, pkiDir, moduleDir, lease] = process.argv.slice(2) as [string, string, string, string, string];
 const mod = readModuleDir(moduleDir);
-const options = { leaseSeconds: Number(lease), timeLimitSeconds: 0, args: [] as string[], detach: false, targetPid: 0, targetCommand: '', quietWarnings: false };
+const options = { leaseSeconds: Number(lease), timeLimitSeconds: 0, args: [] as string[], detach: false, targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 };
 const audit = await openAuditLog(spec);
 const run = await audit.beginDispatch({
 	who: identityFromCertificate('controller'),
