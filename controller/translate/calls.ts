@@ -219,6 +219,7 @@ const BUILTINS: Record<string, Builtin> = {
 		kernelOnly(b, 'user_string_n');
 		b.raiseIf(`tap_gen_string_n(${s}, ${addr}, ${n}, 1)`, 'TAP_E_USTRING', e.tok, addr);
 	}),
+	_maxstringlen: () => '((tap_long)MAXSTRINGLEN)',
 	strlen: (b, [s]) => `tap_str_len(${s})`,
 	isinstr: (b, [s, t]) => `((tap_long)(${strpos(b, s!, t!)} >= 0))`,
 	strpos: (b, [s, t]) => strpos(b, s!, t!),
