@@ -80,6 +80,7 @@ export function pointerSegments(btf: BtfTypes, type: number, given: readonly Tar
 		components = components.slice(at + 1);
 	}
 	// &@cast(p, "T") is p itself (container_of.stpm's form); with members, the member's address
+	if (addressof && chain.bits) throw new SemanticError(`'${chain.spelled}' is a bitfield, which has no address`, tok);
 	segments.push({ steps: chain.steps, next: null, leaf: addressof ? null : leafOf(btf, chain, tok) });
 	return segments;
 }

@@ -20,6 +20,13 @@ export class SemanticError extends Error {
 	}
 }
 
+/**
+ * A member that exists but that tapfleet cannot read (a bitfield): an
+ * error where the script reads it, and defined for @defined(), as stap
+ * has it (so that `if (!@defined($p->bits))` takes the branch it should).
+ */
+export class UnreadableMemberError extends SemanticError {}
+
 export function semanticErrorText(e: SemanticError): string {
 	let text = `semantic error: ${e.message}`;
 	if (e.tok) text += `: ${describeToken(e.tok)}\n` + sourceExcerpt(ALIGN, e.tok);

@@ -6,7 +6,7 @@
 import type { TargetSymbolComponent } from '../parse/ast.js';
 import { type Die, DW_ATE_FLOATS, DW_ATE_SIGNED, type DwarfInfo, TAG } from './dwarf-info.js';
 import type { Leaf } from './member-chain.js';
-import { SemanticError } from './diagnostics.js';
+import { SemanticError, UnreadableMemberError } from './diagnostics.js';
 
 /** A chain followed so far: as member-chain.ts's Chain, types as DIE offsets. */
 export interface DwarfChain {
@@ -72,7 +72,7 @@ export function followDwarfMembers(d: DwarfInfo, chain: DwarfChain, components: 
 			}
 			const m = findMember(d, aggregate, c.member);
 			if (!m) throw new SemanticError(`${typeName(d, aggregate.offset)} has no member '${c.member}'`, c.tok);
-			if (m.bitField) throw new SemanticError(`'${chain.spelled}->${c.member}' is a bitfield, which is not supported`, c.tok);
+			if (m.bitField) throw new UnreadableMemberError(`'${chain.spelled}->${c.member}' is a bitfield, which is not supported`, c.tok);
 			if (pointer) steps.push(m.offset);
 			else steps[steps.length - 1]! += m.offset;
 			chain.type = m.type;

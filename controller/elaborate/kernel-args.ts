@@ -29,7 +29,7 @@ export abstract class KernelArgs extends Map<string, TargetVar> {
 		const found = this.chain(name, components, tok);
 		if (!found) return null;
 		const leaf = leafOf(found.btf, found.chain, tok);
-		const source = { ...found.base, steps: found.chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string };
+		const source = { ...found.base, steps: found.chain.steps, size: leaf.size, signed: leaf.signed, string: leaf.string, ...(leaf.bits ? { bits: leaf.bits } : {}) };
 		return { kind: 'target', name: found.chain.spelled, type: leaf.type, cType: leaf.cType, pointer: leaf.pointer, source };
 	}
 
@@ -42,6 +42,6 @@ export abstract class KernelArgs extends Map<string, TargetVar> {
 	/** `&$name->member...`: the pointer the last member is in, and the member's offset in what it points to. */
 	addressOf(name: string, components: readonly TargetSymbolComponent[], tok: SemanticError['tok']): MemberAddress | null {
 		const found = this.chain(name, components, tok);
-		return found && memberAddress(found.base, found.chain);
+		return found && memberAddress(found.base, found.chain, tok);
 	}
 }

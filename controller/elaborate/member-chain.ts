@@ -4,14 +4,16 @@
 // tracepoint arguments ($next->pid) and @cast(ptr, "struct T")->member.
 import type { TargetSymbolComponent } from '../parse/ast.js';
 import { BTF_KIND, type BtfMember, type BtfTypes } from './btf-types.js';
-import { SemanticError } from './diagnostics.js';
-import type { TargetVar } from './program.js';
+import { SemanticError, UnreadableMemberError } from './diagnostics.js';
+import type { BitField, TargetVar } from './program.js';
 
 /** A chain followed so far: offsets (a pointer is loaded between two), the type reached, as written. */
 export interface Chain {
 	steps: number[];
 	type: number;
 	spelled: string;
+	/** The chain ends at a bitfield (no component may follow it). */
+	bits?: BitField;
 }
 
 /** How to read the member at the end of a chain. */
@@ -23,6 +25,7 @@ export interface Leaf {
 	readonly size: number;
 	readonly signed: boolean;
 	readonly string: boolean;
+	readonly bits?: BitField;
 }
 
 /** A member of a struct or union, looking into anonymous ones; its offset in bits. */
@@ -49,6 +52,7 @@ export function followMembers(btf: BtfTypes, chain: Chain, components: readonly 
 	for (const c of components) {
 		const t = btf.types[btf.resolve(chain.type)]!;
 		const here = () => `'${chain.spelled}' (${btf.cName(chain.type)})`;
+		if (chain.bits) throw new SemanticError(`'${chain.spelled}' is a bitfield: it has no members or elements`, c.tok);
 		if (c.kind === 'struct_member') {
 			const pointer = t.kind === BTF_KIND.PTR;
 			const struct = pointer ? btf.resolve(t.sizeOrType) : btf.resolve(chain.type);
@@ -58,9 +62,12 @@ export function followMembers(btf: BtfTypes, chain: Chain, components: readonly 
 			}
 			const m = findMember(btf, struct, c.member);
 			if (!m) throw new SemanticError(`${btf.cName(struct)} has no member '${c.member}'`, c.tok);
-			if (m.bitSize || m.bitOffset % 8) throw new SemanticError(`'${chain.spelled}->${c.member}' is a bitfield, which is not supported`, c.tok);
-			if (pointer) steps.push(m.bitOffset / 8);
-			else steps[steps.length - 1]! += m.bitOffset / 8;
+			// a bitfield: the bytes from the one its first bit is in, then shifted (leafOf)
+			const bits = m.bitSize || m.bitOffset % 8 ? { shift: m.bitOffset % 8, width: m.bitSize || 8 * btf.sizeOf(m.type) } : undefined;
+			const offset = Math.floor(m.bitOffset / 8);
+			if (pointer) steps.push(offset);
+			else steps[steps.length - 1]! += offset;
+			if (bits) chain.bits = bits;
 			chain.type = m.type;
 			chain.spelled += `->${c.member}`;
 		} else if (c.kind === 'literal_index') {
@@ -87,6 +94,12 @@ export function leafOf(btf: BtfTypes, chain: Chain, tok: SemanticError['tok']): 
 	const t = btf.types[btf.resolve(chain.type)]!;
 	if (t.kind === BTF_KIND.INT || t.kind === BTF_KIND.ENUM || t.kind === BTF_KIND.ENUM64) {
 		const signed = t.kind === BTF_KIND.INT ? (t.extra[0]! >>> 24 & 1) === 1 : t.kindFlag;
+		if (chain.bits) {
+			// the fewest bytes (1, 2, 4, 8) that hold every bit of the field
+			const size = [1, 2, 4, 8].find((n) => chain.bits!.shift + chain.bits!.width <= 8 * n);
+			if (size === undefined) throw new UnreadableMemberError(`'${chain.spelled}' is a bitfield of ${chain.bits.width} bits that spans 9 bytes, which is not supported`, tok);
+			return { type: 'long', cType, pointer: false, size, signed, string: false, bits: chain.bits };
+		}
 		return { type: 'long', cType, pointer: false, size: t.sizeOrType, signed, string: false };
 	}
 	if (t.kind === BTF_KIND.PTR) return { type: 'long', cType, pointer: true, size: 8, signed: false, string: false };
@@ -109,8 +122,9 @@ export interface MemberAddress {
  * argument itself plus it). Null for no step at all: `&$arg` names a
  * register, which has no address.
  */
-export function memberAddress(base: { readonly kind: 'call_arg' | 'tp_arg'; readonly index: number }, chain: Chain): MemberAddress | null {
+export function memberAddress(base: { readonly kind: 'call_arg' | 'tp_arg'; readonly index: number }, chain: Chain, tok: SemanticError['tok']): MemberAddress | null {
 	if (!chain.steps.length) return null;
+	if (chain.bits) throw new SemanticError(`'${chain.spelled}' is a bitfield, which has no address`, tok);
 	const source = { ...base, steps: chain.steps.slice(0, -1), size: 8, signed: false, string: false };
 	return {
 		pointer: { kind: 'target', name: `&${chain.spelled}`, type: 'long', cType: 'unsigned long', pointer: true, source },

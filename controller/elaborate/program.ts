@@ -100,6 +100,15 @@ export interface ParamVar {
 	readonly tok: Token;
 }
 
+/**
+ * A bitfield member: `width` bits from bit `shift` of the `size` bytes read
+ * (little-endian), sign-extended when the member's type is signed.
+ */
+export interface BitField {
+	readonly shift: number;
+	readonly width: number;
+}
+
 /** An argument and the member chain read through it (`$bprm->file->f_flags`). */
 export interface ArgumentChain {
 	readonly index: number;
@@ -109,6 +118,7 @@ export interface ArgumentChain {
 	readonly size: number;
 	readonly signed: boolean;
 	readonly string: boolean;
+	readonly bits?: BitField;
 }
 
 /** Where a target variable's value comes from at run time. */
@@ -219,6 +229,7 @@ export interface MemberRead extends ExprBase {
 	readonly size: number;
 	readonly signed: boolean;
 	readonly string: boolean;
+	readonly bits?: BitField;
 	readonly addressOf: boolean;
 }
 

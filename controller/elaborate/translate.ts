@@ -6,7 +6,7 @@ import type * as A from '../parse/ast.js';
 import type { Token } from '../parse/token.js';
 import type { BtfTypes } from './btf-types.js';
 import { type CastSegment, pointerSegments, resolveCast } from './cast.js';
-import { SemanticError, similarNames, withSimilar } from './diagnostics.js';
+import { SemanticError, similarNames, UnreadableMemberError, withSimilar } from './diagnostics.js';
 import type { LibraryFunction, SymbolTable } from './library.js';
 import type * as P from './program.js';
 import { TracepointTargets } from './tracepoint-args.js';
@@ -253,7 +253,7 @@ export class Translator {
 		}
 		const { steps, leaf } = segments[segments.length - 1]!;
 		const read = leaf ?? { type: 'long' as const, size: 8, signed: false, string: false };
-		return { kind: 'member', tok, type: read.type, base, steps, size: read.size, signed: read.signed, string: read.string, addressOf: leaf === null };
+		return { kind: 'member', tok, type: read.type, base, steps, size: read.size, signed: read.signed, string: read.string, ...(leaf?.bits ? { bits: leaf.bits } : {}), addressOf: leaf === null };
 	}
 
 	private isDefined(e: A.Expression, sc: Scope): boolean {
@@ -261,6 +261,7 @@ export class Translator {
 			try {
 				return Boolean(resolve());
 			} catch (err) {
+				if (err instanceof UnreadableMemberError) return true; // there, though it cannot be read
 				if (err instanceof SemanticError) return false;
 				throw err;
 			}

@@ -9,7 +9,7 @@ import { type ModuleContext, type Side, TranslateError } from './module-context.
 import { sdtArgumentOf } from './sdt-arg.js';
 import { syscallArgument } from './syscall-args.js';
 import type { DispatchedProbe } from './syscall-dispatch.js';
-import { readChain } from './member.js';
+import { readChainValue } from './member.js';
 import { bindProcfsValue } from './procfs.js';
 import { genBlock, labelLine } from './statements.js';
 import { isReturnProbe } from './probe-points.js';
@@ -134,7 +134,7 @@ function readChainFrom(b: Body, v: TargetVar, s: ArgumentChain, c: string, slot:
 	b.targetReader ??= (body, t, tok) => {
 		const s = t.source as ArgumentChain;
 		const at = bases.get(t);
-		return at ? readChain(body, at, s.steps, s.size, s.signed, s.string, tok, s.user) : null;
+		return at ? readChainValue(body, at, s.steps, s, tok, s.user) : null;
 	};
 }
 

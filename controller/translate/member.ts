@@ -3,7 +3,7 @@
 // tap_member_read() (a fault is stap's "read fault [man error::fault] at 0x..."), on
 // the user side through the module's reader program; kmod: the runtime's
 // tap_kmod_member(), which raises it itself.
-import type { MemberRead } from '../elaborate/program.js';
+import type { BitField, MemberRead } from '../elaborate/program.js';
 import type { Body } from './body.js';
 import type { ExprGen } from './arrays.js';
 
@@ -22,6 +22,22 @@ export function readChain(b: Body, base: string, steps: readonly number[], size:
 	return dst;
 }
 
+/**
+ * A bitfield out of the bytes read for it (unsigned, little-endian): its
+ * bits moved to the top, then back down, arithmetically where the member's
+ * type is signed.
+ */
+export function bitFieldValue(read: string, bits: BitField, signed: boolean): string {
+	const up = 64 - bits.shift - bits.width;
+	return `((tap_long)((${signed ? '__s64' : '__u64'})((__u64)(${read}) << ${up}) >> ${64 - bits.width}))`;
+}
+
+/** readChain() of a chain that may end at a bitfield: the bytes unsigned, then the field's value. */
+export function readChainValue(b: Body, base: string, steps: readonly number[], read: { size: number; signed: boolean; string: boolean; bits?: BitField }, tok: MemberRead['tok'] | null, user = false): string {
+	if (!read.bits) return readChain(b, base, steps, read.size, read.signed, read.string, tok, user);
+	return bitFieldValue(readChain(b, base, steps, read.size, false, false, tok, user), read.bits, read.signed);
+}
+
 export function genMember(b: Body, e: MemberRead, gen: ExprGen): string {
 	// an address with no pointer to load on the way (&@cast(0, "T")[1]: sizeof) is arithmetic, on any side
 	const readsMemory = !e.addressOf || e.steps.length > 1;
@@ -29,7 +45,7 @@ export function genMember(b: Body, e: MemberRead, gen: ExprGen): string {
 	if (e.steps.length > 16) b.unsupported(e.tok, `a chain of ${e.steps.length} members (at most 16)`);
 	const base = b.longTemp();
 	b.line(`${base} = ${gen(b, e.base)};`);
-	if (!e.addressOf) return readChain(b, base, e.steps, e.size, e.signed, e.string, e.tok);
+	if (!e.addressOf) return readChainValue(b, base, e.steps, e, e.tok);
 	// &...->member: the pointer loaded before the last step, plus its offset
 	const last = e.steps[e.steps.length - 1]!;
 	if (e.steps.length === 1) return `((tap_long)((__u64)(${base}) + ${last}))`;

@@ -472,6 +472,14 @@ probe end {
 		t.is(r.stdout, '1 1 a|b|c| 122\nPosition out of bounds\n');
 	});
 
+	test.serial('kmod: a bitfield member through @cast (task_struct\'s in_execve, 0 outside an exec; sched_switch\'s $prev->in_iowait read where used), @defined of one', async (t) => {
+		t.timeout(900_000);
+		const r = await compileAndRun(fleet, release(), 'probe begin { t = task_current(); printf("%d %d\\n", @cast(t, "task_struct", "kernel")->in_execve, @defined(@cast(t, "task_struct", "kernel")->in_iowait)) }'
+			+ ' probe kernel.trace("sched:sched_switch") { if ($prev->in_iowait >= 0 && $prev->in_iowait <= 1) { println("in_iowait ok"); exit() } }');
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, '0 1\nin_iowait ok\n');
+	});
+
 	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
 		t.timeout(900_000);
 		const r = await compileAndRun(fleet, release(), 'probe begin { printf("[%s]\\n", indent(3)) printf("[%s]\\n", indent(-3)) printf("[%s]\\n", thread_indent(2)) exit() }');

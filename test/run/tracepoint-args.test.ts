@@ -4,6 +4,9 @@
 // against processes each test starts.
 import test from 'ava';
 import { run, tapfleet } from '../parse/helpers.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('sched_process_exec: $bprm->filename, $p->pid, $p->comm and $old_pid of the exec the test makes', async (t) => {
 	const script = 'probe kernel.trace("sched:sched_process_exec") { if (pid() == target())'
@@ -90,4 +93,29 @@ test('kernel_string_quoted(): a kernel string quoted as string_quoted() quotes; 
 	const user = await run(tapfleet, ['compile', '-p3', '-e', 'probe begin { println(kernel_string_quoted(0)) }']);
 	t.is(user.status, 1);
 	t.regex(user.stderr, /kernel_string_quoted\(\) is not supported in user-side probes by the bpf runtime/);
+});
+
+// Bitfields of the kernel's structs, as stap reads them: a UDP socket's
+// sk_no_check_tx (SO_NO_CHECK) and its txtime flags (SO_TXTIME), through
+// $sk and through @cast; the union's bitfield against the byte it is in
+test('bitfield members ($sk->sk_no_check_tx, @cast(...)->sk_txtime_report_errors): each its bits, as the socket options set them; @defined says they are there; no address, no members', async (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'tapfleet-bits-'));
+	writeFileSync(join(dir, 'socks.py'), 'import socket, struct\n'
+		+ 'a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.sendto(b"x", ("127.0.0.1", 9))\n'
+		+ 'b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n'
+		+ 'b.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK\n'
+		+ 'b.setsockopt(socket.SOL_SOCKET, 61, struct.pack("iI", 1, 3))  # SO_TXTIME: deadline mode, report errors\n'
+		+ 'b.sendto(b"x", ("127.0.0.1", 9))\n');
+	const script = 'probe kernel.trace("sock:sock_send_length") { if (pid() == target()) printf("%d %d %d %d %d %d %d\\n", $sk->sk_no_check_tx, $sk->sk_kern_sock,'
+		+ ' @cast($sk, "sock")->sk_txtime_deadline_mode, @cast($sk, "sock")->sk_txtime_report_errors, $sk->sk_txtime_unused,'
+		+ ' $sk->sk_scm_credentials == ($sk->sk_scm_recv_flags & 1), @defined($sk->sk_no_check_tx)) }';
+	const r = await run(tapfleet, ['run', '-c', `python3 ${join(dir, 'socks.py')}`, '-e', script]);
+	rmSync(dir, { recursive: true });
+	t.is(r.status, 0, r.stderr);
+	t.is(r.stdout, '0 0 0 0 0 1 1\n1 0 1 1 0 1 1\n');
+	for (const [expr, message] of [['&$sk->sk_no_check_tx', /'\$sk->sk_no_check_tx' is a bitfield, which has no address/], ['$sk->sk_no_check_tx->x', /'\$sk->sk_no_check_tx' is a bitfield: it has no members or elements/]] as const) {
+		const bad = await run(tapfleet, ['compile', '-p2', '-e', `probe kernel.trace("sock:sock_send_length") { println(${expr}) }`]);
+		t.is(bad.status, 1, expr);
+		t.regex(bad.stderr, message);
+	}
 });

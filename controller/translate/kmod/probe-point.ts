@@ -21,7 +21,7 @@ import type { Token } from '../../parse/token.js';
 import type { Body } from '../body.js';
 import { cLong, cStringRaw } from '../c-text.js';
 import { narrowing, readRecordField } from '../handlers.js';
-import { readChain } from '../member.js';
+import { bitFieldValue, readChain } from '../member.js';
 import { TranslateError } from '../module-context.js';
 import { sdtArgumentOf } from '../sdt-arg.js';
 import { SYSCALL_ARG_REGS, syscallArgument, syscallArgumentRegister, syscallEvent } from '../syscall-args.js';
@@ -127,9 +127,9 @@ export function kmodMemberRead(b: Body, v: TargetVar): string | null {
 	if ((s.kind !== 'tp_arg' && s.kind !== 'call_arg') || !s.steps.length) return null;
 	const t = s.string ? b.field('tap_string', 'tv') : b.longTemp();
 	const dst = s.string ? t : `&${t}`;
-	b.line(`if (tap_kmod_member(c, ${argumentSlot(s)}, (const long[]){ ${s.steps.join(', ')} }, ${s.steps.length}, ${dst}, ${s.size}, ${s.signed ? 1 : 0}, ${s.user ? 1 : 0}))`);
+	b.line(`if (tap_kmod_member(c, ${argumentSlot(s)}, (const long[]){ ${s.steps.join(', ')} }, ${s.steps.length}, ${dst}, ${s.size}, ${s.signed && !s.bits ? 1 : 0}, ${s.user ? 1 : 0}))`);
 	b.lines.push({ depth: b.depth + 1, text: `goto ${b.errTarget};` });
-	return t;
+	return s.bits ? bitFieldValue(t, s.bits, s.signed) : t;
 }
 
 /**
@@ -151,7 +151,10 @@ export function kmodWriteTarget(b: Body, v: TargetVar, value: string, p: Concret
 		const t = b.vars.get(v);
 		if (t) b.line(`${t} = (tap_long)${read};`);
 	};
-	if ((s.kind === 'call_arg' || s.kind === 'tp_arg') && s.steps.length) return writeMember(b, v, s, value, tok);
+	if ((s.kind === 'call_arg' || s.kind === 'tp_arg') && s.steps.length) {
+		if (s.bits) throw new TranslateError(tok, `${v.name} is a bitfield: writing one is not supported`);
+		return writeMember(b, v, s, value, tok);
+	}
 	if (regsProbe && s.kind === 'return_value') {
 		b.line(`regs_set_return_value(tap_regs(c), (unsigned long)${value});`);
 		return copy(`${narrowing(s)}${value}`);
