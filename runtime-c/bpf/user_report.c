@@ -87,7 +87,7 @@ static void report_text(const char *type, const char *prefix, const char *text)
  * stapio's duplicate elimination: a warning is printed the first time
  * only (a warn() in a busy probe is one line, not a flood). The texts are
  * kept, up to TAP_WARNINGS_KEPT of them; past that, new ones are printed
- * every time, after one line saying so.
+ * every time, and the first of those is followed by stapio's note.
  */
 #define TAP_WARNINGS_KEPT 1024
 
