@@ -545,13 +545,18 @@ function kernelStackHere(b: Body, e: Call, name: string): void {
 	if (b.side !== 'kernel' || b.isFunction || b.shared.localsName !== b.name) b.unsupported(e.tok, `${name}() outside a kernel-side probe handler body`);
 }
 
-function kernelRead(kind: string, cType: string, code: string): Builtin {
+/** A read by `macro` (nonzero on a fault, the value 0 then) that raises `code` at the call, naming the address. */
+function raisingRead(macro: string, cType: string, code: string, check: (b: Body) => void): Builtin {
 	return (b, [addr], e) => {
-		b.readsKernelMemory();
+		check(b);
 		const v = b.longTemp();
-		b.raiseIf(`TAP_KERNEL_READ(${cType}, ${addr}, &${v})`, code, e.tok, addr);
+		b.raiseIf(`${macro}(${cType}, ${addr}, &${v})`, code, e.tok, addr);
 		return v;
 	};
+}
+
+function kernelRead(kind: string, cType: string, code: string): Builtin {
+	return raisingRead('TAP_KERNEL_READ', cType, code, (b) => b.readsKernelMemory());
 }
 
 function userRead(cType: string, name: string): Builtin {
@@ -569,12 +574,7 @@ function textStr(b: Body, d: string, s: string, outlen: string, quoted: string):
 }
 
 function userReadOrError(cType: string, name: string): Builtin {
-	return (b, [addr], e) => {
-		kernelOnly(b, name);
-		const v = b.longTemp();
-		b.raiseIf(`TAP_USER_READ_CHECKED(${cType}, ${addr}, &${v})`, 'TAP_E_UREAD', e.tok, addr);
-		return v;
-	};
+	return raisingRead('TAP_USER_READ_CHECKED', cType, 'TAP_E_UREAD', (b) => kernelOnly(b, name));
 }
 
 function userOnly(b: Body, name: string): void {

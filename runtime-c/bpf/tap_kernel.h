@@ -1916,19 +1916,18 @@ int tap_kread_run(void *ctx)
 	BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), field)
 #define TAP_KREG(field) BPF_CORE_READ((struct pt_regs *)ctx, field)
 
-/* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
-#define TAP_USER_READ(type, addr) ({ \
-	type v_ = 0; \
-	if (bpf_probe_read_user(&v_, sizeof(v_), (const void *)(unsigned long)(addr))) \
-		v_ = 0; \
-	(tap_long)v_; })
-
 /* user_long_error(addr) and its kin: nonzero where it cannot be read, *dst 0 */
 #define TAP_USER_READ_CHECKED(type, addr, dst) ({ \
 	type v_ = 0; \
 	long r_ = bpf_probe_read_user(&v_, sizeof(v_), (const void *)(unsigned long)(addr)); \
 	*(dst) = r_ ? 0 : (tap_long)v_; \
 	r_ != 0; })
+
+/* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
+#define TAP_USER_READ(type, addr) ({ \
+	tap_long u_; \
+	TAP_USER_READ_CHECKED(type, addr, &u_); \
+	u_; })
 
 /* tz_gmtoff(), tz_name(): taprun's time zone when it started (seconds west of UTC; its abbreviation) */
 static __always_inline tap_long tap_tz_gmtoff(void)

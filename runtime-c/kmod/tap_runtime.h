@@ -256,19 +256,18 @@ tap_long tap_task_cpu(tap_long t);
 #define TAP_TASK_UREG(field) (task_pt_regs(current)->field)
 #define TAP_KREG(field) (tap_regs(c)->field)
 
-/* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
-#define TAP_USER_READ(type, addr) ({ \
-	type v_ = 0; \
-	if (copy_from_user_nofault(&v_, (const void __user *)(unsigned long)(addr), sizeof(v_))) \
-		v_ = 0; \
-	(tap_long)v_; })
-
 /* user_long_error(addr) and its kin: nonzero where it cannot be read, *dst 0 */
 #define TAP_USER_READ_CHECKED(type, addr, dst) ({ \
 	type v_ = 0; \
 	long r_ = copy_from_user_nofault(&v_, (const void __user *)(unsigned long)(addr), sizeof(v_)); \
 	*(dst) = r_ ? 0 : (tap_long)v_; \
 	r_ != 0; })
+
+/* user_long(addr) and its kin: 0 where the memory cannot be read, as stap */
+#define TAP_USER_READ(type, addr) ({ \
+	tap_long u_; \
+	TAP_USER_READ_CHECKED(type, addr, &u_); \
+	u_; })
 
 #include "tap_api.h"
 

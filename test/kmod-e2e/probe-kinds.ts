@@ -102,6 +102,13 @@ function assertSawWorkload(t: ExecutionContext, got: { run: RunResult; pids: num
 }
 
 export function probeKindTests(fleet: VmFleet, release: () => string): void {
+	/** Compiles and runs `script` in the guest: status 0 and exactly `stdout`. */
+	const printsExactly = async (t: ExecutionContext, script: string, stdout: string) => {
+		const r = await compileAndRun(fleet, release(), script);
+		t.is(r.status, 0, r.stderr);
+		t.is(r.stdout, stdout);
+	};
+
 	test.serial('kmod uprobes: process(libc).function("setpriority") and .return see $arg1-3, $return, execname() and pid() of a process in the guest', async (t) => {
 		t.timeout(900_000);
 		await guestSetup(fleet);
@@ -346,9 +353,7 @@ probe process("${prog}").function("handle") {
 	test.serial('kmod: errno_str(), errno_p() and return_str() as stap\'s errno tapset; syscall_name()', async (t) => {
 		t.timeout(900_000);
 		const script = 'probe begin { printf("[%s] [%s] [%s] %d %d %s|%s [%s] [%s] [%s]\\n", errno_str(2), errno_str(-131), errno_str(132), errno_p(-13), errno_p(0), return_str(1, -22), return_str(2, 255), syscall_name(0), syscall_name(59), syscall_name(-1)) exit() }';
-		const r = await compileAndRun(fleet, release(), script);
-		t.is(r.status, 0, r.stderr);
-		t.is(r.stdout, '[ENOENT] [ENOTRECOVERABLE] [] 13 0 -22 (EINVAL)|0xff [read] [execve] []\n');
+		await printsExactly(t, script, '[ENOENT] [ENOTRECOVERABLE] [] 13 0 -22 (EINVAL)|0xff [read] [execve] []\n');
 	});
 
 	test.serial('kmod: ppid(), pexecname(), euid(), egid(), ktime_get_ns(), randint(), user_long(), ctime(), toupper(), tolower() and task_*() (an unreadable address: 0) in a session probe; randint()\'s range checked', async (t) => {
@@ -452,32 +457,24 @@ probe end {
 
 	test.serial('kmod: pp() and ppfunc() in a function are the calling probe\'s, as on bpf', async (t) => {
 		t.timeout(900_000);
-		const r = await compileAndRun(fleet, release(), 'function where() { return sprintf("%s|%s", pp(), ppfunc()) } probe begin { println(where()) } probe timer.ms(50) { println(where()) exit() } probe end { println(where()) }');
-		t.is(r.status, 0, r.stderr);
-		t.is(r.stdout, 'begin|\ntimer.ms(50)|\nend|\n');
+		await printsExactly(t, 'function where() { return sprintf("%s|%s", pp(), ppfunc()) } probe begin { println(where()) } probe timer.ms(50) { println(where()) exit() } probe end { println(where()) }', 'begin|\ntimer.ms(50)|\nend|\n');
 	});
 
 	test.serial('kmod: the tapsets in the language: probe oneshot, pstrace() (in a begin probe too, where kmod runs it in the kernel), @this1, @cast_sizeof', async (t) => {
 		t.timeout(900_000);
-		const r = await compileAndRun(fleet, release(), 'probe oneshot { @this1 = 7; p = pstrace(task_current()); printf("%d %d %d\\n", p =~ "^( [^()]+\\\\([0-9]+\\\\))+$", @this1, @cast_sizeof("struct list_head")) } probe end { println("end") }');
-		t.is(r.status, 0, r.stderr);
-		t.is(r.stdout, '1 7 16\nend\n');
+		await printsExactly(t, 'probe oneshot { @this1 = 7; p = pstrace(task_current()); printf("%d %d %d\\n", p =~ "^( [^()]+\\\\([0-9]+\\\\))+$", @this1, @cast_sizeof("struct list_head")) } probe end { println("end") }', '1 7 16\nend\n');
 	});
 
 	test.serial('kmod: stp_pid() (taprun, which loads the module and runs begin), tokenize() kept per context between calls, stringat() and its "Position out of bounds"', async (t) => {
 		t.timeout(900_000);
-		const r = await compileAndRun(fleet, release(), 'probe begin { printf("%d %d %s|%s|%s|%s %d\\n", stp_pid() == pid(), stp_pid() > 1, tokenize("a  b c", " "), tokenize("", " "), tokenize("", " "), tokenize("", " "), stringat("xyz", 2))'
-			+ ' try { println(stringat("ab", 2)) } catch (e) { println(e) } exit() }');
-		t.is(r.status, 0, r.stderr);
-		t.is(r.stdout, '1 1 a|b|c| 122\nPosition out of bounds\n');
+		await printsExactly(t, 'probe begin { printf("%d %d %s|%s|%s|%s %d\\n", stp_pid() == pid(), stp_pid() > 1, tokenize("a  b c", " "), tokenize("", " "), tokenize("", " "), tokenize("", " "), stringat("xyz", 2))'
+			+ ' try { println(stringat("ab", 2)) } catch (e) { println(e) } exit() }', '1 1 a|b|c| 122\nPosition out of bounds\n');
 	});
 
 	test.serial('kmod: a bitfield member through @cast (task_struct\'s in_execve, 0 outside an exec; sched_switch\'s $prev->in_iowait read where used), @defined of one', async (t) => {
 		t.timeout(900_000);
-		const r = await compileAndRun(fleet, release(), 'probe begin { t = task_current(); printf("%d %d\\n", @cast(t, "task_struct", "kernel")->in_execve, @defined(@cast(t, "task_struct", "kernel")->in_iowait)) }'
-			+ ' probe kernel.trace("sched:sched_switch") { if ($prev->in_iowait >= 0 && $prev->in_iowait <= 1) { println("in_iowait ok"); exit() } }');
-		t.is(r.status, 0, r.stderr);
-		t.is(r.stdout, '0 1\nin_iowait ok\n');
+		await printsExactly(t, 'probe begin { t = task_current(); printf("%d %d\\n", @cast(t, "task_struct", "kernel")->in_execve, @defined(@cast(t, "task_struct", "kernel")->in_iowait)) }'
+			+ ' probe kernel.trace("sched:sched_switch") { if ($prev->in_iowait >= 0 && $prev->in_iowait <= 1) { println("in_iowait ok"); exit() } }', '0 1\nin_iowait ok\n');
 	});
 
 	test.serial('kmod: thread_indent() and indent() as on bpf', async (t) => {
