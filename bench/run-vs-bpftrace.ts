@@ -6,7 +6,9 @@
 //  2. time from command to first output (a begin probe), tapfleet cold
 //     (empty module and vmlinux caches, no warm runner), tapfleet cached
 //     (through its warm runner, docs/warm.md, as a user's second run goes),
-//     the same without a runner (TAPFLEET_WARM_KEEP=0), bpftrace.
+//     the same without a runner (TAPFLEET_WARM_KEEP=0), a script never run
+//     before (its module compiled, with this kernel's profile and PCH cached,
+//     through the runner), bpftrace.
 // Usage: [TAPFLEET_BASELINE=OTHER/bin/tapfleet] node dist/bench/run-vs-bpftrace.js [CALLS=2000000] [REPEATS=3]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -103,6 +105,9 @@ console.log(`  counting by name: tapfleet n[execname()]++ +${(tfByName - base).t
 const builds: [string, string][] = [['tapfleet', tapfleet]];
 if (process.env.TAPFLEET_BASELINE) builds.push(['baseline', process.env.TAPFLEET_BASELINE]);
 const hello = 'probe begin { println("first") exit() }';
+// a script no cache has seen (a new constant: a new module, not only a new script text), output as hello's
+let scripts = 0;
+const newScript = () => `probe begin { println("first") exit() } probe end { if (${Date.now()}${scripts++} == 0) println("never") }`;
 // first event of a kernel-side probe: the loop's getppid() calls start at once
 const tpScript = 'probe kernel.trace("syscalls:sys_enter_getppid") { println("first") exit() }';
 console.log(`time to first output (median of ${repeats}, every measure's runs interleaved across the builds and bpftrace; machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`);
@@ -139,6 +144,7 @@ const cached = await interleaved([
 	...builds.map(([l, bin], i): [string, () => Promise<number>] => [l, () => firstOutputMs(bin, ['run', '-e', hello], envs[i])]),
 	...builds.map(([l, bin], i): [string, () => Promise<number>] => [`${l} no runner`, () => firstOutputMs(bin, ['run', '-e', hello], noRunner(envs[i]!))]),
 	...caRows.map((l, i): [string, () => Promise<number>] => [l, () => firstOutputMs(builds[i]![1], ['run', '-e', hello], withoutCa(envs[i]!))]),
+	...builds.map(([l, bin], i): [string, () => Promise<number>] => [`${l} new script`, () => firstOutputMs(bin, ['run', '-e', newScript()], envs[i])]),
 	['bpftrace', () => firstOutputMs('bpftrace', ['-e', 'BEGIN { printf("first\\n"); exit(); }'])],
 ]);
 const tp = await interleaved([
@@ -150,6 +156,7 @@ for (const [label] of builds) {
 	console.log(`  ${label} run, begin probe, cold cache        ${cold.get(label)!.toFixed(0)} ms`);
 	console.log(`  ${label} run, begin probe, cached            ${cached.get(label)!.toFixed(0)} ms`);
 	console.log(`  ${label} run, begin probe, cached, no runner ${cached.get(`${label} no runner`)!.toFixed(0)} ms`);
+	console.log(`  ${label} run, begin probe, a new script      ${cached.get(`${label} new script`)!.toFixed(0)} ms`);
 	console.log(`  ${label} run -c, tracepoint's first event, cached ${tp.get(label)!.toFixed(0)} ms`);
 	console.log(`  ${label} run -c, the same, no runner        ${tp.get(`${label} no runner`)!.toFixed(0)} ms`);
 }

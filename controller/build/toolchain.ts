@@ -3,12 +3,13 @@
 // fingerprint of the runtime (part of every module's cache key).
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NUMERIC_LIMITS } from './defines.js';
 import { keptWhileUnchanged } from './tree-stamp.js';
 import { commandCache } from '../util/command-cache.js';
+import { fileStamp } from '../util/file-kept.js';
 
 /** The repository root (this file runs from dist/controller/build/). */
 export const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -49,8 +50,34 @@ export function runTool(cmd: string, args: string[]): void {
 	}
 }
 
-const versions = commandCache<string, string>();
+/** Compilers' versions, kept while PATH finds the same program file (a warm runner asks once, not per run: `clang --version` is ~30 ms). */
+const versions = new Map<string, string>(); // by program (path and stamp)
 const versionLookups = commandCache<string, Promise<string>>();
+
+/** What identifies the program `execFile(cmd)` runs: PATH's first executable `cmd`, its path and file stamp. */
+function programStamp(cmd: string): string | undefined {
+	for (const dir of (process.env.PATH ?? '').split(':')) {
+		if (!dir) continue;
+		const p = `${dir}/${cmd}`;
+		const stamp = fileStamp(p);
+		if (stamp === undefined) continue;
+		try {
+			accessSync(p, constants.X_OK);
+		} catch {
+			continue; // as execvp: a file that cannot be executed does not stop the search
+		}
+		return `${p}:${stamp}`;
+	}
+	return undefined;
+}
+
+function knownVersion(stamp: string | undefined): string | undefined {
+	return stamp === undefined ? undefined : versions.get(stamp);
+}
+
+function keepVersion(stamp: string | undefined, version: string): void {
+	if (stamp !== undefined) versions.set(stamp, version);
+}
 
 /**
  * toolVersion without blocking: started before pass 1 of an uncached
@@ -58,7 +85,8 @@ const versionLookups = commandCache<string, Promise<string>>();
  * `cc --version` one after the other. Fills the memo toolVersion reads.
  */
 export function toolVersionAsync(cmd: string): Promise<string> {
-	const known = versions.get(cmd);
+	const stamp = programStamp(cmd);
+	const known = knownVersion(stamp);
 	if (known !== undefined) return Promise.resolve(known);
 	let p = versionLookups.get(cmd);
 	if (!p) {
@@ -67,7 +95,7 @@ export function toolVersionAsync(cmd: string): Promise<string> {
 				versionLookups.delete(cmd);
 				if (err) return reject(new BuildError(`${cmd} is not installed (pass 4 needs clang and cc)`));
 				const v = stdout.split('\n')[0] ?? '';
-				versions.set(cmd, v);
+				keepVersion(stamp, v);
 				resolve(v);
 			}),
 		);
@@ -76,16 +104,17 @@ export function toolVersionAsync(cmd: string): Promise<string> {
 	return p;
 }
 
-/** First line of `cmd --version`, memoized (a module's manifest records it). */
+/** First line of `cmd --version`, kept while the program file stays the same (a module's manifest records it). */
 export function toolVersion(cmd: string): string {
-	let v = versions.get(cmd);
+	const stamp = programStamp(cmd);
+	let v = knownVersion(stamp);
 	if (v === undefined) {
 		try {
 			v = execFileSync(cmd, ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
 		} catch {
 			throw new BuildError(`${cmd} is not installed (pass 4 needs clang and cc)`);
 		}
-		versions.set(cmd, v);
+		keepVersion(stamp, v);
 	}
 	return v;
 }

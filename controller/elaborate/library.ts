@@ -9,6 +9,7 @@ import { type ParseSession, parseFile, readSource } from '../parse/index.js';
 import type { KernelProfile } from '../profile/types.js';
 import { GFP_TAPSET_NAME, gfpTapsetText } from './gfp-tapset.js';
 import { syscallTapsetText } from './syscall-tapset.js';
+import { keptTapsetParse } from './tapset-cache.js';
 
 /** controller/tapsets in the source tree (the .stp files are not copied into dist/). */
 export function defaultTapsetDir(): string {
@@ -57,6 +58,10 @@ export const SYSCALL_TAPSET_NAME = '<syscalls from the kernel profile>';
 
 /** Parse our tapsets for this profile. Errors in them go to the session like stap's (as errors: they are ours). */
 export function parseTapsets(session: ParseSession, profile: KernelProfile, dir = defaultTapsetDir()): StapFile[] {
+	return keptTapsetParse(session, profile, dir, () => parseTapsetFiles(session, profile, dir));
+}
+
+function parseTapsetFiles(session: ParseSession, profile: KernelProfile, dir: string): StapFile[] {
 	const files: StapFile[] = [];
 	const opts = { privileged: true, userFile: false, autoPath: false, errorsAsWarnings: false, checkCompatible: false };
 	let names: string[] = [];

@@ -8,6 +8,7 @@ import { loadProfile, saveProfile } from './store.js';
 import type { KernelProfile } from './types.js';
 import { ProfileError } from './validate.js';
 import { makeDirs } from '../util/make-dirs.js';
+import { keptWhileFileUnchanged } from '../util/file-kept.js';
 
 export interface CacheOptions {
 	/** Overrides the cache directory (tests; a controller with its own state directory). */
@@ -40,6 +41,9 @@ export function cacheProfile(profile: KernelProfile, opts: CacheOptions = {}): s
 	return path;
 }
 
+/** A cached profile file, read and parsed once while it stays the same file (a warm runner reads it once, not per run). */
+const loadKept = keptWhileFileUnchanged(loadProfile);
+
 /**
  * The cached profile of a build-id, or undefined when none is cached.
  * A damaged cache file is an error (ProfileError naming the file), not a miss.
@@ -48,7 +52,7 @@ export function cachedProfile(buildId: string, opts: CacheOptions = {}): KernelP
 	const path = cachedProfilePath(buildId, opts);
 	let profile: KernelProfile;
 	try {
-		profile = loadProfile(path);
+		profile = loadKept(path);
 	} catch (err) {
 		if (err instanceof ProfileError && /ENOENT/.test(err.message)) return undefined;
 		throw err;
