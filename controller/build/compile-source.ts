@@ -42,7 +42,7 @@ export async function compileModuleSource(source: string, outDir: string, name: 
 	// A script's `x == x` is C's self-comparison: not the user's error to see as the compiler's
 	const scriptWarnings = ['-Wno-tautological-compare'];
 	await Promise.all([
-		run('clang', [...BPF_TARGET_FLAGS, '-Wall', '-Werror', ...scriptWarnings, ...defines, ...includes, '-I', vmlinux.dir, '-include-pch', vmlinux.pch, '-c', source, '-o', join(outDir, bpfObject)]),
+		run('clang', [...BPF_TARGET_FLAGS, '-Wall', '-Werror', ...scriptWarnings, ...defines, ...includes, '-I', vmlinux.dir, ...(vmlinux.pch ? ['-include-pch', vmlinux.pch] : ['-include', join(vmlinux.dir, 'vmlinux.h')]), '-c', source, '-o', join(outDir, bpfObject)]),
 		run('cc', ['-O2', '-g', '-fPIC', '-shared', '-fno-strict-aliasing', '-Wall', '-Werror', '-Wno-stringop-truncation', '-Wno-stringop-overflow', ...scriptWarnings, ...defines, ...includes, source, '-o', join(outDir, userPart)]),
 	]);
 	const files: { file: string; role: ModuleFileRole }[] = [

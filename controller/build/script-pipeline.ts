@@ -50,12 +50,14 @@ function localProfile(buildId: string): Promise<KernelProfile> {
 const earlyProfiles = new Map<string, Promise<KernelProfile>>();
 
 async function loadLocalProfile(buildId: string): Promise<KernelProfile> {
-	const { cachedProfile, cacheProfile } = await import('../profile/cache.js');
+	const { cachedProfile, cacheProfileInBackground } = await import('../profile/cache.js');
 	const cached = cachedProfile(buildId);
 	if (cached) return cached;
 	const { gatherLocalProfile } = await import('../profile/gather.js');
 	const { profile } = await gatherLocalProfile();
-	cacheProfile(profile);
+	// Cached while the passes go on (this command's process stays until it is written). A
+	// cache that cannot be written costs the next run another gathering, not this run.
+	cacheProfileInBackground(profile).catch((err: Error) => process.stderr.write(`tapfleet: ${err.message} (it is gathered again next time)\n`));
 	return profile;
 }
 

@@ -4,7 +4,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { reasonOf } from './reasons.js';
-import { loadProfile, saveProfile } from './store.js';
+import { loadProfile, saveProfile, saveProfileInBackground } from './store.js';
 import type { KernelProfile } from './types.js';
 import { ProfileError } from './validate.js';
 import { makeDirs } from '../util/make-dirs.js';
@@ -38,6 +38,21 @@ export function cacheProfile(profile: KernelProfile, opts: CacheOptions = {}): s
 		throw new ProfileError(`cannot create the profile cache: ${reasonOf(err)}`);
 	}
 	saveProfile(path, profile, { gzip: true });
+	return path;
+}
+
+/**
+ * cacheProfile without holding up the caller: the file appears when written
+ * (atomically); the promise fails with a ProfileError naming it.
+ */
+export async function cacheProfileInBackground(profile: KernelProfile, opts: CacheOptions = {}): Promise<string> {
+	const path = cachedProfilePath(profile.buildId, opts);
+	try {
+		makeDirs(profileCacheDir(opts));
+	} catch (err) {
+		throw new ProfileError(`cannot create the profile cache: ${reasonOf(err)}`);
+	}
+	await saveProfileInBackground(path, profile);
 	return path;
 }
 

@@ -3,11 +3,13 @@
 // loaded by the real taprun on this kernel.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildModule, readBuiltManifest } from '../../controller/build/build-module.js';
 import { localBuildTarget } from '../../controller/build/target.js';
+import { compileModuleSource } from '../../controller/build/compile-source.js';
+import { vmlinuxHeader, type VmlinuxHeader } from '../../controller/build/vmlinux-pch.js';
 import { BuildError, repoRoot, taprunPath } from '../../controller/build/toolchain.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'tapfleet-build-test-'));
@@ -22,8 +24,19 @@ test.serial('builds a module directory with a manifest that taprun runs', async 
 	t.is(m.target.buildId, target.buildId);
 	t.deepEqual(m.files.map((f) => f.role).sort(), ['bpf-object', 'user-part']);
 	t.regex(m.tools.clang ?? '', /clang/);
-	// the vmlinux header and its PCH are cached per build-id
-	t.true(readdirSync(join(cacheDir, 'vmlinux', target.buildId)).some((f) => f.endsWith('.pch')));
+	// the vmlinux header and its PCH (made in the background after the first build) are cached per build-id
+	const vmlinuxDir = join(cacheDir, 'vmlinux', target.buildId);
+	t.true(readdirSync(vmlinuxDir).includes('vmlinux.h'));
+	for (let waited = 0; waited < 60_000 && !readdirSync(vmlinuxDir).some((f) => f.endsWith('.pch')); waited += 50) await new Promise((r) => setTimeout(r, 50));
+	t.true(readdirSync(vmlinuxDir).some((f) => f.endsWith('.pch')));
+	// the first build included vmlinux.h as it is; with the PCH, the same source gives the same objects
+	const vmlinux = await vmlinuxHeader(target, cacheDir);
+	t.truthy(vmlinux.pch);
+	const scratch = mkdtempSync(join(cacheDir, 'same-'));
+	const source = join(scratch, 'hello.c');
+	writeFileSync(source, fixture('hello'));
+	const objects = async (v: VmlinuxHeader) => (await compileModuleSource(source, scratch, 'hello', v)).map((f) => f.sha256);
+	t.deepEqual(await objects({ dir: vmlinux.dir }), await objects(vmlinux));
 	const run = spawnSync(taprunPath, [r.dir], { encoding: 'utf8' });
 	t.is(run.stdout, 'hello world\n');
 	t.is(run.status, 0);
