@@ -69,7 +69,8 @@ export function cachedProfile(buildId: string, opts: CacheOptions = {}): KernelP
 	try {
 		profile = loadKept(path);
 	} catch (err) {
-		if (err instanceof ProfileError && /ENOENT/.test(err.message)) return undefined;
+		// no file, or no directory where the cache should be (a miss: the save says what is wrong)
+		if (err instanceof ProfileError && /ENOENT|ENOTDIR/.test(err.message)) return undefined;
 		throw err;
 	}
 	if (profile.buildId !== buildId) throw new ProfileError(`${path}: holds the profile of build-id ${profile.buildId}, not ${buildId}`);
