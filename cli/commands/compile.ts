@@ -1,6 +1,7 @@
 // `tapfleet compile -pN [-g] (-e SCRIPT | FILE) [ARGS...]`: run the compiler
 // passes up to N and print the last one's result, like `stap -pN`.
 // Pass 1 (parse) is implemented; later passes plug into PASSES below.
+import { reportPasses } from '../../controller/util/pass-report.js';
 import { fstatSync, readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { DEFAULT_TAPSET_DIR } from '../../controller/parse/library.js';
@@ -19,6 +20,8 @@ import { withoutWarnings } from '../../controller/parse/diagnostics.js';
 
 interface CompileOptions {
 	pass: string;
+	/** -v: each pass's line (stap -v) */
+	v?: number;
 	guru?: boolean;
 	/** -w: no warnings (stap -w) */
 	w?: boolean;
@@ -115,6 +118,7 @@ export function registerCompile(program: Command): void {
 		.requiredOption('-p, --pass <N>', 'stop after pass N (1: parse tree dump)')
 		.option('-g, --guru', 'guru mode: allow embedded C and guru-only operators')
 		.option('-w', 'print no warnings (stap -w); errors still print')
+		.option('-v', 'verbose, as stap -v: a line on stderr as each pass ends, with its memory and times (repeatable; more says no more)', (_: string, n: number) => n + 1, 0)
 		.option('-e <script>', 'the script text (then every positional argument is a script argument)')
 		.option('-E <script>', 'an additional script, parsed after the main one', collect, [])
 		.option('-I <dir>', 'add a tapset directory (after the builtin one)', collect, [])
@@ -137,6 +141,7 @@ export function registerCompile(program: Command): void {
 }
 
 async function compile(positional: string[], opts: CompileOptions): Promise<number> {
+	if (opts.v) reportPasses(() => process.stderr);
 	const lastPass = Number(opts.pass);
 	if (!Number.isInteger(lastPass) || lastPass < 1 || lastPass > 5) {
 		process.stderr.write(`tapfleet compile: invalid pass number '${opts.pass}' (1-5)\n`);

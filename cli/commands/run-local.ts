@@ -10,6 +10,7 @@
 // record is committed before taprun starts; taprun's JSON events (-j) say
 // when it attached, why it stopped and how many records it lost; stdout
 // passes through here to be counted (-o FILE: the file is counted at the end).
+import { passClock, passNote } from '../../controller/util/pass-report.js';
 import { spawn } from 'node:child_process';
 import { signalTree } from '../../controller/util/process-tree.js';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
@@ -128,6 +129,8 @@ export async function runModuleLocally(moduleDir: string, o: LocalRunOptions): P
 		argv.push('-x', String(cmdPid));
 	} else if (o.target !== undefined) argv.push('-x', String(o.target));
 	argv.push(moduleDir, ...o.args);
+	passNote('Pass 5: starting run.');
+	const pass5 = passClock();
 	const child = spawn(o.taprun ?? taprunPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
 	let commandExit: string | undefined;
 	let stopping = false;
@@ -201,6 +204,7 @@ export async function runModuleLocally(moduleDir: string, o: LocalRunOptions): P
 			resolve(1);
 		});
 		child.on('close', async (code, signal) => {
+			pass5.done('Pass 5: run completed ', false);
 			for (const [s, h] of handlers) process.off(s, h);
 			process.stdout.off('error', onStdoutError);
 			// The command and whatever it started (a pipeline, a background job under its shell).

@@ -3,6 +3,7 @@
 // unloads everywhere at the end. Ctrl-C once: unload with end probes (their
 // output is shown); twice: force. The module comes from --module DIR, or
 // from a script compiled per kernel build-id (`moduleSource`).
+import { passClock, passNote, reportPasses, type PassClock } from '../../controller/util/pass-report.js';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
@@ -31,6 +32,8 @@ import { KERNEL_BUFFER_MIB_MAX } from '../../agent/upload.js';
 const NOTHING_TO_RUN = 'nothing to run: give a script (FILE or -e SCRIPT) or a module directory (--module DIR)';
 
 interface RunOptions {
+	/** -v: each pass's line (stap -v) */
+	v?: number;
 	host: string[];
 	pki?: string;
 	module?: string;
@@ -152,6 +155,7 @@ export function registerRun(program: Command): void {
 		.option('-g', 'guru mode')
 		.option('-s <MIB>', 'MiB of the buffer between the kernel side and taprun (stap -s): the bpf ring buffer, kmod\'s output channel; a power of two up to 1024 (default 16; an agent allows 256 unless its --max-kernel-buffer-mib says more). Raise it when taprun reports lost events')
 		.option('-w', 'print no warnings, as stap -w: neither the compiler\'s nor the running script\'s (warn(), the errors-and-skipped count); errors still print')
+		.option('-v', 'verbose, as stap -v: a line on stderr as each pass ends (for each kernel a script is compiled for), with its memory and times, and pass 5\'s start and end (repeatable; more says no more)', (_: string, n: number) => n + 1, 0)
 		.option(
 			'--audit-db <URL>',
 			'audit log: a SQLite file or postgres://... (default: $TAPFLEET_AUDIT_DB, else $XDG_STATE_HOME/tapfleet/audit.db); a PostgreSQL log is reached through a background keeper process that holds its connection for $TAPFLEET_AUDIT_KEEP seconds after the last run (default 300; 0: none)',
@@ -161,6 +165,7 @@ export function registerRun(program: Command): void {
 }
 
 async function run(script: string | undefined, args: string[], o: RunOptions): Promise<number> {
+	if (o.v) reportPasses(() => process.stderr);
 	parseDefines(o.D); // a bad -D is refused before anything starts (compiled with each module below)
 	const timeLimit = seconds('-T', o.T);
 	const bufferMib = kernelBufferMib(o.s);
@@ -256,11 +261,20 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 		void dispatch.unloadAll(false);
 	};
 	output.on('error', onStdoutError);
+	// -v: pass 5 starts once the first module is ready (passes 1-4 before it say their own lines)
+	let pass5: PassClock | undefined;
+	const startingRun = <T>(m: T): T => {
+		if (!pass5) {
+			passNote('Pass 5: starting run.');
+			pass5 = passClock();
+		}
+		return m;
+	};
 	const dispatch = new Dispatch({
 		hosts: hostArgs.map(parseHostUri),
 		tls: conn.tls,
 		signingKey,
-		moduleFor: audit.moduleSource(moduleFor.source),
+		moduleFor: audit.moduleSource(async (...a) => startingRun(await moduleFor.source(...a))),
 		audit,
 		session: { leaseSeconds: lease, timeLimitSeconds: timeLimit, args, detach: !!o.detach, runId: audit.runId, targetPid, targetCommand: remoteCommand ?? '', quietWarnings: !!o.w, kernelBufferMib: bufferMib },
 		sink: {
@@ -299,6 +313,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	let outcomes: HostOutcome[];
 	try {
 		outcomes = await dispatch.done;
+		pass5?.done('Pass 5: run completed ', false);
 	} finally {
 		process.off('SIGINT', onInterrupt);
 		process.off('SIGTERM', onInterrupt);

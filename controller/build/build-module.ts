@@ -3,6 +3,7 @@
 // that changes the result (generated C and script text, runtime headers,
 // target build-id and release, -D options, compiler versions), so an
 // unchanged script costs no compilation the second time.
+import { passClock, passNote } from '../util/pass-report.js';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultCacheDir } from '../pki/dirs.js';
@@ -77,7 +78,11 @@ export async function buildModule(req: ModuleBuildRequest): Promise<ModuleBuildR
 	const key = moduleCacheKey(req);
 	const modulesDir = join(cacheRoot, 'modules');
 	const dir = join(modulesDir, `${req.name}-${key.slice(0, 24)}`);
-	if (existsSync(join(dir, MANIFEST_FILE))) return { dir, cached: true, key };
+	if (existsSync(join(dir, MANIFEST_FILE))) {
+		passNote(`Pass 4: using cached ${dir}`);
+		return { dir, cached: true, key };
+	}
+	const clock = passClock();
 
 	const vmlinux = await vmlinuxHeader(req.target, cacheRoot);
 	const tmp = join(modulesDir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
@@ -115,6 +120,7 @@ export async function buildModule(req: ModuleBuildRequest): Promise<ModuleBuildR
 		rmSync(tmp, { recursive: true, force: true });
 		throw e;
 	}
+	clock.done(`Pass 4: compiled C into "${dir}" `, false);
 	return { dir, cached: false, key };
 }
 

@@ -4,6 +4,7 @@
 // in. Cached like bpf modules: the key covers the generated C, the script,
 // the kmod runtime sources, the tree's build-id and release, -D options and
 // the compiler, so an unchanged script is not rebuilt.
+import { passClock, passNote } from '../util/pass-report.js';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,7 +65,11 @@ export async function buildKmodModule(req: KmodBuildRequest): Promise<ModuleBuil
 	const key = kmodCacheKey(req);
 	const modulesDir = join(cacheRoot, 'modules');
 	const dir = join(modulesDir, `${req.name}-kmod-${key.slice(0, 24)}`);
-	if (existsSync(join(dir, MANIFEST_FILE))) return { dir, cached: true, key };
+	if (existsSync(join(dir, MANIFEST_FILE))) {
+		passNote(`Pass 4: using cached ${dir}`);
+		return { dir, cached: true, key };
+	}
+	const clock = passClock();
 	const tmp = join(modulesDir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
 	const work = `${tmp}.kbuild`;
 	mkdirSync(tmp, { recursive: true });
@@ -110,5 +115,6 @@ export async function buildKmodModule(req: KmodBuildRequest): Promise<ModuleBuil
 		if (e instanceof BuildError) throw e;
 		throw new BuildError((e as Error).message);
 	}
+	clock.done(`Pass 4: compiled C into "${dir}" `, false);
 	return { dir, cached: false, key };
 }

@@ -5,6 +5,7 @@
 // A cached script (the common case of a repeated `tapfleet run`) loads none of
 // passes 1-4: the parser, elaborator, translator and builder are imported
 // only on a miss, and the host's kernel config is read only then too.
+import { passNote } from '../util/pass-report.js';
 import { release, machine } from 'node:os';
 import { DEFAULT_TAPSET_DIR } from '../parse/library.js';
 import type { Pass1Result } from '../parse/index.js';
@@ -95,7 +96,11 @@ export async function runPipeline(input: ScriptInput, lastPass: 3 | 4, opts: Lat
 		})
 		: null;
 	const hit = key ? frontLookup(cacheRoot, key) : null;
-	if (hit) return { ok: true, stderr: hit.stderr, moduleDir: hit.moduleDir, cached: true };
+	if (hit) {
+		// (passes 1-3 are skipped too: stap would print their lines, then "using cached" for 3 and 4)
+		passNote(`Pass 4: using cached ${hit.moduleDir}`);
+		return { ok: true, stderr: hit.stderr, moduleDir: hit.moduleDir, cached: true };
+	}
 	// Not cached: what passes 2 and 4 need besides the script starts now, beside pass 1 (see startLateInputs).
 	await startLateInputs(lastPass);
 	const { hostTarget, runPass1 } = await import('../parse/index.js');

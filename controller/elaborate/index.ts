@@ -1,6 +1,7 @@
 // Pass 2 as one call: parse our tapsets for the target profile, expand the
 // user's probes, resolve and translate what they reach, infer types, and
 // report problems as stap does. The result is the Program of program.ts.
+import { counted, passClock } from '../util/pass-report.js';
 import { foreachMutationErrors } from './foreach-mutation.js';
 import { procfsConflicts } from './procfs.js';
 import type { Probe, StapFile } from '../parse/ast.js';
@@ -48,6 +49,17 @@ export const AUTOPRINT_FILE_NAME = '<global var display>';
  * (not when listing, as stap in its dump modes).
  */
 export function runPass2(opts: Pass2Options): Pass2Result {
+	const clock = passClock();
+	const r = elaborateWithAutoprint(opts);
+	const p = r.program;
+	if (p) {
+		const counts = [counted(p.probes.length, 'probe'), counted(p.functions.length, 'function'), counted(p.embeds.length, 'embed'), counted(p.globals.length, 'global')];
+		clock.done(`Pass 2: analyzed script: ${counts.join(', ')} `);
+	}
+	return r;
+}
+
+function elaborateWithAutoprint(opts: Pass2Options): Pass2Result {
 	const first = elaborateOnce(opts);
 	const text = first.program && !opts.keepUnused ? autoprintText(first.program) : null;
 	if (!text) return first;

@@ -1,5 +1,6 @@
 // Pass 1 as one call: read the library macros (.stpm), then parse the user's
 // script(s) into trees, with every problem reported as stap reports it.
+import { counted, passClock } from '../util/pass-report.js';
 import { readFileSync, statSync } from 'node:fs';
 import type { StapFile } from './ast.js';
 import { type Diagnostic, Diagnostics, ParseError } from './diagnostics.js';
@@ -177,8 +178,15 @@ function cachedLibraryMacros(session: ParseSession, includePaths: readonly strin
 	session.diags.list.push(...entry.report);
 }
 
-/** Pass 1: library macros, then the user's scripts. */
+/** Pass 1: library macros, then the user's scripts (with -v, its line: stap's, counting the -I tapsets it parsed; tapfleet's own are pass 2's). */
 export function runPass1(opts: Pass1Options): Pass1Result {
+	const clock = passClock();
+	const r = parseScripts(opts);
+	clock.done(`Pass 1: parsed user script and ${counted(r.session.includeTapsets.length, 'library script')} `);
+	return r;
+}
+
+function parseScripts(opts: Pass1Options): Pass1Result {
 	const session = newSession(opts.target, opts.args ?? []);
 	const includePaths = opts.includePaths ?? [DEFAULT_TAPSET_DIR];
 	// stap refuses a main script that is one of the library's own files (and still parses it, for its messages).

@@ -5,6 +5,7 @@
 // user part (TAP_SIDE_USER: begin/end/error/timer probes, printf formats,
 // sorted foreach, statistics reading). A kmod runtime can compile the same
 // text once with both sides on, which is why nothing here names BPF.
+import { counted, passClock } from '../util/pass-report.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ConcreteProbe, FunctionDef, Program } from '../elaborate/program.js';
@@ -160,7 +161,15 @@ function probeFrames(frames: NonNullable<HandlerCode['frame']>[]): string[] {
 	];
 }
 
+/** Pass 3 (with -v, its line: stap says which file the C went to; here it goes to pass 4 in memory). */
 export function translate(program: Program, opts: TranslateOptions): Translation {
+	const clock = passClock();
+	const t = translateProgram(program, opts);
+	clock.done(`Pass 3: translated to C (${counted(t.source.split('\n').length - 1, 'line')}) `);
+	return t;
+}
+
+function translateProgram(program: Program, opts: TranslateOptions): Translation {
 	const mod = new ModuleContext(program);
 	mod.moduleName = opts.name;
 	const probes = program.probes.filter((p) => probeKind(p) !== 'never');

@@ -23,16 +23,18 @@ async function pchMade(dir: string): Promise<string> {
 	return pch;
 }
 
-test('started early: vmlinux.h is bpftool\'s dump; the first build does not wait for the PCH, which is made in the background, named by clang\'s version and the header file, and taken by later builds; gone files are made again', async (t) => {
+test('started early: vmlinux.h is bpftool\'s dump; the PCH is made in the background (a first build waits only for one long under way), named by clang\'s version and the header file, and taken by later builds; gone files are made again', async (t) => {
 	const cacheDir = mkdtempSync(join(tmpdir(), 'tapfleet-pch-test-'));
 	try {
 		startVmlinuxHeader(target, cacheDir);
 		const first = await vmlinuxHeader(target, cacheDir);
 		t.is(first.dir, join(cacheDir, 'vmlinux', target.buildId));
 		t.deepEqual(readFileSync(join(first.dir, 'vmlinux.h')), execFileSync('bpftool', ['btf', 'dump', 'file', VMLINUX_BTF, 'format', 'c'], { maxBuffer: 256 * 1024 * 1024 }));
-		t.is(first.pch, undefined, 'the first build includes the header as it is');
+		// the first build includes the header as it is, unless the PCH had been under way long enough to wait
+		// for it (a loaded machine made this process late to hear that bpftool was done)
 		t.notThrows(() => compilesWith(first, cacheDir));
 		const pch = await pchMade(first.dir);
+		if (first.pch) t.is(first.pch, pch);
 		t.true(existsSync(pch), 'the PCH was made in the background');
 		t.false(readdirSync(first.dir).some((f) => /\.making$|\.tmp-/.test(f)), 'no marker or temporary file left');
 		const made = await vmlinuxHeader(target, cacheDir);
@@ -42,7 +44,7 @@ test('started early: vmlinux.h is bpftool\'s dump; the first build does not wait
 		startVmlinuxHeader(target, cacheDir);
 		rmSync(pch);
 		const again = await vmlinuxHeader(target, cacheDir);
-		t.is(again.pch, undefined);
+		t.notThrows(() => compilesWith(again, cacheDir));
 		t.is(await pchMade(again.dir), pch);
 		t.is((await vmlinuxHeader(target, cacheDir)).pch, pch);
 	} finally {
@@ -55,7 +57,8 @@ test('a PCH under way is not started twice; a marker whose process is gone, or l
 	try {
 		const first = await vmlinuxHeader(target, cacheDir);
 		const marker = join(first.dir, 'vmlinux.h.pch.making');
-		t.is(readFileSync(marker, 'utf8'), `${process.pid}\n`, 'this process makes it');
+		// (unless this build waited for it: then it is done and the marker gone)
+		if (!first.pch) t.is(readFileSync(marker, 'utf8'), `${process.pid}\n`, 'this process makes it');
 		const clangs = () => spawnSync('pgrep', ['-f', `^clang .*${first.dir}/vmlinux.*\\.tmp-`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
 		await vmlinuxHeader(target, cacheDir);
 		await vmlinuxHeader(target, cacheDir);

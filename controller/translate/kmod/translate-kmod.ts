@@ -5,6 +5,7 @@
 // on, so every handler is written the way the bpf runtime's user side
 // writes begin/end/timer handlers, and kernel probes differ only in where
 // they attach and how they read their target variables (probe-point.ts).
+import { counted, passClock } from '../../util/pass-report.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ConcreteProbe, FunctionDef, Program } from '../../elaborate/program.js';
@@ -257,7 +258,15 @@ function initProbe(mod: ModuleContext): string | null {
 	return ['/* global initializers */', 'static int probe_0(struct tap_context *c)', '{', '\tstruct tap_globals *G = TAP_GLOBALS_GET();', '', '\t(void)c;', ...lines, '\treturn 0;', '}'].join('\n');
 }
 
+/** Pass 3 (with -v, its line: stap says which file the C went to; here it goes to pass 4 in memory). */
 export function translateKmod(program: Program, opts: TranslateOptions): Translation {
+	const clock = passClock();
+	const t = translateKmodProgram(program, opts);
+	clock.done(`Pass 3: translated to C (${counted(t.source.split('\n').length - 1, 'line')}) `);
+	return t;
+}
+
+function translateKmodProgram(program: Program, opts: TranslateOptions): Translation {
 	const mod = new ModuleContext(program);
 	mod.moduleName = opts.name;
 	mod.bothSides = true;
