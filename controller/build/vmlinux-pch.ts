@@ -8,8 +8,10 @@
 // two builds racing on a new build-id had one's header replace the other's.
 // bpftool runs as a child process without blocking the event loop, so the
 // first build on a build-id can start it early (startVmlinuxHeader, before
-// pass 1). The PCH is made in the background (~0.6 s of clang): the first
-// module on a kernel does not wait for it, later ones use it.
+// pass 1). The PCH is made in the background (~0.6 s of clang), right after
+// bpftool in the same child: a module built before it is there compiles the
+// header as it is (the same object), unless this process's PCH has been
+// under way long enough that waiting for it is quicker; later modules use it.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
