@@ -4,14 +4,14 @@
 // target build-id and release, -D options, compiler versions), so an
 // unchanged script costs no compilation the second time.
 import { passClock, passNote } from '../util/pass-report.js';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultCacheDir } from '../pki/dirs.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT_VERSION, parseManifest, type ModuleManifest } from '../module/manifest.js';
 import type { UserFile } from '../module/user-files.js';
 import { compileModuleSource, defineFlags } from './compile-source.js';
 import type { BuildTarget } from './target.js';
-import { BPF_TARGET_FLAGS, BuildError, runtimeFingerprint, sha256, toolVersion, toolVersionAsync } from './toolchain.js';
+import { BPF_TARGET_FLAGS, BuildError, makeCacheDir, runtimeFingerprint, sha256, toolVersion, toolVersionAsync } from './toolchain.js';
 import { vmlinuxHeader } from './vmlinux-pch.js';
 
 /** What pass 4 builds a module from, on either runtime (the target differs). */
@@ -86,7 +86,7 @@ export async function buildModule(req: ModuleBuildRequest): Promise<ModuleBuildR
 
 	const vmlinux = await vmlinuxHeader(req.target, cacheRoot);
 	const tmp = join(modulesDir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-	mkdirSync(tmp, { recursive: true });
+	makeCacheDir(tmp);
 	try {
 		const sourceFile = join(tmp, `${req.name}.c`);
 		writeFileSync(sourceFile, req.source);

@@ -12,7 +12,7 @@ import { MANIFEST_FILE, MANIFEST_FORMAT_VERSION, parseManifest, type ModuleManif
 import { defaultCacheDir } from '../pki/dirs.js';
 import { kbuildModule, kmodRuntimeIncludes } from './kmod-kbuild.js';
 import type { ModuleBuildResult, ScriptModuleRequest } from './build-module.js';
-import { BuildError, sha256, toolVersion } from './toolchain.js';
+import { BuildError, makeCacheDir, sha256, toolVersion } from './toolchain.js';
 import { keptWhileUnchanged } from './tree-stamp.js';
 
 export interface KmodTarget {
@@ -72,7 +72,7 @@ export async function buildKmodModule(req: KmodBuildRequest): Promise<ModuleBuil
 	const clock = passClock();
 	const tmp = join(modulesDir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
 	const work = `${tmp}.kbuild`;
-	mkdirSync(tmp, { recursive: true });
+	makeCacheDir(tmp);
 	try {
 		const sourceFile = join(work, `${req.name}.c`);
 		mkdirSync(work, { recursive: true });

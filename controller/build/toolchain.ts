@@ -10,6 +10,8 @@ import { NUMERIC_LIMITS } from './defines.js';
 import { keptWhileUnchanged } from './tree-stamp.js';
 import { commandCache } from '../util/command-cache.js';
 import { fileStamp } from '../util/file-kept.js';
+import { makeDirs } from '../util/make-dirs.js';
+import { reasonOf } from '../profile/reasons.js';
 
 /** The repository root (this file runs from dist/controller/build/). */
 export const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -37,6 +39,19 @@ export function compilerError(what: string, output: string): BuildError {
 	const aboutLimits = refusals.length > 0 && refusals.every((r) => r.split(/\W+/).some((w) => NUMERIC_LIMITS.has(w)));
 	if (aboutLimits) return new BuildError(`the runtime refuses the limits given with -D: ${refusals.join('; ')}`);
 	return new BuildError(`${what} failed:\n${output}`);
+}
+
+/**
+ * A directory of the build caches, made with its parents if missing. One
+ * that cannot be made (XDG_CACHE_HOME names a file, a full disk) is the
+ * user's to fix: a BuildError that says which and where the caches live.
+ */
+export function makeCacheDir(path: string): void {
+	try {
+		makeDirs(path);
+	} catch (e) {
+		throw new BuildError(`cannot create the cache directory ${path}: ${reasonOf(e)} (tapfleet's caches are under $XDG_CACHE_HOME/tapfleet, by default ~/.cache/tapfleet)`);
+	}
 }
 
 /** Runs a compiler; a failure throws BuildError with the compiler's own messages. */

@@ -13,11 +13,11 @@
 // header as it is (the same object), unless this process's PCH has been
 // under way long enough that waiting for it is quicker; later modules use it.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildTarget } from './target.js';
-import { BPF_TARGET_FLAGS, BuildError, sha256, toolVersionAsync } from './toolchain.js';
+import { BPF_TARGET_FLAGS, BuildError, makeCacheDir, sha256, toolVersionAsync } from './toolchain.js';
 
 export interface VmlinuxHeader {
 	/** Folder holding vmlinux.h (on the include path: the runtime includes it by name). */
@@ -154,7 +154,7 @@ const PCH_WAIT_AFTER_MS = 350;
 async function buildVmlinuxHeader(target: BuildTarget, cacheRoot: string): Promise<VmlinuxHeader> {
 	if (!BUILD_ID.test(target.buildId)) throw new BuildError(`"${target.buildId}" is not a build-id (lowercase hex expected)`);
 	const dir = join(cacheRoot, 'vmlinux', target.buildId);
-	mkdirSync(dir, { recursive: true });
+	makeCacheDir(dir);
 	const header = join(dir, 'vmlinux.h');
 	const clangVersion = toolVersionAsync('clang');
 	clangVersion.catch(() => {}); // awaited below
