@@ -10,7 +10,9 @@ import { readModuleDir, ModuleDirError } from '../../controller/dispatch/module-
 const pki = () => import('../../controller/pki/keys.js');
 
 function fail(err: unknown): void {
-	if (err instanceof PkiError || err instanceof ModuleDirError) {
+	// a file or directory of the user's that cannot be written or made (a --dir that is a file, a full disk): theirs to fix
+	const fsError = err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!);
+	if (err instanceof PkiError || err instanceof ModuleDirError || fsError) {
 		process.stderr.write(`tapfleet keys: ${err.message}\n`);
 		process.exitCode = 1;
 		return;
