@@ -97,8 +97,20 @@ export interface LoadedSession {
 /** A gRPC error as one line: "PERMISSION_DENIED: ...". */
 export function describeError(err: unknown): string {
 	const e = err as Partial<ServiceError>;
-	if (typeof e?.code === 'number') return `${status[e.code] ?? e.code}: ${e.details || e.message}`;
+	if (typeof e?.code === 'number') return `${status[e.code] ?? e.code}: ${withoutTransportNoise(e.details || e.message || '')}`;
 	return (err as Error)?.message ?? String(err);
+}
+
+/**
+ * grpc-js's text for a connection that failed: "No connection established.
+ * Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: "
+ * becomes "No connection established: connect ECONNREFUSED 127.0.0.1:1"
+ * (an empty resolution note and the nested "Error:" say nothing).
+ */
+export function withoutTransportNoise(details: string): string {
+	return details
+		.replace(/\. Resolution note: ?$/, '')
+		.replace(/^No connection established\. Last error: (?:Error: )?/, 'No connection established: ');
 }
 
 export class AgentClient {
