@@ -2,8 +2,9 @@
 // the local host, or plain TCP only when asked for. Adds the standard health
 // service and server reflection, reconciles the journal before serving, and
 // stops every session (end probes) when stopped.
+import { makeDirs } from '../controller/util/make-dirs.js';
 import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { loadTrustedKeys } from '../controller/module/verify.js';
@@ -121,7 +122,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 	if (trustedKeys.length === 0) log.warn('no trusted module-signing keys: every Load will be refused', { trustedKeysDir });
 	const policy = loadPolicy(opts.policyPath ?? (opts.pkiDir ? join(opts.pkiDir, AGENT_PKI_FILES.policy) : undefined));
 
-	mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+	try {
+		makeDirs(opts.stateDir, 0o700);
+	} catch (e) {
+		throw new AgentConfigError(`--state-dir ${opts.stateDir}: cannot be made: ${(e as Error).message}`);
+	}
 	const journal = new Journal(opts.stateDir, opts.durableJournal !== false);
 	journal.rotateIfLarge();
 	const taprunPath = resolveTaprun(opts.taprunPath);

@@ -14,7 +14,9 @@ export function makeDirs(path: string, mode = 0o777): void {
 		try {
 			isDir = statSync(dir).isDirectory();
 		} catch (e) {
-			if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+			// ENOTDIR: a parent is a file; going up names it ("X is not a directory")
+			const code = (e as NodeJS.ErrnoException).code;
+			if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
 		}
 		if (isDir === true) break;
 		if (isDir === false) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR', path: dir });
