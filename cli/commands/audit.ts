@@ -52,6 +52,14 @@ async function withAudit(auditDb: string | undefined, fn: (log: AuditLog) => Pro
 	}
 }
 
+/** A filter given as "" would match everything, which is not what was asked: refused by name. */
+function nonEmpty(option: string) {
+	return (v: string): string => {
+		if (v === '') throw new InvalidArgumentError(`${option} needs a value, not an empty string (leave it out to list every one)`);
+		return v;
+	};
+}
+
 function positiveInt(option: string) {
 	return (v: string): number => {
 		if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${option} takes a positive integer`);
@@ -80,11 +88,11 @@ export function registerAudit(program: Command): void {
 	audit
 		.command('list', { isDefault: true })
 		.description('list runs (one line per host), compiles, refusals and unexplained agent loads, newest first')
-		.option('--host <host>', 'only this host')
-		.option('--user <user>', 'only this identity (alice finds user:alice@HOST and cert:alice)')
+		.option('--host <host>', 'only this host', nonEmpty('--host'))
+		.option('--user <user>', 'only this identity (alice finds user:alice@HOST and cert:alice)', nonEmpty('--user'))
 		.option('--since <time>', 'from this time: ISO date/time, an age (30m, 2h, 7d) or now')
 		.option('--until <time>', 'up to this time (same forms as --since)')
-		.option('--script-hash <hash>', 'only this script (sha256, or a prefix of it)')
+		.option('--script-hash <hash>', 'only this script (sha256, or a prefix of it)', nonEmpty('--script-hash'))
 		.option('--limit <n>', 'at most this many entries (default 100)', positiveInt('--limit'))
 		.option('--json', 'one JSON object per entry')
 		.addOption(auditDbOption())

@@ -65,6 +65,9 @@ test('the CLI explains bad input in one line, without a stack trace', async (t) 
 	const cases: [string[], RegExp][] = [
 		[['audit', '--since', 'yesterday'], /--since "yesterday": expected an ISO date/],
 		[['audit', '--limit', '0'], /--limit takes a positive integer/],
+		[['audit', '--host', ''], /--host needs a value, not an empty string/],
+		[['audit', '--user', ''], /--user needs a value, not an empty string/],
+		[['audit', '--script-hash', ''], /--script-hash needs a value, not an empty string/],
 		[['audit', '--audit-db', 'mysql://db/x'], /unsupported audit database "mysql:\/\/db\/x"/],
 		[['audit', '--audit-db', 'postgres://u:secret@127.0.0.1:1/x'], /cannot open audit database postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x: connect ECONNREFUSED/],
 		[['audit', 'serve', '--listen', '127.0.0.1:0', '--pki', '/nonexistent', '--audit-db', 'sqlite:/nonexistent-dir/audit.db'], /cannot read the CA certificate \/nonexistent\/ca\.crt: ENOENT/],
