@@ -173,7 +173,7 @@ async function run(script: string | undefined, args: string[], o: RunOptions): P
 	// -x and -c with --host: the agent passes them to taprun there (SessionOptions.target_pid, target_command)
 	const remoteTarget = o.x !== undefined && o.host.length > 0;
 	const remoteCommand = o.c !== undefined && o.host.length > 0 ? o.c : undefined;
-	if (remoteCommand !== undefined && remoteCommand.trim() === '') throw new Error('-c: the command is empty');
+	if (o.c !== undefined && o.c.trim() === '') throw new Error('-c: the command is empty');
 	if (o.x !== undefined && o.c !== undefined) throw new Error('-c and -x both name the target process: give one of them');
 	if (remoteTarget && o.host.length !== 1) throw new Error(`-x ${o.x} names a process of one host: give one --host, not ${o.host.length}`);
 	const targetPid = remoteTarget ? parseTargetPid(o.x!) : 0;

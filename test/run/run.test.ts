@@ -97,6 +97,15 @@ test('-c CMD runs the command once the probes are attached and stops when it exi
 	t.is(readFileSync(outFile, 'latin1'), 'uname calls: 3\n');
 });
 
+test('-c with an empty command: refused before anything compiles, here as with --host', async (t) => {
+	for (const c of ['', '   ']) {
+		const r = await run(tapfleet, ['run', '-c', c, '-e', 'probe begin { println("never") exit() }']);
+		t.is(r.status, 1, r.stderr);
+		t.is(r.stdout, '');
+		t.is(r.stderr, 'tapfleet run: -c: the command is empty\n');
+	}
+});
+
 test('-c CMD: target() is the command\'s pid from the begin probes on, as in stap', async (t) => {
 	const script = 'probe begin { printf("begin target=%d\\n", target()) } probe end { printf("end target=%d\\n", target()) }';
 	const r = await run(tapfleet, ['run', '-c', 'echo "command pid=$$"', '-e', script]);
