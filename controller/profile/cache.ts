@@ -56,8 +56,14 @@ export async function cacheProfileInBackground(profile: KernelProfile, opts: Cac
 	return path;
 }
 
-/** A cached profile file, read and parsed once while it stays the same file (a warm runner reads it once, not per run). */
-const loadKept = keptWhileFileUnchanged(loadProfile);
+/**
+ * A cached profile file, read and parsed once while it stays the same file
+ * (a warm runner reads it once, not per run). With what is made from it and
+ * kept with it (its BTF's index, the tapsets' parse) a kernel is ~55 MB of a
+ * runner's memory: four are kept at most.
+ */
+const KEPT_PROFILES = 4;
+const loadKept = keptWhileFileUnchanged(loadProfile, KEPT_PROFILES);
 
 /**
  * The cached profile of a build-id, or undefined when none is cached.

@@ -21,21 +21,32 @@ export function fileStamp(path: string): string | undefined {
 }
 
 /**
- * `make(path)` once per path, kept while the file's stamp stays the same.
- * The stamp is taken before making: a change while it is made shows at the
- * next call. A file that cannot be stat'ed is never kept (make's own error,
- * such as ENOENT, is what the caller sees). Values are shared between
- * commands, so callers must not change them.
+ * `make(path)` once per path, kept while the file's stamp stays the same,
+ * for at most `maxKept` paths (the least recently used goes first: a
+ * controller compiling for many kernels keeps the few it uses now). The
+ * stamp is taken before making: a change while it is made shows at the next
+ * call. A file that cannot be stat'ed is never kept (make's own error, such
+ * as ENOENT, is what the caller sees). Values are shared between commands,
+ * so callers must not change them.
  */
-export function keptWhileFileUnchanged<T>(make: (path: string) => T): (path: string) => T {
-	const kept = new Map<string, { stamp: string; value: T }>();
+export function keptWhileFileUnchanged<T>(make: (path: string) => T, maxKept: number): (path: string) => T {
+	const kept = new Map<string, { stamp: string; value: T }>(); // in order of use, the latest last
 	return (path) => {
 		const stamp = fileStamp(path);
 		const known = kept.get(path);
-		if (stamp !== undefined && known?.stamp === stamp) return known.value;
 		kept.delete(path);
+		if (stamp !== undefined && known?.stamp === stamp) {
+			kept.set(path, known);
+			return known.value;
+		}
 		const value = make(path);
-		if (stamp !== undefined) kept.set(path, { stamp, value });
+		if (stamp !== undefined) {
+			kept.set(path, { stamp, value });
+			for (const oldest of kept.keys()) {
+				if (kept.size <= maxKept) break;
+				kept.delete(oldest);
+			}
+		}
 		return value;
 	};
 }

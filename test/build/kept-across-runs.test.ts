@@ -27,7 +27,7 @@ test('a value made from a file is kept while the file is the same file', (t) => 
 	const read = keptWhileFileUnchanged((p) => {
 		made++;
 		return readFileSync(p, 'utf8');
-	});
+	}, 2);
 	t.is(read(path), 'one');
 	t.is(read(path), 'one');
 	t.is(made, 1);
@@ -41,11 +41,24 @@ test('a value made from a file is kept while the file is the same file', (t) => 
 	renameSync(next, path);
 	t.is(read(path), 'three');
 	t.is(made, 3);
+	// at most two kept: the least recently used goes first
+	const others = ['a', 'b'].map((n) => join(work, `other-${n}.txt`));
+	for (const o of others) writeFileSync(o, o);
+	read(path); // (kept, used last)
+	read(others[0]!); // made; kept: path, a
+	t.is(made, 4);
+	read(path); // kept; path used last
+	read(others[1]!); // made; a goes
+	t.is(made, 5);
+	read(path);
+	t.is(made, 5, 'the one in use stays');
+	read(others[0]!);
+	t.is(made, 6, 'the least recently used went');
 	// a file that is not there: make's own error, every time, nothing kept
 	rmSync(path);
 	t.throws(() => read(path), { code: 'ENOENT' });
 	t.throws(() => read(path), { code: 'ENOENT' });
-	t.is(made, 5);
+	t.is(made, 8);
 });
 
 test.serial("a compiler's version is asked once while PATH finds the same program", async (t) => {
