@@ -4,7 +4,8 @@
 // costs no parsing, elaboration or translation either (only a few stat()s
 // and one hash). The key covers every input of those passes: the script
 // bytes and name, the arguments, the options, the target, the tapset
-// directories (names, sizes, mtimes) and the compiler's own code. Not the
+// directories (names, sizes, mtimes), the -d files (their identity, size
+// and times) and the compiler's own code. Not the
 // user-space files uprobes are in: a hit whose module lists one that has
 // changed since is a miss (user-files.ts).
 import { createHash } from 'node:crypto';
@@ -15,6 +16,7 @@ import { MANIFEST_FILE } from '../module/manifest.js';
 import { userFilesChanged } from '../module/user-files.js';
 import { bpfRuntimeIncludes } from './toolchain.js';
 import { treeStamp, treeStampsWatched } from './tree-stamp.js';
+import { fileStamp } from '../util/file-kept.js';
 
 /** The folders of dist/controller that hold passes 1-4 (scripts/bundle-cli.mjs hashes the same). */
 const COMPILER_PARTS = ['parse', 'elaborate', 'translate', 'build'];
@@ -65,6 +67,8 @@ export interface FrontKeyInput {
 	buildId: string;
 	/** Tapset and include directories passes 1-2 read. */
 	dirs: readonly string[];
+	/** Files whose contents pass 3 puts in the module (-d FILE's symbols): a changed one is a miss. */
+	files?: readonly string[];
 }
 
 export function frontKey(k: FrontKeyInput): string | null {
@@ -81,6 +85,7 @@ export function frontKey(k: FrontKeyInput): string | null {
 	h.update(JSON.stringify({ name: k.scriptName, args: k.args, options: k.options, buildId: k.buildId, compiler: compilerCodeStamp() }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
 	h.update('\0').update(text, 'latin1');
 	for (const d of k.dirs) h.update(treeStamp(d));
+	for (const f of k.files ?? []) h.update(`${f}:${fileStamp(f) ?? 'absent'}\0`);
 	return h.digest('hex');
 }
 

@@ -92,7 +92,7 @@ export async function runPipeline(input: ScriptInput, lastPass: 3 | 4, opts: Lat
 	const key = lastPass === 4
 		? frontKey({
 			scriptName: input.name, scriptText: input.text, args: input.args, options: { target: targetKey, opts },
-			buildId: localBuildTarget().buildId, dirs: [...includePaths, defaultTapsetDirOfPass2()],
+			buildId: localBuildTarget().buildId, dirs: [...includePaths, defaultTapsetDirOfPass2()], files: opts.symbolFiles,
 		})
 		: null;
 	const hit = key ? frontLookup(cacheRoot, key) : null;

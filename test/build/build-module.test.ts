@@ -3,7 +3,7 @@
 // loaded by the real taprun on this kernel.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildModule, readBuiltManifest } from '../../controller/build/build-module.js';
@@ -79,4 +79,13 @@ test.serial('the script cache maps an unchanged script straight to its module; a
 	for (const change of [{ scriptText: 'probe begin { exit () }' }, { args: ['2'] }, { options: { m: 'y' } }, { buildId: '00'.repeat(20) }, { scriptName: 'x.stp' }]) {
 		t.not(frontKey({ ...base, ...change }), key, JSON.stringify(change));
 	}
+	// -d FILE: its symbols are in the module, so a rebuilt file (new contents, new times) is a miss
+	const symbols = join(cacheDir, 'prog');
+	writeFileSync(symbols, 'v1');
+	const withD = frontKey({ ...base, files: [symbols] })!;
+	t.not(withD, key);
+	t.is(frontKey({ ...base, files: [symbols] }), withD);
+	writeFileSync(`${symbols}.new`, 'v2');
+	renameSync(`${symbols}.new`, symbols);
+	t.not(frontKey({ ...base, files: [symbols] }), withD);
 });
