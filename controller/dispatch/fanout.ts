@@ -161,6 +161,7 @@ export class Dispatch {
 			holdLease: !this.opts.session.detach,
 			fromSeq: 0n,
 			firstStream: records,
+			agentReached: true,
 			onRecord: (rec) => this.opts.audit?.hostOutput(host, rec),
 			reconnectWindowMs: this.opts.reconnectWindowMs ?? Math.max(10_000, (this.opts.session.leaseSeconds || 30) * 1000),
 		});

@@ -4,7 +4,7 @@
 // the gap's size. It pauses the stream while the sink is backed up.
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { OutputRecord, SessionExit, StreamOutputResponse } from '../../proto/gen/tapfleet/v1/agent.js';
-import type { AgentClient } from './agent-client.js';
+import { describeError, type AgentClient } from './agent-client.js';
 import type { OutputSink } from './output-sink.js';
 
 export interface FollowOptions {
@@ -16,6 +16,12 @@ export interface FollowOptions {
 	reconnectWindowMs: number;
 	/** Called on every record (for progress and tests). */
 	onRecord?: (rec: OutputRecord) => void;
+	/**
+	 * This controller reached the agent already (its Load): a first stream that
+	 * fails is a lost connection, retried for the window. Otherwise (attach) an
+	 * agent never reached is said at once.
+	 */
+	agentReached?: boolean;
 	/** The records' stream the load opened (LoadAndStream), paused: the first attempt reads it; a resume uses StreamOutput. */
 	firstStream?: ClientReadableStream<StreamOutputResponse>;
 }
@@ -38,13 +44,17 @@ export function followSession(client: AgentClient, sessionId: string, sink: Outp
 	const result: FollowResult = { lastSeq: opts.fromSeq > 0n ? opts.fromSeq - 1n : 0n, reconnects: 0, droppedRecords: 0n };
 	const label = client.host.label;
 
+	/** The agent answered once (a stream's headers or a record): a later failure is a lost connection, not an agent never reached. */
+	let reached = !!opts.agentReached || !!opts.firstStream;
 	const attempt = (): Promise<'exit' | 'ended' | ServiceError> =>
 		new Promise((resolve) => {
 			const from = result.lastSeq > 0n ? result.lastSeq + 1n : opts.fromSeq;
 			const call = opened ?? client.stream(sessionId, from, opts.holdLease);
 			current = call;
 			let sawExit = false;
+			call.on('metadata', () => (reached = true));
 			call.on('data', (msg: { record?: OutputRecord }) => {
+				reached = true;
 				const rec = msg.record;
 				if (!rec) return;
 				if (rec.dropped) {
@@ -86,10 +96,15 @@ export function followSession(client: AgentClient, sessionId: string, sink: Outp
 			} else {
 				if (stopped) break;
 				if (!RETRYABLE.has(outcome.code)) {
-					result.error = `${status[outcome.code]}: ${outcome.details}`;
+					result.error = describeError(outcome);
 					return result;
 				}
-				lastError = `${status[outcome.code]}: ${outcome.details}`;
+				// never reached at all (a wrong address, an agent that is down): said at once, not retried for the window
+				if (!reached) {
+					result.error = `cannot reach the agent: ${describeError(outcome)}`;
+					return result;
+				}
+				lastError = describeError(outcome);
 			}
 			lostSince ??= Date.now();
 			if (Date.now() - lostSince > opts.reconnectWindowMs) {
