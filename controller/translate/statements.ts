@@ -177,8 +177,6 @@ function genDelete(b: Body, s: Extract<Stmt, { kind: 'delete' }>): void {
 	b.line(v.type === 'string' ? `${lv}[0] = '\\0';` : `${lv} = 0;`);
 }
 
-let comparatorCount = 0;
-
 /** Compares column i of two keys (a string column within its member's size: they are 16 or MAP_STRING_LENGTH bytes). */
 function keyColumnCmp(keyT: string, type: string, i: number): string {
 	const a = `((const ${keyT} *)ka)->k${i}`;
@@ -212,7 +210,8 @@ export function comparatorText(head: string, s: ForeachStmt, g: GlobalVar, m: st
 
 /** The comparator of a user-side sorted foreach, as a file-level C function; returns its name. */
 function comparator(b: Body, s: ForeachStmt, g: GlobalVar): string {
-	const name = `cmp_${b.name}_${comparatorCount++}`;
+	// numbered within the module (helpers holds one per comparator): the same script gives the same C in any process
+	const name = `cmp_${b.name}_${b.mod.helpers.length}`;
 	let value = '0';
 	if (s.sortDirection !== 0 && s.sortColumn === 0) {
 		if (g.type === 'stats') {
