@@ -207,7 +207,11 @@ test('a library file edited while the runner lives: the next run through it read
 
 test('a runner stops once idle for TAPFLEET_WARM_KEEP seconds, and removes its socket', async (t) => {
 	const env = warmEnv('1');
-	await withRunner(t, env);
+	t.teardown(() => stopRunners(env));
+	const first = await runIn(['run', '-e', HELLO], env);
+	t.is(first.status, 0, first.stderr);
+	// (not withRunner: a loaded machine may see this runner start and, a second later, stop before its socket is looked at)
+	await until('the runner serving', () => (runnerLog(env).includes(': serving on ') ? true : undefined), 60_000);
 	await until('the runner idle and gone', () => (runnerLog(env).includes('stopped: idle') && sockets(env).length === 0 ? true : undefined), 30_000);
 	t.pass();
 });
