@@ -29,14 +29,20 @@ export function cachedProfilePath(buildId: string, opts: CacheOptions = {}): str
 	return join(profileCacheDir(opts), `${buildId}.json.gz`);
 }
 
-/** Stores the profile under its build-id; returns the file's path. */
-export function cacheProfile(profile: KernelProfile, opts: CacheOptions = {}): string {
+/** Where the profile of this build-id goes, its directory made. */
+function cacheFileFor(profile: KernelProfile, opts: CacheOptions): string {
 	const path = cachedProfilePath(profile.buildId, opts);
 	try {
 		makeDirs(profileCacheDir(opts));
 	} catch (err) {
 		throw new ProfileError(`cannot create the profile cache: ${reasonOf(err)}`);
 	}
+	return path;
+}
+
+/** Stores the profile under its build-id; returns the file's path. */
+export function cacheProfile(profile: KernelProfile, opts: CacheOptions = {}): string {
+	const path = cacheFileFor(profile, opts);
 	saveProfile(path, profile, { gzip: true });
 	return path;
 }
@@ -46,12 +52,7 @@ export function cacheProfile(profile: KernelProfile, opts: CacheOptions = {}): s
  * (atomically); the promise fails with a ProfileError naming it.
  */
 export async function cacheProfileInBackground(profile: KernelProfile, opts: CacheOptions = {}): Promise<string> {
-	const path = cachedProfilePath(profile.buildId, opts);
-	try {
-		makeDirs(profileCacheDir(opts));
-	} catch (err) {
-		throw new ProfileError(`cannot create the profile cache: ${reasonOf(err)}`);
-	}
+	const path = cacheFileFor(profile, opts);
 	await saveProfileInBackground(path, profile);
 	return path;
 }
