@@ -17,6 +17,7 @@ import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync }
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildTarget } from './target.js';
+import { processExists } from '../util/pid.js';
 import { BPF_TARGET_FLAGS, BuildError, makeCacheDir, sha256, toolVersionAsync } from './toolchain.js';
 
 export interface VmlinuxHeader {
@@ -99,20 +100,11 @@ function takeMaking(dir: string): boolean {
 			} catch {
 				continue; // gone meanwhile: try again
 			}
-			if (age < MAKING_STALE_MS && holder > 0 && alive(holder)) return false;
+			if (age < MAKING_STALE_MS && holder > 0 && processExists(holder)) return false;
 			rmSync(marker, { force: true });
 		}
 	}
 	return false;
-}
-
-function alive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (e) {
-		return (e as NodeJS.ErrnoException).code === 'EPERM';
-	}
 }
 
 /**

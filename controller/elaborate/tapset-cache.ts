@@ -33,8 +33,9 @@ function keyOf(session: ParseSession, dir: string): string {
 	return JSON.stringify([treeStamp(dir), t.kernelRelease, t.arch, t.runtime, t.privilege, t.guruMode, t.compatible, [...t.kernelConfig], session.args, macros]);
 }
 
-function countsOf(session: ParseSession, names: Iterable<string>): string {
-	return JSON.stringify([...names].map((n) => session.overloads.get(n) ?? 0));
+/** How many times each of `names` was declared so far, as one comparable string. */
+function countsOf(overloads: ReadonlyMap<string, number>, names: Iterable<string>): string {
+	return JSON.stringify([...names].map((n) => overloads.get(n) ?? 0));
 }
 
 /**
@@ -45,7 +46,7 @@ export function keptTapsetParse(session: ParseSession, profile: KernelProfile, d
 	if (!treeStampsWatched()) return parse();
 	const key = keyOf(session, dir);
 	const k = kept.get(profile);
-	if (k && k.key === key && k.before === countsOf(session, k.declared.keys())) {
+	if (k && k.key === key && k.before === countsOf(session.overloads, k.declared.keys())) {
 		for (const [name, n] of k.declared) session.overloads.set(name, (session.overloads.get(name) ?? 0) + n);
 		return k.files;
 	}
@@ -61,7 +62,7 @@ export function keptTapsetParse(session: ParseSession, profile: KernelProfile, d
 		const added = n - (overloadsBefore.get(name) ?? 0);
 		if (added > 0) declared.set(name, added);
 	}
-	const before = JSON.stringify([...declared.keys()].map((n) => overloadsBefore.get(n) ?? 0));
+	const before = countsOf(overloadsBefore, declared.keys());
 	kept.set(profile, { key, files, declared, before });
 	return files;
 }

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { issueAgent } from '../../controller/pki/keys.js';
 import { agentPkiDir } from '../../controller/pki/layout.js';
-import { buildModule, inProcessAgent, runCli, spawnAgent, tempDir, testPki } from './helpers.js';
+import { buildModule, freePort, inProcessAgent, runCli, spawnAgent, tempDir, testPki } from './helpers.js';
 import { createNetNs } from './netns.js';
 
 test('one module, six agents (five on loopback, one in a network namespace): merged, prefixed output from each', async (t) => {
@@ -47,13 +47,7 @@ test('a host that fails does not stop the others, and the exit status says one f
 	const agents = await Promise.all([5, 6].map((i) => inProcessAgent(pki, `a${i}`)));
 	t.teardown(() => Promise.all(agents.map((a) => a.stop())));
 	// A port nothing listens on: bind one, note it, close it.
-	const { createServer } = await import('node:net');
-	const dead = await new Promise<number>((resolve) => {
-		const s = createServer().listen(0, '127.0.0.1', () => {
-			const port = (s.address() as { port: number }).port;
-			s.close(() => resolve(port));
-		});
-	});
+	const dead = await freePort();
 	const r = await runCli(['run', '--pki', pki.dir, '--prefix', '--module', hello, '--host', agents[0].address, '--host', `127.0.0.1:${dead}`, '--host', agents[1].address]);
 	t.is(r.status, 3, r.stderr);
 	t.deepEqual(r.stdout.trim().split('\n').sort(), [`${agents[0].address}: hello world`, `${agents[1].address}: hello world`].sort());

@@ -10,7 +10,7 @@ import { followSession } from '../../controller/dispatch/follow.js';
 import type { OutputSink } from '../../controller/dispatch/output-sink.js';
 import type { OutputRecord } from '../../proto/gen/tapfleet/v1/agent.js';
 import { isSameProcess, processStartTime, sleep } from '../../agent/proc.js';
-import { buildModule, clientFor, filesUnder, inProcessAgent, readJournal, runCli, spawnAgent, TAPFLEET, taprunProcessesUnder, tempDir, testPki, until } from './helpers.js';
+import { buildModule, clientFor, filesUnder, freePort, inProcessAgent, readJournal, runCli, spawnAgent, TAPFLEET, taprunProcessesUnder, tempDir, testPki, until } from './helpers.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
 const options = { leaseSeconds: 0, timeLimitSeconds: 0, args: [] as string[], detach: false, runId: '', targetPid: 0, targetCommand: '', quietWarnings: false, kernelBufferMib: 0 };
@@ -153,13 +153,7 @@ test('controller killed: the lease expires, end probes run, the unload is record
 
 test('attach to an agent never reached (nothing listens there): said at once, not retried as a lost connection', async (t) => {
 	const pki = await testPki();
-	const { createServer } = await import('node:net');
-	const dead = await new Promise<number>((resolve) => {
-		const s = createServer().listen(0, '127.0.0.1', () => {
-			const port = (s.address() as { port: number }).port;
-			s.close(() => resolve(port));
-		});
-	});
+	const dead = await freePort();
 	const r = await runCli(['attach', '--pki', pki.dir, '--host', `127.0.0.1:${dead}`, 's-0123456789ab']);
 	t.is(r.status, 1, r.stderr);
 	t.is(r.stderr, `tapfleet attach: 127.0.0.1:${dead}: cannot reach the agent: UNAVAILABLE: No connection established: connect ECONNREFUSED 127.0.0.1:${dead}\n`);

@@ -243,3 +243,13 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
 	}
 }
 
+/** A TCP port on 127.0.0.1 that was just free: nothing listens there (an unreachable agent). */
+export async function freePort(): Promise<number> {
+	const { createServer } = await import('node:net');
+	return new Promise<number>((resolve) => {
+		const s = createServer().listen(0, '127.0.0.1', () => {
+			const port = (s.address() as { port: number }).port;
+			s.close(() => resolve(port));
+		});
+	});
+}

@@ -5,10 +5,9 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { buildModule, clientFor, inProcessAgent, readJournal, runCli, TAPFLEET, tempDir, testPki, until, writeModule } from '../agent/helpers.js';
+import { buildModule, clientFor, freePort, inProcessAgent, readJournal, runCli, TAPFLEET, tempDir, testPki, until, writeModule } from '../agent/helpers.js';
 import { exitOf } from '../audit/helpers/child.js';
 import { BACKENDS, makeTestDb } from '../audit/helpers/backends.js';
 
@@ -154,12 +153,7 @@ for (const kind of BACKENDS) {
 		t.teardown(() => db.dispose());
 		const hello = await buildModule('hello', tempDir('mod'));
 		// A port that was just free: nobody listens there.
-		const port = await new Promise<number>((resolve) => {
-			const s = createServer().listen(0, '127.0.0.1', () => {
-				const p = (s.address() as { port: number }).port;
-				s.close(() => resolve(p));
-			});
-		});
+		const port = await freePort();
 		const host = `127.0.0.1:${port}`;
 		const r = await cli(['run', '--pki', pki.dir, '--host', host, '--audit-db', db.spec, '--module', hello]);
 		t.is(r.status, 1, r.stderr);
