@@ -66,14 +66,16 @@ probe syscall.openat {
 
 test('inet_get_local_port(), inet_get_ip_source() (stap\'s: the peer\'s address), tcp_get_info_rto() and tcp_ts_get_info_state() of a process\'s own listener and IPv4 and IPv6 loopback connections, reached from getsockopt()\'s descriptor; the ports and peers it sees, the rto its TCP_INFO gives', async (t) => {
 	// each socket's TCP_INFO (tcpi_rto: a u32 at offset 8, in µs); a listener's is not filled in
-	const sockets = `exec python3 -c "import socket, struct
+	// each line in one write(2): the command shares the run's stdout with taprun, and an unbuffered python
+	// (PYTHONUNBUFFERED in the environment) wrote 'py' and the rest apart, with a probe's line in between
+	const sockets = `exec python3 -c "import os, socket, struct
 for fam, host, peer in ((socket.AF_INET, '127.0.0.2', '127.0.0.1'), (socket.AF_INET6, '::1', '::1')):
     srv = socket.socket(fam); srv.bind((host, 0)); srv.listen()
     cli = socket.socket(fam); cli.connect(srv.getsockname())
     acc, _ = srv.accept()
     for s, remote in ((srv, None), (cli, host), (acc, peer)):
         rto = struct.unpack_from('I', s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104), 8)[0]
-        print('py', s.getsockname()[1], remote or '-', rto if remote else '-', flush=True)"`;
+        os.write(1, ('py %s %s %s\\n' % (s.getsockname()[1], remote or '-', rto if remote else '-')).encode())"`;
 	const script = `probe syscall.getsockopt {
 	if (pid() == target()) {
 		sk = @cast(@cast(task_fd_lookup(task_current(), fd), "file", "kernel")->private_data, "socket", "kernel")->sk
@@ -110,7 +112,7 @@ test('task_open_file_handles(): the descriptors /proc lists for the process, as 
 	const opener = `exec python3 -c "import os, time
 def stage():
     # listdir holds a descriptor of its own while it reads
-    print('py', len(os.listdir('/proc/self/fd')) - 1, flush=True)
+    os.write(1, ('py %d\\n' % (len(os.listdir('/proc/self/fd')) - 1)).encode())  # one write(2): see the sockets test
     time.sleep(0.01)
 stage()
 three = [os.open('/dev/null', os.O_RDONLY) for _ in range(3)]
