@@ -594,9 +594,10 @@ test('@entry(): a value from the call\'s entry at its return, on a syscall (the 
 
 test('addr(), uaddr() and symname(): timer.profile samples named on the kernel side ("%ps") and the user side (/proc/kallsyms) alike; a uprobe\'s addr() is its task\'s uaddr(); an unknown address in hex', async (t) => {
 	const libc = '/usr/lib/x86_64-linux-gnu/libc.so.6';
-	// the first uname process's (other tests may run uname at the same time: the uprobe sees them all)
+	// the first uname process's (other tests may run uname at the same time: the uprobe sees them all);
+	// samples are counted once it has fired (on a loaded machine 40 samples came before the command's uname ran)
 	const script = `global names, seen, n, unamed
-probe timer.profile { if (!user_mode()) { pc = addr(); names[pc] = symname(pc); if (++n >= 40) exit() } }
+probe timer.profile { if (!user_mode() && unamed) { pc = addr(); names[pc] = symname(pc); if (++n >= 40) exit() } }
 probe process("${libc}").function("uname") { if (execname() == "uname" && !unamed++) printf("uprobe: %d\\n", addr() == uaddr() && addr() != 0) }
 probe begin { printf("begin: %d %d\\n", addr(), uaddr()) }
 probe end {
